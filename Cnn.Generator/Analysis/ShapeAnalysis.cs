@@ -1,0 +1,248 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Diagnostics;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Analysis;
+
+/// <summary>
+/// Walks the declared layers from the input to the output: checks every argument and shape, names the layers,
+/// and computes each layer's output shape, receptive field, effective stride and padding, parameters and MACs.
+/// </summary>
+/// <remarks>
+/// Receptive field, forward form of seed 004's recurrence: <c>RF_l = RF_(l-1) + (k_l - 1) * J_(l-1)</c> with the
+/// effective stride (jump) <c>J_l = J_(l-1) * s_l</c>, starting from <c>RF_0 = 1, J_0 = 1</c>. Effective padding:
+/// <c>P_l = P_(l-1) + p_l * J_(l-1)</c>. A dense layer is a convolution whose kernel covers its whole input map.
+/// </remarks>
+internal static class ShapeAnalysis
+{
+    /// <summary>Largest tensor (values per image, or per weight) the generated code handles with 32-bit indices.</summary>
+    public const long MaxTensorLength = 1L << 30;
+
+    private sealed class State
+    {
+        public Shape Shape;
+        public bool Flat;                 // a dense layer ran: the values no longer form a map
+        public string Source = "the network input";
+        public string? FlattenedBy;
+        public long RfH = 1, RfW = 1, Jump = 1, Padding;
+        public bool Broken;               // an earlier shape error: later shapes are unknown
+    }
+
+    public static NetworkSpec Analyze(string hintName, string? @namespace, string className,
+        EquatableArray<ContainingType> containingTypes, InputDeclaration input, List<LayerDeclaration> layers,
+        LocationInfo? classLocation, List<DiagnosticInfo> diagnostics)
+    {
+        var state = new State { Shape = new Shape(input.Channels, input.Height, input.Width) };
+        CheckPositive("input", "channels", input.Channels, input.Location, diagnostics, state);
+        CheckPositive("input", "height", input.Height, input.Location, diagnostics, state);
+        CheckPositive("input", "width", input.Width, input.Location, diagnostics, state);
+        if (!state.Broken) CheckSize("input", "the input", state.Shape.Length, input.Location, diagnostics, state);
+
+        if (layers.Count == 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, classLocation, className));
+
+        var names = AssignNames(layers, diagnostics);
+        var specs = new List<LayerSpec>();
+        int parameterOffset = 0;
+        int softmaxIndex = -1;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var decl = layers[i];
+            string label = $"{names[i]} (layer {i + 1})";
+
+            if (decl.Kind == LayerKind.Softmax)
+            {
+                if (softmaxIndex >= 0)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateSoftmax, decl.Location, label, $"{names[softmaxIndex]}, layer {softmaxIndex + 1}"));
+                else if (i != layers.Count - 1)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SoftmaxNotLast, decl.Location, label, names[i + 1]));
+                if (softmaxIndex < 0) softmaxIndex = i;
+            }
+
+            var spec = Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
+            if (spec is not null) specs.Add(spec);
+        }
+
+        bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
+        return new NetworkSpec(hintName, @namespace, className, containingTypes,
+            new Shape(input.Channels, input.Height, input.Width), specs.ToEquatableArray(), endsWithSoftmax);
+    }
+
+    private static LayerSpec? Step(LayerDeclaration d, string name, string label, int index, State s,
+        ref int parameterOffset, List<DiagnosticInfo> diagnostics)
+    {
+        var input = s.Shape;
+        switch (d.Kind)
+        {
+            case LayerKind.Conv:
+            case LayerKind.MaxPool:
+            case LayerKind.AvgPool:
+                return Windowed(d, name, label, index, s, ref parameterOffset, diagnostics);
+
+            case LayerKind.Dense:
+            {
+                CheckPositive(label, "units", d.Filters, d.Location, diagnostics, s);
+                if (s.Broken) return null;
+                long inLength = input.Length;
+                long weights = d.Filters * inLength;
+                CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
+                if (s.Broken) return null;
+                // A dense layer is a convolution whose kernel covers the whole input map.
+                s.RfH += (input.Height - 1) * s.Jump;
+                s.RfW += (input.Width - 1) * s.Jump;
+                var output = new Shape(d.Filters, 1, 1);
+                var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding),
+                    weights + d.Filters, weights, parameterOffset);
+                if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
+                s.Shape = output;
+                s.Flat = true;
+                s.FlattenedBy ??= name;
+                s.Source = "output of " + name;
+                return spec;
+            }
+
+            default:
+            {
+                if (d.Kind is LayerKind.LeakyReLU or LayerKind.ELU && (float.IsNaN(d.Slope) || float.IsInfinity(d.Slope)))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonFinite, d.Location, label,
+                        d.Kind == LayerKind.ELU ? "alpha" : "slope", d.Slope.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
+                if (s.Broken) return null;
+                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, 0, 1, 0, d.Slope,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
+                s.Source = "output of " + name;
+                return spec;
+            }
+        }
+    }
+
+    /// <summary>Convolution and pooling: a square window slid with a stride over the zero-padded input.</summary>
+    private static LayerSpec? Windowed(LayerDeclaration d, string name, string label, int index, State s,
+        ref int parameterOffset, List<DiagnosticInfo> diagnostics)
+    {
+        bool conv = d.Kind == LayerKind.Conv;
+        string window = conv ? "kernel size" : "pool size";
+        int errors = diagnostics.Count;
+        CheckPositive(label, window, d.Kernel, d.Location, diagnostics, s);
+        if (conv) CheckPositive(label, "filter count", d.Filters, d.Location, diagnostics, s);
+        CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
+        if (d.Padding < 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NegativePadding, d.Location, label, d.Padding));
+            s.Broken = true;
+        }
+        else if (!conv && d.Kernel > 0 && d.Padding > d.Kernel / 2)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PoolPaddingTooLarge, d.Location, label, d.Padding, d.Kernel, d.Kernel / 2));
+            s.Broken = true;
+        }
+        if (diagnostics.Count != errors || s.Broken) { s.Broken = true; return null; }
+
+        if (s.Flat)
+        {
+            string what = conv ? "convolution" : d.Kind == LayerKind.MaxPool ? "max pool" : "average pool";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialAfterDense, d.Location, label, what, s.FlattenedBy!, s.Shape.Length));
+            s.Broken = true;
+            return null;
+        }
+
+        var input = s.Shape;
+        long paddedH = input.Height + 2L * d.Padding, paddedW = input.Width + 2L * d.Padding;
+        if (d.Kernel > paddedH || d.Kernel > paddedW)
+        {
+            string what = conv ? $"{d.Kernel}x{d.Kernel} kernel" : $"{d.Kernel}x{d.Kernel} pool window";
+            string size = d.Padding == 0 ? $"{input.Height}x{input.Width}" : $"{input.Height}x{input.Width} ({paddedH}x{paddedW} with padding {d.Padding})";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KernelDoesNotFit, d.Location, label, what, size, s.Source));
+            s.Broken = true;
+            return null;
+        }
+
+        if (conv && d.Padding >= d.Kernel)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PaddingReachesKernel, d.Location, label, d.Padding, d.Kernel));
+
+        long unreadRows = (paddedH - d.Kernel) % d.Stride, unreadCols = (paddedW - d.Kernel) % d.Stride;
+        if (unreadRows != 0 || unreadCols != 0)
+        {
+            string rows = unreadRows == 0 ? "" : unreadRows == 1 ? "1 row" : $"{unreadRows} rows";
+            string cols = unreadCols == 0 ? "" : unreadCols == 1 ? "1 column" : $"{unreadCols} columns";
+            string both = rows.Length > 0 && cols.Length > 0 ? rows + " and " + cols : rows + cols;
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnreadInput, d.Location, label, d.Stride, both, $"{paddedH}x{paddedW}"));
+        }
+
+        int outH = (int)((paddedH - d.Kernel) / d.Stride + 1), outW = (int)((paddedW - d.Kernel) / d.Stride + 1);
+        var output = new Shape(conv ? d.Filters : input.Channels, outH, outW);
+        CheckSize(label, "the output", output.Length, d.Location, diagnostics, s);
+        long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
+        if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
+        if (s.Broken) return null;
+
+        s.RfH += (d.Kernel - 1) * s.Jump;
+        s.RfW += (d.Kernel - 1) * s.Jump;
+        s.Padding += d.Padding * s.Jump;
+        s.Jump *= d.Stride;
+        long macs = conv ? weights * outH * outW : 0;
+        var spec = new LayerSpec(index, d.Kind, name, input, output, false, d.Kernel, conv ? d.Filters : 0, d.Stride, d.Padding, 0,
+            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + d.Filters : 0, macs, parameterOffset);
+        if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
+        s.Shape = output;
+        s.Source = "output of " + name;
+        return spec;
+    }
+
+    private static bool AdvanceParameters(ref int offset, LayerSpec spec, string label, LocationInfo? location,
+        List<DiagnosticInfo> diagnostics, State s)
+    {
+        long next = offset + spec.Parameters;
+        CheckSize(label, "the network's parameter buffer", next, location, diagnostics, s);
+        if (s.Broken) return false;
+        offset = (int)next;
+        return true;
+    }
+
+    private static void CheckPositive(string label, string what, int value, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
+    {
+        if (value > 0) return;
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositive, location, label, what, value));
+        s.Broken = true;
+    }
+
+    private static void CheckSize(string label, string what, long length, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
+    {
+        if (length <= MaxTensorLength) return;
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, location, label, what, length, MaxTensorLength));
+        s.Broken = true;
+    }
+
+    private static int Clamp(long value) => value > int.MaxValue ? int.MaxValue : (int)value;
+
+    /// <summary>Default names are the kind and a 1-based index per kind (<c>conv1</c>, <c>pool2</c>); <c>Name</c> overrides.</summary>
+    private static List<string> AssignNames(List<LayerDeclaration> layers, List<DiagnosticInfo> diagnostics)
+    {
+        var counters = new Dictionary<string, int>();
+        var names = new List<string>();
+        var taken = new HashSet<string>();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var prefix = layers[i].Kind.DefaultNamePrefix();
+            counters.TryGetValue(prefix, out int n);
+            counters[prefix] = ++n;
+            var given = layers[i].Name;
+            var name = given ?? prefix + n;
+            if (given is not null && (given.Length == 0 || !given.All(c => char.IsLetterOrDigit(c) || c == '_')))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"layer {i + 1}",
+                    $"name '{given}' must be non-empty and use only letters, digits and '_' (it starts tensor names such as '{given}.weight')"));
+            names.Add(name);
+        }
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (!taken.Add(names[i]))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"{names[i]} (layer {i + 1})",
+                    $"another layer is already named '{names[i]}'"));
+        }
+        return names;
+    }
+}

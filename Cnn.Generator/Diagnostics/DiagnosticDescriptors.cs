@@ -1,0 +1,95 @@
+using Microsoft.CodeAnalysis;
+
+namespace CnnGen.Generator.Diagnostics;
+
+/// <summary>Every diagnostic the generator reports. Messages name the layer (name and position) and the shapes involved.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "CnnGen";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor MissingInput = Error("CNN0001",
+        "Network has no [Input]",
+        "'{0}' declares layers but no [Input(channels, height, width)] attribute");
+
+    public static readonly DiagnosticDescriptor DuplicateInput = Error("CNN0002",
+        "Network has more than one [Input]",
+        "'{0}' has more than one [Input]; the first one is {1}");
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("CNN0003",
+        "Network class is not partial",
+        "Network class '{0}' must be declared partial so that the generator can add its code");
+
+    public static readonly DiagnosticDescriptor UnsupportedContainer = Error("CNN0004",
+        "Network class cannot be generated here",
+        "Network class '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor LayersOnSeveralDeclarations = Error("CNN0005",
+        "Layers declared on more than one partial declaration",
+        "'{0}' has layer attributes on more than one partial declaration, so their order is undefined; put them all on one");
+
+    public static readonly DiagnosticDescriptor InvalidArgument = Error("CNN0006",
+        "Attribute argument is not a constant",
+        "[{0}] argument could not be read as a constant; use literal numbers or constants");
+
+    public static readonly DiagnosticDescriptor NonPositive = Error("CNN0007",
+        "Layer size must be positive",
+        "{0}: {1} must be positive, but is {2}");
+
+    public static readonly DiagnosticDescriptor NegativePadding = Error("CNN0008",
+        "Padding is negative",
+        "{0}: padding must be zero or more, but is {1}");
+
+    public static readonly DiagnosticDescriptor PoolPaddingTooLarge = Error("CNN0009",
+        "Pool padding above half the window",
+        "{0}: padding {1} is more than half of the {2}x{2} window (at most {3})");
+
+    public static readonly DiagnosticDescriptor KernelDoesNotFit = Error("CNN0010",
+        "Window does not fit its input",
+        "{0}: {1} does not fit its {2} input ({3})");
+
+    public static readonly DiagnosticDescriptor UnreadInput = Warning("CNN0011",
+        "Stride leaves input unread",
+        "{0}: stride {1} leaves the last {2} of the padded {3} input unread");
+
+    public static readonly DiagnosticDescriptor PaddingReachesKernel = Warning("CNN0012",
+        "Padding reaches the kernel size",
+        "{0}: padding {1} is not smaller than the {2}x{2} kernel, so the border outputs see only zeros");
+
+    public static readonly DiagnosticDescriptor SoftmaxNotLast = Error("CNN0013",
+        "Softmax is not the last layer",
+        "{0}: [Softmax] must be the last layer, but {1} follows it");
+
+    public static readonly DiagnosticDescriptor DuplicateSoftmax = Error("CNN0014",
+        "Softmax appears twice",
+        "{0}: the network already has a [Softmax] ({1})");
+
+    public static readonly DiagnosticDescriptor SpatialAfterDense = Error("CNN0015",
+        "Spatial layer after a dense layer",
+        "{0}: a {1} needs a spatial input, but {2} already flattened it to {3} values");
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("CNN0016",
+        "Network has no layers",
+        "'{0}' has an [Input] but no layer");
+
+    public static readonly DiagnosticDescriptor BadLayerName = Error("CNN0017",
+        "Layer name is invalid or taken",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor TooLarge = Error("CNN0018",
+        "Tensor too large",
+        "{0}: {1} has {2} values, more than this library handles ({3})");
+
+    public static readonly DiagnosticDescriptor NonFinite = Error("CNN0019",
+        "Argument is not a finite number",
+        "{0}: {1} must be a finite number, but is {2}");
+
+    public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
+        "Generator failed",
+        "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>Emits what is known at compile time: shapes, receptive fields, counts and the summary, as literals.</summary>
+internal static class InfoEmitter
+{
+    public static void Emit(SourceWriter w, NetworkSpec spec)
+    {
+        Emit(w, spec, SummaryTable.Build(spec));
+    }
+
+    public static void Emit(SourceWriter w, NetworkSpec spec, string summary)
+    {
+        var input = spec.Input;
+        w.Line("// ---- Compile-time facts -------------------------------------------------------------");
+        w.Line($"/// <summary>Channels of an input image.</summary>");
+        w.Line($"public const int InputChannels = {input.Channels};");
+        w.Line($"/// <summary>Height of an input image.</summary>");
+        w.Line($"public const int InputHeight = {input.Height};");
+        w.Line($"/// <summary>Width of an input image.</summary>");
+        w.Line($"public const int InputWidth = {input.Width};");
+        w.Line($"/// <summary>Values per input image ({input}, C,H,W row-major).</summary>");
+        w.Line($"public const int InputLength = {input.Length};");
+        w.Line($"/// <summary>Values per output ({(spec.EndsWithSoftmax ? "class probabilities" : "logits")}).</summary>");
+        w.Line($"public const int OutputLength = {spec.Output.Length};");
+        w.Line($"/// <summary>Trainable parameters.</summary>");
+        w.Line($"public const int ParameterCount = {spec.ParameterCount};");
+        w.Line($"/// <summary>Multiply-accumulates of one forward pass for one image.</summary>");
+        w.Line($"public const long ForwardMacs = {spec.ForwardMacs}L;");
+        w.Line($"/// <summary>A hash of the architecture; checkpoints record it.</summary>");
+        w.Line($"public const string ArchitectureFingerprint = \"{Fingerprint(spec)}\";");
+        w.Line();
+        w.Line("/// <summary>Every layer with its output shape, receptive field, effective stride and padding, parameters and MACs.</summary>");
+        w.Open("public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.LayerInfo> Layers { get; } = new global::CnnGen.LayerInfo[]");
+        foreach (var l in spec.Layers)
+        {
+            w.Line($"new(\"{l.Name}\", \"{l.Kind}\", {l.Output.Channels}, {l.Output.Height}, {l.Output.Width}, " +
+                   $"ReceptiveField: {l.ReceptiveFieldHeight}, ReceptiveFieldWidth: {l.ReceptiveFieldWidth}, " +
+                   $"EffectiveStride: {l.EffectiveStride}, EffectivePadding: {l.EffectivePadding}, Parameters: {l.Parameters}, Macs: {l.Macs}),");
+        }
+        w.Close(";");
+        w.Line();
+        w.Line("/// <summary>The architecture table: layers, output shapes, receptive fields, effective strides, parameters, MACs.</summary>");
+        w.Line("public const string Summary =");
+        var lines = summary.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+            w.Line($"    \"{Escape(lines[i])}{(i < lines.Length - 1 ? "\\n" : "")}\"{(i < lines.Length - 1 ? " +" : ";")}");
+        w.Line();
+        w.Line($"string global::CnnGen.INetwork.Name => \"{spec.ClassName}\";");
+        w.Line("int global::CnnGen.INetwork.InputChannels => InputChannels;");
+        w.Line("int global::CnnGen.INetwork.InputHeight => InputHeight;");
+        w.Line("int global::CnnGen.INetwork.InputWidth => InputWidth;");
+        w.Line("int global::CnnGen.INetwork.InputLength => InputLength;");
+        w.Line("int global::CnnGen.INetwork.OutputLength => OutputLength;");
+        w.Line("int global::CnnGen.INetwork.ParameterCount => ParameterCount;");
+        w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.LayerInfo> global::CnnGen.INetwork.Layers => Layers;");
+        w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.Tensors => Tensors;");
+        w.Line("string global::CnnGen.INetwork.Summary => Summary;");
+        w.Line("string global::CnnGen.INetwork.Fingerprint => ArchitectureFingerprint;");
+    }
+
+    /// <summary>First 16 hex digits of the SHA-256 of the architecture's description (input, layers, hyper-parameters).</summary>
+    public static string Fingerprint(NetworkSpec spec)
+    {
+        var sb = new StringBuilder();
+        sb.Append("input ").Append(spec.Input);
+        foreach (var l in spec.Layers)
+            sb.Append(';').Append(l.Name).Append(' ').Append(l.Kind).Append(' ').Append(l.Output)
+              .Append(" k").Append(l.Kernel).Append(" s").Append(l.Stride).Append(" p").Append(l.Padding)
+              .Append(" a").Append(l.Slope.ToString("R", CultureInfo.InvariantCulture));
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
+        return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Element-wise activations (seeds 000 and 002), each forward formula next to its derivative:
+/// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
+/// ELU <c>x &gt; 0 ? x : a*(e^x - 1)</c>, <c>dx = x &gt; 0 ? dy : dy*(y + a)</c>; Sigmoid <c>1/(1+e^-x)</c>, <c>dx = dy*y*(1-y)</c>;
+/// Tanh <c>dx = dy*(1-y^2)</c>. A final Softmax is not a layer here: the passes fuse it with the loss.
+/// </summary>
+internal sealed class ActivationLayer : LayerEmitter
+{
+    public static readonly ActivationLayer Instance = new();
+
+    private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    public override void Forward(SourceWriter w, LayerSpec l)
+    {
+        OpenForward(w, l);
+        w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
+        w.Line("var y = outp.Slice(0, x.Length);");
+        switch (l.Kind)
+        {
+            case LayerKind.ReLU:
+                w.Line("global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN");
+                break;
+            case LayerKind.LeakyReLU:
+                w.Line("for (int i = 0; i < x.Length; i++)");
+                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(l.Slope)} * x[i];");
+                break;
+            case LayerKind.ELU:
+                w.Line("for (int i = 0; i < x.Length; i++)");
+                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(l.Slope)} * (global::System.MathF.Exp(x[i]) - 1f);");
+                break;
+            case LayerKind.Sigmoid:
+                w.Line("for (int i = 0; i < x.Length; i++)");
+                w.Line("    y[i] = 1f / (1f + global::System.MathF.Exp(-x[i]));");
+                break;
+            case LayerKind.Tanh:
+                w.Line("for (int i = 0; i < x.Length; i++)");
+                w.Line("    y[i] = global::System.MathF.Tanh(x[i]);");
+                break;
+            default:
+                // Softmax before the end is rejected at compile time (CNN0013); the final one is fused with the loss.
+                w.Line("x.CopyTo(y);");
+                break;
+        }
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        OpenBackward(w, l);
+        if (needInputGradient)
+        {
+            w.Line($"int n = batch * {l.Input.Length};");
+            w.Line("for (int i = 0; i < n; i++)");
+            string body = l.Kind switch
+            {
+                LayerKind.ReLU => "dinp[i] = inp[i] > 0f ? dout[i] : 0f;",
+                LayerKind.LeakyReLU => $"dinp[i] = inp[i] > 0f ? dout[i] : {F(l.Slope)} * dout[i];",
+                LayerKind.ELU => $"dinp[i] = inp[i] > 0f ? dout[i] : dout[i] * (outp[i] + {F(l.Slope)});",
+                LayerKind.Sigmoid => "dinp[i] = dout[i] * outp[i] * (1f - outp[i]);",
+                LayerKind.Tanh => "dinp[i] = dout[i] * (1f - outp[i] * outp[i]);",
+                _ => "dinp[i] = dout[i];",
+            };
+            w.Line("    " + body);
+        }
+        w.Close();
+    }
+}

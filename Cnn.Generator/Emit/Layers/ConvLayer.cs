@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Convolution as im2col + one matrix product per image (seed 001):
+/// forward <c>out[F, P] = weight[F, K] * col[K, P] + bias</c> with <c>K = C*k*k</c>, <c>P = OH*OW</c>;
+/// backward <c>dweight += dout * col^T</c>, <c>dbias += row sums of dout</c>, <c>dinp = col2im(weight^T * dout)</c>
+/// (col2im of that product is seed 001's full convolution of dout with the kernel rotated 180 degrees).
+/// </summary>
+internal sealed class ConvLayer : LayerEmitter
+{
+    public static readonly ConvLayer Instance = new();
+
+    /// <summary>A 1x1 kernel with stride 1 and no padding needs no im2col: the input already is the matrix.</summary>
+    private static bool IsPointwise(LayerSpec l) => l.Kernel == 1 && l.Stride == 1 && l.Padding == 0;
+
+    private static long ColLength(LayerSpec l) => (long)l.Input.Channels * l.Kernel * l.Kernel * l.Output.Height * l.Output.Width;
+
+    public override IEnumerable<Scratch> Buffers(LayerSpec l)
+    {
+        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_dcol_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+    }
+
+    private static string Pack(LayerSpec l, string x) =>
+        $"{Kernels}.Im2Col.Pack({x}, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+        $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});";
+
+    public override void Forward(SourceWriter w, LayerSpec l)
+    {
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
+        int k = l.Input.Channels * l.Kernel * l.Kernel;
+        OpenForward(w, l);
+        w.Line($"var weight = {Weight(l)}; // [{l.Units}, {l.Input.Channels}, {l.Kernel}, {l.Kernel}] = [{l.Units}, {k}]");
+        w.Line($"var bias = {Bias(l)};");
+        if (!IsPointwise(l)) w.Line($"var col = new global::System.Span<float>(_col_{l.Name}); // [{k}, {positions}]");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
+        if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {l.Units}, n: {positions}, k: {k});");
+        else
+        {
+            w.Line(Pack(l, "x"));
+            w.Line($"{Kernels}.Gemm.Multiply(weight, col, y, m: {l.Units}, n: {positions}, k: {k});");
+        }
+        w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {l.Units}, columns: {positions});");
+        w.Close();
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
+        int k = l.Input.Channels * l.Kernel * l.Kernel;
+        OpenBackward(w, l);
+        w.Line($"var weight = {Weight(l)};");
+        w.Line($"var dweight = {DWeight(l)};");
+        w.Line($"var dbias = {DBias(l)};");
+        if (!IsPointwise(l)) w.Line($"var col = new global::System.Span<float>(_col_{l.Name});");
+        if (needInputGradient) w.Line($"var dcol = new global::System.Span<float>(_dcol_{l.Name});");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
+        w.Line($"// dbias[f] += sum over positions of dy[f, p]");
+        w.Line($"{Kernels}.Elementwise.AddRowSums(dy, dbias, rows: {l.Units}, columns: {positions});");
+        w.Line($"// dweight[f, k] += sum over positions of dy[f, p] * col[k, p]");
+        string colName = IsPointwise(l) ? "x" : "col";
+        if (!IsPointwise(l)) w.Line(Pack(l, "x"));
+        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(dy, {colName}, dweight, m: {l.Units}, n: {k}, k: {positions}, accumulate: true);");
+        if (needInputGradient)
+        {
+            w.Line($"// dinp = col2im(weight^T * dy)");
+            w.Line($"var dx = dinp.Slice(b * {inLen}, {inLen});");
+            if (IsPointwise(l))
+                w.Line($"{Kernels}.Gemm.Multiply(weight, dy, dx, m: {k}, n: {positions}, k: {l.Units}, transposeA: true);");
+            else
+            {
+                w.Line($"{Kernels}.Gemm.Multiply(weight, dy, dcol, m: {k}, n: {positions}, k: {l.Units}, transposeA: true);");
+                w.Line("dx.Clear();");
+                w.Line($"{Kernels}.Im2Col.Unpack(dcol, dx, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                       $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+            }
+        }
+        w.Close();
+        w.Close();
+    }
+}

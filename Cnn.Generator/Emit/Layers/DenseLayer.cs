@@ -1,0 +1,44 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Fully connected layer over the whole batch (seed 001): forward <c>y[b, u] = bias[u] + sum_i weight[u, i] * x[b, i]</c>;
+/// backward <c>dweight[u, i] += sum_b dy[b, u] * x[b, i]</c>, <c>dbias[u] += sum_b dy[b, u]</c>,
+/// <c>dx[b, i] = sum_u dy[b, u] * weight[u, i]</c> (<c>dL/dx = W^T dL/dz</c>).
+/// The input is read in C, H, W order, which is PyTorch's <c>Flatten</c>.
+/// </summary>
+internal sealed class DenseLayer : LayerEmitter
+{
+    public static readonly DenseLayer Instance = new();
+
+    public override void Forward(SourceWriter w, LayerSpec l)
+    {
+        long inLen = l.Input.Length;
+        OpenForward(w, l);
+        w.Line($"var weight = {Weight(l)}; // [{l.Units}, {inLen}]");
+        w.Line($"var bias = {Bias(l)};");
+        w.Line($"var y = outp.Slice(0, batch * {l.Units});");
+        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {l.Units}, k: {inLen});");
+        w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {l.Units});");
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        long inLen = l.Input.Length;
+        OpenBackward(w, l);
+        w.Line($"var dy = dout.Slice(0, batch * {l.Units});");
+        w.Line($"var x = inp.Slice(0, batch * {inLen});");
+        w.Line($"// dweight[u, i] += sum_b dy[b, u] * x[b, i]");
+        w.Line($"{Kernels}.Gemm.Multiply(dy, x, {DWeight(l)}, m: {l.Units}, n: {inLen}, k: batch, transposeA: true, accumulate: true);");
+        w.Line($"// dbias[u] += sum_b dy[b, u]");
+        w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {l.Units});");
+        if (needInputGradient)
+        {
+            w.Line($"// dx[b, i] = sum_u dy[b, u] * weight[u, i]");
+            w.Line($"{Kernels}.Gemm.Multiply(dy, {Weight(l)}, dinp.Slice(0, batch * {inLen}), m: batch, n: {inLen}, k: {l.Units});");
+        }
+        w.Close();
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>Shared loop structure of the pools: every (image, channel) plane is pooled on its own.</summary>
+internal abstract class PoolLayer : LayerEmitter
+{
+    protected static void OpenWindowLoops(SourceWriter w, LayerSpec l)
+    {
+        int planeIn = l.Input.Height * l.Input.Width, planeOut = l.Output.Height * l.Output.Width;
+        w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
+        w.Line($"int o = plane * {planeOut};");
+        w.Open($"for (int oy = 0; oy < {l.Output.Height}; oy++)");
+        w.Open($"for (int ox = 0; ox < {l.Output.Width}; ox++, o++)");
+        // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding.
+        string y0 = Offset("oy", l), x0 = Offset("ox", l);
+        if (l.Padding == 0)
+        {
+            w.Line($"int y0 = {y0}, y1 = y0 + {l.Kernel}, x0 = {x0}, x1 = x0 + {l.Kernel};");
+        }
+        else
+        {
+            w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {l.Kernel}, {l.Input.Height});");
+            w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {l.Kernel}, {l.Input.Width});");
+        }
+        _ = planeIn;
+    }
+
+    protected static void CloseWindowLoops(SourceWriter w) => w.Close().Close().Close();
+
+    private static string Offset(string index, LayerSpec l)
+    {
+        string scaled = l.Stride == 1 ? index : $"{index} * {l.Stride}";
+        return l.Padding == 0 ? scaled : $"{scaled} - {l.Padding}";
+    }
+
+    protected static int PlaneIn(LayerSpec l) => l.Input.Height * l.Input.Width;
+}
+
+/// <summary>
+/// Max pooling (seed 001): forward keeps each window's maximum and remembers where it was (padding counts as minus
+/// infinity; the first maximum wins, NaN propagates, as in PyTorch); backward routes the gradient only to that position.
+/// </summary>
+internal sealed class MaxPoolLayer : PoolLayer
+{
+    public static readonly MaxPoolLayer Instance = new();
+
+    public override IEnumerable<Scratch> Buffers(LayerSpec l)
+    {
+        yield return new Scratch("_argmax_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+    }
+
+    public override void Forward(SourceWriter w, LayerSpec l)
+    {
+        OpenForward(w, l);
+        w.Line($"var argmax = new global::System.Span<int>(_argmax_{l.Name}); // winner's index within its input plane");
+        OpenWindowLoops(w, l);
+        w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
+        w.Line($"int best = y0 * {l.Input.Width} + x0;");
+        w.Line("float max = x[best];");
+        w.Line("for (int iy = y0; iy < y1; iy++)");
+        w.Open($"for (int ix = x0; ix < x1; ix++)");
+        w.Line($"float v = x[iy * {l.Input.Width} + ix];");
+        w.Line($"if (v > max || float.IsNaN(v)) {{ max = v; best = iy * {l.Input.Width} + ix; }}");
+        w.Close();
+        w.Line("outp[o] = max;");
+        w.Line("argmax[o] = best;");
+        CloseWindowLoops(w);
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        int planeOut = l.Output.Height * l.Output.Width;
+        OpenBackward(w, l);
+        if (needInputGradient)
+        {
+            w.Line($"var argmax = new global::System.ReadOnlySpan<int>(_argmax_{l.Name});");
+            w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
+            w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
+            w.Line("dx.Clear();");
+            w.Line($"for (int o = plane * {planeOut}; o < (plane + 1) * {planeOut}; o++)");
+            w.Line("    dx[argmax[o]] += dout[o];");
+            w.Close();
+        }
+        w.Close();
+    }
+}
+
+/// <summary>
+/// Average pooling: forward averages each window, dividing by the full window size so padded zeros count
+/// (PyTorch's default); backward spreads each output's gradient evenly over its window.
+/// </summary>
+internal sealed class AvgPoolLayer : PoolLayer
+{
+    public static readonly AvgPoolLayer Instance = new();
+
+    public override void Forward(SourceWriter w, LayerSpec l)
+    {
+        OpenForward(w, l);
+        OpenWindowLoops(w, l);
+        w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
+        w.Line("float sum = 0f;");
+        w.Line("for (int iy = y0; iy < y1; iy++)");
+        w.Line("    for (int ix = x0; ix < x1; ix++)");
+        w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
+        w.Line($"outp[o] = sum / {l.Kernel * l.Kernel}f;");
+        CloseWindowLoops(w);
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        OpenBackward(w, l);
+        if (needInputGradient)
+        {
+            w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
+            OpenWindowLoops(w, l);
+            w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
+            w.Line($"float share = dout[o] / {l.Kernel * l.Kernel}f;");
+            w.Line("for (int iy = y0; iy < y1; iy++)");
+            w.Line("    for (int ix = x0; ix < x1; ix++)");
+            w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");
+            CloseWindowLoops(w);
+        }
+        w.Close();
+    }
+}

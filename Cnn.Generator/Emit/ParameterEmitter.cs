@@ -1,0 +1,99 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>Emits the parameter buffer, its named tensors (PyTorch names and layouts) and their initialisation.</summary>
+internal static class ParameterEmitter
+{
+    public sealed record Tensor(string Name, int[] Shape, int Offset, int Length, LayerSpec Layer, bool IsWeight);
+
+    public static List<Tensor> Tensors(NetworkSpec spec)
+    {
+        var tensors = new List<Tensor>();
+        foreach (var l in spec.Layers)
+        {
+            if (!l.Kind.HasParameters()) continue;
+            int[] weightShape = l.Kind == LayerKind.Conv
+                ? new[] { l.Units, l.Input.Channels, l.Kernel, l.Kernel }
+                : new[] { l.Units, (int)l.Input.Length };
+            tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, true));
+            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.Units }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, false));
+        }
+        return tensors;
+    }
+
+    public static void Emit(SourceWriter w, NetworkSpec spec)
+    {
+        var tensors = Tensors(spec);
+        string cls = spec.ClassName;
+        w.Line("// ---- Parameters ---------------------------------------------------------------------");
+        w.Line("/// <summary>Every parameter tensor: PyTorch name, PyTorch shape, place in <see cref=\"Parameters\"/>.</summary>");
+        w.Open("public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> Tensors { get; } = new global::CnnGen.TensorInfo[]");
+        foreach (var t in tensors)
+            w.Line($"new(\"{t.Name}\", new[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}, {t.Length}),");
+        w.Close(";");
+        w.Line();
+        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        w.Line("private float[] _gradients = global::System.Array.Empty<float>();");
+        w.Line();
+        w.Line("/// <summary>All parameters, one contiguous buffer laid out as <see cref=\"Tensors\"/> says.</summary>");
+        w.Line("public global::System.Span<float> Parameters => _parameters;");
+        w.Line();
+        w.Line("/// <summary>Gradients from the last <see cref=\"ComputeGradients\"/>, same layout as <see cref=\"Parameters\"/>.</summary>");
+        w.Line("public global::System.Span<float> Gradients => EnsureGradients();");
+        w.Line();
+        w.Line("private float[] EnsureGradients() => _gradients.Length == ParameterCount ? _gradients : (_gradients = new float[ParameterCount]);");
+        w.Line();
+        w.Line("/// <summary>The named tensor's slice of <see cref=\"Parameters\"/>.</summary>");
+        w.Open("public global::System.Span<float> Parameter(string name) => name switch");
+        foreach (var t in tensors)
+            w.Line($"\"{t.Name}\" => new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}),");
+        string known = tensors.Count == 0 ? "none" : string.Join(", ", tensors.Select(t => t.Name));
+        w.Line($"_ => throw new global::System.ArgumentException($\"{cls} has no tensor named '{{name}}'; its tensors are: {known}.\", nameof(name)),");
+        w.Close(";");
+        w.Line();
+        w.Line("/// <summary>Creates the network with parameters drawn from <paramref name=\"seed\"/> (the same on every machine).</summary>");
+        w.Line($"public {cls}(int seed = 0) => InitializeParameters(seed);");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Draws fresh parameters (seed 002): He normal, <c>std = sqrt(2 / fan_in)</c>, for layers followed by a ReLU-family");
+        w.Line("/// activation; Xavier, <c>std = sqrt(1 / fan_in)</c>, for Sigmoid and Tanh, linear layers and the last layer; biases zero.");
+        w.Line("/// </summary>");
+        w.Open("public void InitializeParameters(int seed)");
+        if (tensors.Count == 0) w.Line("_ = seed;");
+        else w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
+        var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasParameters());
+        foreach (var t in tensors)
+        {
+            if (!t.IsWeight)
+            {
+                w.Line($"new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}).Clear(); // {t.Name}: zeros");
+                continue;
+            }
+            var l = t.Layer;
+            long fanIn = l.Kind == LayerKind.Conv ? (long)l.Input.Channels * l.Kernel * l.Kernel : l.Input.Length;
+            var next = NextActivation(spec, l);
+            bool he = l != lastParam && next is not null && next.Kind.IsReLUFamily();
+            double std = System.Math.Sqrt((he ? 2.0 : 1.0) / fanIn);
+            string why = l == lastParam ? "last layer" : next is null ? "no activation follows" : $"followed by {next.Name}";
+            w.Line($"random.FillNormal(new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}), " +
+                   $"{std.ToString("R", CultureInfo.InvariantCulture)}); // {t.Name}: {(he ? "He" : "Xavier")}, fan_in {fanIn} ({why})");
+        }
+        w.Close();
+    }
+
+    /// <summary>The activation that acts on a layer's output: the next activation before the next trainable layer.</summary>
+    private static LayerSpec? NextActivation(NetworkSpec spec, LayerSpec layer)
+    {
+        for (int i = layer.Index + 1; i < spec.Layers.Count; i++)
+        {
+            var l = spec.Layers[i];
+            if (l.Kind.HasParameters()) return null;
+            if (l.Kind.IsActivation()) return l;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,17 @@
+namespace CnnGen.Generator.Model;
+
+/// <summary>One layer attribute as written in source, before any shape is known.
+/// Integer arguments that a kind does not take are 0.</summary>
+internal sealed record LayerDeclaration(
+    LayerKind Kind,
+    string? Name,
+    int Kernel,
+    int Filters,
+    int Stride,
+    bool StrideGiven,
+    int Padding,
+    float Slope,
+    LocationInfo? Location);
+
+/// <summary>The <c>[Input]</c> attribute as written.</summary>
+internal sealed record InputDeclaration(int Channels, int Height, int Width, LocationInfo? Location);

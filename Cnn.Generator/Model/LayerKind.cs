@@ -1,0 +1,42 @@
+namespace CnnGen.Generator.Model;
+
+internal enum LayerKind
+{
+    Conv,
+    MaxPool,
+    AvgPool,
+    Dense,
+    ReLU,
+    LeakyReLU,
+    ELU,
+    Sigmoid,
+    Tanh,
+    Softmax,
+}
+
+internal static class LayerKindExtensions
+{
+    /// <summary>Prefix of the default layer name (<c>conv1</c>, <c>pool2</c>, ...).</summary>
+    public static string DefaultNamePrefix(this LayerKind kind) => kind switch
+    {
+        LayerKind.Conv => "conv",
+        LayerKind.MaxPool or LayerKind.AvgPool => "pool",
+        LayerKind.Dense => "dense",
+        LayerKind.ReLU => "relu",
+        LayerKind.LeakyReLU => "leakyrelu",
+        LayerKind.ELU => "elu",
+        LayerKind.Sigmoid => "sigmoid",
+        LayerKind.Tanh => "tanh",
+        _ => "softmax",
+    };
+
+    public static bool IsPool(this LayerKind kind) => kind is LayerKind.MaxPool or LayerKind.AvgPool;
+
+    public static bool IsActivation(this LayerKind kind) =>
+        kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Softmax;
+
+    public static bool HasParameters(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense;
+
+    /// <summary>True for activations whose slope near zero calls for He initialisation.</summary>
+    public static bool IsReLUFamily(this LayerKind kind) => kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU;
+}

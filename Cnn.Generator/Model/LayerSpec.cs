@@ -1,0 +1,44 @@
+namespace CnnGen.Generator.Model;
+
+/// <summary>Shape of a tensor flowing between layers, per image: C x H x W (a dense output is C x 1 x 1).</summary>
+internal readonly record struct Shape(int Channels, int Height, int Width)
+{
+    public long Length => (long)Channels * Height * Width;
+    public override string ToString() => $"{Channels}x{Height}x{Width}";
+}
+
+/// <summary>A checked layer with everything computed at compile time.</summary>
+/// <param name="Index">0-based position among the layers.</param>
+/// <param name="Kernel">Conv kernel or pool window (square); for a dense layer 0.</param>
+/// <param name="Units">Conv filters or dense units; 0 otherwise.</param>
+/// <param name="Slope">LeakyReLU slope or ELU alpha.</param>
+/// <param name="ParameterOffset">Start of this layer's weight in the parameter buffer (its bias follows the weight).</param>
+internal sealed record LayerSpec(
+    int Index,
+    LayerKind Kind,
+    string Name,
+    Shape Input,
+    Shape Output,
+    bool InputIsFlat,
+    int Kernel,
+    int Units,
+    int Stride,
+    int Padding,
+    float Slope,
+    int ReceptiveFieldHeight,
+    int ReceptiveFieldWidth,
+    int EffectiveStride,
+    int EffectivePadding,
+    long Parameters,
+    long Macs,
+    int ParameterOffset)
+{
+    public int WeightLength => Kind switch
+    {
+        LayerKind.Conv => Units * Input.Channels * Kernel * Kernel,
+        LayerKind.Dense => Units * (int)Input.Length,
+        _ => 0,
+    };
+
+    public int BiasLength => Kind.HasParameters() ? Units : 0;
+}

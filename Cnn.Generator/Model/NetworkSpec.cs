@@ -1,0 +1,22 @@
+namespace CnnGen.Generator.Model;
+
+/// <summary>A containing type of a nested network class, written back as <c>partial</c> around the generated code.</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>Everything the emitter needs for one network class, as plain values.</summary>
+internal sealed record NetworkSpec(
+    string HintName,
+    string? Namespace,
+    string ClassName,
+    EquatableArray<ContainingType> ContainingTypes,
+    Shape Input,
+    EquatableArray<LayerSpec> Layers,
+    bool EndsWithSoftmax)
+{
+    public Shape Output => Layers.Count == 0 ? Input : Layers[Layers.Count - 1].Output;
+    public long ParameterCount { get { long n = 0; foreach (var l in Layers) n += l.Parameters; return n; } }
+    public long ForwardMacs { get { long n = 0; foreach (var l in Layers) n += l.Macs; return n; } }
+}
+
+/// <summary>What the parse-and-check step yields for one class: a spec when it is sound, and its diagnostics.</summary>
+internal sealed record NetworkResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,0 +1,13 @@
+namespace CnnGen;
+
+/// <summary>2-D convolution with a square <paramref name="kernel"/> and <paramref name="filters"/> output channels
+/// (PyTorch's <c>Conv2d</c>): <c>out = floor((in + 2*Padding - kernel) / Stride) + 1</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
+{
+    public int Kernel { get; } = kernel;
+    public int Filters { get; } = filters;
+    public int Stride { get; set; } = 1;
+    /// <summary>Zeros added on each side of the input.</summary>
+    public int Padding { get; set; }
+}

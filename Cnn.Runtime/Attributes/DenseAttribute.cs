@@ -1,0 +1,9 @@
+namespace CnnGen;
+
+/// <summary>Fully connected layer with <paramref name="units"/> outputs (PyTorch's <c>Linear</c>).
+/// A spatial input is flattened in C, H, W order first, as PyTorch's <c>Flatten</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DenseAttribute(int units) : LayerAttribute
+{
+    public int Units { get; } = units;
+}

@@ -1,0 +1,9 @@
+namespace CnnGen;
+
+/// <summary>Base of every layer attribute. Layers run in the order their attributes stand in source.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public abstract class LayerAttribute : Attribute
+{
+    /// <summary>The layer's name (tensor names start with it); by default the kind and a 1-based index, e.g. <c>conv2</c>.</summary>
+    public string? Name { get; set; }
+}

@@ -1,0 +1,43 @@
+namespace CnnGen;
+
+/// <summary>
+/// What every generated network offers, so that training, checkpoints and tools work with any of them.
+/// A generated class implements it; its shapes are constants of that class.
+/// </summary>
+public interface INetwork
+{
+    /// <summary>The declaring class's name, e.g. <c>LeNet5</c>.</summary>
+    string Name { get; }
+    int InputChannels { get; }
+    int InputHeight { get; }
+    int InputWidth { get; }
+    /// <summary>Values per input image: channels x height x width.</summary>
+    int InputLength { get; }
+    /// <summary>Values per output: the number of classes.</summary>
+    int OutputLength { get; }
+    int ParameterCount { get; }
+    IReadOnlyList<LayerInfo> Layers { get; }
+    IReadOnlyList<TensorInfo> Tensors { get; }
+    /// <summary>The architecture table printed by <c>summary</c>.</summary>
+    string Summary { get; }
+    /// <summary>A hash of the architecture (layers, shapes, tensors); equal for equal architectures.</summary>
+    string Fingerprint { get; }
+
+    /// <summary>All parameters in one contiguous buffer, laid out as <see cref="Tensors"/> says.</summary>
+    Span<float> Parameters { get; }
+    /// <summary>Gradients of the last <see cref="ComputeGradients"/> call, same layout as <see cref="Parameters"/>.</summary>
+    Span<float> Gradients { get; }
+    /// <summary>The named tensor's slice of <see cref="Parameters"/>; throws <see cref="ArgumentException"/> for an unknown name.</summary>
+    Span<float> Parameter(string name);
+
+    /// <summary>Runs <paramref name="batchSize"/> images (each C,H,W row-major) through the network.
+    /// Outputs are probabilities when the network ends in <c>[Softmax]</c>, logits otherwise.</summary>
+    void Forward(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize);
+
+    /// <summary>Forward, softmax cross-entropy averaged over the batch, backward: overwrites <see cref="Gradients"/>
+    /// and returns the mean loss. Updates no parameter.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize);
+
+    /// <summary>The most probable class of one image.</summary>
+    int Predict(ReadOnlySpan<float> input);
+}

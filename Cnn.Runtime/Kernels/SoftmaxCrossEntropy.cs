@@ -1,0 +1,42 @@
+namespace CnnGen.Kernels;
+
+/// <summary>Softmax and its fused cross-entropy gradient (seed 001: <c>dL/dz = y_hat - y</c>).</summary>
+public static class SoftmaxCrossEntropy
+{
+    /// <summary><c>probs[i] = exp(z[i] - max z) / sum_j exp(z[j] - max z)</c>.</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, Span<float> probs)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        float sum = 0f;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            float e = MathF.Exp(logits[i] - max);
+            probs[i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < logits.Length; i++) probs[i] *= inv;
+    }
+
+    /// <summary>
+    /// Cross-entropy of one sample, <c>-log softmax(z)[label] = log sum_j exp(z_j - max) + max - z_label</c>,
+    /// and the gradient of <c>scale</c> times it: <c>dlogits = scale * (softmax(z) - onehot(label))</c>.
+    /// </summary>
+    public static float LossAndGradient(ReadOnlySpan<float> logits, int label, Span<float> dlogits, float scale)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        float sum = 0f;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            float e = MathF.Exp(logits[i] - max);
+            dlogits[i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < logits.Length; i++)
+            dlogits[i] = scale * (dlogits[i] * inv - (i == label ? 1f : 0f));
+        return MathF.Log(sum) + max - logits[label];
+    }
+}

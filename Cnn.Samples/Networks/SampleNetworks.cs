@@ -1,0 +1,19 @@
+namespace CnnGen.Samples.Networks;
+
+/// <summary>The sample networks by command-line name.</summary>
+public static class SampleNetworks
+{
+    public sealed record Entry(string Name, string Description, string Summary, long Parameters, Func<int, INetwork> Create, bool Trainable);
+
+    public static readonly IReadOnlyList<Entry> All =
+    [
+        new("lenet5", "LeNet-5, 28x28 grey", LeNet5.Summary, LeNet5.ParameterCount, seed => new LeNet5(seed), true),
+        new("mlp", "seed 003's MLP, 28x28 grey", Mlp.Summary, Mlp.ParameterCount, seed => new Mlp(seed), true),
+        new("deepnet", "two wider convolutions, 28x28 grey", DeepNet.Summary, DeepNet.ParameterCount, seed => new DeepNet(seed), true),
+        new("alexnet", "AlexNet, 3x227x227", AlexNet.Summary, AlexNet.ParameterCount, seed => new AlexNet(seed), false),
+        new("vgg16", "VGG16, 3x224x224", Vgg16.Summary, Vgg16.ParameterCount, seed => new Vgg16(seed), false),
+    ];
+
+    public static Entry? Find(string name) =>
+        All.FirstOrDefault(e => string.Equals(e.Name, name.Replace("-", ""), StringComparison.OrdinalIgnoreCase));
+}
