@@ -1,0 +1,34 @@
+namespace CnnGen.Tests.Networks;
+
+// Small networks with odd sizes, strides, paddings and channel counts, one per layer kind and a few mixes.
+
+[Input(2, 9, 7)]
+[Conv(3, 4, Stride = 2, Padding = 1)] [Tanh]
+[Dense(5)]
+public partial class ConvStridePadNet { }
+
+[Input(3, 8, 8)]
+[Conv(1, 5)] [ReLU] [Conv(3, 3, Padding = 2)] [LeakyReLU(0.1f)]
+[Dense(4)]
+public partial class PointwiseConvNet { }
+
+[Input(2, 11, 10)]
+[Conv(3, 3)] [ELU(0.7f)] [MaxPool(3, Stride = 2, Padding = 1)]
+[Dense(6)] [Sigmoid] [Dense(3)] [Softmax]
+public partial class MaxPoolPadNet { }
+
+[Input(3, 7, 9)]
+[Conv(2, 4, Stride = 1)] [ReLU] [AvgPool(3, Stride = 2, Padding = 1)]
+[Conv(2, 2)] [Tanh]
+[Dense(5)]
+public partial class AvgPoolNet { }
+
+[Input(1, 12, 12)]
+[Conv(5, 3, Padding = 2)] [ReLU] [MaxPool(2)]
+[Conv(3, 4, Stride = 2)] [ReLU] [MaxPool(2)]
+[Dense(7)] [ReLU] [Dense(4)] [Softmax]
+public partial class TinyLeNet { }
+
+[Input(1, 5, 5)]
+[Dense(6)] [LeakyReLU] [Dense(6)] [ELU] [Dense(3)]
+public partial class DenseOnlyNet { }
