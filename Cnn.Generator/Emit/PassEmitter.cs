@@ -6,9 +6,11 @@ using CnnGen.Generator.Model;
 namespace CnnGen.Generator.Emit;
 
 /// <summary>
-/// Emits the passes: buffers (allocated once per batch size), <c>Forward</c>, <c>Predict</c>, <c>ComputeGradients</c>,
-/// and every layer's forward and backward methods. A final <c>[Softmax]</c> is not run as a layer: <c>Forward</c>
-/// applies it to the logits, and <c>ComputeGradients</c> fuses it with the cross-entropy (<c>dlogits = y_hat - y</c>).
+/// Emits the passes: per-worker workspaces (buffers allocated once per batch size), <c>Forward</c>, <c>Predict</c>,
+/// <c>ComputeGradients</c>, and every layer's forward and backward methods. A batch is split into contiguous chunks,
+/// one per worker thread; gradients and losses are added up in worker order, so results are deterministic for a
+/// given thread count. A final <c>[Softmax]</c> is not run as a layer: <c>Forward</c> applies it to the logits and
+/// <c>ComputeGradients</c> fuses it with the cross-entropy (<c>dlogits = y_hat - y</c>).
 /// </summary>
 internal static class PassEmitter
 {
@@ -23,122 +25,36 @@ internal static class PassEmitter
         string cls = spec.ClassName;
         long outputs = spec.Output.Length;
 
-        // ---- buffers
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
         {
             buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
             if (firstTrainable >= 0 && i >= firstTrainable && i < body.Count - 1)
                 buffers.Add(new Scratch(Grad(body, i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
-            buffers.AddRange(LayerEmitter.For(body[i].Kind).Buffers(body[i]));
+            buffers.AddRange(LayerEmitter.For(body[i].Kind).Buffers(body[i], needInputGradient: firstTrainable >= 0 && i > firstTrainable));
         }
         buffers.Add(new Scratch("_dlogits", "float", outputs, PerBatch: true, BackwardOnly: true));
 
-        w.Line("// ---- Buffers: allocated on first use for the largest batch seen, then reused --------");
-        foreach (var b in buffers)
-            w.Line($"private {b.ElementType}[] {b.Field} = global::System.Array.Empty<{b.ElementType}>();");
-        w.Line("private readonly float[] _prediction = new float[OutputLength];");
-        w.Line("private int _forwardCapacity, _backwardCapacity;");
+        // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
+        // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
+        long bytesPerImage = 4 * buffers.Where(b => b.PerBatch || b.PerBatchWhenTraining).Sum(b => b.PerImage);
+        long microBatch = System.Math.Max(1, System.Math.Min(64, 786432 / System.Math.Max(1, bytesPerImage)));
+        w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
+        w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
+        w.Line($"public const int MicroBatch = {microBatch};");
         w.Line();
-        EmitEnsure(w, "EnsureForwardBuffers", "_forwardCapacity", buffers.Where(b => !b.BackwardOnly));
+        EmitWorkspace(w, cls, buffers);
         w.Line();
-        EmitEnsure(w, "EnsureBackwardBuffers", "_backwardCapacity", buffers.Where(b => b.BackwardOnly));
+        EmitThreads(w, cls);
         w.Line();
-        w.Open("private static T[] Allocate<T>(long length, int batchSize)");
-        w.Line("if (length > global::System.Array.MaxLength)");
-        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"{cls}: a batch of {{batchSize}} images needs a buffer of {{length}} values, more than an array holds; use smaller batches.\");");
-        w.Line("return new T[length];");
-        w.Close();
+        EmitChecks(w, spec);
         w.Line();
+        EmitForward(w, spec, body);
+        w.Line();
+        EmitComputeGradients(w, spec);
+        w.Line();
+        EmitChains(w, spec, body, firstTrainable);
 
-        // ---- argument checks
-        w.Open("private static void CheckInputs(int length, int batchSize, string name)");
-        w.Line("if (batchSize <= 0)");
-        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"{cls}: the batch size must be positive.\");");
-        w.Line("if (length != (long)InputLength * batchSize)");
-        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected {{(long)InputLength * batchSize}} input values ({{batchSize}} image(s) of {spec.Input} = {spec.Input.Length} values each), but got {{length}}.\", name);");
-        w.Close();
-        w.Line();
-
-        // ---- Forward
-        string logits = body.Count == 0 ? "inputs" : Act(body[body.Count - 1]);
-        w.Line("// ---- Passes -------------------------------------------------------------------------");
-        w.Line($"/// <summary>Runs one image ({spec.Input}, C,H,W row-major); writes {outputs} {(spec.EndsWithSoftmax ? "class probabilities" : "logits")}.</summary>");
-        w.Line($"public void Forward({ReadOnlySpan} input, {Span} output) => Forward(input, output, 1);");
-        w.Line();
-        w.Line($"/// <summary>Runs <paramref name=\"batchSize\"/> images, one after the other in <paramref name=\"inputs\"/>; writes {outputs} values per image.</summary>");
-        w.Open($"public void Forward({ReadOnlySpan} inputs, {Span} outputs, int batchSize)");
-        w.Line("CheckInputs(inputs.Length, batchSize, nameof(inputs));");
-        w.Line("if (outputs.Length != (long)OutputLength * batchSize)");
-        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected room for {{(long)OutputLength * batchSize}} output values ({{batchSize}} x {outputs}), but got {{outputs.Length}}.\", nameof(outputs));");
-        w.Line("EnsureForwardBuffers(batchSize);");
-        w.Line("RunForward(inputs, batchSize);");
-        w.Line($"{ReadOnlySpan} logits = {(body.Count == 0 ? "inputs" : "new " + ReadOnlySpan + "(" + logits + ")")}.Slice(0, batchSize * OutputLength);");
-        if (spec.EndsWithSoftmax)
-        {
-            w.Line("for (int b = 0; b < batchSize; b++)");
-            w.Line($"    {Kernels}.SoftmaxCrossEntropy.Softmax(logits.Slice(b * OutputLength, OutputLength), outputs.Slice(b * OutputLength, OutputLength));");
-        }
-        else w.Line("logits.CopyTo(outputs);");
-        w.Close();
-        w.Line();
-
-        w.Line("/// <summary>The most probable class of one image.</summary>");
-        w.Open($"public int Predict({ReadOnlySpan} input)");
-        w.Line("Forward(input, _prediction, 1);");
-        w.Line("int best = 0;");
-        w.Line("for (int i = 1; i < OutputLength; i++)");
-        w.Line("    if (_prediction[i] > _prediction[best]) best = i;");
-        w.Line("return best;");
-        w.Close();
-        w.Line();
-
-        // ---- ComputeGradients
-        w.Line("/// <summary>");
-        w.Line("/// Forward, softmax cross-entropy averaged over the batch (PyTorch's <c>CrossEntropyLoss</c> on the logits), backward.");
-        w.Line("/// Overwrites <see cref=\"Gradients\"/> and returns the mean loss; changes no parameter.");
-        w.Line("/// </summary>");
-        w.Open($"public float ComputeGradients({ReadOnlySpan} inputs, global::System.ReadOnlySpan<int> labels, int batchSize)");
-        w.Line("CheckInputs(inputs.Length, batchSize, nameof(inputs));");
-        w.Line("if (labels.Length != batchSize)");
-        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected {{batchSize}} labels, one per image, but got {{labels.Length}}.\", nameof(labels));");
-        w.Line("for (int b = 0; b < batchSize; b++)");
-        w.Line("    if ((uint)labels[b] >= OutputLength)");
-        w.Line($"        throw new global::System.ArgumentException($\"{cls}: label {{labels[b]}} of image {{b}} is outside [0, {outputs}).\", nameof(labels));");
-        w.Line("EnsureForwardBuffers(batchSize);");
-        w.Line("EnsureBackwardBuffers(batchSize);");
-        w.Line("var gradients = EnsureGradients();");
-        w.Line("RunForward(inputs, batchSize);");
-        w.Line($"{ReadOnlySpan} logits = {(body.Count == 0 ? "inputs" : "new " + ReadOnlySpan + "(" + logits + ")")};");
-        w.Line("// Loss averaged over the batch; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
-        w.Line("double loss = 0;");
-        w.Line("float scale = 1f / batchSize;");
-        w.Line("for (int b = 0; b < batchSize; b++)");
-        w.Line($"    loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(logits.Slice(b * OutputLength, OutputLength), labels[b], new {Span}(_dlogits, b * OutputLength, OutputLength), scale);");
-        w.Line("global::System.Array.Clear(gradients);");
-        w.Line("RunBackward(inputs, batchSize);");
-        w.Line("return (float)(loss / batchSize);");
-        w.Close();
-        w.Line();
-
-        // ---- layer chain
-        w.Open($"private void RunForward({ReadOnlySpan} inputs, int batch)");
-        if (body.Count == 0) w.Line("_ = inputs; _ = batch;");
-        for (int i = 0; i < body.Count; i++)
-            w.Line($"{LayerEmitter.ForwardName(body[i])}({(i == 0 ? "inputs" : Act(body[i - 1]))}, {Act(body[i])}, batch);");
-        w.Close();
-        w.Line();
-        w.Open($"private void RunBackward({ReadOnlySpan} inputs, int batch)");
-        if (firstTrainable < 0) w.Line("_ = inputs; _ = batch; // nothing trainable");
-        for (int i = body.Count - 1; firstTrainable >= 0 && i >= firstTrainable; i--)
-        {
-            string inp = i == 0 ? "inputs" : Act(body[i - 1]);
-            string dinp = i > firstTrainable ? Grad(body, i - 1) : "default";
-            w.Line($"{LayerEmitter.BackwardName(body[i])}({inp}, {Act(body[i])}, {Grad(body, i)}, {dinp}, batch);");
-        }
-        w.Close();
-
-        // ---- layers, forward and backward side by side
         for (int i = 0; i < body.Count; i++)
         {
             var l = body[i];
@@ -154,17 +70,205 @@ internal static class PassEmitter
         }
     }
 
-    private static void EmitEnsure(SourceWriter w, string name, string capacity, IEnumerable<Scratch> buffers)
+    /// <summary>One worker's buffers: layer outputs, their gradients, kernel scratch, its share of the gradients and loss.</summary>
+    private static void EmitWorkspace(SourceWriter w, string cls, List<Scratch> buffers)
     {
-        w.Open($"private void {name}(int batchSize)");
-        w.Line($"if (batchSize <= {capacity}) return;");
+        w.Line("// ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---");
+        w.Line("/// <summary>The buffers of one worker thread.</summary>");
+        w.Open("private sealed class Workspace");
+        w.Line("/// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>");
+        w.Line("public bool Training;");
+        w.Line("/// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>");
+        w.Line("public float[] Gradients = global::System.Array.Empty<float>();");
+        w.Line("/// <summary>Sum of this worker's per-image losses.</summary>");
+        w.Line("public double Loss;");
         foreach (var b in buffers)
-        {
-            if (b.PerBatch) w.Line($"{b.Field} = Allocate<{b.ElementType}>({b.PerImage}L * batchSize, batchSize);");
-            else w.Line($"if ({b.Field}.Length == 0) {b.Field} = new {b.ElementType}[{b.PerImage}]; // one image at a time");
-        }
-        w.Line($"{capacity} = batchSize;");
+            w.Line($"public {b.ElementType}[] {b.Field} = global::System.Array.Empty<{b.ElementType}>();");
+        w.Line();
+        w.Open("public void Ensure(int batch, bool training)");
+        foreach (var b in buffers.Where(b => !b.BackwardOnly))
+            w.Line($"Grow(ref {b.Field}, {Length(b, "training")}, batch);");
+        w.Line("if (!training) return;");
+        foreach (var b in buffers.Where(b => b.BackwardOnly))
+            w.Line($"Grow(ref {b.Field}, {Length(b, "true")}, batch);");
         w.Close();
+        w.Line();
+        w.Open("private static void Grow<T>(ref T[] buffer, long length, int batch)");
+        w.Line("if (buffer.Length >= length) return;");
+        w.Line("if (length > global::System.Array.MaxLength)");
+        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $\"{cls}: a batch of {{batch}} images needs a buffer of {{length}} values, more than an array holds; use smaller batches.\");");
+        w.Line("buffer = new T[length];");
+        w.Close();
+        w.Close();
+    }
+
+    private static string Length(Scratch b, string training) =>
+        b.PerBatch ? $"{b.PerImage}L * batch"
+        : b.PerBatchWhenTraining ? $"{training} ? {b.PerImage}L * batch : {b.PerImage}L"
+        : $"{b.PerImage}L";
+
+    private static void EmitThreads(SourceWriter w, string cls)
+    {
+        w.Line("private Workspace[] _workspaces = { new Workspace() };");
+        w.Line("private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;");
+        w.Line("private readonly float[] _prediction = new float[OutputLength];");
+        w.Line("private int _threads = 1;");
+        w.Line("private float _lossScale;");
+        w.Line();
+        w.Line("/// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>");
+        w.Open("public int Threads");
+        w.Line("get => _threads;");
+        w.Open("set");
+        w.Line("if (value < 1)");
+        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"{cls}: Threads must be at least 1.\");");
+        w.Line("_threads = value;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open("private int PrepareWorkers(int batchSize)");
+        w.Line("int workers = global::System.Math.Min(_threads, batchSize);");
+        w.Open("if (_workspaces.Length < workers)");
+        w.Line("var grown = new Workspace[workers];");
+        w.Line("for (int t = 0; t < workers; t++) grown[t] = t < _workspaces.Length ? _workspaces[t] : new Workspace();");
+        w.Line("_workspaces = grown;");
+        w.Close();
+        w.Line("return workers;");
+        w.Close();
+    }
+
+    private static void EmitChecks(SourceWriter w, NetworkSpec spec)
+    {
+        string cls = spec.ClassName;
+        w.Open("private static void CheckInputs(int length, int batchSize, string name)");
+        w.Line("if (batchSize <= 0)");
+        w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"{cls}: the batch size must be positive.\");");
+        w.Line("if (length != (long)InputLength * batchSize)");
+        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected {{(long)InputLength * batchSize}} input values ({{batchSize}} image(s) of {spec.Input} = {spec.Input.Length} values each), but got {{length}}.\", name);");
+        w.Close();
+    }
+
+    private static void EmitForward(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
+    {
+        string cls = spec.ClassName;
+        long outputs = spec.Output.Length;
+        w.Line("// ---- Passes -------------------------------------------------------------------------");
+        w.Line($"/// <summary>Runs one image ({spec.Input}, C,H,W row-major); writes {outputs} {(spec.EndsWithSoftmax ? "class probabilities" : "logits")}.</summary>");
+        w.Line($"public void Forward({ReadOnlySpan} input, {Span} output) => Forward(input, output, 1);");
+        w.Line();
+        w.Line($"/// <summary>Runs <paramref name=\"batchSize\"/> images, one after the other in <paramref name=\"inputs\"/>; writes {outputs} values per image.</summary>");
+        w.Open($"public void Forward({ReadOnlySpan} inputs, {Span} outputs, int batchSize)");
+        w.Line("CheckInputs(inputs.Length, batchSize, nameof(inputs));");
+        w.Line("if (outputs.Length != (long)OutputLength * batchSize)");
+        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected room for {{(long)OutputLength * batchSize}} output values ({{batchSize}} x {outputs}), but got {{outputs.Length}}.\", nameof(outputs));");
+        w.Line("int workers = PrepareWorkers(batchSize);");
+        w.Line("if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);");
+        w.Line("else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, default, OutputLength, outputs, _forwardChunk ??= ForwardChunk);");
+        w.Close();
+        w.Line();
+        w.Open($"private void ForwardChunk(int worker, int start, int count, {ReadOnlySpan} inputs, global::System.ReadOnlySpan<int> labels, {Span} outputs)");
+        w.Line("var ws = _workspaces[worker];");
+        w.Line("ws.Training = false;");
+        w.Line("ws.Ensure(global::System.Math.Min(count, MicroBatch), training: false);");
+        w.Open("for (int first = 0; first < count; first += MicroBatch)");
+        w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
+        w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
+        w.Line("RunForward(ws, x, n);");
+        w.Line($"{ReadOnlySpan} logits = {Logits(body)}.Slice(0, n * OutputLength);");
+        w.Line("var y = outputs.Slice(first * OutputLength, n * OutputLength);");
+        if (spec.EndsWithSoftmax)
+        {
+            w.Line("for (int b = 0; b < n; b++)");
+            w.Line($"    {Kernels}.SoftmaxCrossEntropy.Softmax(logits.Slice(b * OutputLength, OutputLength), y.Slice(b * OutputLength, OutputLength));");
+        }
+        else w.Line("logits.CopyTo(y);");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The most probable class of one image.</summary>");
+        w.Open($"public int Predict({ReadOnlySpan} input)");
+        w.Line("Forward(input, _prediction, 1);");
+        w.Line("int best = 0;");
+        w.Line("for (int i = 1; i < OutputLength; i++)");
+        w.Line("    if (_prediction[i] > _prediction[best]) best = i;");
+        w.Line("return best;");
+        w.Close();
+    }
+
+    private static void EmitComputeGradients(SourceWriter w, NetworkSpec spec)
+    {
+        string cls = spec.ClassName;
+        w.Line("/// <summary>");
+        w.Line("/// Forward, softmax cross-entropy averaged over the batch (PyTorch's <c>CrossEntropyLoss</c> on the logits), backward.");
+        w.Line("/// Overwrites <see cref=\"Gradients\"/> and returns the mean loss; changes no parameter.");
+        w.Line("/// </summary>");
+        w.Open($"public float ComputeGradients({ReadOnlySpan} inputs, global::System.ReadOnlySpan<int> labels, int batchSize)");
+        w.Line("CheckInputs(inputs.Length, batchSize, nameof(inputs));");
+        w.Line("if (labels.Length != batchSize)");
+        w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected {{batchSize}} labels, one per image, but got {{labels.Length}}.\", nameof(labels));");
+        w.Line("for (int b = 0; b < batchSize; b++)");
+        w.Line("    if ((uint)labels[b] >= OutputLength)");
+        w.Line($"        throw new global::System.ArgumentException($\"{cls}: label {{labels[b]}} of image {{b}} is outside [0, {spec.Output.Length}).\", nameof(labels));");
+        w.Line("int workers = PrepareWorkers(batchSize);");
+        w.Line("var gradients = EnsureGradients();");
+        w.Line("_workspaces[0].Gradients = gradients;");
+        w.Line("_lossScale = 1f / batchSize;");
+        w.Line("if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);");
+        w.Line("else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);");
+        w.Line("// Add the workers' shares in worker order, so the sum is the same on every run.");
+        w.Line("double loss = _workspaces[0].Loss;");
+        w.Open("for (int t = 1; t < workers; t++)");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(gradients, _workspaces[t].Gradients, gradients);");
+        w.Line("loss += _workspaces[t].Loss;");
+        w.Close();
+        w.Line("return (float)(loss / batchSize);");
+        w.Close();
+        w.Line();
+        w.Open($"private void GradientChunk(int worker, int start, int count, {ReadOnlySpan} inputs, global::System.ReadOnlySpan<int> labels, {Span} outputs)");
+        w.Line("var ws = _workspaces[worker];");
+        w.Line("if (ws.Gradients.Length != ParameterCount) ws.Gradients = new float[ParameterCount];");
+        w.Line("global::System.Array.Clear(ws.Gradients);");
+        w.Line("ws.Training = true;");
+        w.Line("ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);");
+        w.Line("double loss = 0;");
+        w.Open("for (int first = 0; first < count; first += MicroBatch)");
+        w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
+        w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
+        w.Line("RunForward(ws, x, n);");
+        w.Line("// Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
+        w.Line("for (int b = 0; b < n; b++)");
+        w.Line($"    loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(new {ReadOnlySpan}({LogitsArray(spec)}, b * OutputLength, OutputLength), labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
+        w.Line("RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients");
+        w.Close();
+        w.Line("ws.Loss = loss;");
+        w.Close();
+    }
+
+    private static void EmitChains(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, int firstTrainable)
+    {
+        w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
+        if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
+        for (int i = 0; i < body.Count; i++)
+            w.Line($"{LayerEmitter.ForwardName(body[i])}(ws, {(i == 0 ? "inputs" : "ws." + Act(body[i - 1]))}, ws.{Act(body[i])}, batch);");
+        w.Close();
+        w.Line();
+        w.Open($"private void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
+        if (firstTrainable < 0) w.Line("_ = ws; _ = inputs; _ = batch; // nothing trainable");
+        for (int i = body.Count - 1; firstTrainable >= 0 && i >= firstTrainable; i--)
+        {
+            string inp = i == 0 ? "inputs" : "ws." + Act(body[i - 1]);
+            string dinp = i > firstTrainable ? "ws." + Grad(body, i - 1) : "default";
+            w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
+        }
+        w.Close();
+        _ = spec;
+    }
+
+    private static string Logits(List<LayerSpec> body) => body.Count == 0 ? "inputs" : $"new {ReadOnlySpan}(ws.{Act(body[body.Count - 1])})";
+
+    private static string LogitsArray(NetworkSpec spec)
+    {
+        var body = spec.EndsWithSoftmax ? spec.Layers.Take(spec.Layers.Count - 1).ToList() : spec.Layers.ToList();
+        return body.Count == 0 ? "x.ToArray()" : "ws." + Act(body[body.Count - 1]);
     }
 
     private static string Act(LayerSpec l) => "_act_" + l.Name;

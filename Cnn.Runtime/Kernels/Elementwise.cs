@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace CnnGen.Kernels;
@@ -6,6 +7,7 @@ namespace CnnGen.Kernels;
 public static class Elementwise
 {
     /// <summary><c>y[r, c] += bias[r]</c> for a <c>[rows, columns]</c> matrix (a convolution's channels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddBias(Span<float> y, ReadOnlySpan<float> bias, int rows, int columns)
     {
         for (int r = 0; r < rows; r++)
@@ -16,6 +18,7 @@ public static class Elementwise
     }
 
     /// <summary><c>y[r, c] += bias[c]</c> for a <c>[rows, columns]</c> matrix (a dense layer's batch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddColumnBias(Span<float> y, ReadOnlySpan<float> bias, int rows, int columns)
     {
         for (int r = 0; r < rows; r++)
@@ -26,6 +29,7 @@ public static class Elementwise
     }
 
     /// <summary><c>sums[r] += sum_c x[r, c]</c>, each row summed left to right.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddRowSums(ReadOnlySpan<float> x, Span<float> sums, int rows, int columns)
     {
         for (int r = 0; r < rows; r++)
@@ -38,6 +42,7 @@ public static class Elementwise
     }
 
     /// <summary><c>sums[c] += sum_r x[r, c]</c>, rows added top to bottom.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddColumnSums(ReadOnlySpan<float> x, Span<float> sums, int rows, int columns)
     {
         var target = sums[..columns];

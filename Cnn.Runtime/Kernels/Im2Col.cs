@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CnnGen.Kernels;
 
 /// <summary>
@@ -6,60 +8,71 @@ namespace CnnGen.Kernels;
 /// Row <c>(c*K + ky)*K + kx</c> of <c>col</c> holds input channel c shifted by (ky, kx) for every output position;
 /// positions in the zero padding hold 0.
 /// </summary>
-public static class Im2Col
+public static unsafe class Im2Col
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
         int kernel, int stride, int padding, int outHeight, int outWidth)
     {
         int positions = outHeight * outWidth;
-        for (int c = 0; c < channels; c++)
-        for (int ky = 0; ky < kernel; ky++)
-        for (int kx = 0; kx < kernel; kx++)
+        if (input.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
+            throw new ArgumentException("Im2Col.Pack: spans too short for the given shape.");
+        fixed (float* pin = input, pcol = col)
         {
-            var row = col.Slice(((c * kernel + ky) * kernel + kx) * positions, positions);
-            // Output columns whose input column ox*stride + kx - padding lies inside the image.
-            (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
-            for (int oy = 0; oy < outHeight; oy++)
+            for (int c = 0; c < channels; c++)
+            for (int ky = 0; ky < kernel; ky++)
+            for (int kx = 0; kx < kernel; kx++)
             {
-                var dst = row.Slice(oy * outWidth, outWidth);
-                int iy = oy * stride + ky - padding;
-                if (iy < 0 || iy >= height || first >= last) { dst.Clear(); continue; }
-                dst[..first].Clear();
-                dst[last..].Clear();
-                var src = input.Slice((c * height + iy) * width);
-                int ix = first * stride + kx - padding;
-                if (stride == 1)
-                    src.Slice(ix, last - first).CopyTo(dst[first..last]);
-                else
-                    for (int ox = first; ox < last; ox++, ix += stride) dst[ox] = src[ix];
+                float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
+                // Output columns whose input column ox*stride + kx - padding lies inside the image.
+                (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    float* dst = row + oy * outWidth;
+                    int iy = oy * stride + ky - padding;
+                    if (iy < 0 || iy >= height || first >= last)
+                    {
+                        new Span<float>(dst, outWidth).Clear();
+                        continue;
+                    }
+                    for (int ox = 0; ox < first; ox++) dst[ox] = 0f;
+                    for (int ox = last; ox < outWidth; ox++) dst[ox] = 0f;
+                    float* src = pin + (c * height + iy) * width + first * stride + kx - padding;
+                    if (stride == 1)
+                        Buffer.MemoryCopy(src, dst + first, (last - first) * sizeof(float), (last - first) * sizeof(float));
+                    else
+                        for (int ox = first; ox < last; ox++, src += stride) dst[ox] = *src;
+                }
             }
         }
     }
 
     /// <summary>col2im: adds every column entry back onto the input position it came from (the adjoint of <see cref="Pack"/>).
     /// <paramref name="inputGradient"/> must be zeroed by the caller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(ReadOnlySpan<float> col, Span<float> inputGradient, int channels, int height, int width,
         int kernel, int stride, int padding, int outHeight, int outWidth)
     {
         int positions = outHeight * outWidth;
-        for (int c = 0; c < channels; c++)
-        for (int ky = 0; ky < kernel; ky++)
-        for (int kx = 0; kx < kernel; kx++)
+        if (inputGradient.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
+            throw new ArgumentException("Im2Col.Unpack: spans too short for the given shape.");
+        fixed (float* pcol = col, pgrad = inputGradient)
         {
-            var row = col.Slice(((c * kernel + ky) * kernel + kx) * positions, positions);
-            (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
-            if (first >= last) continue;
-            for (int oy = 0; oy < outHeight; oy++)
+            for (int c = 0; c < channels; c++)
+            for (int ky = 0; ky < kernel; ky++)
+            for (int kx = 0; kx < kernel; kx++)
             {
-                int iy = oy * stride + ky - padding;
-                if (iy < 0 || iy >= height) continue;
-                var src = row.Slice(oy * outWidth, outWidth);
-                var dst = inputGradient.Slice((c * height + iy) * width);
-                int ix = first * stride + kx - padding;
-                if (stride == 1)
-                    System.Numerics.Tensors.TensorPrimitives.Add(dst.Slice(ix, last - first), src[first..last], dst.Slice(ix, last - first));
-                else
-                    for (int ox = first; ox < last; ox++, ix += stride) dst[ix] += src[ox];
+                float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
+                (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
+                if (first >= last) continue;
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    int iy = oy * stride + ky - padding;
+                    if (iy < 0 || iy >= height) continue;
+                    float* src = row + oy * outWidth;
+                    float* dst = pgrad + (c * height + iy) * width + first * stride + kx - padding;
+                    for (int ox = first; ox < last; ox++, dst += stride) *dst += src[ox];
+                }
             }
         }
     }

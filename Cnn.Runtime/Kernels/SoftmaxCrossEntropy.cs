@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 namespace CnnGen.Kernels;
 
 /// <summary>Softmax and its fused cross-entropy gradient (seed 001: <c>dL/dz = y_hat - y</c>).</summary>
 public static class SoftmaxCrossEntropy
 {
     /// <summary><c>probs[i] = exp(z[i] - max z) / sum_j exp(z[j] - max z)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(ReadOnlySpan<float> logits, Span<float> probs)
     {
         float max = float.NegativeInfinity;
@@ -23,6 +25,7 @@ public static class SoftmaxCrossEntropy
     /// Cross-entropy of one sample, <c>-log softmax(z)[label] = log sum_j exp(z_j - max) + max - z_label</c>,
     /// and the gradient of <c>scale</c> times it: <c>dlogits = scale * (softmax(z) - onehot(label))</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float LossAndGradient(ReadOnlySpan<float> logits, int label, Span<float> dlogits, float scale)
     {
         float max = float.NegativeInfinity;

@@ -18,10 +18,11 @@ internal sealed class ConvLayer : LayerEmitter
 
     private static long ColLength(LayerSpec l) => (long)l.Input.Channels * l.Kernel * l.Kernel * l.Output.Height * l.Output.Width;
 
-    public override IEnumerable<Scratch> Buffers(LayerSpec l)
+    public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_dcol_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+        // The columns of every image are kept while training, so the backward pass need not rebuild them.
+        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
+        if (needInputGradient && !IsPointwise(l)) yield return new Scratch("_dcol_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
     private static string Pack(LayerSpec l, string x) =>
@@ -35,10 +36,11 @@ internal sealed class ConvLayer : LayerEmitter
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{l.Units}, {l.Input.Channels}, {l.Kernel}, {l.Kernel}] = [{l.Units}, {k}]");
         w.Line($"var bias = {Bias(l)};");
-        if (!IsPointwise(l)) w.Line($"var col = new global::System.Span<float>(_col_{l.Name}); // [{k}, {positions}]");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
+        if (!IsPointwise(l))
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Name}, ws.Training ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {l.Units}, n: {positions}, k: {k});");
         else
         {
@@ -54,24 +56,21 @@ internal sealed class ConvLayer : LayerEmitter
     {
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * l.Kernel * l.Kernel;
+        string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Name}";
+        int colStride = IsPointwise(l) ? inLen : (int)ColLength(l);
         OpenBackward(w, l);
         w.Line($"var weight = {Weight(l)};");
-        w.Line($"var dweight = {DWeight(l)};");
         w.Line($"var dbias = {DBias(l)};");
-        if (!IsPointwise(l)) w.Line($"var col = new global::System.Span<float>(_col_{l.Name});");
-        if (needInputGradient) w.Line($"var dcol = new global::System.Span<float>(_dcol_{l.Name});");
+        w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
+        w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {l.Units}, n: {k}, k: {positions}, count: batch);");
+        if (needInputGradient) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
         w.Open("for (int b = 0; b < batch; b++)");
-        w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
         w.Line($"// dbias[f] += sum over positions of dy[f, p]");
         w.Line($"{Kernels}.Elementwise.AddRowSums(dy, dbias, rows: {l.Units}, columns: {positions});");
-        w.Line($"// dweight[f, k] += sum over positions of dy[f, p] * col[k, p]");
-        string colName = IsPointwise(l) ? "x" : "col";
-        if (!IsPointwise(l)) w.Line(Pack(l, "x"));
-        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(dy, {colName}, dweight, m: {l.Units}, n: {k}, k: {positions}, accumulate: true);");
         if (needInputGradient)
         {
-            w.Line($"// dinp = col2im(weight^T * dy)");
+            w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var dx = dinp.Slice(b * {inLen}, {inLen});");
             if (IsPointwise(l))
                 w.Line($"{Kernels}.Gemm.Multiply(weight, dy, dx, m: {k}, n: {positions}, k: {l.Units}, transposeA: true);");

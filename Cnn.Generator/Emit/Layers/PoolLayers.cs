@@ -46,7 +46,7 @@ internal sealed class MaxPoolLayer : PoolLayer
 {
     public static readonly MaxPoolLayer Instance = new();
 
-    public override IEnumerable<Scratch> Buffers(LayerSpec l)
+    public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
         yield return new Scratch("_argmax_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
@@ -54,7 +54,7 @@ internal sealed class MaxPoolLayer : PoolLayer
     public override void Forward(SourceWriter w, LayerSpec l)
     {
         OpenForward(w, l);
-        w.Line($"var argmax = new global::System.Span<int>(_argmax_{l.Name}); // winner's index within its input plane");
+        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Name}); // winner's index within its input plane");
         OpenWindowLoops(w, l);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
         w.Line($"int best = y0 * {l.Input.Width} + x0;");
@@ -76,7 +76,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line($"var argmax = new global::System.ReadOnlySpan<int>(_argmax_{l.Name});");
+            w.Line($"var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_{l.Name});");
             w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
             w.Line("dx.Clear();");
