@@ -15,6 +15,10 @@ public static class IdxReader
 
     private const int ChunkBytes = 1 << 16;
 
+    /// <summary>Byte b as b / 255f, exactly as <c>tensor.float().div(255)</c> gives it.</summary>
+    private static readonly float[] UnitBytes = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();
+    private static readonly float[] PlainBytes = Enumerable.Range(0, 256).Select(b => (float)b).ToArray();
+
     /// <summary>Reads any element type as floats. With <paramref name="scaleBytesToUnit"/>, unsigned bytes are
     /// divided by 255 so pixels land in [0, 1]; other types are returned as stored.</summary>
     public static IdxArray<float> ReadFloats(string path, bool scaleBytesToUnit = false)
@@ -22,8 +26,8 @@ public static class IdxReader
         using var stream = Open(path);
         var (type, dims, count) = ReadHeader(stream, path);
         var values = new float[count];
-        float byteScale = scaleBytesToUnit ? 1f / 255f : 1f;
-        ReadValues(stream, path, type, dims, count, (bytes, start) => Convert(bytes, type, values.AsSpan(start), byteScale));
+        float[] byteValues = scaleBytesToUnit ? UnitBytes : PlainBytes;
+        ReadValues(stream, path, type, dims, count, (bytes, start) => Convert(bytes, type, values.AsSpan(start), byteValues));
         return new IdxArray<float>(path, type, dims, values);
     }
 
@@ -136,13 +140,13 @@ public static class IdxReader
         }
     }
 
-    private static void Convert(ReadOnlyMemory<byte> memory, IdxElementType type, Span<float> target, float byteScale)
+    private static void Convert(ReadOnlyMemory<byte> memory, IdxElementType type, Span<float> target, float[] byteValues)
     {
         var bytes = memory.Span;
         switch (type)
         {
             case IdxElementType.UInt8:
-                for (int i = 0; i < bytes.Length; i++) target[i] = bytes[i] * byteScale;
+                for (int i = 0; i < bytes.Length; i++) target[i] = byteValues[bytes[i]];
                 break;
             case IdxElementType.Int8:
                 for (int i = 0; i < bytes.Length; i++) target[i] = (sbyte)bytes[i];

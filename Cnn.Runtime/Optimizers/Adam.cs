@@ -17,14 +17,14 @@ public class Adam : IOptimizer
     private float[]? _gradient;
     private float[]? _work;
 
-    public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+    public Adam(float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999, float epsilon = 1e-8f, float weightDecay = 0f)
         : this(learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
 
-    protected Adam(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled)
+    protected Adam(float learningRate, double beta1, double beta2, float epsilon, float weightDecay, bool decoupled)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
-        if (beta1 is < 0f or >= 1f) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must be in [0, 1)");
-        if (beta2 is < 0f or >= 1f) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must be in [0, 1)");
+        if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must be in [0, 1)");
+        if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must be in [0, 1)");
         ArgumentOutOfRangeException.ThrowIfNegative(epsilon);
         ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
         LearningRate = learningRate;
@@ -37,8 +37,10 @@ public class Adam : IOptimizer
 
     public virtual string Name => "Adam";
     public float LearningRate { get; set; }
-    public float Beta1 { get; }
-    public float Beta2 { get; }
+    /// <summary>Decay of the first moment. Kept in double, like PyTorch's Python float, so <c>1 - beta</c> rounds as it does there.</summary>
+    public double Beta1 { get; }
+    /// <summary>Decay of the second moment (double, as <see cref="Beta1"/>).</summary>
+    public double Beta2 { get; }
     public float Epsilon { get; }
     public float WeightDecay { get; }
     public bool DecoupledWeightDecay { get; }
@@ -83,11 +85,11 @@ public class Adam : IOptimizer
         }
 
         // m = b1*m + (1-b1)*g
-        TensorPrimitives.Multiply(_firstMoment, Beta1, _firstMoment);
-        TensorPrimitives.MultiplyAdd(g, 1f - Beta1, _firstMoment, _firstMoment);
+        TensorPrimitives.Multiply(_firstMoment, (float)Beta1, _firstMoment);
+        TensorPrimitives.MultiplyAdd(g, (float)(1 - Beta1), _firstMoment, _firstMoment);
         // v = b2*v + (1-b2)*g*g
-        TensorPrimitives.Multiply(g, 1f - Beta2, _work);
-        TensorPrimitives.Multiply(_secondMoment, Beta2, _secondMoment);
+        TensorPrimitives.Multiply(g, (float)(1 - Beta2), _work);
+        TensorPrimitives.Multiply(_secondMoment, (float)Beta2, _secondMoment);
         TensorPrimitives.MultiplyAdd(_work, g, _secondMoment, _secondMoment);
 
         double biasCorrection1 = 1.0 - Math.Pow(Beta1, step);

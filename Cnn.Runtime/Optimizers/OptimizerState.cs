@@ -34,4 +34,6 @@ internal static class OptimizerState
     }
 
     public static string Text(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Text(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }
