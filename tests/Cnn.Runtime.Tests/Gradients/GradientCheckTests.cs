@@ -1,14 +1,23 @@
+using CnnGen.Tests.CrossCheck;
 using CnnGen.Tests.Networks;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace CnnGen.Tests.Gradients;
 
-/// <summary>Analytic gradients against central finite differences of the loss, for every layer kind.</summary>
-public class GradientCheckTests
+/// <summary>Analytic gradients against finite differences of the loss, for every layer kind and whole small networks.</summary>
+public class GradientCheckTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Networks => new() { "ConvStridePadNet", "PointwiseConvNet", "MaxPoolPadNet", "AvgPoolNet", "TinyLeNet", "DenseOnlyNet" };
+    /// <summary>At most this share of the probed parameters may sit on a kink.</summary>
+    private const double MaxKinkFraction = 0.10;
 
-    private static INetwork Create(string name, int seed) => name switch
+    public static TheoryData<string> Networks => new()
+    {
+        "ConvStridePadNet", "PointwiseConvNet", "MaxPoolPadNet", "AvgPoolNet", "TinyLeNet", "DenseOnlyNet",
+        "RectStrideNet", "PoolFirstNet", "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD",
+    };
+
+    internal static INetwork Create(string name, int seed) => name switch
     {
         "ConvStridePadNet" => new ConvStridePadNet(seed),
         "PointwiseConvNet" => new PointwiseConvNet(seed),
@@ -16,41 +25,76 @@ public class GradientCheckTests
         "AvgPoolNet" => new AvgPoolNet(seed),
         "TinyLeNet" => new TinyLeNet(seed),
         "DenseOnlyNet" => new DenseOnlyNet(seed),
+        "RectStrideNet" => new RectStrideNet(seed),
+        "PoolFirstNet" => new PoolFirstNet(seed),
+        "LeNet5" => new LeNet5(seed),
+        "CrossNetA" => new CrossNetA(seed),
+        "CrossNetB" => new CrossNetB(seed),
+        "CrossNetC" => new CrossNetC(seed),
+        "CrossNetD" => new CrossNetD(seed),
         _ => throw new ArgumentException(name),
     };
+
+    /// <summary>A batch of inputs in [-1, 1) and labels, the same on every run.</summary>
+    internal static (float[] Inputs, int[] Labels) Batch(INetwork net, int batch, int seed)
+    {
+        var random = new Random(seed);
+        var inputs = new float[net.InputLength * batch];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 2 - 1);
+        var labels = new int[batch];
+        for (int b = 0; b < batch; b++) labels[b] = random.Next(net.OutputLength);
+        return (inputs, labels);
+    }
+
+    /// <summary>Biases are drawn too (the networks start with zero biases), so no unit sits exactly at a kink.</summary>
+    private static void RandomizeBiases(INetwork net, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var t in net.Tensors.Where(t => t.Name.EndsWith(".bias")))
+            foreach (ref var b in net.Parameters.Slice(t.Offset, t.Length))
+                b = (float)((random.NextDouble() * 2 - 1) * 0.1);
+    }
 
     [Theory]
     [MemberData(nameof(Networks))]
     public void AnalyticGradientsMatchFiniteDifferences(string name)
     {
-        var net = Create(name, seed: 7);
-        const int batch = 3;
-        var random = new Random(11);
-        var inputs = new float[net.InputLength * batch];
-        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 2 - 1);
-        var labels = new int[batch];
-        for (int b = 0; b < batch; b++) labels[b] = random.Next(net.OutputLength);
-
-        net.ComputeGradients(inputs, labels, batch);
-        var analytic = net.Gradients.ToArray();
-        var parameters = net.Parameters;
-
-        // Check every parameter of small nets (a fixed sample of large ones) with a central difference.
-        const float h = 1e-3f;
-        double worst = 0;
-        for (int i = 0; i < parameters.Length; i += Math.Max(1, parameters.Length / 400))
+        foreach (int seed in new[] { 7, 8 })
         {
-            float saved = parameters[i];
-            parameters[i] = saved + h;
-            double up = net.ComputeGradients(inputs, labels, batch);
-            parameters[i] = saved - h;
-            double down = net.ComputeGradients(inputs, labels, batch);
-            parameters[i] = saved;
-            double numeric = (up - down) / (2 * h);
-            double error = Math.Abs(numeric - analytic[i]) / Math.Max(1e-2, Math.Abs(numeric) + Math.Abs(analytic[i]));
-            worst = Math.Max(worst, error);
-            Assert.True(error < 2e-2, $"{name} parameter {i}: analytic {analytic[i]:G6}, numeric {numeric:G6}");
+            var net = Create(name, seed);
+            RandomizeBiases(net, seed);
+            const int batch = 3;
+            var (inputs, labels) = Batch(net, batch, seed + 100);
+            net.ComputeGradients(inputs, labels, batch);
+            var analytic = net.Gradients.ToArray();
+
+            var result = new FiniteDifference().Check(net, inputs, labels, batch, analytic);
+            output.WriteLine($"{name} seed {seed}: probed {result.Probed}, at kinks {result.Kinks.Count}, " +
+                             $"failed {result.Failed.Count}, worst error / allowance {result.WorstErrorRatio:F3}");
+            foreach (var p in result.Kinks)
+                output.WriteLine($"  kink at {p.Index}: forward {p.Forward:G5}, backward {p.Backward:G5}, analytic {p.Analytic:G5}");
+            Assert.True(result.Failed.Count == 0, $"{name} seed {seed}: " + string.Join("; ", result.Failed.Take(5).Select(p =>
+                $"parameter {p.Index}: analytic {p.Analytic:G6}, central {p.Central:G6} (forward {p.Forward:G6}, backward {p.Backward:G6}, step {p.Step})")));
+            Assert.True(result.KinkFraction <= MaxKinkFraction,
+                $"{name} seed {seed}: {result.Kinks.Count} of {result.Probed} parameters at kinks");
+            Assert.True(result.Probed >= Math.Min(net.ParameterCount, 400));
         }
-        Assert.True(worst >= 0);
+    }
+
+    [Theory]
+    [InlineData("MaxPoolPadNet")]
+    [InlineData("CrossNetA")]
+    public void CheckRejectsWrongGradients(string name)
+    {
+        var net = Create(name, 7);
+        RandomizeBiases(net, 7);
+        var (inputs, labels) = Batch(net, 3, 107);
+        net.ComputeGradients(inputs, labels, 3);
+        var wrong = net.Gradients.ToArray();
+        // Swap the gradients of neighbouring parameters: magnitudes stay plausible, values are wrong.
+        for (int i = 0; i + 1 < wrong.Length; i += 2) (wrong[i], wrong[i + 1]) = (wrong[i + 1], wrong[i]);
+
+        var result = new FiniteDifference().Check(net, inputs, labels, 3, wrong);
+        Assert.True(result.Failed.Count > result.Probed / 4, $"only {result.Failed.Count} of {result.Probed} wrong gradients caught");
     }
 }

@@ -32,3 +32,14 @@ public partial class TinyLeNet { }
 [Input(1, 5, 5)]
 [Dense(6)] [LeakyReLU] [Dense(6)] [ELU] [Dense(3)]
 public partial class DenseOnlyNet { }
+
+[Input(2, 6, 13)]
+[Conv(2, 3, Stride = 2)] [Sigmoid] [MaxPool(2, Stride = 1)]
+[Conv(1, 2)] [LeakyReLU(0.3f)] [AvgPool(2, Padding = 1)]
+[Dense(4)] [Tanh]
+public partial class RectStrideNet { }
+
+[Input(3, 8, 6)]
+[AvgPool(2, Stride = 1)] [Conv(3, 4, Padding = 1)] [ELU] [MaxPool(3, Stride = 2, Padding = 1)]
+[Dense(5)] [Softmax]
+public partial class PoolFirstNet { }

@@ -1,0 +1,42 @@
+namespace CnnGen.Tests.CrossCheck;
+
+// The networks of tools/pytorch_crosscheck.py, attribute for attribute (`--print-cs` prints them); each fixture
+// records these attributes and its layer shapes, which the tests compare with the generated classes.
+
+[Input(1, 28, 28)]
+[Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)]
+[Conv(5, 16)] [ReLU] [MaxPool(2)]
+[Dense(120)] [ReLU] [Dense(84)] [ReLU] [Dense(10)] [Softmax]
+public partial class LeNet5 { }
+
+// Stride-2 padded conv, LeakyReLU, overlapping padded max pool, 1x1 conv, ELU, Tanh; ends in logits.
+[Input(3, 13, 11)]
+[Conv(3, 5, Stride = 2, Padding = 1)] [LeakyReLU(0.1f)]
+[MaxPool(3, Stride = 1, Padding = 1)]
+[Conv(1, 4)] [ELU(0.5f)]
+[Dense(7)] [Tanh] [Dense(5)]
+public partial class CrossNetA { }
+
+// Rectangular input, even kernel with padding, Tanh, padded average pool, stride-2 conv, Sigmoid, Softmax.
+[Input(2, 10, 15)]
+[Conv(4, 6, Padding = 2)] [Tanh]
+[AvgPool(3, Stride = 2, Padding = 1)]
+[Conv(2, 3, Stride = 2)] [Sigmoid]
+[Dense(4)] [Softmax]
+public partial class CrossNetB { }
+
+// 1x1 conv first, padded stride-2 conv, ELU, overlapping unpadded max pool, average pool, LeakyReLU, Softmax.
+[Input(4, 9, 9)]
+[Conv(1, 6)] [ReLU]
+[Conv(3, 5, Stride = 2, Padding = 2)] [ELU(1.3f)]
+[MaxPool(2, Stride = 1)] [AvgPool(2)]
+[Dense(9)] [LeakyReLU(0.2f)] [Dense(6)] [Softmax]
+public partial class CrossNetC { }
+
+// Pool before any parameter, stride-3 conv that leaves input unread, 1x1 conv, ends in Sigmoid (no Softmax).
+[Input(1, 7, 40)]
+[MaxPool(3, Stride = 2, Padding = 1)]
+[Conv(3, 7, Stride = 3, Padding = 1)] [ReLU]
+[Conv(1, 18)] [Tanh]
+[Dense(3)] [Sigmoid]
+public partial class CrossNetD { }

@@ -1,0 +1,83 @@
+using CnnGen.Initialization;
+using CnnGen.Kernels;
+
+namespace CnnGen.SimdCheck;
+
+/// <summary>Each kernel run on its own, over sizes that cover every vector path and remainder, one digest per kernel.</summary>
+internal static class KernelDigests
+{
+    public static IEnumerable<(string Name, float[] Values)> All()
+    {
+        var random = new NormalRandom(42);
+        float[] Random(int n) { var v = new float[n]; random.FillNormal(v, 1.0); return v; }
+        int[] sizes = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 40];
+
+        var multiply = new List<float>();
+        var transposedA = new List<float>();
+        var accumulate = new List<float>();
+        var transposedB = new List<float>();
+        foreach (int m in new[] { 1, 3, 4, 5, 9 })
+        foreach (int n in sizes)
+        foreach (int k in new[] { 1, 5, 16, 19 })
+        {
+            var a = Random(m * k); var b = Random(k * n); var c = Random(m * n);
+            var r = new float[m * n];
+            Gemm.Multiply(a, b, r, m, n, k);
+            multiply.AddRange(r);
+            Gemm.Multiply(a, b, r, m, n, k, transposeA: true);
+            transposedA.AddRange(r);
+            Gemm.Multiply(a, b, c, m, n, k, transposeA: true, accumulate: true);
+            accumulate.AddRange(c);
+            var bt = Random(n * k);
+            Gemm.MultiplyTransposedB(a, bt, r, m, n, k, accumulate: false);
+            transposedB.AddRange(r);
+        }
+        yield return ("Gemm.Multiply", multiply.ToArray());
+        yield return ("Gemm.Multiply(transposeA)", transposedA.ToArray());
+        yield return ("Gemm.Multiply(transposeA, accumulate)", accumulate.ToArray());
+        yield return ("Gemm.MultiplyTransposedB", transposedB.ToArray());
+
+        var dots = new List<float>();
+        for (int len = 0; len <= 70; len++) dots.Add(Gemm.Dot(Random(len), Random(len)));
+        yield return ("Gemm.Dot", dots.ToArray());
+
+        var packed = new List<float>();
+        var unpacked = new List<float>();
+        foreach (var (kernel, stride, padding) in new[] { (3, 1, 1), (1, 1, 0), (4, 2, 2), (3, 3, 1), (5, 1, 2) })
+        {
+            const int channels = 2, height = 9, width = 21;
+            int oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1;
+            var col = new float[channels * kernel * kernel * oh * ow];
+            Im2Col.Pack(Random(channels * height * width), col, channels, height, width, kernel, stride, padding, oh, ow);
+            packed.AddRange(col);
+            var back = Random(channels * height * width);
+            Im2Col.Unpack(Random(col.Length), back, channels, height, width, kernel, stride, padding, oh, ow);
+            unpacked.AddRange(back);
+        }
+        yield return ("Im2Col.Pack", packed.ToArray());
+        yield return ("Im2Col.Unpack", unpacked.ToArray());
+
+        var bias = new List<float>();
+        foreach (int columns in sizes)
+        {
+            var y = Random(3 * columns);
+            Elementwise.AddBias(y, Random(3), 3, columns);
+            Elementwise.AddColumnBias(y, Random(columns), 3, columns);
+            var rowSums = Random(3); Elementwise.AddRowSums(y, rowSums, 3, columns);
+            var columnSums = Random(columns); Elementwise.AddColumnSums(y, columnSums, 3, columns);
+            bias.AddRange(y); bias.AddRange(rowSums); bias.AddRange(columnSums);
+        }
+        yield return ("Elementwise", bias.ToArray());
+
+        var softmax = new List<float>();
+        foreach (int n in sizes)
+        {
+            var z = Random(n); var p = new float[n]; var d = new float[n];
+            SoftmaxCrossEntropy.Softmax(z, p);
+            softmax.AddRange(p);
+            softmax.Add(SoftmaxCrossEntropy.LossAndGradient(z, n / 2, d, 0.25f));
+            softmax.AddRange(d);
+        }
+        yield return ("SoftmaxCrossEntropy", softmax.ToArray());
+    }
+}

@@ -1,0 +1,22 @@
+namespace CnnGen.SimdCheck;
+
+// Sizes chosen so the matrix products hit the 16-wide, 8-wide and scalar column paths and dot products of every
+// length class (multiples of 16 and remainders).
+
+[Input(1, 28, 28)]
+[Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)]
+[Conv(5, 16)] [ReLU] [MaxPool(2)]
+[Dense(120)] [ReLU] [Dense(84)] [ReLU] [Dense(10)] [Softmax]
+public partial class LeNet5 { }
+
+[Input(3, 13, 11)]
+[Conv(3, 5, Stride = 2, Padding = 1)] [LeakyReLU(0.1f)] [MaxPool(3, Stride = 1, Padding = 1)]
+[Conv(1, 4)] [ELU(0.5f)]
+[Dense(27)] [Tanh] [Dense(5)]
+public partial class MixedNet { }
+
+[Input(2, 10, 25)]
+[Conv(4, 6, Padding = 2)] [Tanh] [AvgPool(3, Stride = 2, Padding = 1)]
+[Conv(2, 3, Stride = 2)] [Sigmoid]
+[Dense(19)] [ReLU] [Dense(4)] [Softmax]
+public partial class WideNet { }

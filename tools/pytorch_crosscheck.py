@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""PyTorch reference fixtures for the CnnGen cross-check tests.
+
+Regenerate (needs PyTorch and numpy):
+
+    /usr/bin/python3 tools/pytorch_crosscheck.py
+
+writes tests/Cnn.Runtime.Tests/Fixtures/<Network>.bin for every network below and prints, per network, how far
+PyTorch's own float32 results are from its float64 results (the scale of error a float32 implementation makes).
+Options: --out DIR (another fixture folder), --print-cs (print the C# attribute declarations of the networks,
+which tests/Cnn.Runtime.Tests/CrossCheck/CrossCheckNetworks.cs must equal), --seed N, --batch N.
+
+Each network is drawn once: float32 parameters and inputs from numpy, labels, then PyTorch computes in float64 the
+outputs (probabilities when the network ends in Softmax, else logits), the mean cross-entropy on the logits and
+every parameter gradient. The C# tests load the same parameters by name and compare.
+
+File format (little-endian), readable without extra packages:
+    8 bytes   unsigned length N of the JSON header
+    N bytes   UTF-8 JSON: network, seed, batch, input [c,h,w], endsWithSoftmax, layers [{name, kind, shape}],
+              tensors [{name, shape}] in state_dict order, torch32Error (largest relative error of PyTorch float32
+              against float64 over outputs, loss and gradients), arrays {key: {dtype, shape, offset, length}}
+    rest      raw arrays; offset is in bytes from the start of this data block; dtype F32, F64 or I32.
+Array keys: inputs (F32 [batch,c,h,w]), labels (I32 [batch]), param.<tensor> (F32), expected.outputs (F64),
+expected.loss (F64 [1]), expected.grad.<tensor> (F64).
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+F32 = lambda v: float(np.float32(v))  # C# attribute arguments are floats
+
+# Layer specs: (kind, args). The same attributes stand on the C# classes in CrossCheckNetworks.cs.
+NETWORKS = {
+    "LeNet5": ((1, 28, 28), [
+        ("Conv", dict(kernel=5, filters=6, stride=1, padding=2)), ("ReLU", {}), ("MaxPool", dict(size=2)),
+        ("Conv", dict(kernel=5, filters=16)), ("ReLU", {}), ("MaxPool", dict(size=2)),
+        ("Dense", dict(units=120)), ("ReLU", {}), ("Dense", dict(units=84)), ("ReLU", {}),
+        ("Dense", dict(units=10)), ("Softmax", {}),
+    ]),
+    # Stride-2 padded conv, LeakyReLU, overlapping padded max pool, 1x1 conv, ELU, Tanh; ends in logits.
+    "CrossNetA": ((3, 13, 11), [
+        ("Conv", dict(kernel=3, filters=5, stride=2, padding=1)), ("LeakyReLU", dict(slope=0.1)),
+        ("MaxPool", dict(size=3, stride=1, padding=1)),
+        ("Conv", dict(kernel=1, filters=4)), ("ELU", dict(alpha=0.5)),
+        ("Dense", dict(units=7)), ("Tanh", {}), ("Dense", dict(units=5)),
+    ]),
+    # Rectangular input, even kernel with padding, Tanh, padded average pool, stride-2 conv, Sigmoid, Softmax.
+    "CrossNetB": ((2, 10, 15), [
+        ("Conv", dict(kernel=4, filters=6, padding=2)), ("Tanh", {}),
+        ("AvgPool", dict(size=3, stride=2, padding=1)),
+        ("Conv", dict(kernel=2, filters=3, stride=2)), ("Sigmoid", {}),
+        ("Dense", dict(units=4)), ("Softmax", {}),
+    ]),
+    # 1x1 conv first, padded stride-2 conv, ELU, overlapping unpadded max pool, average pool, LeakyReLU, Softmax.
+    "CrossNetC": ((4, 9, 9), [
+        ("Conv", dict(kernel=1, filters=6)), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=5, stride=2, padding=2)), ("ELU", dict(alpha=1.3)),
+        ("MaxPool", dict(size=2, stride=1)), ("AvgPool", dict(size=2)),
+        ("Dense", dict(units=9)), ("LeakyReLU", dict(slope=0.2)), ("Dense", dict(units=6)), ("Softmax", {}),
+    ]),
+    # Pool before any parameter, stride-3 conv that leaves input unread, 1x1 conv, ends in Sigmoid (no Softmax).
+    "CrossNetD": ((1, 7, 40), [
+        ("MaxPool", dict(size=3, stride=2, padding=1)),
+        ("Conv", dict(kernel=3, filters=7, stride=3, padding=1)), ("ReLU", {}),
+        ("Conv", dict(kernel=1, filters=18, stride=1)), ("Tanh", {}),
+        ("Dense", dict(units=3)), ("Sigmoid", {}),
+    ]),
+}
+
+PREFIX = {"Conv": "conv", "MaxPool": "pool", "AvgPool": "pool", "Dense": "dense", "ReLU": "relu",
+          "LeakyReLU": "leakyrelu", "ELU": "elu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}
+
+
+def cs_attributes(input_shape, layers):
+    """The C# attribute list of a network, one attribute per layer."""
+    def fmt(kind, a):
+        if kind == "Conv":
+            extra = (f", Stride = {a['stride']}" if a.get("stride", 1) != 1 else "") + \
+                    (f", Padding = {a['padding']}" if a.get("padding", 0) else "")
+            return f"[Conv({a['kernel']}, {a['filters']}{extra})]"
+        if kind in ("MaxPool", "AvgPool"):
+            extra = "".join(f", {k.capitalize()} = {a[k]}" for k in ("stride", "padding") if a.get(k))
+            return f"[{kind}({a['size']}{extra})]"
+        if kind == "Dense":
+            return f"[Dense({a['units']})]"
+        if kind == "LeakyReLU":
+            return f"[LeakyReLU({a['slope']}f)]"
+        if kind == "ELU":
+            return f"[ELU({a['alpha']}f)]"
+        return f"[{kind}]"
+    return [f"[Input({', '.join(map(str, input_shape))})]"] + [fmt(k, a) for k, a in layers]
+
+
+class Net(nn.Module):
+    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, ...)."""
+
+    def __init__(self, input_shape, layers):
+        super().__init__()
+        c, h, w = input_shape
+        counts = {}
+        self.order = []  # (name, kind, module or None)
+        self.ends_with_softmax = False
+        flat = False
+        for kind, a in layers:
+            prefix = PREFIX[kind]
+            counts[prefix] = counts.get(prefix, 0) + 1
+            name = f"{prefix}{counts[prefix]}"
+            if kind == "Conv":
+                m = nn.Conv2d(c, a["filters"], a["kernel"], stride=a.get("stride", 1), padding=a.get("padding", 0))
+                c = a["filters"]
+            elif kind == "MaxPool":
+                m = nn.MaxPool2d(a["size"], stride=a.get("stride") or a["size"], padding=a.get("padding", 0))
+            elif kind == "AvgPool":
+                m = nn.AvgPool2d(a["size"], stride=a.get("stride") or a["size"], padding=a.get("padding", 0),
+                                 count_include_pad=True)
+            elif kind == "Dense":
+                m = nn.Linear(c * h * w if not flat else c, a["units"])
+                c, h, w, flat = a["units"], 1, 1, True
+            elif kind == "ReLU":
+                m = nn.ReLU()
+            elif kind == "LeakyReLU":
+                m = nn.LeakyReLU(F32(a["slope"]))
+            elif kind == "ELU":
+                m = nn.ELU(F32(a["alpha"]))
+            elif kind == "Sigmoid":
+                m = nn.Sigmoid()
+            elif kind == "Tanh":
+                m = nn.Tanh()
+            elif kind == "Softmax":
+                m = None
+                self.ends_with_softmax = True
+            else:
+                raise ValueError(kind)
+            if m is not None:
+                self.add_module(name, m)
+                if kind in ("Conv", "MaxPool", "AvgPool"):
+                    with torch.no_grad():
+                        _, h, w = m(torch.zeros(1, c if kind != "Conv" else m.in_channels, h, w)).shape[1:]
+            self.order.append((name, kind, m))
+
+    def forward(self, x, shapes=None):
+        """Logits (the input of the final Softmax, if any); records each layer's output shape in shapes."""
+        for name, kind, m in self.order:
+            if m is None:  # the final Softmax: logits stop here
+                if shapes is not None:
+                    shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
+                continue
+            if kind == "Dense" and x.dim() > 2:
+                x = torch.flatten(x, 1)
+            x = m(x)
+            if shapes is not None:
+                shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
+        return x
+
+
+def draw(net, input_shape, batch, rng):
+    """float32 parameters (normal, He-like scale; biases small but non-zero), inputs in [-1, 1), labels."""
+    params = {}
+    for name, t in net.state_dict().items():
+        if name.endswith(".weight"):
+            fan_in = int(np.prod(t.shape[1:]))
+            params[name] = (rng.standard_normal(tuple(t.shape)) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+        else:
+            params[name] = (rng.standard_normal(tuple(t.shape)) * 0.1).astype(np.float32)
+    inputs = rng.uniform(-1, 1, size=(batch,) + tuple(input_shape)).astype(np.float32)
+    return params, inputs
+
+
+def run(net, params, inputs, labels, dtype):
+    """Outputs (Forward semantics), mean cross-entropy and parameter gradients, computed in dtype."""
+    net = net.to(dtype)
+    with torch.no_grad():
+        for name, t in net.named_parameters():
+            t.copy_(torch.from_numpy(params[name]).to(dtype))
+    net.zero_grad()
+    logits = net(torch.from_numpy(inputs).to(dtype))
+    loss = F.cross_entropy(logits, torch.from_numpy(labels).long())
+    loss.backward()
+    outputs = torch.softmax(logits, dim=1) if net.ends_with_softmax else logits
+    grads = {name: t.grad.detach().to(torch.float64).numpy().copy() for name, t in net.named_parameters()}
+    return outputs.detach().to(torch.float64).numpy(), float(loss.item()), grads
+
+
+def relative_error(actual, expected):
+    return float(np.max(np.abs(actual - expected)) / max(1.0, float(np.max(np.abs(expected)))))
+
+
+def write_fixture(path, header, arrays):
+    blobs, index, offset = [], {}, 0
+    for key, (dtype, array) in arrays.items():
+        data = np.ascontiguousarray(array, dtype={"F32": "<f4", "F64": "<f8", "I32": "<i4"}[dtype]).tobytes()
+        index[key] = dict(dtype=dtype, shape=list(np.shape(array)), offset=offset, length=int(np.size(array)))
+        blobs.append(data)
+        offset += len(data)
+    header = dict(header, arrays=index)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    return 8 + len(text) + offset
+
+
+def build(name, input_shape, layers, seed, batch, out_dir):
+    rng = np.random.default_rng(seed)
+    net = Net(input_shape, layers)
+    params, inputs = draw(net, input_shape, batch, rng)
+    labels = rng.integers(0, _classes(net, input_shape), size=batch).astype(np.int32)
+    shapes = []
+    with torch.no_grad():
+        net.double()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64), shapes)
+    out64, loss64, grads64 = run(net, params, inputs, labels, torch.float64)
+    out32, loss32, grads32 = run(net, params, inputs, labels, torch.float32)
+    torch32 = max([relative_error(out32, out64), relative_error(np.array([loss32]), np.array([loss64]))] +
+                  [relative_error(grads32[k], grads64[k]) for k in grads64])
+    tensors = [dict(name=k, shape=list(t.shape)) for k, t in net.state_dict().items()]
+    header = dict(network=name, seed=seed, batch=batch, input=list(input_shape), endsWithSoftmax=net.ends_with_softmax,
+                  attributes=cs_attributes(input_shape, layers),
+                  layers=[dict(name=n, kind=k, shape=s) for n, k, s in shapes], tensors=tensors, torch32Error=torch32)
+    arrays = {"inputs": ("F32", inputs), "labels": ("I32", labels)}
+    for k in params:
+        arrays["param." + k] = ("F32", params[k])
+    arrays["expected.outputs"] = ("F64", out64)
+    arrays["expected.loss"] = ("F64", np.array([loss64]))
+    for k in grads64:
+        arrays["expected.grad." + k] = ("F64", grads64[k])
+    size = write_fixture(os.path.join(out_dir, name + ".bin"), header, arrays)
+    n_params = sum(p.size for p in params.values())
+    print(f"{name:10s} params {n_params:6d}  loss {loss64:.6f}  torch float32 vs float64 {torch32:.2e}  {size / 1024:.0f} KiB")
+
+
+def _classes(net, input_shape):
+    with torch.no_grad():
+        return net.double()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64)).shape[1]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(here, "..", "tests", "Cnn.Runtime.Tests", "Fixtures"))
+    parser.add_argument("--seed", type=int, default=20240607)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--print-cs", action="store_true")
+    args = parser.parse_args()
+    if args.print_cs:
+        for name, (shape, layers) in NETWORKS.items():
+            print("\n".join(cs_attributes(shape, layers)) + f"\npublic partial class {name} {{ }}\n")
+        return 0
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(args.out, exist_ok=True)
+    for i, (name, (shape, layers)) in enumerate(NETWORKS.items()):
+        build(name, shape, layers, args.seed + i, args.batch, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
