@@ -38,6 +38,12 @@ public interface INetwork
     /// and returns the mean loss. Updates no parameter.</summary>
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize);
 
+    /// <summary>Images of the last <see cref="ComputeGradients"/> batch whose highest logit was their label.</summary>
+    int LastCorrect { get; }
+
+    /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
+    int Threads { get; set; }
+
     /// <summary>The most probable class of one image.</summary>
     int Predict(ReadOnlySpan<float> input);
 }

@@ -82,6 +82,8 @@ internal static class PassEmitter
         w.Line("public float[] Gradients = global::System.Array.Empty<float>();");
         w.Line("/// <summary>Sum of this worker's per-image losses.</summary>");
         w.Line("public double Loss;");
+        w.Line("/// <summary>This worker's images whose highest logit was their label.</summary>");
+        w.Line("public int Correct;");
         foreach (var b in buffers)
             w.Line($"public {b.ElementType}[] {b.Field} = global::System.Array.Empty<{b.ElementType}>();");
         w.Line();
@@ -114,6 +116,9 @@ internal static class PassEmitter
         w.Line("private readonly float[] _prediction = new float[OutputLength];");
         w.Line("private int _threads = 1;");
         w.Line("private float _lossScale;");
+        w.Line();
+        w.Line("/// <summary>Images of the last <see cref=\"ComputeGradients\"/> batch whose highest logit was their label.</summary>");
+        w.Line("public int LastCorrect { get; private set; }");
         w.Line();
         w.Line("/// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>");
         w.Open("public int Threads");
@@ -216,10 +221,13 @@ internal static class PassEmitter
         w.Line("else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);");
         w.Line("// Add the workers' shares in worker order, so the sum is the same on every run.");
         w.Line("double loss = _workspaces[0].Loss;");
+        w.Line("int correct = _workspaces[0].Correct;");
         w.Open("for (int t = 1; t < workers; t++)");
         w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(gradients, _workspaces[t].Gradients, gradients);");
         w.Line("loss += _workspaces[t].Loss;");
+        w.Line("correct += _workspaces[t].Correct;");
         w.Close();
+        w.Line("LastCorrect = correct;");
         w.Line("return (float)(loss / batchSize);");
         w.Close();
         w.Line();
@@ -230,16 +238,21 @@ internal static class PassEmitter
         w.Line("ws.Training = true;");
         w.Line("ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);");
         w.Line("double loss = 0;");
+        w.Line("int correct = 0;");
         w.Open("for (int first = 0; first < count; first += MicroBatch)");
         w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
         w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
         w.Line("RunForward(ws, x, n);");
         w.Line("// Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
-        w.Line("for (int b = 0; b < n; b++)");
-        w.Line($"    loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(new {ReadOnlySpan}({LogitsArray(spec)}, b * OutputLength, OutputLength), labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
+        w.Open("for (int b = 0; b < n; b++)");
+        w.Line($"var logits = new {ReadOnlySpan}({LogitsArray(spec)}, b * OutputLength, OutputLength);");
+        w.Line($"loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
+        w.Line($"if ({Kernels}.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;");
+        w.Close();
         w.Line("RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients");
         w.Close();
         w.Line("ws.Loss = loss;");
+        w.Line("ws.Correct = correct;");
         w.Close();
     }
 

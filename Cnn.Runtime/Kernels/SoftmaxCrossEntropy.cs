@@ -42,4 +42,13 @@ public static class SoftmaxCrossEntropy
             dlogits[i] = scale * (dlogits[i] * inv - (i == label ? 1f : 0f));
         return MathF.Log(sum) + max - logits[label];
     }
+
+    /// <summary>Index of the largest value (the first one on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
 }
