@@ -63,7 +63,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var dbias = {DBias(l)};");
         w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
         w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {l.Units}, n: {k}, k: {positions}, count: batch);");
-        if (needInputGradient) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
+        if (needInputGradient && !IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
         w.Line($"// dbias[f] += sum over positions of dy[f, p]");
