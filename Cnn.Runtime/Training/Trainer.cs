@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using CnnGen.Checkpoints;
+using CnnGen.Data;
+using CnnGen.Optimizers;
+
+namespace CnnGen.Training;
+
+/// <summary>Settings of a <see cref="Trainer"/> run.</summary>
+public sealed record TrainerOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Seeds the data order and mirroring (the network's initial weights come from its own seed).</summary>
+    public int Seed { get; init; }
+    /// <summary>Flip training images left-right with probability 0.5 (seed 002's mirroring).</summary>
+    public bool Mirror { get; init; }
+    /// <summary>When set, a checkpoint is written here after every epoch (atomically).</summary>
+    public string? CheckpointPath { get; init; }
+}
+
+/// <summary>
+/// Mini-batch training of any <see cref="INetwork"/> (seed 002): sample a batch, forward, loss, backprop, update;
+/// evaluation after each epoch. The same seed, data and thread count give the same numbers, and a run resumed from
+/// a checkpoint continues exactly as the uninterrupted run would have.
+/// </summary>
+public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRateSchedule schedule, TrainerOptions options)
+{
+    public INetwork Network { get; } = network ?? throw new ArgumentNullException(nameof(network));
+    public IOptimizer Optimizer { get; } = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+    public ILearningRateSchedule Schedule { get; } = schedule ?? throw new ArgumentNullException(nameof(schedule));
+    public TrainerOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <summary>Epochs completed (set by <see cref="Resume"/>).</summary>
+    public int CompletedEpochs { get; private set; }
+
+    public IProgress<BatchProgress>? BatchProgress { get; set; }
+    public IProgress<EpochReport>? EpochProgress { get; set; }
+
+    /// <summary>Loads parameters, optimiser state and the epoch count from a checkpoint written by this trainer.</summary>
+    public CheckpointInfo Resume(string path)
+    {
+        var info = Checkpoint.Load(path, Network, Optimizer);
+        CompletedEpochs = info.Training.Epoch;
+        return info;
+    }
+
+    /// <summary>Trains from <see cref="CompletedEpochs"/> up to <see cref="TrainerOptions.Epochs"/>.</summary>
+    public IReadOnlyList<EpochReport> Fit(Dataset train, Dataset? test = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.ImageLength != Network.InputLength)
+            throw new ArgumentException($"{Network.Name} takes {Network.InputChannels}x{Network.InputHeight}x{Network.InputWidth} images, " +
+                                        $"but the training set holds {train.Channels}x{train.Height}x{train.Width}.", nameof(train));
+        if (train.ClassCount > Network.OutputLength)
+            throw new ArgumentException($"{Network.Name} has {Network.OutputLength} outputs, but the training set has {train.ClassCount} classes.", nameof(train));
+
+        var batcher = new Batcher(train, Options.BatchSize, Options.Seed, shuffle: true, mirror: Options.Mirror);
+        var reports = new List<EpochReport>();
+        int batches = batcher.BatchesPerEpoch;
+        for (int epoch = CompletedEpochs; epoch < Options.Epochs; epoch++)
+        {
+            batcher.BeginEpoch(epoch);
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            float rate = Schedule.At(epoch, 0, batches);
+            var clock = Stopwatch.StartNew();
+            for (int batch = 0; batcher.MoveNext(); batch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = batcher.CurrentCount;
+                rate = Schedule.At(epoch, batch, batches);
+                Optimizer.LearningRate = rate;
+                float loss = Network.ComputeGradients(batcher.Inputs.AsSpan(0, n * train.ImageLength), batcher.Labels.AsSpan(0, n), n);
+                if (!float.IsFinite(loss))
+                    throw new TrainingDivergedException(epoch + 1, batch + 1, loss, rate);
+                Optimizer.Step(Network.Parameters, Network.Gradients);
+                lossSum += (double)loss * n;
+                correct += Network.LastCorrect;
+                seen += n;
+                BatchProgress?.Report(new BatchProgress(epoch + 1, Options.Epochs, batch + 1, batches, lossSum / seen,
+                    (double)correct / seen, seen / clock.Elapsed.TotalSeconds, rate));
+            }
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            var evalClock = Stopwatch.StartNew();
+            var evaluation = test is null ? null : Evaluation.Run(Network, test);
+            var report = new EpochReport(epoch + 1, lossSum / seen, (double)correct / seen, trainSeconds, seen / trainSeconds,
+                rate, evaluation, evalClock.Elapsed.TotalSeconds);
+            reports.Add(report);
+            CompletedEpochs = epoch + 1;
+            if (Options.CheckpointPath is { } path)
+                Checkpoint.Save(path, Network, Optimizer, State(report));
+            EpochProgress?.Report(report);
+        }
+        return reports;
+    }
+
+    private TrainingState State(EpochReport report)
+    {
+        var extra = new Dictionary<string, string>
+        {
+            ["train_loss"] = report.TrainLoss.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (report.Test is { } test)
+        {
+            extra["test_loss"] = test.Loss.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            extra["test_accuracy"] = test.Accuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return new TrainingState
+        {
+            Epoch = report.Epoch,
+            Step = Optimizer.StepCount,
+            LearningRate = report.LearningRate,
+            Seed = Options.Seed,
+            Schedule = Schedule.Description,
+            Extra = extra,
+        };
+    }
+}
