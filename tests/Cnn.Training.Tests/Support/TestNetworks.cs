@@ -3,7 +3,7 @@ namespace CnnGen.Training.Tests.Support;
 [Input(1, 6, 6)] [Conv(3, 2)] [ReLU] [Dense(3)]
 public partial class TinyNet { }
 
-// Same layer names as TinyNet, but conv1 has more filters: every tensor from conv1.weight on differs in shape.
+// Same layer names as TinyNet, but conv1 has a 4x4 kernel: conv1.weight and dense1.weight differ in shape.
 [Input(1, 6, 6)] [Conv(4, 2)] [ReLU] [Dense(3)]
 public partial class TinyNetWider { }
 
