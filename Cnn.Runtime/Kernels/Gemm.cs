@@ -133,10 +133,9 @@ public static class Gemm
 
     /// <summary>
     /// <c>C[m, n] += sum over s &lt; count of A_s[m, k] * B_s[n, k]^T</c>, with <c>A_s = a[s * aStride ..]</c> and
-    /// <c>B_s = b[s * bStride ..]</c>: a convolution's weight gradient summed over a batch. Each output keeps 16 lane
-    /// sums across all <paramref name="count"/> products (lane = index mod 16 within each product's first
-    /// <c>16 * floor(k / 16)</c> values), folds them once as <see cref="Dot"/> does, then adds the remaining values of
-    /// each product in order.
+    /// <c>B_s = b[s * bStride ..]</c>: a convolution's weight gradient summed over a batch. Each output keeps the 16
+    /// lane sums of <see cref="Dot"/> across all <paramref name="count"/> products (each product's last chunk padded
+    /// by zeros) and folds them once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateTransposedB(ReadOnlySpan<float> a, int aStride, ReadOnlySpan<float> b, int bStride,
@@ -154,80 +153,83 @@ public static class Gemm
             }
             return;
         }
-        int full = k & ~15;
         Span<float> lanes = stackalloc float[16];
         for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
         {
             lanes.Clear();
             for (int s = 0; s < count; s++)
-            {
-                var x = a.Slice(s * aStride + i * k, k);
-                var y = b.Slice(s * bStride + j * k, k);
-                for (int p = 0; p < full; p += 16)
-                    for (int l = 0; l < 16; l++)
-                        lanes[l] = MathF.FusedMultiplyAdd(x[p + l], y[p + l], lanes[l]);
-            }
-            float s0 = (lanes[0] + lanes[8]) + (lanes[4] + lanes[12]);
-            float s1 = (lanes[1] + lanes[9]) + (lanes[5] + lanes[13]);
-            float s2 = (lanes[2] + lanes[10]) + (lanes[6] + lanes[14]);
-            float s3 = (lanes[3] + lanes[11]) + (lanes[7] + lanes[15]);
-            float sum = (s0 + s2) + (s1 + s3);
-            for (int s = 0; s < count; s++)
-                for (int p = full; p < k; p++)
-                    sum = MathF.FusedMultiplyAdd(a[s * aStride + i * k + p], b[s * bStride + j * k + p], sum);
-            c[i * n + j] += sum;
+                AddLaneProducts(a.Slice(s * aStride + i * k, k), b.Slice(s * bStride + j * k, k), lanes);
+            c[i * n + j] += FoldLanes(lanes);
         }
     }
 
     /// <summary>
-    /// Dot product in a fixed order: 16 lane sums (lane = index mod 16) over the first <c>16 * floor(len / 16)</c>
-    /// values, folded pairwise (lanes l and l+8, then l and l+4, l and l+2, l and l+1), then the remaining values
-    /// added one by one. Every SIMD width computes exactly this.
+    /// Dot product in a fixed order: 16 lane sums, lane <c>l</c> accumulating (by fused multiply-add, in index order)
+    /// the products at indices <c>l, l + 16, l + 32, ...</c>, with the last chunk of 16 padded by zeros; then folded
+    /// pairwise (lanes l and l+8, then l and l+4, then (0 + 2) + (1 + 3)). Every SIMD width computes exactly this.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         int len = x.Length;
         if (y.Length < len) throw new ArgumentException("Gemm.Dot: spans differ in length.");
-        ref float px = ref MemoryMarshal.GetReference(x);
-        ref float py = ref MemoryMarshal.GetReference(y);
-        int full = len & ~15;
-        float s0, s1, s2, s3; // the four sums left after folding 16 lanes to 4
-        if (Vector512.IsHardwareAccelerated)
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
-            var acc = Vector512<float>.Zero;
-            for (int i = 0; i < full; i += 16)
-                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref px, (nuint)i), Vector512.LoadUnsafe(ref py, (nuint)i), acc);
-            var v4 = Fold(acc.GetLower() + acc.GetUpper());
-            s0 = v4.GetElement(0); s1 = v4.GetElement(1); s2 = v4.GetElement(2); s3 = v4.GetElement(3);
+            unsafe
+            {
+                fixed (float* px = x, py = y) return GemmAvx512.Dot(px, py, len);
+            }
         }
-        else if (Vector256.IsHardwareAccelerated)
+        Span<float> lanes = stackalloc float[16];
+        lanes.Clear();
+        AddLaneProducts(x[..len], y[..len], lanes);
+        return FoldLanes(lanes);
+    }
+
+    /// <summary>Adds the products of <paramref name="x"/> and <paramref name="y"/> to 16 lane sums (see <see cref="Dot"/>).</summary>
+    private static void AddLaneProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> lanes)
+    {
+        int len = x.Length, full = len & ~15;
+        Span<float> padX = stackalloc float[16], padY = stackalloc float[16];
+        padX.Clear(); padY.Clear();
+        x[full..].CopyTo(padX);
+        y[full..len].CopyTo(padY);
+        if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> lo = Vector256<float>.Zero, hi = Vector256<float>.Zero;
+            var lo = Vector256.Create<float>(lanes[..8]);
+            var hi = Vector256.Create<float>(lanes[8..]);
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
             for (int i = 0; i < full; i += 16)
             {
                 lo = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i), lo);
                 hi = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref px, (nuint)(i + 8)), Vector256.LoadUnsafe(ref py, (nuint)(i + 8)), hi);
             }
-            var v4 = Fold(lo + hi);
-            s0 = v4.GetElement(0); s1 = v4.GetElement(1); s2 = v4.GetElement(2); s3 = v4.GetElement(3);
+            if (full < len)
+            {
+                lo = Vector256.FusedMultiplyAdd(Vector256.Create<float>(padX[..8]), Vector256.Create<float>(padY[..8]), lo);
+                hi = Vector256.FusedMultiplyAdd(Vector256.Create<float>(padX[8..]), Vector256.Create<float>(padY[8..]), hi);
+            }
+            lo.CopyTo(lanes);
+            hi.CopyTo(lanes[8..]);
+            return;
         }
-        else
-        {
-            Span<float> lanes = stackalloc float[16];
-            lanes.Clear();
-            for (int i = 0; i < full; i += 16)
-                for (int l = 0; l < 16; l++)
-                    lanes[l] = MathF.FusedMultiplyAdd(Unsafe.Add(ref px, i + l), Unsafe.Add(ref py, i + l), lanes[l]);
-            Span<float> v8 = stackalloc float[8];
-            for (int l = 0; l < 8; l++) v8[l] = lanes[l] + lanes[l + 8];
-            s0 = v8[0] + v8[4]; s1 = v8[1] + v8[5]; s2 = v8[2] + v8[6]; s3 = v8[3] + v8[7];
-        }
-        float sum = (s0 + s2) + (s1 + s3);
-        for (int i = full; i < len; i++)
-            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i), sum);
-        return sum;
+        for (int i = 0; i < full; i += 16)
+            for (int l = 0; l < 16; l++)
+                lanes[l] = MathF.FusedMultiplyAdd(x[i + l], y[i + l], lanes[l]);
+        if (full < len)
+            for (int l = 0; l < 16; l++)
+                lanes[l] = MathF.FusedMultiplyAdd(padX[l], padY[l], lanes[l]);
+    }
+
+    /// <summary>The fold of <see cref="Dot"/>: <c>v8 = l + (l+8)</c>, <c>v4 = v8 + (v8+4)</c>, <c>(v4[0] + v4[2]) + (v4[1] + v4[3])</c>.</summary>
+    private static float FoldLanes(ReadOnlySpan<float> lanes)
+    {
+        Span<float> v8 = stackalloc float[8];
+        for (int l = 0; l < 8; l++) v8[l] = lanes[l] + lanes[l + 8];
+        float s0 = v8[0] + v8[4], s1 = v8[1] + v8[5], s2 = v8[2] + v8[6], s3 = v8[3] + v8[7];
+        return (s0 + s2) + (s1 + s3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -114,118 +114,160 @@ internal static unsafe class GemmAvx512
         else value.Store(p);
     }
 
-    /// <summary><c>C = A * B^T</c> as dot products of rows, four rows of B against one row of A per pass.</summary>
+    /// <summary>Mask of the first <c>k mod 16</c> lanes (all lanes when k is a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> TailMask(int k)
+    {
+        int tail = k & 15;
+        return tail == 0 ? Vector512<float>.AllBitsSet
+            : Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
+    }
+
+    /// <summary>The 16 lane sums of one dot product (see <see cref="Gemm.Dot"/>), the last chunk loaded under a mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lanes(float* x, float* y, int k, Vector512<float> mask, Vector512<float> acc)
+    {
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+            acc = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), acc);
+        if (p < k)
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(x + p, mask, Vector512<float>.Zero), Avx512F.MaskLoad(y + p, mask, Vector512<float>.Zero), acc);
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(float* x, float* y, int k) => Fold(Lanes(x, y, k, TailMask(k), Vector512<float>.Zero));
+
+    /// <summary><c>C (+)= A * B^T</c> as dot products of rows; see <see cref="Gemm.MultiplyTransposedB"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposedB(float* a, float* b, float* c, int m, int n, int k, bool accumulate)
     {
-        int full = k & ~15;
-        for (int i = 0; i < m; i++)
+        var mask = TailMask(k);
+        int i = 0;
+        for (; i + 2 <= m; i += 2)
         {
-            float* x = a + (long)i * k;
-            float* ci = c + (long)i * n;
+            float* x0 = a + (long)i * k, x1 = x0 + k;
+            float* c0 = c + (long)i * n, c1 = c0 + n;
             int j = 0;
             for (; j + 4 <= n; j += 4)
             {
-                float* y0 = b + (long)j * k, y1 = y0 + k, y2 = y1 + k, y3 = y2 + k;
-                Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-                for (int p = 0; p < full; p += 16)
-                {
-                    var xv = Vector512.Load(x + p);
-                    s0 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y0 + p), s0);
-                    s1 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y1 + p), s1);
-                    s2 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y2 + p), s2);
-                    s3 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y3 + p), s3);
-                }
-                Finish(ci + j, Reduce(s0, x, y0, full, k), accumulate);
-                Finish(ci + j + 1, Reduce(s1, x, y1, full, k), accumulate);
-                Finish(ci + j + 2, Reduce(s2, x, y2, full, k), accumulate);
-                Finish(ci + j + 3, Reduce(s3, x, y3, full, k), accumulate);
+                Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
+                Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
+                Block2x4(x0, x1, b + (long)j * k, k, mask, ref s00, ref s01, ref s02, ref s03, ref s10, ref s11, ref s12, ref s13);
+                Finish(c0 + j, Fold(s00), accumulate); Finish(c0 + j + 1, Fold(s01), accumulate);
+                Finish(c0 + j + 2, Fold(s02), accumulate); Finish(c0 + j + 3, Fold(s03), accumulate);
+                Finish(c1 + j, Fold(s10), accumulate); Finish(c1 + j + 1, Fold(s11), accumulate);
+                Finish(c1 + j + 2, Fold(s12), accumulate); Finish(c1 + j + 3, Fold(s13), accumulate);
             }
             for (; j < n; j++)
             {
                 float* y = b + (long)j * k;
-                var s = Vector512<float>.Zero;
-                for (int p = 0; p < full; p += 16)
-                    s = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s);
-                Finish(ci + j, Reduce(s, x, y, full, k), accumulate);
+                Finish(c0 + j, Fold(Lanes(x0, y, k, mask, Vector512<float>.Zero)), accumulate);
+                Finish(c1 + j, Fold(Lanes(x1, y, k, mask, Vector512<float>.Zero)), accumulate);
             }
+        }
+        for (; i < m; i++)
+        {
+            float* x = a + (long)i * k;
+            for (int j = 0; j < n; j++)
+                Finish(c + (long)i * n + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
         }
     }
 
-    /// <summary>Batched <c>C += sum_s A_s * B_s^T</c>; see <see cref="Gemm.AccumulateTransposedB"/> for the order.</summary>
+    /// <summary>Batched <c>C += sum_s A_s * B_s^T</c>; see <see cref="Gemm.AccumulateTransposedB"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateTransposedB(float* a, int aStride, float* b, int bStride, float* c, int m, int n, int k, int count)
     {
-        int full = k & ~15;
-        for (int i = 0; i < m; i++)
+        var mask = TailMask(k);
+        int i = 0;
+        for (; i + 2 <= m; i += 2)
         {
+            float* c0 = c + (long)i * n, c1 = c0 + n;
             int j = 0;
             for (; j + 4 <= n; j += 4)
             {
-                Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+                Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
+                Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
                 for (int s = 0; s < count; s++)
                 {
-                    float* x = a + (long)s * aStride + i * k;
-                    float* y0 = b + (long)s * bStride + j * k, y1 = y0 + k, y2 = y1 + k, y3 = y2 + k;
-                    for (int p = 0; p < full; p += 16)
-                    {
-                        var xv = Vector512.Load(x + p);
-                        s0 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y0 + p), s0);
-                        s1 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y1 + p), s1);
-                        s2 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y2 + p), s2);
-                        s3 = Avx512F.FusedMultiplyAdd(xv, Vector512.Load(y3 + p), s3);
-                    }
+                    float* x0 = a + (long)s * aStride + i * k;
+                    Block2x4(x0, x0 + k, b + (long)s * bStride + j * k, k, mask, ref s00, ref s01, ref s02, ref s03, ref s10, ref s11, ref s12, ref s13);
                 }
-                c[i * n + j] += Tails(Fold(s0), a, aStride, b, bStride, i, j, k, full, count);
-                c[i * n + j + 1] += Tails(Fold(s1), a, aStride, b, bStride, i, j + 1, k, full, count);
-                c[i * n + j + 2] += Tails(Fold(s2), a, aStride, b, bStride, i, j + 2, k, full, count);
-                c[i * n + j + 3] += Tails(Fold(s3), a, aStride, b, bStride, i, j + 3, k, full, count);
+                c0[j] += Fold(s00); c0[j + 1] += Fold(s01); c0[j + 2] += Fold(s02); c0[j + 3] += Fold(s03);
+                c1[j] += Fold(s10); c1[j + 1] += Fold(s11); c1[j + 2] += Fold(s12); c1[j + 3] += Fold(s13);
             }
             for (; j < n; j++)
             {
-                var acc = Vector512<float>.Zero;
+                Vector512<float> s0 = default, s1 = default;
                 for (int s = 0; s < count; s++)
                 {
-                    float* x = a + (long)s * aStride + i * k;
+                    float* x0 = a + (long)s * aStride + i * k;
                     float* y = b + (long)s * bStride + j * k;
-                    for (int p = 0; p < full; p += 16)
-                        acc = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), acc);
+                    s0 = Lanes(x0, y, k, mask, s0);
+                    s1 = Lanes(x0 + k, y, k, mask, s1);
                 }
-                c[i * n + j] += Tails(Fold(acc), a, aStride, b, bStride, i, j, k, full, count);
+                c0[j] += Fold(s0);
+                c1[j] += Fold(s1);
+            }
+        }
+        for (; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                var acc = Vector512<float>.Zero;
+                for (int s = 0; s < count; s++)
+                    acc = Lanes(a + (long)s * aStride + i * k, b + (long)s * bStride + j * k, k, mask, acc);
+                c[(long)i * n + j] += Fold(acc);
             }
         }
     }
 
+    /// <summary>Lane sums of two rows of A against four consecutive rows of B (length k each): eight dot products at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block2x4(float* x0, float* x1, float* y0, int k, Vector512<float> mask,
+        ref Vector512<float> s00, ref Vector512<float> s01, ref Vector512<float> s02, ref Vector512<float> s03,
+        ref Vector512<float> s10, ref Vector512<float> s11, ref Vector512<float> s12, ref Vector512<float> s13)
+    {
+        float* y1 = y0 + k, y2 = y1 + k, y3 = y2 + k;
+        Vector512<float> a00 = s00, a01 = s01, a02 = s02, a03 = s03, a10 = s10, a11 = s11, a12 = s12, a13 = s13;
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+        {
+            var u = Vector512.Load(x0 + p);
+            var v = Vector512.Load(x1 + p);
+            var w0 = Vector512.Load(y0 + p);
+            a00 = Avx512F.FusedMultiplyAdd(u, w0, a00); a10 = Avx512F.FusedMultiplyAdd(v, w0, a10);
+            var w1 = Vector512.Load(y1 + p);
+            a01 = Avx512F.FusedMultiplyAdd(u, w1, a01); a11 = Avx512F.FusedMultiplyAdd(v, w1, a11);
+            var w2 = Vector512.Load(y2 + p);
+            a02 = Avx512F.FusedMultiplyAdd(u, w2, a02); a12 = Avx512F.FusedMultiplyAdd(v, w2, a12);
+            var w3 = Vector512.Load(y3 + p);
+            a03 = Avx512F.FusedMultiplyAdd(u, w3, a03); a13 = Avx512F.FusedMultiplyAdd(v, w3, a13);
+        }
+        if (p < k)
+        {
+            var z = Vector512<float>.Zero;
+            var u = Avx512F.MaskLoad(x0 + p, mask, z);
+            var v = Avx512F.MaskLoad(x1 + p, mask, z);
+            var w0 = Avx512F.MaskLoad(y0 + p, mask, z);
+            a00 = Avx512F.FusedMultiplyAdd(u, w0, a00); a10 = Avx512F.FusedMultiplyAdd(v, w0, a10);
+            var w1 = Avx512F.MaskLoad(y1 + p, mask, z);
+            a01 = Avx512F.FusedMultiplyAdd(u, w1, a01); a11 = Avx512F.FusedMultiplyAdd(v, w1, a11);
+            var w2 = Avx512F.MaskLoad(y2 + p, mask, z);
+            a02 = Avx512F.FusedMultiplyAdd(u, w2, a02); a12 = Avx512F.FusedMultiplyAdd(v, w2, a12);
+            var w3 = Avx512F.MaskLoad(y3 + p, mask, z);
+            a03 = Avx512F.FusedMultiplyAdd(u, w3, a03); a13 = Avx512F.FusedMultiplyAdd(v, w3, a13);
+        }
+        s00 = a00; s01 = a01; s02 = a02; s03 = a03; s10 = a10; s11 = a11; s12 = a12; s13 = a13;
+    }
+
+    /// <summary>The fold of <see cref="Gemm.Dot"/>: lanes l and l+8, then l and l+4, then (0 + 2) + (1 + 3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Fold(Vector512<float> lanes)
     {
         var v8 = lanes.GetLower() + lanes.GetUpper();
         var v4 = v8.GetLower() + v8.GetUpper();
         return (v4.GetElement(0) + v4.GetElement(2)) + (v4.GetElement(1) + v4.GetElement(3));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tails(float sum, float* a, int aStride, float* b, int bStride, int i, int j, int k, int full, int count)
-    {
-        if (full == k) return sum;
-        for (int s = 0; s < count; s++)
-        {
-            float* x = a + (long)s * aStride + i * k;
-            float* y = b + (long)s * bStride + j * k;
-            for (int p = full; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], y[p], sum);
-        }
-        return sum;
-    }
-
-    /// <summary>The fixed fold of <see cref="Gemm.Dot"/>: lanes l+8, l+4, then (0+2)+(1+3), then the tail one by one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Reduce(Vector512<float> lanes, float* x, float* y, int full, int k)
-    {
-        var v8 = lanes.GetLower() + lanes.GetUpper();
-        var v4 = v8.GetLower() + v8.GetUpper();
-        float sum = (v4.GetElement(0) + v4.GetElement(2)) + (v4.GetElement(1) + v4.GetElement(3));
-        for (int p = full; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], y[p], sum);
-        return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
