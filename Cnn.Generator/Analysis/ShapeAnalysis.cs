@@ -37,7 +37,7 @@ internal static class ShapeAnalysis
         CheckPositive("input", "channels", input.Channels, input.Location, diagnostics, state);
         CheckPositive("input", "height", input.Height, input.Location, diagnostics, state);
         CheckPositive("input", "width", input.Width, input.Location, diagnostics, state);
-        if (!state.Broken) CheckSize("input", "the input", state.Shape.Length, input.Location, diagnostics, state);
+        if (!state.Broken) CheckSize("input", "the input", Volume(input.Channels, input.Height, input.Width), input.Location, diagnostics, state);
 
         if (layers.Count == 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, classLocation, className));
@@ -89,8 +89,8 @@ internal static class ShapeAnalysis
                 CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
                 if (s.Broken) return null;
                 // A dense layer is a convolution whose kernel covers the whole input map.
-                s.RfH += (input.Height - 1) * s.Jump;
-                s.RfW += (input.Width - 1) * s.Jump;
+                s.RfH = Saturate(s.RfH + (input.Height - 1) * s.Jump);
+                s.RfW = Saturate(s.RfW + (input.Width - 1) * s.Jump);
                 var output = new Shape(d.Filters, 1, 1);
                 var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding),
@@ -129,7 +129,8 @@ internal static class ShapeAnalysis
         int errors = diagnostics.Count;
         CheckPositive(label, window, d.Kernel, d.Location, diagnostics, s);
         if (conv) CheckPositive(label, "filter count", d.Filters, d.Location, diagnostics, s);
-        CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
+        // A pool's default stride is its window, already checked above.
+        if (conv || d.StrideGiven) CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
         if (d.Padding < 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NegativePadding, d.Location, label, d.Padding));
@@ -173,17 +174,21 @@ internal static class ShapeAnalysis
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnreadInput, d.Location, label, d.Stride, both, $"{paddedH}x{paddedW}"));
         }
 
-        int outH = (int)((paddedH - d.Kernel) / d.Stride + 1), outW = (int)((paddedW - d.Kernel) / d.Stride + 1);
+        // Padding can make a side longer than an int: check the size before narrowing.
+        long longH = (paddedH - d.Kernel) / d.Stride + 1, longW = (paddedW - d.Kernel) / d.Stride + 1;
+        CheckSize(label, "the output", Volume(conv ? d.Filters : input.Channels, longH, longW), d.Location, diagnostics, s);
+        if (s.Broken) return null;
+        int outH = (int)longH, outW = (int)longW;
         var output = new Shape(conv ? d.Filters : input.Channels, outH, outW);
-        CheckSize(label, "the output", output.Length, d.Location, diagnostics, s);
         long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
         if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
         if (s.Broken) return null;
 
-        s.RfH += (d.Kernel - 1) * s.Jump;
-        s.RfW += (d.Kernel - 1) * s.Jump;
-        s.Padding += d.Padding * s.Jump;
-        s.Jump *= d.Stride;
+        // Saturated at int.MaxValue (what LayerInfo can show), so that products of large strides cannot wrap around.
+        s.RfH = Saturate(s.RfH + (d.Kernel - 1) * s.Jump);
+        s.RfW = Saturate(s.RfW + (d.Kernel - 1) * s.Jump);
+        s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
+        s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
         var spec = new LayerSpec(index, d.Kind, name, input, output, false, d.Kernel, conv ? d.Filters : 0, d.Stride, d.Padding, 0,
             Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + d.Filters : 0, macs, parameterOffset);
@@ -210,12 +215,17 @@ internal static class ShapeAnalysis
         s.Broken = true;
     }
 
-    private static void CheckSize(string label, string what, long length, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
+    private static void CheckSize(string label, string what, decimal length, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
     {
         if (length <= MaxTensorLength) return;
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, location, label, what, length, MaxTensorLength));
         s.Broken = true;
     }
+
+    /// <summary>C x H x W without 64-bit wrap-around (the product of three ints fits a decimal).</summary>
+    private static decimal Volume(long channels, long height, long width) => (decimal)channels * height * width;
+
+    private static long Saturate(long value) => value > int.MaxValue ? int.MaxValue : value;
 
     private static int Clamp(long value) => value > int.MaxValue ? int.MaxValue : (int)value;
 

@@ -61,6 +61,7 @@ internal static class NetworkParser
         var layers = new List<LayerDeclaration>();
         int layerDeclaration = int.MinValue;
         bool reportedSeveral = false;
+        bool unreadableInput = false, unreadableLayer = false;
         foreach (var (data, declaration, _, location) in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -73,6 +74,8 @@ internal static class NetworkParser
             if (HasErrors(data))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, data.AttributeClass!.Name.Replace("Attribute", "")));
+                unreadableInput |= isInput;
+                unreadableLayer |= !isInput;
                 continue;
             }
 
@@ -97,7 +100,8 @@ internal static class NetworkParser
 
         if (input is null)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput, classLocation, type.Name));
+            // An [Input] whose arguments could not be read already has CNN0006: it is not missing.
+            if (!unreadableInput) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput, classLocation, type.Name));
             return new NetworkResult(null, diagnostics.ToEquatableArray());
         }
 
@@ -111,6 +115,9 @@ internal static class NetworkParser
             classLocation: classLocation,
             diagnostics: diagnostics);
 
+        // A layer whose arguments could not be read already has CNN0006: the network is not empty.
+        if (unreadableLayer) diagnostics.RemoveAll(d => d.Descriptor == DiagnosticDescriptors.NoLayers);
+
         bool hasErrors = diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
         return new NetworkResult(hasErrors ? null : spec, diagnostics.ToEquatableArray());
     }
@@ -121,7 +128,8 @@ internal static class NetworkParser
     {
         if (!IsPartial(type))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, location, type.Name));
-        if (type.IsGenericType)
+        // Arity, not IsGenericType: the latter is also true for a non-generic class nested in a generic one.
+        if (type.Arity > 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, "is generic; declare the network on a non-generic class"));
         if (type.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, "is static; a network needs instances that hold its parameters"));
@@ -129,7 +137,7 @@ internal static class NetworkParser
         var chain = new List<ContainingType>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
-            if (outer.IsGenericType)
+            if (outer.Arity > 0)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, $"is nested in the generic type '{outer.Name}'"));
             else if (!IsPartial(outer))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, $"is nested in '{outer.Name}', which is not partial"));

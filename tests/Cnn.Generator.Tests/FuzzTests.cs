@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using CnnGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit.Abstractions;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>Thousands of random attribute stacks: the generator never throws, and what it emits always compiles.</summary>
+public class FuzzTests(ITestOutputHelper output)
+{
+    private const int Batches = 50;
+    private const int ClassesPerBatch = 50;
+
+    [Fact]
+    public void RandomAttributeStacks_NeverCrashAndAlwaysEmitCompilableCode()
+    {
+        var networks = new RandomNetworks(seed: 1998);
+        int total = Batches * ClassesPerBatch;
+        int generated = 0, rejected = 0;
+        var clock = Stopwatch.StartNew();
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            var files = new Dictionary<string, string>();
+            for (int i = 0; i < ClassesPerBatch; i++)
+                files[$"Net{i}.cs"] = networks.NextFile($"Net{i}");
+            var trees = files.Select(f => CSharpSyntaxTree.ParseText(f.Value, TestDriver.ParseOptions, path: f.Key))
+                .Append(CSharpSyntaxTree.ParseText(RandomNetworks.HolderFile, TestDriver.ParseOptions, path: "Holder.cs"));
+            var run = TestDriver.Run(TestDriver.Compile(trees));
+            string Context(string? path) => path is not null && files.TryGetValue(path, out var text) ? "\n" + text : "";
+
+            Assert.Null(run.Result.Exception);
+            foreach (var d in run.GeneratorDiagnostics)
+                Assert.False(d.Id is "CS8785" or "CNN9999", $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
+
+            // Files the compiler or the generator already rejects may fail; every other file, and every generated file, must not.
+            var rejectedFiles = run.Input.GetDiagnostics().Concat(run.GeneratorDiagnostics)
+                .Where(d => d.Severity == DiagnosticSeverity.Error)
+                .Select(d => d.Location.GetLineSpan().Path).ToHashSet();
+            foreach (var d in run.OutputDiagnostics)
+            {
+                string? path = d.Location.SourceTree?.FilePath;
+                bool generatedFile = path is not null && !files.ContainsKey(path) && path != "Holder.cs";
+                if (generatedFile)
+                    Assert.True(d.Severity < DiagnosticSeverity.Warning, $"Batch {batch}: generated code has {d}");
+                else if (d.Severity == DiagnosticSeverity.Error)
+                    Assert.True(path is not null && rejectedFiles.Contains(path), $"Batch {batch}: new error {d}{Context(path)}");
+            }
+
+            generated += run.Sources.Length;
+            rejected += files.Keys.Count(rejectedFiles.Contains);
+        }
+
+        output.WriteLine($"{total} stacks: {generated} generated, {rejected} rejected, in {clock.Elapsed.TotalSeconds:F1} s");
+        // The stacks must exercise both sides: plenty of sound networks and plenty of rejected ones.
+        Assert.InRange(generated, total / 5, total);
+        Assert.InRange(rejected, total / 5, total);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"Fuzzing took {clock.Elapsed}");
+    }
+}

@@ -1,0 +1,85 @@
+using CnnGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>Edits that do not touch a network leave its pipeline cached; an attribute edit regenerates it.</summary>
+public class IncrementalityTests
+{
+    private const string Helper = "namespace Other;\npublic static class Helper { public static int F() => 1; }\n";
+
+    private static (CSharpCompilation Compilation, GeneratorDriver Driver) FirstRun()
+    {
+        var compilation = TestDriver.Compile(Networks.LeNet5, Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var first = driver.GetRunResult().Results[0];
+        Assert.Single(first.GeneratedSources);
+        Assert.All(Outputs(first, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
+        return (compilation, driver);
+    }
+
+    private static List<(object Value, IncrementalStepRunReason Reason)> Outputs(GeneratorRunResult result, string step) =>
+        result.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
+
+    private static List<(object Value, IncrementalStepRunReason Reason)> SourceOutputs(GeneratorRunResult result) =>
+        result.TrackedOutputSteps["SourceOutput"].SelectMany(s => s.Outputs).ToList();
+
+    private static GeneratorRunResult Rerun(GeneratorDriver driver, Compilation changed) =>
+        driver.RunGenerators(changed).GetRunResult().Results[0];
+
+    private static void AssertNetworkCached(GeneratorRunResult result)
+    {
+        var networks = Outputs(result, TrackingNames.Networks);
+        Assert.NotEmpty(networks);
+        Assert.All(networks, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Networks step was {o.Reason}"));
+        var sources = SourceOutputs(result);
+        Assert.NotEmpty(sources);
+        Assert.All(sources, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.Single(result.GeneratedSources);
+    }
+
+    [Fact]
+    public void AddingAnUnrelatedFile_KeepsTheNetworkCached()
+    {
+        var (compilation, driver) = FirstRun();
+        var changed = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { void M() { } }", TestDriver.ParseOptions, path: "Unrelated.cs"));
+        AssertNetworkCached(Rerun(driver, changed));
+    }
+
+    [Fact]
+    public void EditingAnUnrelatedMethod_KeepsTheNetworkCached()
+    {
+        var (compilation, driver) = FirstRun();
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source1.cs");
+        var edited = old.WithChangedText(old.GetText().Replace(Helper.IndexOf("1;", StringComparison.Ordinal), 1, "42"));
+        AssertNetworkCached(Rerun(driver, compilation.ReplaceSyntaxTree(old, edited)));
+    }
+
+    [Fact]
+    public void EditingTheNetworkClassBody_LeavesTheSpecUnchanged()
+    {
+        var (compilation, driver) = FirstRun();
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        var edited = CSharpSyntaxTree.ParseText(Networks.LeNet5.Replace("class LeNet5 { }", "class LeNet5 { public int Extra => 3; }"),
+            TestDriver.ParseOptions, path: "Source0.cs");
+        var result = Rerun(driver, compilation.ReplaceSyntaxTree(old, edited));
+        // The declaration's tree changed, but the parsed network is equal: nothing is re-emitted.
+        AssertNetworkCached(result);
+    }
+
+    [Fact]
+    public void EditingAnAttributeArgument_RegeneratesTheNetwork()
+    {
+        var (compilation, driver) = FirstRun();
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        var edited = CSharpSyntaxTree.ParseText(Networks.LeNet5.Replace("[Dense(84)]", "[Dense(80)]"), TestDriver.ParseOptions, path: "Source0.cs");
+        var result = Rerun(driver, compilation.ReplaceSyntaxTree(old, edited));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Contains(SourceOutputs(result), o => o.Reason == IncrementalStepRunReason.Modified);
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("new(\"dense2\", \"Dense\", 80, 1, 1,", text, StringComparison.Ordinal);
+        // 48,120 + 10,164 + 850 at 84 units becomes 48,120 + 9,680 + 810 at 80 units.
+        Assert.Contains("public const int ParameterCount = 61182;", text, StringComparison.Ordinal);
+    }
+}

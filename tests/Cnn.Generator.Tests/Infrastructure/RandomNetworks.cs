@@ -1,0 +1,78 @@
+using System.Text;
+
+namespace CnnGen.Generator.Tests.Infrastructure;
+
+/// <summary>Random attribute stacks, sound or not, including malformed syntax, for the robustness test.</summary>
+internal sealed class RandomNetworks(int seed)
+{
+    /// <summary>A file every batch adds: the target of the non-constant argument case.</summary>
+    public const string HolderFile = "namespace Fuzz;\npublic static class Holder { public static int Units = 3; }\n";
+
+    private readonly Random _random = new(seed);
+
+    private static readonly string[] Huge = { "0", "-1", "-7", "int.MaxValue", "int.MinValue", "1 << 30", "65536", "100000", "46341" };
+    private static readonly string[] Names =
+        { "\"a\"", "\"x\"", "\"conv1\"", "\"dense1\"", "\"a b\"", "\"\"", "\"é1\"", "\"_\"", "\"1x\"", "null", "\"q\\\"x\"", "\"conv1.weight\"", "\"Forward\"" };
+    private static readonly string[] Broken =
+    {
+        "[Conv(]", "[Conv(\"a\", 1)]", "[Dense(1.5)]", "[Conv(3)]", "[MaxPool]", "[Dense(1, 2)]", "[ReLU(1)]",
+        "[LeakyReLU(\"x\")]", "[Conv(3, 4, Stride = \"2\")]", "[Input(1, 2)]", "[Conv(3, 4, Padding = int.MaxValue + 1)]",
+        "[Dense(Holder.Units)]", "[Conv(3, 4, Foo = 1)]", "[Conv(3, 4, Kernel = 5)]", "[Dense(units: 3)]", "[Conv(filters: 2, kernel: 3)]",
+        "[Softmax(Name = 3)]", "[Conv(3, 4,)]", "[Input(1, 2, 3, 4)]", "[", "[Tanh", "[Dense(2)", "[Conv(3, 4, Stride = null)]",
+        "[LeakyReLU(float.NaN)]", "[ELU(float.NegativeInfinity)]", "[LeakyReLU(1e30f)]", "[LeakyReLU(-0.5f)]", "[ELU(0)]",
+    };
+    private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
+
+    private int Small() => _random.Next(1, 8);
+
+    private string Int() => _random.Next(100) < 88 ? Small().ToString() : Huge[_random.Next(Huge.Length)];
+
+    private string Dim() => _random.Next(100) < 93 ? _random.Next(1, 33).ToString() : Huge[_random.Next(Huge.Length)];
+
+    private string Input() => $"[Input({Dim()}, {Dim()}, {Dim()})]";
+
+    private string NamedArgs(bool spatial)
+    {
+        var args = new List<string>();
+        if (spatial && _random.Next(3) == 0) args.Add("Stride = " + Int());
+        if (spatial && _random.Next(3) == 0) args.Add("Padding = " + (_random.Next(3) == 0 ? Int() : _random.Next(0, 3).ToString()));
+        if (_random.Next(6) == 0) args.Add("Name = " + Names[_random.Next(Names.Length)]);
+        if (_random.Next(2) == 0) args.Reverse();
+        return args.Count == 0 ? "" : string.Join(", ", args);
+    }
+
+    private static string Join(string positional, string named) =>
+        positional.Length == 0 ? named : named.Length == 0 ? positional : positional + ", " + named;
+
+    private string Layer()
+    {
+        int pick = _random.Next(100);
+        if (pick < 4) return Broken[_random.Next(Broken.Length)];
+        if (pick < 30) return $"[Conv({Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true))})]";
+        if (pick < 42) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
+        if (pick < 55) return $"[Dense({Join(Int(), NamedArgs(false))})]";
+        string activation = Activations[_random.Next(Activations.Length)];
+        string named = NamedArgs(false);
+        string slope = activation is "LeakyReLU" or "ELU" && _random.Next(2) == 0 ? (_random.Next(10) / 10f).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "f" : "";
+        string all = Join(slope, named);
+        return all.Length == 0 && _random.Next(2) == 0 ? $"[{activation}]" : $"[{activation}({all})]";
+    }
+
+    /// <summary>One file declaring one class with a random attribute stack.</summary>
+    public string NextFile(string className)
+    {
+        var sb = new StringBuilder("using CnnGen;\nnamespace Fuzz;\n");
+        int inputs = _random.Next(100) switch { < 8 => 0, < 15 => 2, _ => 1 };
+        int layers = _random.Next(0, 7);
+        int inputAt = _random.Next(0, layers + 1);
+        for (int i = 0; i <= layers; i++)
+        {
+            if (i == inputAt) for (int k = 0; k < inputs; k++) sb.Append(Input()).Append(_random.Next(3) == 0 ? "\n" : " ");
+            if (i < layers) sb.Append(Layer()).Append(_random.Next(3) == 0 ? "\n" : " ");
+        }
+        string modifiers = _random.Next(100) switch { < 3 => "public", < 5 => "public static partial", _ => "public partial" };
+        string generic = _random.Next(100) < 2 ? "<T>" : "";
+        sb.Append($"\n{modifiers} class {className}{generic} {{ }}\n");
+        return sb.ToString();
+    }
+}
