@@ -15,13 +15,13 @@ namespace CnnGen.Generator;
 /// produces a value-equal <see cref="NetworkResult"/>; <see cref="NetworkEmitter"/> turns its spec into source.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
-public sealed class NetworkGenerator : IIncrementalGenerator
+public sealed partial class NetworkGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var networks = context.SyntaxProvider
             .ForAttributeWithMetadataName(AttributeNames.Input,
-                predicate: static (node, _) => node is ClassDeclarationSyntax,
+                predicate: static (node, _) => IsClassOrRecord(node),
                 transform: static (ctx, ct) =>
                 {
                     // A partial class may carry [Input] on several declarations: parse it once, at the first.
@@ -51,7 +51,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             var provider = context.SyntaxProvider
                 .ForAttributeWithMetadataName(name,
-                    predicate: static (node, _) => node is ClassDeclarationSyntax,
+                    predicate: static (node, _) => IsClassOrRecord(node),
                     transform: static (ctx, _) => MissingInput.Find((INamedTypeSymbol)ctx.TargetSymbol))
                 .Where(static m => m is not null)
                 .Collect();
@@ -64,6 +64,13 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput, item!.Location, item.ClassName).ToDiagnostic());
         });
     }
+}
+
+public sealed partial class NetworkGenerator
+{
+    /// <summary>Classes and records (records are reported as unsupported rather than skipped in silence).</summary>
+    private static bool IsClassOrRecord(SyntaxNode node) =>
+        node is ClassDeclarationSyntax || node is RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.StructKeyword };
 }
 
 /// <summary>Names of the incremental steps, so tests can check what stayed cached.</summary>

@@ -18,7 +18,7 @@ internal static class NetworkEmitter
         if (spec.Namespace is not null) w.Line($"namespace {spec.Namespace};").Line();
 
         foreach (var outer in spec.ContainingTypes)
-            w.Open($"partial {outer.Keyword} {outer.Name}");
+            w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
 
         string summary = SummaryTable.Build(spec);
         w.Line("/// <remarks>");
@@ -28,7 +28,7 @@ internal static class NetworkEmitter
         w.Line("/// </code>");
         w.Line("/// </remarks>");
         w.Line(GeneratedCodeAttribute);
-        w.Open($"partial class {spec.ClassName} : global::CnnGen.INetwork");
+        w.Open($"partial class {Identifier(spec.ClassName)} : global::CnnGen.INetwork");
 
         InfoEmitter.Emit(w, spec, summary);
         w.Line();
@@ -40,6 +40,12 @@ internal static class NetworkEmitter
         foreach (var _ in spec.ContainingTypes) w.Close();
         return w.ToString();
     }
+
+    /// <summary>A name as a C# identifier: keywords get an <c>@</c>.</summary>
+    public static string Identifier(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ||
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) is Microsoft.CodeAnalysis.CSharp.SyntaxKind.RecordKeyword
+            ? "@" + name : name;
 
     public static string XmlEscape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

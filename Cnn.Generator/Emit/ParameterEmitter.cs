@@ -56,7 +56,7 @@ internal static class ParameterEmitter
         w.Close(";");
         w.Line();
         w.Line("/// <summary>Creates the network with parameters drawn from <paramref name=\"seed\"/> (the same on every machine).</summary>");
-        w.Line($"public {cls}(int seed = 0) => InitializeParameters(seed);");
+        w.Line($"public {NetworkEmitter.Identifier(cls)}(int seed = 0) => InitializeParameters(seed);");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Draws fresh parameters (seed 002): He normal, <c>std = sqrt(2 / fan_in)</c>, for layers followed by a ReLU-family");

@@ -131,6 +131,8 @@ internal static class NetworkParser
         // Arity, not IsGenericType: the latter is also true for a non-generic class nested in a generic one.
         if (type.Arity > 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, "is generic; declare the network on a non-generic class"));
+        if (type.IsRecord)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, "is a record; declare the network on a class"));
         if (type.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, location, type.Name, "is static; a network needs instances that hold its parameters"));
 

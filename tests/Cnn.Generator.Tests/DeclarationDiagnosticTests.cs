@@ -51,6 +51,13 @@ public class DeclarationDiagnosticTests
             """, "CNN0003", "'Net' must be declared partial");
 
     [Fact]
+    public void CNN0004_Record() =>
+        Error("""
+            [Input(1, 28, 28)] [Dense(10)]
+            public partial record [|Net|] { }
+            """, "CNN0004", "Network class 'Net' is a record; declare the network on a class");
+
+    [Fact]
     public void CNN0004_NestedInGenericType() =>
         Error("""
             public partial class Outer<T>

@@ -54,6 +54,22 @@ public class GeneratedCodeCompilesTests
         """, expectedSources: 2);
 
     [Fact]
+    public void ClassNamedWithAKeyword() => AssertCompilesCleanly("""
+        using CnnGen;
+        namespace Odd;
+        [Input(1, 4, 4)] [Dense(3)]
+        public partial class @class { }
+        """);
+
+    [Fact]
+    public void HugePoolWindowDividesByItsExactSize() => AssertCompilesCleanly("""
+        using CnnGen;
+        namespace Odd;
+        [Input(1, 1, 1)] [AvgPool(46341, Padding = 23170)] [Dense(2)]
+        public partial class Net { }
+        """);
+
+    [Fact]
     public void GlobalNamespace() => AssertCompilesCleanly("""
         using CnnGen;
         [Input(1, 8, 8)] [Conv(3, 2)] [MaxPool(2)] [Dense(3)]

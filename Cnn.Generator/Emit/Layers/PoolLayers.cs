@@ -105,7 +105,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         w.Line("for (int iy = y0; iy < y1; iy++)");
         w.Line("    for (int ix = x0; ix < x1; ix++)");
         w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
-        w.Line($"outp[o] = sum / {l.Kernel * l.Kernel}f;");
+        w.Line($"outp[o] = sum / {(long)l.Kernel * l.Kernel}f;");
         CloseWindowLoops(w);
         w.Close();
     }
@@ -118,7 +118,7 @@ internal sealed class AvgPoolLayer : PoolLayer
             w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
             OpenWindowLoops(w, l);
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line($"float share = dout[o] / {l.Kernel * l.Kernel}f;");
+            w.Line($"float share = dout[o] / {(long)l.Kernel * l.Kernel}f;");
             w.Line("for (int iy = y0; iy < y1; iy++)");
             w.Line("    for (int ix = x0; ix < x1; ix++)");
             w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");

@@ -163,83 +163,122 @@ partial class LeNet5 : global::CnnGen.INetwork
         new global::System.Span<float>(_parameters, 61696, 10).Clear(); // dense3.bias: zeros
     }
 
-    // ---- Buffers: allocated on first use for the largest batch seen, then reused --------
-    private float[] _act_conv1 = global::System.Array.Empty<float>();
-    private float[] _grad_conv1 = global::System.Array.Empty<float>();
-    private float[] _col_conv1 = global::System.Array.Empty<float>();
-    private float[] _dcol_conv1 = global::System.Array.Empty<float>();
-    private float[] _act_relu1 = global::System.Array.Empty<float>();
-    private float[] _grad_relu1 = global::System.Array.Empty<float>();
-    private float[] _act_pool1 = global::System.Array.Empty<float>();
-    private float[] _grad_pool1 = global::System.Array.Empty<float>();
-    private int[] _argmax_pool1 = global::System.Array.Empty<int>();
-    private float[] _act_conv2 = global::System.Array.Empty<float>();
-    private float[] _grad_conv2 = global::System.Array.Empty<float>();
-    private float[] _col_conv2 = global::System.Array.Empty<float>();
-    private float[] _dcol_conv2 = global::System.Array.Empty<float>();
-    private float[] _act_relu2 = global::System.Array.Empty<float>();
-    private float[] _grad_relu2 = global::System.Array.Empty<float>();
-    private float[] _act_pool2 = global::System.Array.Empty<float>();
-    private float[] _grad_pool2 = global::System.Array.Empty<float>();
-    private int[] _argmax_pool2 = global::System.Array.Empty<int>();
-    private float[] _act_dense1 = global::System.Array.Empty<float>();
-    private float[] _grad_dense1 = global::System.Array.Empty<float>();
-    private float[] _act_relu3 = global::System.Array.Empty<float>();
-    private float[] _grad_relu3 = global::System.Array.Empty<float>();
-    private float[] _act_dense2 = global::System.Array.Empty<float>();
-    private float[] _grad_dense2 = global::System.Array.Empty<float>();
-    private float[] _act_relu4 = global::System.Array.Empty<float>();
-    private float[] _grad_relu4 = global::System.Array.Empty<float>();
-    private float[] _act_dense3 = global::System.Array.Empty<float>();
-    private float[] _dlogits = global::System.Array.Empty<float>();
+    /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
+    /// one micro-batch's activations (261,520 bytes per image) stay in cache.</summary>
+    public const int MicroBatch = 3;
+
+    // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
+    /// <summary>The buffers of one worker thread.</summary>
+    private sealed class Workspace
+    {
+        /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
+        public bool Training;
+        /// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>
+        public float[] Gradients = global::System.Array.Empty<float>();
+        /// <summary>Sum of this worker's per-image losses.</summary>
+        public double Loss;
+        /// <summary>This worker's images whose highest logit was their label.</summary>
+        public int Correct;
+        public float[] _act_conv1 = global::System.Array.Empty<float>();
+        public float[] _grad_conv1 = global::System.Array.Empty<float>();
+        public float[] _col_conv1 = global::System.Array.Empty<float>();
+        public float[] _act_relu1 = global::System.Array.Empty<float>();
+        public float[] _grad_relu1 = global::System.Array.Empty<float>();
+        public float[] _act_pool1 = global::System.Array.Empty<float>();
+        public float[] _grad_pool1 = global::System.Array.Empty<float>();
+        public int[] _argmax_pool1 = global::System.Array.Empty<int>();
+        public float[] _act_conv2 = global::System.Array.Empty<float>();
+        public float[] _grad_conv2 = global::System.Array.Empty<float>();
+        public float[] _col_conv2 = global::System.Array.Empty<float>();
+        public float[] _dcol_conv2 = global::System.Array.Empty<float>();
+        public float[] _act_relu2 = global::System.Array.Empty<float>();
+        public float[] _grad_relu2 = global::System.Array.Empty<float>();
+        public float[] _act_pool2 = global::System.Array.Empty<float>();
+        public float[] _grad_pool2 = global::System.Array.Empty<float>();
+        public int[] _argmax_pool2 = global::System.Array.Empty<int>();
+        public float[] _act_dense1 = global::System.Array.Empty<float>();
+        public float[] _grad_dense1 = global::System.Array.Empty<float>();
+        public float[] _act_relu3 = global::System.Array.Empty<float>();
+        public float[] _grad_relu3 = global::System.Array.Empty<float>();
+        public float[] _act_dense2 = global::System.Array.Empty<float>();
+        public float[] _grad_dense2 = global::System.Array.Empty<float>();
+        public float[] _act_relu4 = global::System.Array.Empty<float>();
+        public float[] _grad_relu4 = global::System.Array.Empty<float>();
+        public float[] _act_dense3 = global::System.Array.Empty<float>();
+        public float[] _dlogits = global::System.Array.Empty<float>();
+
+        public void Ensure(int batch, bool training)
+        {
+            Grow(ref _act_conv1, 4704L * batch, batch);
+            Grow(ref _col_conv1, training ? 19600L * batch : 19600L, batch);
+            Grow(ref _act_relu1, 4704L * batch, batch);
+            Grow(ref _act_pool1, 1176L * batch, batch);
+            Grow(ref _argmax_pool1, 1176L * batch, batch);
+            Grow(ref _act_conv2, 1600L * batch, batch);
+            Grow(ref _col_conv2, training ? 15000L * batch : 15000L, batch);
+            Grow(ref _act_relu2, 1600L * batch, batch);
+            Grow(ref _act_pool2, 400L * batch, batch);
+            Grow(ref _argmax_pool2, 400L * batch, batch);
+            Grow(ref _act_dense1, 120L * batch, batch);
+            Grow(ref _act_relu3, 120L * batch, batch);
+            Grow(ref _act_dense2, 84L * batch, batch);
+            Grow(ref _act_relu4, 84L * batch, batch);
+            Grow(ref _act_dense3, 10L * batch, batch);
+            if (!training) return;
+            Grow(ref _grad_conv1, 4704L * batch, batch);
+            Grow(ref _grad_relu1, 4704L * batch, batch);
+            Grow(ref _grad_pool1, 1176L * batch, batch);
+            Grow(ref _grad_conv2, 1600L * batch, batch);
+            Grow(ref _dcol_conv2, 15000L, batch);
+            Grow(ref _grad_relu2, 1600L * batch, batch);
+            Grow(ref _grad_pool2, 400L * batch, batch);
+            Grow(ref _grad_dense1, 120L * batch, batch);
+            Grow(ref _grad_relu3, 120L * batch, batch);
+            Grow(ref _grad_dense2, 84L * batch, batch);
+            Grow(ref _grad_relu4, 84L * batch, batch);
+            Grow(ref _dlogits, 10L * batch, batch);
+        }
+
+        private static void Grow<T>(ref T[] buffer, long length, int batch)
+        {
+            if (buffer.Length >= length) return;
+            if (length > global::System.Array.MaxLength)
+                throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $"LeNet5: a batch of {batch} images needs a buffer of {length} values, more than an array holds; use smaller batches.");
+            buffer = new T[length];
+        }
+    }
+
+    private Workspace[] _workspaces = { new Workspace() };
+    private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;
     private readonly float[] _prediction = new float[OutputLength];
-    private int _forwardCapacity, _backwardCapacity;
+    private int _threads = 1;
+    private float _lossScale;
 
-    private void EnsureForwardBuffers(int batchSize)
+    /// <summary>Images of the last <see cref="ComputeGradients"/> batch whose highest logit was their label.</summary>
+    public int LastCorrect { get; private set; }
+
+    /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
+    public int Threads
     {
-        if (batchSize <= _forwardCapacity) return;
-        _act_conv1 = Allocate<float>(4704L * batchSize, batchSize);
-        if (_col_conv1.Length == 0) _col_conv1 = new float[19600]; // one image at a time
-        _act_relu1 = Allocate<float>(4704L * batchSize, batchSize);
-        _act_pool1 = Allocate<float>(1176L * batchSize, batchSize);
-        _argmax_pool1 = Allocate<int>(1176L * batchSize, batchSize);
-        _act_conv2 = Allocate<float>(1600L * batchSize, batchSize);
-        if (_col_conv2.Length == 0) _col_conv2 = new float[15000]; // one image at a time
-        _act_relu2 = Allocate<float>(1600L * batchSize, batchSize);
-        _act_pool2 = Allocate<float>(400L * batchSize, batchSize);
-        _argmax_pool2 = Allocate<int>(400L * batchSize, batchSize);
-        _act_dense1 = Allocate<float>(120L * batchSize, batchSize);
-        _act_relu3 = Allocate<float>(120L * batchSize, batchSize);
-        _act_dense2 = Allocate<float>(84L * batchSize, batchSize);
-        _act_relu4 = Allocate<float>(84L * batchSize, batchSize);
-        _act_dense3 = Allocate<float>(10L * batchSize, batchSize);
-        _forwardCapacity = batchSize;
+        get => _threads;
+        set
+        {
+            if (value < 1)
+                throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "LeNet5: Threads must be at least 1.");
+            _threads = value;
+        }
     }
 
-    private void EnsureBackwardBuffers(int batchSize)
+    private int PrepareWorkers(int batchSize)
     {
-        if (batchSize <= _backwardCapacity) return;
-        _grad_conv1 = Allocate<float>(4704L * batchSize, batchSize);
-        if (_dcol_conv1.Length == 0) _dcol_conv1 = new float[19600]; // one image at a time
-        _grad_relu1 = Allocate<float>(4704L * batchSize, batchSize);
-        _grad_pool1 = Allocate<float>(1176L * batchSize, batchSize);
-        _grad_conv2 = Allocate<float>(1600L * batchSize, batchSize);
-        if (_dcol_conv2.Length == 0) _dcol_conv2 = new float[15000]; // one image at a time
-        _grad_relu2 = Allocate<float>(1600L * batchSize, batchSize);
-        _grad_pool2 = Allocate<float>(400L * batchSize, batchSize);
-        _grad_dense1 = Allocate<float>(120L * batchSize, batchSize);
-        _grad_relu3 = Allocate<float>(120L * batchSize, batchSize);
-        _grad_dense2 = Allocate<float>(84L * batchSize, batchSize);
-        _grad_relu4 = Allocate<float>(84L * batchSize, batchSize);
-        _dlogits = Allocate<float>(10L * batchSize, batchSize);
-        _backwardCapacity = batchSize;
-    }
-
-    private static T[] Allocate<T>(long length, int batchSize)
-    {
-        if (length > global::System.Array.MaxLength)
-            throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"LeNet5: a batch of {batchSize} images needs a buffer of {length} values, more than an array holds; use smaller batches.");
-        return new T[length];
+        int workers = global::System.Math.Min(_threads, batchSize);
+        if (_workspaces.Length < workers)
+        {
+            var grown = new Workspace[workers];
+            for (int t = 0; t < workers; t++) grown[t] = t < _workspaces.Length ? _workspaces[t] : new Workspace();
+            _workspaces = grown;
+        }
+        return workers;
     }
 
     private static void CheckInputs(int length, int batchSize, string name)
@@ -260,11 +299,26 @@ partial class LeNet5 : global::CnnGen.INetwork
         CheckInputs(inputs.Length, batchSize, nameof(inputs));
         if (outputs.Length != (long)OutputLength * batchSize)
             throw new global::System.ArgumentException($"LeNet5: expected room for {(long)OutputLength * batchSize} output values ({batchSize} x 10), but got {outputs.Length}.", nameof(outputs));
-        EnsureForwardBuffers(batchSize);
-        RunForward(inputs, batchSize);
-        global::System.ReadOnlySpan<float> logits = new global::System.ReadOnlySpan<float>(_act_dense3).Slice(0, batchSize * OutputLength);
-        for (int b = 0; b < batchSize; b++)
-            global::CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(logits.Slice(b * OutputLength, OutputLength), outputs.Slice(b * OutputLength, OutputLength));
+        int workers = PrepareWorkers(batchSize);
+        if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);
+        else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, default, OutputLength, outputs, _forwardChunk ??= ForwardChunk);
+    }
+
+    private void ForwardChunk(int worker, int start, int count, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputs)
+    {
+        var ws = _workspaces[worker];
+        ws.Training = false;
+        ws.Ensure(global::System.Math.Min(count, MicroBatch), training: false);
+        for (int first = 0; first < count; first += MicroBatch)
+        {
+            int n = global::System.Math.Min(MicroBatch, count - first);
+            var x = inputs.Slice(first * InputLength, n * InputLength);
+            RunForward(ws, x, n);
+            global::System.ReadOnlySpan<float> logits = new global::System.ReadOnlySpan<float>(ws._act_dense3).Slice(0, n * OutputLength);
+            var y = outputs.Slice(first * OutputLength, n * OutputLength);
+            for (int b = 0; b < n; b++)
+                global::CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(logits.Slice(b * OutputLength, OutputLength), y.Slice(b * OutputLength, OutputLength));
+        }
     }
 
     /// <summary>The most probable class of one image.</summary>
@@ -289,94 +343,125 @@ partial class LeNet5 : global::CnnGen.INetwork
         for (int b = 0; b < batchSize; b++)
             if ((uint)labels[b] >= OutputLength)
                 throw new global::System.ArgumentException($"LeNet5: label {labels[b]} of image {b} is outside [0, 10).", nameof(labels));
-        EnsureForwardBuffers(batchSize);
-        EnsureBackwardBuffers(batchSize);
+        int workers = PrepareWorkers(batchSize);
         var gradients = EnsureGradients();
-        RunForward(inputs, batchSize);
-        global::System.ReadOnlySpan<float> logits = new global::System.ReadOnlySpan<float>(_act_dense3);
-        // Loss averaged over the batch; its gradient with respect to the logits is (softmax - onehot) / batchSize.
-        double loss = 0;
-        float scale = 1f / batchSize;
-        for (int b = 0; b < batchSize; b++)
-            loss += global::CnnGen.Kernels.SoftmaxCrossEntropy.LossAndGradient(logits.Slice(b * OutputLength, OutputLength), labels[b], new global::System.Span<float>(_dlogits, b * OutputLength, OutputLength), scale);
-        global::System.Array.Clear(gradients);
-        RunBackward(inputs, batchSize);
+        _workspaces[0].Gradients = gradients;
+        _lossScale = 1f / batchSize;
+        if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);
+        else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);
+        // Add the workers' shares in worker order, so the sum is the same on every run.
+        double loss = _workspaces[0].Loss;
+        int correct = _workspaces[0].Correct;
+        for (int t = 1; t < workers; t++)
+        {
+            global::System.Numerics.Tensors.TensorPrimitives.Add(gradients, _workspaces[t].Gradients, gradients);
+            loss += _workspaces[t].Loss;
+            correct += _workspaces[t].Correct;
+        }
+        LastCorrect = correct;
         return (float)(loss / batchSize);
     }
 
-    private void RunForward(global::System.ReadOnlySpan<float> inputs, int batch)
+    private void GradientChunk(int worker, int start, int count, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputs)
     {
-        Forward_conv1(inputs, _act_conv1, batch);
-        Forward_relu1(_act_conv1, _act_relu1, batch);
-        Forward_pool1(_act_relu1, _act_pool1, batch);
-        Forward_conv2(_act_pool1, _act_conv2, batch);
-        Forward_relu2(_act_conv2, _act_relu2, batch);
-        Forward_pool2(_act_relu2, _act_pool2, batch);
-        Forward_dense1(_act_pool2, _act_dense1, batch);
-        Forward_relu3(_act_dense1, _act_relu3, batch);
-        Forward_dense2(_act_relu3, _act_dense2, batch);
-        Forward_relu4(_act_dense2, _act_relu4, batch);
-        Forward_dense3(_act_relu4, _act_dense3, batch);
+        var ws = _workspaces[worker];
+        if (ws.Gradients.Length != ParameterCount) ws.Gradients = new float[ParameterCount];
+        global::System.Array.Clear(ws.Gradients);
+        ws.Training = true;
+        ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);
+        double loss = 0;
+        int correct = 0;
+        for (int first = 0; first < count; first += MicroBatch)
+        {
+            int n = global::System.Math.Min(MicroBatch, count - first);
+            var x = inputs.Slice(first * InputLength, n * InputLength);
+            RunForward(ws, x, n);
+            // Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.
+            for (int b = 0; b < n; b++)
+            {
+                var logits = new global::System.ReadOnlySpan<float>(ws._act_dense3, b * OutputLength, OutputLength);
+                loss += global::CnnGen.Kernels.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new global::System.Span<float>(ws._dlogits, b * OutputLength, OutputLength), _lossScale);
+                if (global::CnnGen.Kernels.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;
+            }
+            RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients
+        }
+        ws.Loss = loss;
+        ws.Correct = correct;
     }
 
-    private void RunBackward(global::System.ReadOnlySpan<float> inputs, int batch)
+    private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
     {
-        Backward_dense3(_act_relu4, _act_dense3, _dlogits, _grad_relu4, batch);
-        Backward_relu4(_act_dense2, _act_relu4, _grad_relu4, _grad_dense2, batch);
-        Backward_dense2(_act_relu3, _act_dense2, _grad_dense2, _grad_relu3, batch);
-        Backward_relu3(_act_dense1, _act_relu3, _grad_relu3, _grad_dense1, batch);
-        Backward_dense1(_act_pool2, _act_dense1, _grad_dense1, _grad_pool2, batch);
-        Backward_pool2(_act_relu2, _act_pool2, _grad_pool2, _grad_relu2, batch);
-        Backward_relu2(_act_conv2, _act_relu2, _grad_relu2, _grad_conv2, batch);
-        Backward_conv2(_act_pool1, _act_conv2, _grad_conv2, _grad_pool1, batch);
-        Backward_pool1(_act_relu1, _act_pool1, _grad_pool1, _grad_relu1, batch);
-        Backward_relu1(_act_conv1, _act_relu1, _grad_relu1, _grad_conv1, batch);
-        Backward_conv1(inputs, _act_conv1, _grad_conv1, default, batch);
+        Forward_conv1(ws, inputs, ws._act_conv1, batch);
+        Forward_relu1(ws, ws._act_conv1, ws._act_relu1, batch);
+        Forward_pool1(ws, ws._act_relu1, ws._act_pool1, batch);
+        Forward_conv2(ws, ws._act_pool1, ws._act_conv2, batch);
+        Forward_relu2(ws, ws._act_conv2, ws._act_relu2, batch);
+        Forward_pool2(ws, ws._act_relu2, ws._act_pool2, batch);
+        Forward_dense1(ws, ws._act_pool2, ws._act_dense1, batch);
+        Forward_relu3(ws, ws._act_dense1, ws._act_relu3, batch);
+        Forward_dense2(ws, ws._act_relu3, ws._act_dense2, batch);
+        Forward_relu4(ws, ws._act_dense2, ws._act_relu4, batch);
+        Forward_dense3(ws, ws._act_relu4, ws._act_dense3, batch);
+    }
+
+    private void RunBackward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
+    {
+        Backward_dense3(ws, ws._act_relu4, ws._act_dense3, ws._dlogits, ws._grad_relu4, batch);
+        Backward_relu4(ws, ws._act_dense2, ws._act_relu4, ws._grad_relu4, ws._grad_dense2, batch);
+        Backward_dense2(ws, ws._act_relu3, ws._act_dense2, ws._grad_dense2, ws._grad_relu3, batch);
+        Backward_relu3(ws, ws._act_dense1, ws._act_relu3, ws._grad_relu3, ws._grad_dense1, batch);
+        Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, ws._grad_pool2, batch);
+        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, ws._grad_relu2, batch);
+        Backward_relu2(ws, ws._act_conv2, ws._act_relu2, ws._grad_relu2, ws._grad_conv2, batch);
+        Backward_conv2(ws, ws._act_pool1, ws._act_conv2, ws._grad_conv2, ws._grad_pool1, batch);
+        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, ws._grad_relu1, batch);
+        Backward_relu1(ws, ws._act_conv1, ws._act_relu1, ws._grad_relu1, ws._grad_conv1, batch);
+        Backward_conv1(ws, inputs, ws._act_conv1, ws._grad_conv1, default, batch);
     }
 
     // ---- conv1: 5x5 convolution, 6 filters, stride 1, padding 2: 1x28x28 -> 6x28x28 ----
-    private void Forward_conv1(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_conv1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 0, 150); // [6, 1, 5, 5] = [6, 25]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 150, 6);
-        var col = new global::System.Span<float>(_col_conv1); // [25, 784]
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);
             var y = outp.Slice(b * 4704, 4704);
+            var col = new global::System.Span<float>(ws._col_conv1, ws.Training ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 6, n: 784, k: 25);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 6, columns: 784);
         }
     }
 
-    private void Backward_conv1(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_conv1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 0, 150);
-        var dweight = new global::System.Span<float>(_gradients, 0, 150);
-        var dbias = new global::System.Span<float>(_gradients, 150, 6);
-        var col = new global::System.Span<float>(_col_conv1);
+        var dbias = new global::System.Span<float>(ws.Gradients, 150, 6);
+        // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
+        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
         for (int b = 0; b < batch; b++)
         {
-            var x = inp.Slice(b * 784, 784);
             var dy = dout.Slice(b * 4704, 4704);
             // dbias[f] += sum over positions of dy[f, p]
             global::CnnGen.Kernels.Elementwise.AddRowSums(dy, dbias, rows: 6, columns: 784);
-            // dweight[f, k] += sum over positions of dy[f, p] * col[k, p]
-            global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
-            global::CnnGen.Kernels.Gemm.MultiplyTransposedB(dy, col, dweight, m: 6, n: 25, k: 784, accumulate: true);
         }
     }
 
     // ---- relu1: ReLU over 4704 values ----
-    private void Forward_relu1(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var x = inp.Slice(0, batch * 4704);
         var y = outp.Slice(0, x.Length);
         global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
     }
 
-    private void Backward_relu1(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 4704;
         for (int i = 0; i < n; i++)
@@ -384,9 +469,10 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
-    private void Forward_pool1(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var argmax = new global::System.Span<int>(_argmax_pool1); // winner's index within its input plane
+        var argmax = new global::System.Span<int>(ws._argmax_pool1); // winner's index within its input plane
         for (int plane = 0; plane < batch * 6; plane++)
         {
             int o = plane * 196;
@@ -411,9 +497,10 @@ partial class LeNet5 : global::CnnGen.INetwork
         }
     }
 
-    private void Backward_pool1(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var argmax = new global::System.ReadOnlySpan<int>(_argmax_pool1);
+        var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_pool1);
         for (int plane = 0; plane < batch * 6; plane++)
         {
             var dx = dinp.Slice(plane * 784, 784);
@@ -424,38 +511,36 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- conv2: 5x5 convolution, 16 filters, stride 1, padding 0: 6x14x14 -> 16x10x10 ----
-    private void Forward_conv2(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400); // [16, 6, 5, 5] = [16, 150]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 2556, 16);
-        var col = new global::System.Span<float>(_col_conv2); // [150, 100]
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 1176, 1176);
             var y = outp.Slice(b * 1600, 1600);
+            var col = new global::System.Span<float>(ws._col_conv2, ws.Training ? b * 15000 : 0, 15000); // [150, 100], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 100, k: 150);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 100);
         }
     }
 
-    private void Backward_conv2(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400);
-        var dweight = new global::System.Span<float>(_gradients, 156, 2400);
-        var dbias = new global::System.Span<float>(_gradients, 2556, 16);
-        var col = new global::System.Span<float>(_col_conv2);
-        var dcol = new global::System.Span<float>(_dcol_conv2);
+        var dbias = new global::System.Span<float>(ws.Gradients, 2556, 16);
+        // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
+        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, ws._col_conv2, 15000, new global::System.Span<float>(ws.Gradients, 156, 2400), m: 16, n: 150, k: 100, count: batch);
+        var dcol = new global::System.Span<float>(ws._dcol_conv2);
         for (int b = 0; b < batch; b++)
         {
-            var x = inp.Slice(b * 1176, 1176);
             var dy = dout.Slice(b * 1600, 1600);
             // dbias[f] += sum over positions of dy[f, p]
             global::CnnGen.Kernels.Elementwise.AddRowSums(dy, dbias, rows: 16, columns: 100);
-            // dweight[f, k] += sum over positions of dy[f, p] * col[k, p]
-            global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
-            global::CnnGen.Kernels.Gemm.MultiplyTransposedB(dy, col, dweight, m: 16, n: 150, k: 100, accumulate: true);
-            // dinp = col2im(weight^T * dy)
+            // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
             var dx = dinp.Slice(b * 1176, 1176);
             global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 150, n: 100, k: 16, transposeA: true);
             dx.Clear();
@@ -464,14 +549,16 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- relu2: ReLU over 1600 values ----
-    private void Forward_relu2(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var x = inp.Slice(0, batch * 1600);
         var y = outp.Slice(0, x.Length);
         global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
     }
 
-    private void Backward_relu2(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 1600;
         for (int i = 0; i < n; i++)
@@ -479,9 +566,10 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
-    private void Forward_pool2(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var argmax = new global::System.Span<int>(_argmax_pool2); // winner's index within its input plane
+        var argmax = new global::System.Span<int>(ws._argmax_pool2); // winner's index within its input plane
         for (int plane = 0; plane < batch * 16; plane++)
         {
             int o = plane * 25;
@@ -506,9 +594,10 @@ partial class LeNet5 : global::CnnGen.INetwork
         }
     }
 
-    private void Backward_pool2(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var argmax = new global::System.ReadOnlySpan<int>(_argmax_pool2);
+        var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_pool2);
         for (int plane = 0; plane < batch * 16; plane++)
         {
             var dx = dinp.Slice(plane * 100, 100);
@@ -519,7 +608,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- dense1: dense 400 -> 120 (flattens 16x5x5) ----
-    private void Forward_dense1(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_dense1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 2572, 48000); // [120, 400]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 50572, 120);
@@ -528,27 +618,30 @@ partial class LeNet5 : global::CnnGen.INetwork
         global::CnnGen.Kernels.Elementwise.AddColumnBias(y, bias, rows: batch, columns: 120);
     }
 
-    private void Backward_dense1(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_dense1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 120);
         var x = inp.Slice(0, batch * 400);
         // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(_gradients, 2572, 48000), m: 120, n: 400, k: batch, transposeA: true, accumulate: true);
+        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 2572, 48000), m: 120, n: 400, k: batch, transposeA: true, accumulate: true);
         // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(_gradients, 50572, 120), rows: batch, columns: 120);
+        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 50572, 120), rows: batch, columns: 120);
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 2572, 48000), dinp.Slice(0, batch * 400), m: batch, n: 400, k: 120);
     }
 
     // ---- relu3: ReLU over 120 values ----
-    private void Forward_relu3(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var x = inp.Slice(0, batch * 120);
         var y = outp.Slice(0, x.Length);
         global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
     }
 
-    private void Backward_relu3(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 120;
         for (int i = 0; i < n; i++)
@@ -556,7 +649,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- dense2: dense 120 -> 84 ----
-    private void Forward_dense2(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_dense2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 50692, 10080); // [84, 120]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 60772, 84);
@@ -565,27 +659,30 @@ partial class LeNet5 : global::CnnGen.INetwork
         global::CnnGen.Kernels.Elementwise.AddColumnBias(y, bias, rows: batch, columns: 84);
     }
 
-    private void Backward_dense2(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_dense2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 84);
         var x = inp.Slice(0, batch * 120);
         // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(_gradients, 50692, 10080), m: 84, n: 120, k: batch, transposeA: true, accumulate: true);
+        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 50692, 10080), m: 84, n: 120, k: batch, transposeA: true, accumulate: true);
         // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(_gradients, 60772, 84), rows: batch, columns: 84);
+        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 60772, 84), rows: batch, columns: 84);
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 50692, 10080), dinp.Slice(0, batch * 120), m: batch, n: 120, k: 84);
     }
 
     // ---- relu4: ReLU over 84 values ----
-    private void Forward_relu4(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var x = inp.Slice(0, batch * 84);
         var y = outp.Slice(0, x.Length);
         global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
     }
 
-    private void Backward_relu4(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 84;
         for (int i = 0; i < n; i++)
@@ -593,7 +690,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     // ---- dense3: dense 84 -> 10 ----
-    private void Forward_dense3(global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Forward_dense3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 60856, 840); // [10, 84]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 61696, 10);
@@ -602,14 +700,15 @@ partial class LeNet5 : global::CnnGen.INetwork
         global::CnnGen.Kernels.Elementwise.AddColumnBias(y, bias, rows: batch, columns: 10);
     }
 
-    private void Backward_dense3(global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void Backward_dense3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 10);
         var x = inp.Slice(0, batch * 84);
         // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(_gradients, 60856, 840), m: 10, n: 84, k: batch, transposeA: true, accumulate: true);
+        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 60856, 840), m: 10, n: 84, k: batch, transposeA: true, accumulate: true);
         // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(_gradients, 61696, 10), rows: batch, columns: 10);
+        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 61696, 10), rows: batch, columns: 10);
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 60856, 840), dinp.Slice(0, batch * 84), m: batch, n: 84, k: 10);
     }
