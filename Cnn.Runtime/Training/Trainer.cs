@@ -16,6 +16,8 @@ public sealed record TrainerOptions
     public bool Mirror { get; init; }
     /// <summary>When set, a checkpoint is written here after every epoch (atomically).</summary>
     public string? CheckpointPath { get; init; }
+    /// <summary>Extra metadata for every checkpoint, e.g. the preprocessing (<c>input_mean</c>).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -96,7 +98,7 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
 
     private TrainingState State(EpochReport report)
     {
-        var extra = new Dictionary<string, string>
+        var extra = new Dictionary<string, string>(Options.Metadata)
         {
             ["train_loss"] = report.TrainLoss.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
