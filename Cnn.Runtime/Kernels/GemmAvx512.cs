@@ -16,91 +16,81 @@ internal static unsafe class GemmAvx512
     {
         int tail = n & 15;
         var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
+        for (int i = 0; i < m; i += 4)
         {
-            float* a0 = a + i * rowStep;
-            float* c0 = c + i * n;
+            // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
+            var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
             int j = 0;
-            for (; j + 32 <= n; j += 32) Block4x32(a0, b + j, c0 + j, n, k, rowStep, colStep, accumulate);
-            for (; j + 16 <= n; j += 16) Block4x16(a0, b + j, c0 + j, n, k, rowStep, colStep, accumulate, Vector512<float>.AllBitsSet, false);
-            if (tail != 0) Block4x16(a0, b + j, c0 + j, n, k, rowStep, colStep, accumulate, tailMask, true);
-        }
-        for (; i < m; i++)
-        {
-            float* a0 = a + i * rowStep;
-            float* c0 = c + i * n;
-            int j = 0;
-            for (; j + 16 <= n; j += 16) Block1x16(a0, b + j, c0 + j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
-            if (tail != 0) Block1x16(a0, b + j, c0 + j, n, k, colStep, accumulate, tailMask, true);
+            for (; j + 32 <= n; j += 32) Block4x32(rows, b + j, j, n, k, colStep, accumulate);
+            for (; j + 16 <= n; j += 16) Block4x16(rows, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
+            if (tail != 0) Block4x16(rows, b + j, j, n, k, colStep, accumulate, tailMask, true);
         }
     }
 
+    /// <summary>Four rows of A and the matching rows of C.</summary>
+    private readonly struct Rows(float* a, float* c, int r0, int r1, int r2, int r3, int rowStep, int n)
+    {
+        public readonly float* A0 = a + (long)r0 * rowStep, A1 = a + (long)r1 * rowStep, A2 = a + (long)r2 * rowStep, A3 = a + (long)r3 * rowStep;
+        public readonly float* C0 = c + (long)r0 * n, C1 = c + (long)r1 * n, C2 = c + (long)r2 * n, C3 = c + (long)r3 * n;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x32(float* a0, float* b, float* c, int n, int k, int rowStep, int colStep, bool accumulate)
+    private static void Block4x32(in Rows r, float* b, int j, int n, int k, int colStep, bool accumulate)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate)
         {
-            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
-            c10 = Vector512.Load(c + n); c11 = Vector512.Load(c + n + 16);
-            c20 = Vector512.Load(c + 2 * n); c21 = Vector512.Load(c + 2 * n + 16);
-            c30 = Vector512.Load(c + 3 * n); c31 = Vector512.Load(c + 3 * n + 16);
+            c00 = Vector512.Load(r.C0 + j); c01 = Vector512.Load(r.C0 + j + 16);
+            c10 = Vector512.Load(r.C1 + j); c11 = Vector512.Load(r.C1 + j + 16);
+            c20 = Vector512.Load(r.C2 + j); c21 = Vector512.Load(r.C2 + j + 16);
+            c30 = Vector512.Load(r.C3 + j); c31 = Vector512.Load(r.C3 + j + 16);
         }
         else c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+        float* a0 = r.A0, a1 = r.A1, a2 = r.A2, a3 = r.A3;
         for (int p = 0; p < k; p++)
         {
-            float* bp = b + p * n;
+            float* bp = b + (long)p * n;
             var b0 = Vector512.Load(bp);
             var b1 = Vector512.Load(bp + 16);
-            float* ap = a0 + p * colStep;
-            var x0 = Vector512.Create(ap[0]);
+            int ap = p * colStep;
+            var x0 = Vector512.Create(a0[ap]);
             c00 = Avx512F.FusedMultiplyAdd(x0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector512.Create(ap[rowStep]);
+            var x1 = Vector512.Create(a1[ap]);
             c10 = Avx512F.FusedMultiplyAdd(x1, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector512.Create(ap[2 * rowStep]);
+            var x2 = Vector512.Create(a2[ap]);
             c20 = Avx512F.FusedMultiplyAdd(x2, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector512.Create(ap[3 * rowStep]);
+            var x3 = Vector512.Create(a3[ap]);
             c30 = Avx512F.FusedMultiplyAdd(x3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x3, b1, c31);
         }
-        c00.Store(c); c01.Store(c + 16);
-        c10.Store(c + n); c11.Store(c + n + 16);
-        c20.Store(c + 2 * n); c21.Store(c + 2 * n + 16);
-        c30.Store(c + 3 * n); c31.Store(c + 3 * n + 16);
+        c00.Store(r.C0 + j); c01.Store(r.C0 + j + 16);
+        c10.Store(r.C1 + j); c11.Store(r.C1 + j + 16);
+        c20.Store(r.C2 + j); c21.Store(r.C2 + j + 16);
+        c30.Store(r.C3 + j); c31.Store(r.C3 + j + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16(float* a0, float* b, float* c, int n, int k, int rowStep, int colStep, bool accumulate,
+    private static void Block4x16(in Rows r, float* b, int j, int n, int k, int colStep, bool accumulate,
         Vector512<float> mask, bool masked)
     {
         Vector512<float> c0, c1, c2, c3;
         if (accumulate)
         {
-            c0 = Load(c, mask, masked); c1 = Load(c + n, mask, masked);
-            c2 = Load(c + 2 * n, mask, masked); c3 = Load(c + 3 * n, mask, masked);
+            c0 = Load(r.C0 + j, mask, masked); c1 = Load(r.C1 + j, mask, masked);
+            c2 = Load(r.C2 + j, mask, masked); c3 = Load(r.C3 + j, mask, masked);
         }
         else c0 = c1 = c2 = c3 = Vector512<float>.Zero;
+        float* a0 = r.A0, a1 = r.A1, a2 = r.A2, a3 = r.A3;
         for (int p = 0; p < k; p++)
         {
-            var bv = Load(b + p * n, mask, masked);
-            float* ap = a0 + p * colStep;
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(ap[0]), bv, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(ap[rowStep]), bv, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(ap[2 * rowStep]), bv, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(ap[3 * rowStep]), bv, c3);
+            var bv = Load(b + (long)p * n, mask, masked);
+            int ap = p * colStep;
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[ap]), bv, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[ap]), bv, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a2[ap]), bv, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[ap]), bv, c3);
         }
-        Store(c, c0, mask, masked); Store(c + n, c1, mask, masked);
-        Store(c + 2 * n, c2, mask, masked); Store(c + 3 * n, c3, mask, masked);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block1x16(float* a0, float* b, float* c, int n, int k, int colStep, bool accumulate,
-        Vector512<float> mask, bool masked)
-    {
-        var acc = accumulate ? Load(c, mask, masked) : Vector512<float>.Zero;
-        for (int p = 0; p < k; p++)
-            acc = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[p * colStep]), Load(b + p * n, mask, masked), acc);
-        Store(c, acc, mask, masked);
+        Store(r.C0 + j, c0, mask, masked); Store(r.C1 + j, c1, mask, masked);
+        Store(r.C2 + j, c2, mask, masked); Store(r.C3 + j, c3, mask, masked);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

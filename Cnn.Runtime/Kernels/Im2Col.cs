@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels;
 
@@ -39,7 +41,7 @@ public static unsafe class Im2Col
                     for (int ox = last; ox < outWidth; ox++) dst[ox] = 0f;
                     float* src = pin + (c * height + iy) * width + first * stride + kx - padding;
                     if (stride == 1)
-                        Buffer.MemoryCopy(src, dst + first, (last - first) * sizeof(float), (last - first) * sizeof(float));
+                        Copy(src, dst + first, last - first);
                     else
                         for (int ox = first; ox < last; ox++, src += stride) dst[ox] = *src;
                 }
@@ -58,6 +60,11 @@ public static unsafe class Im2Col
             throw new ArgumentException("Im2Col.Unpack: spans too short for the given shape.");
         fixed (float* pcol = col, pgrad = inputGradient)
         {
+            if (Avx512F.IsSupported && stride == 1 && width <= 16)
+            {
+                UnpackRows(pcol, pgrad, channels, height, width, kernel, padding, outHeight, outWidth);
+                return;
+            }
             for (int c = 0; c < channels; c++)
             for (int ky = 0; ky < kernel; ky++)
             for (int kx = 0; kx < kernel; kx++)
@@ -76,6 +83,85 @@ public static unsafe class Im2Col
             }
         }
     }
+
+    /// <summary>
+    /// col2im for stride 1 and rows of at most 16 values: each input-gradient row is summed in one register from the
+    /// column rows that land on it (input column <c>ix</c> takes <c>col[.., ix - kx + padding]</c>, read with a shifted,
+    /// masked load), then stored once. The additions per element happen in the same order (ky, then kx) as in the
+    /// portable loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void UnpackRows(float* pcol, float* pgrad, int channels, int height, int width,
+        int kernel, int padding, int outHeight, int outWidth)
+    {
+        int positions = outHeight * outWidth;
+        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var rowMask = Vector512.LessThan(lane, Vector512.Create((float)width));
+        for (int c = 0; c < channels; c++)
+        for (int iy = 0; iy < height; iy++)
+        {
+            float* dst = pgrad + (c * height + iy) * width;
+            var acc = Avx512F.MaskLoad(dst, rowMask, Vector512<float>.Zero);
+            for (int ky = 0; ky < kernel; ky++)
+            {
+                int oy = iy + padding - ky;
+                if (oy < 0 || oy >= outHeight) continue;
+                for (int kx = 0; kx < kernel; kx++)
+                {
+                    // Lane ix reads output column ox = ix + padding - kx, valid when 0 <= ox < outWidth.
+                    int shift = padding - kx;
+                    var valid = Vector512.BitwiseAnd(rowMask, Vector512.BitwiseAnd(
+                        Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)-shift)),
+                        Vector512.LessThan(lane, Vector512.Create((float)(outWidth - shift)))));
+                    float* src = pcol + (long)((c * kernel + ky) * kernel + kx) * positions + oy * outWidth + shift;
+                    acc += Avx512F.MaskLoad(src, valid, Vector512<float>.Zero);
+                }
+            }
+            Avx512F.MaskStore(dst, rowMask, acc);
+        }
+    }
+
+    /// <summary>Copies a short row: whole 16-float vectors, then one masked vector (AVX-512), else element by element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* src, float* dst, int count)
+    {
+        if (Avx512F.IsSupported)
+        {
+            int i = 0;
+            for (; i + 16 <= count; i += 16) Vector512.Load(src + i).Store(dst + i);
+            if (i < count)
+            {
+                var mask = Mask(count - i);
+                Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero));
+            }
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = src[i];
+    }
+
+    /// <summary><c>dst[i] += src[i]</c> for a short row; the same single addition per element on every path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* src, float* dst, int count)
+    {
+        if (Avx512F.IsSupported)
+        {
+            int i = 0;
+            for (; i + 16 <= count; i += 16) (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+            if (i < count)
+            {
+                var mask = Mask(count - i);
+                var zero = Vector512<float>.Zero;
+                Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(dst + i, mask, zero) + Avx512F.MaskLoad(src + i, mask, zero));
+            }
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] += src[i];
+    }
+
+    /// <summary>The first <paramref name="lanes"/> lanes set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int lanes) =>
+        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
     /// <summary>The output columns [first, last) whose input column <c>ox*stride + kx - padding</c> is inside [0, width).</summary>
     private static (int First, int Last) ValidRange(int kx, int stride, int padding, int width, int outWidth)
