@@ -26,8 +26,7 @@ internal sealed class ActivationLayer : LayerEmitter
                 w.Line("global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN");
                 break;
             case LayerKind.LeakyReLU:
-                w.Line("for (int i = 0; i < x.Length; i++)");
-                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(l.Slope)} * x[i];");
+                w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(l.Slope)}); // x > 0 ? x : slope * x");
                 break;
             case LayerKind.ELU:
                 w.Line("for (int i = 0; i < x.Length; i++)");
@@ -55,17 +54,17 @@ internal sealed class ActivationLayer : LayerEmitter
         if (needInputGradient)
         {
             w.Line($"int n = batch * {l.Input.Length};");
-            w.Line("for (int i = 0; i < n; i++)");
-            string body = l.Kind switch
+            string? call = l.Kind switch
             {
-                LayerKind.ReLU => "dinp[i] = inp[i] > 0f ? dout[i] : 0f;",
-                LayerKind.LeakyReLU => $"dinp[i] = inp[i] > 0f ? dout[i] : {F(l.Slope)} * dout[i];",
-                LayerKind.ELU => $"dinp[i] = inp[i] > 0f ? dout[i] : dout[i] * (outp[i] + {F(l.Slope)});",
-                LayerKind.Sigmoid => "dinp[i] = dout[i] * outp[i] * (1f - outp[i]);",
-                LayerKind.Tanh => "dinp[i] = dout[i] * (1f - outp[i] * outp[i]);",
-                _ => "dinp[i] = dout[i];",
+                LayerKind.ReLU => "ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0",
+                LayerKind.LeakyReLU => $"LeakyReluBackward(inp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : slope * dy",
+                LayerKind.ELU => $"EluBackward(inp[..n], outp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : dy * (y + alpha)",
+                LayerKind.Sigmoid => "SigmoidBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * y * (1 - y)",
+                LayerKind.Tanh => "TanhBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * (1 - y^2)",
+                _ => null,
             };
-            w.Line("    " + body);
+            if (call is null) w.Line("dout[..n].CopyTo(dinp);");
+            else w.Line($"{Kernels}.Activations.{call}");
         }
         w.Close();
     }

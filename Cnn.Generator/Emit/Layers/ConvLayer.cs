@@ -59,18 +59,17 @@ internal sealed class ConvLayer : LayerEmitter
         string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Name}";
         int colStride = IsPointwise(l) ? inLen : (int)ColLength(l);
         OpenBackward(w, l);
-        w.Line($"var weight = {Weight(l)};");
-        w.Line($"var dbias = {DBias(l)};");
         w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
         w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {l.Units}, n: {k}, k: {positions}, count: batch);");
-        if (needInputGradient && !IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
-        w.Open("for (int b = 0; b < batch; b++)");
-        w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
-        w.Line($"// dbias[f] += sum over positions of dy[f, p]");
-        w.Line($"{Kernels}.Elementwise.AddRowSums(dy, dbias, rows: {l.Units}, columns: {positions});");
+        w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
+        w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {Kernels}.Ones.Get({positions}), 0, {DBias(l)}, m: {l.Units}, n: 1, k: {positions}, count: batch);");
         if (needInputGradient)
         {
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
+            w.Line($"var weight = {Weight(l)};");
+            if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
             w.Line($"var dx = dinp.Slice(b * {inLen}, {inLen});");
             if (IsPointwise(l))
                 w.Line($"{Kernels}.Gemm.Multiply(weight, dy, dx, m: {k}, n: {positions}, k: {l.Units}, transposeA: true);");
@@ -81,8 +80,8 @@ internal sealed class ConvLayer : LayerEmitter
                 w.Line($"{Kernels}.Im2Col.Unpack(dcol, dx, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                        $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
             }
+            w.Close();
         }
-        w.Close();
         w.Close();
     }
 }
