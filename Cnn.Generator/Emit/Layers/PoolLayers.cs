@@ -51,9 +51,18 @@ internal sealed class MaxPoolLayer : PoolLayer
         yield return new Scratch("_argmax_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
+    /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
+    private static bool IsHalving(LayerSpec l) => l.Kernel == 2 && l.Stride == 2 && l.Padding == 0;
+
     public override void Forward(SourceWriter w, LayerSpec l)
     {
         OpenForward(w, l);
+        if (IsHalving(l))
+        {
+            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Name}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
+            w.Close();
+            return;
+        }
         w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Name}); // winner's index within its input plane");
         OpenWindowLoops(w, l);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
@@ -76,13 +85,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line($"var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_{l.Name});");
-            w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
-            w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line("dx.Clear();");
-            w.Line($"for (int o = plane * {planeOut}; o < (plane + 1) * {planeOut}; o++)");
-            w.Line("    dx[argmax[o]] += dout[o];");
-            w.Close();
+            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Name}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
     }
