@@ -28,9 +28,7 @@ public sealed record Evaluation(double Loss, double Accuracy, int Count, int[,] 
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        if (data.ImageLength != network.InputLength)
-            throw new ArgumentException($"{network.Name} takes {network.InputChannels}x{network.InputHeight}x{network.InputWidth} images, " +
-                                        $"but the dataset holds {data.Channels}x{data.Height}x{data.Width}.", nameof(data));
+        CheckShape(network, data, "the dataset", nameof(data));
         int classes = network.OutputLength;
         var confusion = new int[classes, classes];
         var outputs = new float[batchSize * classes];
@@ -53,6 +51,14 @@ public sealed record Evaluation(double Loss, double Accuracy, int Count, int[,] 
             }
         }
         return new Evaluation(data.Count == 0 ? 0 : loss / data.Count, data.Count == 0 ? 0 : (double)correct / data.Count, data.Count, confusion);
+    }
+
+    /// <summary>Throws unless the dataset's images have the network's channels, height and width (not merely as many values).</summary>
+    internal static void CheckShape(INetwork network, Dataset data, string what, string paramName)
+    {
+        if (data.Channels != network.InputChannels || data.Height != network.InputHeight || data.Width != network.InputWidth)
+            throw new ArgumentException($"{network.Name} takes {network.InputChannels}x{network.InputHeight}x{network.InputWidth} images, " +
+                                        $"but {what} holds {data.Channels}x{data.Height}x{data.Width}.", paramName);
     }
 
     private static double CrossEntropyOfLogits(ReadOnlySpan<float> logits, int label)

@@ -50,9 +50,10 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
     public IReadOnlyList<EpochReport> Fit(Dataset train, Dataset? test = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
-        if (train.ImageLength != Network.InputLength)
-            throw new ArgumentException($"{Network.Name} takes {Network.InputChannels}x{Network.InputHeight}x{Network.InputWidth} images, " +
-                                        $"but the training set holds {train.Channels}x{train.Height}x{train.Width}.", nameof(train));
+        Evaluation.CheckShape(Network, train, "the training set", nameof(train));
+        if (test is not null) Evaluation.CheckShape(Network, test, "the test set", nameof(test));
+        if (train.Count == 0)
+            throw new ArgumentException("The training set is empty.", nameof(train));
         if (train.ClassCount > Network.OutputLength)
             throw new ArgumentException($"{Network.Name} has {Network.OutputLength} outputs, but the training set has {train.ClassCount} classes.", nameof(train));
 
