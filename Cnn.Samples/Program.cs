@@ -21,5 +21,6 @@ var root = new RootCommand("CnnGen samples: convolutional networks declared with
     EvaluateCommand.Create(),
     PredictCommand.Create(),
     SummaryCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -8,15 +8,7 @@ public static class SoftmaxCrossEntropy
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(ReadOnlySpan<float> logits, Span<float> probs)
     {
-        float max = float.NegativeInfinity;
-        foreach (var z in logits) max = MathF.Max(max, z);
-        float sum = 0f;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            float e = MathF.Exp(logits[i] - max);
-            probs[i] = e;
-            sum += e;
-        }
+        (_, float sum) = Exponentials(logits, probs);
         float inv = 1f / sum;
         for (int i = 0; i < logits.Length; i++) probs[i] *= inv;
     }
@@ -28,19 +20,26 @@ public static class SoftmaxCrossEntropy
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float LossAndGradient(ReadOnlySpan<float> logits, int label, Span<float> dlogits, float scale)
     {
+        (float max, float sum) = Exponentials(logits, dlogits);
+        float inv = 1f / sum;
+        for (int i = 0; i < logits.Length; i++)
+            dlogits[i] = scale * (dlogits[i] * inv - (i == label ? 1f : 0f));
+        return MathF.Log(sum) + max - logits[label];
+    }
+
+    /// <summary>Writes <c>exp(z[i] - max z)</c> and returns the maximum and the sum, added in index order.</summary>
+    private static (float Max, float Sum) Exponentials(ReadOnlySpan<float> logits, Span<float> exponentials)
+    {
         float max = float.NegativeInfinity;
         foreach (var z in logits) max = MathF.Max(max, z);
         float sum = 0f;
         for (int i = 0; i < logits.Length; i++)
         {
             float e = MathF.Exp(logits[i] - max);
-            dlogits[i] = e;
+            exponentials[i] = e;
             sum += e;
         }
-        float inv = 1f / sum;
-        for (int i = 0; i < logits.Length; i++)
-            dlogits[i] = scale * (dlogits[i] * inv - (i == label ? 1f : 0f));
-        return MathF.Log(sum) + max - logits[label];
+        return (max, sum);
     }
 
     /// <summary>Index of the largest value (the first one on ties).</summary>
