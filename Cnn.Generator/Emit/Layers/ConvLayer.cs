@@ -16,12 +16,18 @@ internal sealed class ConvLayer : LayerEmitter
     /// <summary>A 1x1 kernel with stride 1 and no padding needs no im2col: the input already is the matrix.</summary>
     private static bool IsPointwise(LayerSpec l) => l.Kernel == 1 && l.Stride == 1 && l.Padding == 0;
 
+    /// <summary>Inference uses the direct kernel (no im2col) for stride 1 and output rows up to 32 wide; it gives
+    /// the same bits as im2col + GEMM. Training keeps im2col, whose columns the backward pass reuses.</summary>
+    private static bool UsesDirect(LayerSpec l) => l.Stride == 1 && l.Output.Width <= 32 && !IsPointwise(l);
+
     private static long ColLength(LayerSpec l) => (long)l.Input.Channels * l.Kernel * l.Kernel * l.Output.Height * l.Output.Width;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
         // The columns of every image are kept while training, so the backward pass need not rebuild them.
         if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
+        if (UsesDirect(l) && l.Padding > 0)
+            yield return new Scratch("_pad_" + l.Name, "float", (long)l.Input.Channels * (l.Input.Height + 2 * l.Padding) * (l.Input.Width + 2 * l.Padding), PerBatch: false, BackwardOnly: false);
         if (needInputGradient && !IsPointwise(l)) yield return new Scratch("_dcol_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
@@ -36,6 +42,17 @@ internal sealed class ConvLayer : LayerEmitter
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{l.Units}, {l.Input.Channels}, {l.Kernel}, {l.Kernel}] = [{l.Units}, {k}]");
         w.Line($"var bias = {Bias(l)};");
+        if (UsesDirect(l))
+        {
+            w.Open("if (!ws.Training)");
+            w.Line($"// Inference: direct convolution, same result as the im2col path below.");
+            w.Line("for (int b = 0; b < batch; b++)");
+            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, outp.Slice(b * {outLen}, {outLen}), " +
+                   $"{(l.Padding > 0 ? $"ws._pad_{l.Name}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                   $"filters: {l.Units}, kernel: {l.Kernel}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+            w.Line("return;");
+            w.Close();
+        }
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");

@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// Direct convolution for stride 1 and output rows of at most 32 values, without building im2col columns:
+/// <c>out[f, oy, ox] = (sum over c, ky, kx of w[f, c, ky, kx] * in[c, oy + ky - p, ox + kx - p]) + bias[f]</c>,
+/// the sum a fused multiply-add chain in (c, ky, kx) order from zero, padding contributing <c>w * 0</c> — exactly the
+/// chain of im2col + <see cref="Gemm.Multiply"/> + <see cref="Elementwise.AddBias"/>, so both give the same bits.
+/// The AVX-512 path keeps one output row of 8 filters (rows up to 16 wide) or 4 filters (up to 32 wide) in registers.
+/// </summary>
+public static unsafe class DirectConv
+{
+    /// <summary>Whether <see cref="Forward"/> handles this shape.</summary>
+    public static bool Supports(int stride, int outWidth) => stride == 1 && outWidth <= 32;
+
+    /// <summary>Values of the zero-padded copy of the input that <see cref="Forward"/> needs as scratch (0 without padding).</summary>
+    public static int PaddedLength(int channels, int height, int width, int padding) =>
+        padding == 0 ? 0 : channels * (height + 2 * padding) * (width + 2 * padding);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        Span<float> padded, int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth)
+    {
+        if (!Supports(1, outWidth)) throw new ArgumentException("DirectConv.Forward: output rows wider than 32 are not supported.");
+        int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
+        if (input.Length < channels * height * width || weight.Length < filters * ckk || bias.Length < filters ||
+            output.Length < filters * outHeight * outWidth || padded.Length < PaddedLength(channels, height, width, padding))
+            throw new ArgumentException("DirectConv.Forward: spans too short for the given shape.");
+        fixed (float* pin = input, pw0 = weight, pb = bias, pout = output, ppad = padded)
+        {
+            float* x = pin;
+            if (padding > 0)
+            {
+                new Span<float>(ppad, channels * ph * pw).Clear();
+                for (int c = 0; c < channels; c++)
+                for (int y = 0; y < height; y++)
+                    Buffer.MemoryCopy(pin + (c * height + y) * width, ppad + (c * ph + y + padding) * pw + padding, width * 4L, width * 4L);
+                x = ppad;
+            }
+            var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth);
+            if (Avx512F.IsSupported)
+            {
+                int step = outWidth <= 16 ? 8 : 4;
+                for (int f = 0; f < filters; f += step)
+                {
+                    // A block past the last filter repeats it: the same values are written twice.
+                    var block = new Filters(pw0, pout, ckk, shape.Plane, Math.Min(f, filters - 1), Math.Min(f + 1, filters - 1),
+                        Math.Min(f + 2, filters - 1), Math.Min(f + 3, filters - 1), Math.Min(f + 4, filters - 1),
+                        Math.Min(f + 5, filters - 1), Math.Min(f + 6, filters - 1), Math.Min(f + 7, filters - 1));
+                    for (int oy = 0; oy < outHeight; oy++)
+                    {
+                        if (outWidth <= 16) Row8x1(x, block, shape, oy);
+                        else Row4x2(x, block, shape, oy);
+                    }
+                }
+            }
+            else
+            {
+                for (int f = 0; f < filters; f++)
+                for (int oy = 0; oy < outHeight; oy++)
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    float acc = 0f;
+                    float* w = pw0 + f * ckk;
+                    for (int c = 0; c < channels; c++)
+                    for (int ky = 0; ky < kernel; ky++)
+                    for (int kx = 0; kx < kernel; kx++)
+                        acc = MathF.FusedMultiplyAdd(w[(c * kernel + ky) * kernel + kx], x[(c * ph + oy + ky) * pw + ox + kx], acc);
+                    pout[f * shape.Plane + oy * outWidth + ox] = acc;
+                }
+            }
+            for (int f = 0; f < filters; f++)
+            {
+                var plane = new Span<float>(pout + f * shape.Plane, shape.Plane);
+                System.Numerics.Tensors.TensorPrimitives.Add(plane, pb[f], plane);
+            }
+        }
+    }
+
+    private readonly record struct Shape(int Channels, int PaddedHeight, int PaddedWidth, int Kernel, int OutWidth, int Ckk, int Plane);
+
+    /// <summary>Eight filters' weights and output planes.</summary>
+    private readonly struct Filters(float* w, float* o, int ckk, int plane, int f0, int f1, int f2, int f3, int f4, int f5, int f6, int f7)
+    {
+        public readonly float* W0 = w + f0 * ckk, W1 = w + f1 * ckk, W2 = w + f2 * ckk, W3 = w + f3 * ckk;
+        public readonly float* W4 = w + f4 * ckk, W5 = w + f5 * ckk, W6 = w + f6 * ckk, W7 = w + f7 * ckk;
+        public readonly float* O0 = o + f0 * plane, O1 = o + f1 * plane, O2 = o + f2 * plane, O3 = o + f3 * plane;
+        public readonly float* O4 = o + f4 * plane, O5 = o + f5 * plane, O6 = o + f6 * plane, O7 = o + f7 * plane;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int lanes) =>
+        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
+
+    /// <summary>One output row (at most 16 wide) of eight filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row8x1(float* x, in Filters b, in Shape s, int oy)
+    {
+        var mask = Mask(s.OutWidth);
+        var zero = Vector512<float>.Zero;
+        Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        int k = 0;
+        for (int c = 0; c < s.Channels; c++)
+        for (int ky = 0; ky < s.Kernel; ky++)
+        {
+            float* row = x + (c * s.PaddedHeight + oy + ky) * s.PaddedWidth;
+            for (int kx = 0; kx < s.Kernel; kx++, k++)
+            {
+                var v = Avx512F.MaskLoad(row + kx, mask, zero);
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W0[k]), v, a0);
+                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W1[k]), v, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W2[k]), v, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W3[k]), v, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W4[k]), v, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W5[k]), v, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W6[k]), v, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W7[k]), v, a7);
+            }
+        }
+        int at = oy * s.OutWidth;
+        Avx512F.MaskStore(b.O0 + at, mask, a0); Avx512F.MaskStore(b.O1 + at, mask, a1);
+        Avx512F.MaskStore(b.O2 + at, mask, a2); Avx512F.MaskStore(b.O3 + at, mask, a3);
+        Avx512F.MaskStore(b.O4 + at, mask, a4); Avx512F.MaskStore(b.O5 + at, mask, a5);
+        Avx512F.MaskStore(b.O6 + at, mask, a6); Avx512F.MaskStore(b.O7 + at, mask, a7);
+    }
+
+    /// <summary>One output row (17 to 32 wide) of four filters, two vectors each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row4x2(float* x, in Filters b, in Shape s, int oy)
+    {
+        var mask = Mask(s.OutWidth - 16);
+        var zero = Vector512<float>.Zero;
+        Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+        int k = 0;
+        for (int c = 0; c < s.Channels; c++)
+        for (int ky = 0; ky < s.Kernel; ky++)
+        {
+            float* row = x + (c * s.PaddedHeight + oy + ky) * s.PaddedWidth;
+            for (int kx = 0; kx < s.Kernel; kx++, k++)
+            {
+                var v = Vector512.Load(row + kx);
+                var u = Avx512F.MaskLoad(row + kx + 16, mask, zero);
+                var w0 = Vector512.Create(b.W0[k]);
+                a0 = Avx512F.FusedMultiplyAdd(w0, v, a0); c0 = Avx512F.FusedMultiplyAdd(w0, u, c0);
+                var w1 = Vector512.Create(b.W1[k]);
+                a1 = Avx512F.FusedMultiplyAdd(w1, v, a1); c1 = Avx512F.FusedMultiplyAdd(w1, u, c1);
+                var w2 = Vector512.Create(b.W2[k]);
+                a2 = Avx512F.FusedMultiplyAdd(w2, v, a2); c2 = Avx512F.FusedMultiplyAdd(w2, u, c2);
+                var w3 = Vector512.Create(b.W3[k]);
+                a3 = Avx512F.FusedMultiplyAdd(w3, v, a3); c3 = Avx512F.FusedMultiplyAdd(w3, u, c3);
+            }
+        }
+        int at = oy * s.OutWidth;
+        a0.Store(b.O0 + at); Avx512F.MaskStore(b.O0 + at + 16, mask, c0);
+        a1.Store(b.O1 + at); Avx512F.MaskStore(b.O1 + at + 16, mask, c1);
+        a2.Store(b.O2 + at); Avx512F.MaskStore(b.O2 + at + 16, mask, c2);
+        a3.Store(b.O3 + at); Avx512F.MaskStore(b.O3 + at + 16, mask, c3);
+    }
+}
