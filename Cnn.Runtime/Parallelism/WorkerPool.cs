@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace CnnGen.Parallelism;
@@ -6,29 +7,36 @@ namespace CnnGen.Parallelism;
 /// Persistent threads that split a batch into contiguous chunks, one per worker; worker 0 is the calling thread.
 /// The split depends only on the batch size and the worker count, so a network that adds up its per-worker
 /// results in worker order gives the same numbers on every run with the same count. <see cref="Run"/> allocates
-/// nothing once the threads exist.
+/// nothing once the threads exist. Between jobs a worker spins for <see cref="SpinMicroseconds"/> (training calls
+/// come back to back) and then sleeps until the next job.
 /// </summary>
 public sealed unsafe class WorkerPool
 {
     /// <summary>The process-wide pool used by generated networks.</summary>
     public static WorkerPool Shared { get; } = new();
 
+    /// <summary>How long an idle worker, or the caller waiting for the workers, spins before it blocks.</summary>
+    public const int SpinMicroseconds = 500;
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
     private readonly object _runLock = new();
     private readonly List<Worker> _workers = new();
 
-    // The job being run; read by the workers after they are signalled.
+    // The job being run; read by the workers once they see a new generation.
     private BatchChunk? _body;
     private float* _inputs, _outputs;
     private int* _labels;
     private int _batch, _chunks, _inputLength, _outputLength, _labelCount, _outputCount;
-    private int _pending;
+    private int _generation, _pending;
     private ExceptionDispatchInfo? _failure;
     private readonly ManualResetEventSlim _done = new(false);
 
     private sealed class Worker
     {
-        public readonly ManualResetEventSlim Start = new(false);
+        public readonly ManualResetEventSlim Wake = new(false);
         public int Index;
+        public int Sleeping;
     }
 
     /// <summary>
@@ -58,9 +66,14 @@ public sealed unsafe class WorkerPool
                 _inputLength = inputLength; _outputLength = outputLength;
                 _labelCount = labels.Length; _outputCount = outputs.Length;
                 _failure = null;
-                _pending = chunks - 1;
                 _done.Reset();
-                for (int t = 1; t < chunks; t++) _workers[t - 1].Start.Set();
+                Volatile.Write(ref _pending, chunks - 1);
+                Interlocked.Increment(ref _generation); // publishes the job (full fence)
+                for (int t = 1; t < chunks; t++)
+                {
+                    var worker = _workers[t - 1];
+                    if (Volatile.Read(ref worker.Sleeping) != 0) worker.Wake.Set();
+                }
                 try
                 {
                     RunChunk(0);
@@ -69,7 +82,9 @@ public sealed unsafe class WorkerPool
                 {
                     lock (_workers) _failure ??= ExceptionDispatchInfo.Capture(e);
                 }
-                _done.Wait();
+                long start = Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() - start < SpinTicks) Thread.SpinWait(8);
+                if (Volatile.Read(ref _pending) != 0) _done.Wait();
                 _body = null;
                 _failure?.Throw();
             }
@@ -91,26 +106,44 @@ public sealed unsafe class WorkerPool
         {
             var worker = new Worker { Index = _workers.Count + 1 };
             _workers.Add(worker);
-            var thread = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"CnnGen worker {worker.Index}" };
+            int generation = Volatile.Read(ref _generation);
+            var thread = new Thread(() => Loop(worker, generation)) { IsBackground = true, Name = $"CnnGen worker {worker.Index}" };
             thread.Start();
         }
     }
 
-    private void Loop(Worker worker)
+    private void Loop(Worker worker, int seen)
     {
         while (true)
         {
-            worker.Start.Wait();
-            worker.Start.Reset();
-            try
+            long start = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref _generation) == seen)
             {
-                RunChunk(worker.Index);
+                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                {
+                    Thread.SpinWait(8);
+                    continue;
+                }
+                // Announce the sleep, then look again, so a job published meanwhile is not missed.
+                Interlocked.Exchange(ref worker.Sleeping, 1);
+                if (Volatile.Read(ref _generation) == seen) worker.Wake.Wait();
+                Interlocked.Exchange(ref worker.Sleeping, 0);
+                worker.Wake.Reset();
+                start = Stopwatch.GetTimestamp();
             }
-            catch (Exception e)
+            seen = Volatile.Read(ref _generation);
+            if (worker.Index < _chunks)
             {
-                lock (_workers) _failure ??= ExceptionDispatchInfo.Capture(e);
+                try
+                {
+                    RunChunk(worker.Index);
+                }
+                catch (Exception e)
+                {
+                    lock (_workers) _failure ??= ExceptionDispatchInfo.Capture(e);
+                }
+                if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
             }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }
     }
 }
