@@ -9,11 +9,6 @@ namespace CnnGen.Generator.Emit;
 /// <summary>Emits what is known at compile time: shapes, receptive fields, counts and the summary, as literals.</summary>
 internal static class InfoEmitter
 {
-    public static void Emit(SourceWriter w, NetworkSpec spec)
-    {
-        Emit(w, spec, SummaryTable.Build(spec));
-    }
-
     public static void Emit(SourceWriter w, NetworkSpec spec, string summary)
     {
         var input = spec.Input;

@@ -51,9 +51,9 @@ internal static class PassEmitter
         w.Line();
         EmitForward(w, spec, body);
         w.Line();
-        EmitComputeGradients(w, spec);
+        EmitComputeGradients(w, spec, body);
         w.Line();
-        EmitChains(w, spec, body, firstTrainable);
+        EmitChains(w, body, firstTrainable);
 
         for (int i = 0; i < body.Count; i++)
         {
@@ -199,7 +199,7 @@ internal static class PassEmitter
         w.Close();
     }
 
-    private static void EmitComputeGradients(SourceWriter w, NetworkSpec spec)
+    private static void EmitComputeGradients(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
     {
         string cls = spec.ClassName;
         w.Line("/// <summary>");
@@ -245,7 +245,7 @@ internal static class PassEmitter
         w.Line("RunForward(ws, x, n);");
         w.Line("// Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
         w.Open("for (int b = 0; b < n; b++)");
-        w.Line($"var logits = new {ReadOnlySpan}({LogitsArray(spec)}, b * OutputLength, OutputLength);");
+        w.Line($"var logits = {Logits(body).Replace("inputs", "x")}.Slice(b * OutputLength, OutputLength);");
         w.Line($"loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
         w.Line($"if ({Kernels}.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;");
         w.Close();
@@ -256,7 +256,7 @@ internal static class PassEmitter
         w.Close();
     }
 
-    private static void EmitChains(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, int firstTrainable)
+    private static void EmitChains(SourceWriter w, List<LayerSpec> body, int firstTrainable)
     {
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
@@ -273,16 +273,9 @@ internal static class PassEmitter
             w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
         }
         w.Close();
-        _ = spec;
     }
 
     private static string Logits(List<LayerSpec> body) => body.Count == 0 ? "inputs" : $"new {ReadOnlySpan}(ws.{Act(body[body.Count - 1])})";
-
-    private static string LogitsArray(NetworkSpec spec)
-    {
-        var body = spec.EndsWithSoftmax ? spec.Layers.Take(spec.Layers.Count - 1).ToList() : spec.Layers.ToList();
-        return body.Count == 0 ? "x.ToArray()" : "ws." + Act(body[body.Count - 1]);
-    }
 
     private static string Act(LayerSpec l) => "_act_" + l.Name;
 

@@ -8,7 +8,7 @@ internal abstract class PoolLayer : LayerEmitter
 {
     protected static void OpenWindowLoops(SourceWriter w, LayerSpec l)
     {
-        int planeIn = l.Input.Height * l.Input.Width, planeOut = l.Output.Height * l.Output.Width;
+        int planeOut = l.Output.Height * l.Output.Width;
         w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
         w.Line($"int o = plane * {planeOut};");
         w.Open($"for (int oy = 0; oy < {l.Output.Height}; oy++)");
@@ -24,7 +24,6 @@ internal abstract class PoolLayer : LayerEmitter
             w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {l.Kernel}, {l.Input.Height});");
             w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {l.Kernel}, {l.Input.Width});");
         }
-        _ = planeIn;
     }
 
     protected static void CloseWindowLoops(SourceWriter w) => w.Close().Close().Close();

@@ -182,6 +182,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _act_conv1 = global::System.Array.Empty<float>();
         public float[] _grad_conv1 = global::System.Array.Empty<float>();
         public float[] _col_conv1 = global::System.Array.Empty<float>();
+        public float[] _pad_conv1 = global::System.Array.Empty<float>();
         public float[] _act_relu1 = global::System.Array.Empty<float>();
         public float[] _grad_relu1 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
@@ -211,6 +212,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         {
             Grow(ref _act_conv1, 4704L * batch, batch);
             Grow(ref _col_conv1, training ? 19600L * batch : 19600L, batch);
+            Grow(ref _pad_conv1, 1024L, batch);
             Grow(ref _act_relu1, 4704L * batch, batch);
             Grow(ref _act_pool1, 1176L * batch, batch);
             Grow(ref _argmax_pool1, 1176L * batch, batch);
@@ -379,7 +381,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             // Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.
             for (int b = 0; b < n; b++)
             {
-                var logits = new global::System.ReadOnlySpan<float>(ws._act_dense3, b * OutputLength, OutputLength);
+                var logits = new global::System.ReadOnlySpan<float>(ws._act_dense3).Slice(b * OutputLength, OutputLength);
                 loss += global::CnnGen.Kernels.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new global::System.Span<float>(ws._dlogits, b * OutputLength, OutputLength), _lossScale);
                 if (global::CnnGen.Kernels.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;
             }
@@ -425,6 +427,13 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 0, 150); // [6, 1, 5, 5] = [6, 25]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 150, 6);
+        if (!ws.Training)
+        {
+            // Inference: direct convolution, same result as the im2col path below.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);
@@ -439,16 +448,10 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 0, 150);
-        var dbias = new global::System.Span<float>(ws.Gradients, 150, 6);
         // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
         global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
-        for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 4704, 4704);
-            // dbias[f] += sum over positions of dy[f, p]
-            global::CnnGen.Kernels.Elementwise.AddRowSums(dy, dbias, rows: 6, columns: 784);
-        }
+        // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
+        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 150, 6), m: 6, n: 1, k: 784, count: batch);
     }
 
     // ---- relu1: ReLU over 4704 values ----
@@ -464,50 +467,20 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 4704;
-        for (int i = 0; i < n; i++)
-            dinp[i] = inp[i] > 0f ? dout[i] : 0f;
+        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var argmax = new global::System.Span<int>(ws._argmax_pool1); // winner's index within its input plane
-        for (int plane = 0; plane < batch * 6; plane++)
-        {
-            int o = plane * 196;
-            for (int oy = 0; oy < 14; oy++)
-            {
-                for (int ox = 0; ox < 14; ox++, o++)
-                {
-                    int y0 = oy * 2, y1 = y0 + 2, x0 = ox * 2, x1 = x0 + 2;
-                    var x = inp.Slice(plane * 784, 784);
-                    int best = y0 * 28 + x0;
-                    float max = x[best];
-                    for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++)
-                    {
-                        float v = x[iy * 28 + ix];
-                        if (v > max || float.IsNaN(v)) { max = v; best = iy * 28 + ix; }
-                    }
-                    outp[o] = max;
-                    argmax[o] = best;
-                }
-            }
-        }
+        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 6, height: 28, width: 28);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_pool1);
-        for (int plane = 0; plane < batch * 6; plane++)
-        {
-            var dx = dinp.Slice(plane * 784, 784);
-            dx.Clear();
-            for (int o = plane * 196; o < (plane + 1) * 196; o++)
-                dx[argmax[o]] += dout[o];
-        }
+        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool1, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv2: 5x5 convolution, 16 filters, stride 1, padding 0: 6x14x14 -> 16x10x10 ----
@@ -516,6 +489,13 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400); // [16, 6, 5, 5] = [16, 150]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 2556, 16);
+        if (!ws.Training)
+        {
+            // Inference: direct convolution, same result as the im2col path below.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 1176, 1176), weight, bias, outp.Slice(b * 1600, 1600), default, channels: 6, height: 14, width: 14, filters: 16, kernel: 5, padding: 0, outHeight: 10, outWidth: 10);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 1176, 1176);
@@ -530,17 +510,16 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400);
-        var dbias = new global::System.Span<float>(ws.Gradients, 2556, 16);
         // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
         global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, ws._col_conv2, 15000, new global::System.Span<float>(ws.Gradients, 156, 2400), m: 16, n: 150, k: 100, count: batch);
+        // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
+        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, global::CnnGen.Kernels.Ones.Get(100), 0, new global::System.Span<float>(ws.Gradients, 2556, 16), m: 16, n: 1, k: 100, count: batch);
+        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
+        var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400);
         var dcol = new global::System.Span<float>(ws._dcol_conv2);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 1600, 1600);
-            // dbias[f] += sum over positions of dy[f, p]
-            global::CnnGen.Kernels.Elementwise.AddRowSums(dy, dbias, rows: 16, columns: 100);
-            // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
             var dx = dinp.Slice(b * 1176, 1176);
             global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 150, n: 100, k: 16, transposeA: true);
             dx.Clear();
@@ -561,50 +540,20 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 1600;
-        for (int i = 0; i < n; i++)
-            dinp[i] = inp[i] > 0f ? dout[i] : 0f;
+        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var argmax = new global::System.Span<int>(ws._argmax_pool2); // winner's index within its input plane
-        for (int plane = 0; plane < batch * 16; plane++)
-        {
-            int o = plane * 25;
-            for (int oy = 0; oy < 5; oy++)
-            {
-                for (int ox = 0; ox < 5; ox++, o++)
-                {
-                    int y0 = oy * 2, y1 = y0 + 2, x0 = ox * 2, x1 = x0 + 2;
-                    var x = inp.Slice(plane * 100, 100);
-                    int best = y0 * 10 + x0;
-                    float max = x[best];
-                    for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++)
-                    {
-                        float v = x[iy * 10 + ix];
-                        if (v > max || float.IsNaN(v)) { max = v; best = iy * 10 + ix; }
-                    }
-                    outp[o] = max;
-                    argmax[o] = best;
-                }
-            }
-        }
+        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 16, height: 10, width: 10);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        var argmax = new global::System.ReadOnlySpan<int>(ws._argmax_pool2);
-        for (int plane = 0; plane < batch * 16; plane++)
-        {
-            var dx = dinp.Slice(plane * 100, 100);
-            dx.Clear();
-            for (int o = plane * 25; o < (plane + 1) * 25; o++)
-                dx[argmax[o]] += dout[o];
-        }
+        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool2, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
     }
 
     // ---- dense1: dense 400 -> 120 (flattens 16x5x5) ----
@@ -644,8 +593,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 120;
-        for (int i = 0; i < n; i++)
-            dinp[i] = inp[i] > 0f ? dout[i] : 0f;
+        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
 
     // ---- dense2: dense 120 -> 84 ----
@@ -685,8 +633,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         int n = batch * 84;
-        for (int i = 0; i < n; i++)
-            dinp[i] = inp[i] > 0f ? dout[i] : 0f;
+        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
 
     // ---- dense3: dense 84 -> 10 ----
