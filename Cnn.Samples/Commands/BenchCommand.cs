@@ -43,7 +43,7 @@ internal static class BenchCommand
             network.Threads = 1;
             var one = inputs.AsSpan(0, network.InputLength).ToArray();
             var oneOut = new float[network.OutputLength];
-            double latency = Median(n, 2000, () => network.Forward(one, oneOut)) * 1e6;
+            double latency = Median(n, 2000, () => network.Forward(one, oneOut, 1)) * 1e6;
             Row("forward, 1 image", 1, latency, "us", 2.0 * macs / (latency * 1e-6));
             foreach (int t in maxThreads == 1 ? new[] { 1 } : new[] { 1, maxThreads })
             {
