@@ -5,7 +5,7 @@
 #
 #   bash bench/side_by_side.sh              # ROUNDS=5 alternations, REPEATS=9 timed repeats inside every run
 #   ROUNDS=3 REPEATS=7 bash bench/side_by_side.sh
-#   KEEP=dir bash bench/side_by_side.sh     # keep every run's JSON in dir
+#   KEEP=dir bash bench/side_by_side.sh     # keep every run's JSON in dir (else a temporary one)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
