@@ -10,6 +10,24 @@ namespace CnnGen.Kernels;
 /// </summary>
 public static class Activations
 {
+    /// <summary><c>y = x &lt; 0 ? 0 : x</c> (ReLU; NaN stays NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length;
+        if (y.Length < n) throw new ArgumentException("Activations: spans differ in length.");
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.Create(x.Slice(i, 16));
+                Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v).CopyTo(y.Slice(i, 16));
+            }
+        }
+        for (; i < n; i++) y[i] = x[i] < 0f ? 0f : x[i];
+    }
+
     /// <summary><c>dx = x &gt; 0 ? dy : 0</c> (ReLU backward).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>

@@ -102,22 +102,24 @@ public static unsafe class DirectConv
         var mask = Mask(s.OutWidth);
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        float* w0 = b.W0, w1 = b.W1, w2 = b.W2, w3 = b.W3, w4 = b.W4, w5 = b.W5, w6 = b.W6, w7 = b.W7;
+        int channels = s.Channels, kernel = s.Kernel, ph = s.PaddedHeight, pw = s.PaddedWidth;
         int k = 0;
-        for (int c = 0; c < s.Channels; c++)
-        for (int ky = 0; ky < s.Kernel; ky++)
+        for (int c = 0; c < channels; c++)
+        for (int ky = 0; ky < kernel; ky++)
         {
-            float* row = x + (c * s.PaddedHeight + oy + ky) * s.PaddedWidth;
-            for (int kx = 0; kx < s.Kernel; kx++, k++)
+            float* row = x + (c * ph + oy + ky) * pw;
+            for (int kx = 0; kx < kernel; kx++, k++)
             {
                 var v = Avx512F.MaskLoad(row + kx, mask, zero);
-                a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W0[k]), v, a0);
-                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W1[k]), v, a1);
-                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W2[k]), v, a2);
-                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W3[k]), v, a3);
-                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W4[k]), v, a4);
-                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W5[k]), v, a5);
-                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W6[k]), v, a6);
-                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(b.W7[k]), v, a7);
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(w0[k]), v, a0);
+                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(w1[k]), v, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(w2[k]), v, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(w3[k]), v, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(w4[k]), v, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(w5[k]), v, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(w6[k]), v, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(w7[k]), v, a7);
             }
         }
         int at = oy * s.OutWidth;
@@ -134,22 +136,24 @@ public static unsafe class DirectConv
         var mask = Mask(s.OutWidth - 16);
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+        float* p0 = b.W0, p1 = b.W1, p2 = b.W2, p3 = b.W3;
+        int channels = s.Channels, kernel = s.Kernel, ph = s.PaddedHeight, pw = s.PaddedWidth;
         int k = 0;
-        for (int c = 0; c < s.Channels; c++)
-        for (int ky = 0; ky < s.Kernel; ky++)
+        for (int c = 0; c < channels; c++)
+        for (int ky = 0; ky < kernel; ky++)
         {
-            float* row = x + (c * s.PaddedHeight + oy + ky) * s.PaddedWidth;
-            for (int kx = 0; kx < s.Kernel; kx++, k++)
+            float* row = x + (c * ph + oy + ky) * pw;
+            for (int kx = 0; kx < kernel; kx++, k++)
             {
                 var v = Vector512.Load(row + kx);
                 var u = Avx512F.MaskLoad(row + kx + 16, mask, zero);
-                var w0 = Vector512.Create(b.W0[k]);
+                var w0 = Vector512.Create(p0[k]);
                 a0 = Avx512F.FusedMultiplyAdd(w0, v, a0); c0 = Avx512F.FusedMultiplyAdd(w0, u, c0);
-                var w1 = Vector512.Create(b.W1[k]);
+                var w1 = Vector512.Create(p1[k]);
                 a1 = Avx512F.FusedMultiplyAdd(w1, v, a1); c1 = Avx512F.FusedMultiplyAdd(w1, u, c1);
-                var w2 = Vector512.Create(b.W2[k]);
+                var w2 = Vector512.Create(p2[k]);
                 a2 = Avx512F.FusedMultiplyAdd(w2, v, a2); c2 = Avx512F.FusedMultiplyAdd(w2, u, c2);
-                var w3 = Vector512.Create(b.W3[k]);
+                var w3 = Vector512.Create(p3[k]);
                 a3 = Avx512F.FusedMultiplyAdd(w3, v, a3); c3 = Avx512F.FusedMultiplyAdd(w3, u, c3);
             }
         }

@@ -23,7 +23,7 @@ internal sealed class ActivationLayer : LayerEmitter
         switch (l.Kind)
         {
             case LayerKind.ReLU:
-                w.Line("global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN");
+                w.Line($"{Kernels}.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN");
                 break;
             case LayerKind.LeakyReLU:
                 w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(l.Slope)}); // x > 0 ? x : slope * x");

@@ -460,7 +460,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var x = inp.Slice(0, batch * 4704);
         var y = outp.Slice(0, x.Length);
-        global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
+        global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -533,7 +533,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var x = inp.Slice(0, batch * 1600);
         var y = outp.Slice(0, x.Length);
-        global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
+        global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -586,7 +586,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var x = inp.Slice(0, batch * 120);
         var y = outp.Slice(0, x.Length);
-        global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
+        global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -626,7 +626,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var x = inp.Slice(0, batch * 84);
         var y = outp.Slice(0, x.Length);
-        global::System.Numerics.Tensors.TensorPrimitives.Max(x, 0f, y); // max(0, x); NaN stays NaN
+        global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
