@@ -26,7 +26,8 @@ public static class CheckpointKeys
     /// <summary>The state tensor of <paramref name="slot"/> for the network tensor <paramref name="tensor"/>.</summary>
     public static string StateTensor(string slot, string tensor) => $"{OptimizerPrefix}{slot}.{tensor}";
 
-    internal static bool IsReserved(string key) =>
+    /// <summary>Whether a metadata key belongs to the checkpoint format itself (extra metadata may not use it).</summary>
+    public static bool IsReserved(string key) =>
         key is Format or FormatVersion or Network or Fingerprint or Summary or ParameterCount or Epoch or Step
             or LearningRate or Seed or Schedule or Optimizer or SafeTensorsWriter.DataChecksumKey
         || key.StartsWith(OptimizerPrefix, StringComparison.Ordinal);

@@ -30,7 +30,18 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
     public INetwork Network { get; } = network ?? throw new ArgumentNullException(nameof(network));
     public IOptimizer Optimizer { get; } = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
     public ILearningRateSchedule Schedule { get; } = schedule ?? throw new ArgumentNullException(nameof(schedule));
-    public TrainerOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+    public TrainerOptions Options { get; } = CheckOptions(options);
+
+    private static TrainerOptions CheckOptions(TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Epochs, nameof(options.Epochs));
+        foreach (var key in options.Metadata.Keys)
+            if (CheckpointKeys.IsReserved(key) || key is "train_loss" or "test_loss" or "test_accuracy")
+                throw new ArgumentException($"Metadata key '{key}' is used by the checkpoints themselves; choose another name.", nameof(options));
+        return options;
+    }
 
     /// <summary>Epochs completed (set by <see cref="Resume"/>).</summary>
     public int CompletedEpochs { get; private set; }
@@ -39,8 +50,14 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
     public IProgress<EpochReport>? EpochProgress { get; set; }
 
     /// <summary>Loads parameters, optimiser state and the epoch count from a checkpoint written by this trainer.</summary>
+    /// <remarks>The checkpoint must come from a run with the same data seed (<see cref="TrainerOptions.Seed"/>), else the
+    /// data order would differ from the interrupted run's; nothing is loaded when it does not.</remarks>
     public CheckpointInfo Resume(string path)
     {
+        var recorded = Checkpoint.ReadInfo(path).Training.Seed;
+        if (recorded is int seed && seed != Options.Seed)
+            throw new ArgumentException($"{path} was trained with data seed {seed}, but this trainer uses {Options.Seed}; " +
+                                        "resume with the same seed to continue the same run.", nameof(path));
         var info = Checkpoint.Load(path, Network, Optimizer);
         CompletedEpochs = info.Training.Epoch;
         return info;

@@ -105,4 +105,29 @@ public class ResumeTests
         Assert.Equal(0, other.Optimizer.StepCount);
         Assert.Equal(before, Bits.Of(other.Network.Parameters));
     }
+
+    [Fact]
+    public void ResumingWithAnotherDataSeedIsRefusedAndLoadsNothing()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("seed5.safetensors");
+        var first = NewTrainer("momentum", networkSeed: 1, path);
+        Assert.Equal(5, first.Options.Seed);
+        first.Fit(Train, Test);
+        var other = new Trainer(new TrainLeNet(7) { Threads = 2 }, Make("momentum"), new ConstantSchedule(0.02f),
+            new TrainerOptions { Epochs = Epochs, Seed = 6 });
+        var before = Bits.Of(other.Network.Parameters);
+        var e = Assert.Throws<ArgumentException>(() => other.Resume(path));
+        Assert.Contains("data seed 5, but this trainer uses 6", e.Message);
+        Assert.Equal(before, Bits.Of(other.Network.Parameters));
+        Assert.Equal(0, other.CompletedEpochs);
+    }
+
+    [Fact]
+    public void MetadataKeysOfTheCheckpointFormatAreRefusedUpFront()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(new TrainLeNet(1), Make("momentum"), new ConstantSchedule(0.02f),
+            new TrainerOptions { Metadata = new Dictionary<string, string> { ["epoch"] = "3" } }));
+        Assert.Contains("'epoch'", e.Message);
+    }
 }
