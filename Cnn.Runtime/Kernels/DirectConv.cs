@@ -9,7 +9,8 @@ namespace CnnGen.Kernels;
 /// <c>out[f, oy, ox] = (sum over c, ky, kx of w[f, c, ky, kx] * in[c, oy + ky - p, ox + kx - p]) + bias[f]</c>,
 /// the sum a fused multiply-add chain in (c, ky, kx) order from zero, padding contributing <c>w * 0</c> — exactly the
 /// chain of im2col + <see cref="Gemm.Multiply"/> + <see cref="Elementwise.AddBias"/>, so both give the same bits.
-/// The AVX-512 path keeps one output row of 8 filters (rows up to 16 wide) or 4 filters (up to 32 wide) in registers.
+/// The AVX-512 path keeps two output rows of 8 filters (rows up to 16 wide) or one row of 6 filters (up to 32 wide)
+/// in registers.
 /// </summary>
 public static unsafe class DirectConv
 {
@@ -43,17 +44,21 @@ public static unsafe class DirectConv
             var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth);
             if (Avx512F.IsSupported)
             {
-                int step = outWidth <= 16 ? 8 : 4;
+                int step = outWidth <= 16 ? 8 : 6;
                 for (int f = 0; f < filters; f += step)
                 {
                     // A block past the last filter repeats it: the same values are written twice.
                     var block = new Filters(pw0, pout, ckk, shape.Plane, Math.Min(f, filters - 1), Math.Min(f + 1, filters - 1),
                         Math.Min(f + 2, filters - 1), Math.Min(f + 3, filters - 1), Math.Min(f + 4, filters - 1),
                         Math.Min(f + 5, filters - 1), Math.Min(f + 6, filters - 1), Math.Min(f + 7, filters - 1));
-                    for (int oy = 0; oy < outHeight; oy++)
+                    if (outWidth <= 16)
                     {
-                        if (outWidth <= 16) Row8x1(x, block, shape, oy);
-                        else Row4x2(x, block, shape, oy);
+                        // Two output rows per pass share every weight broadcast; an odd last row is computed twice.
+                        for (int oy = 0; oy < outHeight; oy += 2) TwoRows8x1(x, block, shape, oy, Math.Min(oy + 1, outHeight - 1));
+                    }
+                    else
+                    {
+                        for (int oy = 0; oy < outHeight; oy++) Row6x2(x, block, shape, oy);
                     }
                 }
             }
@@ -95,15 +100,16 @@ public static unsafe class DirectConv
     private static Vector512<float> Mask(int lanes) =>
         Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
-    /// <summary>One output row (at most 16 wide) of eight filters.</summary>
+    /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row8x1(float* x, in Filters b, in Shape s, int oy)
+    private static void TwoRows8x1(float* x, in Filters b, in Shape s, int oy, int oy2)
     {
         var mask = Mask(s.OutWidth);
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        Vector512<float> c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
         float* w0 = b.W0, w1 = b.W1, w2 = b.W2, w3 = b.W3, w4 = b.W4, w5 = b.W5, w6 = b.W6, w7 = b.W7;
-        int channels = s.Channels, kernel = s.Kernel, ph = s.PaddedHeight, pw = s.PaddedWidth;
+        int channels = s.Channels, kernel = s.Kernel, ph = s.PaddedHeight, pw = s.PaddedWidth, down = (oy2 - oy) * pw;
         int k = 0;
         for (int c = 0; c < channels; c++)
         for (int ky = 0; ky < kernel; ky++)
@@ -112,31 +118,37 @@ public static unsafe class DirectConv
             for (int kx = 0; kx < kernel; kx++, k++)
             {
                 var v = Avx512F.MaskLoad(row + kx, mask, zero);
-                a0 = Avx512F.FusedMultiplyAdd(Vector512.Create(w0[k]), v, a0);
-                a1 = Avx512F.FusedMultiplyAdd(Vector512.Create(w1[k]), v, a1);
-                a2 = Avx512F.FusedMultiplyAdd(Vector512.Create(w2[k]), v, a2);
-                a3 = Avx512F.FusedMultiplyAdd(Vector512.Create(w3[k]), v, a3);
-                a4 = Avx512F.FusedMultiplyAdd(Vector512.Create(w4[k]), v, a4);
-                a5 = Avx512F.FusedMultiplyAdd(Vector512.Create(w5[k]), v, a5);
-                a6 = Avx512F.FusedMultiplyAdd(Vector512.Create(w6[k]), v, a6);
-                a7 = Avx512F.FusedMultiplyAdd(Vector512.Create(w7[k]), v, a7);
+                var u = Avx512F.MaskLoad(row + kx + down, mask, zero);
+                var q = Vector512.Create(w0[k]); a0 = Avx512F.FusedMultiplyAdd(q, v, a0); c0 = Avx512F.FusedMultiplyAdd(q, u, c0);
+                q = Vector512.Create(w1[k]); a1 = Avx512F.FusedMultiplyAdd(q, v, a1); c1 = Avx512F.FusedMultiplyAdd(q, u, c1);
+                q = Vector512.Create(w2[k]); a2 = Avx512F.FusedMultiplyAdd(q, v, a2); c2 = Avx512F.FusedMultiplyAdd(q, u, c2);
+                q = Vector512.Create(w3[k]); a3 = Avx512F.FusedMultiplyAdd(q, v, a3); c3 = Avx512F.FusedMultiplyAdd(q, u, c3);
+                q = Vector512.Create(w4[k]); a4 = Avx512F.FusedMultiplyAdd(q, v, a4); c4 = Avx512F.FusedMultiplyAdd(q, u, c4);
+                q = Vector512.Create(w5[k]); a5 = Avx512F.FusedMultiplyAdd(q, v, a5); c5 = Avx512F.FusedMultiplyAdd(q, u, c5);
+                q = Vector512.Create(w6[k]); a6 = Avx512F.FusedMultiplyAdd(q, v, a6); c6 = Avx512F.FusedMultiplyAdd(q, u, c6);
+                q = Vector512.Create(w7[k]); a7 = Avx512F.FusedMultiplyAdd(q, v, a7); c7 = Avx512F.FusedMultiplyAdd(q, u, c7);
             }
         }
-        int at = oy * s.OutWidth;
+        int at = oy * s.OutWidth, at2 = oy2 * s.OutWidth;
         Avx512F.MaskStore(b.O0 + at, mask, a0); Avx512F.MaskStore(b.O1 + at, mask, a1);
         Avx512F.MaskStore(b.O2 + at, mask, a2); Avx512F.MaskStore(b.O3 + at, mask, a3);
         Avx512F.MaskStore(b.O4 + at, mask, a4); Avx512F.MaskStore(b.O5 + at, mask, a5);
         Avx512F.MaskStore(b.O6 + at, mask, a6); Avx512F.MaskStore(b.O7 + at, mask, a7);
+        Avx512F.MaskStore(b.O0 + at2, mask, c0); Avx512F.MaskStore(b.O1 + at2, mask, c1);
+        Avx512F.MaskStore(b.O2 + at2, mask, c2); Avx512F.MaskStore(b.O3 + at2, mask, c3);
+        Avx512F.MaskStore(b.O4 + at2, mask, c4); Avx512F.MaskStore(b.O5 + at2, mask, c5);
+        Avx512F.MaskStore(b.O6 + at2, mask, c6); Avx512F.MaskStore(b.O7 + at2, mask, c7);
     }
 
-    /// <summary>One output row (17 to 32 wide) of four filters, two vectors each.</summary>
+    /// <summary>One output row (17 to 32 wide) of six filters, two vectors each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row4x2(float* x, in Filters b, in Shape s, int oy)
+    private static void Row6x2(float* x, in Filters b, in Shape s, int oy)
     {
         var mask = Mask(s.OutWidth - 16);
         var zero = Vector512<float>.Zero;
-        Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-        float* p0 = b.W0, p1 = b.W1, p2 = b.W2, p3 = b.W3;
+        Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
+        Vector512<float> c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero;
+        float* p0 = b.W0, p1 = b.W1, p2 = b.W2, p3 = b.W3, p4 = b.W4, p5 = b.W5;
         int channels = s.Channels, kernel = s.Kernel, ph = s.PaddedHeight, pw = s.PaddedWidth;
         int k = 0;
         for (int c = 0; c < channels; c++)
@@ -147,14 +159,12 @@ public static unsafe class DirectConv
             {
                 var v = Vector512.Load(row + kx);
                 var u = Avx512F.MaskLoad(row + kx + 16, mask, zero);
-                var w0 = Vector512.Create(p0[k]);
-                a0 = Avx512F.FusedMultiplyAdd(w0, v, a0); c0 = Avx512F.FusedMultiplyAdd(w0, u, c0);
-                var w1 = Vector512.Create(p1[k]);
-                a1 = Avx512F.FusedMultiplyAdd(w1, v, a1); c1 = Avx512F.FusedMultiplyAdd(w1, u, c1);
-                var w2 = Vector512.Create(p2[k]);
-                a2 = Avx512F.FusedMultiplyAdd(w2, v, a2); c2 = Avx512F.FusedMultiplyAdd(w2, u, c2);
-                var w3 = Vector512.Create(p3[k]);
-                a3 = Avx512F.FusedMultiplyAdd(w3, v, a3); c3 = Avx512F.FusedMultiplyAdd(w3, u, c3);
+                var q = Vector512.Create(p0[k]); a0 = Avx512F.FusedMultiplyAdd(q, v, a0); c0 = Avx512F.FusedMultiplyAdd(q, u, c0);
+                q = Vector512.Create(p1[k]); a1 = Avx512F.FusedMultiplyAdd(q, v, a1); c1 = Avx512F.FusedMultiplyAdd(q, u, c1);
+                q = Vector512.Create(p2[k]); a2 = Avx512F.FusedMultiplyAdd(q, v, a2); c2 = Avx512F.FusedMultiplyAdd(q, u, c2);
+                q = Vector512.Create(p3[k]); a3 = Avx512F.FusedMultiplyAdd(q, v, a3); c3 = Avx512F.FusedMultiplyAdd(q, u, c3);
+                q = Vector512.Create(p4[k]); a4 = Avx512F.FusedMultiplyAdd(q, v, a4); c4 = Avx512F.FusedMultiplyAdd(q, u, c4);
+                q = Vector512.Create(p5[k]); a5 = Avx512F.FusedMultiplyAdd(q, v, a5); c5 = Avx512F.FusedMultiplyAdd(q, u, c5);
             }
         }
         int at = oy * s.OutWidth;
@@ -162,5 +172,7 @@ public static unsafe class DirectConv
         a1.Store(b.O1 + at); Avx512F.MaskStore(b.O1 + at + 16, mask, c1);
         a2.Store(b.O2 + at); Avx512F.MaskStore(b.O2 + at + 16, mask, c2);
         a3.Store(b.O3 + at); Avx512F.MaskStore(b.O3 + at + 16, mask, c3);
+        a4.Store(b.O4 + at); Avx512F.MaskStore(b.O4 + at + 16, mask, c4);
+        a5.Store(b.O5 + at); Avx512F.MaskStore(b.O5 + at + 16, mask, c5);
     }
 }
