@@ -61,7 +61,7 @@ internal static class PassEmitter
             var emitter = LayerEmitter.For(l.Kind);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
-            emitter.Forward(w, l);
+            emitter.Forward(w, l, i > 0 ? body[i - 1] : null, i + 1 < body.Count ? body[i + 1] : null);
             if (firstTrainable >= 0 && i >= firstTrainable)
             {
                 w.Line();

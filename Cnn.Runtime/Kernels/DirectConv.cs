@@ -6,7 +6,8 @@ namespace CnnGen.Kernels;
 
 /// <summary>
 /// Direct convolution for stride 1 and output rows of at most 32 values, without building im2col columns:
-/// <c>out[f, oy, ox] = (sum over c, ky, kx of w[f, c, ky, kx] * in[c, oy + ky - p, ox + kx - p]) + bias[f]</c>,
+/// <c>out[f, oy, ox] = (sum over c, ky, kx of w[f, c, ky, kx] * in[c, oy + ky - p, ox + kx - p]) + bias[f]</c>, optionally
+/// followed by a fused ReLU (<c>x &lt; 0 ? 0 : x</c>, as <see cref="Activations.Relu"/>),
 /// the sum a fused multiply-add chain in (c, ky, kx) order from zero, padding contributing <c>w * 0</c> — exactly the
 /// chain of im2col + <see cref="Gemm.Multiply"/> + <see cref="Elementwise.AddBias"/>, so both give the same bits.
 /// The AVX-512 path keeps two output rows of 8 filters (rows up to 16 wide) or one row of 6 filters (up to 32 wide)
@@ -23,7 +24,8 @@ public static unsafe class DirectConv
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
-        Span<float> padded, int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth)
+        Span<float> padded, int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth,
+        bool relu = false)
     {
         if (!Supports(1, outWidth)) throw new ArgumentException("DirectConv.Forward: output rows wider than 32 are not supported.");
         int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
@@ -41,14 +43,14 @@ public static unsafe class DirectConv
                     Buffer.MemoryCopy(pin + (c * height + y) * width, ppad + (c * ph + y + padding) * pw + padding, width * 4L, width * 4L);
                 x = ppad;
             }
-            var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth);
+            var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth, relu);
             if (Avx512F.IsSupported)
             {
                 int step = outWidth <= 16 ? 8 : 6;
                 for (int f = 0; f < filters; f += step)
                 {
                     // A block past the last filter repeats it: the same values are written twice.
-                    var block = new Filters(pw0, pout, ckk, shape.Plane, Math.Min(f, filters - 1), Math.Min(f + 1, filters - 1),
+                    var block = new Filters(pw0, pb, pout, ckk, shape.Plane, Math.Min(f, filters - 1), Math.Min(f + 1, filters - 1),
                         Math.Min(f + 2, filters - 1), Math.Min(f + 3, filters - 1), Math.Min(f + 4, filters - 1),
                         Math.Min(f + 5, filters - 1), Math.Min(f + 6, filters - 1), Math.Min(f + 7, filters - 1));
                     if (outWidth <= 16)
@@ -74,26 +76,31 @@ public static unsafe class DirectConv
                     for (int ky = 0; ky < kernel; ky++)
                     for (int kx = 0; kx < kernel; kx++)
                         acc = MathF.FusedMultiplyAdd(w[(c * kernel + ky) * kernel + kx], x[(c * ph + oy + ky) * pw + ox + kx], acc);
-                    pout[f * shape.Plane + oy * outWidth + ox] = acc;
+                    acc += pb[f];
+                    pout[f * shape.Plane + oy * outWidth + ox] = relu && acc < 0f ? 0f : acc;
                 }
-            }
-            for (int f = 0; f < filters; f++)
-            {
-                var plane = new Span<float>(pout + f * shape.Plane, shape.Plane);
-                System.Numerics.Tensors.TensorPrimitives.Add(plane, pb[f], plane);
             }
         }
     }
 
-    private readonly record struct Shape(int Channels, int PaddedHeight, int PaddedWidth, int Kernel, int OutWidth, int Ckk, int Plane);
+    private readonly record struct Shape(int Channels, int PaddedHeight, int PaddedWidth, int Kernel, int OutWidth, int Ckk, int Plane, bool Relu);
 
     /// <summary>Eight filters' weights and output planes.</summary>
-    private readonly struct Filters(float* w, float* o, int ckk, int plane, int f0, int f1, int f2, int f3, int f4, int f5, int f6, int f7)
+    private readonly struct Filters(float* w, float* bias, float* o, int ckk, int plane, int f0, int f1, int f2, int f3, int f4, int f5, int f6, int f7)
     {
+        public readonly float B0 = bias[f0], B1 = bias[f1], B2 = bias[f2], B3 = bias[f3], B4 = bias[f4], B5 = bias[f5], B6 = bias[f6], B7 = bias[f7];
         public readonly float* W0 = w + f0 * ckk, W1 = w + f1 * ckk, W2 = w + f2 * ckk, W3 = w + f3 * ckk;
         public readonly float* W4 = w + f4 * ckk, W5 = w + f5 * ckk, W6 = w + f6 * ckk, W7 = w + f7 * ckk;
         public readonly float* O0 = o + f0 * plane, O1 = o + f1 * plane, O2 = o + f2 * plane, O3 = o + f3 * plane;
         public readonly float* O4 = o + f4 * plane, O5 = o + f5 * plane, O6 = o + f6 * plane, O7 = o + f7 * plane;
+    }
+
+    /// <summary>The sum plus the filter's bias, then (when fused) ReLU: <c>x &lt; 0 ? 0 : x</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Finish(Vector512<float> sum, float bias, bool relu)
+    {
+        var v = sum + Vector512.Create(bias);
+        return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -130,14 +137,14 @@ public static unsafe class DirectConv
             }
         }
         int at = oy * s.OutWidth, at2 = oy2 * s.OutWidth;
-        Avx512F.MaskStore(b.O0 + at, mask, a0); Avx512F.MaskStore(b.O1 + at, mask, a1);
-        Avx512F.MaskStore(b.O2 + at, mask, a2); Avx512F.MaskStore(b.O3 + at, mask, a3);
-        Avx512F.MaskStore(b.O4 + at, mask, a4); Avx512F.MaskStore(b.O5 + at, mask, a5);
-        Avx512F.MaskStore(b.O6 + at, mask, a6); Avx512F.MaskStore(b.O7 + at, mask, a7);
-        Avx512F.MaskStore(b.O0 + at2, mask, c0); Avx512F.MaskStore(b.O1 + at2, mask, c1);
-        Avx512F.MaskStore(b.O2 + at2, mask, c2); Avx512F.MaskStore(b.O3 + at2, mask, c3);
-        Avx512F.MaskStore(b.O4 + at2, mask, c4); Avx512F.MaskStore(b.O5 + at2, mask, c5);
-        Avx512F.MaskStore(b.O6 + at2, mask, c6); Avx512F.MaskStore(b.O7 + at2, mask, c7);
+        Avx512F.MaskStore(b.O0 + at, mask, Finish(a0, b.B0, s.Relu)); Avx512F.MaskStore(b.O1 + at, mask, Finish(a1, b.B1, s.Relu));
+        Avx512F.MaskStore(b.O2 + at, mask, Finish(a2, b.B2, s.Relu)); Avx512F.MaskStore(b.O3 + at, mask, Finish(a3, b.B3, s.Relu));
+        Avx512F.MaskStore(b.O4 + at, mask, Finish(a4, b.B4, s.Relu)); Avx512F.MaskStore(b.O5 + at, mask, Finish(a5, b.B5, s.Relu));
+        Avx512F.MaskStore(b.O6 + at, mask, Finish(a6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at, mask, Finish(a7, b.B7, s.Relu));
+        Avx512F.MaskStore(b.O0 + at2, mask, Finish(c0, b.B0, s.Relu)); Avx512F.MaskStore(b.O1 + at2, mask, Finish(c1, b.B1, s.Relu));
+        Avx512F.MaskStore(b.O2 + at2, mask, Finish(c2, b.B2, s.Relu)); Avx512F.MaskStore(b.O3 + at2, mask, Finish(c3, b.B3, s.Relu));
+        Avx512F.MaskStore(b.O4 + at2, mask, Finish(c4, b.B4, s.Relu)); Avx512F.MaskStore(b.O5 + at2, mask, Finish(c5, b.B5, s.Relu));
+        Avx512F.MaskStore(b.O6 + at2, mask, Finish(c6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at2, mask, Finish(c7, b.B7, s.Relu));
     }
 
     /// <summary>One output row (17 to 32 wide) of six filters, two vectors each.</summary>
@@ -168,11 +175,11 @@ public static unsafe class DirectConv
             }
         }
         int at = oy * s.OutWidth;
-        a0.Store(b.O0 + at); Avx512F.MaskStore(b.O0 + at + 16, mask, c0);
-        a1.Store(b.O1 + at); Avx512F.MaskStore(b.O1 + at + 16, mask, c1);
-        a2.Store(b.O2 + at); Avx512F.MaskStore(b.O2 + at + 16, mask, c2);
-        a3.Store(b.O3 + at); Avx512F.MaskStore(b.O3 + at + 16, mask, c3);
-        a4.Store(b.O4 + at); Avx512F.MaskStore(b.O4 + at + 16, mask, c4);
-        a5.Store(b.O5 + at); Avx512F.MaskStore(b.O5 + at + 16, mask, c5);
+        Finish(a0, b.B0, s.Relu).Store(b.O0 + at); Avx512F.MaskStore(b.O0 + at + 16, mask, Finish(c0, b.B0, s.Relu));
+        Finish(a1, b.B1, s.Relu).Store(b.O1 + at); Avx512F.MaskStore(b.O1 + at + 16, mask, Finish(c1, b.B1, s.Relu));
+        Finish(a2, b.B2, s.Relu).Store(b.O2 + at); Avx512F.MaskStore(b.O2 + at + 16, mask, Finish(c2, b.B2, s.Relu));
+        Finish(a3, b.B3, s.Relu).Store(b.O3 + at); Avx512F.MaskStore(b.O3 + at + 16, mask, Finish(c3, b.B3, s.Relu));
+        Finish(a4, b.B4, s.Relu).Store(b.O4 + at); Avx512F.MaskStore(b.O4 + at + 16, mask, Finish(c4, b.B4, s.Relu));
+        Finish(a5, b.B5, s.Relu).Store(b.O5 + at); Avx512F.MaskStore(b.O5 + at + 16, mask, Finish(c5, b.B5, s.Relu));
     }
 }

@@ -15,9 +15,11 @@ internal sealed class ActivationLayer : LayerEmitter
 
     private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
     {
         OpenForward(w, l);
+        if (previous is not null && ConvLayer.FusesRelu(previous, l))
+            w.Line($"if (!ws.Training) return; // in inference {previous.Name} applied this ReLU as it stored its output");
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line("var y = outp.Slice(0, x.Length);");
         switch (l.Kind)

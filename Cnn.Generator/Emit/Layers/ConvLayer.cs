@@ -20,6 +20,9 @@ internal sealed class ConvLayer : LayerEmitter
     /// the same bits as im2col + GEMM. Training keeps im2col, whose columns the backward pass reuses.</summary>
     private static bool UsesDirect(LayerSpec l) => l.Stride == 1 && l.Output.Width <= 32 && !IsPointwise(l);
 
+    /// <summary>In inference a direct convolution followed by ReLU applies it before storing, into the ReLU's output.</summary>
+    public static bool FusesRelu(LayerSpec conv, LayerSpec? next) => conv.Kind == LayerKind.Conv && UsesDirect(conv) && next?.Kind == LayerKind.ReLU;
+
     private static long ColLength(LayerSpec l) => (long)l.Input.Channels * l.Kernel * l.Kernel * l.Output.Height * l.Output.Width;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
@@ -35,7 +38,7 @@ internal sealed class ConvLayer : LayerEmitter
         $"{Kernels}.Im2Col.Pack({x}, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
         $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});";
 
-    public override void Forward(SourceWriter w, LayerSpec l)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
     {
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * l.Kernel * l.Kernel;
@@ -44,12 +47,16 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var bias = {Bias(l)};");
         if (UsesDirect(l))
         {
+            bool relu = FusesRelu(l, next);
             w.Open("if (!ws.Training)");
-            w.Line($"// Inference: direct convolution, same result as the im2col path below.");
+            w.Line(relu
+                ? $"// Inference: direct convolution with {next!.Name} fused (written to its output); same result as the im2col path below."
+                : "// Inference: direct convolution, same result as the im2col path below.");
+            if (relu) w.Line($"var fused = new global::System.Span<float>(ws._act_{next!.Name});");
             w.Line("for (int b = 0; b < batch; b++)");
-            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, outp.Slice(b * {outLen}, {outLen}), " +
+            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {(relu ? "fused" : "outp")}.Slice(b * {outLen}, {outLen}), " +
                    $"{(l.Padding > 0 ? $"ws._pad_{l.Name}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                   $"filters: {l.Units}, kernel: {l.Kernel}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+                   $"filters: {l.Units}, kernel: {l.Kernel}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{(relu ? ", relu: true" : "")});");
             w.Line("return;");
             w.Close();
         }

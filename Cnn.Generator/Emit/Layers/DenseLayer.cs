@@ -12,7 +12,7 @@ internal sealed class DenseLayer : LayerEmitter
 {
     public static readonly DenseLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
     {
         long inLen = l.Input.Length;
         OpenForward(w, l);

@@ -20,7 +20,9 @@ internal abstract class LayerEmitter
 {
     public virtual IEnumerable<Scratch> Buffers(LayerSpec layer, bool needInputGradient) { yield break; }
 
-    public abstract void Forward(SourceWriter w, LayerSpec l);
+    /// <param name="previous">The layer before (null for the first), for fusion decisions.</param>
+    /// <param name="next">The layer after (null for the last), for fusion decisions.</param>
+    public abstract void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next);
 
     public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
 

@@ -429,9 +429,10 @@ partial class LeNet5 : global::CnnGen.INetwork
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 150, 6);
         if (!ws.Training)
         {
-            // Inference: direct convolution, same result as the im2col path below.
+            // Inference: direct convolution with relu1 fused (written to its output); same result as the im2col path below.
+            var fused = new global::System.Span<float>(ws._act_relu1);
             for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28);
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, fused.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28, relu: true);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -458,6 +459,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.Training) return; // in inference conv1 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 4704);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -491,9 +493,10 @@ partial class LeNet5 : global::CnnGen.INetwork
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 2556, 16);
         if (!ws.Training)
         {
-            // Inference: direct convolution, same result as the im2col path below.
+            // Inference: direct convolution with relu2 fused (written to its output); same result as the im2col path below.
+            var fused = new global::System.Span<float>(ws._act_relu2);
             for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 1176, 1176), weight, bias, outp.Slice(b * 1600, 1600), default, channels: 6, height: 14, width: 14, filters: 16, kernel: 5, padding: 0, outHeight: 10, outWidth: 10);
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 1176, 1176), weight, bias, fused.Slice(b * 1600, 1600), default, channels: 6, height: 14, width: 14, filters: 16, kernel: 5, padding: 0, outHeight: 10, outWidth: 10, relu: true);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -531,6 +534,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.Training) return; // in inference conv2 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 1600);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace CnnGen.Tests.Kernels;
 
-/// <summary>The direct convolution gives exactly the bits of im2col + GEMM + bias, for every register blocking it uses.</summary>
+/// <summary>The direct convolution gives exactly the bits of im2col + GEMM + bias (+ ReLU when fused), for every register blocking it uses.</summary>
 public class DirectConvTests
 {
     [Fact]
@@ -25,14 +25,16 @@ public class DirectConvTests
             Im2Col.Pack(input, col, channels, height, width, kernel, 1, padding, outHeight, outWidth);
             Gemm.Multiply(weight, col, expected, filters, positions, k);
             Elementwise.AddBias(expected, bias, filters, positions);
+            bool relu = trial % 2 == 1;
+            if (relu) Activations.Relu(expected, expected);
 
             var actual = new float[filters * positions];
             var padded = new float[DirectConv.PaddedLength(channels, height, width, padding)];
-            DirectConv.Forward(input, weight, bias, actual, padded, channels, height, width, filters, kernel, padding, outHeight, outWidth);
+            DirectConv.Forward(input, weight, bias, actual, padded, channels, height, width, filters, kernel, padding, outHeight, outWidth, relu);
 
             for (int i = 0; i < actual.Length; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                    $"C{channels} F{filters} K{kernel} P{padding} {height}x{width}: value {i} is {actual[i]:R}, im2col gives {expected[i]:R}");
+                    $"C{channels} F{filters} K{kernel} P{padding} {height}x{width} relu {relu}: value {i} is {actual[i]:R}, im2col gives {expected[i]:R}");
             checkedShapes++;
         }
         Assert.True(checkedShapes > 150, $"only {checkedShapes} shapes were checked");
