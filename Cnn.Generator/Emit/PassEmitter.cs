@@ -178,7 +178,7 @@ internal static class PassEmitter
         w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
         w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
         w.Line("RunForward(ws, x, n);");
-        w.Line($"{ReadOnlySpan} logits = {Logits(body)}.Slice(0, n * OutputLength);");
+        w.Line($"{ReadOnlySpan} logits = {Logits(body, "x")}.Slice(0, n * OutputLength);");
         w.Line("var y = outputs.Slice(first * OutputLength, n * OutputLength);");
         if (spec.EndsWithSoftmax)
         {
@@ -245,7 +245,7 @@ internal static class PassEmitter
         w.Line("RunForward(ws, x, n);");
         w.Line("// Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
         w.Open("for (int b = 0; b < n; b++)");
-        w.Line($"var logits = {Logits(body).Replace("inputs", "x")}.Slice(b * OutputLength, OutputLength);");
+        w.Line($"var logits = {Logits(body, "x")}.Slice(b * OutputLength, OutputLength);");
         w.Line($"loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
         w.Line($"if ({Kernels}.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;");
         w.Close();
@@ -275,7 +275,8 @@ internal static class PassEmitter
         w.Close();
     }
 
-    private static string Logits(List<LayerSpec> body) => body.Count == 0 ? "inputs" : $"new {ReadOnlySpan}(ws.{Act(body[body.Count - 1])})";
+    /// <summary>The logits: the last body layer's output, or the input itself when the network is only a softmax.</summary>
+    private static string Logits(List<LayerSpec> body, string input) => body.Count == 0 ? input : $"new {ReadOnlySpan}(ws.{Act(body[body.Count - 1])})";
 
     private static string Act(LayerSpec l) => "_act_" + l.Name;
 

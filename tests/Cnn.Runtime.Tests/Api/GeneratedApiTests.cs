@@ -123,4 +123,31 @@ public class GeneratedApiTests
         Assert.Equal(expected / batch, loss, 5);
         Assert.Equal(correct, net.LastCorrect);
     }
+
+    [Fact]
+    public void SoftmaxOnlyNetworkHandlesEveryMicroBatch()
+    {
+        // More images than one micro-batch, so later micro-batches must read their own inputs.
+        int batch = 2 * CnnGen.Tests.Networks.SoftmaxOnlyNet.MicroBatch + 5;
+        var net = new CnnGen.Tests.Networks.SoftmaxOnlyNet();
+        var inputs = new float[3 * batch];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (i % 7) - 3f;
+        var outputs = new float[3 * batch];
+        net.Forward(inputs, outputs, batch);
+        var expected = new float[3];
+        for (int b = 0; b < batch; b++)
+        {
+            CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(inputs.AsSpan(3 * b, 3), expected);
+            Assert.Equal(expected, outputs.AsSpan(3 * b, 3).ToArray());
+        }
+        var labels = Enumerable.Range(0, batch).Select(b => b % 3).ToArray();
+        float loss = net.ComputeGradients(inputs, labels, batch);
+        double sum = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(inputs.AsSpan(3 * b, 3), expected);
+            sum -= Math.Log(expected[labels[b]]);
+        }
+        Assert.Equal(sum / batch, loss, 5);
+    }
 }

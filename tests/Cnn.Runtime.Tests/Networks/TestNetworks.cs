@@ -43,3 +43,7 @@ public partial class RectStrideNet { }
 [AvgPool(2, Stride = 1)] [Conv(3, 4, Padding = 1)] [ELU] [MaxPool(3, Stride = 2, Padding = 1)]
 [Dense(5)] [Softmax]
 public partial class PoolFirstNet { }
+
+[Input(1, 1, 3)]
+[Softmax]
+public partial class SoftmaxOnlyNet { }
