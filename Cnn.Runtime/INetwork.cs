@@ -44,6 +44,12 @@ public interface INetwork
     /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
     int Threads { get; set; }
 
+    /// <summary>Training mode (dropout active); false, the default, is evaluation mode.</summary>
+    bool Training { get; set; }
+
+    /// <summary>The training step whose dropout masks are drawn; the trainer sets the optimiser's step count.</summary>
+    long Step { get; set; }
+
     /// <summary>The most probable class of one image.</summary>
     int Predict(ReadOnlySpan<float> input);
 }

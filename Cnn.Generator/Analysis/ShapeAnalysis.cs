@@ -103,6 +103,40 @@ internal static class ShapeAnalysis
                 return spec;
             }
 
+            case LayerKind.Maxout:
+            {
+                CheckPositive(label, "pieces", d.Filters, d.Location, diagnostics, s);
+                if (s.Broken) return null;
+                if (input.Channels % d.Filters != 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaxoutGroups, d.Location, label, input.Channels,
+                        s.Flat ? "units" : "channels", d.Filters));
+                    s.Broken = true;
+                    return null;
+                }
+                var output = new Shape(input.Channels / d.Filters, input.Height, input.Width);
+                var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
+                s.Shape = output;
+                s.Source = "output of " + name;
+                return spec;
+            }
+
+            case LayerKind.Dropout:
+            {
+                if (!(d.Slope >= 0f && d.Slope < 1f))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DropoutRate, d.Location, label,
+                        d.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
+                if (s.Broken) return null;
+                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, 0, 1, 0, d.Slope,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
+                s.Source = "output of " + name;
+                return spec;
+            }
+
             default:
             {
                 if (d.Kind is LayerKind.LeakyReLU or LayerKind.ELU && (float.IsNaN(d.Slope) || float.IsInfinity(d.Slope)))

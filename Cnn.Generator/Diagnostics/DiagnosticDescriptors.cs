@@ -89,6 +89,14 @@ internal static class DiagnosticDescriptors
         "Argument is not a finite number",
         "{0}: {1} must be a finite number, but is {2}");
 
+    public static readonly DiagnosticDescriptor DropoutRate = Error("CNN0020",
+        "Dropout rate outside [0, 1)",
+        "{0}: the dropout rate must be at least 0 and below 1, but is {1}");
+
+    public static readonly DiagnosticDescriptor MaxoutGroups = Error("CNN0021",
+        "Maxout pieces do not divide the channels",
+        "{0}: {1} {2} cannot be split into groups of {3} pieces");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

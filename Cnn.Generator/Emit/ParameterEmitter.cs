@@ -63,8 +63,8 @@ internal static class ParameterEmitter
         w.Line("/// activation; Xavier, <c>std = sqrt(1 / fan_in)</c>, for Sigmoid and Tanh, linear layers and the last layer; biases zero.");
         w.Line("/// </summary>");
         w.Open("public void InitializeParameters(int seed)");
-        if (tensors.Count == 0) w.Line("_ = seed;");
-        else w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
+        w.Line("_dropoutSeed = unchecked((ulong)seed);");
+        if (tensors.Count > 0) w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
         var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasParameters());
         foreach (var t in tensors)
         {

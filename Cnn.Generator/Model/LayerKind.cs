@@ -12,6 +12,8 @@ internal enum LayerKind
     Sigmoid,
     Tanh,
     Softmax,
+    Maxout,
+    Dropout,
 }
 
 internal static class LayerKindExtensions
@@ -27,6 +29,8 @@ internal static class LayerKindExtensions
         LayerKind.ELU => "elu",
         LayerKind.Sigmoid => "sigmoid",
         LayerKind.Tanh => "tanh",
+        LayerKind.Maxout => "maxout",
+        LayerKind.Dropout => "dropout",
         _ => "softmax",
     };
 

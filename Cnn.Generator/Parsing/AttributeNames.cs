@@ -21,6 +21,8 @@ internal static class AttributeNames
         ("CnnGen.SigmoidAttribute", LayerKind.Sigmoid),
         ("CnnGen.TanhAttribute", LayerKind.Tanh),
         ("CnnGen.SoftmaxAttribute", LayerKind.Softmax),
+        ("CnnGen.MaxoutAttribute", LayerKind.Maxout),
+        ("CnnGen.DropoutAttribute", LayerKind.Dropout),
     };
 
     public static bool TryGetLayerKind(string metadataName, out LayerKind kind)

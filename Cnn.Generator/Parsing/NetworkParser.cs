@@ -188,6 +188,12 @@ internal static class NetworkParser
             case LayerKind.ELU:
                 slope = args.Length > 0 ? ToFloat(args[0]) : 1f;
                 break;
+            case LayerKind.Maxout:
+                filters = ToInt(args[0]);
+                break;
+            case LayerKind.Dropout:
+                slope = ToFloat(args[0]);
+                break;
         }
         foreach (var named in data.NamedArguments)
         {

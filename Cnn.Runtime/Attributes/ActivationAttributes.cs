@@ -29,3 +29,19 @@ public sealed class TanhAttribute : LayerAttribute { }
 /// <summary>Class probabilities that sum to 1; last layer only. Training uses the fused softmax cross-entropy.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SoftmaxAttribute : LayerAttribute { }
+
+/// <summary>Maxout (seed 002): the maximum over consecutive groups of <paramref name="pieces"/> channels (or units);
+/// output channel j is the largest of input channels <c>j*pieces .. j*pieces + pieces - 1</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxoutAttribute(int pieces) : LayerAttribute
+{
+    public int Pieces { get; } = pieces;
+}
+
+/// <summary>Inverted dropout (seed 003): while the network is in training mode each value is zeroed with probability
+/// <paramref name="rate"/> and the rest scaled by <c>1 / (1 - rate)</c>; in evaluation mode the layer passes values through.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute(float rate) : LayerAttribute
+{
+    public float Rate { get; } = rate;
+}

@@ -23,12 +23,26 @@ public sealed record Evaluation(double Loss, double Accuracy, int Count, int[,] 
         }
     }
 
-    /// <summary>Runs the network over every image of <paramref name="data"/> in batches.</summary>
+    /// <summary>Runs the network, in evaluation mode, over every image of <paramref name="data"/> in batches.</summary>
     public static Evaluation Run(INetwork network, Dataset data, int batchSize = 500)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         CheckShape(network, data, "the dataset", nameof(data));
+        bool training = network.Training;
+        network.Training = false;
+        try
+        {
+            return Evaluate(network, data, batchSize);
+        }
+        finally
+        {
+            network.Training = training;
+        }
+    }
+
+    private static Evaluation Evaluate(INetwork network, Dataset data, int batchSize)
+    {
         int classes = network.OutputLength;
         var confusion = new int[classes, classes];
         var outputs = new float[batchSize * classes];

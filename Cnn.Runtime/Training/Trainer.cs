@@ -90,6 +90,8 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
                 int n = batcher.CurrentCount;
                 rate = Schedule.At(epoch, batch, batches);
                 Optimizer.LearningRate = rate;
+                Network.Training = true;
+                Network.Step = Optimizer.StepCount;
                 float loss = Network.ComputeGradients(batcher.Inputs.AsSpan(0, n * train.ImageLength), batcher.Labels.AsSpan(0, n), n);
                 if (!float.IsFinite(loss))
                     throw new TrainingDivergedException(epoch + 1, batch + 1, loss, rate);
@@ -102,6 +104,7 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var evalClock = Stopwatch.StartNew();
+            Network.Training = false;
             var evaluation = test is null ? null : Evaluation.Run(Network, test);
             var report = new EpochReport(epoch + 1, lossSum / seen, (double)correct / seen, trainSeconds, seen / trainSeconds,
                 rate, evaluation, evalClock.Elapsed.TotalSeconds);

@@ -130,4 +130,20 @@ public class LayerDiagnosticTests
     [InlineData("[[|ELU(float.PositiveInfinity)|]]", "elu1 (layer 2): alpha must be a finite number, but is Infinity")]
     public void CNN0019_NonFiniteSlope(string activation, string message) =>
         Error("[Input(1, 28, 28)] [Dense(10)] " + activation + "\npublic partial class Net { }", "CNN0019", message);
+
+    [Theory]
+    [InlineData("[[|Dropout(1f)|]]", "dropout1 (layer 2): the dropout rate must be at least 0 and below 1, but is 1")]
+    [InlineData("[[|Dropout(-0.25f)|]]", "dropout1 (layer 2): the dropout rate must be at least 0 and below 1, but is -0.25")]
+    public void CNN0020_DropoutRateOutsideTheUnitInterval(string dropout, string message) =>
+        Error("[Input(1, 28, 28)] [Dense(10)] " + dropout + "\npublic partial class Net { }", "CNN0020", message);
+
+    [Fact]
+    public void CNN0021_MaxoutPiecesMustDivideTheChannels() =>
+        Error("[Input(1, 28, 28)] [Conv(5, 6)] [[|Maxout(4)|]]\npublic partial class Net { }", "CNN0021",
+            "maxout1 (layer 2): 6 channels cannot be split into groups of 4 pieces");
+
+    [Fact]
+    public void CNN0021_MaxoutOnUnits() =>
+        Error("[Input(1, 28, 28)] [Dense(10)] [[|Maxout(3)|]]\npublic partial class Net { }", "CNN0021",
+            "maxout1 (layer 2): 10 units cannot be split into groups of 3 pieces");
 }

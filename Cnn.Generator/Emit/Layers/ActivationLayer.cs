@@ -19,7 +19,7 @@ internal sealed class ActivationLayer : LayerEmitter
     {
         OpenForward(w, l);
         if (previous is not null && ConvLayer.FusesRelu(previous, l))
-            w.Line($"if (!ws.Training) return; // in inference {previous.Name} applied this ReLU as it stored its output");
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {previous.Name} applied this ReLU as it stored its output");
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line("var y = outp.Slice(0, x.Length);");
         switch (l.Kind)

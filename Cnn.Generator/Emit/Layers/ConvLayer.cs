@@ -48,7 +48,7 @@ internal sealed class ConvLayer : LayerEmitter
         if (UsesDirect(l))
         {
             bool relu = FusesRelu(l, next);
-            w.Open("if (!ws.Training)");
+            w.Open("if (!ws.KeepForBackward)");
             w.Line(relu
                 ? $"// Inference: direct convolution with {next!.Name} fused (written to its output); same result as the im2col path below."
                 : "// Inference: direct convolution, same result as the im2col path below.");
@@ -64,7 +64,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
         if (!IsPointwise(l))
-            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Name}, ws.Training ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Name}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {l.Units}, n: {positions}, k: {k});");
         else
         {

@@ -32,6 +32,8 @@ internal abstract class LayerEmitter
         LayerKind.Dense => DenseLayer.Instance,
         LayerKind.MaxPool => MaxPoolLayer.Instance,
         LayerKind.AvgPool => AvgPoolLayer.Instance,
+        LayerKind.Maxout => MaxoutLayer.Instance,
+        LayerKind.Dropout => DropoutLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 

@@ -150,6 +150,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     /// </summary>
     public void InitializeParameters(int seed)
     {
+        _dropoutSeed = unchecked((ulong)seed);
         var random = new global::CnnGen.Initialization.NormalRandom(seed);
         random.FillNormal(new global::System.Span<float>(_parameters, 0, 150), 0.282842712474619); // conv1.weight: He, fan_in 25 (followed by relu1)
         new global::System.Span<float>(_parameters, 150, 6).Clear(); // conv1.bias: zeros
@@ -172,7 +173,11 @@ partial class LeNet5 : global::CnnGen.INetwork
     private sealed class Workspace
     {
         /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
-        public bool Training;
+        public bool KeepForBackward;
+        /// <summary>The network's training mode (dropout drops values) for this pass.</summary>
+        public bool TrainMode;
+        /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
+        public int ImageOffset;
         /// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>
         public float[] Gradients = global::System.Array.Empty<float>();
         /// <summary>Sum of this worker's per-image losses.</summary>
@@ -254,6 +259,15 @@ partial class LeNet5 : global::CnnGen.INetwork
     private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;
     private readonly float[] _prediction = new float[OutputLength];
     private int _threads = 1;
+    private ulong _dropoutSeed;
+
+    /// <summary>Training mode: dropout zeroes values (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default,
+    /// is evaluation mode. The trainer switches it on while fitting and off to evaluate.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>The training step whose dropout masks are drawn (the trainer sets the optimiser's step count), so
+    /// masks depend on the seed, the step and the image, never on threads or timing.</summary>
+    public long Step { get; set; }
     private float _lossScale;
 
     /// <summary>Images of the last <see cref="ComputeGradients"/> batch whose highest logit was their label.</summary>
@@ -309,12 +323,14 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void ForwardChunk(int worker, int start, int count, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputs)
     {
         var ws = _workspaces[worker];
-        ws.Training = false;
+        ws.KeepForBackward = false;
+        ws.TrainMode = Training;
         ws.Ensure(global::System.Math.Min(count, MicroBatch), training: false);
         for (int first = 0; first < count; first += MicroBatch)
         {
             int n = global::System.Math.Min(MicroBatch, count - first);
             var x = inputs.Slice(first * InputLength, n * InputLength);
+            ws.ImageOffset = start + first;
             RunForward(ws, x, n);
             global::System.ReadOnlySpan<float> logits = new global::System.ReadOnlySpan<float>(ws._act_dense3).Slice(0, n * OutputLength);
             var y = outputs.Slice(first * OutputLength, n * OutputLength);
@@ -369,7 +385,8 @@ partial class LeNet5 : global::CnnGen.INetwork
         var ws = _workspaces[worker];
         if (ws.Gradients.Length != ParameterCount) ws.Gradients = new float[ParameterCount];
         global::System.Array.Clear(ws.Gradients);
-        ws.Training = true;
+        ws.KeepForBackward = true;
+        ws.TrainMode = Training;
         ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);
         double loss = 0;
         int correct = 0;
@@ -377,6 +394,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         {
             int n = global::System.Math.Min(MicroBatch, count - first);
             var x = inputs.Slice(first * InputLength, n * InputLength);
+            ws.ImageOffset = start + first;
             RunForward(ws, x, n);
             // Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.
             for (int b = 0; b < n; b++)
@@ -427,7 +445,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 0, 150); // [6, 1, 5, 5] = [6, 25]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 150, 6);
-        if (!ws.Training)
+        if (!ws.KeepForBackward)
         {
             // Inference: direct convolution with relu1 fused (written to its output); same result as the im2col path below.
             var fused = new global::System.Span<float>(ws._act_relu1);
@@ -439,7 +457,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 784, 784);
             var y = outp.Slice(b * 4704, 4704);
-            var col = new global::System.Span<float>(ws._col_conv1, ws.Training ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv1, ws.KeepForBackward ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 6, n: 784, k: 25);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 6, columns: 784);
@@ -459,7 +477,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.Training) return; // in inference conv1 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward) return; // in inference conv1 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 4704);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -491,7 +509,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400); // [16, 6, 5, 5] = [16, 150]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 2556, 16);
-        if (!ws.Training)
+        if (!ws.KeepForBackward)
         {
             // Inference: direct convolution with relu2 fused (written to its output); same result as the im2col path below.
             var fused = new global::System.Span<float>(ws._act_relu2);
@@ -503,7 +521,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 1176, 1176);
             var y = outp.Slice(b * 1600, 1600);
-            var col = new global::System.Span<float>(ws._col_conv2, ws.Training ? b * 15000 : 0, 15000); // [150, 100], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv2, ws.KeepForBackward ? b * 15000 : 0, 15000); // [150, 100], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 100, k: 150);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 100);
@@ -534,7 +552,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.Training) return; // in inference conv2 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward) return; // in inference conv2 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 1600);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN

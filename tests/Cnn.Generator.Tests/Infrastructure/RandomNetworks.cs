@@ -20,6 +20,7 @@ internal sealed class RandomNetworks(int seed)
         "[Dense(Holder.Units)]", "[Conv(3, 4, Foo = 1)]", "[Conv(3, 4, Kernel = 5)]", "[Dense(units: 3)]", "[Conv(filters: 2, kernel: 3)]",
         "[Softmax(Name = 3)]", "[Conv(3, 4,)]", "[Input(1, 2, 3, 4)]", "[", "[Tanh", "[Dense(2)", "[Conv(3, 4, Stride = null)]",
         "[LeakyReLU(float.NaN)]", "[ELU(float.NegativeInfinity)]", "[LeakyReLU(1e30f)]", "[LeakyReLU(-0.5f)]", "[ELU(0)]",
+        "[Dropout(1f)]", "[Dropout(float.NaN)]", "[Dropout]", "[Dropout(0.5f)]", "[Dropout(0f)]", "[Maxout(0)]", "[Maxout(2)]", "[Maxout(3)]",
     };
     private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
 

@@ -15,6 +15,7 @@ public class GradientCheckTests(ITestOutputHelper output)
     {
         "ConvStridePadNet", "PointwiseConvNet", "MaxPoolPadNet", "AvgPoolNet", "TinyLeNet", "DenseOnlyNet",
         "RectStrideNet", "PoolFirstNet", "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD",
+        "MaxoutNet", "DropoutNetTraining", "DropoutNetEvaluation",
     };
 
     internal static INetwork Create(string name, int seed) => name switch
@@ -32,6 +33,10 @@ public class GradientCheckTests(ITestOutputHelper output)
         "CrossNetB" => new CrossNetB(seed),
         "CrossNetC" => new CrossNetC(seed),
         "CrossNetD" => new CrossNetD(seed),
+        "MaxoutNet" => new MaxoutNet(seed),
+        // Training mode with a fixed step: every evaluation of the loss sees the same dropout mask.
+        "DropoutNetTraining" => new DropoutNet(seed) { Training = true, Step = 12 },
+        "DropoutNetEvaluation" => new DropoutNet(seed),
         _ => throw new ArgumentException(name),
     };
 

@@ -47,3 +47,13 @@ public partial class PoolFirstNet { }
 [Input(1, 1, 3)]
 [Softmax]
 public partial class SoftmaxOnlyNet { }
+
+[Input(2, 7, 6)]
+[Conv(3, 6, Padding = 1)] [Maxout(3)] [MaxPool(2)]
+[Dense(8)] [Maxout(2)] [Dense(3)] [Softmax]
+public partial class MaxoutNet { }
+
+[Input(1, 6, 6)]
+[Conv(3, 4)] [ReLU] [Dropout(0.3f)]
+[Dense(9)] [Tanh] [Dropout(0.5f)] [Dense(3)]
+public partial class DropoutNet { }
