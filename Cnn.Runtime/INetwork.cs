@@ -50,6 +50,16 @@ public interface INetwork
     /// <summary>The training step whose dropout masks are drawn; the trainer sets the optimiser's step count.</summary>
     long Step { get; set; }
 
+    /// <summary>Stops training a layer with parameters (fine-tuning): its gradients are not computed, and the trainer
+    /// leaves its parameters unchanged. Throws <see cref="ArgumentException"/> for an unknown layer or one without parameters.</summary>
+    void Freeze(string layer);
+
+    /// <summary>Lets a frozen layer train again.</summary>
+    void Unfreeze(string layer);
+
+    /// <summary>Whether a layer with parameters is frozen (by <c>Frozen = true</c> or <see cref="Freeze"/>).</summary>
+    bool IsFrozen(string layer);
+
     /// <summary>The most probable class of one image.</summary>
     int Predict(ReadOnlySpan<float> input);
 }

@@ -60,8 +60,10 @@ internal static class ShapeAnalysis
                 if (softmaxIndex < 0) softmaxIndex = i;
             }
 
+            if (decl.Frozen && !decl.Kind.HasParameters())
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FrozenWithoutParameters, decl.Location, label, decl.Kind));
             var spec = Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
-            if (spec is not null) specs.Add(spec);
+            if (spec is not null) specs.Add(spec with { Frozen = decl.Frozen && decl.Kind.HasParameters() });
         }
 
         bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;

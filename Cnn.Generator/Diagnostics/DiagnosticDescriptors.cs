@@ -97,6 +97,10 @@ internal static class DiagnosticDescriptors
         "Maxout pieces do not divide the channels",
         "{0}: {1} {2} cannot be split into groups of {3} pieces");
 
+    public static readonly DiagnosticDescriptor FrozenWithoutParameters = Warning("CNN0022",
+        "Frozen has no effect",
+        "{0}: a {1} layer has no parameters, so Frozen = true changes nothing");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

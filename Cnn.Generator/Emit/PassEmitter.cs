@@ -53,6 +53,8 @@ internal static class PassEmitter
         w.Line();
         EmitComputeGradients(w, spec, body);
         w.Line();
+        EmitFreezing(w, spec, body);
+        w.Line();
         EmitChains(w, body, firstTrainable);
 
         for (int i = 0; i < body.Count; i++)
@@ -273,6 +275,40 @@ internal static class PassEmitter
         w.Close();
     }
 
+    /// <summary>Per-layer frozen flags (from <c>Frozen = true</c>), <c>Freeze</c>/<c>Unfreeze</c> by name, and the first
+    /// layer whose parameters train, below which the backward pass stops.</summary>
+    private static void EmitFreezing(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
+    {
+        string cls = spec.ClassName;
+        var trainable = spec.Layers.Where(l => l.Kind.HasParameters()).ToList();
+        w.Line("// ---- Freezing ------------------------------------------------------------------------");
+        w.Line($"private readonly bool[] _frozen = {{ {string.Join(", ", spec.Layers.Select(l => l.Frozen ? "true" : "false"))} }};");
+        w.Line();
+        w.Line("/// <summary>Stops training a layer: its gradients are no longer computed and the trainer leaves its parameters unchanged.</summary>");
+        w.Line("public void Freeze(string layer) => _frozen[TrainableLayerIndex(layer)] = true;");
+        w.Line();
+        w.Line("/// <summary>Lets a frozen layer train again.</summary>");
+        w.Line("public void Unfreeze(string layer) => _frozen[TrainableLayerIndex(layer)] = false;");
+        w.Line();
+        w.Line("/// <summary>Whether a layer with parameters is frozen.</summary>");
+        w.Line("public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];");
+        w.Line();
+        string names = trainable.Count == 0 ? "none" : string.Join(", ", trainable.Select(l => l.Name));
+        w.Open("private static int TrainableLayerIndex(string layer) => layer switch");
+        foreach (var l in trainable) w.Line($"\"{l.Name}\" => {l.Index},");
+        foreach (var l in spec.Layers.Where(l => !l.Kind.HasParameters()))
+            w.Line($"\"{l.Name}\" => throw new global::System.ArgumentException(\"{cls}: layer {l.Name} has no parameters to freeze; layers with parameters: {names}.\", nameof(layer)),");
+        w.Line($"_ => throw new global::System.ArgumentException($\"{cls} has no layer named '{{layer}}'; layers with parameters: {names}.\", nameof(layer)),");
+        w.Close(";");
+        w.Line();
+        w.Line("/// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>");
+        w.Open("private int FirstActiveLayer()");
+        foreach (var l in body.Where(l => l.Kind.HasParameters()))
+            w.Line($"if (!_frozen[{l.Index}]) return {l.Index};");
+        w.Line($"return {spec.Layers.Count};");
+        w.Close();
+    }
+
     private static void EmitChains(SourceWriter w, List<LayerSpec> body, int firstTrainable)
     {
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
@@ -283,10 +319,12 @@ internal static class PassEmitter
         w.Line();
         w.Open($"private void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (firstTrainable < 0) w.Line("_ = ws; _ = inputs; _ = batch; // nothing trainable");
+        else w.Line("int active = FirstActiveLayer(); // layers before it need no gradient at all");
         for (int i = body.Count - 1; firstTrainable >= 0 && i >= firstTrainable; i--)
         {
             string inp = i == 0 ? "inputs" : "ws." + Act(body[i - 1]);
-            string dinp = i > firstTrainable ? "ws." + Grad(body, i - 1) : "default";
+            string dinp = i > firstTrainable ? $"active < {body[i].Index} ? ws.{Grad(body, i - 1)} : default" : "default";
+            w.Line($"if (active > {body[i].Index}) return;");
             w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
         }
         w.Close();

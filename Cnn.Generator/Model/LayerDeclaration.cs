@@ -11,6 +11,7 @@ internal sealed record LayerDeclaration(
     bool StrideGiven,
     int Padding,
     float Slope,
+    bool Frozen,
     LocationInfo? Location);
 
 /// <summary>The <c>[Input]</c> attribute as written.</summary>

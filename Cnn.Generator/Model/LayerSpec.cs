@@ -33,6 +33,9 @@ internal sealed record LayerSpec(
     long Macs,
     int ParameterOffset)
 {
+    /// <summary>Declared with <c>Frozen = true</c>.</summary>
+    public bool Frozen { get; init; }
+
     public int WeightLength => Kind switch
     {
         LayerKind.Conv => Units * Input.Channels * Kernel * Kernel,

@@ -170,6 +170,7 @@ internal static class NetworkParser
         bool strideGiven = false;
         float slope = 0;
         string? name = null;
+        bool frozen = false;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -200,6 +201,7 @@ internal static class NetworkParser
             switch (named.Key)
             {
                 case "Name": name = named.Value.Value as string; break;
+                case "Frozen": frozen = named.Value.Value is true; break;
                 case "Padding": padding = ToInt(named.Value); break;
                 case "Stride":
                     stride = ToInt(named.Value);
@@ -209,7 +211,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, location);
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location);
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

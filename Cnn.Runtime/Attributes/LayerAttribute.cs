@@ -6,4 +6,8 @@ public abstract class LayerAttribute : Attribute
 {
     /// <summary>The layer's name (tensor names start with it); by default the kind and a 1-based index, e.g. <c>conv2</c>.</summary>
     public string? Name { get; set; }
+
+    /// <summary>A frozen layer's parameters never change in training (fine-tuning); <c>Freeze</c> and
+    /// <c>Unfreeze</c> change it at run time. Only layers with parameters (Conv, Dense) can be frozen.</summary>
+    public bool Frozen { get; set; }
 }

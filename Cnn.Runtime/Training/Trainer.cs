@@ -75,6 +75,7 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
             throw new ArgumentException($"{Network.Name} has {Network.OutputLength} outputs, but the training set has {train.ClassCount} classes.", nameof(train));
 
         var batcher = new Batcher(train, Options.BatchSize, Options.Seed, shuffle: true, mirror: Options.Mirror);
+        var frozen = FrozenParameters.Of(Network);
         var reports = new List<EpochReport>();
         int batches = batcher.BatchesPerEpoch;
         for (int epoch = CompletedEpochs; epoch < Options.Epochs; epoch++)
@@ -95,7 +96,9 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
                 float loss = Network.ComputeGradients(batcher.Inputs.AsSpan(0, n * train.ImageLength), batcher.Labels.AsSpan(0, n), n);
                 if (!float.IsFinite(loss))
                     throw new TrainingDivergedException(epoch + 1, batch + 1, loss, rate);
+                frozen.Save(Network.Parameters);
                 Optimizer.Step(Network.Parameters, Network.Gradients);
+                frozen.Restore(Network.Parameters);
                 lossSum += (double)loss * n;
                 correct += Network.LastCorrect;
                 seen += n;

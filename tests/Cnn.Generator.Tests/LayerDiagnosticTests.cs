@@ -146,4 +146,9 @@ public class LayerDiagnosticTests
     public void CNN0021_MaxoutOnUnits() =>
         Error("[Input(1, 28, 28)] [Dense(10)] [[|Maxout(3)|]]\npublic partial class Net { }", "CNN0021",
             "maxout1 (layer 2): 10 units cannot be split into groups of 3 pieces");
+
+    [Fact]
+    public void CNN0022_FrozenWithoutParametersIsAWarning() =>
+        Warning("[Input(1, 28, 28)] [Dense(10)] [[|ReLU(Frozen = true)|]]\npublic partial class Net { }", "CNN0022",
+            "relu1 (layer 2): a ReLU layer has no parameters, so Frozen = true changes nothing");
 }

@@ -83,12 +83,15 @@ internal sealed class ConvLayer : LayerEmitter
         string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Name}";
         int colStride = IsPointwise(l) ? inLen : (int)ColLength(l);
         OpenBackward(w, l);
+        w.Open($"if (!_frozen[{l.Index}])");
         w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
         w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {l.Units}, n: {k}, k: {positions}, count: batch);");
         w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
         w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {Kernels}.Ones.Get({positions}), 0, {DBias(l)}, m: {l.Units}, n: 1, k: {positions}, count: batch);");
+        w.Close();
         if (needInputGradient)
         {
+            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
             if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");

@@ -29,13 +29,16 @@ internal sealed class DenseLayer : LayerEmitter
         long inLen = l.Input.Length;
         OpenBackward(w, l);
         w.Line($"var dy = dout.Slice(0, batch * {l.Units});");
+        w.Open($"if (!_frozen[{l.Index}])");
         w.Line($"var x = inp.Slice(0, batch * {inLen});");
         w.Line($"// dweight[u, i] += sum_b dy[b, u] * x[b, i]");
         w.Line($"{Kernels}.Gemm.Multiply(dy, x, {DWeight(l)}, m: {l.Units}, n: {inLen}, k: batch, transposeA: true, accumulate: true);");
         w.Line($"// dbias[u] += sum_b dy[b, u]");
         w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {l.Units});");
+        w.Close();
         if (needInputGradient)
         {
+            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
             w.Line($"// dx[b, i] = sum_u dy[b, u] * weight[u, i]");
             w.Line($"{Kernels}.Gemm.Multiply(dy, {Weight(l)}, dinp.Slice(0, batch * {inLen}), m: batch, n: {inLen}, k: {l.Units});");
         }

@@ -30,7 +30,10 @@ internal sealed class MaxoutLayer : LayerEmitter
     {
         OpenBackward(w, l);
         if (needInputGradient)
+        {
+            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
             w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Name}, dinp, batch, {Shape(l)});");
+        }
         w.Close();
     }
 }

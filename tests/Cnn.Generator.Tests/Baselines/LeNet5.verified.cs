@@ -409,6 +409,46 @@ partial class LeNet5 : global::CnnGen.INetwork
         ws.Correct = correct;
     }
 
+    // ---- Freezing ------------------------------------------------------------------------
+    private readonly bool[] _frozen = { false, false, false, false, false, false, false, false, false, false, false, false };
+
+    /// <summary>Stops training a layer: its gradients are no longer computed and the trainer leaves its parameters unchanged.</summary>
+    public void Freeze(string layer) => _frozen[TrainableLayerIndex(layer)] = true;
+
+    /// <summary>Lets a frozen layer train again.</summary>
+    public void Unfreeze(string layer) => _frozen[TrainableLayerIndex(layer)] = false;
+
+    /// <summary>Whether a layer with parameters is frozen.</summary>
+    public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];
+
+    private static int TrainableLayerIndex(string layer) => layer switch
+    {
+        "conv1" => 0,
+        "conv2" => 3,
+        "dense1" => 6,
+        "dense2" => 8,
+        "dense3" => 10,
+        "relu1" => throw new global::System.ArgumentException("LeNet5: layer relu1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "pool1" => throw new global::System.ArgumentException("LeNet5: layer pool1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "relu2" => throw new global::System.ArgumentException("LeNet5: layer relu2 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "pool2" => throw new global::System.ArgumentException("LeNet5: layer pool2 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "relu3" => throw new global::System.ArgumentException("LeNet5: layer relu3 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "relu4" => throw new global::System.ArgumentException("LeNet5: layer relu4 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        "softmax1" => throw new global::System.ArgumentException("LeNet5: layer softmax1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+        _ => throw new global::System.ArgumentException($"LeNet5 has no layer named '{layer}'; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
+    };
+
+    /// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>
+    private int FirstActiveLayer()
+    {
+        if (!_frozen[0]) return 0;
+        if (!_frozen[3]) return 3;
+        if (!_frozen[6]) return 6;
+        if (!_frozen[8]) return 8;
+        if (!_frozen[10]) return 10;
+        return 12;
+    }
+
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
     {
         Forward_conv1(ws, inputs, ws._act_conv1, batch);
@@ -426,16 +466,28 @@ partial class LeNet5 : global::CnnGen.INetwork
 
     private void RunBackward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
     {
-        Backward_dense3(ws, ws._act_relu4, ws._act_dense3, ws._dlogits, ws._grad_relu4, batch);
-        Backward_relu4(ws, ws._act_dense2, ws._act_relu4, ws._grad_relu4, ws._grad_dense2, batch);
-        Backward_dense2(ws, ws._act_relu3, ws._act_dense2, ws._grad_dense2, ws._grad_relu3, batch);
-        Backward_relu3(ws, ws._act_dense1, ws._act_relu3, ws._grad_relu3, ws._grad_dense1, batch);
-        Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, ws._grad_pool2, batch);
-        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, ws._grad_relu2, batch);
-        Backward_relu2(ws, ws._act_conv2, ws._act_relu2, ws._grad_relu2, ws._grad_conv2, batch);
-        Backward_conv2(ws, ws._act_pool1, ws._act_conv2, ws._grad_conv2, ws._grad_pool1, batch);
-        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, ws._grad_relu1, batch);
-        Backward_relu1(ws, ws._act_conv1, ws._act_relu1, ws._grad_relu1, ws._grad_conv1, batch);
+        int active = FirstActiveLayer(); // layers before it need no gradient at all
+        if (active > 10) return;
+        Backward_dense3(ws, ws._act_relu4, ws._act_dense3, ws._dlogits, active < 10 ? ws._grad_relu4 : default, batch);
+        if (active > 9) return;
+        Backward_relu4(ws, ws._act_dense2, ws._act_relu4, ws._grad_relu4, active < 9 ? ws._grad_dense2 : default, batch);
+        if (active > 8) return;
+        Backward_dense2(ws, ws._act_relu3, ws._act_dense2, ws._grad_dense2, active < 8 ? ws._grad_relu3 : default, batch);
+        if (active > 7) return;
+        Backward_relu3(ws, ws._act_dense1, ws._act_relu3, ws._grad_relu3, active < 7 ? ws._grad_dense1 : default, batch);
+        if (active > 6) return;
+        Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, active < 6 ? ws._grad_pool2 : default, batch);
+        if (active > 5) return;
+        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, active < 5 ? ws._grad_relu2 : default, batch);
+        if (active > 4) return;
+        Backward_relu2(ws, ws._act_conv2, ws._act_relu2, ws._grad_relu2, active < 4 ? ws._grad_conv2 : default, batch);
+        if (active > 3) return;
+        Backward_conv2(ws, ws._act_pool1, ws._act_conv2, ws._grad_conv2, active < 3 ? ws._grad_pool1 : default, batch);
+        if (active > 2) return;
+        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 2 ? ws._grad_relu1 : default, batch);
+        if (active > 1) return;
+        Backward_relu1(ws, ws._act_conv1, ws._act_relu1, ws._grad_relu1, active < 1 ? ws._grad_conv1 : default, batch);
+        if (active > 0) return;
         Backward_conv1(ws, inputs, ws._act_conv1, ws._grad_conv1, default, batch);
     }
 
@@ -467,10 +519,13 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
-        // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
-        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 150, 6), m: 6, n: 1, k: 784, count: batch);
+        if (!_frozen[0])
+        {
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
+            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
+            // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
+            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 150, 6), m: 6, n: 1, k: 784, count: batch);
+        }
     }
 
     // ---- relu1: ReLU over 4704 values ----
@@ -486,6 +541,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 4704;
         global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
@@ -500,6 +556,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool1, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
     }
 
@@ -531,10 +588,14 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, ws._col_conv2, 15000, new global::System.Span<float>(ws.Gradients, 156, 2400), m: 16, n: 150, k: 100, count: batch);
-        // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
-        global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, global::CnnGen.Kernels.Ones.Get(100), 0, new global::System.Span<float>(ws.Gradients, 2556, 16), m: 16, n: 1, k: 100, count: batch);
+        if (!_frozen[3])
+        {
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
+            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, ws._col_conv2, 15000, new global::System.Span<float>(ws.Gradients, 156, 2400), m: 16, n: 150, k: 100, count: batch);
+            // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
+            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, global::CnnGen.Kernels.Ones.Get(100), 0, new global::System.Span<float>(ws.Gradients, 2556, 16), m: 16, n: 1, k: 100, count: batch);
+        }
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400);
         var dcol = new global::System.Span<float>(ws._dcol_conv2);
@@ -561,6 +622,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 1600;
         global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
@@ -575,6 +637,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool2, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
     }
 
@@ -593,11 +656,15 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_dense1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 120);
-        var x = inp.Slice(0, batch * 400);
-        // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 2572, 48000), m: 120, n: 400, k: batch, transposeA: true, accumulate: true);
-        // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 50572, 120), rows: batch, columns: 120);
+        if (!_frozen[6])
+        {
+            var x = inp.Slice(0, batch * 400);
+            // dweight[u, i] += sum_b dy[b, u] * x[b, i]
+            global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 2572, 48000), m: 120, n: 400, k: batch, transposeA: true, accumulate: true);
+            // dbias[u] += sum_b dy[b, u]
+            global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 50572, 120), rows: batch, columns: 120);
+        }
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 2572, 48000), dinp.Slice(0, batch * 400), m: batch, n: 400, k: 120);
     }
@@ -614,6 +681,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 120;
         global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
@@ -633,11 +701,15 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_dense2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 84);
-        var x = inp.Slice(0, batch * 120);
-        // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 50692, 10080), m: 84, n: 120, k: batch, transposeA: true, accumulate: true);
-        // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 60772, 84), rows: batch, columns: 84);
+        if (!_frozen[8])
+        {
+            var x = inp.Slice(0, batch * 120);
+            // dweight[u, i] += sum_b dy[b, u] * x[b, i]
+            global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 50692, 10080), m: 84, n: 120, k: batch, transposeA: true, accumulate: true);
+            // dbias[u] += sum_b dy[b, u]
+            global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 60772, 84), rows: batch, columns: 84);
+        }
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 50692, 10080), dinp.Slice(0, batch * 120), m: batch, n: 120, k: 84);
     }
@@ -654,6 +726,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 84;
         global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
     }
@@ -673,11 +746,15 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_dense3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var dy = dout.Slice(0, batch * 10);
-        var x = inp.Slice(0, batch * 84);
-        // dweight[u, i] += sum_b dy[b, u] * x[b, i]
-        global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 60856, 840), m: 10, n: 84, k: batch, transposeA: true, accumulate: true);
-        // dbias[u] += sum_b dy[b, u]
-        global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 61696, 10), rows: batch, columns: 10);
+        if (!_frozen[10])
+        {
+            var x = inp.Slice(0, batch * 84);
+            // dweight[u, i] += sum_b dy[b, u] * x[b, i]
+            global::CnnGen.Kernels.Gemm.Multiply(dy, x, new global::System.Span<float>(ws.Gradients, 60856, 840), m: 10, n: 84, k: batch, transposeA: true, accumulate: true);
+            // dbias[u] += sum_b dy[b, u]
+            global::CnnGen.Kernels.Elementwise.AddColumnSums(dy, new global::System.Span<float>(ws.Gradients, 61696, 10), rows: batch, columns: 10);
+        }
+        if (dinp.IsEmpty) return; // no trainable layer before this one
         // dx[b, i] = sum_u dy[b, u] * weight[u, i]
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 60856, 840), dinp.Slice(0, batch * 84), m: batch, n: 84, k: 10);
     }
