@@ -22,5 +22,6 @@ var root = new RootCommand("CnnGen samples: convolutional networks declared with
     PredictCommand.Create(),
     SummaryCommand.Create(),
     BenchCommand.Create(),
+    FineTuneCommand.Create(),
 };
 return root.Parse(args).Invoke();

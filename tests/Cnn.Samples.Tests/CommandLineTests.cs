@@ -82,4 +82,24 @@ public class CommandLineTests
         Assert.Equal(2, exit);
         Assert.Contains("Unknown --optimizer or --schedule", error);
     }
+
+    [Fact]
+    public void FineTuneLoadsEverythingButTheHeadAndFreezesTheConvolutions()
+    {
+        var dir = Directory.CreateTempSubdirectory("cnngen-finetune").FullName;
+        try
+        {
+            var (exit, output, error) = Run(FineTuneCommand.Create(), "finetune", "--epochs", "1", "--subset", "100", "--tune-epochs", "1",
+                "--save", Path.Combine(dir, "first.safetensors"));
+            Assert.True(exit == 0, error);
+            Assert.Contains("Loaded conv1.weight, conv1.bias, conv2.weight, conv2.bias, dense1.weight, dense1.bias, dense2.weight, dense2.bias; " +
+                            "kept the new head_b.weight, head_b.bias; frozen: conv1, conv2.", output);
+            Assert.Contains("fine-tuned (convolutions frozen)", output);
+            Assert.True(File.Exists(Path.Combine(dir, "first.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
