@@ -8,7 +8,12 @@ the tensor names of the generated class. The safetensors layout is written by ha
 needed): an 8-byte little-endian header length, a JSON header padded with spaces to 8 bytes, then the raw
 little-endian float32 data. The metadata carries PyTorch's softmax outputs for four fixed inputs,
 x[i] = sin(0.01 * i), so the test can compare CnnGen's forward pass with PyTorch's.
+
+The model is first trained for one epoch on Fashion-MNIST (installed by `apt-get install dataset-fashion-mnist`), with
+the training set's mean pixel subtracted; the metadata records that mean and PyTorch's accuracy on the test set, which
+CnnGen must reproduce.
 """
+import gzip
 import json
 import os
 import struct
@@ -39,9 +44,44 @@ class LeNet5(nn.Module):
         return self.dense3(x)
 
 
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def idx(name):
+    with gzip.open(os.path.join(DATA, name + ".gz"), "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def train_one_epoch(model):
+    train_x = idx("train-images-idx3-ubyte").astype(np.float32) / 255.0
+    train_y = idx("train-labels-idx1-ubyte").astype(np.int64)
+    test_x = idx("t10k-images-idx3-ubyte").astype(np.float32) / 255.0
+    test_y = idx("t10k-labels-idx1-ubyte").astype(np.int64)
+    mean = np.float32(train_x.astype(np.float64).mean())
+    tx = torch.from_numpy(train_x - mean).unsqueeze(1)
+    vx = torch.from_numpy(test_x - mean).unsqueeze(1)
+    ty, vy = torch.from_numpy(train_y), torch.from_numpy(test_y)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    order = torch.randperm(len(tx), generator=torch.Generator().manual_seed(1))
+    model.train()
+    for i in range(0, len(tx), 64):
+        batch = order[i:i + 64]
+        opt.zero_grad()
+        F.cross_entropy(model(tx[batch]), ty[batch]).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        correct = (model(vx).argmax(1) == vy).sum().item()
+    return float(mean), correct / len(vy)
+
+
 def main():
     torch.manual_seed(2026)
-    model = LeNet5().eval()
+    model = LeNet5()
+    mean, accuracy = train_one_epoch(model)
     inputs = np.sin(np.arange(4 * 784, dtype=np.float64) * 0.01).astype(np.float32)
     with torch.no_grad():
         probabilities = F.softmax(model(torch.from_numpy(inputs).reshape(4, 1, 28, 28)), dim=1)
@@ -54,6 +94,8 @@ def main():
     header["__metadata__"] = {
         "producer": f"torch {torch.__version__}",
         "test_probabilities": json.dumps([float(v) for v in probabilities.flatten()]),
+        "input_mean": repr(mean),
+        "test_accuracy": repr(accuracy),
     }
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
@@ -62,7 +104,8 @@ def main():
         f.write(text)
         for blob in blobs:
             f.write(blob)
-    print(f"wrote {os.path.normpath(OUT)}: {len(model.state_dict())} tensors, {offset} bytes of data")
+    print(f"wrote {os.path.normpath(OUT)}: {len(model.state_dict())} tensors, {offset} bytes of data; "
+          f"PyTorch test accuracy {accuracy:.4f} after one epoch (mean pixel {mean:.6f})")
 
 
 if __name__ == "__main__":

@@ -40,4 +40,19 @@ public class PyTorchStateDictTests
         Assert.Empty(report.Missing);
         Assert.Empty(report.Unused);
     }
+
+    [Fact]
+    public void PyTorchTrainedWeightsGivePyTorchsTestAccuracy()
+    {
+        var network = new TrainLeNet(seed: 0) { Threads = 2 };
+        var info = Checkpoint.Load(Path, network);
+        double expected = double.Parse(info.Metadata["test_accuracy"], System.Globalization.CultureInfo.InvariantCulture);
+        float mean = float.Parse(info.Metadata["input_mean"], System.Globalization.CultureInfo.InvariantCulture);
+        var test = CnnGen.Data.FashionMnist.LoadTest();
+        test.SubtractMean(mean);
+        var evaluation = CnnGen.Training.Evaluation.Run(network, test);
+        Assert.Equal(Math.Round(expected, 2), Math.Round(evaluation.Accuracy, 2));
+        // Closer than the second decimal: at most a couple of near-ties may go the other way in float32.
+        Assert.True(Math.Abs(evaluation.Accuracy - expected) * test.Count <= 2, $"CnnGen {evaluation.Accuracy}, PyTorch {expected}");
+    }
 }
