@@ -55,7 +55,7 @@ internal sealed class ActivationLayer : LayerEmitter
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"int n = batch * {l.Input.Length};");
             string? call = l.Kind switch
             {

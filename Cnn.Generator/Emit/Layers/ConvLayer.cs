@@ -91,7 +91,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
             if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");

@@ -38,7 +38,7 @@ internal sealed class DenseLayer : LayerEmitter
         w.Close();
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"// dx[b, i] = sum_u dy[b, u] * weight[u, i]");
             w.Line($"{Kernels}.Gemm.Multiply(dy, {Weight(l)}, dinp.Slice(0, batch * {inLen}), m: batch, n: {inLen}, k: {l.Units});");
         }

@@ -39,7 +39,7 @@ internal sealed class DropoutLayer : LayerEmitter
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");
             w.Line($"if (ws.TrainMode) {Kernels}.Dropout.Apply(dy, ws._mask_{l.Name}, dinp); // dx = dy * mask");
             w.Line("else dy.CopyTo(dinp);");

@@ -58,6 +58,10 @@ internal abstract class LayerEmitter
                "global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)");
     }
 
+    /// <summary>The caller passes an empty <c>dinp</c> when no layer before this one trains (all frozen): stop there.</summary>
+    protected static void ReturnWithoutInputGradient(SourceWriter w) =>
+        w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+
     protected static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
     protected static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
     protected static string DWeight(LayerSpec l) => $"new global::System.Span<float>(ws.Gradients, {l.ParameterOffset}, {l.WeightLength})";

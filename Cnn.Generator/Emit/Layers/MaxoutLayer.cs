@@ -31,7 +31,7 @@ internal sealed class MaxoutLayer : LayerEmitter
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Name}, dinp, batch, {Shape(l)});");
         }
         w.Close();

@@ -84,7 +84,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Name}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
@@ -118,7 +118,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         OpenBackward(w, l);
         if (needInputGradient)
         {
-            w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
+            ReturnWithoutInputGradient(w);
             w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
             OpenWindowLoops(w, l);
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
