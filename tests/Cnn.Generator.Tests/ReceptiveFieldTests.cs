@@ -142,9 +142,9 @@ public class ReceptiveFieldTests
         Assert.Equal(416_520L, LoadedNetwork.Constant<long>(lenet, "ForwardMacs"));
 
         var vggRun = TestDriver.Run(Networks.Vgg16);
-        var vgg = LoadedNetwork.Load(vggRun, "Zoo.Vgg16");
+        var vgg = LoadedNetwork.Load(vggRun, "CnnGen.Samples.Networks.Vgg16");
         Assert.Equal(138_357_544, LoadedNetwork.Constant<int>(vgg, "ParameterCount"));
-        var vggLayers = LoadedNetwork.Layers(vggRun, "Zoo.Vgg16");
+        var vggLayers = LoadedNetwork.Layers(vggRun, "CnnGen.Samples.Networks.Vgg16");
         Assert.Equal(138_357_544L, vggLayers.Sum(l => l.Parameters));
         // conv1_1: 64 filters of 3x3x3 over 224x224 positions.
         Assert.Equal(64L * 27 * 224 * 224, vggLayers[0].Macs);
