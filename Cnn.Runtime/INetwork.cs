@@ -30,6 +30,14 @@ public interface INetwork
     /// <summary>The named tensor's slice of <see cref="Parameters"/>; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     Span<float> Parameter(string name);
 
+    /// <summary>Tensors saved and loaded with the parameters but not trained: each BatchNorm's <c>running_mean</c>,
+    /// <c>running_var</c> and <c>num_batches_tracked</c>. Empty for a network without BatchNorm.</summary>
+    IReadOnlyList<TensorInfo> StateTensors { get; }
+
+    /// <summary>The state tensors' values, one buffer laid out as <see cref="StateTensors"/> says. Training mode updates them;
+    /// optimisers never see them.</summary>
+    Span<float> State { get; }
+
     /// <summary>Runs <paramref name="batchSize"/> images (each C,H,W row-major) through the network.
     /// Outputs are probabilities when the network ends in <c>[Softmax]</c>, logits otherwise.</summary>
     void Forward(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize);
@@ -44,7 +52,8 @@ public interface INetwork
     /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
     int Threads { get; set; }
 
-    /// <summary>Training mode (dropout active); false, the default, is evaluation mode.</summary>
+    /// <summary>Training mode (dropout drops, BatchNorm normalises by the batch and updates its running statistics);
+    /// false, the default, is evaluation mode.</summary>
     bool Training { get; set; }
 
     /// <summary>The training step whose dropout masks are drawn; the trainer sets the optimiser's step count.</summary>

@@ -27,6 +27,7 @@ internal static class ShapeAnalysis
         public string? FlattenedBy;
         public long RfH = 1, RfW = 1, Jump = 1, Padding;
         public bool Broken;               // an earlier shape error: later shapes are unknown
+        public bool Weighted;             // a Conv or Dense layer ran: there is something learned to normalise
     }
 
     public static NetworkSpec Analyze(string hintName, string? @namespace, string className,
@@ -44,7 +45,8 @@ internal static class ShapeAnalysis
 
         var names = AssignNames(layers, diagnostics);
         var specs = new List<LayerSpec>();
-        int parameterOffset = 0;
+        int parameterOffset = 0, stateOffset = 0;
+        int foldOffset = 0;
         int softmaxIndex = -1;
         for (int i = 0; i < layers.Count; i++)
         {
@@ -62,8 +64,22 @@ internal static class ShapeAnalysis
 
             if (decl.Frozen && !decl.Kind.HasParameters())
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FrozenWithoutParameters, decl.Location, label, decl.Kind));
+            if (decl.Kind == LayerKind.BatchNorm && i > 0 && layers[i - 1].Kind == LayerKind.BatchNorm)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, names[i - 1]));
             var spec = Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
-            if (spec is not null) specs.Add(spec with { Frozen = decl.Frozen && decl.Kind.HasParameters() });
+            if (spec is null) continue;
+            spec = spec with { Frozen = decl.Frozen && decl.Kind.HasParameters(), StateOffset = stateOffset };
+            if (spec.Kind == LayerKind.BatchNorm)
+            {
+                stateOffset += 2 * spec.Units + 1;
+                // Directly after a Conv or Dense layer it can be folded into that layer's weights for inference.
+                if (specs.Count > 0 && specs[specs.Count - 1] is { } before && before.Index == i - 1 && before.Kind.HasWeights())
+                {
+                    specs[specs.Count - 1] = before with { FoldOffset = foldOffset };
+                    foldOffset += before.WeightLength + before.BiasLength;
+                }
+            }
+            specs.Add(spec);
         }
 
         bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
@@ -100,6 +116,7 @@ internal static class ShapeAnalysis
                 if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Shape = output;
                 s.Flat = true;
+                s.Weighted = true;
                 s.FlattenedBy ??= name;
                 s.Source = "output of " + name;
                 return spec;
@@ -120,6 +137,22 @@ internal static class ShapeAnalysis
                 var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
                 s.Shape = output;
+                s.Source = "output of " + name;
+                return spec;
+            }
+
+            case LayerKind.BatchNorm:
+            {
+                if (s.Broken) return null;
+                if (!s.Weighted)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NothingToNormalize, d.Location, label, s.Source));
+                    return null;
+                }
+                // Per channel (BatchNorm2d) over a map, per unit (BatchNorm1d) after a dense layer: a weight and a bias each.
+                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, input.Channels, 1, 0, 0,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 2L * input.Channels, input.Length, parameterOffset);
+                if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Source = "output of " + name;
                 return spec;
             }
@@ -231,6 +264,7 @@ internal static class ShapeAnalysis
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
         s.Shape = output;
         s.Source = "output of " + name;
+        s.Weighted |= conv;
         return spec;
     }
 

@@ -101,6 +101,14 @@ internal static class DiagnosticDescriptors
         "Frozen has no effect",
         "{0}: a {1} layer has no parameters, so Frozen = true changes nothing");
 
+    public static readonly DiagnosticDescriptor NothingToNormalize = Error("CNN0023",
+        "BatchNorm has nothing to normalise",
+        "{0}: no Conv or Dense layer comes before it, so it would only rescale {1}; scale the data instead, or put the BatchNorm after a Conv or Dense layer");
+
+    public static readonly DiagnosticDescriptor BatchNormTwice = Warning("CNN0024",
+        "BatchNorm directly after BatchNorm",
+        "{0}: {1} has already normalised these values; a second BatchNorm only adds parameters");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

@@ -8,7 +8,13 @@ namespace CnnGen.Generator.Emit;
 /// <summary>Emits the parameter buffer, its named tensors (PyTorch names and layouts) and their initialisation.</summary>
 internal static class ParameterEmitter
 {
-    public sealed record Tensor(string Name, int[] Shape, int Offset, int Length, LayerSpec Layer, bool IsWeight);
+    public enum Role { Weight, Bias, RunningMean, RunningVar, BatchCount }
+
+    /// <summary>A tensor in the parameter buffer (weight, bias) or in the state buffer (BatchNorm's running statistics).</summary>
+    public sealed record Tensor(string Name, int[] Shape, int Offset, int Length, LayerSpec Layer, Role Role)
+    {
+        public bool IsState => Role >= Role.RunningMean;
+    }
 
     public static List<Tensor> Tensors(NetworkSpec spec)
     {
@@ -16,11 +22,28 @@ internal static class ParameterEmitter
         foreach (var l in spec.Layers)
         {
             if (!l.Kind.HasParameters()) continue;
-            int[] weightShape = l.Kind == LayerKind.Conv
-                ? new[] { l.Units, l.Input.Channels, l.Kernel, l.Kernel }
-                : new[] { l.Units, (int)l.Input.Length };
-            tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, true));
-            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.Units }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, false));
+            int[] weightShape = l.Kind switch
+            {
+                LayerKind.Conv => new[] { l.Units, l.Input.Channels, l.Kernel, l.Kernel },
+                LayerKind.Dense => new[] { l.Units, (int)l.Input.Length },
+                _ => new[] { l.Units }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
+            };
+            tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, Role.Weight));
+            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.Units }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
+        }
+        return tensors;
+    }
+
+    /// <summary>State tensors (saved and loaded, not trained): each BatchNorm's running statistics, in PyTorch's names.</summary>
+    public static List<Tensor> StateTensors(NetworkSpec spec)
+    {
+        var tensors = new List<Tensor>();
+        foreach (var l in spec.Layers)
+        {
+            if (l.Kind != LayerKind.BatchNorm) continue;
+            tensors.Add(new Tensor(l.Name + ".running_mean", new[] { l.Units }, l.StateOffset, l.Units, l, Role.RunningMean));
+            tensors.Add(new Tensor(l.Name + ".running_var", new[] { l.Units }, l.StateOffset + l.Units, l.Units, l, Role.RunningVar));
+            tensors.Add(new Tensor(l.Name + ".num_batches_tracked", new int[0], l.StateOffset + 2 * l.Units, 1, l, Role.BatchCount));
         }
         return tensors;
     }
@@ -35,6 +58,28 @@ internal static class ParameterEmitter
         foreach (var t in tensors)
             w.Line($"new(\"{t.Name}\", new[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}, {t.Length}),");
         w.Close(";");
+        w.Line();
+        var state = StateTensors(spec);
+        w.Line("/// <summary>State tensors: saved and loaded with the parameters but not trained (BatchNorm's running statistics;");
+        w.Line("/// <c>num_batches_tracked</c> is PyTorch's batch count, kept as a float).</summary>");
+        if (state.Count == 0)
+            w.Line("public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> StateTensors { get; } = global::System.Array.Empty<global::CnnGen.TensorInfo>(); // no BatchNorm");
+        else
+        {
+            w.Open("public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> StateTensors { get; } = new global::CnnGen.TensorInfo[]");
+            foreach (var t in state)
+                w.Line($"new(\"{t.Name}\", new int[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}, {t.Length}),");
+            w.Close(";");
+        }
+        w.Line();
+        w.Line($"/// <summary>Values of the state buffer.</summary>");
+        w.Line($"public const int StateLength = {spec.StateLength};");
+        w.Line("private readonly float[] _state = new float[StateLength];");
+        w.Line();
+        w.Line("/// <summary>The state tensors' values, one buffer laid out as <see cref=\"StateTensors\"/> says.</summary>");
+        w.Line("public global::System.Span<float> State => _state;");
+        w.Line();
+        w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;");
         w.Line();
         w.Line("private readonly float[] _parameters = new float[ParameterCount];");
         w.Line("private float[] _gradients = global::System.Array.Empty<float>();");
@@ -61,16 +106,24 @@ internal static class ParameterEmitter
         w.Line("/// <summary>");
         w.Line("/// Draws fresh parameters (seed 002): He normal, <c>std = sqrt(2 / fan_in)</c>, for layers followed by a ReLU-family");
         w.Line("/// activation; Xavier, <c>std = sqrt(1 / fan_in)</c>, for Sigmoid and Tanh, linear layers and the last layer; biases zero.");
+        if (spec.HasBatchNorm)
+            w.Line("/// BatchNorm: weight one, bias zero, running mean zero, running variance one, as PyTorch starts them.");
         w.Line("/// </summary>");
         w.Open("public void InitializeParameters(int seed)");
         w.Line("_dropoutSeed = unchecked((ulong)seed);");
         if (tensors.Count > 0) w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
-        var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasParameters());
-        foreach (var t in tensors)
+        var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasWeights());
+        foreach (var t in tensors.Concat(state))
         {
-            if (!t.IsWeight)
+            string buffer = t.IsState ? "_state" : "_parameters";
+            if (t.Layer.Kind == LayerKind.BatchNorm && t.Role is Role.Weight or Role.RunningVar)
             {
-                w.Line($"new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}).Clear(); // {t.Name}: zeros");
+                w.Line($"new global::System.Span<float>({buffer}, {t.Offset}, {t.Length}).Fill(1f); // {t.Name}: ones");
+                continue;
+            }
+            if (t.Role != Role.Weight || t.Layer.Kind == LayerKind.BatchNorm)
+            {
+                w.Line($"new global::System.Span<float>({buffer}, {t.Offset}, {t.Length}).Clear(); // {t.Name}: zero{(t.Role == Role.BatchCount ? "" : "s")}");
                 continue;
             }
             var l = t.Layer;
@@ -91,7 +144,7 @@ internal static class ParameterEmitter
         for (int i = layer.Index + 1; i < spec.Layers.Count; i++)
         {
             var l = spec.Layers[i];
-            if (l.Kind.HasParameters()) return null;
+            if (l.Kind.HasWeights()) return null;
             if (l.Kind.IsActivation()) return l;
         }
         return null;

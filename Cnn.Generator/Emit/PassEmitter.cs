@@ -43,7 +43,7 @@ internal static class PassEmitter
         w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
         w.Line($"public const int MicroBatch = {microBatch};");
         w.Line();
-        EmitWorkspace(w, cls, buffers);
+        EmitWorkspace(w, cls, buffers, spec.HasBatchNorm);
         w.Line();
         EmitThreads(w, cls);
         w.Line();
@@ -55,6 +55,11 @@ internal static class PassEmitter
         w.Line();
         EmitFreezing(w, spec, body);
         w.Line();
+        if (spec.HasBatchNorm)
+        {
+            BatchStatisticsEmitter.Emit(w, spec, body);
+            w.Line();
+        }
         EmitChains(w, body, firstTrainable);
 
         for (int i = 0; i < body.Count; i++)
@@ -63,7 +68,7 @@ internal static class PassEmitter
             var emitter = LayerEmitter.For(l.Kind);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
-            emitter.Forward(w, l, i > 0 ? body[i - 1] : null, i + 1 < body.Count ? body[i + 1] : null);
+            emitter.Forward(w, l, i > 0 ? body[i - 1] : null, i + 1 < body.Count ? body[i + 1] : null, i + 2 < body.Count ? body[i + 2] : null);
             if (firstTrainable >= 0 && i >= firstTrainable)
             {
                 w.Line();
@@ -73,7 +78,7 @@ internal static class PassEmitter
     }
 
     /// <summary>One worker's buffers: layer outputs, their gradients, kernel scratch, its share of the gradients and loss.</summary>
-    private static void EmitWorkspace(SourceWriter w, string cls, List<Scratch> buffers)
+    private static void EmitWorkspace(SourceWriter w, string cls, List<Scratch> buffers, bool batchNorm)
     {
         w.Line("// ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---");
         w.Line("/// <summary>The buffers of one worker thread.</summary>");
@@ -82,6 +87,13 @@ internal static class PassEmitter
         w.Line("public bool KeepForBackward;");
         w.Line("/// <summary>The network's training mode (dropout drops values) for this pass.</summary>");
         w.Line("public bool TrainMode;");
+        if (batchNorm)
+        {
+            w.Line("/// <summary>This workspace's worker: worker 0 updates the running statistics.</summary>");
+            w.Line("public int Worker;");
+            w.Line("/// <summary>Evaluation with each BatchNorm folded into the Conv or Dense layer before it (those layers read <c>_folded</c>).</summary>");
+            w.Line("public bool Folded;");
+        }
         w.Line("/// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>");
         w.Line("public int ImageOffset;");
         w.Line("/// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>");
@@ -181,6 +193,11 @@ internal static class PassEmitter
         w.Line("if (outputs.Length != (long)OutputLength * batchSize)");
         w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected room for {{(long)OutputLength * batchSize}} output values ({{batchSize}} x {outputs}), but got {{outputs.Length}}.\", nameof(outputs));");
         w.Line("int workers = PrepareWorkers(batchSize);");
+        if (spec.HasBatchNorm)
+        {
+            w.Line("if (Training) PrepareBatchStatistics(workers, batchSize, training: false);");
+            w.Line("else if (FoldBatchNorm) FoldBatchNorms();");
+        }
         w.Line("if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);");
         w.Line("else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, default, OutputLength, outputs, _forwardChunk ??= ForwardChunk);");
         w.Close();
@@ -189,9 +206,9 @@ internal static class PassEmitter
         w.Line("var ws = _workspaces[worker];");
         w.Line("ws.KeepForBackward = false;");
         w.Line("ws.TrainMode = Training;");
-        w.Line("ws.Ensure(global::System.Math.Min(count, MicroBatch), training: false);");
-        w.Open("for (int first = 0; first < count; first += MicroBatch)");
-        w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
+        string step = BeginChunk(w, spec, training: false);
+        w.Open($"for (int first = 0; first < count; first += {step})");
+        w.Line($"int n = global::System.Math.Min({step}, count - first);");
         w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
         w.Line("ws.ImageOffset = start + first;");
         w.Line("RunForward(ws, x, n);");
@@ -204,6 +221,7 @@ internal static class PassEmitter
         }
         else w.Line("logits.CopyTo(y);");
         w.Close();
+        EndChunk(w, spec);
         w.Close();
         w.Line();
         w.Line("/// <summary>The most probable class of one image.</summary>");
@@ -234,6 +252,7 @@ internal static class PassEmitter
         w.Line("var gradients = EnsureGradients();");
         w.Line("_workspaces[0].Gradients = gradients;");
         w.Line("_lossScale = 1f / batchSize;");
+        if (spec.HasBatchNorm) w.Line("if (Training) PrepareBatchStatistics(workers, batchSize, training: true);");
         w.Line("if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);");
         w.Line("else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);");
         w.Line("// Add the workers' shares in worker order, so the sum is the same on every run.");
@@ -254,11 +273,11 @@ internal static class PassEmitter
         w.Line("global::System.Array.Clear(ws.Gradients);");
         w.Line("ws.KeepForBackward = true;");
         w.Line("ws.TrainMode = Training;");
-        w.Line("ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);");
         w.Line("double loss = 0;");
         w.Line("int correct = 0;");
-        w.Open("for (int first = 0; first < count; first += MicroBatch)");
-        w.Line("int n = global::System.Math.Min(MicroBatch, count - first);");
+        string step = BeginChunk(w, spec, training: true);
+        w.Open($"for (int first = 0; first < count; first += {step})");
+        w.Line($"int n = global::System.Math.Min({step}, count - first);");
         w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
         w.Line("ws.ImageOffset = start + first;");
         w.Line("RunForward(ws, x, n);");
@@ -270,8 +289,38 @@ internal static class PassEmitter
         w.Close();
         w.Line("RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients");
         w.Close();
+        EndChunk(w, spec);
         w.Line("ws.Loss = loss;");
         w.Line("ws.Correct = correct;");
+        w.Close();
+    }
+
+    /// <summary>Sizes the workspace and returns the micro-batch expression. With BatchNorm in training mode a worker's whole
+    /// chunk is one micro-batch (its statistics are the batch's), run inside a try that leaves the barrier on failure.</summary>
+    private static string BeginChunk(SourceWriter w, NetworkSpec spec, bool training)
+    {
+        string flag = training ? "true" : "false";
+        if (!spec.HasBatchNorm)
+        {
+            w.Line($"ws.Ensure(global::System.Math.Min(count, MicroBatch), training: {flag});");
+            return "MicroBatch";
+        }
+        w.Line("ws.Worker = worker;");
+        w.Line(training ? "ws.Folded = false;" : "ws.Folded = !ws.TrainMode && FoldBatchNorm;");
+        w.Line("// Training-mode BatchNorm needs the whole batch's statistics: the chunk is one micro-batch.");
+        w.Line("int step = ws.TrainMode ? count : MicroBatch;");
+        w.Line($"ws.Ensure(global::System.Math.Min(count, step), training: {flag});");
+        w.Open("try");
+        return "step";
+    }
+
+    private static void EndChunk(SourceWriter w, NetworkSpec spec)
+    {
+        if (!spec.HasBatchNorm) return;
+        w.Close();
+        w.Open("catch");
+        w.Line("if (ws.TrainMode) LeaveBarrier();");
+        w.Line("throw;");
         w.Close();
     }
 
@@ -314,7 +363,14 @@ internal static class PassEmitter
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
         for (int i = 0; i < body.Count; i++)
-            w.Line($"{LayerEmitter.ForwardName(body[i])}(ws, {(i == 0 ? "inputs" : "ws." + Act(body[i - 1]))}, ws.{Act(body[i])}, batch);");
+        {
+            string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {(i == 0 ? "inputs" : "ws." + Act(body[i - 1]))}, ws.{Act(body[i])}, batch);";
+            if (i > 0 && BatchNormLayer.IsFolded(body[i], body[i - 1]))
+                call = $"if (!ws.Folded) {call} // else {body[i - 1].Name} wrote this output with folded weights";
+            else if (i > 1 && BatchNormLayer.IsFolded(body[i - 1], body[i - 2]) && ConvLayer.FusesReluAfterFold(body[i - 2], body[i]))
+                call = $"if (!ws.Folded) {call} // else {body[i - 2].Name} applied this ReLU as it stored the folded output";
+            w.Line(call);
+        }
         w.Close();
         w.Line();
         w.Open($"private void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch)");

@@ -14,6 +14,7 @@ internal enum LayerKind
     Softmax,
     Maxout,
     Dropout,
+    BatchNorm,
 }
 
 internal static class LayerKindExtensions
@@ -31,6 +32,7 @@ internal static class LayerKindExtensions
         LayerKind.Tanh => "tanh",
         LayerKind.Maxout => "maxout",
         LayerKind.Dropout => "dropout",
+        LayerKind.BatchNorm => "bn",
         _ => "softmax",
     };
 
@@ -39,7 +41,10 @@ internal static class LayerKindExtensions
     public static bool IsActivation(this LayerKind kind) =>
         kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Softmax;
 
-    public static bool HasParameters(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense;
+    public static bool HasParameters(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense or LayerKind.BatchNorm;
+
+    /// <summary>Layers with a weight matrix (convolution, dense): what a BatchNorm normalises and what initialisation scales.</summary>
+    public static bool HasWeights(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense;
 
     /// <summary>True for activations whose slope near zero calls for He initialisation.</summary>
     public static bool IsReLUFamily(this LayerKind kind) => kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU;

@@ -10,9 +10,10 @@ internal readonly record struct Shape(int Channels, int Height, int Width)
 /// <summary>A checked layer with everything computed at compile time.</summary>
 /// <param name="Index">0-based position among the layers.</param>
 /// <param name="Kernel">Conv kernel or pool window (square); for a dense layer 0.</param>
-/// <param name="Units">Conv filters or dense units; 0 otherwise.</param>
+/// <param name="Units">Conv filters, dense units, or the channels a BatchNorm normalises; 0 otherwise.</param>
 /// <param name="Slope">LeakyReLU slope or ELU alpha.</param>
 /// <param name="ParameterOffset">Start of this layer's weight in the parameter buffer (its bias follows the weight).</param>
+/// <param name="StateOffset">Start of a BatchNorm's running statistics in the state buffer.</param>
 internal sealed record LayerSpec(
     int Index,
     LayerKind Kind,
@@ -33,6 +34,16 @@ internal sealed record LayerSpec(
     long Macs,
     int ParameterOffset)
 {
+    /// <summary>Start of a BatchNorm's running mean in the state buffer (running variance and batch count follow).</summary>
+    public int StateOffset { get; init; }
+
+    /// <summary>For a Conv or Dense layer followed by a BatchNorm: where its weights with that BatchNorm folded in start in
+    /// the folded buffer (its folded bias follows).</summary>
+    public int FoldOffset { get; init; }
+
+    /// <summary>Values per image in one channel: what a BatchNorm averages over besides the batch.</summary>
+    public int Spatial => Input.Height * Input.Width;
+
     /// <summary>Declared with <c>Frozen = true</c>.</summary>
     public bool Frozen { get; init; }
 
@@ -40,6 +51,7 @@ internal sealed record LayerSpec(
     {
         LayerKind.Conv => Units * Input.Channels * Kernel * Kernel,
         LayerKind.Dense => Units * (int)Input.Length,
+        LayerKind.BatchNorm => Units,
         _ => 0,
     };
 

@@ -16,6 +16,11 @@ internal sealed record NetworkSpec(
     public Shape Output => Layers.Count == 0 ? Input : Layers[Layers.Count - 1].Output;
     public long ParameterCount { get { long n = 0; foreach (var l in Layers) n += l.Parameters; return n; } }
     public long ForwardMacs { get { long n = 0; foreach (var l in Layers) n += l.Macs; return n; } }
+
+    /// <summary>Values of the state buffer: each BatchNorm's running mean and variance and its batch count.</summary>
+    public int StateLength { get { int n = 0; foreach (var l in Layers) if (l.Kind == LayerKind.BatchNorm) n += 2 * l.Units + 1; return n; } }
+
+    public bool HasBatchNorm { get { foreach (var l in Layers) if (l.Kind == LayerKind.BatchNorm) return true; return false; } }
 }
 
 /// <summary>What the parse-and-check step yields for one class: a spec when it is sound, and its diagnostics.</summary>

@@ -23,6 +23,7 @@ internal static class AttributeNames
         ("CnnGen.SoftmaxAttribute", LayerKind.Softmax),
         ("CnnGen.MaxoutAttribute", LayerKind.Maxout),
         ("CnnGen.DropoutAttribute", LayerKind.Dropout),
+        ("CnnGen.BatchNormAttribute", LayerKind.BatchNorm),
     };
 
     public static bool TryGetLayerKind(string metadataName, out LayerKind kind)

@@ -3,8 +3,8 @@ using CnnGen.Optimizers;
 namespace CnnGen.Checkpoints;
 
 /// <summary>
-/// Saves and loads a network's parameters (and optionally its optimiser's state) as safetensors, under the
-/// network's PyTorch tensor names so PyTorch reads the file as a state_dict. Saving replaces the file atomically;
+/// Saves and loads a network's parameters and state tensors (BatchNorm's running statistics), and optionally its
+/// optimiser's state, as safetensors, under the network's PyTorch tensor names so PyTorch reads the file as a state_dict. Saving replaces the file atomically;
 /// loading validates the whole file and its fit to the network before changing anything.
 /// </summary>
 public static class Checkpoint
@@ -16,9 +16,12 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(network);
         var metadata = CheckpointMetadata.Build(network, optimizer, training);
         float[] parameters = network.Parameters.ToArray();
+        float[] state = network.State.ToArray();
         var tensors = new List<NamedTensor>();
         foreach (var t in network.Tensors)
             tensors.Add(new NamedTensor(t.Name, t.Shape, parameters.AsMemory(t.Offset, t.Length)));
+        foreach (var t in network.StateTensors)
+            tensors.Add(new NamedTensor(t.Name, t.Shape, state.AsMemory(t.Offset, t.Length)));
         if (optimizer is not null)
         {
             foreach (var (slot, values) in optimizer.State.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -46,21 +49,23 @@ public static class Checkpoint
         var info = CheckpointMetadata.Parse(path, file.Metadata, network);
 
         var scratch = new float[network.ParameterCount];
-        foreach (var t in network.Tensors)
+        var stateScratch = new float[network.State.Length];
+        foreach (var (t, buffer) in Stored(network, scratch, stateScratch))
         {
             var entry = file.Find(t.Name)
                 ?? throw new CheckpointException(path, $"{t.Name} is missing from the checkpoint{SavedFrom(info)}");
             if (!entry.HasShape(t.Shape))
                 throw new CheckpointException(path, $"{t.Name}: checkpoint has shape {entry.ShapeText}, network expects {t.ShapeText}{SavedFrom(info)}");
-            file.CopyTo(entry, scratch.AsSpan(t.Offset, t.Length));
+            file.CopyTo(entry, buffer.AsSpan(t.Offset, t.Length));
         }
-        var names = network.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var names = Names(network);
         var unexpected = file.Tensors.FirstOrDefault(e => !IsOptimizerTensor(e.Name) && !names.Contains(e.Name));
         if (unexpected is not null)
             throw new CheckpointException(path, $"{unexpected.Name} is in the checkpoint but not in {network.Name}{SavedFrom(info)}");
 
         if (optimizer is not null) RestoreOptimizer(path, file, network, optimizer, info);
         scratch.CopyTo(network.Parameters);
+        stateScratch.CopyTo(network.State);
         return info;
     }
 
@@ -77,7 +82,8 @@ public static class Checkpoint
         List<string> loaded = [], skipped = [], missing = [];
         List<ShapeMismatch> mismatches = [];
         var scratch = new float[network.ParameterCount];
-        foreach (var t in network.Tensors)
+        var stateScratch = new float[network.State.Length];
+        foreach (var (t, buffer) in Stored(network, scratch, stateScratch))
         {
             var entry = file.Find(t.Name);
             if (entry is null)
@@ -91,18 +97,28 @@ public static class Checkpoint
             }
             else
             {
-                file.CopyTo(entry, scratch.AsSpan(t.Offset, t.Length));
+                file.CopyTo(entry, buffer.AsSpan(t.Offset, t.Length));
                 loaded.Add(t.Name);
             }
         }
-        var names = network.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var names = Names(network);
         var unused = file.Tensors.Where(e => !IsOptimizerTensor(e.Name) && !names.Contains(e.Name)).Select(e => e.Name).ToList();
 
         var parameters = network.Parameters;
         foreach (var t in network.Tensors)
             if (loaded.Contains(t.Name)) scratch.AsSpan(t.Offset, t.Length).CopyTo(parameters.Slice(t.Offset, t.Length));
+        var state = network.State;
+        foreach (var t in network.StateTensors)
+            if (loaded.Contains(t.Name)) stateScratch.AsSpan(t.Offset, t.Length).CopyTo(state.Slice(t.Offset, t.Length));
         return new MatchReport(loaded, skipped, missing, unused, mismatches, info);
     }
+
+    /// <summary>Every tensor a checkpoint holds for the network: parameters, then state, each with the buffer it goes to.</summary>
+    private static IEnumerable<(TensorInfo Tensor, float[] Buffer)> Stored(INetwork network, float[] parameters, float[] state) =>
+        network.Tensors.Select(t => (t, parameters)).Concat(network.StateTensors.Select(t => (t, state)));
+
+    private static HashSet<string> Names(INetwork network) =>
+        network.Tensors.Concat(network.StateTensors).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Reads and validates a checkpoint's metadata without a network.</summary>
     public static CheckpointInfo ReadInfo(string path) =>

@@ -13,6 +13,9 @@ public sealed record SafeTensorEntry(string Name, string DType, long[] Shape, lo
         }
     }
 
+    /// <summary>Bytes per value: 4 for F32, 8 for I64 (PyTorch's <c>num_batches_tracked</c> counters).</summary>
+    public int ElementSize => DType == "I64" ? 8 : 4;
+
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
     /// <summary>Whether this tensor's shape equals <paramref name="shape"/>.</summary>

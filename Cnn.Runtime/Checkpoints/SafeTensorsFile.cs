@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace CnnGen.Checkpoints;
 
 /// <summary>
-/// A safetensors file read into memory and fully validated: header length sane, JSON well-formed, every tensor F32
+/// A safetensors file read into memory and fully validated: header length sane, JSON well-formed, every tensor F32 (or I64)
 /// with offsets that match its shape, stay in range, neither overlap nor leave gaps, and end where the file ends;
 /// metadata all strings; the data checksum, when recorded, matches. Any failure is a <see cref="CheckpointException"/>.
 /// </summary>
@@ -42,6 +42,12 @@ public sealed class SafeTensorsFile
         if (target.Length != tensor.ElementCount)
             throw new ArgumentException($"{tensor.Name} has {tensor.ElementCount} values, the target {target.Length}");
         var bytes = _data.AsSpan((int)tensor.Begin, (int)(tensor.End - tensor.Begin));
+        if (tensor.DType == "I64")
+        {
+            // An integer counter (PyTorch's num_batches_tracked): held as a float, exact up to 2^24.
+            for (int i = 0; i < target.Length; i++) target[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8 * i));
+            return;
+        }
         if (BitConverter.IsLittleEndian)
             MemoryMarshal.Cast<byte, float>(bytes).CopyTo(target);
         else
@@ -140,11 +146,12 @@ public sealed class SafeTensorsFile
             throw new CheckpointException(path, $"header entry for tensor {name} is not a JSON object");
         if (!element.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String)
             throw new CheckpointException(path, $"tensor {name} has no dtype");
-        if (dtype.GetString() != "F32")
-            throw new CheckpointException(path, $"tensor {name} has dtype {dtype.GetString()}; only F32 is supported");
+        string type = dtype.GetString()!;
+        if (type != "F32" && type != "I64")
+            throw new CheckpointException(path, $"tensor {name} has dtype {type}; only F32 (and I64 for counters) is supported");
         long[] shape = ReadIntegers(path, name, element, "shape", null);
         long[] offsets = ReadIntegers(path, name, element, "data_offsets", 2);
-        return new SafeTensorEntry(name, "F32", shape, offsets[0], offsets[1]);
+        return new SafeTensorEntry(name, type, shape, offsets[0], offsets[1]);
     }
 
     private static long[] ReadIntegers(string path, string name, JsonElement element, string property, int? length)
@@ -176,8 +183,8 @@ public sealed class SafeTensorsFile
             }
             if (t.End < t.Begin)
                 throw new CheckpointException(path, $"tensor {t.Name} has data_offsets [{t.Begin}, {t.End}] that end before they begin");
-            if (t.End - t.Begin != 4 * count)
-                throw new CheckpointException(path, $"tensor {t.Name} has shape {t.ShapeText} ({4 * count} bytes) but data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin} bytes");
+            if (t.End - t.Begin != t.ElementSize * count)
+                throw new CheckpointException(path, $"tensor {t.Name} has shape {t.ShapeText} ({t.ElementSize * count} bytes) but data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin} bytes");
             if (t.End > dataLength)
                 throw new CheckpointException(path, $"truncated: tensor {t.Name} needs bytes up to {dataStart + t.End} but the file has {dataStart + dataLength}");
         }

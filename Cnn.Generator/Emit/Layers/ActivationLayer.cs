@@ -15,7 +15,7 @@ internal sealed class ActivationLayer : LayerEmitter
 
     private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         OpenForward(w, l);
         if (previous is not null && ConvLayer.FusesRelu(previous, l))

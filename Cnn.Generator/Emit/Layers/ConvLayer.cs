@@ -38,25 +38,46 @@ internal sealed class ConvLayer : LayerEmitter
         $"{Kernels}.Im2Col.Pack({x}, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
         $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    /// <summary>In inference a direct convolution whose BatchNorm is folded in, followed by ReLU, applies the ReLU too.</summary>
+    public static bool FusesReluAfterFold(LayerSpec conv, LayerSpec? afterBatchNorm) =>
+        conv.Kind == LayerKind.Conv && UsesDirect(conv) && afterBatchNorm?.Kind == LayerKind.ReLU;
+
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * l.Kernel * l.Kernel;
+        bool folds = next is not null && BatchNormLayer.IsFolded(next, l);
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{l.Units}, {l.Input.Channels}, {l.Kernel}, {l.Kernel}] = [{l.Units}, {k}]");
         w.Line($"var bias = {Bias(l)};");
+        if (folds) EmitFold(w, l, next!);
         if (UsesDirect(l))
         {
             bool relu = FusesRelu(l, next);
+            bool reluAfterFold = folds && FusesReluAfterFold(l, afterNext);
             w.Open("if (!ws.KeepForBackward)");
             w.Line(relu
                 ? $"// Inference: direct convolution with {next!.Name} fused (written to its output); same result as the im2col path below."
+                : reluAfterFold
+                ? $"// Inference: direct convolution; with {next!.Name} folded in, {afterNext!.Name} is fused too (written to its output)."
                 : "// Inference: direct convolution, same result as the im2col path below.");
-            if (relu) w.Line($"var fused = new global::System.Span<float>(ws._act_{next!.Name});");
+            string target = "outp", reluArg = "";
+            if (relu)
+            {
+                w.Line($"var fused = new global::System.Span<float>(ws._act_{next!.Name});");
+                target = "fused";
+                reluArg = ", relu: true";
+            }
+            else if (reluAfterFold)
+            {
+                w.Line($"var fused = ws.Folded ? new global::System.Span<float>(ws._act_{afterNext!.Name}) : outp;");
+                target = "fused";
+                reluArg = ", relu: ws.Folded";
+            }
             w.Line("for (int b = 0; b < batch; b++)");
-            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {(relu ? "fused" : "outp")}.Slice(b * {outLen}, {outLen}), " +
+            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
                    $"{(l.Padding > 0 ? $"ws._pad_{l.Name}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                   $"filters: {l.Units}, kernel: {l.Kernel}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{(relu ? ", relu: true" : "")});");
+                   $"filters: {l.Units}, kernel: {l.Kernel}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
             w.Line("return;");
             w.Close();
         }

@@ -12,12 +12,13 @@ internal sealed class DenseLayer : LayerEmitter
 {
     public static readonly DenseLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         long inLen = l.Input.Length;
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{l.Units}, {inLen}]");
         w.Line($"var bias = {Bias(l)};");
+        if (next is not null && BatchNormLayer.IsFolded(next, l)) EmitFold(w, l, next);
         w.Line($"var y = outp.Slice(0, batch * {l.Units});");
         w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {l.Units}, k: {inLen});");
         w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {l.Units});");

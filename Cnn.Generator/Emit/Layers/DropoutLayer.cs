@@ -20,7 +20,7 @@ internal sealed class DropoutLayer : LayerEmitter
 
     private static string Rate(LayerSpec l) => l.Slope.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         long length = l.Input.Length;
         OpenForward(w, l);

@@ -22,7 +22,8 @@ internal abstract class LayerEmitter
 
     /// <param name="previous">The layer before (null for the first), for fusion decisions.</param>
     /// <param name="next">The layer after (null for the last), for fusion decisions.</param>
-    public abstract void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next);
+    /// <param name="afterNext">The layer after that (a convolution folds a BatchNorm and fuses the ReLU behind it).</param>
+    public abstract void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext);
 
     public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
 
@@ -34,10 +35,11 @@ internal abstract class LayerEmitter
         LayerKind.AvgPool => AvgPoolLayer.Instance,
         LayerKind.Maxout => MaxoutLayer.Instance,
         LayerKind.Dropout => DropoutLayer.Instance,
+        LayerKind.BatchNorm => BatchNormLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 
-    protected const string Kernels = "global::CnnGen.Kernels";
+    internal const string Kernels = "global::CnnGen.Kernels";
 
     public static string ForwardName(LayerSpec l) => "Forward_" + l.Name;
     public static string BackwardName(LayerSpec l) => "Backward_" + l.Name;
@@ -62,8 +64,19 @@ internal abstract class LayerEmitter
     protected static void ReturnWithoutInputGradient(SourceWriter w) =>
         w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
 
-    protected static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
-    protected static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
+    internal static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
+    internal static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
+    /// <summary>Evaluation with the BatchNorm after this layer folded in: read the folded weights and write the BatchNorm's output.</summary>
+    protected static void EmitFold(SourceWriter w, LayerSpec l, LayerSpec bn)
+    {
+        w.Open("if (ws.Folded)");
+        w.Line($"// Evaluation: {bn.Name} is folded into these weights (FoldBatchNorms), so this writes {bn.Name}'s output.");
+        w.Line($"weight = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength});");
+        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasLength});");
+        w.Line($"outp = ws._act_{bn.Name};");
+        w.Close();
+    }
+
     protected static string DWeight(LayerSpec l) => $"new global::System.Span<float>(ws.Gradients, {l.ParameterOffset}, {l.WeightLength})";
     protected static string DBias(LayerSpec l) => $"new global::System.Span<float>(ws.Gradients, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
 }

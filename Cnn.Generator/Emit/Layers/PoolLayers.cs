@@ -53,7 +53,7 @@ internal sealed class MaxPoolLayer : PoolLayer
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
     private static bool IsHalving(LayerSpec l) => l.Kernel == 2 && l.Stride == 2 && l.Padding == 0;
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         OpenForward(w, l);
         if (IsHalving(l))
@@ -99,7 +99,7 @@ internal sealed class AvgPoolLayer : PoolLayer
 {
     public static readonly AvgPoolLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next)
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
         OpenForward(w, l);
         OpenWindowLoops(w, l);

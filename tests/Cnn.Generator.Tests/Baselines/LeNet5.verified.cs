@@ -114,6 +114,19 @@ partial class LeNet5 : global::CnnGen.INetwork
         new("dense3.bias", new[] { 10 }, 61696, 10),
     };
 
+    /// <summary>State tensors: saved and loaded with the parameters but not trained (BatchNorm's running statistics;
+    /// <c>num_batches_tracked</c> is PyTorch's batch count, kept as a float).</summary>
+    public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> StateTensors { get; } = global::System.Array.Empty<global::CnnGen.TensorInfo>(); // no BatchNorm
+
+    /// <summary>Values of the state buffer.</summary>
+    public const int StateLength = 0;
+    private readonly float[] _state = new float[StateLength];
+
+    /// <summary>The state tensors' values, one buffer laid out as <see cref="StateTensors"/> says.</summary>
+    public global::System.Span<float> State => _state;
+
+    global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;
+
     private readonly float[] _parameters = new float[ParameterCount];
     private float[] _gradients = global::System.Array.Empty<float>();
 
@@ -387,9 +400,9 @@ partial class LeNet5 : global::CnnGen.INetwork
         global::System.Array.Clear(ws.Gradients);
         ws.KeepForBackward = true;
         ws.TrainMode = Training;
-        ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);
         double loss = 0;
         int correct = 0;
+        ws.Ensure(global::System.Math.Min(count, MicroBatch), training: true);
         for (int first = 0; first < count; first += MicroBatch)
         {
             int n = global::System.Math.Min(MicroBatch, count - first);

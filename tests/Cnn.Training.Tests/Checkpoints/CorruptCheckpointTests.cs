@@ -119,7 +119,7 @@ public class CorruptCheckpointTests
         var broken = (byte[])bytes.Clone();
         Encoding.UTF8.GetBytes(json).CopyTo(broken, 8);
         File.WriteAllBytes(dir.File("dtype.safetensors"), broken);
-        LoadFails(dir.File("dtype.safetensors"), "has dtype I32; only F32 is supported");
+        LoadFails(dir.File("dtype.safetensors"), "has dtype I32; only F32 (and I64 for counters) is supported");
     }
 
     [Fact]

@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Emit.Layers;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// What a network with <c>[BatchNorm]</c> needs besides its layers: in training mode the workers must share the
+/// batch's statistics (a barrier and a sum over workers, with each worker's chunk run as one micro-batch), and in
+/// evaluation mode each BatchNorm after a Conv or Dense layer is folded into that layer's weights before a pass.
+/// </summary>
+internal static class BatchStatisticsEmitter
+{
+    /// <summary>Layers with a BatchNorm folded into them (their folded weights start at <c>FoldOffset</c> in <c>_folded</c>).</summary>
+    public static List<(LayerSpec Layer, LayerSpec BatchNorm)> Folds(List<LayerSpec> body)
+    {
+        var folds = new List<(LayerSpec, LayerSpec)>();
+        for (int i = 1; i < body.Count; i++)
+            if (BatchNormLayer.IsFolded(body[i], body[i - 1])) folds.Add((body[i - 1], body[i]));
+        return folds;
+    }
+
+    public static void Emit(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
+    {
+        string cls = spec.ClassName;
+        var norms = body.Where(l => l.Kind == LayerKind.BatchNorm).ToList();
+        w.Line("// ---- Batch statistics: training-mode BatchNorm sees the whole batch across the workers ----");
+        w.Line("private global::System.Threading.Barrier? _barrier;");
+        w.Line("private int _activeWorkers = 1, _batchSize;");
+        w.Line();
+        w.Line("/// <summary>Before a training-mode pass: checks the batch, sizes every worker's buffers for its whole chunk (a worker");
+        w.Line("/// must not fail between barriers) and sets up the barrier the workers meet at.</summary>");
+        w.Open("private void PrepareBatchStatistics(int workers, int batchSize, bool training)");
+        if (norms.FirstOrDefault(l => l.Spatial == 1) is { } flat)
+        {
+            w.Line("if (batchSize < 2)");
+            w.Line($"    throw new global::System.ArgumentException($\"{cls}: {flat.Name} normalises each of its {flat.Units} units over the batch in training mode, which needs more than one value per unit, but the batch has {{batchSize}} image. Use a larger batch, or evaluation mode (Training = false).\", nameof(batchSize));");
+        }
+        w.Line("_activeWorkers = workers;");
+        w.Line("_batchSize = batchSize;");
+        w.Line("int chunk = (batchSize + workers - 1) / workers;");
+        w.Line("for (int t = 0; t < workers; t++) _workspaces[t].Ensure(chunk, training);");
+        w.Open("if (workers > 1 && _barrier?.ParticipantCount != workers)");
+        w.Line("_barrier?.Dispose();");
+        w.Line("_barrier = new global::System.Threading.Barrier(workers);");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Waits until every worker has its share of a BatchNorm's sums, then adds the shares in worker order:");
+        w.Line("/// every worker gets the same totals, whatever the timing.</summary>");
+        w.Open("private global::System.ReadOnlySpan<double> SumOverWorkers(double[] total, global::System.Func<Workspace, double[]> share)");
+        w.Line("if (_activeWorkers > 1) _barrier!.SignalAndWait();");
+        w.Line("global::System.Array.Clear(total);");
+        w.Open("for (int t = 0; t < _activeWorkers; t++)");
+        w.Line("var part = share(_workspaces[t]);");
+        w.Line("for (int i = 0; i < total.Length; i++) total[i] += part[i];");
+        w.Close();
+        w.Line("return total;");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>A failing worker leaves the barrier so the others do not wait for it; the pass then rethrows its exception.</summary>");
+        w.Open("private void LeaveBarrier()");
+        w.Line("try { if (_activeWorkers > 1) _barrier?.RemoveParticipant(); }");
+        w.Line("catch (global::System.InvalidOperationException) { }");
+        w.Close();
+
+        var folds = Folds(body);
+        w.Line();
+        w.Line("// ---- BatchNorm folding: in evaluation a BatchNorm after a Conv or Dense layer becomes part of its weights ----");
+        w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasLength)}];");
+        w.Line();
+        w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a Conv or Dense layer into that layer's");
+        w.Line("/// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>");
+        w.Line("public bool FoldBatchNorm { get; set; } = true;");
+        w.Line();
+        w.Line("/// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),");
+        w.Line("/// from the current parameters and statistics (a pass over the weights, far less than one image's convolution).</summary>");
+        w.Open("private void FoldBatchNorms()");
+        foreach (var (layer, bn) in folds)
+        {
+            w.Line($"{LayerEmitter.Kernels}.BatchNorm.Fold({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
+                   $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.Units}), " +
+                   $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.Units}, {bn.Units}), global::CnnGen.BatchNormAttribute.Epsilon, " +
+                   $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasLength})); // {bn.Name} into {layer.Name}");
+        }
+        w.Close();
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Batch normalisation (seed 002), per channel over the batch and the positions (<c>M = batch * H * W</c> values):
+/// forward <c>x_hat = (x - mean) * invstd</c>, <c>y = weight * x_hat + bias</c>; backward <c>dbias = sum dy</c>,
+/// <c>dweight = sum dy * x_hat</c>, <c>dx = weight * invstd * (dy - sum(dy) / M - x_hat * sum(dy * x_hat) / M)</c>.
+/// In training mode the mean and biased variance are the whole batch's: every worker sums its own images, all workers
+/// meet at a barrier, and each adds the sums in worker order (so all get the same statistics); worker 0 then updates
+/// the running statistics. In evaluation mode the running statistics are constants, <c>dx = dy * weight * invstd</c>,
+/// and after a Conv or Dense layer inference does not run this layer at all: it is folded into that layer's weights.
+/// </summary>
+internal sealed class BatchNormLayer : LayerEmitter
+{
+    public static readonly BatchNormLayer Instance = new();
+
+    private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
+    private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
+
+    /// <summary>A BatchNorm right after a Conv or Dense layer is folded into it for inference.</summary>
+    public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
+        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind.HasWeights();
+
+    public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
+    {
+        int c = l.Units;
+        yield return new Scratch("_sums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_total_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_mean_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_invstd_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_scale_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_shift_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_dsums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+        if (needInputGradient) yield return new Scratch("_dtotal_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+    }
+
+    private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {l.Units})";
+    private static string RunningVar(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset + l.Units}, {l.Units})";
+    private static string Dims(LayerSpec l) => $"batch, channels: {l.Units}, spatial: {l.Spatial}";
+
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    {
+        string n = l.Name;
+        OpenForward(w, l);
+        w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
+        w.Open("if (ws.TrainMode)");
+        w.Line("// Training: the whole batch's statistics. Sum this worker's images, wait for the others, add all sums in worker order.");
+        w.Line($"var sums = new global::System.Span<double>(ws._sums_{n});");
+        w.Line("sums.Clear();");
+        w.Line($"{Kernels}.BatchNorm.AddSums(x, {Dims(l)}, sums);");
+        w.Line($"var total = SumOverWorkers(ws._total_{n}, static w => w._sums_{n});");
+        w.Line($"long count = (long)_batchSize * {l.Spatial}; // values per channel in the batch");
+        w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon}, ws._mean_{n}, ws._invstd_{n});");
+        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * l.Units}]);");
+        w.Close();
+        w.Open("else");
+        w.Line("// Evaluation: the running statistics.");
+        w.Line($"{RunningMean(l)}.CopyTo(ws._mean_{n});");
+        w.Line($"{Kernels}.BatchNorm.InvStd({RunningVar(l)}, {Epsilon}, ws._invstd_{n});");
+        w.Close();
+        w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
+        w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");
+        w.Line($"{Kernels}.BatchNorm.Apply(x, outp, {Dims(l)}, ws._scale_{n}, ws._shift_{n});");
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        string n = l.Name;
+        OpenBackward(w, l);
+        w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
+        w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");
+        w.Line($"// This worker's sum(dy) and sum(dy * (x - mean)) per channel.");
+        w.Line($"var dsums = new global::System.Span<double>(ws._dsums_{n});");
+        w.Line("dsums.Clear();");
+        w.Line($"{Kernels}.BatchNorm.AddGradientSums(dy, x, ws._mean_{n}, {Dims(l)}, dsums);");
+        w.Line($"// dweight += sum dy * x_hat, dbias += sum dy");
+        w.Line($"if (!_frozen[{l.Index}]) {Kernels}.BatchNorm.AddParameterGradients(dsums, ws._invstd_{n}, {DWeight(l)}, {DBias(l)});");
+        if (needInputGradient)
+        {
+            ReturnWithoutInputGradient(w);
+            w.Open("if (ws.TrainMode)");
+            w.Line("// The mean and variance depend on every image of the batch: dx needs the whole batch's gradient sums.");
+            w.Line($"var total = SumOverWorkers(ws._dtotal_{n}, static w => w._dsums_{n});");
+            w.Line($"{Kernels}.BatchNorm.InputGradient(dy, x, ws._mean_{n}, ws._invstd_{n}, {Weight(l)}, total, (long)_batchSize * {l.Spatial}, {Dims(l)}, dinp);");
+            w.Close();
+            w.Line($"else {Kernels}.BatchNorm.ScaledGradient(dy, ws._scale_{n}, {Dims(l)}, dinp); // dx = dy * weight * invstd");
+        }
+        w.Close();
+    }
+}

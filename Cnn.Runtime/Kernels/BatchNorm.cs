@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// Batch normalisation over values laid out <c>[batch, channels, spatial]</c> (spatial = H*W after a map, 1 after a
+/// dense layer), statistics per channel over the batch and the spatial positions (<c>M = batch * spatial</c> values).
+/// <para>Forward: <c>x_hat = (x - mean) * invstd</c>, <c>y = weight * x_hat + bias</c>, computed as PyTorch's CPU kernel
+/// does, <c>y = x * scale + shift</c> with <c>scale = weight * invstd</c>, <c>shift = bias - mean * scale</c>.</para>
+/// <para>Backward (training mode, mean and variance depend on x):
+/// <c>dbias = sum dy</c>, <c>dweight = sum dy * x_hat</c>,
+/// <c>dx = weight * invstd * (dy - sum(dy) / M - x_hat * sum(dy * x_hat) / M)</c>. In evaluation mode the statistics
+/// are constants and <c>dx = dy * scale</c>.</para>
+/// Sums run over 8 fixed float lanes per row (then a double per row), the same bits with or without SIMD.
+/// </summary>
+public static class BatchNorm
+{
+    private const int Lanes = 8;
+
+    /// <summary>Adds this worker's per-channel sums: <c>sums[c] += sum x</c>, <c>sums[channels + c] += sum x^2</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddSums(ReadOnlySpan<float> x, int batch, int channels, int spatial, Span<double> sums)
+    {
+        Check(x.Length, batch, channels, spatial, "x");
+        for (int b = 0; b < batch; b++)
+            for (int c = 0; c < channels; c++)
+            {
+                var row = x.Slice((b * channels + c) * spatial, spatial);
+                sums[c] += RowSum(row, default, 0f, square: false);
+                sums[channels + c] += RowSum(row, default, 0f, square: true);
+            }
+    }
+
+    /// <summary>Mean and <c>invstd = 1 / sqrt(biased variance + eps)</c> of each channel from the whole batch's sums
+    /// over <paramref name="count"/> values per channel.</summary>
+    public static void MeanAndInvStd(ReadOnlySpan<double> sums, long count, float epsilon, Span<float> mean, Span<float> invstd)
+    {
+        int channels = mean.Length;
+        for (int c = 0; c < channels; c++)
+        {
+            double m = sums[c] / count;
+            double variance = Math.Max(0.0, sums[channels + c] / count - m * m);
+            mean[c] = (float)m;
+            invstd[c] = (float)(1.0 / Math.Sqrt(variance + epsilon));
+        }
+    }
+
+    /// <summary>PyTorch's running-statistics update: <c>running = (1 - momentum) * running + momentum * batch</c>, the
+    /// variance taken unbiased (<c>M / (M - 1)</c>) as PyTorch does; <paramref name="batchesTracked"/> counts the update.</summary>
+    public static void UpdateRunning(ReadOnlySpan<double> sums, long count, float momentum, Span<float> runningMean,
+        Span<float> runningVar, ref float batchesTracked)
+    {
+        int channels = runningMean.Length;
+        for (int c = 0; c < channels; c++)
+        {
+            double m = sums[c] / count;
+            double variance = Math.Max(0.0, sums[channels + c] / count - m * m);
+            double unbiased = count > 1 ? variance * count / (count - 1) : variance;
+            runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * m);
+            runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * unbiased);
+        }
+        batchesTracked += 1f;
+    }
+
+    /// <summary><c>scale = weight * invstd</c>, <c>shift = bias - mean * scale</c>, per channel.</summary>
+    public static void ScaleAndShift(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> invstd, Span<float> scale, Span<float> shift)
+    {
+        for (int c = 0; c < scale.Length; c++)
+        {
+            scale[c] = weight[c] * invstd[c];
+            shift[c] = bias[c] - mean[c] * scale[c];
+        }
+    }
+
+    /// <summary>Evaluation mode's <c>invstd = 1 / sqrt(running_var + eps)</c>.</summary>
+    public static void InvStd(ReadOnlySpan<float> runningVar, float epsilon, Span<float> invstd)
+    {
+        for (int c = 0; c < invstd.Length; c++) invstd[c] = (float)(1.0 / Math.Sqrt((double)runningVar[c] + epsilon));
+    }
+
+    /// <summary><c>y = x * scale[c] + shift[c]</c> (a multiplication, then an addition).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Apply(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, int spatial,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    {
+        Check(x.Length, batch, channels, spatial, "x");
+        Check(y.Length, batch, channels, spatial, "y");
+        for (int b = 0; b < batch; b++)
+            for (int c = 0; c < channels; c++)
+            {
+                int at = (b * channels + c) * spatial;
+                var xs = x.Slice(at, spatial);
+                var ys = y.Slice(at, spatial);
+                float s = scale[c], t = shift[c];
+                int i = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var vs = Vector256.Create(s);
+                    var vt = Vector256.Create(t);
+                    for (; i <= spatial - Lanes; i += Lanes)
+                        Vector256.Add(Vector256.Multiply(Vector256.Create(xs.Slice(i, Lanes)), vs), vt).CopyTo(ys.Slice(i, Lanes));
+                }
+                for (; i < spatial; i++) ys[i] = xs[i] * s + t;
+            }
+    }
+
+    /// <summary>Adds this worker's per-channel gradient sums: <c>sums[c] += sum dy</c>,
+    /// <c>sums[channels + c] += sum dy * (x - mean)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddGradientSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> mean,
+        int batch, int channels, int spatial, Span<double> sums)
+    {
+        Check(dy.Length, batch, channels, spatial, "dy");
+        Check(x.Length, batch, channels, spatial, "x");
+        for (int b = 0; b < batch; b++)
+            for (int c = 0; c < channels; c++)
+            {
+                int at = (b * channels + c) * spatial;
+                var dys = dy.Slice(at, spatial);
+                sums[c] += RowSum(dys, default, 0f, square: false);
+                sums[channels + c] += RowSum(dys, x.Slice(at, spatial), mean[c], square: false);
+            }
+    }
+
+    /// <summary><c>dweight[c] += invstd[c] * sum dy * (x - mean)</c> (= sum dy * x_hat), <c>dbias[c] += sum dy</c>.</summary>
+    public static void AddParameterGradients(ReadOnlySpan<double> sums, ReadOnlySpan<float> invstd, Span<float> dweight, Span<float> dbias)
+    {
+        int channels = dweight.Length;
+        for (int c = 0; c < channels; c++)
+        {
+            dweight[c] += (float)(invstd[c] * sums[channels + c]);
+            dbias[c] += (float)sums[c];
+        }
+    }
+
+    /// <summary>Training mode's input gradient from the whole batch's gradient sums over <paramref name="count"/> values
+    /// per channel: <c>dx = weight * invstd * (dy - sum(dy) / M - (x - mean) * invstd^2 * sum(dy * (x - mean)) / M)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> invstd, ReadOnlySpan<float> weight, ReadOnlySpan<double> sums, long count,
+        int batch, int channels, int spatial, Span<float> dx)
+    {
+        Check(dy.Length, batch, channels, spatial, "dy");
+        Check(dx.Length, batch, channels, spatial, "dx");
+        for (int c = 0; c < channels; c++)
+        {
+            float k1 = weight[c] * invstd[c];
+            float meanDy = (float)(sums[c] / count);
+            float k2 = (float)((double)invstd[c] * invstd[c] * sums[channels + c] / count);
+            float mu = mean[c];
+            for (int b = 0; b < batch; b++)
+            {
+                int at = (b * channels + c) * spatial;
+                var dys = dy.Slice(at, spatial);
+                var xs = x.Slice(at, spatial);
+                var dxs = dx.Slice(at, spatial);
+                int i = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var v1 = Vector256.Create(k1);
+                    var vm = Vector256.Create(meanDy);
+                    var v2 = Vector256.Create(k2);
+                    var vmu = Vector256.Create(mu);
+                    for (; i <= spatial - Lanes; i += Lanes)
+                    {
+                        var centred = Vector256.Subtract(Vector256.Create(xs.Slice(i, Lanes)), vmu);
+                        var inner = Vector256.Subtract(Vector256.Subtract(Vector256.Create(dys.Slice(i, Lanes)), vm), Vector256.Multiply(centred, v2));
+                        Vector256.Multiply(inner, v1).CopyTo(dxs.Slice(i, Lanes));
+                    }
+                }
+                for (; i < spatial; i++) dxs[i] = (dys[i] - meanDy - (xs[i] - mu) * k2) * k1;
+            }
+        }
+    }
+
+    /// <summary>Evaluation mode's input gradient: <c>dx = dy * scale[c]</c>.</summary>
+    public static void ScaledGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> scale, int batch, int channels, int spatial, Span<float> dx)
+    {
+        Span<float> zero = channels <= 1024 ? stackalloc float[channels] : new float[channels];
+        zero.Clear();
+        Apply(dy, dx, batch, channels, spatial, scale, zero);
+    }
+
+    /// <summary>
+    /// Folds an evaluation-mode batch normalisation into the convolution (or dense layer) before it:
+    /// <c>weight'[f, :] = weight[f, :] * s[f]</c>, <c>bias'[f] = (bias[f] - running_mean[f]) * s[f] + bn_bias[f]</c>
+    /// with <c>s = bn_weight / sqrt(running_var + eps)</c>, so the layer's output already is the normalised one.
+    /// </summary>
+    public static void Fold(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> bnWeight,
+        ReadOnlySpan<float> bnBias, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float epsilon,
+        Span<float> foldedWeight, Span<float> foldedBias)
+    {
+        int filters = bias.Length, perFilter = weight.Length / filters;
+        for (int f = 0; f < filters; f++)
+        {
+            float s = (float)(bnWeight[f] / Math.Sqrt((double)runningVar[f] + epsilon));
+            var w = weight.Slice(f * perFilter, perFilter);
+            var fw = foldedWeight.Slice(f * perFilter, perFilter);
+            for (int i = 0; i < perFilter; i++) fw[i] = w[i] * s;
+            foldedBias[f] = (bias[f] - runningMean[f]) * s + bnBias[f];
+        }
+    }
+
+    /// <summary>Sum over a row of <c>x</c>, of <c>x^2</c> (<paramref name="square"/>), or of <c>x * (other - centre)</c>
+    /// (when <paramref name="other"/> is given), in 8 float lanes added in a fixed order, returned as a double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double RowSum(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float centre, bool square)
+    {
+        bool product = !other.IsEmpty;
+        int n = x.Length, i = 0;
+        double total = 0;
+        if (n >= Lanes)
+        {
+            Span<float> acc = stackalloc float[Lanes];
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var sum = Vector256<float>.Zero;
+                var vc = Vector256.Create(centre);
+                for (; i <= n - Lanes; i += Lanes)
+                {
+                    var v = Vector256.Create(x.Slice(i, Lanes));
+                    sum = Vector256.Add(sum, product ? Vector256.Multiply(v, Vector256.Subtract(Vector256.Create(other.Slice(i, Lanes)), vc))
+                                                : square ? Vector256.Multiply(v, v) : v);
+                }
+                sum.CopyTo(acc);
+            }
+            else
+            {
+                acc.Clear();
+                for (; i <= n - Lanes; i += Lanes)
+                    for (int j = 0; j < Lanes; j++)
+                    {
+                        float v = x[i + j];
+                        acc[j] += product ? v * (other[i + j] - centre) : square ? v * v : v;
+                    }
+            }
+            for (int j = 0; j < Lanes; j++) total += acc[j];
+        }
+        for (; i < n; i++)
+        {
+            float v = x[i];
+            total += product ? v * (other[i] - centre) : square ? v * v : v;
+        }
+        return total;
+    }
+
+    private static void Check(int length, int batch, int channels, int spatial, string name)
+    {
+        if (length < (long)batch * channels * spatial)
+            throw new ArgumentException($"BatchNorm: {name} holds {length} values, fewer than {batch} x {channels} x {spatial}.");
+    }
+}
