@@ -16,6 +16,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         "ConvStridePadNet", "PointwiseConvNet", "MaxPoolPadNet", "AvgPoolNet", "TinyLeNet", "DenseOnlyNet",
         "RectStrideNet", "PoolFirstNet", "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD",
         "MaxoutNet", "DropoutNetTraining", "DropoutNetEvaluation",
+        "BatchNormNetTraining", "BatchNormNetEvaluation", "BatchNormPoolNetTraining", "BatchNormPoolNetEvaluation",
     };
 
     internal static INetwork Create(string name, int seed) => name switch
@@ -37,8 +38,31 @@ public class GradientCheckTests(ITestOutputHelper output)
         // Training mode with a fixed step: every evaluation of the loss sees the same dropout mask.
         "DropoutNetTraining" => new DropoutNet(seed) { Training = true, Step = 12 },
         "DropoutNetEvaluation" => new DropoutNet(seed),
+        // Training mode: the batch's statistics, so the loss of every image depends on every other image.
+        "BatchNormNetTraining" => new BatchNormNet(seed) { Training = true },
+        "BatchNormPoolNetTraining" => new BatchNormPoolNet(seed) { Training = true },
+        // Evaluation mode: running statistics (drawn away from PyTorch's 0 and 1) are constants.
+        "BatchNormNetEvaluation" => WithRunningStatistics(new BatchNormNet(seed), seed),
+        "BatchNormPoolNetEvaluation" => WithRunningStatistics(new BatchNormPoolNet(seed), seed),
         _ => throw new ArgumentException(name),
     };
+
+    /// <summary>Running means in [-0.5, 0.5), running variances in [0.2, 2.2), BatchNorm weights in [0.5, 1.5).</summary>
+    internal static INetwork WithRunningStatistics(INetwork net, int seed)
+    {
+        var random = new Random(seed + 1000);
+        foreach (var t in net.StateTensors)
+        {
+            var values = net.State.Slice(t.Offset, t.Length);
+            for (int i = 0; i < values.Length; i++)
+                values[i] = t.Name.EndsWith(".running_mean") ? (float)(random.NextDouble() - 0.5)
+                          : t.Name.EndsWith(".running_var") ? (float)(0.2 + 2 * random.NextDouble()) : values[i];
+        }
+        foreach (var t in net.Tensors.Where(t => t.Name.StartsWith("bn") && t.Name.EndsWith(".weight")))
+            foreach (ref var w in net.Parameters.Slice(t.Offset, t.Length))
+                w = (float)(0.5 + random.NextDouble());
+        return net;
+    }
 
     /// <summary>A batch of inputs in [-1, 1) and labels, the same on every run.</summary>
     internal static (float[] Inputs, int[] Labels) Batch(INetwork net, int batch, int seed)

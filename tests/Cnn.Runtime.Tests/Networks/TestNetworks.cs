@@ -57,3 +57,15 @@ public partial class MaxoutNet { }
 [Conv(3, 4)] [ReLU] [Dropout(0.3f)]
 [Dense(9)] [Tanh] [Dropout(0.5f)] [Dense(3)]
 public partial class DropoutNet { }
+
+// BatchNorm after a direct-path convolution (folded, ReLU fused in inference) and after a dense layer (BatchNorm1d).
+[Input(2, 7, 6)]
+[Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+[Dense(5)] [BatchNorm] [Tanh] [Dense(3)] [Softmax]
+public partial class BatchNormNet { }
+
+// BatchNorm after a stride-2 im2col convolution (folded, no fused ReLU) and after a pool (not folded), ends in logits.
+[Input(3, 9, 8)]
+[Conv(3, 4, Stride = 2, Padding = 1)] [BatchNorm] [ELU] [AvgPool(2)] [BatchNorm]
+[Dense(4)]
+public partial class BatchNormPoolNet { }
