@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CnnGen.Checkpoints;
 using CnnGen.Data;
 using CnnGen.Samples.Networks;
 
@@ -30,6 +31,27 @@ internal static class CommonOptions
     public static string DefaultCheckpoint(string model) => Path.Combine("checkpoints", model + ".safetensors");
 
     /// <summary>The sample network, or null after printing the known names.</summary>
+    /// <summary>The <c>--model</c> given; when none is given, the sample network the checkpoint was saved from
+    /// (its metadata names the class), else the default.</summary>
+    public static SampleNetworks.Entry? ModelFor(ParseResult parse, Option<string> model, string? checkpoint, bool trainableOnly)
+    {
+        bool given = parse.GetResult(model) is { Implicit: false };
+        if (!given && checkpoint is not null && File.Exists(checkpoint))
+        {
+            try
+            {
+                string? network = Checkpoints.Checkpoint.ReadInfo(checkpoint).Network;
+                var saved = SampleNetworks.All.FirstOrDefault(e => e.ClassName == network && (e.Trainable || !trainableOnly));
+                if (saved is not null) return saved;
+            }
+            catch (CheckpointException)
+            {
+                // Loading the checkpoint reports what is wrong with it.
+            }
+        }
+        return FindModel(parse.GetValue(model)!, trainableOnly);
+    }
+
     public static SampleNetworks.Entry? FindModel(string name, bool trainableOnly)
     {
         var entry = SampleNetworks.Find(name);

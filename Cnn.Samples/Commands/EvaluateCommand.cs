@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate a trained checkpoint on the test set.") { model, data, checkpoint, threads };
         command.SetAction(parse =>
         {
-            var entry = CommonOptions.FindModel(parse.GetValue(model)!, trainableOnly: true);
+            var entry = CommonOptions.ModelFor(parse, model, parse.GetValue(checkpoint), trainableOnly: true);
             if (entry is null) return 2;
             var loaded = CheckpointLoading.Load(entry, parse.GetValue(checkpoint), parse.GetValue(threads));
             if (loaded is null) return 1;

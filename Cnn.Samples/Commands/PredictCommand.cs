@@ -20,7 +20,7 @@ internal static class PredictCommand
         var command = new Command("predict", "Print the most probable classes of one image.") { file, model, checkpoint, index, top, invert };
         command.SetAction(parse =>
         {
-            var entry = CommonOptions.FindModel(parse.GetValue(model)!, trainableOnly: true);
+            var entry = CommonOptions.ModelFor(parse, model, parse.GetValue(checkpoint), trainableOnly: true);
             if (entry is null) return 2;
             var loaded = CheckpointLoading.Load(entry, parse.GetValue(checkpoint), 1);
             if (loaded is null) return 1;

@@ -3,7 +3,11 @@ namespace CnnGen.Samples.Networks;
 /// <summary>The sample networks by command-line name.</summary>
 public static class SampleNetworks
 {
-    public sealed record Entry(string Name, string Description, string Summary, long Parameters, Func<int, INetwork> Create, bool Trainable);
+    public sealed record Entry(string Name, string Description, string Summary, long Parameters, Func<int, INetwork> Create, bool Trainable)
+    {
+        /// <summary>The generated class's name, which checkpoints record (the summary starts with it).</summary>
+        public string ClassName => Summary[..Summary.IndexOf(':')];
+    }
 
     public static readonly IReadOnlyList<Entry> All =
     [

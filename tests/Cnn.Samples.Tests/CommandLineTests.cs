@@ -102,4 +102,28 @@ public class CommandLineTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void EvaluateTakesTheNetworkFromTheCheckpointWhenNoModelIsGiven()
+    {
+        var dir = Directory.CreateTempSubdirectory("cnngen-evaluate").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "bn.safetensors");
+            var (exit, _, error) = Run(TrainCommand.Create(), "train", "--model", "lenet5bn", "--epochs", "1",
+                "--train-limit", "256", "--test-limit", "64", "--save", path);
+            Assert.True(exit == 0, error);
+            (exit, var output, error) = Run(EvaluateCommand.Create(), "evaluate", "--checkpoint", path);
+            Assert.True(exit == 0, error);
+            Assert.Contains("LeNet5BatchNorm from " + path, output);
+            // An explicit --model still wins, and a mismatch is named.
+            (exit, _, error) = Run(EvaluateCommand.Create(), "evaluate", "--checkpoint", path, "--model", "lenet5");
+            Assert.Equal(1, exit);
+            Assert.Contains("bn1.weight is in the checkpoint but not in LeNet5", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
