@@ -20,3 +20,11 @@ public partial class MixedNet { }
 [Conv(2, 3, Stride = 2)] [Sigmoid]
 [Dense(19)] [ReLU] [Dense(4)] [Softmax]
 public partial class WideNet { }
+
+// BatchNorm after a direct-path convolution (folded with a fused ReLU in inference), after a wide map and after a
+// dense layer; its sums, normalisation and gradients must give the same bits at every SIMD width.
+[Input(2, 12, 11)]
+[Conv(3, 5, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+[Dense(9)] [BatchNorm] [Tanh] [Dense(4)] [Softmax]
+public partial class BatchNormNet { }
+

@@ -14,7 +14,7 @@ Console.WriteLine($"# Vector512 {Vector512.IsHardwareAccelerated} Vector256 {Vec
 foreach (var (name, values) in KernelDigests.All())
     Console.WriteLine($"kernel {name} {Digest(values)}");
 
-foreach (var net in new INetwork[] { new LeNet5(1), new MixedNet(2), new WideNet(3) })
+foreach (var net in new INetwork[] { new LeNet5(1), new MixedNet(2), new WideNet(3), new BatchNormNet(4), new BatchNormNet(5) { Training = true } })
 {
     // Non-zero biases so that every unit is off its kink.
     var random = new NormalRandom(17);
@@ -33,6 +33,8 @@ foreach (var net in new INetwork[] { new LeNet5(1), new MixedNet(2), new WideNet
     Console.WriteLine($"{net.Name} loss {Digest([loss])}");
     foreach (var t in net.Tensors)
         Console.WriteLine($"{net.Name} grad {t.Name} {Digest(net.Gradients.Slice(t.Offset, t.Length).ToArray())}");
+    foreach (var t in net.StateTensors)
+        Console.WriteLine($"{net.Name} state {t.Name} {Digest(net.State.Slice(t.Offset, t.Length).ToArray())}");
 }
 
 static string Digest(float[] values) => Convert.ToHexString(SHA256.HashData(MemoryMarshal.AsBytes(values.AsSpan())))[..16];
