@@ -12,16 +12,35 @@ which tests/Cnn.Runtime.Tests/CrossCheck/CrossCheckNetworks.cs must equal), --se
 
 Each network is drawn once: float32 parameters and inputs from numpy, labels, then PyTorch computes in float64 the
 outputs (probabilities when the network ends in Softmax, else logits), the mean cross-entropy on the logits and
-every parameter gradient. The C# tests load the same parameters by name and compare.
+every parameter gradient. The C# tests load the same parameters by name and compare. Network i draws from seed + i, so
+appending a network leaves the fixtures of the others byte for byte as they were.
+
+Modes. BatchNorm and Dropout behave differently in training and evaluation, so a network with either is computed in
+the modes where a comparison means something:
+  * evaluation (`model.eval()`, CnnGen's `Training = false`), every network: the `expected.*` arrays. BatchNorm uses
+    the drawn running statistics, Dropout passes values through. For a network without BatchNorm or Dropout the two
+    modes agree, and this is its only set of results (the five original fixtures).
+  * training (`model.train()`, `Training = true`), networks with BatchNorm and without Dropout: the `train.*` arrays.
+    BatchNorm normalises by the batch's statistics and updates its running statistics once, from the drawn ones.
+    A network with Dropout never gets training-mode results: CnnGen's dropout masks are not PyTorch's, so nothing
+    downstream of a training-mode Dropout could be compared. Dropout is therefore checked in evaluation only
+    (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG).
+BatchNorm tensors are drawn, not PyTorch's defaults (weight 1, bias 0, mean 0, variance 1, count 0), so a wrong
+formula shows: weight +-U(0.5, 1.5) (one in five negative), bias N(0, 0.2^2), running_mean N(0, 0.3^2),
+running_var U(0.25, 2), num_batches_tracked an integer below 1000.
 
 File format (little-endian), readable without extra packages:
     8 bytes   unsigned length N of the JSON header
-    N bytes   UTF-8 JSON: network, seed, batch, input [c,h,w], endsWithSoftmax, layers [{name, kind, shape}],
-              tensors [{name, shape}] in state_dict order, torch32Error (largest relative error of PyTorch float32
-              against float64 over outputs, loss and gradients), arrays {key: {dtype, shape, offset, length}}
+    N bytes   UTF-8 JSON: network, seed, batch, input [c,h,w], endsWithSoftmax, attributes, layers
+              [{name, kind, shape}], tensors [{name, shape}] in state_dict order (buffers, i.e. BatchNorm's running
+              statistics, marked "state": true), torch32Error (largest relative error of PyTorch float32 against
+              float64 over every expected array), modes (["eval"] or ["eval", "train"]; written only for networks
+              with BatchNorm or Dropout), arrays {key: {dtype, shape, offset, length}}
     rest      raw arrays; offset is in bytes from the start of this data block; dtype F32, F64 or I32.
-Array keys: inputs (F32 [batch,c,h,w]), labels (I32 [batch]), param.<tensor> (F32), expected.outputs (F64),
-expected.loss (F64 [1]), expected.grad.<tensor> (F64).
+Array keys: inputs (F32 [batch,c,h,w]), labels (I32 [batch]), param.<tensor> (F32) for each parameter, state.<tensor>
+(F32; num_batches_tracked too, shape []) for each buffer; evaluation mode: expected.outputs (F64), expected.loss
+(F64 [1]), expected.grad.<parameter> (F64); training mode: train.outputs, train.loss, train.grad.<parameter> and
+train.state.<buffer> (F64), the buffers after one forward pass.
 """
 
 import argparse
@@ -73,10 +92,33 @@ NETWORKS = {
         ("Conv", dict(kernel=1, filters=18, stride=1)), ("Tanh", {}),
         ("Dense", dict(units=3)), ("Sigmoid", {}),
     ]),
+    # BatchNorm after each Conv and Dense layer (all folded in evaluation), stride-2 padded conv, Dropout after the
+    # hidden dense layer's activation; Softmax. Evaluation mode only (Dropout).
+    "CrossNetE": ((3, 12, 12), [
+        ("Conv", dict(kernel=3, filters=6, padding=1)), ("BatchNorm", {}), ("ReLU", {}), ("MaxPool", dict(size=2)),
+        ("Conv", dict(kernel=3, filters=8, stride=2, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Dense", dict(units=10)), ("BatchNorm", {}), ("ReLU", {}), ("Dropout", dict(rate=0.3)),
+        ("Dense", dict(units=5)), ("Softmax", {}),
+    ]),
+    # Non-square maps; BatchNorm after a max pool, after an average pool and after a dense layer's activation (none
+    # folded), one after a conv (folded); ends in logits. Evaluation and training mode.
+    "CrossNetF": ((2, 11, 7), [
+        ("Conv", dict(kernel=3, filters=6, padding=1)), ("ReLU", {}), ("MaxPool", dict(size=2)), ("BatchNorm", {}),
+        ("Conv", dict(kernel=2, filters=5)), ("BatchNorm", {}), ("ELU", dict(alpha=0.7)),
+        ("AvgPool", dict(size=2, stride=1)), ("BatchNorm", {}),
+        ("Dense", dict(units=8)), ("Tanh", {}), ("BatchNorm", {}), ("Dense", dict(units=4)),
+    ]),
+    # A BatchNorm right after the first layer, a stride-2 padded conv, and one right after a dense layer (both folded
+    # in evaluation); Softmax. Evaluation and training mode.
+    "CrossNetG": ((3, 6, 5), [
+        ("Conv", dict(kernel=3, filters=4, stride=2, padding=1)), ("BatchNorm", {}), ("LeakyReLU", dict(slope=0.1)),
+        ("Dense", dict(units=6)), ("BatchNorm", {}), ("ReLU", {}), ("Dense", dict(units=3)), ("Softmax", {}),
+    ]),
 }
 
 PREFIX = {"Conv": "conv", "MaxPool": "pool", "AvgPool": "pool", "Dense": "dense", "ReLU": "relu",
-          "LeakyReLU": "leakyrelu", "ELU": "elu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}
+          "LeakyReLU": "leakyrelu", "ELU": "elu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
+          "BatchNorm": "bn", "Dropout": "dropout"}
 
 
 def cs_attributes(input_shape, layers):
@@ -95,12 +137,14 @@ def cs_attributes(input_shape, layers):
             return f"[LeakyReLU({a['slope']}f)]"
         if kind == "ELU":
             return f"[ELU({a['alpha']}f)]"
+        if kind == "Dropout":
+            return f"[Dropout({a['rate']}f)]"
         return f"[{kind}]"
     return [f"[Input({', '.join(map(str, input_shape))})]"] + [fmt(k, a) for k, a in layers]
 
 
 class Net(nn.Module):
-    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, ...)."""
+    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, bn1, ...)."""
 
     def __init__(self, input_shape, layers):
         super().__init__()
@@ -134,6 +178,10 @@ class Net(nn.Module):
                 m = nn.Sigmoid()
             elif kind == "Tanh":
                 m = nn.Tanh()
+            elif kind == "BatchNorm":  # per channel after a map, per unit after a dense layer
+                m = nn.BatchNorm1d(c) if flat else nn.BatchNorm2d(c)
+            elif kind == "Dropout":
+                m = nn.Dropout(F32(a["rate"]))
             elif kind == "Softmax":
                 m = None
                 self.ends_with_softmax = True
@@ -162,31 +210,53 @@ class Net(nn.Module):
 
 
 def draw(net, input_shape, batch, rng):
-    """float32 parameters (normal, He-like scale; biases small but non-zero), inputs in [-1, 1), labels."""
-    params = {}
+    """float32 parameters (normal, He-like scale; biases small but non-zero), BatchNorm tensors and running statistics
+    (see the module docstring), inputs in [-1, 1); returns parameters and buffers (state) by name, and the inputs."""
+    params, state = {}, {}
     for name, t in net.state_dict().items():
-        if name.endswith(".weight"):
+        module, tensor = name.rsplit(".", 1)
+        if isinstance(net.get_submodule(module), nn.modules.batchnorm._BatchNorm):
+            n = tuple(t.shape)
+            if tensor == "weight":
+                sign = np.where(rng.random(n) < 0.2, -1.0, 1.0)
+                params[name] = (sign * rng.uniform(0.5, 1.5, n)).astype(np.float32)
+            elif tensor == "bias":
+                params[name] = (rng.standard_normal(n) * 0.2).astype(np.float32)
+            elif tensor == "running_mean":
+                state[name] = (rng.standard_normal(n) * 0.3).astype(np.float32)
+            elif tensor == "running_var":
+                state[name] = rng.uniform(0.25, 2.0, n).astype(np.float32)
+            elif tensor == "num_batches_tracked":
+                state[name] = np.array(rng.integers(0, 1000), dtype=np.float32)
+            else:
+                raise ValueError(name)
+        elif name.endswith(".weight"):
             fan_in = int(np.prod(t.shape[1:]))
             params[name] = (rng.standard_normal(tuple(t.shape)) * np.sqrt(2.0 / fan_in)).astype(np.float32)
         else:
             params[name] = (rng.standard_normal(tuple(t.shape)) * 0.1).astype(np.float32)
     inputs = rng.uniform(-1, 1, size=(batch,) + tuple(input_shape)).astype(np.float32)
-    return params, inputs
+    return params, state, inputs
 
 
-def run(net, params, inputs, labels, dtype):
-    """Outputs (Forward semantics), mean cross-entropy and parameter gradients, computed in dtype."""
+def run(net, params, state, inputs, labels, dtype, training):
+    """Outputs (Forward semantics), mean cross-entropy, parameter gradients and the buffers after the pass, computed
+    in dtype in training or evaluation mode, starting from the given parameters and buffers."""
     net = net.to(dtype)
+    net.train(training)
     with torch.no_grad():
         for name, t in net.named_parameters():
             t.copy_(torch.from_numpy(params[name]).to(dtype))
+        for name, t in net.named_buffers():  # num_batches_tracked stays an integer tensor
+            t.copy_(torch.from_numpy(state[name]).to(t.dtype))
     net.zero_grad()
     logits = net(torch.from_numpy(inputs).to(dtype))
     loss = F.cross_entropy(logits, torch.from_numpy(labels).long())
     loss.backward()
     outputs = torch.softmax(logits, dim=1) if net.ends_with_softmax else logits
     grads = {name: t.grad.detach().to(torch.float64).numpy().copy() for name, t in net.named_parameters()}
-    return outputs.detach().to(torch.float64).numpy(), float(loss.item()), grads
+    after = {name: t.detach().to(torch.float64).numpy().copy() for name, t in net.named_buffers()}
+    return outputs.detach().to(torch.float64).numpy(), float(loss.item()), grads, after
 
 
 def relative_error(actual, expected):
@@ -210,37 +280,62 @@ def write_fixture(path, header, arrays):
     return 8 + len(text) + offset
 
 
+def modes(layers):
+    """The modes a network's results are computed in (module docstring); None for a network with neither BatchNorm
+    nor Dropout, whose one set of results holds in both."""
+    kinds = {k for k, _ in layers}
+    if not kinds & {"BatchNorm", "Dropout"}:
+        return None
+    return ["eval"] if "Dropout" in kinds else ["eval", "train"]
+
+
 def build(name, input_shape, layers, seed, batch, out_dir):
     rng = np.random.default_rng(seed)
     net = Net(input_shape, layers)
-    params, inputs = draw(net, input_shape, batch, rng)
+    params, state, inputs = draw(net, input_shape, batch, rng)
     labels = rng.integers(0, _classes(net, input_shape), size=batch).astype(np.int32)
     shapes = []
     with torch.no_grad():
-        net.double()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64), shapes)
-    out64, loss64, grads64 = run(net, params, inputs, labels, torch.float64)
-    out32, loss32, grads32 = run(net, params, inputs, labels, torch.float32)
-    torch32 = max([relative_error(out32, out64), relative_error(np.array([loss32]), np.array([loss64]))] +
-                  [relative_error(grads32[k], grads64[k]) for k in grads64])
-    tensors = [dict(name=k, shape=list(t.shape)) for k, t in net.state_dict().items()]
-    header = dict(network=name, seed=seed, batch=batch, input=list(input_shape), endsWithSoftmax=net.ends_with_softmax,
-                  attributes=cs_attributes(input_shape, layers),
-                  layers=[dict(name=n, kind=k, shape=s) for n, k, s in shapes], tensors=tensors, torch32Error=torch32)
+        net.double().eval()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64), shapes)
+    net_modes = modes(layers)
     arrays = {"inputs": ("F32", inputs), "labels": ("I32", labels)}
     for k in params:
         arrays["param." + k] = ("F32", params[k])
-    arrays["expected.outputs"] = ("F64", out64)
-    arrays["expected.loss"] = ("F64", np.array([loss64]))
-    for k in grads64:
-        arrays["expected.grad." + k] = ("F64", grads64[k])
+    for k in state:
+        arrays["state." + k] = ("F32", state[k])
+    torch32, summary = 0.0, []
+    for mode, prefix in (("eval", "expected."), ("train", "train.")):
+        if mode not in (net_modes or ["eval"]):
+            continue
+        training = mode == "train"
+        out64, loss64, grads64, state64 = run(net, params, state, inputs, labels, torch.float64, training)
+        out32, loss32, grads32, state32 = run(net, params, state, inputs, labels, torch.float32, training)
+        torch32 = max([torch32, relative_error(out32, out64), relative_error(np.array([loss32]), np.array([loss64]))] +
+                      [relative_error(grads32[k], grads64[k]) for k in grads64] +
+                      ([relative_error(state32[k], state64[k]) for k in state64] if training else []))
+        arrays[prefix + "outputs"] = ("F64", out64)
+        arrays[prefix + "loss"] = ("F64", np.array([loss64]))
+        for k in grads64:
+            arrays[prefix + "grad." + k] = ("F64", grads64[k])
+        if training:
+            for k in state64:
+                arrays[prefix + "state." + k] = ("F64", state64[k])
+        summary.append(f"loss {loss64:.6f}" + (f" ({mode})" if net_modes else ""))
+    tensors = [dict(name=k, shape=list(t.shape), **(dict(state=True) if k in state else {}))
+               for k, t in net.state_dict().items()]
+    header = dict(network=name, seed=seed, batch=batch, input=list(input_shape), endsWithSoftmax=net.ends_with_softmax,
+                  attributes=cs_attributes(input_shape, layers),
+                  layers=[dict(name=n, kind=k, shape=s) for n, k, s in shapes], tensors=tensors, torch32Error=torch32)
+    if net_modes:
+        header["modes"] = net_modes
     size = write_fixture(os.path.join(out_dir, name + ".bin"), header, arrays)
     n_params = sum(p.size for p in params.values())
-    print(f"{name:10s} params {n_params:6d}  loss {loss64:.6f}  torch float32 vs float64 {torch32:.2e}  {size / 1024:.0f} KiB")
+    print(f"{name:10s} params {n_params:6d}  {'  '.join(summary)}  torch float32 vs float64 {torch32:.2e}  {size / 1024:.0f} KiB")
 
 
 def _classes(net, input_shape):
     with torch.no_grad():
-        return net.double()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64)).shape[1]
+        return net.double().eval()(torch.zeros((1,) + tuple(input_shape), dtype=torch.float64)).shape[1]
 
 
 def main():

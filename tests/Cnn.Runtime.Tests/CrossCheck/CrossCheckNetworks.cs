@@ -40,3 +40,28 @@ public partial class CrossNetC { }
 [Conv(1, 18)] [Tanh]
 [Dense(3)] [Sigmoid]
 public partial class CrossNetD { }
+
+// BatchNorm after each Conv and Dense layer (all folded in evaluation), stride-2 padded conv, Dropout after the
+// hidden dense layer's activation; Softmax. Evaluation mode only (Dropout).
+[Input(3, 12, 12)]
+[Conv(3, 6, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)]
+[Conv(3, 8, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+[Dense(10)] [BatchNorm] [ReLU] [Dropout(0.3f)]
+[Dense(5)] [Softmax]
+public partial class CrossNetE { }
+
+// Non-square maps; BatchNorm after a max pool, after an average pool and after a dense layer's activation (none
+// folded), one after a conv (folded); ends in logits. Evaluation and training mode.
+[Input(2, 11, 7)]
+[Conv(3, 6, Padding = 1)] [ReLU] [MaxPool(2)] [BatchNorm]
+[Conv(2, 5)] [BatchNorm] [ELU(0.7f)]
+[AvgPool(2, Stride = 1)] [BatchNorm]
+[Dense(8)] [Tanh] [BatchNorm] [Dense(4)]
+public partial class CrossNetF { }
+
+// A BatchNorm right after the first layer, a stride-2 padded conv, and one right after a dense layer (both folded
+// in evaluation); Softmax. Evaluation and training mode.
+[Input(3, 6, 5)]
+[Conv(3, 4, Stride = 2, Padding = 1)] [BatchNorm] [LeakyReLU(0.1f)]
+[Dense(6)] [BatchNorm] [ReLU] [Dense(3)] [Softmax]
+public partial class CrossNetG { }

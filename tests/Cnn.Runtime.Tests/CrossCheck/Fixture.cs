@@ -11,7 +11,9 @@ namespace CnnGen.Tests.CrossCheck;
 public sealed class Fixture
 {
     public sealed record Layer(string Name, string Kind, int[] Shape);
-    public sealed record Tensor(string Name, int[] Shape);
+    /// <summary>A <c>state_dict</c> entry; <paramref name="State"/> marks a buffer (BatchNorm's running statistics),
+    /// whose values are <c>state.&lt;name&gt;</c>, where a parameter's are <c>param.&lt;name&gt;</c>.</summary>
+    public sealed record Tensor(string Name, int[] Shape, bool State);
     private sealed record Entry(string DType, int[] Shape, int Offset, int Length);
 
     private readonly byte[] _data;
@@ -26,6 +28,10 @@ public sealed class Fixture
     public IReadOnlyList<Layer> Layers { get; }
     /// <summary>PyTorch's <c>state_dict</c> entries, in order.</summary>
     public IReadOnlyList<Tensor> Tensors { get; }
+    /// <summary>The modes the results were computed in: <c>eval</c> (arrays <c>expected.*</c>) and, for a network with
+    /// BatchNorm and without Dropout, <c>train</c> (arrays <c>train.*</c>). Empty for a network with neither BatchNorm
+    /// nor Dropout, whose <c>expected.*</c> results hold in both modes.</summary>
+    public IReadOnlyList<string> Modes { get; }
 
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "Fixtures");
 
@@ -47,8 +53,10 @@ public sealed class Fixture
             .Select(l => new Layer(l.GetProperty("name").GetString()!, l.GetProperty("kind").GetString()!, IntArray(l.GetProperty("shape"))))
             .ToList();
         Tensors = root.GetProperty("tensors").EnumerateArray()
-            .Select(t => new Tensor(t.GetProperty("name").GetString()!, IntArray(t.GetProperty("shape"))))
+            .Select(t => new Tensor(t.GetProperty("name").GetString()!, IntArray(t.GetProperty("shape")),
+                t.TryGetProperty("state", out var state) && state.GetBoolean()))
             .ToList();
+        Modes = root.TryGetProperty("modes", out var modes) ? modes.EnumerateArray().Select(m => m.GetString()!).ToList() : [];
         foreach (var a in root.GetProperty("arrays").EnumerateObject())
         {
             var v = a.Value;
@@ -61,6 +69,8 @@ public sealed class Fixture
     }
 
     public int[] Shape(string key) => Get(key).Shape;
+
+    public bool Has(string key) => _arrays.ContainsKey(key);
 
     public float[] Floats(string key)
     {
