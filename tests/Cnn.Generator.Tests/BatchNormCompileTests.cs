@@ -225,6 +225,8 @@ public class BatchNormCompileTests
     [InlineData("[Input(3, 15, 15)] [Conv(3, 8, Stride = 2, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)] [BatchNorm] [Dense(4)]")]
     [InlineData("[Input(2, 6, 40)] [Conv(3, 2)] [BatchNorm] [LeakyReLU] [Conv(1, 3)] [BatchNorm] [Dense(4)] [BatchNorm]")]
     [InlineData("[Input(1, 8, 8)] [Conv(3, 4, Frozen = true)] [BatchNorm(Frozen = true)] [ReLU] [Dense(3)] [BatchNorm] [Softmax]")]
+    [InlineData("[Input(2, 6, 6)] [Conv(3, 3)] [BatchNorm] [ReLU] [Softmax]")]
+    [InlineData("[Input(1, 8, 8)] [Conv(3, 4)] [MaxPool(2)] [BatchNorm] [Dropout(0.5f)] [Dense(4)] [BatchNorm] [Maxout(2)]")]
     public void EvaluationWithFoldedBatchNormsMatchesUnfolded(string attributes)
     {
         var run = Net(attributes);
@@ -265,6 +267,7 @@ public class BatchNormCompileTests
     [InlineData("[Input(1, 8, 8)] [Conv(3, 4, Frozen = true)] [BatchNorm] [ReLU] [Dense(3)]")]
     [InlineData("[Input(1, 8, 8)] [Conv(3, 4, Frozen = true)] [BatchNorm(Frozen = true)] [ReLU] [Dense(3, Frozen = true)]")]
     [InlineData("[Input(2, 6, 6)] [Conv(3, 4)] [MaxPool(2)] [BatchNorm] [Dropout(0.25f)] [Dense(4)] [BatchNorm] [Maxout(2)] [Softmax]")]
+    [InlineData("[Input(1, 4, 4)] [Dense(6, Frozen = true)] [BatchNorm] [Softmax]")]
     public void TrainingModeCountsOneBatchPerPass_WithOneOrSeveralWorkers(string attributes)
     {
         var run = Net(attributes);
