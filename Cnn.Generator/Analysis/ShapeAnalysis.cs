@@ -64,8 +64,10 @@ internal static class ShapeAnalysis
 
             if (decl.Frozen && !decl.Kind.HasParameters())
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FrozenWithoutParameters, decl.Location, label, decl.Kind));
-            if (decl.Kind == LayerKind.BatchNorm && i > 0 && layers[i - 1].Kind == LayerKind.BatchNorm)
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, names[i - 1]));
+            // Only after a BatchNorm that was accepted: one rejected by CNN0023 has normalised nothing.
+            if (decl.Kind == LayerKind.BatchNorm && specs.Count > 0 && specs[specs.Count - 1] is { Kind: LayerKind.BatchNorm } previousNorm
+                && previousNorm.Index == i - 1)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, previousNorm.Name));
             var spec = Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
             if (spec is null) continue;
             spec = spec with { Frozen = decl.Frozen && decl.Kind.HasParameters(), StateOffset = stateOffset };

@@ -2,7 +2,7 @@ using CnnGen.Generator.Tests.Infrastructure;
 
 namespace CnnGen.Generator.Tests;
 
-/// <summary>LeNet-5's generated file, compared with the committed baseline.</summary>
+/// <summary>The sample networks' generated files, compared with the committed baselines.</summary>
 public class BaselineTests
 {
     [Fact]
@@ -13,5 +13,15 @@ public class BaselineTests
         var source = Assert.Single(run.Sources);
         Assert.Equal("CnnGen.Samples.Networks.LeNet5.g.cs", source.HintName);
         Baseline.Verify("LeNet5", source.SourceText.ToString());
+    }
+
+    [Fact]
+    public void LeNet5BatchNorm_GeneratedFileMatchesBaseline()
+    {
+        var run = TestDriver.Run(Networks.LeNet5BatchNorm);
+        Assert.Empty(run.GeneratorDiagnostics);
+        var source = Assert.Single(run.Sources);
+        Assert.Equal("CnnGen.Samples.Networks.LeNet5BatchNorm.g.cs", source.HintName);
+        Baseline.Verify("LeNet5BatchNorm", source.SourceText.ToString());
     }
 }

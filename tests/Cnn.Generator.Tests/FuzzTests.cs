@@ -17,7 +17,7 @@ public class FuzzTests(ITestOutputHelper output)
     {
         var networks = new RandomNetworks(seed: 1998);
         int total = Batches * ClassesPerBatch;
-        int generated = 0, rejected = 0;
+        int generated = 0, rejected = 0, withBatchNorm = 0, misplacedBatchNorm = 0;
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch < Batches; batch++)
         {
@@ -48,13 +48,19 @@ public class FuzzTests(ITestOutputHelper output)
             }
 
             generated += run.Sources.Length;
+            withBatchNorm += run.Sources.Count(s => s.SourceText.ToString().Contains("public bool FoldBatchNorm", StringComparison.Ordinal));
+            misplacedBatchNorm += run.GeneratorDiagnostics.Count(d => d.Id is "CNN0023" or "CNN0024");
             rejected += files.Keys.Count(rejectedFiles.Contains);
         }
 
-        output.WriteLine($"{total} stacks: {generated} generated, {rejected} rejected, in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"{total} stacks: {generated} generated ({withBatchNorm} with a BatchNorm), {rejected} rejected, " +
+                         $"{misplacedBatchNorm} CNN0023/CNN0024, in {clock.Elapsed.TotalSeconds:F1} s");
         // The stacks must exercise both sides: plenty of sound networks and plenty of rejected ones.
         Assert.InRange(generated, total / 5, total);
         Assert.InRange(rejected, total / 5, total);
+        // BatchNorm is in the vocabulary: many generated networks have one, and many stacks misplace one.
+        Assert.InRange(withBatchNorm, total / 50, generated);
+        Assert.InRange(misplacedBatchNorm, total / 50, 2 * total);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"Fuzzing took {clock.Elapsed}");
     }
 }

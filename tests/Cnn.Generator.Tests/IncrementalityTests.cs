@@ -82,4 +82,32 @@ public class IncrementalityTests
         // 48,120 + 10,164 + 850 at 84 units becomes 48,120 + 9,680 + 810 at 80 units.
         Assert.Contains("public const int ParameterCount = 61182;", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddingABatchNorm_RegeneratesTheNetworkWithState()
+    {
+        var (compilation, driver) = FirstRun();
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        var edited = CSharpSyntaxTree.ParseText(Networks.LeNet5.Replace("[Dense(84)]", "[Dense(84)] [BatchNorm]"), TestDriver.ParseOptions, path: "Source0.cs");
+        var result = Rerun(driver, compilation.ReplaceSyntaxTree(old, edited));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("public const int StateLength = 169;", text, StringComparison.Ordinal); // 84 + 84 + 1
+        Assert.Contains("// bn1 into dense2", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FreezingABatchNorm_RegeneratesTheNetwork()
+    {
+        var withNorm = Networks.LeNet5.Replace("[Dense(84)]", "[Dense(84)] [BatchNorm]");
+        var compilation = TestDriver.Compile(withNorm, Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        var edited = CSharpSyntaxTree.ParseText(withNorm.Replace("[BatchNorm]", "[BatchNorm(Frozen = true)]"), TestDriver.ParseOptions, path: "Source0.cs");
+        var result = Rerun(driver, compilation.ReplaceSyntaxTree(old, edited));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        // conv1, relu1, pool1, conv2, relu2, pool2, dense1, relu3, dense2, bn1 (frozen), relu4, dense3, softmax1
+        Assert.Contains("_frozen = { false, false, false, false, false, false, false, false, false, true, false, false, false };", text, StringComparison.Ordinal);
+    }
 }

@@ -21,6 +21,8 @@ internal sealed class RandomNetworks(int seed)
         "[Softmax(Name = 3)]", "[Conv(3, 4,)]", "[Input(1, 2, 3, 4)]", "[", "[Tanh", "[Dense(2)", "[Conv(3, 4, Stride = null)]",
         "[LeakyReLU(float.NaN)]", "[ELU(float.NegativeInfinity)]", "[LeakyReLU(1e30f)]", "[LeakyReLU(-0.5f)]", "[ELU(0)]",
         "[Dropout(1f)]", "[Dropout(float.NaN)]", "[Dropout]", "[Dropout(0.5f)]", "[Dropout(0f)]", "[Maxout(0)]", "[Maxout(2)]", "[Maxout(3)]",
+        "[BatchNorm(4)]", "[BatchNorm(Frozen = 1)]", "[BatchNorm(Name = 3)]", "[BatchNorm(Momentum = 0.5f)]", "[BatchNorm(Frozen = false)]",
+        "[BatchNorm()]", "[BatchNorm(Frozen = true, Frozen = false)]", "[BatchNorm(Frozen = Holder.Units > 2)]", "[BatchNorm][BatchNorm]",
     };
     private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
 
@@ -38,6 +40,7 @@ internal sealed class RandomNetworks(int seed)
         if (spatial && _random.Next(3) == 0) args.Add("Stride = " + Int());
         if (spatial && _random.Next(3) == 0) args.Add("Padding = " + (_random.Next(3) == 0 ? Int() : _random.Next(0, 3).ToString()));
         if (_random.Next(6) == 0) args.Add("Name = " + Names[_random.Next(Names.Length)]);
+        if (_random.Next(8) == 0) args.Add("Frozen = " + (_random.Next(4) == 0 ? "false" : "true"));
         if (_random.Next(2) == 0) args.Reverse();
         return args.Count == 0 ? "" : string.Join(", ", args);
     }
@@ -49,14 +52,30 @@ internal sealed class RandomNetworks(int seed)
     {
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
-        if (pick < 30) return $"[Conv({Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true))})]";
+        if (pick < 30) return Conv();
         if (pick < 42) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
-        if (pick < 55) return $"[Dense({Join(Int(), NamedArgs(false))})]";
+        if (pick < 55) return Dense();
+        if (pick < 64)
+        {
+            // Alone (anywhere, so often with nothing to normalise) or right after a Conv or Dense layer (folded).
+            return _random.Next(3) == 0 ? BatchNorm() : (_random.Next(2) == 0 ? Conv() : Dense()) + " " + BatchNorm();
+        }
         string activation = Activations[_random.Next(Activations.Length)];
         string named = NamedArgs(false);
         string slope = activation is "LeakyReLU" or "ELU" && _random.Next(2) == 0 ? (_random.Next(10) / 10f).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "f" : "";
         string all = Join(slope, named);
         return all.Length == 0 && _random.Next(2) == 0 ? $"[{activation}]" : $"[{activation}({all})]";
+    }
+
+    private string Conv() => $"[Conv({Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true))})]";
+
+    private string Dense() => $"[Dense({Join(Int(), NamedArgs(false))})]";
+
+    /// <summary>No positional argument; Frozen = true is allowed, since a BatchNorm has parameters.</summary>
+    private string BatchNorm()
+    {
+        string args = NamedArgs(false);
+        return args.Length == 0 && _random.Next(2) == 0 ? "[BatchNorm]" : $"[BatchNorm({args})]";
     }
 
     /// <summary>One file declaring one class with a random attribute stack.</summary>
