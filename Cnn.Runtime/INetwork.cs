@@ -60,7 +60,8 @@ public interface INetwork
     long Step { get; set; }
 
     /// <summary>Stops training a layer with parameters (fine-tuning): its gradients are not computed, and the trainer
-    /// leaves its parameters unchanged. Throws <see cref="ArgumentException"/> for an unknown layer or one without parameters.</summary>
+    /// leaves its parameters unchanged (a frozen BatchNorm still updates its running statistics in training mode, as in
+    /// PyTorch). Throws <see cref="ArgumentException"/> for an unknown layer or one without parameters.</summary>
     void Freeze(string layer);
 
     /// <summary>Lets a frozen layer train again.</summary>

@@ -74,8 +74,8 @@ internal static class ShapeAnalysis
             if (spec.Kind == LayerKind.BatchNorm)
             {
                 stateOffset += 2 * spec.Units + 1;
-                // Directly after a Conv or Dense layer it can be folded into that layer's weights for inference.
-                if (specs.Count > 0 && specs[specs.Count - 1] is { } before && before.Index == i - 1 && before.Kind.HasWeights())
+                // Directly after a convolution it is folded into the convolution's weights for inference.
+                if (specs.Count > 0 && specs[specs.Count - 1] is { } before && before.Index == i - 1 && before.Kind == LayerKind.Conv)
                 {
                     specs[specs.Count - 1] = before with { FoldOffset = foldOffset };
                     foldOffset += before.WeightLength + before.BiasLength;

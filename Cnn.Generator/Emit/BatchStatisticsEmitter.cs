@@ -8,7 +8,7 @@ namespace CnnGen.Generator.Emit;
 /// <summary>
 /// What a network with <c>[BatchNorm]</c> needs besides its layers: in training mode the workers must share the
 /// batch's statistics (a barrier and a sum over workers, with each worker's chunk run as one micro-batch), and in
-/// evaluation mode each BatchNorm after a Conv or Dense layer is folded into that layer's weights before a pass.
+/// evaluation mode each BatchNorm after a convolution is folded into the convolution's weights before a pass.
 /// </summary>
 internal static class BatchStatisticsEmitter
 {
@@ -67,15 +67,15 @@ internal static class BatchStatisticsEmitter
 
         var folds = Folds(body);
         w.Line();
-        w.Line("// ---- BatchNorm folding: in evaluation a BatchNorm after a Conv or Dense layer becomes part of its weights ----");
+        w.Line("// ---- BatchNorm folding: in evaluation a BatchNorm after a convolution becomes part of its weights ----");
         w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasLength)}];");
         w.Line();
-        w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a Conv or Dense layer into that layer's");
+        w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's");
         w.Line("/// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>");
         w.Line("public bool FoldBatchNorm { get; set; } = true;");
         w.Line();
         w.Line("/// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),");
-        w.Line("/// from the current parameters and statistics (a pass over the weights, far less than one image's convolution).</summary>");
+        w.Line("/// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>");
         w.Open("private void FoldBatchNorms()");
         foreach (var (layer, bn) in folds)
         {

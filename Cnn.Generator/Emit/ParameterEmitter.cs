@@ -68,7 +68,7 @@ internal static class ParameterEmitter
         {
             w.Open("public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> StateTensors { get; } = new global::CnnGen.TensorInfo[]");
             foreach (var t in state)
-                w.Line($"new(\"{t.Name}\", new int[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}, {t.Length}),");
+                w.Line($"new(\"{t.Name}\", {(t.Shape.Length == 0 ? "global::System.Array.Empty<int>()" : $"new[] {{ {string.Join(", ", t.Shape)} }}")}, {t.Offset}, {t.Length}),");
             w.Close(";");
         }
         w.Line();

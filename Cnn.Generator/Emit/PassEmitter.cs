@@ -85,13 +85,13 @@ internal static class PassEmitter
         w.Open("private sealed class Workspace");
         w.Line("/// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>");
         w.Line("public bool KeepForBackward;");
-        w.Line("/// <summary>The network's training mode (dropout drops values) for this pass.</summary>");
+        w.Line("/// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>");
         w.Line("public bool TrainMode;");
         if (batchNorm)
         {
             w.Line("/// <summary>This workspace's worker: worker 0 updates the running statistics.</summary>");
             w.Line("public int Worker;");
-            w.Line("/// <summary>Evaluation with each BatchNorm folded into the Conv or Dense layer before it (those layers read <c>_folded</c>).</summary>");
+            w.Line("/// <summary>Evaluation with each BatchNorm folded into the convolution before it (those convolutions read <c>_folded</c>).</summary>");
             w.Line("public bool Folded;");
         }
         w.Line("/// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>");
@@ -135,8 +135,9 @@ internal static class PassEmitter
         w.Line("private int _threads = 1;");
         w.Line("private ulong _dropoutSeed;");
         w.Line();
-        w.Line("/// <summary>Training mode: dropout zeroes values (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default,");
-        w.Line("/// is evaluation mode. The trainer switches it on while fitting and off to evaluate.</summary>");
+        w.Line("/// <summary>Training mode: dropout zeroes values and BatchNorm normalises by the batch and updates its running statistics");
+        w.Line("/// (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default, is evaluation mode. The trainer switches it on");
+        w.Line("/// while fitting and off to evaluate.</summary>");
         w.Line("public bool Training { get; set; }");
         w.Line();
         w.Line("/// <summary>The training step whose dropout masks are drawn (the trainer sets the optimiser's step count), so");
@@ -399,6 +400,7 @@ internal static class PassEmitter
         LayerKind.Conv => $"{l.Kernel}x{l.Kernel} convolution, {l.Units} filters, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
         LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
         LayerKind.Dense => $"dense {l.Input.Length} -> {l.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
+        LayerKind.BatchNorm => l.Spatial == 1 ? $"batch normalisation of {l.Units} units" : $"batch normalisation of {l.Units} channels over {l.Input.Height}x{l.Input.Width} positions",
         _ => $"{l.Kind} over {l.Input.Length} values",
     };
 }

@@ -8,6 +8,7 @@ public abstract class LayerAttribute : Attribute
     public string? Name { get; set; }
 
     /// <summary>A frozen layer's parameters never change in training (fine-tuning); <c>Freeze</c> and
-    /// <c>Unfreeze</c> change it at run time. Only layers with parameters (Conv, Dense) can be frozen.</summary>
+    /// <c>Unfreeze</c> change it at run time. Only layers with parameters (Conv, Dense, BatchNorm) can be frozen; a frozen
+    /// BatchNorm keeps its weight and bias but, as in PyTorch, still updates its running statistics in training mode.</summary>
     public bool Frozen { get; set; }
 }

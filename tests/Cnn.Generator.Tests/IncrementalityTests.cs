@@ -93,7 +93,7 @@ public class IncrementalityTests
         Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
         Assert.Contains("public const int StateLength = 169;", text, StringComparison.Ordinal); // 84 + 84 + 1
-        Assert.Contains("// bn1 into dense2", text, StringComparison.Ordinal);
+        Assert.Contains("private readonly float[] _folded = new float[0];", text, StringComparison.Ordinal); // after a dense layer: not folded
     }
 
     [Fact]

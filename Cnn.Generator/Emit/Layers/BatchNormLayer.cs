@@ -10,7 +10,7 @@ namespace CnnGen.Generator.Emit.Layers;
 /// In training mode the mean and biased variance are the whole batch's: every worker sums its own images, all workers
 /// meet at a barrier, and each adds the sums in worker order (so all get the same statistics); worker 0 then updates
 /// the running statistics. In evaluation mode the running statistics are constants, <c>dx = dy * weight * invstd</c>,
-/// and after a Conv or Dense layer inference does not run this layer at all: it is folded into that layer's weights.
+/// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights.
 /// </summary>
 internal sealed class BatchNormLayer : LayerEmitter
 {
@@ -19,9 +19,11 @@ internal sealed class BatchNormLayer : LayerEmitter
     private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
     private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
 
-    /// <summary>A BatchNorm right after a Conv or Dense layer is folded into it for inference.</summary>
+    /// <summary>A BatchNorm right after a convolution is folded into it for inference. Folding rescales every weight on
+    /// each evaluation pass (the parameters may have changed), which costs 1 / (output positions) of the convolution;
+    /// after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a per-unit scale and shift.</summary>
     public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
-        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind.HasWeights();
+        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind == LayerKind.Conv;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {

@@ -18,7 +18,6 @@ internal sealed class DenseLayer : LayerEmitter
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{l.Units}, {inLen}]");
         w.Line($"var bias = {Bias(l)};");
-        if (next is not null && BatchNormLayer.IsFolded(next, l)) EmitFold(w, l, next);
         w.Line($"var y = outp.Slice(0, batch * {l.Units});");
         w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {l.Units}, k: {inLen});");
         w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {l.Units});");

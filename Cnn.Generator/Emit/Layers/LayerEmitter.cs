@@ -66,7 +66,7 @@ internal abstract class LayerEmitter
 
     internal static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
     internal static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
-    /// <summary>Evaluation with the BatchNorm after this layer folded in: read the folded weights and write the BatchNorm's output.</summary>
+    /// <summary>Evaluation with the BatchNorm after this convolution folded in: read the folded weights and write the BatchNorm's output.</summary>
     protected static void EmitFold(SourceWriter w, LayerSpec l, LayerSpec bn)
     {
         w.Open("if (ws.Folded)");

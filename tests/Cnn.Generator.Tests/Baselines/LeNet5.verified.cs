@@ -187,7 +187,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
         public bool KeepForBackward;
-        /// <summary>The network's training mode (dropout drops values) for this pass.</summary>
+        /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
         public bool TrainMode;
         /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
         public int ImageOffset;
@@ -274,8 +274,9 @@ partial class LeNet5 : global::CnnGen.INetwork
     private int _threads = 1;
     private ulong _dropoutSeed;
 
-    /// <summary>Training mode: dropout zeroes values (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default,
-    /// is evaluation mode. The trainer switches it on while fitting and off to evaluate.</summary>
+    /// <summary>Training mode: dropout zeroes values and BatchNorm normalises by the batch and updates its running statistics
+    /// (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default, is evaluation mode. The trainer switches it on
+    /// while fitting and off to evaluate.</summary>
     public bool Training { get; set; }
 
     /// <summary>The training step whose dropout masks are drawn (the trainer sets the optimiser's step count), so

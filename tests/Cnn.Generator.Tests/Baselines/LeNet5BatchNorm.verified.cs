@@ -138,18 +138,18 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     /// <c>num_batches_tracked</c> is PyTorch's batch count, kept as a float).</summary>
     public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> StateTensors { get; } = new global::CnnGen.TensorInfo[]
     {
-        new("bn1.running_mean", new int[] { 6 }, 0, 6),
-        new("bn1.running_var", new int[] { 6 }, 6, 6),
-        new("bn1.num_batches_tracked", new int[] {  }, 12, 1),
-        new("bn2.running_mean", new int[] { 16 }, 13, 16),
-        new("bn2.running_var", new int[] { 16 }, 29, 16),
-        new("bn2.num_batches_tracked", new int[] {  }, 45, 1),
-        new("bn3.running_mean", new int[] { 120 }, 46, 120),
-        new("bn3.running_var", new int[] { 120 }, 166, 120),
-        new("bn3.num_batches_tracked", new int[] {  }, 286, 1),
-        new("bn4.running_mean", new int[] { 84 }, 287, 84),
-        new("bn4.running_var", new int[] { 84 }, 371, 84),
-        new("bn4.num_batches_tracked", new int[] {  }, 455, 1),
+        new("bn1.running_mean", new[] { 6 }, 0, 6),
+        new("bn1.running_var", new[] { 6 }, 6, 6),
+        new("bn1.num_batches_tracked", global::System.Array.Empty<int>(), 12, 1),
+        new("bn2.running_mean", new[] { 16 }, 13, 16),
+        new("bn2.running_var", new[] { 16 }, 29, 16),
+        new("bn2.num_batches_tracked", global::System.Array.Empty<int>(), 45, 1),
+        new("bn3.running_mean", new[] { 120 }, 46, 120),
+        new("bn3.running_var", new[] { 120 }, 166, 120),
+        new("bn3.num_batches_tracked", global::System.Array.Empty<int>(), 286, 1),
+        new("bn4.running_mean", new[] { 84 }, 287, 84),
+        new("bn4.running_var", new[] { 84 }, 371, 84),
+        new("bn4.num_batches_tracked", global::System.Array.Empty<int>(), 455, 1),
     };
 
     /// <summary>Values of the state buffer.</summary>
@@ -250,11 +250,11 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
         public bool KeepForBackward;
-        /// <summary>The network's training mode (dropout drops values) for this pass.</summary>
+        /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
         public bool TrainMode;
         /// <summary>This workspace's worker: worker 0 updates the running statistics.</summary>
         public int Worker;
-        /// <summary>Evaluation with each BatchNorm folded into the Conv or Dense layer before it (those layers read <c>_folded</c>).</summary>
+        /// <summary>Evaluation with each BatchNorm folded into the convolution before it (those convolutions read <c>_folded</c>).</summary>
         public bool Folded;
         /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
         public int ImageOffset;
@@ -421,8 +421,9 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private int _threads = 1;
     private ulong _dropoutSeed;
 
-    /// <summary>Training mode: dropout zeroes values (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default,
-    /// is evaluation mode. The trainer switches it on while fitting and off to evaluate.</summary>
+    /// <summary>Training mode: dropout zeroes values and BatchNorm normalises by the batch and updates its running statistics
+    /// (in <c>Forward</c> too, as PyTorch's <c>train()</c>). False, the default, is evaluation mode. The trainer switches it on
+    /// while fitting and off to evaluate.</summary>
     public bool Training { get; set; }
 
     /// <summary>The training step whose dropout masks are drawn (the trainer sets the optimiser's step count), so
@@ -686,21 +687,19 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         catch (global::System.InvalidOperationException) { }
     }
 
-    // ---- BatchNorm folding: in evaluation a BatchNorm after a Conv or Dense layer becomes part of its weights ----
-    private readonly float[] _folded = new float[60856];
+    // ---- BatchNorm folding: in evaluation a BatchNorm after a convolution becomes part of its weights ----
+    private readonly float[] _folded = new float[2572];
 
-    /// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a Conv or Dense layer into that layer's
+    /// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's
     /// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>
     public bool FoldBatchNorm { get; set; } = true;
 
     /// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),
-    /// from the current parameters and statistics (a pass over the weights, far less than one image's convolution).</summary>
+    /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
     private void FoldBatchNorms()
     {
         global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 150), new global::System.ReadOnlySpan<float>(_parameters, 150, 6), new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), new global::System.ReadOnlySpan<float>(_state, 0, 6), new global::System.ReadOnlySpan<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 0, 150), new global::System.Span<float>(_folded, 150, 6)); // bn1 into conv1
         global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 168, 2400), new global::System.ReadOnlySpan<float>(_parameters, 2568, 16), new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), new global::System.ReadOnlySpan<float>(_state, 13, 16), new global::System.ReadOnlySpan<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 156, 2400), new global::System.Span<float>(_folded, 2556, 16)); // bn2 into conv2
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 2616, 48000), new global::System.ReadOnlySpan<float>(_parameters, 50616, 120), new global::System.ReadOnlySpan<float>(_parameters, 50736, 120), new global::System.ReadOnlySpan<float>(_parameters, 50856, 120), new global::System.ReadOnlySpan<float>(_state, 46, 120), new global::System.ReadOnlySpan<float>(_state, 166, 120), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 2572, 48000), new global::System.Span<float>(_folded, 50572, 120)); // bn3 into dense1
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 50976, 10080), new global::System.ReadOnlySpan<float>(_parameters, 61056, 84), new global::System.ReadOnlySpan<float>(_parameters, 61140, 84), new global::System.ReadOnlySpan<float>(_parameters, 61224, 84), new global::System.ReadOnlySpan<float>(_state, 287, 84), new global::System.ReadOnlySpan<float>(_state, 371, 84), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 50692, 10080), new global::System.Span<float>(_folded, 60772, 84)); // bn4 into dense2
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -714,10 +713,10 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         if (!ws.Folded) Forward_relu2(ws, ws._act_bn2, ws._act_relu2, batch); // else conv2 applied this ReLU as it stored the folded output
         Forward_pool2(ws, ws._act_relu2, ws._act_pool2, batch);
         Forward_dense1(ws, ws._act_pool2, ws._act_dense1, batch);
-        if (!ws.Folded) Forward_bn3(ws, ws._act_dense1, ws._act_bn3, batch); // else dense1 wrote this output with folded weights
+        Forward_bn3(ws, ws._act_dense1, ws._act_bn3, batch);
         Forward_relu3(ws, ws._act_bn3, ws._act_relu3, batch);
         Forward_dense2(ws, ws._act_relu3, ws._act_dense2, batch);
-        if (!ws.Folded) Forward_bn4(ws, ws._act_dense2, ws._act_bn4, batch); // else dense2 wrote this output with folded weights
+        Forward_bn4(ws, ws._act_dense2, ws._act_bn4, batch);
         Forward_relu4(ws, ws._act_bn4, ws._act_relu4, batch);
         Forward_dense3(ws, ws._act_relu4, ws._act_dense3, batch);
     }
@@ -801,7 +800,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         }
     }
 
-    // ---- bn1: BatchNorm over 4704 values ----
+    // ---- bn1: batch normalisation of 6 channels over 28x28 positions ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_bn1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
@@ -936,7 +935,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         }
     }
 
-    // ---- bn2: BatchNorm over 1600 values ----
+    // ---- bn2: batch normalisation of 16 channels over 10x10 positions ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_bn2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
@@ -1021,13 +1020,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 2616, 48000); // [120, 400]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 50616, 120);
-        if (ws.Folded)
-        {
-            // Evaluation: bn3 is folded into these weights (FoldBatchNorms), so this writes bn3's output.
-            weight = new global::System.ReadOnlySpan<float>(_folded, 2572, 48000);
-            bias = new global::System.ReadOnlySpan<float>(_folded, 50572, 120);
-            outp = ws._act_bn3;
-        }
         var y = outp.Slice(0, batch * 120);
         global::CnnGen.Kernels.Gemm.MultiplyTransposedB(inp.Slice(0, batch * 400), weight, y, m: batch, n: 120, k: 400);
         global::CnnGen.Kernels.Elementwise.AddColumnBias(y, bias, rows: batch, columns: 120);
@@ -1050,7 +1042,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 2616, 48000), dinp.Slice(0, batch * 400), m: batch, n: 400, k: 120);
     }
 
-    // ---- bn3: BatchNorm over 120 values ----
+    // ---- bn3: batch normalisation of 120 units ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_bn3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
@@ -1121,13 +1113,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 50976, 10080); // [84, 120]
         var bias = new global::System.ReadOnlySpan<float>(_parameters, 61056, 84);
-        if (ws.Folded)
-        {
-            // Evaluation: bn4 is folded into these weights (FoldBatchNorms), so this writes bn4's output.
-            weight = new global::System.ReadOnlySpan<float>(_folded, 50692, 10080);
-            bias = new global::System.ReadOnlySpan<float>(_folded, 60772, 84);
-            outp = ws._act_bn4;
-        }
         var y = outp.Slice(0, batch * 84);
         global::CnnGen.Kernels.Gemm.MultiplyTransposedB(inp.Slice(0, batch * 120), weight, y, m: batch, n: 84, k: 120);
         global::CnnGen.Kernels.Elementwise.AddColumnBias(y, bias, rows: batch, columns: 84);
@@ -1150,7 +1135,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         global::CnnGen.Kernels.Gemm.Multiply(dy, new global::System.ReadOnlySpan<float>(_parameters, 50976, 10080), dinp.Slice(0, batch * 120), m: batch, n: 120, k: 84);
     }
 
-    // ---- bn4: BatchNorm over 84 values ----
+    // ---- bn4: batch normalisation of 84 units ----
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_bn4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
