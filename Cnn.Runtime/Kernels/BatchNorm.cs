@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -67,17 +68,17 @@ public static class BatchNorm
     public static void ScaleAndShift(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> invstd, Span<float> scale, Span<float> shift)
     {
-        for (int c = 0; c < scale.Length; c++)
-        {
-            scale[c] = weight[c] * invstd[c];
-            shift[c] = bias[c] - mean[c] * scale[c];
-        }
+        TensorPrimitives.Multiply(weight, invstd, scale);
+        TensorPrimitives.Multiply(mean, scale, shift);
+        TensorPrimitives.Subtract(bias, shift, shift);
     }
 
-    /// <summary>Evaluation mode's <c>invstd = 1 / sqrt(running_var + eps)</c>.</summary>
+    /// <summary>Evaluation mode's <c>invstd = 1 / sqrt(running_var + eps)</c> (float operations, each correctly rounded).</summary>
     public static void InvStd(ReadOnlySpan<float> runningVar, float epsilon, Span<float> invstd)
     {
-        for (int c = 0; c < invstd.Length; c++) invstd[c] = (float)(1.0 / Math.Sqrt((double)runningVar[c] + epsilon));
+        TensorPrimitives.Add(runningVar, epsilon, invstd);
+        TensorPrimitives.Sqrt(invstd, invstd);
+        TensorPrimitives.Reciprocal(invstd, invstd);
     }
 
     /// <summary><c>y = x * scale[c] + shift[c]</c> (a multiplication, then an addition).</summary>
@@ -87,6 +88,18 @@ public static class BatchNorm
     {
         Check(x.Length, batch, channels, spatial, "x");
         Check(y.Length, batch, channels, spatial, "y");
+        if (spatial == 1)
+        {
+            // After a dense layer: one value per unit, so vectorise across the units of each image.
+            for (int b = 0; b < batch; b++)
+            {
+                var xs = x.Slice(b * channels, channels);
+                var ys = y.Slice(b * channels, channels);
+                TensorPrimitives.Multiply(xs, scale.Slice(0, channels), ys);
+                TensorPrimitives.Add(ys, shift.Slice(0, channels), ys);
+            }
+            return;
+        }
         for (int b = 0; b < batch; b++)
             for (int c = 0; c < channels; c++)
             {
@@ -195,10 +208,8 @@ public static class BatchNorm
         int filters = bias.Length, perFilter = weight.Length / filters;
         for (int f = 0; f < filters; f++)
         {
-            float s = (float)(bnWeight[f] / Math.Sqrt((double)runningVar[f] + epsilon));
-            var w = weight.Slice(f * perFilter, perFilter);
-            var fw = foldedWeight.Slice(f * perFilter, perFilter);
-            for (int i = 0; i < perFilter; i++) fw[i] = w[i] * s;
+            float s = bnWeight[f] / MathF.Sqrt(runningVar[f] + epsilon);
+            TensorPrimitives.Multiply(weight.Slice(f * perFilter, perFilter), s, foldedWeight.Slice(f * perFilter, perFilter));
             foldedBias[f] = (bias[f] - runningMean[f]) * s + bnBias[f];
         }
     }
