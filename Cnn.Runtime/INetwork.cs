@@ -70,6 +70,10 @@ public interface INetwork
     /// <summary>Whether a layer with parameters is frozen (by <c>Frozen = true</c> or <see cref="Freeze"/>).</summary>
     bool IsFrozen(string layer);
 
+    /// <summary>Every layer's output for one image in evaluation mode, in <see cref="Layers"/> order (each C,H,W
+    /// row-major), for visualising feature maps. Allocates its result.</summary>
+    float[][] Activations(ReadOnlySpan<float> input);
+
     /// <summary>The most probable class of one image.</summary>
     int Predict(ReadOnlySpan<float> input);
 }

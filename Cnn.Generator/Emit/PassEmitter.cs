@@ -51,6 +51,8 @@ internal static class PassEmitter
         w.Line();
         EmitForward(w, spec, body);
         w.Line();
+        EmitActivations(w, spec, body);
+        w.Line();
         EmitComputeGradients(w, spec, body);
         w.Line();
         EmitFreezing(w, spec, body);
@@ -232,6 +234,41 @@ internal static class PassEmitter
         w.Line("for (int i = 1; i < OutputLength; i++)");
         w.Line("    if (_prediction[i] > _prediction[best]) best = i;");
         w.Line("return best;");
+        w.Close();
+    }
+
+    /// <summary><c>Activations</c>: every layer's own output for one image, for looking inside the network (seed 003).</summary>
+    private static void EmitActivations(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Runs one image in evaluation mode and returns every layer's output, in <see cref=\"Layers\"/> order (C,H,W row-major),");
+        w.Line("/// for visualising feature maps (seed 003). Nothing is fused or folded here, so each layer's own output is there.");
+        w.Line("/// Allocates the returned arrays; use <c>Forward</c> for speed.");
+        w.Line("/// </summary>");
+        w.Open($"public float[][] Activations({ReadOnlySpan} input)");
+        w.Line("CheckInputs(input.Length, 1, nameof(input));");
+        w.Line("PrepareWorkers(1);");
+        w.Line("var ws = _workspaces[0];");
+        w.Line("ws.KeepForBackward = true; // the unfused path: every layer writes its own output");
+        w.Line("ws.TrainMode = false;");
+        if (spec.HasBatchNorm)
+        {
+            w.Line("ws.Worker = 0;");
+            w.Line("ws.Folded = false;");
+        }
+        w.Line("ws.ImageOffset = 0;");
+        w.Line("ws.Ensure(1, training: true);");
+        w.Line("RunForward(ws, input, 1);");
+        w.Line($"var outputs = new float[{spec.Layers.Count}][];");
+        for (int i = 0; i < body.Count; i++)
+            w.Line($"outputs[{i}] = new global::System.ReadOnlySpan<float>(ws.{Act(body[i])}, 0, {body[i].Output.Length}).ToArray(); // {body[i].Name}");
+        if (spec.EndsWithSoftmax)
+        {
+            int last = spec.Layers.Count - 1;
+            w.Line($"outputs[{last}] = new float[OutputLength]; // {spec.Layers[last].Name}");
+            w.Line($"{Kernels}.SoftmaxCrossEntropy.Softmax({(body.Count == 0 ? "input" : $"outputs[{last - 1}]")}, outputs[{last}]);");
+        }
+        w.Line("return outputs;");
         w.Close();
     }
 

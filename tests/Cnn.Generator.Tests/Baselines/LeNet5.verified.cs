@@ -364,6 +364,38 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     /// <summary>
+    /// Runs one image in evaluation mode and returns every layer's output, in <see cref="Layers"/> order (C,H,W row-major),
+    /// for visualising feature maps (seed 003). Nothing is fused or folded here, so each layer's own output is there.
+    /// Allocates the returned arrays; use <c>Forward</c> for speed.
+    /// </summary>
+    public float[][] Activations(global::System.ReadOnlySpan<float> input)
+    {
+        CheckInputs(input.Length, 1, nameof(input));
+        PrepareWorkers(1);
+        var ws = _workspaces[0];
+        ws.KeepForBackward = true; // the unfused path: every layer writes its own output
+        ws.TrainMode = false;
+        ws.ImageOffset = 0;
+        ws.Ensure(1, training: true);
+        RunForward(ws, input, 1);
+        var outputs = new float[12][];
+        outputs[0] = new global::System.ReadOnlySpan<float>(ws._act_conv1, 0, 4704).ToArray(); // conv1
+        outputs[1] = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, 4704).ToArray(); // relu1
+        outputs[2] = new global::System.ReadOnlySpan<float>(ws._act_pool1, 0, 1176).ToArray(); // pool1
+        outputs[3] = new global::System.ReadOnlySpan<float>(ws._act_conv2, 0, 1600).ToArray(); // conv2
+        outputs[4] = new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, 1600).ToArray(); // relu2
+        outputs[5] = new global::System.ReadOnlySpan<float>(ws._act_pool2, 0, 400).ToArray(); // pool2
+        outputs[6] = new global::System.ReadOnlySpan<float>(ws._act_dense1, 0, 120).ToArray(); // dense1
+        outputs[7] = new global::System.ReadOnlySpan<float>(ws._act_relu3, 0, 120).ToArray(); // relu3
+        outputs[8] = new global::System.ReadOnlySpan<float>(ws._act_dense2, 0, 84).ToArray(); // dense2
+        outputs[9] = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, 84).ToArray(); // relu4
+        outputs[10] = new global::System.ReadOnlySpan<float>(ws._act_dense3, 0, 10).ToArray(); // dense3
+        outputs[11] = new float[OutputLength]; // softmax1
+        global::CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(outputs[10], outputs[11]);
+        return outputs;
+    }
+
+    /// <summary>
     /// Forward, softmax cross-entropy averaged over the batch (PyTorch's <c>CrossEntropyLoss</c> on the logits), backward.
     /// Overwrites <see cref="Gradients"/> and returns the mean loss; changes no parameter.
     /// </summary>

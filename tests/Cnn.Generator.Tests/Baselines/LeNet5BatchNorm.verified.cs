@@ -525,6 +525,44 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     }
 
     /// <summary>
+    /// Runs one image in evaluation mode and returns every layer's output, in <see cref="Layers"/> order (C,H,W row-major),
+    /// for visualising feature maps (seed 003). Nothing is fused or folded here, so each layer's own output is there.
+    /// Allocates the returned arrays; use <c>Forward</c> for speed.
+    /// </summary>
+    public float[][] Activations(global::System.ReadOnlySpan<float> input)
+    {
+        CheckInputs(input.Length, 1, nameof(input));
+        PrepareWorkers(1);
+        var ws = _workspaces[0];
+        ws.KeepForBackward = true; // the unfused path: every layer writes its own output
+        ws.TrainMode = false;
+        ws.Worker = 0;
+        ws.Folded = false;
+        ws.ImageOffset = 0;
+        ws.Ensure(1, training: true);
+        RunForward(ws, input, 1);
+        var outputs = new float[16][];
+        outputs[0] = new global::System.ReadOnlySpan<float>(ws._act_conv1, 0, 4704).ToArray(); // conv1
+        outputs[1] = new global::System.ReadOnlySpan<float>(ws._act_bn1, 0, 4704).ToArray(); // bn1
+        outputs[2] = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, 4704).ToArray(); // relu1
+        outputs[3] = new global::System.ReadOnlySpan<float>(ws._act_pool1, 0, 1176).ToArray(); // pool1
+        outputs[4] = new global::System.ReadOnlySpan<float>(ws._act_conv2, 0, 1600).ToArray(); // conv2
+        outputs[5] = new global::System.ReadOnlySpan<float>(ws._act_bn2, 0, 1600).ToArray(); // bn2
+        outputs[6] = new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, 1600).ToArray(); // relu2
+        outputs[7] = new global::System.ReadOnlySpan<float>(ws._act_pool2, 0, 400).ToArray(); // pool2
+        outputs[8] = new global::System.ReadOnlySpan<float>(ws._act_dense1, 0, 120).ToArray(); // dense1
+        outputs[9] = new global::System.ReadOnlySpan<float>(ws._act_bn3, 0, 120).ToArray(); // bn3
+        outputs[10] = new global::System.ReadOnlySpan<float>(ws._act_relu3, 0, 120).ToArray(); // relu3
+        outputs[11] = new global::System.ReadOnlySpan<float>(ws._act_dense2, 0, 84).ToArray(); // dense2
+        outputs[12] = new global::System.ReadOnlySpan<float>(ws._act_bn4, 0, 84).ToArray(); // bn4
+        outputs[13] = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, 84).ToArray(); // relu4
+        outputs[14] = new global::System.ReadOnlySpan<float>(ws._act_dense3, 0, 10).ToArray(); // dense3
+        outputs[15] = new float[OutputLength]; // softmax1
+        global::CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(outputs[14], outputs[15]);
+        return outputs;
+    }
+
+    /// <summary>
     /// Forward, softmax cross-entropy averaged over the batch (PyTorch's <c>CrossEntropyLoss</c> on the logits), backward.
     /// Overwrites <see cref="Gradients"/> and returns the mean loss; changes no parameter.
     /// </summary>
