@@ -74,6 +74,9 @@ public interface INetwork
     /// row-major), for visualising feature maps. Allocates its result.</summary>
     float[][] Activations(ReadOnlySpan<float> input);
 
+    /// <summary>Draws fresh parameters from <paramref name="seed"/> with a weight scheme (seed 002); resets BatchNorm state.</summary>
+    void InitializeParameters(int seed, Initialization.WeightInitialization scheme);
+
     /// <summary>The most probable class of one image.</summary>
     int Predict(ReadOnlySpan<float> input);
 }

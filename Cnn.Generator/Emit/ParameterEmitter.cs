@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using CnnGen.Generator.Model;
 
@@ -109,7 +108,10 @@ internal static class ParameterEmitter
         if (spec.HasBatchNorm)
             w.Line("/// BatchNorm: weight one, bias zero, running mean zero, running variance one, as PyTorch starts them.");
         w.Line("/// </summary>");
-        w.Open("public void InitializeParameters(int seed)");
+        w.Line("public void InitializeParameters(int seed) => InitializeParameters(seed, global::CnnGen.Initialization.WeightInitialization.Default);");
+        w.Line();
+        w.Line("/// <summary>Draws fresh parameters with another weight scheme (He, Xavier, small Gaussian, zeros; seed 002).</summary>");
+        w.Open("public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)");
         w.Line("_dropoutSeed = unchecked((ulong)seed);");
         if (tensors.Count > 0) w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
         var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasWeights());
@@ -130,10 +132,9 @@ internal static class ParameterEmitter
             long fanIn = l.Kind == LayerKind.Conv ? (long)l.Input.Channels * l.Kernel * l.Kernel : l.Input.Length;
             var next = NextActivation(spec, l);
             bool he = l != lastParam && next is not null && next.Kind.IsReLUFamily();
-            double std = System.Math.Sqrt((he ? 2.0 : 1.0) / fanIn);
             string why = l == lastParam ? "last layer" : next is null ? "no activation follows" : $"followed by {next.Name}";
-            w.Line($"random.FillNormal(new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}), " +
-                   $"{std.ToString("R", CultureInfo.InvariantCulture)}); // {t.Name}: {(he ? "He" : "Xavier")}, fan_in {fanIn} ({why})");
+            w.Line($"global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}), " +
+                   $"scheme, fanIn: {fanIn}, reluFollows: {(he ? "true" : "false")}); // {t.Name}: by default {(he ? "He" : "Xavier")} ({why})");
         }
         w.Close();
     }

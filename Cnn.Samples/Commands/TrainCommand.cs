@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CnnGen.Initialization;
 using System.Diagnostics;
 using System.Globalization;
 using CnnGen.Checkpoints;
@@ -27,6 +28,11 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine, step or constant", DefaultValueFactory = _ => "cosine" };
         var mirror = new Option<bool>("--mirror") { Description = "Flip training images left-right at random (seed 002's mirroring)", DefaultValueFactory = _ => true };
         var seed = new Option<int>("--seed") { Description = "Seed of the initial weights and the data order", DefaultValueFactory = _ => 0 };
+        var init = new Option<string>("--init")
+        {
+            Description = "Weight initialisation (seed 002): default (He before ReLU, else Xavier), he, xavier, gaussian (std 0.01) or zeros",
+            DefaultValueFactory = _ => "default",
+        };
         var save = new Option<string?>("--save") { Description = "Checkpoint written after every epoch (default checkpoints/<model>.safetensors)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint" };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images" };
@@ -34,7 +40,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a sample network on Fashion-MNIST (or MNIST with --data), evaluate it after every epoch, save checkpoints.")
         {
-            model, data, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, mirror, seed, threads, save, resume, trainLimit, testLimit,
+            model, data, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, mirror, seed, init, threads, save, resume, trainLimit, testLimit,
         };
         command.SetAction(parse =>
         {
@@ -71,6 +77,20 @@ internal static class TrainCommand
                 Console.Error.WriteLine("Unknown --optimizer or --schedule. Optimizers: sgd, momentum, nesterov, adam, adamw. Schedules: cosine, step, constant.");
                 return 2;
             }
+            WeightInitialization? scheme = parse.GetValue(init)!.ToLowerInvariant() switch
+            {
+                "default" => WeightInitialization.Default,
+                "he" => WeightInitialization.He,
+                "xavier" => WeightInitialization.Xavier,
+                "gaussian" => WeightInitialization.SmallGaussian,
+                "zeros" => WeightInitialization.Zeros,
+                _ => null,
+            };
+            if (scheme is null)
+            {
+                Console.Error.WriteLine($"Unknown --init '{parse.GetValue(init)}'. Choose one of: default, he, xavier, gaussian, zeros.");
+                return 2;
+            }
 
             var wall = Stopwatch.StartNew();
             var sets = DataLoading.Load(parse.GetValue(data)!);
@@ -83,6 +103,7 @@ internal static class TrainCommand
             test.SubtractMean(mean);
 
             var network = entry.Create(parse.GetValue(seed));
+            if (scheme != WeightInitialization.Default) network.InitializeParameters(parse.GetValue(seed), scheme.Value);
             network.Threads = threadCount;
             string savePath = parse.GetValue(save) ?? CommonOptions.DefaultCheckpoint(entry.Name);
             var trainer = new Trainer(network, opt, sched, new TrainerOptions
@@ -111,7 +132,7 @@ internal static class TrainCommand
             Console.WriteLine($"{network.Name}: {network.ParameterCount:N0} parameters; {train.Count:N0} training and {test.Count:N0} test images " +
                               $"(mean pixel {mean.ToString("F4", CultureInfo.InvariantCulture)} subtracted); {threadCount} thread(s)");
             Console.WriteLine($"{opt.Name} {string.Join(", ", opt.HyperParameters.Select(p => p.Key + " " + p.Value))}, {sched.Description}, batch {batchSize}" +
-                              (parse.GetValue(mirror) ? ", mirroring" : ""));
+                              (parse.GetValue(mirror) ? ", mirroring" : "") + (scheme != WeightInitialization.Default ? $", {scheme} weights" : ""));
 
             IReadOnlyList<EpochReport> reports;
             try

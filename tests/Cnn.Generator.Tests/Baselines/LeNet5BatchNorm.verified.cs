@@ -204,27 +204,30 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     /// activation; Xavier, <c>std = sqrt(1 / fan_in)</c>, for Sigmoid and Tanh, linear layers and the last layer; biases zero.
     /// BatchNorm: weight one, bias zero, running mean zero, running variance one, as PyTorch starts them.
     /// </summary>
-    public void InitializeParameters(int seed)
+    public void InitializeParameters(int seed) => InitializeParameters(seed, global::CnnGen.Initialization.WeightInitialization.Default);
+
+    /// <summary>Draws fresh parameters with another weight scheme (He, Xavier, small Gaussian, zeros; seed 002).</summary>
+    public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)
     {
         _dropoutSeed = unchecked((ulong)seed);
         var random = new global::CnnGen.Initialization.NormalRandom(seed);
-        random.FillNormal(new global::System.Span<float>(_parameters, 0, 150), 0.282842712474619); // conv1.weight: He, fan_in 25 (followed by relu1)
+        global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 0, 150), scheme, fanIn: 25, reluFollows: true); // conv1.weight: by default He (followed by relu1)
         new global::System.Span<float>(_parameters, 150, 6).Clear(); // conv1.bias: zeros
         new global::System.Span<float>(_parameters, 156, 6).Fill(1f); // bn1.weight: ones
         new global::System.Span<float>(_parameters, 162, 6).Clear(); // bn1.bias: zeros
-        random.FillNormal(new global::System.Span<float>(_parameters, 168, 2400), 0.11547005383792516); // conv2.weight: He, fan_in 150 (followed by relu2)
+        global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 168, 2400), scheme, fanIn: 150, reluFollows: true); // conv2.weight: by default He (followed by relu2)
         new global::System.Span<float>(_parameters, 2568, 16).Clear(); // conv2.bias: zeros
         new global::System.Span<float>(_parameters, 2584, 16).Fill(1f); // bn2.weight: ones
         new global::System.Span<float>(_parameters, 2600, 16).Clear(); // bn2.bias: zeros
-        random.FillNormal(new global::System.Span<float>(_parameters, 2616, 48000), 0.07071067811865475); // dense1.weight: He, fan_in 400 (followed by relu3)
+        global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 2616, 48000), scheme, fanIn: 400, reluFollows: true); // dense1.weight: by default He (followed by relu3)
         new global::System.Span<float>(_parameters, 50616, 120).Clear(); // dense1.bias: zeros
         new global::System.Span<float>(_parameters, 50736, 120).Fill(1f); // bn3.weight: ones
         new global::System.Span<float>(_parameters, 50856, 120).Clear(); // bn3.bias: zeros
-        random.FillNormal(new global::System.Span<float>(_parameters, 50976, 10080), 0.12909944487358055); // dense2.weight: He, fan_in 120 (followed by relu4)
+        global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 50976, 10080), scheme, fanIn: 120, reluFollows: true); // dense2.weight: by default He (followed by relu4)
         new global::System.Span<float>(_parameters, 61056, 84).Clear(); // dense2.bias: zeros
         new global::System.Span<float>(_parameters, 61140, 84).Fill(1f); // bn4.weight: ones
         new global::System.Span<float>(_parameters, 61224, 84).Clear(); // bn4.bias: zeros
-        random.FillNormal(new global::System.Span<float>(_parameters, 61308, 840), 0.10910894511799618); // dense3.weight: Xavier, fan_in 84 (last layer)
+        global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 61308, 840), scheme, fanIn: 84, reluFollows: false); // dense3.weight: by default Xavier (last layer)
         new global::System.Span<float>(_parameters, 62148, 10).Clear(); // dense3.bias: zeros
         new global::System.Span<float>(_state, 0, 6).Clear(); // bn1.running_mean: zeros
         new global::System.Span<float>(_state, 6, 6).Fill(1f); // bn1.running_var: ones
