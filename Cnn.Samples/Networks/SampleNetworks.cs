@@ -16,6 +16,7 @@ public static class SampleNetworks
         new("mlp", "seed 003's MLP, 28x28 grey", Mlp.Summary, Mlp.ParameterCount, seed => new Mlp(seed), true),
         new("deepnet", "two wider convolutions, 28x28 grey", DeepNet.Summary, DeepNet.ParameterCount, seed => new DeepNet(seed), true),
         new("alexnet", "AlexNet, 3x227x227", AlexNet.Summary, AlexNet.ParameterCount, seed => new AlexNet(seed), false),
+        new("zf5", "ZF-5, 3x225x225", Zf5.Summary, Zf5.ParameterCount, seed => new Zf5(seed), false),
         new("vgg16", "VGG16, 3x224x224", Vgg16.Summary, Vgg16.ParameterCount, seed => new Vgg16(seed), false),
     ];
 

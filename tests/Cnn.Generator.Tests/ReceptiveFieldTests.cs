@@ -26,6 +26,15 @@ public class ReceptiveFieldTests
         Dense(4096), ReLU(), Dense(4096), ReLU(), Dense(1000), Softmax(),
     };
 
+    // Seed 004's ZF-5 (filter, stride, pad): conv1 7/2/3, pool1 3/2/1, conv2 5/2/2, pool2 3/2/1, conv3-5 3/1/1.
+    private static readonly L[] Zf5 =
+    {
+        Conv(7, 96, s: 2, p: 3), ReLU(), Pool(3, 2, p: 1),
+        Conv(5, 256, s: 2, p: 2), ReLU(), Pool(3, 2, p: 1),
+        Conv(3, 384, p: 1), ReLU(), Conv(3, 384, p: 1), ReLU(), Conv(3, 256, p: 1), ReLU(), Pool(3, 2),
+        Dense(4096), ReLU(), Dense(4096), ReLU(), Dense(1000), Softmax(),
+    };
+
     private static L[] Vgg16()
     {
         var layers = new List<L>();
@@ -113,6 +122,29 @@ public class ReceptiveFieldTests
         Assert.Equal((256, 6, 6), (pool5.OutputChannels, pool5.OutputHeight, pool5.OutputWidth));
         Assert.Equal(new[] { 96, 96, 96, 256, 256, 256, 384, 384, 384, 384, 256, 256, 256 },
             layers.Take(13).Select(l => l.OutputChannels));
+    }
+
+    [Fact]
+    public void Zf5_EveryLayerMatchesTheTopDownRecurrence()
+    {
+        var layers = Generate("Zf5", 3, 225, 225, Zf5);
+        AssertMatchesTopDown(layers, 225, Zf5);
+        // SPP-net: a conv5 unit of ZF-5 sees 139x139 pixels, at a stride of 16.
+        var conv5 = layers.Single(l => l.Name == "conv5");
+        Assert.Equal((139, 16, 15), (conv5.ReceptiveField, conv5.EffectiveStride, conv5.OutputHeight));
+        Assert.Equal(new[] { 7, 7, 11, 27, 27, 43, 75, 75, 107, 107, 139 }, layers.Take(11).Select(l => l.ReceptiveField));
+    }
+
+    [Fact]
+    public void Zf5Sample_GeneratesTheSameLayers()
+    {
+        var run = TestDriver.Run(Networks.Zf5);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputProblems);
+        var sample = LoadedNetwork.Layers(run, "CnnGen.Samples.Networks.Zf5");
+        var declared = Generate("Zf5", 3, 225, 225, Zf5);
+        Assert.Equal(declared.Select(l => (l.Name, l.ReceptiveField, l.EffectiveStride, l.OutputLength)),
+            sample.Select(l => (l.Name, l.ReceptiveField, l.EffectiveStride, l.OutputLength)));
     }
 
     [Fact]

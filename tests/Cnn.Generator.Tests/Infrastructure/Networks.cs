@@ -8,6 +8,7 @@ internal static class Networks
     public static string LeNet5 { get; } = Sample("LeNet5.cs");
     public static string AlexNet { get; } = Sample("AlexNet.cs");
     public static string Vgg16 { get; } = Sample("Vgg16.cs");
+    public static string Zf5 { get; } = Sample("Zf5.cs");
     public static string LeNet5BatchNorm { get; } = Sample("LeNet5BatchNorm.cs");
 
     private static string Sample(string file, [CallerFilePath] string callerFile = "")
