@@ -23,5 +23,6 @@ var root = new RootCommand("CnnGen samples: convolutional networks declared with
     SummaryCommand.Create(),
     BenchCommand.Create(),
     FineTuneCommand.Create(),
+    ServeCommand.Create(),
 };
 return root.Parse(args).Invoke();
