@@ -24,5 +24,6 @@ var root = new RootCommand("CnnGen samples: convolutional networks declared with
     BenchCommand.Create(),
     FineTuneCommand.Create(),
     VisualizeCommand.Create(),
+    ServeCommand.Create(),
 };
 return root.Parse(args).Invoke();
