@@ -57,6 +57,9 @@ public sealed class ActivationServer : IDisposable
     /// <summary>The page served at <c>/</c>.</summary>
     internal byte[] Page { get; }
 
+    /// <summary>The grey levels of the last drawing answered (before the mean is subtracted); null before the first.</summary>
+    public float[]? LastDrawing { get; private set; }
+
     /// <summary>Listens on 127.0.0.1 at <paramref name="port"/> (0: any free port; <see cref="Port"/> tells which).
     /// Throws <see cref="SocketException"/> when the port is taken.</summary>
     public void Start(int port)
@@ -180,12 +183,14 @@ public sealed class ActivationServer : IDisposable
     {
         var (input, problem) = ParseInput(body);
         if (problem is not null) return Response.Text(400, problem);
-        for (int i = 0; i < input!.Length; i++) input[i] -= _mean;
+        var drawing = (float[])input!.Clone();
+        for (int i = 0; i < input.Length; i++) input[i] -= _mean;
         float[][] activations;
         lock (_gate)
         {
             _network.Training = false;
             activations = _network.Activations(input);
+            LastDrawing = drawing;
         }
         return new Response(200, "application/json", Json(activations));
     }
