@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -7,26 +6,18 @@ using System.Text.Json;
 namespace CnnGen.Samples.Web;
 
 /// <summary>
-/// A small HTTP/1.1 server on the loopback interface for <c>serve</c>: <c>GET /</c> is a page to draw on, and
+/// What <c>serve</c> answers, over a <see cref="LoopbackHttpServer"/>: <c>GET /</c> is a page to draw on, and
 /// <c>POST /activations</c> takes a JSON array of grey levels in [0, 1] (one image, C,H,W row-major) and answers with
 /// every layer's output (<see cref="INetwork.Activations"/>, after subtracting the training set's mean pixel) and the
 /// class probabilities. Each connection carries one request; requests reach the network one at a time.
 /// </summary>
 public sealed class ActivationServer : IDisposable
 {
-    /// <summary>Largest request head (request line and headers) read.</summary>
-    public const int MaxHeadBytes = 16 * 1024;
-
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
-
     private readonly INetwork _network;
     private readonly string[] _classNames;
     private readonly float _mean;
     private readonly object _gate = new();
-    private readonly List<Task> _connections = [];
-    private TcpListener? _listener;
-    private CancellationTokenSource? _stopping;
-    private Task? _acceptLoop;
+    private readonly LoopbackHttpServer _http;
 
     /// <param name="network">The network, in evaluation mode; only this server should use it while it runs.</param>
     /// <param name="classNames">Names of the output classes (<c>class N</c> for any beyond them).</param>
@@ -43,13 +34,14 @@ public sealed class ActivationServer : IDisposable
         _mean = inputMean;
         MaxBodyBytes = Math.Max(64 * 1024, network.InputLength * 32);
         Page = ReadPage();
+        _http = new LoopbackHttpServer((method, target, body) => Handle(method, target, body), MaxBodyBytes);
     }
 
     /// <summary>Largest request body accepted: room for every input value written out in full.</summary>
     public int MaxBodyBytes { get; }
 
     /// <summary>The port listened on (the one chosen by the system when started with port 0), 0 when stopped.</summary>
-    public int Port { get; private set; }
+    public int Port => _http.Port;
 
     /// <summary>The page's address, e.g. <c>http://localhost:8080/</c>.</summary>
     public Uri Url => new($"http://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/");
@@ -62,104 +54,15 @@ public sealed class ActivationServer : IDisposable
 
     /// <summary>Listens on 127.0.0.1 at <paramref name="port"/> (0: any free port; <see cref="Port"/> tells which).
     /// Throws <see cref="SocketException"/> when the port is taken.</summary>
-    public void Start(int port)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(port);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
-        if (_listener is not null) throw new InvalidOperationException("The server is already running.");
-        var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        _listener = listener;
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _stopping = new CancellationTokenSource();
-        _acceptLoop = AcceptAsync(listener, _stopping.Token);
-    }
+    public void Start(int port) => _http.Start(port);
 
     /// <summary>Stops listening and waits for the requests in progress to end.</summary>
-    public void Stop()
-    {
-        if (_listener is null) return;
-        _stopping!.Cancel();
-        _listener.Stop();
-        try
-        {
-            _acceptLoop!.Wait();
-        }
-        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException or SocketException or ObjectDisposedException))
-        {
-        }
-        Task[] running;
-        lock (_connections) running = [.. _connections];
-        Task.WaitAll(running, RequestTimeout);
-        _stopping.Dispose();
-        _listener = null;
-        _stopping = null;
-        _acceptLoop = null;
-        Port = 0;
-    }
+    public void Stop() => _http.Stop();
 
-    public void Dispose() => Stop();
-
-    private async Task AcceptAsync(TcpListener listener, CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync(stop);
-            }
-            catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            var connection = Task.Run(() => ServeAsync(client, stop));
-            lock (_connections)
-            {
-                _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(connection);
-            }
-        }
-    }
-
-    /// <summary>Reads one request from the connection, answers it and closes the connection.</summary>
-    private async Task ServeAsync(TcpClient client, CancellationToken stop)
-    {
-        using var connection = client;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(RequestTimeout);
-        var stream = client.GetStream();
-        try
-        {
-            var request = await ReadRequestAsync(stream, timeout.Token);
-            var response = request.Error ?? Handle(request.Method, request.Target, request.Body);
-            await WriteAsync(stream, response, headOnly: request.Method == "HEAD", timeout.Token);
-            // Let the client read the answer before the connection closes, even if part of its body was left unread.
-            client.Client.Shutdown(SocketShutdown.Send);
-            var sink = new byte[4096];
-            for (int total = 0; total < 4 * MaxBodyBytes;)
-            {
-                int n = await stream.ReadAsync(sink, timeout.Token);
-                if (n == 0) break;
-                total += n;
-            }
-        }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The client went away or was too slow: nothing to answer.
-        }
-    }
-
-    internal sealed record Response(int Status, string ContentType, byte[] Body, string? Allow = null)
-    {
-        public static Response Text(int status, string message, string? allow = null) =>
-            new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(message + "\n"), allow);
-    }
-
-    private sealed record Request(string Method, string Target, byte[] Body, Response? Error);
+    public void Dispose() => _http.Dispose();
 
     /// <summary>Answers a request: the routing and the work, apart from the connection.</summary>
-    internal Response Handle(string method, string target, ReadOnlySpan<byte> body)
+    internal HttpResponse Handle(string method, string target, ReadOnlySpan<byte> body)
     {
         int query = target.IndexOfAny(['?', '#']);
         string path = query < 0 ? target : target[..query];
@@ -168,21 +71,21 @@ public sealed class ActivationServer : IDisposable
             case "/":
             case "/index.html":
                 return method is "GET" or "HEAD"
-                    ? new Response(200, "text/html; charset=utf-8", Page)
-                    : Response.Text(405, $"{method} is not allowed on {path}: use GET.", allow: "GET, HEAD");
+                    ? new HttpResponse(200, "text/html; charset=utf-8", Page)
+                    : HttpResponse.Text(405, $"{method} is not allowed on {path}: use GET.", allow: "GET, HEAD");
             case "/activations":
                 return method == "POST"
                     ? Activations(body)
-                    : Response.Text(405, $"{method} is not allowed on /activations: POST a JSON array of {_network.InputLength} grey levels.", allow: "POST");
+                    : HttpResponse.Text(405, $"{method} is not allowed on /activations: POST a JSON array of {_network.InputLength} grey levels.", allow: "POST");
             default:
-                return Response.Text(404, $"Nothing at {path}: the page is at / and the network answers POST /activations.");
+                return HttpResponse.Text(404, $"Nothing at {path}: the page is at / and the network answers POST /activations.");
         }
     }
 
-    private Response Activations(ReadOnlySpan<byte> body)
+    private HttpResponse Activations(ReadOnlySpan<byte> body)
     {
         var (input, problem) = ParseInput(body);
-        if (problem is not null) return Response.Text(400, problem);
+        if (problem is not null) return HttpResponse.Text(400, problem);
         var drawing = (float[])input!.Clone();
         for (int i = 0; i < input.Length; i++) input[i] -= _mean;
         float[][] activations;
@@ -192,7 +95,7 @@ public sealed class ActivationServer : IDisposable
             activations = _network.Activations(input);
             LastDrawing = drawing;
         }
-        return new Response(200, "application/json", Json(activations));
+        return new HttpResponse(200, "application/json", Json(activations));
     }
 
     /// <summary>The grey levels of a request body, or what is wrong with it.</summary>
@@ -326,72 +229,6 @@ public sealed class ActivationServer : IDisposable
         double sum = e.Sum();
         return e.Select(x => (float)(x / sum)).ToArray();
     }
-
-    private async Task<Request> ReadRequestAsync(NetworkStream stream, CancellationToken cancel)
-    {
-        var head = new byte[MaxHeadBytes];
-        int filled = 0, end;
-        while ((end = head.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
-        {
-            if (filled == head.Length) return Fail(431, $"The request head is larger than {MaxHeadBytes} bytes.");
-            int n = await stream.ReadAsync(head.AsMemory(filled), cancel);
-            if (n == 0) throw new IOException("The client closed the connection before the end of the request head.");
-            filled += n;
-        }
-        string[] lines = Encoding.ASCII.GetString(head, 0, end).Split("\r\n");
-        string[] requestLine = lines[0].Split(' ');
-        if (requestLine.Length != 3 || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal) || !requestLine[1].StartsWith('/'))
-            return Fail(400, $"Not an HTTP/1.x request line: {lines[0]}");
-        string method = requestLine[0], target = requestLine[1];
-
-        long length = 0;
-        foreach (string line in lines.Skip(1))
-        {
-            int colon = line.IndexOf(':');
-            if (colon <= 0) return Fail(400, $"Malformed header line: {line}");
-            string name = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
-            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-                return Fail(411, "Chunked request bodies are not supported: send a Content-Length.");
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                && (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out length)))
-                return Fail(400, $"Bad Content-Length: {value}");
-        }
-        if (length > MaxBodyBytes) return Fail(413, $"The request body has {length} bytes; at most {MaxBodyBytes} are accepted.");
-
-        var body = new byte[length];
-        int already = Math.Min(filled - end - 4, body.Length);
-        head.AsSpan(end + 4, already).CopyTo(body);
-        await stream.ReadExactlyAsync(body.AsMemory(already), cancel);
-        return new Request(method, target, body, null);
-
-        Request Fail(int status, string message) => new("", "", [], Response.Text(status, message));
-    }
-
-    private static async Task WriteAsync(NetworkStream stream, Response response, bool headOnly, CancellationToken cancel)
-    {
-        var head = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {response.Status} {Reason(response.Status)}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Content-Type: {response.ContentType}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Content-Length: {response.Body.Length}\r\n")
-            .Append("Cache-Control: no-store\r\n")
-            .Append("Connection: close\r\n");
-        if (response.Allow is not null) head.Append(CultureInfo.InvariantCulture, $"Allow: {response.Allow}\r\n");
-        head.Append("\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()), cancel);
-        if (!headOnly) await stream.WriteAsync(response.Body, cancel);
-    }
-
-    private static string Reason(int status) => status switch
-    {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        _ => "Error",
-    };
 
     private static byte[] ReadPage()
     {
