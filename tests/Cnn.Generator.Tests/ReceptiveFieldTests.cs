@@ -167,6 +167,19 @@ public class ReceptiveFieldTests
     }
 
     [Fact]
+    public void Seed001_ConvolutionAgainstDenseParametersAndFlops()
+    {
+        // Seed 001: one 3x3 single-channel filter over a 5x5 image (3x3 output) has K*K = 9 weights and
+        // 2*K*K*L_out*L_out = 162 FLOPs; a dense layer connecting the 25 pixels to 25 outputs has 625 weights and 1,250 FLOPs.
+        var conv = Generate("OneFilter", 1, 5, 5, new[] { Conv(3, 1) });
+        Assert.Equal((10L, 81L), (conv[0].Parameters, conv[0].Macs)); // 9 weights and a bias; FLOPs = 2 x MACs = 162
+        var dense = Generate("FullyConnected", 1, 5, 5, new[] { Dense(25) });
+        Assert.Equal((650L, 625L), (dense[0].Parameters, dense[0].Macs)); // 625 weights and 25 biases; 1,250 FLOPs
+        // Seed 001 again: a dense layer is a convolution whose kernel covers the whole image.
+        Assert.Equal((5, 5), (dense[0].ReceptiveField, dense[0].ReceptiveFieldWidth));
+    }
+
+    [Fact]
     public void ParameterAndMacCounts()
     {
         var lenet = LoadedNetwork.Load(TestDriver.Run(Networks.LeNet5), "CnnGen.Samples.Networks.LeNet5");
