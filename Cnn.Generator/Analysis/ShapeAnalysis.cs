@@ -68,20 +68,31 @@ internal static class ShapeAnalysis
             if (decl.Kind == LayerKind.BatchNorm && specs.Count > 0 && specs[specs.Count - 1] is { Kind: LayerKind.BatchNorm } previousNorm
                 && previousNorm.Index == i - 1)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, previousNorm.Name));
-            var spec = Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
+            var spec = decl.Kind == LayerKind.Add
+                ? Shortcut(decl, names, specs, names[i], label, i, state, diagnostics)
+                : Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
             if (spec is null) continue;
             spec = spec with { Frozen = decl.Frozen && decl.Kind.HasParameters(), StateOffset = stateOffset };
-            if (spec.Kind == LayerKind.BatchNorm)
-            {
-                stateOffset += 2 * spec.Units + 1;
-                // Directly after a convolution it is folded into the convolution's weights for inference.
-                if (specs.Count > 0 && specs[specs.Count - 1] is { } before && before.Index == i - 1 && before.Kind == LayerKind.Conv)
-                {
-                    specs[specs.Count - 1] = before with { FoldOffset = foldOffset };
-                    foldOffset += before.WeightLength + before.BiasLength;
-                }
-            }
+            if (spec.Kind == LayerKind.BatchNorm) stateOffset += 2 * spec.Units + 1;
             specs.Add(spec);
+        }
+
+        // Layers an Add reads must write their own outputs in inference.
+        foreach (var add in specs.Where(l => l.SourceIndex >= 0).ToList())
+        {
+            int k = specs.FindIndex(l => l.Index == add.SourceIndex);
+            if (k >= 0) specs[k] = specs[k] with { IsShortcutSource = true };
+        }
+
+        // A BatchNorm directly after a convolution is folded into the convolution's weights for inference (unless an
+        // Add reads the convolution's own output): place each folded copy in the folded buffer.
+        for (int k = 1; k < specs.Count; k++)
+        {
+            var before = specs[k - 1];
+            if (specs[k].Kind != LayerKind.BatchNorm || before.Index != specs[k].Index - 1 || before.Kind != LayerKind.Conv || before.IsShortcutSource)
+                continue;
+            specs[k - 1] = before with { FoldOffset = foldOffset };
+            foldOffset += before.WeightLength + before.BiasLength;
         }
 
         bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
@@ -189,6 +200,34 @@ internal static class ShapeAnalysis
                 return spec;
             }
         }
+    }
+
+    /// <summary>A shortcut (ResNet): <c>y = x + output of an earlier layer</c>, which must have the same shape. The
+    /// receptive field is the longer path's, the one through the layers in between.</summary>
+    private static LayerSpec? Shortcut(LayerDeclaration d, List<string> names, List<LayerSpec> earlier, string name, string label,
+        int index, State s, List<DiagnosticInfo> diagnostics)
+    {
+        int source = d.Source is null ? -1 : names.IndexOf(d.Source);
+        if (source < 0 || source >= index)
+        {
+            string choices = index == 0 ? "none (an Add cannot be the first layer)" : string.Join(", ", names.Take(index));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownShortcutSource, d.Location, label, d.Source ?? "", choices));
+            s.Broken = true;
+            return null;
+        }
+        if (s.Broken) return null;
+        var from = earlier.Find(l => l.Index == source);
+        if (from is null) { s.Broken = true; return null; }
+        if (from.Output != s.Shape)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShortcutShapes, d.Location, label, from.Name, from.Output, s.Source, s.Shape));
+            s.Broken = true;
+            return null;
+        }
+        var spec = new LayerSpec(index, d.Kind, name, s.Shape, s.Shape, s.Flat, 0, 0, 1, 0, 0,
+            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, 0) { SourceIndex = source, SourceName = from.Name };
+        s.Source = "output of " + name;
+        return spec;
     }
 
     /// <summary>Convolution and pooling: a square window slid with a stride over the zero-padded input.</summary>

@@ -109,6 +109,14 @@ internal static class DiagnosticDescriptors
         "BatchNorm directly after BatchNorm",
         "{0}: {1} has already normalised these values; a second BatchNorm only adds parameters");
 
+    public static readonly DiagnosticDescriptor UnknownShortcutSource = Error("CNN0025",
+        "Add names no earlier layer",
+        "{0}: '{1}' is not a layer before it; name one of: {2}");
+
+    public static readonly DiagnosticDescriptor ShortcutShapes = Error("CNN0026",
+        "Add joins different shapes",
+        "{0}: cannot add the output of {1} ({2}) to its input, the {3} ({4}); a shortcut needs equal shapes");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

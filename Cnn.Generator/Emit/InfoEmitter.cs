@@ -67,7 +67,8 @@ internal static class InfoEmitter
         foreach (var l in spec.Layers)
             sb.Append(';').Append(l.Name).Append(' ').Append(l.Kind).Append(' ').Append(l.Output)
               .Append(" k").Append(l.Kernel).Append(" s").Append(l.Stride).Append(" p").Append(l.Padding)
-              .Append(" a").Append(l.Slope.ToString("R", CultureInfo.InvariantCulture));
+              .Append(" a").Append(l.Slope.ToString("R", CultureInfo.InvariantCulture))
+              .Append(l.SourceName is null ? "" : " from " + l.SourceName);
         using var sha = SHA256.Create();
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
         return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));

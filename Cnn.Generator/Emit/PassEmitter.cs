@@ -405,7 +405,7 @@ internal static class PassEmitter
             string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {(i == 0 ? "inputs" : "ws." + Act(body[i - 1]))}, ws.{Act(body[i])}, batch);";
             if (i > 0 && BatchNormLayer.IsFolded(body[i], body[i - 1]))
                 call = $"if (!ws.Folded) {call} // else {body[i - 1].Name} wrote this output with folded weights";
-            else if (i > 1 && BatchNormLayer.IsFolded(body[i - 1], body[i - 2]) && ConvLayer.FusesReluAfterFold(body[i - 2], body[i]))
+            else if (i > 1 && BatchNormLayer.IsFolded(body[i - 1], body[i - 2]) && ConvLayer.FusesReluAfterFold(body[i - 2], body[i - 1], body[i]))
                 call = $"if (!ws.Folded) {call} // else {body[i - 2].Name} applied this ReLU as it stored the folded output";
             w.Line(call);
         }
@@ -420,6 +420,11 @@ internal static class PassEmitter
             string dinp = i > firstTrainable ? $"active < {body[i].Index} ? ws.{Grad(body, i - 1)} : default" : "default";
             w.Line($"if (active > {body[i].Index}) return;");
             w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
+            // Shortcuts from the layer before: its output gradient, just written, also gets what each Add sent back.
+            if (i > firstTrainable)
+                foreach (var add in body.Where(a => a.Kind == LayerKind.Add && a.SourceIndex == body[i - 1].Index))
+                    w.Line($"if (active < {body[i].Index}) global::System.Numerics.Tensors.TensorPrimitives.Add(new {ReadOnlySpan}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length}), " +
+                           $"new {ReadOnlySpan}(ws.{AddLayer.ShortcutGradient(add)}, 0, batch * {add.Output.Length}), new {Span}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length})); // + the shortcut gradient from {add.Name}");
         }
         w.Close();
     }
@@ -437,6 +442,7 @@ internal static class PassEmitter
         LayerKind.Conv => $"{l.Kernel}x{l.Kernel} convolution, {l.Units} filters, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
         LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
         LayerKind.Dense => $"dense {l.Input.Length} -> {l.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
+        LayerKind.Add => $"shortcut: adds {l.SourceName}'s output, {l.Output}",
         LayerKind.BatchNorm => l.Spatial == 1 ? $"batch normalisation of {l.Units} units" : $"batch normalisation of {l.Units} channels over {l.Input.Height}x{l.Input.Width} positions",
         _ => $"{l.Kind} over {l.Input.Length} values",
     };

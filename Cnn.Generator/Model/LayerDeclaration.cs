@@ -12,7 +12,11 @@ internal sealed record LayerDeclaration(
     int Padding,
     float Slope,
     bool Frozen,
-    LocationInfo? Location);
+    LocationInfo? Location)
+{
+    /// <summary>For <c>[Add(source)]</c>: the name of the earlier layer whose output is added.</summary>
+    public string? Source { get; init; }
+}
 
 /// <summary>The <c>[Input]</c> attribute as written.</summary>
 internal sealed record InputDeclaration(int Channels, int Height, int Width, LocationInfo? Location);

@@ -15,6 +15,7 @@ internal enum LayerKind
     Maxout,
     Dropout,
     BatchNorm,
+    Add,
 }
 
 internal static class LayerKindExtensions
@@ -33,6 +34,7 @@ internal static class LayerKindExtensions
         LayerKind.Maxout => "maxout",
         LayerKind.Dropout => "dropout",
         LayerKind.BatchNorm => "bn",
+        LayerKind.Add => "add",
         _ => "softmax",
     };
 

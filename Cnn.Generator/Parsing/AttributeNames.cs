@@ -24,6 +24,7 @@ internal static class AttributeNames
         ("CnnGen.MaxoutAttribute", LayerKind.Maxout),
         ("CnnGen.DropoutAttribute", LayerKind.Dropout),
         ("CnnGen.BatchNormAttribute", LayerKind.BatchNorm),
+        ("CnnGen.AddAttribute", LayerKind.Add),
     };
 
     public static bool TryGetLayerKind(string metadataName, out LayerKind kind)

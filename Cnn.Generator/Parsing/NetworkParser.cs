@@ -171,6 +171,7 @@ internal static class NetworkParser
         float slope = 0;
         string? name = null;
         bool frozen = false;
+        string? source = null;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -195,6 +196,9 @@ internal static class NetworkParser
             case LayerKind.Dropout:
                 slope = ToFloat(args[0]);
                 break;
+            case LayerKind.Add:
+                source = args[0].Value as string;
+                break;
         }
         foreach (var named in data.NamedArguments)
         {
@@ -211,7 +215,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location);
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Source = source };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

@@ -23,7 +23,7 @@ internal sealed class BatchNormLayer : LayerEmitter
     /// each evaluation pass (the parameters may have changed), which costs 1 / (output positions) of the convolution;
     /// after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a per-unit scale and shift.</summary>
     public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
-        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind == LayerKind.Conv;
+        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind == LayerKind.Conv && !previous.IsShortcutSource;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {

@@ -21,7 +21,8 @@ internal sealed class ConvLayer : LayerEmitter
     private static bool UsesDirect(LayerSpec l) => l.Stride == 1 && l.Output.Width <= 32 && !IsPointwise(l);
 
     /// <summary>In inference a direct convolution followed by ReLU applies it before storing, into the ReLU's output.</summary>
-    public static bool FusesRelu(LayerSpec conv, LayerSpec? next) => conv.Kind == LayerKind.Conv && UsesDirect(conv) && next?.Kind == LayerKind.ReLU;
+    public static bool FusesRelu(LayerSpec conv, LayerSpec? next) =>
+        conv.Kind == LayerKind.Conv && UsesDirect(conv) && next?.Kind == LayerKind.ReLU && !conv.IsShortcutSource; // an Add reads the conv's own output
 
     private static long ColLength(LayerSpec l) => (long)l.Input.Channels * l.Kernel * l.Kernel * l.Output.Height * l.Output.Width;
 
@@ -39,8 +40,8 @@ internal sealed class ConvLayer : LayerEmitter
         $"kernel: {l.Kernel}, stride: {l.Stride}, padding: {l.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});";
 
     /// <summary>In inference a direct convolution whose BatchNorm is folded in, followed by ReLU, applies the ReLU too.</summary>
-    public static bool FusesReluAfterFold(LayerSpec conv, LayerSpec? afterBatchNorm) =>
-        conv.Kind == LayerKind.Conv && UsesDirect(conv) && afterBatchNorm?.Kind == LayerKind.ReLU;
+    public static bool FusesReluAfterFold(LayerSpec conv, LayerSpec batchNorm, LayerSpec? afterBatchNorm) =>
+        conv.Kind == LayerKind.Conv && UsesDirect(conv) && afterBatchNorm?.Kind == LayerKind.ReLU && !batchNorm.IsShortcutSource;
 
     public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
@@ -54,7 +55,7 @@ internal sealed class ConvLayer : LayerEmitter
         if (UsesDirect(l))
         {
             bool relu = FusesRelu(l, next);
-            bool reluAfterFold = folds && FusesReluAfterFold(l, afterNext);
+            bool reluAfterFold = folds && FusesReluAfterFold(l, next!, afterNext);
             w.Open("if (!ws.KeepForBackward)");
             w.Line(relu
                 ? $"// Inference: direct convolution with {next!.Name} fused (written to its output); same result as the im2col path below."

@@ -36,6 +36,7 @@ internal abstract class LayerEmitter
         LayerKind.Maxout => MaxoutLayer.Instance,
         LayerKind.Dropout => DropoutLayer.Instance,
         LayerKind.BatchNorm => BatchNormLayer.Instance,
+        LayerKind.Add => AddLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 

@@ -47,4 +47,34 @@ public class ActivationsTests
         Assert.Equal(state, net.State.ToArray());
         Assert.Throws<ArgumentException>(() => net.Activations(inputs.AsSpan(1).ToArray()));
     }
+
+    [Theory]
+    [InlineData("ResidualNet")]
+    [InlineData("ShortcutSourceNet")]
+    public void InferenceWithFusionAndFoldingEqualsTheUnfusedPassWithShortcuts(string name)
+    {
+        // A shortcut reads its source's own output: inference must not fuse or fold it away.
+        INetwork net = name == "ResidualNet" ? new ResidualNet(seed: 2) : new ShortcutSourceNet(seed: 2);
+        GradientCheckTests.WithRunningStatistics(net, 2);
+        var (inputs, _) = GradientCheckTests.Batch(net, 5, 3);
+        var outputs = new float[5 * net.OutputLength];
+        net.Forward(inputs, outputs, 5);
+        for (int b = 0; b < 5; b++)
+        {
+            var unfused = net.Activations(inputs.AsSpan(b * net.InputLength, net.InputLength));
+            for (int k = 0; k < net.OutputLength; k++)
+                Assert.Equal(unfused[^1][k], outputs[b * net.OutputLength + k], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void AnAddLayerAddsItsSourcesOutput()
+    {
+        INetwork net = new ShortcutSourceNet(seed: 4);
+        var (inputs, _) = GradientCheckTests.Batch(net, 1, 5);
+        var a = net.Activations(inputs);
+        // Layers: conv1, relu1, conv2, add1 (adds conv1), conv3, bn1, relu2, conv4, add2 (adds bn1), dense1.
+        Assert.Equal(a[2].Zip(a[0], (x, s) => x + s), a[3]);
+        Assert.Equal(a[7].Zip(a[5], (x, s) => x + s), a[8]);
+    }
 }

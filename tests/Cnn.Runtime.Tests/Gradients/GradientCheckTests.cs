@@ -17,6 +17,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         "RectStrideNet", "PoolFirstNet", "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD",
         "MaxoutNet", "DropoutNetTraining", "DropoutNetEvaluation",
         "BatchNormNetTraining", "BatchNormNetEvaluation", "BatchNormPoolNetTraining", "BatchNormPoolNetEvaluation",
+        "ResidualNetTraining", "ResidualNetEvaluation", "ShortcutSourceNet",
     };
 
     internal static INetwork Create(string name, int seed) => name switch
@@ -44,6 +45,9 @@ public class GradientCheckTests(ITestOutputHelper output)
         // Evaluation mode: running statistics (drawn away from PyTorch's 0 and 1) are constants.
         "BatchNormNetEvaluation" => WithRunningStatistics(new BatchNormNet(seed), seed),
         "BatchNormPoolNetEvaluation" => WithRunningStatistics(new BatchNormPoolNet(seed), seed),
+        "ResidualNetTraining" => new ResidualNet(seed) { Training = true },
+        "ResidualNetEvaluation" => WithRunningStatistics(new ResidualNet(seed), seed),
+        "ShortcutSourceNet" => WithRunningStatistics(new ShortcutSourceNet(seed), seed),
         _ => throw new ArgumentException(name),
     };
 

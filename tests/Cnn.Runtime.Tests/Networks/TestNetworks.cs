@@ -69,3 +69,17 @@ public partial class BatchNormNet { }
 [Conv(3, 4, Stride = 2, Padding = 1)] [BatchNorm] [ELU] [AvgPool(2)] [BatchNorm]
 [Dense(4)]
 public partial class BatchNormPoolNet { }
+
+// Residual blocks (ResNet): an identity shortcut over conv-BatchNorm-ReLU-conv-BatchNorm, and one over a dense layer.
+[Input(2, 6, 6)]
+[Conv(3, 4, Padding = 1)] [ReLU]
+[Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 4, Padding = 1)] [BatchNorm] [Add("relu1")] [ReLU]
+[MaxPool(2)] [Dense(5)] [Tanh] [Dense(5)] [Add("tanh1")] [Dense(3)] [Softmax]
+public partial class ResidualNet { }
+
+// Shortcut sources whose outputs inference would otherwise skip: a convolution whose ReLU would be fused, and a
+// BatchNorm whose ReLU would be fused into the convolution it is folded into.
+[Input(1, 8, 8)]
+[Conv(3, 3, Padding = 1)] [ReLU] [Conv(3, 3, Padding = 1)] [Add("conv1")]
+[Conv(3, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 3, Padding = 1)] [Add("bn1")] [Dense(2)]
+public partial class ShortcutSourceNet { }

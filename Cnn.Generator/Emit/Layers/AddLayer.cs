@@ -1,0 +1,45 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// A shortcut (ResNet): forward <c>y = x + s</c>, where <c>s</c> is an earlier layer's output, still in its buffer;
+/// backward <c>dx = dy</c> and <c>ds = dy</c>. The layers in between overwrite the source's output gradient on their
+/// way back, so <c>dy</c> is kept in <c>_dshortcut_</c> and added to it once they have (see <c>RunBackward</c>).
+/// </summary>
+internal sealed class AddLayer : LayerEmitter
+{
+    public static readonly AddLayer Instance = new();
+
+    public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
+    {
+        if (needInputGradient) yield return new Scratch(ShortcutGradient(l), "float", l.Output.Length, PerBatch: true, BackwardOnly: true);
+    }
+
+    /// <summary>The buffer holding this Add's output gradient for its source layer.</summary>
+    public static string ShortcutGradient(LayerSpec l) => "_dshortcut_" + l.Name;
+
+    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    {
+        long length = l.Output.Length;
+        OpenForward(w, l);
+        w.Line($"var x = inp.Slice(0, batch * {length});");
+        w.Line($"var shortcut = new global::System.ReadOnlySpan<float>(ws._act_{l.SourceName}, 0, x.Length); // {l.SourceName}'s output");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, outp.Slice(0, x.Length)); // y = x + shortcut");
+        w.Close();
+    }
+
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    {
+        OpenBackward(w, l);
+        if (needInputGradient)
+        {
+            ReturnWithoutInputGradient(w);
+            w.Line($"var dy = dout.Slice(0, batch * {l.Output.Length});");
+            w.Line("dy.CopyTo(dinp); // dx = dy");
+            w.Line($"dy.CopyTo(ws.{ShortcutGradient(l)}); // ds = dy, added to the source's gradient once the layers in between have run");
+        }
+        w.Close();
+    }
+}
