@@ -15,6 +15,11 @@ outputs (probabilities when the network ends in Softmax, else logits), the mean 
 every parameter gradient. The C# tests load the same parameters by name and compare. Network i draws from seed + i, so
 appending a network leaves the fixtures of the others byte for byte as they were.
 
+Layers are named as CnnGen names them: kind prefix and 1-based index per kind (conv1, bn1, relu1, pool1, dense1, add1,
+...). A shortcut, ("Add", dict(source="relu1")) (CnnGen's `[Add("relu1")]`), adds the output of the named earlier
+layer, of the same shape, to its input; the PyTorch model keeps every layer's output by name for it. It has no tensors
+(CrossNetH with BatchNorm in both modes, CrossNetI without).
+
 Modes. BatchNorm and Dropout behave differently in training and evaluation, so a network with either is computed in
 the modes where a comparison means something:
   * evaluation (`model.eval()`, CnnGen's `Training = false`), every network: the `expected.*` arrays. BatchNorm uses
@@ -24,7 +29,7 @@ the modes where a comparison means something:
     BatchNorm normalises by the batch's statistics and updates its running statistics once, from the drawn ones.
     A network with Dropout never gets training-mode results: CnnGen's dropout masks are not PyTorch's, so nothing
     downstream of a training-mode Dropout could be compared. Dropout is therefore checked in evaluation only
-    (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG).
+    (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG, CrossNetH).
 BatchNorm tensors are drawn, not PyTorch's defaults (weight 1, bias 0, mean 0, variance 1, count 0), so a wrong
 formula shows: weight +-U(0.5, 1.5) (one in five negative), bias N(0, 0.2^2), running_mean N(0, 0.3^2),
 running_var U(0.25, 2), num_batches_tracked an integer below 1000.
@@ -114,11 +119,36 @@ NETWORKS = {
         ("Conv", dict(kernel=3, filters=4, stride=2, padding=1)), ("BatchNorm", {}), ("LeakyReLU", dict(slope=0.1)),
         ("Dense", dict(units=6)), ("BatchNorm", {}), ("ReLU", {}), ("Dense", dict(units=3)), ("Softmax", {}),
     ]),
+    # Residual (ResNet): conv-BatchNorm-ReLU, a block conv-BatchNorm-ReLU-conv-BatchNorm whose output is added to the
+    # first ReLU's, ReLU, max pool; a conv to another width, the same block again on non-square maps; a dense head and
+    # Softmax. Every BatchNorm follows a conv (folded in evaluation). Evaluation and training mode.
+    "CrossNetH": ((3, 9, 7), [
+        ("Conv", dict(kernel=3, filters=4, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=4, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=4, padding=1)), ("BatchNorm", {}), ("Add", dict(source="relu1")), ("ReLU", {}),
+        ("MaxPool", dict(size=2)),
+        ("Conv", dict(kernel=3, filters=6, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=6, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=6, padding=1)), ("BatchNorm", {}), ("Add", dict(source="relu4")), ("ReLU", {}),
+        ("Dense", dict(units=8)), ("ReLU", {}), ("Dense", dict(units=4)), ("Softmax", {}),
+    ]),
+    # Shortcuts without BatchNorm on non-square maps: a conv directly followed by a ReLU (which inference must then not
+    # fuse into it) as the source of two Adds; a source directly before its Add (y = 2x); an Add as a source; a
+    # shortcut over a dense layer (flat); ends in logits.
+    "CrossNetI": ((2, 7, 5), [
+        ("Conv", dict(kernel=3, filters=3, padding=1)), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=3, padding=1)), ("Add", dict(source="conv1")),
+        ("LeakyReLU", dict(slope=0.1)), ("Add", dict(source="leakyrelu1")),
+        ("Conv", dict(kernel=1, filters=3)), ("Add", dict(source="conv1")), ("Sigmoid", {}), ("Add", dict(source="add1")),
+        ("Conv", dict(kernel=2, filters=4, stride=2, padding=1)), ("ELU", dict(alpha=0.5)),
+        ("Dense", dict(units=6)), ("Tanh", {}), ("Dense", dict(units=6)), ("Add", dict(source="tanh1")),
+        ("Dense", dict(units=5)),
+    ]),
 }
 
 PREFIX = {"Conv": "conv", "MaxPool": "pool", "AvgPool": "pool", "Dense": "dense", "ReLU": "relu",
           "LeakyReLU": "leakyrelu", "ELU": "elu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
-          "BatchNorm": "bn", "Dropout": "dropout"}
+          "BatchNorm": "bn", "Dropout": "dropout", "Add": "add"}
 
 
 def cs_attributes(input_shape, layers):
@@ -139,20 +169,25 @@ def cs_attributes(input_shape, layers):
             return f"[ELU({a['alpha']}f)]"
         if kind == "Dropout":
             return f"[Dropout({a['rate']}f)]"
+        if kind == "Add":
+            return f"[Add(\"{a['source']}\")]"
         return f"[{kind}]"
     return [f"[Input({', '.join(map(str, input_shape))})]"] + [fmt(k, a) for k, a in layers]
 
 
 class Net(nn.Module):
-    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, bn1, ...)."""
+    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, bn1, ...). An Add
+    layer (add1, ...) has no module: the forward pass keeps every layer's output by name and adds the one it names."""
 
     def __init__(self, input_shape, layers):
         super().__init__()
         c, h, w = input_shape
         counts = {}
         self.order = []  # (name, kind, module or None)
+        self.sources = {}  # Add layer -> the earlier layer whose output it adds
         self.ends_with_softmax = False
         flat = False
+        shapes = {}  # name -> (c, h, w, flat) of its output, for an Add's check
         for kind, a in layers:
             prefix = PREFIX[kind]
             counts[prefix] = counts.get(prefix, 0) + 1
@@ -182,6 +217,11 @@ class Net(nn.Module):
                 m = nn.BatchNorm1d(c) if flat else nn.BatchNorm2d(c)
             elif kind == "Dropout":
                 m = nn.Dropout(F32(a["rate"]))
+            elif kind == "Add":  # y = x + output of the named earlier layer, which must have the same shape
+                if shapes.get(a["source"]) != (c, h, w, flat):
+                    raise ValueError(f"{name}: no earlier layer {a['source']} of shape {(c, h, w, flat)}")
+                m = None
+                self.sources[name] = a["source"]
             elif kind == "Softmax":
                 m = None
                 self.ends_with_softmax = True
@@ -193,10 +233,20 @@ class Net(nn.Module):
                     with torch.no_grad():
                         _, h, w = m(torch.zeros(1, c if kind != "Conv" else m.in_channels, h, w)).shape[1:]
             self.order.append((name, kind, m))
+            shapes[name] = (c, h, w, flat)
 
     def forward(self, x, shapes=None):
         """Logits (the input of the final Softmax, if any); records each layer's output shape in shapes."""
+        outputs = {}  # every layer's output, for the Add layers
         for name, kind, m in self.order:
+            if kind == "Add":
+                shortcut = outputs[self.sources[name]]
+                assert shortcut.shape == x.shape, (name, shortcut.shape, x.shape)
+                x = x + shortcut
+                outputs[name] = x
+                if shapes is not None:
+                    shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
+                continue
             if m is None:  # the final Softmax: logits stop here
                 if shapes is not None:
                     shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
@@ -204,6 +254,7 @@ class Net(nn.Module):
             if kind == "Dense" and x.dim() > 2:
                 x = torch.flatten(x, 1)
             x = m(x)
+            outputs[name] = x
             if shapes is not None:
                 shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
         return x
