@@ -65,3 +65,28 @@ public partial class CrossNetF { }
 [Conv(3, 4, Stride = 2, Padding = 1)] [BatchNorm] [LeakyReLU(0.1f)]
 [Dense(6)] [BatchNorm] [ReLU] [Dense(3)] [Softmax]
 public partial class CrossNetG { }
+
+// Residual (ResNet): conv-BatchNorm-ReLU, a block conv-BatchNorm-ReLU-conv-BatchNorm whose output is added to the
+// first ReLU's, ReLU, max pool; a conv to another width, the same block again on non-square maps; a dense head and
+// Softmax. Every BatchNorm follows a conv (folded in evaluation). Evaluation and training mode.
+[Input(3, 9, 7)]
+[Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 4, Padding = 1)] [BatchNorm] [Add("relu1")] [ReLU]
+[MaxPool(2)]
+[Conv(3, 6, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 6, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 6, Padding = 1)] [BatchNorm] [Add("relu4")] [ReLU]
+[Dense(8)] [ReLU] [Dense(4)] [Softmax]
+public partial class CrossNetH { }
+
+// Shortcuts without BatchNorm on non-square maps: a conv directly followed by a ReLU (which inference must then not
+// fuse into it) as the source of two Adds; a source directly before its Add (y = 2x); an Add as a source; a
+// shortcut over a dense layer (flat); ends in logits.
+[Input(2, 7, 5)]
+[Conv(3, 3, Padding = 1)] [ReLU]
+[Conv(3, 3, Padding = 1)] [Add("conv1")]
+[LeakyReLU(0.1f)] [Add("leakyrelu1")]
+[Conv(1, 3)] [Add("conv1")] [Sigmoid] [Add("add1")]
+[Conv(2, 4, Stride = 2, Padding = 1)] [ELU(0.5f)]
+[Dense(6)] [Tanh] [Dense(6)] [Add("tanh1")]
+[Dense(5)]
+public partial class CrossNetI { }

@@ -17,17 +17,19 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
 
     public static TheoryData<string> Networks => new()
     {
-        "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD", "CrossNetE", "CrossNetF", "CrossNetG",
+        "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD", "CrossNetE", "CrossNetF", "CrossNetG", "CrossNetH",
+        "CrossNetI",
     };
 
     /// <summary>Networks with BatchNorm, which the evaluation test also runs with <c>FoldBatchNorm = false</c>.</summary>
-    public static TheoryData<string> BatchNormNetworks => new() { "CrossNetE", "CrossNetF", "CrossNetG" };
+    public static TheoryData<string> BatchNormNetworks => new() { "CrossNetE", "CrossNetF", "CrossNetG", "CrossNetH" };
 
     /// <summary>Networks with training-mode results, and worker thread counts (batch 4: chunks of 2 + 2, and 1 + 1 + 2).</summary>
     public static TheoryData<string, int> TrainingNetworks => new()
     {
         { "CrossNetF", 1 }, { "CrossNetF", 2 }, { "CrossNetF", 3 },
         { "CrossNetG", 1 }, { "CrossNetG", 2 }, { "CrossNetG", 3 },
+        { "CrossNetH", 1 }, { "CrossNetH", 2 }, { "CrossNetH", 3 },
     };
 
     private static INetwork Create(string name, bool foldBatchNorm = true) => name switch
@@ -40,6 +42,8 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         "CrossNetE" => new CrossNetE { FoldBatchNorm = foldBatchNorm },
         "CrossNetF" => new CrossNetF { FoldBatchNorm = foldBatchNorm },
         "CrossNetG" => new CrossNetG { FoldBatchNorm = foldBatchNorm },
+        "CrossNetH" => new CrossNetH { FoldBatchNorm = foldBatchNorm },
+        "CrossNetI" => new CrossNetI(),
         _ => throw new ArgumentException(name),
     };
 
