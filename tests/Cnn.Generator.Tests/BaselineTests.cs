@@ -24,4 +24,14 @@ public class BaselineTests
         Assert.Equal("CnnGen.Samples.Networks.LeNet5BatchNorm.g.cs", source.HintName);
         Baseline.Verify("LeNet5BatchNorm", source.SourceText.ToString());
     }
+
+    [Fact]
+    public void SmallResNet_GeneratedFileMatchesBaseline()
+    {
+        var run = TestDriver.Run(Networks.SmallResNet);
+        Assert.Empty(run.GeneratorDiagnostics);
+        var source = Assert.Single(run.Sources);
+        Assert.Equal("CnnGen.Samples.Networks.SmallResNet.g.cs", source.HintName);
+        Baseline.Verify("SmallResNet", source.SourceText.ToString());
+    }
 }

@@ -110,4 +110,45 @@ public class IncrementalityTests
         // conv1, relu1, pool1, conv2, relu2, pool2, dense1, relu3, dense2, bn1 (frozen), relu4, dense3, softmax1
         Assert.Contains("_frozen = { false, false, false, false, false, false, false, false, false, true, false, false, false };", text, StringComparison.Ordinal);
     }
+
+    private static (CSharpCompilation Compilation, GeneratorDriver Driver, string FirstText) FirstResNetRun()
+    {
+        var compilation = TestDriver.Compile(Networks.SmallResNet, Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var first = driver.GetRunResult().Results[0];
+        return (compilation, driver, Assert.Single(first.GeneratedSources).SourceText.ToString());
+    }
+
+    private static CSharpCompilation WithResNet(CSharpCompilation compilation, string source)
+    {
+        var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        return compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(source, TestDriver.ParseOptions, path: "Source0.cs"));
+    }
+
+    [Fact]
+    public void ChangingOnlyAnAddsSource_RegeneratesTheNetwork()
+    {
+        var (compilation, driver, before) = FirstResNetRun();
+        // relu2 has the shape of relu1: only the shortcut's source changes, no parameter and no shape.
+        Assert.Contains("[Add(\"relu1\")]", Networks.SmallResNet, StringComparison.Ordinal);
+        var result = Rerun(driver, WithResNet(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add(\"relu2\")]")));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Contains(SourceOutputs(result), o => o.Reason == IncrementalStepRunReason.Modified);
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("\"add1      Add relu2    16x28x28", text, StringComparison.Ordinal);
+        Assert.Contains("new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, x.Length); // relu2's output", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ws._act_relu1, 0, x.Length", text, StringComparison.Ordinal);
+        Assert.Contains("+ the shortcut gradient from add1", text, StringComparison.Ordinal);
+        Assert.Contains("public const int ParameterCount = 43914;", text, StringComparison.Ordinal);
+        string Fingerprint(string code) => code.Split('\n').Single(l => l.Contains("public const string ArchitectureFingerprint", StringComparison.Ordinal));
+        Assert.NotEqual(Fingerprint(before), Fingerprint(text));
+    }
+
+    [Fact]
+    public void ReformattingAnAdd_LeavesTheSpecUnchanged()
+    {
+        var (compilation, driver, _) = FirstResNetRun();
+        var result = Rerun(driver, WithResNet(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add( source: \"relu1\" )]")));
+        AssertNetworkCached(result);
+    }
 }

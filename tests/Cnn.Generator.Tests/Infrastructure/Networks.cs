@@ -10,6 +10,7 @@ internal static class Networks
     public static string Vgg16 { get; } = Sample("Vgg16.cs");
     public static string Zf5 { get; } = Sample("Zf5.cs");
     public static string LeNet5BatchNorm { get; } = Sample("LeNet5BatchNorm.cs");
+    public static string SmallResNet { get; } = Sample("SmallResNet.cs");
 
     private static string Sample(string file, [CallerFilePath] string callerFile = "")
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CnnGen.Generator.Tests.Infrastructure;
 
@@ -6,7 +7,7 @@ namespace CnnGen.Generator.Tests.Infrastructure;
 internal sealed class RandomNetworks(int seed)
 {
     /// <summary>A file every batch adds: the target of the non-constant argument case.</summary>
-    public const string HolderFile = "namespace Fuzz;\npublic static class Holder { public static int Units = 3; }\n";
+    public const string HolderFile = "namespace Fuzz;\npublic static class Holder { public static int Units = 3; public static string Source = \"conv1\"; }\n";
 
     private readonly Random _random = new(seed);
 
@@ -23,7 +24,40 @@ internal sealed class RandomNetworks(int seed)
         "[Dropout(1f)]", "[Dropout(float.NaN)]", "[Dropout]", "[Dropout(0.5f)]", "[Dropout(0f)]", "[Maxout(0)]", "[Maxout(2)]", "[Maxout(3)]",
         "[BatchNorm(4)]", "[BatchNorm(Frozen = 1)]", "[BatchNorm(Name = 3)]", "[BatchNorm(Momentum = 0.5f)]", "[BatchNorm(Frozen = false)]",
         "[BatchNorm()]", "[BatchNorm(Frozen = true, Frozen = false)]", "[BatchNorm(Frozen = Holder.Units > 2)]", "[BatchNorm][BatchNorm]",
+        "[Add]", "[Add()]", "[Add(1)]", "[Add(\"a\", \"b\")]", "[Add(Holder.Source)]", "[Add(source: null)]", "[Add(Source = \"conv1\")]",
+        "[Add(nameof(Holder))]", "[Add(\"conv\" + \"1\")]", "[Add('c')]",
     };
+
+    /// <summary>Names a shortcut may wrongly give: unknown, differently cased, dotted, or the input's.</summary>
+    private static readonly string[] WrongSources = { "nope", "Conv1", "RELU1", "conv1.weight", "input", "conv99", "relu 1", "add0" };
+
+    /// <summary>The names the layers written so far in the current file get (default or given), in order, as the
+    /// generator assigns them; attributes it skips as unreadable make this an approximation, which is fine here.</summary>
+    private readonly List<string> _names = new();
+    private readonly Dictionary<string, int> _counts = new();
+    private static readonly Regex Attribute = new(@"\[(\w+)(\((?:[^()\]]|\([^()]*\))*\))?", RegexOptions.Compiled);
+    private static readonly Regex GivenName = new(@"Name = ""(\w+)""", RegexOptions.Compiled);
+
+    private static string? Prefix(string kind) => kind switch
+    {
+        "Conv" => "conv", "MaxPool" or "AvgPool" => "pool", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
+        "ELU" => "elu", "Sigmoid" => "sigmoid", "Tanh" => "tanh", "Softmax" => "softmax", "Maxout" => "maxout",
+        "Dropout" => "dropout", "BatchNorm" => "bn", "Add" => "add", _ => null,
+    };
+
+    private void Track(string layers)
+    {
+        foreach (Match m in Attribute.Matches(layers))
+        {
+            if (Prefix(m.Groups[1].Value) is not { } prefix) continue;
+            _counts.TryGetValue(prefix, out int n);
+            _counts[prefix] = ++n;
+            var given = GivenName.Match(m.Groups[2].Value);
+            _names.Add(given.Success ? given.Groups[1].Value : prefix + n);
+        }
+    }
+
+    private string NextDefaultName(string prefix) => prefix + ((_counts.TryGetValue(prefix, out int n) ? n : 0) + 1);
     private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
 
     private int Small() => _random.Next(1, 8);
@@ -50,6 +84,7 @@ internal sealed class RandomNetworks(int seed)
 
     private string Layer()
     {
+        if (_random.Next(100) < 12) return Shortcut();
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
@@ -71,6 +106,42 @@ internal sealed class RandomNetworks(int seed)
 
     private string Dense() => $"[Dense({Join(Int(), NamedArgs(false))})]";
 
+    /// <summary>
+    /// <c>[Add("source")]</c>: mostly an earlier layer's name (the one just before, y = 2x, or any), sometimes a whole
+    /// residual block that keeps the shape; sometimes a later, its own, an unknown or an empty name, or null.
+    /// </summary>
+    private string Shortcut()
+    {
+        string named = _random.Next(5) == 0 ? NamedArgs(false) : "";
+        string Add(string source) => $"[Add({Join(source, named)})]";
+        string Quoted(string name) => "\"" + name + "\"";
+        int pick = _random.Next(100);
+        if (pick < 35 && _names.Count > 0) return Add(Quoted(_names[_random.Next(_names.Count)]));
+        if (pick < 55 && _names.Count > 0)
+        {
+            // Something that keeps the shape, then the layer before it: always the same shape.
+            string keep = _random.Next(3) switch { 0 => "", 1 => "[Tanh] ", _ => "[Dropout(0.5f)] " };
+            return keep + Add(Quoted(_names[^1]));
+        }
+        if (pick < 70)
+        {
+            // A residual block: a 1x1 convolution sets the channels, a padded 3x3 keeps them and the size.
+            int filters = _random.Next(1, 5);
+            string stem = NextDefaultName("conv");
+            string norm = _random.Next(2) == 0 ? " [BatchNorm]" : "";
+            return $"[Conv(1, {filters})]{norm} [ReLU] [Conv(3, {filters}, Padding = 1)]{norm} {Add(Quoted(stem))}";
+        }
+        if (pick < 80) return Add(Quoted(_random.Next(3) switch
+        {
+            0 => WrongSources[_random.Next(WrongSources.Length)],
+            1 => NextDefaultName("add"), // its own name
+            _ => NextDefaultName(new[] { "conv", "relu", "dense", "pool" }[_random.Next(4)]), // a later layer's
+        }));
+        if (pick < 88) return Add("null");
+        if (pick < 94) return Add("\"\"");
+        return Broken[Broken.Length - 1 - _random.Next(10)];
+    }
+
     /// <summary>No positional argument; Frozen = true is allowed, since a BatchNorm has parameters.</summary>
     private string BatchNorm()
     {
@@ -82,13 +153,20 @@ internal sealed class RandomNetworks(int seed)
     public string NextFile(string className)
     {
         var sb = new StringBuilder("using CnnGen;\nnamespace Fuzz;\n");
+        _names.Clear();
+        _counts.Clear();
         int inputs = _random.Next(100) switch { < 8 => 0, < 15 => 2, _ => 1 };
         int layers = _random.Next(0, 7);
         int inputAt = _random.Next(0, layers + 1);
         for (int i = 0; i <= layers; i++)
         {
             if (i == inputAt) for (int k = 0; k < inputs; k++) sb.Append(Input()).Append(_random.Next(3) == 0 ? "\n" : " ");
-            if (i < layers) sb.Append(Layer()).Append(_random.Next(3) == 0 ? "\n" : " ");
+            if (i < layers)
+            {
+                string layer = Layer();
+                Track(layer);
+                sb.Append(layer).Append(_random.Next(3) == 0 ? "\n" : " ");
+            }
         }
         string modifiers = _random.Next(100) switch { < 3 => "public", < 5 => "public static partial", _ => "public partial" };
         string generic = _random.Next(100) < 2 ? "<T>" : "";
