@@ -36,7 +36,8 @@ internal static class InfoEmitter
         {
             w.Line($"new(\"{l.Name}\", \"{l.Kind}\", {l.Output.Channels}, {l.Output.Height}, {l.Output.Width}, " +
                    $"ReceptiveField: {l.ReceptiveFieldHeight}, ReceptiveFieldWidth: {l.ReceptiveFieldWidth}, " +
-                   $"EffectiveStride: {l.EffectiveStride}, EffectivePadding: {l.EffectivePadding}, Parameters: {l.Parameters}, Macs: {l.Macs}),");
+                   $"EffectiveStride: {l.EffectiveStride}, EffectivePadding: {l.EffectivePadding}, Parameters: {l.Parameters}, Macs: {l.Macs})" +
+                   (l.SourceName is null ? "," : $" {{ Source = \"{l.SourceName}\" }},"));
         }
         w.Close(";");
         w.Line();

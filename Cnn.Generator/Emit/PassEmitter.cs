@@ -424,7 +424,7 @@ internal static class PassEmitter
             if (i > firstTrainable)
                 foreach (var add in body.Where(a => a.Kind == LayerKind.Add && a.SourceIndex == body[i - 1].Index))
                     w.Line($"if (active < {body[i].Index}) global::System.Numerics.Tensors.TensorPrimitives.Add(new {ReadOnlySpan}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length}), " +
-                           $"new {ReadOnlySpan}(ws.{AddLayer.ShortcutGradient(add)}, 0, batch * {add.Output.Length}), new {Span}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length})); // + the shortcut gradient from {add.Name}");
+                           $"new {ReadOnlySpan}(ws.{Grad(body, body.IndexOf(add))}, 0, batch * {add.Output.Length}), new {Span}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length})); // + {add.Name}'s output gradient, down the shortcut");
         }
         w.Close();
     }

@@ -138,7 +138,7 @@ public class IncrementalityTests
         Assert.Contains("\"add1      Add relu2    16x28x28", text, StringComparison.Ordinal);
         Assert.Contains("new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, x.Length); // relu2's output", text, StringComparison.Ordinal);
         Assert.DoesNotContain("ws._act_relu1, 0, x.Length", text, StringComparison.Ordinal);
-        Assert.Contains("+ the shortcut gradient from add1", text, StringComparison.Ordinal);
+        Assert.Contains("+ add1's output gradient, down the shortcut", text, StringComparison.Ordinal);
         Assert.Contains("public const int ParameterCount = 43914;", text, StringComparison.Ordinal);
         string Fingerprint(string code) => code.Split('\n').Single(l => l.Contains("public const string ArchitectureFingerprint", StringComparison.Ordinal));
         Assert.NotEqual(Fingerprint(before), Fingerprint(text));

@@ -50,9 +50,9 @@ public class CommandLineTests
     [Fact]
     public void UnknownModelIsNamedWithTheChoices()
     {
-        var (exit, _, error) = Run(TrainCommand.Create(), "train", "--model", "resnet");
+        var (exit, _, error) = Run(TrainCommand.Create(), "train", "--model", "googlenet");
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown model 'resnet'", error);
+        Assert.Contains("Unknown model 'googlenet'", error);
         Assert.Contains("lenet5", error);
     }
 

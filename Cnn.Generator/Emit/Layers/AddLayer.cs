@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit.Layers;
@@ -6,19 +5,12 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <summary>
 /// A shortcut (ResNet): forward <c>y = x + s</c>, where <c>s</c> is an earlier layer's output, still in its buffer;
 /// backward <c>dx = dy</c> and <c>ds = dy</c>. The layers in between overwrite the source's output gradient on their
-/// way back, so <c>dy</c> is kept in <c>_dshortcut_</c> and added to it once they have (see <c>RunBackward</c>).
+/// way back, so <c>ds</c> is added to it once they have (see <c>RunBackward</c>), read from this layer's output gradient,
+/// which no later step of the backward pass changes.
 /// </summary>
 internal sealed class AddLayer : LayerEmitter
 {
     public static readonly AddLayer Instance = new();
-
-    public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
-    {
-        if (needInputGradient) yield return new Scratch(ShortcutGradient(l), "float", l.Output.Length, PerBatch: true, BackwardOnly: true);
-    }
-
-    /// <summary>The buffer holding this Add's output gradient for its source layer.</summary>
-    public static string ShortcutGradient(LayerSpec l) => "_dshortcut_" + l.Name;
 
     public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
     {
@@ -37,8 +29,7 @@ internal sealed class AddLayer : LayerEmitter
         {
             ReturnWithoutInputGradient(w);
             w.Line($"var dy = dout.Slice(0, batch * {l.Output.Length});");
-            w.Line("dy.CopyTo(dinp); // dx = dy");
-            w.Line($"dy.CopyTo(ws.{ShortcutGradient(l)}); // ds = dy, added to the source's gradient once the layers in between have run");
+            w.Line("dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run");
         }
         w.Close();
     }

@@ -71,7 +71,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         new("relu2", "ReLU", 16, 28, 28, ReceptiveField: 5, ReceptiveFieldWidth: 5, EffectiveStride: 1, EffectivePadding: 2, Parameters: 0, Macs: 0),
         new("conv3", "Conv", 16, 28, 28, ReceptiveField: 7, ReceptiveFieldWidth: 7, EffectiveStride: 1, EffectivePadding: 3, Parameters: 2320, Macs: 1806336),
         new("bn3", "BatchNorm", 16, 28, 28, ReceptiveField: 7, ReceptiveFieldWidth: 7, EffectiveStride: 1, EffectivePadding: 3, Parameters: 32, Macs: 12544),
-        new("add1", "Add", 16, 28, 28, ReceptiveField: 7, ReceptiveFieldWidth: 7, EffectiveStride: 1, EffectivePadding: 3, Parameters: 0, Macs: 0),
+        new("add1", "Add", 16, 28, 28, ReceptiveField: 7, ReceptiveFieldWidth: 7, EffectiveStride: 1, EffectivePadding: 3, Parameters: 0, Macs: 0) { Source = "relu1" },
         new("relu3", "ReLU", 16, 28, 28, ReceptiveField: 7, ReceptiveFieldWidth: 7, EffectiveStride: 1, EffectivePadding: 3, Parameters: 0, Macs: 0),
         new("pool1", "MaxPool", 16, 14, 14, ReceptiveField: 8, ReceptiveFieldWidth: 8, EffectiveStride: 2, EffectivePadding: 3, Parameters: 0, Macs: 0),
         new("conv4", "Conv", 32, 14, 14, ReceptiveField: 12, ReceptiveFieldWidth: 12, EffectiveStride: 2, EffectivePadding: 5, Parameters: 4640, Macs: 903168),
@@ -82,7 +82,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         new("relu5", "ReLU", 32, 14, 14, ReceptiveField: 16, ReceptiveFieldWidth: 16, EffectiveStride: 2, EffectivePadding: 7, Parameters: 0, Macs: 0),
         new("conv6", "Conv", 32, 14, 14, ReceptiveField: 20, ReceptiveFieldWidth: 20, EffectiveStride: 2, EffectivePadding: 9, Parameters: 9248, Macs: 1806336),
         new("bn6", "BatchNorm", 32, 14, 14, ReceptiveField: 20, ReceptiveFieldWidth: 20, EffectiveStride: 2, EffectivePadding: 9, Parameters: 64, Macs: 6272),
-        new("add2", "Add", 32, 14, 14, ReceptiveField: 20, ReceptiveFieldWidth: 20, EffectiveStride: 2, EffectivePadding: 9, Parameters: 0, Macs: 0),
+        new("add2", "Add", 32, 14, 14, ReceptiveField: 20, ReceptiveFieldWidth: 20, EffectiveStride: 2, EffectivePadding: 9, Parameters: 0, Macs: 0) { Source = "relu4" },
         new("relu6", "ReLU", 32, 14, 14, ReceptiveField: 20, ReceptiveFieldWidth: 20, EffectiveStride: 2, EffectivePadding: 9, Parameters: 0, Macs: 0),
         new("pool2", "MaxPool", 32, 7, 7, ReceptiveField: 22, ReceptiveFieldWidth: 22, EffectiveStride: 4, EffectivePadding: 9, Parameters: 0, Macs: 0),
         new("dense1", "Dense", 10, 1, 1, ReceptiveField: 46, ReceptiveFieldWidth: 46, EffectiveStride: 4, EffectivePadding: 9, Parameters: 15690, Macs: 15680),
@@ -304,7 +304,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (3,132,944 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (3,057,680 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
@@ -377,7 +377,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public double[] _dtotal_bn3 = global::System.Array.Empty<double>();
         public float[] _act_add1 = global::System.Array.Empty<float>();
         public float[] _grad_add1 = global::System.Array.Empty<float>();
-        public float[] _dshortcut_add1 = global::System.Array.Empty<float>();
         public float[] _act_relu3 = global::System.Array.Empty<float>();
         public float[] _grad_relu3 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
@@ -434,7 +433,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public double[] _dtotal_bn6 = global::System.Array.Empty<double>();
         public float[] _act_add2 = global::System.Array.Empty<float>();
         public float[] _grad_add2 = global::System.Array.Empty<float>();
-        public float[] _dshortcut_add2 = global::System.Array.Empty<float>();
         public float[] _act_relu6 = global::System.Array.Empty<float>();
         public float[] _grad_relu6 = global::System.Array.Empty<float>();
         public float[] _act_pool2 = global::System.Array.Empty<float>();
@@ -536,7 +534,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
             Grow(ref _grad_add1, 12544L * batch, batch);
-            Grow(ref _dshortcut_add1, 12544L * batch, batch);
             Grow(ref _grad_relu3, 12544L * batch, batch);
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
@@ -557,7 +554,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dsums_bn6, 64L, batch);
             Grow(ref _dtotal_bn6, 64L, batch);
             Grow(ref _grad_add2, 6272L * batch, batch);
-            Grow(ref _dshortcut_add2, 6272L * batch, batch);
             Grow(ref _grad_relu6, 6272L * batch, batch);
             Grow(ref _grad_pool2, 1568L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
@@ -967,7 +963,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         Backward_bn5(ws, ws._act_conv5, ws._act_bn5, ws._grad_bn5, active < 15 ? ws._grad_conv5 : default, batch);
         if (active > 14) return;
         Backward_conv5(ws, ws._act_relu4, ws._act_conv5, ws._grad_conv5, active < 14 ? ws._grad_relu4 : default, batch);
-        if (active < 14) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu4, 0, batch * 6272), new global::System.ReadOnlySpan<float>(ws._dshortcut_add2, 0, batch * 6272), new global::System.Span<float>(ws._grad_relu4, 0, batch * 6272)); // + the shortcut gradient from add2
+        if (active < 14) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu4, 0, batch * 6272), new global::System.ReadOnlySpan<float>(ws._grad_add2, 0, batch * 6272), new global::System.Span<float>(ws._grad_relu4, 0, batch * 6272)); // + add2's output gradient, down the shortcut
         if (active > 13) return;
         Backward_relu4(ws, ws._act_bn4, ws._act_relu4, ws._grad_relu4, active < 13 ? ws._grad_bn4 : default, batch);
         if (active > 12) return;
@@ -990,7 +986,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         Backward_bn2(ws, ws._act_conv2, ws._act_bn2, ws._grad_bn2, active < 4 ? ws._grad_conv2 : default, batch);
         if (active > 3) return;
         Backward_conv2(ws, ws._act_relu1, ws._act_conv2, ws._grad_conv2, active < 3 ? ws._grad_relu1 : default, batch);
-        if (active < 3) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu1, 0, batch * 12544), new global::System.ReadOnlySpan<float>(ws._dshortcut_add1, 0, batch * 12544), new global::System.Span<float>(ws._grad_relu1, 0, batch * 12544)); // + the shortcut gradient from add1
+        if (active < 3) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu1, 0, batch * 12544), new global::System.ReadOnlySpan<float>(ws._grad_add1, 0, batch * 12544), new global::System.Span<float>(ws._grad_relu1, 0, batch * 12544)); // + add1's output gradient, down the shortcut
         if (active > 2) return;
         Backward_relu1(ws, ws._act_bn1, ws._act_relu1, ws._grad_relu1, active < 2 ? ws._grad_bn1 : default, batch);
         if (active > 1) return;
@@ -1346,8 +1342,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         var dy = dout.Slice(0, batch * 12544);
-        dy.CopyTo(dinp); // dx = dy
-        dy.CopyTo(ws._dshortcut_add1); // ds = dy, added to the source's gradient once the layers in between have run
+        dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run
     }
 
     // ---- relu3: ReLU over 12544 values ----
@@ -1740,8 +1735,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         var dy = dout.Slice(0, batch * 6272);
-        dy.CopyTo(dinp); // dx = dy
-        dy.CopyTo(ws._dshortcut_add2); // ds = dy, added to the source's gradient once the layers in between have run
+        dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run
     }
 
     // ---- relu6: ReLU over 6272 values ----
