@@ -255,7 +255,7 @@ internal static class ShapeAnalysis
 
         if (s.Flat)
         {
-            string what = conv ? "convolution" : d.Kind == LayerKind.MaxPool ? "max pool" : "average pool";
+            string what = conv ? "a convolution" : d.Kind == LayerKind.MaxPool ? "a max pool" : "an average pool";
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialAfterDense, d.Location, label, what, s.FlattenedBy!, s.Shape.Length));
             s.Broken = true;
             return null;

@@ -35,7 +35,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidArgument = Error("CNN0006",
         "Attribute argument is not a constant",
-        "[{0}] argument could not be read as a constant; use literal numbers or constants");
+        "[{0}] argument {1}");
 
     public static readonly DiagnosticDescriptor NonPositive = Error("CNN0007",
         "Layer size must be positive",
@@ -71,7 +71,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor SpatialAfterDense = Error("CNN0015",
         "Spatial layer after a dense layer",
-        "{0}: a {1} needs a spatial input, but {2} already flattened it to {3} values");
+        "{0}: {1} needs a spatial input, but {2} already flattened it to {3} values");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("CNN0016",
         "Network has no layers",
@@ -99,7 +99,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor FrozenWithoutParameters = Warning("CNN0022",
         "Frozen has no effect",
-        "{0}: a {1} layer has no parameters, so Frozen = true changes nothing");
+        "{0}: {1} layers have no parameters, so Frozen = true changes nothing");
 
     public static readonly DiagnosticDescriptor NothingToNormalize = Error("CNN0023",
         "BatchNorm has nothing to normalise",

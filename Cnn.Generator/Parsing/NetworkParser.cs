@@ -73,7 +73,10 @@ internal static class NetworkParser
 
             if (HasErrors(data))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, data.AttributeClass!.Name.Replace("Attribute", "")));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, data.AttributeClass!.Name.Replace("Attribute", ""),
+                    data.AttributeConstructor is not null && data.ConstructorArguments.Any(a => a.IsNull && a.Kind != TypedConstantKind.Error)
+                        ? "is null; name an earlier layer, e.g. [Add(\"relu1\")]"
+                        : "could not be read as a constant; use literal numbers or constants"));
                 unreadableInput |= isInput;
                 unreadableLayer |= !isInput;
                 continue;

@@ -104,7 +104,7 @@ public class LayerDiagnosticTests
     [Theory]
     [InlineData("[[|Conv(3, 4)|]]", "conv1 (layer 3): a convolution needs a spatial input, but dense1 already flattened it to 10 values")]
     [InlineData("[[|MaxPool(2)|]]", "pool1 (layer 3): a max pool needs a spatial input, but dense1 already flattened it to 10 values")]
-    [InlineData("[[|AvgPool(1)|]]", "pool1 (layer 3): a average pool needs a spatial input, but dense1 already flattened it to 10 values")]
+    [InlineData("[[|AvgPool(1)|]]", "pool1 (layer 3): an average pool needs a spatial input, but dense1 already flattened it to 10 values")]
     public void CNN0015_SpatialLayerAfterDense(string layer, string message) =>
         Error("[Input(1, 28, 28)] [Dense(10)] [ReLU] " + layer + "\npublic partial class Net { }", "CNN0015", message);
 
@@ -150,5 +150,5 @@ public class LayerDiagnosticTests
     [Fact]
     public void CNN0022_FrozenWithoutParametersIsAWarning() =>
         Warning("[Input(1, 28, 28)] [Dense(10)] [[|ReLU(Frozen = true)|]]\npublic partial class Net { }", "CNN0022",
-            "relu1 (layer 2): a ReLU layer has no parameters, so Frozen = true changes nothing");
+            "relu1 (layer 2): ReLU layers have no parameters, so Frozen = true changes nothing");
 }

@@ -143,7 +143,7 @@ public class ShortcutDiagnosticTests
             [Conv(3, 4, Padding = 1)] [ReLU] [[|Add(null)|]]
             [Dense(3)]
             public partial class Net { }
-            """, "CNN0006", "[Add] argument could not be read as a constant");
+            """, "CNN0006", "[Add] argument is null; name an earlier layer, e.g. [Add(\"relu1\")]");
 
     [Fact]
     public void CNN0006_NullSourceAsTheFirstLayer_IsNotAlsoCNN0025() =>
