@@ -68,7 +68,7 @@ internal static class ShapeAnalysis
             if (decl.Kind == LayerKind.BatchNorm && specs.Count > 0 && specs[specs.Count - 1] is { Kind: LayerKind.BatchNorm } previousNorm
                 && previousNorm.Index == i - 1)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, previousNorm.Name));
-            var spec = decl.Kind == LayerKind.Add
+            var spec = decl.Kind.IsJoin()
                 ? Shortcut(decl, names, specs, names[i], label, i, state, diagnostics)
                 : Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
             if (spec is null) continue;
@@ -202,15 +202,16 @@ internal static class ShapeAnalysis
         }
     }
 
-    /// <summary>A shortcut (ResNet): <c>y = x + output of an earlier layer</c>, which must have the same shape. The
-    /// receptive field is the longer path's, the one through the layers in between.</summary>
+    /// <summary>A shortcut (ResNet, <c>[Add]</c>): <c>y = x + output of an earlier layer</c>, of the same shape; or a dense
+    /// connection (DenseNet, <c>[Concat]</c>): the input's channels followed by the earlier layer's, of the same height and
+    /// width. The receptive field is the longer path's, the one through the layers in between.</summary>
     private static LayerSpec? Shortcut(LayerDeclaration d, List<string> names, List<LayerSpec> earlier, string name, string label,
         int index, State s, List<DiagnosticInfo> diagnostics)
     {
         int source = d.Source is null ? -1 : names.IndexOf(d.Source);
         if (source < 0 || source >= index)
         {
-            string choices = index == 0 ? "none (an Add cannot be the first layer)" : string.Join(", ", names.Take(index));
+            string choices = index == 0 ? $"none (an {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownShortcutSource, d.Location, label, d.Source ?? "", choices));
             s.Broken = true;
             return null;
@@ -218,14 +219,21 @@ internal static class ShapeAnalysis
         if (s.Broken) return null;
         var from = earlier.Find(l => l.Index == source);
         if (from is null) { s.Broken = true; return null; }
-        if (from.Output != s.Shape)
+        bool concat = d.Kind == LayerKind.Concat;
+        if (concat ? from.Output.Height != s.Shape.Height || from.Output.Width != s.Shape.Width : from.Output != s.Shape)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShortcutShapes, d.Location, label, from.Name, from.Output, s.Source, s.Shape));
+            diagnostics.Add(DiagnosticInfo.Create(concat ? DiagnosticDescriptors.ConcatSizes : DiagnosticDescriptors.ShortcutShapes,
+                d.Location, label, from.Name, from.Output, s.Source, s.Shape));
             s.Broken = true;
             return null;
         }
-        var spec = new LayerSpec(index, d.Kind, name, s.Shape, s.Shape, s.Flat, 0, 0, 1, 0, 0,
+        // Concat: the input's channels, then the source's (DenseNet); Add: the same shape.
+        var output = concat ? new Shape(s.Shape.Channels + from.Output.Channels, s.Shape.Height, s.Shape.Width) : s.Shape;
+        if (concat) CheckSize(label, "the output", output.Length, d.Location, diagnostics, s);
+        if (s.Broken) return null;
+        var spec = new LayerSpec(index, d.Kind, name, s.Shape, output, s.Flat, 0, 0, 1, 0, 0,
             Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, 0) { SourceIndex = source, SourceName = from.Name };
+        s.Shape = output;
         s.Source = "output of " + name;
         return spec;
     }

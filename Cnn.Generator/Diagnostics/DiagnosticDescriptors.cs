@@ -110,12 +110,16 @@ internal static class DiagnosticDescriptors
         "{0}: {1} has already normalised these values; a second BatchNorm only adds parameters");
 
     public static readonly DiagnosticDescriptor UnknownShortcutSource = Error("CNN0025",
-        "Add names no earlier layer",
+        "Add or Concat names no earlier layer",
         "{0}: '{1}' is not a layer before it; name one of: {2}");
 
     public static readonly DiagnosticDescriptor ShortcutShapes = Error("CNN0026",
         "Add joins different shapes",
         "{0}: cannot add the output of {1} ({2}) to its input, the {3} ({4}); a shortcut needs equal shapes");
+
+    public static readonly DiagnosticDescriptor ConcatSizes = Error("CNN0027",
+        "Concat joins maps of different sizes",
+        "{0}: cannot join the output of {1} ({2}) to its input, the {3} ({4}); the heights and widths must be equal");
 
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",

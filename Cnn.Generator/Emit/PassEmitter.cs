@@ -422,11 +422,28 @@ internal static class PassEmitter
             w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
             // Shortcuts from the layer before: its output gradient, just written, also gets what each Add sent back.
             if (i > firstTrainable)
-                foreach (var add in body.Where(a => a.Kind == LayerKind.Add && a.SourceIndex == body[i - 1].Index))
-                    w.Line($"if (active < {body[i].Index}) global::System.Numerics.Tensors.TensorPrimitives.Add(new {ReadOnlySpan}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length}), " +
-                           $"new {ReadOnlySpan}(ws.{Grad(body, body.IndexOf(add))}, 0, batch * {add.Output.Length}), new {Span}(ws.{Grad(body, i - 1)}, 0, batch * {body[i - 1].Output.Length})); // + {add.Name}'s output gradient, down the shortcut");
+                foreach (var join in body.Where(a => a.Kind.IsJoin() && a.SourceIndex == body[i - 1].Index))
+                    EmitShortcutGradient(w, body[i], body[i - 1], join, Grad(body, i - 1), Grad(body, body.IndexOf(join)));
         }
         w.Close();
+    }
+
+    /// <summary>Adds what a join (Add, Concat) sent back to its source's output gradient, which the layer after the source
+    /// has just written: all of the Add's output gradient, or the Concat's last channels, image by image.</summary>
+    private static void EmitShortcutGradient(SourceWriter w, LayerSpec after, LayerSpec source, LayerSpec join, string sourceGrad, string joinGrad)
+    {
+        long length = source.Output.Length;
+        const string add = "global::System.Numerics.Tensors.TensorPrimitives.Add";
+        if (join.Kind == LayerKind.Add)
+        {
+            w.Line($"if (active < {after.Index}) {add}(new {ReadOnlySpan}(ws.{sourceGrad}, 0, batch * {length}), " +
+                   $"new {ReadOnlySpan}(ws.{joinGrad}, 0, batch * {length}), new {Span}(ws.{sourceGrad}, 0, batch * {length})); // + {join.Name}'s output gradient, down the shortcut");
+            return;
+        }
+        long joined = join.Output.Length, offset = join.Input.Length;
+        w.Line($"if (active < {after.Index}) // + the gradient of {join.Name}'s last {source.Output.Channels} channels, down the dense connection");
+        w.Line("    for (int b = 0; b < batch; b++)");
+        w.Line($"        {add}(new {ReadOnlySpan}(ws.{sourceGrad}, b * {length}, {length}), new {ReadOnlySpan}(ws.{joinGrad}, b * {joined} + {offset}, {length}), new {Span}(ws.{sourceGrad}, b * {length}, {length}));");
     }
 
     /// <summary>The logits: the last body layer's output, or the input itself when the network is only a softmax.</summary>
@@ -443,6 +460,7 @@ internal static class PassEmitter
         LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
         LayerKind.Dense => $"dense {l.Input.Length} -> {l.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
         LayerKind.Add => $"shortcut: adds {l.SourceName}'s output, {l.Output}",
+        LayerKind.Concat => $"dense connection: {l.Input} followed by {l.SourceName}'s channels, {l.Output}",
         LayerKind.BatchNorm => l.Spatial == 1 ? $"batch normalisation of {l.Units} units" : $"batch normalisation of {l.Units} channels over {l.Input.Height}x{l.Input.Width} positions",
         _ => $"{l.Kind} over {l.Input.Length} values",
     };

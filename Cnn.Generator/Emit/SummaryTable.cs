@@ -25,6 +25,7 @@ internal static class SummaryTable
                 LayerKind.Conv => $"Conv {l.Kernel}x{l.Kernel}" + (l.Stride != 1 ? $"/{l.Stride}" : ""),
                 LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}" + (l.Stride != l.Kernel ? $"/{l.Stride}" : ""),
                 LayerKind.Add => $"Add {l.SourceName}",
+                LayerKind.Concat => $"Concat {l.SourceName}",
                 _ => l.Kind.ToString(),
             };
             rows.Add(new[] { l.Name, kind, l.Output.ToString(), rf, Number(l.EffectiveStride), Number(l.EffectivePadding), Number(l.Parameters), Number(l.Macs) });

@@ -16,6 +16,7 @@ internal enum LayerKind
     Dropout,
     BatchNorm,
     Add,
+    Concat,
 }
 
 internal static class LayerKindExtensions
@@ -35,8 +36,12 @@ internal static class LayerKindExtensions
         LayerKind.Dropout => "dropout",
         LayerKind.BatchNorm => "bn",
         LayerKind.Add => "add",
+        LayerKind.Concat => "concat",
         _ => "softmax",
     };
+
+    /// <summary>Layers that read an earlier layer's output besides their input: Add and Concat.</summary>
+    public static bool IsJoin(this LayerKind kind) => kind is LayerKind.Add or LayerKind.Concat;
 
     public static bool IsPool(this LayerKind kind) => kind is LayerKind.MaxPool or LayerKind.AvgPool;
 

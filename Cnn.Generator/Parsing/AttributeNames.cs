@@ -25,6 +25,7 @@ internal static class AttributeNames
         ("CnnGen.DropoutAttribute", LayerKind.Dropout),
         ("CnnGen.BatchNormAttribute", LayerKind.BatchNorm),
         ("CnnGen.AddAttribute", LayerKind.Add),
+        ("CnnGen.ConcatAttribute", LayerKind.Concat),
     };
 
     public static bool TryGetLayerKind(string metadataName, out LayerKind kind)

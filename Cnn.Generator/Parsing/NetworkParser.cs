@@ -200,6 +200,7 @@ internal static class NetworkParser
                 slope = ToFloat(args[0]);
                 break;
             case LayerKind.Add:
+            case LayerKind.Concat:
                 source = args[0].Value as string;
                 break;
         }

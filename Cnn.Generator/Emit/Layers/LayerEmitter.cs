@@ -37,6 +37,7 @@ internal abstract class LayerEmitter
         LayerKind.Dropout => DropoutLayer.Instance,
         LayerKind.BatchNorm => BatchNormLayer.Instance,
         LayerKind.Add => AddLayer.Instance,
+        LayerKind.Concat => ConcatLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 

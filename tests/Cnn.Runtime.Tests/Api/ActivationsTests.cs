@@ -51,10 +51,16 @@ public class ActivationsTests
     [Theory]
     [InlineData("ResidualNet")]
     [InlineData("ShortcutSourceNet")]
+    [InlineData("DenseConnectNet")]
     public void InferenceWithFusionAndFoldingEqualsTheUnfusedPassWithShortcuts(string name)
     {
         // A shortcut reads its source's own output: inference must not fuse or fold it away.
-        INetwork net = name == "ResidualNet" ? new ResidualNet(seed: 2) : new ShortcutSourceNet(seed: 2);
+        INetwork net = name switch
+        {
+            "ResidualNet" => new ResidualNet(seed: 2),
+            "ShortcutSourceNet" => new ShortcutSourceNet(seed: 2),
+            _ => new DenseConnectNet(seed: 2),
+        };
         GradientCheckTests.WithRunningStatistics(net, 2);
         var (inputs, _) = GradientCheckTests.Batch(net, 5, 3);
         var outputs = new float[5 * net.OutputLength];
@@ -76,5 +82,18 @@ public class ActivationsTests
         // Layers: conv1, relu1, conv2, add1 (adds conv1), conv3, bn1, relu2, conv4, add2 (adds bn1), dense1.
         Assert.Equal(a[2].Zip(a[0], (x, s) => x + s), a[3]);
         Assert.Equal(a[7].Zip(a[5], (x, s) => x + s), a[8]);
+    }
+
+    [Fact]
+    public void AConcatJoinsItsInputsChannelsThenItsSources()
+    {
+        INetwork net = new DenseConnectNet(seed: 4);
+        var (inputs, _) = GradientCheckTests.Batch(net, 1, 5);
+        var a = net.Activations(inputs);
+        // Layers: conv1, relu1, conv2, concat1 (conv2's 2 channels, then conv1's 3), bn1, relu2, conv3, concat2, ...
+        Assert.Equal(a[2].Concat(a[0]), a[3]);
+        Assert.Equal(a[6].Concat(a[5]), a[7]);
+        Assert.Equal(a[10].Concat(a[10]), a[11]); // tanh1 joined to itself
+        Assert.Equal(new[] { 5, 7, 12 }, new[] { 3, 7, 11 }.Select(i => net.Layers[i].OutputChannels));
     }
 }

@@ -17,7 +17,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         "RectStrideNet", "PoolFirstNet", "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD",
         "MaxoutNet", "DropoutNetTraining", "DropoutNetEvaluation",
         "BatchNormNetTraining", "BatchNormNetEvaluation", "BatchNormPoolNetTraining", "BatchNormPoolNetEvaluation",
-        "ResidualNetTraining", "ResidualNetEvaluation", "ShortcutSourceNet",
+        "ResidualNetTraining", "ResidualNetEvaluation", "ShortcutSourceNet", "DenseConnectNetTraining", "DenseConnectNetEvaluation",
     };
 
     internal static INetwork Create(string name, int seed) => name switch
@@ -48,6 +48,8 @@ public class GradientCheckTests(ITestOutputHelper output)
         "ResidualNetTraining" => new ResidualNet(seed) { Training = true },
         "ResidualNetEvaluation" => WithRunningStatistics(new ResidualNet(seed), seed),
         "ShortcutSourceNet" => WithRunningStatistics(new ShortcutSourceNet(seed), seed),
+        "DenseConnectNetTraining" => new DenseConnectNet(seed) { Training = true },
+        "DenseConnectNetEvaluation" => WithRunningStatistics(new DenseConnectNet(seed), seed),
         _ => throw new ArgumentException(name),
     };
 

@@ -83,3 +83,12 @@ public partial class ResidualNet { }
 [Conv(3, 3, Padding = 1)] [ReLU] [Conv(3, 3, Padding = 1)] [Add("conv1")]
 [Conv(3, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 3, Padding = 1)] [Add("bn1")] [Dense(2)]
 public partial class ShortcutSourceNet { }
+
+// Dense connections (DenseNet): outputs joined along the channels, from a convolution whose ReLU would otherwise be
+// fused, from a BatchNorm's ReLU, and a flat one from the layer just before (y = [x, x]).
+[Input(2, 6, 5)]
+[Conv(3, 3, Padding = 1)] [ReLU]
+[Conv(3, 2, Padding = 1)] [Concat("conv1")] [BatchNorm] [ReLU]
+[Conv(3, 2, Padding = 1)] [Concat("relu2")] [MaxPool(2)]
+[Dense(6)] [Tanh] [Concat("tanh1")] [Dense(3)] [Softmax]
+public partial class DenseConnectNet { }
