@@ -18,7 +18,10 @@ appending a network leaves the fixtures of the others byte for byte as they were
 Layers are named as CnnGen names them: kind prefix and 1-based index per kind (conv1, bn1, relu1, pool1, dense1, add1,
 ...). A shortcut, ("Add", dict(source="relu1")) (CnnGen's `[Add("relu1")]`), adds the output of the named earlier
 layer, of the same shape, to its input; the PyTorch model keeps every layer's output by name for it. It has no tensors
-(CrossNetH with BatchNorm in both modes, CrossNetI without).
+(CrossNetH with BatchNorm in both modes, CrossNetI without). A dense connection, ("Concat", dict(source="relu1"))
+(CnnGen's `[Concat("relu1")]`, DenseNet), joins the named earlier layer's output to its input along the channels,
+torch.cat([x, source], 1): the input's channels first, then the source's; heights and widths must be equal (flat after a
+dense layer, 1x1). No tensors either (CrossNetJ, with BatchNorm in both modes).
 
 Modes. BatchNorm and Dropout behave differently in training and evaluation, so a network with either is computed in
 the modes where a comparison means something:
@@ -29,7 +32,8 @@ the modes where a comparison means something:
     BatchNorm normalises by the batch's statistics and updates its running statistics once, from the drawn ones.
     A network with Dropout never gets training-mode results: CnnGen's dropout masks are not PyTorch's, so nothing
     downstream of a training-mode Dropout could be compared. Dropout is therefore checked in evaluation only
-    (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG, CrossNetH).
+    (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG, CrossNetH,
+    CrossNetJ).
 BatchNorm tensors are drawn, not PyTorch's defaults (weight 1, bias 0, mean 0, variance 1, count 0), so a wrong
 formula shows: weight +-U(0.5, 1.5) (one in five negative), bias N(0, 0.2^2), running_mean N(0, 0.3^2),
 running_var U(0.25, 2), num_batches_tracked an integer below 1000.
@@ -144,11 +148,27 @@ NETWORKS = {
         ("Dense", dict(units=6)), ("Tanh", {}), ("Dense", dict(units=6)), ("Add", dict(source="tanh1")),
         ("Dense", dict(units=5)),
     ]),
+    # Dense connections (DenseNet) with BatchNorm on non-square maps: conv-BatchNorm-ReLU, a conv joined with the first
+    # ReLU's output, BatchNorm, ReLU, a conv joined with that ReLU's; a 1x1 "transition" conv and average pool; a conv
+    # directly followed by a ReLU (which inference must then not fuse into it) as a source; a conv-BatchNorm-ReLU whose
+    # BatchNorm (folded in evaluation, its ReLU then not fused) is a source; a BatchNorm joined with itself (the source
+    # directly before the Concat, y = [x, x]); a flat Concat after a dense layer; Softmax. Evaluation and training mode.
+    "CrossNetJ": ((3, 8, 6), [
+        ("Conv", dict(kernel=3, filters=4, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=3, padding=1)), ("Concat", dict(source="relu1")), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=3, padding=1)), ("Concat", dict(source="relu2")),
+        ("Conv", dict(kernel=1, filters=5)), ("AvgPool", dict(size=2)),
+        ("Conv", dict(kernel=3, filters=4, padding=1)), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=3, padding=1)), ("BatchNorm", {}), ("ReLU", {}), ("Concat", dict(source="conv5")),
+        ("Concat", dict(source="bn3")), ("BatchNorm", {}), ("Concat", dict(source="bn4")),
+        ("Dense", dict(units=6)), ("BatchNorm", {}), ("Tanh", {}), ("Dense", dict(units=4)), ("Concat", dict(source="tanh1")),
+        ("Dense", dict(units=3)), ("Softmax", {}),
+    ]),
 }
 
 PREFIX = {"Conv": "conv", "MaxPool": "pool", "AvgPool": "pool", "Dense": "dense", "ReLU": "relu",
           "LeakyReLU": "leakyrelu", "ELU": "elu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
-          "BatchNorm": "bn", "Dropout": "dropout", "Add": "add"}
+          "BatchNorm": "bn", "Dropout": "dropout", "Add": "add", "Concat": "concat"}
 
 
 def cs_attributes(input_shape, layers):
@@ -169,25 +189,26 @@ def cs_attributes(input_shape, layers):
             return f"[ELU({a['alpha']}f)]"
         if kind == "Dropout":
             return f"[Dropout({a['rate']}f)]"
-        if kind == "Add":
-            return f"[Add(\"{a['source']}\")]"
+        if kind in ("Add", "Concat"):
+            return f"[{kind}(\"{a['source']}\")]"
         return f"[{kind}]"
     return [f"[Input({', '.join(map(str, input_shape))})]"] + [fmt(k, a) for k, a in layers]
 
 
 class Net(nn.Module):
-    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, bn1, ...). An Add
-    layer (add1, ...) has no module: the forward pass keeps every layer's output by name and adds the one it names."""
+    """The network as PyTorch modules named like CnnGen's layers (conv1, relu1, pool1, dense1, bn1, ...). An Add or
+    Concat layer (add1, concat1, ...) has no module: the forward pass keeps every layer's output by name and adds (or
+    joins along the channels) the one it names."""
 
     def __init__(self, input_shape, layers):
         super().__init__()
         c, h, w = input_shape
         counts = {}
         self.order = []  # (name, kind, module or None)
-        self.sources = {}  # Add layer -> the earlier layer whose output it adds
+        self.sources = {}  # Add or Concat layer -> the earlier layer whose output it adds or joins
         self.ends_with_softmax = False
         flat = False
-        shapes = {}  # name -> (c, h, w, flat) of its output, for an Add's check
+        shapes = {}  # name -> (c, h, w, flat) of its output, for the checks of Add and Concat
         for kind, a in layers:
             prefix = PREFIX[kind]
             counts[prefix] = counts.get(prefix, 0) + 1
@@ -222,6 +243,13 @@ class Net(nn.Module):
                     raise ValueError(f"{name}: no earlier layer {a['source']} of shape {(c, h, w, flat)}")
                 m = None
                 self.sources[name] = a["source"]
+            elif kind == "Concat":  # y = [x, output of the named earlier layer] along the channels; equal H, W
+                source = shapes.get(a["source"])
+                if source is None or source[1:] != (h, w, flat):
+                    raise ValueError(f"{name}: no earlier layer {a['source']} of height {h} and width {w} (flat: {flat})")
+                m = None
+                self.sources[name] = a["source"]
+                c += source[0]
             elif kind == "Softmax":
                 m = None
                 self.ends_with_softmax = True
@@ -237,12 +265,16 @@ class Net(nn.Module):
 
     def forward(self, x, shapes=None):
         """Logits (the input of the final Softmax, if any); records each layer's output shape in shapes."""
-        outputs = {}  # every layer's output, for the Add layers
+        outputs = {}  # every layer's output, for the Add and Concat layers
         for name, kind, m in self.order:
-            if kind == "Add":
+            if kind in ("Add", "Concat"):
                 shortcut = outputs[self.sources[name]]
-                assert shortcut.shape == x.shape, (name, shortcut.shape, x.shape)
-                x = x + shortcut
+                if kind == "Add":
+                    assert shortcut.shape == x.shape, (name, shortcut.shape, x.shape)
+                    x = x + shortcut
+                else:
+                    assert shortcut.shape[2:] == x.shape[2:] and shortcut.dim() == x.dim(), (name, shortcut.shape, x.shape)
+                    x = torch.cat([x, shortcut], 1)
                 outputs[name] = x
                 if shapes is not None:
                     shapes.append((name, kind, list(x.shape[1:]) + [1, 1] if x.dim() == 2 else list(x.shape[1:])))
