@@ -90,3 +90,20 @@ public partial class CrossNetH { }
 [Dense(6)] [Tanh] [Dense(6)] [Add("tanh1")]
 [Dense(5)]
 public partial class CrossNetI { }
+
+// Dense connections (DenseNet) with BatchNorm on non-square maps: conv-BatchNorm-ReLU, a conv joined with the first
+// ReLU's output, BatchNorm, ReLU, a conv joined with that ReLU's; a 1x1 "transition" conv and average pool; a conv
+// directly followed by a ReLU (which inference must then not fuse into it) as a source; a conv-BatchNorm-ReLU whose
+// BatchNorm (folded in evaluation, its ReLU then not fused) is a source; a BatchNorm joined with itself (the source
+// directly before the Concat, y = [x, x]); a flat Concat after a dense layer; Softmax. Evaluation and training mode.
+[Input(3, 8, 6)]
+[Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 3, Padding = 1)] [Concat("relu1")] [BatchNorm] [ReLU]
+[Conv(3, 3, Padding = 1)] [Concat("relu2")]
+[Conv(1, 5)] [AvgPool(2)]
+[Conv(3, 4, Padding = 1)] [ReLU]
+[Conv(3, 3, Padding = 1)] [BatchNorm] [ReLU] [Concat("conv5")]
+[Concat("bn3")] [BatchNorm] [Concat("bn4")]
+[Dense(6)] [BatchNorm] [Tanh] [Dense(4)] [Concat("tanh1")]
+[Dense(3)] [Softmax]
+public partial class CrossNetJ { }
