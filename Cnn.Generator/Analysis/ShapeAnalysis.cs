@@ -211,7 +211,7 @@ internal static class ShapeAnalysis
         int source = d.Source is null ? -1 : names.IndexOf(d.Source);
         if (source < 0 || source >= index)
         {
-            string choices = index == 0 ? $"none (an {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
+            string choices = index == 0 ? $"none ({(d.Kind == LayerKind.Add ? "an" : "a")} {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownShortcutSource, d.Location, label, d.Source ?? "", choices));
             s.Broken = true;
             return null;
