@@ -301,6 +301,10 @@ internal static class ShapeAnalysis
         long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
         if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
         if (s.Broken) return null;
+        // The im2col buffer holds one image's patches, C*k*k values at each output position (the padded copy of the input a
+        // direct convolution makes is never larger). Both factors are checked above, so the product fits a decimal.
+        if (conv) CheckSize(label, "the im2col buffer", Volume(input.Channels, (long)d.Kernel * d.Kernel, (long)outH * outW), d.Location, diagnostics, s);
+        if (s.Broken) return null;
 
         // Saturated at int.MaxValue (what LayerInfo can show), so that products of large strides cannot wrap around.
         s.RfH = Saturate(s.RfH + (d.Kernel - 1) * s.Jump);
