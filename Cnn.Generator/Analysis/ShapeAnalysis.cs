@@ -211,7 +211,7 @@ internal static class ShapeAnalysis
         int source = d.Source is null ? -1 : names.IndexOf(d.Source);
         if (source < 0 || source >= index)
         {
-            string choices = index == 0 ? $"none (an {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
+            string choices = index == 0 ? $"none ({(d.Kind == LayerKind.Add ? "an" : "a")} {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownShortcutSource, d.Location, label, d.Source ?? "", choices));
             s.Broken = true;
             return null;
@@ -300,6 +300,10 @@ internal static class ShapeAnalysis
         var output = new Shape(conv ? d.Filters : input.Channels, outH, outW);
         long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
         if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
+        if (s.Broken) return null;
+        // The im2col buffer holds one image's patches, C*k*k values at each output position (the padded copy of the input a
+        // direct convolution makes is never larger). Both factors are checked above, so the product fits a decimal.
+        if (conv) CheckSize(label, "the im2col buffer", Volume(input.Channels, (long)d.Kernel * d.Kernel, (long)outH * outW), d.Location, diagnostics, s);
         if (s.Broken) return null;
 
         // Saturated at int.MaxValue (what LayerInfo can show), so that products of large strides cannot wrap around.

@@ -73,9 +73,11 @@ internal static class NetworkParser
 
             if (HasErrors(data))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, data.AttributeClass!.Name.Replace("Attribute", ""),
+                string attribute = data.AttributeClass!.Name.Replace("Attribute", "");
+                // Only [Add] and [Concat] take a string (the source), the one argument that can be null.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, attribute,
                     data.AttributeConstructor is not null && data.ConstructorArguments.Any(a => a.IsNull && a.Kind != TypedConstantKind.Error)
-                        ? "is null; name an earlier layer, e.g. [Add(\"relu1\")]"
+                        ? $"is null; name an earlier layer, e.g. [{attribute}(\"relu1\")]"
                         : "could not be read as a constant; use literal numbers or constants"));
                 unreadableInput |= isInput;
                 unreadableLayer |= !isInput;

@@ -17,7 +17,7 @@ public class FuzzTests(ITestOutputHelper output)
     {
         var networks = new RandomNetworks(seed: 1998);
         int total = Batches * ClassesPerBatch;
-        int generated = 0, rejected = 0, withBatchNorm = 0, misplacedBatchNorm = 0, withAdd = 0, badShortcut = 0;
+        int generated = 0, rejected = 0, withBatchNorm = 0, misplacedBatchNorm = 0, withAdd = 0, badShortcut = 0, withConcat = 0, badConcat = 0;
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch < Batches; batch++)
         {
@@ -32,14 +32,24 @@ public class FuzzTests(ITestOutputHelper output)
             Assert.Null(run.Result.Exception);
             foreach (var d in run.GeneratorDiagnostics)
                 Assert.False(d.Id is "CS8785" or "CNN9999", $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
-            // Shortcut messages keep their form whatever the stack: a layer, its position, and what it names or joins.
-            foreach (var d in run.GeneratorDiagnostics.Where(d => d.Id is "CNN0025" or "CNN0026"))
+            // Shortcut and dense-connection messages keep their form whatever the stack: a layer, its position, and what it
+            // names or joins; the shapes CNN0026 names differ, and so do the heights or widths CNN0027 names.
+            foreach (var d in run.GeneratorDiagnostics.Where(d => d.Id is "CNN0025" or "CNN0026" or "CNN0027"))
             {
                 string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-                string form = d.Id == "CNN0025"
-                    ? @"^.* \(layer \d+\): '.*' is not a layer before it; name one of: (none \(an Add cannot be the first layer\)|.*)$"
-                    : @"^.* \(layer \d+\): cannot add the output of .* \(\d+x\d+x\d+\) to its input, the output of .* \(\d+x\d+x\d+\); a shortcut needs equal shapes$";
+                string form = d.Id switch
+                {
+                    "CNN0025" => @"^.* \(layer \d+\): '.*' is not a layer before it; name one of: (none \((an Add|a Concat) cannot be the first layer\)|.*)$",
+                    "CNN0026" => @"^.* \(layer \d+\): cannot add the output of .* \(\d+x\d+x\d+\) to its input, the output of .* \(\d+x\d+x\d+\); a shortcut needs equal shapes$",
+                    _ => @"^.* \(layer \d+\): cannot join the output of .* \(\d+x\d+x\d+\) to its input, the output of .* \(\d+x\d+x\d+\); the heights and widths must be equal$",
+                };
                 Assert.True(System.Text.RegularExpressions.Regex.IsMatch(message, form), $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
+                if (d.Id == "CNN0025") continue;
+                var shapes = System.Text.RegularExpressions.Regex.Matches(message, @"\((\d+)x(\d+)x(\d+)\)")
+                    .Select(m => (C: m.Groups[1].Value, H: m.Groups[2].Value, W: m.Groups[3].Value)).ToList();
+                Assert.Equal(2, shapes.Count);
+                Assert.True(d.Id == "CNN0026" ? shapes[0] != shapes[1] : (shapes[0].H, shapes[0].W) != (shapes[1].H, shapes[1].W),
+                    $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
             }
 
             // Files the compiler or the generator already rejects may fail; every other file, and every generated file, must not.
@@ -60,20 +70,27 @@ public class FuzzTests(ITestOutputHelper output)
             withBatchNorm += run.Sources.Count(s => s.SourceText.ToString().Contains("public bool FoldBatchNorm", StringComparison.Ordinal));
             misplacedBatchNorm += run.GeneratorDiagnostics.Count(d => d.Id is "CNN0023" or "CNN0024");
             withAdd += run.Sources.Count(s => s.SourceText.ToString().Contains(": shortcut: adds ", StringComparison.Ordinal));
-            badShortcut += run.GeneratorDiagnostics.Count(d => d.Id is "CNN0025" or "CNN0026");
+            badShortcut += run.GeneratorDiagnostics.Count(d => d.Id is "CNN0025" or "CNN0026" or "CNN0027");
+            withConcat += run.Sources.Count(s => s.SourceText.ToString().Contains(": dense connection: ", StringComparison.Ordinal));
+            badConcat += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0027");
             rejected += files.Keys.Count(rejectedFiles.Contains);
         }
 
-        output.WriteLine($"{total} stacks: {generated} generated ({withBatchNorm} with a BatchNorm, {withAdd} with an Add), {rejected} rejected, " +
-                         $"{misplacedBatchNorm} CNN0023/CNN0024, {badShortcut} CNN0025/CNN0026, in {clock.Elapsed.TotalSeconds:F1} s");
-        // The stacks must exercise both sides: plenty of sound networks (489 of 2,500 with this seed) and plenty of rejected ones.
+        output.WriteLine($"{total} stacks: {generated} generated ({withBatchNorm} with a BatchNorm, {withAdd} with an Add, {withConcat} with a Concat), " +
+                         $"{rejected} rejected, {misplacedBatchNorm} CNN0023/CNN0024, {badShortcut} CNN0025/CNN0026/CNN0027 ({badConcat} CNN0027), " +
+                         $"in {clock.Elapsed.TotalSeconds:F1} s");
+        // The stacks must exercise both sides: plenty of sound networks (470 of 2,500 with this seed) and plenty of rejected ones.
         Assert.InRange(generated, total / 8, total);
         Assert.InRange(rejected, total / 5, total);
         // BatchNorm is in the vocabulary: many generated networks have one, and many stacks misplace one.
         Assert.InRange(withBatchNorm, total / 50, generated);
         Assert.InRange(misplacedBatchNorm, total / 50, 2 * total);
-        // So is [Add]: many generated networks have a shortcut (104 with this seed), and many stacks name or join wrongly.
+        // So is [Add]: many generated networks have a shortcut (109 with this seed), and many stacks name or join wrongly.
         Assert.InRange(withAdd, total / 50, generated);
         Assert.InRange(badShortcut, total / 50, 2 * total);
+        // And [Concat]: many generated networks have a dense connection (81 with this seed), and many stacks join maps of
+        // different sizes (81 CNN0027 with this seed).
+        Assert.InRange(withConcat, total / 50, generated);
+        Assert.InRange(badConcat, total / 100, total);
     }
 }

@@ -119,7 +119,7 @@ public class IncrementalityTests
         return (compilation, driver, Assert.Single(first.GeneratedSources).SourceText.ToString());
     }
 
-    private static CSharpCompilation WithResNet(CSharpCompilation compilation, string source)
+    private static CSharpCompilation WithNetwork(CSharpCompilation compilation, string source)
     {
         var old = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
         return compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(source, TestDriver.ParseOptions, path: "Source0.cs"));
@@ -131,7 +131,7 @@ public class IncrementalityTests
         var (compilation, driver, before) = FirstResNetRun();
         // relu2 has the shape of relu1: only the shortcut's source changes, no parameter and no shape.
         Assert.Contains("[Add(\"relu1\")]", Networks.SmallResNet, StringComparison.Ordinal);
-        var result = Rerun(driver, WithResNet(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add(\"relu2\")]")));
+        var result = Rerun(driver, WithNetwork(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add(\"relu2\")]")));
         Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         Assert.Contains(SourceOutputs(result), o => o.Reason == IncrementalStepRunReason.Modified);
         var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
@@ -148,7 +148,62 @@ public class IncrementalityTests
     public void ReformattingAnAdd_LeavesTheSpecUnchanged()
     {
         var (compilation, driver, _) = FirstResNetRun();
-        var result = Rerun(driver, WithResNet(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add( source: \"relu1\" )]")));
+        var result = Rerun(driver, WithNetwork(compilation, Networks.SmallResNet.Replace("[Add(\"relu1\")]", "[Add( source: \"relu1\" )]")));
+        AssertNetworkCached(result);
+    }
+
+    private const string DenseNet = "using CnnGen;\nnamespace Dense;\n" +
+        "[Input(1, 8, 8)] [Conv(3, 4, Padding = 1)] [ReLU] [Conv(3, 4, Padding = 1)] [ReLU] [Conv(3, 4, Padding = 1)] [Concat(\"relu1\")] [Dense(3)]\n" +
+        "public partial class Net { }\n";
+
+    private static (CSharpCompilation Compilation, GeneratorDriver Driver, string FirstText) FirstDenseNetRun()
+    {
+        var compilation = TestDriver.Compile(DenseNet, Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var first = driver.GetRunResult().Results[0];
+        return (compilation, driver, Assert.Single(first.GeneratedSources).SourceText.ToString());
+    }
+
+    [Fact]
+    public void ChangingOnlyAConcatsSource_RegeneratesTheNetwork()
+    {
+        var (compilation, driver, before) = FirstDenseNetRun();
+        Assert.Contains("\"concat1  Concat relu1  8x8x8", before, StringComparison.Ordinal);
+        // relu2 has the shape of relu1: only the dense connection's source changes, no parameter and no shape.
+        var result = Rerun(driver, WithNetwork(compilation, DenseNet.Replace("[Concat(\"relu1\")]", "[Concat(\"relu2\")]")));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Contains(SourceOutputs(result), o => o.Reason == IncrementalStepRunReason.Modified);
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("\"concat1  Concat relu2  8x8x8", text, StringComparison.Ordinal);
+        Assert.Contains("new(\"concat1\", \"Concat\", 8, 8, 8,", text, StringComparison.Ordinal);
+        Assert.Contains("{ Source = \"relu2\" }", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("{ Source = \"relu1\" }", text, StringComparison.Ordinal);
+        Assert.Contains("new global::System.ReadOnlySpan<float>(ws._act_relu2, b * 256, 256)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ws._act_relu1, b * 256", text, StringComparison.Ordinal);
+        Assert.Contains("// + the gradient of concat1's last 4 channels, down the dense connection", text, StringComparison.Ordinal);
+        // conv1 40, conv2 148, conv3 148, dense1 3 x 512 + 3: the same either way.
+        Assert.Contains("public const int ParameterCount = 1875;", before, StringComparison.Ordinal);
+        Assert.Contains("public const int ParameterCount = 1875;", text, StringComparison.Ordinal);
+        string Fingerprint(string code) => code.Split('\n').Single(l => l.Contains("public const string ArchitectureFingerprint", StringComparison.Ordinal));
+        Assert.NotEqual(Fingerprint(before), Fingerprint(text));
+    }
+
+    [Fact]
+    public void TurningAnAddIntoAConcat_RegeneratesTheNetwork()
+    {
+        var (compilation, driver, before) = FirstDenseNetRun();
+        var withAdd = DenseNet.Replace("[Concat(\"relu1\")]", "[Add(\"relu1\")]");
+        var second = driver.RunGenerators(WithNetwork(compilation, withAdd));
+        var third = Rerun(second, WithNetwork(compilation, DenseNet));
+        Assert.All(Outputs(third, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Equal(before, Assert.Single(third.GeneratedSources).SourceText.ToString());
+    }
+
+    [Fact]
+    public void ReformattingAConcat_LeavesTheSpecUnchanged()
+    {
+        var (compilation, driver, _) = FirstDenseNetRun();
+        var result = Rerun(driver, WithNetwork(compilation, DenseNet.Replace("[Concat(\"relu1\")]", "[Concat( source: \"relu1\" )]")));
         AssertNetworkCached(result);
     }
 }

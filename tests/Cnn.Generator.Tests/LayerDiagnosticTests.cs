@@ -122,6 +122,9 @@ public class LayerDiagnosticTests
     [InlineData("[Input(1, 1024, 1024)] [[|Dense(1025)|]]", "dense1 (layer 1): the weight has 1074790400 values, more than this library handles (1073741824)")]
     [InlineData("[Input(1, 1024, 1024)] [[|Conv(1, 1025)|]]", "conv1 (layer 1): the output has 1074790400 values")]
     [InlineData("[Input(65536, 1, 1)] [[|Conv(1, 16385)|]]", "conv1 (layer 1): the weight has 1073807360 values")]
+    // Output, weight and input are small, but the im2col buffer holds 7x7 patches of 100000 channels at 24x24 positions.
+    [InlineData("[Input(100000, 30, 30)] [[|Conv(7, 1)|]]", "conv1 (layer 1): the im2col buffer has 2822400000 values, more than this library handles (1073741824)")]
+    [InlineData("[Input(1, 2048, 2048)] [[|Conv(17, 1, Padding = 8)|]]", "conv1 (layer 1): the im2col buffer has 1212153856 values")]
     public void CNN0018_TensorTooLarge(string attributes, string message) =>
         Error(attributes + "\npublic partial class Net { }", "CNN0018", message);
 

@@ -14,7 +14,15 @@ internal sealed class RandomNetworks(int seed)
     private static readonly string[] Huge = { "0", "-1", "-7", "int.MaxValue", "int.MinValue", "1 << 30", "65536", "100000", "46341" };
     private static readonly string[] Names =
         { "\"a\"", "\"x\"", "\"conv1\"", "\"dense1\"", "\"a b\"", "\"\"", "\"é1\"", "\"_\"", "\"1x\"", "null", "\"q\\\"x\"", "\"conv1.weight\"", "\"Forward\"" };
-    private static readonly string[] Broken =
+
+    /// <summary>Malformed [Add] and [Concat] attributes ({0} is the kind); declared before <see cref="Broken"/>, which reads them.</summary>
+    private static readonly string[] BrokenJoins =
+    {
+        "[{0}]", "[{0}()]", "[{0}(1)]", "[{0}(\"a\", \"b\")]", "[{0}(Holder.Source)]", "[{0}(source: null)]", "[{0}(Source = \"conv1\")]",
+        "[{0}(nameof(Holder))]", "[{0}(\"conv\" + \"1\")]", "[{0}('c')]",
+    };
+
+    private static readonly string[] Broken = new[]
     {
         "[Conv(]", "[Conv(\"a\", 1)]", "[Dense(1.5)]", "[Conv(3)]", "[MaxPool]", "[Dense(1, 2)]", "[ReLU(1)]",
         "[LeakyReLU(\"x\")]", "[Conv(3, 4, Stride = \"2\")]", "[Input(1, 2)]", "[Conv(3, 4, Padding = int.MaxValue + 1)]",
@@ -24,12 +32,11 @@ internal sealed class RandomNetworks(int seed)
         "[Dropout(1f)]", "[Dropout(float.NaN)]", "[Dropout]", "[Dropout(0.5f)]", "[Dropout(0f)]", "[Maxout(0)]", "[Maxout(2)]", "[Maxout(3)]",
         "[BatchNorm(4)]", "[BatchNorm(Frozen = 1)]", "[BatchNorm(Name = 3)]", "[BatchNorm(Momentum = 0.5f)]", "[BatchNorm(Frozen = false)]",
         "[BatchNorm()]", "[BatchNorm(Frozen = true, Frozen = false)]", "[BatchNorm(Frozen = Holder.Units > 2)]", "[BatchNorm][BatchNorm]",
-        "[Add]", "[Add()]", "[Add(1)]", "[Add(\"a\", \"b\")]", "[Add(Holder.Source)]", "[Add(source: null)]", "[Add(Source = \"conv1\")]",
-        "[Add(nameof(Holder))]", "[Add(\"conv\" + \"1\")]", "[Add('c')]",
-    };
+    }.Concat(BrokenJoins.Select(f => string.Format(System.Globalization.CultureInfo.InvariantCulture, f, "Add")))
+     .Concat(BrokenJoins.Select(f => string.Format(System.Globalization.CultureInfo.InvariantCulture, f, "Concat"))).ToArray();
 
     /// <summary>Names a shortcut may wrongly give: unknown, differently cased, dotted, or the input's.</summary>
-    private static readonly string[] WrongSources = { "nope", "Conv1", "RELU1", "conv1.weight", "input", "conv99", "relu 1", "add0" };
+    private static readonly string[] WrongSources = { "nope", "Conv1", "RELU1", "conv1.weight", "input", "conv99", "relu 1", "add0", "concat0", "Concat1" };
 
     /// <summary>The names the layers written so far in the current file get (default or given), in order, as the
     /// generator assigns them; attributes it skips as unreadable make this an approximation, which is fine here.</summary>
@@ -42,7 +49,7 @@ internal sealed class RandomNetworks(int seed)
     {
         "Conv" => "conv", "MaxPool" or "AvgPool" => "pool", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
         "ELU" => "elu", "Sigmoid" => "sigmoid", "Tanh" => "tanh", "Softmax" => "softmax", "Maxout" => "maxout",
-        "Dropout" => "dropout", "BatchNorm" => "bn", "Add" => "add", _ => null,
+        "Dropout" => "dropout", "BatchNorm" => "bn", "Add" => "add", "Concat" => "concat", _ => null,
     };
 
     private void Track(string layers)
@@ -84,7 +91,9 @@ internal sealed class RandomNetworks(int seed)
 
     private string Layer()
     {
-        if (_random.Next(100) < 12) return Shortcut();
+        int join = _random.Next(100);
+        if (join < 12) return Shortcut("Add");
+        if (join < 23) return Shortcut("Concat");
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
@@ -107,39 +116,46 @@ internal sealed class RandomNetworks(int seed)
     private string Dense() => $"[Dense({Join(Int(), NamedArgs(false))})]";
 
     /// <summary>
-    /// <c>[Add("source")]</c>: mostly an earlier layer's name (the one just before, y = 2x, or any), sometimes a whole
-    /// residual block that keeps the shape; sometimes a later, its own, an unknown or an empty name, or null.
+    /// <c>[Add("source")]</c> or <c>[Concat("source")]</c>: mostly an earlier layer's name (the one just before, y = 2x or
+    /// [x, x], or any), sometimes a whole residual block that keeps the shape (for a Concat, a dense block that keeps the
+    /// height and width but may change the channels); sometimes a later, its own, an unknown or an empty name, or null.
     /// </summary>
-    private string Shortcut()
+    private string Shortcut(string kind)
     {
         string named = _random.Next(5) == 0 ? NamedArgs(false) : "";
-        string Add(string source) => $"[Add({Join(source, named)})]";
+        string Add(string source) => $"[{kind}({Join(source, named)})]";
         string Quoted(string name) => "\"" + name + "\"";
         int pick = _random.Next(100);
         if (pick < 35 && _names.Count > 0) return Add(Quoted(_names[_random.Next(_names.Count)]));
         if (pick < 55 && _names.Count > 0)
         {
-            // Something that keeps the shape, then the layer before it: always the same shape.
-            string keep = _random.Next(3) switch { 0 => "", 1 => "[Tanh] ", _ => "[Dropout(0.5f)] " };
+            // Something that keeps the shape, then the layer before it: always the same shape. For a Concat, sometimes a
+            // pool or a dense layer instead, which changes the height and width (CNN0027) unless they were 1.
+            string keep = kind == "Concat" && _random.Next(2) == 0
+                ? (_random.Next(2) == 0 ? "[MaxPool(2)] " : $"[Dense({Small()})] ")
+                : _random.Next(3) switch { 0 => "", 1 => "[Tanh] ", _ => "[Dropout(0.5f)] " };
             return keep + Add(Quoted(_names[^1]));
         }
         if (pick < 70)
         {
-            // A residual block: a 1x1 convolution sets the channels, a padded 3x3 keeps them and the size.
+            // A residual block: a 1x1 convolution sets the channels, a padded 3x3 keeps them and the size. A dense block's
+            // 3x3 may give other channels, and sometimes has stride 2, which changes the size (CNN0027) unless it was 1x1.
             int filters = _random.Next(1, 5);
+            int grown = kind == "Add" ? filters : _random.Next(1, 5);
+            string stride = kind == "Concat" && _random.Next(3) == 0 ? ", Stride = 2" : "";
             string stem = NextDefaultName("conv");
             string norm = _random.Next(2) == 0 ? " [BatchNorm]" : "";
-            return $"[Conv(1, {filters})]{norm} [ReLU] [Conv(3, {filters}, Padding = 1)]{norm} {Add(Quoted(stem))}";
+            return $"[Conv(1, {filters})]{norm} [ReLU] [Conv(3, {grown}, Padding = 1{stride})]{norm} {Add(Quoted(stem))}";
         }
         if (pick < 80) return Add(Quoted(_random.Next(3) switch
         {
             0 => WrongSources[_random.Next(WrongSources.Length)],
-            1 => NextDefaultName("add"), // its own name
+            1 => NextDefaultName(kind.ToLowerInvariant()), // its own name
             _ => NextDefaultName(new[] { "conv", "relu", "dense", "pool" }[_random.Next(4)]), // a later layer's
         }));
         if (pick < 88) return Add("null");
         if (pick < 94) return Add("\"\"");
-        return Broken[Broken.Length - 1 - _random.Next(10)];
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, BrokenJoins[_random.Next(BrokenJoins.Length)], kind);
     }
 
     /// <summary>No positional argument; Frozen = true is allowed, since a BatchNorm has parameters.</summary>
