@@ -25,7 +25,7 @@ public sealed record LayerInfo(
     long Parameters,
     long Macs)
 {
-    /// <summary>For an <c>[Add]</c> layer: the layer whose output it adds (the shortcut's start); null otherwise.</summary>
+    /// <summary>For an <c>[Add]</c> or <c>[Concat]</c> layer: the layer whose output it joins (the shortcut's start); null otherwise.</summary>
     public string? Source { get; init; }
 
     /// <summary>Values per image at this layer's output.</summary>

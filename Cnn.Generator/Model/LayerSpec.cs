@@ -41,13 +41,13 @@ internal sealed record LayerSpec(
     /// the folded buffer (its folded bias follows).</summary>
     public int FoldOffset { get; init; }
 
-    /// <summary>For an Add layer: the index of the layer whose output it adds; -1 otherwise.</summary>
+    /// <summary>For an Add or Concat layer: the index of the layer whose output it joins; -1 otherwise.</summary>
     public int SourceIndex { get; init; } = -1;
 
-    /// <summary>For an Add layer: the name of the layer whose output it adds.</summary>
+    /// <summary>For an Add or Concat layer: the name of the layer whose output it joins.</summary>
     public string? SourceName { get; init; }
 
-    /// <summary>Some Add layer reads this layer's output, so inference must write it (no fusion or folding may skip it).</summary>
+    /// <summary>An Add or Concat reads this layer's output, so inference must write it (no fusion or folding may skip it).</summary>
     public bool IsShortcutSource { get; init; }
 
     /// <summary>Values per image in one channel: what a BatchNorm averages over besides the batch.</summary>
