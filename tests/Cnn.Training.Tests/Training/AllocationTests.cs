@@ -15,6 +15,10 @@ public class AllocationTests(ITestOutputHelper output)
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
+    /// <summary>The least of three measurements: a steady-state allocation shows in every one, while a one-off by the
+    /// runtime (seen once in CI, 1,552 bytes, not reproduced in six reruns) does not fail the test.</summary>
+    private static long SteadyAllocated(Action action) => Math.Min(Allocated(action), Math.Min(Allocated(action), Allocated(action)));
+
     private static long FitOneEpoch(INetwork network, IOptimizer optimizer, Dataset train, int batchSize)
     {
         var trainer = new Trainer(network, optimizer, new CosineSchedule(0.01f, 10), new TrainerOptions { Epochs = 1, BatchSize = batchSize, Seed = 1 });
@@ -60,12 +64,12 @@ public class AllocationTests(ITestOutputHelper output)
         var y32 = new float[32 * 10];
 
         network.Forward(x1, y1, 1);
-        long forward1 = Allocated(() => { for (int i = 0; i < 5; i++) network.Forward(x1, y1, 1); });
+        long forward1 = SteadyAllocated(() => { for (int i = 0; i < 5; i++) network.Forward(x1, y1, 1); });
         network.Forward(x32, y32, 32);
-        long forward32 = Allocated(() => { for (int i = 0; i < 3; i++) network.Forward(x32, y32, 32); });
+        long forward32 = SteadyAllocated(() => { for (int i = 0; i < 3; i++) network.Forward(x32, y32, 32); });
         network.ComputeGradients(data.Images, data.Labels, 64);
-        long gradients64 = Allocated(() => { for (int i = 0; i < 3; i++) network.ComputeGradients(data.Images, data.Labels, 64); });
-        long predict = Allocated(() => network.Predict(x1));
+        long gradients64 = SteadyAllocated(() => { for (int i = 0; i < 3; i++) network.ComputeGradients(data.Images, data.Labels, 64); });
+        long predict = SteadyAllocated(() => network.Predict(x1));
         // Smaller batches after larger ones reuse the grown buffers.
         long smallerAgain = Allocated(() =>
         {
