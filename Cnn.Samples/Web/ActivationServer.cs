@@ -154,10 +154,13 @@ public sealed class ActivationServer : IDisposable
     {
         var layers = _network.Layers;
         float[] last = activations[^1];
-        float[] probabilities = layers[^1].Kind == "Softmax" ? last : Softmax(last);
-        int predicted = 0;
-        for (int c = 1; c < probabilities.Length; c++)
-            if (probabilities[c] > probabilities[predicted]) predicted = c;
+        float[] probabilities = last;
+        if (layers[^1].Kind != "Softmax")
+        {
+            probabilities = new float[last.Length]; // a network that ends in logits
+            Kernels.SoftmaxCrossEntropy.Softmax(last, probabilities);
+        }
+        int predicted = Kernels.SoftmaxCrossEntropy.ArgMax(probabilities);
 
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -219,15 +222,6 @@ public sealed class ActivationServer : IDisposable
             else json.WriteNullValue();
         }
         json.WriteEndArray();
-    }
-
-    /// <summary>Probabilities of a network that ends in logits.</summary>
-    private static float[] Softmax(float[] logits)
-    {
-        double max = logits.Max();
-        double[] e = logits.Select(z => Math.Exp(z - max)).ToArray();
-        double sum = e.Sum();
-        return e.Select(x => (float)(x / sum)).ToArray();
     }
 
     private static byte[] ReadPage()
