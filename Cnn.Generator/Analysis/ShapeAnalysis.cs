@@ -84,8 +84,10 @@ internal static class ShapeAnalysis
             if (k >= 0) specs[k] = specs[k] with { IsShortcutSource = true };
         }
 
-        // A BatchNorm directly after a convolution is folded into the convolution's weights for inference (unless an
-        // Add reads the convolution's own output): place each folded copy in the folded buffer.
+        // A BatchNorm directly after a convolution is folded into the convolution's weights for inference (unless a join
+        // reads the convolution's own output): place each folded copy in the folded buffer. Folding rescales every weight
+        // on each evaluation pass (the parameters may have changed), 1 / (output positions) of the convolution's work;
+        // after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a per-unit scale and shift.
         for (int k = 1; k < specs.Count; k++)
         {
             var before = specs[k - 1];

@@ -37,9 +37,9 @@ internal sealed record LayerSpec(
     /// <summary>Start of a BatchNorm's running mean in the state buffer (running variance and batch count follow).</summary>
     public int StateOffset { get; init; }
 
-    /// <summary>For a Conv or Dense layer followed by a BatchNorm: where its weights with that BatchNorm folded in start in
-    /// the folded buffer (its folded bias follows).</summary>
-    public int FoldOffset { get; init; }
+    /// <summary>For a convolution whose following BatchNorm is folded into it for inference: where its folded weights start
+    /// in the folded buffer (its folded bias follows); -1 when nothing is folded into it. The analysis decides, once.</summary>
+    public int FoldOffset { get; init; } = -1;
 
     /// <summary>For an Add or Concat layer: the index of the layer whose output it joins; -1 otherwise.</summary>
     public int SourceIndex { get; init; } = -1;

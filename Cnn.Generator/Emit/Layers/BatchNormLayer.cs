@@ -19,11 +19,10 @@ internal sealed class BatchNormLayer : LayerEmitter
     private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
     private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
 
-    /// <summary>A BatchNorm right after a convolution is folded into it for inference. Folding rescales every weight on
-    /// each evaluation pass (the parameters may have changed), which costs 1 / (output positions) of the convolution;
-    /// after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a per-unit scale and shift.</summary>
+    /// <summary>Whether this BatchNorm is folded into the layer before it for inference, as the analysis decided
+    /// (<see cref="LayerSpec.FoldOffset"/>).</summary>
     public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
-        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.Kind == LayerKind.Conv && !previous.IsShortcutSource;
+        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.FoldOffset >= 0;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
