@@ -27,9 +27,9 @@ public static class BatchNorm
         for (int b = 0; b < batch; b++)
             for (int c = 0; c < channels; c++)
             {
-                var row = x.Slice((b * channels + c) * spatial, spatial);
-                sums[c] += RowSum(row, default, 0f, square: false);
-                sums[channels + c] += RowSum(row, default, 0f, square: true);
+                var (sum, squares) = RowSums(x.Slice((b * channels + c) * spatial, spatial), default, 0f);
+                sums[c] += sum;
+                sums[channels + c] += squares;
             }
     }
 
@@ -131,9 +131,9 @@ public static class BatchNorm
             for (int c = 0; c < channels; c++)
             {
                 int at = (b * channels + c) * spatial;
-                var dys = dy.Slice(at, spatial);
-                sums[c] += RowSum(dys, default, 0f, square: false);
-                sums[channels + c] += RowSum(dys, x.Slice(at, spatial), mean[c], square: false);
+                var (sum, products) = RowSums(dy.Slice(at, spatial), x.Slice(at, spatial), mean[c]);
+                sums[c] += sum;
+                sums[channels + c] += products;
             }
     }
 
@@ -191,9 +191,19 @@ public static class BatchNorm
     /// <summary>Evaluation mode's input gradient: <c>dx = dy * scale[c]</c>.</summary>
     public static void ScaledGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> scale, int batch, int channels, int spatial, Span<float> dx)
     {
-        Span<float> zero = channels <= 1024 ? stackalloc float[channels] : new float[channels];
-        zero.Clear();
-        Apply(dy, dx, batch, channels, spatial, scale, zero);
+        Check(dy.Length, batch, channels, spatial, "dy");
+        Check(dx.Length, batch, channels, spatial, "dx");
+        for (int b = 0; b < batch; b++)
+        {
+            if (spatial == 1)
+                TensorPrimitives.Multiply(dy.Slice(b * channels, channels), scale.Slice(0, channels), dx.Slice(b * channels, channels));
+            else
+                for (int c = 0; c < channels; c++)
+                {
+                    int at = (b * channels + c) * spatial;
+                    TensorPrimitives.Multiply(dy.Slice(at, spatial), scale[c], dx.Slice(at, spatial));
+                }
+        }
     }
 
     /// <summary>
@@ -214,28 +224,30 @@ public static class BatchNorm
         }
     }
 
-    /// <summary>Sum over a row of <c>x</c>, of <c>x^2</c> (<paramref name="square"/>), or of <c>x * (other - centre)</c>
-    /// (when <paramref name="other"/> is given), in 8 float lanes added in a fixed order, returned as a double.</summary>
+    /// <summary>In one pass over a row: the sum of <c>x</c>, and the sum of <c>x^2</c> or, when <paramref name="other"/> is
+    /// given, of <c>x * (other - centre)</c>; each in 8 float lanes added in a fixed order, returned as doubles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double RowSum(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float centre, bool square)
+    private static (double Sum, double Second) RowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float centre)
     {
         bool product = !other.IsEmpty;
         int n = x.Length, i = 0;
-        double total = 0;
+        double sum = 0, second = 0;
         if (n >= Lanes)
         {
-            Span<float> acc = stackalloc float[Lanes];
+            Span<float> acc = stackalloc float[2 * Lanes]; // the sum's lanes, then the second sum's
             if (Vector256.IsHardwareAccelerated)
             {
-                var sum = Vector256<float>.Zero;
+                var first = Vector256<float>.Zero;
+                var other2 = Vector256<float>.Zero;
                 var vc = Vector256.Create(centre);
                 for (; i <= n - Lanes; i += Lanes)
                 {
                     var v = Vector256.Create(x.Slice(i, Lanes));
-                    sum = Vector256.Add(sum, product ? Vector256.Multiply(v, Vector256.Subtract(Vector256.Create(other.Slice(i, Lanes)), vc))
-                                                : square ? Vector256.Multiply(v, v) : v);
+                    first = Vector256.Add(first, v);
+                    other2 = Vector256.Add(other2, Vector256.Multiply(v, product ? Vector256.Subtract(Vector256.Create(other.Slice(i, Lanes)), vc) : v));
                 }
-                sum.CopyTo(acc);
+                first.CopyTo(acc);
+                other2.CopyTo(acc[Lanes..]);
             }
             else
             {
@@ -244,17 +256,23 @@ public static class BatchNorm
                     for (int j = 0; j < Lanes; j++)
                     {
                         float v = x[i + j];
-                        acc[j] += product ? v * (other[i + j] - centre) : square ? v * v : v;
+                        acc[j] += v;
+                        acc[Lanes + j] += v * (product ? other[i + j] - centre : v);
                     }
             }
-            for (int j = 0; j < Lanes; j++) total += acc[j];
+            for (int j = 0; j < Lanes; j++)
+            {
+                sum += acc[j];
+                second += acc[Lanes + j];
+            }
         }
         for (; i < n; i++)
         {
             float v = x[i];
-            total += product ? v * (other[i] - centre) : square ? v * v : v;
+            sum += v;
+            second += v * (product ? other[i] - centre : v);
         }
-        return total;
+        return (sum, second);
     }
 
     private static void Check(int length, int batch, int channels, int spatial, string name)
