@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using CnnGen.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
 
 namespace CnnGen.Generator.Tests;
 
@@ -11,18 +12,6 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class BatchNormCompileTests
 {
-    private static GeneratorRun AssertCompilesCleanly(string source, int expectedSources = 1)
-    {
-        var run = TestDriver.Run(source);
-        Assert.Null(run.Result.Exception);
-        Assert.True(run.GeneratorDiagnostics.IsEmpty, "Unexpected diagnostics: " + string.Join("; ", run.GeneratorDiagnostics));
-        Assert.Empty(run.Input.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS0535"));
-        Assert.Equal(expectedSources, run.Sources.Length);
-        var problems = run.OutputProblems;
-        Assert.True(problems.Count == 0, "Generated code has problems:\n" + string.Join("\n", problems.Take(20)));
-        return run;
-    }
-
     private static GeneratorRun Net(string attributes) =>
         AssertCompilesCleanly("using CnnGen;\nnamespace Bn;\n" + attributes + "\npublic partial class Net { }");
 

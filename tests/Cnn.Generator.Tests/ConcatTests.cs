@@ -3,6 +3,8 @@ using System.Reflection;
 using CnnGen.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using static CnnGen.Generator.Tests.Infrastructure.DiagnosticAssert;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+using static CnnGen.Generator.Tests.Infrastructure.RunningNetworks;
 
 namespace CnnGen.Generator.Tests;
 
@@ -238,18 +240,6 @@ public class ConcatTests
 
     // ---- The generated code compiles cleanly --------------------------------------------------------------
 
-    private static GeneratorRun AssertCompilesCleanly(string source, int expectedSources = 1)
-    {
-        var run = TestDriver.Run(source);
-        Assert.Null(run.Result.Exception);
-        Assert.True(run.GeneratorDiagnostics.IsEmpty, "Unexpected diagnostics: " + string.Join("; ", run.GeneratorDiagnostics));
-        Assert.Empty(run.Input.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS0535"));
-        Assert.Equal(expectedSources, run.Sources.Length);
-        var problems = run.OutputProblems;
-        Assert.True(problems.Count == 0, "Generated code has problems:\n" + string.Join("\n", problems.Take(20)));
-        return run;
-    }
-
     private static string Source(string attributes) => "using CnnGen;\nnamespace Dense;\n" + attributes + "\npublic partial class Net { }";
 
     private static GeneratorRun Net(string attributes) => AssertCompilesCleanly(Source(attributes));
@@ -481,28 +471,6 @@ public class ConcatTests
 
     // ---- The generated code runs --------------------------------------------------------------------------
 
-    /// <summary>Running statistics and BatchNorm parameters away from their initial values, biases away from zero.</summary>
-    private static void Perturb(INetwork network, int seed)
-    {
-        var random = new Random(seed);
-        var state = network.State;
-        foreach (var t in network.StateTensors)
-            for (int i = t.Offset; i < t.Offset + t.Length; i++)
-                state[i] = t.Name.EndsWith(".running_var", StringComparison.Ordinal) ? 0.5f + random.NextSingle()
-                    : t.Name.EndsWith(".running_mean", StringComparison.Ordinal) ? random.NextSingle() - 0.5f : state[i];
-        foreach (var t in network.Tensors.Where(t => t.Name.EndsWith(".bias", StringComparison.Ordinal) || t.Name.StartsWith("bn", StringComparison.Ordinal)))
-            foreach (ref float v in network.Parameter(t.Name))
-                v += (random.NextSingle() - 0.5f) * 0.2f;
-    }
-
-    private static float[] Inputs(INetwork network, int batch, int seed)
-    {
-        var random = new Random(seed);
-        var inputs = new float[batch * network.InputLength];
-        for (int i = 0; i < inputs.Length; i++) inputs[i] = random.NextSingle() * 2 - 1;
-        return inputs;
-    }
-
     public static TheoryData<string> RunnableNetworks => new()
     {
         string.Format(CultureInfo.InvariantCulture, ConvReluNet, "conv1"),
@@ -618,25 +586,10 @@ public class ConcatTests
         for (int i = 0; i < sum.Length; i++)
             Assert.True(Math.Abs(sum[i] - network.Gradients[i]) <= 1e-5 * (1 + Math.Abs(sum[i])), $"parameter {i}: batch {network.Gradients[i]}, mean of images {sum[i]}");
         // And a sample of it is the loss's.
-        var parameters = network.Parameters;
-        const float h = 1e-3f;
         float[] analytic = network.Gradients.ToArray();
-        double Loss()
+        for (int i = 0; i < analytic.Length; i += 41)
         {
-            network.Forward(inputs, outputs, batch);
-            double total = 0;
-            for (int b = 0; b < batch; b++) total -= Math.Log(outputs[b * network.OutputLength + labels[b]]);
-            return total / batch;
-        }
-        for (int i = 0; i < parameters.Length; i += 41)
-        {
-            float saved = parameters[i];
-            parameters[i] = saved + h;
-            double plus = Loss();
-            parameters[i] = saved - h;
-            double minus = Loss();
-            parameters[i] = saved;
-            double central = (plus - minus) / (2 * h);
+            double central = CentralDifference(network, inputs, labels, i);
             Assert.True(Math.Abs(central - analytic[i]) <= 1e-2 * Math.Abs(central) + 3e-4, $"parameter {i}: analytic {analytic[i]}, central difference {central}");
         }
     }
@@ -660,53 +613,7 @@ public class ConcatTests
     {
         var type = LoadedNetwork.Load(Net(attributes), TypeName);
         var network = (INetwork)Activator.CreateInstance(type, 6)!;
-        Perturb(network, 2);
-        network.Training = training;
-        const int batch = 3;
-        var inputs = Inputs(network, batch, 8);
-        var labels = new[] { 0, 2, 1 };
-        var frozen = network.Tensors.Where(t => network.Layers.Any(l => t.Name.StartsWith(l.Name + ".", StringComparison.Ordinal) && network.IsFrozen(l.Name)))
-            .SelectMany(t => Enumerable.Range(t.Offset, t.Length)).ToHashSet();
-
-        network.ComputeGradients(inputs, labels, batch);
-        float[] analytic = network.Gradients.ToArray();
-        network.Threads = 2;
-        network.ComputeGradients(inputs, labels, batch);
-        float[] twoWorkers = network.Gradients.ToArray();
-        network.Threads = 1;
-        for (int i = 0; i < analytic.Length; i++)
-            Assert.True(Math.Abs(analytic[i] - twoWorkers[i]) <= 1e-5f * (1 + Math.Abs(analytic[i])), $"parameter {i}: one worker {analytic[i]}, two {twoWorkers[i]}");
-
-        var outputs = new float[batch * network.OutputLength];
-        double Loss()
-        {
-            network.Forward(inputs, outputs, batch);
-            double sum = 0;
-            for (int b = 0; b < batch; b++) sum -= Math.Log(outputs[b * network.OutputLength + labels[b]]);
-            return sum / batch;
-        }
-        var parameters = network.Parameters;
-        const float h = 1e-3f;
-        int checkedCount = 0;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            if (frozen.Contains(i))
-            {
-                Assert.Equal(0f, analytic[i]);
-                continue;
-            }
-            float saved = parameters[i];
-            parameters[i] = saved + h;
-            double plus = Loss();
-            parameters[i] = saved - h;
-            double minus = Loss();
-            parameters[i] = saved;
-            double central = (plus - minus) / (2 * h);
-            Assert.True(Math.Abs(central - analytic[i]) <= 1e-2 * Math.Abs(central) + 3e-4,
-                $"parameter {i} ({network.Tensors.Single(t => i >= t.Offset && i < t.Offset + t.Length).Name}): analytic {analytic[i]}, central difference {central}");
-            checkedCount++;
-        }
-        Assert.True(checkedCount > 0);
+        AssertGradientsMatchFiniteDifferences(network, training);
     }
 
     /// <summary>Without the dense connection's gradient the first layers would learn only through the direct path: the

@@ -1,22 +1,12 @@
 using CnnGen.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
 
 namespace CnnGen.Generator.Tests;
 
 /// <summary>The generated code of sound networks compiles without a warning, and the generator reports nothing.</summary>
 public class GeneratedCodeCompilesTests
 {
-    private static void AssertCompilesCleanly(string source, int expectedSources = 1)
-    {
-        var run = TestDriver.Run(source);
-        Assert.Null(run.Result.Exception);
-        Assert.Empty(run.GeneratorDiagnostics);
-        Assert.Empty(run.Input.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS0535"));
-        Assert.Equal(expectedSources, run.Sources.Length);
-        var problems = run.OutputProblems;
-        Assert.True(problems.Count == 0, "Generated code has problems:\n" + string.Join("\n", problems.Take(20)));
-    }
-
     [Fact] public void LeNet5() => AssertCompilesCleanly(Networks.LeNet5);
     [Fact] public void AlexNet() => AssertCompilesCleanly(Networks.AlexNet);
     [Fact] public void Vgg16() => AssertCompilesCleanly(Networks.Vgg16);

@@ -1,0 +1,21 @@
+using Microsoft.CodeAnalysis;
+
+namespace CnnGen.Generator.Tests.Infrastructure;
+
+/// <summary>Checks shared by the tests that compile generated networks.</summary>
+internal static class GeneratedCode
+{
+    /// <summary>Runs the generator on <paramref name="source"/>: no exception, no generator diagnostic, no warning in the
+    /// input, <paramref name="expectedSources"/> generated files, and generated code that compiles without a problem.</summary>
+    public static GeneratorRun AssertCompilesCleanly(string source, int expectedSources = 1)
+    {
+        var run = TestDriver.Run(source);
+        Assert.Null(run.Result.Exception);
+        Assert.True(run.GeneratorDiagnostics.IsEmpty, "Unexpected diagnostics: " + string.Join("; ", run.GeneratorDiagnostics));
+        Assert.Empty(run.Input.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Id != "CS0535"));
+        Assert.Equal(expectedSources, run.Sources.Length);
+        var problems = run.OutputProblems;
+        Assert.True(problems.Count == 0, "Generated code has problems:\n" + string.Join("\n", problems.Take(20)));
+        return run;
+    }
+}
