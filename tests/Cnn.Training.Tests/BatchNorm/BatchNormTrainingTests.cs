@@ -63,26 +63,14 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         var outputs = new float[64 * 10];
         network.ComputeGradients(data.Images, data.Labels, 64);
         network.Forward(data.Images, outputs, 64);
-        long Least(Action passes)
-        {
-            // The least of three measurements: a steady-state allocation shows in each (see AllocationTests).
-            long least = long.MaxValue;
-            for (int attempt = 0; attempt < 3; attempt++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                passes();
-                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-            return least;
-        }
-        long training = Least(() =>
+        long training = Allocations.Steady(() =>
         {
             network.ComputeGradients(data.Images, data.Labels, 64);
             network.Forward(data.Images, outputs, 64);
         });
         network.Training = false;
         network.Forward(data.Images, outputs, 64); // first evaluation pass: folding, buffers
-        long evaluation = Least(() => network.Forward(data.Images, outputs, 64));
+        long evaluation = Allocations.Steady(() => network.Forward(data.Images, outputs, 64));
         network.Training = true;
         output.WriteLine($"training passes {training} bytes, evaluation passes {evaluation} bytes");
         Assert.Equal(0L, evaluation);

@@ -1,5 +1,6 @@
 using CnnGen.Data;
 using CnnGen.Optimizers;
+using CnnGen.Training.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -8,21 +9,10 @@ namespace CnnGen.Training.Tests.Training;
 /// <summary>Bytes allocated on the calling thread by training and by the generated passes once warmed up.</summary>
 public class AllocationTests(ITestOutputHelper output)
 {
-    private static long Allocated(Action action)
-    {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
-    /// <summary>The least of three measurements: a steady-state allocation shows in every one, while a one-off by the
-    /// runtime (seen once in CI, 1,552 bytes, not reproduced in six reruns) does not fail the test.</summary>
-    private static long SteadyAllocated(Action action) => Math.Min(Allocated(action), Math.Min(Allocated(action), Allocated(action)));
-
     private static long FitOneEpoch(INetwork network, IOptimizer optimizer, Dataset train, int batchSize)
     {
         var trainer = new Trainer(network, optimizer, new CosineSchedule(0.01f, 10), new TrainerOptions { Epochs = 1, BatchSize = batchSize, Seed = 1 });
-        return Allocated(() => trainer.Fit(train));
+        return Allocations.Of(() => trainer.Fit(train));
     }
 
     [Theory]
@@ -64,14 +54,14 @@ public class AllocationTests(ITestOutputHelper output)
         var y32 = new float[32 * 10];
 
         network.Forward(x1, y1, 1);
-        long forward1 = SteadyAllocated(() => { for (int i = 0; i < 5; i++) network.Forward(x1, y1, 1); });
+        long forward1 = Allocations.Steady(() => { for (int i = 0; i < 5; i++) network.Forward(x1, y1, 1); });
         network.Forward(x32, y32, 32);
-        long forward32 = SteadyAllocated(() => { for (int i = 0; i < 3; i++) network.Forward(x32, y32, 32); });
+        long forward32 = Allocations.Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x32, y32, 32); });
         network.ComputeGradients(data.Images, data.Labels, 64);
-        long gradients64 = SteadyAllocated(() => { for (int i = 0; i < 3; i++) network.ComputeGradients(data.Images, data.Labels, 64); });
-        long predict = SteadyAllocated(() => network.Predict(x1));
+        long gradients64 = Allocations.Steady(() => { for (int i = 0; i < 3; i++) network.ComputeGradients(data.Images, data.Labels, 64); });
+        long predict = Allocations.Steady(() => network.Predict(x1));
         // Smaller batches after larger ones reuse the grown buffers.
-        long smallerAgain = Allocated(() =>
+        long smallerAgain = Allocations.Of(() =>
         {
             network.Forward(x1, y1, 1);
             network.ComputeGradients(data.Images.AsSpan(0, 784), data.Labels.AsSpan(0, 1), 1);
