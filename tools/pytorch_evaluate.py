@@ -9,9 +9,7 @@ parameter and BatchNorm buffer must be there with its shape), and prints the tes
 evaluation mode, the training-set mean recorded in the checkpoint subtracted. CnnGen's `evaluate` should print the same.
 """
 import argparse
-import gzip
 import json
-import os
 import struct
 
 import numpy as np
@@ -19,8 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
+from pytorch_state_dict import idx  # the IDX reader shared with the other direction
 
 class LeNet5(nn.Module):
     def __init__(self, batch_norm):
@@ -60,14 +57,6 @@ def read_safetensors(path):
         dtype = {"F32": np.float32, "I64": np.int64}[entry["dtype"]]
         tensors[name] = torch.from_numpy(np.frombuffer(body[begin:end], dtype=dtype).reshape(entry["shape"]).copy())
     return tensors, metadata
-
-
-def idx(name):
-    with gzip.open(os.path.join(DATA, name + ".gz"), "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def main():
