@@ -4,6 +4,15 @@ namespace CnnGen;
 /// What every generated network offers, so that training, checkpoints and tools work with any of them.
 /// A generated class implements it; its shapes are constants of that class.
 /// </summary>
+/// <remarks>
+/// Threads: one instance runs one call at a time. <c>Forward</c>, <c>Predict</c>, <c>Activations</c> and
+/// <see cref="ComputeGradients"/> use the instance's own workspaces, so a second of these calls made from another
+/// thread while one is running throws <see cref="InvalidOperationException"/> (nothing is computed or changed by the
+/// refused call). Serve concurrent requests with one instance per thread (or a pool of instances, each holding a copy
+/// of <see cref="Parameters"/> and <see cref="State"/>). Within a call, <see cref="Threads"/> splits the batch over the
+/// shared worker pool; results are the same bits on every run with the same thread count. Setting properties
+/// (<see cref="Threads"/>, <see cref="Training"/>) or parameters during a call is not supported.
+/// </remarks>
 public interface INetwork
 {
     /// <summary>The declaring class's name, e.g. <c>LeNet5</c>.</summary>

@@ -134,6 +134,7 @@ internal static class PassEmitter
         w.Line("private Workspace[] _workspaces = { new Workspace() };");
         w.Line("private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;");
         w.Line("private readonly float[] _prediction = new float[OutputLength];");
+        w.Line($"private readonly global::CnnGen.Parallelism.CallGuard _callGuard = new(\"{cls}\");");
         w.Line("private int _threads = 1;");
         w.Line("private ulong _dropoutSeed;");
         w.Line();
@@ -195,6 +196,11 @@ internal static class PassEmitter
         w.Line("CheckInputs(inputs.Length, batchSize, nameof(inputs));");
         w.Line("if (outputs.Length != (long)OutputLength * batchSize)");
         w.Line($"    throw new global::System.ArgumentException($\"{cls}: expected room for {{(long)OutputLength * batchSize}} output values ({{batchSize}} x {outputs}), but got {{outputs.Length}}.\", nameof(outputs));");
+        w.Line("using var call = _callGuard.Enter(nameof(Forward));");
+        w.Line("ForwardBatch(inputs, outputs, batchSize);");
+        w.Close();
+        w.Line();
+        w.Open($"private void ForwardBatch({ReadOnlySpan} inputs, {Span} outputs, int batchSize)");
         w.Line("int workers = PrepareWorkers(batchSize);");
         if (spec.HasBatchNorm)
         {
@@ -229,7 +235,9 @@ internal static class PassEmitter
         w.Line();
         w.Line("/// <summary>The most probable class of one image.</summary>");
         w.Open($"public int Predict({ReadOnlySpan} input)");
-        w.Line("Forward(input, _prediction, 1);");
+        w.Line("CheckInputs(input.Length, 1, nameof(input));");
+        w.Line("using var call = _callGuard.Enter(nameof(Predict));");
+        w.Line("ForwardBatch(input, _prediction, 1);");
         w.Line("int best = 0;");
         w.Line("for (int i = 1; i < OutputLength; i++)");
         w.Line("    if (_prediction[i] > _prediction[best]) best = i;");
@@ -247,6 +255,7 @@ internal static class PassEmitter
         w.Line("/// </summary>");
         w.Open($"public float[][] Activations({ReadOnlySpan} input)");
         w.Line("CheckInputs(input.Length, 1, nameof(input));");
+        w.Line("using var call = _callGuard.Enter(nameof(Activations));");
         w.Line("PrepareWorkers(1);");
         w.Line("var ws = _workspaces[0];");
         w.Line("ws.KeepForBackward = true; // the unfused path: every layer writes its own output");
@@ -286,6 +295,7 @@ internal static class PassEmitter
         w.Line("for (int b = 0; b < batchSize; b++)");
         w.Line("    if ((uint)labels[b] >= OutputLength)");
         w.Line($"        throw new global::System.ArgumentException($\"{cls}: label {{labels[b]}} of image {{b}} is outside [0, {spec.Output.Length}).\", nameof(labels));");
+        w.Line("using var call = _callGuard.Enter(nameof(ComputeGradients));");
         w.Line("int workers = PrepareWorkers(batchSize);");
         w.Line("var gradients = EnsureGradients();");
         w.Line("_workspaces[0].Gradients = gradients;");

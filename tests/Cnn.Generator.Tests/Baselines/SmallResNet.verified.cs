@@ -571,6 +571,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     private Workspace[] _workspaces = { new Workspace() };
     private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;
     private readonly float[] _prediction = new float[OutputLength];
+    private readonly global::CnnGen.Parallelism.CallGuard _callGuard = new("SmallResNet");
     private int _threads = 1;
     private ulong _dropoutSeed;
 
@@ -629,6 +630,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         CheckInputs(inputs.Length, batchSize, nameof(inputs));
         if (outputs.Length != (long)OutputLength * batchSize)
             throw new global::System.ArgumentException($"SmallResNet: expected room for {(long)OutputLength * batchSize} output values ({batchSize} x 10), but got {outputs.Length}.", nameof(outputs));
+        using var call = _callGuard.Enter(nameof(Forward));
+        ForwardBatch(inputs, outputs, batchSize);
+    }
+
+    private void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+    {
         int workers = PrepareWorkers(batchSize);
         if (Training) PrepareBatchStatistics(workers, batchSize, training: false);
         else if (FoldBatchNorm) FoldBatchNorms();
@@ -670,7 +677,9 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>The most probable class of one image.</summary>
     public int Predict(global::System.ReadOnlySpan<float> input)
     {
-        Forward(input, _prediction, 1);
+        CheckInputs(input.Length, 1, nameof(input));
+        using var call = _callGuard.Enter(nameof(Predict));
+        ForwardBatch(input, _prediction, 1);
         int best = 0;
         for (int i = 1; i < OutputLength; i++)
             if (_prediction[i] > _prediction[best]) best = i;
@@ -685,6 +694,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     public float[][] Activations(global::System.ReadOnlySpan<float> input)
     {
         CheckInputs(input.Length, 1, nameof(input));
+        using var call = _callGuard.Enter(nameof(Activations));
         PrepareWorkers(1);
         var ws = _workspaces[0];
         ws.KeepForBackward = true; // the unfused path: every layer writes its own output
@@ -735,6 +745,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         for (int b = 0; b < batchSize; b++)
             if ((uint)labels[b] >= OutputLength)
                 throw new global::System.ArgumentException($"SmallResNet: label {labels[b]} of image {b} is outside [0, 10).", nameof(labels));
+        using var call = _callGuard.Enter(nameof(ComputeGradients));
         int workers = PrepareWorkers(batchSize);
         var gradients = EnsureGradients();
         _workspaces[0].Gradients = gradients;
