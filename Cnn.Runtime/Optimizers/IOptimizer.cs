@@ -4,6 +4,9 @@ namespace CnnGen.Optimizers;
 /// Updates a flat parameter buffer from its gradients. State (moments) is kept per value in buffers with the
 /// parameters' layout, named by PyTorch's state keys, so checkpoints can save it and training resume exactly.
 /// </summary>
+/// <remarks>Threads: an optimiser's state belongs to one training run, stepped by one thread between
+/// <c>ComputeGradients</c> calls (as the trainer does); it is not safe to step one optimiser from two threads at once.
+/// Its work is single-threaded element-wise arithmetic, so its results do not depend on any thread count.</remarks>
 public interface IOptimizer
 {
     /// <summary>The optimiser's name as recorded in checkpoints, e.g. <c>SGD</c>, <c>Adam</c>.</summary>
