@@ -28,6 +28,48 @@ public sealed record LayerInfo(
     /// <summary>For an <c>[Add]</c> or <c>[Concat]</c> layer: the layer whose output it joins (the shortcut's start); null otherwise.</summary>
     public string? Source { get; init; }
 
+    /// <summary>The layer whose output this layer reads; null for the network's input. In a chain it is the layer above.</summary>
+    public string? Input { get; init; }
+
+    /// <summary>For an <c>[Add]</c> or <c>[Concat]</c> layer: every layer joined to the input, in order; empty otherwise.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
+
+    /// <summary>Convolution or pooling window (square); 0 for other kinds.</summary>
+    public int Kernel { get; init; }
+
+    /// <summary>Convolution or pooling stride; 1 for other kinds.</summary>
+    public int Stride { get; init; } = 1;
+
+    /// <summary>Convolution or pooling padding on each side; 0 for other kinds.</summary>
+    public int Padding { get; init; }
+
+    /// <summary>Convolution groups (channels for a depthwise convolution); 1 otherwise.</summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>Convolution dilation; 1 otherwise.</summary>
+    public int Dilation { get; init; } = 1;
+
+    /// <summary>Pooling with PyTorch's <c>ceil_mode</c>.</summary>
+    public bool CeilMode { get; init; }
+
+    /// <summary>LeakyReLU's negative slope; 0 for other kinds.</summary>
+    public float Slope { get; init; }
+
+    /// <summary>ELU's alpha; 0 for other kinds.</summary>
+    public float Alpha { get; init; }
+
+    /// <summary>Dropout's rate; 0 for other kinds.</summary>
+    public float DropoutRate { get; init; }
+
+    /// <summary>Maxout's pieces per output channel or unit; 0 for other kinds.</summary>
+    public int Pieces { get; init; }
+
+    /// <summary>BatchNorm's epsilon; 0 for other kinds.</summary>
+    public float Epsilon { get; init; }
+
+    /// <summary>BatchNorm's momentum for the running statistics; 0 for other kinds.</summary>
+    public float Momentum { get; init; }
+
     /// <summary>Values per image at this layer's output.</summary>
     public int OutputLength => OutputChannels * OutputHeight * OutputWidth;
 }

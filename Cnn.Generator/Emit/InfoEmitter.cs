@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Collections.Generic;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
@@ -37,7 +38,7 @@ internal static class InfoEmitter
             w.Line($"new(\"{l.Name}\", \"{l.Kind}\", {l.Output.Channels}, {l.Output.Height}, {l.Output.Width}, " +
                    $"ReceptiveField: {l.ReceptiveFieldHeight}, ReceptiveFieldWidth: {l.ReceptiveFieldWidth}, " +
                    $"EffectiveStride: {l.EffectiveStride}, EffectivePadding: {l.EffectivePadding}, Parameters: {l.Parameters}, Macs: {l.Macs})" +
-                   (l.SourceName is null ? "," : $" {{ Source = \"{l.SourceName}\" }},"));
+                   $" {{ {Details(spec, l)} }},");
         }
         w.Close(";");
         w.Line();
@@ -74,6 +75,39 @@ internal static class InfoEmitter
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
         return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>What a tool needs to rebuild the layer elsewhere (an ONNX export): what it reads and its arguments.</summary>
+    private static string Details(NetworkSpec spec, LayerSpec l)
+    {
+        var parts = new List<string> { $"Input = \"{(l.Index == 0 ? "input" : spec.Layers[l.Index - 1].Name)}\"" };
+        if (l.SourceName is not null) parts.Add($"Source = \"{l.SourceName}\", Sources = new[] {{ \"{l.SourceName}\" }}");
+        switch (l.Kind)
+        {
+            case LayerKind.Conv:
+            case LayerKind.MaxPool:
+            case LayerKind.AvgPool:
+                parts.Add($"Kernel = {l.Kernel}, Stride = {l.Stride}, Padding = {l.Padding}");
+                break;
+            case LayerKind.LeakyReLU:
+                parts.Add($"Slope = {Float(l.Slope)}");
+                break;
+            case LayerKind.ELU:
+                parts.Add($"Alpha = {Float(l.Slope)}");
+                break;
+            case LayerKind.Dropout:
+                parts.Add($"DropoutRate = {Float(l.Slope)}");
+                break;
+            case LayerKind.Maxout:
+                parts.Add($"Pieces = {l.Units}");
+                break;
+            case LayerKind.BatchNorm:
+                parts.Add("Epsilon = global::CnnGen.BatchNormAttribute.Epsilon, Momentum = global::CnnGen.BatchNormAttribute.Momentum");
+                break;
+        }
+        return string.Join(", ", parts);
+    }
+
+    private static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
 }
