@@ -25,5 +25,6 @@ var root = new RootCommand("CnnGen samples: convolutional networks declared with
     FineTuneCommand.Create(),
     VisualizeCommand.Create(),
     ServeCommand.Create(),
+    ExportCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -11,11 +11,23 @@ namespace CnnGen.Onnx;
 public static class OnnxExport
 {
     /// <summary>The ONNX model of <paramref name="network"/> as bytes.</summary>
+    /// <param name="network">The network, with its parameters and BatchNorm statistics.</param>
+    /// <param name="inputMean">The mean pixel the network was trained with subtracted (a checkpoint's
+    /// <c>input_mean</c>); when not 0 the model subtracts it itself, so it takes the images as they are.</param>
     /// <exception cref="NotSupportedException">A layer kind that has no ONNX form here (named in the message).</exception>
-    public static byte[] ToBytes(INetwork network)
+    public static byte[] ToBytes(INetwork network, float inputMean = 0f)
     {
+        if (!float.IsFinite(inputMean)) throw new ArgumentOutOfRangeException(nameof(inputMean), inputMean, "The input mean must be a finite number.");
         var g = new OnnxGraph(network.Name);
         g.Input("input", null, network.InputChannels, network.InputHeight, network.InputWidth);
+        string first = "input";
+        if (inputMean != 0f)
+        {
+            g.Initializer("input_mean", [], [inputMean]);
+            g.Node("Sub", "subtract_mean", ["input", "input_mean"], ["input_centred"]);
+            first = "input_centred";
+            g.Metadata("cnngen.input_mean", inputMean.ToString("R", CultureInfo.InvariantCulture));
+        }
         g.Metadata("cnngen.network", network.Name);
         g.Metadata("cnngen.fingerprint", network.Fingerprint);
 
@@ -31,11 +43,11 @@ public static class OnnxExport
         var layers = network.Layers;
         string outputName = layers.Count > 0 && layers[^1].Kind == "Softmax" ? "probabilities" : "logits";
         // Rank of each value: 4 for [N, C, H, W], 2 for [N, units].
-        var rank = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = 4 };
-        string previous = "input";
+        var rank = new Dictionary<string, int>(StringComparer.Ordinal) { [first] = 4 };
+        string previous = first;
         foreach (var layer in layers)
         {
-            string input = layer.Input ?? previous;
+            string input = layer.Input switch { null => previous, "input" => first, var earlier => earlier };
             if (!rank.TryGetValue(input, out int inRank))
                 throw new NotSupportedException($"{network.Name}: layer {layer.Name} reads {input}, which is not an earlier layer.");
             rank[layer.Name] = AddLayer(g, network.Name, layer, input, inRank, tensors);
@@ -49,9 +61,9 @@ public static class OnnxExport
     }
 
     /// <summary>Writes the model to <paramref name="path"/> atomically (a complete file or none).</summary>
-    public static void Save(INetwork network, string path)
+    public static void Save(INetwork network, string path, float inputMean = 0f)
     {
-        var bytes = ToBytes(network);
+        var bytes = ToBytes(network, inputMean);
         Checkpoints.AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 

@@ -78,6 +78,44 @@ public sealed class OnnxExportTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void OnnxCheckerAcceptsEveryExportedModel()
+    {
+        // onnx.checker (Debian's python3-onnx) with its full check: types, opset rules and shape inference.
+        string dir = Directory.CreateTempSubdirectory("cnngen-onnx-check").FullName;
+        try
+        {
+            var files = new List<string>();
+            foreach (var (name, create) in Factories)
+            {
+                string path = Path.Combine(dir, name + ".onnx");
+                OnnxExport.Save(create(), path, inputMean: 0.25f);
+                files.Add(path);
+            }
+            string script = Path.Combine(RepositoryRoot(), "tools", "onnx_check.py");
+            var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(script);
+            foreach (var file in files) start.ArgumentList.Add(file);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.False(output.Contains("No module named 'onnx'"), "onnx.checker needs Debian's python3-onnx: apt-get install -y python3-onnx");
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Equal(files.Count, output.Split('\n').Count(line => line.Contains(": ok (IR 8, opset 17)")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CnnGen.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("CnnGen.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
     public void TheModelNamesItsLayersAndTensors()
     {
         var net = new BatchNormNet(1);
