@@ -91,3 +91,33 @@ public sealed class ExportCommandTests : IDisposable
         Assert.False(File.Exists(Path.ChangeExtension(checkpoint, ".onnx")));
     }
 }
+
+/// <summary>Every sample network, exported with fresh weights, gives its outputs through ONNX Runtime at batch 1 and 8.</summary>
+public sealed class SampleNetworkExportTests
+{
+    public static TheoryData<string> Names => new(SampleNetworks.All.Select(e => e.Name));
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void OnnxRuntimeGivesTheSampleNetworksOutputs(string name)
+    {
+        var network = SampleNetworks.Find(name)!.Create(7);
+        network.Threads = 2;
+        var random = new Random(7);
+        for (int i = 0; i < network.State.Length; i++) network.State[i] = 0.5f + (float)random.NextDouble();
+        using var session = new InferenceSession(Onnx.OnnxExport.ToBytes(network));
+        foreach (int batch in new[] { 1, 8 })
+        {
+            var input = new float[batch * network.InputLength];
+            for (int i = 0; i < input.Length; i++) input[i] = (float)random.NextDouble();
+            var expected = new float[batch * network.OutputLength];
+            network.Forward(input, expected, batch);
+            var tensor = new DenseTensor<float>(input, [batch, network.InputChannels, network.InputHeight, network.InputWidth]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", tensor)]);
+            var actual = results.Single().AsTensor<float>().ToArray();
+            float scale = Math.Max(1f, expected.Max(Math.Abs));
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * scale, $"{name}, batch {batch}, output {i}: CnnGen {expected[i]}, ONNX Runtime {actual[i]}");
+        }
+    }
+}
