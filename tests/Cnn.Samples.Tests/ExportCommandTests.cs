@@ -78,7 +78,7 @@ public sealed class ExportCommandTests : IDisposable
         string checkpoint = SaveCheckpoint(0f);
         var (exit, _, error) = Run("export", "--model", "lenet5bn", "--checkpoint", checkpoint, "--format", "tflite");
         Assert.Equal(2, exit);
-        Assert.Equal("Unknown format 'tflite'. Supported: onnx.", error.Trim());
+        Assert.Equal("Unknown format 'tflite'. Supported: onnx, pytorch.", error.Trim());
 
         (exit, _, error) = Run("export", "--model", "lenet5bn", "--checkpoint", checkpoint, "--out", Path.Combine(checkpoint, "x.onnx")); // a file where a directory should be
         Assert.Equal(1, exit);
