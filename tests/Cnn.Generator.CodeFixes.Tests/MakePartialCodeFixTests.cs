@@ -55,4 +55,21 @@ public class MakePartialCodeFixTests
         [Input(3, 8, 8)] [Conv(3, 4, Padding = 1)] [ReLU] [Dense(2)]
         internal partial class Tiny { }
         """);
+
+    [Fact]
+    public Task AddsPartialToTheOtherDeclarationThatLacksIt() => Verify("""
+        using CnnGen;
+
+        [Input(1, 8, 8)] [Dense(10)]
+        public partial class {|CNN0003:Net|} { }
+
+        public class {|CS0260:Net|} { }
+        """, """
+        using CnnGen;
+
+        [Input(1, 8, 8)] [Dense(10)]
+        public partial class Net { }
+
+        public partial class Net { }
+        """);
 }
