@@ -12,9 +12,9 @@ public static class Program
 
     /// <summary>
     /// A short job (three warm-up and five measured iterations, one launch) so that <c>--filter '*'</c> takes a few
-    /// minutes. By default it runs in this process with the in-process emit toolchain: BenchmarkDotNet 0.14.0 predates
-    /// .NET 10, and its default toolchain generates, restores and builds a separate project for every run (about 20 s
-    /// more each time). <c>--separate-process</c> uses that default toolchain instead.
+    /// minutes. By default it runs in this process with the in-process emit toolchain: BenchmarkDotNet's default
+    /// toolchain generates, restores and builds a separate project for every run (about 20 s more each time).
+    /// <c>--separate-process</c> uses that default toolchain instead.
     /// </summary>
     public static IConfig Config(bool separateProcess)
     {
