@@ -168,6 +168,11 @@ def main():
           f"cells: median over rounds [range].")
     print(f"Engines: {'; '.join(versions)}; ONNX exported by PyTorch {reference['torch']} at opset {reference['opset']}.")
     print(f"Load average (1/5/15 min) at start {load_start}, at end {load_end}.")
+    busiest = max(float(load_start.split()[0]), float(load_end.split()[0]))
+    if busiest > os.cpu_count():
+        print(f"WARNING: the machine was busy (load {busiest:.1f} on {os.cpu_count()} cores): every figure is slowed by other "
+              "processes, by tens of times for engines whose OpenMP threads spin (LibTorch at 2 threads); "
+              "run it again on a quiet machine.")
     all_ok = True
     for model, title in MODELS:
         if not any(m == model for (_, m, _, _) in runs):

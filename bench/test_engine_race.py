@@ -145,6 +145,18 @@ class TableTests(unittest.TestCase):
             self.assertEqual(table.main(), 3)
         self.assertIn("| forward, 1 image", out.getvalue())
 
+        self.assertNotIn("WARNING", out.getvalue())
+
+    def test_a_busy_machine_is_flagged(self):
+        self.race()
+        with open(os.path.join(self.directory, "load_end"), "w") as f:
+            f.write(f"{os.cpu_count() + 0.5:.2f} 1.00 1.00")
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.addCleanup(setattr, sys, "argv", sys.argv)
+            sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
+            self.assertEqual(table.main(), 0)
+        self.assertIn(f"WARNING: the machine was busy (load {os.cpu_count() + 0.5:.1f} on {os.cpu_count()} cores)", out.getvalue())
+
 
 if __name__ == "__main__":
     unittest.main()
