@@ -8,9 +8,14 @@ using CnnGen.EngineRace.Torch;
 const string usage = "usage: Cnn.EngineRace save --dir DIR | run --engine cnngen|onnx|libtorch --model "
     + "lenet5|cifar_vgg|cifar_resnet --threads N --repeats N --dir DIR";
 
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(usage);
+    return 2;
+}
 if (!RaceArguments.TryParse(args, out var arguments, out string? error))
 {
-    Console.Error.WriteLine($"{error}\n{usage}");
+    Console.Error.WriteLine($"error: {error} (run without arguments for usage)");
     return 2;
 }
 try

@@ -13,7 +13,7 @@ internal sealed record RaceArguments(string Mode, string Directory, string? Engi
         parsed = null;
         if (args.Length == 0 || args[0] is not ("save" or "run"))
         {
-            error = args.Length == 0 ? "no mode given" : $"unknown mode '{args[0]}'";
+            error = args.Length == 0 ? "no mode given" : $"unknown mode '{args[0]}', expected save or run";
             return false;
         }
         var options = new Dictionary<string, string>();
@@ -39,8 +39,8 @@ internal sealed record RaceArguments(string Mode, string Directory, string? Engi
             return true;
         }
         string engine = options.GetValueOrDefault("engine", ""), model = options.GetValueOrDefault("model", "");
-        if (!Engines.Contains(engine)) error = $"unknown engine '{engine}'";
-        else if (RaceModel.Find(model) is null) error = $"unknown model '{model}'";
+        if (!Engines.Contains(engine)) error = $"unknown engine '{engine}', expected {string.Join(", ", Engines)}";
+        else if (RaceModel.Find(model) is null) error = $"unknown model '{model}', expected {string.Join(", ", RaceModel.All.Select(m => m.Name))}";
         else if (!TryPositive(options, "threads", 1, out int threads, out error)) { }
         else if (!TryPositive(options, "repeats", 5, out int repeats, out error)) { }
         else parsed = new RaceArguments("run", directory, engine, model, threads, repeats);
