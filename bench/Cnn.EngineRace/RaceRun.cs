@@ -1,0 +1,51 @@
+namespace CnnGen.EngineRace;
+
+/// <summary>What one engine process measured on one network.</summary>
+internal sealed record RaceResult(
+    string Engine,
+    string Model,
+    int Threads,
+    long ForwardMacs,
+    int Repeats,
+    float[] CheckLogits,
+    Timings? Training,
+    float? FinalLoss,
+    double? TrainingPeakMiB,
+    Timings Latency,
+    Timings Inference);
+
+/// <summary>Times one engine on one network, in an order that keeps the memory figure honest: the check batch first
+/// (before training changes the weights), then training steps (the process's peak memory is read right after them),
+/// then single-image latency and batch inference.</summary>
+internal static class RaceRun
+{
+    public static RaceResult Run(IEngine engine, INetwork network, string model, int threads, int repeats)
+    {
+        int inputLength = network.InputLength, classes = network.OutputLength;
+
+        var checkInputs = RaceData.Images(RaceData.CheckBatch, inputLength);
+        var checkLogits = new float[classes * RaceData.CheckBatch];
+        engine.Inference(checkInputs, checkLogits, RaceData.CheckBatch)();
+
+        Timings? training = null;
+        float? finalLoss = null;
+        double? peak = null;
+        var step = engine.Training(RaceData.Images(RaceData.TrainingBatch, inputLength), RaceData.Labels(RaceData.TrainingBatch, classes), RaceData.TrainingBatch);
+        if (step is not null)
+        {
+            float loss = 0;
+            training = Timings.Measure(repeats, () => loss = step()).PerSecond(RaceData.TrainingBatch);
+            finalLoss = loss;
+            peak = PeakMemory.MiB();
+        }
+
+        var oneImage = RaceData.Images(1, inputLength);
+        var latency = Timings.Measure(repeats, engine.Inference(oneImage, new float[classes], 1)).Scaled(1e6);
+        var batchInputs = RaceData.Images(RaceData.InferenceBatch, inputLength);
+        var inference = Timings.Measure(repeats, engine.Inference(batchInputs, new float[classes * RaceData.InferenceBatch], RaceData.InferenceBatch))
+            .PerSecond(RaceData.InferenceBatch);
+
+        long macs = network.Layers.Sum(l => l.Macs);
+        return new RaceResult(engine.Description, model, threads, macs, repeats, checkLogits, training, finalLoss, peak, latency, inference);
+    }
+}

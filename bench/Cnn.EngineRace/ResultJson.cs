@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace CnnGen.EngineRace;
+
+/// <summary>A <see cref="RaceResult"/> as one line of JSON on standard output, for the driver script.</summary>
+internal static class ResultJson
+{
+    public static void Write(RaceResult result)
+    {
+        using var stream = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("engine", result.Engine);
+            w.WriteString("model", result.Model);
+            w.WriteNumber("threads", result.Threads);
+            w.WriteNumber("forward_macs", result.ForwardMacs);
+            w.WriteNumber("repeats", result.Repeats);
+            w.WritePropertyName("latency_b1_us");
+            Write(w, result.Latency);
+            w.WritePropertyName($"infer_b{RaceData.InferenceBatch}_ips");
+            Write(w, result.Inference);
+            w.WritePropertyName($"train_b{RaceData.TrainingBatch}_ips");
+            if (result.Training is null) w.WriteNullValue(); else Write(w, result.Training);
+            if (result.FinalLoss is float loss) w.WriteNumber("train_final_loss", loss); else w.WriteNull("train_final_loss");
+            if (result.TrainingPeakMiB is double peak) w.WriteNumber("train_peak_rss_mib", Math.Round(peak, 1)); else w.WriteNull("train_peak_rss_mib");
+            w.WriteStartArray("check_logits");
+            foreach (float v in result.CheckLogits) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+    }
+
+    private static void Write(Utf8JsonWriter w, Timings timings)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("median", Math.Round(timings.Median, 3));
+        w.WriteNumber("min", Math.Round(timings.Min, 3));
+        w.WriteNumber("max", Math.Round(timings.Max, 3));
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,162 @@
+"""Checks of the engine race's scripts (not part of CI):
+
+    /usr/bin/python3 -m unittest discover -s bench -p 'test_*.py'
+"""
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import engine_race_table as table
+import weaken_glibcxx_requirement as weaken
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Any system library with version requirements will do: libstdc++ needs GLIBC_2.2.5 among others.
+LIBRARY = os.path.realpath("/usr/lib/x86_64-linux-gnu/libstdc++.so.6")
+
+
+class WeakenTests(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.directory)
+
+    def original(self):
+        with open(LIBRARY, "rb") as f:
+            return bytearray(f.read())
+
+    def test_sets_only_the_weak_flag_of_the_named_requirement(self):
+        data = self.original()
+        found, changed = weaken.weaken(data, "GLIBC_2.2.5")
+        self.assertGreaterEqual(found, 1)
+        self.assertEqual(found, changed)
+        differences = [i for i, (a, b) in enumerate(zip(self.original(), data)) if a != b]
+        self.assertGreaterEqual(len(differences), 1)
+        self.assertLessEqual(len(differences), changed)       # one flags byte per entry (VER_FLG_WEAK = 2 is in the low byte)
+        for i in differences:
+            self.assertEqual(data[i], self.original()[i] | 2)
+        self.assertEqual(weaken.weaken(data, "GLIBC_2.2.5"), (found, 0))   # a second pass changes nothing
+
+    def test_a_missing_version_changes_nothing(self):
+        data = self.original()
+        self.assertEqual(weaken.weaken(data, "GLIBCXX_9.9.9"), (0, 0))
+        self.assertEqual(data, self.original())
+
+    def test_the_command_replaces_the_file_and_leaves_hard_links_to_the_old_one_alone(self):
+        copy, link = os.path.join(self.directory, "lib.so"), os.path.join(self.directory, "cache.so")
+        shutil.copyfile(LIBRARY, copy)
+        os.link(copy, link)
+        result = subprocess.run([sys.executable, os.path.join(HERE, "weaken_glibcxx_requirement.py"), copy, "GLIBC_2.2.5"],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("GLIBC_2.2.5", result.stdout)
+        self.assertIn("made weak", result.stdout)
+        with open(link, "rb") as f:
+            self.assertEqual(f.read(), bytes(self.original()))
+        with open(copy, "rb") as f:
+            self.assertNotEqual(f.read(), bytes(self.original()))
+
+    def test_a_file_that_is_not_elf_is_refused_with_one_line(self):
+        path = os.path.join(self.directory, "text.so")
+        with open(path, "w") as f:
+            f.write("not a library")
+        result = subprocess.run([sys.executable, os.path.join(HERE, "weaken_glibcxx_requirement.py"), path],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(), f"{path}: not a little-endian 64-bit ELF file")
+
+
+def timing(median):
+    return {"median": median, "min": median, "max": median}
+
+
+class TableTests(unittest.TestCase):
+    LOGITS = [1.0, -2.0, 0.5]
+
+    def setUp(self):
+        self.directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.directory)
+        os.makedirs(os.path.join(self.directory, "weights"))
+        with open(os.path.join(self.directory, "weights", "pytorch_check.json"), "w") as f:
+            json.dump({"torch": "1.13", "opset": 17, "logits": {"lenet5": self.LOGITS}}, f)
+        for name in ("load_start", "load_end"):
+            with open(os.path.join(self.directory, name), "w") as f:
+                f.write("0.10 0.20 0.30")
+
+    def write(self, engine, round_, latency, infer, train, logits=None, peak=None):
+        run = {"engine": engine, "model": "lenet5", "threads": 1, "forward_macs": 1000, "repeats": 5,
+               "latency_b1_us": timing(latency), "infer_b256_ips": timing(infer),
+               "train_b64_ips": None if train is None else timing(train), "train_final_loss": 1.0,
+               "train_peak_rss_mib": peak, "check_logits": logits or self.LOGITS}
+        with open(os.path.join(self.directory, f"{engine}_lenet5_t1_r{round_}.json"), "w") as f:
+            json.dump(run, f)
+
+    def race(self, onnx_logits=None):
+        for r, (c_lat, o_lat) in enumerate([(10, 30), (20, 30), (10, 40)], start=1):
+            self.write("cnngen", r, c_lat, 1000, 500, peak=50)
+            self.write("onnx", r, o_lat, 2000, None, logits=onnx_logits)
+            self.write("libtorch", r, 100, 400, 100, peak=200)
+            self.write("libtorch_mmap0", r, 200, 500, 250, peak=210)
+        return table.load_runs(self.directory)
+
+    def test_ratios_are_taken_within_rounds_then_summarised(self):
+        runs = self.race()
+        cnngen = table.per_round(runs, "cnngen", "lenet5", 1, "latency_b1_us")
+        onnx = table.per_round(runs, "onnx", "lenet5", 1, "latency_b1_us")
+        self.assertEqual(cnngen, {1: 10, 2: 20, 3: 10})
+        # lower is better: speed ratio = peer time / CnnGen time = 3, 1.5, 4
+        self.assertEqual(table.ratio_text(cnngen, onnx, lower=True), "3.00x [1.50-4.00]")
+        infer_c = table.per_round(runs, "cnngen", "lenet5", 1, "infer_b256_ips")
+        infer_o = table.per_round(runs, "onnx", "lenet5", 1, "infer_b256_ips")
+        self.assertEqual(table.ratio_text(infer_c, infer_o, lower=False), "0.50x [0.50-0.50]")
+
+    def test_ratios_against_libtorch_use_its_faster_variant_per_figure(self):
+        runs = self.race()
+        self.assertEqual(table.faster_libtorch(runs, "lenet5", 1, "latency_b1_us", lower=True), "libtorch")
+        self.assertEqual(table.faster_libtorch(runs, "lenet5", 1, "train_b64_ips", lower=False), "libtorch_mmap0")
+        header, rows, macs = table.table(runs, "lenet5", [1], {1: 218, 2: 290})
+        train = next(r for r in rows if r[0] == "train step, batch 64")
+        self.assertEqual(train[header.index("CnnGen/LibTorch (faster)")], "2.00x [2.00-2.00] (mmap0)")
+        self.assertEqual(train[header.index("ONNX Runtime")], "-")
+        # 500 images/s x 3 passes x 2 FLOPs x 1000 MACs = 3 MFLOP/s
+        self.assertEqual(train[header.index("CnnGen GFLOP/s")], "0.0")
+        memory = next(r for r in rows if r[0].startswith("train peak RSS"))
+        self.assertEqual(memory[header.index("CnnGen")], "50.0")
+        self.assertEqual(memory[header.index("LibTorch")], "200")
+
+    def test_the_check_passes_within_the_limit_and_fails_beyond_it(self):
+        line, ok = table.check_line(self.race(onnx_logits=[1.0, -2.0, 0.5 + 1e-4]), "lenet5", {"torch": "1.13", "logits": {"lenet5": self.LOGITS}})
+        self.assertTrue(ok, line)
+        self.assertIn("ONNX Runtime 5.0e-05", line)
+        line, ok = table.check_line(self.race(onnx_logits=[1.0, -2.0, 0.5 + 4e-4]), "lenet5", {"torch": "1.13", "logits": {"lenet5": self.LOGITS}})
+        self.assertFalse(ok)
+        self.assertIn("ONNX Runtime 2.0e-04", line)
+        self.assertIn("FAILED", line)
+
+    def test_a_failed_check_makes_the_summary_exit_with_3(self):
+        self.race(onnx_logits=[1.0, -2.0, 0.6])
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.addCleanup(setattr, sys, "argv", sys.argv)
+            sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
+            self.assertEqual(table.main(), 3)
+        self.assertIn("| forward, 1 image", out.getvalue())
+
+        self.assertNotIn("WARNING", out.getvalue())
+
+    def test_a_busy_machine_is_flagged(self):
+        self.race()
+        with open(os.path.join(self.directory, "load_end"), "w") as f:
+            f.write(f"{os.cpu_count() + 0.5:.2f} 1.00 1.00")
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            self.addCleanup(setattr, sys, "argv", sys.argv)
+            sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
+            self.assertEqual(table.main(), 0)
+        self.assertIn(f"WARNING: the machine was busy (load {os.cpu_count() + 0.5:.1f} on {os.cpu_count()} cores)", out.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()
