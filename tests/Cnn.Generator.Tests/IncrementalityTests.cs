@@ -176,8 +176,8 @@ public class IncrementalityTests
         var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
         Assert.Contains("\"concat1  Concat relu2  8x8x8", text, StringComparison.Ordinal);
         Assert.Contains("new(\"concat1\", \"Concat\", 8, 8, 8,", text, StringComparison.Ordinal);
-        Assert.Contains("{ Source = \"relu2\" }", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("{ Source = \"relu1\" }", text, StringComparison.Ordinal);
+        Assert.Contains("Sources = new[] { \"relu2\" }", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sources = new[] { \"relu1\" }", text, StringComparison.Ordinal);
         Assert.Contains("new global::System.ReadOnlySpan<float>(ws._act_relu2, b * 256, 256)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("ws._act_relu1, b * 256", text, StringComparison.Ordinal);
         Assert.Contains("// + the gradient of concat1's last 4 channels, down the dense connection", text, StringComparison.Ordinal);
