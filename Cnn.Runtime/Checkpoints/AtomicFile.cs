@@ -41,6 +41,9 @@ public static class AtomicFile
         if (Directory.Exists(full))
             throw new IOException($"{path} is a directory; name a file to write");
         string directory = Path.GetDirectoryName(full) ?? ".";
+        for (string? ancestor = directory; ancestor is not null; ancestor = Path.GetDirectoryName(ancestor))
+            if (File.Exists(ancestor))
+                throw new IOException($"{path} cannot be written: {ancestor} is a file, not a directory");
         string temporary = Path.Combine(directory, TemporaryFiles.NameFor(Path.GetFileName(full)));
         try
         {
