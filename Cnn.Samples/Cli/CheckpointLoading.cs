@@ -24,7 +24,7 @@ internal static class CheckpointLoading
         }
         catch (Exception e) when (e is IOException or ArgumentException)
         {
-            Console.Error.WriteLine($"Cannot load {path} into {network.Name}: {(e is CheckpointException c ? c.Problem : e.Message)}");
+            Console.Error.WriteLine($"Cannot load {path} into {network.Name}: {(e is CheckpointException c ? c.Problem : ErrorText.Of(e))}");
             return null;
         }
     }

@@ -46,8 +46,7 @@ internal static class EntryPoint
     public static string OneLine(Exception e)
     {
         while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException && e.InnerException is { } inner) e = inner;
-        string message = string.Join(" ", e.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return $"Unexpected error: {message} ({e.GetType().Name}). Run with --verbose or {VerboseVariable}=1 for the stack trace.";
+        return $"Unexpected error: {ErrorText.Of(e)} ({e.GetType().Name}). Run with --verbose or {VerboseVariable}=1 for the stack trace.";
     }
 
     private static bool IsSet(string? value) => value is not null && value.Trim() is "1" or "true" or "yes";

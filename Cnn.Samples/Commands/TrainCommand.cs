@@ -132,7 +132,7 @@ internal static class TrainCommand
                 }
                 catch (Exception e) when (e is IOException or ArgumentException)
                 {
-                    Console.Error.WriteLine($"Cannot resume from {resumePath}: {e.Message}");
+                    Console.Error.WriteLine($"Cannot resume from {resumePath}: {ErrorText.Of(e)}");
                     return 1;
                 }
             }

@@ -65,9 +65,12 @@ public class BadInputTests : IDisposable
     [InlineData("finetune", "--epochs", "0", "--epochs must be at least 1, not 0.")]
     [InlineData("finetune", "--subset", "0", "--subset must be at least 1, not 0.")]
     [InlineData("finetune", "--tune-epochs", "-2", "--tune-epochs must be at least 1, not -2.")]
+    [InlineData("bench", "--threads", "0", "--threads must be between 1 and 256, not 0.")]
+    [InlineData("bench", "--repeats", "0", "--repeats must be at least 1, not 0.")]
     public void OtherCommandsRefuseBadNumbers(string command, string option, string value, string message)
     {
-        var (exit, _, error) = Run(command, option, value, "--data", File("absent"));
+        string[] data = command == "bench" ? [] : ["--data", File("absent")];
+        var (exit, _, error) = Run([command, option, value, .. data]);
         Assert.Equal(2, exit);
         OneLine(error, message);
     }
@@ -226,6 +229,22 @@ public class BadInputTests : IDisposable
         Assert.DoesNotContain("Saved", output);
         Assert.Equal(saved, System.IO.File.ReadAllBytes(path));
         Assert.Equal(written, System.IO.File.GetLastWriteTimeUtc(path));
+    }
+
+    [Fact]
+    public void ResumingWithAnotherSeedIsOneLineWithoutProgrammersNoise()
+    {
+        string data = File("data");
+        Directory.CreateDirectory(data);
+        WriteDataset(data, trainCount: 64, testCount: 16);
+        string path = File("run.safetensors");
+        var (exit, _, error) = Run("train", "--data", data, "--epochs", "1", "--save", path);
+        Assert.True(exit == 0, error);
+
+        (exit, _, error) = Run("train", "--data", data, "--epochs", "2", "--seed", "3", "--resume", path, "--save", path);
+
+        Assert.Equal(1, exit);
+        OneLine(error, $"Cannot resume from {path}: {path} was trained with data seed 0, but this trainer uses 3; resume with the same seed to continue the same run.");
     }
 
     [Fact]
