@@ -9,6 +9,11 @@ internal static class CheckpointLoading
     public static (INetwork Network, CheckpointInfo Info)? Load(SampleNetworks.Entry entry, string? path, int threads)
     {
         path ??= CommonOptions.DefaultCheckpoint(entry.Name);
+        if (Directory.Exists(path))
+        {
+            Console.Error.WriteLine($"{path} is a directory; name a checkpoint file, e.g. {Path.Combine(path, entry.Name + ".safetensors")}.");
+            return null;
+        }
         if (!File.Exists(path))
         {
             Console.Error.WriteLine($"No checkpoint at {path}. Train one first: dotnet run --project Cnn.Samples -c Release -- train --model {entry.Name}");

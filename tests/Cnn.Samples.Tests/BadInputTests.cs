@@ -148,6 +148,14 @@ public class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void ADirectoryAsCheckpointIsNamedAsADirectory()
+    {
+        var (exit, _, error) = Run("evaluate", "--checkpoint", _dir);
+        Assert.Equal(1, exit);
+        OneLine(error, $"{_dir} is a directory; name a checkpoint file, e.g. {Path.Combine(_dir, "lenet5.safetensors")}.");
+    }
+
+    [Fact]
     public void ACheckpointWithInvalidUtf8IsRefusedEvenWhereTheModelIsLookedUp()
     {
         string path = File("utf8.safetensors");
