@@ -51,6 +51,9 @@ public static class IdxReader
     /// file, null for a gzipped one (its decompressed length is known only by reading it).</summary>
     private static (Stream Stream, long? Length) Open(string path)
     {
+        // A pipe would block the open itself, and a device never ends: neither reports a length, so neither is opened.
+        if (new FileInfo(path) is { Exists: true, Length: 0 })
+            throw new DatasetException(path, "truncated: 0 bytes (an empty file, or not a regular file: a device or pipe has no length to check)");
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkBytes);
         try
         {

@@ -65,6 +65,18 @@ public class ClaimedSizeTests
         Assert.Equal($"truncated: expected {16 + 300 * 784} bytes (300 x 28 x 28 UInt8 values after a 16-byte header), found {16 + 200 * 784}", e.Problem);
     }
 
+    [Fact]
+    public void AnEmptyFileOrADeviceIsRefusedWithoutOpeningIt()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("empty"), []);
+        const string Problem = "truncated: 0 bytes (an empty file, or not a regular file: a device or pipe has no length to check)";
+
+        Assert.Equal(Problem, Assert.Throws<DatasetException>(() => IdxReader.ReadFloats(dir.File("empty"))).Problem);
+        if (File.Exists("/dev/zero")) // a Unix machine: a device reads forever and reports no length
+            Assert.Equal(Problem, Assert.Throws<DatasetException>(() => IdxReader.ReadInts("/dev/zero")).Problem);
+    }
+
     [Theory]
     [InlineData(3_000_000)]
     [InlineData(int.MaxValue)]
