@@ -43,6 +43,11 @@ internal static class FineTuneCommand
             var source = new LeNet5FirstFive(seed: 0) { Threads = threadCount };
             if (!DataLoading.Fits(source, train, "training") || !DataLoading.Fits(source, test, "test")) return 1;
             if (!CheckpointLoading.CanWrite(path)) return 1;
+            if (!train.Labels.Any(l => l < 5) || !train.Labels.Any(l => l >= 5))
+            {
+                Console.Error.WriteLine($"finetune needs training images of the first five classes and of the other five; those in {parse.GetValue(data)} have labels {train.Labels.Min()} to {train.Labels.Max()} only.");
+                return 1;
+            }
             float mean = train.ComputeMean();
             train.SubtractMean(mean);
             test.SubtractMean(mean);

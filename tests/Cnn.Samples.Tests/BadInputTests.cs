@@ -179,6 +179,24 @@ public class BadInputTests : IDisposable
     };
 
     [Fact]
+    public void FineTuneOnDataWithoutTheOtherFiveClassesSaysSo()
+    {
+        string data = File("data");
+        Directory.CreateDirectory(data);
+        WriteDataset(data, trainCount: 40, testCount: 10);
+        // Relabel every training image into the first five classes.
+        var labels = System.IO.File.ReadAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"));
+        for (int i = 8; i < labels.Length; i++) labels[i] = (byte)(i % 5);
+        System.IO.File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), labels);
+
+        var (exit, _, error) = Run("finetune", "--data", data, "--epochs", "1", "--tune-epochs", "1", "--save", File("first.safetensors"));
+
+        Assert.Equal(1, exit);
+        OneLine(error, $"finetune needs training images of the first five classes and of the other five; those in {data} have labels 0 to 4 only.");
+        Assert.False(System.IO.File.Exists(File("first.safetensors")));
+    }
+
+    [Fact]
     public void VisualizeOutNamingAFileIsRefused()
     {
         string checkpoint = File("lenet5.safetensors");
