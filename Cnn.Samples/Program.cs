@@ -1,5 +1,4 @@
-using System.CommandLine;
-using CnnGen.Samples.Commands;
+using CnnGen.Samples.Cli;
 using Spectre.Console;
 
 // Output sent to a file or pipe: plain text, wide enough for the tables.
@@ -15,16 +14,4 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = 120;
 }
 
-var root = new RootCommand("CnnGen samples: convolutional networks declared with attributes and compiled by a source generator.")
-{
-    TrainCommand.Create(),
-    EvaluateCommand.Create(),
-    PredictCommand.Create(),
-    SummaryCommand.Create(),
-    BenchCommand.Create(),
-    FineTuneCommand.Create(),
-    VisualizeCommand.Create(),
-    ServeCommand.Create(),
-    ExportCommand.Create(),
-};
-return root.Parse(args).Invoke();
+return EntryPoint.Run(EntryPoint.CreateRoot(), args);

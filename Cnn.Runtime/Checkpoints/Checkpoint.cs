@@ -56,7 +56,7 @@ public static class Checkpoint
                 ?? throw new CheckpointException(path, $"{t.Name} is missing from the checkpoint{SavedFrom(info)}");
             if (!entry.HasShape(t.Shape))
                 throw new CheckpointException(path, $"{t.Name}: checkpoint has shape {entry.ShapeText}, network expects {t.ShapeText}{SavedFrom(info)}");
-            file.CopyTo(entry, buffer.AsSpan(t.Offset, t.Length));
+            CopyFinite(path, file, entry, buffer.AsSpan(t.Offset, t.Length));
         }
         var names = Names(network);
         var unexpected = file.Tensors.FirstOrDefault(e => !IsOptimizerTensor(e.Name) && !names.Contains(e.Name));
@@ -97,7 +97,7 @@ public static class Checkpoint
             }
             else
             {
-                file.CopyTo(entry, buffer.AsSpan(t.Offset, t.Length));
+                CopyFinite(path, file, entry, buffer.AsSpan(t.Offset, t.Length));
                 loaded.Add(t.Name);
             }
         }
@@ -143,7 +143,7 @@ public static class Checkpoint
                     ?? throw new CheckpointException(path, $"{name} is missing from the checkpoint");
                 if (!entry.HasShape(t.Shape))
                     throw new CheckpointException(path, $"{name}: checkpoint has shape {entry.ShapeText}, network expects {t.ShapeText}");
-                file.CopyTo(entry, values.AsSpan(t.Offset, t.Length));
+                CopyFinite(path, file, entry, values.AsSpan(t.Offset, t.Length));
             }
             state[slot] = values;
         }
@@ -159,6 +159,25 @@ public static class Checkpoint
             throw new CheckpointException(path, $"optimizer state does not fit: {e.Message}", e);
         }
         if (learningRate is float lr) optimizer.LearningRate = lr;
+    }
+
+    /// <summary>Copies a tensor's values, refusing NaN and infinite ones: a network would turn them into NaN
+    /// outputs (every class tied, a NaN loss) without a word.</summary>
+    private static void CopyFinite(string path, SafeTensorsFile file, SafeTensorEntry entry, Span<float> target)
+    {
+        file.CopyTo(entry, target);
+        int bad = FirstNonFinite(target);
+        if (bad >= 0)
+            throw new CheckpointException(path, $"{entry.Name} holds {Describe(target[bad])} at index {bad}; a checkpoint must hold finite values (was it saved from a diverged run?)");
+    }
+
+    private static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+infinity" : "-infinity";
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 
     private static bool IsOptimizerTensor(string name) => name.StartsWith(CheckpointKeys.OptimizerPrefix, StringComparison.Ordinal);

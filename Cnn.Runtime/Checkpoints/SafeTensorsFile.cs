@@ -63,29 +63,18 @@ public sealed class SafeTensorsFile
 
     public static SafeTensorsFile Read(string path)
     {
-        byte[] file;
-        try
-        {
-            file = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CheckpointException(path, $"cannot be read: {e.Message}", e);
-        }
-        return Parse(path, file);
+        ArgumentNullException.ThrowIfNull(path);
+        return Parse(path, CheckpointBytes.Read(path, MaxHeaderLength));
     }
 
     private static SafeTensorsFile Parse(string path, byte[] file)
     {
-        if (file.Length < 8)
-            throw new CheckpointException(path, $"truncated: {file.Length} bytes, too short for the 8-byte header length");
+        // CheckpointBytes.Read has checked the header length against the limit and the file's length.
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength < 2 || headerLength > MaxHeaderLength)
-            throw new CheckpointException(path, $"header length {headerLength} is not plausible (expected 2..{MaxHeaderLength}); not a safetensors file?");
-        if ((long)headerLength > file.Length - 8)
-            throw new CheckpointException(path, $"truncated: header length {headerLength} but only {file.Length - 8} bytes follow");
-
         var headerBytes = file.AsSpan(8, (int)headerLength);
+        int invalid = CheckpointBytes.FirstInvalidUtf8(headerBytes);
+        if (invalid >= 0)
+            throw new CheckpointException(path, $"header is not valid UTF-8 (byte {8 + invalid} of the file, 0x{headerBytes[invalid]:x2}); not a safetensors file?");
         JsonDocument document;
         try
         {
@@ -177,10 +166,14 @@ public sealed class SafeTensorsFile
             long count = 1;
             foreach (long d in t.Shape)
             {
-                count *= d;
-                if (count > Array.MaxLength)
-                    throw new CheckpointException(path, $"tensor {t.Name} shape {t.ShapeText} is too large");
+                // Compared before multiplying, so the product never overflows (a zero dimension makes any shape empty).
+                if (d != 0 && count > Array.MaxLength / d)
+                    count = long.MaxValue;
+                else
+                    count *= d;
             }
+            if (count > Array.MaxLength)
+                throw new CheckpointException(path, $"tensor {t.Name} shape {t.ShapeText} is too large (more than {Array.MaxLength} values)");
             if (t.End < t.Begin)
                 throw new CheckpointException(path, $"tensor {t.Name} has data_offsets [{t.Begin}, {t.End}] that end before they begin");
             if (t.End - t.Begin != t.ElementSize * count)

@@ -29,8 +29,10 @@ public sealed class Batcher
         Mirror = mirror;
         _order = new int[dataset.Count];
         _mirrorFlags = new bool[dataset.Count];
-        Inputs = new float[batchSize * dataset.ImageLength];
-        Labels = new int[batchSize];
+        // A batch larger than the dataset is the whole dataset: the buffers hold no more than that.
+        int largest = Math.Min(batchSize, dataset.Count);
+        Inputs = new float[(long)largest * dataset.ImageLength];
+        Labels = new int[largest];
         BeginEpoch(0);
     }
 
@@ -41,7 +43,7 @@ public sealed class Batcher
     public bool Mirror { get; }
 
     /// <summary>Batches in one epoch, counting the last partial one.</summary>
-    public int BatchesPerEpoch => (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchesPerEpoch => (int)((Dataset.Count + (long)BatchSize - 1) / BatchSize);
 
     /// <summary>The epoch whose order is current.</summary>
     public int Epoch { get; private set; }
@@ -52,7 +54,8 @@ public sealed class Batcher
     /// <summary>Whether the image at each position of this epoch's order is served mirrored.</summary>
     public ReadOnlySpan<bool> MirrorFlags => _mirrorFlags;
 
-    /// <summary>The batcher's own input buffer, filled by <see cref="MoveNext"/>: <see cref="CurrentCount"/> images.</summary>
+    /// <summary>The batcher's own input buffer, filled by <see cref="MoveNext"/>: <see cref="CurrentCount"/> images
+    /// (room for <see cref="BatchSize"/> images, or for the whole dataset when that is smaller).</summary>
     public float[] Inputs { get; }
 
     /// <summary>The batcher's own label buffer, filled by <see cref="MoveNext"/>.</summary>
@@ -105,7 +108,7 @@ public sealed class Batcher
     {
         if ((uint)batch >= (uint)BatchesPerEpoch)
             throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} is outside [0, {BatchesPerEpoch})");
-        int start = batch * BatchSize;
+        int start = (int)((long)batch * BatchSize);
         int count = Math.Min(BatchSize, Dataset.Count - start);
         int length = Dataset.ImageLength;
         if (inputs.Length < count * length)

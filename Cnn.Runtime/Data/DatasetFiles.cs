@@ -27,7 +27,9 @@ public sealed record DatasetFiles(string TrainImages, string TrainLabels, string
         if (File.Exists(plain)) return plain;
         string gzipped = plain + ".gz";
         if (File.Exists(gzipped)) return gzipped;
-        string where = Directory.Exists(directory) ? $"in {directory}" : $"because {directory} does not exist";
+        string where = Directory.Exists(directory) ? $"in {directory}"
+            : File.Exists(directory) ? $"because {directory} is a file, not a directory"
+            : $"because {directory} does not exist";
         throw new FileNotFoundException($"{baseName}(.gz) not found {where}; {InstallHint}", gzipped);
     }
 }

@@ -23,29 +23,37 @@ public static class IdxReader
     /// divided by 255 so pixels land in [0, 1]; other types are returned as stored.</summary>
     public static IdxArray<float> ReadFloats(string path, bool scaleBytesToUnit = false)
     {
-        using var stream = Open(path);
-        var (type, dims, count) = ReadHeader(stream, path);
-        var values = new float[count];
-        float[] byteValues = scaleBytesToUnit ? UnitBytes : PlainBytes;
-        ReadValues(stream, path, type, dims, count, (bytes, start) => Convert(bytes, type, values.AsSpan(start), byteValues));
-        return new IdxArray<float>(path, type, dims, values);
+        var (stream, length) = Open(path);
+        using (stream)
+        {
+            var (type, dims, count) = ReadHeader(stream, path);
+            float[] byteValues = scaleBytesToUnit ? UnitBytes : PlainBytes;
+            var values = ReadValues<float>(stream, length, path, type, dims, count, (bytes, target) => Convert(bytes, type, target, byteValues));
+            return new IdxArray<float>(path, type, dims, values);
+        }
     }
 
     /// <summary>Reads an integer-typed file (labels) as int32 values.</summary>
     public static IdxArray<int> ReadInts(string path)
     {
-        using var stream = Open(path);
-        var (type, dims, count) = ReadHeader(stream, path);
-        if (!IdxElementTypes.IsInteger(type))
-            throw new DatasetException(path, $"holds {type} values where integers were expected");
-        var values = new int[count];
-        ReadValues(stream, path, type, dims, count, (bytes, start) => Convert(bytes, type, values.AsSpan(start)));
-        return new IdxArray<int>(path, type, dims, values);
+        var (stream, length) = Open(path);
+        using (stream)
+        {
+            var (type, dims, count) = ReadHeader(stream, path);
+            if (!IdxElementTypes.IsInteger(type))
+                throw new DatasetException(path, $"holds {type} values where integers were expected");
+            var values = ReadValues<int>(stream, length, path, type, dims, count, (bytes, target) => Convert(bytes, type, target));
+            return new IdxArray<int>(path, type, dims, values);
+        }
     }
 
-    /// <summary>Opens the file, unwrapping gzip when the first bytes are 1f 8b.</summary>
-    private static Stream Open(string path)
+    /// <summary>Opens the file, unwrapping gzip when the first bytes are 1f 8b. The length is the file's for a plain
+    /// file, null for a gzipped one (its decompressed length is known only by reading it).</summary>
+    private static (Stream Stream, long? Length) Open(string path)
     {
+        // A pipe would block the open itself, and a device never ends: neither reports a length, so neither is opened.
+        if (new FileInfo(path) is { Exists: true, Length: 0 })
+            throw new DatasetException(path, "truncated: 0 bytes (an empty file, or not a regular file: a device or pipe has no length to check)");
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkBytes);
         try
         {
@@ -53,8 +61,8 @@ public static class IdxReader
             int got = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
             file.Position = 0;
             if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-                return new GZipStream(file, CompressionMode.Decompress, leaveOpen: false);
-            return file;
+                return (new GZipStream(file, CompressionMode.Decompress, leaveOpen: false), null);
+            return (file, file.Length);
         }
         catch
         {
@@ -98,12 +106,23 @@ public static class IdxReader
         return (type, dims, (int)count);
     }
 
-    /// <summary>Streams <paramref name="count"/> values through a reused chunk buffer into <paramref name="sink"/>
-    /// (called with whole elements and the index of the first), then insists the file ends there.</summary>
-    private static void ReadValues(Stream stream, string path, IdxElementType type, int[] dims, int count, Action<ReadOnlyMemory<byte>, int> sink)
+    private delegate void Converter<T>(ReadOnlySpan<byte> bytes, Span<T> target);
+
+    /// <summary>Values allocated at first for a gzipped file, whose header alone is not trusted with the size.</summary>
+    private const int InitialGzipValues = 1 << 16;
+
+    /// <summary>Reads <paramref name="count"/> values through a reused chunk buffer, then insists the file ends there.
+    /// Nothing is allocated on the header's word alone: a plain file's length must hold the values it announces, and a
+    /// gzipped file's array grows (doubling) only as its values actually arrive.</summary>
+    private static T[] ReadValues<T>(Stream stream, long? fileLength, string path, IdxElementType type, int[] dims, int count, Converter<T> convert)
     {
         int size = IdxElementTypes.Size(type);
         long expected = (long)count * size;
+        long header = 4 + 4L * dims.Length;
+        if (fileLength is long length && header + expected > length)
+            throw Truncated(path, type, dims, expected, length);
+
+        var values = new T[fileLength is null ? Math.Min(count, InitialGzipValues) : count];
         var buffer = new byte[ChunkBytes - ChunkBytes % size];
         long done = 0;
         while (done < expected)
@@ -111,13 +130,16 @@ public static class IdxReader
             int want = (int)Math.Min(buffer.Length, expected - done);
             int got = Fill(stream, path, buffer.AsSpan(0, want));
             int whole = got - got % size;
-            if (whole > 0) sink(buffer.AsMemory(0, whole), (int)(done / size));
+            if (whole > 0)
+            {
+                int first = (int)(done / size), n = whole / size;
+                if (first + n > values.Length)
+                    Array.Resize(ref values, (int)Math.Min(count, Math.Max(2L * values.Length, first + n)));
+                convert(buffer.AsSpan(0, whole), values.AsSpan(first, n));
+            }
             done += got;
             if (got < want)
-                {
-                long header = 4 + 4L * dims.Length;
-                throw new DatasetException(path, $"truncated: expected {header + expected} bytes ({string.Join(" x ", dims)} {type} values after a {header}-byte header), found {header + done}");
-            }
+                throw Truncated(path, type, dims, expected, header + done);
         }
 
         long trailing = 0;
@@ -125,6 +147,13 @@ public static class IdxReader
         while ((extra = Fill(stream, path, buffer)) > 0) trailing += extra;
         if (trailing > 0)
             throw new DatasetException(path, $"trailing garbage: {trailing} bytes after the {count} values the header announces");
+        return values;
+    }
+
+    private static DatasetException Truncated(string path, IdxElementType type, int[] dims, long expected, long found)
+    {
+        long header = 4 + 4L * dims.Length;
+        return new DatasetException(path, $"truncated: expected {header + expected} bytes ({string.Join(" x ", dims)} {type} values after a {header}-byte header), found {found}");
     }
 
     /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read.</summary>
@@ -140,9 +169,8 @@ public static class IdxReader
         }
     }
 
-    private static void Convert(ReadOnlyMemory<byte> memory, IdxElementType type, Span<float> target, float[] byteValues)
+    private static void Convert(ReadOnlySpan<byte> bytes, IdxElementType type, Span<float> target, float[] byteValues)
     {
-        var bytes = memory.Span;
         switch (type)
         {
             case IdxElementType.UInt8:
@@ -166,9 +194,8 @@ public static class IdxReader
         }
     }
 
-    private static void Convert(ReadOnlyMemory<byte> memory, IdxElementType type, Span<int> target)
+    private static void Convert(ReadOnlySpan<byte> bytes, IdxElementType type, Span<int> target)
     {
-        var bytes = memory.Span;
         switch (type)
         {
             case IdxElementType.UInt8:

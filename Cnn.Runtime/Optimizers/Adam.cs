@@ -22,11 +22,11 @@ public class Adam : IOptimizer
 
     protected Adam(float learningRate, double beta1, double beta2, float epsilon, float weightDecay, bool decoupled)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
-        if (beta1 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "beta1 must be in [0, 1)");
-        if (beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta2), "beta2 must be in [0, 1)");
-        ArgumentOutOfRangeException.ThrowIfNegative(epsilon);
-        ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
+        HyperParameterChecks.FiniteNonNegative(learningRate);
+        HyperParameterChecks.InUnitInterval(beta1);
+        HyperParameterChecks.InUnitInterval(beta2);
+        HyperParameterChecks.FiniteNonNegative(epsilon);
+        HyperParameterChecks.FiniteNonNegative(weightDecay);
         LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;

@@ -16,9 +16,9 @@ public sealed class Sgd : IOptimizer
 
     public Sgd(float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
-        ArgumentOutOfRangeException.ThrowIfNegative(momentum);
-        ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
+        HyperParameterChecks.FiniteNonNegative(learningRate);
+        HyperParameterChecks.FiniteNonNegative(momentum);
+        HyperParameterChecks.FiniteNonNegative(weightDecay);
         if (nesterov && (momentum <= 0f || dampening != 0f))
             throw new ArgumentException("Nesterov momentum requires a positive momentum and zero dampening");
         LearningRate = learningRate;

@@ -74,6 +74,10 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
         if (train.ClassCount > Network.OutputLength)
             throw new ArgumentException($"{Network.Name} has {Network.OutputLength} outputs, but the training set has {train.ClassCount} classes.", nameof(train));
 
+        if (CompletedEpochs >= Options.Epochs) return [];
+        // An unwritable checkpoint path is found now, not after the first epoch's work.
+        if (Options.CheckpointPath is { } checkpointPath) AtomicFile.CheckWritable(checkpointPath);
+
         var batcher = new Batcher(train, Options.BatchSize, Options.Seed, shuffle: true, mirror: Options.Mirror);
         var frozen = FrozenParameters.Of(Network);
         var reports = new List<EpochReport>();
@@ -109,6 +113,7 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
             var evalClock = Stopwatch.StartNew();
             Network.Training = false;
             var evaluation = test is null ? null : Evaluation.Run(Network, test);
+            ThrowIfDiverged(epoch + 1, evaluation, rate);
             var report = new EpochReport(epoch + 1, lossSum / seen, (double)correct / seen, trainSeconds, seen / trainSeconds,
                 rate, evaluation, evalClock.Elapsed.TotalSeconds);
             reports.Add(report);
@@ -118,6 +123,16 @@ public sealed class Trainer(INetwork network, IOptimizer optimizer, ILearningRat
             EpochProgress?.Report(report);
         }
         return reports;
+    }
+
+    /// <summary>Updates can blow up on an epoch's last batch, after its loss was computed: before anything is saved,
+    /// every parameter and state value and the test loss must still be finite.</summary>
+    private void ThrowIfDiverged(int epoch, Evaluation? evaluation, float rate)
+    {
+        if (FiniteCheck.FirstNonFinite(Network) is { } problem)
+            throw new TrainingDivergedException(epoch, problem, evaluation?.Loss ?? double.NaN, rate);
+        if (evaluation is { Loss: var loss } && !double.IsFinite(loss))
+            throw new TrainingDivergedException(epoch, $"the test loss is {loss.ToString(System.Globalization.CultureInfo.InvariantCulture)}", loss, rate);
     }
 
     private TrainingState State(EpochReport report)

@@ -24,9 +24,24 @@ internal static class DataLoading
         }
     }
 
+    /// <summary>Whether <paramref name="data"/>'s images have the network's shape; prints the mismatch when not.</summary>
+    public static bool Fits(INetwork network, Dataset data, string which)
+    {
+        if (data.Channels == network.InputChannels && data.Height == network.InputHeight && data.Width == network.InputWidth) return true;
+        Console.Error.WriteLine($"{network.Name} takes {network.InputChannels}x{network.InputHeight}x{network.InputWidth} images, " +
+                                $"but the {which} images are {data.Channels}x{data.Height}x{data.Width}.");
+        return false;
+    }
+
     public static string Format(float mean) => mean.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The mean recorded in a checkpoint (0 when it has none: the network was trained on raw [0, 1] pixels).</summary>
-    public static float MeanOf(CheckpointInfo info) =>
-        info.Metadata.TryGetValue(MeanKey, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var mean) ? mean : 0f;
+    /// <exception cref="CheckpointException">The recorded mean is not a finite number.</exception>
+    public static float MeanOf(CheckpointInfo info)
+    {
+        if (!info.Metadata.TryGetValue(MeanKey, out var text)) return 0f;
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var mean) || !float.IsFinite(mean))
+            throw new CheckpointException(info.Path, $"metadata {MeanKey} is '{text}', not a finite number");
+        return mean;
+    }
 }

@@ -24,7 +24,8 @@ internal static class BenchCommand
         {
             var entry = CommonOptions.FindModel(parse.GetValue(model)!, trainableOnly: true);
             if (entry is null) return 2;
-            int maxThreads = Math.Max(1, parse.GetValue(threads)), n = Math.Max(1, parse.GetValue(repeats));
+            if (!new OptionChecks().Threads("--threads", parse.GetValue(threads)).AtLeast("--repeats", parse.GetValue(repeats), 1).Passed()) return 2;
+            int maxThreads = parse.GetValue(threads), n = parse.GetValue(repeats);
             bool asJson = parse.GetValue(json);
             var network = entry.Create(0);
             long macs = network.Layers.Sum(l => l.Macs);

@@ -17,6 +17,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate a trained checkpoint on the test set.") { model, data, checkpoint, threads };
         command.SetAction(parse =>
         {
+            if (!new OptionChecks().Threads("--threads", parse.GetValue(threads)).Passed()) return 2;
             var entry = CommonOptions.ModelFor(parse, model, parse.GetValue(checkpoint), trainableOnly: true);
             if (entry is null) return 2;
             var loaded = CheckpointLoading.Load(entry, parse.GetValue(checkpoint), parse.GetValue(threads));
@@ -32,6 +33,7 @@ internal static class EvaluateCommand
                 Console.Error.WriteLine(e.Message);
                 return 1;
             }
+            if (!DataLoading.Fits(network, test, "test")) return 1;
             test.SubtractMean(DataLoading.MeanOf(info));
             Console.WriteLine($"{network.Name} from {info.Path} (epoch {info.Training.Epoch})");
             Reports.Evaluation(Evaluation.Run(network, test), FashionMnist.ClassNames);

@@ -32,18 +32,28 @@ internal static class FineTuneCommand
         };
         command.SetAction(parse =>
         {
+            if (!new OptionChecks().Threads("--threads", parse.GetValue(threads)).AtLeast("--epochs", parse.GetValue(epochs), 1)
+                    .AtLeast("--subset", parse.GetValue(subset), 1).AtLeast("--tune-epochs", parse.GetValue(tuneEpochs), 1).Passed())
+                return 2;
             var sets = DataLoading.Load(parse.GetValue(data)!);
             if (sets is null) return 1;
             var (train, test) = sets.Value;
+            int threadCount = parse.GetValue(threads), subsetSize = parse.GetValue(subset), tune = parse.GetValue(tuneEpochs);
+            string path = parse.GetValue(save)!;
+            var source = new LeNet5FirstFive(seed: 0) { Threads = threadCount };
+            if (!DataLoading.Fits(source, train, "training") || !DataLoading.Fits(source, test, "test")) return 1;
+            if (!CheckpointLoading.CanWrite(path)) return 1;
+            if (!train.Labels.Any(l => l < 5) || !train.Labels.Any(l => l >= 5))
+            {
+                Console.Error.WriteLine($"finetune needs training images of the first five classes and of the other five; those in {parse.GetValue(data)} have labels {train.Labels.Min()} to {train.Labels.Max()} only.");
+                return 1;
+            }
             float mean = train.ComputeMean();
             train.SubtractMean(mean);
             test.SubtractMean(mean);
             int[] first = [0, 1, 2, 3, 4], other = [5, 6, 7, 8, 9];
-            int threadCount = parse.GetValue(threads), subsetSize = parse.GetValue(subset), tune = parse.GetValue(tuneEpochs);
-            string path = parse.GetValue(save)!;
 
             // 1. The first five classes, all their training images.
-            var source = new LeNet5FirstFive(seed: 0) { Threads = threadCount };
             var clock = Stopwatch.StartNew();
             var firstReports = Fit(source, train.Where(first), test.Where(first), parse.GetValue(epochs), path, mean);
             Console.WriteLine($"First five classes: {Reports.Percent(firstReports[^1].Test!.Accuracy)} test accuracy after {firstReports.Count} epochs, {clock.Elapsed.TotalSeconds:F1} s; saved {path}.");

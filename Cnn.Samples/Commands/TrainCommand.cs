@@ -47,15 +47,16 @@ internal static class TrainCommand
             var entry = CommonOptions.FindModel(parse.GetValue(model)!, trainableOnly: true);
             if (entry is null) return 2;
             int epochCount = parse.GetValue(epochs), batchSize = parse.GetValue(batch), threadCount = parse.GetValue(threads);
-            if (epochCount < 1 || batchSize < 1 || threadCount < 1)
-            {
-                Console.Error.WriteLine("--epochs, --batch and --threads must be at least 1.");
-                return 2;
-            }
             string optimizerName = parse.GetValue(optimizer)!.ToLowerInvariant();
             bool adam = optimizerName.StartsWith("adam", StringComparison.Ordinal);
             float rate = parse.GetValue(lr) ?? (adam ? 0.002f : 0.05f);
             float decay = parse.GetValue(weightDecay) ?? (optimizerName == "adamw" ? 0.01f : adam ? 0f : 5e-4f);
+            if (!new OptionChecks()
+                    .AtLeast("--epochs", epochCount, 1).AtLeast("--batch", batchSize, 1).Threads("--threads", threadCount)
+                    .Positive("--lr", rate).Fraction("--momentum", parse.GetValue(momentum)).NonNegative("--weight-decay", decay)
+                    .AtLeast("--train-limit", parse.GetValue(trainLimit), 1).AtLeast("--test-limit", parse.GetValue(testLimit), 1)
+                    .Passed())
+                return 2;
             IOptimizer? opt = optimizerName switch
             {
                 "sgd" => new Sgd(rate, weightDecay: decay),
@@ -103,9 +104,11 @@ internal static class TrainCommand
             test.SubtractMean(mean);
 
             var network = entry.Create(parse.GetValue(seed));
+            if (!DataLoading.Fits(network, train, "training") || !DataLoading.Fits(network, test, "test")) return 1;
             if (scheme != WeightInitialization.Default) network.InitializeParameters(parse.GetValue(seed), scheme.Value);
             network.Threads = threadCount;
             string savePath = parse.GetValue(save) ?? CommonOptions.DefaultCheckpoint(entry.Name);
+            if (!CheckpointLoading.CanWrite(savePath)) return 1;
             var trainer = new Trainer(network, opt, sched, new TrainerOptions
             {
                 Epochs = epochCount,
@@ -121,10 +124,15 @@ internal static class TrainCommand
                 {
                     var info = trainer.Resume(resumePath);
                     Console.WriteLine($"Resumed {resumePath}: {info.Training.Epoch} epoch(s) done, {opt.StepCount:N0} steps.");
+                    if (trainer.CompletedEpochs >= epochCount)
+                    {
+                        Console.WriteLine($"The run is already finished: {info.Training.Epoch} of --epochs {epochCount} done. Nothing trained, nothing saved; give a larger --epochs to train further.");
+                        return 0;
+                    }
                 }
                 catch (Exception e) when (e is IOException or ArgumentException)
                 {
-                    Console.Error.WriteLine($"Cannot resume from {resumePath}: {e.Message}");
+                    Console.Error.WriteLine($"Cannot resume from {resumePath}: {ErrorText.Of(e)}");
                     return 1;
                 }
             }
@@ -142,7 +150,7 @@ internal static class TrainCommand
             catch (TrainingDivergedException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return 3;
+                return 1;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

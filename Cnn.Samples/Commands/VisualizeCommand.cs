@@ -44,11 +44,31 @@ internal static class VisualizeCommand
                 return 1;
             }
             string directory = parse.GetValue(output)!;
-            Directory.CreateDirectory(directory);
+            if (!CanWriteInto(directory)) return 1;
             Write(network, DataLoading.MeanOf(info), pixels, what, directory);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Creates the output directory (or finds it); prints why not, e.g. when the name is a file's.</summary>
+    private static bool CanWriteInto(string directory)
+    {
+        if (File.Exists(directory))
+        {
+            Console.Error.WriteLine($"--out {directory} is a file; name a directory for the pictures.");
+            return false;
+        }
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Cannot create the directory {directory} for the pictures: {e.Message}");
+            return false;
+        }
     }
 
     private static (float[] Pixels, string What) ReadImage(INetwork network, string? path, int index, bool invert, string data)
@@ -56,6 +76,9 @@ internal static class VisualizeCommand
         if (path is not null)
             return (ImageInput.Read(path, index, network.InputChannels, network.InputHeight, network.InputWidth, invert), path);
         var test = FashionMnist.LoadTest(data);
+        if (test.Channels != network.InputChannels || test.Height != network.InputHeight || test.Width != network.InputWidth)
+            throw new ArgumentException($"{network.Name} takes {network.InputChannels}x{network.InputHeight}x{network.InputWidth} images, " +
+                                        $"but the test images in {data} are {test.Channels}x{test.Height}x{test.Width}");
         if (index < 0 || index >= test.Count) throw new ArgumentException($"--index {index} is outside the test set's [0, {test.Count})");
         return (test.Image(index).ToArray(), $"test image {index} ({Reports.Name(FashionMnist.ClassNames, test.Labels[index])})");
     }
