@@ -13,7 +13,8 @@ using Xunit;
 
 namespace CnnGen.Samples.Tests;
 
-/// <summary>The server behind <c>serve</c>, over real HTTP on a free loopback port, with a freshly made LeNet-5.</summary>
+/// <summary>The page and <c>POST /activations</c> of the server behind <c>serve</c>, over real HTTP on a free loopback
+/// port, with a freshly made LeNet-5.</summary>
 public sealed class ActivationServerTests : IDisposable
 {
     private const float Mean = 0.286f;
@@ -142,9 +143,7 @@ public sealed class ActivationServerTests : IDisposable
     [MemberData(nameof(BadBodies))]
     public async Task ABadBodyGets400NamingTheProblem(string body, string[] fragments)
     {
-        var response = await Post(body);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        string message = await response.Content.ReadAsStringAsync();
+        string message = await HttpTesting.ErrorOf(await Post(body), HttpStatusCode.BadRequest);
         foreach (var fragment in fragments) Assert.Contains(fragment, message);
     }
 
@@ -152,25 +151,35 @@ public sealed class ActivationServerTests : IDisposable
     public async Task UnknownPathsGet404AndWrongMethods405()
     {
         var missing = await _client.GetAsync("/weights.bin");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Contains("Nothing at /weights.bin", await missing.Content.ReadAsStringAsync());
+        Assert.StartsWith("Nothing at /weights.bin", await HttpTesting.ErrorOf(missing, HttpStatusCode.NotFound));
 
         var get = await _client.GetAsync("/activations");
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Contains("POST a JSON array of 784 grey levels", await HttpTesting.ErrorOf(get, HttpStatusCode.MethodNotAllowed));
         Assert.Equal(["POST"], get.Content.Headers.Allow);
-        Assert.Contains("POST a JSON array of 784 grey levels", await get.Content.ReadAsStringAsync());
 
         var post = await _client.PostAsync("/", new StringContent("[]"));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal("POST is not allowed on /: use GET.", await HttpTesting.ErrorOf(post, HttpStatusCode.MethodNotAllowed));
         Assert.Equal(["GET", "HEAD"], post.Content.Headers.Allow);
+
+        var head = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(_server.Page.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
     public async Task AnOversizedBodyGets413()
     {
         var response = await Post(new string(' ', _server.MaxBodyBytes + 1));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Contains($"at most {_server.MaxBodyBytes} are accepted", await response.Content.ReadAsStringAsync());
+        Assert.Equal($"The request body has {_server.MaxBodyBytes + 1} bytes; at most {_server.MaxBodyBytes} are accepted on /activations.",
+            await HttpTesting.ErrorOf(response, HttpStatusCode.RequestEntityTooLarge));
+        // Without a Content-Length (chunked), the limit holds as the body arrives.
+        var chunked = new StringContent(new string(' ', _server.MaxBodyBytes + 1));
+        chunked.Headers.ContentLength = null;
+        var request = new HttpRequestMessage(HttpMethod.Post, "/activations") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        Assert.Equal($"The request body is larger than {_server.MaxBodyBytes} bytes, the most accepted on /activations.",
+            await HttpTesting.ErrorOf(await _client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge));
     }
 
     [Fact]
@@ -180,7 +189,7 @@ public sealed class ActivationServerTests : IDisposable
         Assert.InRange(port, 1, 65535);
         Assert.Equal(new Uri($"http://localhost:{port}/"), _server.Url);
         using (var other = new ActivationServer(new LeNet5(seed: 2), FashionMnist.ClassNames, 0f))
-            Assert.Throws<SocketException>(() => other.Start(port));
+            Assert.Throws<IOException>(() => other.Start(port));
 
         _server.Stop();
         Assert.Equal(0, _server.Port);
