@@ -266,6 +266,16 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("--port must be from 1 to 65535, not 70000.", error);
     }
 
+    [Theory]
+    [InlineData("--instances", "0", "--instances must be from 1 to 256, not 0.")]
+    [InlineData("--max-connections", "0", "--max-connections must be at least 1, not 0.")]
+    public async Task BadLimitsAreRefused(string option, string value, string message)
+    {
+        var (exit, _, error) = await RunAsync(null, "serve", option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public async Task ServesTheCheckpointUntilCancelled()
     {
@@ -274,7 +284,7 @@ public sealed class ServeCommandTests : IDisposable
         Checkpoint.Save(path, trained, training: new TrainingState { Extra = new Dictionary<string, string> { [Cli.DataLoading.MeanKey] = "0.25" } });
         int port = FreePort();
         string? page = null;
-        JsonElement answer = default;
+        JsonElement answer = default, health = default, prediction = default;
         var (exit, output, error) = await RunAsync(async () =>
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -291,10 +301,13 @@ public sealed class ServeCommandTests : IDisposable
             }
             var response = await client.PostAsync("/activations", new StringContent(JsonSerializer.Serialize(new float[784])));
             answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-        }, "serve", "--checkpoint", path, "--port", port.ToString(CultureInfo.InvariantCulture));
+            health = JsonDocument.Parse(await client.GetStringAsync("/healthz")).RootElement.Clone();
+            var picture = new ByteArrayContent(TestImages.Pgm(new byte[28 * 28], 28, 28));
+            prediction = JsonDocument.Parse(await (await client.PostAsync("/predict?top=10", picture)).Content.ReadAsStringAsync()).RootElement.Clone();
+        }, "serve", "--checkpoint", path, "--port", port.ToString(CultureInfo.InvariantCulture), "--instances", "3");
 
         Assert.True(exit == 0, error);
-        Assert.Contains($"LeNet5BatchNorm from {path} (epoch 0) at http://localhost:{port}/", output);
+        Assert.Contains($"LeNet5BatchNorm from {path} (epoch 0) at http://localhost:{port}/ (3 instance(s))", output);
         Assert.Contains("Ctrl+C to stop", output);
         Assert.EndsWith("Stopped." + Environment.NewLine, output);
         Assert.Contains("<canvas id=\"draw\"", page);
@@ -303,6 +316,12 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal(0.25f, answer.GetProperty("mean").GetSingle());
         float[] expected = trained.Activations(Enumerable.Repeat(-0.25f, 784).ToArray())[^1];
         Assert.Equal(expected, answer.GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()));
+        Assert.Equal(3, health.GetProperty("instances").GetInt32());
+        Assert.Equal("PGM/PPM 28x28", prediction.GetProperty("input").GetString());
+        var forward = new float[10];
+        trained.Threads = 1;
+        trained.Forward(Enumerable.Repeat(-0.25f, 784).ToArray(), forward, 1);  // folded BatchNorm: equal to the activations within rounding
+        Assert.Equal(forward, prediction.GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()));
         using var after = new HttpClient();
         await Assert.ThrowsAsync<HttpRequestException>(() => after.GetAsync($"http://127.0.0.1:{port}/"));
     }
