@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Net.Http.Headers;
@@ -216,7 +215,7 @@ public sealed class ActivationServer : IDisposable, IAsyncDisposable
 
     private async Task ActivationsAsync(HttpContext context)
     {
-        var body = await ReadBodyAsync(context, MaxBodyBytes);
+        var body = await RequestBodies.ReadAsync(context, MaxBodyBytes);
         if (body is null) return;
         var (input, problem) = ParseInput(body);
         if (problem is not null)
@@ -235,24 +234,16 @@ public sealed class ActivationServer : IDisposable, IAsyncDisposable
 
     private async Task PredictAsync(HttpContext context)
     {
-        var query = context.Request.Query;
-        int top = Math.Min(3, _prototype.OutputLength);
-        if (query.TryGetValue("top", out var topText)
-            && (!int.TryParse(topText.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out top) || top < 1 || top > _prototype.OutputLength))
+        var options = PredictQuery.Parse(context.Request.Query, _prototype.OutputLength);
+        if (options.Problem is not null)
         {
-            await JsonAnswers.Error(context, 400, $"top={topText} is not a whole number from 1 to {_prototype.OutputLength}.");
+            await JsonAnswers.Error(context, 400, options.Problem);
             return;
         }
-        bool invert = false;
-        if (query.TryGetValue("invert", out var invertText) && !TryParseFlag(invertText.ToString(), out invert))
-        {
-            await JsonAnswers.Error(context, 400, $"invert={invertText} is not true, false, 1 or 0.");
-            return;
-        }
-        var body = await ReadBodyAsync(context, MaxImageBytes);
+        var body = await RequestBodies.ReadAsync(context, MaxImageBytes);
         if (body is null) return;
         string? mediaType = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var parsed) ? parsed.MediaType.Value : context.Request.ContentType;
-        var read = PredictInput.Read(body, mediaType, _prototype, invert);
+        var read = PredictInput.Read(body, mediaType, _prototype, options.Invert);
         if (read.Input is null)
         {
             await JsonAnswers.Error(context, read.Status, read.Problem!);
@@ -261,23 +252,15 @@ public sealed class ActivationServer : IDisposable, IAsyncDisposable
         float[] input = read.Input;
         for (int i = 0; i < input.Length; i++) input[i] -= _mean;
         var output = new float[_prototype.OutputLength];
-        long started;
-        long elapsed;
+        double microseconds;
         using (var lease = await _pool.RentAsync(context.RequestAborted))
         {
-            started = Stopwatch.GetTimestamp();
+            long started = Stopwatch.GetTimestamp();
             lease.Network.Forward(input, output, 1);
-            elapsed = Stopwatch.GetTimestamp() - started;
+            microseconds = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         }
         var probabilities = Probabilities.Of(_prototype, output);
-        double microseconds = elapsed * 1e6 / Stopwatch.Frequency;
-        await JsonAnswers.Body(context, 200, "application/json", PredictionJson.Write(_prototype, read.Source, _classNames, probabilities, top, microseconds));
-    }
-
-    private static bool TryParseFlag(string text, out bool value)
-    {
-        value = text is "1" || text.Equals("true", StringComparison.OrdinalIgnoreCase);
-        return value || text is "0" || text.Equals("false", StringComparison.OrdinalIgnoreCase);
+        await JsonAnswers.Body(context, 200, "application/json", PredictionJson.Write(_prototype, read.Source, _classNames, probabilities, options.Top, microseconds));
     }
 
     private byte[] Health()
@@ -293,36 +276,6 @@ public sealed class ActivationServer : IDisposable, IAsyncDisposable
             json.WriteEndObject();
         }
         return buffer.ToArray();
-    }
-
-    /// <summary>The whole body, or null after answering 413 when it is larger than <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int limit)
-    {
-        var request = context.Request;
-        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = limit;
-        if (request.ContentLength > limit)
-        {
-            await JsonAnswers.Error(context, 413, $"The request body has {request.ContentLength} bytes; at most {limit} are accepted on {request.Path}.");
-            return null;
-        }
-        using var body = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
-        var chunk = new byte[16 * 1024];
-        try
-        {
-            int n;
-            while ((n = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (body.Length + n > limit) throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
-                body.Write(chunk, 0, n);
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await JsonAnswers.Error(context, 413, $"The request body is larger than {limit} bytes, the most accepted on {request.Path}.");
-            return null;
-        }
-        return body.ToArray();
     }
 
     /// <summary>The grey levels of a <c>POST /activations</c> body, or what is wrong with it.</summary>
