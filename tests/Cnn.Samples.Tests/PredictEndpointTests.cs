@@ -182,6 +182,17 @@ public sealed class PredictEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task APictureAtThePixelLimitIsReadAndOneBeyondItIsRefused()
+    {
+        byte[] atLimit = TestImages.UniformPng(4096, 4096, 200);
+        var answer = await Answer(await Post(atLimit, "image/png"));
+        Assert.Equal("PNG 4096x4096", answer.GetProperty("input").GetString());
+        Assert.Equal(ExpectedFromInput(Enumerable.Repeat(200 / 255f, 784).ToArray()), Probabilities(answer));
+        string error = await HttpTesting.ErrorOf(await Post(TestImages.UniformPng(4097, 4096, 200), "image/png"), HttpStatusCode.BadRequest);
+        Assert.Contains("PNG image is 4097x4096 (16,781,312 pixels); at most 16,777,216 pixels are decoded", error);
+    }
+
+    [Fact]
     public async Task WrongMethodsAndPathsAreNamed()
     {
         var get = await _client.GetAsync("/predict");

@@ -47,6 +47,24 @@ internal static class TestImages
         return PngFile(ihdr, Deflate(new byte[64 * 1024]));
     }
 
+    /// <summary>A whole 8-bit grey PNG of one level, written row by row (large sizes stay cheap to make).</summary>
+    public static byte[] UniformPng(int width, int height, byte level)
+    {
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;
+        using var compressed = new MemoryStream();
+        using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var row = new byte[width + 1];
+            Array.Fill(row, level);
+            row[0] = 0;  // filter: none
+            for (int y = 0; y < height; y++) z.Write(row);
+        }
+        return PngFile(ihdr, compressed.ToArray());
+    }
+
     public static byte[] PngFile(byte[] ihdr, byte[] idat)
     {
         using var png = new MemoryStream();
