@@ -33,7 +33,7 @@ internal static class ImageDecoder
         }
         catch (Exception e)
         {
-            throw new InvalidDataException($"{name} header cannot be read: {e.Message}", e);
+            throw new InvalidDataException($"{name} header cannot be read: {Reason(e)}", e);
         }
         if (info is null) throw new InvalidDataException($"{name} header cannot be read: the file is damaged or truncated");
         ImageLimits.Check(info.Value.Width, info.Value.Height, name);
@@ -48,7 +48,7 @@ internal static class ImageDecoder
         catch (Exception e)
         {
             // The library reports damaged data with several exception types: all of them mean a bad file.
-            throw new InvalidDataException($"{name} image cannot be decoded: {e.Message}", e);
+            throw new InvalidDataException($"{name} image cannot be decoded: {Reason(e)}", e);
         }
         return ToPlanes(result, rgb ? 3 : 1, channels);
     }
@@ -67,7 +67,15 @@ internal static class ImageDecoder
         return new Picture(result.Width, result.Height, channels, planes);
     }
 
-    private static string Start(byte[] bytes)
+    /// <summary>The library's reason, without the padding of its fixed-size message buffer; a plain one when it gives none.</summary>
+    private static string Reason(Exception e)
+    {
+        string reason = new string(e.Message.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return reason.Length == 0 ? "the data is damaged or truncated" : $"{reason} (the data is damaged or truncated)";
+    }
+
+    /// <summary>The first bytes in hexadecimal, to show what a file is instead.</summary>
+    public static string Start(byte[] bytes)
     {
         var head = bytes.AsSpan(0, Math.Min(8, bytes.Length));
         return string.Join(" ", head.ToArray().Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));

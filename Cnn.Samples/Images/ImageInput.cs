@@ -21,6 +21,10 @@ internal static class ImageInput
                 throw new InvalidDataException($"the picture has {length:N0} bytes; at most {ImageLimits.MaxFileBytes:N0} are read");
             picture = ImageDecoder.Decode(File.ReadAllBytes(path), channels);
         }
+        else if (read >= 2 && (head[0], head[1]) is not ((0, 0) or (0x1f, 0x8b)))  // IDX files start with two zero bytes, or gzip's
+        {
+            throw new InvalidDataException($"not a PNG, JPEG, BMP, PGM or PPM picture, nor an IDX file of images (it starts with {ImageDecoder.Start(head[..read])})");
+        }
         else
         {
             var idx = IdxReader.ReadFloats(path, scaleBytesToUnit: true);

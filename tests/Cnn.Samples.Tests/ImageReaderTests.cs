@@ -201,7 +201,10 @@ public sealed class ImageReaderTests : IDisposable
     {
         byte[] good = TestImages.GreyPng(new byte[28, 28]);
         Assert.Contains("PNG", Assert.Throws<InvalidDataException>(() => Grey(good[..20])).Message);  // cut inside IHDR
-        Assert.Contains("PNG image cannot be decoded", Assert.Throws<InvalidDataException>(() => Grey(good[..(good.Length - 20)])).Message);
+        var cut = Assert.Throws<InvalidDataException>(() => Grey(good[..(good.Length - 20)])).Message;
+        Assert.StartsWith("PNG image cannot be decoded: ", cut);
+        Assert.Contains("the data is damaged or truncated", cut);
+        Assert.DoesNotContain('\0', cut);
         byte[] garbled = (byte[])good.Clone();
         for (int i = 41; i < good.Length - 12; i++) garbled[i] ^= 0x5A;  // the compressed pixels
         Assert.Contains("PNG image cannot be decoded", Assert.Throws<InvalidDataException>(() => Grey(garbled)).Message);
@@ -239,5 +242,7 @@ public sealed class ImageReaderTests : IDisposable
 
         var e = Assert.Throws<InvalidDataException>(() => ImageInput.Read(Write("big.png", TestImages.PngClaiming(60000, 60000)), 0, 1, 28, 28, false));
         Assert.Contains("60000x60000", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => ImageInput.Read(Write("a.gif", "GIF89a"u8.ToArray()), 0, 1, 28, 28, false));
+        Assert.Equal("not a PNG, JPEG, BMP, PGM or PPM picture, nor an IDX file of images (it starts with 47 49 46 38 39 61)", e.Message);
     }
 }
