@@ -15,8 +15,10 @@ namespace CnnGen.Samples.Tests;
 /// <c>POST /predict</c> under load, on loopback, bounded in time and count: a few hundred concurrent clients for two
 /// rounds of a few seconds against a pool of network instances. Every answer must equal a single-threaded forward
 /// pass of the same picture, no request may fail, and memory must stay roughly flat from the first round to the
-/// second. Nothing here asserts speed; the counts are printed.
+/// second. Nothing here asserts speed; the counts are printed. It runs alone, after the other tests: their work would
+/// share its cores and their allocations its memory figures.
 /// </summary>
+[Collection(nameof(LoadTests))]
 public sealed class LoadTests(ITestOutputHelper output)
 {
     private const int Clients = 300;
@@ -97,3 +99,7 @@ public sealed class LoadTests(ITestOutputHelper output)
         return (GC.GetTotalMemory(forceFullCollection: true), process.WorkingSet64);
     }
 }
+
+/// <summary>The load test's collection: not run in parallel with anything else.</summary>
+[CollectionDefinition(nameof(LoadTests), DisableParallelization = true)]
+public sealed class LoadTestsCollection;
