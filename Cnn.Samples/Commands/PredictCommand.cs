@@ -6,12 +6,12 @@ using CnnGen.Samples.Images;
 
 namespace CnnGen.Samples.Commands;
 
-/// <summary><c>predict</c>: the most probable classes of one image (an IDX file entry, or a PGM or PNG picture).</summary>
+/// <summary><c>predict</c>: the most probable classes of one image (an IDX file entry, or a PNG, JPEG, BMP, PGM or PPM picture).</summary>
 internal static class PredictCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("image") { Description = "An IDX images file (with --index), or a PGM or PNG picture" };
+        var file = new Argument<string>("image") { Description = "An IDX images file (with --index), or a PNG, JPEG, BMP, PGM or PPM picture" };
         var model = CommonOptions.Model(trainableOnly: true);
         var checkpoint = CommonOptions.Checkpoint("Trained checkpoint (default checkpoints/<model>.safetensors)");
         var index = new Option<int>("--index", "-i") { Description = "Which image of an IDX file", DefaultValueFactory = _ => 0 };

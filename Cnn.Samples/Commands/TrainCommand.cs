@@ -37,10 +37,12 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint" };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images" };
         var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images" };
+        var plot = new Option<string?>("--plot") { Description = "Draw loss and accuracy per epoch, train and test, into this PNG file" };
+        plot.Validators.Add(result => Images.TrainingCurvesPlot.Validate(result));
 
         var command = new Command("train", "Train a sample network on Fashion-MNIST (or MNIST with --data), evaluate it after every epoch, save checkpoints.")
         {
-            model, data, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, mirror, seed, init, threads, save, resume, trainLimit, testLimit,
+            model, data, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, mirror, seed, init, threads, save, resume, trainLimit, testLimit, plot,
         };
         command.SetAction(parse =>
         {
@@ -158,6 +160,7 @@ internal static class TrainCommand
                 return 1;
             }
             Reports.Epochs(reports);
+            if (parse.GetValue(plot) is { } plotPath && !Images.TrainingCurvesPlot.TryWrite(plotPath, reports, network.Name)) return 1;
             if (reports.Count > 0 && reports[^1].Test is { } final) Reports.Evaluation(final, FashionMnist.ClassNames);
             Console.WriteLine($"Saved {savePath}. Wall time {wall.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s (data loading included).");
             return 0;

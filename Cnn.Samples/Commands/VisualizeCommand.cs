@@ -20,7 +20,7 @@ internal static class VisualizeCommand
         var checkpoint = CommonOptions.Checkpoint("Trained checkpoint (default checkpoints/<model>.safetensors)");
         var data = CommonOptions.Data();
         var index = new Option<int>("--index", "-i") { Description = "Which test image (or image of an IDX --image file)", DefaultValueFactory = _ => 0 };
-        var image = new Option<string?>("--image") { Description = "A PGM or PNG picture or an IDX images file instead of a test image" };
+        var image = new Option<string?>("--image") { Description = "A PNG, JPEG, BMP, PGM or PPM picture or an IDX images file instead of a test image" };
         var invert = new Option<bool>("--invert") { Description = "Invert a picture's grey levels (Fashion-MNIST shows light objects on black)" };
         var output = new Option<string>("--out", "-o") { Description = "Directory for the pictures", DefaultValueFactory = _ => "visualize" };
         var command = new Command("visualize", "Write the filters and every layer's feature maps for one image as PNG pictures.")

@@ -2,57 +2,51 @@ using CnnGen.Data;
 
 namespace CnnGen.Samples.Images;
 
-/// <summary>Reads one image for prediction and scales it to the network's input (grey levels in [0, 1]).</summary>
+/// <summary>Reads one image for prediction and turns it into the network's input: grey levels (or RGB) in [0, 1], at
+/// the network's height and width, before the training set's mean is subtracted.</summary>
 internal static class ImageInput
 {
+    /// <summary>A picture file (PNG, JPEG, BMP, PGM, PPM) or an image of an IDX file (<paramref name="index"/>).</summary>
     public static float[] Read(string path, int index, int channels, int height, int width, bool invert)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no such file: {path}");
-        GreyImage grey;
-        var head = new byte[4];
-        using (var f = File.OpenRead(path)) f.ReadExactly(head, 0, Math.Min(4, (int)f.Length));
-        if (head[0] == 0x89 && head[1] == (byte)'P') grey = Png.Read(path);
-        else if (head[0] == (byte)'P' && head[1] is (byte)'2' or (byte)'5') grey = Pgm.Read(path);
+        long length = new FileInfo(path).Length;
+        Picture picture;
+        var head = new byte[8];
+        int read;
+        using (var f = File.OpenRead(path)) read = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (ImageFormats.Sniff(head.AsSpan(0, read)) != ImageFormat.Unknown)
+        {
+            if (length > ImageLimits.MaxFileBytes)
+                throw new InvalidDataException($"the picture has {length:N0} bytes; at most {ImageLimits.MaxFileBytes:N0} are read");
+            picture = ImageDecoder.Decode(File.ReadAllBytes(path), channels);
+        }
+        else if (read >= 2 && (head[0], head[1]) is not ((0, 0) or (0x1f, 0x8b)))  // IDX files start with two zero bytes, or gzip's
+        {
+            throw new InvalidDataException($"not a PNG, JPEG, BMP, PGM or PPM picture, nor an IDX file of images (it starts with {ImageDecoder.Start(head[..read])})");
+        }
         else
         {
             var idx = IdxReader.ReadFloats(path, scaleBytesToUnit: true);
-            if (idx.Dimensions.Length != 3) throw new InvalidDataException($"expected an IDX file of images (3 dimensions), found {idx.Dimensions.Length} dimension(s)");
+            if (idx.Dimensions.Length != 3) throw new InvalidDataException($"not a PNG, JPEG, BMP, PGM or PPM picture, nor an IDX file of images (3 dimensions; this one has {idx.Dimensions.Length})");
             int count = idx.Dimensions[0], h = idx.Dimensions[1], w = idx.Dimensions[2];
             if (index < 0 || index >= count) throw new ArgumentException($"--index {index} is outside [0, {count})");
-            grey = new GreyImage(w, h, idx.Values.AsSpan(index * h * w, h * w).ToArray());
+            var grey = idx.Values.AsSpan(index * h * w, h * w);
+            var planes = new float[channels * h * w];
+            for (int c = 0; c < channels; c++) grey.CopyTo(planes.AsSpan(c * h * w));
+            picture = new Picture(w, h, channels, planes);
         }
-        if (invert)
-            for (int i = 0; i < grey.Pixels.Length; i++) grey.Pixels[i] = 1f - grey.Pixels[i];
-        var scaled = grey.Resize(width, height);
-        var input = new float[channels * height * width];
-        for (int c = 0; c < channels; c++) scaled.Pixels.CopyTo(input, c * height * width);
-        return input;
+        return ToInput(picture, height, width, invert);
     }
-}
 
-/// <summary>A grey image, pixels in [0, 1], row by row.</summary>
-internal sealed record GreyImage(int Width, int Height, float[] Pixels)
-{
-    /// <summary>Area-averaged (box filter) resize; sampling at pixel centres when enlarging.</summary>
-    public GreyImage Resize(int width, int height)
+    /// <summary>Resizes to the network's input (area averaging) and optionally inverts the levels (Fashion-MNIST
+    /// shows light objects on black).</summary>
+    public static float[] ToInput(Picture picture, int height, int width, bool invert)
     {
-        if (width == Width && height == Height) return this;
-        var result = new float[width * height];
-        for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-        {
-            double y0 = (double)y * Height / height, y1 = (double)(y + 1) * Height / height;
-            double x0 = (double)x * Width / width, x1 = (double)(x + 1) * Width / width;
-            double sum = 0, area = 0;
-            for (int sy = (int)y0; sy < Math.Min(Height, (int)Math.Ceiling(y1)); sy++)
-            for (int sx = (int)x0; sx < Math.Min(Width, (int)Math.Ceiling(x1)); sx++)
-            {
-                double wy = Math.Min(sy + 1, y1) - Math.Max(sy, y0), wx = Math.Min(sx + 1, x1) - Math.Max(sx, x0);
-                sum += Pixels[sy * Width + sx] * wy * wx;
-                area += wy * wx;
-            }
-            result[y * width + x] = (float)(sum / area);
-        }
-        return new GreyImage(width, height, result);
+        var input = picture.Resize(width, height).Pixels;
+        if (ReferenceEquals(input, picture.Pixels)) input = (float[])input.Clone();
+        if (invert)
+            for (int i = 0; i < input.Length; i++) input[i] = 1f - input[i];
+        return input;
     }
 }

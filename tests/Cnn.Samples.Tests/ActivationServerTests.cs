@@ -13,7 +13,8 @@ using Xunit;
 
 namespace CnnGen.Samples.Tests;
 
-/// <summary>The server behind <c>serve</c>, over real HTTP on a free loopback port, with a freshly made LeNet-5.</summary>
+/// <summary>The page and <c>POST /activations</c> of the server behind <c>serve</c>, over real HTTP on a free loopback
+/// port, with a freshly made LeNet-5.</summary>
 public sealed class ActivationServerTests : IDisposable
 {
     private const float Mean = 0.286f;
@@ -142,9 +143,7 @@ public sealed class ActivationServerTests : IDisposable
     [MemberData(nameof(BadBodies))]
     public async Task ABadBodyGets400NamingTheProblem(string body, string[] fragments)
     {
-        var response = await Post(body);
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        string message = await response.Content.ReadAsStringAsync();
+        string message = await HttpTesting.ErrorOf(await Post(body), HttpStatusCode.BadRequest);
         foreach (var fragment in fragments) Assert.Contains(fragment, message);
     }
 
@@ -152,25 +151,35 @@ public sealed class ActivationServerTests : IDisposable
     public async Task UnknownPathsGet404AndWrongMethods405()
     {
         var missing = await _client.GetAsync("/weights.bin");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Contains("Nothing at /weights.bin", await missing.Content.ReadAsStringAsync());
+        Assert.StartsWith("Nothing at /weights.bin", await HttpTesting.ErrorOf(missing, HttpStatusCode.NotFound));
 
         var get = await _client.GetAsync("/activations");
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Contains("POST a JSON array of 784 grey levels", await HttpTesting.ErrorOf(get, HttpStatusCode.MethodNotAllowed));
         Assert.Equal(["POST"], get.Content.Headers.Allow);
-        Assert.Contains("POST a JSON array of 784 grey levels", await get.Content.ReadAsStringAsync());
 
         var post = await _client.PostAsync("/", new StringContent("[]"));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal("POST is not allowed on /: use GET.", await HttpTesting.ErrorOf(post, HttpStatusCode.MethodNotAllowed));
         Assert.Equal(["GET", "HEAD"], post.Content.Headers.Allow);
+
+        var head = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(_server.Page.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
     public async Task AnOversizedBodyGets413()
     {
         var response = await Post(new string(' ', _server.MaxBodyBytes + 1));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Contains($"at most {_server.MaxBodyBytes} are accepted", await response.Content.ReadAsStringAsync());
+        Assert.Equal($"The request body has {_server.MaxBodyBytes + 1} bytes; at most {_server.MaxBodyBytes} are accepted on /activations.",
+            await HttpTesting.ErrorOf(response, HttpStatusCode.RequestEntityTooLarge));
+        // Without a Content-Length (chunked), the limit holds as the body arrives.
+        var chunked = new StringContent(new string(' ', _server.MaxBodyBytes + 1));
+        chunked.Headers.ContentLength = null;
+        var request = new HttpRequestMessage(HttpMethod.Post, "/activations") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        Assert.Equal($"The request body is larger than {_server.MaxBodyBytes} bytes, the most accepted on /activations.",
+            await HttpTesting.ErrorOf(await _client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge));
     }
 
     [Fact]
@@ -180,7 +189,7 @@ public sealed class ActivationServerTests : IDisposable
         Assert.InRange(port, 1, 65535);
         Assert.Equal(new Uri($"http://localhost:{port}/"), _server.Url);
         using (var other = new ActivationServer(new LeNet5(seed: 2), FashionMnist.ClassNames, 0f))
-            Assert.Throws<SocketException>(() => other.Start(port));
+            Assert.Throws<IOException>(() => other.Start(port));
 
         _server.Stop();
         Assert.Equal(0, _server.Port);
@@ -257,6 +266,16 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("--port must be from 1 to 65535, not 70000.", error);
     }
 
+    [Theory]
+    [InlineData("--instances", "0", "--instances must be from 1 to 256, not 0.")]
+    [InlineData("--max-connections", "0", "--max-connections must be at least 1, not 0.")]
+    public async Task BadLimitsAreRefused(string option, string value, string message)
+    {
+        var (exit, _, error) = await RunAsync(null, "serve", option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public async Task ServesTheCheckpointUntilCancelled()
     {
@@ -265,7 +284,7 @@ public sealed class ServeCommandTests : IDisposable
         Checkpoint.Save(path, trained, training: new TrainingState { Extra = new Dictionary<string, string> { [Cli.DataLoading.MeanKey] = "0.25" } });
         int port = FreePort();
         string? page = null;
-        JsonElement answer = default;
+        JsonElement answer = default, health = default, prediction = default;
         var (exit, output, error) = await RunAsync(async () =>
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -282,10 +301,13 @@ public sealed class ServeCommandTests : IDisposable
             }
             var response = await client.PostAsync("/activations", new StringContent(JsonSerializer.Serialize(new float[784])));
             answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-        }, "serve", "--checkpoint", path, "--port", port.ToString(CultureInfo.InvariantCulture));
+            health = JsonDocument.Parse(await client.GetStringAsync("/healthz")).RootElement.Clone();
+            var picture = new ByteArrayContent(TestImages.Pgm(new byte[28 * 28], 28, 28));
+            prediction = JsonDocument.Parse(await (await client.PostAsync("/predict?top=10", picture)).Content.ReadAsStringAsync()).RootElement.Clone();
+        }, "serve", "--checkpoint", path, "--port", port.ToString(CultureInfo.InvariantCulture), "--instances", "3");
 
         Assert.True(exit == 0, error);
-        Assert.Contains($"LeNet5BatchNorm from {path} (epoch 0) at http://localhost:{port}/", output);
+        Assert.Contains($"LeNet5BatchNorm from {path} (epoch 0) at http://localhost:{port}/ (3 instance(s))", output);
         Assert.Contains("Ctrl+C to stop", output);
         Assert.EndsWith("Stopped." + Environment.NewLine, output);
         Assert.Contains("<canvas id=\"draw\"", page);
@@ -294,6 +316,12 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal(0.25f, answer.GetProperty("mean").GetSingle());
         float[] expected = trained.Activations(Enumerable.Repeat(-0.25f, 784).ToArray())[^1];
         Assert.Equal(expected, answer.GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()));
+        Assert.Equal(3, health.GetProperty("instances").GetInt32());
+        Assert.Equal("PGM/PPM 28x28", prediction.GetProperty("input").GetString());
+        var forward = new float[10];
+        trained.Threads = 1;
+        trained.Forward(Enumerable.Repeat(-0.25f, 784).ToArray(), forward, 1);  // folded BatchNorm: equal to the activations within rounding
+        Assert.Equal(forward, prediction.GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()));
         using var after = new HttpClient();
         await Assert.ThrowsAsync<HttpRequestException>(() => after.GetAsync($"http://127.0.0.1:{port}/"));
     }
