@@ -37,7 +37,7 @@ internal static class InfoEmitter
             w.Line($"new(\"{l.Name}\", \"{l.Kind}\", {l.Output.Channels}, {l.Output.Height}, {l.Output.Width}, " +
                    $"ReceptiveField: {l.ReceptiveFieldHeight}, ReceptiveFieldWidth: {l.ReceptiveFieldWidth}, " +
                    $"EffectiveStride: {l.EffectiveStride}, EffectivePadding: {l.EffectivePadding}, Parameters: {l.Parameters}, Macs: {l.Macs})" +
-                   (l.SourceName is null ? "," : $" {{ Source = \"{l.SourceName}\" }},"));
+                   (l.Join is null ? "," : $" {{ Source = \"{string.Join(", ", l.Join.SourceNames)}\" }},"));
         }
         w.Close(";");
         w.Line();
@@ -67,12 +67,29 @@ internal static class InfoEmitter
         sb.Append("input ").Append(spec.Input);
         foreach (var l in spec.Layers)
             sb.Append(';').Append(l.Name).Append(' ').Append(l.Kind).Append(' ').Append(l.Output)
-              .Append(" k").Append(l.Kernel).Append(" s").Append(l.Stride).Append(" p").Append(l.Padding)
-              .Append(" a").Append(l.Slope.ToString("R", CultureInfo.InvariantCulture))
-              .Append(l.SourceName is null ? "" : " from " + l.SourceName);
+              .Append(Arguments(l.Op))
+              .Append(l.Join is null ? "" : " from " + string.Join(" ", l.Join.SourceNames))
+              // A layer that reads another than the one above it (From); a chain's fingerprints stay as they were.
+              .Append(l.InputIndex == l.Index - 1 ? "" : " reads " + (l.InputIndex < 0 ? "input" : spec.Layers[l.InputIndex].Name));
         using var sha = SHA256.Create();
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
         return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Window, stride, padding and the one float argument, written as checkpoints have always recorded them
+    /// (kernel 0, stride 1, padding 0 and argument 0 for layers without them), so existing checkpoints keep their fingerprints.</summary>
+    private static string Arguments(LayerOp op)
+    {
+        (int kernel, int stride, int padding, float argument) = op switch
+        {
+            ConvOp c => (c.Kernel, c.Stride, c.Padding, 0f),
+            PoolOp p => (p.Size, p.Stride, p.Padding, 0f),
+            LeakyReluOp r => (0, 1, 0, r.Slope),
+            EluOp e => (0, 1, 0, e.Alpha),
+            DropoutOp d => (0, 1, 0, d.Rate),
+            _ => (0, 1, 0, 0f),
+        };
+        return $" k{kernel} s{stride} p{padding} a{argument.ToString("R", CultureInfo.InvariantCulture)}";
     }
 
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");

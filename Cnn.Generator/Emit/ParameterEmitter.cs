@@ -21,14 +21,14 @@ internal static class ParameterEmitter
         foreach (var l in spec.Layers)
         {
             if (!l.Kind.HasParameters()) continue;
-            int[] weightShape = l.Kind switch
+            int[] weightShape = l.Op switch
             {
-                LayerKind.Conv => new[] { l.Units, l.Input.Channels, l.Kernel, l.Kernel },
-                LayerKind.Dense => new[] { l.Units, (int)l.Input.Length },
-                _ => new[] { l.Units }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
+                ConvOp c => new[] { c.Filters, l.Input.Channels, c.Kernel, c.Kernel },
+                DenseOp d => new[] { d.Units, (int)l.Input.Length },
+                _ => new[] { l.BiasLength }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
             };
             tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, Role.Weight));
-            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.Units }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
+            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.BiasLength }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
         }
         return tensors;
     }
@@ -39,10 +39,10 @@ internal static class ParameterEmitter
         var tensors = new List<Tensor>();
         foreach (var l in spec.Layers)
         {
-            if (l.Kind != LayerKind.BatchNorm) continue;
-            tensors.Add(new Tensor(l.Name + ".running_mean", new[] { l.Units }, l.StateOffset, l.Units, l, Role.RunningMean));
-            tensors.Add(new Tensor(l.Name + ".running_var", new[] { l.Units }, l.StateOffset + l.Units, l.Units, l, Role.RunningVar));
-            tensors.Add(new Tensor(l.Name + ".num_batches_tracked", new int[0], l.StateOffset + 2 * l.Units, 1, l, Role.BatchCount));
+            if (l.Op is not BatchNormOp { Channels: var c }) continue;
+            tensors.Add(new Tensor(l.Name + ".running_mean", new[] { c }, l.StateOffset, c, l, Role.RunningMean));
+            tensors.Add(new Tensor(l.Name + ".running_var", new[] { c }, l.StateOffset + c, c, l, Role.RunningVar));
+            tensors.Add(new Tensor(l.Name + ".num_batches_tracked", new int[0], l.StateOffset + 2 * c, 1, l, Role.BatchCount));
         }
         return tensors;
     }
@@ -129,7 +129,7 @@ internal static class ParameterEmitter
                 continue;
             }
             var l = t.Layer;
-            long fanIn = l.Kind == LayerKind.Conv ? (long)l.Input.Channels * l.Kernel * l.Kernel : l.Input.Length;
+            long fanIn = l.Op is ConvOp conv ? (long)l.Input.Channels * conv.Kernel * conv.Kernel : l.Input.Length;
             var next = NextActivation(spec, l);
             bool he = l != lastParam && next is not null && next.Kind.IsReLUFamily();
             string why = l == lastParam ? "last layer" : next is null ? "no activation follows" : $"followed by {next.Name}";

@@ -14,8 +14,11 @@ internal sealed record LayerDeclaration(
     bool Frozen,
     LocationInfo? Location)
 {
-    /// <summary>For <c>[Add(source)]</c>: the name of the earlier layer whose output is added.</summary>
-    public string? Source { get; init; }
+    /// <summary>For <c>[Add]</c> and <c>[Concat]</c>: the names of the earlier layers joined to the input, in order.</summary>
+    public EquatableArray<string> Sources { get; init; } = EquatableArray<string>.Empty;
+
+    /// <summary><c>From</c>: the name of the earlier layer this layer reads; null for the line above.</summary>
+    public string? From { get; init; }
 }
 
 /// <summary>The <c>[Input]</c> attribute as written.</summary>

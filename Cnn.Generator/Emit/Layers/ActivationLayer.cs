@@ -15,11 +15,11 @@ internal sealed class ActivationLayer : LayerEmitter
 
     private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
-        if (previous is not null && ConvLayer.FusesRelu(previous, l))
-            w.Line($"if (!ws.KeepForBackward) return; // in inference {previous.Name} applied this ReLU as it stored its output");
+        if (l.InferredBy >= 0 && !l.InferredOnlyWhenFolded)
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output");
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line("var y = outp.Slice(0, x.Length);");
         switch (l.Kind)
@@ -28,11 +28,11 @@ internal sealed class ActivationLayer : LayerEmitter
                 w.Line($"{Kernels}.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN");
                 break;
             case LayerKind.LeakyReLU:
-                w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(l.Slope)}); // x > 0 ? x : slope * x");
+                w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(((LeakyReluOp)l.Op).Slope)}); // x > 0 ? x : slope * x");
                 break;
             case LayerKind.ELU:
                 w.Line("for (int i = 0; i < x.Length; i++)");
-                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(l.Slope)} * (global::System.MathF.Exp(x[i]) - 1f);");
+                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(((EluOp)l.Op).Alpha)} * (global::System.MathF.Exp(x[i]) - 1f);");
                 break;
             case LayerKind.Sigmoid:
                 w.Line("for (int i = 0; i < x.Length; i++)");
@@ -57,11 +57,14 @@ internal sealed class ActivationLayer : LayerEmitter
         {
             ReturnWithoutInputGradient(w);
             w.Line($"int n = batch * {l.Input.Length};");
-            string? call = l.Kind switch
+            string? call = l.Op switch
+            {
+                LeakyReluOp leaky => $"LeakyReluBackward(inp[..n], dout[..n], dinp[..n], {F(leaky.Slope)}); // dx = x > 0 ? dy : slope * dy",
+                EluOp elu => $"EluBackward(inp[..n], outp[..n], dout[..n], dinp[..n], {F(elu.Alpha)}); // dx = x > 0 ? dy : dy * (y + alpha)",
+                _ => null,
+            } ?? l.Kind switch
             {
                 LayerKind.ReLU => "ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0",
-                LayerKind.LeakyReLU => $"LeakyReluBackward(inp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : slope * dy",
-                LayerKind.ELU => $"EluBackward(inp[..n], outp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : dy * (y + alpha)",
                 LayerKind.Sigmoid => "SigmoidBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * y * (1 - y)",
                 LayerKind.Tanh => "TanhBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * (1 - y^2)",
                 _ => null,

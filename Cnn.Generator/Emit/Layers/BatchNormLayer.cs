@@ -19,14 +19,11 @@ internal sealed class BatchNormLayer : LayerEmitter
     private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
     private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
 
-    /// <summary>Whether this BatchNorm is folded into the layer before it for inference, as the analysis decided
-    /// (<see cref="LayerSpec.FoldOffset"/>).</summary>
-    public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
-        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.FoldOffset >= 0;
+    private static int Channels(LayerSpec l) => ((BatchNormOp)l.Op).Channels;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        int c = l.Units;
+        int c = Channels(l);
         yield return new Scratch("_sums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
         yield return new Scratch("_total_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
         yield return new Scratch("_mean_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
@@ -37,11 +34,11 @@ internal sealed class BatchNormLayer : LayerEmitter
         if (needInputGradient) yield return new Scratch("_dtotal_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
     }
 
-    private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {l.Units})";
-    private static string RunningVar(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset + l.Units}, {l.Units})";
-    private static string Dims(LayerSpec l) => $"batch, channels: {l.Units}, spatial: {l.Spatial}";
+    private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {Channels(l)})";
+    private static string RunningVar(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset + Channels(l)}, {Channels(l)})";
+    private static string Dims(LayerSpec l) => $"batch, channels: {Channels(l)}, spatial: {l.Spatial}";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         string n = l.Name;
         OpenForward(w, l);
@@ -54,7 +51,7 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Line($"var total = SumOverWorkers(ws._total_{n}, static w => w._sums_{n});");
         w.Line($"long count = (long)_batchSize * {l.Spatial}; // values per channel in the batch");
         w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon}, ws._mean_{n}, ws._invstd_{n});");
-        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * l.Units}]);");
+        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * Channels(l)}]);");
         w.Close();
         w.Open("else");
         w.Line("// Evaluation: the running statistics.");

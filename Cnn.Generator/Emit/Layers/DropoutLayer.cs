@@ -18,9 +18,9 @@ internal sealed class DropoutLayer : LayerEmitter
         yield return new Scratch("_mask_" + l.Name, "float", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
-    private static string Rate(LayerSpec l) => l.Slope.ToString("R", CultureInfo.InvariantCulture) + "f";
+    private static string Rate(LayerSpec l) => ((DropoutOp)l.Op).Rate.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         long length = l.Input.Length;
         OpenForward(w, l);

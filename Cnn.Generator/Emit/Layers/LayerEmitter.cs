@@ -20,10 +20,8 @@ internal abstract class LayerEmitter
 {
     public virtual IEnumerable<Scratch> Buffers(LayerSpec layer, bool needInputGradient) { yield break; }
 
-    /// <param name="previous">The layer before (null for the first), for fusion decisions.</param>
-    /// <param name="next">The layer after (null for the last), for fusion decisions.</param>
-    /// <param name="afterNext">The layer after that (a convolution folds a BatchNorm and fuses the ReLU behind it).</param>
-    public abstract void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext);
+    /// <param name="network">The whole network, to look up the layers that the analysis's fusion decisions name.</param>
+    public abstract void Forward(SourceWriter w, LayerSpec l, NetworkSpec network);
 
     public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
 

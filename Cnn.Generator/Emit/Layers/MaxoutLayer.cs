@@ -17,9 +17,9 @@ internal sealed class MaxoutLayer : LayerEmitter
     }
 
     private static string Shape(LayerSpec l) =>
-        $"outChannels: {l.Output.Channels}, pieces: {l.Units}, plane: {l.Output.Height * l.Output.Width}";
+        $"outChannels: {l.Output.Channels}, pieces: {((MaxoutOp)l.Op).Pieces}, plane: {l.Output.Height * l.Output.Width}";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
         w.Line($"{Kernels}.Maxout.Forward(inp, outp, ws._winner_{l.Name}, batch, {Shape(l)});");

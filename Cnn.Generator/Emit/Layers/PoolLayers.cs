@@ -6,8 +6,11 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <summary>Shared loop structure of the pools: every (image, channel) plane is pooled on its own.</summary>
 internal abstract class PoolLayer : LayerEmitter
 {
+    protected static PoolOp Op(LayerSpec l) => (PoolOp)l.Op;
+
     protected static void OpenWindowLoops(SourceWriter w, LayerSpec l)
     {
+        var p = Op(l);
         int planeOut = l.Output.Height * l.Output.Width;
         w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
         w.Line($"int o = plane * {planeOut};");
@@ -15,14 +18,14 @@ internal abstract class PoolLayer : LayerEmitter
         w.Open($"for (int ox = 0; ox < {l.Output.Width}; ox++, o++)");
         // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding.
         string y0 = Offset("oy", l), x0 = Offset("ox", l);
-        if (l.Padding == 0)
+        if (p.Padding == 0)
         {
-            w.Line($"int y0 = {y0}, y1 = y0 + {l.Kernel}, x0 = {x0}, x1 = x0 + {l.Kernel};");
+            w.Line($"int y0 = {y0}, y1 = y0 + {p.Size}, x0 = {x0}, x1 = x0 + {p.Size};");
         }
         else
         {
-            w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {l.Kernel}, {l.Input.Height});");
-            w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {l.Kernel}, {l.Input.Width});");
+            w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {p.Size}, {l.Input.Height});");
+            w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {p.Size}, {l.Input.Width});");
         }
     }
 
@@ -30,8 +33,9 @@ internal abstract class PoolLayer : LayerEmitter
 
     private static string Offset(string index, LayerSpec l)
     {
-        string scaled = l.Stride == 1 ? index : $"{index} * {l.Stride}";
-        return l.Padding == 0 ? scaled : $"{scaled} - {l.Padding}";
+        var p = Op(l);
+        string scaled = p.Stride == 1 ? index : $"{index} * {p.Stride}";
+        return p.Padding == 0 ? scaled : $"{scaled} - {p.Padding}";
     }
 
     protected static int PlaneIn(LayerSpec l) => l.Input.Height * l.Input.Width;
@@ -51,9 +55,9 @@ internal sealed class MaxPoolLayer : PoolLayer
     }
 
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
-    private static bool IsHalving(LayerSpec l) => l.Kernel == 2 && l.Stride == 2 && l.Padding == 0;
+    private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0 };
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
         if (IsHalving(l))
@@ -99,7 +103,7 @@ internal sealed class AvgPoolLayer : PoolLayer
 {
     public static readonly AvgPoolLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
         OpenWindowLoops(w, l);
@@ -108,7 +112,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         w.Line("for (int iy = y0; iy < y1; iy++)");
         w.Line("    for (int ix = x0; ix < x1; ix++)");
         w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
-        w.Line($"outp[o] = sum / {(long)l.Kernel * l.Kernel}f;");
+        w.Line($"outp[o] = sum / {(long)Op(l).Size * Op(l).Size}f;");
         CloseWindowLoops(w);
         w.Close();
     }
@@ -122,7 +126,7 @@ internal sealed class AvgPoolLayer : PoolLayer
             w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
             OpenWindowLoops(w, l);
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line($"float share = dout[o] / {(long)l.Kernel * l.Kernel}f;");
+            w.Line($"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
             w.Line("for (int iy = y0; iy < y1; iy++)");
             w.Line("    for (int ix = x0; ix < x1; ix++)");
             w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");
