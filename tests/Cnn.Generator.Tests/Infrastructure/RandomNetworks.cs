@@ -82,8 +82,19 @@ internal sealed class RandomNetworks(int seed)
         if (spatial && _random.Next(3) == 0) args.Add("Padding = " + (_random.Next(3) == 0 ? Int() : _random.Next(0, 3).ToString()));
         if (_random.Next(6) == 0) args.Add("Name = " + Names[_random.Next(Names.Length)]);
         if (_random.Next(8) == 0) args.Add("Frozen = " + (_random.Next(4) == 0 ? "false" : "true"));
+        if (_random.Next(7) == 0) args.Add("From = " + From());
         if (_random.Next(2) == 0) args.Reverse();
         return args.Count == 0 ? "" : string.Join(", ", args);
+    }
+
+    /// <summary>What a <c>From</c> names: mostly an earlier layer (a branch), sometimes a wrong, later, empty or null name.</summary>
+    private string From()
+    {
+        int pick = _random.Next(100);
+        if (pick < 70 && _names.Count > 0) return "\"" + _names[_random.Next(_names.Count)] + "\"";
+        if (pick < 80) return "\"" + WrongSources[_random.Next(WrongSources.Length)] + "\"";
+        if (pick < 90) return "\"" + NextDefaultName(new[] { "conv", "relu", "dense", "pool" }[_random.Next(4)]) + "\"";
+        return _random.Next(2) == 0 ? "\"\"" : "null";
     }
 
     private static string Join(string positional, string named) =>
@@ -94,6 +105,7 @@ internal sealed class RandomNetworks(int seed)
         int join = _random.Next(100);
         if (join < 12) return Shortcut("Add");
         if (join < 23) return Shortcut("Concat");
+        if (join < 35 && _names.Count > 0) return _random.Next(2) == 0 ? Inception() : ProjectionBlock();
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
@@ -127,6 +139,13 @@ internal sealed class RandomNetworks(int seed)
         string Quoted(string name) => "\"" + name + "\"";
         int pick = _random.Next(100);
         if (pick < 35 && _names.Count > 0) return Add(Quoted(_names[_random.Next(_names.Count)]));
+        if (pick < 42 && _names.Count > 0)
+        {
+            // Several sources, sometimes one of them wrong or null.
+            var sources = Enumerable.Range(0, _random.Next(2, 5)).Select(_ => Quoted(_names[_random.Next(_names.Count)])).ToList();
+            if (_random.Next(5) == 0) sources[_random.Next(sources.Count)] = _random.Next(2) == 0 ? "null" : Quoted(WrongSources[_random.Next(WrongSources.Length)]);
+            return Add(string.Join(", ", sources));
+        }
         if (pick < 55 && _names.Count > 0)
         {
             // Something that keeps the shape, then the layer before it: always the same shape. For a Concat, sometimes a
@@ -158,6 +177,33 @@ internal sealed class RandomNetworks(int seed)
         return string.Format(System.Globalization.CultureInfo.InvariantCulture, BrokenJoins[_random.Next(BrokenJoins.Length)], kind);
     }
 
+    private int _blocks;
+
+    /// <summary>An inception module from the last layer: four branches (one with a stride that may break the join, CNN0027)
+    /// joined by one Concat of several sources.</summary>
+    private string Inception()
+    {
+        string stem = "\"" + _names[^1] + "\"";
+        int id = ++_blocks;
+        string stride = _random.Next(4) == 0 ? ", Stride = 2" : "";
+        string norm = _random.Next(2) == 0 ? " [BatchNorm]" : "";
+        return $"[Conv(1, {Small()}, Name = \"i{id}a\")]{norm} " +
+               $"[Conv(1, {Small()}, From = {stem})] [ReLU] [Conv(3, {Small()}, Padding = 1{stride}, Name = \"i{id}b\")] " +
+               $"[MaxPool(3, Stride = 1, Padding = 1, From = {stem})] [Conv(1, {Small()}, Name = \"i{id}c\")] " +
+               $"[Concat(\"i{id}b\", \"i{id}c\", From = \"i{id}a\")]";
+    }
+
+    /// <summary>A ResNet block that may halve the map: a 1x1 convolution with the same stride on the shortcut, then an Add.</summary>
+    private string ProjectionBlock()
+    {
+        string stem = "\"" + _names[^1] + "\"";
+        int id = ++_blocks;
+        int filters = Small();
+        string stride = _random.Next(2) == 0 ? ", Stride = 2" : "";
+        return $"[Conv(3, {filters}, Padding = 1{stride})] [BatchNorm] [ReLU] [Conv(3, {filters}, Padding = 1)] [BatchNorm(Name = \"r{id}\")] " +
+               $"[Conv(1, {filters}{stride}, From = {stem})] [BatchNorm] [Add(\"r{id}\")] [ReLU]";
+    }
+
     /// <summary>No positional argument; Frozen = true is allowed, since a BatchNorm has parameters.</summary>
     private string BatchNorm()
     {
@@ -171,6 +217,7 @@ internal sealed class RandomNetworks(int seed)
         var sb = new StringBuilder("using CnnGen;\nnamespace Fuzz;\n");
         _names.Clear();
         _counts.Clear();
+        _blocks = 0;
         int inputs = _random.Next(100) switch { < 8 => 0, < 15 => 2, _ => 1 };
         int layers = _random.Next(0, 7);
         int inputAt = _random.Next(0, layers + 1);
