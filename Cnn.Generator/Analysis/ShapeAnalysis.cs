@@ -136,6 +136,26 @@ internal static class ShapeAnalysis
                 return spec;
             }
 
+            case LayerKind.GlobalAvgPool:
+            {
+                if (s.Broken) return null;
+                if (s.Flat)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialAfterDense, d.Location, label, "a global average pool", s.FlattenedBy!, s.Shape.Length));
+                    s.Broken = true;
+                    return null;
+                }
+                // A window over the whole map: the receptive field grows as a dense layer's; one output, so no stride.
+                s.RfH = Saturate(s.RfH + (input.Height - 1) * s.Jump);
+                s.RfW = Saturate(s.RfW + (input.Width - 1) * s.Jump);
+                var output = new Shape(input.Channels, 1, 1);
+                var spec = new LayerSpec(index, d.Kind, name, PlainOp.Instance, s.Layer, input, output, false,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
+                s.Shape = output;
+                s.Source = "output of " + name;
+                return spec;
+            }
+
             case LayerKind.Maxout:
             {
                 CheckPositive(label, "pieces", d.Filters, d.Location, diagnostics, s);

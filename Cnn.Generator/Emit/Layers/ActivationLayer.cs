@@ -5,7 +5,7 @@ namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
 /// Element-wise activations (seeds 000 and 002), each forward formula next to its derivative:
-/// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
+/// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; ReLU6 <c>min(max(0, x), 6)</c>, <c>dx = 0 &lt; x &lt; 6 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
 /// ELU <c>x &gt; 0 ? x : a*(e^x - 1)</c>, <c>dx = x &gt; 0 ? dy : dy*(y + a)</c>; Sigmoid <c>1/(1+e^-x)</c>, <c>dx = dy*y*(1-y)</c>;
 /// Tanh <c>dx = dy*(1-y^2)</c>. A final Softmax is not a layer here: the passes fuse it with the loss.
 /// </summary>
@@ -26,6 +26,9 @@ internal sealed class ActivationLayer : LayerEmitter
         {
             case LayerKind.ReLU:
                 w.Line($"{Kernels}.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN");
+                break;
+            case LayerKind.ReLU6:
+                w.Line($"{Kernels}.Relu6.Forward(x, y); // x < 0 ? 0 : x > 6 ? 6 : x; NaN stays NaN");
                 break;
             case LayerKind.LeakyReLU:
                 w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(((LeakyReluOp)l.Op).Slope)}); // x > 0 ? x : slope * x");
@@ -69,7 +72,8 @@ internal sealed class ActivationLayer : LayerEmitter
                 LayerKind.Tanh => "TanhBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * (1 - y^2)",
                 _ => null,
             };
-            if (call is null) w.Line("dout[..n].CopyTo(dinp);");
+            if (l.Kind == LayerKind.ReLU6) w.Line($"{Kernels}.Relu6.Backward(inp[..n], dout[..n], dinp[..n]); // dx = 0 < x < 6 ? dy : 0");
+            else if (call is null) w.Line("dout[..n].CopyTo(dinp);");
             else w.Line($"{Kernels}.Activations.{call}");
         }
         w.Close();

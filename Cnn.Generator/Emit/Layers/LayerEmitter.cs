@@ -36,6 +36,7 @@ internal abstract class LayerEmitter
         LayerKind.BatchNorm => BatchNormLayer.Instance,
         LayerKind.Add => AddLayer.Instance,
         LayerKind.Concat => ConcatLayer.Instance,
+        LayerKind.GlobalAvgPool => GlobalAvgPoolLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 

@@ -47,7 +47,7 @@ internal sealed class RandomNetworks(int seed)
 
     private static string? Prefix(string kind) => kind switch
     {
-        "Conv" => "conv", "MaxPool" or "AvgPool" => "pool", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
+        "Conv" => "conv", "MaxPool" or "AvgPool" or "GlobalAvgPool" => "pool", "ReLU6" => "relu6_", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
         "ELU" => "elu", "Sigmoid" => "sigmoid", "Tanh" => "tanh", "Softmax" => "softmax", "Maxout" => "maxout",
         "Dropout" => "dropout", "BatchNorm" => "bn", "Add" => "add", "Concat" => "concat", _ => null,
     };
@@ -65,7 +65,7 @@ internal sealed class RandomNetworks(int seed)
     }
 
     private string NextDefaultName(string prefix) => prefix + ((_counts.TryGetValue(prefix, out int n) ? n : 0) + 1);
-    private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
+    private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU", "ReLU6" };
 
     private int Small() => _random.Next(1, 8);
 
@@ -109,7 +109,8 @@ internal sealed class RandomNetworks(int seed)
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
-        if (pick < 42) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
+        if (pick < 40) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
+        if (pick < 42) return _random.Next(2) == 0 ? "[GlobalAvgPool]" : $"[GlobalAvgPool({NamedArgs(false)})]";
         if (pick < 55) return Dense();
         if (pick < 64)
         {
