@@ -357,16 +357,23 @@ internal static class ShapeAnalysis
             counters[prefix] = ++n;
             var given = layers[i].Name;
             var name = given ?? prefix + n;
-            if (given is not null && (given.Length == 0 || !given.All(c => char.IsLetterOrDigit(c) || c == '_')))
+            // A PyTorch module path (layer1.0.conv1): parts of letters, digits and '_', joined by single dots.
+            if (given is not null && given.Split('.').Any(part => part.Length == 0 || !part.All(c => char.IsLetterOrDigit(c) || c == '_')))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"layer {i + 1}",
-                    $"name '{given}' must be non-empty and use only letters, digits and '_' (it starts tensor names such as '{given}.weight')"));
+                    $"name '{given}' must be non-empty and use only letters, digits and '_', with single dots between parts as in 'layer1.0.conv1' (it starts tensor names such as '{given}.weight')"));
             names.Add(name);
         }
+        var ids = new Dictionary<string, string>();
         for (int i = 0; i < layers.Count; i++)
         {
             if (!taken.Add(names[i]))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"{names[i]} (layer {i + 1})",
                     $"another layer is already named '{names[i]}'"));
+            // Generated members take the name with '_' for '.': 'a.b' and 'a_b' would share them.
+            else if (ids.TryGetValue(LayerSpec.ToId(names[i]), out var other))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"{names[i]} (layer {i + 1})",
+                    $"'{names[i]}' and '{other}' differ only in '.' and '_', which the generated code cannot tell apart; rename one"));
+            else ids[LayerSpec.ToId(names[i])] = names[i];
         }
         return names;
     }

@@ -70,10 +70,10 @@ internal sealed class GradientFlow
     public bool WritesAside(LayerSpec l) =>
         NeedsInputGradient(l) && _live.Contains(l.Index) && _primary.TryGetValue(l.InputIndex, out int primary) && primary != l.Index;
 
-    public static string Aside(LayerSpec l) => "_dinp_" + l.Name;
+    public static string Aside(LayerSpec l) => "_dinp_" + l.Id;
 
     /// <summary>The gradient of a layer's output; the output layer's is the gradient of the logits.</summary>
-    public string Grad(int i) => i == _spec.OutputLayer ? "_dlogits" : "_grad_" + _spec.Layers[i].Name;
+    public string Grad(int i) => i == _spec.OutputLayer ? "_dlogits" : "_grad_" + _spec.Layers[i].Id;
 
     public void EmitBackward(SourceWriter w)
     {

@@ -423,7 +423,7 @@ internal static class PassEmitter
     /// <summary>The logits: the output layer's output, or the input itself when the network is only a softmax.</summary>
     private static string Logits(NetworkSpec spec, string input) => spec.OutputLayer < 0 ? input : $"new {ReadOnlySpan}(ws.{Act(spec.Layers[spec.OutputLayer])})";
 
-    internal static string Act(LayerSpec l) => "_act_" + l.Name;
+    internal static string Act(LayerSpec l) => "_act_" + l.Id;
 
     private static string Describe(LayerSpec l) => l.Op switch
     {

@@ -61,6 +61,12 @@ internal sealed record LayerSpec(
     /// <summary>The convolution writes this output only when BatchNorms are folded (<c>ws.Folded</c>), else the layer runs.</summary>
     public bool InferredOnlyWhenFolded { get; init; }
 
+    /// <summary>The name as it appears in generated member names (<c>_act_layer1_0_conv1</c>): dots become underscores. The
+    /// analysis checks that no two layers get the same one.</summary>
+    public string Id => ToId(Name);
+
+    public static string ToId(string name) => name.Replace('.', '_');
+
     /// <summary>Values per image in one channel: what a BatchNorm averages over besides the batch.</summary>
     public int Spatial => Input.Height * Input.Width;
 

@@ -17,11 +17,12 @@ internal sealed class AddLayer : LayerEmitter
         long length = l.Output.Length;
         OpenForward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {length});");
-        var sources = l.Join!.SourceNames;
+        var sources = l.Join!.Sources;
         for (int k = 0; k < sources.Count; k++)
         {
+            var source = network.Layers[sources[k]];
             string shortcut = sources.Count == 1 ? "shortcut" : "shortcut" + (k + 1);
-            w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{sources[k]}, 0, x.Length); // {sources[k]}'s output");
+            w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, 0, x.Length); // {source.Name}'s output");
             string sum = k == 0 ? "x" : "outp.Slice(0, x.Length)";
             w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({sum}, {shortcut}, outp.Slice(0, x.Length)); // y = {(k == 0 ? "x" : "y")} + {shortcut}");
         }

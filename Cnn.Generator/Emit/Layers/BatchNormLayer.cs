@@ -24,14 +24,14 @@ internal sealed class BatchNormLayer : LayerEmitter
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
         int c = Channels(l);
-        yield return new Scratch("_sums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_total_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_mean_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_invstd_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_scale_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_shift_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_dsums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
-        if (needInputGradient) yield return new Scratch("_dtotal_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+        yield return new Scratch("_sums_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_total_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_mean_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_invstd_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_scale_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_shift_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_dsums_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+        if (needInputGradient) yield return new Scratch("_dtotal_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: true);
     }
 
     private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {Channels(l)})";
@@ -40,7 +40,7 @@ internal sealed class BatchNormLayer : LayerEmitter
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
-        string n = l.Name;
+        string n = l.Id;
         OpenForward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Open("if (ws.TrainMode)");
@@ -66,7 +66,7 @@ internal sealed class BatchNormLayer : LayerEmitter
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
     {
-        string n = l.Name;
+        string n = l.Id;
         OpenBackward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");

@@ -22,7 +22,7 @@ internal sealed class ConcatLayer : LayerEmitter
         {
             var source = network.Layers[index];
             long sourceLen = source.Output.Length;
-            w.Line($"new global::System.ReadOnlySpan<float>(ws._act_{source.Name}, b * {sourceLen}, {sourceLen}).CopyTo(outp.Slice(b * {outLen} + {offset}, {sourceLen})); // then {source.Name}'s {source.Output.Channels}");
+            w.Line($"new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, b * {sourceLen}, {sourceLen}).CopyTo(outp.Slice(b * {outLen} + {offset}, {sourceLen})); // then {source.Name}'s {source.Output.Channels}");
             offset += sourceLen;
         }
         w.Close();

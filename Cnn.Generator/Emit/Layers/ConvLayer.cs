@@ -23,11 +23,11 @@ internal sealed class ConvLayer : LayerEmitter
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
         // The columns of every image are kept while training, so the backward pass need not rebuild them.
-        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
+        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
         int padding = Op(l).Padding;
         if (l.DirectInference && padding > 0)
-            yield return new Scratch("_pad_" + l.Name, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
-        if (needInputGradient && !IsPointwise(l)) yield return new Scratch("_dcol_" + l.Name, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+            yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
+        if (needInputGradient && !IsPointwise(l)) yield return new Scratch("_dcol_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
     private static string Pack(LayerSpec l, string x) => Pack(l, Op(l), x);
@@ -60,19 +60,19 @@ internal sealed class ConvLayer : LayerEmitter
             string target = "outp", reluArg = "";
             if (relu)
             {
-                w.Line($"var fused = new global::System.Span<float>(ws._act_{fusedRelu!.Name});");
+                w.Line($"var fused = new global::System.Span<float>(ws._act_{fusedRelu!.Id});");
                 target = "fused";
                 reluArg = ", relu: true";
             }
             else if (reluAfterFold)
             {
-                w.Line($"var fused = ws.Folded ? new global::System.Span<float>(ws._act_{fusedRelu!.Name}) : outp;");
+                w.Line($"var fused = ws.Folded ? new global::System.Span<float>(ws._act_{fusedRelu!.Id}) : outp;");
                 target = "fused";
                 reluArg = ", relu: ws.Folded";
             }
             w.Line("for (int b = 0; b < batch; b++)");
             w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
-                   $"{(c.Padding > 0 ? $"ws._pad_{l.Name}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                   $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                    $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
             w.Line("return;");
             w.Close();
@@ -81,7 +81,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
         if (!IsPointwise(l))
-            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Name}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {c.Filters}, n: {positions}, k: {k});");
         else
         {
@@ -98,7 +98,7 @@ internal sealed class ConvLayer : LayerEmitter
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * c.Kernel * c.Kernel;
-        string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Name}";
+        string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Id}";
         int colStride = IsPointwise(l) ? inLen : (int)ColLength(l);
         OpenBackward(w, l);
         w.Open($"if (!_frozen[{l.Index}])");
@@ -112,7 +112,7 @@ internal sealed class ConvLayer : LayerEmitter
             ReturnWithoutInputGradient(w);
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
-            if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Name});");
+            if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Id});");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
             w.Line($"var dx = dinp.Slice(b * {inLen}, {inLen});");

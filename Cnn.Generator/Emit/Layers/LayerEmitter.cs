@@ -42,8 +42,8 @@ internal abstract class LayerEmitter
 
     internal const string Kernels = "global::CnnGen.Kernels";
 
-    public static string ForwardName(LayerSpec l) => "Forward_" + l.Name;
-    public static string BackwardName(LayerSpec l) => "Backward_" + l.Name;
+    public static string ForwardName(LayerSpec l) => "Forward_" + l.Id;
+    public static string BackwardName(LayerSpec l) => "Backward_" + l.Id;
 
     /// <summary>Hot methods are compiled fully optimised at once: tier-0 code would run long loops slowly.</summary>
     public const string Optimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
@@ -74,7 +74,7 @@ internal abstract class LayerEmitter
         w.Line($"// Evaluation: {bn.Name} is folded into these weights (FoldBatchNorms), so this writes {bn.Name}'s output.");
         w.Line($"weight = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength});");
         w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasLength});");
-        w.Line($"outp = ws._act_{bn.Name};");
+        w.Line($"outp = ws._act_{bn.Id};");
         w.Close();
     }
 

@@ -13,7 +13,7 @@ internal sealed class MaxoutLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_winner_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_winner_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
     private static string Shape(LayerSpec l) =>
@@ -22,7 +22,7 @@ internal sealed class MaxoutLayer : LayerEmitter
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
-        w.Line($"{Kernels}.Maxout.Forward(inp, outp, ws._winner_{l.Name}, batch, {Shape(l)});");
+        w.Line($"{Kernels}.Maxout.Forward(inp, outp, ws._winner_{l.Id}, batch, {Shape(l)});");
         w.Close();
     }
 
@@ -32,7 +32,7 @@ internal sealed class MaxoutLayer : LayerEmitter
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Name}, dinp, batch, {Shape(l)});");
+            w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Id}, dinp, batch, {Shape(l)});");
         }
         w.Close();
     }

@@ -51,7 +51,7 @@ internal sealed class MaxPoolLayer : PoolLayer
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_argmax_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_argmax_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
@@ -62,11 +62,11 @@ internal sealed class MaxPoolLayer : PoolLayer
         OpenForward(w, l);
         if (IsHalving(l))
         {
-            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Name}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
+            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Id}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
             w.Close();
             return;
         }
-        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Name}); // winner's index within its input plane");
+        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Id}); // winner's index within its input plane");
         OpenWindowLoops(w, l);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
         w.Line($"int best = y0 * {l.Input.Width} + x0;");
@@ -89,7 +89,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Name}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
+            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Id}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
     }
