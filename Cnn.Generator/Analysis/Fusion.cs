@@ -57,7 +57,7 @@ internal static class Fusion
             if (layers[k].Kind != LayerKind.Conv || next < 0 || layers[next].Kind != LayerKind.BatchNorm) continue;
             layers[k] = layers[k] with { FoldedBatchNorm = layers[next].Index, FoldOffset = foldOffset };
             layers[next] = layers[next] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = true };
-            foldOffset += layers[k].WeightLength + layers[k].BiasLength;
+            foldOffset += layers[k].WeightLength + layers[k].BiasSlots; // a folded bias even where the convolution learns none
         }
     }
 

@@ -124,9 +124,9 @@ internal static class ShapeAnalysis
                 s.RfH = Saturate(s.RfH + (input.Height - 1) * s.Jump);
                 s.RfW = Saturate(s.RfW + (input.Width - 1) * s.Jump);
                 var output = new Shape(d.Filters, 1, 1);
-                var spec = new LayerSpec(index, d.Kind, name, new DenseOp(d.Filters), s.Layer, input, output, s.Flat,
+                var spec = new LayerSpec(index, d.Kind, name, new DenseOp(d.Filters, d.Bias), s.Layer, input, output, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding),
-                    weights + d.Filters, weights, parameterOffset);
+                    weights + (d.Bias ? d.Filters : 0), weights, parameterOffset);
                 if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Shape = output;
                 s.Flat = true;
@@ -303,9 +303,9 @@ internal static class ShapeAnalysis
         s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
         s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
-        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding) : new PoolOp(d.Kernel, d.Stride, d.Padding);
+        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias) : new PoolOp(d.Kernel, d.Stride, d.Padding);
         var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, output, false,
-            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + d.Filters : 0, macs, parameterOffset);
+            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + (d.Bias ? d.Filters : 0) : 0, macs, parameterOffset);
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
         s.Shape = output;
         s.Source = "output of " + name;

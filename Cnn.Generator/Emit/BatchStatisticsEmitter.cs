@@ -63,7 +63,7 @@ internal static class BatchStatisticsEmitter
         var folds = Folds(spec, body);
         w.Line();
         w.Line("// ---- BatchNorm folding: in evaluation a BatchNorm after a convolution becomes part of its weights ----");
-        w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasLength)}];");
+        w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasSlots)}];");
         w.Line();
         w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's");
         w.Line("/// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>");
@@ -77,7 +77,7 @@ internal static class BatchStatisticsEmitter
             w.Line($"{LayerEmitter.Kernels}.BatchNorm.Fold({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
                    $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
                    $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), global::CnnGen.BatchNormAttribute.Epsilon, " +
-                   $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasLength})); // {bn.Name} into {layer.Name}");
+                   $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots})); // {bn.Name} into {layer.Name}");
         }
         w.Close();
     }

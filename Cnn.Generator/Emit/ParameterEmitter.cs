@@ -28,7 +28,8 @@ internal static class ParameterEmitter
                 _ => new[] { l.BiasLength }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
             };
             tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, Role.Weight));
-            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.BiasLength }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
+            if (l.BiasLength > 0) // Bias = false: no tensor, as torchvision's convolutions before a BatchNorm
+                tensors.Add(new Tensor(l.Name + ".bias", new[] { l.BiasLength }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
         }
         return tensors;
     }
@@ -81,6 +82,12 @@ internal static class ParameterEmitter
         w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;");
         w.Line();
         w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        int noBias = spec.Layers.Where(l => l.Kind.HasWeights() && l.BiasLength == 0).Select(l => l.BiasSlots).DefaultIfEmpty(0).Max();
+        if (noBias > 0)
+        {
+            w.Line("/// <summary>The zeros a layer declared with <c>Bias = false</c> adds.</summary>");
+            w.Line($"private static readonly float[] _noBias = new float[{noBias}];");
+        }
         w.Line("private float[] _gradients = global::System.Array.Empty<float>();");
         w.Line();
         w.Line("/// <summary>All parameters, one contiguous buffer laid out as <see cref=\"Tensors\"/> says.</summary>");

@@ -17,6 +17,9 @@ internal sealed record LayerDeclaration(
     /// <summary>For <c>[Add]</c> and <c>[Concat]</c>: the names of the earlier layers joined to the input, in order.</summary>
     public EquatableArray<string> Sources { get; init; } = EquatableArray<string>.Empty;
 
+    /// <summary><c>Bias</c> on Conv and Dense: false when the layer learns no bias.</summary>
+    public bool Bias { get; init; } = true;
+
     /// <summary><c>From</c>: the name of the earlier layer this layer reads; null for the line above.</summary>
     public string? From { get; init; }
 }

@@ -4,14 +4,15 @@ namespace CnnGen.Generator.Model;
 /// units, a LeakyReLU's slope is not a dropout rate). Records, so a layer stays value-equal for the incremental cache.</summary>
 internal abstract record LayerOp;
 
-/// <summary>A square convolution: <c>Filters</c> output channels, a <c>Kernel</c> x <c>Kernel</c> window.</summary>
-internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding) : LayerOp;
+/// <summary>A square convolution: <c>Filters</c> output channels, a <c>Kernel</c> x <c>Kernel</c> window, and a learned
+/// bias per filter unless <c>Bias</c> is false.</summary>
+internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true) : LayerOp;
 
 /// <summary>Max or average pooling over <c>Size</c> x <c>Size</c> windows.</summary>
 internal sealed record PoolOp(int Size, int Stride, int Padding) : LayerOp;
 
-/// <summary>A fully connected layer with <c>Units</c> outputs.</summary>
-internal sealed record DenseOp(int Units) : LayerOp;
+/// <summary>A fully connected layer with <c>Units</c> outputs, and a learned bias per unit unless <c>Bias</c> is false.</summary>
+internal sealed record DenseOp(int Units, bool Bias = true) : LayerOp;
 
 /// <summary>Batch normalisation of <c>Channels</c> channels (or units after a dense layer).</summary>
 internal sealed record BatchNormOp(int Channels) : LayerOp;

@@ -81,7 +81,18 @@ internal sealed record LayerSpec(
         _ => 0,
     };
 
+    /// <summary>Values of the learned bias: one per output channel, or none for a Conv or Dense layer without one.</summary>
     public int BiasLength => Op switch
+    {
+        ConvOp c => c.Bias ? c.Filters : 0,
+        DenseOp d => d.Bias ? d.Units : 0,
+        BatchNormOp b => b.Channels,
+        _ => 0,
+    };
+
+    /// <summary>Output channels of a layer with a weight, learned bias or not: the length of the bias its kernels add (zeros
+    /// when it learns none) and of the bias a folded BatchNorm gives it.</summary>
+    public int BiasSlots => Op switch
     {
         ConvOp c => c.Filters,
         DenseOp d => d.Units,

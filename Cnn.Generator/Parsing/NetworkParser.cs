@@ -183,6 +183,7 @@ internal static class NetworkParser
         bool frozen = false;
         var sources = new List<string>();
         string? from = null;
+        bool bias = true;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -220,6 +221,7 @@ internal static class NetworkParser
             {
                 case "Name": name = named.Value.Value as string; break;
                 case "From": from = named.Value.Value as string; break;
+                case "Bias": bias = named.Value.Value is not false; break;
                 case "Frozen": frozen = named.Value.Value is true; break;
                 case "Padding": padding = ToInt(named.Value); break;
                 case "Stride":
@@ -230,7 +232,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

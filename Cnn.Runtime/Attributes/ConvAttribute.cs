@@ -10,4 +10,8 @@ public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
     public int Stride { get; set; } = 1;
     /// <summary>Zeros added on each side of the input.</summary>
     public int Padding { get; set; }
+
+    /// <summary>Whether the layer learns a bias per filter (<c>convN.bias</c>); false, as torchvision's convolutions
+    /// before a BatchNorm, leaves the tensor out.</summary>
+    public bool Bias { get; set; } = true;
 }

@@ -104,8 +104,11 @@ internal sealed class ConvLayer : LayerEmitter
         w.Open($"if (!_frozen[{l.Index}])");
         w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
         w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
-        w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
-        w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {Kernels}.Ones.Get({positions}), 0, {DBias(l)}, m: {c.Filters}, n: 1, k: {positions}, count: batch);");
+        if (c.Bias)
+        {
+            w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
+            w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {Kernels}.Ones.Get({positions}), 0, {DBias(l)}, m: {c.Filters}, n: 1, k: {positions}, count: batch);");
+        }
         w.Close();
         if (needInputGradient)
         {

@@ -35,8 +35,11 @@ internal sealed class DenseLayer : LayerEmitter
         w.Line($"var x = inp.Slice(0, batch * {inLen});");
         w.Line($"// dweight[u, i] += sum_b dy[b, u] * x[b, i]");
         w.Line($"{Kernels}.Gemm.Multiply(dy, x, {DWeight(l)}, m: {Units(l)}, n: {inLen}, k: batch, transposeA: true, accumulate: true);");
-        w.Line($"// dbias[u] += sum_b dy[b, u]");
-        w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {Units(l)});");
+        if (((DenseOp)l.Op).Bias)
+        {
+            w.Line($"// dbias[u] += sum_b dy[b, u]");
+            w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {Units(l)});");
+        }
         w.Close();
         if (needInputGradient)
         {

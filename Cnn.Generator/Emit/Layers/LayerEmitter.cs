@@ -66,14 +66,17 @@ internal abstract class LayerEmitter
         w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
 
     internal static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
-    internal static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
+    /// <summary>The learned bias, or zeros (<c>_noBias</c>) for a Conv or Dense layer declared with <c>Bias = false</c>.</summary>
+    internal static string Bias(LayerSpec l) => l.BiasLength == 0
+        ? $"new global::System.ReadOnlySpan<float>(_noBias, 0, {l.BiasSlots})"
+        : $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
     /// <summary>Evaluation with the BatchNorm after this convolution folded in: read the folded weights and write the BatchNorm's output.</summary>
     protected static void EmitFold(SourceWriter w, LayerSpec l, LayerSpec bn)
     {
         w.Open("if (ws.Folded)");
         w.Line($"// Evaluation: {bn.Name} is folded into these weights (FoldBatchNorms), so this writes {bn.Name}'s output.");
         w.Line($"weight = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength});");
-        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasLength});");
+        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots});");
         w.Line($"outp = ws._act_{bn.Id};");
         w.Close();
     }

@@ -124,9 +124,12 @@ internal sealed class RandomNetworks(int seed)
         return all.Length == 0 && _random.Next(2) == 0 ? $"[{activation}]" : $"[{activation}({all})]";
     }
 
-    private string Conv() => $"[Conv({Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true))})]";
+    private string Conv() => $"[Conv({Join(Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true)), NoBias())})]";
 
-    private string Dense() => $"[Dense({Join(Int(), NamedArgs(false))})]";
+    private string Dense() => $"[Dense({Join(Join(Int(), NamedArgs(false)), NoBias())})]";
+
+    /// <summary>Sometimes <c>Bias = false</c> (or a needless <c>Bias = true</c>).</summary>
+    private string NoBias() => _random.Next(5) switch { 0 => "Bias = false", 1 when _random.Next(3) == 0 => "Bias = true", _ => "" };
 
     /// <summary>
     /// <c>[Add("source")]</c> or <c>[Concat("source")]</c>: mostly an earlier layer's name (the one just before, y = 2x or
