@@ -16,7 +16,7 @@ internal static class Fusion
         MarkOutputsReadElsewhere(layers);
         for (int k = 0; k < layers.Count; k++)
             if (layers[k].Op is ConvOp conv)
-                layers[k] = layers[k] with { DirectInference = UsesDirectKernel(conv, layers[k].Output) };
+                layers[k] = layers[k] with { DirectInference = conv.Groups == 1 && UsesDirectKernel(conv, layers[k].Output) };
         FoldBatchNorms(layers);
         FuseRelus(layers);
     }

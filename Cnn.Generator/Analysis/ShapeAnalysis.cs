@@ -238,6 +238,7 @@ internal static class ShapeAnalysis
         int errors = diagnostics.Count;
         CheckPositive(label, window, d.Kernel, d.Location, diagnostics, s);
         if (conv) CheckPositive(label, "filter count", d.Filters, d.Location, diagnostics, s);
+        if (conv) CheckPositive(label, "group count", d.Groups, d.Location, diagnostics, s);
         // A pool's default stride is its window, already checked above.
         if (conv || d.StrideGiven) CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
         if (d.Padding < 0)
@@ -261,6 +262,12 @@ internal static class ShapeAnalysis
         }
 
         var input = s.Shape;
+        if (conv && (input.Channels % d.Groups != 0 || d.Filters % d.Groups != 0))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivide, d.Location, label, d.Groups, input.Channels, s.Source, d.Filters));
+            s.Broken = true;
+            return null;
+        }
         long paddedH = input.Height + 2L * d.Padding, paddedW = input.Width + 2L * d.Padding;
         if (d.Kernel > paddedH || d.Kernel > paddedW)
         {
@@ -289,7 +296,7 @@ internal static class ShapeAnalysis
         if (s.Broken) return null;
         int outH = (int)longH, outW = (int)longW;
         var output = new Shape(conv ? d.Filters : input.Channels, outH, outW);
-        long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
+        long weights = conv ? (long)d.Filters * (input.Channels / d.Groups) * d.Kernel * d.Kernel : 0;
         if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
         if (s.Broken) return null;
         // The im2col buffer holds one image's patches, C*k*k values at each output position (the padded copy of the input a
@@ -303,7 +310,7 @@ internal static class ShapeAnalysis
         s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
         s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
-        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias) : new PoolOp(d.Kernel, d.Stride, d.Padding);
+        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups) : new PoolOp(d.Kernel, d.Stride, d.Padding);
         var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, output, false,
             Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + (d.Bias ? d.Filters : 0) : 0, macs, parameterOffset);
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;

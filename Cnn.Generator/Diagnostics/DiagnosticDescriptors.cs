@@ -129,6 +129,10 @@ internal static class DiagnosticDescriptors
         "Layer output is never read",
         "{0}: no layer reads its output and it is not the network's output ({1}); name it in a From, Add or Concat, or remove it");
 
+    public static readonly DiagnosticDescriptor GroupsDoNotDivide = Error("CNN0030",
+        "Groups do not divide the channels",
+        "{0}: {1} groups must divide both the {2} input channels ({3}) and the {4} filters");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

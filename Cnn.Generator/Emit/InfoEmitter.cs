@@ -69,6 +69,7 @@ internal static class InfoEmitter
             sb.Append(';').Append(l.Name).Append(' ').Append(l.Kind).Append(' ').Append(l.Output)
               .Append(Arguments(l.Op))
               .Append(l.Kind.HasWeights() && l.BiasLength == 0 ? " nobias" : "")
+              .Append(l.Op is ConvOp { Groups: > 1 } grouped ? " g" + grouped.Groups : "")
               .Append(l.Join is null ? "" : " from " + string.Join(" ", l.Join.SourceNames))
               // A layer that reads another than the one above it (From); a chain's fingerprints stay as they were.
               .Append(l.InputIndex == l.Index - 1 ? "" : " reads " + (l.InputIndex < 0 ? "input" : spec.Layers[l.InputIndex].Name));

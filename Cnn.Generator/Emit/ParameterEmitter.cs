@@ -23,7 +23,7 @@ internal static class ParameterEmitter
             if (!l.Kind.HasParameters()) continue;
             int[] weightShape = l.Op switch
             {
-                ConvOp c => new[] { c.Filters, l.Input.Channels, c.Kernel, c.Kernel },
+                ConvOp c => new[] { c.Filters, l.Input.Channels / c.Groups, c.Kernel, c.Kernel },
                 DenseOp d => new[] { d.Units, (int)l.Input.Length },
                 _ => new[] { l.BiasLength }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
             };
@@ -136,7 +136,7 @@ internal static class ParameterEmitter
                 continue;
             }
             var l = t.Layer;
-            long fanIn = l.Op is ConvOp conv ? (long)l.Input.Channels * conv.Kernel * conv.Kernel : l.Input.Length;
+            long fanIn = l.Op is ConvOp conv ? (long)(l.Input.Channels / conv.Groups) * conv.Kernel * conv.Kernel : l.Input.Length;
             var next = NextActivation(spec, l);
             bool he = l != lastParam && next is not null && next.Kind.IsReLUFamily();
             string why = l == lastParam ? "last layer" : next is null ? "no activation follows" : $"followed by {next.Name}";

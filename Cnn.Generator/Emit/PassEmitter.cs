@@ -32,7 +32,7 @@ internal static class PassEmitter
             buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
             if (gradients.HasGradientBuffer(i))
                 buffers.Add(new Scratch(gradients.Grad(i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
-            buffers.AddRange(LayerEmitter.For(body[i].Kind).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
+            buffers.AddRange(LayerEmitter.For(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
             if (gradients.WritesAside(body[i]))
                 buffers.Add(new Scratch(GradientFlow.Aside(body[i]), "float", body[i].Input.Length, PerBatch: true, BackwardOnly: true));
         }
@@ -70,7 +70,7 @@ internal static class PassEmitter
         for (int i = 0; i < body.Count; i++)
         {
             var l = body[i];
-            var emitter = LayerEmitter.For(l.Kind);
+            var emitter = LayerEmitter.For(l);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
             emitter.Forward(w, l, spec);
@@ -427,7 +427,7 @@ internal static class PassEmitter
 
     private static string Describe(LayerSpec l) => l.Op switch
     {
-        ConvOp c => $"{c.Kernel}x{c.Kernel} convolution, {c.Filters} filters, stride {c.Stride}, padding {c.Padding}: {l.Input} -> {l.Output}",
+        ConvOp c => $"{c.Kernel}x{c.Kernel} convolution, {c.Filters} filters{(c.Groups > 1 ? $" in {c.Groups} groups" : "")}, stride {c.Stride}, padding {c.Padding}: {l.Input} -> {l.Output}",
         PoolOp p => $"{l.Kind} {p.Size}x{p.Size}, stride {p.Stride}, padding {p.Padding}: {l.Input} -> {l.Output}",
         DenseOp d => $"dense {l.Input.Length} -> {d.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
         JoinOp j when l.Kind == LayerKind.Add => $"shortcut: adds {string.Join(", ", j.SourceNames)}'s output, {l.Output}",

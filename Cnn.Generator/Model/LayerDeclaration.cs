@@ -20,6 +20,9 @@ internal sealed record LayerDeclaration(
     /// <summary><c>Bias</c> on Conv and Dense: false when the layer learns no bias.</summary>
     public bool Bias { get; init; } = true;
 
+    /// <summary><c>Groups</c> on Conv: the channels and filters split into this many groups.</summary>
+    public int Groups { get; init; } = 1;
+
     /// <summary><c>From</c>: the name of the earlier layer this layer reads; null for the line above.</summary>
     public string? From { get; init; }
 }

@@ -5,8 +5,8 @@ namespace CnnGen.Generator.Model;
 internal abstract record LayerOp;
 
 /// <summary>A square convolution: <c>Filters</c> output channels, a <c>Kernel</c> x <c>Kernel</c> window, and a learned
-/// bias per filter unless <c>Bias</c> is false.</summary>
-internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true) : LayerOp;
+/// bias per filter unless <c>Bias</c> is false; with <c>Groups</c> above 1 each filter sees only its group's channels.</summary>
+internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true, int Groups = 1) : LayerOp;
 
 /// <summary>Max or average pooling over <c>Size</c> x <c>Size</c> windows.</summary>
 internal sealed record PoolOp(int Size, int Stride, int Padding) : LayerOp;

@@ -75,7 +75,7 @@ internal sealed record LayerSpec(
 
     public int WeightLength => Op switch
     {
-        ConvOp c => c.Filters * Input.Channels * c.Kernel * c.Kernel,
+        ConvOp c => c.Filters * (Input.Channels / c.Groups) * c.Kernel * c.Kernel,
         DenseOp d => d.Units * (int)Input.Length,
         BatchNormOp b => b.Channels,
         _ => 0,

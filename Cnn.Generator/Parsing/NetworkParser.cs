@@ -184,6 +184,7 @@ internal static class NetworkParser
         var sources = new List<string>();
         string? from = null;
         bool bias = true;
+        int groups = 1;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -222,6 +223,7 @@ internal static class NetworkParser
                 case "Name": name = named.Value.Value as string; break;
                 case "From": from = named.Value.Value as string; break;
                 case "Bias": bias = named.Value.Value is not false; break;
+                case "Groups": groups = ToInt(named.Value); break;
                 case "Frozen": frozen = named.Value.Value is true; break;
                 case "Padding": padding = ToInt(named.Value); break;
                 case "Stride":
@@ -232,7 +234,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

@@ -14,4 +14,9 @@ public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
     /// <summary>Whether the layer learns a bias per filter (<c>convN.bias</c>); false, as torchvision's convolutions
     /// before a BatchNorm, leaves the tensor out.</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>Grouped convolution (PyTorch's <c>groups</c>): the input channels and the filters split into this many groups,
+    /// each filter seeing only its group's channels; it must divide both. Groups equal to the channels is a depthwise
+    /// convolution (MobileNetV2). The weight is then [filters, channels / groups, kernel, kernel].</summary>
+    public int Groups { get; set; } = 1;
 }

@@ -25,6 +25,8 @@ internal abstract class LayerEmitter
 
     public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
 
+    public static LayerEmitter For(LayerSpec l) => l.Op is ConvOp { Groups: > 1 } ? GroupedConvLayer.Instance : For(l.Kind);
+
     public static LayerEmitter For(LayerKind kind) => kind switch
     {
         LayerKind.Conv => ConvLayer.Instance,

@@ -124,7 +124,10 @@ internal sealed class RandomNetworks(int seed)
         return all.Length == 0 && _random.Next(2) == 0 ? $"[{activation}]" : $"[{activation}({all})]";
     }
 
-    private string Conv() => $"[Conv({Join(Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true)), NoBias())})]";
+    private string Conv() => $"[Conv({Join(Join(Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true)), NoBias()), Groups())})]";
+
+    /// <summary>Sometimes <c>Groups</c>: mostly small (dividing the channels or not, CNN0030), sometimes 0 or huge.</summary>
+    private string Groups() => _random.Next(5) == 0 ? "Groups = " + (_random.Next(4) == 0 ? Int() : _random.Next(1, 5).ToString()) : "";
 
     private string Dense() => $"[Dense({Join(Join(Int(), NamedArgs(false)), NoBias())})]";
 
