@@ -177,6 +177,18 @@ internal static class ShapeAnalysis
 
             case LayerKind.BatchNorm:
             {
+                if (!(d.Epsilon > 0f && !float.IsInfinity(d.Epsilon)))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormArgument, d.Location, label, "Epsilon",
+                        "a finite number above 0", d.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
+                if (!(d.Momentum >= 0f && d.Momentum <= 1f))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormArgument, d.Location, label, "Momentum",
+                        "from 0 to 1", d.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
                 if (s.Broken) return null;
                 if (!s.Weighted)
                 {
@@ -184,7 +196,7 @@ internal static class ShapeAnalysis
                     return null;
                 }
                 // Per channel (BatchNorm2d) over a map, per unit (BatchNorm1d) after a dense layer: a weight and a bias each.
-                var spec = new LayerSpec(index, d.Kind, name, new BatchNormOp(input.Channels), s.Layer, input, input, s.Flat,
+                var spec = new LayerSpec(index, d.Kind, name, new BatchNormOp(input.Channels, d.Epsilon, d.Momentum), s.Layer, input, input, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 2L * input.Channels, input.Length, parameterOffset);
                 if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Source = "output of " + name;

@@ -133,6 +133,10 @@ internal static class DiagnosticDescriptors
         "Groups do not divide the channels",
         "{0}: {1} groups must divide both the {2} input channels ({3}) and the {4} filters");
 
+    public static readonly DiagnosticDescriptor BatchNormArgument = Error("CNN0031",
+        "BatchNorm argument out of range",
+        "{0}: {1} must be {2}, but is {3}");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

@@ -76,7 +76,7 @@ internal static class BatchStatisticsEmitter
         {
             w.Line($"{LayerEmitter.Kernels}.BatchNorm.Fold({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
                    $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
-                   $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), global::CnnGen.BatchNormAttribute.Epsilon, " +
+                   $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), {BatchNormLayer.Epsilon(bn)}, " +
                    $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots})); // {bn.Name} into {layer.Name}");
         }
         w.Close();

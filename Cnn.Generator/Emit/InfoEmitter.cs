@@ -70,6 +70,8 @@ internal static class InfoEmitter
               .Append(Arguments(l.Op))
               .Append(l.Kind.HasWeights() && l.BiasLength == 0 ? " nobias" : "")
               .Append(l.Op is ConvOp { Groups: > 1 } grouped ? " g" + grouped.Groups : "")
+              .Append(l.Op is BatchNormOp norm && (norm.Epsilon != BatchNormOp.DefaultEpsilon || norm.Momentum != BatchNormOp.DefaultMomentum)
+                  ? $" eps{norm.Epsilon.ToString("R", CultureInfo.InvariantCulture)} m{norm.Momentum.ToString("R", CultureInfo.InvariantCulture)}" : "")
               .Append(l.Join is null ? "" : " from " + string.Join(" ", l.Join.SourceNames))
               // A layer that reads another than the one above it (From); a chain's fingerprints stay as they were.
               .Append(l.InputIndex == l.Index - 1 ? "" : " reads " + (l.InputIndex < 0 ? "input" : spec.Layers[l.InputIndex].Name));

@@ -20,6 +20,11 @@ internal sealed record LayerDeclaration(
     /// <summary><c>Bias</c> on Conv and Dense: false when the layer learns no bias.</summary>
     public bool Bias { get; init; } = true;
 
+    /// <summary><c>Epsilon</c> and <c>Momentum</c> on BatchNorm (PyTorch's defaults unless given).</summary>
+    public float Epsilon { get; init; } = 1e-5f;
+
+    public float Momentum { get; init; } = 0.1f;
+
     /// <summary><c>Groups</c> on Conv: the channels and filters split into this many groups.</summary>
     public int Groups { get; init; } = 1;
 

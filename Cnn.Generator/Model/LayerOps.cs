@@ -14,8 +14,12 @@ internal sealed record PoolOp(int Size, int Stride, int Padding) : LayerOp;
 /// <summary>A fully connected layer with <c>Units</c> outputs, and a learned bias per unit unless <c>Bias</c> is false.</summary>
 internal sealed record DenseOp(int Units, bool Bias = true) : LayerOp;
 
-/// <summary>Batch normalisation of <c>Channels</c> channels (or units after a dense layer).</summary>
-internal sealed record BatchNormOp(int Channels) : LayerOp;
+/// <summary>Batch normalisation of <c>Channels</c> channels (or units after a dense layer), with PyTorch's eps and momentum.</summary>
+internal sealed record BatchNormOp(int Channels, float Epsilon = BatchNormOp.DefaultEpsilon, float Momentum = BatchNormOp.DefaultMomentum) : LayerOp
+{
+    public const float DefaultEpsilon = 1e-5f;
+    public const float DefaultMomentum = 0.1f;
+}
 
 /// <summary>The maximum over groups of <c>Pieces</c> consecutive channels.</summary>
 internal sealed record MaxoutOp(int Pieces) : LayerOp;

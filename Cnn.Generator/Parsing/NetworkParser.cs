@@ -185,6 +185,7 @@ internal static class NetworkParser
         string? from = null;
         bool bias = true;
         int groups = 1;
+        float epsilon = 1e-5f, momentum = 0.1f;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -224,6 +225,8 @@ internal static class NetworkParser
                 case "From": from = named.Value.Value as string; break;
                 case "Bias": bias = named.Value.Value is not false; break;
                 case "Groups": groups = ToInt(named.Value); break;
+                case "Epsilon": epsilon = ToFloat(named.Value); break;
+                case "Momentum": momentum = ToFloat(named.Value); break;
                 case "Frozen": frozen = named.Value.Value is true; break;
                 case "Padding": padding = ToInt(named.Value); break;
                 case "Stride":
@@ -234,7 +237,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, Epsilon = epsilon, Momentum = momentum };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

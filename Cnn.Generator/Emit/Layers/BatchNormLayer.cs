@@ -16,8 +16,12 @@ internal sealed class BatchNormLayer : LayerEmitter
 {
     public static readonly BatchNormLayer Instance = new();
 
-    private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
-    private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
+    /// <summary>The layer's eps: the attribute's default by name, or the declared value.</summary>
+    internal static string Epsilon(LayerSpec l) => ((BatchNormOp)l.Op).Epsilon is var e && e == BatchNormOp.DefaultEpsilon
+        ? "global::CnnGen.BatchNormAttribute.DefaultEpsilon" : e.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
+    private static string Momentum(LayerSpec l) => ((BatchNormOp)l.Op).Momentum is var m && m == BatchNormOp.DefaultMomentum
+        ? "global::CnnGen.BatchNormAttribute.DefaultMomentum" : m.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
     private static int Channels(LayerSpec l) => ((BatchNormOp)l.Op).Channels;
 
@@ -50,13 +54,13 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Line($"{Kernels}.BatchNorm.AddSums(x, {Dims(l)}, sums);");
         w.Line($"var total = SumOverWorkers(ws._total_{n}, static w => w._sums_{n});");
         w.Line($"long count = (long)_batchSize * {l.Spatial}; // values per channel in the batch");
-        w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon}, ws._mean_{n}, ws._invstd_{n});");
-        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * Channels(l)}]);");
+        w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon(l)}, ws._mean_{n}, ws._invstd_{n});");
+        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum(l)}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * Channels(l)}]);");
         w.Close();
         w.Open("else");
         w.Line("// Evaluation: the running statistics.");
         w.Line($"{RunningMean(l)}.CopyTo(ws._mean_{n});");
-        w.Line($"{Kernels}.BatchNorm.InvStd({RunningVar(l)}, {Epsilon}, ws._invstd_{n});");
+        w.Line($"{Kernels}.BatchNorm.InvStd({RunningVar(l)}, {Epsilon(l)}, ws._invstd_{n});");
         w.Close();
         w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
         w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");

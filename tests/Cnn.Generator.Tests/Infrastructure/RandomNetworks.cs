@@ -207,7 +207,9 @@ internal sealed class RandomNetworks(int seed)
         int id = ++_blocks;
         int filters = Small();
         string stride = _random.Next(2) == 0 ? ", Stride = 2" : "";
-        return $"[Conv(3, {filters}, Padding = 1{stride})] [BatchNorm] [ReLU] [Conv(3, {filters}, Padding = 1)] [BatchNorm(Name = \"r{id}\")] " +
+        // Sometimes MobileNet's depthwise 3x3 on the main path (Groups = its channels).
+        string depthwise = _random.Next(2) == 0 ? $", Groups = {filters}" : "";
+        return $"[Conv(3, {filters}, Padding = 1{stride})] [BatchNorm] [ReLU] [Conv(3, {filters}, Padding = 1{depthwise})] [BatchNorm(Name = \"r{id}\")] " +
                $"[Conv(1, {filters}{stride}, From = {stem})] [BatchNorm] [Add(\"r{id}\")] [ReLU]";
     }
 
