@@ -294,7 +294,8 @@ internal static class ShapeAnalysis
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PaddingReachesKernel, d.Location, label, d.Padding, d.Kernel));
 
         long unreadRows = (paddedH - d.Kernel) % d.Stride, unreadCols = (paddedW - d.Kernel) % d.Stride;
-        if (unreadRows != 0 || unreadCols != 0)
+        bool ceil = !conv && d.CeilMode;
+        if (!ceil && (unreadRows != 0 || unreadCols != 0))
         {
             string rows = unreadRows == 0 ? "" : unreadRows == 1 ? "1 row" : $"{unreadRows} rows";
             string cols = unreadCols == 0 ? "" : unreadCols == 1 ? "1 column" : $"{unreadCols} columns";
@@ -303,7 +304,7 @@ internal static class ShapeAnalysis
         }
 
         // Padding can make a side longer than an int: check the size before narrowing.
-        long longH = (paddedH - d.Kernel) / d.Stride + 1, longW = (paddedW - d.Kernel) / d.Stride + 1;
+        long longH = OutputSize(input.Height, d.Kernel, d.Stride, d.Padding, ceil), longW = OutputSize(input.Width, d.Kernel, d.Stride, d.Padding, ceil);
         CheckSize(label, "the output", Volume(conv ? d.Filters : input.Channels, longH, longW), d.Location, diagnostics, s);
         if (s.Broken) return null;
         int outH = (int)longH, outW = (int)longW;
@@ -322,7 +323,7 @@ internal static class ShapeAnalysis
         s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
         s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
-        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups) : new PoolOp(d.Kernel, d.Stride, d.Padding);
+        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups) : new PoolOp(d.Kernel, d.Stride, d.Padding, ceil);
         var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, output, false,
             Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + (d.Bias ? d.Filters : 0) : 0, macs, parameterOffset);
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
@@ -330,6 +331,17 @@ internal static class ShapeAnalysis
         s.Source = "output of " + name;
         s.Weighted |= conv;
         return spec;
+    }
+
+    /// <summary>PyTorch's output size: <c>floor((in + 2p - k) / s) + 1</c>, or with ceil mode rounded up, less one when the
+    /// last window would start past the input and its left padding (<c>(out - 1) * s &gt;= in + p</c>).</summary>
+    internal static long OutputSize(long input, long kernel, long stride, long padding, bool ceil)
+    {
+        long span = input + 2 * padding - kernel;
+        if (!ceil) return span / stride + 1;
+        long output = (span + stride - 1) / stride + 1;
+        if ((output - 1) * stride >= input + padding) output--;
+        return output;
     }
 
     private static bool AdvanceParameters(ref int offset, LayerSpec spec, string label, LocationInfo? location,

@@ -70,6 +70,7 @@ internal static class InfoEmitter
               .Append(Arguments(l.Op))
               .Append(l.Kind.HasWeights() && l.BiasLength == 0 ? " nobias" : "")
               .Append(l.Op is ConvOp { Groups: > 1 } grouped ? " g" + grouped.Groups : "")
+              .Append(l.Op is PoolOp { CeilMode: true } ? " ceil" : "")
               .Append(l.Op is BatchNormOp norm && (norm.Epsilon != BatchNormOp.DefaultEpsilon || norm.Momentum != BatchNormOp.DefaultMomentum)
                   ? $" eps{norm.Epsilon.ToString("R", CultureInfo.InvariantCulture)} m{norm.Momentum.ToString("R", CultureInfo.InvariantCulture)}" : "")
               .Append(l.Join is null ? "" : " from " + string.Join(" ", l.Join.SourceNames))

@@ -25,6 +25,9 @@ internal sealed record LayerDeclaration(
 
     public float Momentum { get; init; } = 0.1f;
 
+    /// <summary><c>CeilMode</c> on MaxPool and AvgPool: the output size rounds up (PyTorch's ceil_mode).</summary>
+    public bool CeilMode { get; init; }
+
     /// <summary><c>Groups</c> on Conv: the channels and filters split into this many groups.</summary>
     public int Groups { get; init; } = 1;
 

@@ -8,8 +8,8 @@ internal abstract record LayerOp;
 /// bias per filter unless <c>Bias</c> is false; with <c>Groups</c> above 1 each filter sees only its group's channels.</summary>
 internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true, int Groups = 1) : LayerOp;
 
-/// <summary>Max or average pooling over <c>Size</c> x <c>Size</c> windows.</summary>
-internal sealed record PoolOp(int Size, int Stride, int Padding) : LayerOp;
+/// <summary>Max or average pooling over <c>Size</c> x <c>Size</c> windows; with <c>CeilMode</c> the output size rounds up.</summary>
+internal sealed record PoolOp(int Size, int Stride, int Padding, bool CeilMode = false) : LayerOp;
 
 /// <summary>A fully connected layer with <c>Units</c> outputs, and a learned bias per unit unless <c>Bias</c> is false.</summary>
 internal sealed record DenseOp(int Units, bool Bias = true) : LayerOp;

@@ -185,6 +185,7 @@ internal static class NetworkParser
         string? from = null;
         bool bias = true;
         int groups = 1;
+        bool ceilMode = false;
         float epsilon = 1e-5f, momentum = 0.1f;
         switch (kind)
         {
@@ -225,6 +226,7 @@ internal static class NetworkParser
                 case "From": from = named.Value.Value as string; break;
                 case "Bias": bias = named.Value.Value is not false; break;
                 case "Groups": groups = ToInt(named.Value); break;
+                case "CeilMode": ceilMode = named.Value.Value is true; break;
                 case "Epsilon": epsilon = ToFloat(named.Value); break;
                 case "Momentum": momentum = ToFloat(named.Value); break;
                 case "Frozen": frozen = named.Value.Value is true; break;
@@ -237,7 +239,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, Epsilon = epsilon, Momentum = momentum };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, CeilMode = ceilMode, Epsilon = epsilon, Momentum = momentum };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

@@ -16,9 +16,9 @@ internal abstract class PoolLayer : LayerEmitter
         w.Line($"int o = plane * {planeOut};");
         w.Open($"for (int oy = 0; oy < {l.Output.Height}; oy++)");
         w.Open($"for (int ox = 0; ox < {l.Output.Width}; ox++, o++)");
-        // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding.
+        // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding or ceil mode.
         string y0 = Offset("oy", l), x0 = Offset("ox", l);
-        if (p.Padding == 0)
+        if (p.Padding == 0 && !p.CeilMode)
         {
             w.Line($"int y0 = {y0}, y1 = y0 + {p.Size}, x0 = {x0}, x1 = x0 + {p.Size};");
         }
@@ -30,6 +30,15 @@ internal abstract class PoolLayer : LayerEmitter
     }
 
     protected static void CloseWindowLoops(SourceWriter w) => w.Close().Close().Close();
+
+    /// <summary>Ceil mode: PyTorch's average divides by the window clipped to the padded input (count_include_pad), so the
+    /// last windows, which run past it, count fewer values.</summary>
+    protected static string CeilDivisor(LayerSpec l)
+    {
+        var p = Op(l);
+        string y = Offset("oy", l), x = Offset("ox", l);
+        return $"(float)((global::System.Math.Min({y} + {p.Size}, {l.Input.Height + p.Padding}) - ({y})) * (global::System.Math.Min({x} + {p.Size}, {l.Input.Width + p.Padding}) - ({x})))";
+    }
 
     private static string Offset(string index, LayerSpec l)
     {
@@ -55,7 +64,7 @@ internal sealed class MaxPoolLayer : PoolLayer
     }
 
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
-    private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0 };
+    private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
@@ -112,7 +121,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         w.Line("for (int iy = y0; iy < y1; iy++)");
         w.Line("    for (int ix = x0; ix < x1; ix++)");
         w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
-        w.Line($"outp[o] = sum / {(long)Op(l).Size * Op(l).Size}f;");
+        w.Line(Op(l).CeilMode ? $"outp[o] = sum / {CeilDivisor(l)};" : $"outp[o] = sum / {(long)Op(l).Size * Op(l).Size}f;");
         CloseWindowLoops(w);
         w.Close();
     }
@@ -126,7 +135,7 @@ internal sealed class AvgPoolLayer : PoolLayer
             w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
             OpenWindowLoops(w, l);
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line($"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
+            w.Line(Op(l).CeilMode ? $"float share = dout[o] / {CeilDivisor(l)};" : $"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
             w.Line("for (int iy = y0; iy < y1; iy++)");
             w.Line("    for (int ix = x0; ix < x1; ix++)");
             w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");

@@ -109,7 +109,7 @@ internal sealed class RandomNetworks(int seed)
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
-        if (pick < 40) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
+        if (pick < 40) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Join(Int(), NamedArgs(true)), _random.Next(4) == 0 ? "CeilMode = true" : "")})]";
         if (pick < 42) return _random.Next(2) == 0 ? "[GlobalAvgPool]" : $"[GlobalAvgPool({NamedArgs(false)})]";
         if (pick < 55) return Dense();
         if (pick < 64)
