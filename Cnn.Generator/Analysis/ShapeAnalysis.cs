@@ -19,7 +19,7 @@ internal static class ShapeAnalysis
     /// <summary>Largest tensor (values per image, or per weight) the generated code handles with 32-bit indices.</summary>
     public const long MaxTensorLength = 1L << 30;
 
-    private sealed class State
+    internal sealed class State
     {
         public Shape Shape;
         public bool Flat;                 // a dense layer ran: the values no longer form a map
@@ -28,6 +28,9 @@ internal static class ShapeAnalysis
         public long RfH = 1, RfW = 1, Jump = 1, Padding;
         public bool Broken;               // an earlier shape error: later shapes are unknown
         public bool Weighted;             // a Conv or Dense layer ran: there is something learned to normalise
+        public int Layer = -1;            // the layer whose output this is; -1 for the network input
+
+        public State Copy() => (State)MemberwiseClone();
     }
 
     public static NetworkSpec Analyze(string hintName, string? @namespace, string className,
@@ -45,8 +48,11 @@ internal static class ShapeAnalysis
 
         var names = AssignNames(layers, diagnostics);
         var specs = new List<LayerSpec>();
+        // Each layer's output as the layers after it see it (a failed layer passes its input on); null before it is analysed.
+        var outputs = new State?[layers.Count];
+        var specByIndex = new LayerSpec?[layers.Count];
+        bool broken = state.Broken;
         int parameterOffset = 0, stateOffset = 0;
-        int foldOffset = 0;
         int softmaxIndex = -1;
         for (int i = 0; i < layers.Count; i++)
         {
@@ -64,38 +70,31 @@ internal static class ShapeAnalysis
 
             if (decl.Frozen && !decl.Kind.HasParameters())
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FrozenWithoutParameters, decl.Location, label, decl.Kind));
+
+            // The input: the line above, or the layer From names.
+            int inputIndex = Graph.ResolveFrom(decl, names, i, label, diagnostics);
+            if (inputIndex == Graph.Unresolved) { broken = true; continue; }
+            var s = (inputIndex < 0 ? state : outputs[inputIndex] ?? state).Copy();
+            s.Broken = broken;
+
             // Only after a BatchNorm that was accepted: one rejected by CNN0023 has normalised nothing.
-            if (decl.Kind == LayerKind.BatchNorm && specs.Count > 0 && specs[specs.Count - 1] is { Kind: LayerKind.BatchNorm } previousNorm
-                && previousNorm.Index == i - 1)
+            if (decl.Kind == LayerKind.BatchNorm && inputIndex >= 0 && specByIndex[inputIndex] is { Kind: LayerKind.BatchNorm } previousNorm)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormTwice, decl.Location, label, previousNorm.Name));
             var spec = decl.Kind.IsJoin()
-                ? Shortcut(decl, names, specs, names[i], label, i, state, diagnostics)
-                : Step(decl, names[i], label, i, state, ref parameterOffset, diagnostics);
+                ? Joins.Analyze(decl, names, specByIndex, outputs, names[i], label, i, s, diagnostics)
+                : Step(decl, names[i], label, i, s, ref parameterOffset, diagnostics);
+            broken = s.Broken;
+            outputs[i] = s;
             if (spec is null) continue;
+            s.Layer = i;
             spec = spec with { Frozen = decl.Frozen && decl.Kind.HasParameters(), StateOffset = stateOffset };
-            if (spec.Kind == LayerKind.BatchNorm) stateOffset += 2 * spec.Units + 1;
+            if (spec.Op is BatchNormOp norm) stateOffset += 2 * norm.Channels + 1;
             specs.Add(spec);
+            specByIndex[i] = spec;
         }
 
-        // Layers an Add reads must write their own outputs in inference.
-        foreach (var add in specs.Where(l => l.SourceIndex >= 0).ToList())
-        {
-            int k = specs.FindIndex(l => l.Index == add.SourceIndex);
-            if (k >= 0) specs[k] = specs[k] with { IsShortcutSource = true };
-        }
-
-        // A BatchNorm directly after a convolution is folded into the convolution's weights for inference (unless a join
-        // reads the convolution's own output): place each folded copy in the folded buffer. Folding rescales every weight
-        // on each evaluation pass (the parameters may have changed), 1 / (output positions) of the convolution's work;
-        // after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a per-unit scale and shift.
-        for (int k = 1; k < specs.Count; k++)
-        {
-            var before = specs[k - 1];
-            if (specs[k].Kind != LayerKind.BatchNorm || before.Index != specs[k].Index - 1 || before.Kind != LayerKind.Conv || before.IsShortcutSource)
-                continue;
-            specs[k - 1] = before with { FoldOffset = foldOffset };
-            foldOffset += before.WeightLength + before.BiasLength;
-        }
+        if (!broken && specs.Count > 0 && specs.Count == layers.Count) Graph.WarnUnread(specs, layers, diagnostics);
+        Fusion.Decide(specs);
 
         bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
         return new NetworkSpec(hintName, @namespace, className, containingTypes,
@@ -125,14 +124,34 @@ internal static class ShapeAnalysis
                 s.RfH = Saturate(s.RfH + (input.Height - 1) * s.Jump);
                 s.RfW = Saturate(s.RfW + (input.Width - 1) * s.Jump);
                 var output = new Shape(d.Filters, 1, 1);
-                var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
+                var spec = new LayerSpec(index, d.Kind, name, new DenseOp(d.Filters, d.Bias), s.Layer, input, output, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding),
-                    weights + d.Filters, weights, parameterOffset);
+                    weights + (d.Bias ? d.Filters : 0), weights, parameterOffset);
                 if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Shape = output;
                 s.Flat = true;
                 s.Weighted = true;
                 s.FlattenedBy ??= name;
+                s.Source = "output of " + name;
+                return spec;
+            }
+
+            case LayerKind.GlobalAvgPool:
+            {
+                if (s.Broken) return null;
+                if (s.Flat)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialAfterDense, d.Location, label, "a global average pool", s.FlattenedBy!, s.Shape.Length));
+                    s.Broken = true;
+                    return null;
+                }
+                // A window over the whole map: the receptive field grows as a dense layer's; one output, so no stride.
+                s.RfH = Saturate(s.RfH + (input.Height - 1) * s.Jump);
+                s.RfW = Saturate(s.RfW + (input.Width - 1) * s.Jump);
+                var output = new Shape(input.Channels, 1, 1);
+                var spec = new LayerSpec(index, d.Kind, name, PlainOp.Instance, s.Layer, input, output, false,
+                    Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
+                s.Shape = output;
                 s.Source = "output of " + name;
                 return spec;
             }
@@ -149,7 +168,7 @@ internal static class ShapeAnalysis
                     return null;
                 }
                 var output = new Shape(input.Channels / d.Filters, input.Height, input.Width);
-                var spec = new LayerSpec(index, d.Kind, name, input, output, s.Flat, 0, d.Filters, 1, 0, 0,
+                var spec = new LayerSpec(index, d.Kind, name, new MaxoutOp(d.Filters), s.Layer, input, output, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
                 s.Shape = output;
                 s.Source = "output of " + name;
@@ -158,6 +177,18 @@ internal static class ShapeAnalysis
 
             case LayerKind.BatchNorm:
             {
+                if (!(d.Epsilon > 0f && !float.IsInfinity(d.Epsilon)))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormArgument, d.Location, label, "Epsilon",
+                        "a finite number above 0", d.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
+                if (!(d.Momentum >= 0f && d.Momentum <= 1f))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BatchNormArgument, d.Location, label, "Momentum",
+                        "from 0 to 1", d.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                    return null;
+                }
                 if (s.Broken) return null;
                 if (!s.Weighted)
                 {
@@ -165,7 +196,7 @@ internal static class ShapeAnalysis
                     return null;
                 }
                 // Per channel (BatchNorm2d) over a map, per unit (BatchNorm1d) after a dense layer: a weight and a bias each.
-                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, input.Channels, 1, 0, 0,
+                var spec = new LayerSpec(index, d.Kind, name, new BatchNormOp(input.Channels, d.Epsilon, d.Momentum), s.Layer, input, input, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 2L * input.Channels, input.Length, parameterOffset);
                 if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
                 s.Source = "output of " + name;
@@ -181,7 +212,7 @@ internal static class ShapeAnalysis
                     return null;
                 }
                 if (s.Broken) return null;
-                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, 0, 1, 0, d.Slope,
+                var spec = new LayerSpec(index, d.Kind, name, new DropoutOp(d.Slope), s.Layer, input, input, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
                 s.Source = "output of " + name;
                 return spec;
@@ -196,48 +227,18 @@ internal static class ShapeAnalysis
                     return null;
                 }
                 if (s.Broken) return null;
-                var spec = new LayerSpec(index, d.Kind, name, input, input, s.Flat, 0, 0, 1, 0, d.Slope,
+                LayerOp op = d.Kind switch
+                {
+                    LayerKind.LeakyReLU => new LeakyReluOp(d.Slope),
+                    LayerKind.ELU => new EluOp(d.Slope),
+                    _ => PlainOp.Instance,
+                };
+                var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, input, s.Flat,
                     Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, parameterOffset);
                 s.Source = "output of " + name;
                 return spec;
             }
         }
-    }
-
-    /// <summary>A shortcut (ResNet, <c>[Add]</c>): <c>y = x + output of an earlier layer</c>, of the same shape; or a dense
-    /// connection (DenseNet, <c>[Concat]</c>): the input's channels followed by the earlier layer's, of the same height and
-    /// width. The receptive field is the longer path's, the one through the layers in between.</summary>
-    private static LayerSpec? Shortcut(LayerDeclaration d, List<string> names, List<LayerSpec> earlier, string name, string label,
-        int index, State s, List<DiagnosticInfo> diagnostics)
-    {
-        int source = d.Source is null ? -1 : names.IndexOf(d.Source);
-        if (source < 0 || source >= index)
-        {
-            string choices = index == 0 ? $"none ({(d.Kind == LayerKind.Add ? "an" : "a")} {d.Kind} cannot be the first layer)" : string.Join(", ", names.Take(index));
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownShortcutSource, d.Location, label, d.Source ?? "", choices));
-            s.Broken = true;
-            return null;
-        }
-        if (s.Broken) return null;
-        var from = earlier.Find(l => l.Index == source);
-        if (from is null) { s.Broken = true; return null; }
-        bool concat = d.Kind == LayerKind.Concat;
-        if (concat ? from.Output.Height != s.Shape.Height || from.Output.Width != s.Shape.Width : from.Output != s.Shape)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(concat ? DiagnosticDescriptors.ConcatSizes : DiagnosticDescriptors.ShortcutShapes,
-                d.Location, label, from.Name, from.Output, s.Source, s.Shape));
-            s.Broken = true;
-            return null;
-        }
-        // Concat: the input's channels, then the source's (DenseNet); Add: the same shape.
-        var output = concat ? new Shape(s.Shape.Channels + from.Output.Channels, s.Shape.Height, s.Shape.Width) : s.Shape;
-        if (concat) CheckSize(label, "the output", output.Length, d.Location, diagnostics, s);
-        if (s.Broken) return null;
-        var spec = new LayerSpec(index, d.Kind, name, s.Shape, output, s.Flat, 0, 0, 1, 0, 0,
-            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), 0, 0, 0) { SourceIndex = source, SourceName = from.Name };
-        s.Shape = output;
-        s.Source = "output of " + name;
-        return spec;
     }
 
     /// <summary>Convolution and pooling: a square window slid with a stride over the zero-padded input.</summary>
@@ -249,6 +250,7 @@ internal static class ShapeAnalysis
         int errors = diagnostics.Count;
         CheckPositive(label, window, d.Kernel, d.Location, diagnostics, s);
         if (conv) CheckPositive(label, "filter count", d.Filters, d.Location, diagnostics, s);
+        if (conv) CheckPositive(label, "group count", d.Groups, d.Location, diagnostics, s);
         // A pool's default stride is its window, already checked above.
         if (conv || d.StrideGiven) CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
         if (d.Padding < 0)
@@ -272,6 +274,12 @@ internal static class ShapeAnalysis
         }
 
         var input = s.Shape;
+        if (conv && (input.Channels % d.Groups != 0 || d.Filters % d.Groups != 0))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivide, d.Location, label, d.Groups, input.Channels, s.Source, d.Filters));
+            s.Broken = true;
+            return null;
+        }
         long paddedH = input.Height + 2L * d.Padding, paddedW = input.Width + 2L * d.Padding;
         if (d.Kernel > paddedH || d.Kernel > paddedW)
         {
@@ -286,7 +294,8 @@ internal static class ShapeAnalysis
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PaddingReachesKernel, d.Location, label, d.Padding, d.Kernel));
 
         long unreadRows = (paddedH - d.Kernel) % d.Stride, unreadCols = (paddedW - d.Kernel) % d.Stride;
-        if (unreadRows != 0 || unreadCols != 0)
+        bool ceil = !conv && d.CeilMode;
+        if (!ceil && (unreadRows != 0 || unreadCols != 0))
         {
             string rows = unreadRows == 0 ? "" : unreadRows == 1 ? "1 row" : $"{unreadRows} rows";
             string cols = unreadCols == 0 ? "" : unreadCols == 1 ? "1 column" : $"{unreadCols} columns";
@@ -295,12 +304,12 @@ internal static class ShapeAnalysis
         }
 
         // Padding can make a side longer than an int: check the size before narrowing.
-        long longH = (paddedH - d.Kernel) / d.Stride + 1, longW = (paddedW - d.Kernel) / d.Stride + 1;
+        long longH = OutputSize(input.Height, d.Kernel, d.Stride, d.Padding, ceil), longW = OutputSize(input.Width, d.Kernel, d.Stride, d.Padding, ceil);
         CheckSize(label, "the output", Volume(conv ? d.Filters : input.Channels, longH, longW), d.Location, diagnostics, s);
         if (s.Broken) return null;
         int outH = (int)longH, outW = (int)longW;
         var output = new Shape(conv ? d.Filters : input.Channels, outH, outW);
-        long weights = conv ? (long)d.Filters * input.Channels * d.Kernel * d.Kernel : 0;
+        long weights = conv ? (long)d.Filters * (input.Channels / d.Groups) * d.Kernel * d.Kernel : 0;
         if (conv) CheckSize(label, "the weight", weights, d.Location, diagnostics, s);
         if (s.Broken) return null;
         // The im2col buffer holds one image's patches, C*k*k values at each output position (the padded copy of the input a
@@ -314,13 +323,25 @@ internal static class ShapeAnalysis
         s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
         s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
-        var spec = new LayerSpec(index, d.Kind, name, input, output, false, d.Kernel, conv ? d.Filters : 0, d.Stride, d.Padding, 0,
-            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + d.Filters : 0, macs, parameterOffset);
+        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups) : new PoolOp(d.Kernel, d.Stride, d.Padding, ceil);
+        var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, output, false,
+            Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + (d.Bias ? d.Filters : 0) : 0, macs, parameterOffset);
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;
         s.Shape = output;
         s.Source = "output of " + name;
         s.Weighted |= conv;
         return spec;
+    }
+
+    /// <summary>PyTorch's output size: <c>floor((in + 2p - k) / s) + 1</c>, or with ceil mode rounded up, less one when the
+    /// last window would start past the input and its left padding (<c>(out - 1) * s &gt;= in + p</c>).</summary>
+    internal static long OutputSize(long input, long kernel, long stride, long padding, bool ceil)
+    {
+        long span = input + 2 * padding - kernel;
+        if (!ceil) return span / stride + 1;
+        long output = (span + stride - 1) / stride + 1;
+        if ((output - 1) * stride >= input + padding) output--;
+        return output;
     }
 
     private static bool AdvanceParameters(ref int offset, LayerSpec spec, string label, LocationInfo? location,
@@ -333,14 +354,14 @@ internal static class ShapeAnalysis
         return true;
     }
 
-    private static void CheckPositive(string label, string what, int value, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
+    internal static void CheckPositive(string label, string what, int value, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
     {
         if (value > 0) return;
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositive, location, label, what, value));
         s.Broken = true;
     }
 
-    private static void CheckSize(string label, string what, decimal length, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
+    internal static void CheckSize(string label, string what, decimal length, LocationInfo? location, List<DiagnosticInfo> diagnostics, State s)
     {
         if (length <= MaxTensorLength) return;
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TooLarge, location, label, what, length, MaxTensorLength));
@@ -350,9 +371,9 @@ internal static class ShapeAnalysis
     /// <summary>C x H x W without 64-bit wrap-around (the product of three ints fits a decimal).</summary>
     private static decimal Volume(long channels, long height, long width) => (decimal)channels * height * width;
 
-    private static long Saturate(long value) => value > int.MaxValue ? int.MaxValue : value;
+    internal static long Saturate(long value) => value > int.MaxValue ? int.MaxValue : value;
 
-    private static int Clamp(long value) => value > int.MaxValue ? int.MaxValue : (int)value;
+    internal static int Clamp(long value) => value > int.MaxValue ? int.MaxValue : (int)value;
 
     /// <summary>Default names are the kind and a 1-based index per kind (<c>conv1</c>, <c>pool2</c>); <c>Name</c> overrides.</summary>
     private static List<string> AssignNames(List<LayerDeclaration> layers, List<DiagnosticInfo> diagnostics)
@@ -367,16 +388,23 @@ internal static class ShapeAnalysis
             counters[prefix] = ++n;
             var given = layers[i].Name;
             var name = given ?? prefix + n;
-            if (given is not null && (given.Length == 0 || !given.All(c => char.IsLetterOrDigit(c) || c == '_')))
+            // A PyTorch module path (layer1.0.conv1): parts of letters, digits and '_', joined by single dots.
+            if (given is not null && given.Split('.').Any(part => part.Length == 0 || !part.All(c => char.IsLetterOrDigit(c) || c == '_')))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"layer {i + 1}",
-                    $"name '{given}' must be non-empty and use only letters, digits and '_' (it starts tensor names such as '{given}.weight')"));
+                    $"name '{given}' must be non-empty and use only letters, digits and '_', with single dots between parts as in 'layer1.0.conv1' (it starts tensor names such as '{given}.weight')"));
             names.Add(name);
         }
+        var ids = new Dictionary<string, string>();
         for (int i = 0; i < layers.Count; i++)
         {
             if (!taken.Add(names[i]))
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"{names[i]} (layer {i + 1})",
                     $"another layer is already named '{names[i]}'"));
+            // Generated members take the name with '_' for '.': 'a.b' and 'a_b' would share them.
+            else if (ids.TryGetValue(LayerSpec.ToId(names[i]), out var other))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadLayerName, layers[i].Location, $"{names[i]} (layer {i + 1})",
+                    $"'{names[i]}' and '{other}' differ only in '.' and '_', which the generated code cannot tell apart; rename one"));
+            else ids[LayerSpec.ToId(names[i])] = names[i];
         }
         return names;
     }

@@ -121,6 +121,22 @@ internal static class DiagnosticDescriptors
         "Concat joins maps of different sizes",
         "{0}: cannot join the output of {1} ({2}) to its input, the {3} ({4}); the heights and widths must be equal");
 
+    public static readonly DiagnosticDescriptor UnknownFrom = Error("CNN0028",
+        "From names no earlier layer",
+        "{0}: From = '{1}' is not a layer before it; name one of: {2}");
+
+    public static readonly DiagnosticDescriptor UnreadOutput = Warning("CNN0029",
+        "Layer output is never read",
+        "{0}: no layer reads its output and it is not the network's output ({1}); name it in a From, Add or Concat, or remove it");
+
+    public static readonly DiagnosticDescriptor GroupsDoNotDivide = Error("CNN0030",
+        "Groups do not divide the channels",
+        "{0}: {1} groups must divide both the {2} input channels ({3}) and the {4} filters");
+
+    public static readonly DiagnosticDescriptor BatchNormArgument = Error("CNN0031",
+        "BatchNorm argument out of range",
+        "{0}: {1} must be {2}, but is {3}");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

@@ -13,13 +13,8 @@ namespace CnnGen.Generator.Emit;
 internal static class BatchStatisticsEmitter
 {
     /// <summary>Layers with a BatchNorm folded into them (their folded weights start at <c>FoldOffset</c> in <c>_folded</c>).</summary>
-    public static List<(LayerSpec Layer, LayerSpec BatchNorm)> Folds(List<LayerSpec> body)
-    {
-        var folds = new List<(LayerSpec, LayerSpec)>();
-        for (int i = 1; i < body.Count; i++)
-            if (BatchNormLayer.IsFolded(body[i], body[i - 1])) folds.Add((body[i - 1], body[i]));
-        return folds;
-    }
+    public static List<(LayerSpec Layer, LayerSpec BatchNorm)> Folds(NetworkSpec spec, List<LayerSpec> body) =>
+        body.Where(l => l.FoldedBatchNorm >= 0).Select(l => (l, spec.Layers[l.FoldedBatchNorm])).ToList();
 
     public static void Emit(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
     {
@@ -35,7 +30,7 @@ internal static class BatchStatisticsEmitter
         if (norms.FirstOrDefault(l => l.Spatial == 1) is { } flat)
         {
             w.Line("if (batchSize < 2)");
-            w.Line($"    throw new global::System.ArgumentException($\"{cls}: {flat.Name} normalises each of its {flat.Units} units over the batch in training mode, which needs more than one value per unit, but the batch has {{batchSize}} image. Use a larger batch, or evaluation mode (Training = false).\", nameof(batchSize));");
+            w.Line($"    throw new global::System.ArgumentException($\"{cls}: {flat.Name} normalises each of its {flat.BiasLength} units over the batch in training mode, which needs more than one value per unit, but the batch has {{batchSize}} image. Use a larger batch, or evaluation mode (Training = false).\", nameof(batchSize));");
         }
         w.Line("_activeWorkers = workers;");
         w.Line("_batchSize = batchSize;");
@@ -65,10 +60,10 @@ internal static class BatchStatisticsEmitter
         w.Line("catch (global::System.InvalidOperationException) { }");
         w.Close();
 
-        var folds = Folds(body);
+        var folds = Folds(spec, body);
         w.Line();
         w.Line("// ---- BatchNorm folding: in evaluation a BatchNorm after a convolution becomes part of its weights ----");
-        w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasLength)}];");
+        w.Line($"private readonly float[] _folded = new float[{folds.Sum(f => (long)f.Layer.WeightLength + f.Layer.BiasSlots)}];");
         w.Line();
         w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's");
         w.Line("/// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>");
@@ -80,9 +75,9 @@ internal static class BatchStatisticsEmitter
         foreach (var (layer, bn) in folds)
         {
             w.Line($"{LayerEmitter.Kernels}.BatchNorm.Fold({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
-                   $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.Units}), " +
-                   $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.Units}, {bn.Units}), global::CnnGen.BatchNormAttribute.Epsilon, " +
-                   $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasLength})); // {bn.Name} into {layer.Name}");
+                   $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
+                   $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), {BatchNormLayer.Epsilon(bn)}, " +
+                   $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots})); // {bn.Name} into {layer.Name}");
         }
         w.Close();
     }

@@ -68,46 +68,70 @@ internal static class InfoEmitter
         sb.Append("input ").Append(spec.Input);
         foreach (var l in spec.Layers)
             sb.Append(';').Append(l.Name).Append(' ').Append(l.Kind).Append(' ').Append(l.Output)
-              .Append(" k").Append(l.Kernel).Append(" s").Append(l.Stride).Append(" p").Append(l.Padding)
-              .Append(" a").Append(l.Slope.ToString("R", CultureInfo.InvariantCulture))
-              .Append(l.SourceName is null ? "" : " from " + l.SourceName);
+              .Append(Arguments(l.Op))
+              .Append(l.Kind.HasWeights() && l.BiasLength == 0 ? " nobias" : "")
+              .Append(l.Op is ConvOp { Groups: > 1 } grouped ? " g" + grouped.Groups : "")
+              .Append(l.Op is PoolOp { CeilMode: true } ? " ceil" : "")
+              .Append(l.Op is BatchNormOp norm && (norm.Epsilon != BatchNormOp.DefaultEpsilon || norm.Momentum != BatchNormOp.DefaultMomentum)
+                  ? $" eps{norm.Epsilon.ToString("R", CultureInfo.InvariantCulture)} m{norm.Momentum.ToString("R", CultureInfo.InvariantCulture)}" : "")
+              .Append(l.Join is null ? "" : " from " + string.Join(" ", l.Join.SourceNames))
+              // A layer that reads another than the one above it (From); a chain's fingerprints stay as they were.
+              .Append(l.InputIndex == l.Index - 1 ? "" : " reads " + (l.InputIndex < 0 ? "input" : spec.Layers[l.InputIndex].Name));
         using var sha = SHA256.Create();
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(sb.ToString()));
         return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
     }
 
-    /// <summary>What a tool needs to rebuild the layer elsewhere (an ONNX export): what it reads and its arguments.</summary>
+    /// <summary>What a tool needs to rebuild the layer elsewhere (an ONNX or PyTorch export): what it reads and its arguments.</summary>
     private static string Details(NetworkSpec spec, LayerSpec l)
     {
-        var parts = new List<string> { $"Input = \"{(l.Index == 0 ? "input" : spec.Layers[l.Index - 1].Name)}\"" };
-        if (l.SourceName is not null) parts.Add($"Source = \"{l.SourceName}\", Sources = new[] {{ \"{l.SourceName}\" }}");
-        switch (l.Kind)
+        var parts = new List<string> { $"Input = \"{(l.InputIndex < 0 ? "input" : spec.Layers[l.InputIndex].Name)}\"" };
+        if (l.Join is { } join)
+            parts.Add($"Source = \"{string.Join(", ", join.SourceNames)}\", Sources = new[] {{ {string.Join(", ", join.SourceNames.Select(n => $"\"{n}\""))} }}");
+        switch (l.Op)
         {
-            case LayerKind.Conv:
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-                parts.Add($"Kernel = {l.Kernel}, Stride = {l.Stride}, Padding = {l.Padding}");
+            case ConvOp c:
+                parts.Add($"Kernel = {c.Kernel}, Stride = {c.Stride}, Padding = {c.Padding}, Groups = {c.Groups}");
                 break;
-            case LayerKind.LeakyReLU:
-                parts.Add($"Slope = {Float(l.Slope)}");
+            case PoolOp p:
+                parts.Add($"Kernel = {p.Size}, Stride = {p.Stride}, Padding = {p.Padding}" + (p.CeilMode ? ", CeilMode = true" : ""));
                 break;
-            case LayerKind.ELU:
-                parts.Add($"Alpha = {Float(l.Slope)}");
+            case LeakyReluOp r:
+                parts.Add($"Slope = {Float(r.Slope)}");
                 break;
-            case LayerKind.Dropout:
-                parts.Add($"DropoutRate = {Float(l.Slope)}");
+            case EluOp e:
+                parts.Add($"Alpha = {Float(e.Alpha)}");
                 break;
-            case LayerKind.Maxout:
-                parts.Add($"Pieces = {l.Units}");
+            case DropoutOp d:
+                parts.Add($"DropoutRate = {Float(d.Rate)}");
                 break;
-            case LayerKind.BatchNorm:
-                parts.Add("Epsilon = global::CnnGen.BatchNormAttribute.Epsilon, Momentum = global::CnnGen.BatchNormAttribute.Momentum");
+            case MaxoutOp m:
+                parts.Add($"Pieces = {m.Pieces}");
+                break;
+            case BatchNormOp b:
+                parts.Add($"Epsilon = {Float(b.Epsilon)}, Momentum = {Float(b.Momentum)}");
                 break;
         }
         return string.Join(", ", parts);
     }
 
     private static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    /// <summary>Window, stride, padding and the one float argument, written as checkpoints have always recorded them
+    /// (kernel 0, stride 1, padding 0 and argument 0 for layers without them), so existing checkpoints keep their fingerprints.</summary>
+    private static string Arguments(LayerOp op)
+    {
+        (int kernel, int stride, int padding, float argument) = op switch
+        {
+            ConvOp c => (c.Kernel, c.Stride, c.Padding, 0f),
+            PoolOp p => (p.Size, p.Stride, p.Padding, 0f),
+            LeakyReluOp r => (0, 1, 0, r.Slope),
+            EluOp e => (0, 1, 0, e.Alpha),
+            DropoutOp d => (0, 1, 0, d.Rate),
+            _ => (0, 1, 0, 0f),
+        };
+        return $" k{kernel} s{stride} p{padding} a{argument.ToString("R", CultureInfo.InvariantCulture)}";
+    }
 
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
 }

@@ -21,14 +21,15 @@ internal static class ParameterEmitter
         foreach (var l in spec.Layers)
         {
             if (!l.Kind.HasParameters()) continue;
-            int[] weightShape = l.Kind switch
+            int[] weightShape = l.Op switch
             {
-                LayerKind.Conv => new[] { l.Units, l.Input.Channels, l.Kernel, l.Kernel },
-                LayerKind.Dense => new[] { l.Units, (int)l.Input.Length },
-                _ => new[] { l.Units }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
+                ConvOp c => new[] { c.Filters, l.Input.Channels / c.Groups, c.Kernel, c.Kernel },
+                DenseOp d => new[] { d.Units, (int)l.Input.Length },
+                _ => new[] { l.BiasLength }, // BatchNorm: one weight (gamma) and one bias (beta) per channel
             };
             tensors.Add(new Tensor(l.Name + ".weight", weightShape, l.ParameterOffset, l.WeightLength, l, Role.Weight));
-            tensors.Add(new Tensor(l.Name + ".bias", new[] { l.Units }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
+            if (l.BiasLength > 0) // Bias = false: no tensor, as torchvision's convolutions before a BatchNorm
+                tensors.Add(new Tensor(l.Name + ".bias", new[] { l.BiasLength }, l.ParameterOffset + l.WeightLength, l.BiasLength, l, Role.Bias));
         }
         return tensors;
     }
@@ -39,10 +40,10 @@ internal static class ParameterEmitter
         var tensors = new List<Tensor>();
         foreach (var l in spec.Layers)
         {
-            if (l.Kind != LayerKind.BatchNorm) continue;
-            tensors.Add(new Tensor(l.Name + ".running_mean", new[] { l.Units }, l.StateOffset, l.Units, l, Role.RunningMean));
-            tensors.Add(new Tensor(l.Name + ".running_var", new[] { l.Units }, l.StateOffset + l.Units, l.Units, l, Role.RunningVar));
-            tensors.Add(new Tensor(l.Name + ".num_batches_tracked", new int[0], l.StateOffset + 2 * l.Units, 1, l, Role.BatchCount));
+            if (l.Op is not BatchNormOp { Channels: var c }) continue;
+            tensors.Add(new Tensor(l.Name + ".running_mean", new[] { c }, l.StateOffset, c, l, Role.RunningMean));
+            tensors.Add(new Tensor(l.Name + ".running_var", new[] { c }, l.StateOffset + c, c, l, Role.RunningVar));
+            tensors.Add(new Tensor(l.Name + ".num_batches_tracked", new int[0], l.StateOffset + 2 * c, 1, l, Role.BatchCount));
         }
         return tensors;
     }
@@ -81,6 +82,12 @@ internal static class ParameterEmitter
         w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;");
         w.Line();
         w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        int noBias = spec.Layers.Where(l => l.Kind.HasWeights() && l.BiasLength == 0).Select(l => l.BiasSlots).DefaultIfEmpty(0).Max();
+        if (noBias > 0)
+        {
+            w.Line("/// <summary>The zeros a layer declared with <c>Bias = false</c> adds.</summary>");
+            w.Line($"private static readonly float[] _noBias = new float[{noBias}];");
+        }
         w.Line("private float[] _gradients = global::System.Array.Empty<float>();");
         w.Line();
         w.Line("/// <summary>All parameters, one contiguous buffer laid out as <see cref=\"Tensors\"/> says.</summary>");
@@ -129,7 +136,7 @@ internal static class ParameterEmitter
                 continue;
             }
             var l = t.Layer;
-            long fanIn = l.Kind == LayerKind.Conv ? (long)l.Input.Channels * l.Kernel * l.Kernel : l.Input.Length;
+            long fanIn = l.Op is ConvOp conv ? (long)(l.Input.Channels / conv.Groups) * conv.Kernel * conv.Kernel : l.Input.Length;
             var next = NextActivation(spec, l);
             bool he = l != lastParam && next is not null && next.Kind.IsReLUFamily();
             string why = l == lastParam ? "last layer" : next is null ? "no activation follows" : $"followed by {next.Name}";

@@ -24,14 +24,17 @@ internal static class PassEmitter
         int firstTrainable = body.FindIndex(l => l.Kind.HasParameters());
         string cls = spec.ClassName;
         long outputs = spec.Output.Length;
+        var gradients = new GradientFlow(spec, body, firstTrainable);
 
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
         {
             buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
-            if (firstTrainable >= 0 && i >= firstTrainable && i < body.Count - 1)
-                buffers.Add(new Scratch(Grad(body, i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
-            buffers.AddRange(LayerEmitter.For(body[i].Kind).Buffers(body[i], needInputGradient: firstTrainable >= 0 && i > firstTrainable));
+            if (gradients.HasGradientBuffer(i))
+                buffers.Add(new Scratch(gradients.Grad(i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
+            buffers.AddRange(LayerEmitter.For(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
+            if (gradients.WritesAside(body[i]))
+                buffers.Add(new Scratch(GradientFlow.Aside(body[i]), "float", body[i].Input.Length, PerBatch: true, BackwardOnly: true));
         }
         buffers.Add(new Scratch("_dlogits", "float", outputs, PerBatch: true, BackwardOnly: true));
 
@@ -62,19 +65,19 @@ internal static class PassEmitter
             BatchStatisticsEmitter.Emit(w, spec, body);
             w.Line();
         }
-        EmitChains(w, body, firstTrainable);
+        EmitChains(w, spec, body, gradients);
 
         for (int i = 0; i < body.Count; i++)
         {
             var l = body[i];
-            var emitter = LayerEmitter.For(l.Kind);
+            var emitter = LayerEmitter.For(l);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
-            emitter.Forward(w, l, i > 0 ? body[i - 1] : null, i + 1 < body.Count ? body[i + 1] : null, i + 2 < body.Count ? body[i + 2] : null);
-            if (firstTrainable >= 0 && i >= firstTrainable)
+            emitter.Forward(w, l, spec);
+            if (gradients.RunsBackward(i))
             {
                 w.Line();
-                emitter.Backward(w, l, needInputGradient: i > firstTrainable);
+                emitter.Backward(w, l, needInputGradient: gradients.NeedsInputGradient(l));
             }
         }
     }
@@ -221,7 +224,7 @@ internal static class PassEmitter
         w.Line("var x = inputs.Slice(first * InputLength, n * InputLength);");
         w.Line("ws.ImageOffset = start + first;");
         w.Line("RunForward(ws, x, n);");
-        w.Line($"{ReadOnlySpan} logits = {Logits(body, "x")}.Slice(0, n * OutputLength);");
+        w.Line($"{ReadOnlySpan} logits = {Logits(spec, "x")}.Slice(0, n * OutputLength);");
         w.Line("var y = outputs.Slice(first * OutputLength, n * OutputLength);");
         if (spec.EndsWithSoftmax)
         {
@@ -275,7 +278,7 @@ internal static class PassEmitter
         {
             int last = spec.Layers.Count - 1;
             w.Line($"outputs[{last}] = new float[OutputLength]; // {spec.Layers[last].Name}");
-            w.Line($"{Kernels}.SoftmaxCrossEntropy.Softmax({(body.Count == 0 ? "input" : $"outputs[{last - 1}]")}, outputs[{last}]);");
+            w.Line($"{Kernels}.SoftmaxCrossEntropy.Softmax({(spec.OutputLayer < 0 ? "input" : $"outputs[{spec.OutputLayer}]")}, outputs[{last}]);");
         }
         w.Line("return outputs;");
         w.Close();
@@ -331,7 +334,7 @@ internal static class PassEmitter
         w.Line("RunForward(ws, x, n);");
         w.Line("// Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.");
         w.Open("for (int b = 0; b < n; b++)");
-        w.Line($"var logits = {Logits(body, "x")}.Slice(b * OutputLength, OutputLength);");
+        w.Line($"var logits = {Logits(spec, "x")}.Slice(b * OutputLength, OutputLength);");
         w.Line($"loss += {Kernels}.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new {Span}(ws._dlogits, b * OutputLength, OutputLength), _lossScale);");
         w.Line($"if ({Kernels}.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;");
         w.Close();
@@ -406,72 +409,40 @@ internal static class PassEmitter
         w.Close();
     }
 
-    private static void EmitChains(SourceWriter w, List<LayerSpec> body, int firstTrainable)
+    private static void EmitChains(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, GradientFlow gradients)
     {
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
         for (int i = 0; i < body.Count; i++)
         {
-            string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {(i == 0 ? "inputs" : "ws." + Act(body[i - 1]))}, ws.{Act(body[i])}, batch);";
-            if (i > 0 && BatchNormLayer.IsFolded(body[i], body[i - 1]))
-                call = $"if (!ws.Folded) {call} // else {body[i - 1].Name} wrote this output with folded weights";
-            else if (i > 1 && BatchNormLayer.IsFolded(body[i - 1], body[i - 2]) && ConvLayer.FusesReluAfterFold(body[i - 2], body[i - 1], body[i]))
-                call = $"if (!ws.Folded) {call} // else {body[i - 2].Name} applied this ReLU as it stored the folded output";
+            string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {Input(spec, body[i])}, ws.{Act(body[i])}, batch);";
+            // A layer whose output a convolution writes only when BatchNorms are folded runs when they are not.
+            if (body[i].InferredBy >= 0 && body[i].InferredOnlyWhenFolded)
+                call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +
+                       (body[i].Kind == LayerKind.BatchNorm ? "wrote this output with folded weights" : "applied this ReLU as it stored the folded output");
             w.Line(call);
         }
         w.Close();
         w.Line();
-        w.Open($"private void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
-        if (firstTrainable < 0) w.Line("_ = ws; _ = inputs; _ = batch; // nothing trainable");
-        else w.Line("int active = FirstActiveLayer(); // layers before it need no gradient at all");
-        for (int i = body.Count - 1; firstTrainable >= 0 && i >= firstTrainable; i--)
-        {
-            string inp = i == 0 ? "inputs" : "ws." + Act(body[i - 1]);
-            string dinp = i > firstTrainable ? $"active < {body[i].Index} ? ws.{Grad(body, i - 1)} : default" : "default";
-            w.Line($"if (active > {body[i].Index}) return;");
-            w.Line($"{LayerEmitter.BackwardName(body[i])}(ws, {inp}, ws.{Act(body[i])}, ws.{Grad(body, i)}, {dinp}, batch);");
-            // Shortcuts from the layer before: its output gradient, just written, also gets what each Add sent back.
-            if (i > firstTrainable)
-                foreach (var join in body.Where(a => a.Kind.IsJoin() && a.SourceIndex == body[i - 1].Index))
-                    EmitShortcutGradient(w, body[i], body[i - 1], join, Grad(body, i - 1), Grad(body, body.IndexOf(join)));
-        }
-        w.Close();
+        gradients.EmitBackward(w);
     }
 
-    /// <summary>Adds what a join (Add, Concat) sent back to its source's output gradient, which the layer after the source
-    /// has just written: all of the Add's output gradient, or the Concat's last channels, image by image.</summary>
-    private static void EmitShortcutGradient(SourceWriter w, LayerSpec after, LayerSpec source, LayerSpec join, string sourceGrad, string joinGrad)
+    /// <summary>What a layer reads: the network input, or an earlier layer's output buffer.</summary>
+    internal static string Input(NetworkSpec spec, LayerSpec l) => l.InputIndex < 0 ? "inputs" : "ws." + Act(spec.Layers[l.InputIndex]);
+
+    /// <summary>The logits: the output layer's output, or the input itself when the network is only a softmax.</summary>
+    private static string Logits(NetworkSpec spec, string input) => spec.OutputLayer < 0 ? input : $"new {ReadOnlySpan}(ws.{Act(spec.Layers[spec.OutputLayer])})";
+
+    internal static string Act(LayerSpec l) => "_act_" + l.Id;
+
+    private static string Describe(LayerSpec l) => l.Op switch
     {
-        long length = source.Output.Length;
-        const string add = "global::System.Numerics.Tensors.TensorPrimitives.Add";
-        if (join.Kind == LayerKind.Add)
-        {
-            w.Line($"if (active < {after.Index}) {add}(new {ReadOnlySpan}(ws.{sourceGrad}, 0, batch * {length}), " +
-                   $"new {ReadOnlySpan}(ws.{joinGrad}, 0, batch * {length}), new {Span}(ws.{sourceGrad}, 0, batch * {length})); // + {join.Name}'s output gradient, down the shortcut");
-            return;
-        }
-        long joined = join.Output.Length, offset = join.Input.Length;
-        w.Line($"if (active < {after.Index}) // + the gradient of {join.Name}'s last {source.Output.Channels} channels, down the dense connection");
-        w.Line("    for (int b = 0; b < batch; b++)");
-        w.Line($"        {add}(new {ReadOnlySpan}(ws.{sourceGrad}, b * {length}, {length}), new {ReadOnlySpan}(ws.{joinGrad}, b * {joined} + {offset}, {length}), new {Span}(ws.{sourceGrad}, b * {length}, {length}));");
-    }
-
-    /// <summary>The logits: the last body layer's output, or the input itself when the network is only a softmax.</summary>
-    private static string Logits(List<LayerSpec> body, string input) => body.Count == 0 ? input : $"new {ReadOnlySpan}(ws.{Act(body[body.Count - 1])})";
-
-    private static string Act(LayerSpec l) => "_act_" + l.Name;
-
-    /// <summary>The gradient of a body layer's output; the last one's is the gradient of the logits.</summary>
-    private static string Grad(List<LayerSpec> body, int i) => i == body.Count - 1 ? "_dlogits" : "_grad_" + body[i].Name;
-
-    private static string Describe(LayerSpec l) => l.Kind switch
-    {
-        LayerKind.Conv => $"{l.Kernel}x{l.Kernel} convolution, {l.Units} filters, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
-        LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}, stride {l.Stride}, padding {l.Padding}: {l.Input} -> {l.Output}",
-        LayerKind.Dense => $"dense {l.Input.Length} -> {l.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
-        LayerKind.Add => $"shortcut: adds {l.SourceName}'s output, {l.Output}",
-        LayerKind.Concat => $"dense connection: {l.Input} followed by {l.SourceName}'s channels, {l.Output}",
-        LayerKind.BatchNorm => l.Spatial == 1 ? $"batch normalisation of {l.Units} units" : $"batch normalisation of {l.Units} channels over {l.Input.Height}x{l.Input.Width} positions",
+        ConvOp c => $"{c.Kernel}x{c.Kernel} convolution, {c.Filters} filters{(c.Groups > 1 ? $" in {c.Groups} groups" : "")}, stride {c.Stride}, padding {c.Padding}: {l.Input} -> {l.Output}",
+        PoolOp p => $"{l.Kind} {p.Size}x{p.Size}, stride {p.Stride}, padding {p.Padding}: {l.Input} -> {l.Output}",
+        DenseOp d => $"dense {l.Input.Length} -> {d.Units}{(l.InputIsFlat ? "" : $" (flattens {l.Input})")}",
+        JoinOp j when l.Kind == LayerKind.Add => $"shortcut: adds {string.Join(", ", j.SourceNames)}'s output, {l.Output}",
+        JoinOp j => $"dense connection: {l.Input} followed by {string.Join(", ", j.SourceNames)}'s channels, {l.Output}",
+        BatchNormOp b => l.Spatial == 1 ? $"batch normalisation of {b.Channels} units" : $"batch normalisation of {b.Channels} channels over {l.Input.Height}x{l.Input.Width} positions",
         _ => $"{l.Kind} over {l.Input.Length} values",
     };
 }

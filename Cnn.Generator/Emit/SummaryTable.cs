@@ -20,12 +20,11 @@ internal static class SummaryTable
         {
             string rf = l.ReceptiveFieldHeight == l.ReceptiveFieldWidth
                 ? Number(l.ReceptiveFieldHeight) : $"{l.ReceptiveFieldHeight}x{l.ReceptiveFieldWidth}";
-            string kind = l.Kind switch
+            string kind = l.Op switch
             {
-                LayerKind.Conv => $"Conv {l.Kernel}x{l.Kernel}" + (l.Stride != 1 ? $"/{l.Stride}" : ""),
-                LayerKind.MaxPool or LayerKind.AvgPool => $"{l.Kind} {l.Kernel}x{l.Kernel}" + (l.Stride != l.Kernel ? $"/{l.Stride}" : ""),
-                LayerKind.Add => $"Add {l.SourceName}",
-                LayerKind.Concat => $"Concat {l.SourceName}",
+                ConvOp c => $"Conv {c.Kernel}x{c.Kernel}" + (c.Stride != 1 ? $"/{c.Stride}" : ""),
+                PoolOp p => $"{l.Kind} {p.Size}x{p.Size}" + (p.Stride != p.Size ? $"/{p.Stride}" : ""),
+                JoinOp j => $"{l.Kind} {string.Join(" ", j.SourceNames)}",
                 _ => l.Kind.ToString(),
             };
             rows.Add(new[] { l.Name, kind, l.Output.ToString(), rf, Number(l.EffectiveStride), Number(l.EffectivePadding), Number(l.Parameters), Number(l.Macs) });

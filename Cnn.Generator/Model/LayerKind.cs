@@ -17,6 +17,8 @@ internal enum LayerKind
     BatchNorm,
     Add,
     Concat,
+    ReLU6,
+    GlobalAvgPool,
 }
 
 internal static class LayerKindExtensions
@@ -25,9 +27,10 @@ internal static class LayerKindExtensions
     public static string DefaultNamePrefix(this LayerKind kind) => kind switch
     {
         LayerKind.Conv => "conv",
-        LayerKind.MaxPool or LayerKind.AvgPool => "pool",
+        LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool => "pool",
         LayerKind.Dense => "dense",
         LayerKind.ReLU => "relu",
+        LayerKind.ReLU6 => "relu6_",
         LayerKind.LeakyReLU => "leakyrelu",
         LayerKind.ELU => "elu",
         LayerKind.Sigmoid => "sigmoid",
@@ -46,7 +49,7 @@ internal static class LayerKindExtensions
     public static bool IsPool(this LayerKind kind) => kind is LayerKind.MaxPool or LayerKind.AvgPool;
 
     public static bool IsActivation(this LayerKind kind) =>
-        kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Softmax;
+        kind is LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.Softmax;
 
     public static bool HasParameters(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense or LayerKind.BatchNorm;
 
@@ -54,5 +57,5 @@ internal static class LayerKindExtensions
     public static bool HasWeights(this LayerKind kind) => kind is LayerKind.Conv or LayerKind.Dense;
 
     /// <summary>True for activations whose slope near zero calls for He initialisation.</summary>
-    public static bool IsReLUFamily(this LayerKind kind) => kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU;
+    public static bool IsReLUFamily(this LayerKind kind) => kind is LayerKind.ReLU or LayerKind.ReLU6 or LayerKind.LeakyReLU or LayerKind.ELU;
 }

@@ -7,25 +7,21 @@ internal readonly record struct Shape(int Channels, int Height, int Width)
     public override string ToString() => $"{Channels}x{Height}x{Width}";
 }
 
-/// <summary>A checked layer with everything computed at compile time.</summary>
+/// <summary>A checked layer with everything computed at compile time: what it computes (<see cref="Op"/>, a record per
+/// kind), where its input comes from (<see cref="InputIndex"/>, and a join's sources in its op), and how inference runs
+/// it (the fusion and folding decisions, made once by the analysis; emitters only read them).</summary>
 /// <param name="Index">0-based position among the layers.</param>
-/// <param name="Kernel">Conv kernel or pool window (square); for a dense layer 0.</param>
-/// <param name="Units">Conv filters, dense units, or the channels a BatchNorm normalises; 0 otherwise.</param>
-/// <param name="Slope">LeakyReLU slope or ELU alpha.</param>
+/// <param name="InputIndex">The layer whose output this layer reads; -1 for the network input.</param>
 /// <param name="ParameterOffset">Start of this layer's weight in the parameter buffer (its bias follows the weight).</param>
-/// <param name="StateOffset">Start of a BatchNorm's running statistics in the state buffer.</param>
 internal sealed record LayerSpec(
     int Index,
     LayerKind Kind,
     string Name,
+    LayerOp Op,
+    int InputIndex,
     Shape Input,
     Shape Output,
     bool InputIsFlat,
-    int Kernel,
-    int Units,
-    int Stride,
-    int Padding,
-    float Slope,
     int ReceptiveFieldHeight,
     int ReceptiveFieldWidth,
     int EffectiveStride,
@@ -37,32 +33,70 @@ internal sealed record LayerSpec(
     /// <summary>Start of a BatchNorm's running mean in the state buffer (running variance and batch count follow).</summary>
     public int StateOffset { get; init; }
 
-    /// <summary>For a convolution whose following BatchNorm is folded into it for inference: where its folded weights start
-    /// in the folded buffer (its folded bias follows); -1 when nothing is folded into it. The analysis decides, once.</summary>
+    /// <summary>Declared with <c>Frozen = true</c>.</summary>
+    public bool Frozen { get; init; }
+
+    /// <summary>A layer other than the next one reads this layer's output (a join, or a layer declared with <c>From</c>), so
+    /// inference must write it: no fusion or folding may skip it.</summary>
+    public bool OutputReadElsewhere { get; init; }
+
+    /// <summary>For a convolution: inference uses the direct kernel (no im2col), which can apply a ReLU as it stores.</summary>
+    public bool DirectInference { get; init; }
+
+    /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
+    public int FoldedBatchNorm { get; init; } = -1;
+
+    /// <summary>Where the folded weights start in the folded buffer (the folded bias follows); -1 when nothing is folded.</summary>
     public int FoldOffset { get; init; } = -1;
 
-    /// <summary>For an Add or Concat layer: the index of the layer whose output it joins; -1 otherwise.</summary>
-    public int SourceIndex { get; init; } = -1;
+    /// <summary>For a convolution: the ReLU whose output it writes in inference (applying it as it stores); -1 for none.
+    /// With <see cref="FusedReluNeedsFold"/> only when its BatchNorm is folded in (the ReLU follows that BatchNorm).</summary>
+    public int FusedRelu { get; init; } = -1;
 
-    /// <summary>For an Add or Concat layer: the name of the layer whose output it joins.</summary>
-    public string? SourceName { get; init; }
+    public bool FusedReluNeedsFold { get; init; }
 
-    /// <summary>An Add or Concat reads this layer's output, so inference must write it (no fusion or folding may skip it).</summary>
-    public bool IsShortcutSource { get; init; }
+    /// <summary>For a BatchNorm or ReLU: the convolution that writes this layer's output in inference; -1 when it runs itself.</summary>
+    public int InferredBy { get; init; } = -1;
+
+    /// <summary>The convolution writes this output only when BatchNorms are folded (<c>ws.Folded</c>), else the layer runs.</summary>
+    public bool InferredOnlyWhenFolded { get; init; }
+
+    /// <summary>The name as it appears in generated member names (<c>_act_layer1_0_conv1</c>): dots become underscores. The
+    /// analysis checks that no two layers get the same one.</summary>
+    public string Id => ToId(Name);
+
+    public static string ToId(string name) => name.Replace('.', '_');
 
     /// <summary>Values per image in one channel: what a BatchNorm averages over besides the batch.</summary>
     public int Spatial => Input.Height * Input.Width;
 
-    /// <summary>Declared with <c>Frozen = true</c>.</summary>
-    public bool Frozen { get; init; }
+    /// <summary>For Add and Concat: what is joined to the input.</summary>
+    public JoinOp? Join => Op as JoinOp;
 
-    public int WeightLength => Kind switch
+    public int WeightLength => Op switch
     {
-        LayerKind.Conv => Units * Input.Channels * Kernel * Kernel,
-        LayerKind.Dense => Units * (int)Input.Length,
-        LayerKind.BatchNorm => Units,
+        ConvOp c => c.Filters * (Input.Channels / c.Groups) * c.Kernel * c.Kernel,
+        DenseOp d => d.Units * (int)Input.Length,
+        BatchNormOp b => b.Channels,
         _ => 0,
     };
 
-    public int BiasLength => Kind.HasParameters() ? Units : 0;
+    /// <summary>Values of the learned bias: one per output channel, or none for a Conv or Dense layer without one.</summary>
+    public int BiasLength => Op switch
+    {
+        ConvOp c => c.Bias ? c.Filters : 0,
+        DenseOp d => d.Bias ? d.Units : 0,
+        BatchNormOp b => b.Channels,
+        _ => 0,
+    };
+
+    /// <summary>Output channels of a layer with a weight, learned bias or not: the length of the bias its kernels add (zeros
+    /// when it learns none) and of the bias a folded BatchNorm gives it.</summary>
+    public int BiasSlots => Op switch
+    {
+        ConvOp c => c.Filters,
+        DenseOp d => d.Units,
+        BatchNormOp b => b.Channels,
+        _ => 0,
+    };
 }

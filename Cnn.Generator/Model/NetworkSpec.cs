@@ -13,12 +13,15 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers,
     bool EndsWithSoftmax)
 {
+    /// <summary>The layer whose output is the logits: the last layer, or what a final Softmax reads; -1 for the input itself.</summary>
+    public int OutputLayer => Layers.Count == 0 ? -1 : EndsWithSoftmax ? Layers[Layers.Count - 1].InputIndex : Layers.Count - 1;
+
     public Shape Output => Layers.Count == 0 ? Input : Layers[Layers.Count - 1].Output;
     public long ParameterCount { get { long n = 0; foreach (var l in Layers) n += l.Parameters; return n; } }
     public long ForwardMacs { get { long n = 0; foreach (var l in Layers) n += l.Macs; return n; } }
 
     /// <summary>Values of the state buffer: each BatchNorm's running mean and variance and its batch count.</summary>
-    public int StateLength { get { int n = 0; foreach (var l in Layers) if (l.Kind == LayerKind.BatchNorm) n += 2 * l.Units + 1; return n; } }
+    public int StateLength { get { int n = 0; foreach (var l in Layers) if (l.Op is BatchNormOp b) n += 2 * b.Channels + 1; return n; } }
 
     public bool HasBatchNorm { get { foreach (var l in Layers) if (l.Kind == LayerKind.BatchNorm) return true; return false; } }
 }

@@ -26,6 +26,8 @@ internal static class AttributeNames
         ("CnnGen.BatchNormAttribute", LayerKind.BatchNorm),
         ("CnnGen.AddAttribute", LayerKind.Add),
         ("CnnGen.ConcatAttribute", LayerKind.Concat),
+        ("CnnGen.ReLU6Attribute", LayerKind.ReLU6),
+        ("CnnGen.GlobalAvgPoolAttribute", LayerKind.GlobalAvgPool),
     };
 
     public static bool TryGetLayerKind(string metadataName, out LayerKind kind)

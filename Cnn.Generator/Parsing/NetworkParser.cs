@@ -76,7 +76,8 @@ internal static class NetworkParser
                 string attribute = data.AttributeClass!.Name.Replace("Attribute", "");
                 // Only [Add] and [Concat] take a string (the source), the one argument that can be null.
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidArgument, where, attribute,
-                    data.AttributeConstructor is not null && data.ConstructorArguments.Any(a => a.IsNull && a.Kind != TypedConstantKind.Error)
+                    data.AttributeConstructor is not null && data.ConstructorArguments.Any(a => a.Kind != TypedConstantKind.Error
+                        && (a.IsNull || a.Kind == TypedConstantKind.Array && a.Values.Any(v => v.IsNull && v.Kind != TypedConstantKind.Error)))
                         ? $"is null; name an earlier layer, e.g. [{attribute}(\"relu1\")]"
                         : "could not be read as a constant; use literal numbers or constants"));
                 unreadableInput |= isInput;
@@ -162,7 +163,11 @@ internal static class NetworkParser
     {
         if (data.AttributeConstructor is null) return true;
         foreach (var arg in data.ConstructorArguments)
+        {
             if (arg.Kind == TypedConstantKind.Error || arg.IsNull) return true;
+            // [Add("a", "b", null)]: a null among the further sources.
+            if (arg.Kind == TypedConstantKind.Array && arg.Values.Any(v => v.Kind == TypedConstantKind.Error || v.IsNull)) return true;
+        }
         foreach (var arg in data.NamedArguments)
             if (arg.Value.Kind == TypedConstantKind.Error) return true;
         return false;
@@ -176,7 +181,12 @@ internal static class NetworkParser
         float slope = 0;
         string? name = null;
         bool frozen = false;
-        string? source = null;
+        var sources = new List<string>();
+        string? from = null;
+        bool bias = true;
+        int groups = 1;
+        bool ceilMode = false;
+        float epsilon = 1e-5f, momentum = 0.1f;
         switch (kind)
         {
             case LayerKind.Conv:
@@ -203,7 +213,9 @@ internal static class NetworkParser
                 break;
             case LayerKind.Add:
             case LayerKind.Concat:
-                source = args[0].Value as string;
+                sources.Add(args[0].Value as string ?? "");
+                if (args.Length > 1 && args[1].Kind == TypedConstantKind.Array)
+                    foreach (var more in args[1].Values) sources.Add(more.Value as string ?? "");
                 break;
         }
         foreach (var named in data.NamedArguments)
@@ -211,6 +223,12 @@ internal static class NetworkParser
             switch (named.Key)
             {
                 case "Name": name = named.Value.Value as string; break;
+                case "From": from = named.Value.Value as string; break;
+                case "Bias": bias = named.Value.Value is not false; break;
+                case "Groups": groups = ToInt(named.Value); break;
+                case "CeilMode": ceilMode = named.Value.Value is true; break;
+                case "Epsilon": epsilon = ToFloat(named.Value); break;
+                case "Momentum": momentum = ToFloat(named.Value); break;
                 case "Frozen": frozen = named.Value.Value is true; break;
                 case "Padding": padding = ToInt(named.Value); break;
                 case "Stride":
@@ -221,7 +239,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Source = source };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, CeilMode = ceilMode, Epsilon = epsilon, Momentum = momentum };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

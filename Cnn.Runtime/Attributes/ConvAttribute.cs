@@ -10,4 +10,13 @@ public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
     public int Stride { get; set; } = 1;
     /// <summary>Zeros added on each side of the input.</summary>
     public int Padding { get; set; }
+
+    /// <summary>Whether the layer learns a bias per filter (<c>convN.bias</c>); false, as torchvision's convolutions
+    /// before a BatchNorm, leaves the tensor out.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>Grouped convolution (PyTorch's <c>groups</c>): the input channels and the filters split into this many groups,
+    /// each filter seeing only its group's channels; it must divide both. Groups equal to the channels is a depthwise
+    /// convolution (MobileNetV2). The weight is then [filters, channels / groups, kernel, kernel].</summary>
+    public int Groups { get; set; } = 1;
 }

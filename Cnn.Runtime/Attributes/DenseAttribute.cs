@@ -6,4 +6,7 @@ namespace CnnGen;
 public sealed class DenseAttribute(int units) : LayerAttribute
 {
     public int Units { get; } = units;
+
+    /// <summary>Whether the layer learns a bias per unit (<c>denseN.bias</c>); false leaves the tensor out.</summary>
+    public bool Bias { get; set; } = true;
 }

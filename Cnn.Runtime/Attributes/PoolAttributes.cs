@@ -10,6 +10,9 @@ public sealed class MaxPoolAttribute(int size) : LayerAttribute
     public int Stride { get; set; }
     /// <summary>Padding on each side; at most half the window.</summary>
     public int Padding { get; set; }
+    /// <summary>PyTorch's <c>ceil_mode</c>: the output size rounds up, so a last window that starts inside the input (or its
+    /// left padding) and runs past its end is kept, clipped (GoogLeNet's pools).</summary>
+    public bool CeilMode { get; set; }
 }
 
 /// <summary>Average pooling over <paramref name="size"/> x <paramref name="size"/> windows (PyTorch's <c>AvgPool2d</c>);
@@ -22,4 +25,7 @@ public sealed class AvgPoolAttribute(int size) : LayerAttribute
     public int Stride { get; set; }
     /// <summary>Padding on each side; at most half the window.</summary>
     public int Padding { get; set; }
+    /// <summary>PyTorch's <c>ceil_mode</c>: the output size rounds up, so a last window that starts inside the input (or its
+    /// left padding) and runs past its end is kept, clipped (GoogLeNet's pools).</summary>
+    public bool CeilMode { get; set; }
 }

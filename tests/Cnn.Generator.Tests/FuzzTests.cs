@@ -18,6 +18,7 @@ public class FuzzTests(ITestOutputHelper output)
         var networks = new RandomNetworks(seed: 1998);
         int total = Batches * ClassesPerBatch;
         int generated = 0, rejected = 0, withBatchNorm = 0, misplacedBatchNorm = 0, withAdd = 0, badShortcut = 0, withConcat = 0, badConcat = 0;
+        int withBranches = 0, badFrom = 0, unread = 0, grouped = 0, badGroups = 0;
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch < Batches; batch++)
         {
@@ -34,6 +35,14 @@ public class FuzzTests(ITestOutputHelper output)
                 Assert.False(d.Id is "CS8785" or "CNN9999", $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
             // Shortcut and dense-connection messages keep their form whatever the stack: a layer, its position, and what it
             // names or joins; the shapes CNN0026 names differ, and so do the heights or widths CNN0027 names.
+            foreach (var d in run.GeneratorDiagnostics.Where(d => d.Id is "CNN0028" or "CNN0029" or "CNN0030"))
+            {
+                string form = d.Id == "CNN0030" ? @"^.* \(layer \d+\): -?\d+ groups must divide both the \d+ input channels \(.*\) and the \d+ filters$"
+                    : d.Id == "CNN0028"
+                    ? @"^.* \(layer \d+\): From = '.*' is not a layer before it; name one of: (none \(it is the first layer\)|.*)$"
+                    : @"^.* \(layer \d+\): no layer reads its output and it is not the network's output \(.*\); name it in a From, Add or Concat, or remove it$";
+                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), form), $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
+            }
             foreach (var d in run.GeneratorDiagnostics.Where(d => d.Id is "CNN0025" or "CNN0026" or "CNN0027"))
             {
                 string message = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
@@ -74,10 +83,17 @@ public class FuzzTests(ITestOutputHelper output)
             withConcat += run.Sources.Count(s => s.SourceText.ToString().Contains(": dense connection: ", StringComparison.Ordinal));
             badConcat += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0027");
             rejected += files.Keys.Count(rejectedFiles.Contains);
+            // A layer read by several layers: all but one write their input gradient aside, to be added.
+            withBranches += run.Sources.Count(s => s.SourceText.ToString().Contains("'s input gradient", StringComparison.Ordinal));
+            badFrom += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0028");
+            unread += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0029");
+            grouped += run.Sources.Count(s => s.SourceText.ToString().Contains(" groups, stride ", StringComparison.Ordinal));
+            badGroups += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0030");
         }
 
         output.WriteLine($"{total} stacks: {generated} generated ({withBatchNorm} with a BatchNorm, {withAdd} with an Add, {withConcat} with a Concat), " +
                          $"{rejected} rejected, {misplacedBatchNorm} CNN0023/CNN0024, {badShortcut} CNN0025/CNN0026/CNN0027 ({badConcat} CNN0027), " +
+                         $"{withBranches} with a layer read by several, {badFrom} CNN0028, {unread} CNN0029, {grouped} with a grouped convolution, {badGroups} CNN0030, " +
                          $"in {clock.Elapsed.TotalSeconds:F1} s");
         // The stacks must exercise both sides: plenty of sound networks (470 of 2,500 with this seed) and plenty of rejected ones.
         Assert.InRange(generated, total / 8, total);
@@ -92,5 +108,13 @@ public class FuzzTests(ITestOutputHelper output)
         // different sizes (81 CNN0027 with this seed).
         Assert.InRange(withConcat, total / 50, generated);
         Assert.InRange(badConcat, total / 100, total);
+        // And the graph forms: generated networks whose gradients meet at a layer read by several, From naming no earlier
+        // layer, and branches that lead nowhere.
+        Assert.InRange(withBranches, total / 100, generated);
+        Assert.InRange(badFrom, total / 100, 2 * total);
+        Assert.InRange(unread, total / 100, 2 * total);
+        // And grouped convolutions, sound and not.
+        Assert.InRange(grouped, total / 200, generated);
+        Assert.InRange(badGroups, total / 200, 2 * total);
     }
 }

@@ -206,4 +206,51 @@ public class IncrementalityTests
         var result = Rerun(driver, WithNetwork(compilation, DenseNet.Replace("[Concat(\"relu1\")]", "[Concat( source: \"relu1\" )]")));
         AssertNetworkCached(result);
     }
+
+    private const string Branches = "using CnnGen;\nnamespace Graphs;\n" +
+        "[Input(1, 8, 8)] [Conv(3, 4, Padding = 1)] [ReLU] [Conv(3, 4, Padding = 1)] [ReLU] [Conv(1, 4, From = \"relu1\")] [Concat(\"relu2\")] [Dense(3)]\n" +
+        "public partial class Net { }\n";
+
+    private static (CSharpCompilation Compilation, GeneratorDriver Driver, string FirstText) FirstBranchesRun()
+    {
+        var compilation = TestDriver.Compile(Branches, Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var first = driver.GetRunResult().Results[0];
+        return (compilation, driver, Assert.Single(first.GeneratedSources).SourceText.ToString());
+    }
+
+    private static string Fingerprint(string code) => code.Split('\n').Single(l => l.Contains("public const string ArchitectureFingerprint", StringComparison.Ordinal));
+
+    [Fact]
+    public void ChangingOnlyAFrom_RegeneratesTheNetwork_WithAnotherFingerprint()
+    {
+        var (compilation, driver, before) = FirstBranchesRun();
+        Assert.Contains("Forward_conv3(ws, ws._act_relu1, ws._act_conv3, batch);", before, StringComparison.Ordinal);
+        // conv1 has relu1's shape: only the edge changes, no parameter and no shape.
+        var result = Rerun(driver, WithNetwork(compilation, Branches.Replace("From = \"relu1\"", "From = \"conv1\"")));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("Forward_conv3(ws, ws._act_conv1, ws._act_conv3, batch);", text, StringComparison.Ordinal);
+        Assert.NotEqual(Fingerprint(before), Fingerprint(text));
+    }
+
+    [Fact]
+    public void AddingASecondSourceToAConcat_RegeneratesTheNetwork()
+    {
+        var (compilation, driver, before) = FirstBranchesRun();
+        var result = Rerun(driver, WithNetwork(compilation, Branches.Replace("[Concat(\"relu2\")]", "[Concat(\"relu2\", \"relu1\")]")));
+        Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("{ Source = \"relu2, relu1\" }", text, StringComparison.Ordinal);
+        Assert.Contains("new(\"concat1\", \"Concat\", 12, 8, 8,", text, StringComparison.Ordinal);
+        Assert.NotEqual(Fingerprint(before), Fingerprint(text));
+    }
+
+    [Fact]
+    public void ReformattingAFrom_LeavesTheSpecUnchanged()
+    {
+        var (compilation, driver, _) = FirstBranchesRun();
+        var result = Rerun(driver, WithNetwork(compilation, Branches.Replace("[Conv(1, 4, From = \"relu1\")]", "[Conv( 1, 4,\n  From=\"relu1\" )]")));
+        AssertNetworkCached(result);
+    }
 }

@@ -111,7 +111,10 @@ public class LayerDiagnosticTests
     [Theory]
     [InlineData("[Conv(3, 4)] [[|ReLU(Name = \"a b\")|]]", "layer 2: name 'a b' must be non-empty and use only letters, digits and '_'")]
     [InlineData("[[|Conv(3, 4, Name = \"\")|]]", "layer 1: name '' must be non-empty")]
-    [InlineData("[[|Conv(3, 4, Name = \"conv1.w\")|]]", "layer 1: name 'conv1.w' must be non-empty and use only letters, digits and '_'")]
+    [InlineData("[[|Conv(3, 4, Name = \"conv1..w\")|]]", "layer 1: name 'conv1..w' must be non-empty and use only letters, digits and '_', with single dots between parts as in 'layer1.0.conv1'")]
+    [InlineData("[[|Conv(3, 4, Name = \".w\")|]]", "layer 1: name '.w' must be non-empty")]
+    [InlineData("[[|Conv(3, 4, Name = \"w.\")|]]", "layer 1: name 'w.' must be non-empty")]
+    [InlineData("[Conv(3, 4, Name = \"a_b\")] [[|ReLU(Name = \"a.b\")|]]", "a.b (layer 2): 'a.b' and 'a_b' differ only in '.' and '_', which the generated code cannot tell apart; rename one")]
     [InlineData("[Conv(3, 4, Name = \"x\")] [[|ReLU(Name = \"x\")|]]", "x (layer 2): another layer is already named 'x'")]
     [InlineData("[Conv(3, 4, Name = \"conv2\")] [[|Conv(3, 4)|]]", "conv2 (layer 2): another layer is already named 'conv2'")]
     public void CNN0017_BadOrDuplicateLayerName(string layers, string message) =>

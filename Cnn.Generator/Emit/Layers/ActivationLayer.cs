@@ -5,7 +5,7 @@ namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
 /// Element-wise activations (seeds 000 and 002), each forward formula next to its derivative:
-/// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
+/// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; ReLU6 <c>min(max(0, x), 6)</c>, <c>dx = 0 &lt; x &lt; 6 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
 /// ELU <c>x &gt; 0 ? x : a*(e^x - 1)</c>, <c>dx = x &gt; 0 ? dy : dy*(y + a)</c>; Sigmoid <c>1/(1+e^-x)</c>, <c>dx = dy*y*(1-y)</c>;
 /// Tanh <c>dx = dy*(1-y^2)</c>. A final Softmax is not a layer here: the passes fuse it with the loss.
 /// </summary>
@@ -15,11 +15,11 @@ internal sealed class ActivationLayer : LayerEmitter
 
     private static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
-        if (previous is not null && ConvLayer.FusesRelu(previous, l))
-            w.Line($"if (!ws.KeepForBackward) return; // in inference {previous.Name} applied this ReLU as it stored its output");
+        if (l.InferredBy >= 0 && !l.InferredOnlyWhenFolded)
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output");
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line("var y = outp.Slice(0, x.Length);");
         switch (l.Kind)
@@ -27,12 +27,15 @@ internal sealed class ActivationLayer : LayerEmitter
             case LayerKind.ReLU:
                 w.Line($"{Kernels}.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN");
                 break;
+            case LayerKind.ReLU6:
+                w.Line($"{Kernels}.Relu6.Forward(x, y); // x < 0 ? 0 : x > 6 ? 6 : x; NaN stays NaN");
+                break;
             case LayerKind.LeakyReLU:
-                w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(l.Slope)}); // x > 0 ? x : slope * x");
+                w.Line($"{Kernels}.Activations.LeakyRelu(x, y, {F(((LeakyReluOp)l.Op).Slope)}); // x > 0 ? x : slope * x");
                 break;
             case LayerKind.ELU:
                 w.Line("for (int i = 0; i < x.Length; i++)");
-                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(l.Slope)} * (global::System.MathF.Exp(x[i]) - 1f);");
+                w.Line($"    y[i] = x[i] > 0f ? x[i] : {F(((EluOp)l.Op).Alpha)} * (global::System.MathF.Exp(x[i]) - 1f);");
                 break;
             case LayerKind.Sigmoid:
                 w.Line("for (int i = 0; i < x.Length; i++)");
@@ -57,16 +60,20 @@ internal sealed class ActivationLayer : LayerEmitter
         {
             ReturnWithoutInputGradient(w);
             w.Line($"int n = batch * {l.Input.Length};");
-            string? call = l.Kind switch
+            string? call = l.Op switch
+            {
+                LeakyReluOp leaky => $"LeakyReluBackward(inp[..n], dout[..n], dinp[..n], {F(leaky.Slope)}); // dx = x > 0 ? dy : slope * dy",
+                EluOp elu => $"EluBackward(inp[..n], outp[..n], dout[..n], dinp[..n], {F(elu.Alpha)}); // dx = x > 0 ? dy : dy * (y + alpha)",
+                _ => null,
+            } ?? l.Kind switch
             {
                 LayerKind.ReLU => "ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0",
-                LayerKind.LeakyReLU => $"LeakyReluBackward(inp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : slope * dy",
-                LayerKind.ELU => $"EluBackward(inp[..n], outp[..n], dout[..n], dinp[..n], {F(l.Slope)}); // dx = x > 0 ? dy : dy * (y + alpha)",
                 LayerKind.Sigmoid => "SigmoidBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * y * (1 - y)",
                 LayerKind.Tanh => "TanhBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * (1 - y^2)",
                 _ => null,
             };
-            if (call is null) w.Line("dout[..n].CopyTo(dinp);");
+            if (l.Kind == LayerKind.ReLU6) w.Line($"{Kernels}.Relu6.Backward(inp[..n], dout[..n], dinp[..n]); // dx = 0 < x < 6 ? dy : 0");
+            else if (call is null) w.Line("dout[..n].CopyTo(dinp);");
             else w.Line($"{Kernels}.Activations.{call}");
         }
         w.Close();

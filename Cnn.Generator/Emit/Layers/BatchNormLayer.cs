@@ -16,34 +16,35 @@ internal sealed class BatchNormLayer : LayerEmitter
 {
     public static readonly BatchNormLayer Instance = new();
 
-    private const string Epsilon = "global::CnnGen.BatchNormAttribute.Epsilon";
-    private const string Momentum = "global::CnnGen.BatchNormAttribute.Momentum";
+    /// <summary>The layer's eps: the attribute's default by name, or the declared value.</summary>
+    internal static string Epsilon(LayerSpec l) => ((BatchNormOp)l.Op).Epsilon is var e && e == BatchNormOp.DefaultEpsilon
+        ? "global::CnnGen.BatchNormAttribute.DefaultEpsilon" : e.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
-    /// <summary>Whether this BatchNorm is folded into the layer before it for inference, as the analysis decided
-    /// (<see cref="LayerSpec.FoldOffset"/>).</summary>
-    public static bool IsFolded(LayerSpec bn, LayerSpec? previous) =>
-        bn.Kind == LayerKind.BatchNorm && previous is not null && previous.FoldOffset >= 0;
+    private static string Momentum(LayerSpec l) => ((BatchNormOp)l.Op).Momentum is var m && m == BatchNormOp.DefaultMomentum
+        ? "global::CnnGen.BatchNormAttribute.DefaultMomentum" : m.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
+    private static int Channels(LayerSpec l) => ((BatchNormOp)l.Op).Channels;
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        int c = l.Units;
-        yield return new Scratch("_sums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_total_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_mean_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_invstd_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_scale_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_shift_" + l.Name, "float", c, PerBatch: false, BackwardOnly: false);
-        yield return new Scratch("_dsums_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
-        if (needInputGradient) yield return new Scratch("_dtotal_" + l.Name, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+        int c = Channels(l);
+        yield return new Scratch("_sums_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_total_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_mean_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_invstd_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_scale_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_shift_" + l.Id, "float", c, PerBatch: false, BackwardOnly: false);
+        yield return new Scratch("_dsums_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: true);
+        if (needInputGradient) yield return new Scratch("_dtotal_" + l.Id, "double", 2 * c, PerBatch: false, BackwardOnly: true);
     }
 
-    private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {l.Units})";
-    private static string RunningVar(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset + l.Units}, {l.Units})";
-    private static string Dims(LayerSpec l) => $"batch, channels: {l.Units}, spatial: {l.Spatial}";
+    private static string RunningMean(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset}, {Channels(l)})";
+    private static string RunningVar(LayerSpec l) => $"new global::System.Span<float>(_state, {l.StateOffset + Channels(l)}, {Channels(l)})";
+    private static string Dims(LayerSpec l) => $"batch, channels: {Channels(l)}, spatial: {l.Spatial}";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
-        string n = l.Name;
+        string n = l.Id;
         OpenForward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Open("if (ws.TrainMode)");
@@ -53,13 +54,13 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Line($"{Kernels}.BatchNorm.AddSums(x, {Dims(l)}, sums);");
         w.Line($"var total = SumOverWorkers(ws._total_{n}, static w => w._sums_{n});");
         w.Line($"long count = (long)_batchSize * {l.Spatial}; // values per channel in the batch");
-        w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon}, ws._mean_{n}, ws._invstd_{n});");
-        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * l.Units}]);");
+        w.Line($"{Kernels}.BatchNorm.MeanAndInvStd(total, count, {Epsilon(l)}, ws._mean_{n}, ws._invstd_{n});");
+        w.Line($"if (ws.Worker == 0) {Kernels}.BatchNorm.UpdateRunning(total, count, {Momentum(l)}, {RunningMean(l)}, {RunningVar(l)}, ref _state[{l.StateOffset + 2 * Channels(l)}]);");
         w.Close();
         w.Open("else");
         w.Line("// Evaluation: the running statistics.");
         w.Line($"{RunningMean(l)}.CopyTo(ws._mean_{n});");
-        w.Line($"{Kernels}.BatchNorm.InvStd({RunningVar(l)}, {Epsilon}, ws._invstd_{n});");
+        w.Line($"{Kernels}.BatchNorm.InvStd({RunningVar(l)}, {Epsilon(l)}, ws._invstd_{n});");
         w.Close();
         w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
         w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");
@@ -69,7 +70,7 @@ internal sealed class BatchNormLayer : LayerEmitter
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
     {
-        string n = l.Name;
+        string n = l.Id;
         OpenBackward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
         w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");

@@ -3,21 +3,28 @@ using CnnGen.Generator.Model;
 namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
-/// A dense connection (DenseNet): forward, per image, <c>y = [x, s]</c> along the channels, where <c>s</c> is an earlier
-/// layer's output, still in its buffer; backward <c>dx = dy[first channels]</c> and <c>ds = dy[last channels]</c>, the
-/// latter added to the source's output gradient once the layers in between have run (see <c>RunBackward</c>).
+/// A channel join (DenseNet, inception): forward, per image, <c>y = [x, s1, s2, ...]</c> along the channels, where each
+/// <c>s</c> is an earlier layer's output, still in its buffer; backward <c>dx = dy[first channels]</c> and each source's
+/// channels of <c>dy</c> to that source's output gradient, once its other readers have run (see <c>GradientFlow</c>).
 /// </summary>
 internal sealed class ConcatLayer : LayerEmitter
 {
     public static readonly ConcatLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
-        long inLen = l.Input.Length, outLen = l.Output.Length, sourceLen = outLen - inLen;
+        long inLen = l.Input.Length, outLen = l.Output.Length;
         OpenForward(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"inp.Slice(b * {inLen}, {inLen}).CopyTo(outp.Slice(b * {outLen}, {inLen})); // the input's {l.Input.Channels} channels");
-        w.Line($"new global::System.ReadOnlySpan<float>(ws._act_{l.SourceName}, b * {sourceLen}, {sourceLen}).CopyTo(outp.Slice(b * {outLen} + {inLen}, {sourceLen})); // then {l.SourceName}'s {l.Output.Channels - l.Input.Channels}");
+        long offset = inLen;
+        foreach (int index in l.Join!.Sources)
+        {
+            var source = network.Layers[index];
+            long sourceLen = source.Output.Length;
+            w.Line($"new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, b * {sourceLen}, {sourceLen}).CopyTo(outp.Slice(b * {outLen} + {offset}, {sourceLen})); // then {source.Name}'s {source.Output.Channels}");
+            offset += sourceLen;
+        }
         w.Close();
         w.Close();
     }

@@ -12,15 +12,17 @@ internal sealed class DenseLayer : LayerEmitter
 {
     public static readonly DenseLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    private static int Units(LayerSpec l) => ((DenseOp)l.Op).Units;
+
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         long inLen = l.Input.Length;
         OpenForward(w, l);
-        w.Line($"var weight = {Weight(l)}; // [{l.Units}, {inLen}]");
+        w.Line($"var weight = {Weight(l)}; // [{Units(l)}, {inLen}]");
         w.Line($"var bias = {Bias(l)};");
-        w.Line($"var y = outp.Slice(0, batch * {l.Units});");
-        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {l.Units}, k: {inLen});");
-        w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {l.Units});");
+        w.Line($"var y = outp.Slice(0, batch * {Units(l)});");
+        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {Units(l)}, k: {inLen});");
+        w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {Units(l)});");
         w.Close();
     }
 
@@ -28,19 +30,22 @@ internal sealed class DenseLayer : LayerEmitter
     {
         long inLen = l.Input.Length;
         OpenBackward(w, l);
-        w.Line($"var dy = dout.Slice(0, batch * {l.Units});");
+        w.Line($"var dy = dout.Slice(0, batch * {Units(l)});");
         w.Open($"if (!_frozen[{l.Index}])");
         w.Line($"var x = inp.Slice(0, batch * {inLen});");
         w.Line($"// dweight[u, i] += sum_b dy[b, u] * x[b, i]");
-        w.Line($"{Kernels}.Gemm.Multiply(dy, x, {DWeight(l)}, m: {l.Units}, n: {inLen}, k: batch, transposeA: true, accumulate: true);");
-        w.Line($"// dbias[u] += sum_b dy[b, u]");
-        w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {l.Units});");
+        w.Line($"{Kernels}.Gemm.Multiply(dy, x, {DWeight(l)}, m: {Units(l)}, n: {inLen}, k: batch, transposeA: true, accumulate: true);");
+        if (((DenseOp)l.Op).Bias)
+        {
+            w.Line($"// dbias[u] += sum_b dy[b, u]");
+            w.Line($"{Kernels}.Elementwise.AddColumnSums(dy, {DBias(l)}, rows: batch, columns: {Units(l)});");
+        }
         w.Close();
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
             w.Line($"// dx[b, i] = sum_u dy[b, u] * weight[u, i]");
-            w.Line($"{Kernels}.Gemm.Multiply(dy, {Weight(l)}, dinp.Slice(0, batch * {inLen}), m: batch, n: {inLen}, k: {l.Units});");
+            w.Line($"{Kernels}.Gemm.Multiply(dy, {Weight(l)}, dinp.Slice(0, batch * {inLen}), m: batch, n: {inLen}, k: {Units(l)});");
         }
         w.Close();
     }

@@ -15,12 +15,12 @@ internal sealed class DropoutLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_mask_" + l.Name, "float", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_mask_" + l.Id, "float", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
-    private static string Rate(LayerSpec l) => l.Slope.ToString("R", CultureInfo.InvariantCulture) + "f";
+    private static string Rate(LayerSpec l) => ((DropoutOp)l.Op).Rate.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         long length = l.Input.Length;
         OpenForward(w, l);
@@ -29,8 +29,8 @@ internal sealed class DropoutLayer : LayerEmitter
         w.Line("x.CopyTo(outp); // evaluation: identity");
         w.Line("return;");
         w.Close();
-        w.Line($"{Kernels}.Dropout.Mask(ws._mask_{l.Name}, _dropoutSeed, Step, ws.ImageOffset, batch, units: {length}, rate: {Rate(l)});");
-        w.Line($"{Kernels}.Dropout.Apply(x, ws._mask_{l.Name}, outp);");
+        w.Line($"{Kernels}.Dropout.Mask(ws._mask_{l.Id}, _dropoutSeed, Step, ws.ImageOffset, batch, units: {length}, rate: {Rate(l)});");
+        w.Line($"{Kernels}.Dropout.Apply(x, ws._mask_{l.Id}, outp);");
         w.Close();
     }
 
@@ -41,7 +41,7 @@ internal sealed class DropoutLayer : LayerEmitter
         {
             ReturnWithoutInputGradient(w);
             w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");
-            w.Line($"if (ws.TrainMode) {Kernels}.Dropout.Apply(dy, ws._mask_{l.Name}, dinp); // dx = dy * mask");
+            w.Line($"if (ws.TrainMode) {Kernels}.Dropout.Apply(dy, ws._mask_{l.Id}, dinp); // dx = dy * mask");
             w.Line("else dy.CopyTo(dinp);");
         }
         w.Close();

@@ -20,12 +20,12 @@ internal abstract class LayerEmitter
 {
     public virtual IEnumerable<Scratch> Buffers(LayerSpec layer, bool needInputGradient) { yield break; }
 
-    /// <param name="previous">The layer before (null for the first), for fusion decisions.</param>
-    /// <param name="next">The layer after (null for the last), for fusion decisions.</param>
-    /// <param name="afterNext">The layer after that (a convolution folds a BatchNorm and fuses the ReLU behind it).</param>
-    public abstract void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext);
+    /// <param name="network">The whole network, to look up the layers that the analysis's fusion decisions name.</param>
+    public abstract void Forward(SourceWriter w, LayerSpec l, NetworkSpec network);
 
     public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
+
+    public static LayerEmitter For(LayerSpec l) => l.Op is ConvOp { Groups: > 1 } ? GroupedConvLayer.Instance : For(l.Kind);
 
     public static LayerEmitter For(LayerKind kind) => kind switch
     {
@@ -38,13 +38,14 @@ internal abstract class LayerEmitter
         LayerKind.BatchNorm => BatchNormLayer.Instance,
         LayerKind.Add => AddLayer.Instance,
         LayerKind.Concat => ConcatLayer.Instance,
+        LayerKind.GlobalAvgPool => GlobalAvgPoolLayer.Instance,
         _ => ActivationLayer.Instance,
     };
 
     internal const string Kernels = "global::CnnGen.Kernels";
 
-    public static string ForwardName(LayerSpec l) => "Forward_" + l.Name;
-    public static string BackwardName(LayerSpec l) => "Backward_" + l.Name;
+    public static string ForwardName(LayerSpec l) => "Forward_" + l.Id;
+    public static string BackwardName(LayerSpec l) => "Backward_" + l.Id;
 
     /// <summary>Hot methods are compiled fully optimised at once: tier-0 code would run long loops slowly.</summary>
     public const string Optimized = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
@@ -67,15 +68,18 @@ internal abstract class LayerEmitter
         w.Line("if (dinp.IsEmpty) return; // no trainable layer before this one");
 
     internal static string Weight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset}, {l.WeightLength})";
-    internal static string Bias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
+    /// <summary>The learned bias, or zeros (<c>_noBias</c>) for a Conv or Dense layer declared with <c>Bias = false</c>.</summary>
+    internal static string Bias(LayerSpec l) => l.BiasLength == 0
+        ? $"new global::System.ReadOnlySpan<float>(_noBias, 0, {l.BiasSlots})"
+        : $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
     /// <summary>Evaluation with the BatchNorm after this convolution folded in: read the folded weights and write the BatchNorm's output.</summary>
     protected static void EmitFold(SourceWriter w, LayerSpec l, LayerSpec bn)
     {
         w.Open("if (ws.Folded)");
         w.Line($"// Evaluation: {bn.Name} is folded into these weights (FoldBatchNorms), so this writes {bn.Name}'s output.");
         w.Line($"weight = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength});");
-        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasLength});");
-        w.Line($"outp = ws._act_{bn.Name};");
+        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots});");
+        w.Line($"outp = ws._act_{bn.Id};");
         w.Close();
     }
 

@@ -13,16 +13,16 @@ internal sealed class MaxoutLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_winner_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_winner_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
     private static string Shape(LayerSpec l) =>
-        $"outChannels: {l.Output.Channels}, pieces: {l.Units}, plane: {l.Output.Height * l.Output.Width}";
+        $"outChannels: {l.Output.Channels}, pieces: {((MaxoutOp)l.Op).Pieces}, plane: {l.Output.Height * l.Output.Width}";
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
-        w.Line($"{Kernels}.Maxout.Forward(inp, outp, ws._winner_{l.Name}, batch, {Shape(l)});");
+        w.Line($"{Kernels}.Maxout.Forward(inp, outp, ws._winner_{l.Id}, batch, {Shape(l)});");
         w.Close();
     }
 
@@ -32,7 +32,7 @@ internal sealed class MaxoutLayer : LayerEmitter
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Name}, dinp, batch, {Shape(l)});");
+            w.Line($"{Kernels}.Maxout.Backward(dout, ws._winner_{l.Id}, dinp, batch, {Shape(l)});");
         }
         w.Close();
     }

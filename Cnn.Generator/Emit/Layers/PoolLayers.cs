@@ -6,32 +6,45 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <summary>Shared loop structure of the pools: every (image, channel) plane is pooled on its own.</summary>
 internal abstract class PoolLayer : LayerEmitter
 {
+    protected static PoolOp Op(LayerSpec l) => (PoolOp)l.Op;
+
     protected static void OpenWindowLoops(SourceWriter w, LayerSpec l)
     {
+        var p = Op(l);
         int planeOut = l.Output.Height * l.Output.Width;
         w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
         w.Line($"int o = plane * {planeOut};");
         w.Open($"for (int oy = 0; oy < {l.Output.Height}; oy++)");
         w.Open($"for (int ox = 0; ox < {l.Output.Width}; ox++, o++)");
-        // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding.
+        // The window's rows [y0, y1) and columns [x0, x1), clipped to the image when there is padding or ceil mode.
         string y0 = Offset("oy", l), x0 = Offset("ox", l);
-        if (l.Padding == 0)
+        if (p.Padding == 0 && !p.CeilMode)
         {
-            w.Line($"int y0 = {y0}, y1 = y0 + {l.Kernel}, x0 = {x0}, x1 = x0 + {l.Kernel};");
+            w.Line($"int y0 = {y0}, y1 = y0 + {p.Size}, x0 = {x0}, x1 = x0 + {p.Size};");
         }
         else
         {
-            w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {l.Kernel}, {l.Input.Height});");
-            w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {l.Kernel}, {l.Input.Width});");
+            w.Line($"int y0 = global::System.Math.Max({y0}, 0), y1 = global::System.Math.Min({y0} + {p.Size}, {l.Input.Height});");
+            w.Line($"int x0 = global::System.Math.Max({x0}, 0), x1 = global::System.Math.Min({x0} + {p.Size}, {l.Input.Width});");
         }
     }
 
     protected static void CloseWindowLoops(SourceWriter w) => w.Close().Close().Close();
 
+    /// <summary>Ceil mode: PyTorch's average divides by the window clipped to the padded input (count_include_pad), so the
+    /// last windows, which run past it, count fewer values.</summary>
+    protected static string CeilDivisor(LayerSpec l)
+    {
+        var p = Op(l);
+        string y = Offset("oy", l), x = Offset("ox", l);
+        return $"(float)((global::System.Math.Min({y} + {p.Size}, {l.Input.Height + p.Padding}) - ({y})) * (global::System.Math.Min({x} + {p.Size}, {l.Input.Width + p.Padding}) - ({x})))";
+    }
+
     private static string Offset(string index, LayerSpec l)
     {
-        string scaled = l.Stride == 1 ? index : $"{index} * {l.Stride}";
-        return l.Padding == 0 ? scaled : $"{scaled} - {l.Padding}";
+        var p = Op(l);
+        string scaled = p.Stride == 1 ? index : $"{index} * {p.Stride}";
+        return p.Padding == 0 ? scaled : $"{scaled} - {p.Padding}";
     }
 
     protected static int PlaneIn(LayerSpec l) => l.Input.Height * l.Input.Width;
@@ -47,22 +60,22 @@ internal sealed class MaxPoolLayer : PoolLayer
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_argmax_" + l.Name, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_argmax_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
     }
 
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
-    private static bool IsHalving(LayerSpec l) => l.Kernel == 2 && l.Stride == 2 && l.Padding == 0;
+    private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
         if (IsHalving(l))
         {
-            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Name}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
+            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Id}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
             w.Close();
             return;
         }
-        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Name}); // winner's index within its input plane");
+        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Id}); // winner's index within its input plane");
         OpenWindowLoops(w, l);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
         w.Line($"int best = y0 * {l.Input.Width} + x0;");
@@ -85,7 +98,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Name}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
+            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Id}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
     }
@@ -99,7 +112,7 @@ internal sealed class AvgPoolLayer : PoolLayer
 {
     public static readonly AvgPoolLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, LayerSpec? previous, LayerSpec? next, LayerSpec? afterNext)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         OpenForward(w, l);
         OpenWindowLoops(w, l);
@@ -108,7 +121,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         w.Line("for (int iy = y0; iy < y1; iy++)");
         w.Line("    for (int ix = x0; ix < x1; ix++)");
         w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
-        w.Line($"outp[o] = sum / {(long)l.Kernel * l.Kernel}f;");
+        w.Line(Op(l).CeilMode ? $"outp[o] = sum / {CeilDivisor(l)};" : $"outp[o] = sum / {(long)Op(l).Size * Op(l).Size}f;");
         CloseWindowLoops(w);
         w.Close();
     }
@@ -122,7 +135,7 @@ internal sealed class AvgPoolLayer : PoolLayer
             w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
             OpenWindowLoops(w, l);
             w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line($"float share = dout[o] / {(long)l.Kernel * l.Kernel}f;");
+            w.Line(Op(l).CeilMode ? $"float share = dout[o] / {CeilDivisor(l)};" : $"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
             w.Line("for (int iy = y0; iy < y1; iy++)");
             w.Line("    for (int ix = x0; ix < x1; ix++)");
             w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");

@@ -750,8 +750,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
     private void FoldBatchNorms()
     {
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 150), new global::System.ReadOnlySpan<float>(_parameters, 150, 6), new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), new global::System.ReadOnlySpan<float>(_state, 0, 6), new global::System.ReadOnlySpan<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 0, 150), new global::System.Span<float>(_folded, 150, 6)); // bn1 into conv1
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 168, 2400), new global::System.ReadOnlySpan<float>(_parameters, 2568, 16), new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), new global::System.ReadOnlySpan<float>(_state, 13, 16), new global::System.ReadOnlySpan<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 156, 2400), new global::System.Span<float>(_folded, 2556, 16)); // bn2 into conv2
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 150), new global::System.ReadOnlySpan<float>(_parameters, 150, 6), new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), new global::System.ReadOnlySpan<float>(_state, 0, 6), new global::System.ReadOnlySpan<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 0, 150), new global::System.Span<float>(_folded, 150, 6)); // bn1 into conv1
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 168, 2400), new global::System.ReadOnlySpan<float>(_parameters, 2568, 16), new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), new global::System.ReadOnlySpan<float>(_state, 13, 16), new global::System.ReadOnlySpan<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 156, 2400), new global::System.Span<float>(_folded, 2556, 16)); // bn2 into conv2
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -865,14 +865,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 6, spatial: 784, sums);
             var total = SumOverWorkers(ws._total_bn1, static w => w._sums_bn1);
             long count = (long)_batchSize * 784; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn1, ws._invstd_bn1);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 0, 6), new global::System.Span<float>(_state, 6, 6), ref _state[12]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn1, ws._invstd_bn1);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 0, 6), new global::System.Span<float>(_state, 6, 6), ref _state[12]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 0, 6).CopyTo(ws._mean_bn1);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn1);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn1);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), ws._mean_bn1, ws._invstd_bn1, ws._scale_bn1, ws._shift_bn1);
@@ -1000,14 +1000,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 16, spatial: 100, sums);
             var total = SumOverWorkers(ws._total_bn2, static w => w._sums_bn2);
             long count = (long)_batchSize * 100; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn2, ws._invstd_bn2);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 13, 16), new global::System.Span<float>(_state, 29, 16), ref _state[45]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn2, ws._invstd_bn2);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 13, 16), new global::System.Span<float>(_state, 29, 16), ref _state[45]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 13, 16).CopyTo(ws._mean_bn2);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn2);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn2);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), ws._mean_bn2, ws._invstd_bn2, ws._scale_bn2, ws._shift_bn2);
@@ -1107,14 +1107,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 120, spatial: 1, sums);
             var total = SumOverWorkers(ws._total_bn3, static w => w._sums_bn3);
             long count = (long)_batchSize * 1; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn3, ws._invstd_bn3);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 46, 120), new global::System.Span<float>(_state, 166, 120), ref _state[286]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn3, ws._invstd_bn3);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 46, 120), new global::System.Span<float>(_state, 166, 120), ref _state[286]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 46, 120).CopyTo(ws._mean_bn3);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 166, 120), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn3);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 166, 120), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn3);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 50736, 120), new global::System.ReadOnlySpan<float>(_parameters, 50856, 120), ws._mean_bn3, ws._invstd_bn3, ws._scale_bn3, ws._shift_bn3);
@@ -1200,14 +1200,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 84, spatial: 1, sums);
             var total = SumOverWorkers(ws._total_bn4, static w => w._sums_bn4);
             long count = (long)_batchSize * 1; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn4, ws._invstd_bn4);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 287, 84), new global::System.Span<float>(_state, 371, 84), ref _state[455]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn4, ws._invstd_bn4);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 287, 84), new global::System.Span<float>(_state, 371, 84), ref _state[455]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 287, 84).CopyTo(ws._mean_bn4);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 371, 84), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn4);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 371, 84), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn4);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 61140, 84), new global::System.ReadOnlySpan<float>(_parameters, 61224, 84), ws._mean_bn4, ws._invstd_bn4, ws._scale_bn4, ws._shift_bn4);

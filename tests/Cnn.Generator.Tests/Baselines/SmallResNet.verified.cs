@@ -918,12 +918,12 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
     private void FoldBatchNorms()
     {
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 144), new global::System.ReadOnlySpan<float>(_parameters, 144, 16), new global::System.ReadOnlySpan<float>(_parameters, 160, 16), new global::System.ReadOnlySpan<float>(_parameters, 176, 16), new global::System.ReadOnlySpan<float>(_state, 0, 16), new global::System.ReadOnlySpan<float>(_state, 16, 16), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 0, 144), new global::System.Span<float>(_folded, 144, 16)); // bn1 into conv1
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), new global::System.ReadOnlySpan<float>(_parameters, 2496, 16), new global::System.ReadOnlySpan<float>(_parameters, 2512, 16), new global::System.ReadOnlySpan<float>(_parameters, 2528, 16), new global::System.ReadOnlySpan<float>(_state, 33, 16), new global::System.ReadOnlySpan<float>(_state, 49, 16), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 160, 2304), new global::System.Span<float>(_folded, 2464, 16)); // bn2 into conv2
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), new global::System.ReadOnlySpan<float>(_parameters, 4848, 16), new global::System.ReadOnlySpan<float>(_parameters, 4864, 16), new global::System.ReadOnlySpan<float>(_parameters, 4880, 16), new global::System.ReadOnlySpan<float>(_state, 66, 16), new global::System.ReadOnlySpan<float>(_state, 82, 16), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 2480, 2304), new global::System.Span<float>(_folded, 4784, 16)); // bn3 into conv3
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), new global::System.ReadOnlySpan<float>(_parameters, 9504, 32), new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), new global::System.ReadOnlySpan<float>(_state, 99, 32), new global::System.ReadOnlySpan<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 4800, 4608), new global::System.Span<float>(_folded, 9408, 32)); // bn4 into conv4
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), new global::System.ReadOnlySpan<float>(_parameters, 18816, 32), new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), new global::System.ReadOnlySpan<float>(_state, 164, 32), new global::System.ReadOnlySpan<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 9440, 9216), new global::System.Span<float>(_folded, 18656, 32)); // bn5 into conv5
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), new global::System.ReadOnlySpan<float>(_parameters, 28128, 32), new global::System.ReadOnlySpan<float>(_parameters, 28160, 32), new global::System.ReadOnlySpan<float>(_parameters, 28192, 32), new global::System.ReadOnlySpan<float>(_state, 229, 32), new global::System.ReadOnlySpan<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.Epsilon, new global::System.Span<float>(_folded, 18688, 9216), new global::System.Span<float>(_folded, 27904, 32)); // bn6 into conv6
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 144), new global::System.ReadOnlySpan<float>(_parameters, 144, 16), new global::System.ReadOnlySpan<float>(_parameters, 160, 16), new global::System.ReadOnlySpan<float>(_parameters, 176, 16), new global::System.ReadOnlySpan<float>(_state, 0, 16), new global::System.ReadOnlySpan<float>(_state, 16, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 0, 144), new global::System.Span<float>(_folded, 144, 16)); // bn1 into conv1
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), new global::System.ReadOnlySpan<float>(_parameters, 2496, 16), new global::System.ReadOnlySpan<float>(_parameters, 2512, 16), new global::System.ReadOnlySpan<float>(_parameters, 2528, 16), new global::System.ReadOnlySpan<float>(_state, 33, 16), new global::System.ReadOnlySpan<float>(_state, 49, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 160, 2304), new global::System.Span<float>(_folded, 2464, 16)); // bn2 into conv2
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), new global::System.ReadOnlySpan<float>(_parameters, 4848, 16), new global::System.ReadOnlySpan<float>(_parameters, 4864, 16), new global::System.ReadOnlySpan<float>(_parameters, 4880, 16), new global::System.ReadOnlySpan<float>(_state, 66, 16), new global::System.ReadOnlySpan<float>(_state, 82, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 2480, 2304), new global::System.Span<float>(_folded, 4784, 16)); // bn3 into conv3
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), new global::System.ReadOnlySpan<float>(_parameters, 9504, 32), new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), new global::System.ReadOnlySpan<float>(_state, 99, 32), new global::System.ReadOnlySpan<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 4800, 4608), new global::System.Span<float>(_folded, 9408, 32)); // bn4 into conv4
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), new global::System.ReadOnlySpan<float>(_parameters, 18816, 32), new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), new global::System.ReadOnlySpan<float>(_state, 164, 32), new global::System.ReadOnlySpan<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 9440, 9216), new global::System.Span<float>(_folded, 18656, 32)); // bn5 into conv5
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), new global::System.ReadOnlySpan<float>(_parameters, 28128, 32), new global::System.ReadOnlySpan<float>(_parameters, 28160, 32), new global::System.ReadOnlySpan<float>(_parameters, 28192, 32), new global::System.ReadOnlySpan<float>(_state, 229, 32), new global::System.ReadOnlySpan<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 18688, 9216), new global::System.Span<float>(_folded, 27904, 32)); // bn6 into conv6
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -1063,14 +1063,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 16, spatial: 784, sums);
             var total = SumOverWorkers(ws._total_bn1, static w => w._sums_bn1);
             long count = (long)_batchSize * 784; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn1, ws._invstd_bn1);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 0, 16), new global::System.Span<float>(_state, 16, 16), ref _state[32]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn1, ws._invstd_bn1);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 0, 16), new global::System.Span<float>(_state, 16, 16), ref _state[32]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 0, 16).CopyTo(ws._mean_bn1);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 16, 16), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn1);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 16, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn1);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 160, 16), new global::System.ReadOnlySpan<float>(_parameters, 176, 16), ws._mean_bn1, ws._invstd_bn1, ws._scale_bn1, ws._shift_bn1);
@@ -1184,14 +1184,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 16, spatial: 784, sums);
             var total = SumOverWorkers(ws._total_bn2, static w => w._sums_bn2);
             long count = (long)_batchSize * 784; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn2, ws._invstd_bn2);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 33, 16), new global::System.Span<float>(_state, 49, 16), ref _state[65]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn2, ws._invstd_bn2);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 33, 16), new global::System.Span<float>(_state, 49, 16), ref _state[65]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 33, 16).CopyTo(ws._mean_bn2);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 49, 16), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn2);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 49, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn2);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 2512, 16), new global::System.ReadOnlySpan<float>(_parameters, 2528, 16), ws._mean_bn2, ws._invstd_bn2, ws._scale_bn2, ws._shift_bn2);
@@ -1304,14 +1304,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 16, spatial: 784, sums);
             var total = SumOverWorkers(ws._total_bn3, static w => w._sums_bn3);
             long count = (long)_batchSize * 784; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn3, ws._invstd_bn3);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 66, 16), new global::System.Span<float>(_state, 82, 16), ref _state[98]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn3, ws._invstd_bn3);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 66, 16), new global::System.Span<float>(_state, 82, 16), ref _state[98]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 66, 16).CopyTo(ws._mean_bn3);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 82, 16), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn3);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 82, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn3);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 4864, 16), new global::System.ReadOnlySpan<float>(_parameters, 4880, 16), ws._mean_bn3, ws._invstd_bn3, ws._scale_bn3, ws._shift_bn3);
@@ -1456,14 +1456,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 32, spatial: 196, sums);
             var total = SumOverWorkers(ws._total_bn4, static w => w._sums_bn4);
             long count = (long)_batchSize * 196; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn4, ws._invstd_bn4);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 99, 32), new global::System.Span<float>(_state, 131, 32), ref _state[163]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn4, ws._invstd_bn4);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 99, 32), new global::System.Span<float>(_state, 131, 32), ref _state[163]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 99, 32).CopyTo(ws._mean_bn4);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn4);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn4);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), ws._mean_bn4, ws._invstd_bn4, ws._scale_bn4, ws._shift_bn4);
@@ -1577,14 +1577,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 32, spatial: 196, sums);
             var total = SumOverWorkers(ws._total_bn5, static w => w._sums_bn5);
             long count = (long)_batchSize * 196; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn5, ws._invstd_bn5);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 164, 32), new global::System.Span<float>(_state, 196, 32), ref _state[228]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn5, ws._invstd_bn5);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 164, 32), new global::System.Span<float>(_state, 196, 32), ref _state[228]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 164, 32).CopyTo(ws._mean_bn5);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn5);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn5);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), ws._mean_bn5, ws._invstd_bn5, ws._scale_bn5, ws._shift_bn5);
@@ -1697,14 +1697,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.BatchNorm.AddSums(x, batch, channels: 32, spatial: 196, sums);
             var total = SumOverWorkers(ws._total_bn6, static w => w._sums_bn6);
             long count = (long)_batchSize * 196; // values per channel in the batch
-            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.Epsilon, ws._mean_bn6, ws._invstd_bn6);
-            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.Momentum, new global::System.Span<float>(_state, 229, 32), new global::System.Span<float>(_state, 261, 32), ref _state[293]);
+            global::CnnGen.Kernels.BatchNorm.MeanAndInvStd(total, count, global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._mean_bn6, ws._invstd_bn6);
+            if (ws.Worker == 0) global::CnnGen.Kernels.BatchNorm.UpdateRunning(total, count, global::CnnGen.BatchNormAttribute.DefaultMomentum, new global::System.Span<float>(_state, 229, 32), new global::System.Span<float>(_state, 261, 32), ref _state[293]);
         }
         else
         {
             // Evaluation: the running statistics.
             new global::System.Span<float>(_state, 229, 32).CopyTo(ws._mean_bn6);
-            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.Epsilon, ws._invstd_bn6);
+            global::CnnGen.Kernels.BatchNorm.InvStd(new global::System.Span<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, ws._invstd_bn6);
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 28160, 32), new global::System.ReadOnlySpan<float>(_parameters, 28192, 32), ws._mean_bn6, ws._invstd_bn6, ws._scale_bn6, ws._shift_bn6);

@@ -47,7 +47,7 @@ internal sealed class RandomNetworks(int seed)
 
     private static string? Prefix(string kind) => kind switch
     {
-        "Conv" => "conv", "MaxPool" or "AvgPool" => "pool", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
+        "Conv" => "conv", "MaxPool" or "AvgPool" or "GlobalAvgPool" => "pool", "ReLU6" => "relu6_", "Dense" => "dense", "ReLU" => "relu", "LeakyReLU" => "leakyrelu",
         "ELU" => "elu", "Sigmoid" => "sigmoid", "Tanh" => "tanh", "Softmax" => "softmax", "Maxout" => "maxout",
         "Dropout" => "dropout", "BatchNorm" => "bn", "Add" => "add", "Concat" => "concat", _ => null,
     };
@@ -65,7 +65,7 @@ internal sealed class RandomNetworks(int seed)
     }
 
     private string NextDefaultName(string prefix) => prefix + ((_counts.TryGetValue(prefix, out int n) ? n : 0) + 1);
-    private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU" };
+    private static readonly string[] Activations = { "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "ELU", "ReLU6" };
 
     private int Small() => _random.Next(1, 8);
 
@@ -82,8 +82,19 @@ internal sealed class RandomNetworks(int seed)
         if (spatial && _random.Next(3) == 0) args.Add("Padding = " + (_random.Next(3) == 0 ? Int() : _random.Next(0, 3).ToString()));
         if (_random.Next(6) == 0) args.Add("Name = " + Names[_random.Next(Names.Length)]);
         if (_random.Next(8) == 0) args.Add("Frozen = " + (_random.Next(4) == 0 ? "false" : "true"));
+        if (_random.Next(7) == 0) args.Add("From = " + From());
         if (_random.Next(2) == 0) args.Reverse();
         return args.Count == 0 ? "" : string.Join(", ", args);
+    }
+
+    /// <summary>What a <c>From</c> names: mostly an earlier layer (a branch), sometimes a wrong, later, empty or null name.</summary>
+    private string From()
+    {
+        int pick = _random.Next(100);
+        if (pick < 70 && _names.Count > 0) return "\"" + _names[_random.Next(_names.Count)] + "\"";
+        if (pick < 80) return "\"" + WrongSources[_random.Next(WrongSources.Length)] + "\"";
+        if (pick < 90) return "\"" + NextDefaultName(new[] { "conv", "relu", "dense", "pool" }[_random.Next(4)]) + "\"";
+        return _random.Next(2) == 0 ? "\"\"" : "null";
     }
 
     private static string Join(string positional, string named) =>
@@ -94,10 +105,12 @@ internal sealed class RandomNetworks(int seed)
         int join = _random.Next(100);
         if (join < 12) return Shortcut("Add");
         if (join < 23) return Shortcut("Concat");
+        if (join < 35 && _names.Count > 0) return _random.Next(2) == 0 ? Inception() : ProjectionBlock();
         int pick = _random.Next(100);
         if (pick < 4) return Broken[_random.Next(Broken.Length)];
         if (pick < 30) return Conv();
-        if (pick < 42) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Int(), NamedArgs(true))})]";
+        if (pick < 40) return $"[{(_random.Next(2) == 0 ? "MaxPool" : "AvgPool")}({Join(Join(Int(), NamedArgs(true)), _random.Next(4) == 0 ? "CeilMode = true" : "")})]";
+        if (pick < 42) return _random.Next(2) == 0 ? "[GlobalAvgPool]" : $"[GlobalAvgPool({NamedArgs(false)})]";
         if (pick < 55) return Dense();
         if (pick < 64)
         {
@@ -111,9 +124,15 @@ internal sealed class RandomNetworks(int seed)
         return all.Length == 0 && _random.Next(2) == 0 ? $"[{activation}]" : $"[{activation}({all})]";
     }
 
-    private string Conv() => $"[Conv({Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true))})]";
+    private string Conv() => $"[Conv({Join(Join(Join($"{(_random.Next(4) == 0 ? Int() : _random.Next(1, 4).ToString())}, {Int()}", NamedArgs(true)), NoBias()), Groups())})]";
 
-    private string Dense() => $"[Dense({Join(Int(), NamedArgs(false))})]";
+    /// <summary>Sometimes <c>Groups</c>: mostly small (dividing the channels or not, CNN0030), sometimes 0 or huge.</summary>
+    private string Groups() => _random.Next(5) == 0 ? "Groups = " + (_random.Next(4) == 0 ? Int() : _random.Next(1, 5).ToString()) : "";
+
+    private string Dense() => $"[Dense({Join(Join(Int(), NamedArgs(false)), NoBias())})]";
+
+    /// <summary>Sometimes <c>Bias = false</c> (or a needless <c>Bias = true</c>).</summary>
+    private string NoBias() => _random.Next(5) switch { 0 => "Bias = false", 1 when _random.Next(3) == 0 => "Bias = true", _ => "" };
 
     /// <summary>
     /// <c>[Add("source")]</c> or <c>[Concat("source")]</c>: mostly an earlier layer's name (the one just before, y = 2x or
@@ -127,6 +146,13 @@ internal sealed class RandomNetworks(int seed)
         string Quoted(string name) => "\"" + name + "\"";
         int pick = _random.Next(100);
         if (pick < 35 && _names.Count > 0) return Add(Quoted(_names[_random.Next(_names.Count)]));
+        if (pick < 42 && _names.Count > 0)
+        {
+            // Several sources, sometimes one of them wrong or null.
+            var sources = Enumerable.Range(0, _random.Next(2, 5)).Select(_ => Quoted(_names[_random.Next(_names.Count)])).ToList();
+            if (_random.Next(5) == 0) sources[_random.Next(sources.Count)] = _random.Next(2) == 0 ? "null" : Quoted(WrongSources[_random.Next(WrongSources.Length)]);
+            return Add(string.Join(", ", sources));
+        }
         if (pick < 55 && _names.Count > 0)
         {
             // Something that keeps the shape, then the layer before it: always the same shape. For a Concat, sometimes a
@@ -158,6 +184,35 @@ internal sealed class RandomNetworks(int seed)
         return string.Format(System.Globalization.CultureInfo.InvariantCulture, BrokenJoins[_random.Next(BrokenJoins.Length)], kind);
     }
 
+    private int _blocks;
+
+    /// <summary>An inception module from the last layer: four branches (one with a stride that may break the join, CNN0027)
+    /// joined by one Concat of several sources.</summary>
+    private string Inception()
+    {
+        string stem = "\"" + _names[^1] + "\"";
+        int id = ++_blocks;
+        string stride = _random.Next(4) == 0 ? ", Stride = 2" : "";
+        string norm = _random.Next(2) == 0 ? " [BatchNorm]" : "";
+        return $"[Conv(1, {Small()}, Name = \"i{id}a\")]{norm} " +
+               $"[Conv(1, {Small()}, From = {stem})] [ReLU] [Conv(3, {Small()}, Padding = 1{stride}, Name = \"i{id}b\")] " +
+               $"[MaxPool(3, Stride = 1, Padding = 1, From = {stem})] [Conv(1, {Small()}, Name = \"i{id}c\")] " +
+               $"[Concat(\"i{id}b\", \"i{id}c\", From = \"i{id}a\")]";
+    }
+
+    /// <summary>A ResNet block that may halve the map: a 1x1 convolution with the same stride on the shortcut, then an Add.</summary>
+    private string ProjectionBlock()
+    {
+        string stem = "\"" + _names[^1] + "\"";
+        int id = ++_blocks;
+        int filters = Small();
+        string stride = _random.Next(2) == 0 ? ", Stride = 2" : "";
+        // Sometimes MobileNet's depthwise 3x3 on the main path (Groups = its channels).
+        string depthwise = _random.Next(2) == 0 ? $", Groups = {filters}" : "";
+        return $"[Conv(3, {filters}, Padding = 1{stride})] [BatchNorm] [ReLU] [Conv(3, {filters}, Padding = 1{depthwise})] [BatchNorm(Name = \"r{id}\")] " +
+               $"[Conv(1, {filters}{stride}, From = {stem})] [BatchNorm] [Add(\"r{id}\")] [ReLU]";
+    }
+
     /// <summary>No positional argument; Frozen = true is allowed, since a BatchNorm has parameters.</summary>
     private string BatchNorm()
     {
@@ -171,6 +226,7 @@ internal sealed class RandomNetworks(int seed)
         var sb = new StringBuilder("using CnnGen;\nnamespace Fuzz;\n");
         _names.Clear();
         _counts.Clear();
+        _blocks = 0;
         int inputs = _random.Next(100) switch { < 8 => 0, < 15 => 2, _ => 1 };
         int layers = _random.Next(0, 7);
         int inputAt = _random.Next(0, layers + 1);

@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Analysis;
+
+/// <summary>
+/// Decides, once, how inference runs the checked layers, and records it in them; the emitters only read the decisions:
+/// which convolutions use the direct kernel, which BatchNorm is folded into the convolution before it (and where its
+/// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
+/// than the next one reads is always written as itself, so nothing is fused or folded across it.
+/// </summary>
+internal static class Fusion
+{
+    public static void Decide(List<LayerSpec> layers)
+    {
+        MarkOutputsReadElsewhere(layers);
+        for (int k = 0; k < layers.Count; k++)
+            if (layers[k].Op is ConvOp conv)
+                layers[k] = layers[k] with { DirectInference = conv.Groups == 1 && UsesDirectKernel(conv, layers[k].Output) };
+        FoldBatchNorms(layers);
+        FuseRelus(layers);
+    }
+
+    /// <summary>Direct convolution (no im2col) in inference for stride 1 and output rows up to 32 wide, except a 1x1 kernel
+    /// without padding, which needs no im2col anyway; it gives the same bits as im2col + GEMM.</summary>
+    private static bool UsesDirectKernel(ConvOp conv, Shape output) =>
+        conv.Stride == 1 && output.Width <= 32 && !(conv.Kernel == 1 && conv.Padding == 0);
+
+    private static void MarkOutputsReadElsewhere(List<LayerSpec> layers)
+    {
+        var readElsewhere = new HashSet<int>();
+        foreach (var l in layers)
+        {
+            if (l.InputIndex >= 0 && l.InputIndex != l.Index - 1) readElsewhere.Add(l.InputIndex);
+            if (l.Join is { } join)
+                foreach (int source in join.Sources) readElsewhere.Add(source);
+        }
+        for (int k = 0; k < layers.Count; k++)
+            if (readElsewhere.Contains(layers[k].Index)) layers[k] = layers[k] with { OutputReadElsewhere = true };
+    }
+
+    /// <summary>The layer right after <paramref name="k"/> when it reads <paramref name="k"/>'s output and nothing else does.</summary>
+    private static int SoleReader(List<LayerSpec> layers, int k) =>
+        k + 1 < layers.Count && !layers[k].OutputReadElsewhere && layers[k + 1].Index == layers[k].Index + 1
+            && layers[k + 1].InputIndex == layers[k].Index ? k + 1 : -1;
+
+    /// <summary>A BatchNorm directly after a convolution is folded into the convolution's weights for inference. Folding
+    /// rescales every weight on each evaluation pass (the parameters may have changed), 1 / (output positions) of the
+    /// convolution's work; after a dense layer it would cost as much as the layer, so there the BatchNorm runs as a
+    /// per-unit scale and shift.</summary>
+    private static void FoldBatchNorms(List<LayerSpec> layers)
+    {
+        int foldOffset = 0;
+        for (int k = 0; k < layers.Count; k++)
+        {
+            int next = SoleReader(layers, k);
+            if (layers[k].Kind != LayerKind.Conv || next < 0 || layers[next].Kind != LayerKind.BatchNorm) continue;
+            layers[k] = layers[k] with { FoldedBatchNorm = layers[next].Index, FoldOffset = foldOffset };
+            layers[next] = layers[next] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = true };
+            foldOffset += layers[k].WeightLength + layers[k].BiasSlots; // a folded bias even where the convolution learns none
+        }
+    }
+
+    /// <summary>A direct convolution followed by a ReLU applies it before storing, into the ReLU's output; with a BatchNorm
+    /// folded in between, it does so when the fold is in use (evaluation with <c>FoldBatchNorm</c>).</summary>
+    private static void FuseRelus(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            if (!layers[k].DirectInference) continue;
+            int next = SoleReader(layers, k);
+            if (next < 0) continue;
+            bool afterFold = layers[k].FoldedBatchNorm >= 0;
+            int relu = afterFold ? SoleReader(layers, next) : next;
+            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
+            layers[k] = layers[k] with { FusedRelu = layers[relu].Index, FusedReluNeedsFold = afterFold };
+            layers[relu] = layers[relu] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = afterFold };
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Analysis;
+using CnnGen.Generator.Emit.Layers;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// The backward pass through the graph. Layers run backward in reverse order, from the logits; a layer whose output
+/// feeds several layers gets the sum of their gradients. Of the layers that read it as their input, the first (its
+/// primary reader, run backward last) writes its output gradient in place; any other reader writes its input gradient
+/// aside, and each join (Add, Concat) that names it leaves its share in the join's own output gradient. Once the primary
+/// has run, those shares are added in (or, without a primary reader, the first is copied and the rest added): every
+/// reader has run by then, and nothing later in the pass changes what they left.
+/// </summary>
+internal sealed class GradientFlow
+{
+    private const string Span = "global::System.Span<float>";
+    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
+    private const string Add = "global::System.Numerics.Tensors.TensorPrimitives.Add";
+
+    private readonly NetworkSpec _spec;
+    private readonly List<LayerSpec> _body;
+    private readonly int _firstTrainable;
+    private readonly HashSet<int> _live;
+    private readonly Dictionary<int, int> _primary = new();
+    private readonly Dictionary<int, List<Share>> _shares = new();
+
+    /// <summary>A share of a layer's output gradient besides its primary reader's: a reader's input gradient written aside
+    /// (<c>Join</c> null), or a join's output gradient at <c>Offset</c> values into each image (the source's place in it).</summary>
+    private sealed record Share(LayerSpec Reader, LayerSpec? Join, long Offset);
+
+    public GradientFlow(NetworkSpec spec, List<LayerSpec> body, int firstTrainable)
+    {
+        _spec = spec;
+        _body = body;
+        _firstTrainable = firstTrainable;
+        _live = Graph.ReachingOutput(spec.Layers, spec.OutputLayer);
+        foreach (var reader in body.Where(l => _live.Contains(l.Index)))
+        {
+            if (reader.InputIndex >= 0 && !_primary.ContainsKey(reader.InputIndex)) _primary[reader.InputIndex] = reader.Index;
+        }
+        // Shares in the order the readers stand: the readers besides the primary, then the joins' sources in order.
+        foreach (var reader in body.Where(l => _live.Contains(l.Index)))
+        {
+            if (reader.InputIndex >= 0 && _primary[reader.InputIndex] != reader.Index) SharesOf(reader.InputIndex).Add(new Share(reader, null, 0));
+            if (reader.Join is not { } join) continue;
+            long offset = reader.Input.Length;
+            for (int k = 0; k < join.Sources.Count; k++)
+            {
+                int source = join.Sources[k];
+                SharesOf(source).Add(new Share(reader, reader, reader.Kind == LayerKind.Concat ? offset : 0));
+                offset += spec.Layers[source].Output.Length;
+            }
+        }
+    }
+
+    private List<Share> SharesOf(int layer) => _shares.TryGetValue(layer, out var list) ? list : _shares[layer] = new List<Share>();
+
+    /// <summary>Layers the logits depend on, from the first with parameters: only they run backward.</summary>
+    public bool RunsBackward(int i) => _firstTrainable >= 0 && i >= _firstTrainable && _live.Contains(i);
+
+    /// <summary>Whether a layer's backward pass computes its input gradient: its input is a layer that has one.</summary>
+    public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
+
+    public bool HasGradientBuffer(int i) => RunsBackward(i) && i != _spec.OutputLayer;
+
+    /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
+    public bool WritesAside(LayerSpec l) =>
+        NeedsInputGradient(l) && _live.Contains(l.Index) && _primary.TryGetValue(l.InputIndex, out int primary) && primary != l.Index;
+
+    public static string Aside(LayerSpec l) => "_dinp_" + l.Id;
+
+    /// <summary>The gradient of a layer's output; the output layer's is the gradient of the logits.</summary>
+    public string Grad(int i) => i == _spec.OutputLayer ? "_dlogits" : "_grad_" + _spec.Layers[i].Id;
+
+    public void EmitBackward(SourceWriter w)
+    {
+        w.Open($"private void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
+        if (_firstTrainable < 0) w.Line("_ = ws; _ = inputs; _ = batch; // nothing trainable");
+        else w.Line("int active = FirstActiveLayer(); // layers before it need no gradient at all");
+        for (int i = _body.Count - 1; _firstTrainable >= 0 && i >= _firstTrainable; i--)
+        {
+            if (!RunsBackward(i)) continue;
+            var l = _body[i];
+            string dinp = "default";
+            if (NeedsInputGradient(l))
+                dinp = $"active < {l.InputIndex + 1} ? ws.{(WritesAside(l) ? Aside(l) : Grad(l.InputIndex))} : default";
+            w.Line($"if (active > {l.Index}) return;");
+            w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{Grad(i)}, {dinp}, batch);");
+            // Every layer whose last reader this was now has all its shares: add them to its output gradient.
+            foreach (var pair in _shares.Where(p => p.Key >= _firstTrainable && LastReader(p.Key) == i).OrderByDescending(p => p.Key))
+                EmitShares(w, _spec.Layers[pair.Key], pair.Value);
+        }
+        w.Close();
+    }
+
+    /// <summary>The reader of <paramref name="layer"/> with the lowest index: the last to run backward.</summary>
+    private int LastReader(int layer)
+    {
+        int last = _primary.TryGetValue(layer, out int primary) ? primary : int.MaxValue;
+        foreach (var share in _shares[layer]) last = System.Math.Min(last, share.Reader.Index);
+        return last;
+    }
+
+    private void EmitShares(SourceWriter w, LayerSpec source, List<Share> shares)
+    {
+        long length = source.Output.Length;
+        string target = Grad(source.Index);
+        bool copyFirst = !_primary.ContainsKey(source.Index);
+        foreach (var share in shares)
+        {
+            if (share.Join is null)
+            {
+                EmitWhole(w, source, target, Aside(share.Reader), copyFirst, $"{(copyFirst ? "=" : "+")} {share.Reader.Name}'s input gradient");
+            }
+            else if (share.Join.Kind == LayerKind.Add)
+            {
+                EmitWhole(w, source, target, Grad(share.Join.Index), copyFirst, $"{(copyFirst ? "=" : "+")} {share.Join.Name}'s output gradient, down the shortcut");
+            }
+            else
+            {
+                long joined = share.Join.Output.Length;
+                string what = share.Offset + length == joined ? $"last {source.Output.Channels} channels" : $"channels from channel {share.Offset / (source.Output.Height * (long)source.Output.Width)} on";
+                w.Line($"if (active < {source.Index + 1}) // {(copyFirst ? "=" : "+")} the gradient of {share.Join.Name}'s {what}, down the dense connection");
+                w.Line("    for (int b = 0; b < batch; b++)");
+                string from = $"new {ReadOnlySpan}(ws.{Grad(share.Join.Index)}, b * {joined} + {share.Offset}, {length})";
+                string to = $"new {Span}(ws.{target}, b * {length}, {length})";
+                w.Line(copyFirst ? $"        {from}.CopyTo({to});"
+                                 : $"        {Add}(new {ReadOnlySpan}(ws.{target}, b * {length}, {length}), {from}, {to});");
+            }
+            copyFirst = false;
+        }
+    }
+
+    private static void EmitWhole(SourceWriter w, LayerSpec source, string target, string from, bool copy, string comment)
+    {
+        long length = source.Output.Length;
+        string guard = $"if (active < {source.Index + 1}) ";
+        if (copy)
+            w.Line($"{guard}new {ReadOnlySpan}(ws.{from}, 0, batch * {length}).CopyTo(new {Span}(ws.{target}, 0, batch * {length})); // {comment}");
+        else
+            w.Line($"{guard}{Add}(new {ReadOnlySpan}(ws.{target}, 0, batch * {length}), " +
+                   $"new {ReadOnlySpan}(ws.{from}, 0, batch * {length}), new {Span}(ws.{target}, 0, batch * {length})); // {comment}");
+    }
+}
