@@ -241,7 +241,7 @@ public class IncrementalityTests
         var result = Rerun(driver, WithNetwork(compilation, Branches.Replace("[Concat(\"relu2\")]", "[Concat(\"relu2\", \"relu1\")]")));
         Assert.All(Outputs(result, TrackingNames.Networks), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         var text = Assert.Single(result.GeneratedSources).SourceText.ToString();
-        Assert.Contains("{ Source = \"relu2, relu1\" }", text, StringComparison.Ordinal);
+        Assert.Contains("Sources = new[] { \"relu2\", \"relu1\" }", text, StringComparison.Ordinal);
         Assert.Contains("new(\"concat1\", \"Concat\", 12, 8, 8,", text, StringComparison.Ordinal);
         Assert.NotEqual(Fingerprint(before), Fingerprint(text));
     }

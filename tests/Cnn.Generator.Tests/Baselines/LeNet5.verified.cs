@@ -51,10 +51,10 @@ partial class LeNet5 : global::CnnGen.INetwork
     /// <summary>Every layer with its output shape, receptive field, effective stride and padding, parameters and MACs.</summary>
     public static global::System.Collections.Generic.IReadOnlyList<global::CnnGen.LayerInfo> Layers { get; } = new global::CnnGen.LayerInfo[]
     {
-        new("conv1", "Conv", 6, 28, 28, ReceptiveField: 5, ReceptiveFieldWidth: 5, EffectiveStride: 1, EffectivePadding: 2, Parameters: 156, Macs: 117600) { Input = "input", Kernel = 5, Stride = 1, Padding = 2 },
+        new("conv1", "Conv", 6, 28, 28, ReceptiveField: 5, ReceptiveFieldWidth: 5, EffectiveStride: 1, EffectivePadding: 2, Parameters: 156, Macs: 117600) { Input = "input", Kernel = 5, Stride = 1, Padding = 2, Groups = 1 },
         new("relu1", "ReLU", 6, 28, 28, ReceptiveField: 5, ReceptiveFieldWidth: 5, EffectiveStride: 1, EffectivePadding: 2, Parameters: 0, Macs: 0) { Input = "conv1" },
         new("pool1", "MaxPool", 6, 14, 14, ReceptiveField: 6, ReceptiveFieldWidth: 6, EffectiveStride: 2, EffectivePadding: 2, Parameters: 0, Macs: 0) { Input = "relu1", Kernel = 2, Stride = 2, Padding = 0 },
-        new("conv2", "Conv", 16, 10, 10, ReceptiveField: 14, ReceptiveFieldWidth: 14, EffectiveStride: 2, EffectivePadding: 2, Parameters: 2416, Macs: 240000) { Input = "pool1", Kernel = 5, Stride = 1, Padding = 0 },
+        new("conv2", "Conv", 16, 10, 10, ReceptiveField: 14, ReceptiveFieldWidth: 14, EffectiveStride: 2, EffectivePadding: 2, Parameters: 2416, Macs: 240000) { Input = "pool1", Kernel = 5, Stride = 1, Padding = 0, Groups = 1 },
         new("relu2", "ReLU", 16, 10, 10, ReceptiveField: 14, ReceptiveFieldWidth: 14, EffectiveStride: 2, EffectivePadding: 2, Parameters: 0, Macs: 0) { Input = "conv2" },
         new("pool2", "MaxPool", 16, 5, 5, ReceptiveField: 16, ReceptiveFieldWidth: 16, EffectiveStride: 4, EffectivePadding: 2, Parameters: 0, Macs: 0) { Input = "relu2", Kernel = 2, Stride = 2, Padding = 0 },
         new("dense1", "Dense", 120, 1, 1, ReceptiveField: 32, ReceptiveFieldWidth: 32, EffectiveStride: 4, EffectivePadding: 2, Parameters: 48120, Macs: 48000) { Input = "pool2" },

@@ -39,6 +39,9 @@ public sealed class OnnxExportTests(ITestOutputHelper log)
         ["CrossNetH"] = () => new CrossNetH(18),
         ["CrossNetJ"] = () => new CrossNetJ(19),
         ["RaceNet"] = () => new RaceNet(20),
+        ["InceptionNet"] = () => new InceptionNet(21),
+        ["ProjectionBlockNet"] = () => new ProjectionBlockNet(22),
+        ["DottedNamesNet"] = () => new DottedNamesNet(23),
     };
 
     [Theory]
