@@ -44,7 +44,7 @@ internal static class Joins
             if (concat ? from.Output.Height != s.Shape.Height || from.Output.Width != s.Shape.Width : from.Output != s.Shape)
             {
                 diagnostics.Add(DiagnosticInfo.Create(concat ? DiagnosticDescriptors.ConcatSizes : DiagnosticDescriptors.ShortcutShapes,
-                    d.Location, label, from.Name, from.Output, s.Source, s.Shape));
+                    d.Location, label, from.Name, from.Output, s.Layer < 0 ? "network input" : s.Source, s.Shape));
                 s.Broken = true;
                 return null;
             }

@@ -49,8 +49,8 @@ public class FuzzTests(ITestOutputHelper output)
                 string form = d.Id switch
                 {
                     "CNN0025" => @"^.* \(layer \d+\): '.*' is not a layer before it; name one of: (none \((an Add|a Concat) cannot be the first layer\)|.*)$",
-                    "CNN0026" => @"^.* \(layer \d+\): cannot add the output of .* \(\d+x\d+x\d+\) to its input, the output of .* \(\d+x\d+x\d+\); a shortcut needs equal shapes$",
-                    _ => @"^.* \(layer \d+\): cannot join the output of .* \(\d+x\d+x\d+\) to its input, the output of .* \(\d+x\d+x\d+\); the heights and widths must be equal$",
+                    "CNN0026" => @"^.* \(layer \d+\): cannot add the output of .* \(\d+x\d+x\d+\) to its input, the (output of .*|network input) \(\d+x\d+x\d+\); a shortcut needs equal shapes$",
+                    _ => @"^.* \(layer \d+\): cannot join the output of .* \(\d+x\d+x\d+\) to its input, the (output of .*|network input) \(\d+x\d+x\d+\); the heights and widths must be equal$",
                 };
                 Assert.True(System.Text.RegularExpressions.Regex.IsMatch(message, form), $"Batch {batch}: {d}{Context(d.Location.GetLineSpan().Path)}");
                 if (d.Id == "CNN0025") continue;
