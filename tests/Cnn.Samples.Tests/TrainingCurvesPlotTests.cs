@@ -18,25 +18,7 @@ public sealed class TrainingCurvesPlotTests : IDisposable
     private static EpochReport Epoch(int epoch, double trainLoss, double trainAccuracy, double testLoss, double testAccuracy) =>
         new(epoch, trainLoss, trainAccuracy, 1.5, 40000, 0.05f, new Evaluation(testLoss, testAccuracy, 10000, new int[10, 10]), 0.2);
 
-    private static (int Exit, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var root = new RootCommand { TrainCommand.Create() };
-            int exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Exit, string Out, string Error) Run(params string[] args) => CommandRunner.Run(args);
 
     /// <summary>Whether some pixel is within 40 levels of the colour in every channel.</summary>
     private static bool Shows(Picture picture, byte r, byte g, byte b)
