@@ -31,32 +31,32 @@ public static class PyTorchExport
             string inputName = l.Input ?? previous;
             if (!values.TryGetValue(inputName, out var input))
                 throw new NotSupportedException($"{network.Name}: layer {l.Name} reads {inputName}, which is not an earlier layer.");
-            string name = Identifier(network, l.Name);
+            string name = VariableName(network, l.Name);
             string v = "h_" + name, x = input.Variable;
             bool bias = network.Tensors.Any(t => t.Name == l.Name + ".bias");
             int rank = input.Rank;
             switch (l.Kind)
             {
                 case "Conv":
-                    init.AppendLine(Invariant($"        self.{name} = nn.Conv2d({input.Channels}, {l.OutputChannels}, {l.Kernel}, stride={l.Stride}, padding={l.Padding}, dilation={l.Dilation}, groups={l.Groups}, bias={Py(bias)})"));
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine(Invariant($"        {Register(name, l.Name)}nn.Conv2d({input.Channels}, {l.OutputChannels}, {l.Kernel}, stride={l.Stride}, padding={l.Padding}, dilation={l.Dilation}, groups={l.Groups}, bias={Py(bias)})"));
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "Dense":
-                    init.AppendLine(Invariant($"        self.{name} = nn.Linear({input.Length}, {l.OutputChannels}, bias={Py(bias)})"));
-                    forward.AppendLine($"        {v} = self.{name}({(rank == 4 ? $"torch.flatten({x}, 1)" : x)})");
+                    init.AppendLine(Invariant($"        {Register(name, l.Name)}nn.Linear({input.Length}, {l.OutputChannels}, bias={Py(bias)})"));
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({(rank == 4 ? $"torch.flatten({x}, 1)" : x)})");
                     rank = 2;
                     break;
                 case "MaxPool":
-                    init.AppendLine(Invariant($"        self.{name} = nn.MaxPool2d({l.Kernel}, stride={l.Stride}, padding={l.Padding}, ceil_mode={Py(l.CeilMode)})"));
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine(Invariant($"        {Register(name, l.Name)}nn.MaxPool2d({l.Kernel}, stride={l.Stride}, padding={l.Padding}, ceil_mode={Py(l.CeilMode)})"));
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "AvgPool":
-                    init.AppendLine(Invariant($"        self.{name} = nn.AvgPool2d({l.Kernel}, stride={l.Stride}, padding={l.Padding}, ceil_mode={Py(l.CeilMode)}, count_include_pad=True)"));
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine(Invariant($"        {Register(name, l.Name)}nn.AvgPool2d({l.Kernel}, stride={l.Stride}, padding={l.Padding}, ceil_mode={Py(l.CeilMode)}, count_include_pad=True)"));
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "GlobalAvgPool":
-                    init.AppendLine($"        self.{name} = nn.AdaptiveAvgPool2d(1)");
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine($"        {Register(name, l.Name)}nn.AdaptiveAvgPool2d(1)");
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "ReLU":
                     forward.AppendLine($"        {v} = F.relu({x})");
@@ -77,8 +77,8 @@ public static class PyTorchExport
                     forward.AppendLine($"        {v} = torch.tanh({x})");
                     break;
                 case "Dropout":
-                    init.AppendLine($"        self.{name} = nn.Dropout({Float(l.DropoutRate)})");
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine($"        {Register(name, l.Name)}nn.Dropout({Float(l.DropoutRate)})");
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "Maxout":
                     // The maximum over consecutive groups of `pieces` channels (or units).
@@ -87,8 +87,8 @@ public static class PyTorchExport
                         : Invariant($"        {v} = {x}.view({x}.shape[0], {l.OutputChannels}, {l.Pieces}).amax(2)"));
                     break;
                 case "BatchNorm":
-                    init.AppendLine(Invariant($"        self.{name} = nn.BatchNorm{(rank == 4 ? 2 : 1)}d({input.Channels}, eps={Float(l.Epsilon)}, momentum={Float(l.Momentum)})"));
-                    forward.AppendLine($"        {v} = self.{name}({x})");
+                    init.AppendLine(Invariant($"        {Register(name, l.Name)}nn.BatchNorm{(rank == 4 ? 2 : 1)}d({input.Channels}, eps={Float(l.Epsilon)}, momentum={Float(l.Momentum)})"));
+                    forward.AppendLine($"        {v} = {Call(name, l.Name)}({x})");
                     break;
                 case "Add":
                     forward.AppendLine($"        {v} = {string.Join(" + ", new[] { x }.Concat(l.Sources.Select(s => values[s].Variable)))}");
@@ -128,10 +128,30 @@ public static class PyTorchExport
         s.AppendLine($"    ends_with_softmax = {Py(endsWithSoftmax)}");
         s.AppendLine($"    fingerprint = \"{network.Fingerprint}\"");
         s.AppendLine();
+        bool dotted = layers.Any(l => l.Name.Contains('.'));
         s.AppendLine("    def __init__(self):");
         s.AppendLine("        super().__init__()");
+        if (dotted) s.AppendLine("        self._layers = {}  # modules by dotted path (torchvision's layer1.0.conv1), registered below");
         s.Append(init);
-        if (init.Length == 0) s.AppendLine("        pass");
+        if (dotted)
+        {
+            s.AppendLine("        for path, module in self._layers.items():");
+            s.AppendLine("            self._put(path, module)");
+        }
+        else if (init.Length == 0) s.AppendLine("        pass");
+        if (dotted)
+        {
+            s.AppendLine();
+            s.AppendLine("    def _put(self, path, module):");
+            s.AppendLine("        \"\"\"Registers module at a dotted path, creating the containers on the way, so state_dict keys are the path's.\"\"\"");
+            s.AppendLine("        parent = self");
+            s.AppendLine("        *containers, last = path.split(\".\")");
+            s.AppendLine("        for part in containers:");
+            s.AppendLine("            if part not in parent._modules:");
+            s.AppendLine("                parent.add_module(part, nn.Module())");
+            s.AppendLine("            parent = parent._modules[part]");
+            s.AppendLine("        parent.add_module(last, module)");
+        }
         s.AppendLine();
         s.AppendLine("    def forward(self, x):");
         s.Append(forward);
@@ -173,6 +193,22 @@ public static class PyTorchExport
         "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
         "pass", "raise", "return", "try", "while", "with", "yield",
     };
+
+    /// <summary>Where a layer's module is registered: an attribute for a plain name, the path table for a dotted one.</summary>
+    private static string Register(string variable, string name) => name.Contains('.') ? $"self._layers[\"{name}\"] = " : $"self.{variable} = ";
+
+    private static string Call(string variable, string name) => name.Contains('.') ? $"self._layers[\"{name}\"]" : $"self.{variable}";
+
+    /// <summary>A Python name for the layer: the layer's name, dots as underscores (names that differ only there are
+    /// refused at compile time, CNN0017); each dotted part must be letters, digits and underscores.</summary>
+    private static string VariableName(INetwork network, string name)
+    {
+        if (!name.Contains('.')) return Identifier(network, name);
+        foreach (var part in name.Split('.'))
+            if (part.Length == 0 || !part.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+                throw new NotSupportedException($"{network.Name}: '{name}' is not a module path the PyTorch export can write.");
+        return name.Replace('.', '_');
+    }
 
     private static string Identifier(INetwork network, string name)
     {

@@ -19,6 +19,7 @@ public static class SampleNetworks
         new("alexnet", "AlexNet, 3x227x227", AlexNet.Summary, AlexNet.ParameterCount, seed => new AlexNet(seed), false),
         new("zf5", "ZF-5, 3x225x225", Zf5.Summary, Zf5.ParameterCount, seed => new Zf5(seed), false),
         new("vgg16", "VGG16, 3x224x224", Vgg16.Summary, Vgg16.ParameterCount, seed => new Vgg16(seed), false),
+        new("resnet18", "ResNet-18 as torchvision builds it, 3x224x224", ResNet18.Summary, ResNet18.ParameterCount, seed => new ResNet18(seed), false),
     ];
 
     public static Entry? Find(string name) =>

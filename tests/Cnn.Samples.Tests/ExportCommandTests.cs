@@ -24,7 +24,7 @@ public sealed class ExportCommandTests : IDisposable
         string path = Path.Combine(_dir, "lenet5bn.safetensors");
         var trained = new LeNet5BatchNorm(seed: 3);
         var random = new Random(3);
-        for (int i = 0; i < trained.State.Length; i++) trained.State[i] = 0.5f + (float)random.NextDouble(); // running statistics away from 0 and 1
+        RunningStatistics.Randomize(trained, random);
         Checkpoint.Save(path, trained, training: new TrainingState { Extra = new Dictionary<string, string> { [Cli.DataLoading.MeanKey] = mean.ToString("R", System.Globalization.CultureInfo.InvariantCulture) } });
         return path;
     }
@@ -75,7 +75,7 @@ public sealed class ExportCommandTests : IDisposable
 }
 
 /// <summary>Every sample network, exported with fresh weights, gives its outputs through ONNX Runtime at batch 1 and 8.</summary>
-public sealed class SampleNetworkExportTests
+public sealed class SampleNetworkExportTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     public static TheoryData<string> Names => new(SampleNetworks.All.Select(e => e.Name));
 
@@ -86,7 +86,7 @@ public sealed class SampleNetworkExportTests
         var network = SampleNetworks.Find(name)!.Create(7);
         network.Threads = 2;
         var random = new Random(7);
-        for (int i = 0; i < network.State.Length; i++) network.State[i] = 0.5f + (float)random.NextDouble();
+        RunningStatistics.Randomize(network, random);
         using var session = new InferenceSession(Onnx.OnnxExport.ToBytes(network));
         foreach (int batch in new[] { 1, 8 })
         {
@@ -98,6 +98,7 @@ public sealed class SampleNetworkExportTests
             using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", tensor)]);
             var actual = results.Single().AsTensor<float>().ToArray();
             float scale = Math.Max(1f, expected.Max(Math.Abs));
+            log.WriteLine($"{name}, batch {batch}: largest difference {expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / scale:E1} of scale {scale:G3}, outputs spread {expected.Max() - expected.Min():G3}");
             for (int i = 0; i < expected.Length; i++)
                 Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * scale, $"{name}, batch {batch}, output {i}: CnnGen {expected[i]}, ONNX Runtime {actual[i]}");
         }
