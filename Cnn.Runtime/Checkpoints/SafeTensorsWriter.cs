@@ -29,10 +29,7 @@ public static class SafeTensorsWriter
         foreach (var t in tensors)
         {
             var target = data.AsSpan((int)offset, 4 * t.Values.Length);
-            if (BitConverter.IsLittleEndian)
-                MemoryMarshal.AsBytes(t.Values.Span).CopyTo(target);
-            else
-                for (int i = 0; i < t.Values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(target.Slice(4 * i), t.Values.Span[i]);
+            LittleEndianFloats.Write(t.Values.Span, target);
             offset += target.Length;
         }
 

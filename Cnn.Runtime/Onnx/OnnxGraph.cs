@@ -33,9 +33,6 @@ public sealed class OnnxGraph
     /// <summary>The name the dynamic batch dimension gets in inputs and outputs.</summary>
     public string BatchDimension { get; init; } = "batch";
 
-    /// <summary>Names of every value defined so far (inputs, initializers, node outputs).</summary>
-    public bool IsDefined(string value) => _values.Contains(value);
-
     public void Input(string name, params long?[] dims)
     {
         Define(name);
@@ -55,8 +52,7 @@ public sealed class OnnxGraph
         if (count != values.Length)
             throw new ArgumentException($"ONNX graph {_name}: initializer {name} of shape [{string.Join(", ", dims)}] needs {count} values, got {values.Length}.");
         Define(name);
-        var raw = new byte[values.Length * 4];
-        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), values[i]);
+        var raw = Checkpoints.LittleEndianFloats.ToBytes(values);
         var shape = dims.ToArray();
         _initializers.Add(w =>
         {

@@ -48,14 +48,6 @@ internal sealed class ProtoWriter
         Bytes(field, inner._bytes.GetBuffer().AsSpan(0, (int)inner._bytes.Length));
     }
 
-    /// <summary>Repeated 32-bit floats, packed.</summary>
-    public void PackedFloats(int field, ReadOnlySpan<float> values)
-    {
-        var raw = new byte[values.Length * 4];
-        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), values[i]);
-        Bytes(field, raw);
-    }
-
     public void Message(int field, Action<ProtoWriter> write)
     {
         var inner = new ProtoWriter();
