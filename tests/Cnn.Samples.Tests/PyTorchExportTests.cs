@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CnnGen.Checkpoints;
 using CnnGen.Data;
@@ -71,7 +70,7 @@ public sealed class PyTorchExportTests(ITestOutputHelper log) : IDisposable
         string jobsFile = Path.Combine(_dir, "jobs.json"), runner = Path.Combine(_dir, "runner.py");
         File.WriteAllText(jobsFile, JsonSerializer.Serialize(jobs));
         File.WriteAllText(runner, Runner);
-        var (exit, output) = Run(Python, TimeSpan.FromMinutes(5), runner, jobsFile);
+        var (exit, output) = ExternalProcess.Run(Python, "python3-torch", TimeSpan.FromMinutes(5), runner, jobsFile);
         Assert.True(exit == 0, output);
         foreach (var entry in SampleNetworks.All)
         {
@@ -93,7 +92,7 @@ public sealed class PyTorchExportTests(ITestOutputHelper log) : IDisposable
         string module = PyTorchExport.Save(new LeNet5(), dir);
         string checkpoint = Path.Combine(dir, "lenet5.safetensors");
         const int testLimit = 2000;
-        var (exit, output) = Run("/usr/bin/torchrun", TimeSpan.FromMinutes(5),
+        var (exit, output) = ExternalProcess.Run("/usr/bin/torchrun", "python3-torch", TimeSpan.FromMinutes(5),
             // Debian's torchrun 1.13 dies before starting a worker unless told where the workers' output goes.
             "--standalone", "--nproc_per_node=2", "--redirects", "2", "--tee", "2",
             Path.Combine(dir, "train_ddp.py"), module, "--data", FashionMnist.DefaultDirectory, "--save", checkpoint,
@@ -115,21 +114,5 @@ public sealed class PyTorchExportTests(ITestOutputHelper log) : IDisposable
         Assert.True(pytorchAccuracy > 0.6, $"200 steps should reach well past chance; PyTorch reported {pytorchAccuracy:P2}");
         Assert.True(Math.Abs(evaluation.Accuracy - pytorchAccuracy) <= 1.0 / testLimit,
             $"CnnGen scores {evaluation.Accuracy:P2} where PyTorch reported {pytorchAccuracy:P2}");
-    }
-
-    private static (int Exit, string Output) Run(string program, TimeSpan timeout, params string[] args)
-    {
-        Assert.True(File.Exists(program), $"{program} is missing: apt-get install -y python3-torch");
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{program} did not finish in {timeout}");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using CnnGen.Checkpoints;
 using CnnGen.PyTorch;
@@ -45,25 +44,15 @@ public sealed class TorchvisionTests(ITestOutputHelper log) : IDisposable
         """;
 
     [Fact]
-    public async Task TorchvisionResNet18LoadsStrictlyAndGivesTheSameLogits()
+    public void TorchvisionResNet18LoadsStrictlyAndGivesTheSameLogits()
     {
         File.WriteAllText(Path.Combine(_dir, "train_ddp.py"), PyTorchExport.TrainingScript());
         string script = Path.Combine(_dir, "resnet18.py"), weights = Path.Combine(_dir, "resnet18.safetensors");
         string input = Path.Combine(_dir, "x.bin"), expected = Path.Combine(_dir, "logits.bin");
         File.WriteAllText(script, Script);
-        Assert.True(File.Exists("/usr/bin/python3"), "/usr/bin/python3 is missing: apt-get install -y python3-torchvision");
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, _dir, weights, input, expected }) start.ArgumentList.Add(a);
-        using (var process = Process.Start(start)!)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(timeout.Token);
-            string output = await stdout + await stderr;
-            Assert.True(process.ExitCode == 0, output + "\n(needs apt-get install -y python3-torchvision)");
-            log.WriteLine(output.Trim());
-        }
+        var (exit, output) = ExternalProcess.Run("/usr/bin/python3", "python3-torchvision", TimeSpan.FromMinutes(5), script, _dir, weights, input, expected);
+        Assert.True(exit == 0, output + "\n(needs apt-get install -y python3-torchvision)");
+        log.WriteLine(output.Trim());
 
         var network = SampleNetworks.Find("resnet18")!.Create(0);
         network.Threads = 2;
