@@ -13,7 +13,7 @@ public static class SampleNetworks
     [
         new("lenet5", "LeNet-5, 28x28 grey", LeNet5.Summary, LeNet5.ParameterCount, seed => new LeNet5(seed), true),
         new("lenet5bn", "LeNet-5 with BatchNorm, 28x28 grey", LeNet5BatchNorm.Summary, LeNet5BatchNorm.ParameterCount, seed => new LeNet5BatchNorm(seed), true),
-        new("resnet", "a small ResNet (two residual blocks), 28x28 grey", SmallResNet.Summary, SmallResNet.ParameterCount, seed => new SmallResNet(seed), true),
+        new("resnet", "a small ResNet (three stages of two residual blocks, projection shortcuts), 28x28 grey", SmallResNet.Summary, SmallResNet.ParameterCount, seed => new SmallResNet(seed), true),
         new("mlp", "seed 003's MLP, 28x28 grey", Mlp.Summary, Mlp.ParameterCount, seed => new Mlp(seed), true),
         new("deepnet", "two wider convolutions, 28x28 grey", DeepNet.Summary, DeepNet.ParameterCount, seed => new DeepNet(seed), true),
         new("alexnet", "AlexNet, 3x227x227", AlexNet.Summary, AlexNet.ParameterCount, seed => new AlexNet(seed), false),
