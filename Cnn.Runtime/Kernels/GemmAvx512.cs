@@ -192,54 +192,6 @@ internal static unsafe class GemmAvx512
         }
     }
 
-    /// <summary>Batched <c>C += sum_s A_s * B_s^T</c>; see <see cref="Gemm.AccumulateTransposedB"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AccumulateTransposedB(float* a, int aStride, float* b, int bStride, float* c, int m, int n, int k, int count)
-    {
-        var mask = TailMask(k);
-        int i = 0;
-        for (; i + 2 <= m; i += 2)
-        {
-            float* c0 = c + (long)i * n, c1 = c0 + n;
-            int j = 0;
-            for (; j + 4 <= n; j += 4)
-            {
-                Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
-                Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
-                for (int s = 0; s < count; s++)
-                {
-                    float* x0 = a + (long)s * aStride + i * k;
-                    Block2x4(x0, x0 + k, b + (long)s * bStride + j * k, k, mask, ref s00, ref s01, ref s02, ref s03, ref s10, ref s11, ref s12, ref s13);
-                }
-                c0[j] += Fold(s00); c0[j + 1] += Fold(s01); c0[j + 2] += Fold(s02); c0[j + 3] += Fold(s03);
-                c1[j] += Fold(s10); c1[j + 1] += Fold(s11); c1[j + 2] += Fold(s12); c1[j + 3] += Fold(s13);
-            }
-            for (; j < n; j++)
-            {
-                Vector512<float> s0 = default, s1 = default;
-                for (int s = 0; s < count; s++)
-                {
-                    float* x0 = a + (long)s * aStride + i * k;
-                    float* y = b + (long)s * bStride + j * k;
-                    s0 = Lanes(x0, y, k, mask, s0);
-                    s1 = Lanes(x0 + k, y, k, mask, s1);
-                }
-                c0[j] += Fold(s0);
-                c1[j] += Fold(s1);
-            }
-        }
-        for (; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                var acc = Vector512<float>.Zero;
-                for (int s = 0; s < count; s++)
-                    acc = Lanes(a + (long)s * aStride + i * k, b + (long)s * bStride + j * k, k, mask, acc);
-                c[(long)i * n + j] += Fold(acc);
-            }
-        }
-    }
-
     /// <summary>Lane sums of two rows of A against four consecutive rows of B (length k each): eight dot products at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block2x4(float* x0, float* x1, float* y0, int k, Vector512<float> mask,
