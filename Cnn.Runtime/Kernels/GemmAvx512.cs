@@ -7,7 +7,8 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
-/// <see cref="Multiply"/> keeps a 4 x 32 block of C in eight registers and masks the last, partial columns.
+/// <see cref="Multiply"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
+/// block of C in eight registers for the columns left, masking the last, partial ones.
 /// </summary>
 internal static unsafe class GemmAvx512
 {
@@ -16,11 +17,19 @@ internal static unsafe class GemmAvx512
     {
         int tail = n & 15;
         var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
+        // Full panels of 32 columns through the packed path; the rest below.
+        int start = 0;
+        if (PackedGemmAvx512.Suits(m, n, k))
+        {
+            PackedGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, colStep, accumulate);
+            start = n - n % PackedGemmAvx512.PanelWidth;
+            if (start == n) return;
+        }
         for (int i = 0; i < m; i += 4)
         {
             // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
             var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
-            int j = 0;
+            int j = start;
             for (; j + 32 <= n; j += 32) Block4x32(rows, b + j, j, n, k, colStep, accumulate);
             for (; j + 16 <= n; j += 16) Block4x16(rows, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
             if (tail != 0) Block4x16(rows, b + j, j, n, k, colStep, accumulate, tailMask, true);
