@@ -149,7 +149,7 @@ public static class Gemm
             unsafe
             {
                 fixed (float* fa = a, fb = b, fc = c)
-                    GemmAvx512.AccumulateTransposedB(fa, aStride, fb, bStride, fc, m, n, k, count);
+                    WeightGradientAvx512.Accumulate(fa, aStride, fb, bStride, fc, m, n, k, count);
             }
             return;
         }

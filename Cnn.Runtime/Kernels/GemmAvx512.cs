@@ -7,7 +7,8 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
-/// <see cref="Multiply"/> keeps a 4 x 32 block of C in eight registers and masks the last, partial columns.
+/// <see cref="Multiply"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
+/// block of C in eight registers for the columns left, masking the last, partial ones.
 /// </summary>
 internal static unsafe class GemmAvx512
 {
@@ -16,11 +17,19 @@ internal static unsafe class GemmAvx512
     {
         int tail = n & 15;
         var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
+        // Full panels of 32 columns through the packed path; the rest below.
+        int start = 0;
+        if (PackedGemmAvx512.Suits(m, n, k))
+        {
+            PackedGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, colStep, accumulate);
+            start = n - n % PackedGemmAvx512.PanelWidth;
+            if (start == n) return;
+        }
         for (int i = 0; i < m; i += 4)
         {
             // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
             var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
-            int j = 0;
+            int j = start;
             for (; j + 32 <= n; j += 32) Block4x32(rows, b + j, j, n, k, colStep, accumulate);
             for (; j + 16 <= n; j += 16) Block4x16(rows, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
             if (tail != 0) Block4x16(rows, b + j, j, n, k, colStep, accumulate, tailMask, true);
@@ -189,54 +198,6 @@ internal static unsafe class GemmAvx512
             }
             for (; j < n; j++)
                 Finish(ci + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
-        }
-    }
-
-    /// <summary>Batched <c>C += sum_s A_s * B_s^T</c>; see <see cref="Gemm.AccumulateTransposedB"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AccumulateTransposedB(float* a, int aStride, float* b, int bStride, float* c, int m, int n, int k, int count)
-    {
-        var mask = TailMask(k);
-        int i = 0;
-        for (; i + 2 <= m; i += 2)
-        {
-            float* c0 = c + (long)i * n, c1 = c0 + n;
-            int j = 0;
-            for (; j + 4 <= n; j += 4)
-            {
-                Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
-                Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
-                for (int s = 0; s < count; s++)
-                {
-                    float* x0 = a + (long)s * aStride + i * k;
-                    Block2x4(x0, x0 + k, b + (long)s * bStride + j * k, k, mask, ref s00, ref s01, ref s02, ref s03, ref s10, ref s11, ref s12, ref s13);
-                }
-                c0[j] += Fold(s00); c0[j + 1] += Fold(s01); c0[j + 2] += Fold(s02); c0[j + 3] += Fold(s03);
-                c1[j] += Fold(s10); c1[j + 1] += Fold(s11); c1[j + 2] += Fold(s12); c1[j + 3] += Fold(s13);
-            }
-            for (; j < n; j++)
-            {
-                Vector512<float> s0 = default, s1 = default;
-                for (int s = 0; s < count; s++)
-                {
-                    float* x0 = a + (long)s * aStride + i * k;
-                    float* y = b + (long)s * bStride + j * k;
-                    s0 = Lanes(x0, y, k, mask, s0);
-                    s1 = Lanes(x0 + k, y, k, mask, s1);
-                }
-                c0[j] += Fold(s0);
-                c1[j] += Fold(s1);
-            }
-        }
-        for (; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                var acc = Vector512<float>.Zero;
-                for (int s = 0; s < count; s++)
-                    acc = Lanes(a + (long)s * aStride + i * k, b + (long)s * bStride + j * k, k, mask, acc);
-                c[(long)i * n + j] += Fold(acc);
-            }
         }
     }
 

@@ -60,7 +60,7 @@ public static unsafe class Im2Col
             throw new ArgumentException("Im2Col.Unpack: spans too short for the given shape.");
         fixed (float* pcol = col, pgrad = inputGradient)
         {
-            if (Avx512F.IsSupported && stride == 1 && width <= 16)
+            if (Avx512F.IsSupported && stride == 1)
             {
                 UnpackRows(pcol, pgrad, channels, height, width, kernel, padding, outHeight, outWidth);
                 return;
@@ -85,8 +85,8 @@ public static unsafe class Im2Col
     }
 
     /// <summary>
-    /// col2im for stride 1 and rows of at most 16 values: each input-gradient row is summed in one register from the
-    /// column rows that land on it (input column <c>ix</c> takes <c>col[.., ix - kx + padding]</c>, read with a shifted,
+    /// col2im for stride 1: each input-gradient row is summed, 16 values at a time, in one register from the column
+    /// rows that land on it (input column <c>ix</c> takes <c>col[.., ix - kx + padding]</c>, read with a shifted,
     /// masked load), then stored once. The additions per element happen in the same order (ky, then kx) as in the
     /// portable loop.
     /// </summary>
@@ -95,12 +95,14 @@ public static unsafe class Im2Col
         int kernel, int padding, int outHeight, int outWidth)
     {
         int positions = outHeight * outWidth;
-        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        var rowMask = Vector512.LessThan(lane, Vector512.Create((float)width));
+        var lanes = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         for (int c = 0; c < channels; c++)
         for (int iy = 0; iy < height; iy++)
+        for (int strip = 0; strip < width; strip += 16)
         {
-            float* dst = pgrad + (c * height + iy) * width;
+            var lane = lanes + Vector512.Create((float)strip);
+            var rowMask = Vector512.LessThan(lane, Vector512.Create((float)width));
+            float* dst = pgrad + (c * height + iy) * width + strip;
             var acc = Avx512F.MaskLoad(dst, rowMask, Vector512<float>.Zero);
             for (int ky = 0; ky < kernel; ky++)
             {
@@ -113,7 +115,7 @@ public static unsafe class Im2Col
                     var valid = Vector512.BitwiseAnd(rowMask, Vector512.BitwiseAnd(
                         Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)-shift)),
                         Vector512.LessThan(lane, Vector512.Create((float)(outWidth - shift)))));
-                    float* src = pcol + (long)((c * kernel + ky) * kernel + kx) * positions + oy * outWidth + shift;
+                    float* src = pcol + (long)((c * kernel + ky) * kernel + kx) * positions + oy * outWidth + shift + strip;
                     acc += Avx512F.MaskLoad(src, valid, Vector512<float>.Zero);
                 }
             }
@@ -137,25 +139,6 @@ public static unsafe class Im2Col
             return;
         }
         for (int i = 0; i < count; i++) dst[i] = src[i];
-    }
-
-    /// <summary><c>dst[i] += src[i]</c> for a short row; the same single addition per element on every path.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddTo(float* src, float* dst, int count)
-    {
-        if (Avx512F.IsSupported)
-        {
-            int i = 0;
-            for (; i + 16 <= count; i += 16) (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
-            if (i < count)
-            {
-                var mask = Mask(count - i);
-                var zero = Vector512<float>.Zero;
-                Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(dst + i, mask, zero) + Avx512F.MaskLoad(src + i, mask, zero));
-            }
-            return;
-        }
-        for (int i = 0; i < count; i++) dst[i] += src[i];
     }
 
     /// <summary>The first <paramref name="lanes"/> lanes set.</summary>

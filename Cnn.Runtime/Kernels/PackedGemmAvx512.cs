@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// The packed path of <see cref="Gemm.Multiply"/> for B's full 32-column panels: each panel is copied, up to
+/// <see cref="DepthBlock"/> rows of it at a time, into a contiguous buffer on the stack (so its rows no longer sit a
+/// whole row of B apart, where a wide B maps them all onto the same cache sets), then every block of 8 rows of A runs
+/// over it with 16 accumulators. Each element of C still gets one fused multiply-add per term in index order: a
+/// later depth block continues the chain from the value the previous one stored, which is the same float.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class PackedGemmAvx512
+{
+    public const int PanelWidth = 32;
+    private const int RowBlock = 8;
+    /// <summary>Rows of a panel packed at once: 256 x 32 floats = 32 KiB, within the first-level cache.</summary>
+    private const int DepthBlock = 256;
+
+    /// <summary>Whether the packed path pays: enough rows of A to reuse each packed panel, and at least one panel.</summary>
+    public static bool Suits(int m, int n, int k) => m >= RowBlock && n >= PanelWidth && k >= 4;
+
+    /// <summary><c>C[:, 0 .. panels*32) (+)= op(A) * B[:, 0 .. panels*32)</c>; element A(i, p) is at
+    /// <c>a[i * rowStep + p * colStep]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate)
+    {
+        float* panel = stackalloc float[DepthBlock * PanelWidth];
+        int panels = n / PanelWidth;
+        for (int jp = 0; jp < panels; jp++)
+        {
+            int j = jp * PanelWidth;
+            for (int p0 = 0; p0 < k; p0 += DepthBlock)
+            {
+                int depth = Math.Min(DepthBlock, k - p0);
+                Pack(b + (long)p0 * n + j, n, panel, depth);
+                RowBlocks(a + (long)p0 * colStep, panel, c + j, m, n, depth, rowStep, colStep, accumulate || p0 > 0);
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="depth"/> rows of 32 floats, <paramref name="n"/> apart, next to each other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pack(float* b, int n, float* panel, int depth)
+    {
+        for (int p = 0; p < depth; p++, b += n, panel += PanelWidth)
+        {
+            Vector512.Load(b).Store(panel);
+            Vector512.Load(b + 16).Store(panel + 16);
+        }
+    }
+
+    /// <summary>All rows of A, 8 at a time, against one packed panel; past the last row a block repeats it (the same
+    /// values are written twice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowBlocks(float* a, float* panel, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate)
+    {
+        for (int i = 0; i < m; i += RowBlock)
+        {
+            int last = m - 1;
+            long r0 = i, r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last);
+            long r4 = Math.Min(i + 4, last), r5 = Math.Min(i + 5, last), r6 = Math.Min(i + 6, last), r7 = Math.Min(i + 7, last);
+            float* a0 = a + r0 * rowStep, a1 = a + r1 * rowStep, a2 = a + r2 * rowStep, a3 = a + r3 * rowStep;
+            float* a4 = a + r4 * rowStep, a5 = a + r5 * rowStep, a6 = a + r6 * rowStep, a7 = a + r7 * rowStep;
+            float* c0 = c + r0 * n, c1 = c + r1 * n, c2 = c + r2 * n, c3 = c + r3 * n;
+            float* c4 = c + r4 * n, c5 = c + r5 * n, c6 = c + r6 * n, c7 = c + r7 * n;
+            Vector512<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51, s60, s61, s70, s71;
+            if (accumulate)
+            {
+                s00 = Vector512.Load(c0); s01 = Vector512.Load(c0 + 16); s10 = Vector512.Load(c1); s11 = Vector512.Load(c1 + 16);
+                s20 = Vector512.Load(c2); s21 = Vector512.Load(c2 + 16); s30 = Vector512.Load(c3); s31 = Vector512.Load(c3 + 16);
+                s40 = Vector512.Load(c4); s41 = Vector512.Load(c4 + 16); s50 = Vector512.Load(c5); s51 = Vector512.Load(c5 + 16);
+                s60 = Vector512.Load(c6); s61 = Vector512.Load(c6 + 16); s70 = Vector512.Load(c7); s71 = Vector512.Load(c7 + 16);
+            }
+            else s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = s60 = s61 = s70 = s71 = Vector512<float>.Zero;
+            float* bp = panel;
+            long ap = 0;
+            for (int p = 0; p < depth; p++, bp += PanelWidth, ap += colStep)
+            {
+                var b0 = Vector512.Load(bp);
+                var b1 = Vector512.Load(bp + 16);
+                var x = Vector512.Create(a0[ap]); s00 = Avx512F.FusedMultiplyAdd(x, b0, s00); s01 = Avx512F.FusedMultiplyAdd(x, b1, s01);
+                x = Vector512.Create(a1[ap]); s10 = Avx512F.FusedMultiplyAdd(x, b0, s10); s11 = Avx512F.FusedMultiplyAdd(x, b1, s11);
+                x = Vector512.Create(a2[ap]); s20 = Avx512F.FusedMultiplyAdd(x, b0, s20); s21 = Avx512F.FusedMultiplyAdd(x, b1, s21);
+                x = Vector512.Create(a3[ap]); s30 = Avx512F.FusedMultiplyAdd(x, b0, s30); s31 = Avx512F.FusedMultiplyAdd(x, b1, s31);
+                x = Vector512.Create(a4[ap]); s40 = Avx512F.FusedMultiplyAdd(x, b0, s40); s41 = Avx512F.FusedMultiplyAdd(x, b1, s41);
+                x = Vector512.Create(a5[ap]); s50 = Avx512F.FusedMultiplyAdd(x, b0, s50); s51 = Avx512F.FusedMultiplyAdd(x, b1, s51);
+                x = Vector512.Create(a6[ap]); s60 = Avx512F.FusedMultiplyAdd(x, b0, s60); s61 = Avx512F.FusedMultiplyAdd(x, b1, s61);
+                x = Vector512.Create(a7[ap]); s70 = Avx512F.FusedMultiplyAdd(x, b0, s70); s71 = Avx512F.FusedMultiplyAdd(x, b1, s71);
+            }
+            s70.Store(c7); s71.Store(c7 + 16); s60.Store(c6); s61.Store(c6 + 16);
+            s50.Store(c5); s51.Store(c5 + 16); s40.Store(c4); s41.Store(c4 + 16);
+            s30.Store(c3); s31.Store(c3 + 16); s20.Store(c2); s21.Store(c2 + 16);
+            s10.Store(c1); s11.Store(c1 + 16); s00.Store(c0); s01.Store(c0 + 16);
+        }
+    }
+}

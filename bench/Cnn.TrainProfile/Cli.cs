@@ -1,0 +1,38 @@
+namespace CnnGen.TrainProfile;
+
+/// <summary>
+/// <c>layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS]</c>: per-convolution kernel times of a
+/// training step on one thread; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s.
+/// </summary>
+internal static class Cli
+{
+    public static int Run(string[] args)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is not ("layers" or "step"))
+                throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]");
+            string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
+            int repeats = int.Parse(Option(args, "--repeats", "7"));
+            if (args[0] == "layers")
+            {
+                double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var name in model == "all" ? ["cifar_vgg", "cifar_resnet"] : new[] { model })
+                    LayerProfile.Print(ProfiledNetwork.ByName(name), repeats, peak);
+            }
+            else TrainingSteps.Print(model, int.Parse(Option(args, "--threads", "1")), repeats);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+}

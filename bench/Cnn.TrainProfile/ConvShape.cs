@@ -1,0 +1,48 @@
+namespace CnnGen.TrainProfile;
+
+/// <summary>One 3x3, padding-1, stride-1 convolution of a network: its input (channels x size x size), its filters,
+/// how many times the network has it, and whether its input gradient is computed (not for the first layer).</summary>
+internal sealed record ConvShape(string Name, int Channels, int Size, int Filters, int Count, bool InputGradient)
+{
+    public const int Kernel = 3;
+    public int Positions => Size * Size;
+    public int Depth => Channels * Kernel * Kernel;
+    public int InputLength => Channels * Size * Size;
+    public int OutputLength => Filters * Positions;
+    public int ColumnLength => Depth * Positions;
+    /// <summary>Multiply-adds of one image's forward product (the same count for each backward product).</summary>
+    public long MultiplyAdds => (long)Filters * Depth * Positions;
+}
+
+/// <summary>The convolutions of the two CIFAR networks (as declared in Networks/), and how many images the generated
+/// code hands each weight-gradient call: the VGG trains micro-batches of one image, the ResNet (BatchNorm in training
+/// mode) a worker's whole chunk at once.</summary>
+internal sealed record ProfiledNetwork(string Name, ConvShape[] Convolutions, int ImagesPerWeightGradient)
+{
+    public static readonly ProfiledNetwork Vgg = new("cifar_vgg",
+    [
+        new("conv1", 3, 32, 32, 1, false),
+        new("conv2", 32, 32, 32, 1, true),
+        new("conv3", 32, 16, 64, 1, true),
+        new("conv4", 64, 16, 64, 1, true),
+        new("conv5", 64, 8, 128, 1, true),
+        new("conv6", 128, 8, 128, 1, true),
+    ], ImagesPerWeightGradient: 1);
+
+    public static readonly ProfiledNetwork ResNet = new("cifar_resnet",
+    [
+        new("conv 3->16 @32", 3, 32, 16, 1, false),
+        new("conv 16->16 @32", 16, 32, 16, 4, true),
+        new("conv 16->32 @16", 16, 16, 32, 1, true),
+        new("conv 32->32 @16", 32, 16, 32, 4, true),
+        new("conv 32->64 @8", 32, 8, 64, 1, true),
+        new("conv 64->64 @8", 64, 8, 64, 4, true),
+    ], ImagesPerWeightGradient: 64);
+
+    public static ProfiledNetwork ByName(string name) => name switch
+    {
+        "cifar_vgg" => Vgg,
+        "cifar_resnet" => ResNet,
+        _ => throw new ArgumentException($"unknown model '{name}' (cifar_vgg, cifar_resnet)"),
+    };
+}

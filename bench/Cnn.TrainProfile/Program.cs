@@ -1,0 +1,2 @@
+using CnnGen.TrainProfile;
+return Cli.Run(args);

@@ -1,0 +1,45 @@
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Gemm.Multiply"/> gives every element of C exactly the bits of one fused multiply-add per term in index
+/// order, computed here one scalar at a time, on shapes that take the packed 32-column panels (several, with columns
+/// left over), more than one depth block of 256, rows not a multiple of 8, the transposed A of backward-data and
+/// accumulation into C.
+/// </summary>
+public class GemmMultiplyTests
+{
+    [Theory]
+    [InlineData(16, 1024, 144, false, false)]   // a 32x32 convolution's forward product
+    [InlineData(144, 1024, 16, true, false)]    // its backward-data product, W^T x dY
+    [InlineData(27, 70, 600, false, false)]     // depth past two blocks, rows and columns left over
+    [InlineData(13, 96, 300, true, true)]
+    [InlineData(8, 32, 4, false, true)]
+    [InlineData(7, 64, 9, false, false)]        // too few rows for the packed path
+    [InlineData(40, 31, 50, true, false)]       // no full panel
+    public void MatchesTheFusedMultiplyAddChainBitForBit(int m, int n, int k, bool transposeA, bool accumulate)
+    {
+        var random = new Random(m * 7919 + n * 31 + k);
+        float[] a = Random(random, m * k), b = Random(random, k * n), start = Random(random, m * n);
+        var actual = (float[])start.Clone();
+        Gemm.Multiply(a, b, actual, m, n, k, transposeA, accumulate);
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            float expected = accumulate ? start[i * n + j] : 0f;
+            for (int p = 0; p < k; p++)
+                expected = MathF.FusedMultiplyAdd(transposeA ? a[p * m + i] : a[i * k + p], b[p * n + j], expected);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual[i * n + j]),
+                $"[{m}x{k}]x[{k}x{n}] transposeA {transposeA} accumulate {accumulate}: C[{i}, {j}] is {actual[i * n + j]:R}, the chain gives {expected:R}");
+        }
+    }
+
+    private static float[] Random(Random random, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}
