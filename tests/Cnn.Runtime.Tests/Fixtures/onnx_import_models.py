@@ -1,4 +1,4 @@
-"""Exports a PyTorch model as ONNX for the import tests: python3 onnx_import_models.py MODEL OUT.onnx
+"""Exports PyTorch models as ONNX for the import tests: python3 onnx_import_models.py MODEL OUT.onnx [MODEL OUT.onnx ...]
 
 MODEL is lenet5, basic_block, resnet18 or mobilenet_v2. Weights are random (seeded); every BatchNorm gets running
 statistics and affine parameters away from their defaults, so an import that lost them would show. Opset 13, a
@@ -79,8 +79,7 @@ def build(name):
     raise SystemExit(f"unknown model {name}")
 
 
-def main():
-    name, out = sys.argv[1], sys.argv[2]
+def export(name, out):
     torch.manual_seed(3)
     model, shape = build(name)
     with torch.no_grad():
@@ -95,6 +94,14 @@ def main():
                       output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     print(f"wrote {out}: {name}, input {shape}")
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or len(args) % 2:
+        raise SystemExit("usage: onnx_import_models.py MODEL OUT.onnx [MODEL OUT.onnx ...]")
+    for k in range(0, len(args), 2):
+        export(args[k], args[k + 1])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ namespace CnnGen.Tests.Onnx;
 /// equal ONNX Runtime's on the same file within 1e-5 of their scale, at batch 1 and 8, and the weights keep PyTorch's
 /// names. Needs /usr/bin/python3 with python3-torch and python3-torchvision (installed by .ci/run).
 /// </summary>
-public sealed class ImportPyTorchTests(ITestOutputHelper log) : IDisposable
+public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelper log) : IClassFixture<PyTorchOnnxModels>, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("cnngen-import-torch-").FullName;
 
@@ -66,8 +66,7 @@ public sealed class ImportPyTorchTests(ITestOutputHelper log) : IDisposable
 
     private (INetwork Network, byte[] Model) ImportAndBuild(string model, string className)
     {
-        string path = Path.Combine(_directory, model + ".onnx");
-        Export(model, path);
+        string path = models.PathOf(model);
         var clock = Stopwatch.StartNew();
         var imported = OnnxImport.Read(path);
         log.WriteLine($"{model}: read and converted in {clock.ElapsedMilliseconds} ms, {imported.Layers.Count} layers");
@@ -76,24 +75,47 @@ public sealed class ImportPyTorchTests(ITestOutputHelper log) : IDisposable
         log.WriteLine($"{model}: written, generated, compiled and loaded in {clock.ElapsedMilliseconds} ms");
         return (network, File.ReadAllBytes(path));
     }
+}
 
-    private static void Export(string model, string path)
+/// <summary>The four PyTorch models, exported once for the class by one Python process (importing torch is most of
+/// an export's time).</summary>
+public sealed class PyTorchOnnxModels : IDisposable
+{
+    private static readonly string[] Models = ["lenet5", "basic_block", "resnet18", "mobilenet_v2"];
+    private readonly string _directory = Directory.CreateTempSubdirectory("cnngen-torch-onnx-").FullName;
+    private readonly Lazy<string?> _failure;
+
+    public PyTorchOnnxModels() => _failure = new(Export);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    public string PathOf(string model)
+    {
+        Assert.True(_failure.Value is null, _failure.Value);
+        return Path.Combine(_directory, model + ".onnx");
+    }
+
+    /// <returns>Null, or what went wrong.</returns>
+    private string? Export()
     {
         const string python = "/usr/bin/python3";
-        Assert.True(File.Exists(python), $"{python} is missing: apt-get install -y python3-torch python3-torchvision");
+        if (!File.Exists(python)) return $"{python} is missing: apt-get install -y python3-torch python3-torchvision";
         string script = Path.Combine(AppContext.BaseDirectory, "Fixtures", "onnx_import_models.py");
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
-        start.ArgumentList.Add(model);
-        start.ArgumentList.Add(path);
+        foreach (var model in Models)
+        {
+            start.ArgumentList.Add(model);
+            start.ArgumentList.Add(Path.Combine(_directory, model + ".onnx"));
+        }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"exporting {model} with PyTorch took more than 5 minutes");
+            return "exporting the models with PyTorch took more than 5 minutes";
         }
-        Assert.True(process.ExitCode == 0, $"exporting {model} with PyTorch failed:\n{stdout.Result}{stderr.Result}");
+        return process.ExitCode == 0 ? null : $"exporting the models with PyTorch failed:\n{stdout.Result}{stderr.Result}";
     }
 }
