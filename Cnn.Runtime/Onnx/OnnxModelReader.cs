@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace CnnGen.Onnx;
 
@@ -206,7 +207,8 @@ public static class OnnxModelReader
                     throw new OnnxImportException($"not a valid ONNX file: {label} of shape [{string.Join(", ", dims)}] needs {count} float32 values ({4 * count} bytes) but holds {bytes.Length} bytes");
                 floatValues = new float[count];
                 var span = bytes.Span;
-                for (int k = 0; k < floatValues.Length; k++) floatValues[k] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * k, 4));
+                if (BitConverter.IsLittleEndian) span.CopyTo(MemoryMarshal.AsBytes(floatValues.AsSpan()));
+                else for (int k = 0; k < floatValues.Length; k++) floatValues[k] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * k, 4));
             }
             else
             {
