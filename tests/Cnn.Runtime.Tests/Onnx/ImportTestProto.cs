@@ -21,6 +21,13 @@ internal sealed class ImportTestProto
         return this;
     }
 
+    public ImportTestProto Fixed32(int field, float value)
+    {
+        Tag(field, 5);
+        _bytes.Write(BitConverter.GetBytes(value));
+        return this;
+    }
+
     public ImportTestProto String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
 
     public ImportTestProto Message(int field, ImportTestProto inner) => Bytes(field, inner.ToArray());
