@@ -51,6 +51,10 @@ public sealed record ImportedLayer(string Kind, string Name)
     public float Epsilon { get; init; } = BatchNormAttribute.DefaultEpsilon;
     public float Momentum { get; init; } = BatchNormAttribute.DefaultMomentum;
 
+    /// <summary>A convolution or pool whose stride leaves the last input rows or columns unread (as in the model);
+    /// the generator warns about it (CNN0011).</summary>
+    public bool LeavesInputUnread { get; init; }
+
     public int OutputChannels { get; init; }
     public int OutputHeight { get; init; } = 1;
     public int OutputWidth { get; init; } = 1;

@@ -271,6 +271,7 @@ internal sealed class OnnxGraphImporter
             OutputChannels = filters,
             OutputHeight = (x.H + 2 * padding - kernel) / stride + 1,
             OutputWidth = (x.W + 2 * padding - kernel) / stride + 1,
+            LeavesInputUnread = LeavesUnread(x, kernel, stride, padding),
         };
         var tensors = new List<NamedTensor> { Tensor(name + ".weight", [filters, (int)w[1], kernel, kernel], FloatConstant(node, 1, "weight", weight.Floats.Length)) };
         if (bias is not null) tensors.Add(Tensor(name + ".bias", [filters], FloatConstant(node, 2, "bias", filters)));
@@ -430,9 +431,14 @@ internal sealed class OnnxGraphImporter
         {
             Kernel = size, Stride = stride, Padding = padding, CeilMode = ceil,
             OutputChannels = x.C, OutputHeight = PoolOutput(x.H, size, stride, padding, ceil), OutputWidth = PoolOutput(x.W, size, stride, padding, ceil),
+            LeavesInputUnread = !ceil && LeavesUnread(x, size, stride, padding),
         };
         AddLayer(node, layer, x);
     }
+
+    /// <summary>Whether windows stepping by <paramref name="stride"/> stop short of the padded input's last row or column.</summary>
+    private static bool LeavesUnread(DataValue x, int window, int stride, int padding) =>
+        (x.H + 2 * padding - window) % stride != 0 || (x.W + 2 * padding - window) % stride != 0;
 
     /// <summary>PyTorch's pooled size: with ceil_mode a last window must start inside the input or its left padding.</summary>
     private static int PoolOutput(int size, int window, int stride, int padding, bool ceil)

@@ -66,6 +66,9 @@ internal static class ImportCommand
         }
         Console.WriteLine($"Wrote {declaration}: {@namespace}.{className}, {network.Layers.Count} layers, {network.ParameterCount:N0} parameters, input {network.InputChannels}x{network.InputHeight}x{network.InputWidth}.");
         Console.WriteLine($"Wrote {weights}: {network.Tensors.Count} tensors under the class's names; load them with Checkpoint.Load(\"{Path.GetFileName(weights)}\", new {className}(seed: 0)).");
+        var unread = network.Layers.Where(l => l.LeavesInputUnread).Select(l => l.Name).ToList();
+        if (unread.Count > 0)
+            Console.WriteLine($"Note: the strides of {string.Join(", ", unread)} leave the last input rows or columns unread, as in the model; the generator warns about it (CNN0011), so a project that treats warnings as errors needs <NoWarn>$(NoWarn);CNN0011</NoWarn>.");
         return 0;
     }
 }

@@ -87,6 +87,25 @@ public sealed class ImportCommandTests : IDisposable
         Assert.Equal("previous", File.ReadAllText(Path.Combine(output, "Net.cs")));
     }
 
+    [Fact]
+    public void AStrideThatLeavesInputUnreadGetsANote()
+    {
+        var graph = new OnnxGraph("strided");
+        graph.Input("input", null, 1, 6, 6);
+        graph.Initializer("conv.weight", [2, 1, 3, 3], Enumerable.Range(0, 18).Select(i => i / 18f).ToArray());
+        graph.Node("Conv", "conv", ["input", "conv.weight"], ["maps"], OnnxAttribute.Of("strides", 2L, 2L));
+        graph.Node("Flatten", "flat", ["maps"], ["output"], OnnxAttribute.Of("axis", 1L));
+        graph.Output("output", null, 8);
+        string model = Path.Combine(_dir, "strided.onnx");
+        File.WriteAllBytes(model, graph.ToBytes());
+
+        var (exit, stdout, error) = Run("import", model, "--class", "Strided", "--namespace", "N", "--out", _dir);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Note: the strides of conv leave the last input rows or columns unread, as in the model;", stdout);
+        Assert.Contains("[Conv(3, 2, Stride = 2, Bias = false, Name = \"conv\")]", File.ReadAllText(Path.Combine(_dir, "Strided.cs")));
+    }
+
     [Theory]
     [InlineData("1Net", "N", "--class '1Net' is not a C# identifier")]
     [InlineData("class", "N", "--class 'class' is not a C# identifier")]

@@ -3,6 +3,7 @@
 MODEL is lenet5, basic_block, resnet18 or mobilenet_v2. Weights are random (seeded); every BatchNorm gets running
 statistics and affine parameters away from their defaults, so an import that lost them would show. Opset 13, a
 dynamic batch, evaluation mode with BatchNorm kept as its own node (TrainingMode.PRESERVE on a model in eval mode).
+The model's state_dict keys go to OUT.onnx.keys, one a line.
 """
 import sys
 
@@ -93,7 +94,9 @@ def export(name, out):
     torch.onnx.export(model, torch.randn(2, *shape), out, opset_version=13, input_names=["input"],
                       output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
-    print(f"wrote {out}: {name}, input {shape}")
+    with open(out + ".keys", "w") as keys:
+        keys.writelines(key + "\n" for key in model.state_dict())
+    print(f"wrote {out} and its state_dict keys: {name}, input {shape}")
 
 
 def main():

@@ -9,7 +9,7 @@ namespace CnnGen.Tests.Onnx;
 /// Models exported by Debian's PyTorch 1.13 (opset 13, dynamic batch, random weights, BatchNorm statistics and affine
 /// parameters off their defaults) imported, built with the generator in memory, and run in evaluation mode: the outputs
 /// equal ONNX Runtime's on the same file within 1e-5 of their scale, at batch 1 and 8, and the weights keep PyTorch's
-/// names. Needs /usr/bin/python3 with python3-torch and python3-torchvision (installed by .ci/run).
+/// names (torchvision's models: exactly their state_dict keys). Needs /usr/bin/python3 with python3-torch and python3-torchvision (installed by .ci/run).
 /// </summary>
 public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelper log) : IClassFixture<PyTorchOnnxModels>, IDisposable
 {
@@ -52,6 +52,7 @@ public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelp
         foreach (var name in new[] { "conv1.weight", "bn1.running_mean", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight", "layer4.1.bn2.bias", "fc.weight" })
             Assert.Contains(resnet.Tensors.Concat(resnet.StateTensors), t => t.Name == name);
         Assert.Equal(8, resnet.Layers.Count(l => l.Kind == "Add"));
+        Assert.Equal(models.StateDictKeys("resnet18"), TensorNames(resnet));
         ImportComparison.AgreesWithOnnxRuntime(resnet, resnetModel, log, "torchvision resnet18");
 
         var (mobilenet, mobilenetModel) = ImportAndBuild("mobilenet_v2", "TorchvisionMobileNetV2");
@@ -61,8 +62,13 @@ public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelp
         Assert.Equal(10, mobilenet.Layers.Count(l => l.Kind == "Add"));
         Assert.Contains(mobilenet.Tensors, t => t.Name == "features.1.conv.0.0.weight");
         Assert.Contains(mobilenet.Tensors, t => t.Name == "classifier.1.weight");
+        Assert.Equal(models.StateDictKeys("mobilenet_v2"), TensorNames(mobilenet));
         ImportComparison.AgreesWithOnnxRuntime(mobilenet, mobilenetModel, log, "torchvision mobilenet_v2");
     }
+
+    /// <summary>Every tensor of the built class, parameters and state, sorted: torchvision's state_dict keys, all of them.</summary>
+    private static List<string> TensorNames(INetwork network) =>
+        network.Tensors.Concat(network.StateTensors).Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
 
     private (INetwork Network, byte[] Model) ImportAndBuild(string model, string className)
     {
@@ -94,6 +100,10 @@ public sealed class PyTorchOnnxModels : IDisposable
         Assert.True(_failure.Value is null, _failure.Value);
         return Path.Combine(_directory, model + ".onnx");
     }
+
+    /// <summary>The exported model's state_dict keys, sorted.</summary>
+    public List<string> StateDictKeys(string model) =>
+        File.ReadAllLines(PathOf(model) + ".keys").Where(k => k.Length != 0).Order(StringComparer.Ordinal).ToList();
 
     /// <returns>Null, or what went wrong.</returns>
     private string? Export()

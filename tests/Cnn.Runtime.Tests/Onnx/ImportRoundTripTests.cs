@@ -87,6 +87,14 @@ public sealed class ImportRoundTripTests(ITestOutputHelper log) : IDisposable
         ImportComparison.AgreesWithOnnxRuntime(imported, model, log, "DropoutNet");
     }
 
+    [Fact]
+    public void StridesThatLeaveInputUnreadAreMarked()
+    {
+        // TinyLeNet's conv2 (3x3, stride 2) reads rows 0 to 4 of its 6x6 input; its pools read every row.
+        var network = OnnxImport.FromBytes(OnnxExport.ToBytes(new TinyLeNet(5)), "TinyLeNet.onnx");
+        Assert.Equal(["conv2"], network.Layers.Where(l => l.LeavesInputUnread).Select(l => l.Name));
+    }
+
     /// <summary>Running statistics away from 0 and 1, so that an import that lost them would show.</summary>
     private static void RandomiseStatistics(INetwork net, Random random)
     {
