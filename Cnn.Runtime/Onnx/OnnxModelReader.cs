@@ -28,7 +28,13 @@ public static class OnnxModelReader
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            // Read the length the file system gives, never "until the end": a device such as /dev/zero has none.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long length = stream.CanSeek ? stream.Length : 0;
+            if (length == 0) throw new OnnxImportException($"{path} is empty or not a regular file");
+            if (length > Array.MaxLength) throw new OnnxImportException($"{path} is {length:N0} bytes; import reads models up to {Array.MaxLength:N0} bytes");
+            bytes = new byte[length];
+            stream.ReadExactly(bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

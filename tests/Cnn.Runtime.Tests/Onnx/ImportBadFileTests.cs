@@ -51,6 +51,14 @@ public sealed class ImportBadFileTests
     public void AnEmptyFileIsRefused() =>
         Assert.Equal("not a valid ONNX file: it is empty", Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Array.Empty<byte>())).Message);
 
+    [Fact]
+    public void ADeviceIsRefusedWithoutReadingForever()
+    {
+        if (!File.Exists("/dev/zero")) return; // a Linux device; CI runs on Linux
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.Read("/dev/zero"));
+        Assert.Equal("/dev/zero is empty or not a regular file", e.Message);
+    }
+
     [Theory]
     [InlineData("Foo")]
     [InlineData("Einsum")]
