@@ -24,6 +24,7 @@ internal static class EntryPoint
             VisualizeCommand.Create(),
             ServeCommand.Create(),
             ExportCommand.Create(),
+            ImportCommand.Create(),
         };
 
     public static int Run(RootCommand root, string[] args)
