@@ -380,7 +380,6 @@ internal static class PassEmitter
     private static void EmitFreezing(SourceWriter w, NetworkSpec spec, List<LayerSpec> body)
     {
         string cls = spec.ClassName;
-        var trainable = spec.Layers.Where(l => l.Kind.HasParameters()).ToList();
         w.Line("// ---- Freezing ------------------------------------------------------------------------");
         w.Line($"private readonly bool[] _frozen = {{ {string.Join(", ", spec.Layers.Select(l => l.Frozen ? "true" : "false"))} }};");
         w.Line();
@@ -393,13 +392,8 @@ internal static class PassEmitter
         w.Line("/// <summary>Whether a layer with parameters is frozen.</summary>");
         w.Line("public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];");
         w.Line();
-        string names = trainable.Count == 0 ? "none" : string.Join(", ", trainable.Select(l => l.Name));
-        w.Open("private static int TrainableLayerIndex(string layer) => layer switch");
-        foreach (var l in trainable) w.Line($"\"{l.Name}\" => {l.Index},");
-        foreach (var l in spec.Layers.Where(l => !l.Kind.HasParameters()))
-            w.Line($"\"{l.Name}\" => throw new global::System.ArgumentException(\"{cls}: layer {l.Name} has no parameters to freeze; layers with parameters: {names}.\", nameof(layer)),");
-        w.Line($"_ => throw new global::System.ArgumentException($\"{cls} has no layer named '{{layer}}'; layers with parameters: {names}.\", nameof(layer)),");
-        w.Close(";");
+        // The lookup walks Layers at run time: each name is written once however deep the network is.
+        w.Line($"private static int TrainableLayerIndex(string layer) => global::CnnGen.GeneratedNetworks.TrainableLayers.IndexOf(\"{cls}\", Layers, layer);");
         w.Line();
         w.Line("/// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>");
         w.Open("private int FirstActiveLayer()");

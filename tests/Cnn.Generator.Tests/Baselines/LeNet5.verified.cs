@@ -481,22 +481,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     /// <summary>Whether a layer with parameters is frozen.</summary>
     public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];
 
-    private static int TrainableLayerIndex(string layer) => layer switch
-    {
-        "conv1" => 0,
-        "conv2" => 3,
-        "dense1" => 6,
-        "dense2" => 8,
-        "dense3" => 10,
-        "relu1" => throw new global::System.ArgumentException("LeNet5: layer relu1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "pool1" => throw new global::System.ArgumentException("LeNet5: layer pool1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "relu2" => throw new global::System.ArgumentException("LeNet5: layer relu2 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "pool2" => throw new global::System.ArgumentException("LeNet5: layer pool2 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "relu3" => throw new global::System.ArgumentException("LeNet5: layer relu3 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "relu4" => throw new global::System.ArgumentException("LeNet5: layer relu4 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        "softmax1" => throw new global::System.ArgumentException("LeNet5: layer softmax1 has no parameters to freeze; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-        _ => throw new global::System.ArgumentException($"LeNet5 has no layer named '{layer}'; layers with parameters: conv1, conv2, dense1, dense2, dense3.", nameof(layer)),
-    };
+    private static int TrainableLayerIndex(string layer) => global::CnnGen.GeneratedNetworks.TrainableLayers.IndexOf("LeNet5", Layers, layer);
 
     /// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>
     private int FirstActiveLayer()

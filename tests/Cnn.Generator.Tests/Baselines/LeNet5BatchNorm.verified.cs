@@ -661,26 +661,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     /// <summary>Whether a layer with parameters is frozen.</summary>
     public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];
 
-    private static int TrainableLayerIndex(string layer) => layer switch
-    {
-        "conv1" => 0,
-        "bn1" => 1,
-        "conv2" => 4,
-        "bn2" => 5,
-        "dense1" => 8,
-        "bn3" => 9,
-        "dense2" => 11,
-        "bn4" => 12,
-        "dense3" => 14,
-        "relu1" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer relu1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "pool1" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer pool1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "relu2" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer relu2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "pool2" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer pool2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "relu3" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer relu3 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "relu4" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer relu4 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        "softmax1" => throw new global::System.ArgumentException("LeNet5BatchNorm: layer softmax1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-        _ => throw new global::System.ArgumentException($"LeNet5BatchNorm has no layer named '{layer}'; layers with parameters: conv1, bn1, conv2, bn2, dense1, bn3, dense2, bn4, dense3.", nameof(layer)),
-    };
+    private static int TrainableLayerIndex(string layer) => global::CnnGen.GeneratedNetworks.TrainableLayers.IndexOf("LeNet5BatchNorm", Layers, layer);
 
     /// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>
     private int FirstActiveLayer()

@@ -819,34 +819,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>Whether a layer with parameters is frozen.</summary>
     public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];
 
-    private static int TrainableLayerIndex(string layer) => layer switch
-    {
-        "conv1" => 0,
-        "bn1" => 1,
-        "conv2" => 3,
-        "bn2" => 4,
-        "conv3" => 6,
-        "bn3" => 7,
-        "conv4" => 11,
-        "bn4" => 12,
-        "conv5" => 14,
-        "bn5" => 15,
-        "conv6" => 17,
-        "bn6" => 18,
-        "dense1" => 22,
-        "relu1" => throw new global::System.ArgumentException("SmallResNet: layer relu1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu2" => throw new global::System.ArgumentException("SmallResNet: layer relu2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "add1" => throw new global::System.ArgumentException("SmallResNet: layer add1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu3" => throw new global::System.ArgumentException("SmallResNet: layer relu3 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "pool1" => throw new global::System.ArgumentException("SmallResNet: layer pool1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu4" => throw new global::System.ArgumentException("SmallResNet: layer relu4 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu5" => throw new global::System.ArgumentException("SmallResNet: layer relu5 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "add2" => throw new global::System.ArgumentException("SmallResNet: layer add2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu6" => throw new global::System.ArgumentException("SmallResNet: layer relu6 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "pool2" => throw new global::System.ArgumentException("SmallResNet: layer pool2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "softmax1" => throw new global::System.ArgumentException("SmallResNet: layer softmax1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        _ => throw new global::System.ArgumentException($"SmallResNet has no layer named '{layer}'; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-    };
+    private static int TrainableLayerIndex(string layer) => global::CnnGen.GeneratedNetworks.TrainableLayers.IndexOf("SmallResNet", Layers, layer);
 
     /// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>
     private int FirstActiveLayer()
