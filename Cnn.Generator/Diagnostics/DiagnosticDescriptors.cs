@@ -137,6 +137,10 @@ internal static class DiagnosticDescriptors
         "BatchNorm argument out of range",
         "{0}: {1} must be {2}, but is {3}");
 
+    public static readonly DiagnosticDescriptor MemberCollision = Error("CNN0032",
+        "Member collides with generated code",
+        "'{0}': {1} collides with the generated {2}; rename it or remove it (the generator adds {2} to every network)");
+
     public static readonly DiagnosticDescriptor InternalError = Error("CNN9999",
         "Generator failed",
         "CnnGen could not generate '{0}': {1}. Please report this with the attributes that caused it.");

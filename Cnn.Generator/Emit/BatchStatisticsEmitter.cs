@@ -35,7 +35,7 @@ internal static class BatchStatisticsEmitter
         w.Line("_activeWorkers = workers;");
         w.Line("_batchSize = batchSize;");
         w.Line("int chunk = (batchSize + workers - 1) / workers;");
-        w.Line("for (int t = 0; t < workers; t++) _workspaces[t].Ensure(chunk, training);");
+        w.Line("for (int t = 0; t < workers; t++) GeneratedPasses.Workspace(t).Ensure(chunk, training);");
         w.Open("if (workers > 1 && _barrier?.ParticipantCount != workers)");
         w.Line("_barrier?.Dispose();");
         w.Line("_barrier = new global::System.Threading.Barrier(workers);");
@@ -48,7 +48,7 @@ internal static class BatchStatisticsEmitter
         w.Line("if (_activeWorkers > 1) _barrier!.SignalAndWait();");
         w.Line("global::System.Array.Clear(total);");
         w.Open("for (int t = 0; t < _activeWorkers; t++)");
-        w.Line("var part = share(_workspaces[t]);");
+        w.Line("var part = share(GeneratedPasses.Workspace(t));");
         w.Line("for (int i = 0; i < total.Length; i++) total[i] += part[i];");
         w.Close();
         w.Line("return total;");

@@ -125,6 +125,12 @@ internal static class NetworkParser
         if (unreadableLayer) diagnostics.RemoveAll(d => d.Descriptor == DiagnosticDescriptors.NoLayers);
 
         bool hasErrors = diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+        // A sound network whose class already has a member the generated code declares would not compile: say which.
+        if (!hasErrors)
+        {
+            MemberCollisions.Check(type, spec, diagnostics, cancellationToken);
+            hasErrors = diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+        }
         return new NetworkResult(hasErrors ? null : spec, diagnostics.ToEquatableArray());
     }
 

@@ -18,7 +18,7 @@ public class FuzzTests(ITestOutputHelper output)
         var networks = new RandomNetworks(seed: 1998);
         int total = Batches * ClassesPerBatch;
         int generated = 0, rejected = 0, withBatchNorm = 0, misplacedBatchNorm = 0, withAdd = 0, badShortcut = 0, withConcat = 0, badConcat = 0;
-        int withBranches = 0, badFrom = 0, unread = 0, grouped = 0, badGroups = 0;
+        int withBranches = 0, badFrom = 0, unread = 0, grouped = 0, badGroups = 0, collisions = 0;
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch < Batches; batch++)
         {
@@ -89,11 +89,12 @@ public class FuzzTests(ITestOutputHelper output)
             unread += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0029");
             grouped += run.Sources.Count(s => s.SourceText.ToString().Contains(" groups, stride ", StringComparison.Ordinal));
             badGroups += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0030");
+            collisions += run.GeneratorDiagnostics.Count(d => d.Id == "CNN0032");
         }
 
         output.WriteLine($"{total} stacks: {generated} generated ({withBatchNorm} with a BatchNorm, {withAdd} with an Add, {withConcat} with a Concat), " +
                          $"{rejected} rejected, {misplacedBatchNorm} CNN0023/CNN0024, {badShortcut} CNN0025/CNN0026/CNN0027 ({badConcat} CNN0027), " +
-                         $"{withBranches} with a layer read by several, {badFrom} CNN0028, {unread} CNN0029, {grouped} with a grouped convolution, {badGroups} CNN0030, " +
+                         $"{withBranches} with a layer read by several, {badFrom} CNN0028, {unread} CNN0029, {grouped} with a grouped convolution, {badGroups} CNN0030, {collisions} CNN0032, " +
                          $"in {clock.Elapsed.TotalSeconds:F1} s");
         // The stacks must exercise both sides: plenty of sound networks (470 of 2,500 with this seed) and plenty of rejected ones.
         Assert.InRange(generated, total / 8, total);
@@ -116,5 +117,7 @@ public class FuzzTests(ITestOutputHelper output)
         // And grouped convolutions, sound and not.
         Assert.InRange(grouped, total / 200, generated);
         Assert.InRange(badGroups, total / 200, 2 * total);
+        // And class bodies with members, some of which clash with the generated code.
+        Assert.InRange(collisions, total / 400, total);
     }
 }

@@ -68,6 +68,47 @@ public class IncrementalityTests
         AssertNetworkCached(result);
     }
 
+    private const string WithMembers = "public partial class LeNet5 { public int Extra => 3; private int Twice(int x) => 2 * x; }";
+
+    private static (CSharpCompilation Compilation, GeneratorDriver Driver) FirstRunWithMembers()
+    {
+        var compilation = TestDriver.Compile(Networks.LeNet5.Replace("public partial class LeNet5 { }", WithMembers), Helper);
+        var driver = TestDriver.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        Assert.Single(driver.GetRunResult().Results[0].GeneratedSources);
+        return (compilation, driver);
+    }
+
+    [Fact]
+    public void EditingAMembersBody_KeepsTheNetworkCached()
+    {
+        Assert.Contains("public partial class LeNet5 { }", Networks.LeNet5, StringComparison.Ordinal);
+        var (compilation, driver) = FirstRunWithMembers();
+        var edited = Networks.LeNet5.Replace("public partial class LeNet5 { }", WithMembers.Replace("2 * x", "x + x"));
+        AssertNetworkCached(Rerun(driver, WithNetwork(compilation, edited)));
+    }
+
+    [Fact]
+    public void AddingAMemberThatClashesWithNothing_KeepsTheNetworkCached()
+    {
+        var (compilation, driver) = FirstRunWithMembers();
+        var edited = Networks.LeNet5.Replace("public partial class LeNet5 { }", WithMembers.Replace("{ public", "{ public string Label = \"x\"; public"));
+        AssertNetworkCached(Rerun(driver, WithNetwork(compilation, edited)));
+    }
+
+    [Fact]
+    public void AddingAClashingMember_ReportsIt_AndRemovingItGeneratesAgain()
+    {
+        var (compilation, driver) = FirstRunWithMembers();
+        var clashing = Networks.LeNet5.Replace("public partial class LeNet5 { }", WithMembers.Replace("{ public", "{ public int Threads; public"));
+        var second = driver.RunGenerators(WithNetwork(compilation, clashing));
+        var result = second.GetRunResult().Results[0];
+        Assert.Equal("CNN0032", Assert.Single(result.Diagnostics).Id);
+        Assert.Empty(result.GeneratedSources);
+        var third = Rerun(second, WithNetwork(compilation, Networks.LeNet5.Replace("public partial class LeNet5 { }", WithMembers)));
+        Assert.Empty(third.Diagnostics);
+        Assert.Single(third.GeneratedSources);
+    }
+
     [Fact]
     public void EditingAnAttributeArgument_RegeneratesTheNetwork()
     {

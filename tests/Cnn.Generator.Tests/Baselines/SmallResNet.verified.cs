@@ -309,24 +309,9 @@ partial class SmallResNet : global::CnnGen.INetwork
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
     /// <summary>The buffers of one worker thread.</summary>
-    private sealed class Workspace
+    private sealed class Workspace : global::CnnGen.GeneratedNetworks.NetworkWorkspace
     {
-        /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
-        public bool KeepForBackward;
-        /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
-        public bool TrainMode;
-        /// <summary>This workspace's worker: worker 0 updates the running statistics.</summary>
-        public int Worker;
-        /// <summary>Evaluation with each BatchNorm folded into the convolution before it (those convolutions read <c>_folded</c>).</summary>
-        public bool Folded;
-        /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
-        public int ImageOffset;
-        /// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>
-        public float[] Gradients = global::System.Array.Empty<float>();
-        /// <summary>Sum of this worker's per-image losses.</summary>
-        public double Loss;
-        /// <summary>This worker's images whose highest logit was their label.</summary>
-        public int Correct;
+        public Workspace() : base("SmallResNet") { }
         public float[] _act_conv1 = global::System.Array.Empty<float>();
         public float[] _grad_conv1 = global::System.Array.Empty<float>();
         public float[] _col_conv1 = global::System.Array.Empty<float>();
@@ -441,7 +426,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
 
-        public void Ensure(int batch, bool training)
+        public override void Ensure(int batch, bool training)
         {
             Grow(ref _act_conv1, 12544L * batch, batch);
             Grow(ref _col_conv1, training ? 7056L * batch : 7056L, batch);
@@ -558,21 +543,32 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool2, 1568L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
         }
-
-        private static void Grow<T>(ref T[] buffer, long length, int batch)
-        {
-            if (buffer.Length >= length) return;
-            if (length > global::System.Array.MaxLength)
-                throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $"SmallResNet: a batch of {batch} images needs a buffer of {length} values, more than an array holds; use smaller batches.");
-            buffer = new T[length];
-        }
     }
 
-    private Workspace[] _workspaces = { new Workspace() };
-    private global::CnnGen.Parallelism.BatchChunk? _forwardChunk, _gradientChunk;
-    private readonly float[] _prediction = new float[OutputLength];
-    private readonly global::CnnGen.Parallelism.CallGuard _callGuard = new("SmallResNet");
-    private int _threads = 1;
+    // ---- Passes: checks, threads, micro-batches and the loss are the runtime's; the network supplies its layers ----
+    private sealed class Passes : global::CnnGen.GeneratedNetworks.NetworkPasses<Workspace>
+    {
+        private readonly SmallResNet _network;
+        public Passes(SmallResNet network) : base("SmallResNet", InputLength, OutputLength, ParameterCount, MicroBatch, "1x28x28", softmax: true, batchNorm: true) => _network = network;
+        protected override Workspace CreateWorkspace() => new();
+        protected override bool Training => _network.Training;
+        protected override void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch) => _network.RunForward(ws, inputs, batch);
+        protected override void RunBackward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch) => _network.RunBackward(ws, inputs, batch);
+        protected override float[]? Logits(Workspace ws) => ws._act_dense1;
+        protected override float[] LogitGradients(Workspace ws) => ws._dlogits;
+        protected override bool FoldsBatchNorm => _network.FoldBatchNorm;
+        protected override void BeforeForward(int workers, int batchSize)
+        {
+            if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);
+            else if (_network.FoldBatchNorm) _network.FoldBatchNorms();
+        }
+        protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
+        protected override void LeaveBarrier() => _network.LeaveBarrier();
+    }
+
+    private Passes? _passes;
+    /// <summary>This instance's passes, made on first use (by one thread only).</summary>
+    private Passes GeneratedPasses => _passes ?? global::System.Threading.Interlocked.CompareExchange(ref _passes, new Passes(this), null) ?? _passes!;
     private ulong _dropoutSeed;
 
     /// <summary>Training mode: dropout zeroes values and BatchNorm normalises by the batch and updates its running statistics
@@ -583,108 +579,22 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>The training step whose dropout masks are drawn (the trainer sets the optimiser's step count), so
     /// masks depend on the seed, the step and the image, never on threads or timing.</summary>
     public long Step { get; set; }
-    private float _lossScale;
 
     /// <summary>Images of the last <see cref="ComputeGradients"/> batch whose highest logit was their label.</summary>
-    public int LastCorrect { get; private set; }
+    public int LastCorrect => GeneratedPasses.LastCorrect;
 
     /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
-    public int Threads
-    {
-        get => _threads;
-        set
-        {
-            if (value < 1)
-                throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "SmallResNet: Threads must be at least 1.");
-            _threads = value;
-        }
-    }
-
-    private int PrepareWorkers(int batchSize)
-    {
-        int workers = global::System.Math.Min(_threads, batchSize);
-        if (_workspaces.Length < workers)
-        {
-            var grown = new Workspace[workers];
-            for (int t = 0; t < workers; t++) grown[t] = t < _workspaces.Length ? _workspaces[t] : new Workspace();
-            _workspaces = grown;
-        }
-        return workers;
-    }
-
-    private static void CheckInputs(int length, int batchSize, string name)
-    {
-        if (batchSize <= 0)
-            throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, "SmallResNet: the batch size must be positive.");
-        if (length != (long)InputLength * batchSize)
-            throw new global::System.ArgumentException($"SmallResNet: expected {(long)InputLength * batchSize} input values ({batchSize} image(s) of 1x28x28 = 784 values each), but got {length}.", name);
-    }
+    public int Threads { get => GeneratedPasses.Threads; set => GeneratedPasses.Threads = value; }
 
     // ---- Passes -------------------------------------------------------------------------
     /// <summary>Runs one image (1x28x28, C,H,W row-major); writes 10 class probabilities.</summary>
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
 
     /// <summary>Runs <paramref name="batchSize"/> images, one after the other in <paramref name="inputs"/>; writes 10 values per image.</summary>
-    public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
-    {
-        CheckInputs(inputs.Length, batchSize, nameof(inputs));
-        if (outputs.Length != (long)OutputLength * batchSize)
-            throw new global::System.ArgumentException($"SmallResNet: expected room for {(long)OutputLength * batchSize} output values ({batchSize} x 10), but got {outputs.Length}.", nameof(outputs));
-        using var call = _callGuard.Enter(nameof(Forward));
-        ForwardBatch(inputs, outputs, batchSize);
-    }
-
-    private void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
-    {
-        int workers = PrepareWorkers(batchSize);
-        if (Training) PrepareBatchStatistics(workers, batchSize, training: false);
-        else if (FoldBatchNorm) FoldBatchNorms();
-        if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);
-        else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, default, OutputLength, outputs, _forwardChunk ??= ForwardChunk);
-    }
-
-    private void ForwardChunk(int worker, int start, int count, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputs)
-    {
-        var ws = _workspaces[worker];
-        ws.KeepForBackward = false;
-        ws.TrainMode = Training;
-        ws.Worker = worker;
-        ws.Folded = !ws.TrainMode && FoldBatchNorm;
-        // Training-mode BatchNorm needs the whole batch's statistics: the chunk is one micro-batch.
-        int step = ws.TrainMode ? count : MicroBatch;
-        ws.Ensure(global::System.Math.Min(count, step), training: false);
-        try
-        {
-            for (int first = 0; first < count; first += step)
-            {
-                int n = global::System.Math.Min(step, count - first);
-                var x = inputs.Slice(first * InputLength, n * InputLength);
-                ws.ImageOffset = start + first;
-                RunForward(ws, x, n);
-                global::System.ReadOnlySpan<float> logits = new global::System.ReadOnlySpan<float>(ws._act_dense1).Slice(0, n * OutputLength);
-                var y = outputs.Slice(first * OutputLength, n * OutputLength);
-                for (int b = 0; b < n; b++)
-                    global::CnnGen.Kernels.SoftmaxCrossEntropy.Softmax(logits.Slice(b * OutputLength, OutputLength), y.Slice(b * OutputLength, OutputLength));
-            }
-        }
-        catch
-        {
-            if (ws.TrainMode) LeaveBarrier();
-            throw;
-        }
-    }
+    public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize) => GeneratedPasses.Forward(inputs, outputs, batchSize, nameof(Forward));
 
     /// <summary>The most probable class of one image.</summary>
-    public int Predict(global::System.ReadOnlySpan<float> input)
-    {
-        CheckInputs(input.Length, 1, nameof(input));
-        using var call = _callGuard.Enter(nameof(Predict));
-        ForwardBatch(input, _prediction, 1);
-        int best = 0;
-        for (int i = 1; i < OutputLength; i++)
-            if (_prediction[i] > _prediction[best]) best = i;
-        return best;
-    }
+    public int Predict(global::System.ReadOnlySpan<float> input) => GeneratedPasses.Predict(input, nameof(Predict));
 
     /// <summary>
     /// Runs one image in evaluation mode and returns every layer's output, in <see cref="Layers"/> order (C,H,W row-major),
@@ -693,17 +603,10 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// </summary>
     public float[][] Activations(global::System.ReadOnlySpan<float> input)
     {
-        CheckInputs(input.Length, 1, nameof(input));
-        using var call = _callGuard.Enter(nameof(Activations));
-        PrepareWorkers(1);
-        var ws = _workspaces[0];
-        ws.KeepForBackward = true; // the unfused path: every layer writes its own output
-        ws.TrainMode = false;
-        ws.Worker = 0;
-        ws.Folded = false;
-        ws.ImageOffset = 0;
-        ws.Ensure(1, training: true);
-        RunForward(ws, input, 1);
+        var passes = GeneratedPasses;
+        passes.CheckInputs(input.Length, 1, nameof(input));
+        using var call = passes.Enter(nameof(Activations));
+        var ws = passes.RunUnfused(input);
         var outputs = new float[24][];
         outputs[0] = new global::System.ReadOnlySpan<float>(ws._act_conv1, 0, 12544).ToArray(); // conv1
         outputs[1] = new global::System.ReadOnlySpan<float>(ws._act_bn1, 0, 12544).ToArray(); // bn1
@@ -737,75 +640,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// Forward, softmax cross-entropy averaged over the batch (PyTorch's <c>CrossEntropyLoss</c> on the logits), backward.
     /// Overwrites <see cref="Gradients"/> and returns the mean loss; changes no parameter.
     /// </summary>
-    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batchSize)
-    {
-        CheckInputs(inputs.Length, batchSize, nameof(inputs));
-        if (labels.Length != batchSize)
-            throw new global::System.ArgumentException($"SmallResNet: expected {batchSize} labels, one per image, but got {labels.Length}.", nameof(labels));
-        for (int b = 0; b < batchSize; b++)
-            if ((uint)labels[b] >= OutputLength)
-                throw new global::System.ArgumentException($"SmallResNet: label {labels[b]} of image {b} is outside [0, 10).", nameof(labels));
-        using var call = _callGuard.Enter(nameof(ComputeGradients));
-        int workers = PrepareWorkers(batchSize);
-        var gradients = EnsureGradients();
-        _workspaces[0].Gradients = gradients;
-        _lossScale = 1f / batchSize;
-        if (Training) PrepareBatchStatistics(workers, batchSize, training: true);
-        if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);
-        else global::CnnGen.Parallelism.WorkerPool.Shared.Run(workers, batchSize, InputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);
-        // Add the workers' shares in worker order, so the sum is the same on every run.
-        double loss = _workspaces[0].Loss;
-        int correct = _workspaces[0].Correct;
-        for (int t = 1; t < workers; t++)
-        {
-            global::System.Numerics.Tensors.TensorPrimitives.Add(gradients, _workspaces[t].Gradients, gradients);
-            loss += _workspaces[t].Loss;
-            correct += _workspaces[t].Correct;
-        }
-        LastCorrect = correct;
-        return (float)(loss / batchSize);
-    }
-
-    private void GradientChunk(int worker, int start, int count, global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> outputs)
-    {
-        var ws = _workspaces[worker];
-        if (ws.Gradients.Length != ParameterCount) ws.Gradients = new float[ParameterCount];
-        global::System.Array.Clear(ws.Gradients);
-        ws.KeepForBackward = true;
-        ws.TrainMode = Training;
-        double loss = 0;
-        int correct = 0;
-        ws.Worker = worker;
-        ws.Folded = false;
-        // Training-mode BatchNorm needs the whole batch's statistics: the chunk is one micro-batch.
-        int step = ws.TrainMode ? count : MicroBatch;
-        ws.Ensure(global::System.Math.Min(count, step), training: true);
-        try
-        {
-            for (int first = 0; first < count; first += step)
-            {
-                int n = global::System.Math.Min(step, count - first);
-                var x = inputs.Slice(first * InputLength, n * InputLength);
-                ws.ImageOffset = start + first;
-                RunForward(ws, x, n);
-                // Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.
-                for (int b = 0; b < n; b++)
-                {
-                    var logits = new global::System.ReadOnlySpan<float>(ws._act_dense1).Slice(b * OutputLength, OutputLength);
-                    loss += global::CnnGen.Kernels.SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new global::System.Span<float>(ws._dlogits, b * OutputLength, OutputLength), _lossScale);
-                    if (global::CnnGen.Kernels.SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;
-                }
-                RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients
-            }
-        }
-        catch
-        {
-            if (ws.TrainMode) LeaveBarrier();
-            throw;
-        }
-        ws.Loss = loss;
-        ws.Correct = correct;
-    }
+    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batchSize) =>
+        GeneratedPasses.ComputeGradients(inputs, labels, batchSize, EnsureGradients(), nameof(ComputeGradients));
 
     // ---- Freezing ------------------------------------------------------------------------
     private readonly bool[] _frozen = { false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false };
@@ -819,34 +655,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>Whether a layer with parameters is frozen.</summary>
     public bool IsFrozen(string layer) => _frozen[TrainableLayerIndex(layer)];
 
-    private static int TrainableLayerIndex(string layer) => layer switch
-    {
-        "conv1" => 0,
-        "bn1" => 1,
-        "conv2" => 3,
-        "bn2" => 4,
-        "conv3" => 6,
-        "bn3" => 7,
-        "conv4" => 11,
-        "bn4" => 12,
-        "conv5" => 14,
-        "bn5" => 15,
-        "conv6" => 17,
-        "bn6" => 18,
-        "dense1" => 22,
-        "relu1" => throw new global::System.ArgumentException("SmallResNet: layer relu1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu2" => throw new global::System.ArgumentException("SmallResNet: layer relu2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "add1" => throw new global::System.ArgumentException("SmallResNet: layer add1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu3" => throw new global::System.ArgumentException("SmallResNet: layer relu3 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "pool1" => throw new global::System.ArgumentException("SmallResNet: layer pool1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu4" => throw new global::System.ArgumentException("SmallResNet: layer relu4 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu5" => throw new global::System.ArgumentException("SmallResNet: layer relu5 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "add2" => throw new global::System.ArgumentException("SmallResNet: layer add2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "relu6" => throw new global::System.ArgumentException("SmallResNet: layer relu6 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "pool2" => throw new global::System.ArgumentException("SmallResNet: layer pool2 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        "softmax1" => throw new global::System.ArgumentException("SmallResNet: layer softmax1 has no parameters to freeze; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-        _ => throw new global::System.ArgumentException($"SmallResNet has no layer named '{layer}'; layers with parameters: conv1, bn1, conv2, bn2, conv3, bn3, conv4, bn4, conv5, bn5, conv6, bn6, dense1.", nameof(layer)),
-    };
+    private static int TrainableLayerIndex(string layer) => global::CnnGen.GeneratedNetworks.TrainableLayers.IndexOf("SmallResNet", Layers, layer);
 
     /// <summary>Position (among the layers) of the first layer with parameters that is not frozen; past the end when none is.</summary>
     private int FirstActiveLayer()
@@ -878,7 +687,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         _activeWorkers = workers;
         _batchSize = batchSize;
         int chunk = (batchSize + workers - 1) / workers;
-        for (int t = 0; t < workers; t++) _workspaces[t].Ensure(chunk, training);
+        for (int t = 0; t < workers; t++) GeneratedPasses.Workspace(t).Ensure(chunk, training);
         if (workers > 1 && _barrier?.ParticipantCount != workers)
         {
             _barrier?.Dispose();
@@ -894,7 +703,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         global::System.Array.Clear(total);
         for (int t = 0; t < _activeWorkers; t++)
         {
-            var part = share(_workspaces[t]);
+            var part = share(GeneratedPasses.Workspace(t));
             for (int i = 0; i < total.Length; i++) total[i] += part[i];
         }
         return total;

@@ -11,6 +11,7 @@ internal static class Networks
     public static string Zf5 { get; } = Sample("Zf5.cs");
     public static string LeNet5BatchNorm { get; } = Sample("LeNet5BatchNorm.cs");
     public static string SmallResNet { get; } = Sample("SmallResNet.cs");
+    public static string ResNet18 { get; } = Sample("ResNet18.cs");
 
     private static string Sample(string file, [CallerFilePath] string callerFile = "")
     {

@@ -10,6 +10,24 @@ internal sealed class RandomNetworks(int seed)
     public const string HolderFile = "namespace Fuzz;\npublic static class Holder { public static int Units = 3; public static string Source = \"conv1\"; }\n";
 
     private readonly Random _random = new(seed);
+    // The class bodies draw from their own stream, so the attribute stacks stay those of earlier versions of this seed.
+    private readonly Random _bodies = new(seed + 1);
+
+    /// <summary>Members a network class may declare: some clash with the generated code (CNN0032), some are other overloads
+    /// or names that must compile beside it.</summary>
+    private static readonly string[] Members =
+    {
+        "public int Parameters => 3;",
+        "public void Freeze(string layer) { }",
+        "public int Threads;",
+        "private sealed class Workspace { }",
+        "public NAME(int size) { }",
+        "public string Summary() => \"\";",
+        "public int Predict(float[] image) => 0;",
+        "public NAME() : this(5) { }",
+        "public static int Freeze(int layer) => layer;",
+        "private readonly int _mine = 1; public int Mine => _mine;",
+    };
 
     private static readonly string[] Huge = { "0", "-1", "-7", "int.MaxValue", "int.MinValue", "1 << 30", "65536", "100000", "46341" };
     private static readonly string[] Names =
@@ -242,7 +260,9 @@ internal sealed class RandomNetworks(int seed)
         }
         string modifiers = _random.Next(100) switch { < 3 => "public", < 5 => "public static partial", _ => "public partial" };
         string generic = _random.Next(100) < 2 ? "<T>" : "";
-        sb.Append($"\n{modifiers} class {className}{generic} {{ }}\n");
+        string primary = _bodies.Next(100) < 3 ? "(int size)" : "";
+        string body = _bodies.Next(100) < 15 ? " " + Members[_bodies.Next(Members.Length)].Replace("NAME", className, StringComparison.Ordinal) + " " : " ";
+        sb.Append($"\n{modifiers} class {className}{generic}{primary} {{{body}}}\n");
         return sb.ToString();
     }
 }

@@ -1,0 +1,297 @@
+using CnnGen.Kernels;
+using CnnGen.Parallelism;
+
+namespace CnnGen.GeneratedNetworks;
+
+/// <summary>
+/// What every generated network does around its layers: argument checks, one call at a time, worker threads and
+/// their workspaces, micro-batches, the softmax of the outputs, the cross-entropy loss and its gradient, and the sum
+/// of the workers' shares. A generated class holds one (a nested class derived from this one) and supplies its layers
+/// through <see cref="RunForward"/>, <see cref="RunBackward"/> and <see cref="Logits"/>; the numbers are the ones its
+/// own code computed before these passes moved here. A batch is split into contiguous chunks, one per worker; the
+/// workers' gradients and losses are added in worker order, so results are deterministic for a given thread count.
+/// </summary>
+/// <typeparam name="TWorkspace">The network's workspace: one per worker thread.</typeparam>
+public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorkspace
+{
+    private readonly string _network;
+    private readonly int _inputLength;
+    private readonly int _outputLength;
+    private readonly int _parameterCount;
+    private readonly int _microBatch;
+    private readonly string _inputShape;
+    private readonly bool _softmax;
+    private readonly bool _batchNorm;
+    private readonly CallGuard _callGuard;
+    private readonly float[] _prediction;
+    private TWorkspace[] _workspaces;
+    private BatchChunk? _forwardChunk, _gradientChunk;
+    private int _threads = 1;
+    private float _lossScale;
+
+    /// <param name="network">The network's class name, for messages.</param>
+    /// <param name="inputLength">Values per input image.</param>
+    /// <param name="outputLength">Values per output.</param>
+    /// <param name="parameterCount">Trainable parameters.</param>
+    /// <param name="microBatch">Images run through all layers together.</param>
+    /// <param name="inputShape">The input shape as messages write it, e.g. <c>1x28x28</c>.</param>
+    /// <param name="softmax">Whether the network ends with a softmax, which <c>Forward</c> applies to the logits.</param>
+    /// <param name="batchNorm">Whether the network has a BatchNorm: a training-mode chunk is then one micro-batch, and a
+    /// failing worker leaves the barrier (<see cref="LeaveBarrier"/>).</param>
+    protected NetworkPasses(string network, int inputLength, int outputLength, int parameterCount, int microBatch,
+        string inputShape, bool softmax, bool batchNorm)
+    {
+        _network = network;
+        _inputLength = inputLength;
+        _outputLength = outputLength;
+        _parameterCount = parameterCount;
+        _microBatch = microBatch;
+        _inputShape = inputShape;
+        _softmax = softmax;
+        _batchNorm = batchNorm;
+        _callGuard = new CallGuard(network);
+        _prediction = new float[outputLength];
+        _workspaces = Array.Empty<TWorkspace>();
+    }
+
+    /// <summary>A new, empty workspace.</summary>
+    protected abstract TWorkspace CreateWorkspace();
+
+    /// <summary>The network's <c>Training</c> flag.</summary>
+    protected abstract bool Training { get; }
+
+    /// <summary>Runs every layer forward over <paramref name="batch"/> images.</summary>
+    protected abstract void RunForward(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch);
+
+    /// <summary>Runs the backward pass from the workspace's logit gradients, adding to its <c>Gradients</c>.</summary>
+    protected abstract void RunBackward(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch);
+
+    /// <summary>The buffer holding the logits, or null when the logits are the input itself.</summary>
+    protected abstract float[]? Logits(TWorkspace workspace);
+
+    /// <summary>The buffer the gradient of the logits goes to.</summary>
+    protected abstract float[] LogitGradients(TWorkspace workspace);
+
+    /// <summary>Before a forward pass over the whole batch (BatchNorm: statistics or folding).</summary>
+    protected virtual void BeforeForward(int workers, int batchSize) { }
+
+    /// <summary>Before a gradient pass over the whole batch (BatchNorm: statistics).</summary>
+    protected virtual void BeforeGradients(int workers, int batchSize) { }
+
+    /// <summary>Whether evaluation folds each BatchNorm into the convolution before it.</summary>
+    protected virtual bool FoldsBatchNorm => false;
+
+    /// <summary>A failing worker's way out of the BatchNorm barrier.</summary>
+    protected virtual void LeaveBarrier() { }
+
+    /// <summary>Worker threads a batch is split over (1 by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"{_network}: Threads must be at least 1.");
+            _threads = value;
+        }
+    }
+
+    /// <summary>Images of the last <see cref="ComputeGradients"/> batch whose highest logit was their label.</summary>
+    public int LastCorrect { get; private set; }
+
+    /// <summary>The workspace of <paramref name="worker"/> (after <see cref="PrepareWorkers"/> has made one for it).</summary>
+    public TWorkspace Workspace(int worker) => _workspaces[worker];
+
+    /// <summary>Takes the instance for <paramref name="method"/>; see <see cref="CallGuard"/>.</summary>
+    public CallGuard.Scope Enter(string method) => _callGuard.Enter(method);
+
+    /// <summary>The workers for a batch (at most one per image), with a workspace each.</summary>
+    public int PrepareWorkers(int batchSize)
+    {
+        int workers = Math.Min(_threads, batchSize);
+        if (_workspaces.Length < workers)
+        {
+            var grown = new TWorkspace[workers];
+            for (int t = 0; t < workers; t++) grown[t] = t < _workspaces.Length ? _workspaces[t] : CreateWorkspace();
+            _workspaces = grown;
+        }
+        return workers;
+    }
+
+    /// <summary>Checks a batch size and the length of its inputs.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The batch size is not positive.</exception>
+    /// <exception cref="ArgumentException">The inputs are not <paramref name="batchSize"/> images.</exception>
+    public void CheckInputs(int length, int batchSize, string name)
+    {
+        if (batchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"{_network}: the batch size must be positive.");
+        if (length != (long)_inputLength * batchSize)
+            throw new ArgumentException($"{_network}: expected {(long)_inputLength * batchSize} input values ({batchSize} image(s) of {_inputShape} = {_inputLength} values each), but got {length}.", name);
+    }
+
+    /// <summary>Runs <paramref name="batchSize"/> images and writes their outputs (probabilities after a softmax, else logits).</summary>
+    public void Forward(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize, string method)
+    {
+        CheckInputs(inputs.Length, batchSize, nameof(inputs));
+        if (outputs.Length != (long)_outputLength * batchSize)
+            throw new ArgumentException($"{_network}: expected room for {(long)_outputLength * batchSize} output values ({batchSize} x {_outputLength}), but got {outputs.Length}.", nameof(outputs));
+        using var call = _callGuard.Enter(method);
+        ForwardBatch(inputs, outputs, batchSize);
+    }
+
+    /// <summary>The most probable class of one image.</summary>
+    public int Predict(ReadOnlySpan<float> input, string method)
+    {
+        CheckInputs(input.Length, 1, nameof(input));
+        using var call = _callGuard.Enter(method);
+        ForwardBatch(input, _prediction, 1);
+        return SoftmaxCrossEntropy.ArgMax(_prediction);
+    }
+
+    /// <summary>Runs one image in evaluation mode along the unfused path (every layer writes its own output) and returns
+    /// the workspace holding the outputs. The caller holds the instance (<see cref="Enter"/>) while it reads them.</summary>
+    public TWorkspace RunUnfused(ReadOnlySpan<float> input)
+    {
+        PrepareWorkers(1);
+        var ws = _workspaces[0];
+        ws.KeepForBackward = true; // the unfused path: every layer writes its own output
+        ws.TrainMode = false;
+        if (_batchNorm)
+        {
+            ws.Worker = 0;
+            ws.Folded = false;
+        }
+        ws.ImageOffset = 0;
+        ws.Ensure(1, training: true);
+        RunForward(ws, input, 1);
+        return ws;
+    }
+
+    /// <summary>Forward, softmax cross-entropy averaged over the batch, backward: fills <paramref name="gradients"/> and
+    /// returns the mean loss.</summary>
+    /// <exception cref="ArgumentException">Not one label per image, or a label outside the classes.</exception>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize, float[] gradients, string method)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        CheckInputs(inputs.Length, batchSize, nameof(inputs));
+        if (labels.Length != batchSize)
+            throw new ArgumentException($"{_network}: expected {batchSize} labels, one per image, but got {labels.Length}.", nameof(labels));
+        for (int b = 0; b < batchSize; b++)
+            if ((uint)labels[b] >= _outputLength)
+                throw new ArgumentException($"{_network}: label {labels[b]} of image {b} is outside [0, {_outputLength}).", nameof(labels));
+        using var call = _callGuard.Enter(method);
+        int workers = PrepareWorkers(batchSize);
+        _workspaces[0].Gradients = gradients;
+        _lossScale = 1f / batchSize;
+        if (Training) BeforeGradients(workers, batchSize);
+        if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);
+        else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);
+        // Add the workers' shares in worker order, so the sum is the same on every run.
+        double loss = _workspaces[0].Loss;
+        int correct = _workspaces[0].Correct;
+        for (int t = 1; t < workers; t++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(gradients, _workspaces[t].Gradients, gradients);
+            loss += _workspaces[t].Loss;
+            correct += _workspaces[t].Correct;
+        }
+        LastCorrect = correct;
+        return (float)(loss / batchSize);
+    }
+
+    private void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+    {
+        int workers = PrepareWorkers(batchSize);
+        BeforeForward(workers, batchSize);
+        if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);
+        else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, default, _outputLength, outputs, _forwardChunk ??= ForwardChunk);
+    }
+
+    private void ForwardChunk(int worker, int start, int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> outputs)
+    {
+        var ws = _workspaces[worker];
+        ws.KeepForBackward = false;
+        ws.TrainMode = Training;
+        int step = BeginChunk(ws, worker, count, training: false);
+        try
+        {
+            for (int first = 0; first < count; first += step)
+            {
+                int n = Math.Min(step, count - first);
+                var x = inputs.Slice(first * _inputLength, n * _inputLength);
+                ws.ImageOffset = start + first;
+                RunForward(ws, x, n);
+                ReadOnlySpan<float> logits = LogitsOf(ws, x).Slice(0, n * _outputLength);
+                var y = outputs.Slice(first * _outputLength, n * _outputLength);
+                if (_softmax)
+                {
+                    for (int b = 0; b < n; b++)
+                        SoftmaxCrossEntropy.Softmax(logits.Slice(b * _outputLength, _outputLength), y.Slice(b * _outputLength, _outputLength));
+                }
+                else logits.CopyTo(y);
+            }
+        }
+        catch
+        {
+            if (_batchNorm && ws.TrainMode) LeaveBarrier();
+            throw;
+        }
+    }
+
+    private void GradientChunk(int worker, int start, int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> outputs)
+    {
+        var ws = _workspaces[worker];
+        if (ws.Gradients.Length != _parameterCount) ws.Gradients = new float[_parameterCount];
+        Array.Clear(ws.Gradients);
+        ws.KeepForBackward = true;
+        ws.TrainMode = Training;
+        double loss = 0;
+        int correct = 0;
+        int step = BeginChunk(ws, worker, count, training: true);
+        try
+        {
+            for (int first = 0; first < count; first += step)
+            {
+                int n = Math.Min(step, count - first);
+                var x = inputs.Slice(first * _inputLength, n * _inputLength);
+                ws.ImageOffset = start + first;
+                RunForward(ws, x, n);
+                // Loss of each image; its gradient with respect to the logits is (softmax - onehot) / batchSize.
+                var dlogits = LogitGradients(ws);
+                for (int b = 0; b < n; b++)
+                {
+                    var logits = LogitsOf(ws, x).Slice(b * _outputLength, _outputLength);
+                    loss += SoftmaxCrossEntropy.LossAndGradient(logits, labels[first + b], new Span<float>(dlogits, b * _outputLength, _outputLength), _lossScale);
+                    if (SoftmaxCrossEntropy.ArgMax(logits) == labels[first + b]) correct++;
+                }
+                RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients
+            }
+        }
+        catch
+        {
+            if (_batchNorm && ws.TrainMode) LeaveBarrier();
+            throw;
+        }
+        ws.Loss = loss;
+        ws.Correct = correct;
+    }
+
+    /// <summary>Sizes the workspace and returns the micro-batch. With BatchNorm in training mode a worker's whole chunk is
+    /// one micro-batch: its statistics are the batch's.</summary>
+    private int BeginChunk(TWorkspace ws, int worker, int count, bool training)
+    {
+        if (!_batchNorm)
+        {
+            ws.Ensure(Math.Min(count, _microBatch), training);
+            return _microBatch;
+        }
+        ws.Worker = worker;
+        ws.Folded = !training && !ws.TrainMode && FoldsBatchNorm;
+        int step = ws.TrainMode ? count : _microBatch;
+        ws.Ensure(Math.Min(count, step), training);
+        return step;
+    }
+
+    private ReadOnlySpan<float> LogitsOf(TWorkspace ws, ReadOnlySpan<float> input) => Logits(ws) is { } logits ? logits : input;
+}

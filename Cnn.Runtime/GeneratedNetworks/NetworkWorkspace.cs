@@ -1,0 +1,52 @@
+namespace CnnGen.GeneratedNetworks;
+
+/// <summary>
+/// One worker thread's buffers in a generated network: what every network's workspace holds. The generated class
+/// derives its own workspace from this one, adds a buffer per layer output, gradient and scratch, and sizes them in
+/// <see cref="Ensure"/>.
+/// </summary>
+public abstract class NetworkWorkspace
+{
+    private readonly string _network;
+
+    /// <param name="network">The network's class name, for messages.</param>
+    protected NetworkWorkspace(string network) => _network = network;
+
+    /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
+    public bool KeepForBackward { get; set; }
+
+    /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
+    public bool TrainMode { get; set; }
+
+    /// <summary>This workspace's worker: worker 0 updates BatchNorm's running statistics.</summary>
+    public int Worker { get; set; }
+
+    /// <summary>Evaluation with each BatchNorm folded into the convolution before it.</summary>
+    public bool Folded { get; set; }
+
+    /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
+    public int ImageOffset { get; set; }
+
+    /// <summary>Where this worker adds its parameter gradients (worker 0: the network's own buffer).</summary>
+    public float[] Gradients { get; set; } = Array.Empty<float>();
+
+    /// <summary>Sum of this worker's per-image losses.</summary>
+    public double Loss { get; set; }
+
+    /// <summary>This worker's images whose highest logit was their label.</summary>
+    public int Correct { get; set; }
+
+    /// <summary>Grows the buffers for <paramref name="batch"/> images; <paramref name="training"/> adds the backward pass's.</summary>
+    public abstract void Ensure(int batch, bool training);
+
+    /// <summary>Replaces <paramref name="buffer"/> by one of <paramref name="length"/> values when it is shorter.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The buffer would be larger than an array can be.</exception>
+    protected void Grow<T>(ref T[] buffer, long length, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (buffer.Length >= length) return;
+        if (length > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"{_network}: a batch of {batch} images needs a buffer of {length} values, more than an array holds; use smaller batches.");
+        buffer = new T[length];
+    }
+}
