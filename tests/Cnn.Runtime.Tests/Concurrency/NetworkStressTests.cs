@@ -39,7 +39,8 @@ public sealed class NetworkStressTests
         var outputs = new float[256 * RaceNet.OutputLength];
         int calls = 0;
         var deadline = DateTime.UtcNow.AddSeconds(4);
-        while (calls < 20_000 && DateTime.UtcNow < deadline)
+        // At least 100 calls however slow the machine, then as many as the time allows: the test checks results, not speed.
+        while (calls < 100 || (calls < 20_000 && DateTime.UtcNow < deadline))
         {
             // Mostly single images, as in the crash report, then a batch of any size.
             int batch = random.Next(3) == 0 ? BatchSizes[random.Next(BatchSizes.Length)] : 1;
@@ -62,7 +63,6 @@ public sealed class NetworkStressTests
             }
             calls++;
         }
-        Assert.True(calls >= 100, $"only {calls} calls in the time allowed");
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class NetworkStressTests
 
         int calls = 0;
         var deadline = DateTime.UtcNow.AddSeconds(3);
-        while (calls < 5_000 && DateTime.UtcNow < deadline)
+        while (calls < 50 || (calls < 5_000 && DateTime.UtcNow < deadline))
         {
             int batch = sizes[random.Next(sizes.Length)];
             net.Threads = random.Next(1, 5);
@@ -102,7 +102,6 @@ public sealed class NetworkStressTests
             Assert.True(e.State.AsSpan().SequenceEqual(net.State), $"call {calls}: running statistics of {batch} on {net.Threads} threads");
             calls++;
         }
-        Assert.True(calls >= 50, $"only {calls} calls in the time allowed");
     }
 
     [Fact]
