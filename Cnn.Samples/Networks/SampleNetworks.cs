@@ -20,6 +20,9 @@ public static class SampleNetworks
         new("zf5", "ZF-5, 3x225x225", Zf5.Summary, Zf5.ParameterCount, seed => new Zf5(seed), false),
         new("vgg16", "VGG16, 3x224x224", Vgg16.Summary, Vgg16.ParameterCount, seed => new Vgg16(seed), false),
         new("resnet18", "ResNet-18 as torchvision builds it, 3x224x224", ResNet18.Summary, ResNet18.ParameterCount, seed => new ResNet18(seed), false),
+        new("mobilenetv2", "MobileNetV2 as torchvision builds it, 3x224x224", MobileNetV2.Summary, MobileNetV2.ParameterCount, seed => new MobileNetV2(seed), false),
+        new("googlenet", "GoogLeNet as torchvision builds it (no auxiliary classifiers), 3x224x224", GoogLeNet.Summary, GoogLeNet.ParameterCount, seed => new GoogLeNet(seed), false),
+        new("densenet121", "DenseNet-121 as torchvision builds it, 3x224x224", DenseNet121.Summary, DenseNet121.ParameterCount, seed => new DenseNet121(seed), false),
     ];
 
     public static Entry? Find(string name) =>
