@@ -1,4 +1,7 @@
+using CnnGen.PyTorch;
 using CnnGen.Samples.Tests.Networks;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -7,7 +10,8 @@ namespace CnnGen.Samples.Tests;
 /// <summary>
 /// Dilated convolutions against PyTorch's <c>Conv2d(dilation=...)</c>: the same network (<see cref="DilatedNet"/>),
 /// randomly initialised by PyTorch, loads strictly; evaluation logits agree within 1e-4 of their scale, and in training
-/// mode the loss, every parameter gradient and the BatchNorm statistics agree with PyTorch's float64 step.
+/// mode the loss, every parameter gradient and the BatchNorm statistics agree with PyTorch's float64 step. The ONNX
+/// export carries <c>dilations</c> (ONNX Runtime gives CnnGen's outputs) and the PyTorch export <c>dilation=</c>.
 /// </summary>
 public sealed class DilationTorchTests(ITestOutputHelper log) : IDisposable
 {
@@ -34,5 +38,32 @@ public sealed class DilationTorchTests(ITestOutputHelper log) : IDisposable
     {
         var reference = TorchvisionReference.Create(_dir, "dilated", Model, 4, 3, 32, 32, log, training: true);
         reference.AssertSameGradients(new DilatedNet(0) { Threads = 2 }, "dilated", log);
+    }
+
+    [Fact]
+    public void OnnxExportGivesTheSameOutputs()
+    {
+        var network = new DilatedNet(3) { Threads = 2 };
+        RunningStatistics.Randomize(network, new Random(3));
+        var random = new Random(5);
+        var input = new float[2 * DilatedNet.InputLength];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)random.NextDouble();
+        var expected = new float[2 * DilatedNet.OutputLength];
+        network.Forward(input, expected, 2);
+        using var session = new InferenceSession(Onnx.OnnxExport.ToBytes(network));
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(input, [2, 3, 32, 32]))]);
+        var actual = results.Single().AsTensor<float>().ToArray();
+        float scale = Math.Max(1f, expected.Max(Math.Abs));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * scale, $"output {i}: CnnGen {expected[i]}, ONNX Runtime {actual[i]}");
+    }
+
+    [Fact]
+    public void PyTorchExportWritesTheDilation()
+    {
+        string module = PyTorchExport.ToModule(new DilatedNet(0));
+        Assert.Contains("nn.Conv2d(3, 8, 3, stride=1, padding=2, dilation=2, groups=1, bias=False)", module);
+        Assert.Contains("nn.Conv2d(8, 8, 3, stride=2, padding=3, dilation=3, groups=2, bias=True)", module);
+        Assert.Contains("nn.Conv2d(8, 6, 3, stride=1, padding=0, dilation=4, groups=1, bias=True)", module);
     }
 }
