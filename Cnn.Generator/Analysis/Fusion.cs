@@ -21,10 +21,10 @@ internal static class Fusion
         FuseRelus(layers);
     }
 
-    /// <summary>Direct convolution (no im2col) in inference for stride 1 and output rows up to 32 wide, except a 1x1 kernel
+    /// <summary>Direct convolution (no im2col) in inference for stride 1, no dilation and output rows up to 32 wide, except a 1x1 kernel
     /// without padding, which needs no im2col anyway; it gives the same bits as im2col + GEMM.</summary>
     private static bool UsesDirectKernel(ConvOp conv, Shape output) =>
-        conv.Stride == 1 && output.Width <= 32 && !(conv.Kernel == 1 && conv.Padding == 0);
+        conv.Stride == 1 && conv.Dilation == 1 && output.Width <= 32 && !(conv.Kernel == 1 && conv.Padding == 0);
 
     private static void MarkOutputsReadElsewhere(List<LayerSpec> layers)
     {

@@ -251,6 +251,7 @@ internal static class ShapeAnalysis
         CheckPositive(label, window, d.Kernel, d.Location, diagnostics, s);
         if (conv) CheckPositive(label, "filter count", d.Filters, d.Location, diagnostics, s);
         if (conv) CheckPositive(label, "group count", d.Groups, d.Location, diagnostics, s);
+        if (conv) CheckPositive(label, "dilation", d.Dilation, d.Location, diagnostics, s);
         // A pool's default stride is its window, already checked above.
         if (conv || d.StrideGiven) CheckPositive(label, "stride", d.Stride, d.Location, diagnostics, s);
         if (d.Padding < 0)
@@ -281,19 +282,23 @@ internal static class ShapeAnalysis
             return null;
         }
         long paddedH = input.Height + 2L * d.Padding, paddedW = input.Width + 2L * d.Padding;
-        if (d.Kernel > paddedH || d.Kernel > paddedW)
+        // The input pixels the window spans: a dilated kernel's taps are Dilation apart.
+        long span = conv ? (long)d.Dilation * (d.Kernel - 1) + 1 : d.Kernel;
+        if (span > paddedH || span > paddedW)
         {
-            string what = conv ? $"{d.Kernel}x{d.Kernel} kernel" : $"{d.Kernel}x{d.Kernel} pool window";
+            string what = !conv ? $"{d.Kernel}x{d.Kernel} pool window"
+                : d.Dilation == 1 ? $"{d.Kernel}x{d.Kernel} kernel"
+                : $"{d.Kernel}x{d.Kernel} kernel with dilation {d.Dilation} (spanning {span}x{span})";
             string size = d.Padding == 0 ? $"{input.Height}x{input.Width}" : $"{input.Height}x{input.Width} ({paddedH}x{paddedW} with padding {d.Padding})";
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KernelDoesNotFit, d.Location, label, what, size, s.Source));
             s.Broken = true;
             return null;
         }
 
-        if (conv && d.Padding >= d.Kernel)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PaddingReachesKernel, d.Location, label, d.Padding, d.Kernel));
+        if (conv && d.Padding >= span)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PaddingReachesKernel, d.Location, label, d.Padding, span));
 
-        long unreadRows = (paddedH - d.Kernel) % d.Stride, unreadCols = (paddedW - d.Kernel) % d.Stride;
+        long unreadRows = (paddedH - span) % d.Stride, unreadCols = (paddedW - span) % d.Stride;
         bool ceil = !conv && d.CeilMode;
         if (!ceil && (unreadRows != 0 || unreadCols != 0))
         {
@@ -304,7 +309,7 @@ internal static class ShapeAnalysis
         }
 
         // Padding can make a side longer than an int: check the size before narrowing.
-        long longH = OutputSize(input.Height, d.Kernel, d.Stride, d.Padding, ceil), longW = OutputSize(input.Width, d.Kernel, d.Stride, d.Padding, ceil);
+        long longH = OutputSize(input.Height, span, d.Stride, d.Padding, ceil), longW = OutputSize(input.Width, span, d.Stride, d.Padding, ceil);
         CheckSize(label, "the output", Volume(conv ? d.Filters : input.Channels, longH, longW), d.Location, diagnostics, s);
         if (s.Broken) return null;
         int outH = (int)longH, outW = (int)longW;
@@ -318,12 +323,12 @@ internal static class ShapeAnalysis
         if (s.Broken) return null;
 
         // Saturated at int.MaxValue (what LayerInfo can show), so that products of large strides cannot wrap around.
-        s.RfH = Saturate(s.RfH + (d.Kernel - 1) * s.Jump);
-        s.RfW = Saturate(s.RfW + (d.Kernel - 1) * s.Jump);
+        s.RfH = Saturate(s.RfH + (span - 1) * s.Jump);
+        s.RfW = Saturate(s.RfW + (span - 1) * s.Jump);
         s.Padding = Saturate(s.Padding + d.Padding * s.Jump);
         s.Jump = Saturate(s.Jump * d.Stride);
         long macs = conv ? weights * outH * outW : 0;
-        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups) : new PoolOp(d.Kernel, d.Stride, d.Padding, ceil);
+        LayerOp op = conv ? new ConvOp(d.Kernel, d.Filters, d.Stride, d.Padding, d.Bias, d.Groups, d.Dilation) : new PoolOp(d.Kernel, d.Stride, d.Padding, ceil);
         var spec = new LayerSpec(index, d.Kind, name, op, s.Layer, input, output, false,
             Clamp(s.RfH), Clamp(s.RfW), Clamp(s.Jump), Clamp(s.Padding), conv ? weights + (d.Bias ? d.Filters : 0) : 0, macs, parameterOffset);
         if (!AdvanceParameters(ref parameterOffset, spec, label, d.Location, diagnostics, s)) return null;

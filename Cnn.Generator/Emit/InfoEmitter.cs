@@ -91,7 +91,7 @@ internal static class InfoEmitter
         switch (l.Op)
         {
             case ConvOp c:
-                parts.Add($"Kernel = {c.Kernel}, Stride = {c.Stride}, Padding = {c.Padding}, Groups = {c.Groups}");
+                parts.Add($"Kernel = {c.Kernel}, Stride = {c.Stride}, Padding = {c.Padding}, Groups = {c.Groups}" + (c.Dilation != 1 ? $", Dilation = {c.Dilation}" : ""));
                 break;
             case PoolOp p:
                 parts.Add($"Kernel = {p.Size}, Stride = {p.Stride}, Padding = {p.Padding}" + (p.CeilMode ? ", CeilMode = true" : ""));
@@ -130,7 +130,9 @@ internal static class InfoEmitter
             DropoutOp d => (0, 1, 0, d.Rate),
             _ => (0, 1, 0, 0f),
         };
-        return $" k{kernel} s{stride} p{padding} a{argument.ToString("R", CultureInfo.InvariantCulture)}";
+        // Dilation is recorded only when it is not 1, so networks without it keep their fingerprints.
+        string dilation = op is ConvOp { Dilation: not 1 } dilated ? $" d{dilated.Dilation}" : "";
+        return $" k{kernel} s{stride} p{padding} a{argument.ToString("R", CultureInfo.InvariantCulture)}{dilation}";
     }
 
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");

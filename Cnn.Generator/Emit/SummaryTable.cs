@@ -22,7 +22,7 @@ internal static class SummaryTable
                 ? Number(l.ReceptiveFieldHeight) : $"{l.ReceptiveFieldHeight}x{l.ReceptiveFieldWidth}";
             string kind = l.Op switch
             {
-                ConvOp c => $"Conv {c.Kernel}x{c.Kernel}" + (c.Stride != 1 ? $"/{c.Stride}" : ""),
+                ConvOp c => $"Conv {c.Kernel}x{c.Kernel}" + (c.Stride != 1 ? $"/{c.Stride}" : "") + (c.Dilation != 1 ? $" d{c.Dilation}" : ""),
                 PoolOp p => $"{l.Kind} {p.Size}x{p.Size}" + (p.Stride != p.Size ? $"/{p.Stride}" : ""),
                 JoinOp j => $"{l.Kind} {string.Join(" ", j.SourceNames)}",
                 _ => l.Kind.ToString(),

@@ -31,6 +31,9 @@ internal sealed record LayerDeclaration(
     /// <summary><c>Groups</c> on Conv: the channels and filters split into this many groups.</summary>
     public int Groups { get; init; } = 1;
 
+    /// <summary><c>Dilation</c> on Conv: the spacing between kernel taps (PyTorch's dilation).</summary>
+    public int Dilation { get; init; } = 1;
+
     /// <summary><c>From</c>: the name of the earlier layer this layer reads; null for the line above.</summary>
     public string? From { get; init; }
 }

@@ -6,7 +6,11 @@ internal abstract record LayerOp;
 
 /// <summary>A square convolution: <c>Filters</c> output channels, a <c>Kernel</c> x <c>Kernel</c> window, and a learned
 /// bias per filter unless <c>Bias</c> is false; with <c>Groups</c> above 1 each filter sees only its group's channels.</summary>
-internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true, int Groups = 1) : LayerOp;
+internal sealed record ConvOp(int Kernel, int Filters, int Stride, int Padding, bool Bias = true, int Groups = 1, int Dilation = 1) : LayerOp
+{
+    /// <summary>Input pixels the kernel spans along each side: <c>Dilation * (Kernel - 1) + 1</c>.</summary>
+    public int Span => Dilation * (Kernel - 1) + 1;
+}
 
 /// <summary>Max or average pooling over <c>Size</c> x <c>Size</c> windows; with <c>CeilMode</c> the output size rounds up.</summary>
 internal sealed record PoolOp(int Size, int Stride, int Padding, bool CeilMode = false) : LayerOp;

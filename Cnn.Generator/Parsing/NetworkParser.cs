@@ -191,6 +191,7 @@ internal static class NetworkParser
         string? from = null;
         bool bias = true;
         int groups = 1;
+        int dilation = 1;
         bool ceilMode = false;
         float epsilon = 1e-5f, momentum = 0.1f;
         switch (kind)
@@ -232,6 +233,7 @@ internal static class NetworkParser
                 case "From": from = named.Value.Value as string; break;
                 case "Bias": bias = named.Value.Value is not false; break;
                 case "Groups": groups = ToInt(named.Value); break;
+                case "Dilation": dilation = ToInt(named.Value); break;
                 case "CeilMode": ceilMode = named.Value.Value is true; break;
                 case "Epsilon": epsilon = ToFloat(named.Value); break;
                 case "Momentum": momentum = ToFloat(named.Value); break;
@@ -245,7 +247,7 @@ internal static class NetworkParser
                     break;
             }
         }
-        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, CeilMode = ceilMode, Epsilon = epsilon, Momentum = momentum };
+        return new LayerDeclaration(kind, name, kernel, filters, stride, strideGiven, padding, slope, frozen, location) { Sources = sources.ToEquatableArray(), From = from, Bias = bias, Groups = groups, Dilation = dilation, CeilMode = ceilMode, Epsilon = epsilon, Momentum = momentum };
     }
 
     private static int ToInt(TypedConstant c) => c.Value switch

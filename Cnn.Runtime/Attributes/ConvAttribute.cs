@@ -1,7 +1,7 @@
 namespace CnnGen;
 
 /// <summary>2-D convolution with a square <paramref name="kernel"/> and <paramref name="filters"/> output channels
-/// (PyTorch's <c>Conv2d</c>): <c>out = floor((in + 2*Padding - kernel) / Stride) + 1</c>.</summary>
+/// (PyTorch's <c>Conv2d</c>): <c>out = floor((in + 2*Padding - Dilation*(kernel-1) - 1) / Stride) + 1</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
 {
@@ -19,4 +19,9 @@ public sealed class ConvAttribute(int kernel, int filters) : LayerAttribute
     /// each filter seeing only its group's channels; it must divide both. Groups equal to the channels is a depthwise
     /// convolution (MobileNetV2). The weight is then [filters, channels / groups, kernel, kernel].</summary>
     public int Groups { get; set; } = 1;
+
+    /// <summary>Spacing between the kernel's taps (PyTorch's <c>dilation</c>): a k x k kernel with dilation d spans
+    /// <c>d*(k-1)+1</c> input pixels, so <c>out = floor((in + 2*Padding - d*(kernel-1) - 1) / Stride) + 1</c>. 1, the
+    /// default, is an ordinary convolution.</summary>
+    public int Dilation { get; set; } = 1;
 }

@@ -8,14 +8,16 @@ namespace CnnGen.Kernels;
 /// im2col (seed 001's speed-up): lays the input patches of a convolution out as the columns of a matrix, so the
 /// convolution becomes one matrix product <c>out[F, OH*OW] = weight[F, C*K*K] * col[C*K*K, OH*OW]</c>.
 /// Row <c>(c*K + ky)*K + kx</c> of <c>col</c> holds input channel c shifted by (ky, kx) for every output position;
-/// positions in the zero padding hold 0.
+/// positions in the zero padding hold 0. With dilation d (PyTorch's), tap (ky, kx) reads the input d*ky and d*kx
+/// pixels from the window's corner.
 /// </summary>
 public static unsafe class Im2Col
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
-        int kernel, int stride, int padding, int outHeight, int outWidth)
+        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1)
     {
+        if (dilation < 1) throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "Im2Col.Pack: dilation must be at least 1.");
         int positions = outHeight * outWidth;
         if (input.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
             throw new ArgumentException("Im2Col.Pack: spans too short for the given shape.");
@@ -26,12 +28,12 @@ public static unsafe class Im2Col
             for (int kx = 0; kx < kernel; kx++)
             {
                 float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
-                // Output columns whose input column ox*stride + kx - padding lies inside the image.
-                (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
+                // Output columns whose input column ox*stride + kx*dilation - padding lies inside the image.
+                (int first, int last) = ValidRange(kx * dilation, stride, padding, width, outWidth);
                 for (int oy = 0; oy < outHeight; oy++)
                 {
                     float* dst = row + oy * outWidth;
-                    int iy = oy * stride + ky - padding;
+                    int iy = oy * stride + ky * dilation - padding;
                     if (iy < 0 || iy >= height || first >= last)
                     {
                         new Span<float>(dst, outWidth).Clear();
@@ -39,7 +41,7 @@ public static unsafe class Im2Col
                     }
                     for (int ox = 0; ox < first; ox++) dst[ox] = 0f;
                     for (int ox = last; ox < outWidth; ox++) dst[ox] = 0f;
-                    float* src = pin + (c * height + iy) * width + first * stride + kx - padding;
+                    float* src = pin + (c * height + iy) * width + first * stride + kx * dilation - padding;
                     if (stride == 1)
                         Copy(src, dst + first, last - first);
                     else
@@ -53,14 +55,15 @@ public static unsafe class Im2Col
     /// <paramref name="inputGradient"/> must be zeroed by the caller.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(ReadOnlySpan<float> col, Span<float> inputGradient, int channels, int height, int width,
-        int kernel, int stride, int padding, int outHeight, int outWidth)
+        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1)
     {
+        if (dilation < 1) throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "Im2Col.Unpack: dilation must be at least 1.");
         int positions = outHeight * outWidth;
         if (inputGradient.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
             throw new ArgumentException("Im2Col.Unpack: spans too short for the given shape.");
         fixed (float* pcol = col, pgrad = inputGradient)
         {
-            if (Avx512F.IsSupported && stride == 1)
+            if (Avx512F.IsSupported && stride == 1 && dilation == 1)
             {
                 UnpackRows(pcol, pgrad, channels, height, width, kernel, padding, outHeight, outWidth);
                 return;
@@ -70,14 +73,14 @@ public static unsafe class Im2Col
             for (int kx = 0; kx < kernel; kx++)
             {
                 float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
-                (int first, int last) = ValidRange(kx, stride, padding, width, outWidth);
+                (int first, int last) = ValidRange(kx * dilation, stride, padding, width, outWidth);
                 if (first >= last) continue;
                 for (int oy = 0; oy < outHeight; oy++)
                 {
-                    int iy = oy * stride + ky - padding;
+                    int iy = oy * stride + ky * dilation - padding;
                     if (iy < 0 || iy >= height) continue;
                     float* src = row + oy * outWidth;
-                    float* dst = pgrad + (c * height + iy) * width + first * stride + kx - padding;
+                    float* dst = pgrad + (c * height + iy) * width + first * stride + kx * dilation - padding;
                     for (int ox = first; ox < last; ox++, dst += stride) *dst += src[ox];
                 }
             }
@@ -146,10 +149,11 @@ public static unsafe class Im2Col
     private static Vector512<float> Mask(int lanes) =>
         Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
-    /// <summary>The output columns [first, last) whose input column <c>ox*stride + kx - padding</c> is inside [0, width).</summary>
-    private static (int First, int Last) ValidRange(int kx, int stride, int padding, int width, int outWidth)
+    /// <summary>The output columns [first, last) whose input column <c>ox*stride + tap - padding</c> is inside [0, width)
+    /// (<paramref name="tap"/> = kx * dilation).</summary>
+    private static (int First, int Last) ValidRange(int tap, int stride, int padding, int width, int outWidth)
     {
-        int offset = kx - padding;
+        int offset = tap - padding;
         int first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
         int last = offset >= width ? 0 : Math.Min(outWidth, (width - 1 - offset) / stride + 1);
         return (Math.Min(first, outWidth), Math.Max(last, 0));

@@ -57,6 +57,24 @@ internal static class KernelDigests
         yield return ("Im2Col.Pack", packed.ToArray());
         yield return ("Im2Col.Unpack", unpacked.ToArray());
 
+        // Dilated: the taps dilation pixels apart (col2im then always takes the portable loop).
+        var dilatedPacked = new List<float>();
+        var dilatedUnpacked = new List<float>();
+        foreach (var (kernel, stride, padding, dilation) in new[] { (3, 1, 2, 2), (3, 2, 1, 3), (2, 1, 0, 4) })
+        {
+            const int channels = 2, height = 9, width = 14;
+            int span = dilation * (kernel - 1) + 1;
+            int oh = (height + 2 * padding - span) / stride + 1, ow = (width + 2 * padding - span) / stride + 1;
+            var col = new float[channels * kernel * kernel * oh * ow];
+            Im2Col.Pack(Random(channels * height * width), col, channels, height, width, kernel, stride, padding, oh, ow, dilation);
+            dilatedPacked.AddRange(col);
+            var back = Random(channels * height * width);
+            Im2Col.Unpack(Random(col.Length), back, channels, height, width, kernel, stride, padding, oh, ow, dilation);
+            dilatedUnpacked.AddRange(back);
+        }
+        yield return ("Im2Col.Pack.dilated", dilatedPacked.ToArray());
+        yield return ("Im2Col.Unpack.dilated", dilatedUnpacked.ToArray());
+
         var bias = new List<float>();
         foreach (int columns in sizes)
         {

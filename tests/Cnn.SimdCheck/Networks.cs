@@ -28,3 +28,10 @@ public partial class WideNet { }
 [Dense(9)] [BatchNorm] [Tanh] [Dense(4)] [Softmax]
 public partial class BatchNormNet { }
 
+// Dilated convolutions, plain and grouped, through im2col in both passes.
+[Input(2, 13, 12)]
+[Conv(3, 4, Padding = 2, Dilation = 2)] [ReLU]
+[Conv(3, 6, Stride = 2, Padding = 1, Groups = 2, Dilation = 3)] [Tanh]
+[Dense(5)] [Softmax]
+public partial class DilatedNet { }
+

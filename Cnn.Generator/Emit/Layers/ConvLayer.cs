@@ -34,7 +34,10 @@ internal sealed class ConvLayer : LayerEmitter
 
     private static string Pack(LayerSpec l, ConvOp c, string x) =>
         $"{Kernels}.Im2Col.Pack({x}, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-        $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});";
+        $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{DilationArgument(c)});";
+
+    /// <summary>The im2col kernels' dilation argument, written only for a dilated convolution.</summary>
+    internal static string DilationArgument(ConvOp c) => c.Dilation == 1 ? "" : $", dilation: {c.Dilation}";
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
@@ -126,7 +129,7 @@ internal sealed class ConvLayer : LayerEmitter
                 w.Line($"{Kernels}.Gemm.Multiply(weight, dy, dcol, m: {k}, n: {positions}, k: {c.Filters}, transposeA: true);");
                 w.Line("dx.Clear();");
                 w.Line($"{Kernels}.Im2Col.Unpack(dcol, dx, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                       $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+                       $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{DilationArgument(c)});");
             }
             w.Close();
         }

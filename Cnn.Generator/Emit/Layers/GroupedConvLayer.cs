@@ -29,7 +29,8 @@ internal sealed class GroupedConvLayer : LayerEmitter
 
     private static string Geometry(LayerSpec l, ConvOp c) =>
         $"channels: {l.Input.Channels / c.Groups}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-        $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}";
+        $"kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}" +
+        ConvLayer.DilationArgument(c);
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
