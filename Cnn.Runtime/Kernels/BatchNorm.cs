@@ -13,7 +13,7 @@ namespace CnnGen.Kernels;
 /// <c>dbias = sum dy</c>, <c>dweight = sum dy * x_hat</c>,
 /// <c>dx = weight * invstd * (dy - sum(dy) / M - x_hat * sum(dy * x_hat) / M)</c>. In evaluation mode the statistics
 /// are constants and <c>dx = dy * scale</c>.</para>
-/// Sums run over 8 fixed float lanes per row (then a double per row), the same bits with or without SIMD.
+/// Sums run over 8 fixed double lanes per row (each float widened exactly), the same bits with or without SIMD.
 /// </summary>
 public static class BatchNorm
 {
@@ -225,7 +225,9 @@ public static class BatchNorm
     }
 
     /// <summary>In one pass over a row: the sum of <c>x</c>, and the sum of <c>x^2</c> or, when <paramref name="other"/> is
-    /// given, of <c>x * (other - centre)</c>; each in 8 float lanes added in a fixed order, returned as doubles.</summary>
+    /// given, of <c>x * (other - centre)</c>; each value widened to double and added into 8 double lanes in a fixed order
+    /// (the lanes, then the rest of the row), the same bits with or without SIMD. Double lanes keep the variance
+    /// <c>E[x^2] - mean^2</c> of a channel whose mean is large against its spread: float lanes lost it over long rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double Sum, double Second) RowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float centre)
     {
@@ -234,20 +236,36 @@ public static class BatchNorm
         double sum = 0, second = 0;
         if (n >= Lanes)
         {
-            Span<float> acc = stackalloc float[2 * Lanes]; // the sum's lanes, then the second sum's
+            Span<double> acc = stackalloc double[2 * Lanes]; // the sum's lanes, then the second sum's
             if (Vector256.IsHardwareAccelerated)
             {
-                var first = Vector256<float>.Zero;
-                var other2 = Vector256<float>.Zero;
-                var vc = Vector256.Create(centre);
+                // Lanes 0-3 in the lower vectors, 4-7 in the upper ones.
+                var sumLower = Vector256<double>.Zero;
+                var sumUpper = Vector256<double>.Zero;
+                var secondLower = Vector256<double>.Zero;
+                var secondUpper = Vector256<double>.Zero;
+                var vc = Vector256.Create((double)centre);
                 for (; i <= n - Lanes; i += Lanes)
                 {
-                    var v = Vector256.Create(x.Slice(i, Lanes));
-                    first = Vector256.Add(first, v);
-                    other2 = Vector256.Add(other2, Vector256.Multiply(v, product ? Vector256.Subtract(Vector256.Create(other.Slice(i, Lanes)), vc) : v));
+                    var (lower, upper) = Vector256.Widen(Vector256.Create(x.Slice(i, Lanes)));
+                    sumLower = Vector256.Add(sumLower, lower);
+                    sumUpper = Vector256.Add(sumUpper, upper);
+                    if (product)
+                    {
+                        var (otherLower, otherUpper) = Vector256.Widen(Vector256.Create(other.Slice(i, Lanes)));
+                        secondLower = Vector256.Add(secondLower, Vector256.Multiply(lower, Vector256.Subtract(otherLower, vc)));
+                        secondUpper = Vector256.Add(secondUpper, Vector256.Multiply(upper, Vector256.Subtract(otherUpper, vc)));
+                    }
+                    else
+                    {
+                        secondLower = Vector256.Add(secondLower, Vector256.Multiply(lower, lower));
+                        secondUpper = Vector256.Add(secondUpper, Vector256.Multiply(upper, upper));
+                    }
                 }
-                first.CopyTo(acc);
-                other2.CopyTo(acc[Lanes..]);
+                sumLower.CopyTo(acc);
+                sumUpper.CopyTo(acc[4..]);
+                secondLower.CopyTo(acc[Lanes..]);
+                secondUpper.CopyTo(acc[(Lanes + 4)..]);
             }
             else
             {
@@ -255,9 +273,9 @@ public static class BatchNorm
                 for (; i <= n - Lanes; i += Lanes)
                     for (int j = 0; j < Lanes; j++)
                     {
-                        float v = x[i + j];
+                        double v = x[i + j];
                         acc[j] += v;
-                        acc[Lanes + j] += v * (product ? other[i + j] - centre : v);
+                        acc[Lanes + j] += v * (product ? other[i + j] - (double)centre : v);
                     }
             }
             for (int j = 0; j < Lanes; j++)
@@ -268,9 +286,9 @@ public static class BatchNorm
         }
         for (; i < n; i++)
         {
-            float v = x[i];
+            double v = x[i];
             sum += v;
-            second += v * (product ? other[i] - centre : v);
+            second += v * (product ? other[i] - (double)centre : v);
         }
         return (sum, second);
     }
