@@ -123,6 +123,7 @@ internal sealed class OnnxGraphImporter
         switch (node.OpType)
         {
             case "Identity": Alias(node, In(node, 0)); break;
+            case "Pad": Pad(node); break;
             case "Flatten": Flatten(node); break;
             case "Reshape": Reshape(node); break;
             case "Conv": Conv(node); break;
@@ -487,6 +488,19 @@ internal sealed class OnnxGraphImporter
         Alias(node, x with { Flat = true });
     }
 
+    /// <summary>A Pad that pads nothing passes its input on: PyTorch 1.13 writes one in front of every AveragePool with
+    /// count_include_pad, even when the pool has no padding (DenseNet's transitions). Any real padding is refused.</summary>
+    private void Pad(OnnxNode node)
+    {
+        var x = In(node, 0);
+        string mode = node.Attributes.GetValueOrDefault("mode")?.Text ?? "constant";
+        long[] pads = Constant(node, 1, "pads") is { } t ? ConstantFolding.Longs(node, t)
+            : node.Attributes.GetValueOrDefault("pads")?.Ints?.ToArray() ?? [];
+        if (pads.Any(p => p != 0))
+            throw Unsupported(node, $"{mode} padding by [{string.Join(", ", pads)}]; CnnGen pads only inside a convolution or pool");
+        Alias(node, x);
+    }
+
     /// <summary>A Reshape to [batch, C*H*W] flattens each image; any other shape has no CnnGen form.</summary>
     private void Reshape(OnnxNode node)
     {
@@ -511,6 +525,12 @@ internal sealed class OnnxGraphImporter
             if (!_values.ContainsKey(node.Inputs[k]))
                 throw Unsupported(node, $"input {k} ('{node.Inputs[k]}') is a constant; CnnGen joins layer outputs only");
             operands.Add(In(node, k));
+        }
+        // A join of one value is that value (torch.cat of a one-element list: DenseNet's first layer of each block).
+        if (operands.Count == 1 && node.Inputs.Count(i => i.Length != 0) == 1)
+        {
+            Alias(node, operands[0]);
+            return;
         }
         if (operands.Count < 2) throw Unsupported(node, "it joins fewer than two values");
         if (operands.Skip(1).Any(o => o.Layer is null) || (kind == "Add" && operands.Count(o => o.Layer is null) > 1))

@@ -59,6 +59,20 @@ public sealed class ImportBadFileTests
         Assert.Equal("/dev/zero is empty or not a regular file", e.Message);
     }
 
+    [Fact]
+    public void APadOfNothingPassesItsInputOnAndRealPaddingIsRefused()
+    {
+        ImportTestProto Padded(params long[] pads) => Model(Graph(
+            [Node("Relu", "first", ["x"], ["a"]), Node("Pad", "pad", ["a"], ["b"], Ints("pads", pads)), Node("Sigmoid", "last", ["b"], ["y"])], [],
+            Value("x", null, 1, 4, 4), Value("y", null, 1, 4, 4)), opset: 10);
+
+        var imported = OnnxImport.FromBytes(Padded(0, 0, 0, 0, 0, 0, 0, 0).ToArray());
+        Assert.Equal(["ReLU", "Sigmoid"], imported.Layers.Select(l => l.Kind));
+
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Padded(0, 0, 1, 1, 0, 0, 1, 1).ToArray()));
+        Assert.Equal("node 1 'pad' (Pad) is not supported: constant padding by [0, 0, 1, 1, 0, 0, 1, 1]; CnnGen pads only inside a convolution or pool", e.Message);
+    }
+
     [Theory]
     [InlineData("Foo")]
     [InlineData("Einsum")]
