@@ -121,13 +121,25 @@ public sealed class ImportBadFileTests
     }
 
     [Fact]
-    public void DilationIsNotSupportedYet()
+    public void ADilatedConvolutionImportsAndADilatedPoolIsRefused()
     {
-        var graph = Graph(
+        var conv = Graph(
             [Node("Conv", "c", ["x", "w"], ["y"], Ints("dilations", 2, 2))], [FloatTensor("w", [2, 1, 3, 3], 72)],
             Value("x", null, 1, 8, 8), Value("y", null, 2, 4, 4));
-        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(graph).ToArray()));
-        Assert.Equal("node 0 'c' (Conv) is not supported: dilations [2, 2]: dilated windows are not supported yet", e.Message);
+        var layer = Assert.Single(OnnxImport.FromBytes(Model(conv).ToArray()).Layers);
+        Assert.Equal(("Conv", 3, 2, 4, 4), (layer.Kind, layer.Kernel, layer.Dilation, layer.OutputHeight, layer.OutputWidth));
+
+        var tooWide = Graph(
+            [Node("Conv", "c", ["x", "w"], ["y"], Ints("dilations", 4, 4))], [FloatTensor("w", [2, 1, 3, 3], 72)],
+            Value("x", null, 1, 8, 8), Value("y", null, 2, 4, 4));
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(tooWide).ToArray()));
+        Assert.Equal("node 0 'c' (Conv) is not supported: its 3x3 kernel (spanning 9x9) does not fit its 8x8 input padded by 0", e.Message);
+
+        var pool = Graph(
+            [Node("MaxPool", "p", ["x"], ["y"], Ints("kernel_shape", 2, 2), Ints("dilations", 2, 2))], [],
+            Value("x", null, 1, 8, 8), Value("y", null, 1, 4, 4));
+        e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(pool).ToArray()));
+        Assert.Equal("node 0 'p' (MaxPool) is not supported: dilations [2, 2]: CnnGen's pooling windows are not dilated", e.Message);
     }
 
     [Fact]
