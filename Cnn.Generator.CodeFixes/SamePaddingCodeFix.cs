@@ -14,7 +14,7 @@ namespace CnnGen.Generator.CodeFixes;
 
 /// <summary>
 /// CNN0010 (a convolution kernel larger than its padded input) and CNN0012 (padding that reaches the kernel size):
-/// sets the convolution's padding to (kernel - 1) / 2, the padding that keeps the output the size of the input.
+/// sets the convolution's padding to dilation * (kernel - 1) / 2, the padding that keeps the output the size of the input.
 /// Offered for odd kernels only, the ones such a padding exists for; pools get no fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SamePaddingCodeFix)), Shared]
@@ -22,6 +22,7 @@ public sealed class SamePaddingCodeFix : CodeFixProvider
 {
     private const string ConvAttribute = "CnnGen.ConvAttribute";
     private const string PaddingProperty = "Padding";
+    private const string DilationProperty = "Dilation";
 
     public override ImmutableArray<string> FixableDiagnosticIds =>
         ImmutableArray.Create(DiagnosticIds.KernelDoesNotFit, DiagnosticIds.PaddingReachesKernel);
@@ -39,7 +40,8 @@ public sealed class SamePaddingCodeFix : CodeFixProvider
                 .AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
             if (attribute is null || !IsConvolution(attribute, model, context.CancellationToken)) continue;
             if (KernelOf(attribute, model, context.CancellationToken) is not int kernel || kernel < 1 || kernel % 2 == 0) continue;
-            int padding = (kernel - 1) / 2;
+            if (DilationOf(attribute, model, context.CancellationToken) is not int dilation || dilation < 1) continue;
+            int padding = dilation * (kernel - 1) / 2;
             context.RegisterCodeFix(
                 CodeAction.Create($"Set Padding = {padding}, which keeps the input size",
                     _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(attribute, WithPadding(attribute, padding)))),
@@ -59,6 +61,15 @@ public sealed class SamePaddingCodeFix : CodeFixProvider
         if (first is null) return null;
         var value = model.GetConstantValue(first.Expression, cancellation);
         return value.HasValue && value.Value is int kernel ? kernel : null;
+    }
+
+    /// <summary>The dilation: 1 unless a constant <c>Dilation = d</c> is given; null when it is not a constant.</summary>
+    private static int? DilationOf(AttributeSyntax attribute, SemanticModel model, CancellationToken cancellation)
+    {
+        var named = attribute.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == DilationProperty);
+        if (named is null) return 1;
+        var value = model.GetConstantValue(named.Expression, cancellation);
+        return value.HasValue && value.Value is int dilation ? dilation : null;
     }
 
     /// <summary>The attribute with <c>Padding = padding</c>: the existing named argument's value replaced, or one added.</summary>

@@ -42,6 +42,7 @@ public static class DeclarationWriter
                 if (l.Stride != 1) named.Add($"Stride = {Int(l.Stride)}");
                 if (l.Padding != 0) named.Add($"Padding = {Int(l.Padding)}");
                 if (l.Groups != 1) named.Add($"Groups = {Int(l.Groups)}");
+                if (l.Dilation != 1) named.Add($"Dilation = {Int(l.Dilation)}");
                 if (!l.Bias) named.Add("Bias = false");
                 break;
             case "Dense":

@@ -42,6 +42,10 @@ public sealed record ImportedLayer(string Kind, string Name)
     public int Stride { get; init; } = 1;
     public int Padding { get; init; }
     public int Groups { get; init; } = 1;
+
+    /// <summary>A convolution's dilation (1: taps side by side).</summary>
+    public int Dilation { get; init; } = 1;
+
     public bool Bias { get; init; } = true;
     public bool CeilMode { get; init; }
 

@@ -123,6 +123,7 @@ internal sealed class OnnxGraphImporter
         switch (node.OpType)
         {
             case "Identity": Alias(node, In(node, 0)); break;
+            case "Pad": Pad(node); break;
             case "Flatten": Flatten(node); break;
             case "Reshape": Reshape(node); break;
             case "Conv": Conv(node); break;
@@ -233,7 +234,7 @@ internal sealed class OnnxGraphImporter
     private static void NoDilation(OnnxNode node)
     {
         if (Square(node, "dilations", 1) != 1)
-            throw Unsupported(node, $"dilations [{string.Join(", ", node.Attributes["dilations"].Ints!)}]: dilated windows are not supported yet");
+            throw Unsupported(node, $"dilations [{string.Join(", ", node.Attributes["dilations"].Ints!)}]: CnnGen's pooling windows are not dilated");
     }
 
     private static void RequireMap(OnnxNode node, DataValue input)
@@ -253,25 +254,28 @@ internal sealed class OnnxGraphImporter
         if (w.Count != 4 || weight.Floats is null) throw Unsupported(node, $"its weight '{weight.Name}' has shape {weight.ShapeText}; a 2-D convolution's is [filters, channels / groups, k, k]");
         if (w[2] != w[3]) throw Unsupported(node, $"its kernel is {w[2]}x{w[3]}; CnnGen's are square");
         NoAutoPad(node);
-        NoDilation(node);
         int kernel = (int)w[2], filters = (int)w[0];
+        int dilation = Square(node, "dilations", 1);
+        if (dilation < 1) throw Unsupported(node, $"dilation {dilation}");
+        int span = dilation * (kernel - 1) + 1; // the input pixels a dilated kernel reaches across
         if (Square(node, "kernel_shape", kernel) != kernel) throw Unsupported(node, "kernel_shape disagrees with its weight");
         int stride = Square(node, "strides", 1), padding = Square(node, "pads", 0, 4);
         long groups = IntAttribute(node, "group", 1);
         if (groups < 1 || x.C % groups != 0 || filters % groups != 0 || w[1] * groups != x.C)
             throw Unsupported(node, $"weight {weight.ShapeText} with {groups} group(s) does not fit its {x.C}-channel input");
         if (stride < 1) throw Unsupported(node, $"stride {stride}");
-        if (kernel > x.H + 2 * padding || kernel > x.W + 2 * padding)
-            throw Unsupported(node, $"its {kernel}x{kernel} kernel does not fit its {x.H}x{x.W} input padded by {padding}");
+        if (span > x.H + 2 * padding || span > x.W + 2 * padding)
+            throw Unsupported(node, $"its {kernel}x{kernel} kernel (spanning {span}x{span}) does not fit its {x.H}x{x.W} input padded by {padding}");
         var bias = Constant(node, 2, "bias");
         string name = _names.For("Conv", node, node.Inputs[1]);
         var layer = new ImportedLayer("Conv", name)
         {
-            Kernel = kernel, Filters = filters, Stride = stride, Padding = padding, Groups = (int)groups, Bias = bias is not null,
+            Kernel = kernel, Filters = filters, Stride = stride, Padding = padding, Groups = (int)groups, Dilation = dilation,
+            Bias = bias is not null,
             OutputChannels = filters,
-            OutputHeight = (x.H + 2 * padding - kernel) / stride + 1,
-            OutputWidth = (x.W + 2 * padding - kernel) / stride + 1,
-            LeavesInputUnread = LeavesUnread(x, kernel, stride, padding),
+            OutputHeight = (x.H + 2 * padding - span) / stride + 1,
+            OutputWidth = (x.W + 2 * padding - span) / stride + 1,
+            LeavesInputUnread = LeavesUnread(x, span, stride, padding),
         };
         var tensors = new List<NamedTensor> { Tensor(name + ".weight", [filters, (int)w[1], kernel, kernel], FloatConstant(node, 1, "weight", weight.Floats.Length)) };
         if (bias is not null) tensors.Add(Tensor(name + ".bias", [filters], FloatConstant(node, 2, "bias", filters)));
@@ -487,6 +491,19 @@ internal sealed class OnnxGraphImporter
         Alias(node, x with { Flat = true });
     }
 
+    /// <summary>A Pad that pads nothing passes its input on: PyTorch 1.13 writes one in front of every AveragePool with
+    /// count_include_pad, even when the pool has no padding (DenseNet's transitions). Any real padding is refused.</summary>
+    private void Pad(OnnxNode node)
+    {
+        var x = In(node, 0);
+        string mode = node.Attributes.GetValueOrDefault("mode")?.Text ?? "constant";
+        long[] pads = Constant(node, 1, "pads") is { } t ? ConstantFolding.Longs(node, t)
+            : node.Attributes.GetValueOrDefault("pads")?.Ints?.ToArray() ?? [];
+        if (pads.Any(p => p != 0))
+            throw Unsupported(node, $"{mode} padding by [{string.Join(", ", pads)}]; CnnGen pads only inside a convolution or pool");
+        Alias(node, x);
+    }
+
     /// <summary>A Reshape to [batch, C*H*W] flattens each image; any other shape has no CnnGen form.</summary>
     private void Reshape(OnnxNode node)
     {
@@ -511,6 +528,12 @@ internal sealed class OnnxGraphImporter
             if (!_values.ContainsKey(node.Inputs[k]))
                 throw Unsupported(node, $"input {k} ('{node.Inputs[k]}') is a constant; CnnGen joins layer outputs only");
             operands.Add(In(node, k));
+        }
+        // A join of one value is that value (torch.cat of a one-element list: DenseNet's first layer of each block).
+        if (operands.Count == 1 && node.Inputs.Count(i => i.Length != 0) == 1)
+        {
+            Alias(node, operands[0]);
+            return;
         }
         if (operands.Count < 2) throw Unsupported(node, "it joins fewer than two values");
         if (operands.Skip(1).Any(o => o.Layer is null) || (kind == "Add" && operands.Count(o => o.Layer is null) > 1))

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CnnGen.Optimizers;
-using CnnGen.TrainProfile.Networks;
+using CnnGen.EngineRace.Networks;
 
 namespace CnnGen.TrainProfile;
 

@@ -6,6 +6,40 @@ public class SamePaddingCodeFixTests
         new CodeFixTest<SamePaddingCodeFix>(source, fixedSource).RunAsync();
 
     [Fact]
+    public Task CNN0012_WithDilation_SetsTheDilatedSpansPadding() => Verify("""
+        using CnnGen;
+
+        [Input(1, 16, 16)]
+        [{|CNN0012:Conv(3, 4, Dilation = 2, Padding = 5)|}] [ReLU]
+        [Dense(10)]
+        public partial class Net { }
+        """, """
+        using CnnGen;
+
+        [Input(1, 16, 16)]
+        [Conv(3, 4, Dilation = 2, Padding = 2)] [ReLU]
+        [Dense(10)]
+        public partial class Net { }
+        """);
+
+    [Fact]
+    public Task CNN0010_WithDilation_AddsTheDilatedSpansPadding() => Verify("""
+        using CnnGen;
+
+        [Input(1, 6, 6)]
+        [{|CNN0010:Conv(3, 4, Dilation = 3)|}] [ReLU]
+        [Dense(10)]
+        public partial class Net { }
+        """, """
+        using CnnGen;
+
+        [Input(1, 6, 6)]
+        [Conv(3, 4, Dilation = 3, Padding = 3)] [ReLU]
+        [Dense(10)]
+        public partial class Net { }
+        """);
+
+    [Fact]
     public Task CNN0010_AddsThePaddingThatKeepsTheSize() => Verify("""
         using CnnGen;
 

@@ -1,6 +1,6 @@
 """Exports PyTorch models as ONNX for the import tests: python3 onnx_import_models.py MODEL OUT.onnx [MODEL OUT.onnx ...]
 
-MODEL is lenet5, basic_block, resnet18 or mobilenet_v2. Weights are random (seeded); every BatchNorm gets running
+MODEL is lenet5, basic_block, resnet18, mobilenet_v2, googlenet or densenet121. Weights are random (seeded); every BatchNorm gets running
 statistics and affine parameters away from their defaults, so an import that lost them would show. Opset 13, a
 dynamic batch, evaluation mode with BatchNorm kept as its own node (TrainingMode.PRESERVE on a model in eval mode).
 The model's state_dict keys go to OUT.onnx.keys, one a line.
@@ -77,6 +77,10 @@ def build(name):
         return torchvision.models.resnet18(num_classes=10), (3, 32, 32)
     if name == "mobilenet_v2":
         return torchvision.models.mobilenet_v2(num_classes=10), (3, 32, 32)
+    if name == "googlenet":
+        return torchvision.models.googlenet(num_classes=10, aux_logits=False, transform_input=False, init_weights=True), (3, 32, 32)
+    if name == "densenet121":
+        return torchvision.models.densenet121(num_classes=10), (3, 32, 32)
     raise SystemExit(f"unknown model {name}")
 
 

@@ -1,7 +1,8 @@
 namespace CnnGen.Tests.Onnx;
 
 // Networks as graphs for the export tests: an inception module (four branches from one input, joined), a
-// MobileNet/ResNet-like block (depthwise convolution, ReLU6, a projection shortcut), and torchvision's dotted names.
+// MobileNet/ResNet-like block (depthwise convolution, ReLU6, a projection shortcut), torchvision's dotted names, and
+// dilated convolutions (plain and grouped).
 
 [Input(3, 12, 12)]
 [Conv(3, 8, Padding = 1, Bias = false, Name = "stem")] [BatchNorm(Epsilon = 0.001f, Name = "stem_bn")] [ReLU(Name = "stem_relu")]
@@ -25,3 +26,9 @@ public partial class ProjectionBlockNet { }
 [Add("layer1.0.bn1", "layer1.0.conv1", Name = "layer1.0.sum")]
 [Dense(3, Bias = false, Name = "fc")]
 public partial class DottedNamesNet { }
+
+[Input(2, 10, 10)]
+[Conv(3, 6, Padding = 2, Dilation = 2, Name = "atrous")] [ReLU(Name = "atrous_relu")]
+[Conv(3, 6, Padding = 3, Dilation = 3, Groups = 2, Name = "atrous_grouped")] [BatchNorm(Name = "bn")]
+[GlobalAvgPool(Name = "gap")] [Dense(3, Name = "fc")]
+public partial class DilatedGraphNet { }

@@ -59,6 +59,20 @@ public sealed class ImportBadFileTests
         Assert.Equal("/dev/zero is empty or not a regular file", e.Message);
     }
 
+    [Fact]
+    public void APadOfNothingPassesItsInputOnAndRealPaddingIsRefused()
+    {
+        ImportTestProto Padded(params long[] pads) => Model(Graph(
+            [Node("Relu", "first", ["x"], ["a"]), Node("Pad", "pad", ["a"], ["b"], Ints("pads", pads)), Node("Sigmoid", "last", ["b"], ["y"])], [],
+            Value("x", null, 1, 4, 4), Value("y", null, 1, 4, 4)), opset: 10);
+
+        var imported = OnnxImport.FromBytes(Padded(0, 0, 0, 0, 0, 0, 0, 0).ToArray());
+        Assert.Equal(["ReLU", "Sigmoid"], imported.Layers.Select(l => l.Kind));
+
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Padded(0, 0, 1, 1, 0, 0, 1, 1).ToArray()));
+        Assert.Equal("node 1 'pad' (Pad) is not supported: constant padding by [0, 0, 1, 1, 0, 0, 1, 1]; CnnGen pads only inside a convolution or pool", e.Message);
+    }
+
     [Theory]
     [InlineData("Foo")]
     [InlineData("Einsum")]
@@ -107,13 +121,25 @@ public sealed class ImportBadFileTests
     }
 
     [Fact]
-    public void DilationIsNotSupportedYet()
+    public void ADilatedConvolutionImportsAndADilatedPoolIsRefused()
     {
-        var graph = Graph(
+        var conv = Graph(
             [Node("Conv", "c", ["x", "w"], ["y"], Ints("dilations", 2, 2))], [FloatTensor("w", [2, 1, 3, 3], 72)],
             Value("x", null, 1, 8, 8), Value("y", null, 2, 4, 4));
-        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(graph).ToArray()));
-        Assert.Equal("node 0 'c' (Conv) is not supported: dilations [2, 2]: dilated windows are not supported yet", e.Message);
+        var layer = Assert.Single(OnnxImport.FromBytes(Model(conv).ToArray()).Layers);
+        Assert.Equal(("Conv", 3, 2, 4, 4), (layer.Kind, layer.Kernel, layer.Dilation, layer.OutputHeight, layer.OutputWidth));
+
+        var tooWide = Graph(
+            [Node("Conv", "c", ["x", "w"], ["y"], Ints("dilations", 4, 4))], [FloatTensor("w", [2, 1, 3, 3], 72)],
+            Value("x", null, 1, 8, 8), Value("y", null, 2, 4, 4));
+        var e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(tooWide).ToArray()));
+        Assert.Equal("node 0 'c' (Conv) is not supported: its 3x3 kernel (spanning 9x9) does not fit its 8x8 input padded by 0", e.Message);
+
+        var pool = Graph(
+            [Node("MaxPool", "p", ["x"], ["y"], Ints("kernel_shape", 2, 2), Ints("dilations", 2, 2))], [],
+            Value("x", null, 1, 8, 8), Value("y", null, 1, 4, 4));
+        e = Assert.Throws<OnnxImportException>(() => OnnxImport.FromBytes(Model(pool).ToArray()));
+        Assert.Equal("node 0 'p' (MaxPool) is not supported: dilations [2, 2]: CnnGen's pooling windows are not dilated", e.Message);
     }
 
     [Fact]

@@ -66,6 +66,30 @@ public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelp
         ImportComparison.AgreesWithOnnxRuntime(mobilenet, mobilenetModel, log, "torchvision mobilenet_v2");
     }
 
+    [Fact]
+    public void TorchvisionGoogLeNetAndDenseNet121ImportAndAgree()
+    {
+        var (googlenet, googlenetModel) = ImportAndBuild("googlenet", "TorchvisionGoogLeNet");
+        Assert.Equal(6_624_904 - (1024 * 1000 + 1000) + (1024 * 10 + 10), googlenet.ParameterCount);
+        // Nine inception modules, each a four-branch Concat; BatchNorm with eps 0.001; ceil-mode max pools.
+        Assert.Equal(9, googlenet.Layers.Count(l => l.Kind == "Concat"));
+        Assert.All(googlenet.Layers.Where(l => l.Kind == "Concat"), l => Assert.Equal(3, l.Sources.Count));
+        Assert.All(googlenet.Layers.Where(l => l.Kind == "BatchNorm"), l => Assert.Equal(1e-3f, l.Epsilon));
+        Assert.Contains(googlenet.Layers, l => l.Kind == "MaxPool" && l.CeilMode);
+        Assert.Equal(models.StateDictKeys("googlenet"), TensorNames(googlenet));
+        ImportComparison.AgreesWithOnnxRuntime(googlenet, googlenetModel, log, "torchvision googlenet");
+
+        var (densenet, densenetModel) = ImportAndBuild("densenet121", "TorchvisionDenseNet121");
+        Assert.Equal(7_978_856 - (1024 * 1000 + 1000) + (1024 * 10 + 10), densenet.ParameterCount);
+        // 58 dense layers, each joined to what came before; BatchNorm reads the joined features (BatchNorm after a Concat).
+        Assert.Equal(58, densenet.Layers.Count(l => l.Kind == "Concat"));
+        var concats = densenet.Layers.Where(l => l.Kind == "Concat").Select(l => l.Name).ToHashSet();
+        Assert.Contains(densenet.Layers, l => l.Kind == "BatchNorm" && l.Input is { } input && concats.Contains(input));
+        Assert.Equal(3, densenet.Layers.Count(l => l.Kind == "AvgPool"));
+        Assert.Equal(models.StateDictKeys("densenet121"), TensorNames(densenet));
+        ImportComparison.AgreesWithOnnxRuntime(densenet, densenetModel, log, "torchvision densenet121");
+    }
+
     /// <summary>Every tensor of the built class, parameters and state, sorted: torchvision's state_dict keys, all of them.</summary>
     private static List<string> TensorNames(INetwork network) =>
         network.Tensors.Concat(network.StateTensors).Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
@@ -83,11 +107,11 @@ public sealed class ImportPyTorchTests(PyTorchOnnxModels models, ITestOutputHelp
     }
 }
 
-/// <summary>The four PyTorch models, exported once for the class by one Python process (importing torch is most of
+/// <summary>The six PyTorch models, exported once for the class by one Python process (importing torch is most of
 /// an export's time).</summary>
 public sealed class PyTorchOnnxModels : IDisposable
 {
-    private static readonly string[] Models = ["lenet5", "basic_block", "resnet18", "mobilenet_v2"];
+    private static readonly string[] Models = ["lenet5", "basic_block", "resnet18", "mobilenet_v2", "googlenet", "densenet121"];
     private readonly string _directory = Directory.CreateTempSubdirectory("cnngen-torch-onnx-").FullName;
     private readonly Lazy<string?> _failure;
 

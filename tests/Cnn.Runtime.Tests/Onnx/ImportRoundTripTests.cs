@@ -38,6 +38,7 @@ public sealed class ImportRoundTripTests(ITestOutputHelper log) : IDisposable
         ["InceptionNet"] = () => new InceptionNet(21),
         ["ProjectionBlockNet"] = () => new ProjectionBlockNet(22),
         ["DottedNamesNet"] = () => new DottedNamesNet(23),
+        ["DilatedGraphNet"] = () => new DilatedGraphNet(24),
     };
 
     [Theory]
@@ -55,8 +56,8 @@ public sealed class ImportRoundTripTests(ITestOutputHelper log) : IDisposable
         {
             var (o, i) = (original.Layers[k], imported.Layers[k]);
             Assert.Equal(
-                (o.Name, o.Kind, o.OutputChannels, o.OutputHeight, o.OutputWidth, o.Kernel, o.Stride, o.Padding, o.Groups, o.CeilMode, o.Input, string.Join(",", o.Sources)),
-                (i.Name, i.Kind, i.OutputChannels, i.OutputHeight, i.OutputWidth, i.Kernel, i.Stride, i.Padding, i.Groups, i.CeilMode, i.Input, string.Join(",", i.Sources)));
+                (o.Name, o.Kind, o.OutputChannels, o.OutputHeight, o.OutputWidth, o.Kernel, o.Stride, o.Padding, o.Groups, o.Dilation, o.CeilMode, o.Input, string.Join(",", o.Sources)),
+                (i.Name, i.Kind, i.OutputChannels, i.OutputHeight, i.OutputWidth, i.Kernel, i.Stride, i.Padding, i.Groups, i.Dilation, i.CeilMode, i.Input, string.Join(",", i.Sources)));
             Assert.Equal((o.Slope, o.Alpha, o.Epsilon, o.Momentum), (i.Slope, i.Alpha, i.Epsilon, i.Momentum));
         }
         Assert.Equal(original.Tensors.Select(t => (t.Name, t.ShapeText)), imported.Tensors.Select(t => (t.Name, t.ShapeText)));
