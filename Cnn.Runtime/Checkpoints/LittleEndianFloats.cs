@@ -15,6 +15,15 @@ internal static class LittleEndianFloats
             for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(target.Slice(4 * i), values[i]);
     }
 
+    /// <summary>Reads <paramref name="target"/>'s length of values from <paramref name="source"/> (4 bytes each).</summary>
+    public static void Read(ReadOnlySpan<byte> source, Span<float> target)
+    {
+        if (BitConverter.IsLittleEndian)
+            MemoryMarshal.Cast<byte, float>(source.Slice(0, 4 * target.Length)).CopyTo(target);
+        else
+            for (int i = 0; i < target.Length; i++) target[i] = BinaryPrimitives.ReadSingleLittleEndian(source.Slice(4 * i));
+    }
+
     public static byte[] ToBytes(ReadOnlySpan<float> values)
     {
         var bytes = new byte[4L * values.Length];

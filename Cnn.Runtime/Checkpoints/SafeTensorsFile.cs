@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -48,10 +47,7 @@ public sealed class SafeTensorsFile
             for (int i = 0; i < target.Length; i++) target[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8 * i));
             return;
         }
-        if (BitConverter.IsLittleEndian)
-            MemoryMarshal.Cast<byte, float>(bytes).CopyTo(target);
-        else
-            for (int i = 0; i < target.Length; i++) target[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i));
+        LittleEndianFloats.Read(bytes, target);
     }
 
     public float[] ToArray(SafeTensorEntry tensor)

@@ -1,5 +1,5 @@
+using CnnGen.Checkpoints;
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 
 namespace CnnGen.Onnx;
 
@@ -212,9 +212,7 @@ public static class OnnxModelReader
                 if (bytes.Length != 4 * count)
                     throw new OnnxImportException($"not a valid ONNX file: {label} of shape [{string.Join(", ", dims)}] needs {count} float32 values ({4 * count} bytes) but holds {bytes.Length} bytes");
                 floatValues = new float[count];
-                var span = bytes.Span;
-                if (BitConverter.IsLittleEndian) span.CopyTo(MemoryMarshal.AsBytes(floatValues.AsSpan()));
-                else for (int k = 0; k < floatValues.Length; k++) floatValues[k] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * k, 4));
+                LittleEndianFloats.Read(bytes.Span, floatValues);
             }
             else
             {
