@@ -33,7 +33,7 @@ try
         "onnx" => new OnnxEngine(raced.OnnxPath(arguments.Directory), network, arguments.Threads),
         _ => new LibTorchEngine(network, raced.Plan, arguments.Threads),
     };
-    ResultJson.Write(RaceRun.Run(engine, network, raced.Name, arguments.Threads, arguments.Repeats));
+    ResultJson.Write(RaceRun.Run(engine, network, raced, arguments.Threads, arguments.Repeats));
     return 0;
 }
 catch (Exception e) when (e is IOException or CheckpointException or InvalidOperationException or UnauthorizedAccessException

@@ -3,8 +3,10 @@ using CnnGen.EngineRace.Torch;
 
 namespace CnnGen.EngineRace;
 
-/// <summary>A raced network: the generated class and the same network as a plan for the TorchSharp module.</summary>
-internal sealed record RaceModel(string Name, Func<INetwork> Create, IReadOnlyList<PlanStep> Plan)
+/// <summary>A raced network: the generated class, the same network as a plan for the TorchSharp module, the batch its
+/// batch-inference figure runs, and whether training steps are raced too (false: inference only).</summary>
+internal sealed record RaceModel(string Name, Func<INetwork> Create, IReadOnlyList<PlanStep> Plan,
+    int InferenceBatch = RaceData.InferenceBatch, bool Trains = true)
 {
     public static readonly IReadOnlyList<RaceModel> All =
     [
