@@ -1,6 +1,6 @@
 using CnnGen.EngineRace.Networks;
-using CnnGen.Samples.Networks;
 using CnnGen.EngineRace.Torch;
+using CnnGen.Samples.Networks;
 
 namespace CnnGen.EngineRace;
 

@@ -31,7 +31,9 @@ internal static class RaceRun
         Timings? training = null;
         float? finalLoss = null;
         double? peak = null;
-        var step = !model.Trains ? null : engine.Training(RaceData.Images(RaceData.TrainingBatch, inputLength), RaceData.Labels(RaceData.TrainingBatch, classes), RaceData.TrainingBatch);
+        var step = model.Trains
+            ? engine.Training(RaceData.Images(RaceData.TrainingBatch, inputLength), RaceData.Labels(RaceData.TrainingBatch, classes), RaceData.TrainingBatch)
+            : null;
         if (step is not null)
         {
             float loss = 0;

@@ -7,24 +7,22 @@ namespace CnnGen.EngineRace.Torch;
 /// <c>layer1.0.conv1</c> (TorchSharp refuses dots in one name) sits at that path and its tensors get that prefix.</summary>
 internal sealed class ModuleGroup(string name) : nn.Module(name)
 {
-    private readonly Dictionary<string, ModuleGroup> _groups = [];
-
-    /// <summary>Registers <paramref name="layer"/> under the dotted <paramref name="path"/>, creating the groups on the way.</summary>
-    public static void Register(nn.Module root, Dictionary<string, ModuleGroup> rootGroups, string path, nn.Module layer)
+    /// <summary>Registers <paramref name="layer"/> under the dotted <paramref name="path"/> below <paramref name="root"/>,
+    /// creating the groups on the way; <paramref name="groups"/> holds those already made, by path (<c>layer1.0</c>).</summary>
+    public static void Register(nn.Module root, Dictionary<string, ModuleGroup> groups, string path, nn.Module layer)
     {
         string[] parts = path.Split('.');
         nn.Module parent = root;
-        var groups = rootGroups;
-        foreach (string part in parts[..^1])
+        for (int i = 0; i < parts.Length - 1; i++)
         {
-            if (!groups.TryGetValue(part, out var group))
+            string prefix = string.Join('.', parts[..(i + 1)]);
+            if (!groups.TryGetValue(prefix, out var group))
             {
-                group = new ModuleGroup(part);
-                groups[part] = group;
-                parent.register_module(part, group);
+                group = new ModuleGroup(parts[i]);
+                groups[prefix] = group;
+                parent.register_module(parts[i], group);
             }
             parent = group;
-            groups = group._groups;
         }
         parent.register_module(parts[^1], layer);
     }
