@@ -16,18 +16,20 @@ import sys
 
 ENGINES = [("cnngen", "CnnGen"), ("onnx", "ONNX Runtime"), ("libtorch", "LibTorch"), ("libtorch_mmap0", "LibTorch mmap0")]
 PEERS = ["onnx", "libtorch", "libtorch_mmap0"]
-MODELS = [("lenet5", "LeNet-5 (1x28x28)"), ("cifar_vgg", "CIFAR VGG (3x32x32)"), ("cifar_resnet", "CIFAR ResNet (3x32x32)")]
-# (JSON key, label, unit, lower is better, forward passes per image)
-FIGURES = [("latency_b1_us", "forward, 1 image", "us", True, 1),
-           ("infer_b256_ips", "forward, batch 256", "img/s", False, 1),
-           ("train_b64_ips", "train step, batch 64", "img/s", False, 3)]
+MODELS = [("lenet5", "LeNet-5 (1x28x28)"), ("cifar_vgg", "CIFAR VGG (3x32x32)"), ("cifar_resnet", "CIFAR ResNet (3x32x32)"),
+          ("resnet18", "ResNet-18 (3x224x224)"), ("mobilenetv2", "MobileNetV2 (3x224x224)")]
+# (JSON key, label, unit, lower is better, forward passes per image); the batch-inference key carries the model's batch
+LATENCY = ("latency_b1_us", "forward, 1 image", "us", True, 1)
+TRAINING = ("train_b64_ips", "train step, batch 64", "img/s", False, 3)
+INFERENCE_KEY = re.compile(r"infer_b(\d+)_ips")
 CHECK_LIMIT = 1e-4
 med = statistics.median
 
 
 def load_runs(directory):
     runs = {}
-    pattern = re.compile(r"(.+)_(lenet5|cifar_vgg|cifar_resnet)_t(\d+)_r(\d+)\.json$")
+    models = "|".join(re.escape(name) for name, _ in MODELS)
+    pattern = re.compile(rf"(.+)_({models})_t(\d+)_r(\d+)\.json$")
     for path in glob.glob(os.path.join(directory, "*.json")):
         match = pattern.match(os.path.basename(path))
         if not match:
@@ -84,12 +86,28 @@ def faster_libtorch(runs, model, threads, key, lower):
     return best
 
 
+def figures(runs, model):
+    """The model's figures: single-image latency, batch inference at the batch its runs used (a per-model setting,
+    e.g. 32 for the 224x224 networks), training steps."""
+    keys = sorted({key for (e, m, t, r), run in runs.items() if m == model for key in run if INFERENCE_KEY.fullmatch(key)})
+    if len(keys) != 1:
+        found = ", ".join(keys) if keys else "none"
+        raise ValueError(f"{model}: the runs must share one batch-inference figure (infer_b<batch>_ips), found {found}")
+    batch = INFERENCE_KEY.fullmatch(keys[0]).group(1)
+    return [LATENCY, (keys[0], f"forward, batch {batch}", "img/s", False, 1), TRAINING]
+
+
+def trains(runs, model):
+    """Whether any run of the model timed training steps (the 224x224 networks race inference only)."""
+    return any(run.get(TRAINING[0]) is not None for (e, m, t, r), run in runs.items() if m == model)
+
+
 def table(runs, model, threads_list, peaks):
     macs = next(run["forward_macs"] for (e, m, t, r), run in runs.items() if m == model)
     header = ["figure", "thr"] + [label for _, label in ENGINES] + ["unit", "CnnGen/ORT", "CnnGen/LibTorch (faster)",
                                                                      "CnnGen GFLOP/s", "of peak"]
     rows = []
-    for key, label, unit, lower, passes in FIGURES:
+    for key, label, unit, lower, passes in figures(runs, model):
         for t in threads_list:
             cells = [label, str(t)]
             values = {engine: per_round(runs, engine, model, t, key) for engine, _ in ENGINES}
@@ -177,10 +195,19 @@ def main():
     for model, title in MODELS:
         if not any(m == model for (_, m, _, _) in runs):
             continue
-        header, rows, macs = table(runs, model, threads_list, peaks)
+        try:
+            header, rows, macs = table(runs, model, threads_list, peaks)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         print()
-        print(f"{title}: {macs:,} MACs per image forward ({2 * macs / 1e6:,.2f} MFLOP; a training image counts 3x)")
+        if trains(runs, model):
+            print(f"{title}: {macs:,} MACs per image forward ({2 * macs / 1e6:,.2f} MFLOP; a training image counts 3x)")
+        else:
+            print(f"{title}, inference only: {macs:,} MACs per image forward ({2 * macs / 1e6:,.2f} MFLOP)")
         print_table(header, rows)
+        if not trains(runs, model):
+            print("Training is not raced for this network (inference only): its training rows print -.")
         line, ok = check_line(runs, model, reference)
         all_ok = all_ok and ok
         print(line)

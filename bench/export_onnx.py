@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The engine race's PyTorch side: the three raced networks defined in PyTorch exactly as the attributes in
-bench/Cnn.EngineRace/Networks declare them (same layer names, so the state_dict keys are CnnGen's tensor names),
-loaded strictly from the checkpoints that `Cnn.EngineRace save` wrote, checked, and exported to ONNX (opset 17,
-dynamic batch axis) for ONNX Runtime. Needs Debian's PyTorch 1.13 (apt-get install -y python3-torch).
+"""The engine race's PyTorch side: the raced networks in PyTorch, loaded strictly from the checkpoints that
+`Cnn.EngineRace save` wrote, checked, and exported to ONNX (opset 17, dynamic batch axis) for ONNX Runtime. LeNet-5
+and the CIFAR networks are defined here exactly as the attributes in bench/Cnn.EngineRace/Networks declare them (same
+layer names, so the state_dict keys are CnnGen's tensor names); ResNet-18 and MobileNetV2 are torchvision's own
+resnet18() and mobilenet_v2(), whose state_dict keys the samples' declarations use. Needs Debian's PyTorch 1.13 and
+torchvision 0.14 (apt-get install -y python3-torch python3-torchvision).
 
     /usr/bin/python3 bench/export_onnx.py --dir DIR
 
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision
 
 OPSET = 17
 CHECK_BATCH = 8
@@ -98,7 +101,19 @@ class CifarResNet(nn.Module):
         return self.dense1(torch.flatten(x, 1))
 
 
-MODELS = {"lenet5": LeNet5, "cifar_vgg": CifarVgg, "cifar_resnet": CifarResNet}
+def torchvision_network(build):
+    """A torchvision network at 3x224x224 with 1000 classes, built as torchvision 0.14 builds it (no weights are
+    downloaded: the checkpoint's replace its random ones)."""
+    def create():
+        model = build()
+        model.input_shape = (3, 224, 224)
+        return model
+    return create
+
+
+MODELS = {"lenet5": LeNet5, "cifar_vgg": CifarVgg, "cifar_resnet": CifarResNet,
+          "resnet18": torchvision_network(torchvision.models.resnet18),
+          "mobilenetv2": torchvision_network(torchvision.models.mobilenet_v2)}
 DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The engine race: CnnGen against ONNX Runtime (inference) and LibTorch through TorchSharp (inference and training),
-# on LeNet-5, a CIFAR VGG and a CIFAR ResNet with the same weights, for 1 and 2 threads. Every run is its own process;
+# on LeNet-5, a CIFAR VGG and a CIFAR ResNet, and (inference only, batch 32) torchvision's ResNet-18 and MobileNetV2
+# at 3x224x224, with the same weights, for 1 and 2 threads. Every run is its own process;
 # the engines' order rotates every round so that slow moments of the machine hit all of them. One table per network
 # at the end. Installs nothing (see bench/README.md).
 #
@@ -13,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=/usr/bin/python3
 ROUNDS=${ROUNDS:-3}
 REPEATS=${REPEATS:-5}
-MODELS=${MODELS:-lenet5 cifar_vgg cifar_resnet}
+MODELS=${MODELS:-lenet5 cifar_vgg cifar_resnet resnet18 mobilenetv2}
 THREADS=${THREADS:-1 2}
 # Peak single-precision FLOP/s of a plain AVX-512 FMA loop, measured on this machine (2 cores): one core, both cores.
 PEAK1=${PEAK1:-218}
@@ -21,10 +22,11 @@ PEAK2=${PEAK2:-290}
 ENGINES=(cnngen onnx libtorch libtorch_mmap0)
 
 if (( ROUNDS < 1 )); then echo "ROUNDS must be at least 1" >&2; exit 2; fi
-if ! "$PY" -c 'import torch' 2>/dev/null; then
+if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
     cat >&2 <<'MSG'
-PyTorch is not importable by /usr/bin/python3; it exports the networks to ONNX. Install Debian's package (as root):
-    apt-get install -y python3-torch
+PyTorch or torchvision is not importable by /usr/bin/python3; they export the networks to ONNX. Install Debian's
+packages (as root):
+    apt-get install -y python3-torch python3-torchvision
 MSG
     exit 1
 fi

@@ -82,17 +82,18 @@ class TableTests(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.directory)
         os.makedirs(os.path.join(self.directory, "weights"))
         with open(os.path.join(self.directory, "weights", "pytorch_check.json"), "w") as f:
-            json.dump({"torch": "1.13", "opset": 17, "logits": {"lenet5": self.LOGITS}}, f)
+            json.dump({"torch": "1.13", "opset": 17, "logits": {"lenet5": self.LOGITS, "resnet18": self.LOGITS}}, f)
         for name in ("load_start", "load_end"):
             with open(os.path.join(self.directory, name), "w") as f:
                 f.write("0.10 0.20 0.30")
 
-    def write(self, engine, round_, latency, infer, train, logits=None, peak=None):
-        run = {"engine": engine, "model": "lenet5", "threads": 1, "forward_macs": 1000, "repeats": 5,
-               "latency_b1_us": timing(latency), "infer_b256_ips": timing(infer),
-               "train_b64_ips": None if train is None else timing(train), "train_final_loss": 1.0,
+    def write(self, engine, round_, latency, infer, train, logits=None, peak=None, model="lenet5", batch=256):
+        run = {"engine": engine, "model": model, "threads": 1, "forward_macs": 1000, "repeats": 5,
+               "latency_b1_us": timing(latency), f"infer_b{batch}_ips": timing(infer),
+               "train_b64_ips": None if train is None else timing(train),
+               "train_final_loss": None if train is None else 1.0,
                "train_peak_rss_mib": peak, "check_logits": logits or self.LOGITS}
-        with open(os.path.join(self.directory, f"{engine}_lenet5_t1_r{round_}.json"), "w") as f:
+        with open(os.path.join(self.directory, f"{engine}_{model}_t1_r{round_}.json"), "w") as f:
             json.dump(run, f)
 
     def race(self, onnx_logits=None):
@@ -156,6 +157,69 @@ class TableTests(unittest.TestCase):
             sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
             self.assertEqual(table.main(), 0)
         self.assertIn(f"WARNING: the machine was busy (load {os.cpu_count() + 0.5:.1f} on {os.cpu_count()} cores)", out.getvalue())
+
+
+    def inference_only_race(self):
+        """resnet18 as the race runs it: batch 32, no training figures."""
+        for r in (1, 2, 3):
+            self.write("cnngen", r, 20_000, 40 * r, None, model="resnet18", batch=32)
+            self.write("onnx", r, 10_000, 80, None, model="resnet18", batch=32)
+            self.write("libtorch", r, 40_000, 20, None, model="resnet18", batch=32)
+            self.write("libtorch_mmap0", r, 30_000, 10, None, model="resnet18", batch=32)
+
+    def summary(self):
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
+            self.addCleanup(setattr, sys, "argv", sys.argv)
+            sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
+            code = table.main()
+        return code, out.getvalue(), err.getvalue()
+
+    def test_the_batch_figure_is_named_after_the_batch_the_runs_used(self):
+        self.inference_only_race()
+        runs = table.load_runs(self.directory)
+        self.assertEqual([f[1] for f in table.figures(runs, "resnet18")],
+                         ["forward, 1 image", "forward, batch 32", "train step, batch 64"])
+        header, rows, macs = table.table(runs, "resnet18", [1], {1: 218, 2: 290})
+        batch = next(r for r in rows if r[0] == "forward, batch 32")
+        self.assertEqual(batch[header.index("CnnGen")], "80.0 [40.0-120]")
+        # 80 / 80, 40 / 80, 120 / 80 within rounds; LibTorch's faster variant here is the plain one (20 img/s)
+        self.assertEqual(batch[header.index("CnnGen/ORT")], "1.00x [0.50-1.50]")
+        self.assertEqual(batch[header.index("CnnGen/LibTorch (faster)")], "4.00x [2.00-6.00] (plain)")
+        # 80 images/s x 2 FLOPs x 1000 MACs = 160 kFLOP/s
+        self.assertEqual(batch[header.index("CnnGen GFLOP/s")], "0.0")
+        latency = next(r for r in rows if r[0] == "forward, 1 image")
+        self.assertEqual(latency[header.index("CnnGen/LibTorch (faster)")], "1.50x [1.50-1.50] (mmap0)")
+
+    def test_an_inference_only_network_prints_dashes_for_training_and_says_why(self):
+        self.inference_only_race()
+        runs = table.load_runs(self.directory)
+        self.assertFalse(table.trains(runs, "resnet18"))
+        header, rows, _ = table.table(runs, "resnet18", [1], {1: 218, 2: 290})
+        for row in rows:
+            if row[0].startswith("train"):
+                self.assertEqual(row[2:6], ["-"] * 4, row)
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertIn("ResNet-18 (3x224x224), inference only: 1,000 MACs per image forward", out)
+        self.assertIn("Training is not raced for this network (inference only): its training rows print -.", out)
+        self.assertIn("| forward, batch 32 ", out)
+
+    def test_a_network_that_trains_keeps_its_training_title(self):
+        self.race()
+        runs = table.load_runs(self.directory)
+        self.assertTrue(table.trains(runs, "lenet5"))
+        code, out, _ = self.summary()
+        self.assertIn("LeNet-5 (1x28x28): 1,000 MACs per image forward (0.00 MFLOP; a training image counts 3x)", out)
+        self.assertNotIn("Training is not raced", out)
+        self.assertNotIn("), inference only", out)
+
+    def test_runs_with_different_batches_for_one_network_are_refused_in_one_line(self):
+        self.inference_only_race()
+        self.write("cnngen", 4, 20_000, 40, None, model="resnet18", batch=64)
+        code, out, err = self.summary()
+        self.assertEqual(code, 1)
+        self.assertEqual(err.strip(), "error: resnet18: the runs must share one batch-inference figure "
+                                      "(infer_b<batch>_ips), found infer_b32_ips, infer_b64_ips")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ using CnnGen.EngineRace.Torch;
 //   save --dir DIR                                       the weights (and check images) of every raced network
 //   run --engine E --model M --threads T --repeats R --dir DIR    one JSON line of timings and check logits
 const string usage = "usage: Cnn.EngineRace save --dir DIR | run --engine cnngen|onnx|libtorch --model "
-    + "lenet5|cifar_vgg|cifar_resnet --threads N --repeats N --dir DIR";
+    + "lenet5|cifar_vgg|cifar_resnet|resnet18|mobilenetv2 --threads N --repeats N --dir DIR";
 
 if (args.Length == 0)
 {
@@ -33,7 +33,7 @@ try
         "onnx" => new OnnxEngine(raced.OnnxPath(arguments.Directory), network, arguments.Threads),
         _ => new LibTorchEngine(network, raced.Plan, arguments.Threads),
     };
-    ResultJson.Write(RaceRun.Run(engine, network, raced.Name, arguments.Threads, arguments.Repeats));
+    ResultJson.Write(RaceRun.Run(engine, network, raced, arguments.Threads, arguments.Repeats));
     return 0;
 }
 catch (Exception e) when (e is IOException or CheckpointException or InvalidOperationException or UnauthorizedAccessException

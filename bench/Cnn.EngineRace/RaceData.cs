@@ -3,7 +3,9 @@ namespace CnnGen.EngineRace;
 /// <summary>The inputs every engine sees: the same seeded random images and labels in every process.</summary>
 internal static class RaceData
 {
-    public const int InferenceBatch = 256, TrainingBatch = 64, CheckBatch = 8;
+    /// <summary>The batch-inference figure's batch unless the model sets its own (<see cref="RaceModel.InferenceBatch"/>).</summary>
+    public const int InferenceBatch = 256;
+    public const int TrainingBatch = 64, CheckBatch = 8;
 
     /// <summary><paramref name="count"/> images of <paramref name="inputLength"/> values in [-0.3, 0.7).</summary>
     public static float[] Images(int count, int inputLength)

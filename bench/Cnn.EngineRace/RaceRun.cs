@@ -8,6 +8,7 @@ internal sealed record RaceResult(
     long ForwardMacs,
     int Repeats,
     float[] CheckLogits,
+    int InferenceBatch,
     Timings? Training,
     float? FinalLoss,
     double? TrainingPeakMiB,
@@ -16,12 +17,12 @@ internal sealed record RaceResult(
 
 /// <summary>Times one engine on one network, in an order that keeps the memory figure honest: the check batch first
 /// (before training changes the weights), then training steps (the process's peak memory is read right after them),
-/// then single-image latency and batch inference.</summary>
+/// then single-image latency and batch inference. Training is skipped for an inference-only model.</summary>
 internal static class RaceRun
 {
-    public static RaceResult Run(IEngine engine, INetwork network, string model, int threads, int repeats)
+    public static RaceResult Run(IEngine engine, INetwork network, RaceModel model, int threads, int repeats)
     {
-        int inputLength = network.InputLength, classes = network.OutputLength;
+        int inputLength = network.InputLength, classes = network.OutputLength, batch = model.InferenceBatch;
 
         var checkInputs = RaceData.Images(RaceData.CheckBatch, inputLength);
         var checkLogits = new float[classes * RaceData.CheckBatch];
@@ -30,7 +31,9 @@ internal static class RaceRun
         Timings? training = null;
         float? finalLoss = null;
         double? peak = null;
-        var step = engine.Training(RaceData.Images(RaceData.TrainingBatch, inputLength), RaceData.Labels(RaceData.TrainingBatch, classes), RaceData.TrainingBatch);
+        var step = model.Trains
+            ? engine.Training(RaceData.Images(RaceData.TrainingBatch, inputLength), RaceData.Labels(RaceData.TrainingBatch, classes), RaceData.TrainingBatch)
+            : null;
         if (step is not null)
         {
             float loss = 0;
@@ -41,11 +44,10 @@ internal static class RaceRun
 
         var oneImage = RaceData.Images(1, inputLength);
         var latency = Timings.Measure(repeats, engine.Inference(oneImage, new float[classes], 1)).Scaled(1e6);
-        var batchInputs = RaceData.Images(RaceData.InferenceBatch, inputLength);
-        var inference = Timings.Measure(repeats, engine.Inference(batchInputs, new float[classes * RaceData.InferenceBatch], RaceData.InferenceBatch))
-            .PerSecond(RaceData.InferenceBatch);
+        var batchInputs = RaceData.Images(batch, inputLength);
+        var inference = Timings.Measure(repeats, engine.Inference(batchInputs, new float[classes * batch], batch)).PerSecond(batch);
 
         long macs = network.Layers.Sum(l => l.Macs);
-        return new RaceResult(engine.Description, model, threads, macs, repeats, checkLogits, training, finalLoss, peak, latency, inference);
+        return new RaceResult(engine.Description, model.Name, threads, macs, repeats, checkLogits, batch, training, finalLoss, peak, latency, inference);
     }
 }

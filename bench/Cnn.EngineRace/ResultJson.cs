@@ -18,7 +18,7 @@ internal static class ResultJson
             w.WriteNumber("repeats", result.Repeats);
             w.WritePropertyName("latency_b1_us");
             Write(w, result.Latency);
-            w.WritePropertyName($"infer_b{RaceData.InferenceBatch}_ips");
+            w.WritePropertyName($"infer_b{result.InferenceBatch}_ips");
             Write(w, result.Inference);
             w.WritePropertyName($"train_b{RaceData.TrainingBatch}_ips");
             if (result.Training is null) w.WriteNullValue(); else Write(w, result.Training);

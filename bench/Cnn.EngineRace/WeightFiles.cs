@@ -2,24 +2,18 @@ using CnnGen.Checkpoints;
 
 namespace CnnGen.EngineRace;
 
-/// <summary>The weights every engine runs: a fresh seeded network whose BatchNorm running statistics have seen one
-/// training-mode batch (so evaluation mode is not the identity), saved as a safetensors checkpoint under PyTorch's
-/// names, with the check batch's images as raw little-endian float32 for the export script.</summary>
+/// <summary>The weights every engine runs: a fresh seeded network whose BatchNorm running statistics are those of the
+/// check batch (<see cref="BatchNormStatistics"/>, so evaluation mode is not the identity), saved as a safetensors
+/// checkpoint under PyTorch's names, with the check batch's images as raw little-endian float32 for the export script.</summary>
 internal static class WeightFiles
 {
     public static void Save(RaceModel model, string directory)
     {
         Directory.CreateDirectory(directory);
         var network = model.Create();
-        if (network.StateTensors.Count > 0)
-        {
-            network.Training = true;
-            network.ComputeGradients(RaceData.Images(RaceData.TrainingBatch, network.InputLength),
-                RaceData.Labels(RaceData.TrainingBatch, network.OutputLength), RaceData.TrainingBatch);
-            network.Training = false;
-        }
-        Checkpoint.Save(model.CheckpointPath(directory), network);
         var check = RaceData.Images(RaceData.CheckBatch, network.InputLength);
+        if (network.StateTensors.Count > 0) BatchNormStatistics.FromOneBatch(network, check, RaceData.CheckBatch);
+        Checkpoint.Save(model.CheckpointPath(directory), network);
         var bytes = new byte[check.Length * sizeof(float)];
         Buffer.BlockCopy(check, 0, bytes, 0, bytes.Length);
         File.WriteAllBytes(model.CheckInputsPath(directory), bytes);

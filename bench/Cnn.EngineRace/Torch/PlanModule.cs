@@ -3,30 +3,33 @@ using static TorchSharp.torch;
 
 namespace CnnGen.EngineRace.Torch;
 
-/// <summary>A TorchSharp module that runs a plan: layers with parameters are registered under their CnnGen names, the
-/// outputs that shortcuts read are kept by name.</summary>
+/// <summary>A TorchSharp module that runs a plan: layers with parameters are registered under their CnnGen names (a
+/// dotted name as nested modules), the outputs that shortcuts and <c>From</c> convolutions read are kept by name.</summary>
 internal sealed class PlanModule : nn.Module<Tensor, Tensor>
 {
     private readonly IReadOnlyList<PlanStep> _steps;
     private readonly Dictionary<string, nn.Module<Tensor, Tensor>> _layers = [];
     private readonly HashSet<string> _shortcutSources;
+    private readonly Dictionary<string, ModuleGroup> _groups = [];
 
     public PlanModule(string name, IReadOnlyList<PlanStep> steps) : base(name)
     {
         _steps = steps;
-        _shortcutSources = steps.OfType<AddStep>().Select(a => a.Source).ToHashSet();
+        _shortcutSources = steps.OfType<AddStep>().Select(a => a.Source)
+            .Concat(steps.OfType<ConvStep>().Select(c => c.From).OfType<string>()).ToHashSet();
         foreach (var step in steps)
         {
             nn.Module<Tensor, Tensor>? layer = step switch
             {
-                ConvStep c => nn.Conv2d(c.InChannels, c.OutChannels, c.Kernel, padding: c.Padding),
+                ConvStep c => nn.Conv2d(c.InChannels, c.OutChannels, c.Kernel, stride: c.Stride, padding: c.Padding,
+                    groups: c.Groups, bias: c.Bias),
                 BatchNormStep b => nn.BatchNorm2d(b.Channels),
                 DenseStep d => nn.Linear(d.Inputs, d.Units),
                 _ => null,
             };
             if (layer is null) continue;
             _layers[step.Name] = layer;
-            register_module(step.Name, layer);
+            ModuleGroup.Register(this, _groups, step.Name, layer);
         }
     }
 
@@ -38,11 +41,15 @@ internal sealed class PlanModule : nn.Module<Tensor, Tensor>
         {
             x = step switch
             {
+                ConvStep { From: { } from } => _layers[step.Name].call(kept[from]),
                 ConvStep or BatchNormStep => _layers[step.Name].call(x),
                 DenseStep => _layers[step.Name].call(x.flatten(1)),
                 ReLUStep => nn.functional.relu(x),
-                MaxPoolStep p => nn.functional.max_pool2d(x, p.Size),
+                ReLU6Step => nn.functional.relu6(x),
+                MaxPoolStep p => nn.functional.max_pool2d(x, p.Size, stride: p.Stride ?? p.Size, padding: p.Padding),
                 AvgPoolStep p => nn.functional.avg_pool2d(x, p.Size),
+                GlobalAvgPoolStep => nn.functional.adaptive_avg_pool2d(x, 1),
+                DropoutStep d => nn.functional.dropout(x, d.Rate, training),
                 AddStep a => x + kept[a.Source],
                 _ => throw new InvalidOperationException($"{step.Name}: no TorchSharp layer for {step.GetType().Name}"),
             };

@@ -4,19 +4,31 @@ namespace CnnGen.EngineRace.Torch;
 /// layers with parameters register under it, so their tensors get the same PyTorch names as the CnnGen network's.</summary>
 internal abstract record PlanStep(string Name);
 
-/// <summary>A square convolution, stride 1 (PyTorch <c>Conv2d</c>).</summary>
-internal sealed record ConvStep(string Name, int InChannels, int OutChannels, int Kernel, int Padding) : PlanStep(Name);
+/// <summary>A square convolution (PyTorch <c>Conv2d</c>); <see cref="Groups"/> = channels is depthwise. It reads the
+/// step before it, or the earlier step <see cref="From"/> (a projection shortcut's start).</summary>
+internal sealed record ConvStep(string Name, int InChannels, int OutChannels, int Kernel, int Padding,
+    int Stride = 1, int Groups = 1, bool Bias = true, string? From = null) : PlanStep(Name);
 
 /// <summary>PyTorch <c>BatchNorm2d</c> with its defaults (eps 1e-5, momentum 0.1).</summary>
 internal sealed record BatchNormStep(string Name, int Channels) : PlanStep(Name);
 
 internal sealed record ReLUStep(string Name) : PlanStep(Name);
 
-internal sealed record MaxPoolStep(string Name, int Size) : PlanStep(Name);
+/// <summary>min(max(x, 0), 6) (PyTorch <c>ReLU6</c>).</summary>
+internal sealed record ReLU6Step(string Name) : PlanStep(Name);
+
+/// <summary>A square max pool; the stride defaults to the window.</summary>
+internal sealed record MaxPoolStep(string Name, int Size, int? Stride = null, int Padding = 0) : PlanStep(Name);
 
 internal sealed record AvgPoolStep(string Name, int Size) : PlanStep(Name);
 
-/// <summary>Adds the output of the earlier step <see cref="Source"/> (the identity shortcut).</summary>
+/// <summary>The mean of each channel over the whole map (PyTorch <c>AdaptiveAvgPool2d(1)</c>).</summary>
+internal sealed record GlobalAvgPoolStep(string Name) : PlanStep(Name);
+
+/// <summary>PyTorch <c>Dropout</c>: the identity in evaluation mode.</summary>
+internal sealed record DropoutStep(string Name, double Rate) : PlanStep(Name);
+
+/// <summary>Adds the output of the earlier step <see cref="Source"/> (a shortcut).</summary>
 internal sealed record AddStep(string Name, string Source) : PlanStep(Name);
 
 /// <summary>Flattens (C, H, W order) and applies PyTorch <c>Linear</c>.</summary>
