@@ -39,6 +39,8 @@ internal static class PassEmitter
                 buffers.Add(new Scratch(GradientFlow.Aside(body[i]), "float", body[i].Input.Length, PerBatch: true, BackwardOnly: true));
         }
         buffers.Add(new Scratch("_dlogits", "float", outputs, PerBatch: true, BackwardOnly: true));
+        // A buffer several layers name alike (the convolutions' backward columns) is one buffer, sized for the largest.
+        buffers = buffers.GroupBy(b => b.Field).Select(same => same.OrderByDescending(b => b.PerImage).First()).ToList();
 
         // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
         // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
