@@ -5,7 +5,7 @@ namespace CnnGen.TrainProfile;
 /// <summary>
 /// Times, on the calling thread, the kernel calls the generated training code makes for each convolution of a
 /// network over a batch of 64 images: forward (im2col, product, bias), backward-data (W^T x dY, col2im) and
-/// backward-weights (the columns rebuilt a group of images at a time, dY x col^T summed over each group, bias row sums
+/// backward-weights (dY x col^T over the columns forward kept, or rebuilt a group of images at a time, bias row sums
 /// over each backward call). Each figure is the median of several timed
 /// batches after warm-ups, in the thread's own CPU time (see <see cref="ThreadClock"/>).
 /// </summary>
@@ -15,14 +15,15 @@ internal static class LayerProfile
 
     public static void Print(ProfiledNetwork network, int repeats, double peak)
     {
-        Console.WriteLine($"{network.Name}, batch {Batch}, one thread, {network.ImagesPerBackward} image(s) per backward call: " +
+        Console.WriteLine($"{network.Name}, batch {Batch}, one thread, {network.ImagesPerBackward} image(s) per backward call, " +
+                          (network.RebuildsColumns ? "columns rebuilt in backward: " : "columns kept by forward: ") +
                           $"ms per batch for one layer of each shape, GFLOP/s, share of {peak:0} GFLOP/s");
         Console.WriteLine("| layer | count | images per weight gradient | pass | ms | GFLOP/s | of peak |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         double total = 0;
         foreach (var shape in network.Convolutions)
         {
-            var data = new LayerData(shape, network.ImagesPerBackward);
+            var data = new LayerData(shape, network.ImagesPerBackward, network.RebuildsColumns);
             double flops = 2.0 * shape.MultiplyAdds * Batch;
             foreach (var (pass, run) in data.Passes())
             {
@@ -54,13 +55,15 @@ internal static class LayerProfile
     {
         private readonly ConvShape _s;
         private readonly int _imagesPerBackward;
+        private readonly bool _rebuildsColumns;
         private readonly float[] _input, _output, _outputGradient, _inputGradient, _weight, _bias, _weightGradient, _biasGradient, _columns, _columnGradient;
 
-        public LayerData(ConvShape s, int imagesPerBackward)
+        public LayerData(ConvShape s, int imagesPerBackward, bool rebuildsColumns)
         {
             _s = s;
             _imagesPerBackward = imagesPerBackward;
-            ImagesPerWeightGradient = s.ImagesPerWeightGradient(imagesPerBackward);
+            _rebuildsColumns = rebuildsColumns;
+            ImagesPerWeightGradient = s.ImagesPerWeightGradient(imagesPerBackward, rebuildsColumns);
             var random = new Random(1);
             float[] Fill(long length) { var a = new float[length]; for (long i = 0; i < length; i++) a[i] = (float)(random.NextDouble() - 0.5); return a; }
             _input = Fill((long)s.InputLength * Batch);
@@ -71,8 +74,8 @@ internal static class LayerProfile
             _bias = Fill(s.Filters);
             _weightGradient = new float[_weight.Length];
             _biasGradient = new float[s.Filters];
-            // One image's columns for forward; a group's for the weight gradient, which rebuilds them.
-            _columns = new float[(long)s.ColumnLength * ImagesPerWeightGradient];
+            // Every image's columns when forward keeps them; else one image's for forward, a group's for the weight gradient.
+            _columns = new float[(long)s.ColumnLength * (rebuildsColumns ? ImagesPerWeightGradient : Batch)];
             _columnGradient = new float[s.ColumnLength];
         }
 
@@ -90,7 +93,7 @@ internal static class LayerProfile
             var s = _s;
             for (int b = 0; b < Batch; b++)
             {
-                var col = _columns.AsSpan(0, s.ColumnLength);
+                var col = _columns.AsSpan(_rebuildsColumns ? 0 : b * s.ColumnLength, s.ColumnLength);
                 var y = _output.AsSpan(b * s.OutputLength, s.OutputLength);
                 Im2Col.Pack(_input.AsSpan(b * s.InputLength, s.InputLength), col, s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
                 Gemm.Multiply(_weight, col, y, m: s.Filters, n: s.Positions, k: s.Depth);
@@ -119,10 +122,12 @@ internal static class LayerProfile
                 for (int first = call; first < call + images; first += ImagesPerWeightGradient)
                 {
                     int count = Math.Min(ImagesPerWeightGradient, call + images - first);
-                    for (int b = 0; b < count; b++)
-                        Im2Col.Pack(_input.AsSpan((first + b) * s.InputLength, s.InputLength), _columns.AsSpan(b * s.ColumnLength, s.ColumnLength),
-                            s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
-                    Gemm.AccumulateTransposedB(_outputGradient.AsSpan(first * s.OutputLength), s.OutputLength, _columns, s.ColumnLength, _weightGradient,
+                    var columns = _columns.AsSpan(_rebuildsColumns ? 0 : first * s.ColumnLength);
+                    if (_rebuildsColumns)
+                        for (int b = 0; b < count; b++)
+                            Im2Col.Pack(_input.AsSpan((first + b) * s.InputLength, s.InputLength), columns.Slice(b * s.ColumnLength, s.ColumnLength),
+                                s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
+                    Gemm.AccumulateTransposedB(_outputGradient.AsSpan(first * s.OutputLength), s.OutputLength, columns, s.ColumnLength, _weightGradient,
                         m: s.Filters, n: s.Depth, k: s.Positions, count: count);
                 }
                 Gemm.AccumulateTransposedB(_outputGradient.AsSpan(call * s.OutputLength), s.OutputLength, Ones.Get(s.Positions), 0, _biasGradient,

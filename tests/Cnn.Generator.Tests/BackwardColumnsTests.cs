@@ -6,9 +6,11 @@ using static CnnGen.Generator.Tests.Infrastructure.RunningNetworks;
 namespace CnnGen.Generator.Tests;
 
 /// <summary>
-/// Training keeps no convolution columns between forward and backward: the backward pass rebuilds them a group of images
-/// at a time (as many as fit 256K floats) into one buffer every convolution shares. The buffers no longer grow with the
-/// batch, and the weight gradients over groups, with a shorter last group, are still the loss's.
+/// In a network with BatchNorm (whose backward call is a worker's whole chunk) training keeps no convolution columns
+/// between forward and backward: the backward pass rebuilds them a group of images at a time (as many as fit 256K
+/// floats) into one buffer every convolution shares, so the buffers no longer grow with the batch, and the weight
+/// gradients over groups, with a shorter last group, are still the loss's. Other networks keep each micro-batch's
+/// columns, which the cache budget bounds.
 /// </summary>
 public class BackwardColumnsTests
 {
@@ -17,13 +19,13 @@ public class BackwardColumnsTests
     private static string Source(string attributes) => "using CnnGen;\nnamespace Columns;\n" + attributes + "\npublic partial class Net { }";
 
     /// <summary>conv1's columns are 8 x 25 x 576 = 115,200 floats: two images fit the budget.</summary>
-    private const string TwoImagesPerGroup = "[Input(8, 24, 24)] [Conv(5, 2, Padding = 2)] [Tanh] [AvgPool(24)] [Dense(3)] [Softmax]";
+    private const string TwoImagesPerGroup = "[Input(8, 24, 24)] [Conv(5, 2, Padding = 2)] [BatchNorm] [Tanh] [AvgPool(24)] [Dense(3)] [Softmax]";
 
     [Fact]
-    public void ColumnsAreOneImageInForwardAndOneSharedGroupInBackward()
+    public void WithBatchNorm_ColumnsAreOneImageInForwardAndOneSharedGroupInBackward()
     {
         // conv1: 4 x 9 x 256 = 9,216 floats per image (28 images fit); conv2: 6 x 9 x 256 = 13,824 (18 fit).
-        var run = AssertCompilesCleanly(Source("[Input(4, 16, 16)] [Conv(3, 6, Padding = 1)] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
+        var run = AssertCompilesCleanly(Source("[Input(4, 16, 16)] [Conv(3, 6, Padding = 1)] [BatchNorm] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
         string text = run.Sources[0].SourceText.ToString();
         Assert.Contains("Grow(ref _col_conv1, 9216L, batch);", text);
         Assert.Contains("Grow(ref _col_conv2, 13824L, batch);", text);
@@ -39,13 +41,27 @@ public class BackwardColumnsTests
     }
 
     [Fact]
-    public void GradientOfABatchOverSeveralGroups_IsTheMeanOfTheImagesGradients()
+    public void WithoutBatchNorm_EachMicroBatchsColumnsAreKeptForBackward()
     {
+        var run = AssertCompilesCleanly(Source("[Input(4, 16, 16)] [Conv(3, 6, Padding = 1)] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
+        string text = run.Sources[0].SourceText.ToString();
+        Assert.Contains("Grow(ref _col_conv1, training ? 9216L * batch : 9216L, batch);", text);
+        Assert.Contains("Grow(ref _col_conv2, training ? 13824L * batch : 13824L, batch);", text);
+        Assert.Contains("AccumulateTransposedB(dout, 1280, ws._col_conv2, 13824,", text);
+        Assert.DoesNotContain("_backwardColumns", text);
+        Assert.Contains("Grow(ref _backwardColumnGradient, 13824L, batch);", text);
+    }
+
+    [Fact]
+    public void EvaluationModeGradientOfABatchOverSeveralGroups_IsTheMeanOfTheImagesGradients()
+    {
+        // BatchNorm in evaluation mode (running statistics): each image's gradient is its own, and the batch's their mean.
         var run = AssertCompilesCleanly(Source(TwoImagesPerGroup));
         Assert.Contains("for (int first = 0; first < batch; first += 2)", run.Sources[0].SourceText.ToString());
         var type = LoadedNetwork.Load(run, TypeName);
         Assert.True(LoadedNetwork.Constant<int>(type, "MicroBatch") >= 5, "the batch below must be one micro-batch: groups of 2, 2 and 1");
         var network = (INetwork)Activator.CreateInstance(type, 3)!;
+        network.Training = false;
         Perturb(network, 4);
         const int batch = 5;
         var inputs = Inputs(network, batch, 6);

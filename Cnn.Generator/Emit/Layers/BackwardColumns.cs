@@ -1,8 +1,8 @@
 namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
-/// The columns a convolution's backward pass rebuilds for its weight gradient (forward keeps none while training), and
-/// the column gradient it unpacks into the input gradient. Both buffers are shared by every convolution of the network:
+/// The columns a convolution's backward pass rebuilds for its weight gradient (in networks with BatchNorm, where forward
+/// keeps none while training), and the column gradient every convolution unpacks into its input gradient. Both buffers are shared by every convolution of the network:
 /// backward passes run one after the other, so one buffer of each, sized for the largest layer, serves them all.
 /// </summary>
 internal static class BackwardColumns

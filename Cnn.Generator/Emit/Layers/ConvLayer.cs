@@ -8,12 +8,22 @@ namespace CnnGen.Generator.Emit.Layers;
 /// forward <c>out[F, P] = weight[F, K] * col[K, P] + bias</c> with <c>K = C*k*k</c>, <c>P = OH*OW</c>;
 /// backward <c>dweight += dout * col^T</c>, <c>dbias += row sums of dout</c>, <c>dinp = col2im(weight^T * dout)</c>
 /// (col2im of that product is seed 001's full convolution of dout with the kernel rotated 180 degrees).
-/// Training keeps no columns between the passes: the backward pass rebuilds them, a few images at a time, into a
-/// buffer every convolution of the network shares (im2col costs little next to the products).
+/// Training either keeps every image's columns for the backward pass (<see cref="Instance"/>: the micro-batch, sized by
+/// the cache budget with the columns counted, bounds them) or keeps none (<see cref="RebuildingColumns"/>, for networks
+/// with BatchNorm, whose backward call is a worker's whole chunk): the backward pass then rebuilds them, a group of
+/// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products).
 /// </summary>
 internal sealed class ConvLayer : LayerEmitter
 {
-    public static readonly ConvLayer Instance = new();
+    /// <summary>Keeps the columns of every image of a micro-batch from forward to backward.</summary>
+    public static readonly ConvLayer Instance = new(rebuildsColumns: false);
+
+    /// <summary>Keeps no columns between the passes: backward rebuilds them.</summary>
+    public static readonly ConvLayer RebuildingColumns = new(rebuildsColumns: true);
+
+    private readonly bool _rebuildsColumns;
+
+    private ConvLayer(bool rebuildsColumns) => _rebuildsColumns = rebuildsColumns;
 
     private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
 
@@ -24,13 +34,14 @@ internal sealed class ConvLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false);
+        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: !_rebuildsColumns);
         int padding = Op(l).Padding;
         if (l.DirectInference && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
-        yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
+        if (_rebuildsColumns)
+            yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
         if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
@@ -87,8 +98,10 @@ internal sealed class ConvLayer : LayerEmitter
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
-        if (!IsPointwise(l))
+        if (!IsPointwise(l) && _rebuildsColumns)
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)}); // [{k}, {positions}]");
+        else if (!IsPointwise(l))
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {c.Filters}, n: {positions}, k: {k});");
         else
         {
@@ -112,7 +125,12 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * x[k, p] (the input is the column matrix)");
             w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, inp, {inLen}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
         }
-        else EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
+        else if (_rebuildsColumns) EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
+        else
+        {
+            w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
+            w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, ws._col_{l.Id}, {ColLength(l)}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
+        }
         if (c.Bias)
         {
             w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
