@@ -27,6 +27,11 @@ internal static class PassEmitter
         string cls = spec.ClassName;
         long outputs = spec.Output.Length;
         var gradients = new GradientFlow(spec, body, firstTrainable);
+        // With BatchNorm in training mode a worker's whole chunk is one backward call (its statistics are the batch's), so
+        // columns kept per image would grow with the batch: those networks' convolutions rebuild them in backward. Other
+        // networks keep them, counted in the micro-batch's cache budget below.
+        LayerEmitter EmitterFor(LayerSpec l) =>
+            spec.HasBatchNorm && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
 
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
@@ -34,11 +39,13 @@ internal static class PassEmitter
             buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
             if (gradients.HasGradientBuffer(i))
                 buffers.Add(new Scratch(gradients.Grad(i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
-            buffers.AddRange(LayerEmitter.For(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
+            buffers.AddRange(EmitterFor(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
             if (gradients.WritesAside(body[i]))
                 buffers.Add(new Scratch(GradientFlow.Aside(body[i]), "float", body[i].Input.Length, PerBatch: true, BackwardOnly: true));
         }
         buffers.Add(new Scratch("_dlogits", "float", outputs, PerBatch: true, BackwardOnly: true));
+        // A buffer several layers name alike (the convolutions' backward columns) is one buffer, sized for the largest.
+        buffers = buffers.GroupBy(b => b.Field).Select(same => same.OrderByDescending(b => b.PerImage).First()).ToList();
 
         // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
         // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
@@ -70,7 +77,7 @@ internal static class PassEmitter
         for (int i = 0; i < body.Count; i++)
         {
             var l = body[i];
-            var emitter = LayerEmitter.For(l);
+            var emitter = EmitterFor(l);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
             emitter.Forward(w, l, spec);

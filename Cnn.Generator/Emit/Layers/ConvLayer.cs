@@ -8,10 +8,22 @@ namespace CnnGen.Generator.Emit.Layers;
 /// forward <c>out[F, P] = weight[F, K] * col[K, P] + bias</c> with <c>K = C*k*k</c>, <c>P = OH*OW</c>;
 /// backward <c>dweight += dout * col^T</c>, <c>dbias += row sums of dout</c>, <c>dinp = col2im(weight^T * dout)</c>
 /// (col2im of that product is seed 001's full convolution of dout with the kernel rotated 180 degrees).
+/// Training either keeps every image's columns for the backward pass (<see cref="Instance"/>: the micro-batch, sized by
+/// the cache budget with the columns counted, bounds them) or keeps none (<see cref="RebuildingColumns"/>, for networks
+/// with BatchNorm, whose backward call is a worker's whole chunk): the backward pass then rebuilds them, a group of
+/// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products).
 /// </summary>
 internal sealed class ConvLayer : LayerEmitter
 {
-    public static readonly ConvLayer Instance = new();
+    /// <summary>Keeps the columns of every image of a micro-batch from forward to backward.</summary>
+    public static readonly ConvLayer Instance = new(rebuildsColumns: false);
+
+    /// <summary>Keeps no columns between the passes: backward rebuilds them.</summary>
+    public static readonly ConvLayer RebuildingColumns = new(rebuildsColumns: true);
+
+    private readonly bool _rebuildsColumns;
+
+    private ConvLayer(bool rebuildsColumns) => _rebuildsColumns = rebuildsColumns;
 
     private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
 
@@ -22,12 +34,15 @@ internal sealed class ConvLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        // The columns of every image are kept while training, so the backward pass need not rebuild them.
-        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
+        if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: !_rebuildsColumns);
         int padding = Op(l).Padding;
         if (l.DirectInference && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
-        if (needInputGradient && !IsPointwise(l)) yield return new Scratch("_dcol_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+        if (IsPointwise(l)) yield break;
+        // Shared by every convolution (the backward passes run one after the other): sized for the largest.
+        if (_rebuildsColumns)
+            yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
+        if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
     private static string Pack(LayerSpec l, string x) => Pack(l, Op(l), x);
@@ -83,7 +98,9 @@ internal sealed class ConvLayer : LayerEmitter
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
-        if (!IsPointwise(l))
+        if (!IsPointwise(l) && _rebuildsColumns)
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)}); // [{k}, {positions}]");
+        else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {c.Filters}, n: {positions}, k: {k});");
         else
@@ -101,12 +118,19 @@ internal sealed class ConvLayer : LayerEmitter
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * c.Kernel * c.Kernel;
-        string cols = IsPointwise(l) ? "inp" : $"ws._col_{l.Id}";
-        int colStride = IsPointwise(l) ? inLen : (int)ColLength(l);
         OpenBackward(w, l);
         w.Open($"if (!_frozen[{l.Index}])");
-        w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
-        w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {cols}, {colStride}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
+        if (IsPointwise(l))
+        {
+            w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * x[k, p] (the input is the column matrix)");
+            w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, inp, {inLen}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
+        }
+        else if (_rebuildsColumns) EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
+        else
+        {
+            w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)");
+            w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, ws._col_{l.Id}, {ColLength(l)}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
+        }
         if (c.Bias)
         {
             w.Line($"// dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)");
@@ -118,7 +142,7 @@ internal sealed class ConvLayer : LayerEmitter
             ReturnWithoutInputGradient(w);
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
-            if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws._dcol_{l.Id});");
+            if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws.{BackwardColumns.GradientField}, 0, {ColLength(l)});");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"var dy = dout.Slice(b * {outLen}, {outLen});");
             w.Line($"var dx = dinp.Slice(b * {inLen}, {inLen});");
@@ -133,6 +157,23 @@ internal sealed class ConvLayer : LayerEmitter
             }
             w.Close();
         }
+        w.Close();
+    }
+
+    /// <summary>dweight += dy x col^T over the batch, rebuilding the columns of <see cref="BackwardColumns.Images"/> images at
+    /// a time (forward kept none) and handing each group to one weight-gradient call.</summary>
+    private static void EmitWeightGradientFromRebuiltColumns(SourceWriter w, LayerSpec l, ConvOp c, int inLen, int outLen, int positions, int k)
+    {
+        long colLength = ColLength(l);
+        int images = BackwardColumns.Images(colLength);
+        w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt {images} image(s) at a time");
+        w.Open($"for (int first = 0; first < batch; first += {images})");
+        w.Line($"int count = global::System.Math.Min({images}, batch - first);");
+        w.Open("for (int b = 0; b < count; b++)");
+        w.Line($"var col = new global::System.Span<float>(ws.{BackwardColumns.Field}, b * {colLength}, {colLength}); // [{k}, {positions}]");
+        w.Line(Pack(l, c, $"inp.Slice((first + b) * {inLen}, {inLen})"));
+        w.Close();
+        w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout.Slice(first * {outLen}), {outLen}, ws.{BackwardColumns.Field}, {colLength}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: count);");
         w.Close();
     }
 }

@@ -201,7 +201,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _act_conv2 = global::System.Array.Empty<float>();
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv2 = global::System.Array.Empty<float>();
+        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_relu2 = global::System.Array.Empty<float>();
         public float[] _grad_relu2 = global::System.Array.Empty<float>();
         public float[] _act_pool2 = global::System.Array.Empty<float>();
@@ -241,7 +241,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
-            Grow(ref _dcol_conv2, 15000L, batch);
+            Grow(ref _backwardColumnGradient, 15000L, batch);
             Grow(ref _grad_relu2, 1600L * batch, batch);
             Grow(ref _grad_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
@@ -504,7 +504,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 156, 2400);
-        var dcol = new global::System.Span<float>(ws._dcol_conv2);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 15000);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 1600, 1600);

@@ -244,8 +244,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (313,584 bytes per image) stay in cache.</summary>
-    public const int MicroBatch = 2;
+    /// one micro-batch's activations (175,184 bytes per image) stay in cache.</summary>
+    public const int MicroBatch = 4;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
     /// <summary>The buffers of one worker thread.</summary>
@@ -256,6 +256,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _grad_conv1 = global::System.Array.Empty<float>();
         public float[] _col_conv1 = global::System.Array.Empty<float>();
         public float[] _pad_conv1 = global::System.Array.Empty<float>();
+        public float[] _backwardColumns = global::System.Array.Empty<float>();
         public float[] _act_bn1 = global::System.Array.Empty<float>();
         public float[] _grad_bn1 = global::System.Array.Empty<float>();
         public double[] _sums_bn1 = global::System.Array.Empty<double>();
@@ -274,7 +275,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_conv2 = global::System.Array.Empty<float>();
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv2 = global::System.Array.Empty<float>();
+        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
         public double[] _sums_bn2 = global::System.Array.Empty<double>();
@@ -324,7 +325,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public override void Ensure(int batch, bool training)
         {
             Grow(ref _act_conv1, 4704L * batch, batch);
-            Grow(ref _col_conv1, training ? 19600L * batch : 19600L, batch);
+            Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);
             Grow(ref _act_bn1, 4704L * batch, batch);
             Grow(ref _sums_bn1, 12L, batch);
@@ -337,7 +338,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _act_pool1, 1176L * batch, batch);
             Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _act_conv2, 1600L * batch, batch);
-            Grow(ref _col_conv2, training ? 15000L * batch : 15000L, batch);
+            Grow(ref _col_conv2, 15000L, batch);
             Grow(ref _act_bn2, 1600L * batch, batch);
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
@@ -369,13 +370,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _act_dense3, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 4704L * batch, batch);
+            Grow(ref _backwardColumns, 255000L, batch);
             Grow(ref _grad_bn1, 4704L * batch, batch);
             Grow(ref _dsums_bn1, 12L, batch);
             Grow(ref _dtotal_bn1, 12L, batch);
             Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
-            Grow(ref _dcol_conv2, 15000L, batch);
+            Grow(ref _backwardColumnGradient, 15000L, batch);
             Grow(ref _grad_bn2, 1600L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
@@ -650,7 +652,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 784, 784);
             var y = outp.Slice(b * 4704, 4704);
-            var col = new global::System.Span<float>(ws._col_conv1, ws.KeepForBackward ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv1, 0, 19600); // [25, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 6, n: 784, k: 25);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 6, columns: 784);
@@ -662,8 +664,17 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         if (!_frozen[0])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 13 image(s) at a time
+            for (int first = 0; first < batch; first += 13)
+            {
+                int count = global::System.Math.Min(13, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 19600, 19600); // [25, 784]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 784, 784), col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 4704), 4704, ws._backwardColumns, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 150, 6), m: 6, n: 1, k: 784, count: batch);
         }
@@ -773,7 +784,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 1176, 1176);
             var y = outp.Slice(b * 1600, 1600);
-            var col = new global::System.Span<float>(ws._col_conv2, ws.KeepForBackward ? b * 15000 : 0, 15000); // [150, 100], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv2, 0, 15000); // [150, 100]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 100, k: 150);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 100);
@@ -785,15 +796,24 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         if (!_frozen[4])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, ws._col_conv2, 15000, new global::System.Span<float>(ws.Gradients, 168, 2400), m: 16, n: 150, k: 100, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 17 image(s) at a time
+            for (int first = 0; first < batch; first += 17)
+            {
+                int count = global::System.Math.Min(17, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 15000, 15000); // [150, 100]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 1176, 1176), col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 1600), 1600, ws._backwardColumns, 15000, new global::System.Span<float>(ws.Gradients, 168, 2400), m: 16, n: 150, k: 100, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 1600, global::CnnGen.Kernels.Ones.Get(100), 0, new global::System.Span<float>(ws.Gradients, 2568, 16), m: 16, n: 1, k: 100, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 168, 2400);
-        var dcol = new global::System.Span<float>(ws._dcol_conv2);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 15000);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 1600, 1600);

@@ -304,7 +304,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (3,057,680 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (1,561,808 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
@@ -316,6 +316,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv1 = global::System.Array.Empty<float>();
         public float[] _col_conv1 = global::System.Array.Empty<float>();
         public float[] _pad_conv1 = global::System.Array.Empty<float>();
+        public float[] _backwardColumns = global::System.Array.Empty<float>();
         public float[] _act_bn1 = global::System.Array.Empty<float>();
         public float[] _grad_bn1 = global::System.Array.Empty<float>();
         public double[] _sums_bn1 = global::System.Array.Empty<double>();
@@ -332,7 +333,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
         public float[] _pad_conv2 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv2 = global::System.Array.Empty<float>();
+        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
         public double[] _sums_bn2 = global::System.Array.Empty<double>();
@@ -349,7 +350,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv3 = global::System.Array.Empty<float>();
         public float[] _col_conv3 = global::System.Array.Empty<float>();
         public float[] _pad_conv3 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv3 = global::System.Array.Empty<float>();
         public float[] _act_bn3 = global::System.Array.Empty<float>();
         public float[] _grad_bn3 = global::System.Array.Empty<float>();
         public double[] _sums_bn3 = global::System.Array.Empty<double>();
@@ -371,7 +371,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv4 = global::System.Array.Empty<float>();
         public float[] _col_conv4 = global::System.Array.Empty<float>();
         public float[] _pad_conv4 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv4 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
         public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
@@ -388,7 +387,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv5 = global::System.Array.Empty<float>();
         public float[] _col_conv5 = global::System.Array.Empty<float>();
         public float[] _pad_conv5 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv5 = global::System.Array.Empty<float>();
         public float[] _act_bn5 = global::System.Array.Empty<float>();
         public float[] _grad_bn5 = global::System.Array.Empty<float>();
         public double[] _sums_bn5 = global::System.Array.Empty<double>();
@@ -405,7 +403,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv6 = global::System.Array.Empty<float>();
         public float[] _col_conv6 = global::System.Array.Empty<float>();
         public float[] _pad_conv6 = global::System.Array.Empty<float>();
-        public float[] _dcol_conv6 = global::System.Array.Empty<float>();
         public float[] _act_bn6 = global::System.Array.Empty<float>();
         public float[] _grad_bn6 = global::System.Array.Empty<float>();
         public double[] _sums_bn6 = global::System.Array.Empty<double>();
@@ -429,7 +426,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public override void Ensure(int batch, bool training)
         {
             Grow(ref _act_conv1, 12544L * batch, batch);
-            Grow(ref _col_conv1, training ? 7056L * batch : 7056L, batch);
+            Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
             Grow(ref _act_bn1, 12544L * batch, batch);
             Grow(ref _sums_bn1, 32L, batch);
@@ -440,7 +437,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn1, 16L, batch);
             Grow(ref _act_relu1, 12544L * batch, batch);
             Grow(ref _act_conv2, 12544L * batch, batch);
-            Grow(ref _col_conv2, training ? 112896L * batch : 112896L, batch);
+            Grow(ref _col_conv2, 112896L, batch);
             Grow(ref _pad_conv2, 14400L, batch);
             Grow(ref _act_bn2, 12544L * batch, batch);
             Grow(ref _sums_bn2, 32L, batch);
@@ -451,7 +448,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn2, 16L, batch);
             Grow(ref _act_relu2, 12544L * batch, batch);
             Grow(ref _act_conv3, 12544L * batch, batch);
-            Grow(ref _col_conv3, training ? 112896L * batch : 112896L, batch);
+            Grow(ref _col_conv3, 112896L, batch);
             Grow(ref _pad_conv3, 14400L, batch);
             Grow(ref _act_bn3, 12544L * batch, batch);
             Grow(ref _sums_bn3, 32L, batch);
@@ -465,7 +462,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _act_conv4, 6272L * batch, batch);
-            Grow(ref _col_conv4, training ? 28224L * batch : 28224L, batch);
+            Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _pad_conv4, 4096L, batch);
             Grow(ref _act_bn4, 6272L * batch, batch);
             Grow(ref _sums_bn4, 64L, batch);
@@ -476,7 +473,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn4, 32L, batch);
             Grow(ref _act_relu4, 6272L * batch, batch);
             Grow(ref _act_conv5, 6272L * batch, batch);
-            Grow(ref _col_conv5, training ? 56448L * batch : 56448L, batch);
+            Grow(ref _col_conv5, 56448L, batch);
             Grow(ref _pad_conv5, 8192L, batch);
             Grow(ref _act_bn5, 6272L * batch, batch);
             Grow(ref _sums_bn5, 64L, batch);
@@ -487,7 +484,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn5, 32L, batch);
             Grow(ref _act_relu5, 6272L * batch, batch);
             Grow(ref _act_conv6, 6272L * batch, batch);
-            Grow(ref _col_conv6, training ? 56448L * batch : 56448L, batch);
+            Grow(ref _col_conv6, 56448L, batch);
             Grow(ref _pad_conv6, 8192L, batch);
             Grow(ref _act_bn6, 6272L * batch, batch);
             Grow(ref _sums_bn6, 64L, batch);
@@ -503,18 +500,18 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_dense1, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 12544L * batch, batch);
+            Grow(ref _backwardColumns, 261072L, batch);
             Grow(ref _grad_bn1, 12544L * batch, batch);
             Grow(ref _dsums_bn1, 32L, batch);
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
             Grow(ref _grad_conv2, 12544L * batch, batch);
-            Grow(ref _dcol_conv2, 112896L, batch);
+            Grow(ref _backwardColumnGradient, 112896L, batch);
             Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
             Grow(ref _grad_relu2, 12544L * batch, batch);
             Grow(ref _grad_conv3, 12544L * batch, batch);
-            Grow(ref _dcol_conv3, 112896L, batch);
             Grow(ref _grad_bn3, 12544L * batch, batch);
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
@@ -522,19 +519,16 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_relu3, 12544L * batch, batch);
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
-            Grow(ref _dcol_conv4, 28224L, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
             Grow(ref _dtotal_bn4, 64L, batch);
             Grow(ref _grad_relu4, 6272L * batch, batch);
             Grow(ref _grad_conv5, 6272L * batch, batch);
-            Grow(ref _dcol_conv5, 56448L, batch);
             Grow(ref _grad_bn5, 6272L * batch, batch);
             Grow(ref _dsums_bn5, 64L, batch);
             Grow(ref _dtotal_bn5, 64L, batch);
             Grow(ref _grad_relu5, 6272L * batch, batch);
             Grow(ref _grad_conv6, 6272L * batch, batch);
-            Grow(ref _dcol_conv6, 56448L, batch);
             Grow(ref _grad_bn6, 6272L * batch, batch);
             Grow(ref _dsums_bn6, 64L, batch);
             Grow(ref _dtotal_bn6, 64L, batch);
@@ -840,7 +834,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 784, 784);
             var y = outp.Slice(b * 12544, 12544);
-            var col = new global::System.Span<float>(ws._col_conv1, ws.KeepForBackward ? b * 7056 : 0, 7056); // [9, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv1, 0, 7056); // [9, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 9);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
@@ -852,8 +846,17 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[0])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, ws._col_conv1, 7056, new global::System.Span<float>(ws.Gradients, 0, 144), m: 16, n: 9, k: 784, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 37 image(s) at a time
+            for (int first = 0; first < batch; first += 37)
+            {
+                int count = global::System.Math.Min(37, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 7056, 7056); // [9, 784]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 784, 784), col, channels: 1, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 12544), 12544, ws._backwardColumns, 7056, new global::System.Span<float>(ws.Gradients, 0, 144), m: 16, n: 9, k: 784, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 144, 16), m: 16, n: 1, k: 784, count: batch);
         }
@@ -949,7 +952,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 12544, 12544);
             var y = outp.Slice(b * 12544, 12544);
-            var col = new global::System.Span<float>(ws._col_conv2, ws.KeepForBackward ? b * 112896 : 0, 112896); // [144, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv2, 0, 112896); // [144, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
@@ -961,15 +964,24 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[3])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, ws._col_conv2, 112896, new global::System.Span<float>(ws.Gradients, 192, 2304), m: 16, n: 144, k: 784, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 2 image(s) at a time
+            for (int first = 0; first < batch; first += 2)
+            {
+                int count = global::System.Math.Min(2, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 112896, 112896); // [144, 784]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 12544, 12544), col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 12544), 12544, ws._backwardColumns, 112896, new global::System.Span<float>(ws.Gradients, 192, 2304), m: 16, n: 144, k: 784, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 2496, 16), m: 16, n: 1, k: 784, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 192, 2304);
-        var dcol = new global::System.Span<float>(ws._dcol_conv2);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 112896);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 12544, 12544);
@@ -1069,7 +1081,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 12544, 12544);
             var y = outp.Slice(b * 12544, 12544);
-            var col = new global::System.Span<float>(ws._col_conv3, ws.KeepForBackward ? b * 112896 : 0, 112896); // [144, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv3, 0, 112896); // [144, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
@@ -1081,15 +1093,24 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[6])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, ws._col_conv3, 112896, new global::System.Span<float>(ws.Gradients, 2544, 2304), m: 16, n: 144, k: 784, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 2 image(s) at a time
+            for (int first = 0; first < batch; first += 2)
+            {
+                int count = global::System.Math.Min(2, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 112896, 112896); // [144, 784]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 12544, 12544), col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 12544), 12544, ws._backwardColumns, 112896, new global::System.Span<float>(ws.Gradients, 2544, 2304), m: 16, n: 144, k: 784, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 4848, 16), m: 16, n: 1, k: 784, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304);
-        var dcol = new global::System.Span<float>(ws._dcol_conv3);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 112896);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 12544, 12544);
@@ -1221,7 +1242,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 3136, 3136);
             var y = outp.Slice(b * 6272, 6272);
-            var col = new global::System.Span<float>(ws._col_conv4, ws.KeepForBackward ? b * 28224 : 0, 28224); // [144, 196], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv4, 0, 28224); // [144, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
@@ -1233,15 +1254,24 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[11])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, ws._col_conv4, 28224, new global::System.Span<float>(ws.Gradients, 4896, 4608), m: 32, n: 144, k: 196, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 9 image(s) at a time
+            for (int first = 0; first < batch; first += 9)
+            {
+                int count = global::System.Math.Min(9, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 28224, 28224); // [144, 196]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 3136, 3136), col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 28224, new global::System.Span<float>(ws.Gradients, 4896, 4608), m: 32, n: 144, k: 196, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 9504, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608);
-        var dcol = new global::System.Span<float>(ws._dcol_conv4);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 28224);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 6272, 6272);
@@ -1342,7 +1372,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 6272, 6272);
             var y = outp.Slice(b * 6272, 6272);
-            var col = new global::System.Span<float>(ws._col_conv5, ws.KeepForBackward ? b * 56448 : 0, 56448); // [288, 196], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv5, 0, 56448); // [288, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
@@ -1354,15 +1384,24 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[14])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, ws._col_conv5, 56448, new global::System.Span<float>(ws.Gradients, 9600, 9216), m: 32, n: 288, k: 196, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 4 image(s) at a time
+            for (int first = 0; first < batch; first += 4)
+            {
+                int count = global::System.Math.Min(4, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 56448, 56448); // [288, 196]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 6272, 6272), col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 56448, new global::System.Span<float>(ws.Gradients, 9600, 9216), m: 32, n: 288, k: 196, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 18816, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216);
-        var dcol = new global::System.Span<float>(ws._dcol_conv5);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 56448);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 6272, 6272);
@@ -1462,7 +1501,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             var x = inp.Slice(b * 6272, 6272);
             var y = outp.Slice(b * 6272, 6272);
-            var col = new global::System.Span<float>(ws._col_conv6, ws.KeepForBackward ? b * 56448 : 0, 56448); // [288, 196], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv6, 0, 56448); // [288, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
@@ -1474,15 +1513,24 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[17])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, ws._col_conv6, 56448, new global::System.Span<float>(ws.Gradients, 18912, 9216), m: 32, n: 288, k: 196, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 4 image(s) at a time
+            for (int first = 0; first < batch; first += 4)
+            {
+                int count = global::System.Math.Min(4, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 56448, 56448); // [288, 196]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 6272, 6272), col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 56448, new global::System.Span<float>(ws.Gradients, 18912, 9216), m: 32, n: 288, k: 196, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 28128, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
         var weight = new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216);
-        var dcol = new global::System.Span<float>(ws._dcol_conv6);
+        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 56448);
         for (int b = 0; b < batch; b++)
         {
             var dy = dout.Slice(b * 6272, 6272);

@@ -1,0 +1,27 @@
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// The columns a convolution's backward pass rebuilds for its weight gradient (in networks with BatchNorm, where forward
+/// keeps none while training), and the column gradient every convolution unpacks into its input gradient. Both buffers are shared by every convolution of the network:
+/// backward passes run one after the other, so one buffer of each, sized for the largest layer, serves them all.
+/// </summary>
+internal static class BackwardColumns
+{
+    /// <summary>The rebuilt columns of a group of images.</summary>
+    public const string Field = "_backwardColumns";
+
+    /// <summary>One image's column gradient.</summary>
+    public const string GradientField = "_backwardColumnGradient";
+
+    /// <summary>Floats of columns rebuilt at once: 1 MiB, about one core's second-level cache, so the weight-gradient
+    /// product reads the columns the im2col just wrote from there.</summary>
+    public const long Budget = 256 * 1024;
+
+    /// <summary>Most images in one weight-gradient call.</summary>
+    public const int MaxImages = 64;
+
+    /// <summary>Images whose columns (<paramref name="columnLength"/> floats each) are rebuilt together and summed by one
+    /// weight-gradient call: as many as fit the budget, at least one.</summary>
+    public static int Images(long columnLength) =>
+        (int)System.Math.Max(1, System.Math.Min(MaxImages, Budget / System.Math.Max(1, columnLength)));
+}
