@@ -150,10 +150,10 @@ public sealed class WorkerPoolPartsTests
         }, ws, input, output, new float[] { 0, 0.5f }, new float[] { 9 }, batch: 5, units: 7, block: 3);
         Assert.Equal(new[] { 101.5f, 102.5f, 103.5f, 104.5f, 105.5f, 106.5f, 107.5f }, output);
         Assert.Equal(new[] { (0, 3), (3, 6), (6, 7) }, seen.OrderBy(r => r.Item1));
-        // More parts than blocks: only as many parts as blocks run.
+        // Two ranges per thread while blocks last: 20 units in blocks of 2 on 3 threads make 6 ranges.
         seen.Clear();
-        split.Run(8, (_, _, _, _, _, _, start, end) => { lock (seen) seen.Add((start, end)); }, ws, input, output, default, default, 1, units: 7, block: 3);
-        Assert.Equal(new[] { (0, 3), (3, 6), (6, 7) }, seen.OrderBy(r => r.Item1));
+        split.Run(3, (_, _, _, _, _, _, start, end) => { lock (seen) seen.Add((start, end)); }, ws, input, output, default, default, 1, units: 20, block: 2);
+        Assert.Equal(new[] { (0, 2), (2, 6), (6, 10), (10, 12), (12, 16), (16, 20) }, seen.OrderBy(r => r.Item1));
         var e = Assert.Throws<InvalidDataException>(() => split.Run(2, (_, _, _, _, _, _, start, _) =>
         {
             if (start > 0) throw new InvalidDataException("second range fails");
