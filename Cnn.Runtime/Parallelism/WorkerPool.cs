@@ -24,7 +24,7 @@ namespace CnnGen.Parallelism;
 /// waiting for it. A job of one chunk runs on the calling thread and wakes nobody.</item>
 /// </list>
 /// <para>Between jobs a worker spins for <see cref="SpinMicroseconds"/> (training calls come back to back) and then
-/// sleeps until a job is published. Calls from several threads take turns; a call from inside a chunk is refused.</para>
+/// sleeps until a job is published. Calls from several threads take turns; a call from inside a chunk or part is refused.</para>
 /// <para><see cref="RunParts"/> runs the parts of one piece of work (say, ranges of a layer's filters for one image)
 /// through the same machinery: part <c>t</c> is passed to its body as part <c>t</c> whoever runs it.</para>
 /// </remarks>
@@ -90,7 +90,7 @@ public sealed unsafe class WorkerPool
         if (!outputs.IsEmpty && outputs.Length != (long)outputLength * batchSize)
             throw new ArgumentException($"Expected no outputs or {(long)outputLength * batchSize} values ({batchSize} x {outputLength}), but got {outputs.Length}.", nameof(outputs));
         if (t_insideChunk)
-            throw new InvalidOperationException("WorkerPool.Run was called from inside a chunk of another Run; chunks cannot start jobs of their own.");
+            throw new InvalidOperationException("WorkerPool.Run was called from inside a chunk or part of another job; chunks and parts cannot start jobs of their own.");
 
         int chunks = Math.Min(workers, batchSize);
         if (chunks == 1)

@@ -102,6 +102,9 @@ public sealed class WorkerPoolPartsTests
         var e = Assert.Throws<InvalidOperationException>(() =>
             pool.Run(2, 2, 0, default, default, 0, default, (_, _, _, _, _, _) => pool.RunParts(2, (_, _) => { })));
         Assert.Contains("RunParts was called from inside", e.Message);
+        e = Assert.Throws<InvalidOperationException>(() =>
+            pool.RunParts(2, (_, _) => pool.Run(2, 2, 0, default, default, 0, default, (_, _, _, _, _, _) => { })));
+        Assert.Contains("Run was called from inside a chunk or part", e.Message);
     }
 
     [Fact]
