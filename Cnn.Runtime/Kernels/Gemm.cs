@@ -13,10 +13,6 @@ namespace CnnGen.Kernels;
 /// </summary>
 public static class Gemm
 {
-    /// <summary>Rows of C that <see cref="Multiply"/>'s widest path computes together: a range of rows starting at a
-    /// multiple of this wastes no work when rows are shared out between threads.</summary>
-    public const int RowBlock = 8;
-
     /// <summary>
     /// <c>C[m, n] (+)= op(A)[m, k] * B[k, n]</c>, where <c>op(A)</c> is A (<c>[m, k]</c>) or, with
     /// <paramref name="transposeA"/>, the transpose of a <c>[k, m]</c> matrix.

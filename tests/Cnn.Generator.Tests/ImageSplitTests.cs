@@ -28,7 +28,7 @@ public class ImageSplitTests
         Assert.Equal(new[] { "_ForwardFilters_conv2", "_PackChannels_conv3", "_ForwardFilters_conv3", "_ForwardUnits_dense1" }, SplitMethods(code));
         Assert.Contains("units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(16)", code);
         Assert.Contains("ws, x, col, default, default, 1, units: 32, block: 1", code); // conv3's columns by its 32 input channels
-        Assert.Contains("units: 16, block: global::CnnGen.Kernels.Gemm.RowBlock", code);
+        Assert.Contains("units: 16, block: 32", code); // a product's filters in ranges of 32
         Assert.Contains("units: 250, block: 4", code);
     }
 

@@ -156,7 +156,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line(ImageSplit.Run(PackMethod(l), "x", "col", "default", "default", "1", l.Input.Channels, "1"));
             columns = "col";
         }
-        w.Line(ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, $"{Kernels}.Gemm.RowBlock"));
+        w.Line(ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         w.Close();
         w.Line("return;");
         w.Close();

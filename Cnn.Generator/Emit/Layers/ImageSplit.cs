@@ -15,6 +15,10 @@ internal static class ImageSplit
     /// a job hand-over of about one microsecond when the workers are awake. Smaller layers run on the calling thread.</summary>
     public const long MinimumMultiplyAdds = 250_000;
 
+    /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
+    /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
+    public const int GemmRows = 32;
+
     /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
     public static bool Worth(LayerSpec l) => l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds;
 
