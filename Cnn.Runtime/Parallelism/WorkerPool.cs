@@ -124,9 +124,9 @@ public sealed unsafe class WorkerPool
     /// <summary>
     /// Runs <paramref name="body"/> once for each part <c>t</c> in <c>[0, parts)</c>, as <c>body(t, parts)</c>, on the
     /// calling thread and the workers, and returns when all are done. What each part does is the body's to decide from
-    /// <c>t</c> alone, so the work is divided the same way on every run. A job of one part runs on the calling thread and wakes
-    /// nobody. An exception in any part is rethrown here once all parts have finished (the first one, if several fail).
-    /// Allocates nothing once the threads exist.
+    /// <c>t</c> alone, so the work is divided the same way on every run. A job of one part runs on the calling thread
+    /// and wakes nobody. An exception in any part is rethrown here once all parts have finished (the first one, if
+    /// several fail). Allocates nothing once the threads exist.
     /// </summary>
     public void RunParts(int parts, JobPart body)
     {
