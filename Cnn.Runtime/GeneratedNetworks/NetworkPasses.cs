@@ -10,6 +10,9 @@ namespace CnnGen.GeneratedNetworks;
 /// through <see cref="RunForward"/>, <see cref="RunBackward"/> and <see cref="Logits"/>; the numbers are the ones its
 /// own code computed before these passes moved here. A batch is split into contiguous chunks, one per worker; the
 /// workers' gradients and losses are added in worker order, so results are deterministic for a given thread count.
+/// An evaluation-mode forward pass with fewer images than threads runs its images on one workspace instead, and the
+/// layers that the generator found worth it split each image's work over all the threads (<see cref="RunSplit"/>),
+/// with the bits of one thread.
 /// </summary>
 /// <typeparam name="TWorkspace">The network's workspace: one per worker thread.</typeparam>
 public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorkspace
@@ -28,6 +31,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     private BatchChunk? _forwardChunk, _gradientChunk;
     private int _threads = 1;
     private float _lossScale;
+    private LayerSplit<TWorkspace>? _layerSplit;
 
     /// <param name="network">The network's class name, for messages.</param>
     /// <param name="inputLength">Values per input image.</param>
@@ -200,8 +204,34 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         return (float)(loss / batchSize);
     }
 
+    /// <summary>Runs a layer's units over the threads of this pass (<see cref="NetworkWorkspace.SplitParts"/>), or all
+    /// of them on this thread when the pass does not split; see <see cref="LayerSplit{TWorkspace}"/>.</summary>
+    public void RunSplit(LayerRange<TWorkspace> body, TWorkspace ws, ReadOnlySpan<float> input, Span<float> output,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int batch, int units, int block)
+    {
+        ArgumentNullException.ThrowIfNull(ws);
+        (_layerSplit ??= new LayerSplit<TWorkspace>()).Run(ws.SplitParts, body, ws, input, output, weight, bias, batch, units, block);
+    }
+
     private void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
     {
+        if (batchSize < _threads && !Training)
+        {
+            // Fewer images than threads: one workspace, and each expensive layer split over all the threads.
+            PrepareWorkers(1);
+            BeforeForward(1, batchSize);
+            var ws = _workspaces[0];
+            ws.SplitParts = Math.Min(_threads, WorkerPool.MaxWorkers);
+            try
+            {
+                ForwardChunk(0, 0, batchSize, inputs, default, outputs);
+            }
+            finally
+            {
+                ws.SplitParts = 1;
+            }
+            return;
+        }
         int workers = PrepareWorkers(batchSize);
         BeforeForward(workers, batchSize);
         if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);

@@ -24,6 +24,10 @@ public abstract class NetworkWorkspace
     /// <summary>Evaluation with each BatchNorm folded into the convolution before it.</summary>
     public bool Folded { get; set; }
 
+    /// <summary>Threads each split layer of this pass runs on (1: the pass does not split layers). Set only for an
+    /// evaluation-mode forward pass with fewer images than threads.</summary>
+    public int SplitParts { get; set; } = 1;
+
     /// <summary>Index within the whole batch of the first image of the current micro-batch.</summary>
     public int ImageOffset { get; set; }
 

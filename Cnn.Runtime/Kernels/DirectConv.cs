@@ -22,37 +22,70 @@ public static unsafe class DirectConv
     public static int PaddedLength(int channels, int height, int width, int padding) =>
         padding == 0 ? 0 : channels * (height + 2 * padding) * (width + 2 * padding);
 
+    /// <summary>Output filters computed together by the AVX-512 path for rows this wide: a range of filters that starts
+    /// at a multiple of this wastes no work (see <see cref="ForwardFilters"/>).</summary>
+    public static int FilterBlock(int outWidth) => outWidth <= 16 ? 8 : 6;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
         Span<float> padded, int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth,
         bool relu = false)
     {
         if (!Supports(1, outWidth)) throw new ArgumentException("DirectConv.Forward: output rows wider than 32 are not supported.");
-        int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
-        if (input.Length < channels * height * width || weight.Length < filters * ckk || bias.Length < filters ||
-            output.Length < filters * outHeight * outWidth || padded.Length < PaddedLength(channels, height, width, padding))
+        if (padded.Length < PaddedLength(channels, height, width, padding))
             throw new ArgumentException("DirectConv.Forward: spans too short for the given shape.");
-        fixed (float* pin = input, pw0 = weight, pb = bias, pout = output, ppad = padded)
+        ReadOnlySpan<float> x = input;
+        if (padding > 0)
         {
-            float* x = pin;
-            if (padding > 0)
-            {
-                new Span<float>(ppad, channels * ph * pw).Clear();
-                for (int c = 0; c < channels; c++)
-                for (int y = 0; y < height; y++)
-                    Buffer.MemoryCopy(pin + (c * height + y) * width, ppad + (c * ph + y + padding) * pw + padding, width * 4L, width * 4L);
-                x = ppad;
-            }
+            Pad(input, padded, channels, height, width, padding);
+            x = padded;
+        }
+        ForwardFilters(x, weight, bias, output, channels, height, width, kernel, padding, outHeight, outWidth, 0, filters, relu);
+    }
+
+    /// <summary>Writes <paramref name="input"/> (<c>[channels, height, width]</c>) into the middle of
+    /// <paramref name="padded"/> (<c>[channels, height + 2p, width + 2p]</c>) and zeroes the border.</summary>
+    public static void Pad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding)
+    {
+        int ph = height + 2 * padding, pw = width + 2 * padding;
+        if (input.Length < channels * height * width || padded.Length < PaddedLength(channels, height, width, padding))
+            throw new ArgumentException("DirectConv.Pad: spans too short for the given shape.");
+        padded.Slice(0, channels * ph * pw).Clear();
+        for (int c = 0; c < channels; c++)
+        for (int y = 0; y < height; y++)
+            input.Slice((c * height + y) * width, width).CopyTo(padded.Slice((c * ph + y + padding) * pw + padding, width));
+    }
+
+    /// <summary>
+    /// The output planes of filters <c>[firstFilter, endFilter)</c> only, from an input already padded by
+    /// <see cref="Pad"/> (the input itself when <paramref name="padding"/> is 0); <paramref name="output"/> is the
+    /// whole <c>[filters, outHeight, outWidth]</c> output. Each value is computed exactly as by <see cref="Forward"/>,
+    /// so ranges run on different threads give the bits of one call over all filters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardFilters(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int kernel, int padding, int outHeight, int outWidth, int firstFilter, int endFilter,
+        bool relu = false)
+    {
+        if (!Supports(1, outWidth)) throw new ArgumentException("DirectConv.ForwardFilters: output rows wider than 32 are not supported.");
+        int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
+        if (firstFilter < 0 || endFilter <= firstFilter)
+            throw new ArgumentException($"DirectConv.ForwardFilters: the filter range [{firstFilter}, {endFilter}) is empty or negative.");
+        if (padded.Length < channels * ph * pw || weight.Length < endFilter * ckk || bias.Length < endFilter ||
+            output.Length < endFilter * outHeight * outWidth)
+            throw new ArgumentException("DirectConv.ForwardFilters: spans too short for the given shape.");
+        fixed (float* x = padded, pw0 = weight, pb = bias, pout = output)
+        {
             var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth, relu);
             if (Avx512F.IsSupported)
             {
-                int step = outWidth <= 16 ? 8 : 6;
-                for (int f = 0; f < filters; f += step)
+                int step = FilterBlock(outWidth), last = endFilter - 1;
+                for (int f = firstFilter; f < endFilter; f += step)
                 {
-                    // A block past the last filter repeats it: the same values are written twice.
-                    var block = new Filters(pw0, pb, pout, ckk, shape.Plane, Math.Min(f, filters - 1), Math.Min(f + 1, filters - 1),
-                        Math.Min(f + 2, filters - 1), Math.Min(f + 3, filters - 1), Math.Min(f + 4, filters - 1),
-                        Math.Min(f + 5, filters - 1), Math.Min(f + 6, filters - 1), Math.Min(f + 7, filters - 1));
+                    // A block past the range's last filter repeats it: the same values are written twice.
+                    var block = new Filters(pw0, pb, pout, ckk, shape.Plane, Math.Min(f, last), Math.Min(f + 1, last),
+                        Math.Min(f + 2, last), Math.Min(f + 3, last), Math.Min(f + 4, last),
+                        Math.Min(f + 5, last), Math.Min(f + 6, last), Math.Min(f + 7, last));
                     if (outWidth <= 16)
                     {
                         // Two output rows per pass share every weight broadcast; an odd last row is computed twice.
@@ -66,7 +99,7 @@ public static unsafe class DirectConv
             }
             else
             {
-                for (int f = 0; f < filters; f++)
+                for (int f = firstFilter; f < endFilter; f++)
                 for (int oy = 0; oy < outHeight; oy++)
                 for (int ox = 0; ox < outWidth; ox++)
                 {

@@ -24,7 +24,9 @@ namespace CnnGen.Parallelism;
 /// waiting for it. A job of one chunk runs on the calling thread and wakes nobody.</item>
 /// </list>
 /// <para>Between jobs a worker spins for <see cref="SpinMicroseconds"/> (training calls come back to back) and then
-/// sleeps until a job is published. Calls from several threads take turns; a call from inside a chunk is refused.</para>
+/// sleeps until a job is published. Calls from several threads take turns; a call from inside a chunk or part is refused.</para>
+/// <para><see cref="RunParts"/> runs the parts of one piece of work (say, ranges of a layer's filters for one image)
+/// through the same machinery: part <c>t</c> is passed to its body as part <c>t</c> whoever runs it.</para>
 /// </remarks>
 public sealed unsafe class WorkerPool
 {
@@ -51,6 +53,7 @@ public sealed unsafe class WorkerPool
 
     // The job's description: written only while no chunk can be claimed (before publication, after completion).
     private BatchChunk? _body;
+    private JobPart? _part;
     private float* _inputs, _outputs;
     private int* _labels;
     private int _batch, _chunks, _inputLength, _outputLength;
@@ -87,7 +90,7 @@ public sealed unsafe class WorkerPool
         if (!outputs.IsEmpty && outputs.Length != (long)outputLength * batchSize)
             throw new ArgumentException($"Expected no outputs or {(long)outputLength * batchSize} values ({batchSize} x {outputLength}), but got {outputs.Length}.", nameof(outputs));
         if (t_insideChunk)
-            throw new InvalidOperationException("WorkerPool.Run was called from inside a chunk of another Run; chunks cannot start jobs of their own.");
+            throw new InvalidOperationException("WorkerPool.Run was called from inside a chunk or part of another job; chunks and parts cannot start jobs of their own.");
 
         int chunks = Math.Min(workers, batchSize);
         if (chunks == 1)
@@ -107,14 +110,7 @@ public sealed unsafe class WorkerPool
                 _batch = batchSize; _chunks = chunks;
                 _inputLength = inputLength; _outputLength = outputLength;
                 _hasLabels = !labels.IsEmpty; _hasOutputs = !outputs.IsEmpty;
-                _failure = null;
-                Volatile.Write(ref _unfinished, chunks);
-                long sequence = (long)((ulong)Volatile.Read(ref _state) >> 32) + 1;
-                Interlocked.Exchange(ref _state, (sequence << 32) | ((long)chunks << 16)); // publishes the job (full fence)
-                WakeSleepers(chunks - 1);
-
-                while (TryClaim(out int chunk)) RunChunk(chunk);
-                WaitUntilFinished();
+                Publish(chunks);
 
                 _body = null;
                 _inputs = null; _labels = null; _outputs = null;
@@ -123,6 +119,60 @@ public sealed unsafe class WorkerPool
                 failure?.Throw();
             }
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> once for each part <c>t</c> in <c>[0, parts)</c>, as <c>body(t, parts)</c>, on the
+    /// calling thread and the workers, and returns when all are done. What each part does is the body's to decide from
+    /// <c>t</c> alone, so the work is divided the same way on every run. A job of one part runs on the calling thread
+    /// and wakes nobody. An exception in any part is rethrown here once all parts have finished (the first one, if
+    /// several fail). Allocates nothing once the threads exist.
+    /// </summary>
+    public void RunParts(int parts, JobPart body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, MaxWorkers);
+        if (t_insideChunk)
+            throw new InvalidOperationException("WorkerPool.RunParts was called from inside a chunk or part of another job; chunks and parts cannot start jobs of their own.");
+        if (parts == 1)
+        {
+            t_insideChunk = true;
+            try
+            {
+                body(0, 1);
+            }
+            finally
+            {
+                t_insideChunk = false;
+            }
+            return;
+        }
+        lock (_runLock)
+        {
+            EnsureWorkers(parts - 1);
+            _part = body;
+            _chunks = parts;
+            Publish(parts);
+            _part = null;
+            var failure = _failure;
+            _failure = null;
+            failure?.Throw();
+        }
+    }
+
+    /// <summary>Publishes the described job of <paramref name="chunks"/> chunks, runs chunks on this thread too, and
+    /// waits until every chunk has finished.</summary>
+    private void Publish(int chunks)
+    {
+        _failure = null;
+        Volatile.Write(ref _unfinished, chunks);
+        long sequence = (long)((ulong)Volatile.Read(ref _state) >> 32) + 1;
+        Interlocked.Exchange(ref _state, (sequence << 32) | ((long)chunks << 16)); // publishes the job (full fence)
+        WakeSleepers(chunks - 1);
+
+        while (TryClaim(out int chunk)) RunChunk(chunk);
+        WaitUntilFinished();
     }
 
     private static void RunInline(BatchChunk body, int batchSize, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> outputs)
@@ -162,6 +212,11 @@ public sealed unsafe class WorkerPool
 
     private void RunChunk(int t)
     {
+        if (_part is { } part)
+        {
+            RunPart(part, t);
+            return;
+        }
         int start = (int)((long)t * _batch / _chunks), end = (int)((long)(t + 1) * _batch / _chunks), count = end - start;
         var inputs = new ReadOnlySpan<float>(_inputs + (long)start * _inputLength, count * _inputLength);
         var labels = _hasLabels ? new ReadOnlySpan<int>(_labels + start, count) : default;
@@ -180,6 +235,25 @@ public sealed unsafe class WorkerPool
             t_insideChunk = false;
         }
         // The last chunk to finish ends the job; nothing of the job is touched after this line.
+        if (Interlocked.Decrement(ref _unfinished) == 0) _done.Set();
+    }
+
+    private void RunPart(JobPart part, int t)
+    {
+        t_insideChunk = true;
+        try
+        {
+            part(t, _chunks);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+        }
+        finally
+        {
+            t_insideChunk = false;
+        }
+        // The last part to finish ends the job; nothing of the job is touched after this line.
         if (Interlocked.Decrement(ref _unfinished) == 0) _done.Set();
     }
 

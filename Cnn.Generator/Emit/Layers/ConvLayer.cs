@@ -88,6 +88,7 @@ internal sealed class ConvLayer : LayerEmitter
                 target = "fused";
                 reluArg = ", relu: ws.Folded";
             }
+            if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
             w.Line("for (int b = 0; b < batch; b++)");
             w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
                    $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
@@ -95,6 +96,8 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line("return;");
             w.Close();
         }
+        bool split = ImageSplit.Worth(l) && !l.DirectInference;
+        if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
@@ -110,6 +113,93 @@ internal sealed class ConvLayer : LayerEmitter
         }
         w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {c.Filters}, columns: {positions});");
         w.Close();
+        w.Close();
+        if (ImageSplit.Worth(l) && l.DirectInference) EmitDirectFilters(w, l, fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true");
+        if (split)
+        {
+            if (!IsPointwise(l)) EmitPackChannels(w, l);
+            EmitGemmFilters(w, l);
+        }
+    }
+
+    private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
+    private static string PackMethod(LayerSpec l) => "PackChannels_" + l.Id;
+
+    /// <summary>Inference over the threads: per image, the padded copy on this thread, then each thread's filters.</summary>
+    private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        ImageSplit.OpenWhenSplitting(w);
+        w.Line("// Fewer images than threads: each thread computes a range of this image's filters.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        string input = $"inp.Slice(b * {inLen}, {inLen})";
+        if (c.Padding > 0)
+        {
+            w.Line($"{Kernels}.DirectConv.Pad({input}, ws._pad_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding});");
+            input = $"ws._pad_{l.Id}";
+        }
+        w.Line(ImageSplit.Run(FiltersMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
+            $"{Kernels}.DirectConv.FilterBlock({l.Output.Width})"));
+        w.Close();
+        w.Line("return;");
+        w.Close();
+    }
+
+    private static void EmitDirectFilters(SourceWriter w, LayerSpec l, string reluArg)
+    {
+        var c = Op(l);
+        w.Line();
+        ImageSplit.OpenRange(w, FiltersMethod(l), "Filters [start, end) of one image, from its padded copy.");
+        w.Line($"{Kernels}.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstFilter: start, endFilter: end{reluArg});");
+        w.Close();
+    }
+
+    /// <summary>Inference over the threads: per image, each thread lays out a range of input channels as columns, then
+    /// (once all are laid out) multiplies a range of filters' weights by them.</summary>
+    private static void EmitIm2ColSplit(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        ImageSplit.OpenWhenSplitting(w);
+        w.Line("// Fewer images than threads: each thread computes a range of this image's filters.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        string columns = "x";
+        if (!IsPointwise(l))
+        {
+            w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)});");
+            w.Line(ImageSplit.Run(PackMethod(l), "x", "col", "default", "default", "1", l.Input.Channels, "1"));
+            columns = "col";
+        }
+        w.Line(ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        w.Close();
+        w.Line("return;");
+        w.Close();
+    }
+
+    private static void EmitPackChannels(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int plane = l.Input.Height * l.Input.Width;
+        long rows = (long)c.Kernel * c.Kernel * l.Output.Height * l.Output.Width;
+        w.Line();
+        ImageSplit.OpenRange(w, PackMethod(l), "The im2col rows of input channels [start, end) of one image.");
+        w.Line($"{Kernels}.Im2Col.Pack(inp.Slice(start * {plane}, (end - start) * {plane}), outp.Slice(start * {rows}, (end - start) * {rows}), " +
+               $"channels: end - start, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
+               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{DilationArgument(c)});");
+        w.Close();
+    }
+
+    private static void EmitGemmFilters(SourceWriter w, LayerSpec l)
+    {
+        int positions = l.Output.Height * l.Output.Width, k = l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
+        w.Line();
+        ImageSplit.OpenRange(w, FiltersMethod(l), $"Filters [start, end) of one image: their rows of weight [F, {k}] times the columns, plus their biases.");
+        w.Line($"var y = outp.Slice(start * {positions}, (end - start) * {positions});");
+        w.Line($"{Kernels}.Gemm.Multiply(weight.Slice(start * {k}, (end - start) * {k}), inp, y, m: end - start, n: {positions}, k: {k});");
+        w.Line($"{Kernels}.Elementwise.AddBias(y, bias.Slice(start, end - start), rows: end - start, columns: {positions});");
         w.Close();
     }
 

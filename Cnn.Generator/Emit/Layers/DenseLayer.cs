@@ -20,11 +20,31 @@ internal sealed class DenseLayer : LayerEmitter
         OpenForward(w, l);
         w.Line($"var weight = {Weight(l)}; // [{Units(l)}, {inLen}]");
         w.Line($"var bias = {Bias(l)};");
+        bool split = ImageSplit.Worth(l);
+        if (split)
+        {
+            ImageSplit.OpenWhenSplitting(w);
+            w.Line("// Fewer images than threads: each thread computes a range of the units.");
+            w.Line(ImageSplit.Run(UnitsMethod(l), "inp", "outp", "weight", "bias", "batch", Units(l), "4"));
+            w.Line("return;");
+            w.Close();
+        }
         w.Line($"var y = outp.Slice(0, batch * {Units(l)});");
         w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(0, batch * {inLen}), weight, y, m: batch, n: {Units(l)}, k: {inLen});");
         w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias, rows: batch, columns: {Units(l)});");
         w.Close();
+        if (!split) return;
+        w.Line();
+        ImageSplit.OpenRange(w, UnitsMethod(l), "Units [start, end) of every image: the dot products of their weight rows with the input, plus their biases.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var y = outp.Slice(b * {Units(l)} + start, end - start);");
+        w.Line($"{Kernels}.Gemm.MultiplyTransposedB(inp.Slice(b * {inLen}, {inLen}), weight.Slice(start * {inLen}, (end - start) * {inLen}), y, m: 1, n: end - start, k: {inLen});");
+        w.Line($"{Kernels}.Elementwise.AddColumnBias(y, bias.Slice(start, end - start), rows: 1, columns: end - start);");
+        w.Close();
+        w.Close();
     }
+
+    private static string UnitsMethod(LayerSpec l) => "ForwardUnits_" + l.Id;
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
     {

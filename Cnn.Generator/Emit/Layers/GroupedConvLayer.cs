@@ -43,6 +43,15 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels / c.Groups}, {c.Kernel}, {c.Kernel}]: {c.Groups} groups of [{groupFilters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
+        bool split = ImageSplit.Worth(l);
+        if (split)
+        {
+            ImageSplit.OpenWhenSplitting(w);
+            w.Line("// Fewer images than threads: each thread computes a range of the groups.");
+            w.Line(ImageSplit.Run(GroupsMethod(l), "inp", "outp", "weight", "bias", "batch", c.Groups, "1"));
+            w.Line("return;");
+            w.Close();
+        }
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
@@ -55,7 +64,24 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {c.Filters}, columns: {positions});");
         w.Close();
         w.Close();
+        if (!split) return;
+        w.Line();
+        ImageSplit.OpenRange(w, GroupsMethod(l), "Groups [start, end) of every image, each group's columns in its own part of the buffer.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
+        w.Open("for (int g = start; g < end; g++)");
+        w.Line($"var groupCol = new global::System.Span<float>(ws._col_{l.Id}, g * {groupCol}, {groupCol});");
+        w.Line($"{Kernels}.Im2Col.Pack(x.Slice(g * {groupIn}, {groupIn}), groupCol, {Geometry(l, c)});");
+        w.Line($"{Kernels}.Gemm.Multiply(weight.Slice(g * {groupFilters * k}, {groupFilters * k}), groupCol, y.Slice(g * {groupFilters * positions}, {groupFilters * positions}), m: {groupFilters}, n: {positions}, k: {k});");
+        w.Close();
+        w.Line($"{Kernels}.Elementwise.AddBias(y.Slice(start * {groupFilters * positions}, (end - start) * {groupFilters * positions}), bias.Slice(start * {groupFilters}, (end - start) * {groupFilters}), " +
+               $"rows: (end - start) * {groupFilters}, columns: {positions});");
+        w.Close();
+        w.Close();
     }
+
+    private static string GroupsMethod(LayerSpec l) => "ForwardGroups_" + l.Id;
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
     {

@@ -944,6 +944,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn2 folded in, relu2 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu2) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of this image's filters.
+                for (int b = 0; b < batch; b++)
+                {
+                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, padding: 1);
+                    GeneratedPasses.RunSplit(_ForwardFilters_conv2 ??= ForwardFilters_conv2, ws, ws._pad_conv2, fused.Slice(b * 12544, 12544), weight, bias, 1, units: 16, block: global::CnnGen.Kernels.DirectConv.FilterBlock(28));
+                }
+                return;
+            }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, fused.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, relu: ws.Folded);
             return;
@@ -957,6 +967,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv2;
+    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFilters_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 28, width: 28, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstFilter: start, endFilter: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1073,6 +1091,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of this image's filters.
+                for (int b = 0; b < batch; b++)
+                {
+                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, padding: 1);
+                    GeneratedPasses.RunSplit(_ForwardFilters_conv3 ??= ForwardFilters_conv3, ws, ws._pad_conv3, outp.Slice(b * 12544, 12544), weight, bias, 1, units: 16, block: global::CnnGen.Kernels.DirectConv.FilterBlock(28));
+                }
+                return;
+            }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
             return;
@@ -1086,6 +1114,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv3;
+    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFilters_conv3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 28, width: 28, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstFilter: start, endFilter: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1234,6 +1270,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn4 folded in, relu4 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu4) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of this image's filters.
+                for (int b = 0; b < batch; b++)
+                {
+                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 3136, 3136), ws._pad_conv4, channels: 16, height: 14, width: 14, padding: 1);
+                    GeneratedPasses.RunSplit(_ForwardFilters_conv4 ??= ForwardFilters_conv4, ws, ws._pad_conv4, fused.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
+                }
+                return;
+            }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 3136, 3136), weight, bias, fused.Slice(b * 6272, 6272), ws._pad_conv4, channels: 16, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1247,6 +1293,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 144);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv4;
+    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFilters_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1364,6 +1418,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn5 folded in, relu5 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu5) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of this image's filters.
+                for (int b = 0; b < batch; b++)
+                {
+                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 6272, 6272), ws._pad_conv5, channels: 32, height: 14, width: 14, padding: 1);
+                    GeneratedPasses.RunSplit(_ForwardFilters_conv5 ??= ForwardFilters_conv5, ws, ws._pad_conv5, fused.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
+                }
+                return;
+            }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 6272, 6272), weight, bias, fused.Slice(b * 6272, 6272), ws._pad_conv5, channels: 32, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1377,6 +1441,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv5;
+    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFilters_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 32, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1493,6 +1565,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of this image's filters.
+                for (int b = 0; b < batch; b++)
+                {
+                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 6272, 6272), ws._pad_conv6, channels: 32, height: 14, width: 14, padding: 1);
+                    GeneratedPasses.RunSplit(_ForwardFilters_conv6 ??= ForwardFilters_conv6, ws, ws._pad_conv6, outp.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
+                }
+                return;
+            }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 6272, 6272), weight, bias, outp.Slice(b * 6272, 6272), ws._pad_conv6, channels: 32, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14);
             return;
@@ -1506,6 +1588,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
             global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv6;
+    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardFilters_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 32, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

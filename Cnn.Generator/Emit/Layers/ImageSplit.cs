@@ -1,0 +1,42 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Splitting one image's layer over the threads (an evaluation-mode forward pass with fewer images than threads):
+/// which layers are worth it, and the code that hands a range method to the runtime's <c>NetworkPasses.RunSplit</c>.
+/// A range method computes units <c>[start, end)</c> of the layer (filters, output units, channel groups, or the
+/// input channels that im2col lays out) with exactly the operations the whole layer would, so every thread count
+/// gives the same bits.
+/// </summary>
+internal static class ImageSplit
+{
+    /// <summary>Multiply-adds per image from which a layer is split: about 10 microseconds of one core's work, against
+    /// a job hand-over of about one microsecond when the workers are awake. Smaller layers run on the calling thread.</summary>
+    public const long MinimumMultiplyAdds = 250_000;
+
+    /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
+    /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
+    public const int GemmRows = 32;
+
+    /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
+    public static bool Worth(LayerSpec l) => l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds;
+
+    /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
+    public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");
+
+    /// <summary>One statement: runs <paramref name="method"/> over <paramref name="units"/> units in blocks of
+    /// <paramref name="block"/> on the pass's threads (its delegate made once, in a field).</summary>
+    public static string Run(string method, string input, string output, string weight, string bias, string batch, int units, string block) =>
+        $"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, {input}, {output}, {weight}, {bias}, {batch}, units: {units}, block: {block});";
+
+    /// <summary>The delegate field of a range method, then the method's header (the caller writes the body and closes it).</summary>
+    public static void OpenRange(SourceWriter w, string method, string summary)
+    {
+        w.Line($"private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _{method};");
+        w.Line($"/// <summary>{summary}</summary>");
+        w.Line(LayerEmitter.Optimized);
+        w.Open($"private void {method}(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, " +
+               "global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)");
+    }
+}

@@ -1,0 +1,3 @@
+using CnnGen.Latency;
+
+return LatencyCommand.Run(args);

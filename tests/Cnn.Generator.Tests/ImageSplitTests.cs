@@ -1,0 +1,52 @@
+using CnnGen.Generator.Tests.Infrastructure;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>
+/// Which layers the generator splits over the threads when a forward pass has fewer images than threads: those with
+/// at least 250,000 multiply-adds per image (convolutions of every path, dense layers); cheaper ones run on the
+/// calling thread. The generated code compiles either way.
+/// </summary>
+public class ImageSplitTests
+{
+    private static string Source(string attributes) => "using CnnGen;\nnamespace Split;\n" + attributes + "\npublic partial class Net { }";
+
+    private static string Generate(string attributes) => AssertCompilesCleanly(Source(attributes)).Sources.Single().SourceText.ToString();
+
+    private static string[] SplitMethods(string code) =>
+        code.Split('\n').Where(line => line.Contains("GeneratedPasses.RunSplit(")).Select(line => line.Trim().Split(' ')[0].Split('(')[1]).ToArray();
+
+    [Fact]
+    public void LayersOfAtLeast250000MultiplyAddsAreSplitAndSmallerOnesAreNot()
+    {
+        // conv1: 8 x 16 x 16 x 3*9 = 55,296 MACs (not split); conv2: 32 x 256 x 72 = 589,824 (direct, split);
+        // conv3 (4x4, stride 2): 16 x 64 x 512 = 524,288 (im2col: columns and filters split); dense1: 1,024 x 250 = 256,000
+        // (split); dense2: 2,500 (not split).
+        string code = Generate("[Input(3, 16, 16)] [Conv(3, 8, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] " +
+                               "[Conv(4, 16, Stride = 2, Padding = 1)] [ReLU] [Dense(250)] [ReLU] [Dense(10)]");
+        Assert.Equal(new[] { "_ForwardFilters_conv2", "_PackChannels_conv3", "_ForwardFilters_conv3", "_ForwardUnits_dense1" }, SplitMethods(code));
+        Assert.Contains("units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(16)", code);
+        Assert.Contains("ws, x, col, default, default, 1, units: 32, block: 1", code); // conv3's columns by its 32 input channels
+        Assert.Contains("units: 16, block: 32", code); // a product's filters in ranges of 32
+        Assert.Contains("units: 250, block: 4", code);
+    }
+
+    [Fact]
+    public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFilters()
+    {
+        // Depthwise 3x3 on 32 x 32 x 32: 32 x 1,024 x 9 = 294,912 MACs; pointwise to 16: 16 x 1,024 x 32 = 524,288.
+        string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardFilters_conv2" }, SplitMethods(code));
+        Assert.Contains("units: 32, block: 1", code);
+        Assert.DoesNotContain("PackChannels", code); // a pointwise convolution needs no columns
+    }
+
+    [Fact]
+    public void ASmallNetworkHasNoSplitCode()
+    {
+        string code = Generate("[Input(1, 28, 28)] [Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)] [Dense(10)] [Softmax]");
+        Assert.Empty(SplitMethods(code));
+        Assert.DoesNotContain("SplitParts", code);
+    }
+}

@@ -1,0 +1,28 @@
+namespace CnnGen.Tests.Concurrency;
+
+// Networks whose layers are large enough for the generator to split one image over the threads, one of each path:
+// im2col on rows wider than 32, depthwise, pointwise, stride 2 (each product with more than one range of 32 filters),
+// direct on rows of 17 to 32 and of at most 16, BatchNorm folded (with and without a ReLU fused after it), a shortcut,
+// a concatenation and a dense layer.
+
+[Input(3, 40, 40)]
+[Conv(3, 48, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 48, Padding = 1, Groups = 48)] [BatchNorm] [ReLU6]
+[Conv(1, 72)]
+[Conv(3, 40, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 40, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 40, Padding = 1)] [BatchNorm] [Add("relu2")] [ReLU]
+[MaxPool(2)]
+[Conv(3, 40, Padding = 1)] [ReLU] [Concat("pool1")]
+[Dense(300)] [ReLU] [Dense(10)] [Softmax]
+public partial class SplitImageNet { }
+
+// Odd filter counts that leave a short last block in every range, a dilated im2col convolution, grouped (not
+// depthwise) channels and logits without a softmax.
+[Input(5, 34, 34)]
+[Conv(3, 45, Padding = 2, Dilation = 2)] [Tanh]
+[Conv(3, 27, Padding = 1, Groups = 3)] [ReLU]
+[Conv(3, 37, Padding = 1, Stride = 2)] [ReLU]
+[Conv(5, 11, Padding = 2)] [ReLU]
+[Dense(257)]
+public partial class SplitOddNet { }

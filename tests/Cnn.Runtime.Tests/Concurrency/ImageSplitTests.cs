@@ -1,0 +1,140 @@
+using Xunit;
+
+namespace CnnGen.Tests.Concurrency;
+
+/// <summary>
+/// A forward pass with fewer images than threads splits each large layer of an image over the threads: the outputs
+/// must be the bits of one thread for every thread count, in every mode (BatchNorm folded or not), and a pass must
+/// allocate nothing once warm.
+/// </summary>
+public sealed class ImageSplitTests
+{
+    private static float[] Images(INetwork network, int batch, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[network.InputLength * batch];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    /// <summary>Running statistics away from (0, 1), so folding a BatchNorm changes the convolution's weights.</summary>
+    private static void ScrambleState(INetwork network, int seed)
+    {
+        var random = new Random(seed);
+        var state = network.State;
+        for (int i = 0; i < state.Length; i++) state[i] = (float)(0.5 + random.NextDouble());
+    }
+
+    private static float[] Forward(INetwork network, float[] x, int batch, int threads)
+    {
+        network.Threads = threads;
+        var y = new float[network.OutputLength * batch];
+        network.Forward(x, y, batch);
+        return y;
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: output {i} is {actual[i]:R}, one thread gave {expected[i]:R}");
+    }
+
+    public static TheoryData<string, bool> Networks => new()
+    {
+        { nameof(SplitImageNet), true },
+        { nameof(SplitImageNet), false },
+        { nameof(SplitOddNet), false },
+    };
+
+    private static INetwork Make(string name, bool fold)
+    {
+        INetwork network = name == nameof(SplitImageNet) ? new SplitImageNet(seed: 3) { FoldBatchNorm = fold } : new SplitOddNet(seed: 4);
+        ScrambleState(network, 5);
+        return network;
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void OneImageGivesTheBitsOfOneThreadOnTwoAndThreeThreads(string name, bool fold)
+    {
+        var network = Make(name, fold);
+        var x = Images(network, 1, seed: 7);
+        var one = Forward(network, x, 1, threads: 1);
+        Assert.Contains(one, v => v != 0f);
+        AssertSameBits(one, Forward(network, x, 1, threads: 2), $"{name}, 2 threads");
+        AssertSameBits(one, Forward(network, x, 1, threads: 3), $"{name}, 3 threads");
+        AssertSameBits(one, Forward(network, x, 1, threads: 2), $"{name}, 2 threads again");
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void ABatchSmallerThanTheThreadsGivesTheBitsOfOneThread(string name, bool fold)
+    {
+        var network = Make(name, fold);
+        var x = Images(network, 2, seed: 8);
+        var one = Forward(network, x, 2, threads: 1);
+        AssertSameBits(one, Forward(network, x, 2, threads: 3), $"{name}, 2 images on 3 threads");
+        AssertSameBits(one, Forward(network, x, 2, threads: 2), $"{name}, 2 images on 2 threads (one each)");
+        // Each image alone, split, gives its row of the batch.
+        for (int b = 0; b < 2; b++)
+        {
+            var single = Forward(network, x.AsSpan(b * network.InputLength, network.InputLength).ToArray(), 1, threads: 3);
+            AssertSameBits(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), single, $"{name}, image {b} alone on 3 threads");
+        }
+    }
+
+    [Fact]
+    public void PredictOnTwoThreadsPicksTheClassOfOneThread()
+    {
+        var network = Make(nameof(SplitImageNet), fold: true);
+        for (int seed = 0; seed < 5; seed++)
+        {
+            var x = Images(network, 1, seed);
+            network.Threads = 1;
+            int expected = network.Predict(x);
+            network.Threads = 2;
+            Assert.Equal(expected, network.Predict(x));
+        }
+    }
+
+    [Fact]
+    public void TrainingModeForwardOnTwoThreadsGivesTheBitsOfOneThread()
+    {
+        // Training mode (BatchNorm on the batch's statistics) is not split: one image on two threads gives one thread's bits.
+        var network = Make(nameof(SplitImageNet), fold: true);
+        network.Training = true;
+        var x = Images(network, 1, seed: 9);
+        var state = network.State.ToArray();
+        var one = Forward(network, x, 1, threads: 1);
+        state.CopyTo(network.State);
+        AssertSameBits(one, Forward(network, x, 1, threads: 2), "training mode, 2 threads");
+    }
+
+    [Fact]
+    public void ASplitPassAllocatesNothingOnceWarm()
+    {
+        var network = Make(nameof(SplitImageNet), fold: true);
+        network.Threads = 2;
+        var x1 = Images(network, 1, seed: 1);
+        var y1 = new float[network.OutputLength];
+        network.Forward(x1, y1, 1);
+        network.Predict(x1);
+        long forward = Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x1, y1, 1); });
+        long predict = Steady(() => network.Predict(x1));
+        Assert.Equal((0L, 0L), (forward, predict));
+    }
+
+    private static long Steady(Action action)
+    {
+        long least = long.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            action();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
+    }
+}
