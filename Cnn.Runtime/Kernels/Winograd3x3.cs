@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,13 +10,13 @@ namespace CnnGen.Kernels;
 /// and out, bias and an optional fused ReLU applied as the output is stored. Each 4x4 block of outputs (a tile) is
 /// computed from a 6x6 block of input with 36 products per channel and filter instead of 144:
 /// <c>Y = A^T [sum over c of (G g G^T) .* (B^T d B)] A</c> (<see cref="WinogradTransforms"/>).
-/// <para>The tiles of all images of a call form one matrix, so small maps still make wide products. The steps:
-/// <see cref="TransformInput"/> copies the images channel-last with zero padding and transforms every tile into
-/// <c>V[36][tiles][channels]</c>; <see cref="Multiply"/> runs one matrix product per point,
-/// <c>M[p][tiles][filters] = V[p] * U[p]</c> (<see cref="Gemm.Multiply"/>), with the filters transformed by
-/// <see cref="TransformWeights"/> into <c>U[36][channels][filters]</c>; <see cref="TransformOutput"/> turns each
-/// tile back into 4x4 outputs. Each step can run on a range of filters [f0, f1) (the weights of a range are transformed
-/// into their own block), so a layer can be split by filters.</para>
+/// <para>The tiles of all images of a call form one matrix, so small maps still make tall products. <see cref="Forward"/>
+/// copies the images channel-last with zero padding, then, a cache-sized block of tiles at a time, transforms each tile
+/// into <c>V[36][tiles][channels]</c>, runs one matrix product per point, <c>M[p][tiles][filters] = V[p] * U[p]</c>
+/// (<see cref="Gemm.Multiply"/>), with the filters transformed once by <see cref="TransformWeights"/> into
+/// <c>U[36][channels][filters]</c>, and turns each tile back into 4x4 outputs. It can run on a range of filters
+/// [f0, f1) (the weights of a range are transformed into their own block), so a layer can be split by filters; each
+/// range transforms the input itself.</para>
 /// <para>The transforms run on 16 channels or 16 filters at a time with AVX-512 and one at a time otherwise, with the same
 /// operations in the same order: both paths give the same bits. The result differs from direct convolution by
 /// rounding only (the transforms scale values by up to 100 before the sums): see the accuracy tests.</para>
@@ -46,13 +47,22 @@ public static unsafe class Winograd3x3
     public static long PaddedLength(int images, int channels, int outHeight, int outWidth) =>
         (long)images * PaddedSide(outHeight) * PaddedSide(outWidth) * channels;
 
-    /// <summary>Values of the transformed input of <paramref name="images"/> images.</summary>
-    public static long TransformedInputLength(int images, int channels, int outHeight, int outWidth) =>
-        (long)Points * images * TilesPerImage(outHeight, outWidth) * channels;
+    /// <summary>Values of the scratch <see cref="Forward"/> needs for the transformed input and the products of one block
+    /// of tiles (filters: the range's count).</summary>
+    public static long ScratchLength(int images, int channels, int filters, int outHeight, int outWidth)
+    {
+        int tiles = BlockTiles(images * TilesPerImage(outHeight, outWidth), channels, filters);
+        return (long)Points * tiles * (channels + filters);
+    }
 
-    /// <summary>Values of the products for <paramref name="filters"/> filters (a range's count) over <paramref name="images"/> images.</summary>
-    public static long ProductLength(int images, int filters, int outHeight, int outWidth) =>
-        (long)Points * images * TilesPerImage(outHeight, outWidth) * filters;
+    /// <summary>Tiles transformed, multiplied and transformed back at once: as many as keep their transformed input and
+    /// products within 512 KiB (in the second-level cache with the weights they meet), at least 32, in whole 8-row blocks
+    /// of the matrix product; all of them when there are fewer.</summary>
+    private static int BlockTiles(int tiles, int channels, int filters)
+    {
+        int fit = 131072 / (Points * (channels + filters)) / 8 * 8;
+        return Math.Min(tiles, Math.Max(32, fit));
+    }
 
     private static int Blocks(int size) => (size + OutputTile - 1) / OutputTile;
 
@@ -69,44 +79,49 @@ public static unsafe class Winograd3x3
         if (weight.Length < filters * channels * 9 || transformed.Length < TransformedWeightLength(filters, channels))
             throw new ArgumentException("Winograd3x3.TransformWeights: spans too short for the given shape.");
         int range = f1 - f0;
-        var block = transformed.Slice(Points * channels * f0, Points * channels * range);
-        Span<double> column = stackalloc double[InputTile * 3];
-        Span<double> u = stackalloc double[InputTile];
-        for (int f = f0; f < f1; f++)
-        for (int c = 0; c < channels; c++)
+        long pointStride = (long)channels * range;
+        fixed (float* pw = weight, pt = transformed)
         {
-            var g = weight.Slice((f * channels + c) * 9, 9);
-            // G g: each of the three kernel columns transformed to six values.
-            for (int kx = 0; kx < 3; kx++)
+            float* block = pt + (long)Points * channels * f0;
+            double* column = stackalloc double[InputTile * 3];
+            double* u = stackalloc double[InputTile];
+            for (int c = 0; c < channels; c++)
+            for (int f = f0; f < f1; f++)
             {
-                WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
-                for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
-            }
-            // (G g) G^T: each of the six rows transformed to six values.
-            for (int i = 0; i < InputTile; i++)
-            {
-                WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
-                for (int j = 0; j < InputTile; j++)
-                    block[((i * InputTile + j) * channels + c) * range + f - f0] = (float)u[j];
+                float* g = pw + ((long)f * channels + c) * 9;
+                // G g: each of the three kernel columns transformed to six values.
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
+                    for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
+                }
+                // (G g) G^T: each of the six rows transformed to six values.
+                float* to = block + (long)c * range + (f - f0);
+                for (int i = 0; i < InputTile; i++)
+                {
+                    WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
+                    for (int j = 0; j < InputTile; j++) to[(i * InputTile + j) * pointStride] = (float)u[j];
+                }
             }
         }
     }
 
     /// <summary>
     /// <see cref="TransformWeights"/> of all filters into <paramref name="transformed"/>, only when <paramref name="weight"/>
-    /// differs from <paramref name="copy"/> (the weights the last transform was made from, updated here): the transform is
-    /// a function of the weights alone, so equal weights mean it is still right, however they were changed in between.
-    /// Returns whether it transformed.
+    /// differs in any bit from <paramref name="copy"/> (the weights the last transform was made from, updated here): the
+    /// transform is a function of the weights' bits alone, so equal bits mean it is still right, however the weights were
+    /// changed in between (an optimiser, a checkpoint load, a write to <c>Parameters</c>). Returns whether it transformed.
     /// </summary>
     public static bool PrepareWeights(ReadOnlySpan<float> weight, Span<float> copy, Span<float> transformed, int filters, int channels)
     {
         int length = filters * channels * 9;
         if (weight.Length < length || copy.Length != length + 1)
             throw new ArgumentException("Winograd3x3.PrepareWeights: the copy must hold the weights and one more value (whether it is set).");
+        var current = weight.Slice(0, length);
         // The last value of the copy is 1 once a transform was made from it (a new copy is all zeros).
-        if (copy[length] == 1f && weight.Slice(0, length).SequenceEqual(copy.Slice(0, length))) return false;
+        if (copy[length] == 1f && MemoryMarshal.AsBytes(current).SequenceEqual(MemoryMarshal.AsBytes(copy.Slice(0, length)))) return false;
         TransformWeights(weight, transformed, filters, channels, 0, filters);
-        weight.Slice(0, length).CopyTo(copy);
+        current.CopyTo(copy);
         copy[length] = 1f;
         return true;
     }
@@ -115,53 +130,86 @@ public static unsafe class Winograd3x3
     public static int WeightCopyLength(int filters, int channels) => filters * channels * 9 + 1;
 
     /// <summary>
-    /// Copies <paramref name="images"/> NCHW images channel-last into <paramref name="padded"/> (zeros around them) and
-    /// writes every tile's <c>B^T d B</c> to <paramref name="transformedInput"/>, <c>V[36][tiles][channels]</c>, tiles in
-    /// image, row, column order.
+    /// The convolution of <paramref name="images"/> NCHW images for filters [f0, f1) (all by default), written to the NCHW
+    /// <paramref name="output"/> (all filters per image; other filters' planes are not touched). <paramref name="transformedWeight"/>
+    /// holds the range's block made by <see cref="TransformWeights"/>; <paramref name="padded"/> (<see cref="PaddedLength"/>)
+    /// receives the images channel-last with zeros around them; <paramref name="scratch"/> (<see cref="ScratchLength"/>)
+    /// the transformed input <c>V[36][tiles][channels]</c> and products <c>M[36][tiles][f1 - f0]</c> of one block of tiles
+    /// at a time. Tiles run in image, row, column order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformInput(ReadOnlySpan<float> input, int images, Span<float> padded, Span<float> transformedInput,
-        int channels, int height, int width, int padding, int outHeight, int outWidth)
+    public static void Forward(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> padded, Span<float> scratch,
+        int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1)
     {
-        CheckOutputSize(height, width, padding, outHeight, outWidth);
-        int ph = PaddedSide(outHeight), pw = PaddedSide(outWidth), tilesHigh = Blocks(outHeight), tilesWide = Blocks(outWidth);
-        int tiles = images * tilesHigh * tilesWide;
-        if (input.Length < (long)images * channels * height * width || padded.Length < PaddedLength(images, channels, outHeight, outWidth)
-            || transformedInput.Length < TransformedInputLength(images, channels, outHeight, outWidth))
-            throw new ArgumentException("Winograd3x3.TransformInput: spans too short for the given shape.");
-        fixed (float* pin = input, ppad = padded, pv = transformedInput)
+        if (f1 < 0) f1 = filters;
+        CheckRange(filters, f0, f1, nameof(Forward));
+        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException($"Winograd3x3.Forward: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
+                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+        int range = f1 - f0;
+        var shape = new Shape(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+        int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, range);
+        if (input.Length < (long)images * channels * height * width || transformedWeight.Length < TransformedWeightLength(filters, channels)
+            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || padded.Length < PaddedLength(images, channels, outHeight, outWidth) || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.Forward: spans too short for the given shape.");
+        fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output)
         {
-            CopyChannelLast(pin, ppad, images, channels, height, width, padding, ph, pw);
-            long pointStride = (long)tiles * channels;
-            int rowStride = pw * channels;
-            int vectorChannels = Avx512F.IsSupported ? channels / 16 * 16 : 0;
-            float* stage = stackalloc float[Points * 16];
-            for (int n = 0; n < images; n++)
-            for (int ty = 0; ty < tilesHigh; ty++)
-            for (int tx = 0; tx < tilesWide; tx++)
+            CopyChannelLast(pin, ppad, images, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
+            var block = transformedWeight.Slice(Points * channels * f0, Points * channels * range);
+            float* pm = pv + (long)Points * blockTiles * channels;
+            for (int t0 = 0; t0 < tiles; t0 += blockTiles)
             {
-                int t = (n * tilesHigh + ty) * tilesWide + tx;
-                float* corner = ppad + ((long)(n * ph + ty * OutputTile) * pw + tx * OutputTile) * channels;
-                float* v = pv + (long)t * channels;
-                for (int c = 0; c < vectorChannels; c += 16) InputTile16(corner + c, rowStride, channels, v + c, pointStride, stage);
-                for (int c = vectorChannels; c < channels; c++) InputTile1(corner + c, rowStride, channels, v + c, pointStride);
+                int count = Math.Min(blockTiles, tiles - t0);
+                TransformInput(ppad, pv, shape, t0, count);
+                for (int p = 0; p < Points; p++)
+                    Gemm.Multiply(new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels), block.Slice(p * channels * range, channels * range),
+                        new Span<float>(pm + (long)p * count * range, count * range), m: count, n: range, k: channels);
+                TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
             }
         }
     }
 
+    private readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide);
+
+    /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
+    /// read from the channels' rows, which stay in cache along the row).</summary>
     private static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
     {
-        new Span<float>(padded, checked(images * ph * pw * channels)).Clear();
+        long plane = (long)height * width, rowLength = (long)pw * channels;
         for (int n = 0; n < images; n++)
-        for (int c = 0; c < channels; c++)
         {
-            float* plane = input + (long)(n * channels + c) * height * width;
+            float* image = padded + (long)n * ph * rowLength;
+            new Span<float>(image, checked((int)(padding * rowLength))).Clear();
             for (int y = 0; y < height; y++)
             {
-                float* from = plane + y * width;
-                float* to = padded + ((long)(n * ph + y + padding) * pw + padding) * channels + c;
-                for (int x = 0; x < width; x++) to[x * channels] = from[x];
+                float* row = image + (y + padding) * rowLength;
+                new Span<float>(row, padding * channels).Clear();
+                float* from = input + (long)n * channels * plane + (long)y * width;
+                float* to = row + padding * channels;
+                for (int x = 0; x < width; x++, to += channels)
+                    for (int c = 0; c < channels; c++) to[c] = from[c * plane + x];
+                new Span<float>(to, checked((int)(rowLength - (padding + width) * channels))).Clear();
             }
+            new Span<float>(image + (height + padding) * rowLength, checked((int)((ph - height - padding) * rowLength))).Clear();
+        }
+    }
+
+    /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][count][channels]</c>.</summary>
+    private static void TransformInput(float* padded, float* v, in Shape s, int t0, int count)
+    {
+        int channels = s.Channels, rowStride = s.PaddedWidth * channels, perImage = s.TilesHigh * s.TilesWide;
+        long pointStride = (long)count * channels;
+        int vectorChannels = Avx512F.IsSupported ? channels / 16 * 16 : 0;
+        float* stage = stackalloc float[Points * 16];
+        for (int i = 0; i < count; i++)
+        {
+            int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
+            float* corner = padded + ((long)(n * s.PaddedHeight + ty * OutputTile) * s.PaddedWidth + tx * OutputTile) * channels;
+            float* to = v + (long)i * channels;
+            for (int c = 0; c < vectorChannels; c += 16) InputTile16(corner + c, rowStride, channels, to + c, pointStride, stage);
+            for (int c = vectorChannels; c < channels; c++) InputTile1(corner + c, rowStride, channels, to + c, pointStride);
         }
     }
 
@@ -212,57 +260,25 @@ public static unsafe class Winograd3x3
         }
     }
 
-    /// <summary>
-    /// <c>M[p] = V[p] * U[p]</c> for the 36 points and filters [f0, f1): <paramref name="transformedWeight"/> is the whole
-    /// transformed weight (the range's block is read), <paramref name="products"/> receives <c>M[36][tiles][f1 - f0]</c>.
-    /// </summary>
-    public static void Multiply(ReadOnlySpan<float> transformedInput, ReadOnlySpan<float> transformedWeight, Span<float> products,
-        int images, int channels, int filters, int f0, int f1, int outHeight, int outWidth)
+    /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
+    /// for filters [f0, f1); outputs past the edge are not written.</summary>
+    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, bool relu)
     {
-        CheckRange(filters, f0, f1, nameof(Multiply));
-        int tiles = images * TilesPerImage(outHeight, outWidth), range = f1 - f0;
-        if (transformedInput.Length < TransformedInputLength(images, channels, outHeight, outWidth)
-            || transformedWeight.Length < TransformedWeightLength(filters, channels) || products.Length < ProductLength(images, range, outHeight, outWidth))
-            throw new ArgumentException("Winograd3x3.Multiply: spans too short for the given shape.");
-        var block = transformedWeight.Slice(Points * channels * f0, Points * channels * range);
-        for (int p = 0; p < Points; p++)
-            Gemm.Multiply(transformedInput.Slice(p * tiles * channels, tiles * channels), block.Slice(p * channels * range, channels * range),
-                products.Slice(p * tiles * range, tiles * range), m: tiles, n: range, k: channels);
-    }
-
-    /// <summary>
-    /// Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored to the
-    /// NCHW <paramref name="output"/> (all filters per image) for filters [f0, f1); outputs past the edge are not written.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformOutput(ReadOnlySpan<float> products, ReadOnlySpan<float> bias, Span<float> output,
-        int images, int filters, int f0, int f1, int outHeight, int outWidth, bool relu)
-    {
-        CheckRange(filters, f0, f1, nameof(TransformOutput));
-        int tilesHigh = Blocks(outHeight), tilesWide = Blocks(outWidth), tiles = images * tilesHigh * tilesWide, range = f1 - f0;
-        if (products.Length < ProductLength(images, range, outHeight, outWidth) || bias.Length < filters
-            || output.Length < (long)images * filters * outHeight * outWidth)
-            throw new ArgumentException("Winograd3x3.TransformOutput: spans too short for the given shape.");
+        int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide, plane = s.OutHeight * s.OutWidth;
         int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
-        int plane = outHeight * outWidth;
-        fixed (float* pm = products, pb = bias, pout = output)
+        // 24 rows of column transforms, then 16 finished values, 16 filters each.
+        float* stage = stackalloc float[(OutputTile * InputTile + OutputTile * OutputTile) * 16];
+        long pointStride = (long)count * range;
+        for (int i = 0; i < count; i++)
         {
-            // 24 rows of column transforms, then 16 finished values, 16 filters each.
-            float* stage = stackalloc float[(OutputTile * InputTile + OutputTile * OutputTile) * 16];
-            long pointStride = (long)tiles * range;
-            for (int n = 0; n < images; n++)
-            for (int ty = 0; ty < tilesHigh; ty++)
-            for (int tx = 0; tx < tilesWide; tx++)
-            {
-                int t = (n * tilesHigh + ty) * tilesWide + tx;
-                int rows = Math.Min(OutputTile, outHeight - ty * OutputTile), columns = Math.Min(OutputTile, outWidth - tx * OutputTile);
-                float* m = pm + (long)t * range;
-                float* corner = pout + (long)n * filters * plane + ty * OutputTile * outWidth + tx * OutputTile;
-                for (int f = 0; f < vectorFilters; f += 16)
-                    OutputTile16(m + f, pointStride, pb + f0 + f, corner + (long)(f0 + f) * plane, plane, outWidth, rows, columns, relu, stage);
-                for (int f = vectorFilters; f < range; f++)
-                    OutputTile1(m + f, pointStride, pb[f0 + f], corner + (long)(f0 + f) * plane, outWidth, rows, columns, relu);
-            }
+            int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
+            int rows = Math.Min(OutputTile, s.OutHeight - ty * OutputTile), columns = Math.Min(OutputTile, s.OutWidth - tx * OutputTile);
+            float* m = products + (long)i * range;
+            float* corner = output + (long)n * s.Filters * plane + ty * OutputTile * s.OutWidth + tx * OutputTile;
+            for (int f = 0; f < vectorFilters; f += 16)
+                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (long)(f0 + f) * plane, plane, s.OutWidth, rows, columns, relu, stage);
+            for (int f = vectorFilters; f < range; f++)
+                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (long)(f0 + f) * plane, s.OutWidth, rows, columns, relu);
         }
     }
 
@@ -327,30 +343,9 @@ public static unsafe class Winograd3x3
         return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
     }
 
-    /// <summary>
-    /// The whole convolution of <paramref name="images"/> images for filters [f0, f1) (all by default):
-    /// <see cref="TransformInput"/>, <see cref="Multiply"/>, <see cref="TransformOutput"/>.
-    /// </summary>
-    public static void Forward(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
-        Span<float> output, Span<float> padded, Span<float> transformedInput, Span<float> products,
-        int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1)
-    {
-        if (f1 < 0) f1 = filters;
-        TransformInput(input, images, padded, transformedInput, channels, height, width, padding, outHeight, outWidth);
-        Multiply(transformedInput, transformedWeight, products, images, channels, filters, f0, f1, outHeight, outWidth);
-        TransformOutput(products, bias, output, images, filters, f0, f1, outHeight, outWidth, relu);
-    }
-
     private static void CheckRange(int filters, int f0, int f1, string method)
     {
         if (f0 < 0 || f1 > filters || f0 >= f1)
             throw new ArgumentOutOfRangeException(nameof(f0), $"Winograd3x3.{method}: the filter range [{f0}, {f1}) is not a non-empty part of [0, {filters}).");
-    }
-
-    private static void CheckOutputSize(int height, int width, int padding, int outHeight, int outWidth)
-    {
-        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
-            throw new ArgumentException($"Winograd3x3: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
-                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
     }
 }

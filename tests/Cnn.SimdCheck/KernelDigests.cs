@@ -109,8 +109,7 @@ internal static class KernelDigests
             Winograd3x3.TransformWeights(weight, transformed, filters, channels, f0, f1);
             var output = new float[images * filters * oh * ow];
             Winograd3x3.Forward(Random(images * channels * height * width), images, transformed, Random(filters), output,
-                new float[Winograd3x3.PaddedLength(images, channels, oh, ow)], new float[Winograd3x3.TransformedInputLength(images, channels, oh, ow)],
-                new float[Winograd3x3.ProductLength(images, f1 - f0, oh, ow)], channels, height, width, filters, padding, oh, ow, relu, f0, f1);
+                new float[Winograd3x3.PaddedLength(images, channels, oh, ow)], new float[Winograd3x3.ScratchLength(images, channels, f1 - f0, oh, ow)], channels, height, width, filters, padding, oh, ow, relu, f0, f1);
             winograd.AddRange(transformed);
             winograd.AddRange(output);
         }

@@ -90,8 +90,8 @@ public class Winograd3x3Tests
     public void BadShapesAreRefusedByName()
     {
         var big = new float[100_000];
-        var size = Assert.Throws<ArgumentException>(() =>
-            Winograd3x3.TransformInput(big, 1, big, big, channels: 2, height: 8, width: 8, padding: 1, outHeight: 7, outWidth: 8));
+        var size = Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(big, 1, big, big, big, big, big,
+            channels: 2, height: 8, width: 8, filters: 2, padding: 1, outHeight: 7, outWidth: 8));
         Assert.Contains("not 7x8", size.Message);
         var range = Assert.Throws<ArgumentOutOfRangeException>(() => Winograd3x3.TransformWeights(big, big, filters: 4, channels: 2, f0: 3, f1: 6));
         Assert.Contains("[3, 6)", range.Message);
@@ -108,8 +108,7 @@ public class Winograd3x3Tests
         var output = new float[images * filters * outHeight * outWidth];
         Winograd3x3.Forward(input, images, transformed, bias, output,
             new float[Winograd3x3.PaddedLength(images, channels, outHeight, outWidth)],
-            new float[Winograd3x3.TransformedInputLength(images, channels, outHeight, outWidth)],
-            new float[Winograd3x3.ProductLength(images, f1 - f0, outHeight, outWidth)],
+            new float[Winograd3x3.ScratchLength(images, channels, f1 - f0, outHeight, outWidth)],
             channels, height, width, filters, padding, outHeight, outWidth, relu, f0, f1);
         return output;
     }
