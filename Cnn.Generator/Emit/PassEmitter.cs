@@ -65,6 +65,11 @@ internal static class PassEmitter
             BatchStatisticsEmitter.Emit(w, spec, body);
             w.Line();
         }
+        if (WinogradConv.Any(body))
+        {
+            WinogradConv.EmitPreparation(w, spec, body);
+            w.Line();
+        }
         EmitChains(w, spec, body, gradients);
 
         for (int i = 0; i < body.Count; i++)
@@ -130,10 +135,13 @@ internal static class PassEmitter
             w.Open("protected override void BeforeForward(int workers, int batchSize)");
             w.Line("if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);");
             w.Line("else if (_network.FoldBatchNorm) _network.FoldBatchNorms();");
+            if (WinogradConv.Any(spec.Layers)) w.Line("_network.PrepareWinogradWeights();");
             w.Close();
             w.Line("protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);");
             w.Line("protected override void LeaveBarrier() => _network.LeaveBarrier();");
         }
+        else if (WinogradConv.Any(spec.Layers))
+            w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights();");
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");
