@@ -42,7 +42,7 @@ internal static class PassEmitter
 
         // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
         // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
-        long bytesPerImage = 4 * buffers.Where(b => b.PerBatch || b.PerBatchWhenTraining).Sum(b => b.PerImage);
+        long bytesPerImage = 4 * buffers.Where(b => (b.PerBatch || b.PerBatchWhenTraining) && !b.LeftOutOfMicroBatch).Sum(b => b.PerImage);
         long microBatch = System.Math.Max(1, System.Math.Min(64, 786432 / System.Math.Max(1, bytesPerImage)));
         w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
         w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");

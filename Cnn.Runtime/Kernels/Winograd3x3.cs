@@ -85,22 +85,33 @@ public static unsafe class Winograd3x3
             float* block = pt + (long)Points * channels * f0;
             double* column = stackalloc double[InputTile * 3];
             double* u = stackalloc double[InputTile];
-            for (int c = 0; c < channels; c++)
-            for (int f = f0; f < f1; f++)
+            // 16 filters of one channel at a time, gathered here so that each point's 16 values are stored together
+            // (one store per filter per point would hit 36 places a whole point apart, all on the same cache sets).
+            float* group = stackalloc float[Points * 16];
+            for (int first = f0; first < f1; first += 16)
             {
-                float* g = pw + ((long)f * channels + c) * 9;
-                // G g: each of the three kernel columns transformed to six values.
-                for (int kx = 0; kx < 3; kx++)
+                int count = Math.Min(16, f1 - first);
+                for (int c = 0; c < channels; c++)
                 {
-                    WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
-                    for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
-                }
-                // (G g) G^T: each of the six rows transformed to six values.
-                float* to = block + (long)c * range + (f - f0);
-                for (int i = 0; i < InputTile; i++)
-                {
-                    WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
-                    for (int j = 0; j < InputTile; j++) to[(i * InputTile + j) * pointStride] = (float)u[j];
+                    for (int k = 0; k < count; k++)
+                    {
+                        float* g = pw + ((long)(first + k) * channels + c) * 9;
+                        // G g: each of the three kernel columns transformed to six values.
+                        for (int kx = 0; kx < 3; kx++)
+                        {
+                            WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
+                            for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
+                        }
+                        // (G g) G^T: each of the six rows transformed to six values.
+                        for (int i = 0; i < InputTile; i++)
+                        {
+                            WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
+                            for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
+                        }
+                    }
+                    float* to = block + (long)c * range + (first - f0);
+                    for (int p = 0; p < Points; p++)
+                        Buffer.MemoryCopy(group + p * 16, to + p * pointStride, count * 4L, count * 4L);
                 }
             }
         }

@@ -21,14 +21,16 @@ internal static class WinogradConv
 
     private static string Source(LayerSpec l) => "_winogradSource_" + l.Id;
 
-    /// <summary>The channel-last padded images and the scratch of one block of tiles, both per image of the micro-batch.</summary>
+    /// <summary>The channel-last padded images and the scratch of one block of tiles, both per image of the micro-batch; they
+    /// leave the micro-batch's size (training's) as it was.</summary>
     public static IEnumerable<Scratch> Buffers(LayerSpec l)
     {
         var c = Op(l);
         int tiles = Tiles(l);
         long padded = (long)(4 * ((l.Output.Height + 3) / 4) + 2) * (4 * ((l.Output.Width + 3) / 4) + 2) * l.Input.Channels;
-        yield return new Scratch("_winogradPadded_" + l.Id, "float", padded, PerBatch: true, BackwardOnly: false);
-        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_winogradPadded_" + l.Id, "float", padded, PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
+        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false,
+            LeftOutOfMicroBatch: true);
     }
 
     private static int Tiles(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);
