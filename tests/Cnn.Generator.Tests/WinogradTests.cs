@@ -34,6 +34,31 @@ public class WinogradTests
         Assert.DoesNotContain("_winogradWeight_conv1", code);
     }
 
+    /// <summary>The measured shapes of <c>WinogradChoice</c>: the CIFAR VGG's and ResNet's, ResNet-18's at 224, and kinds Winograd does not compute.</summary>
+    [Theory]
+    [InlineData(32, 32, 32, 3, 1, 1, 1, false)]
+    [InlineData(16, 16, 32, 3, 1, 1, 1, false)]
+    [InlineData(32, 64, 16, 3, 1, 1, 1, false)]
+    [InlineData(64, 64, 16, 3, 1, 1, 1, false)]
+    [InlineData(32, 64, 8, 3, 1, 1, 1, true)]
+    [InlineData(64, 64, 8, 3, 1, 1, 1, true)]
+    [InlineData(128, 128, 8, 3, 1, 1, 1, true)]
+    [InlineData(64, 64, 56, 3, 1, 1, 1, true)]
+    [InlineData(128, 128, 28, 3, 1, 1, 1, true)]
+    [InlineData(256, 256, 14, 3, 1, 1, 1, true)]
+    [InlineData(512, 512, 7, 3, 1, 1, 1, true)]
+    [InlineData(3, 64, 8, 3, 1, 1, 1, false)]     // first layer: 3 channels
+    [InlineData(128, 128, 8, 5, 1, 1, 1, false)]  // 5x5
+    [InlineData(128, 128, 8, 3, 2, 1, 1, false)]  // stride 2
+    [InlineData(128, 128, 8, 3, 1, 2, 1, false)]  // dilated
+    [InlineData(128, 128, 8, 3, 1, 1, 2, false)]  // grouped
+    public void ChoosesWinogradWhereItMeasuredFaster(int channels, int filters, int size, int kernel, int stride, int dilation, int groups, bool expected)
+    {
+        var conv = new CnnGen.Generator.Model.ConvOp(kernel, filters, stride, 1, Groups: groups, Dilation: dilation);
+        var output = new CnnGen.Generator.Model.Shape(filters, size, size);
+        Assert.Equal(expected, CnnGen.Generator.Analysis.WinogradChoice.Picks(conv, new CnnGen.Generator.Model.Shape(channels, size, size), output));
+    }
+
     [Fact]
     public void ForwardAgreesWithTheUnfusedPathInEveryMode()
     {
