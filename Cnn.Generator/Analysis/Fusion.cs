@@ -5,7 +5,7 @@ namespace CnnGen.Generator.Analysis;
 
 /// <summary>
 /// Decides, once, how inference runs the checked layers, and records it in them; the emitters only read the decisions:
-/// which convolutions use the direct kernel, which BatchNorm is folded into the convolution before it (and where its
+/// which convolutions use the direct kernel (or Winograd's, <see cref="WinogradChoice"/>), which BatchNorm is folded into the convolution before it (and where its
 /// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
 /// than the next one reads is always written as itself, so nothing is fused or folded across it.
 /// </summary>
@@ -16,7 +16,10 @@ internal static class Fusion
         MarkOutputsReadElsewhere(layers);
         for (int k = 0; k < layers.Count; k++)
             if (layers[k].Op is ConvOp conv)
-                layers[k] = layers[k] with { DirectInference = conv.Groups == 1 && UsesDirectKernel(conv, layers[k].Output) };
+            {
+                bool winograd = WinogradChoice.Picks(conv, layers[k].Input, layers[k].Output);
+                layers[k] = layers[k] with { DirectInference = conv.Groups == 1 && (winograd || UsesDirectKernel(conv, layers[k].Output)), WinogradInference = winograd };
+            }
         FoldBatchNorms(layers);
         FuseRelus(layers);
     }

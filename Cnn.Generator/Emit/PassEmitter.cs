@@ -49,7 +49,7 @@ internal static class PassEmitter
 
         // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
         // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
-        long bytesPerImage = 4 * buffers.Where(b => b.PerBatch || b.PerBatchWhenTraining).Sum(b => b.PerImage);
+        long bytesPerImage = 4 * buffers.Where(b => (b.PerBatch || b.PerBatchWhenTraining) && !b.LeftOutOfMicroBatch).Sum(b => b.PerImage);
         long microBatch = System.Math.Max(1, System.Math.Min(64, 786432 / System.Math.Max(1, bytesPerImage)));
         w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
         w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
@@ -70,6 +70,11 @@ internal static class PassEmitter
         if (spec.HasBatchNorm)
         {
             BatchStatisticsEmitter.Emit(w, spec, body);
+            w.Line();
+        }
+        if (WinogradConv.Any(body))
+        {
+            WinogradConv.EmitPreparation(w, spec, body);
             w.Line();
         }
         EmitChains(w, spec, body, gradients);
@@ -137,10 +142,13 @@ internal static class PassEmitter
             w.Open("protected override void BeforeForward(int workers, int batchSize)");
             w.Line("if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);");
             w.Line("else if (_network.FoldBatchNorm) _network.FoldBatchNorms();");
+            if (WinogradConv.Any(spec.Layers)) w.Line("_network.PrepareWinogradWeights();");
             w.Close();
             w.Line("protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);");
             w.Line("protected override void LeaveBarrier() => _network.LeaveBarrier();");
         }
+        else if (WinogradConv.Any(spec.Layers))
+            w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights();");
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");

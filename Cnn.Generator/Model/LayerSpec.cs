@@ -40,8 +40,12 @@ internal sealed record LayerSpec(
     /// inference must write it: no fusion or folding may skip it.</summary>
     public bool OutputReadElsewhere { get; init; }
 
-    /// <summary>For a convolution: inference uses the direct kernel (no im2col), which can apply a ReLU as it stores.</summary>
+    /// <summary>For a convolution: inference uses the direct kernel (no im2col), or Winograd's when <see cref="WinogradInference"/>;
+    /// either can apply a ReLU as it stores.</summary>
     public bool DirectInference { get; init; }
+
+    /// <summary>For a convolution: inference runs it as Winograd F(4x4, 3x3) over the micro-batch's images at once.</summary>
+    public bool WinogradInference { get; init; }
 
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;

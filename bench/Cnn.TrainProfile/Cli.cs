@@ -2,7 +2,9 @@ namespace CnnGen.TrainProfile;
 
 /// <summary>
 /// <c>layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS]</c>: per-convolution kernel times of a
-/// training step on one thread; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s.
+/// training step on one thread; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s;
+/// <c>inference [--images 1,16] [--repeats N] [--peak GFLOPS]</c>: each 3x3 inference convolution, today's kernel against Winograd;
+/// <c>forward --model M [--repeats N]</c>: whole evaluation-mode forward passes on one thread, in CPU time.
 /// </summary>
 internal static class Cli
 {
@@ -10,11 +12,20 @@ internal static class Cli
     {
         try
         {
-            if (args.Length == 0 || args[0] is not ("layers" or "step"))
-                throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]");
+            if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
+                throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
+                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
-            if (args[0] == "layers")
+            if (args[0] == "forward") ForwardPasses.Print(model, repeats);
+            else if (args[0] == "inference")
+            {
+                double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);
+                int[] images = Option(args, "--images", "1,16").Split(',').Select(int.Parse).ToArray();
+                if (images.Any(n => n < 1)) throw new ArgumentException("--images: each count must be at least 1");
+                InferenceProfile.Print(repeats, images, peak);
+            }
+            else if (args[0] == "layers")
             {
                 double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var name in model == "all" ? ["cifar_vgg", "cifar_resnet"] : new[] { model })

@@ -97,5 +97,22 @@ internal static class KernelDigests
             softmax.AddRange(d);
         }
         yield return ("SoftmaxCrossEntropy", softmax.ToArray());
+
+        // Winograd F(4x4, 3x3): channel and filter counts with and without remainders past 16, edge tiles, a filter range, ReLU.
+        var winograd = new List<float>();
+        foreach (var (images, channels, filters, height, width, padding, relu, f0, f1) in new[]
+                 { (2, 16, 32, 8, 8, 1, true, 0, 32), (1, 19, 21, 11, 9, 0, false, 0, 21), (3, 33, 40, 7, 10, 1, true, 5, 37) })
+        {
+            int oh = height + 2 * padding - 2, ow = width + 2 * padding - 2;
+            var weight = Random(filters * channels * 9);
+            var transformed = new float[Winograd3x3.TransformedWeightLength(filters, channels)];
+            Winograd3x3.TransformWeights(weight, transformed, filters, channels, f0, f1);
+            var output = new float[images * filters * oh * ow];
+            Winograd3x3.Forward(Random(images * channels * height * width), images, transformed, Random(filters), output,
+                new float[Winograd3x3.PaddedLength(images, channels, oh, ow)], new float[Winograd3x3.ScratchLength(images, channels, f1 - f0, oh, ow)], channels, height, width, filters, padding, oh, ow, relu, f0, f1);
+            winograd.AddRange(transformed);
+            winograd.AddRange(output);
+        }
+        yield return ("Winograd3x3", winograd.ToArray());
     }
 }

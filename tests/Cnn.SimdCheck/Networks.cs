@@ -35,3 +35,11 @@ public partial class BatchNormNet { }
 [Dense(5)] [Softmax]
 public partial class DilatedNet { }
 
+
+// Winograd in inference: conv2 (folded BatchNorm, fused ReLU) and conv3 (no padding) run as F(4x4, 3x3) in Forward.
+[Input(16, 8, 8)]
+[Conv(3, 16, Padding = 1)] [ReLU]
+[Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 40)] [Tanh]
+[Dense(5)] [Softmax]
+public partial class WinogradNet { }

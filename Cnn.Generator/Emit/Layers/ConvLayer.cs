@@ -36,7 +36,9 @@ internal sealed class ConvLayer : LayerEmitter
     {
         if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: !_rebuildsColumns);
         int padding = Op(l).Padding;
-        if (l.DirectInference && padding > 0)
+        if (l.WinogradInference)
+            foreach (var buffer in WinogradConv.Buffers(l)) yield return buffer;
+        else if (l.DirectInference && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
@@ -88,11 +90,15 @@ internal sealed class ConvLayer : LayerEmitter
                 target = "fused";
                 reluArg = ", relu: ws.Folded";
             }
-            if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
-            w.Line("for (int b = 0; b < batch; b++)");
-            w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
-                   $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                   $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
+            if (l.WinogradInference) WinogradConv.EmitForward(w, l, target, reluArg);
+            else
+            {
+                if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
+                w.Line("for (int b = 0; b < batch; b++)");
+                w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
+                       $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                       $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
+            }
             w.Line("return;");
             w.Close();
         }

@@ -19,8 +19,10 @@ internal static class ImageSplit
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
     public const int GemmRows = 32;
 
-    /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
-    public static bool Worth(LayerSpec l) => l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds;
+    /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work). A Winograd layer
+    /// runs whole: a range of its filters needs its own block of transformed weights, which the network does not make.</summary>
+    public static bool Worth(LayerSpec l) =>
+        l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !l.WinogradInference;
 
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");

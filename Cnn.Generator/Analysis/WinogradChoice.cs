@@ -1,0 +1,41 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Analysis;
+
+/// <summary>
+/// Which 3x3 convolutions inference runs as Winograd F(4x4, 3x3) (<c>Winograd3x3</c>) instead of direct convolution or
+/// im2col + GEMM: only shapes where it measured faster. Microseconds per image in thread CPU time, one thread, padding 1,
+/// ReLU fused, for one image / 16 images per call (<c>Cnn.TrainProfile inference</c>, median of 9, on a loaded 2-core
+/// AVX-512 machine):
+/// <code>
+/// channels -> filters @ output   today                  today us/img     Winograd us/img  speed-up        choice
+/// 32 -> 32 @32                   direct                 111.0 / 126.1    169.0 / 186.8    0.66x / 0.68x   direct
+/// 16 -> 16 @32                   direct                  29.3 / 33.2      55.2 / 59.9     0.53x / 0.55x   direct
+/// 16 -> 32 @16                   direct                  21.1 / 14.0      24.5 / 16.7     0.86x / 0.84x   direct
+/// 32 -> 32 @16                   direct                  27.7 / 27.5      28.0 / 26.3     0.99x / 1.05x   direct
+/// 32 -> 64 @16                   direct                     - / 57.4      62.1 / 72.8         - / 0.79x   direct
+/// 64 -> 64 @16                   direct                  99.3 / 115.3    112.3 / 113.0    0.88x / 1.02x   direct
+/// 32 -> 64 @8                    direct                  24.7 / 25.6      11.4 / 12.8     2.16x / 2.00x   Winograd
+/// 64 -> 64 @8                    direct                  53.1 / 53.6      19.3 / 24.1     2.75x / 2.23x   Winograd
+/// 64 -> 128 @8                   direct                  97.7 / 109.0     57.9 / 48.3     1.69x / 2.25x   Winograd
+/// 128 -> 128 @8                  direct                 231.3 / 214.6     81.7 / 76.4     2.83x / 2.81x   Winograd
+/// 64 -> 64 @56                   im2col + GEMM        2,195 / 1,963      962 / 1,245     2.28x / 1.58x   Winograd
+/// 128 -> 128 @28                 direct               1,577 / 1,700      826 / 877       1.91x / 1.94x   Winograd
+/// 256 -> 256 @14                 direct               1,467 / 1,528    1,233 / 995       1.19x / 1.54x   Winograd
+/// 512 -> 512 @7                  direct               3,505 / 3,453    3,019 / 970       1.16x / 3.56x   Winograd
+/// </code>
+/// (The single-image direct time of 32 -> 64 @16 was disturbed by the load and is left out.) The transforms cost per
+/// tile in proportion to channels + filters, the products to channels x filters, and direct convolution, which holds whole
+/// rows in registers, runs at 60-85% of peak on 16- and 32-wide maps but 30-45% on 8-wide ones. So: Winograd on maps of
+/// at most 8x8 with at least 32 channels and filters, on any map with at least 128 of each, and on maps wider than 32
+/// (today im2col + GEMM) with at least 64; direct convolution on 16- and 32-wide maps with fewer than 128.
+/// </summary>
+internal static class WinogradChoice
+{
+    public static bool Picks(ConvOp conv, Shape input, Shape output)
+    {
+        if (conv.Kernel != 3 || conv.Stride != 1 || conv.Dilation != 1 || conv.Groups != 1) return false;
+        int narrow = System.Math.Min(input.Channels, conv.Filters);
+        return (output.Width <= 8 && output.Height <= 8 && narrow >= 32) || narrow >= 128 || (output.Width > 32 && narrow >= 64);
+    }
+}

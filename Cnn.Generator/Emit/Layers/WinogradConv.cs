@@ -1,0 +1,75 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Inference through Winograd F(4x4, 3x3) for the convolutions the analysis picked (<see cref="LayerSpec.WinogradInference"/>):
+/// the workspace buffers, the call in the layer's inference branch, and the network's transformed weights. The weights
+/// are transformed before a forward pass (<c>PrepareWinogradWeights</c>, from <c>BeforeForward</c>, after BatchNorms are
+/// folded) into a buffer the network owns, and only when they differ in any bit from the ones the last transform was made
+/// from, so a change by an optimiser, a checkpoint load or a write to <c>Parameters</c> is always seen.
+/// </summary>
+internal static class WinogradConv
+{
+    private const string Kernel = LayerEmitter.Kernels + ".Winograd3x3";
+
+    private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
+
+    private static string Transformed(LayerSpec l) => "_winogradWeight_" + l.Id;
+
+    private static string Source(LayerSpec l) => "_winogradSource_" + l.Id;
+
+    /// <summary>The channel-last padded images and the scratch of one block of tiles, both per image of the micro-batch; they
+    /// leave the micro-batch's size (training's) as it was.</summary>
+    public static IEnumerable<Scratch> Buffers(LayerSpec l)
+    {
+        var c = Op(l);
+        int tiles = Tiles(l);
+        long padded = (long)(4 * ((l.Output.Height + 3) / 4) + 2) * (4 * ((l.Output.Width + 3) / 4) + 2) * l.Input.Channels;
+        yield return new Scratch("_winogradPadded_" + l.Id, "float", padded, PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
+        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false,
+            LeftOutOfMicroBatch: true);
+    }
+
+    private static int Tiles(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);
+
+    /// <summary>The call that replaces the per-image direct convolution: all images of the micro-batch at once.</summary>
+    public static void EmitForward(SourceWriter w, LayerSpec l, string target, string reluArg)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        w.Line($"// Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.");
+        w.Line($"{Kernel}.Forward(inp.Slice(0, batch * {inLen}), batch, {Transformed(l)}, bias, {target}.Slice(0, batch * {outLen}), " +
+               $"ws._winogradPadded_{l.Id}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
+    }
+
+    public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(l => l.WinogradInference);
+
+    /// <summary>The transformed weights, their source copies (made on first use) and <c>PrepareWinogradWeights</c>.</summary>
+    public static void EmitPreparation(SourceWriter w, NetworkSpec spec, IEnumerable<LayerSpec> body)
+    {
+        var layers = body.Where(l => l.WinogradInference).ToList();
+        w.Line("// ---- Winograd: the transformed weights of the convolutions inference runs as F(4x4, 3x3) ----");
+        foreach (var l in layers)
+            w.Line($"private float[] {Transformed(l)} = global::System.Array.Empty<float>(), {Source(l)} = global::System.Array.Empty<float>();");
+        w.Line();
+        w.Line("/// <summary>Before an inference pass: each Winograd layer's transformed weights, made again only when its weights (folded");
+        w.Line("/// ones when BatchNorms are folded) differ in any bit from the ones the last transform was made from.</summary>");
+        w.Open("private void PrepareWinogradWeights()");
+        if (spec.HasBatchNorm) w.Line("bool folded = !Training && FoldBatchNorm;");
+        foreach (var l in layers)
+        {
+            var c = Op(l);
+            long transformedLength = 36L * c.Filters * l.Input.Channels;
+            string weight = LayerEmitter.Weight(l);
+            if (l.FoldedBatchNorm >= 0)
+                weight = $"folded ? new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}) : {weight}";
+            w.Line($"if ({Source(l)}.Length == 0) {{ {Transformed(l)} = new float[{transformedLength}]; {Source(l)} = new float[{l.WeightLength + 1}]; }}");
+            w.Line($"{Kernel}.PrepareWeights({weight}, {Source(l)}, {Transformed(l)}, filters: {c.Filters}, channels: {l.Input.Channels}); // {l.Name}");
+        }
+        w.Close();
+    }
+}

@@ -1,0 +1,362 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// Winograd F(4x4, 3x3) convolution for inference: 3x3 kernel, stride 1, dilation 1, one group, any padding, NCHW in
+/// and out, bias and an optional fused ReLU applied as the output is stored. Each 4x4 block of outputs (a tile) is
+/// computed from a 6x6 block of input with 36 products per channel and filter instead of 144:
+/// <c>Y = A^T [sum over c of (G g G^T) .* (B^T d B)] A</c> (<see cref="WinogradTransforms"/>).
+/// <para>The tiles of all images of a call form one matrix, so small maps still make tall products. <see cref="Forward"/>
+/// copies the images channel-last with zero padding, then, a cache-sized block of tiles at a time, transforms each tile
+/// into <c>V[36][tiles][channels]</c>, runs one matrix product per point, <c>M[p][tiles][filters] = V[p] * U[p]</c>
+/// (<see cref="Gemm.Multiply"/>), with the filters transformed once by <see cref="TransformWeights"/> into
+/// <c>U[36][channels][filters]</c>, and turns each tile back into 4x4 outputs. It can run on a range of filters
+/// [f0, f1) (the weights of a range are transformed into their own block), so a layer can be split by filters; each
+/// range transforms the input itself.</para>
+/// <para>The transforms run on 16 channels or 16 filters at a time with AVX-512 and one at a time otherwise, with the same
+/// operations in the same order: both paths give the same bits. The result differs from direct convolution by
+/// rounding only (the transforms scale values by up to 100 before the sums): see the accuracy tests.</para>
+/// </summary>
+[SkipLocalsInit]
+public static unsafe class Winograd3x3
+{
+    /// <summary>Outputs per tile side.</summary>
+    public const int OutputTile = 4;
+
+    /// <summary>Inputs per tile side: <see cref="OutputTile"/> + 3 - 1.</summary>
+    public const int InputTile = 6;
+
+    /// <summary>Points of the transform: one matrix product each.</summary>
+    public const int Points = InputTile * InputTile;
+
+    /// <summary>Whether this kernel computes a convolution of this kind.</summary>
+    public static bool Supports(int kernel, int stride, int dilation, int groups) =>
+        kernel == 3 && stride == 1 && dilation == 1 && groups == 1;
+
+    /// <summary>Tiles per image: the output in 4x4 blocks, the last row and column of blocks cut by the edge.</summary>
+    public static int TilesPerImage(int outHeight, int outWidth) => Blocks(outHeight) * Blocks(outWidth);
+
+    /// <summary>Values of the transformed weights of all filters.</summary>
+    public static long TransformedWeightLength(int filters, int channels) => (long)Points * filters * channels;
+
+    /// <summary>Values of the channel-last, zero-padded copy of <paramref name="images"/> images.</summary>
+    public static long PaddedLength(int images, int channels, int outHeight, int outWidth) =>
+        (long)images * PaddedSide(outHeight) * PaddedSide(outWidth) * channels;
+
+    /// <summary>Values of the scratch <see cref="Forward"/> needs for the transformed input and the products of one block
+    /// of tiles (filters: the range's count).</summary>
+    public static long ScratchLength(int images, int channels, int filters, int outHeight, int outWidth)
+    {
+        int tiles = BlockTiles(images * TilesPerImage(outHeight, outWidth), channels, filters);
+        return (long)Points * tiles * (channels + filters);
+    }
+
+    /// <summary>Tiles transformed, multiplied and transformed back at once: as many as keep their transformed input and
+    /// products within 512 KiB (in the second-level cache with the weights they meet), at least 32, in whole 8-row blocks
+    /// of the matrix product; all of them when there are fewer.</summary>
+    private static int BlockTiles(int tiles, int channels, int filters)
+    {
+        int fit = 131072 / (Points * (channels + filters)) / 8 * 8;
+        return Math.Min(tiles, Math.Max(32, fit));
+    }
+
+    private static int Blocks(int size) => (size + OutputTile - 1) / OutputTile;
+
+    private static int PaddedSide(int outSize) => Blocks(outSize) * OutputTile + 2;
+
+    /// <summary>
+    /// <c>U = G g G^T</c> of filters [f0, f1) (computed in double, rounded once), written to the range's block of
+    /// <paramref name="transformed"/>: it starts at <c>36 * channels * f0</c> and holds <c>U[36][channels][f1 - f0]</c>.
+    /// <paramref name="weight"/> is the layer's <c>[filters, channels, 3, 3]</c> weight.
+    /// </summary>
+    public static void TransformWeights(ReadOnlySpan<float> weight, Span<float> transformed, int filters, int channels, int f0, int f1)
+    {
+        CheckRange(filters, f0, f1, nameof(TransformWeights));
+        if (weight.Length < filters * channels * 9 || transformed.Length < TransformedWeightLength(filters, channels))
+            throw new ArgumentException("Winograd3x3.TransformWeights: spans too short for the given shape.");
+        int range = f1 - f0;
+        long pointStride = (long)channels * range;
+        fixed (float* pw = weight, pt = transformed)
+        {
+            float* block = pt + (long)Points * channels * f0;
+            double* column = stackalloc double[InputTile * 3];
+            double* u = stackalloc double[InputTile];
+            // 16 filters of one channel at a time, gathered here so that each point's 16 values are stored together
+            // (one store per filter per point would hit 36 places a whole point apart, all on the same cache sets).
+            float* group = stackalloc float[Points * 16];
+            for (int first = f0; first < f1; first += 16)
+            {
+                int count = Math.Min(16, f1 - first);
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int k = 0; k < count; k++)
+                    {
+                        float* g = pw + ((long)(first + k) * channels + c) * 9;
+                        // G g: each of the three kernel columns transformed to six values.
+                        for (int kx = 0; kx < 3; kx++)
+                        {
+                            WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
+                            for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
+                        }
+                        // (G g) G^T: each of the six rows transformed to six values.
+                        for (int i = 0; i < InputTile; i++)
+                        {
+                            WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
+                            for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
+                        }
+                    }
+                    float* to = block + (long)c * range + (first - f0);
+                    for (int p = 0; p < Points; p++)
+                        Buffer.MemoryCopy(group + p * 16, to + p * pointStride, count * 4L, count * 4L);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TransformWeights"/> of all filters into <paramref name="transformed"/>, only when <paramref name="weight"/>
+    /// differs in any bit from <paramref name="copy"/> (the weights the last transform was made from, updated here): the
+    /// transform is a function of the weights' bits alone, so equal bits mean it is still right, however the weights were
+    /// changed in between (an optimiser, a checkpoint load, a write to <c>Parameters</c>). Returns whether it transformed.
+    /// </summary>
+    public static bool PrepareWeights(ReadOnlySpan<float> weight, Span<float> copy, Span<float> transformed, int filters, int channels)
+    {
+        int length = filters * channels * 9;
+        if (weight.Length < length || copy.Length != length + 1)
+            throw new ArgumentException("Winograd3x3.PrepareWeights: the copy must hold the weights and one more value (whether it is set).");
+        var current = weight.Slice(0, length);
+        // The last value of the copy is 1 once a transform was made from it (a new copy is all zeros).
+        if (copy[length] == 1f && MemoryMarshal.AsBytes(current).SequenceEqual(MemoryMarshal.AsBytes(copy.Slice(0, length)))) return false;
+        TransformWeights(weight, transformed, filters, channels, 0, filters);
+        current.CopyTo(copy);
+        copy[length] = 1f;
+        return true;
+    }
+
+    /// <summary>Values the cache of <see cref="PrepareWeights"/> holds for a layer.</summary>
+    public static int WeightCopyLength(int filters, int channels) => filters * channels * 9 + 1;
+
+    /// <summary>
+    /// The convolution of <paramref name="images"/> NCHW images for filters [f0, f1) (all by default), written to the NCHW
+    /// <paramref name="output"/> (all filters per image; other filters' planes are not touched). <paramref name="transformedWeight"/>
+    /// holds the range's block made by <see cref="TransformWeights"/>; <paramref name="padded"/> (<see cref="PaddedLength"/>)
+    /// receives the images channel-last with zeros around them; <paramref name="scratch"/> (<see cref="ScratchLength"/>)
+    /// the transformed input <c>V[36][tiles][channels]</c> and products <c>M[36][tiles][f1 - f0]</c> of one block of tiles
+    /// at a time. Tiles run in image, row, column order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> padded, Span<float> scratch,
+        int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1)
+    {
+        if (f1 < 0) f1 = filters;
+        CheckRange(filters, f0, f1, nameof(Forward));
+        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException($"Winograd3x3.Forward: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
+                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+        int range = f1 - f0;
+        var shape = new Shape(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+        int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, range);
+        if (input.Length < (long)images * channels * height * width || transformedWeight.Length < TransformedWeightLength(filters, channels)
+            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || padded.Length < PaddedLength(images, channels, outHeight, outWidth) || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.Forward: spans too short for the given shape.");
+        fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output)
+        {
+            CopyChannelLast(pin, ppad, images, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
+            var block = transformedWeight.Slice(Points * channels * f0, Points * channels * range);
+            float* pm = pv + (long)Points * blockTiles * channels;
+            for (int t0 = 0; t0 < tiles; t0 += blockTiles)
+            {
+                int count = Math.Min(blockTiles, tiles - t0);
+                TransformInput(ppad, pv, shape, t0, count);
+                for (int p = 0; p < Points; p++)
+                    Gemm.Multiply(new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels), block.Slice(p * channels * range, channels * range),
+                        new Span<float>(pm + (long)p * count * range, count * range), m: count, n: range, k: channels);
+                TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
+            }
+        }
+    }
+
+    private readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide);
+
+    /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
+    /// read from the channels' rows, which stay in cache along the row).</summary>
+    private static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
+    {
+        long plane = (long)height * width, rowLength = (long)pw * channels;
+        for (int n = 0; n < images; n++)
+        {
+            float* image = padded + (long)n * ph * rowLength;
+            new Span<float>(image, checked((int)(padding * rowLength))).Clear();
+            for (int y = 0; y < height; y++)
+            {
+                float* row = image + (y + padding) * rowLength;
+                new Span<float>(row, padding * channels).Clear();
+                float* from = input + (long)n * channels * plane + (long)y * width;
+                float* to = row + padding * channels;
+                for (int x = 0; x < width; x++, to += channels)
+                    for (int c = 0; c < channels; c++) to[c] = from[c * plane + x];
+                new Span<float>(to, checked((int)(rowLength - (padding + width) * channels))).Clear();
+            }
+            new Span<float>(image + (height + padding) * rowLength, checked((int)((ph - height - padding) * rowLength))).Clear();
+        }
+    }
+
+    /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][count][channels]</c>.</summary>
+    private static void TransformInput(float* padded, float* v, in Shape s, int t0, int count)
+    {
+        int channels = s.Channels, rowStride = s.PaddedWidth * channels, perImage = s.TilesHigh * s.TilesWide;
+        long pointStride = (long)count * channels;
+        int vectorChannels = Avx512F.IsSupported ? channels / 16 * 16 : 0;
+        float* stage = stackalloc float[Points * 16];
+        for (int i = 0; i < count; i++)
+        {
+            int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
+            float* corner = padded + ((long)(n * s.PaddedHeight + ty * OutputTile) * s.PaddedWidth + tx * OutputTile) * channels;
+            float* to = v + (long)i * channels;
+            for (int c = 0; c < vectorChannels; c += 16) InputTile16(corner + c, rowStride, channels, to + c, pointStride, stage);
+            for (int c = vectorChannels; c < channels; c++) InputTile1(corner + c, rowStride, channels, to + c, pointStride);
+        }
+    }
+
+    /// <summary>One tile's input transform for 16 channels: rows first, then columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTile16(float* corner, int rowStride, int step, float* v, long pointStride, float* stage)
+    {
+        for (int r = 0; r < InputTile; r++)
+        {
+            float* row = corner + r * rowStride;
+            WinogradTransforms.Input(Vector512.Load(row), Vector512.Load(row + step), Vector512.Load(row + 2 * step),
+                Vector512.Load(row + 3 * step), Vector512.Load(row + 4 * step), Vector512.Load(row + 5 * step),
+                out var h0, out var h1, out var h2, out var h3, out var h4, out var h5);
+            float* s = stage + r * InputTile * 16;
+            h0.Store(s); h1.Store(s + 16); h2.Store(s + 32); h3.Store(s + 48); h4.Store(s + 64); h5.Store(s + 80);
+        }
+        for (int j = 0; j < InputTile; j++)
+        {
+            float* s = stage + j * 16;
+            const int down = InputTile * 16;
+            WinogradTransforms.Input(Vector512.Load(s), Vector512.Load(s + down), Vector512.Load(s + 2 * down),
+                Vector512.Load(s + 3 * down), Vector512.Load(s + 4 * down), Vector512.Load(s + 5 * down),
+                out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
+            v0.Store(v + j * pointStride);
+            v1.Store(v + (InputTile + j) * pointStride);
+            v2.Store(v + (2 * InputTile + j) * pointStride);
+            v3.Store(v + (3 * InputTile + j) * pointStride);
+            v4.Store(v + (4 * InputTile + j) * pointStride);
+            v5.Store(v + (5 * InputTile + j) * pointStride);
+        }
+    }
+
+    /// <summary>One tile's input transform for one channel, the operations of <see cref="InputTile16"/>.</summary>
+    private static void InputTile1(float* corner, int rowStride, int step, float* v, long pointStride)
+    {
+        float* h = stackalloc float[Points];
+        for (int r = 0; r < InputTile; r++)
+        {
+            float* row = corner + r * rowStride;
+            WinogradTransforms.Input(row[0], row[step], row[2 * step], row[3 * step], row[4 * step], row[5 * step],
+                out h[r * 6], out h[r * 6 + 1], out h[r * 6 + 2], out h[r * 6 + 3], out h[r * 6 + 4], out h[r * 6 + 5]);
+        }
+        for (int j = 0; j < InputTile; j++)
+        {
+            WinogradTransforms.Input(h[j], h[6 + j], h[12 + j], h[18 + j], h[24 + j], h[30 + j],
+                out v[j * pointStride], out v[(6 + j) * pointStride], out v[(12 + j) * pointStride],
+                out v[(18 + j) * pointStride], out v[(24 + j) * pointStride], out v[(30 + j) * pointStride]);
+        }
+    }
+
+    /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
+    /// for filters [f0, f1); outputs past the edge are not written.</summary>
+    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, bool relu)
+    {
+        int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide, plane = s.OutHeight * s.OutWidth;
+        int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
+        // 24 rows of column transforms, then 16 finished values, 16 filters each.
+        float* stage = stackalloc float[(OutputTile * InputTile + OutputTile * OutputTile) * 16];
+        long pointStride = (long)count * range;
+        for (int i = 0; i < count; i++)
+        {
+            int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
+            int rows = Math.Min(OutputTile, s.OutHeight - ty * OutputTile), columns = Math.Min(OutputTile, s.OutWidth - tx * OutputTile);
+            float* m = products + (long)i * range;
+            float* corner = output + (long)n * s.Filters * plane + ty * OutputTile * s.OutWidth + tx * OutputTile;
+            for (int f = 0; f < vectorFilters; f += 16)
+                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (long)(f0 + f) * plane, plane, s.OutWidth, rows, columns, relu, stage);
+            for (int f = vectorFilters; f < range; f++)
+                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (long)(f0 + f) * plane, s.OutWidth, rows, columns, relu);
+        }
+    }
+
+    /// <summary>One tile's output transform for 16 filters: columns first, then rows; then each filter's block stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTile16(float* m, long pointStride, float* bias, float* corner, int plane, int outWidth, int rows, int columns,
+        bool relu, float* stage)
+    {
+        for (int s = 0; s < InputTile; s++)
+        {
+            WinogradTransforms.Output(Vector512.Load(m + s * pointStride), Vector512.Load(m + (6 + s) * pointStride),
+                Vector512.Load(m + (12 + s) * pointStride), Vector512.Load(m + (18 + s) * pointStride),
+                Vector512.Load(m + (24 + s) * pointStride), Vector512.Load(m + (30 + s) * pointStride),
+                out var t0, out var t1, out var t2, out var t3);
+            t0.Store(stage + s * 16); t1.Store(stage + (6 + s) * 16); t2.Store(stage + (12 + s) * 16); t3.Store(stage + (18 + s) * 16);
+        }
+        var b = Vector512.Load(bias);
+        for (int i = 0; i < OutputTile; i++)
+        {
+            float* s = stage + i * InputTile * 16;
+            WinogradTransforms.Output(Vector512.Load(s), Vector512.Load(s + 16), Vector512.Load(s + 32), Vector512.Load(s + 48),
+                Vector512.Load(s + 64), Vector512.Load(s + 80), out var y0, out var y1, out var y2, out var y3);
+            // The finished row goes after the 24 rows of column transforms.
+            float* done = stage + (24 + i * 4) * 16;
+            Finish(y0, b, relu).Store(done); Finish(y1, b, relu).Store(done + 16);
+            Finish(y2, b, relu).Store(done + 32); Finish(y3, b, relu).Store(done + 48);
+        }
+        float* finished = stage + 24 * 16;
+        for (int lane = 0; lane < 16; lane++)
+        {
+            float* o = corner + (long)lane * plane;
+            for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                o[i * outWidth + j] = finished[(i * 4 + j) * 16 + lane];
+        }
+    }
+
+    /// <summary>One tile's output transform for one filter, the operations of <see cref="OutputTile16"/>.</summary>
+    private static void OutputTile1(float* m, long pointStride, float bias, float* corner, int outWidth, int rows, int columns, bool relu)
+    {
+        float* t = stackalloc float[OutputTile * InputTile];
+        for (int s = 0; s < InputTile; s++)
+            WinogradTransforms.Output(m[s * pointStride], m[(6 + s) * pointStride], m[(12 + s) * pointStride], m[(18 + s) * pointStride],
+                m[(24 + s) * pointStride], m[(30 + s) * pointStride], out t[s], out t[6 + s], out t[12 + s], out t[18 + s]);
+        float* y = stackalloc float[OutputTile];
+        for (int i = 0; i < rows; i++)
+        {
+            float* s = t + i * InputTile;
+            WinogradTransforms.Output(s[0], s[1], s[2], s[3], s[4], s[5], out y[0], out y[1], out y[2], out y[3]);
+            for (int j = 0; j < columns; j++)
+            {
+                float v = y[j] + bias;
+                corner[i * outWidth + j] = relu && v < 0f ? 0f : v;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Finish(Vector512<float> sum, Vector512<float> bias, bool relu)
+    {
+        var v = sum + bias;
+        return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
+    }
+
+    private static void CheckRange(int filters, int f0, int f1, string method)
+    {
+        if (f0 < 0 || f1 > filters || f0 >= f1)
+            throw new ArgumentOutOfRangeException(nameof(f0), $"Winograd3x3.{method}: the filter range [{f0}, {f1}) is not a non-empty part of [0, {filters}).");
+    }
+}

@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// The one-dimensional transforms of Winograd's F(4, 3) (Lavin and Gray's points 0, 1, -1, 2, -2 and infinity):
+/// the input transform <c>B^T</c> (6 values to 6), the output transform <c>A^T</c> (6 to 4) and the filter transform
+/// <c>G</c> (3 to 6, in double). Each float transform is written twice, for one value and for 16 lanes, with the same
+/// operations in the same order (fused multiply-adds where both say so), so both give the same bits.
+/// </summary>
+internal static class WinogradTransforms
+{
+    /// <summary><c>B^T d</c>: 4d0 - 5d2 + d4, -4(d1 + d2) + d3 + d4, 4(d1 - d2) + d4 - d3, 2(d3 - d1) + d4 - d2,
+    /// 2(d1 - d3) + d4 - d2, 4d1 - 5d3 + d5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input(float d0, float d1, float d2, float d3, float d4, float d5,
+        out float v0, out float v1, out float v2, out float v3, out float v4, out float v5)
+    {
+        v0 = MathF.FusedMultiplyAdd(4f, d0, MathF.FusedMultiplyAdd(-5f, d2, d4));
+        v1 = MathF.FusedMultiplyAdd(-4f, d1 + d2, d3 + d4);
+        v2 = MathF.FusedMultiplyAdd(4f, d1 - d2, d4 - d3);
+        v3 = MathF.FusedMultiplyAdd(2f, d3 - d1, d4 - d2);
+        v4 = MathF.FusedMultiplyAdd(2f, d1 - d3, d4 - d2);
+        v5 = MathF.FusedMultiplyAdd(4f, d1, MathF.FusedMultiplyAdd(-5f, d3, d5));
+    }
+
+    /// <summary><see cref="Input(float, float, float, float, float, float, out float, out float, out float, out float, out float, out float)"/> on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5,
+        out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2, out Vector512<float> v3, out Vector512<float> v4, out Vector512<float> v5)
+    {
+        var four = Vector512.Create(4f);
+        var minusFive = Vector512.Create(-5f);
+        var two = Vector512.Create(2f);
+        v0 = Avx512F.FusedMultiplyAdd(four, d0, Avx512F.FusedMultiplyAdd(minusFive, d2, d4));
+        v1 = Avx512F.FusedMultiplyAdd(Vector512.Create(-4f), d1 + d2, d3 + d4);
+        v2 = Avx512F.FusedMultiplyAdd(four, d1 - d2, d4 - d3);
+        v3 = Avx512F.FusedMultiplyAdd(two, d3 - d1, d4 - d2);
+        v4 = Avx512F.FusedMultiplyAdd(two, d1 - d3, d4 - d2);
+        v5 = Avx512F.FusedMultiplyAdd(four, d1, Avx512F.FusedMultiplyAdd(minusFive, d3, d5));
+    }
+
+    /// <summary><c>A^T m</c>: m0 + m1 + m2 + m3 + m4, m1 - m2 + 2(m3 - m4), m1 + m2 + 4(m3 + m4), m1 - m2 + 8(m3 - m4) + m5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output(float m0, float m1, float m2, float m3, float m4, float m5,
+        out float o0, out float o1, out float o2, out float o3)
+    {
+        float a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+        o0 = m0 + a + c;
+        o1 = MathF.FusedMultiplyAdd(2f, d, b);
+        o2 = MathF.FusedMultiplyAdd(4f, c, a);
+        o3 = MathF.FusedMultiplyAdd(8f, d, b) + m5;
+    }
+
+    /// <summary><see cref="Output(float, float, float, float, float, float, out float, out float, out float, out float)"/> on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5,
+        out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3)
+    {
+        Vector512<float> a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+        o0 = m0 + a + c;
+        o1 = Avx512F.FusedMultiplyAdd(Vector512.Create(2f), d, b);
+        o2 = Avx512F.FusedMultiplyAdd(Vector512.Create(4f), c, a);
+        o3 = Avx512F.FusedMultiplyAdd(Vector512.Create(8f), d, b) + m5;
+    }
+
+    /// <summary><c>G g</c> in double: g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6,
+    /// g0 / 24 - g1 / 12 + g2 / 6, g2 (multiplications by the reciprocals: a division each would cost more than the rest).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Filter(double g0, double g1, double g2, double* u)
+    {
+        const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;
+        double outer = g0 + g2, sixth = g2 * Sixth, ends = g0 * TwentyFourth + sixth, middle = g1 * Twelfth;
+        u[0] = g0 * 0.25;
+        u[1] = -(outer + g1) * Sixth;
+        u[2] = -(outer - g1) * Sixth;
+        u[3] = ends + middle;
+        u[4] = ends - middle;
+        u[5] = g2;
+    }
+}
