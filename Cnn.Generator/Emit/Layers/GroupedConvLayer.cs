@@ -44,7 +44,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels / c.Groups}, {c.Kernel}, {c.Kernel}]: {c.Groups} groups of [{groupFilters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
-        if (DepthwiseInference.Applies(l)) DepthwiseInference.EmitForward(w, l);
+        if (DepthwiseInference.Applies(l)) DepthwiseInference.EmitForward(w, l, network);
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
