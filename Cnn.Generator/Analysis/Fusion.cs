@@ -18,7 +18,11 @@ internal static class Fusion
             if (layers[k].Op is ConvOp conv)
             {
                 bool winograd = WinogradChoice.Picks(conv, layers[k].Input, layers[k].Output);
-                layers[k] = layers[k] with { DirectInference = conv.Groups == 1 && (winograd || UsesDirectKernel(conv, layers[k].Output)), WinogradInference = winograd };
+                layers[k] = layers[k] with
+                {
+                    DirectInference = conv.Groups == 1 ? winograd || UsesDirectKernel(conv, layers[k].Output) : IsDepthwise(conv, layers[k].Input),
+                    WinogradInference = winograd,
+                };
             }
         FoldBatchNorms(layers);
         FuseRelus(layers);
@@ -28,6 +32,10 @@ internal static class Fusion
     /// without padding, which needs no im2col anyway; it gives the same bits as im2col + GEMM.</summary>
     private static bool UsesDirectKernel(ConvOp conv, Shape output) =>
         conv.Stride == 1 && conv.Dilation == 1 && output.Width <= 32 && !(conv.Kernel == 1 && conv.Padding == 0);
+
+    /// <summary>A depthwise convolution (one filter per channel, no dilation) runs the direct depthwise kernel in inference.</summary>
+    private static bool IsDepthwise(ConvOp conv, Shape input) =>
+        conv.Groups == input.Channels && conv.Groups == conv.Filters && conv.Dilation == 1;
 
     private static void MarkOutputsReadElsewhere(List<LayerSpec> layers)
     {
@@ -64,8 +72,9 @@ internal static class Fusion
         }
     }
 
-    /// <summary>A direct convolution followed by a ReLU applies it before storing, into the ReLU's output; with a BatchNorm
-    /// folded in between, it does so when the fold is in use (evaluation with <c>FoldBatchNorm</c>).</summary>
+    /// <summary>A direct convolution followed by a ReLU (or, for the depthwise kernel, a ReLU6) applies it before storing,
+    /// into the activation's output; with a BatchNorm folded in between, it does so when the fold is in use (evaluation
+    /// with <c>FoldBatchNorm</c>).</summary>
     private static void FuseRelus(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)
@@ -75,7 +84,7 @@ internal static class Fusion
             if (next < 0) continue;
             bool afterFold = layers[k].FoldedBatchNorm >= 0;
             int relu = afterFold ? SoleReader(layers, next) : next;
-            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
+            if (relu < 0 || !(layers[relu].Kind == LayerKind.ReLU || layers[relu].Kind == LayerKind.ReLU6 && layers[k].Op is ConvOp { Groups: > 1 })) continue;
             layers[k] = layers[k] with { FusedRelu = layers[relu].Index, FusedReluNeedsFold = afterFold };
             layers[relu] = layers[relu] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = afterFold };
         }

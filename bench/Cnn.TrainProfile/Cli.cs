@@ -12,9 +12,10 @@ internal static class Cli
     {
         try
         {
+            if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
-                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N]");
+                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] | depthwise [--repeats N] [--peak GFLOPS]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
             if (args[0] == "forward") ForwardPasses.Print(model, repeats);

@@ -75,6 +75,23 @@ internal static class KernelDigests
         yield return ("Im2Col.Pack.dilated", dilatedPacked.ToArray());
         yield return ("Im2Col.Unpack.dilated", dilatedUnpacked.ToArray());
 
+        // Depthwise: strides 1, 2 and 3, paddings 0 to 2, widths around the 16-lane chunks, a channel range, each activation.
+        var depthwise = new List<float>();
+        foreach (var (kernel, stride, padding, width) in new[] { (3, 1, 1, 17), (3, 2, 1, 33), (5, 2, 2, 40), (3, 1, 0, 7), (1, 3, 0, 31), (5, 1, 2, 16) })
+        foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6 })
+        {
+            const int channels = 3, height = 9;
+            int oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1;
+            var output = new float[channels * oh * ow];
+            var input = Random(channels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 4f; // some values past ReLU6's 6
+            DepthwiseConv.Forward(input, Random(channels * kernel * kernel), Random(channels), output,
+                new float[DepthwiseConv.ScratchLength(height, width, kernel, stride, padding, ow)],
+                channels, height, width, kernel, stride, padding, oh, ow, firstChannel: 1, endChannel: channels, activation);
+            depthwise.AddRange(output);
+        }
+        yield return ("DepthwiseConv.Forward", depthwise.ToArray());
+
         var bias = new List<float>();
         foreach (int columns in sizes)
         {

@@ -43,3 +43,10 @@ public partial class DilatedNet { }
 [Conv(3, 40)] [Tanh]
 [Dense(5)] [Softmax]
 public partial class WinogradNet { }
+
+// Depthwise convolutions (stride 1 and 2, BatchNorm folded in evaluation): the direct kernel in inference, im2col in training.
+[Input(4, 11, 21)]
+[Conv(3, 4, Padding = 1, Groups = 4)] [ReLU6]
+[Conv(3, 4, Stride = 2, Padding = 1, Groups = 4, Bias = false)] [BatchNorm] [ReLU6]
+[Conv(1, 6)] [Dense(5)] [Softmax]
+public partial class DepthwiseNet { }

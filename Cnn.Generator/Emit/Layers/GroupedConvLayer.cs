@@ -25,6 +25,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
     {
         yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
         if (needInputGradient) yield return new Scratch("_dcol_" + l.Id, "float", GroupColLength(l), PerBatch: false, BackwardOnly: true);
+        if (DepthwiseInference.Applies(l)) yield return DepthwiseInference.Buffer(l);
     }
 
     private static string Geometry(LayerSpec l, ConvOp c) =>
@@ -43,6 +44,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels / c.Groups}, {c.Kernel}, {c.Kernel}]: {c.Groups} groups of [{groupFilters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
+        if (DepthwiseInference.Applies(l)) DepthwiseInference.EmitForward(w, l, network);
         bool split = ImageSplit.Worth(l);
         if (split)
         {

@@ -19,10 +19,14 @@ internal static class ImageSplit
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
     public const int GemmRows = 32;
 
-    /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work). A Winograd layer
-    /// runs whole: a range of its filters needs its own block of transformed weights, which the network does not make.</summary>
+    /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
     public static bool Worth(LayerSpec l) =>
-        l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !l.WinogradInference;
+        l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
+
+    /// <summary>Layers whose inference kernel runs whole on the calling thread: a range of a Winograd layer's filters needs
+    /// its own block of transformed weights, which the network does not make, and the direct depthwise kernel pads each
+    /// channel into one plane per workspace.</summary>
+    private static bool RunsWhole(LayerSpec l) => l.WinogradInference || l.Op is ConvOp { Groups: > 1 } && l.DirectInference;
 
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");

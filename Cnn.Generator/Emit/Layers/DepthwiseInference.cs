@@ -1,0 +1,63 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Inference of a depthwise convolution (<c>Groups</c> = channels = filters, no dilation) with the runtime's direct
+/// kernel, <c>DepthwiseConv.Forward</c>, instead of im2col and a product with one row per channel; training keeps the
+/// im2col columns for the backward pass. The kernel gives the bits of the im2col path.
+/// </summary>
+internal static class DepthwiseInference
+{
+    private const int Lanes = 16;
+
+    /// <summary>The analysis marks depthwise convolutions without dilation as direct (<c>Fusion</c>).</summary>
+    public static bool Applies(LayerSpec l) => l.DirectInference;
+
+    /// <summary>The kernel's padded plane, one channel at a time: <c>DepthwiseConv.ScratchLength</c>'s formula.</summary>
+    public static long ScratchLength(LayerSpec l)
+    {
+        var c = (ConvOp)l.Op;
+        int paddedWidth = l.Input.Width + 2 * c.Padding, chunks = (l.Output.Width + Lanes - 1) / Lanes;
+        long phaseLength = global::System.Math.Max((paddedWidth + c.Stride - 1) / c.Stride, chunks * Lanes + (c.Kernel - 1) / c.Stride);
+        return (long)(l.Input.Height + 2 * c.Padding) * c.Stride * phaseLength;
+    }
+
+    public static Scratch Buffer(LayerSpec l) => new("_dwpad_" + l.Id, "float", ScratchLength(l), PerBatch: false, BackwardOnly: false);
+
+    /// <summary>Writes, after <c>weight</c> and <c>bias</c> are set (folded or not), the inference branch that returns; a
+    /// fused ReLU or ReLU6 is applied as the kernel stores, into that activation's output.</summary>
+    public static void EmitForward(SourceWriter w, LayerSpec l, NetworkSpec network)
+    {
+        var c = (ConvOp)l.Op;
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        var fused = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
+        w.Open("if (!ws.KeepForBackward)");
+        string target = "outp", activation = "";
+        if (fused is null)
+            w.Line("// Inference: direct depthwise convolution, one filter per channel; same result as the im2col path below.");
+        else
+        {
+            string kind = $"{LayerEmitter.Kernels}.FusedActivation.{(fused.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
+            w.Line($"// Inference: direct depthwise convolution, one filter per channel, with {fused.Name} fused " +
+                   $"{(l.FusedReluNeedsFold ? "when the BatchNorm is folded in " : "")}(written to its output); same result as the im2col path below.");
+            target = "target";
+            if (l.FusedReluNeedsFold)
+            {
+                w.Line($"var target = ws.Folded ? new global::System.Span<float>(ws._act_{fused.Id}) : outp;");
+                activation = $", activation: ws.Folded ? {kind} : {LayerEmitter.Kernels}.FusedActivation.None";
+            }
+            else
+            {
+                w.Line($"var target = new global::System.Span<float>(ws._act_{fused.Id});");
+                activation = $", activation: {kind}";
+            }
+        }
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {LayerEmitter.Kernels}.DepthwiseConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), ws._dwpad_{l.Id}, " +
+               $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
+               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstChannel: 0, endChannel: {l.Input.Channels}{activation});");
+        w.Line("return;");
+        w.Close();
+    }
+}
