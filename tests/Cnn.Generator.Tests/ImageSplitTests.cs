@@ -33,12 +33,16 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFilters()
+    public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFiltersAndDepthwiseRunsWhole()
     {
-        // Depthwise 3x3 on 32 x 32 x 32: 32 x 1,024 x 9 = 294,912 MACs; pointwise to 16: 16 x 1,024 x 32 = 524,288.
-        string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
-        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardFilters_conv2" }, SplitMethods(code));
-        Assert.Contains("units: 32, block: 1", code);
+        // Grouped 3x3 (4 groups) on 32 x 32 x 32: 32 x 1,024 x 8 x 9 = 2,359,296 MACs; depthwise 3x3: 32 x 1,024 x 9 =
+        // 294,912 (enough, but its direct kernel pads into one plane per workspace, so it runs whole); pointwise to 16:
+        // 16 x 1,024 x 32 = 524,288.
+        string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardFilters_conv3" }, SplitMethods(code));
+        Assert.Contains("units: 4, block: 1", code);
+        Assert.Contains("DepthwiseConv.Forward(", code);
+        Assert.DoesNotContain("_ForwardGroups_conv2", code);
         Assert.DoesNotContain("PackChannels", code); // a pointwise convolution needs no columns
     }
 
