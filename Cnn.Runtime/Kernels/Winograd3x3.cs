@@ -168,17 +168,71 @@ public static unsafe class Winograd3x3
         fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output)
         {
             CopyChannelLast(pin, ppad, images, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
-            var block = transformedWeight.Slice(Points * channels * f0, Points * channels * range);
-            float* pm = pv + (long)Points * blockTiles * channels;
-            for (int t0 = 0; t0 < tiles; t0 += blockTiles)
-            {
-                int count = Math.Min(blockTiles, tiles - t0);
-                TransformInput(ppad, pv, shape, t0, count);
-                for (int p = 0; p < Points; p++)
-                    Gemm.Multiply(new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels), block.Slice(p * channels * range, channels * range),
-                        new Span<float>(pm + (long)p * count * range, count * range), m: count, n: range, k: channels);
-                TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
-            }
+            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(Points * channels * f0, Points * channels * range), shape, 0, tiles, blockTiles, f0, f1, relu);
+        }
+    }
+
+    /// <summary>The first half of <see cref="Forward"/>: <paramref name="images"/> images channel-last with zero padding
+    /// into <paramref name="padded"/> (<see cref="PaddedLength"/> values), for <see cref="ForwardTiles"/>.</summary>
+    public static void PadChannelLast(ReadOnlySpan<float> input, int images, Span<float> padded, int channels, int height, int width, int padding,
+        int outHeight, int outWidth)
+    {
+        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException($"Winograd3x3.PadChannelLast: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
+                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+        if (input.Length < (long)images * channels * height * width || padded.Length < PaddedLength(images, channels, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.PadChannelLast: spans too short for the given shape.");
+        fixed (float* pin = input, ppad = padded)
+            CopyChannelLast(pin, ppad, images, channels, height, width, padding, PaddedSide(outHeight), PaddedSide(outWidth));
+    }
+
+    /// <summary>
+    /// The second half of <see cref="Forward"/> for tiles [<paramref name="firstTile"/>, <paramref name="endTile"/>) of
+    /// all filters (tiles numbered image by image, row by row of 4x4 output blocks): from the images
+    /// <see cref="PadChannelLast"/> laid out, into their outputs only. Each output is computed by the same operations as
+    /// in <see cref="Forward"/>, whichever range holds its tile, so ranges run on several threads give its bits.
+    /// <paramref name="scratch"/> holds <see cref="ScratchLength"/> values for this call's own use (one per thread).
+    /// </summary>
+    public static void ForwardTiles(ReadOnlySpan<float> padded, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstTile, int endTile, bool relu = false)
+    {
+        var shape = new Shape(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+        int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, filters);
+        if (firstTile < 0 || endTile > tiles || firstTile > endTile)
+            throw new ArgumentOutOfRangeException(nameof(firstTile), $"Winograd3x3.ForwardTiles: tiles [{firstTile}, {endTile}) are not within the {tiles} tiles of {images} image(s).");
+        if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
+            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || scratch.Length < ScratchLength(images, channels, filters, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.ForwardTiles: spans too short for the given shape.");
+        fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
+            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), shape, firstTile, endTile, blockTiles, 0, filters, relu);
+    }
+
+    [ThreadStatic] private static float[]? t_scratch;
+
+    /// <summary>A scratch of at least <paramref name="length"/> values owned by the calling thread (for
+    /// <see cref="ForwardTiles"/> run on several threads at once); made once per thread and grown when too short.</summary>
+    public static Span<float> ThreadScratch(long length)
+    {
+        if (t_scratch is null || t_scratch.Length < length) t_scratch = new float[checked((int)length)];
+        return t_scratch;
+    }
+
+    /// <summary>Tiles [first, end), a block of <paramref name="blockTiles"/> at a time: input transform, one product per
+    /// point, output transform of filters [f0, f1) (<paramref name="block"/>: their transformed weights).</summary>
+    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
+        int blockTiles, int f0, int f1, bool relu)
+    {
+        int channels = shape.Channels, range = f1 - f0;
+        float* pm = pv + (long)Points * blockTiles * channels;
+        for (int t0 = first; t0 < end; t0 += blockTiles)
+        {
+            int count = Math.Min(blockTiles, end - t0);
+            TransformInput(ppad, pv, shape, t0, count);
+            for (int p = 0; p < Points; p++)
+                Gemm.Multiply(new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels), block.Slice(p * channels * range, channels * range),
+                    new Span<float>(pm + (long)p * count * range, count * range), m: count, n: range, k: channels);
+            TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
         }
     }
 

@@ -47,6 +47,18 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void WinogradConvolutionsSplitByTilesAfterOneChannelLastCopy()
+    {
+        // 3x3 on 64 x 36 x 36 to 64 filters runs as Winograd (wider than 32, 64 channels and filters): 81 tiles per image.
+        string code = Generate("[Input(64, 36, 36)] [Conv(3, 64, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardTiles_conv1" }, SplitMethods(code));
+        Assert.Contains("units: batch * 81, block: 1", code);
+        Assert.Contains("Winograd3x3.PadChannelLast(", code);
+        Assert.Contains("Winograd3x3.ForwardTiles(", code);
+        Assert.DoesNotContain("DirectConv.ForwardFilters(", code);
+    }
+
+    [Fact]
     public void ASmallNetworkHasNoSplitCode()
     {
         string code = Generate("[Input(1, 28, 28)] [Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)] [Dense(10)] [Softmax]");

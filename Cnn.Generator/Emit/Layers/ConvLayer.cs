@@ -90,7 +90,11 @@ internal sealed class ConvLayer : LayerEmitter
                 target = "fused";
                 reluArg = ", relu: ws.Folded";
             }
-            if (l.WinogradInference) WinogradConv.EmitForward(w, l, target, reluArg);
+            if (l.WinogradInference)
+            {
+                if (ImageSplit.Worth(l)) WinogradConv.EmitSplit(w, l, target);
+                WinogradConv.EmitForward(w, l, target, reluArg);
+            }
             else
             {
                 if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
@@ -120,7 +124,9 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {c.Filters}, columns: {positions});");
         w.Close();
         w.Close();
-        if (ImageSplit.Worth(l) && l.DirectInference) EmitDirectFilters(w, l, fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true");
+        string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
+        if (ImageSplit.Worth(l) && l.WinogradInference) WinogradConv.EmitTilesMethod(w, l, rangeRelu);
+        else if (ImageSplit.Worth(l) && l.DirectInference) EmitDirectFilters(w, l, rangeRelu);
         if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);

@@ -23,10 +23,9 @@ internal static class ImageSplit
     public static bool Worth(LayerSpec l) =>
         l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
 
-    /// <summary>Layers whose inference kernel runs whole on the calling thread: a range of a Winograd layer's filters needs
-    /// its own block of transformed weights, which the network does not make, and the direct depthwise kernel pads each
-    /// channel into one plane per workspace.</summary>
-    private static bool RunsWhole(LayerSpec l) => l.WinogradInference || l.Op is ConvOp { Groups: > 1 } && l.DirectInference;
+    /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel pads each
+    /// channel into one plane per workspace. (Winograd layers split by tiles, each thread with a scratch of its own.)</summary>
+    private static bool RunsWhole(LayerSpec l) => l.Op is ConvOp { Groups: > 1 } && l.DirectInference;
 
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");

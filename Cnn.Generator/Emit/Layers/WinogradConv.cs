@@ -46,6 +46,36 @@ internal static class WinogradConv
                $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
     }
 
+    private static string TilesMethod(LayerSpec l) => "ForwardTiles_" + l.Id;
+
+    /// <summary>Inference over the threads (fewer images than threads): the channel-last copy on this thread, then each
+    /// thread transforms, multiplies and transforms back a range of the tiles of all filters (bits of one thread).</summary>
+    public static void EmitSplit(SourceWriter w, LayerSpec l, string target)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        ImageSplit.OpenWhenSplitting(w);
+        w.Line("// Fewer images than threads: each thread computes a range of the tiles.");
+        w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
+               $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+        w.Line($"GeneratedPasses.RunSplit(_{TilesMethod(l)} ??= {TilesMethod(l)}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
+               $"{Transformed(l)}, bias, batch, units: batch * {Tiles(l)}, block: 1);");
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>The range method of <see cref="EmitSplit"/>: tiles [start, end), with a scratch of the running thread's own.</summary>
+    public static void EmitTilesMethod(SourceWriter w, LayerSpec l, string reluArg)
+    {
+        var c = Op(l);
+        w.Line();
+        ImageSplit.OpenRange(w, TilesMethod(l), "Tiles [start, end) of the images laid out channel-last, all filters.");
+        w.Line($"var scratch = {Kernel}.ThreadScratch({Kernel}.ScratchLength(batch, {l.Input.Channels}, {c.Filters}, {l.Output.Height}, {l.Output.Width}));");
+        w.Line($"{Kernel}.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: {l.Input.Channels}, filters: {c.Filters}, " +
+               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstTile: start, endTile: end{reluArg});");
+        w.Close();
+    }
+
     public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(l => l.WinogradInference);
 
     /// <summary>The transformed weights, their source copies (made on first use) and <c>PrepareWinogradWeights</c>.</summary>

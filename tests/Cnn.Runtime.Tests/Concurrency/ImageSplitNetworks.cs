@@ -26,3 +26,12 @@ public partial class SplitImageNet { }
 [Conv(5, 11, Padding = 2)] [ReLU]
 [Dense(257)]
 public partial class SplitOddNet { }
+
+// Winograd layers, split by tiles: a map wider than 32 with 64 channels and filters, then 8x8 maps with 32 or more
+// (padding 1 with a folded BatchNorm and a fused ReLU; no padding, leaving 6x6 outputs that cut the last tiles).
+[Input(64, 36, 36)]
+[Conv(3, 64, Padding = 1)] [ReLU]
+[MaxPool(4)] [Conv(3, 48, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+[Conv(3, 40)] [Tanh]
+[Dense(10)]
+public partial class SplitWinogradNet { }

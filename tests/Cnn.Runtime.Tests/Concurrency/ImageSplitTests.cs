@@ -46,11 +46,18 @@ public sealed class ImageSplitTests
         { nameof(SplitImageNet), true },
         { nameof(SplitImageNet), false },
         { nameof(SplitOddNet), false },
+        { nameof(SplitWinogradNet), true },
+        { nameof(SplitWinogradNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
     {
-        INetwork network = name == nameof(SplitImageNet) ? new SplitImageNet(seed: 3) { FoldBatchNorm = fold } : new SplitOddNet(seed: 4);
+        INetwork network = name switch
+        {
+            nameof(SplitImageNet) => new SplitImageNet(seed: 3) { FoldBatchNorm = fold },
+            nameof(SplitWinogradNet) => new SplitWinogradNet(seed: 6) { FoldBatchNorm = fold },
+            _ => new SplitOddNet(seed: 4),
+        };
         ScrambleState(network, 5);
         return network;
     }
