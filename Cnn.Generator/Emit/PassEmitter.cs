@@ -170,6 +170,9 @@ internal static class PassEmitter
         w.Line();
         w.Line("/// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>");
         w.Line("public int Threads { get => GeneratedPasses.Threads; set => GeneratedPasses.Threads = value; }");
+        w.Line();
+        w.Line("/// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>");
+        w.Line("public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }");
     }
 
     private static void EmitForward(SourceWriter w, NetworkSpec spec)

@@ -88,6 +88,10 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <summary>A failing worker's way out of the BatchNorm barrier.</summary>
     protected virtual void LeaveBarrier() { }
 
+    /// <summary>Whether an evaluation pass with fewer images than threads splits each image's large layers over the
+    /// threads (false by default: such a pass runs on one thread); see <see cref="INetwork.SplitImages"/>.</summary>
+    public bool SplitImages { get; set; }
+
     /// <summary>Worker threads a batch is split over (1 by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
     public int Threads
@@ -215,7 +219,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
 
     private void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
     {
-        if (batchSize < _threads && !Training)
+        if (batchSize < _threads && SplitImages && !Training)
         {
             // Fewer images than threads: one workspace, and each expensive layer split over all the threads.
             PrepareWorkers(1);

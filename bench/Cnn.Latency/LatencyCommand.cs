@@ -22,14 +22,20 @@ internal static class LatencyCommand
             int[] threads = Option(args, "--threads", "1,2").Split(',').Select(t => Positive(t, "--threads")).ToArray();
             int rounds = Positive(Option(args, "--rounds", "7"), "--rounds");
             int calls = Positive(Option(args, "--calls", "9"), "--calls");
+            bool split = args.Contains("--split");
             var models = model == "all" ? Models : new[] { model };
-            foreach (var name in models) Measure(name, Create(name), threads, rounds, calls);
+            foreach (var name in models)
+            {
+                var network = Create(name);
+                network.SplitImages = split; // one image's layers over the threads (off by default)
+                Measure(name, network, threads, rounds, calls);
+            }
             return 0;
         }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split]");
             return 2;
         }
     }

@@ -580,6 +580,9 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>
     public int Threads { get => GeneratedPasses.Threads; set => GeneratedPasses.Threads = value; }
 
+    /// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>
+    public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }
+
     // ---- Passes -------------------------------------------------------------------------
     /// <summary>Runs one image (1x28x28, C,H,W row-major); writes 10 class probabilities.</summary>
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);

@@ -59,6 +59,7 @@ public sealed class ImageSplitTests
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
+        network.SplitImages = true;
         return network;
     }
 
@@ -90,6 +91,17 @@ public sealed class ImageSplitTests
             var single = Forward(network, x.AsSpan(b * network.InputLength, network.InputLength).ToArray(), 1, threads: 3);
             AssertSameBits(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), single, $"{name}, image {b} alone on 3 threads");
         }
+    }
+
+    [Fact]
+    public void SplittingIsOffByDefaultAndOneImageThenRunsOnOneWorkspace()
+    {
+        var network = new SplitImageNet(seed: 3);
+        Assert.False(network.SplitImages);
+        ScrambleState(network, 5);
+        var x = Images(network, 1, seed: 7);
+        var one = Forward(network, x, 1, threads: 1);
+        AssertSameBits(one, Forward(network, x, 1, threads: 2), "not split, 2 threads");
     }
 
     [Fact]
