@@ -59,6 +59,15 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void AWinogradLayerOfFewTilesRunsWhole()
+    {
+        // 3x3 on 128 x 8 x 8 to 128 filters: Winograd (8x8 map, 32+ channels and filters), 9,437,184 MACs but 4 tiles.
+        string code = Generate("[Input(128, 8, 8)] [Conv(3, 128, Padding = 1)] [ReLU]");
+        Assert.Empty(SplitMethods(code));
+        Assert.Contains("Winograd3x3.Forward(", code);
+    }
+
+    [Fact]
     public void ASmallNetworkHasNoSplitCode()
     {
         string code = Generate("[Input(1, 28, 28)] [Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)] [Dense(10)] [Softmax]");

@@ -25,7 +25,13 @@ internal static class ImageSplit
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel pads each
     /// channel into one plane per workspace. (Winograd layers split by tiles, each thread with a scratch of its own.)</summary>
-    private static bool RunsWhole(LayerSpec l) => l.Op is ConvOp { Groups: > 1 } && l.DirectInference;
+    private static bool RunsWhole(LayerSpec l) =>
+        l.Op is ConvOp { Groups: > 1 } && l.DirectInference || l.WinogradInference && WinogradConv.TilesPerImage(l) < MinimumWinogradTiles;
+
+    /// <summary>Tiles per image from which a Winograd layer is split by tiles: every range packs the whole transformed
+    /// weights again for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4 tiles, a 14x14 one
+    /// 16, a 28x28 one 49).</summary>
+    public const int MinimumWinogradTiles = 32;
 
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");

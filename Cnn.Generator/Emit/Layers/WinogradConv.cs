@@ -33,7 +33,10 @@ internal static class WinogradConv
             LeftOutOfMicroBatch: true);
     }
 
-    private static int Tiles(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);
+    private static int Tiles(LayerSpec l) => TilesPerImage(l);
+
+    /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
+    public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);
 
     /// <summary>The call that replaces the per-image direct convolution: all images of the micro-batch at once.</summary>
     public static void EmitForward(SourceWriter w, LayerSpec l, string target, string reluArg)

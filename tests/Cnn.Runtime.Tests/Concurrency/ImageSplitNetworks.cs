@@ -27,8 +27,8 @@ public partial class SplitImageNet { }
 [Dense(257)]
 public partial class SplitOddNet { }
 
-// Winograd layers, split by tiles: a map wider than 32 with 64 channels and filters, then 8x8 maps with 32 or more
-// (padding 1 with a folded BatchNorm and a fused ReLU; no padding, leaving 6x6 outputs that cut the last tiles).
+// A Winograd layer split by tiles (a map wider than 32 with 64 channels and filters: 81 tiles of 4x4), with a fused
+// ReLU, then direct convolutions on 9x9 and 7x7 maps (a folded BatchNorm; no padding) and a dense layer.
 [Input(64, 36, 36)]
 [Conv(3, 64, Padding = 1)] [ReLU]
 [MaxPool(4)] [Conv(3, 48, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
