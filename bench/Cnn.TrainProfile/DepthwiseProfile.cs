@@ -18,7 +18,7 @@ internal static class DepthwiseProfile
         var image = new float[network.InputLength];
         for (int i = 0; i < image.Length; i++) image[i] = (float)(random.NextDouble() * 2 - 1);
         var logits = new float[network.OutputLength];
-        double forward = Median(() => network.Forward(image, logits, 1), repeats);
+        double forward = ThreadClock.Median(() => network.Forward(image, logits, 1), repeats);
         Console.WriteLine($"MobileNetV2 3x224x224, one image, one thread: forward {forward * 1e3:0.00} ms of thread CPU time " +
                           $"({2.0 * MobileNetV2.ForwardMacs / forward / 1e9:0.0} GFLOP/s, {2.0 * MobileNetV2.ForwardMacs / forward / 1e9 / peak:P1} of {peak:0})");
 
@@ -37,7 +37,7 @@ internal static class DepthwiseProfile
         {
             var (c, h, w) = InputOf(l);
             var shape = new Depthwise(c, h, w, l.Kernel, l.Stride, l.Padding, l.OutputHeight, l.OutputWidth, random);
-            double g = Median(shape.Grouped, repeats), d = Median(shape.Direct, repeats);
+            double g = ThreadClock.Median(shape.Grouped, repeats), d = ThreadClock.Median(shape.Direct, repeats);
             grouped += g;
             direct += d;
             Console.WriteLine($"| {l.Name} | {c}x{h}x{w} | {l.Stride} | {g * 1e3:0.000} | {d * 1e3:0.000} | {2.0 * l.Macs / d / 1e9:0.0} |");
@@ -51,7 +51,7 @@ internal static class DepthwiseProfile
         {
             var (c, h, w) = InputOf(l);
             float[] x = Values(random, c * h * w), weight = Values(random, l.OutputChannels * c), y = new float[l.OutputChannels * h * w];
-            pointwise += Median(() => Gemm.Multiply(weight, x, y, l.OutputChannels, h * w, c), repeats);
+            pointwise += ThreadClock.Median(() => Gemm.Multiply(weight, x, y, l.OutputChannels, h * w, c), repeats);
             pointwiseMacs += l.Macs;
         }
         double rate = 2.0 * pointwiseMacs / pointwise / 1e9;
@@ -100,17 +100,4 @@ internal static class DepthwiseProfile
         return values;
     }
 
-    private static double Median(Action run, int repeats)
-    {
-        for (int w = 0; w < 3; w++) run();
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            double start = ThreadClock.Seconds();
-            run();
-            times[r] = ThreadClock.Seconds() - start;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
-    }
 }

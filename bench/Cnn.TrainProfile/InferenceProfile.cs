@@ -39,26 +39,12 @@ internal static class InferenceProfile
         foreach (int images in batches)
         {
             var data = new Data(channels, size, filters, images);
-            double today = Median(data.Today, repeats) / images, winograd = Median(data.Winograd, repeats) / images;
-            double transform = Median(data.TransformWeights, repeats), check = Median(data.CheckWeights, repeats);
+            double today = ThreadClock.Median(data.Today, repeats, warmUps: 2) / images, winograd = ThreadClock.Median(data.Winograd, repeats, warmUps: 2) / images;
+            double transform = ThreadClock.Median(data.TransformWeights, repeats, warmUps: 2), check = ThreadClock.Median(data.CheckWeights, repeats, warmUps: 2);
             double flops = 2.0 * filters * channels * 9 * size * size;
             Console.WriteLine($"| {name} | {images} | {(DirectConv.Supports(1, size) ? "direct" : "im2col+GEMM")} | {today * 1e6:0.0} | " +
                               $"{flops / today / 1e9 / peak:P1} | {winograd * 1e6:0.0} | {today / winograd:0.00}x | {transform * 1e6:0.0} | {check * 1e6:0.0} |");
         }
-    }
-
-    private static double Median(Action run, int repeats)
-    {
-        for (int w = 0; w < 2; w++) run();
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            double start = ThreadClock.Seconds();
-            run();
-            times[r] = ThreadClock.Seconds() - start;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 
     private sealed class Data

@@ -27,27 +27,13 @@ internal static class LayerProfile
             double flops = 2.0 * shape.MultiplyAdds * Batch;
             foreach (var (pass, run) in data.Passes())
             {
-                double seconds = Median(run, repeats);
+                double seconds = ThreadClock.Median(run, repeats);
                 total += seconds * shape.Count;
                 double gflops = flops / seconds / 1e9;
                 Console.WriteLine($"| {shape.Name} | {shape.Count} | {data.ImagesPerWeightGradient} | {pass} | {seconds * 1e3:0.00} | {gflops:0.0} | {gflops / peak:P1} |");
             }
         }
         Console.WriteLine($"total of the convolutions (each times its count): {total * 1e3:0.0} ms per batch of {Batch}");
-    }
-
-    private static double Median(Action run, int repeats)
-    {
-        for (int w = 0; w < 3; w++) run();
-        var times = new double[repeats];
-        for (int r = 0; r < repeats; r++)
-        {
-            double start = ThreadClock.Seconds();
-            run();
-            times[r] = ThreadClock.Seconds() - start;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
     }
 
     /// <summary>Random inputs, weights and output gradients of one layer for a whole batch, and its buffers.</summary>
