@@ -1,17 +1,31 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels;
 
 /// <summary>ReLU6 (MobileNetV2's activation, PyTorch's <c>ReLU6</c> = <c>hardtanh(x, 0, 6)</c>): one comparison chain per
-/// element, on one scalar path, so every machine gives the same bits.</summary>
+/// element. The vector path makes the same two comparisons per lane and selects the same value (NaN stays NaN, -0 stays
+/// -0), so it gives the scalar path's bits on every machine.</summary>
 public static class Relu6
 {
-    /// <summary><c>y = min(max(x, 0), 6)</c>; NaN stays NaN.</summary>
+    /// <summary><c>y = x &lt; 0 ? 0 : x &gt; 6 ? 6 : x</c>; NaN stays NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException("Relu6: spans differ in length.");
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var zero = Vector512<float>.Zero;
+            var six = Vector512.Create(6f);
+            for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var v = Vector512.Create(x.Slice(i, Vector512<float>.Count));
+                var clamped = Vector512.ConditionalSelect(Vector512.GreaterThan(v, six), six, v);
+                Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, clamped).CopyTo(y.Slice(i, Vector512<float>.Count));
+            }
+        }
+        for (; i < x.Length; i++)
         {
             float v = x[i];
             y[i] = v < 0f ? 0f : v > 6f ? 6f : v;
@@ -23,7 +37,19 @@ public static class Relu6
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
     {
         if (dy.Length < x.Length || dx.Length < x.Length) throw new ArgumentException("Relu6: spans differ in length.");
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var zero = Vector512<float>.Zero;
+            var six = Vector512.Create(6f);
+            for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var v = Vector512.Create(x.Slice(i, Vector512<float>.Count));
+                var inside = Vector512.GreaterThan(v, zero) & Vector512.LessThan(v, six);
+                Vector512.ConditionalSelect(inside, Vector512.Create(dy.Slice(i, Vector512<float>.Count)), zero).CopyTo(dx.Slice(i, Vector512<float>.Count));
+            }
+        }
+        for (; i < x.Length; i++)
             dx[i] = x[i] > 0f && x[i] < 6f ? dy[i] : 0f;
     }
 }
