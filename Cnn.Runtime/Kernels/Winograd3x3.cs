@@ -155,11 +155,9 @@ public static unsafe class Winograd3x3
     {
         if (f1 < 0) f1 = filters;
         CheckRange(filters, f0, f1, nameof(Forward));
-        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
-            throw new ArgumentException($"Winograd3x3.Forward: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
-                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+        CheckOutputSize(height, width, padding, outHeight, outWidth, nameof(Forward));
         int range = f1 - f0;
-        var shape = new Shape(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+        var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, range);
         if (input.Length < (long)images * channels * height * width || transformedWeight.Length < TransformedWeightLength(filters, channels)
             || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
@@ -177,9 +175,7 @@ public static unsafe class Winograd3x3
     public static void PadChannelLast(ReadOnlySpan<float> input, int images, Span<float> padded, int channels, int height, int width, int padding,
         int outHeight, int outWidth)
     {
-        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
-            throw new ArgumentException($"Winograd3x3.PadChannelLast: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
-                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+        CheckOutputSize(height, width, padding, outHeight, outWidth, nameof(PadChannelLast));
         if (input.Length < (long)images * channels * height * width || padded.Length < PaddedLength(images, channels, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.PadChannelLast: spans too short for the given shape.");
         fixed (float* pin = input, ppad = padded)
@@ -196,7 +192,7 @@ public static unsafe class Winograd3x3
     public static void ForwardTiles(ReadOnlySpan<float> padded, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstTile, int endTile, bool relu = false)
     {
-        var shape = new Shape(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+        var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, filters);
         if (firstTile < 0 || endTile > tiles || firstTile > endTile)
             throw new ArgumentOutOfRangeException(nameof(firstTile), $"Winograd3x3.ForwardTiles: tiles [{firstTile}, {endTile}) are not within the {tiles} tiles of {images} image(s).");
@@ -236,7 +232,20 @@ public static unsafe class Winograd3x3
         }
     }
 
-    private readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide);
+    private readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide)
+    {
+        public static Shape Of(int channels, int filters, int outHeight, int outWidth) =>
+            new(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
+    }
+
+    /// <summary>A 3x3 stride-1 convolution of <paramref name="height"/> x <paramref name="width"/> with
+    /// <paramref name="padding"/> gives exactly the stated output size.</summary>
+    private static void CheckOutputSize(int height, int width, int padding, int outHeight, int outWidth, string method)
+    {
+        if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException($"Winograd3x3.{method}: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} gives " +
+                $"{height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth}.");
+    }
 
     /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
     /// read from the channels' rows, which stay in cache along the row).</summary>
