@@ -4,16 +4,6 @@ using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels;
 
-/// <summary>What a kernel applies to each value as it stores it.</summary>
-public enum FusedActivation
-{
-    None,
-    /// <summary><c>x &lt; 0 ? 0 : x</c>, as <see cref="Activations.Relu"/>.</summary>
-    Relu,
-    /// <summary><c>x &lt; 0 ? 0 : x &gt; 6 ? 6 : x</c>, as <see cref="Relu6.Forward"/> (NaN stays NaN).</summary>
-    Relu6,
-}
-
 /// <summary>
 /// Depthwise convolution (one k x k filter per channel, <c>Groups</c> = channels = filters), NCHW, without im2col:
 /// <c>out[c, oy, ox] = (sum over ky, kx of w[c, ky, kx] * in[c, oy*s + ky - p, ox*s + kx - p]) + bias[c]</c>, then the
@@ -182,17 +172,9 @@ public static unsafe class DepthwiseConv
                     acc = MathF.FusedMultiplyAdd(w[ky * s.Kernel + kx], value, acc);
                 }
             }
-            output[oy * s.OutWidth + ox] = Activate(acc + bias, s.Activation);
+            output[oy * s.OutWidth + ox] = Activate.Apply(acc + bias, s.Activation);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Activate(float v, FusedActivation activation) => activation switch
-    {
-        FusedActivation.Relu => v < 0f ? 0f : v,
-        FusedActivation.Relu6 => v < 0f ? 0f : v > 6f ? 6f : v,
-        _ => v,
-    };
 
     /// <summary>One channel from its padded plane: blocks of four output rows (the last block repeats the last row, writing
     /// the same values twice) by 16 columns (the last chunk stored under a mask).</summary>
@@ -227,21 +209,11 @@ public static unsafe class DepthwiseConv
                 }
                 var mask = chunk == chunks - 1 ? lastMask : Vector512<float>.AllBitsSet;
                 float* o = output + ox;
-                Avx512F.MaskStore(o + oy * s.OutWidth, mask, Activate(a0 + biasVector, s.Activation));
-                Avx512F.MaskStore(o + r1 * s.OutWidth, mask, Activate(a1 + biasVector, s.Activation));
-                Avx512F.MaskStore(o + r2 * s.OutWidth, mask, Activate(a2 + biasVector, s.Activation));
-                Avx512F.MaskStore(o + r3 * s.OutWidth, mask, Activate(a3 + biasVector, s.Activation));
+                Avx512F.MaskStore(o + oy * s.OutWidth, mask, Activate.Apply(a0 + biasVector, s.Activation));
+                Avx512F.MaskStore(o + r1 * s.OutWidth, mask, Activate.Apply(a1 + biasVector, s.Activation));
+                Avx512F.MaskStore(o + r2 * s.OutWidth, mask, Activate.Apply(a2 + biasVector, s.Activation));
+                Avx512F.MaskStore(o + r3 * s.OutWidth, mask, Activate.Apply(a3 + biasVector, s.Activation));
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Activate(Vector512<float> v, FusedActivation activation)
-    {
-        if (activation == FusedActivation.None) return v;
-        var zero = Vector512<float>.Zero;
-        if (activation == FusedActivation.Relu) return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, v);
-        var six = Vector512.Create(6f);
-        return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, Vector512.ConditionalSelect(Vector512.GreaterThan(v, six), six, v));
     }
 }

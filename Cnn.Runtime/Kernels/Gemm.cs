@@ -57,6 +57,36 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>C[m, n] = activation(A[m, k] * B[k, n] + bias[m])</c>: a convolution's product, its bias (one per row) and a
+    /// fused activation in one pass over C. Every element gets the bits of <see cref="Multiply"/>, then
+    /// <see cref="Elementwise.AddBias"/>, then the activation's own kernel; the AVX-512 path adds the bias and applies
+    /// the activation to the finished sums as it stores them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyBiasActivation(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, ReadOnlySpan<float> bias,
+        int m, int n, int k, FusedActivation activation = FusedActivation.None)
+    {
+        if (a.Length < m * k || b.Length < k * n || c.Length < m * n || bias.Length < m)
+            throw new ArgumentException($"Gemm.MultiplyBiasActivation: spans too short for [{m}x{k}] * [{k}x{n}] and {m} biases.");
+        if (m == 0 || n == 0) return;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c, fbias = bias)
+                    GemmAvx512.Multiply(fa, fb, fc, m, n, k, rowStep: k, colStep: 1, accumulate: false, fbias, activation);
+            }
+            return;
+        }
+        Multiply(a, b, c, m, n, k);
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * n, n);
+            for (int j = 0; j < n; j++) row[j] = Activate.Apply(row[j] + bias[i], activation);
+        }
+    }
+
     /// <summary>8 columns starting at <paramref name="j"/>, four rows at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns256(ref float pa, ref float pb, ref float pc, int m, int n, int k, int j,

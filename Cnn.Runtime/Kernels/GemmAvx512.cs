@@ -8,12 +8,14 @@ namespace CnnGen.Kernels;
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
 /// <see cref="Multiply"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
-/// block of C in eight registers for the columns left, masking the last, partial ones.
+/// block of C in eight registers for the columns left, masking the last, partial ones. Given a bias, every path adds
+/// it to the finished sums and applies the fused activation as it stores them.
 /// </summary>
 internal static unsafe class GemmAvx512
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate)
+    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+        float* bias = null, FusedActivation activation = FusedActivation.None)
     {
         int tail = n & 15;
         var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
@@ -21,7 +23,7 @@ internal static unsafe class GemmAvx512
         int start = 0;
         if (PackedGemmAvx512.Suits(m, n, k))
         {
-            PackedGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, colStep, accumulate);
+            PackedGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, colStep, accumulate, bias, activation);
             start = n - n % PackedGemmAvx512.PanelWidth;
             if (start == n) return;
         }
@@ -29,10 +31,11 @@ internal static unsafe class GemmAvx512
         {
             // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
             var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
+            var finish = new Epilogue(bias, activation, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1));
             int j = start;
-            for (; j + 32 <= n; j += 32) Block4x32(rows, b + j, j, n, k, colStep, accumulate);
-            for (; j + 16 <= n; j += 16) Block4x16(rows, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
-            if (tail != 0) Block4x16(rows, b + j, j, n, k, colStep, accumulate, tailMask, true);
+            for (; j + 32 <= n; j += 32) Block4x32(rows, finish, b + j, j, n, k, colStep, accumulate);
+            for (; j + 16 <= n; j += 16) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
+            if (tail != 0) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, tailMask, true);
         }
     }
 
@@ -43,8 +46,24 @@ internal static unsafe class GemmAvx512
         public readonly float* C0 = c + (long)r0 * n, C1 = c + (long)r1 * n, C2 = c + (long)r2 * n, C3 = c + (long)r3 * n;
     }
 
+    /// <summary>What four rows' finished sums get before they are stored: nothing, or their bias and the activation.</summary>
+    private readonly struct Epilogue
+    {
+        public readonly bool Active;
+        public readonly FusedActivation Activation;
+        public readonly Vector512<float> B0, B1, B2, B3;
+
+        public Epilogue(float* bias, FusedActivation activation, int r0, int r1, int r2, int r3)
+        {
+            Active = bias != null;
+            Activation = activation;
+            if (!Active) return;
+            B0 = Vector512.Create(bias[r0]); B1 = Vector512.Create(bias[r1]); B2 = Vector512.Create(bias[r2]); B3 = Vector512.Create(bias[r3]);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x32(in Rows r, float* b, int j, int n, int k, int colStep, bool accumulate)
+    private static void Block4x32(in Rows r, in Epilogue f, float* b, int j, int n, int k, int colStep, bool accumulate)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
         if (accumulate)
@@ -71,6 +90,13 @@ internal static unsafe class GemmAvx512
             var x3 = Vector512.Create(a3[ap]);
             c30 = Avx512F.FusedMultiplyAdd(x3, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x3, b1, c31);
         }
+        if (f.Active)
+        {
+            c00 = Activate.Apply(c00 + f.B0, f.Activation); c01 = Activate.Apply(c01 + f.B0, f.Activation);
+            c10 = Activate.Apply(c10 + f.B1, f.Activation); c11 = Activate.Apply(c11 + f.B1, f.Activation);
+            c20 = Activate.Apply(c20 + f.B2, f.Activation); c21 = Activate.Apply(c21 + f.B2, f.Activation);
+            c30 = Activate.Apply(c30 + f.B3, f.Activation); c31 = Activate.Apply(c31 + f.B3, f.Activation);
+        }
         c00.Store(r.C0 + j); c01.Store(r.C0 + j + 16);
         c10.Store(r.C1 + j); c11.Store(r.C1 + j + 16);
         c20.Store(r.C2 + j); c21.Store(r.C2 + j + 16);
@@ -78,7 +104,7 @@ internal static unsafe class GemmAvx512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16(in Rows r, float* b, int j, int n, int k, int colStep, bool accumulate,
+    private static void Block4x16(in Rows r, in Epilogue f, float* b, int j, int n, int k, int colStep, bool accumulate,
         Vector512<float> mask, bool masked)
     {
         Vector512<float> c0, c1, c2, c3;
@@ -97,6 +123,11 @@ internal static unsafe class GemmAvx512
             c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[ap]), bv, c1);
             c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a2[ap]), bv, c2);
             c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[ap]), bv, c3);
+        }
+        if (f.Active)
+        {
+            c0 = Activate.Apply(c0 + f.B0, f.Activation); c1 = Activate.Apply(c1 + f.B1, f.Activation);
+            c2 = Activate.Apply(c2 + f.B2, f.Activation); c3 = Activate.Apply(c3 + f.B3, f.Activation);
         }
         Store(r.C0 + j, c0, mask, masked); Store(r.C1 + j, c1, mask, masked);
         Store(r.C2 + j, c2, mask, masked); Store(r.C3 + j, c3, mask, masked);

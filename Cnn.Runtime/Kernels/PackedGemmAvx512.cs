@@ -9,7 +9,9 @@ namespace CnnGen.Kernels;
 /// <see cref="DepthBlock"/> rows of it at a time, into a contiguous buffer on the stack (so its rows no longer sit a
 /// whole row of B apart, where a wide B maps them all onto the same cache sets), then every block of 8 rows of A runs
 /// over it with 16 accumulators. Each element of C still gets one fused multiply-add per term in index order: a
-/// later depth block continues the chain from the value the previous one stored, which is the same float.
+/// later depth block continues the chain from the value the previous one stored, which is the same float. With a bias,
+/// the last depth block adds each row's bias to its finished sums and applies the fused activation as it stores them:
+/// the bits of the product followed by <see cref="Elementwise.AddBias"/> and the activation's own pass.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class PackedGemmAvx512
@@ -23,9 +25,11 @@ internal static unsafe class PackedGemmAvx512
     public static bool Suits(int m, int n, int k) => m >= RowBlock && n >= PanelWidth && k >= 4;
 
     /// <summary><c>C[:, 0 .. panels*32) (+)= op(A) * B[:, 0 .. panels*32)</c>; element A(i, p) is at
-    /// <c>a[i * rowStep + p * colStep]</c>.</summary>
+    /// <c>a[i * rowStep + p * colStep]</c>. A non-null <paramref name="bias"/> (one value per row) is added to the
+    /// finished sums, then <paramref name="activation"/> applied, as they are stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate)
+    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+        float* bias = null, FusedActivation activation = FusedActivation.None)
     {
         float* panel = stackalloc float[DepthBlock * PanelWidth];
         int panels = n / PanelWidth;
@@ -36,7 +40,9 @@ internal static unsafe class PackedGemmAvx512
             {
                 int depth = Math.Min(DepthBlock, k - p0);
                 Pack(b + (long)p0 * n + j, n, panel, depth);
-                RowBlocks(a + (long)p0 * colStep, panel, c + j, m, n, depth, rowStep, colStep, accumulate || p0 > 0);
+                bool last = p0 + depth >= k;
+                RowBlocks(a + (long)p0 * colStep, panel, c + j, m, n, depth, rowStep, colStep, accumulate || p0 > 0,
+                    last ? bias : null, activation);
             }
         }
     }
@@ -53,9 +59,10 @@ internal static unsafe class PackedGemmAvx512
     }
 
     /// <summary>All rows of A, 8 at a time, against one packed panel; past the last row a block repeats it (the same
-    /// values are written twice).</summary>
+    /// values are written twice). A non-null <paramref name="bias"/> finishes the sums as they are stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlocks(float* a, float* panel, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate)
+    private static void RowBlocks(float* a, float* panel, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation)
     {
         for (int i = 0; i < m; i += RowBlock)
         {
@@ -89,6 +96,17 @@ internal static unsafe class PackedGemmAvx512
                 x = Vector512.Create(a5[ap]); s50 = Avx512F.FusedMultiplyAdd(x, b0, s50); s51 = Avx512F.FusedMultiplyAdd(x, b1, s51);
                 x = Vector512.Create(a6[ap]); s60 = Avx512F.FusedMultiplyAdd(x, b0, s60); s61 = Avx512F.FusedMultiplyAdd(x, b1, s61);
                 x = Vector512.Create(a7[ap]); s70 = Avx512F.FusedMultiplyAdd(x, b0, s70); s71 = Avx512F.FusedMultiplyAdd(x, b1, s71);
+            }
+            if (bias != null)
+            {
+                var v = Vector512.Create(bias[r0]); s00 = Activate.Apply(s00 + v, activation); s01 = Activate.Apply(s01 + v, activation);
+                v = Vector512.Create(bias[r1]); s10 = Activate.Apply(s10 + v, activation); s11 = Activate.Apply(s11 + v, activation);
+                v = Vector512.Create(bias[r2]); s20 = Activate.Apply(s20 + v, activation); s21 = Activate.Apply(s21 + v, activation);
+                v = Vector512.Create(bias[r3]); s30 = Activate.Apply(s30 + v, activation); s31 = Activate.Apply(s31 + v, activation);
+                v = Vector512.Create(bias[r4]); s40 = Activate.Apply(s40 + v, activation); s41 = Activate.Apply(s41 + v, activation);
+                v = Vector512.Create(bias[r5]); s50 = Activate.Apply(s50 + v, activation); s51 = Activate.Apply(s51 + v, activation);
+                v = Vector512.Create(bias[r6]); s60 = Activate.Apply(s60 + v, activation); s61 = Activate.Apply(s61 + v, activation);
+                v = Vector512.Create(bias[r7]); s70 = Activate.Apply(s70 + v, activation); s71 = Activate.Apply(s71 + v, activation);
             }
             s70.Store(c7); s71.Store(c7 + 16); s60.Store(c6); s61.Store(c6 + 16);
             s50.Store(c5); s51.Store(c5 + 16); s40.Store(c4); s41.Store(c4 + 16);

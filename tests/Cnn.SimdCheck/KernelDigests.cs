@@ -37,6 +37,19 @@ internal static class KernelDigests
         yield return ("Gemm.Multiply(transposeA, accumulate)", accumulate.ToArray());
         yield return ("Gemm.MultiplyTransposedB", transposedB.ToArray());
 
+        // With a bias and a fused activation, on sizes that take the packed panels, the 4-row blocks and both depth blocks.
+        var fused = new List<float>();
+        foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6 })
+        foreach (var (m, n, k) in new[] { (1, 17, 3), (5, 40, 19), (9, 70, 16), (16, 64, 300), (13, 33, 5) })
+        {
+            var r = new float[m * n];
+            var a = Random(m * k); var b = Random(k * n); var rowBias = Random(m);
+            for (int i = 0; i < rowBias.Length; i++) rowBias[i] *= 4f; // some sums pass 6, some stay below 0
+            Gemm.MultiplyBiasActivation(a, b, r, rowBias, m, n, k, activation);
+            fused.AddRange(r);
+        }
+        yield return ("Gemm.MultiplyBiasActivation", fused.ToArray());
+
         var dots = new List<float>();
         for (int len = 0; len <= 70; len++) dots.Add(Gemm.Dot(Random(len), Random(len)));
         yield return ("Gemm.Dot", dots.ToArray());

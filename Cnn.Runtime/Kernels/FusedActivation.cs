@@ -1,0 +1,40 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels;
+
+/// <summary>What a kernel applies to each value as it stores it.</summary>
+public enum FusedActivation
+{
+    None,
+    /// <summary><c>x &lt; 0 ? 0 : x</c>, as <see cref="Activations.Relu"/>.</summary>
+    Relu,
+    /// <summary><c>x &lt; 0 ? 0 : x &gt; 6 ? 6 : x</c>, as <see cref="Relu6.Forward"/> (NaN stays NaN).</summary>
+    Relu6,
+}
+
+/// <summary>
+/// The stores of kernels that fuse an activation: the same comparisons and selections as the activation layers'
+/// kernels (<see cref="Activations.Relu"/>, <see cref="Relu6.Forward"/>), so a fused value has the bits of the
+/// separate pass, NaN and -0 included.
+/// </summary>
+internal static class Activate
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(float v, FusedActivation activation) => activation switch
+    {
+        FusedActivation.Relu => v < 0f ? 0f : v,
+        FusedActivation.Relu6 => v < 0f ? 0f : v > 6f ? 6f : v,
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Apply(Vector512<float> v, FusedActivation activation)
+    {
+        if (activation == FusedActivation.None) return v;
+        var zero = Vector512<float>.Zero;
+        if (activation == FusedActivation.Relu) return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, v);
+        var six = Vector512.Create(6f);
+        return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, Vector512.ConditionalSelect(Vector512.GreaterThan(v, six), six, v));
+    }
+}
