@@ -72,19 +72,21 @@ internal static class Fusion
         }
     }
 
-    /// <summary>A direct convolution followed by a ReLU (or, for the depthwise kernel, a ReLU6) applies it before storing,
-    /// into the activation's output; with a BatchNorm folded in between, it does so when the fold is in use (evaluation
-    /// with <c>FoldBatchNorm</c>).</summary>
+    /// <summary>A convolution followed by a ReLU applies it before storing, into the activation's output, in inference;
+    /// so does one followed by a ReLU6, except on the direct and Winograd kernels (ReLU only). With a BatchNorm folded in
+    /// between, it does so when the fold is in use (evaluation with <c>FoldBatchNorm</c>). Grouped convolutions other
+    /// than depthwise ones fuse nothing.</summary>
     private static void FuseRelus(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)
         {
-            if (!layers[k].DirectInference) continue;
+            if (layers[k].Op is not ConvOp conv || conv.Groups > 1 && !layers[k].DirectInference) continue;
             int next = SoleReader(layers, k);
             if (next < 0) continue;
             bool afterFold = layers[k].FoldedBatchNorm >= 0;
             int relu = afterFold ? SoleReader(layers, next) : next;
-            if (relu < 0 || !(layers[relu].Kind == LayerKind.ReLU || layers[relu].Kind == LayerKind.ReLU6 && layers[k].Op is ConvOp { Groups: > 1 })) continue;
+            bool relu6Fuses = conv.Groups > 1 || !layers[k].DirectInference;
+            if (relu < 0 || !(layers[relu].Kind == LayerKind.ReLU || layers[relu].Kind == LayerKind.ReLU6 && relu6Fuses)) continue;
             layers[k] = layers[k] with { FusedRelu = layers[relu].Index, FusedReluNeedsFold = afterFold };
             layers[relu] = layers[relu] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = afterFold };
         }

@@ -3,8 +3,8 @@ using CnnGen.EngineRace.Networks;
 
 namespace CnnGen.TrainProfile;
 
-/// <summary>Whole inference passes (evaluation-mode <c>Forward</c>) of one image and of a batch of 256 random images on one
-/// thread: the median over repeats of at least a quarter of a second each, in microseconds per image and images per
+/// <summary>Whole inference passes (evaluation-mode <c>Forward</c>) of one image and of a batch of random images (256 at
+/// 32x32, 16 at 224x224) on one thread: the median over repeats of at least a quarter of a second each, in microseconds per image and images per
 /// second of the thread's own CPU time (the pass runs on the calling thread), which a busy machine disturbs less than
 /// wall time; the wall-time medians follow.</summary>
 internal static class ForwardPasses
@@ -15,12 +15,15 @@ internal static class ForwardPasses
         {
             "cifar_vgg" => new CifarVgg(seed: 0),
             "cifar_resnet" => new CifarResNet(seed: 0),
-            _ => throw new ArgumentException($"unknown model '{model}' (cifar_vgg, cifar_resnet)"),
+            "resnet18" => new CnnGen.Samples.Networks.ResNet18(seed: 0),
+            "mobilenetv2" => new CnnGen.Samples.Networks.MobileNetV2(seed: 0),
+            _ => throw new ArgumentException($"unknown model '{model}' (cifar_vgg, cifar_resnet, resnet18, mobilenetv2)"),
         };
+        int images = network.InputLength > 3 * 32 * 32 ? 16 : 256;
         var single = Measure(network, 1, repeats);
-        var batch = Measure(network, 256, repeats);
-        Console.WriteLine($"{model} forward, one thread, CPU time: 1 image {1e6 / single.Cpu:0.0} us, batch 256 {batch.Cpu:0} img/s; " +
-                          $"wall time: {1e6 / single.Wall:0.0} us, {batch.Wall:0} img/s (medians of {repeats})");
+        var batch = Measure(network, images, repeats);
+        Console.WriteLine($"{model} forward, one thread, CPU time: 1 image {1e6 / single.Cpu:0.0} us, batch {images} {batch.Cpu:0.0} img/s; " +
+                          $"wall time: {1e6 / single.Wall:0.0} us, {batch.Wall:0.0} img/s (medians of {repeats})");
     }
 
     private static (double Cpu, double Wall) Measure(INetwork network, int batch, int repeats)

@@ -176,8 +176,9 @@ public class BatchNormCompileTests
         Assert.Contains("if (!ws.Folded) Forward_bn1(", text, StringComparison.Ordinal);
         Assert.Contains("\n        Forward_bn3(ws, ws._act_dense1, ws._act_bn3, batch);", text, StringComparison.Ordinal);
         Assert.Contains("\n        Forward_pooled(ws, ws._act_pool1, ws._act_pooled, batch);", text, StringComparison.Ordinal);
-        // conv1 has stride 2 (im2col): the ReLU after bn1 still runs as a layer.
-        Assert.Contains("\n        Forward_relu1(ws, ws._act_bn1, ws._act_relu1, batch);", text, StringComparison.Ordinal);
+        // conv1 has stride 2 (im2col): its product applies the ReLU after bn1 as it stores, when bn1 is folded in.
+        Assert.Contains("if (!ws.Folded) Forward_relu1(ws, ws._act_bn1, ws._act_relu1, batch);", text, StringComparison.Ordinal);
+        Assert.Contains("// With bn1 folded in, relu1 is applied as the product is stored, into its output.", text, StringComparison.Ordinal);
 
         var type = LoadedNetwork.Load(run, "Bn.Mixed");
         var fold = type.GetProperty("FoldBatchNorm", BindingFlags.Public | BindingFlags.Instance);
@@ -196,15 +197,16 @@ public class BatchNormCompileTests
     }
 
     [Theory]
-    [InlineData("[Input(1, 6, 40)] [Conv(3, 2)] [BatchNorm] [ReLU] [Dense(2)]")]       // rows wider than 32: im2col
-    [InlineData("[Input(1, 12, 12)] [Conv(3, 4)] [BatchNorm] [LeakyReLU] [Dense(2)]")] // only ReLU is fused
-    public void OtherConvolutionsBeforeBatchNormAndReLU_DoNotFuseTheReLU(string attributes)
+    [InlineData("[Input(1, 12, 12)] [Conv(3, 4)] [BatchNorm] [LeakyReLU] [Dense(2)]")] // only ReLU (and ReLU6) is fused
+    [InlineData("[Input(1, 12, 12)] [Conv(3, 4)] [BatchNorm] [ReLU6] [Dense(2)]")]     // the direct kernel fuses ReLU only
+    public void OtherActivationsAfterBatchNorm_AreNotFused(string attributes)
     {
         string text = Net(attributes).Sources[0].SourceText.ToString();
         Assert.Contains("if (!ws.Folded) Forward_bn1(", text, StringComparison.Ordinal);
         Assert.DoesNotContain("is fused too", text, StringComparison.Ordinal);
         Assert.DoesNotContain("if (!ws.Folded) Forward_relu1(", text, StringComparison.Ordinal);
         Assert.DoesNotContain("if (!ws.Folded) Forward_leakyrelu1(", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("if (!ws.Folded) Forward_relu6_1(", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -106,6 +106,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line("return;");
             w.Close();
         }
+        string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
         bool split = ImageSplit.Worth(l) && !l.DirectInference;
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
@@ -115,13 +116,8 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)}); // [{k}, {positions}]");
         else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
-        if (IsPointwise(l)) w.Line($"{Kernels}.Gemm.Multiply(weight, x, y, m: {c.Filters}, n: {positions}, k: {k});");
-        else
-        {
-            w.Line(Pack(l, "x"));
-            w.Line($"{Kernels}.Gemm.Multiply(weight, col, y, m: {c.Filters}, n: {positions}, k: {k});");
-        }
-        w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {c.Filters}, columns: {positions});");
+        if (!IsPointwise(l)) w.Line(Pack(l, "x"));
+        w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();
         w.Close();
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
@@ -130,8 +126,29 @@ internal sealed class ConvLayer : LayerEmitter
         if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
-            EmitGemmFilters(w, l);
+            EmitGemmFilters(w, l, folded, fusedRelu);
         }
+    }
+
+    /// <summary>The kernel's name of a fused ReLU or ReLU6.</summary>
+    private static string ActivationKind(LayerSpec relu) => $"{Kernels}.FusedActivation.{(relu.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
+
+    /// <summary>The activation an im2col or 1x1 product applies as it stores its output, as an expression: in inference
+    /// (with the BatchNorm folded, when one sits in between) the fused ReLU or ReLU6, else none.</summary>
+    private static string ActivationExpression(LayerSpec l, LayerSpec fusedRelu) =>
+        $"{(l.FusedReluNeedsFold ? "ws.Folded" : "!ws.KeepForBackward")} ? {ActivationKind(fusedRelu)} : {Kernels}.FusedActivation.None";
+
+    /// <summary>For a product with a fused activation, declares <c>activation</c> and points <c>outp</c> at the
+    /// activation's output when it applies; returns the argument to pass (empty without a fused activation).</summary>
+    private static string FusedActivationOfProduct(SourceWriter w, LayerSpec l, LayerSpec? folded, LayerSpec? fusedRelu)
+    {
+        if (fusedRelu is null || l.DirectInference) return "";
+        w.Line(l.FusedReluNeedsFold
+            ? $"// With {folded!.Name} folded in, {fusedRelu.Name} is applied as the product is stored, into its output."
+            : $"// In inference, {fusedRelu.Name} is applied as the product is stored, into its output.");
+        w.Line($"var activation = {ActivationExpression(l, fusedRelu)};");
+        w.Line($"if (activation != {Kernels}.FusedActivation.None) outp = ws._act_{fusedRelu.Id};");
+        return ", activation";
     }
 
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
@@ -204,14 +221,15 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
     }
 
-    private static void EmitGemmFilters(SourceWriter w, LayerSpec l)
+    private static void EmitGemmFilters(SourceWriter w, LayerSpec l, LayerSpec? folded, LayerSpec? fusedRelu)
     {
         int positions = l.Output.Height * l.Output.Width, k = l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
         w.Line();
-        ImageSplit.OpenRange(w, FiltersMethod(l), $"Filters [start, end) of one image: their rows of weight [F, {k}] times the columns, plus their biases.");
+        ImageSplit.OpenRange(w, FiltersMethod(l), $"Filters [start, end) of one image: their rows of weight [F, {k}] times the columns, plus their biases" +
+            (fusedRelu is null ? "." : $", then {fusedRelu.Name}{(folded is null ? "" : $" when {folded.Name} is folded in")}."));
         w.Line($"var y = outp.Slice(start * {positions}, (end - start) * {positions});");
-        w.Line($"{Kernels}.Gemm.Multiply(weight.Slice(start * {k}, (end - start) * {k}), inp, y, m: end - start, n: {positions}, k: {k});");
-        w.Line($"{Kernels}.Elementwise.AddBias(y, bias.Slice(start, end - start), rows: end - start, columns: {positions});");
+        w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight.Slice(start * {k}, (end - start) * {k}), inp, y, bias.Slice(start, end - start), m: end - start, n: {positions}, k: {k}" +
+               (fusedRelu is null ? ");" : $", {ActivationExpression(l, fusedRelu)});"));
         w.Close();
     }
 

@@ -420,8 +420,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             var y = outp.Slice(b * 4704, 4704);
             var col = new global::System.Span<float>(ws._col_conv1, ws.KeepForBackward ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 6, n: 784, k: 25);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 6, columns: 784);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 6, n: 784, k: 25); // + bias as it stores
         }
     }
 
@@ -489,8 +488,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             var y = outp.Slice(b * 1600, 1600);
             var col = new global::System.Span<float>(ws._col_conv2, ws.KeepForBackward ? b * 15000 : 0, 15000); // [150, 100], kept for backward while training
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 100, k: 150);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 100);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 16, n: 100, k: 150); // + bias as it stores
         }
     }
 

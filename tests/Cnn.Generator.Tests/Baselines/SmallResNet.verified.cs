@@ -839,8 +839,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 12544, 12544);
             var col = new global::System.Span<float>(ws._col_conv1, 0, 7056); // [9, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 9);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 16, n: 784, k: 9); // + bias as it stores
         }
     }
 
@@ -967,8 +966,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 12544, 12544);
             var col = new global::System.Span<float>(ws._col_conv2, 0, 112896); // [144, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 16, n: 784, k: 144); // + bias as it stores
         }
     }
 
@@ -1114,8 +1112,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 12544, 12544);
             var col = new global::System.Span<float>(ws._col_conv3, 0, 112896); // [144, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 16, n: 784, k: 144);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 16, columns: 784);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 16, n: 784, k: 144); // + bias as it stores
         }
     }
 
@@ -1293,8 +1290,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 6272, 6272);
             var col = new global::System.Span<float>(ws._col_conv4, 0, 28224); // [144, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 144);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 144); // + bias as it stores
         }
     }
 
@@ -1441,8 +1437,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 6272, 6272);
             var col = new global::System.Span<float>(ws._col_conv5, 0, 56448); // [288, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
     }
 
@@ -1588,8 +1583,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(b * 6272, 6272);
             var col = new global::System.Span<float>(ws._col_conv6, 0, 56448); // [288, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, col, y, m: 32, n: 196, k: 288);
-            global::CnnGen.Kernels.Elementwise.AddBias(y, bias, rows: 32, columns: 196);
+            global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
     }
 
