@@ -8,7 +8,8 @@ namespace CnnGen.Kernels;
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
 /// <see cref="Multiply"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
-/// block of C in eight registers for the columns left, masking the last, partial ones. Given a bias, every path adds
+/// block of C in eight registers for the columns left (8 x 32 in sixteen, when there are eight rows or more), masking
+/// the last, partial ones. Given a bias, every path adds
 /// it to the finished sums and applies the fused activation as it stores them.
 /// </summary>
 internal static unsafe class GemmAvx512
@@ -27,6 +28,11 @@ internal static unsafe class GemmAvx512
             start = n - n % PackedGemmAvx512.PanelWidth;
             if (start == n) return;
         }
+        if (m >= 8)
+        {
+            Columns8(a, b, c, m, n, k, rowStep, colStep, accumulate, bias, activation, start);
+            return;
+        }
         for (int i = 0; i < m; i += 4)
         {
             // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
@@ -37,6 +43,124 @@ internal static unsafe class GemmAvx512
             for (; j + 16 <= n; j += 16) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
             if (tail != 0) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, tailMask, true);
         }
+    }
+
+    /// <summary>
+    /// Columns [start, n) eight rows at a time (eight or sixteen accumulators, enough to keep both FMA pipes busy, where
+    /// four rows would leave them half idle): 32 columns per block, then the last up to 32 in one block whose last vector
+    /// is masked. Past the last row a block repeats it, which writes the same values twice.
+    /// </summary>
+    private static void Columns8(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation, int start)
+    {
+        for (int i = 0; i < m; i += 8)
+        {
+            int last = m - 1;
+            int r0 = i, r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last);
+            int r4 = Math.Min(i + 4, last), r5 = Math.Min(i + 5, last), r6 = Math.Min(i + 6, last), r7 = Math.Min(i + 7, last);
+            var lo = new Rows(a, c, r0, r1, r2, r3, rowStep, n);
+            var hi = new Rows(a, c, r4, r5, r6, r7, rowStep, n);
+            var finishLo = new Epilogue(bias, activation, r0, r1, r2, r3);
+            var finishHi = new Epilogue(bias, activation, r4, r5, r6, r7);
+            int j = start;
+            for (; j + 32 <= n; j += 32) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
+            int left = n - j;
+            if (left > 16) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Mask(left - 16), true);
+            else if (left > 0) Block8x16(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Mask(left), left < 16);
+        }
+    }
+
+    /// <summary>Mask of the first <paramref name="lanes"/> lanes (1 to 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Mask(int lanes) =>
+        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
+
+    /// <summary>Eight rows by 32 columns in sixteen accumulators; the second 16 columns under <paramref name="mask1"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x32(in Rows lo, in Rows hi, in Epilogue flo, in Epilogue fhi, float* b, int j, int n, int k, int colStep, bool accumulate,
+        Vector512<float> mask1, bool masked1)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(lo.C0 + j); c01 = Load(lo.C0 + j + 16, mask1, masked1);
+            c10 = Vector512.Load(lo.C1 + j); c11 = Load(lo.C1 + j + 16, mask1, masked1);
+            c20 = Vector512.Load(lo.C2 + j); c21 = Load(lo.C2 + j + 16, mask1, masked1);
+            c30 = Vector512.Load(lo.C3 + j); c31 = Load(lo.C3 + j + 16, mask1, masked1);
+            c40 = Vector512.Load(hi.C0 + j); c41 = Load(hi.C0 + j + 16, mask1, masked1);
+            c50 = Vector512.Load(hi.C1 + j); c51 = Load(hi.C1 + j + 16, mask1, masked1);
+            c60 = Vector512.Load(hi.C2 + j); c61 = Load(hi.C2 + j + 16, mask1, masked1);
+            c70 = Vector512.Load(hi.C3 + j); c71 = Load(hi.C3 + j + 16, mask1, masked1);
+        }
+        else c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
+        float* a0 = lo.A0, a1 = lo.A1, a2 = lo.A2, a3 = lo.A3, a4 = hi.A0, a5 = hi.A1, a6 = hi.A2, a7 = hi.A3;
+        long ap = 0;
+        for (int p = 0; p < k; p++, ap += colStep)
+        {
+            float* bp = b + (long)p * n;
+            var b0 = Vector512.Load(bp);
+            var b1 = Load(bp + 16, mask1, masked1);
+            var x = Vector512.Create(a0[ap]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[ap]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[ap]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[ap]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[ap]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[ap]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[ap]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[ap]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+        }
+        if (flo.Active)
+        {
+            c00 = Activate.Apply(c00 + flo.B0, flo.Activation); c01 = Activate.Apply(c01 + flo.B0, flo.Activation);
+            c10 = Activate.Apply(c10 + flo.B1, flo.Activation); c11 = Activate.Apply(c11 + flo.B1, flo.Activation);
+            c20 = Activate.Apply(c20 + flo.B2, flo.Activation); c21 = Activate.Apply(c21 + flo.B2, flo.Activation);
+            c30 = Activate.Apply(c30 + flo.B3, flo.Activation); c31 = Activate.Apply(c31 + flo.B3, flo.Activation);
+            c40 = Activate.Apply(c40 + fhi.B0, fhi.Activation); c41 = Activate.Apply(c41 + fhi.B0, fhi.Activation);
+            c50 = Activate.Apply(c50 + fhi.B1, fhi.Activation); c51 = Activate.Apply(c51 + fhi.B1, fhi.Activation);
+            c60 = Activate.Apply(c60 + fhi.B2, fhi.Activation); c61 = Activate.Apply(c61 + fhi.B2, fhi.Activation);
+            c70 = Activate.Apply(c70 + fhi.B3, fhi.Activation); c71 = Activate.Apply(c71 + fhi.B3, fhi.Activation);
+        }
+        c70.Store(hi.C3 + j); Store(hi.C3 + j + 16, c71, mask1, masked1); c60.Store(hi.C2 + j); Store(hi.C2 + j + 16, c61, mask1, masked1);
+        c50.Store(hi.C1 + j); Store(hi.C1 + j + 16, c51, mask1, masked1); c40.Store(hi.C0 + j); Store(hi.C0 + j + 16, c41, mask1, masked1);
+        c30.Store(lo.C3 + j); Store(lo.C3 + j + 16, c31, mask1, masked1); c20.Store(lo.C2 + j); Store(lo.C2 + j + 16, c21, mask1, masked1);
+        c10.Store(lo.C1 + j); Store(lo.C1 + j + 16, c11, mask1, masked1); c00.Store(lo.C0 + j); Store(lo.C0 + j + 16, c01, mask1, masked1);
+    }
+
+    /// <summary>Eight rows by up to 16 columns (under <paramref name="mask"/>) in eight accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x16(in Rows lo, in Rows hi, in Epilogue flo, in Epilogue fhi, float* b, int j, int n, int k, int colStep, bool accumulate,
+        Vector512<float> mask, bool masked)
+    {
+        Vector512<float> c0, c1, c2, c3, c4, c5, c6, c7;
+        if (accumulate)
+        {
+            c0 = Load(lo.C0 + j, mask, masked); c1 = Load(lo.C1 + j, mask, masked); c2 = Load(lo.C2 + j, mask, masked); c3 = Load(lo.C3 + j, mask, masked);
+            c4 = Load(hi.C0 + j, mask, masked); c5 = Load(hi.C1 + j, mask, masked); c6 = Load(hi.C2 + j, mask, masked); c7 = Load(hi.C3 + j, mask, masked);
+        }
+        else c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = Vector512<float>.Zero;
+        float* a0 = lo.A0, a1 = lo.A1, a2 = lo.A2, a3 = lo.A3, a4 = hi.A0, a5 = hi.A1, a6 = hi.A2, a7 = hi.A3;
+        long ap = 0;
+        for (int p = 0; p < k; p++, ap += colStep)
+        {
+            var bv = Load(b + (long)p * n, mask, masked);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[ap]), bv, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[ap]), bv, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a2[ap]), bv, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a3[ap]), bv, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a4[ap]), bv, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a5[ap]), bv, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a6[ap]), bv, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a7[ap]), bv, c7);
+        }
+        if (flo.Active)
+        {
+            c0 = Activate.Apply(c0 + flo.B0, flo.Activation); c1 = Activate.Apply(c1 + flo.B1, flo.Activation);
+            c2 = Activate.Apply(c2 + flo.B2, flo.Activation); c3 = Activate.Apply(c3 + flo.B3, flo.Activation);
+            c4 = Activate.Apply(c4 + fhi.B0, fhi.Activation); c5 = Activate.Apply(c5 + fhi.B1, fhi.Activation);
+            c6 = Activate.Apply(c6 + fhi.B2, fhi.Activation); c7 = Activate.Apply(c7 + fhi.B3, fhi.Activation);
+        }
+        Store(hi.C3 + j, c7, mask, masked); Store(hi.C2 + j, c6, mask, masked); Store(hi.C1 + j, c5, mask, masked); Store(hi.C0 + j, c4, mask, masked);
+        Store(lo.C3 + j, c3, mask, masked); Store(lo.C2 + j, c2, mask, masked); Store(lo.C1 + j, c1, mask, masked); Store(lo.C0 + j, c0, mask, masked);
     }
 
     /// <summary>Four rows of A and the matching rows of C.</summary>

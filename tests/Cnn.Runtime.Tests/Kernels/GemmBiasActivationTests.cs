@@ -21,6 +21,8 @@ public class GemmBiasActivationTests
             data.Add(27, 70, 300, activation);    // rows left over after the 8-row blocks, columns after the panels
             data.Add(96, 49, 16, activation);     // a 1x1 expansion on 7x7: one panel and a masked tail
             data.Add(7, 100, 9, activation);      // too few rows for the packed path
+            data.Add(9, 20, 5, activation);       // no full panel: one 8-row block, its second vector masked
+            data.Add(16, 16, 4, activation);      // one full vector of columns
             data.Add(1, 5, 3, activation);
         }
         return data;

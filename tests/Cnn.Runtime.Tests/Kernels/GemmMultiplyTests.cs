@@ -6,8 +6,9 @@ namespace CnnGen.Tests.Kernels;
 /// <summary>
 /// <see cref="Gemm.Multiply"/> gives every element of C exactly the bits of one fused multiply-add per term in index
 /// order, computed here one scalar at a time, on shapes that take the packed 32-column panels (several, with columns
-/// left over), more than one depth block of 256, rows not a multiple of 8, the transposed A of backward-data and
-/// accumulation into C.
+/// left over), more than one depth block of 256, rows not a multiple of 8, the 8-row blocks of the columns after the
+/// panels (a masked second vector, one full vector, a masked one), the transposed A of backward-data and accumulation
+/// into C.
 /// </summary>
 public class GemmMultiplyTests
 {
@@ -19,6 +20,10 @@ public class GemmMultiplyTests
     [InlineData(8, 32, 4, false, true)]
     [InlineData(7, 64, 9, false, false)]        // too few rows for the packed path
     [InlineData(40, 31, 50, true, false)]       // no full panel
+    [InlineData(9, 49, 160, false, false)]      // a 7x7 map: one panel, then 17 columns in one 8-row block (the last vector masked)
+    [InlineData(64, 16, 20, false, false)]      // exactly one vector of columns, 8 rows at a time
+    [InlineData(12, 48, 7, true, true)]         // one panel and a full 16-column block, accumulating
+    [InlineData(10, 100, 3, false, false)]      // too shallow for the packed path: 8-row blocks of 32 columns and a masked rest
     public void MatchesTheFusedMultiplyAddChainBitForBit(int m, int n, int k, bool transposeA, bool accumulate)
     {
         var random = new Random(m * 7919 + n * 31 + k);
