@@ -22,6 +22,7 @@ internal static class Fusion
                 {
                     DirectInference = conv.Groups == 1 ? winograd || UsesDirectKernel(conv, layers[k].Output) : IsDepthwise(conv, layers[k].Input),
                     WinogradInference = winograd,
+                    WinogradFromImages = winograd ? WinogradChoice.FromImages(conv, layers[k].Input, layers[k].Output) : 1,
                 };
             }
         FoldBatchNorms(layers);

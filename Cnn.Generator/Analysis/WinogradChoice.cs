@@ -32,6 +32,27 @@ namespace CnnGen.Generator.Analysis;
 /// </summary>
 internal static class WinogradChoice
 {
+    /// <summary>Tiles per call below which a layer with large transformed weights runs im2col + GEMM instead.</summary>
+    private const int MinimumTiles = 8;
+
+    /// <summary>Transformed weights (36 values per channel and filter) from which a call needs enough tiles to pay for reading them.</summary>
+    private const long LargeTransformBytes = 16L << 20;
+
+    /// <summary>
+    /// The fewest images per call for which a Winograd layer runs Winograd: its products read the transformed weights,
+    /// four times the size of the weights, once per call, so with large weights and few tiles they are bound by memory.
+    /// Measured for ResNet-18's 512 -> 512 @7 (4 tiles per image, 37.7 MB transformed), in microseconds per image:
+    /// Winograd 2,914 / 1,904 / 1,224 for 1 / 2 / 4 images per call, im2col + GEMM 1,907 / 1,983 / 1,968; 256 -> 256 @14
+    /// (16 tiles, 9.4 MB) and every smaller layer stayed faster with Winograd at one image. So: layers with more than 16 MiB
+    /// of transformed weights run Winograd from 8 tiles per call on. 1 for every other layer.
+    /// </summary>
+    public static int FromImages(ConvOp conv, Shape input, Shape output)
+    {
+        long transformBytes = 36L * input.Channels * conv.Filters * sizeof(float);
+        int tiles = ((output.Height + 3) / 4) * ((output.Width + 3) / 4);
+        return transformBytes > LargeTransformBytes ? System.Math.Max(1, (MinimumTiles + tiles - 1) / tiles) : 1;
+    }
+
     public static bool Picks(ConvOp conv, Shape input, Shape output)
     {
         if (conv.Kernel != 3 || conv.Stride != 1 || conv.Dilation != 1 || conv.Groups != 1) return false;

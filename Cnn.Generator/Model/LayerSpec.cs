@@ -47,6 +47,10 @@ internal sealed record LayerSpec(
     /// <summary>For a convolution: inference runs it as Winograd F(4x4, 3x3) over the micro-batch's images at once.</summary>
     public bool WinogradInference { get; init; }
 
+    /// <summary>For a Winograd convolution: the fewest images per call that run Winograd; fewer run im2col + GEMM (which
+    /// also applies the fused ReLU). 1 when Winograd always runs.</summary>
+    public int WinogradFromImages { get; init; } = 1;
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 

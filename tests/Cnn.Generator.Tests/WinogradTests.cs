@@ -130,6 +130,29 @@ public class WinogradTests
         Assert.Equal(before, Forward(network, inputs, 2));
     }
 
+    /// <summary>A layer whose transformed weights are large (256 -> 512 on a 4x4 map: 18 MiB) runs Winograd only from 8
+    /// images per call (8 tiles); fewer run im2col + GEMM with the ReLU applied as it stores, the bits of the unfused
+    /// layers, on one thread or split over two.</summary>
+    [Fact]
+    public void LargeWeightsOnFewTiles_RunTheProductBelowEightImages()
+    {
+        var run = AssertCompilesCleanly("using CnnGen;\nnamespace Wino;\n[Input(256, 4, 4)] [Conv(3, 512, Padding = 1)] [ReLU] [Dense(5)]\npublic partial class Big { }");
+        string code = run.Sources.Single().SourceText.ToString();
+        Assert.Contains("if (!ws.KeepForBackward && batch >= 8)", code, StringComparison.Ordinal);
+        Assert.Contains("Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 512, n: 16, k: 2304, activation);", code, StringComparison.Ordinal);
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(run, "Wino.Big"), 2)!;
+        Perturb(network, seed: 4);
+        var inputs = Inputs(network, 8, seed: 12);
+        var one = Forward(network, inputs.AsSpan(0, network.InputLength).ToArray(), 1);
+        Assert.Equal(network.Activations(inputs.AsSpan(0, network.InputLength))[^1], one);
+        network.Threads = 2;
+        network.SplitImages = true;
+        Assert.Equal(one, Forward(network, inputs.AsSpan(0, network.InputLength).ToArray(), 1));
+        network.Threads = 1;
+        // Eight images: Winograd, within rounding of the unfused layers.
+        AssertAgreesWithUnfused(network, inputs);
+    }
+
     private static float[] AssertAgreesWithUnfused(INetwork network, float[] inputs)
     {
         int batch = inputs.Length / network.InputLength, outputs = network.OutputLength;

@@ -71,7 +71,12 @@ internal sealed class ConvLayer : LayerEmitter
         {
             bool relu = fusedRelu is not null && !l.FusedReluNeedsFold;
             bool reluAfterFold = fusedRelu is not null && l.FusedReluNeedsFold;
-            w.Open("if (!ws.KeepForBackward)");
+            if (l.WinogradFromImages > 1)
+            {
+                w.Line($"// Fewer than {l.WinogradFromImages} images run im2col + GEMM below: Winograd's transformed weights ({36L * l.Input.Channels * c.Filters * 4 >> 20} MiB) need more tiles to pay for reading them.");
+                w.Open($"if (!ws.KeepForBackward && batch >= {l.WinogradFromImages})");
+            }
+            else w.Open("if (!ws.KeepForBackward)");
             w.Line(relu
                 ? $"// Inference: direct convolution with {fusedRelu!.Name} fused (written to its output); same result as the im2col path below."
                 : reluAfterFold
@@ -92,7 +97,7 @@ internal sealed class ConvLayer : LayerEmitter
             }
             if (l.WinogradInference)
             {
-                if (ImageSplit.Worth(l)) WinogradConv.EmitSplit(w, l, target);
+                if (ImageSplit.Worth(l) && ImageSplit.SplitsTiles(l)) WinogradConv.EmitSplit(w, l, target);
                 WinogradConv.EmitForward(w, l, target, reluArg);
             }
             else
@@ -107,7 +112,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
-        bool split = ImageSplit.Worth(l) && !l.DirectInference;
+        bool split = ImageSplit.Worth(l) && (!l.DirectInference || l.WinogradFromImages > 1);
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
@@ -121,8 +126,8 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         w.Close();
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
-        if (ImageSplit.Worth(l) && l.WinogradInference) WinogradConv.EmitTilesMethod(w, l, rangeRelu);
-        else if (ImageSplit.Worth(l) && l.DirectInference) EmitDirectFilters(w, l, rangeRelu);
+        if (ImageSplit.Worth(l) && ImageSplit.SplitsTiles(l)) WinogradConv.EmitTilesMethod(w, l, rangeRelu);
+        else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectFilters(w, l, rangeRelu);
         if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
@@ -142,7 +147,7 @@ internal sealed class ConvLayer : LayerEmitter
     /// activation's output when it applies; returns the argument to pass (empty without a fused activation).</summary>
     private static string FusedActivationOfProduct(SourceWriter w, LayerSpec l, LayerSpec? folded, LayerSpec? fusedRelu)
     {
-        if (fusedRelu is null || l.DirectInference) return "";
+        if (fusedRelu is null || l.DirectInference && l.WinogradFromImages == 1) return "";
         w.Line(l.FusedReluNeedsFold
             ? $"// With {folded!.Name} folded in, {fusedRelu.Name} is applied as the product is stored, into its output."
             : $"// In inference, {fusedRelu.Name} is applied as the product is stored, into its output.");

@@ -24,9 +24,13 @@ internal static class ImageSplit
         l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel pads each
-    /// channel into one plane per workspace. (Winograd layers split by tiles, each thread with a scratch of its own.)</summary>
+    /// channel into one plane per workspace. (Winograd layers split by tiles, each thread with a scratch of its own; those
+    /// that run im2col + GEMM for few images split that.)</summary>
     private static bool RunsWhole(LayerSpec l) =>
-        l.Op is ConvOp { Groups: > 1 } && l.DirectInference || l.WinogradInference && WinogradConv.TilesPerImage(l) < MinimumWinogradTiles;
+        l.Op is ConvOp { Groups: > 1 } && l.DirectInference || l.WinogradInference && !SplitsTiles(l) && l.WinogradFromImages == 1;
+
+    /// <summary>A Winograd layer with enough tiles per image to split them over the threads.</summary>
+    public static bool SplitsTiles(LayerSpec l) => l.WinogradInference && WinogradConv.TilesPerImage(l) >= MinimumWinogradTiles;
 
     /// <summary>Tiles per image from which a Winograd layer is split by tiles: every range packs the whole transformed
     /// weights again for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4 tiles, a 14x14 one
