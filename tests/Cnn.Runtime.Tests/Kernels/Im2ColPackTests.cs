@@ -6,8 +6,8 @@ namespace CnnGen.Tests.Kernels;
 /// <summary>
 /// <see cref="Im2Col.Pack"/> (im2col) writes, for every tap and output position, the input pixel under it or 0 in the
 /// padding, written here one scalar at a time. Widths cover less than a strip of 16, exactly one, several and a partial
-/// one; paddings as wide as the kernel or wider (whole column rows of padding), dilations and a stride of 2 (the
-/// portable loop). The column buffer starts full of NaNs so that an entry left unwritten shows.
+/// one; paddings as wide as the kernel or wider (whole column rows of padding), dilations, and a stride of 2 on rows
+/// short and long enough for its 16-value steps (the even values of two vectors). The column buffer starts full of NaNs so that an entry left unwritten shows.
 /// </summary>
 public class Im2ColPackTests
 {
@@ -22,6 +22,9 @@ public class Im2ColPackTests
     [InlineData(2, 9, 14, 3, 2, 1, 2)]
     [InlineData(1, 9, 14, 2, 0, 1, 4)]
     [InlineData(2, 9, 21, 4, 2, 2, 1)]
+    [InlineData(3, 11, 75, 7, 3, 2, 1)]     // a stem's 7x7 stride 2: rows of 38 outputs take two 16-value steps and a scalar rest
+    [InlineData(2, 6, 67, 1, 0, 2, 1)]      // 1x1 stride 2: 34 outputs read to the last pixel of the row
+    [InlineData(1, 5, 66, 3, 1, 2, 1)]
     public void WritesThePixelUnderEveryTap(int channels, int height, int width, int kernel, int padding, int stride, int dilation)
     {
         int span = dilation * (kernel - 1) + 1;
