@@ -87,6 +87,63 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>C[m, n] = A[m, k] * B[k, n]</c> with B already in the packed products' panel layout (<see cref="PanelLayout"/>):
+    /// for a B multiplied many times, such as Winograd's transformed weights, packed once instead of on every call.
+    /// <paramref name="n"/> must be a multiple of 32. Every element gets the chain of <see cref="Multiply"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPanels(ReadOnlySpan<float> a, ReadOnlySpan<float> panels, Span<float> c, int m, int n, int k)
+    {
+        if (n % PanelWidth != 0 || a.Length < m * k || panels.Length < k * n || c.Length < m * n)
+            throw new ArgumentException($"Gemm.MultiplyPanels: [{m}x{k}] * [{k}x{n}] needs n a multiple of {PanelWidth} and spans that long.");
+        if (m == 0 || n == 0) return;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = panels, fc = c)
+                    PackedGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1);
+            }
+            return;
+        }
+        for (int i = 0; i < m; i++)
+        for (int j0 = 0; j0 < n; j0 += PanelWidth)
+        {
+            var panel = panels.Slice(j0 * k, k * PanelWidth);
+            var row = a.Slice(i * k, k);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> c0 = Vector256<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
+                for (int p = 0; p < k; p++)
+                {
+                    var x = Vector256.Create(row[p]);
+                    var b = panel.Slice(p * PanelWidth, PanelWidth);
+                    c0 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b), c0);
+                    c1 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(8)), c1);
+                    c2 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(16)), c2);
+                    c3 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(24)), c3);
+                }
+                var to = c.Slice(i * n + j0, PanelWidth);
+                c0.CopyTo(to); c1.CopyTo(to.Slice(8)); c2.CopyTo(to.Slice(16)); c3.CopyTo(to.Slice(24));
+                continue;
+            }
+            for (int j = 0; j < PanelWidth; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(row[p], panel[p * PanelWidth + j], acc);
+                c[i * n + j0 + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>Columns per panel of <see cref="MultiplyPanels"/>' B.</summary>
+    public const int PanelWidth = 32;
+
+    /// <summary>Where element (row <paramref name="p"/>, column <paramref name="j"/>) of a <c>[k, n]</c> matrix sits in
+    /// the panel layout: panel <c>j / 32</c> holds the matrix's <paramref name="k"/> rows of its 32 columns in order.</summary>
+    public static long PanelLayout(int p, int j, int k) => (long)(j / PanelWidth) * k * PanelWidth + (long)p * PanelWidth + j % PanelWidth;
+
     /// <summary>8 columns starting at <paramref name="j"/>, four rows at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns256(ref float pa, ref float pb, ref float pc, int m, int n, int k, int j,

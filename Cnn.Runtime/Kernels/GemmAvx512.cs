@@ -45,6 +45,20 @@ internal static unsafe class GemmAvx512
         }
     }
 
+    /// <summary>The product of <see cref="PackedGemmAvx512.MultiplyPanels"/> for fewer than eight rows: four at a time
+    /// against each panel, read in place (its rows are 32 floats apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PanelsFewRows(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep)
+    {
+        var none = new Epilogue(null, FusedActivation.None, 0, 0, 0, 0);
+        for (int i = 0; i < m; i += 4)
+        {
+            var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
+            for (int j = 0; j < n; j += PackedGemmAvx512.PanelWidth)
+                Block4x32(rows, none, panels + (long)j * k, j, PackedGemmAvx512.PanelWidth, k, colStep, false);
+        }
+    }
+
     /// <summary>
     /// Columns [start, n) eight rows at a time (eight or sixteen accumulators, enough to keep both FMA pipes busy, where
     /// four rows would leave them half idle): 32 columns per block, then the last up to 32 in one block whose last vector

@@ -47,6 +47,33 @@ internal static unsafe class PackedGemmAvx512
         }
     }
 
+    /// <summary>
+    /// <c>C[m, n] = op(A) * B</c> with B given already packed: panel <c>j</c> (columns <c>32j .. 32j + 31</c>) is
+    /// <c>panels[j * k * 32 ..]</c>, its <c>k</c> rows of 32 floats next to each other (a depth block is then a run of
+    /// them, so nothing is copied). <paramref name="n"/> is a multiple of 32. Eight rows at a time over the panels, or
+    /// four when there are fewer than eight; every element gets the chain of <see cref="Gemm.Multiply"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPanels(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep)
+    {
+        int count = n / PanelWidth;
+        if (m < RowBlock)
+        {
+            GemmAvx512.PanelsFewRows(a, panels, c, m, n, k, rowStep, colStep);
+            return;
+        }
+        for (int jp = 0; jp < count; jp++)
+        {
+            float* panel = panels + (long)jp * k * PanelWidth;
+            for (int p0 = 0; p0 < k; p0 += DepthBlock)
+            {
+                int depth = Math.Min(DepthBlock, k - p0);
+                RowBlocks(a + (long)p0 * colStep, panel + (long)p0 * PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
+                    null, FusedActivation.None);
+            }
+        }
+    }
+
     /// <summary>Copies <paramref name="depth"/> rows of 32 floats, <paramref name="n"/> apart, next to each other.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Pack(float* b, int n, float* panel, int depth)

@@ -14,7 +14,8 @@ namespace CnnGen.Kernels;
 /// copies the images channel-last with zero padding, then, a cache-sized block of tiles at a time, transforms each tile
 /// into <c>V[36][tiles][channels]</c>, runs one matrix product per point, <c>M[p][tiles][filters] = V[p] * U[p]</c>
 /// (<see cref="Gemm.Multiply"/>), with the filters transformed once by <see cref="TransformWeights"/> into
-/// <c>U[36][channels][filters]</c>, and turns each tile back into 4x4 outputs. It can run on a range of filters
+/// <c>U[36][channels][filters]</c> (for whole 32-filter panels, stored as the product's packed panels, read in place),
+/// and turns each tile back into 4x4 outputs. It can run on a range of filters
 /// [f0, f1) (the weights of a range are transformed into their own block), so a layer can be split by filters; each
 /// range transforms the input itself.</para>
 /// <para>The transforms run on 16 channels or 16 filters at a time with AVX-512 and one at a time otherwise, with the same
@@ -70,7 +71,8 @@ public static unsafe class Winograd3x3
 
     /// <summary>
     /// <c>U = G g G^T</c> of filters [f0, f1) (computed in double, rounded once), written to the range's block of
-    /// <paramref name="transformed"/>: it starts at <c>36 * channels * f0</c> and holds <c>U[36][channels][f1 - f0]</c>.
+    /// <paramref name="transformed"/>: it starts at <c>36 * channels * f0</c> and holds <c>U[36][channels][f1 - f0]</c>,
+    /// each point's matrix in the products' panel layout when the range is whole 32-filter panels.
     /// <paramref name="weight"/> is the layer's <c>[filters, channels, 3, 3]</c> weight.
     /// </summary>
     public static void TransformWeights(ReadOnlySpan<float> weight, Span<float> transformed, int filters, int channels, int f0, int f1)
@@ -109,13 +111,20 @@ public static unsafe class Winograd3x3
                             for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
                         }
                     }
-                    float* to = block + (long)c * range + (first - f0);
+                    // A range of whole 32-filter panels is stored as the products' packed panels (Gemm.PanelLayout);
+                    // 16 filters from a multiple of 16 stay within one panel.
+                    float* to = block + (Panels(range) ? Gemm.PanelLayout(c, first - f0, channels) : (long)c * range + (first - f0));
                     for (int p = 0; p < Points; p++)
                         Buffer.MemoryCopy(group + p * 16, to + p * pointStride, count * 4L, count * 4L);
                 }
             }
         }
     }
+
+    /// <summary>Whether a range of filters' transformed weights are stored as whole 32-filter panels of the products'
+    /// packed layout, so each point's product reads them in place instead of packing them again for every block of
+    /// tiles; other ranges keep <c>[channels][filters]</c> rows.</summary>
+    private static bool Panels(int range) => range % Gemm.PanelWidth == 0;
 
     /// <summary>
     /// <see cref="TransformWeights"/> of all filters into <paramref name="transformed"/>, only when <paramref name="weight"/>
@@ -226,8 +235,13 @@ public static unsafe class Winograd3x3
             int count = Math.Min(blockTiles, end - t0);
             TransformInput(ppad, pv, shape, t0, count);
             for (int p = 0; p < Points; p++)
-                Gemm.Multiply(new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels), block.Slice(p * channels * range, channels * range),
-                    new Span<float>(pm + (long)p * count * range, count * range), m: count, n: range, k: channels);
+            {
+                var v = new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels);
+                var u = block.Slice(p * channels * range, channels * range);
+                var m = new Span<float>(pm + (long)p * count * range, count * range);
+                if (Panels(range)) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
+                else Gemm.Multiply(v, u, m, m: count, n: range, k: channels);
+            }
             TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
         }
     }
