@@ -77,7 +77,8 @@ internal abstract class PoolLayer : LayerEmitter
 
 /// <summary>
 /// Max pooling (seed 001): forward keeps each window's maximum and remembers where it was (padding counts as minus
-/// infinity; the first maximum wins, NaN propagates, as in PyTorch); backward routes the gradient only to that position.
+/// infinity; the first maximum wins, NaN propagates, as in PyTorch), in the runtime's pooling kernels; backward routes
+/// the gradient only to that position.
 /// </summary>
 internal sealed class MaxPoolLayer : PoolLayer
 {
@@ -94,33 +95,20 @@ internal sealed class MaxPoolLayer : PoolLayer
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
         EmitForward(w, l, (writer, first, end) => Pool(writer, l, first, end));
 
-    /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum and its index.</summary>
+    /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum and its index (within its input plane), by
+    /// the 2x2 kernel or the kernel for any window.</summary>
     private static void Pool(SourceWriter w, LayerSpec l, string first, string end)
     {
-        if (IsHalving(l))
-        {
-            string planes = first == "0" ? end : $"{end} - ({first})";
-            string from = first == "0" ? "" : $"({first}) * {PlaneIn(l)}";
-            string to = first == "0" ? "" : $"({first}) * {PlaneOut(l)}";
-            w.Line(first == "0"
-                ? $"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Id}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width});"
-                : $"{Kernels}.Pooling.MaxPool2x2(inp.Slice({from}), outp.Slice({to}), global::System.MemoryExtensions.AsSpan(ws._argmax_{l.Id}, {to}), " +
-                  $"planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width});");
-            return;
-        }
-        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Id}); // winner's index within its input plane");
-        OpenWindowLoops(w, l, first, end);
-        w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-        w.Line($"int best = y0 * {l.Input.Width} + x0;");
-        w.Line("float max = x[best];");
-        w.Line("for (int iy = y0; iy < y1; iy++)");
-        w.Open($"for (int ix = x0; ix < x1; ix++)");
-        w.Line($"float v = x[iy * {l.Input.Width} + ix];");
-        w.Line($"if (v > max || float.IsNaN(v)) {{ max = v; best = iy * {l.Input.Width} + ix; }}");
-        w.Close();
-        w.Line("outp[o] = max;");
-        w.Line("argmax[o] = best;");
-        CloseWindowLoops(w);
+        var p = Op(l);
+        bool all = first == "0";
+        string planes = all ? end : $"{end} - ({first})";
+        string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
+        string output = all ? "outp" : $"outp.Slice(({first}) * {PlaneOut(l)})";
+        string argmax = all ? $"ws._argmax_{l.Id}" : $"global::System.MemoryExtensions.AsSpan(ws._argmax_{l.Id}, ({first}) * {PlaneOut(l)})";
+        w.Line(IsHalving(l)
+            ? $"{Kernels}.Pooling.MaxPool2x2({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width});"
+            : $"{Kernels}.Pooling.MaxPool({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+              $"size: {p.Size}, stride: {p.Stride}, padding: {p.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
