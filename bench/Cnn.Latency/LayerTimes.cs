@@ -6,7 +6,7 @@ namespace CnnGen.Latency;
 /// <summary>
 /// Per-layer times of one image's evaluation-mode forward pass with <c>SplitImages</c>, for each thread count: rounds
 /// alternate between the counts, each round replays the pass <c>calls</c> times (<see cref="LayerReplay"/>), and each
-/// layer's figure is the median of all its calls at that count. Prints every layer that takes at least 1% of the
+/// layer's figure is the median of all its calls at that count. Prints every layer that takes at least 0.1% of the
 /// one-thread pass, then the time by kind, with the speed-up of each count over the first.
 /// </summary>
 internal static class LayerTimes
@@ -57,7 +57,7 @@ internal static class LayerTimes
         Console.WriteLine($"  {"layer",-28} {"kind",-13}{header}");
         for (int k = 0; k < layers.Count; k++)
         {
-            if (medians[first][k] < whole / 100) continue;
+            if (medians[first][k] < whole / 1000) continue;
             Console.WriteLine($"  {layers[k].Name,-28} {layers[k].Kind,-13}{Row(threads, t => medians[t][k])}");
         }
         Console.WriteLine("  by kind:");
