@@ -58,12 +58,11 @@ internal sealed class AddLayer : LayerEmitter
             var source = network.Layers[sources[k]];
             string shortcut = sources.Count == 1 ? "shortcut" : "shortcut" + (k + 1);
             w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, {first}, x.Length); // {source.Name}'s output");
-            string sum = k == 0 ? "x" : "y";
-            string was = k == 0 ? "x" : "y";
+            string sum = k == 0 ? "x" : "y"; // the sum so far
             if (relu && k == sources.Count - 1)
-                w.Line($"{Kernels}.Elementwise.AddRelu({sum}, {shortcut}, y); // y = max({was} + {shortcut}, 0)");
+                w.Line($"{Kernels}.Elementwise.AddRelu({sum}, {shortcut}, y); // y = max({sum} + {shortcut}, 0)");
             else
-                w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({sum}, {shortcut}, y); // y = {was} + {shortcut}");
+                w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({sum}, {shortcut}, y); // y = {sum} + {shortcut}");
         }
     }
 

@@ -38,8 +38,8 @@ internal static class ImageSplit
     /// one core's memory traffic, against a job hand-over of about one microsecond when the workers are awake.</summary>
     public const long MinimumValues = 32_768;
 
-    /// <summary>Values per block of an element-wise range: one 64-byte cache line, so no two threads write the same line
-    /// (and every range but the last starts on a whole vector of 16 lanes).</summary>
+    /// <summary>Values per block of an element-wise range: 64 bytes, one vector of 16 lanes, so every range but the last
+    /// holds whole vectors and two threads share at most the cache line at a boundary.</summary>
     public const int ValueBlock = 16;
 
     /// <summary>Channels per block of a global average pool's range: its 16 means share one cache line.</summary>
