@@ -27,6 +27,7 @@ internal static class Fusion
             }
         FoldBatchNorms(layers);
         FuseRelus(layers);
+        FuseAddRelus(layers);
     }
 
     /// <summary>Direct convolution (no im2col) in inference for stride 1, no dilation and output rows up to 32 wide, except a 1x1 kernel
@@ -90,6 +91,20 @@ internal static class Fusion
             if (relu < 0 || !(layers[relu].Kind == LayerKind.ReLU || layers[relu].Kind == LayerKind.ReLU6 && relu6Fuses)) continue;
             layers[k] = layers[k] with { FusedRelu = layers[relu].Index, FusedReluNeedsFold = afterFold };
             layers[relu] = layers[relu] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = afterFold };
+        }
+    }
+
+    /// <summary>A shortcut's sum (Add) whose only reader is the ReLU right after it adds and applies the ReLU in one pass in
+    /// inference, into the ReLU's output (the sum itself is then never written), with the bits of the two passes.</summary>
+    private static void FuseAddRelus(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            if (layers[k].Kind != LayerKind.Add) continue;
+            int relu = SoleReader(layers, k);
+            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU || layers[relu].InferredBy >= 0) continue;
+            layers[k] = layers[k] with { FusedRelu = layers[relu].Index };
+            layers[relu] = layers[relu] with { InferredBy = layers[k].Index };
         }
     }
 }

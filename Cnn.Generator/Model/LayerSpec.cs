@@ -57,13 +57,13 @@ internal sealed record LayerSpec(
     /// <summary>Where the folded weights start in the folded buffer (the folded bias follows); -1 when nothing is folded.</summary>
     public int FoldOffset { get; init; } = -1;
 
-    /// <summary>For a convolution: the ReLU whose output it writes in inference (applying it as it stores); -1 for none.
+    /// <summary>For a convolution or a shortcut's sum (Add): the ReLU whose output it writes in inference (applying it as it stores); -1 for none.
     /// With <see cref="FusedReluNeedsFold"/> only when its BatchNorm is folded in (the ReLU follows that BatchNorm).</summary>
     public int FusedRelu { get; init; } = -1;
 
     public bool FusedReluNeedsFold { get; init; }
 
-    /// <summary>For a BatchNorm or ReLU: the convolution that writes this layer's output in inference; -1 when it runs itself.</summary>
+    /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 
     /// <summary>The convolution writes this output only when BatchNorms are folded (<c>ws.Folded</c>), else the layer runs.</summary>

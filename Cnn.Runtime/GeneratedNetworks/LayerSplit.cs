@@ -12,9 +12,11 @@ public delegate void LayerRange<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> i
 
 /// <summary>
 /// Runs one layer of a forward pass on all the threads at once, when a pass has fewer images than threads: the
-/// layer's units are cut into <see cref="PiecesPerThread"/> contiguous ranges per thread, and the threads of one
-/// <see cref="WorkerPool.Shared"/> job take ranges in turn until none is left, so a thread that starts late (or is
-/// paused by a busy machine) leaves its share to the others instead of holding up the layer. A range holds whole
+/// layer's units are cut into <see cref="PiecesPerThread"/> contiguous ranges per thread. Each thread first runs the
+/// ranges it owns (the calling thread the first ones, pool worker <c>k</c> the <c>k</c>-th share), so from layer to
+/// layer and call to call the same units, and the weights and activations they touch, stay on the same core's caches;
+/// then it takes over the ranges not yet started by the others, from the end of their shares, so a thread that starts
+/// late (or is paused by a busy machine) leaves its share to the others instead of holding up the layer. A range holds whole
 /// blocks of <c>block</c> units (the kernel's register block), so no block is computed twice. Every unit's values
 /// come from the same operations in the same order whichever range holds it and whichever thread runs it, so the
 /// results are the bits of one thread. The spans are pinned for the job; nothing is allocated once the part delegate
@@ -33,7 +35,8 @@ public sealed unsafe class LayerSplit<TWorkspace> where TWorkspace : NetworkWork
     private TWorkspace? _ws;
     private float* _input, _output, _weight, _bias;
     private int _inputLength, _outputLength, _weightLength, _biasLength, _batch, _units, _block, _pieces;
-    private int _nextPiece;
+    private int[] _started = Array.Empty<int>(); // 1 once a thread has taken the range
+    private int _callerThread;
 
     /// <summary>Units <c>[Start, End)</c> of part <paramref name="part"/>: whole blocks of <paramref name="block"/>
     /// units, shared out as evenly as blocks allow; the last block may be short. Empty for a part with no block.</summary>
@@ -67,7 +70,9 @@ public sealed unsafe class LayerSplit<TWorkspace> where TWorkspace : NetworkWork
             _batch = batch; _units = units; _block = block;
             int blocks = (units + block - 1) / block;
             _pieces = (int)Math.Min(blocks, (long)parts * PiecesPerThread);
-            _nextPiece = 0;
+            if (_started.Length < _pieces) _started = new int[_pieces];
+            Array.Clear(_started, 0, _pieces);
+            _callerThread = Environment.CurrentManagedThreadId;
             try
             {
                 WorkerPool.Shared.RunParts(Math.Min(parts, _pieces), _runPart ??= RunPart);
@@ -81,16 +86,23 @@ public sealed unsafe class LayerSplit<TWorkspace> where TWorkspace : NetworkWork
         }
     }
 
-    /// <summary>One thread's share: ranges taken in turn until none is left.</summary>
+    /// <summary>One thread's work: the ranges it owns, then any range the others have not started, walking back from
+    /// the end of the share before its own.</summary>
     private void RunPart(int part, int parts)
     {
-        int piece;
-        while ((piece = Interlocked.Increment(ref _nextPiece) - 1) < _pieces)
-        {
-            (int start, int end) = Range(_units, _block, piece, _pieces);
-            if (start >= end) continue;
-            _body!(_ws!, new ReadOnlySpan<float>(_input, _inputLength), new Span<float>(_output, _outputLength),
-                new ReadOnlySpan<float>(_weight, _weightLength), new ReadOnlySpan<float>(_bias, _biasLength), _batch, start, end);
-        }
+        int owner = Environment.CurrentManagedThreadId == _callerThread ? 0 : WorkerPool.CurrentWorkerNumber;
+        if (owner >= parts) owner = part; // a thread of another pool size: any share will do
+        int first = (int)((long)owner * _pieces / parts), end = (int)((long)(owner + 1) * _pieces / parts);
+        for (int piece = first; piece < end; piece++) TryRun(piece);
+        for (int k = 1; k <= _pieces; k++) TryRun(((first - k) % _pieces + _pieces) % _pieces);
+    }
+
+    private void TryRun(int piece)
+    {
+        if (Volatile.Read(ref _started[piece]) != 0 || Interlocked.Exchange(ref _started[piece], 1) != 0) return;
+        (int start, int end) = Range(_units, _block, piece, _pieces);
+        if (start >= end) return;
+        _body!(_ws!, new ReadOnlySpan<float>(_input, _inputLength), new Span<float>(_output, _outputLength),
+            new ReadOnlySpan<float>(_weight, _weightLength), new ReadOnlySpan<float>(_bias, _biasLength), _batch, start, end);
     }
 }

@@ -8,7 +8,8 @@ namespace CnnGen.Latency;
 /// <summary>
 /// Single-image latency of a generated network's <c>Forward</c> in evaluation mode for each thread count: rounds that
 /// alternate between the counts (so a change in the machine's load touches them all alike), each round the median of
-/// a number of calls, and per count the median of the rounds. Prints the load average with the figures.
+/// a number of calls, and per count the median of the rounds. Prints the load average with the figures. With
+/// <c>--layers</c>, times each layer of the split pass instead (<see cref="LayerTimes"/>).
 /// </summary>
 internal static class LatencyCommand
 {
@@ -22,20 +23,21 @@ internal static class LatencyCommand
             int[] threads = Option(args, "--threads", "1,2").Split(',').Select(t => Positive(t, "--threads")).ToArray();
             int rounds = Positive(Option(args, "--rounds", "7"), "--rounds");
             int calls = Positive(Option(args, "--calls", "9"), "--calls");
-            bool split = args.Contains("--split");
+            bool split = args.Contains("--split"), layers = args.Contains("--layers");
             var models = model == "all" ? Models : new[] { model };
             foreach (var name in models)
             {
                 var network = Create(name);
                 network.SplitImages = split; // one image's layers over the threads (off by default)
-                Measure(name, network, threads, rounds, calls);
+                if (layers) LayerTimes.Measure(name, network, threads, rounds, calls);
+                else Measure(name, network, threads, rounds, calls);
             }
             return 0;
         }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--layers]");
             return 2;
         }
     }
@@ -95,7 +97,7 @@ internal static class LatencyCommand
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static string Option(string[] args, string name, string fallback)

@@ -5,8 +5,9 @@ namespace CnnGen.Generator.Tests;
 
 /// <summary>
 /// Which layers the generator splits over the threads when a forward pass has fewer images than threads: those with
-/// at least 250,000 multiply-adds per image (convolutions of every path, dense layers); cheaper ones run on the
-/// calling thread. The generated code compiles either way.
+/// at least 250,000 multiply-adds per image (convolutions of every path, dense layers), and layers without weights
+/// (activations, shortcut sums, pools, joins) of at least 32,768 values per image; smaller ones run on the calling
+/// thread. The generated code compiles either way.
 /// </summary>
 public class ImageSplitTests
 {
@@ -38,8 +39,10 @@ public class ImageSplitTests
         // Grouped 3x3 (4 groups) on 32 x 32 x 32: 32 x 1,024 x 8 x 9 = 2,359,296 MACs; depthwise 3x3: 32 x 1,024 x 9 =
         // 294,912 (enough, but its direct kernel pads into one plane per workspace, so it runs whole); pointwise to 16:
         // 16 x 1,024 x 32 = 524,288.
+        // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values; the depthwise
+        // layer's ReLU6 is applied by its kernel.
         string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
-        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardFilters_conv3" }, SplitMethods(code));
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardFilters_conv3" }, SplitMethods(code));
         Assert.Contains("units: 4, block: 1", code);
         Assert.Contains("DepthwiseConv.Forward(", code);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
@@ -73,5 +76,31 @@ public class ImageSplitTests
         string code = Generate("[Input(1, 28, 28)] [Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)] [Dense(10)] [Softmax]");
         Assert.Empty(SplitMethods(code));
         Assert.DoesNotContain("SplitParts", code);
+    }
+
+    [Fact]
+    public void LayersWithoutWeightsOfAtLeast32768ValuesAreSplitByValuesOrChannels()
+    {
+        // 32 x 32 x 32 = 32,768 values: the ReLU after a 1x1 convolution (not fused), the shortcut's sum with the ReLU
+        // it feeds, the max and average pools (by channels) and the join (by values); after the 2x2 pools 8,192 values
+        // per image stay on the calling thread.
+        string code = Generate("[Input(32, 32, 32)] [Conv(1, 32)] [ReLU] [Conv(1, 32)] [Add(\"relu1\")] [ReLU] " +
+                               "[MaxPool(3, Stride = 1, Padding = 1)] [AvgPool(3, Stride = 1, Padding = 1)] [Concat(\"relu2\")] " +
+                               "[MaxPool(2)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Equal(new[] { "_ForwardFilters_conv1", "_ForwardValues_relu1", "_ForwardFilters_conv2", "_ForwardValues_add1",
+            "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
+        Assert.Contains("units: 32768, block: 16", code);   // values, a cache line per block
+        Assert.Contains("units: 32, block: 1", code);       // channels of a pool
+        Assert.Contains("units: 65536, block: 16", code);   // the join's output
+        Assert.DoesNotContain("_ForwardValues_relu3", code);
+        Assert.DoesNotContain("_ForwardPlanes_pool4", code); // the global average pool
+    }
+
+    [Fact]
+    public void AGlobalAveragePoolOfManyValuesIsSplitByBlocksOfSixteenChannels()
+    {
+        string code = Generate("[Input(64, 32, 32)] [GlobalAvgPool] [Dense(10)]");
+        Assert.Equal("_ForwardPlanes_pool1", Assert.Single(SplitMethods(code)));
+        Assert.Contains("units: 64, block: 16", code);
     }
 }

@@ -117,6 +117,35 @@ internal static class KernelDigests
         }
         yield return ("Elementwise", bias.ToArray());
 
+        // A shortcut's sum with its ReLU in one pass: sums that cancel to -0, NaN and infinities among the values.
+        var addRelu = new List<float>();
+        foreach (int n in sizes)
+        {
+            var x = Random(n); var s = Random(n); var y = new float[n];
+            for (int i = 0; i < n; i += 5) s[i] = -x[i];
+            if (n > 3) { x[1] = float.NaN; x[2] = float.PositiveInfinity; s[2] = float.NegativeInfinity; x[3] = -0f; s[3] = -0f; }
+            Elementwise.AddRelu(x, s, y);
+            addRelu.AddRange(y);
+        }
+        yield return ("Elementwise.AddRelu", addRelu.ToArray());
+
+        // Max pooling of any window: strides 1 and 2 (the vector path) and 3, padding, rows past 16 outputs, ties and NaN.
+        var maxPool = new List<float>();
+        foreach (var (size, stride, padding, width) in new[] { (3, 2, 1, 35), (3, 1, 1, 20), (2, 2, 1, 17), (3, 3, 1, 22) })
+        {
+            const int planes = 2, height = 9;
+            int oh = (height + 2 * padding - size) / stride + 1, ow = (width + 2 * padding - size) / stride + 1;
+            var x = Random(planes * height * width);
+            for (int i = 0; i < x.Length; i += 7) x[i] = MathF.Round(x[i]); // ties
+            x[10] = float.NaN;
+            var y = new float[planes * oh * ow];
+            var winners = new int[y.Length];
+            Pooling.MaxPool(x, y, winners, planes, height, width, size, stride, padding, oh, ow);
+            maxPool.AddRange(y);
+            maxPool.AddRange(winners.Select(w => (float)w));
+        }
+        yield return ("Pooling.MaxPool", maxPool.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {

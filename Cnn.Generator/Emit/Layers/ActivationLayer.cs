@@ -7,7 +7,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// Element-wise activations (seeds 000 and 002), each forward formula next to its derivative:
 /// ReLU <c>max(0, x)</c>, <c>dx = x &gt; 0 ? dy : 0</c>; ReLU6 <c>min(max(0, x), 6)</c>, <c>dx = 0 &lt; x &lt; 6 ? dy : 0</c>; LeakyReLU <c>x &gt; 0 ? x : a*x</c>, <c>dx = x &gt; 0 ? dy : a*dy</c>;
 /// ELU <c>x &gt; 0 ? x : a*(e^x - 1)</c>, <c>dx = x &gt; 0 ? dy : dy*(y + a)</c>; Sigmoid <c>1/(1+e^-x)</c>, <c>dx = dy*y*(1-y)</c>;
-/// Tanh <c>dx = dy*(1-y^2)</c>. A final Softmax is not a layer here: the passes fuse it with the loss.
+/// Tanh <c>dx = dy*(1-y^2)</c>. A final Softmax is not a layer here: the passes fuse it with the loss. When one image is split
+/// over the threads, a large activation runs by ranges of values, each with the operations of the whole layer.
 /// </summary>
 internal sealed class ActivationLayer : LayerEmitter
 {
@@ -17,11 +18,32 @@ internal sealed class ActivationLayer : LayerEmitter
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
+        long length = l.Input.Length;
+        bool skippedInInference = l.InferredBy >= 0 && !l.InferredOnlyWhenFolded;
+        bool split = ImageSplit.WorthByValues(l) && !skippedInInference;
         OpenForward(w, l);
-        if (l.InferredBy >= 0 && !l.InferredOnlyWhenFolded)
+        if (skippedInInference)
             w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output");
-        w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
+        if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "outp", length, ImageSplit.ValueBlock);
+        w.Line($"var x = inp.Slice(0, batch * {length});");
         w.Line("var y = outp.Slice(0, x.Length);");
+        EmitActivation(w, l);
+        w.Close();
+        if (!split) return;
+        ImageSplit.OpenRange(w, ValuesMethod(l), $"Values [start, end) of each image of {l.Name}: the same operations as the whole layer.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        w.Line($"var x = inp.Slice(b * {length} + start, end - start);");
+        w.Line($"var y = outp.Slice(b * {length} + start, x.Length);");
+        EmitActivation(w, l);
+        w.Close();
+        w.Close();
+    }
+
+    private static string ValuesMethod(LayerSpec l) => "ForwardValues_" + l.Id;
+
+    /// <summary><c>y = f(x)</c> for the spans <c>x</c> and <c>y</c>, value by value.</summary>
+    private static void EmitActivation(SourceWriter w, LayerSpec l)
+    {
         switch (l.Kind)
         {
             case LayerKind.ReLU:
@@ -50,7 +72,6 @@ internal sealed class ActivationLayer : LayerEmitter
                 w.Line("x.CopyTo(y);");
                 break;
         }
-        w.Close();
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)

@@ -6,7 +6,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// A shortcut (ResNet): forward <c>y = x + s1 + s2 + ...</c>, where each <c>s</c> is an earlier layer's output, still in its
 /// buffer; backward <c>dx = dy</c> and <c>ds = dy</c> for each. The layers in between overwrite the source's output gradient on their
 /// way back, so <c>ds</c> is added to it once they have (see <c>RunBackward</c>), read from this layer's output gradient,
-/// which no later step of the backward pass changes.
+/// which no later step of the backward pass changes. In inference a ReLU that alone reads the sum is applied as it is
+/// stored (<c>FuseAddRelus</c>), and a large sum is split over the threads by ranges of values when one image is.
 /// </summary>
 internal sealed class AddLayer : LayerEmitter
 {
@@ -15,18 +16,54 @@ internal sealed class AddLayer : LayerEmitter
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
     {
         long length = l.Output.Length;
+        var relu = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
+        bool split = ImageSplit.WorthByValues(l);
         OpenForward(w, l);
-        w.Line($"var x = inp.Slice(0, batch * {length});");
+        if (relu is not null)
+        {
+            w.Open("if (!ws.KeepForBackward)");
+            w.Line($"// Inference: {relu.Name} is applied as the sum is stored, into its output; same bits as the two passes.");
+            w.Line($"var fused = new global::System.Span<float>(ws._act_{relu.Id});");
+            if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "fused", length, ImageSplit.ValueBlock);
+            EmitSum(w, l, network, "inp", "fused", "0", $"batch * {length}", relu: true);
+            w.Close();
+            w.Open("else");
+            EmitSum(w, l, network, "inp", "outp", "0", $"batch * {length}", relu: false);
+            w.Close();
+        }
+        else
+        {
+            if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "outp", length, ImageSplit.ValueBlock);
+            EmitSum(w, l, network, "inp", "outp", "0", $"batch * {length}", relu: false);
+        }
+        w.Close();
+        if (!split) return;
+        ImageSplit.OpenRange(w, ValuesMethod(l), $"Values [start, end) of each image of {l.Name}{(relu is null ? "" : $" with {relu.Name} applied")}: the same operations as the whole layer.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        EmitSum(w, l, network, "inp", "outp", $"b * {length} + start", "end - start", relu: relu is not null);
+        w.Close();
+        w.Close();
+    }
+
+    private static string ValuesMethod(LayerSpec l) => "ForwardValues_" + l.Id;
+
+    /// <summary><c>y = x + s1 + s2 + ...</c> (then the ReLU when <paramref name="relu"/>) over the values <c>[first, first + count)</c>.</summary>
+    private static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu)
+    {
+        w.Line($"var x = {input}.Slice({first}, {count});");
+        w.Line($"var y = {output}.Slice({first}, x.Length);");
         var sources = l.Join!.Sources;
         for (int k = 0; k < sources.Count; k++)
         {
             var source = network.Layers[sources[k]];
             string shortcut = sources.Count == 1 ? "shortcut" : "shortcut" + (k + 1);
-            w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, 0, x.Length); // {source.Name}'s output");
-            string sum = k == 0 ? "x" : "outp.Slice(0, x.Length)";
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({sum}, {shortcut}, outp.Slice(0, x.Length)); // y = {(k == 0 ? "x" : "y")} + {shortcut}");
+            w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, {first}, x.Length); // {source.Name}'s output");
+            string sum = k == 0 ? "x" : "y"; // the sum so far
+            if (relu && k == sources.Count - 1)
+                w.Line($"{Kernels}.Elementwise.AddRelu({sum}, {shortcut}, y); // y = max({sum} + {shortcut}, 0)");
+            else
+                w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add({sum}, {shortcut}, y); // y = {sum} + {shortcut}");
         }
-        w.Close();
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)

@@ -37,6 +37,22 @@ internal static class ImageSplit
     /// 16, a 28x28 one 49).</summary>
     public const int MinimumWinogradTiles = 32;
 
+    /// <summary>Values per image (of the layer's input or output, whichever is larger) from which a layer without weights
+    /// (an activation, a shortcut's sum, pooling, a channel join) is split: 32,768 values are 128 KiB, some microseconds of
+    /// one core's memory traffic, against a job hand-over of about one microsecond when the workers are awake.</summary>
+    public const long MinimumValues = 32_768;
+
+    /// <summary>Values per block of an element-wise range: 64 bytes, one vector of 16 lanes, so every range but the last
+    /// holds whole vectors and two threads share at most the cache line at a boundary.</summary>
+    public const int ValueBlock = 16;
+
+    /// <summary>Channels per block of a global average pool's range: its 16 means share one cache line.</summary>
+    public const int MeanBlock = 16;
+
+    /// <summary>Whether the generator splits this layer without weights (element-wise, pooling or a join) by ranges of
+    /// values or channels: enough values per image to pay for a hand-over.</summary>
+    public static bool WorthByValues(LayerSpec l) => System.Math.Max(l.Input.Length, l.Output.Length) >= MinimumValues;
+
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");
 
@@ -44,6 +60,16 @@ internal static class ImageSplit
     /// <paramref name="block"/> on the pass's threads (its delegate made once, in a field).</summary>
     public static string Run(string method, string input, string output, string weight, string bias, string batch, int units, string block) =>
         $"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, {input}, {output}, {weight}, {bias}, {batch}, units: {units}, block: {block});";
+
+    /// <summary>When the pass splits layers: runs <paramref name="method"/> (a range method without weights) over
+    /// <paramref name="units"/> units per image in blocks of <paramref name="block"/>, writing <paramref name="output"/>, and returns.</summary>
+    public static void EmitRunAndReturn(SourceWriter w, string method, string output, long units, int block)
+    {
+        OpenWhenSplitting(w);
+        w.Line(Run(method, "inp", output, "default", "default", "batch", (int)units, block.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        w.Line("return;");
+        w.Close();
+    }
 
     /// <summary>The delegate field of a range method, then the method's header (the caller writes the body and closes it).</summary>
     public static void OpenRange(SourceWriter w, string method, string summary)

@@ -3,16 +3,19 @@ using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit.Layers;
 
-/// <summary>Shared loop structure of the pools: every (image, channel) plane is pooled on its own.</summary>
+/// <summary>Shared loop structure of the pools: every (image, channel) plane is pooled on its own, so when one image is
+/// split over the threads a large pool runs by ranges of channels, each with the operations of the whole layer.</summary>
 internal abstract class PoolLayer : LayerEmitter
 {
     protected static PoolOp Op(LayerSpec l) => (PoolOp)l.Op;
 
-    protected static void OpenWindowLoops(SourceWriter w, LayerSpec l)
+    /// <summary>Opens the loops over the planes <c>[firstPlane, endPlane)</c> (every plane of the batch by default), each
+    /// output position <c>(oy, ox)</c> at index <c>o</c>, and its window.</summary>
+    protected static void OpenWindowLoops(SourceWriter w, LayerSpec l, string firstPlane = "0", string? endPlane = null)
     {
         var p = Op(l);
         int planeOut = l.Output.Height * l.Output.Width;
-        w.Open($"for (int plane = 0; plane < batch * {l.Input.Channels}; plane++)");
+        w.Open($"for (int plane = {firstPlane}; plane < {endPlane ?? $"batch * {l.Input.Channels}"}; plane++)");
         w.Line($"int o = plane * {planeOut};");
         w.Open($"for (int oy = 0; oy < {l.Output.Height}; oy++)");
         w.Open($"for (int ox = 0; ox < {l.Output.Width}; ox++, o++)");
@@ -48,11 +51,34 @@ internal abstract class PoolLayer : LayerEmitter
     }
 
     protected static int PlaneIn(LayerSpec l) => l.Input.Height * l.Input.Width;
+
+    protected static int PlaneOut(LayerSpec l) => l.Output.Height * l.Output.Width;
+
+    private static string PlanesMethod(LayerSpec l) => "ForwardPlanes_" + l.Id;
+
+    /// <summary>Writes the forward method: when the layer is large enough and the pass splits one image over the threads,
+    /// the image's channels are shared out in ranges (<see cref="ImageSplit.WorthByValues"/>); either way every plane
+    /// is pooled by the code <paramref name="pool"/> writes for the planes <c>[first, end)</c>.</summary>
+    protected static void EmitForward(SourceWriter w, LayerSpec l, System.Action<SourceWriter, string, string> pool)
+    {
+        bool split = ImageSplit.WorthByValues(l);
+        OpenForward(w, l);
+        if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, block: 1);
+        pool(w, "0", $"batch * {l.Input.Channels}");
+        w.Close();
+        if (!split) return;
+        ImageSplit.OpenRange(w, PlanesMethod(l), $"Channels [start, end) of each image of {l.Name}: the same operations as the whole layer.");
+        w.Open("for (int b = 0; b < batch; b++)");
+        pool(w, $"b * {l.Input.Channels} + start", $"b * {l.Input.Channels} + end");
+        w.Close();
+        w.Close();
+    }
 }
 
 /// <summary>
 /// Max pooling (seed 001): forward keeps each window's maximum and remembers where it was (padding counts as minus
-/// infinity; the first maximum wins, NaN propagates, as in PyTorch); backward routes the gradient only to that position.
+/// infinity; the first maximum wins, NaN propagates, as in PyTorch), in the runtime's pooling kernels; backward routes
+/// the gradient only to that position.
 /// </summary>
 internal sealed class MaxPoolLayer : PoolLayer
 {
@@ -66,29 +92,23 @@ internal sealed class MaxPoolLayer : PoolLayer
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
     private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
-    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
+        EmitForward(w, l, (writer, first, end) => Pool(writer, l, first, end));
+
+    /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum and its index (within its input plane), by
+    /// the 2x2 kernel or the kernel for any window.</summary>
+    private static void Pool(SourceWriter w, LayerSpec l, string first, string end)
     {
-        OpenForward(w, l);
-        if (IsHalving(l))
-        {
-            w.Line($"{Kernels}.Pooling.MaxPool2x2(inp, outp, ws._argmax_{l.Id}, planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width});");
-            w.Close();
-            return;
-        }
-        w.Line($"var argmax = new global::System.Span<int>(ws._argmax_{l.Id}); // winner's index within its input plane");
-        OpenWindowLoops(w, l);
-        w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-        w.Line($"int best = y0 * {l.Input.Width} + x0;");
-        w.Line("float max = x[best];");
-        w.Line("for (int iy = y0; iy < y1; iy++)");
-        w.Open($"for (int ix = x0; ix < x1; ix++)");
-        w.Line($"float v = x[iy * {l.Input.Width} + ix];");
-        w.Line($"if (v > max || float.IsNaN(v)) {{ max = v; best = iy * {l.Input.Width} + ix; }}");
-        w.Close();
-        w.Line("outp[o] = max;");
-        w.Line("argmax[o] = best;");
-        CloseWindowLoops(w);
-        w.Close();
+        var p = Op(l);
+        bool all = first == "0";
+        string planes = all ? end : $"{end} - ({first})";
+        string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
+        string output = all ? "outp" : $"outp.Slice(({first}) * {PlaneOut(l)})";
+        string argmax = all ? $"ws._argmax_{l.Id}" : $"global::System.MemoryExtensions.AsSpan(ws._argmax_{l.Id}, ({first}) * {PlaneOut(l)})";
+        w.Line(IsHalving(l)
+            ? $"{Kernels}.Pooling.MaxPool2x2({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width});"
+            : $"{Kernels}.Pooling.MaxPool({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+              $"size: {p.Size}, stride: {p.Stride}, padding: {p.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
@@ -112,10 +132,13 @@ internal sealed class AvgPoolLayer : PoolLayer
 {
     public static readonly AvgPoolLayer Instance = new();
 
-    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network)
+    public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
+        EmitForward(w, l, (writer, first, end) => Pool(writer, l, first, end));
+
+    /// <summary>Planes <c>[first, end)</c> of the batch: each window's average.</summary>
+    private static void Pool(SourceWriter w, LayerSpec l, string first, string end)
     {
-        OpenForward(w, l);
-        OpenWindowLoops(w, l);
+        OpenWindowLoops(w, l, first, end);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
         w.Line("float sum = 0f;");
         w.Line("for (int iy = y0; iy < y1; iy++)");
@@ -123,7 +146,6 @@ internal sealed class AvgPoolLayer : PoolLayer
         w.Line($"        sum += x[iy * {l.Input.Width} + ix];");
         w.Line(Op(l).CeilMode ? $"outp[o] = sum / {CeilDivisor(l)};" : $"outp[o] = sum / {(long)Op(l).Size * Op(l).Size}f;");
         CloseWindowLoops(w);
-        w.Close();
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)

@@ -1209,9 +1209,22 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_add1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var x = inp.Slice(0, batch * 12544);
-        var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
-        global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, outp.Slice(0, x.Length)); // y = x + shortcut
+        if (!ws.KeepForBackward)
+        {
+            // Inference: relu3 is applied as the sum is stored, into its output; same bits as the two passes.
+            var fused = new global::System.Span<float>(ws._act_relu3);
+            var x = inp.Slice(0, batch * 12544);
+            var y = fused.Slice(0, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
+            global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+        }
+        else
+        {
+            var x = inp.Slice(0, batch * 12544);
+            var y = outp.Slice(0, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
+            global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1226,6 +1239,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.KeepForBackward) return; // in inference add1 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 12544);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1680,9 +1694,22 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_add2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        var x = inp.Slice(0, batch * 6272);
-        var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
-        global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, outp.Slice(0, x.Length)); // y = x + shortcut
+        if (!ws.KeepForBackward)
+        {
+            // Inference: relu6 is applied as the sum is stored, into its output; same bits as the two passes.
+            var fused = new global::System.Span<float>(ws._act_relu6);
+            var x = inp.Slice(0, batch * 6272);
+            var y = fused.Slice(0, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
+            global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+        }
+        else
+        {
+            var x = inp.Slice(0, batch * 6272);
+            var y = outp.Slice(0, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
+            global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1697,6 +1724,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.KeepForBackward) return; // in inference add2 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 6272);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN

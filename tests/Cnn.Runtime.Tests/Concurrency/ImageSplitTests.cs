@@ -48,6 +48,8 @@ public sealed class ImageSplitTests
         { nameof(SplitOddNet), false },
         { nameof(SplitWinogradNet), true },
         { nameof(SplitWinogradNet), false },
+        { nameof(SplitElementwiseNet), true },
+        { nameof(SplitElementwiseNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -56,6 +58,7 @@ public sealed class ImageSplitTests
         {
             nameof(SplitImageNet) => new SplitImageNet(seed: 3) { FoldBatchNorm = fold },
             nameof(SplitWinogradNet) => new SplitWinogradNet(seed: 6) { FoldBatchNorm = fold },
+            nameof(SplitElementwiseNet) => new SplitElementwiseNet(seed: 8) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
@@ -143,6 +146,39 @@ public sealed class ImageSplitTests
         long forward = Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x1, y1, 1); });
         long predict = Steady(() => network.Predict(x1));
         Assert.Equal((0L, 0L), (forward, predict));
+    }
+
+    [Fact]
+    public void ASplitPassOfLayersWithoutWeightsAllocatesNothingOnceWarm()
+    {
+        var network = Make(nameof(SplitElementwiseNet), fold: true);
+        network.Threads = 2;
+        var x = Images(network, 1, seed: 1);
+        var y = new float[network.OutputLength];
+        network.Forward(x, y, 1);
+        Assert.Equal(0L, Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x, y, 1); }));
+    }
+
+    [Fact]
+    public void FusedSumsAndSplitLayersGiveTheBitsOfTheUnfusedPassOnOneTwoAndThreeThreads()
+    {
+        // Nothing folded and no Winograd layer: inference differs from the unfused pass (every layer writes its own
+        // output) only by the fused ReLUs and the split layers, which must not change a bit.
+        var network = Make(nameof(SplitElementwiseNet), fold: false);
+        var x = Images(network, 1, seed: 11);
+        var unfused = network.Activations(x);
+        foreach (int threads in new[] { 1, 2, 3 })
+            AssertSameBits(unfused[^1], Forward(network, x, 1, threads), $"{threads} thread(s) against the unfused pass");
+
+        // The unfused pass still gives each layer its own output: the sum, then the ReLU of the sum.
+        var names = network.Layers.Select(l => l.Name).ToList();
+        int sum = names.IndexOf("block_out") - 1, inner = names.IndexOf("block_out") - 2;
+        Assert.Equal("Add", network.Layers[sum].Kind);
+        var expectedSum = new float[unfused[sum].Length];
+        System.Numerics.Tensors.TensorPrimitives.Add(unfused[inner], unfused[names.IndexOf("block_in")], expectedSum);
+        AssertSameBits(expectedSum, unfused[sum], "the sum's own output");
+        Assert.Contains(unfused[sum], v => v < 0f);
+        AssertSameBits(unfused[sum].Select(v => v < 0f ? 0f : v).ToArray(), unfused[sum + 1], "the ReLU of the sum");
     }
 
     private static long Steady(Action action)

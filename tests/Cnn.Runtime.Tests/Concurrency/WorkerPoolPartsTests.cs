@@ -165,6 +165,28 @@ public sealed class WorkerPoolPartsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => split.Run(2, (_, _, _, _, _, _, _, _) => { }, ws, input, output, default, default, 1, units: 0, block: 3));
     }
 
+    [Fact]
+    public void EachRangeRunsOnceWhetherItsOwnerOrAnotherThreadTakesIt()
+    {
+        // Threads first run the ranges they own, then take over the others' unstarted ones: whichever wins, every
+        // unit is computed exactly once, on every repetition.
+        var split = new LayerSplit<NoBuffers>();
+        var ws = new NoBuffers();
+        var counts = new int[50];
+        var buffer = new float[1];
+        for (int repeat = 0; repeat < 200; repeat++)
+        {
+            Array.Clear(counts);
+            int parts = 2 + repeat % 3;
+            split.Run(parts, (_, _, _, _, _, _, start, end) =>
+            {
+                for (int i = start; i < end; i++) Interlocked.Increment(ref counts[i]);
+                if (start == 0) Thread.SpinWait(50 * (repeat % 4)); // the first range sometimes slow
+            }, ws, buffer, buffer, default, default, 1, units: 50, block: 1 + repeat % 7);
+            Assert.All(counts, c => Assert.Equal(1, c));
+        }
+    }
+
     /// <summary>A workspace with no buffers, for running a split outside a network.</summary>
     public sealed class NoBuffers() : NetworkWorkspace("test")
     {
