@@ -81,13 +81,13 @@ public class ImageSplitTests
     [Fact]
     public void LayersWithoutWeightsOfAtLeast32768ValuesAreSplitByValuesOrChannels()
     {
-        // 32 x 32 x 32 = 32,768 values: the ReLU after a 1x1 convolution (not fused), the shortcut's sum with the ReLU
-        // it feeds, the max and average pools (by channels) and the join (by values); after the 2x2 pools 8,192 values
-        // per image stay on the calling thread.
+        // 32 x 32 x 32 = 32,768 values: the shortcut's sum with the ReLU it feeds, the max and average pools (by
+        // channels) and the join (by values); the ReLU after the first 1x1 convolution is applied by its product, so it
+        // has no pass to split; after the 2x2 pools 8,192 values per image stay on the calling thread.
         string code = Generate("[Input(32, 32, 32)] [Conv(1, 32)] [ReLU] [Conv(1, 32)] [Add(\"relu1\")] [ReLU] " +
                                "[MaxPool(3, Stride = 1, Padding = 1)] [AvgPool(3, Stride = 1, Padding = 1)] [Concat(\"relu2\")] " +
                                "[MaxPool(2)] [ReLU] [GlobalAvgPool] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardFilters_conv1", "_ForwardValues_relu1", "_ForwardFilters_conv2", "_ForwardValues_add1",
+        Assert.Equal(new[] { "_ForwardFilters_conv1", "_ForwardFilters_conv2", "_ForwardValues_add1",
             "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
         Assert.Contains("units: 32768, block: 16", code);   // values, a cache line per block
         Assert.Contains("units: 32, block: 1", code);       // channels of a pool
