@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels;
@@ -223,6 +224,57 @@ public static class BatchNorm
             foldedBias[f] = (bias[f] - runningMean[f]) * s + bnBias[f];
         }
     }
+
+    /// <summary>Values of a folded weight row scaled and compared at a time in <see cref="Refold"/>.</summary>
+    private const int RefoldBlock = 1024;
+
+    /// <summary>
+    /// <see cref="Fold"/> into spans that hold an earlier fold: each folded value is computed by the same operations, compared
+    /// bit for bit with the value already there, and written only where a bit differs (a block of up to
+    /// <see cref="RefoldBlock"/> weights at a time, a bias at a time). Returns whether any bit changed, so that what was made
+    /// from the folded weights is made again only then. The spans end up holding exactly what <see cref="Fold"/> writes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool Refold(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> bnWeight,
+        ReadOnlySpan<float> bnBias, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float epsilon,
+        Span<float> foldedWeight, Span<float> foldedBias)
+    {
+        int filters = bias.Length;
+        if (filters == 0 || weight.Length % filters != 0 || foldedWeight.Length < weight.Length || foldedBias.Length < filters
+            || bnWeight.Length < filters || bnBias.Length < filters || runningMean.Length < filters || runningVar.Length < filters)
+            throw new ArgumentException($"BatchNorm.Refold: {weight.Length} weights and {filters} biases need as many folded ones, but there are {foldedWeight.Length} folded weights, " +
+                                        $"{foldedBias.Length} folded biases, and the BatchNorm's {Math.Min(Math.Min(bnWeight.Length, bnBias.Length), Math.Min(runningMean.Length, runningVar.Length))} channels.");
+        int perFilter = weight.Length / filters;
+        Span<float> block = stackalloc float[Math.Min(RefoldBlock, perFilter)];
+        bool changed = false;
+        for (int f = 0; f < filters; f++)
+        {
+            float s = bnWeight[f] / MathF.Sqrt(runningVar[f] + epsilon);
+            for (int at = f * perFilter, end = at + perFilter; at < end; at += block.Length)
+            {
+                int n = Math.Min(block.Length, end - at);
+                var scaled = block.Slice(0, n);
+                TensorPrimitives.Multiply(weight.Slice(at, n), s, scaled);
+                var held = foldedWeight.Slice(at, n);
+                if (!SameBits(scaled, held))
+                {
+                    scaled.CopyTo(held);
+                    changed = true;
+                }
+            }
+            float shift = (bias[f] - runningMean[f]) * s + bnBias[f];
+            if (BitConverter.SingleToInt32Bits(shift) != BitConverter.SingleToInt32Bits(foldedBias[f]))
+            {
+                foldedBias[f] = shift;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>Whether two runs of floats hold the same bits (so NaN equals the same NaN, and 0 differs from -0).</summary>
+    private static bool SameBits(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        MemoryMarshal.AsBytes(a).SequenceEqual(MemoryMarshal.AsBytes(b));
 
     /// <summary>In one pass over a row: the sum of <c>x</c>, and the sum of <c>x^2</c> or, when <paramref name="other"/> is
     /// given, of <c>x * (other - centre)</c>; each value widened to double and added into 8 double lanes in a fixed order
