@@ -5,14 +5,15 @@ using CnnGen.Samples.Networks;
 namespace CnnGen.TrainProfile;
 
 /// <summary>
-/// <c>prepare --model resnet18|mobilenetv2 [--repeats N]</c>: the weight preparation an evaluation-mode pass makes before
-/// its layers (BatchNorm folding and the Winograd weight check, the generated <c>BeforeForward</c>), alone, on one thread,
+/// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation an evaluation-mode pass makes before
+/// its layers (BatchNorm folding and the Winograd weight check, the generated <c>BeforeForward</c>), alone, with the
+/// network's <c>Threads</c> set to T (1 by default),
 /// with nothing changed since the last call: what every inference call pays however few images it has. Median thread CPU
-/// time and median wall time per call.
+/// time (of the calling thread only) and median wall time per call.
 /// </summary>
 internal static class WeightPreparation
 {
-    public static void Print(string model, int repeats)
+    public static void Print(string model, int threads, int repeats)
     {
         INetwork network = model switch
         {
@@ -20,6 +21,7 @@ internal static class WeightPreparation
             "mobilenetv2" => new MobileNetV2(seed: 0),
             _ => throw new ArgumentException($"unknown model '{model}' (resnet18, mobilenetv2)"),
         };
+        network.Threads = threads;
         var prepare = BeforeForward(network);
         prepare(); // the first call makes the folded and transformed weights
         int calls = 0;
@@ -38,7 +40,7 @@ internal static class WeightPreparation
         }
         Array.Sort(cpu);
         Array.Sort(wall);
-        Console.WriteLine($"{model}: weight preparation per inference call, one thread: {cpu[repeats / 2] * 1e6:0} us CPU time, " +
+        Console.WriteLine($"{model}: weight preparation per inference call, {threads} thread(s): {cpu[repeats / 2] * 1e6:0} us CPU time of the calling thread, " +
                           $"{wall[repeats / 2] * 1e6:0} us wall time (medians of {repeats} rounds, {calls} calls, {network.ParameterCount:N0} parameters)");
     }
 
