@@ -569,12 +569,11 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     public bool FoldBatchNorm { get; set; } = true;
 
     /// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),
-    /// from the current parameters and statistics: one pass over the weights that compares each folded value with the one
-    /// already held and writes only those whose bits differ.</summary>
+    /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
     private void FoldBatchNorms()
     {
-        global::CnnGen.Kernels.BatchNorm.Refold(new global::System.ReadOnlySpan<float>(_parameters, 0, 150), new global::System.ReadOnlySpan<float>(_parameters, 150, 6), new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), new global::System.ReadOnlySpan<float>(_state, 0, 6), new global::System.ReadOnlySpan<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 0, 150), new global::System.Span<float>(_folded, 150, 6)); // bn1 into conv1
-        global::CnnGen.Kernels.BatchNorm.Refold(new global::System.ReadOnlySpan<float>(_parameters, 168, 2400), new global::System.ReadOnlySpan<float>(_parameters, 2568, 16), new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), new global::System.ReadOnlySpan<float>(_state, 13, 16), new global::System.ReadOnlySpan<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 156, 2400), new global::System.Span<float>(_folded, 2556, 16)); // bn2 into conv2
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 150), new global::System.ReadOnlySpan<float>(_parameters, 150, 6), new global::System.ReadOnlySpan<float>(_parameters, 156, 6), new global::System.ReadOnlySpan<float>(_parameters, 162, 6), new global::System.ReadOnlySpan<float>(_state, 0, 6), new global::System.ReadOnlySpan<float>(_state, 6, 6), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 0, 150), new global::System.Span<float>(_folded, 150, 6)); // bn1 into conv1
+        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 168, 2400), new global::System.ReadOnlySpan<float>(_parameters, 2568, 16), new global::System.ReadOnlySpan<float>(_parameters, 2584, 16), new global::System.ReadOnlySpan<float>(_parameters, 2600, 16), new global::System.ReadOnlySpan<float>(_state, 13, 16), new global::System.ReadOnlySpan<float>(_state, 29, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 156, 2400), new global::System.Span<float>(_folded, 2556, 16)); // bn2 into conv2
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
