@@ -99,6 +99,19 @@ public class WinogradFoldRefreshTests : IDisposable
         AfterChange("a running variance, on two threads", () => _network.State[Offset(BatchNorm + ".running_var")] *= 2f);
     }
 
+    [Fact]
+    public void AFoldedWinogradLayerKeepsNoCopyOfItsWeightsWhileFolding()
+    {
+        float[] Copy(string layer) => (float[])_network.GetType().GetField("_winogradSource_" + layer, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(_network)!;
+        int conv2Weights = _network.Parameter("conv2.weight").Length;
+        Assert.Empty(Copy("conv2"));
+        Assert.Equal(_network.Parameter("conv3.weight").Length + 1, Copy("conv3").Length); // no BatchNorm: compared with its copy
+        AfterChange("FoldBatchNorm off", () => SetFold(false));
+        Assert.Equal(conv2Weights + 1, Copy("conv2").Length);
+        AfterChange("FoldBatchNorm on", () => SetFold(true));
+        Assert.Empty(Copy("conv2"));
+    }
+
     /// <summary>Makes the change, calls Forward and checks it against a fresh network; the outputs must differ from the
     /// last call's (unless the change may be too small to reach them).</summary>
     private void AfterChange(string change, Action make, bool mustChangeOutputs = true)
