@@ -83,13 +83,13 @@ internal static class BatchStatisticsEmitter
             // Refold (read and compare) where a Winograd transform depends on knowing about a change; elsewhere nothing
             // needs to know, and writing every folded value measured faster than comparing it (MobileNetV2).
             string kernel = layer.WinogradInference ? "Refold" : "Fold";
-            string refold = $"{LayerEmitter.Kernels}.BatchNorm.{kernel}({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
-                            $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
-                            $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), {BatchNormLayer.Epsilon(bn)}, " +
-                            $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots}))";
+            string call = $"{LayerEmitter.Kernels}.BatchNorm.{kernel}({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
+                          $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
+                          $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), {BatchNormLayer.Epsilon(bn)}, " +
+                          $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots}))";
             w.Line(layer.WinogradInference
-                ? $"if ({refold}) {WinogradConv.FromCurrentFold(layer)} = false; // {bn.Name} into {layer.Name}"
-                : $"{refold}; // {bn.Name} into {layer.Name}");
+                ? $"if ({call}) {WinogradConv.FromCurrentFold(layer)} = false; // {bn.Name} into {layer.Name}"
+                : $"{call}; // {bn.Name} into {layer.Name}");
         }
         w.Close();
     }
