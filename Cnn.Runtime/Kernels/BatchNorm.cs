@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace CnnGen.Kernels;
@@ -222,6 +223,89 @@ public static class BatchNorm
             TensorPrimitives.Multiply(weight.Slice(f * perFilter, perFilter), s, foldedWeight.Slice(f * perFilter, perFilter));
             foldedBias[f] = (bias[f] - runningMean[f]) * s + bnBias[f];
         }
+    }
+
+    /// <summary>
+    /// <see cref="Fold"/> into spans that hold an earlier fold: each folded value is computed by the same operation, compared
+    /// bit for bit with the value already there, and written only where a bit differs (a vector of 16 or 8 at a time).
+    /// Returns whether any bit changed, so that what was made from the folded weights is made again only then. The spans
+    /// end up holding exactly what <see cref="Fold"/> writes; reading the held values instead of writing all of them
+    /// is what makes an unchanged fold cheap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool Refold(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> bnWeight,
+        ReadOnlySpan<float> bnBias, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float epsilon,
+        Span<float> foldedWeight, Span<float> foldedBias)
+    {
+        int filters = bias.Length;
+        if (filters == 0 || weight.Length % filters != 0 || foldedWeight.Length < weight.Length || foldedBias.Length < filters
+            || bnWeight.Length < filters || bnBias.Length < filters || runningMean.Length < filters || runningVar.Length < filters)
+            throw new ArgumentException($"BatchNorm.Refold: {weight.Length} weights and {filters} biases need as many folded ones, but there are {foldedWeight.Length} folded weights, " +
+                                        $"{foldedBias.Length} folded biases, and the BatchNorm's {Math.Min(Math.Min(bnWeight.Length, bnBias.Length), Math.Min(runningMean.Length, runningVar.Length))} channels.");
+        int perFilter = weight.Length / filters;
+        bool changed = false;
+        for (int f = 0; f < filters; f++)
+        {
+            float s = bnWeight[f] / MathF.Sqrt(runningVar[f] + epsilon);
+            changed |= ScaleWhereChanged(weight.Slice(f * perFilter, perFilter), s, foldedWeight.Slice(f * perFilter, perFilter));
+            float shift = (bias[f] - runningMean[f]) * s + bnBias[f];
+            if (BitConverter.SingleToInt32Bits(shift) != BitConverter.SingleToInt32Bits(foldedBias[f]))
+            {
+                foldedBias[f] = shift;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>The bit that makes a NaN quiet: a product with a NaN operand is that NaN, quieted.</summary>
+    private const int QuietBit = 0x0040_0000;
+
+    /// <summary><c>held[i] = x[i] * s</c> where the product's bits differ from <c>held[i]</c>'s; returns whether any did.
+    /// One multiplication per value, as <see cref="TensorPrimitives.Multiply(ReadOnlySpan{float}, float, Span{float})"/>
+    /// makes, so the bits are the same (-0 included: the comparison is of bits, not of floats). Where both operands are
+    /// NaN the processor returns the first one's, and which that is may be the compiler's choice: the weight's NaN
+    /// (quieted) is taken explicitly, as Fold gives it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ScaleWhereChanged(ReadOnlySpan<float> x, float s, Span<float> held)
+    {
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float ph = ref MemoryMarshal.GetReference(held);
+        int n = x.Length, i = 0;
+        bool changed = false;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vs = Vector512.Create(s);
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var value = Vector512.LoadUnsafe(ref px, (nuint)i);
+                var product = Vector512.ConditionalSelect(Vector512.IsNaN(value), (value.AsInt32() | Vector512.Create(QuietBit)).AsSingle(), Vector512.Multiply(value, vs));
+                if (Vector512.EqualsAll(product.AsInt32(), Vector512.LoadUnsafe(ref ph, (nuint)i).AsInt32())) continue;
+                product.StoreUnsafe(ref ph, (nuint)i);
+                changed = true;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(s);
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var value = Vector256.LoadUnsafe(ref px, (nuint)i);
+                var product = Vector256.ConditionalSelect(Vector256.IsNaN(value), (value.AsInt32() | Vector256.Create(QuietBit)).AsSingle(), Vector256.Multiply(value, vs));
+                if (Vector256.EqualsAll(product.AsInt32(), Vector256.LoadUnsafe(ref ph, (nuint)i).AsInt32())) continue;
+                product.StoreUnsafe(ref ph, (nuint)i);
+                changed = true;
+            }
+        }
+        for (; i < n; i++)
+        {
+            float value = Unsafe.Add(ref px, i);
+            float product = float.IsNaN(value) ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) | QuietBit) : value * s;
+            if (BitConverter.SingleToInt32Bits(product) == BitConverter.SingleToInt32Bits(Unsafe.Add(ref ph, i))) continue;
+            Unsafe.Add(ref ph, i) = product;
+            changed = true;
+        }
+        return changed;
     }
 
     /// <summary>In one pass over a row: the sum of <c>x</c>, and the sum of <c>x^2</c> or, when <paramref name="other"/> is

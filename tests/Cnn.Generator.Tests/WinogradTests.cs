@@ -21,7 +21,7 @@ public class WinogradTests
 
     private static readonly Lazy<GeneratorRun> Run = new(() => AssertCompilesCleanly(Source));
 
-    private static INetwork Create() => (INetwork)Activator.CreateInstance(LoadedNetwork.Load(Run.Value, "Wino.Net"), 1)!;
+    internal static INetwork Create() => (INetwork)Activator.CreateInstance(LoadedNetwork.Load(Run.Value, "Wino.Net"), 1)!;
 
     [Fact]
     public void PicksWinogradForTheWideEnoughLayersOnly()
@@ -29,7 +29,11 @@ public class WinogradTests
         string code = Run.Value.Sources.Single().SourceText.ToString();
         Assert.Equal(2, Count(code, "Winograd3x3.Forward("));
         Assert.Equal(1, Count(code, "DirectConv.Forward("));
-        Assert.Contains("Winograd3x3.PrepareWeights(folded ? new global::System.ReadOnlySpan<float>(_folded", code);
+        // conv2's fold is transformed when the fold reports a change, with no copy of it kept; conv3 (no BatchNorm) keeps one.
+        Assert.Contains("Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_folded", code);
+        Assert.Contains(") _winogradFromFold_conv2 = false; // ", code);
+        Assert.DoesNotContain("_winogradFromFold_conv3", code);
+        Assert.Equal(2, Count(code, "Winograd3x3.PrepareWeights(")); // conv3, and conv2 without the fold
         Assert.Contains("// conv3", code);
         Assert.DoesNotContain("_winogradWeight_conv1", code);
     }

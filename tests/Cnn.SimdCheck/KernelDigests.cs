@@ -173,5 +173,27 @@ internal static class KernelDigests
             winograd.AddRange(output);
         }
         yield return ("Winograd3x3", winograd.ToArray());
+
+        // BatchNorm.Refold: rows that cover the 16- and 8-wide paths and their tails, NaN weights (one filter's scale NaN
+        // too), into held values that are garbage, then the same fold (unchanged), then after one weight moved.
+        var refold = new List<float>();
+        foreach (int perFilter in sizes)
+        {
+            const int filters = 3;
+            var weight = Random(filters * perFilter);
+            for (int i = 0; i < weight.Length; i += 5) weight[i] = BitConverter.Int32BitsToSingle(0x7F80_0000 | (i + 1));
+            float[] bnWeight = [1.5f, float.NaN, -0.5f], runningVar = [0.5f, 1f, 2f], convBias = Random(filters), bnBias = Random(filters), mean = Random(filters);
+            var held = Random(weight.Length);
+            var heldBias = Random(filters);
+            for (int round = 0; round < 3; round++)
+            {
+                if (round == 2) weight[perFilter - 1] += 1f;
+                bool changed = BatchNorm.Refold(weight, convBias, bnWeight, bnBias, mean, runningVar, 1e-5f, held, heldBias);
+                refold.Add(changed ? 1f : 0f);
+                refold.AddRange(held);
+                refold.AddRange(heldBias);
+            }
+        }
+        yield return ("BatchNorm.Refold", refold.ToArray());
     }
 }

@@ -9,7 +9,9 @@ namespace CnnGen.Generator.Emit.Layers;
 /// the workspace buffers, the call in the layer's inference branch, and the network's transformed weights. The weights
 /// are transformed before a forward pass (<c>PrepareWinogradWeights</c>, from <c>BeforeForward</c>, after BatchNorms are
 /// folded) into a buffer the network owns, and only when they differ in any bit from the ones the last transform was made
-/// from, so a change by an optimiser, a checkpoint load or a write to <c>Parameters</c> is always seen.
+/// from, so a change by an optimiser, a checkpoint load or a write to <c>Parameters</c> or <c>State</c> is always seen.
+/// Weights with a BatchNorm folded in learn that from the fold itself (<c>BatchNorm.Refold</c> reports whether any folded
+/// bit changed); the others keep a copy of the weights the transform was made from and compare with it.
 /// </summary>
 internal static class WinogradConv
 {
@@ -20,6 +22,10 @@ internal static class WinogradConv
     private static string Transformed(LayerSpec l) => "_winogradWeight_" + l.Id;
 
     private static string Source(LayerSpec l) => "_winogradSource_" + l.Id;
+
+    /// <summary>The field that is true while a layer's transformed weights are those of its current fold (a layer with a
+    /// folded BatchNorm only): <c>FoldBatchNorms</c> clears it when the fold changes.</summary>
+    public static string FromCurrentFold(LayerSpec l) => "_winogradFromFold_" + l.Id;
 
     /// <summary>The channel-last padded images and the scratch of one block of tiles, both per image of the micro-batch; they
     /// leave the micro-batch's size (training's) as it was.</summary>
@@ -81,28 +87,58 @@ internal static class WinogradConv
 
     public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(l => l.WinogradInference);
 
-    /// <summary>The transformed weights, their source copies (made on first use) and <c>PrepareWinogradWeights</c>.</summary>
+    /// <summary>The transformed weights, their source copies (made on first use, and for a layer with a folded BatchNorm only
+    /// while it runs without the fold) and <c>PrepareWinogradWeights</c>.</summary>
     public static void EmitPreparation(SourceWriter w, NetworkSpec spec, IEnumerable<LayerSpec> body)
     {
         var layers = body.Where(l => l.WinogradInference).ToList();
         w.Line("// ---- Winograd: the transformed weights of the convolutions inference runs as F(4x4, 3x3) ----");
         foreach (var l in layers)
+        {
             w.Line($"private float[] {Transformed(l)} = global::System.Array.Empty<float>(), {Source(l)} = global::System.Array.Empty<float>();");
+            if (l.FoldedBatchNorm >= 0) w.Line($"private bool {FromCurrentFold(l)};");
+        }
         w.Line();
-        w.Line("/// <summary>Before an inference pass: each Winograd layer's transformed weights, made again only when its weights (folded");
-        w.Line("/// ones when BatchNorms are folded) differ in any bit from the ones the last transform was made from.</summary>");
+        w.Line("/// <summary>Before an inference pass: each Winograd layer's transformed weights, made again only when its weights differ");
+        w.Line("/// in any bit from the ones the last transform was made from. With BatchNorms folded, a layer's folded weights are");
+        w.Line("/// transformed again only when FoldBatchNorms found a changed bit in them (or the last transform was not of the fold);");
+        w.Line("/// other weights are compared with a copy of the ones last transformed.</summary>");
         w.Open("private void PrepareWinogradWeights()");
         if (spec.HasBatchNorm) w.Line("bool folded = !Training && FoldBatchNorm;");
         foreach (var l in layers)
         {
-            var c = Op(l);
-            long transformedLength = 36L * c.Filters * l.Input.Channels;
-            string weight = LayerEmitter.Weight(l);
-            if (l.FoldedBatchNorm >= 0)
-                weight = $"folded ? new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}) : {weight}";
-            w.Line($"if ({Source(l)}.Length == 0) {{ {Transformed(l)} = new float[{transformedLength}]; {Source(l)} = new float[{l.WeightLength + 1}]; }}");
-            w.Line($"{Kernel}.PrepareWeights({weight}, {Source(l)}, {Transformed(l)}, filters: {c.Filters}, channels: {l.Input.Channels}); // {l.Name}");
+            if (l.FoldedBatchNorm >= 0) EmitFoldedPreparation(w, l);
+            else
+            {
+                w.Line($"if ({Source(l)}.Length == 0) {{ {Transformed(l)} = new float[{TransformedLength(l)}]; {Source(l)} = new float[{l.WeightLength + 1}]; }}");
+                w.Line($"{Kernel}.PrepareWeights({LayerEmitter.Weight(l)}, {Source(l)}, {Transformed(l)}, filters: {Op(l).Filters}, channels: {l.Input.Channels}); // {l.Name}");
+            }
         }
+        w.Close();
+    }
+
+    private static long TransformedLength(LayerSpec l) => 36L * Op(l).Filters * l.Input.Channels;
+
+    /// <summary>A layer with a folded BatchNorm: its fold is transformed when FoldBatchNorms reported a change (or the last
+    /// transform was of the raw weights), with no copy kept; its raw weights, when the fold is not in use, through the
+    /// bitwise comparison with a copy that is dropped again once the fold is transformed.</summary>
+    private static void EmitFoldedPreparation(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        string args = $"filters: {c.Filters}, channels: {l.Input.Channels}";
+        w.Line($"// {l.Name}");
+        w.Line($"if ({Transformed(l)}.Length == 0) {Transformed(l)} = new float[{TransformedLength(l)}];");
+        w.Open("if (folded)");
+        w.Open($"if (!{FromCurrentFold(l)})");
+        w.Line($"{Kernel}.TransformWeights(new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}), {Transformed(l)}, {args}, f0: 0, f1: {c.Filters});");
+        w.Line($"{FromCurrentFold(l)} = true;");
+        w.Line($"{Source(l)} = global::System.Array.Empty<float>();");
+        w.Close();
+        w.Close();
+        w.Open("else");
+        w.Line($"{FromCurrentFold(l)} = false;");
+        w.Line($"if ({Source(l)}.Length == 0) {Source(l)} = new float[{l.WeightLength + 1}];");
+        w.Line($"{Kernel}.PrepareWeights({LayerEmitter.Weight(l)}, {Source(l)}, {Transformed(l)}, {args});");
         w.Close();
     }
 }
