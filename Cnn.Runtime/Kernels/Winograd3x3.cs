@@ -213,6 +213,32 @@ public static unsafe class Winograd3x3
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), shape, firstTile, endTile, blockTiles, 0, filters, relu);
     }
 
+    /// <summary>
+    /// The second half of <see cref="Forward"/> for filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>)
+    /// of all tiles, from the images <see cref="PadChannelLast"/> laid out, into those filters' outputs only: a layer of
+    /// few tiles split over threads, each range reading only its share of the transformed weights (made by
+    /// <see cref="TransformWeights"/> for all filters, a multiple of 32: whole panels). The range starts at
+    /// a multiple of 32 filters and holds whole panels. Each output is computed by the same
+    /// operations as in <see cref="Forward"/>, so ranges run on several threads give its bits. <paramref name="scratch"/>
+    /// holds <see cref="ScratchLength"/> values (for all filters) for this call's own use.
+    /// </summary>
+    public static void ForwardFilters(ReadOnlySpan<float> padded, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstFilter, int endFilter, bool relu = false)
+    {
+        CheckRange(filters, firstFilter, endFilter, nameof(ForwardFilters));
+        if (!Panels(filters) || firstFilter % Gemm.PanelWidth != 0 || (endFilter - firstFilter) % Gemm.PanelWidth != 0)
+            throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth}.");
+        var shape = Shape.Of(channels, filters, outHeight, outWidth);
+        int tiles = images * shape.TilesHigh * shape.TilesWide, range = endFilter - firstFilter, blockTiles = BlockTiles(tiles, channels, range);
+        if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
+            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.ForwardFilters: spans too short for the given shape.");
+        fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
+            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channelsTimesFilters: channels * filters,
+                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter, relu);
+    }
+
     [ThreadStatic] private static float[]? t_scratch;
 
     /// <summary>A scratch of at least <paramref name="length"/> values owned by the calling thread (for
@@ -226,7 +252,14 @@ public static unsafe class Winograd3x3
     /// <summary>Tiles [first, end), a block of <paramref name="blockTiles"/> at a time: input transform, one product per
     /// point, output transform of filters [f0, f1) (<paramref name="block"/>: their transformed weights).</summary>
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
-        int blockTiles, int f0, int f1, bool relu)
+        int blockTiles, int f0, int f1, bool relu) =>
+        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1, relu);
+
+    /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, bool)"/>
+    /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
+    /// whole panels of weights transformed for more filters.</summary>
+    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
+        in Shape shape, int first, int end, int blockTiles, int f0, int f1, bool relu)
     {
         int channels = shape.Channels, range = f1 - f0;
         float* pm = pv + (long)Points * blockTiles * channels;
@@ -237,7 +270,7 @@ public static unsafe class Winograd3x3
             for (int p = 0; p < Points; p++)
             {
                 var v = new ReadOnlySpan<float>(pv + (long)p * count * channels, count * channels);
-                var u = block.Slice(p * channels * range, channels * range);
+                var u = block.Slice(p * channelsTimesFilters + offset, channels * range);
                 var m = new Span<float>(pm + (long)p * count * range, count * range);
                 if (Panels(range)) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
                 else Gemm.Multiply(v, u, m, m: count, n: range, k: channels);

@@ -62,10 +62,21 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesRunsWhole()
+    public void AWinogradLayerOfFewTilesSplitsByRangesOf32Filters()
     {
         // 3x3 on 128 x 8 x 8 to 128 filters: Winograd (8x8 map, 32+ channels and filters), 9,437,184 MACs but 4 tiles.
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 128, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
+        Assert.Contains("units: 128, block: 32", code);
+        Assert.Contains("Winograd3x3.ForwardFilters(", code);
+        Assert.Contains("Winograd3x3.Forward(", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfFewTilesAndFiltersNotInPanelsRunsWhole()
+    {
+        // 48 filters: not whole panels of 32.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 48, Padding = 1)] [ReLU]");
         Assert.Empty(SplitMethods(code));
         Assert.Contains("Winograd3x3.Forward(", code);
     }

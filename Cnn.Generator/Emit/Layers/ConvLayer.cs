@@ -97,7 +97,7 @@ internal sealed class ConvLayer : LayerEmitter
             }
             if (l.WinogradInference)
             {
-                if (ImageSplit.Worth(l) && ImageSplit.SplitsTiles(l)) WinogradConv.EmitSplit(w, l, target);
+                if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitSplit(w, l, target);
                 WinogradConv.EmitForward(w, l, target, reluArg);
             }
             else
@@ -126,7 +126,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         w.Close();
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
-        if (ImageSplit.Worth(l) && ImageSplit.SplitsTiles(l)) WinogradConv.EmitTilesMethod(w, l, rangeRelu);
+        if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectFilters(w, l, rangeRelu);
         if (split)
         {

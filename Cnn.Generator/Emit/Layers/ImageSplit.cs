@@ -24,13 +24,23 @@ internal static class ImageSplit
         l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel pads each
-    /// channel into one plane per workspace. (Winograd layers split by tiles, each thread with a scratch of its own; those
-    /// that run im2col + GEMM for few images split that.)</summary>
+    /// channel into one plane per workspace; a Winograd layer of few tiles whose filters are not whole panels of 32.
+    /// (Other Winograd layers split by tiles or by filters, each thread with a scratch of its own; those that run
+    /// im2col + GEMM for few images split that.)</summary>
     private static bool RunsWhole(LayerSpec l) =>
-        l.Op is ConvOp { Groups: > 1 } && l.DirectInference || l.WinogradInference && !SplitsTiles(l) && l.WinogradFromImages == 1;
+        l.Op is ConvOp { Groups: > 1 } && l.DirectInference
+        || l.WinogradInference && !SplitsTiles(l) && !SplitsFilters(l) && l.WinogradFromImages == 1;
 
     /// <summary>A Winograd layer with enough tiles per image to split them over the threads.</summary>
     public static bool SplitsTiles(LayerSpec l) => l.WinogradInference && WinogradConv.TilesPerImage(l) >= MinimumWinogradTiles;
+
+    /// <summary>A Winograd layer of fewer tiles split by ranges of 32 filters instead: each range reads only its share of
+    /// the transformed weights (by tiles, every range would read them all). Its filters must be whole panels, two or more.</summary>
+    public static bool SplitsFilters(LayerSpec l) =>
+        l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f % WinogradFilterBlock == 0 && f >= 2 * WinogradFilterBlock;
+
+    /// <summary>Filters per range of a Winograd layer split by filters: one panel of its transformed weights.</summary>
+    public const int WinogradFilterBlock = 32;
 
     /// <summary>Tiles per image from which a Winograd layer is split by tiles: every range packs the whole transformed
     /// weights again for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4 tiles, a 14x14 one

@@ -57,31 +57,44 @@ internal static class WinogradConv
 
     private static string TilesMethod(LayerSpec l) => "ForwardTiles_" + l.Id;
 
+    private static string FiltersMethod(LayerSpec l) => "WinogradFilters_" + l.Id;
+
     /// <summary>Inference over the threads (fewer images than threads): the channel-last copy on this thread, then each
-    /// thread transforms, multiplies and transforms back a range of the tiles of all filters (bits of one thread).</summary>
+    /// thread transforms, multiplies and transforms back a range of the tiles of all filters, or, for a layer of few
+    /// tiles, all tiles of a range of 32 filters (bits of one thread either way).</summary>
     public static void EmitSplit(SourceWriter w, LayerSpec l, string target)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        bool byTiles = ImageSplit.SplitsTiles(l);
         ImageSplit.OpenWhenSplitting(w);
-        w.Line("// Fewer images than threads: each thread computes a range of the tiles.");
+        w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
+                       : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights.");
         w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
                $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
-        w.Line($"GeneratedPasses.RunSplit(_{TilesMethod(l)} ??= {TilesMethod(l)}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
-               $"{Transformed(l)}, bias, batch, units: batch * {Tiles(l)}, block: 1);");
+        string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
+        string units = byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}";
+        w.Line($"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
+               $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
         w.Close();
     }
 
-    /// <summary>The range method of <see cref="EmitSplit"/>: tiles [start, end), with a scratch of the running thread's own.</summary>
-    public static void EmitTilesMethod(SourceWriter w, LayerSpec l, string reluArg)
+    /// <summary>The range method of <see cref="EmitSplit"/>: tiles [start, end) of all filters, or filters [start, end) of
+    /// all tiles, with a scratch of the running thread's own.</summary>
+    public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string reluArg)
     {
         var c = Op(l);
+        bool byTiles = ImageSplit.SplitsTiles(l);
         w.Line();
-        ImageSplit.OpenRange(w, TilesMethod(l), "Tiles [start, end) of the images laid out channel-last, all filters.");
+        ImageSplit.OpenRange(w, byTiles ? TilesMethod(l) : FiltersMethod(l),
+            byTiles ? "Tiles [start, end) of the images laid out channel-last, all filters." : "Filters [start, end) of every tile of the images laid out channel-last.");
         w.Line($"var scratch = {Kernel}.ThreadScratch({Kernel}.ScratchLength(batch, {l.Input.Channels}, {c.Filters}, {l.Output.Height}, {l.Output.Width}));");
-        w.Line($"{Kernel}.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: {l.Input.Channels}, filters: {c.Filters}, " +
-               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstTile: start, endTile: end{reluArg});");
+        w.Line(byTiles
+            ? $"{Kernel}.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: {l.Input.Channels}, filters: {c.Filters}, " +
+              $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstTile: start, endTile: end{reluArg});"
+            : $"{Kernel}.ForwardFilters(inp, batch, weight, bias, outp, scratch, channels: {l.Input.Channels}, filters: {c.Filters}, " +
+              $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstFilter: start, endFilter: end{reluArg});");
         w.Close();
     }
 

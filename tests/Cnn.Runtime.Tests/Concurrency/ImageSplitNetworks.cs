@@ -50,3 +50,12 @@ public partial class SplitWinogradNet { }
 [Conv(1, 128)] [Add("wide")] [ReLU]
 [GlobalAvgPool] [Dense(10)]
 public partial class SplitElementwiseNet { }
+
+// Winograd layers on 8x8 and 6x6 maps (4 tiles per image) split by ranges of 32 filters: 64 filters with a fused ReLU,
+// 96 with a folded BatchNorm and a fused ReLU, 64 without padding; then a dense layer.
+[Input(32, 8, 8)]
+[Conv(3, 64, Padding = 1)] [ReLU]
+[Conv(3, 96, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+[Conv(3, 64)]
+[Dense(10)]
+public partial class SplitWinogradFiltersNet { }

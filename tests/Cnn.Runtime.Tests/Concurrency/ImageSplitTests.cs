@@ -48,6 +48,8 @@ public sealed class ImageSplitTests
         { nameof(SplitOddNet), false },
         { nameof(SplitWinogradNet), true },
         { nameof(SplitWinogradNet), false },
+        { nameof(SplitWinogradFiltersNet), true },
+        { nameof(SplitWinogradFiltersNet), false },
         { nameof(SplitElementwiseNet), true },
         { nameof(SplitElementwiseNet), false },
     };
@@ -58,6 +60,7 @@ public sealed class ImageSplitTests
         {
             nameof(SplitImageNet) => new SplitImageNet(seed: 3) { FoldBatchNorm = fold },
             nameof(SplitWinogradNet) => new SplitWinogradNet(seed: 6) { FoldBatchNorm = fold },
+            nameof(SplitWinogradFiltersNet) => new SplitWinogradFiltersNet(seed: 9) { FoldBatchNorm = fold },
             nameof(SplitElementwiseNet) => new SplitElementwiseNet(seed: 8) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
