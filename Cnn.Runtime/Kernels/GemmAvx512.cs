@@ -20,6 +20,11 @@ internal static unsafe class GemmAvx512
     {
         int tail = n & 15;
         var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
+        if (NarrowGemmAvx512.Suits(m, n, k, colStep))
+        {
+            NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
+            return;
+        }
         // Full panels of 32 columns through the packed path; the rest below.
         int start = 0;
         if (PackedGemmAvx512.Suits(m, n, k))

@@ -23,6 +23,8 @@ public class GemmBiasActivationTests
             data.Add(7, 100, 9, activation);      // too few rows for the packed path
             data.Add(9, 20, 5, activation);       // no full panel: one 8-row block, its second vector masked
             data.Add(16, 16, 4, activation);      // one full vector of columns
+            data.Add(512, 49, 300, activation);   // a 7x7 map under a deep layer: the narrow path, bias after the last depth block
+            data.Add(10, 63, 20, activation);     // 63 columns: the last vector masked
             data.Add(1, 5, 3, activation);
         }
         return data;

@@ -7,8 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Gemm.Multiply"/> gives every element of C exactly the bits of one fused multiply-add per term in index
 /// order, computed here one scalar at a time, on shapes that take the packed 32-column panels (several, with columns
 /// left over), more than one depth block of 256, rows not a multiple of 8, the 8-row blocks of the columns after the
-/// panels (a masked second vector, one full vector, a masked one), the transposed A of backward-data and accumulation
-/// into C.
+/// panels (a masked second vector, one full vector, a masked one), narrow products of 49 to 64 columns in one block of
+/// 4 rows by 64, the transposed A of backward-data and accumulation into C.
 /// </summary>
 public class GemmMultiplyTests
 {
@@ -24,6 +24,11 @@ public class GemmMultiplyTests
     [InlineData(64, 16, 20, false, false)]      // exactly one vector of columns, 8 rows at a time
     [InlineData(12, 48, 7, true, true)]         // one panel and a full 16-column block, accumulating
     [InlineData(10, 100, 3, false, false)]      // too shallow for the packed path: 8-row blocks of 32 columns and a masked rest
+    [InlineData(16, 49, 300, false, false)]     // narrow B: 49 columns in one 64-column block, depth past two blocks of 128
+    [InlineData(13, 50, 40, false, true)]       // 50 columns (two in the last vector), rows not a multiple of 4, accumulating
+    [InlineData(12, 36, 40, false, false)]      // 36 columns keep the panel and 8-row blocks
+    [InlineData(9, 64, 130, false, false)]      // exactly 64 columns
+    [InlineData(20, 49, 30, true, false)]       // the transposed A of backward-data keeps the other paths
     public void MatchesTheFusedMultiplyAddChainBitForBit(int m, int n, int k, bool transposeA, bool accumulate)
     {
         var random = new Random(m * 7919 + n * 31 + k);
