@@ -142,16 +142,11 @@ public static unsafe class DepthwiseConv
             if (left == 0) return;
             // The last 1 to 31 columns: masked loads and stores, so nothing outside the row is read or written.
             var zero = Vector512<float>.Zero;
-            var tailLow = Avx512F.MaskLoad(source + x, FirstLanes(left), zero);
-            var tailHigh = left > Lanes ? Avx512F.MaskLoad(source + x + Lanes, FirstLanes(left - Lanes), zero) : zero;
-            Avx512F.MaskStore(evens + x / 2, FirstLanes((left + 1) / 2), Avx512F.PermuteVar16x32x2(tailLow, evenIndex, tailHigh));
-            Avx512F.MaskStore(odds + x / 2, FirstLanes(left / 2), Avx512F.PermuteVar16x32x2(tailLow, oddIndex, tailHigh));
+            var tailLow = Avx512F.MaskLoad(source + x, LaneMask.First(left), zero);
+            var tailHigh = left > Lanes ? Avx512F.MaskLoad(source + x + Lanes, LaneMask.First(left - Lanes), zero) : zero;
+            Avx512F.MaskStore(evens + x / 2, LaneMask.First((left + 1) / 2), Avx512F.PermuteVar16x32x2(tailLow, evenIndex, tailHigh));
+            Avx512F.MaskStore(odds + x / 2, LaneMask.First(left / 2), Avx512F.PermuteVar16x32x2(tailLow, oddIndex, tailHigh));
         }
-
-        /// <summary>A mask of the first <paramref name="count"/> lanes (all of them from 16 on).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> FirstLanes(int count) =>
-            Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)count));
     }
 
     /// <summary>The portable path: each output's chain read straight from the input, padding as <c>w * 0</c>.</summary>
@@ -182,8 +177,7 @@ public static unsafe class DepthwiseConv
     {
         int kk = s.Kernel * s.Kernel;
         int chunks = (s.OutWidth + Lanes - 1) / Lanes;
-        var lastMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            Vector512.Create((float)(s.OutWidth - (chunks - 1) * Lanes)));
+        var lastMask = LaneMask.First(s.OutWidth - (chunks - 1) * Lanes);
         var biasVector = Vector512.Create(bias);
         int down = s.Stride * p.RowLength;
         for (int oy = 0; oy < s.OutHeight; oy += RowsPerBlock)

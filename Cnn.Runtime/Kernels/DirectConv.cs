@@ -136,15 +136,11 @@ public static unsafe class DirectConv
         return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int lanes) =>
-        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
-
     /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TwoRows8x1(float* x, in Filters b, in Shape s, int oy, int oy2)
     {
-        var mask = Mask(s.OutWidth);
+        var mask = LaneMask.First(s.OutWidth);
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
         Vector512<float> c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
@@ -184,7 +180,7 @@ public static unsafe class DirectConv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Row6x2(float* x, in Filters b, in Shape s, int oy)
     {
-        var mask = Mask(s.OutWidth - 16);
+        var mask = LaneMask.First(s.OutWidth - 16);
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
         Vector512<float> c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero;

@@ -19,7 +19,7 @@ internal static unsafe class GemmAvx512
         float* bias = null, FusedActivation activation = FusedActivation.None)
     {
         int tail = n & 15;
-        var tailMask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
+        var tailMask = LaneMask.First(tail);
         if (NarrowGemmAvx512.Suits(m, n, k, colStep))
         {
             NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
@@ -85,15 +85,10 @@ internal static unsafe class GemmAvx512
             int j = start;
             for (; j + 32 <= n; j += 32) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
             int left = n - j;
-            if (left > 16) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Mask(left - 16), true);
-            else if (left > 0) Block8x16(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Mask(left), left < 16);
+            if (left > 16) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, LaneMask.First(left - 16), true);
+            else if (left > 0) Block8x16(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, LaneMask.First(left), left < 16);
         }
     }
-
-    /// <summary>Mask of the first <paramref name="lanes"/> lanes (1 to 16).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int lanes) =>
-        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
     /// <summary>Eight rows by 32 columns in sixteen accumulators; the second 16 columns under <paramref name="mask1"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -288,15 +283,6 @@ internal static unsafe class GemmAvx512
         else value.Store(p);
     }
 
-    /// <summary>Mask of the first <c>k mod 16</c> lanes (all lanes when k is a multiple of 16).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> TailMask(int k)
-    {
-        int tail = k & 15;
-        return tail == 0 ? Vector512<float>.AllBitsSet
-            : Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
-    }
-
     /// <summary>The 16 lane sums of one dot product (see <see cref="Gemm.Dot"/>), the last chunk loaded under a mask.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Lanes(float* x, float* y, int k, Vector512<float> mask, Vector512<float> acc)
@@ -310,13 +296,13 @@ internal static unsafe class GemmAvx512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Dot(float* x, float* y, int k) => Fold(Lanes(x, y, k, TailMask(k), Vector512<float>.Zero));
+    public static float Dot(float* x, float* y, int k) => Fold(Lanes(x, y, k, LaneMask.Tail(k), Vector512<float>.Zero));
 
     /// <summary><c>C (+)= A * B^T</c> as dot products of rows; see <see cref="Gemm.MultiplyTransposedB"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposedB(float* a, float* b, float* c, int m, int n, int k, bool accumulate)
     {
-        var mask = TailMask(k);
+        var mask = LaneMask.Tail(k);
         int i = 0;
         for (; i + 2 <= m; i += 2)
         {

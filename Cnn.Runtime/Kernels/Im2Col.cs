@@ -138,7 +138,7 @@ public static unsafe class Im2Col
             for (; i + 16 <= count; i += 16) Vector512.Load(src + i).Store(dst + i);
             if (i < count)
             {
-                var mask = Mask(count - i);
+                var mask = LaneMask.First(count - i);
                 Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero));
             }
             return;
@@ -161,11 +161,6 @@ public static unsafe class Im2Col
         }
         for (; i < count; i++) dst[i] = src[2 * i];
     }
-
-    /// <summary>The first <paramref name="lanes"/> lanes set.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int lanes) =>
-        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
     /// <summary>The output columns [first, last) whose input column <c>ox*stride + tap - padding</c> is inside [0, width)
     /// (<paramref name="tap"/> = kx * dilation).</summary>

@@ -29,8 +29,8 @@ internal static unsafe class NarrowGemmAvx512
     public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, bool accumulate, float* bias, FusedActivation activation)
     {
         float* panel = stackalloc float[DepthBlock * Width];
-        var mask2 = Mask(n - 32);
-        var mask3 = Mask(n - 48);
+        var mask2 = LaneMask.First(n - 32);
+        var mask3 = LaneMask.First(n - 48);
         for (int p0 = 0; p0 < k; p0 += DepthBlock)
         {
             int depth = Math.Min(DepthBlock, k - p0);
@@ -40,11 +40,6 @@ internal static unsafe class NarrowGemmAvx512
                 Block(a + p0, panel, c, i, m, n, depth, rowStep, accumulate || p0 > 0, finishBias, activation, mask2, mask3);
         }
     }
-
-    /// <summary>Lanes below <paramref name="lanes"/> set (none when it is 0 or less).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask(int lanes) =>
-        Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)lanes));
 
     /// <summary><paramref name="depth"/> rows of B's <paramref name="n"/> columns into rows of 64, zeros after them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,7 +25,7 @@ internal static unsafe class WeightGradientAvx512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(float* a, int aStride, float* b, int bStride, float* c, int m, int n, int k, int count)
     {
-        var mask = TailMask(k);
+        var mask = LaneMask.Tail(k);
         Vector512<float>* lanes = stackalloc Vector512<float>[RowChunk * ColumnBlock];
         for (int j = 0; j < n; j += ColumnBlock)
         {
@@ -140,14 +140,6 @@ internal static unsafe class WeightGradientAvx512
         if (columns > 1) c[1] += Fold(l1);
         if (columns > 2) c[2] += Fold(l2);
         if (columns > 3) c[3] += Fold(l3);
-    }
-
-    /// <summary>Mask of the first <c>k mod 16</c> lanes (all lanes when k is a multiple of 16).</summary>
-    private static Vector512<float> TailMask(int k)
-    {
-        int tail = k & 15;
-        return tail == 0 ? Vector512<float>.AllBitsSet
-            : Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)tail));
     }
 
     /// <summary>
