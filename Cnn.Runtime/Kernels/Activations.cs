@@ -21,11 +21,10 @@ public static class Activations
         {
             for (; i + 16 <= n; i += 16)
             {
-                var v = Vector512.Create(x.Slice(i, 16));
-                Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v).CopyTo(y.Slice(i, 16));
+                Activate.Apply(Vector512.Create(x.Slice(i, 16)), FusedActivation.Relu).CopyTo(y.Slice(i, 16));
             }
         }
-        for (; i < n; i++) y[i] = x[i] < 0f ? 0f : x[i];
+        for (; i < n; i++) y[i] = Activate.Apply(x[i], FusedActivation.Relu);
     }
 
     /// <summary><c>dx = x &gt; 0 ? dy : 0</c> (ReLU backward).</summary>

@@ -130,11 +130,8 @@ public static unsafe class DirectConv
 
     /// <summary>The sum plus the filter's bias, then (when fused) ReLU: <c>x &lt; 0 ? 0 : x</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> sum, float bias, bool relu)
-    {
-        var v = sum + Vector512.Create(bias);
-        return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
-    }
+    private static Vector512<float> Finish(Vector512<float> sum, float bias, bool relu) =>
+        Activate.Apply(sum + Vector512.Create(bias), relu ? FusedActivation.Relu : FusedActivation.None);
 
     /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

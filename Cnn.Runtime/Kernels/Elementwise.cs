@@ -65,15 +65,10 @@ public static class Elementwise
         {
             for (; i + 16 <= n; i += 16)
             {
-                var v = Vector512.Create(x.Slice(i, 16)) + Vector512.Create(s.Slice(i, 16));
-                Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v).CopyTo(y.Slice(i, 16));
+                Activate.Apply(Vector512.Create(x.Slice(i, 16)) + Vector512.Create(s.Slice(i, 16)), FusedActivation.Relu).CopyTo(y.Slice(i, 16));
             }
         }
-        for (; i < n; i++)
-        {
-            float v = x[i] + s[i];
-            y[i] = v < 0f ? 0f : v;
-        }
+        for (; i < n; i++) y[i] = Activate.Apply(x[i] + s[i], FusedActivation.Relu);
     }
 
     /// <summary>Copies the values of <paramref name="target"/>'s range <c>[start, end)</c> that come from

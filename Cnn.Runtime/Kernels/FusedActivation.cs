@@ -14,9 +14,10 @@ public enum FusedActivation
 }
 
 /// <summary>
-/// The stores of kernels that fuse an activation: the same comparisons and selections as the activation layers'
-/// kernels (<see cref="Activations.Relu"/>, <see cref="Relu6.Forward"/>), so a fused value has the bits of the
-/// separate pass, NaN and -0 included.
+/// The one definition of ReLU's and ReLU6's comparisons and selections, per value and per 16 lanes: the activation
+/// layers' kernels (<see cref="Activations.Relu"/>, <see cref="Relu6.Forward"/>, <see cref="Elementwise.AddRelu"/>)
+/// and every kernel that fuses an activation into its stores apply it, so a fused value has the bits of the separate
+/// pass, NaN and -0 included.
 /// </summary>
 internal static class Activate
 {

@@ -16,20 +16,10 @@ public static class Relu6
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            var zero = Vector512<float>.Zero;
-            var six = Vector512.Create(6f);
             for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                var v = Vector512.Create(x.Slice(i, Vector512<float>.Count));
-                var clamped = Vector512.ConditionalSelect(Vector512.GreaterThan(v, six), six, v);
-                Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, clamped).CopyTo(y.Slice(i, Vector512<float>.Count));
-            }
+                Activate.Apply(Vector512.Create(x.Slice(i, Vector512<float>.Count)), FusedActivation.Relu6).CopyTo(y.Slice(i, Vector512<float>.Count));
         }
-        for (; i < x.Length; i++)
-        {
-            float v = x[i];
-            y[i] = v < 0f ? 0f : v > 6f ? 6f : v;
-        }
+        for (; i < x.Length; i++) y[i] = Activate.Apply(x[i], FusedActivation.Relu6);
     }
 
     /// <summary><c>dx = 0 &lt; x &lt; 6 ? dy : 0</c>, as PyTorch's hardtanh backward (no gradient at either bound).</summary>

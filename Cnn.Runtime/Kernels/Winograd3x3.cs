@@ -452,17 +452,14 @@ public static unsafe class Winograd3x3
             for (int j = 0; j < columns; j++)
             {
                 float v = y[j] + bias;
-                corner[i * outWidth + j] = relu && v < 0f ? 0f : v;
+                corner[i * outWidth + j] = Activate.Apply(v, relu ? FusedActivation.Relu : FusedActivation.None);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finish(Vector512<float> sum, Vector512<float> bias, bool relu)
-    {
-        var v = sum + bias;
-        return relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
-    }
+    private static Vector512<float> Finish(Vector512<float> sum, Vector512<float> bias, bool relu) =>
+        Activate.Apply(sum + bias, relu ? FusedActivation.Relu : FusedActivation.None);
 
     private static void CheckRange(int filters, int f0, int f1, string method)
     {
