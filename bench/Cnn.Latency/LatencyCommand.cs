@@ -9,7 +9,8 @@ namespace CnnGen.Latency;
 /// Single-image latency of a generated network's <c>Forward</c> in evaluation mode for each thread count: rounds that
 /// alternate between the counts (so a change in the machine's load touches them all alike), each round the median of
 /// a number of calls, and per count the median of the rounds. Prints the load average with the figures. With
-/// <c>--layers</c>, times each layer of the split pass instead (<see cref="LayerTimes"/>).
+/// <c>--layers</c>, times each layer of the split pass instead (<see cref="LayerTimes"/>); with <c>--cold N</c>, the
+/// first N calls of a fresh network without warm-up (<see cref="ColdStart"/>).
 /// </summary>
 internal static class LatencyCommand
 {
@@ -24,12 +25,18 @@ internal static class LatencyCommand
             int rounds = Positive(Option(args, "--rounds", "7"), "--rounds");
             int calls = Positive(Option(args, "--calls", "9"), "--calls");
             bool split = args.Contains("--split"), layers = args.Contains("--layers");
+            int cold = args.Contains("--cold") ? Positive(Option(args, "--cold", "0"), "--cold") : 0;
             var models = model == "all" ? Models : new[] { model };
             foreach (var name in models)
             {
                 var network = Create(name);
                 network.SplitImages = split; // one image's layers over the threads (off by default)
-                if (layers) LayerTimes.Measure(name, network, threads, rounds, calls);
+                if (cold > 0)
+                {
+                    network.Threads = threads[0];
+                    ColdStart.Measure(name, network, cold);
+                }
+                else if (layers) LayerTimes.Measure(name, network, threads, rounds, calls);
                 else Measure(name, network, threads, rounds, calls);
             }
             return 0;
@@ -37,7 +44,7 @@ internal static class LatencyCommand
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--layers]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--layers] [--cold N]");
             return 2;
         }
     }
@@ -57,11 +64,11 @@ internal static class LatencyCommand
         var x = new float[network.InputLength];
         for (int i = 0; i < x.Length; i++) x[i] = (float)random.NextDouble();
         var y = new float[network.OutputLength];
-        // Warm-up: every thread count compiles and sizes its buffers.
+        // Warm-up: every thread count sizes its buffers, and runs until the code it calls is optimised.
         foreach (int t in threads)
         {
             network.Threads = t;
-            for (int i = 0; i < 3; i++) network.Forward(x, y, 1);
+            WarmUp.Run(() => network.Forward(x, y, 1));
         }
         var perRound = threads.ToDictionary(t => t, _ => new List<double>());
         var times = new double[calls];

@@ -19,11 +19,11 @@ internal static class LayerTimes
         network.SplitImages = true;
         var replay = LayerReplay.Bind(network, image);
         var layers = replay.Layers;
-        // Warm-up: every layer compiles, and the workers start, at every count.
+        // Warm-up: the workers start, and every layer runs until its code is optimised, at every count.
         foreach (int t in threads)
         {
             replay.Split(t);
-            for (int i = 0; i < 3; i++) foreach (var layer in layers) layer.Run();
+            WarmUp.Run(() => { foreach (var layer in layers) layer.Run(); });
         }
         var times = threads.ToDictionary(t => t, _ => layers.Select(_ => new List<double>()).ToArray());
         var totals = threads.ToDictionary(t => t, _ => new List<double>());
