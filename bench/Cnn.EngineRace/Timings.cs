@@ -12,14 +12,28 @@ internal sealed record Timings(double[] Sorted)
     public double Min => Sorted[0];
     public double Max => Sorted[^1];
 
-    /// <summary>One warm-up call, a warm-up repeat, then <paramref name="repeats"/> repeats of the mean time of a call.</summary>
+    /// <summary>Warm-up: calls for at least this long (and <see cref="WarmUpCalls"/> calls, unless that would take more
+    /// than <see cref="WarmUpLimitSeconds"/>). .NET runs a method's first calls as unoptimised code and recompiles it
+    /// optimised only after some tens of calls, in the background: a warm-up of a few calls leaves the measured repeats
+    /// partly in the slow code (a CIFAR-size one-image pass took 2.5-7 ms per call there against 0.4-0.6 ms after).</summary>
+    private const double WarmUpSeconds = 1.0, WarmUpLimitSeconds = 3.0;
+
+    private const int WarmUpCalls = 60;
+
+    /// <summary>A warm-up (<see cref="WarmUpSeconds"/>), then <paramref name="repeats"/> repeats of the mean time of a call.</summary>
     public static Timings Measure(int repeats, Action call)
     {
         var clock = Stopwatch.StartNew();
-        call();
-        double first = Math.Max(clock.Elapsed.TotalSeconds, 1e-7);
-        int calls = (int)Math.Clamp(Math.Ceiling(SecondsPerRepeat / first), 1, 100_000);
-        for (int i = 0; i < calls; i++) call();
+        int warmUps = 0;
+        double last = 0;
+        while (clock.Elapsed.TotalSeconds < WarmUpSeconds || (warmUps < WarmUpCalls && clock.Elapsed.TotalSeconds < WarmUpLimitSeconds))
+        {
+            double before = clock.Elapsed.TotalSeconds;
+            call();
+            last = clock.Elapsed.TotalSeconds - before;
+            warmUps++;
+        }
+        int calls = (int)Math.Clamp(Math.Ceiling(SecondsPerRepeat / Math.Max(last, 1e-7)), 1, 100_000);
         var times = new double[repeats];
         for (int r = 0; r < repeats; r++)
         {
