@@ -67,7 +67,11 @@ internal static class BatchStatisticsEmitter
         w.Line();
         w.Line("/// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's");
         w.Line("/// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>");
-        w.Line("public bool FoldBatchNorm { get; set; } = true;");
+        w.Open("public bool FoldBatchNorm");
+        w.Line("get => _foldBatchNorm;");
+        w.Line("set { _foldBatchNorm = value; _passes?.WeightsMayChange(); } // a pass that did not fold left no folded weights to reuse");
+        w.Close();
+        w.Line("private bool _foldBatchNorm = true;");
         w.Line();
         w.Line("/// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),");
         if (folds.Any(f => f.Layer.WinogradInference))

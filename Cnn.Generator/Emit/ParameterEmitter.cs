@@ -77,7 +77,7 @@ internal static class ParameterEmitter
         w.Line("private readonly float[] _state = new float[StateLength];");
         w.Line();
         w.Line("/// <summary>The state tensors' values, one buffer laid out as <see cref=\"StateTensors\"/> says.</summary>");
-        w.Line("public global::System.Span<float> State => _state;");
+        w.Line("public global::System.Span<float> State { get { _passes?.WeightsMayChange(); return _state; } }");
         w.Line();
         w.Line("global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;");
         w.Line();
@@ -90,8 +90,9 @@ internal static class ParameterEmitter
         }
         w.Line("private float[] _gradients = global::System.Array.Empty<float>();");
         w.Line();
-        w.Line("/// <summary>All parameters, one contiguous buffer laid out as <see cref=\"Tensors\"/> says.</summary>");
-        w.Line("public global::System.Span<float> Parameters => _parameters;");
+        w.Line("/// <summary>All parameters, one contiguous buffer laid out as <see cref=\"Tensors\"/> says. Handing it out tells the");
+        w.Line("/// passes that the weights may change (see <see cref=\"FixedWeights\"/>).</summary>");
+        w.Line("public global::System.Span<float> Parameters { get { _passes?.WeightsMayChange(); return _parameters; } }");
         w.Line();
         w.Line("/// <summary>Gradients from the last <see cref=\"ComputeGradients\"/>, same layout as <see cref=\"Parameters\"/>.</summary>");
         w.Line("public global::System.Span<float> Gradients => EnsureGradients();");
@@ -99,12 +100,16 @@ internal static class ParameterEmitter
         w.Line("private float[] EnsureGradients() => _gradients.Length == ParameterCount ? _gradients : (_gradients = new float[ParameterCount]);");
         w.Line();
         w.Line("/// <summary>The named tensor's slice of <see cref=\"Parameters\"/>.</summary>");
-        w.Open("public global::System.Span<float> Parameter(string name) => name switch");
+        w.Open("public global::System.Span<float> Parameter(string name)");
+        w.Open("global::System.Span<float> tensor = name switch");
         foreach (var t in tensors)
             w.Line($"\"{t.Name}\" => new global::System.Span<float>(_parameters, {t.Offset}, {t.Length}),");
         string known = tensors.Count == 0 ? "none" : string.Join(", ", tensors.Select(t => t.Name));
         w.Line($"_ => throw new global::System.ArgumentException($\"{cls} has no tensor named '{{name}}'; its tensors are: {known}.\", nameof(name)),");
         w.Close(";");
+        w.Line("_passes?.WeightsMayChange();");
+        w.Line("return tensor;");
+        w.Close();
         w.Line();
         w.Line("/// <summary>Creates the network with parameters drawn from <paramref name=\"seed\"/> (the same on every machine).</summary>");
         w.Line($"public {NetworkEmitter.Identifier(cls)}(int seed = 0) => InitializeParameters(seed);");
@@ -120,6 +125,7 @@ internal static class ParameterEmitter
         w.Line("/// <summary>Draws fresh parameters with another weight scheme (He, Xavier, small Gaussian, zeros; seed 002).</summary>");
         w.Open("public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)");
         w.Line("_dropoutSeed = unchecked((ulong)seed);");
+        w.Line("_passes?.WeightsMayChange();");
         if (tensors.Count > 0) w.Line("var random = new global::CnnGen.Initialization.NormalRandom(seed);");
         var lastParam = spec.Layers.LastOrDefault(l => l.Kind.HasWeights());
         foreach (var t in tensors.Concat(state))

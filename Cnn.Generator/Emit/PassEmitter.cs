@@ -173,6 +173,10 @@ internal static class PassEmitter
         w.Line();
         w.Line("/// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>");
         w.Line("public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }");
+        w.Line();
+        w.Line("/// <summary>Evaluation passes prepare their derived weights (folds, transforms) once and reuse them until the weights can have");
+        w.Line("/// changed through this network, instead of checking every call (false by default); see <see cref=\"global::CnnGen.INetwork.FixedWeights\"/>.</summary>");
+        w.Line("public bool FixedWeights { get => GeneratedPasses.FixedWeights; set => GeneratedPasses.FixedWeights = value; }");
     }
 
     private static void EmitForward(SourceWriter w, NetworkSpec spec)

@@ -32,6 +32,8 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     private int _threads = 1;
     private float _lossScale;
     private LayerSplit<TWorkspace>? _layerSplit;
+    private bool _fixedWeights;
+    private bool _weightsPrepared; // FixedWeights is on and an evaluation pass prepared the weights since they last could change
 
     /// <param name="network">The network's class name, for messages.</param>
     /// <param name="inputLength">Values per input image.</param>
@@ -91,6 +93,33 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <summary>Whether an evaluation pass with fewer images than threads splits each image's large layers over the
     /// threads (false by default: such a pass runs on one thread); see <see cref="INetwork.SplitImages"/>.</summary>
     public bool SplitImages { get; set; }
+
+    /// <summary>Whether evaluation passes prepare their derived weights once and reuse them instead of checking every
+    /// call whether anything changed (false by default); see <see cref="INetwork.FixedWeights"/>. Setting it, either
+    /// way, makes the next evaluation pass prepare them.</summary>
+    public bool FixedWeights
+    {
+        get => _fixedWeights;
+        set
+        {
+            _fixedWeights = value;
+            _weightsPrepared = false;
+        }
+    }
+
+    /// <summary>The parameters or state may be about to change (their buffer was handed out, or redrawn): the next
+    /// evaluation pass prepares its derived weights again, also with <see cref="FixedWeights"/>.</summary>
+    public void WeightsMayChange() => _weightsPrepared = false;
+
+    /// <summary><see cref="BeforeForward"/>, unless <see cref="FixedWeights"/> holds and an evaluation pass already
+    /// prepared the weights since they last could change. A training-mode pass updates BatchNorm's running statistics,
+    /// so the evaluation pass after it prepares again.</summary>
+    private void PrepareForward(int workers, int batchSize)
+    {
+        if (_weightsPrepared && !Training) return;
+        BeforeForward(workers, batchSize);
+        _weightsPrepared = _fixedWeights && !Training;
+    }
 
     /// <summary>Worker threads a batch is split over (1 by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
@@ -192,6 +221,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         int workers = PrepareWorkers(batchSize);
         _workspaces[0].Gradients = gradients;
         _lossScale = 1f / batchSize;
+        _weightsPrepared = false; // a training-mode pass moves BatchNorm's running statistics
         if (Training) BeforeGradients(workers, batchSize);
         if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);
         else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);
@@ -223,7 +253,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         {
             // Fewer images than threads: one workspace, and each expensive layer split over all the threads.
             PrepareWorkers(1);
-            BeforeForward(1, batchSize);
+            PrepareForward(1, batchSize);
             var ws = _workspaces[0];
             ws.SplitParts = Math.Min(_threads, WorkerPool.MaxWorkers);
             try
@@ -237,7 +267,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
             return;
         }
         int workers = PrepareWorkers(batchSize);
-        BeforeForward(workers, batchSize);
+        PrepareForward(workers, batchSize);
         if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);
         else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, default, _outputLength, outputs, _forwardChunk ??= ForwardChunk);
     }

@@ -25,6 +25,7 @@ internal static class CheckpointLoading
         {
             var info = Checkpoint.Load(path, network);
             DataLoading.MeanOf(info); // a NaN or infinite mean would make every output NaN
+            network.FixedWeights = true; // loaded to predict: the folds and transforms are prepared once, not checked per call
             return (network, info);
         }
         catch (Exception e) when (e is IOException or ArgumentException)

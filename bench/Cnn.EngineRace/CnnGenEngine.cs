@@ -2,8 +2,9 @@ using CnnGen.Optimizers;
 
 namespace CnnGen.EngineRace;
 
-/// <summary>The generated network: <c>Forward</c> for inference; <c>ComputeGradients</c> and the runtime's SGD
-/// (momentum 0.9) for a training step.</summary>
+/// <summary>The generated network: <c>Forward</c> for inference, with <c>FixedWeights</c> (as deployed: the folds and
+/// transforms of the weights prepared once, as the other engines prepare theirs when a model is loaded);
+/// <c>ComputeGradients</c> and the runtime's SGD (momentum 0.9) for a training step.</summary>
 internal sealed class CnnGenEngine(INetwork network, int threads) : IEngine
 {
     private readonly Sgd _optimizer = new(0.01f, momentum: 0.9f);
@@ -14,6 +15,7 @@ internal sealed class CnnGenEngine(INetwork network, int threads) : IEngine
     {
         network.Threads = threads;
         network.Training = false;
+        network.FixedWeights = true;
         return () => network.Forward(inputs, logits, batch);
     }
 

@@ -24,13 +24,14 @@ internal static class LatencyCommand
             int[] threads = Option(args, "--threads", "1,2").Split(',').Select(t => Positive(t, "--threads")).ToArray();
             int rounds = Positive(Option(args, "--rounds", "7"), "--rounds");
             int calls = Positive(Option(args, "--calls", "9"), "--calls");
-            bool split = args.Contains("--split"), layers = args.Contains("--layers");
+            bool split = args.Contains("--split"), layers = args.Contains("--layers"), fixedWeights = args.Contains("--fixed");
             int cold = args.Contains("--cold") ? Positive(Option(args, "--cold", "0"), "--cold") : 0;
             var models = model == "all" ? Models : new[] { model };
             foreach (var name in models)
             {
                 var network = Create(name);
                 network.SplitImages = split; // one image's layers over the threads (off by default)
+                network.FixedWeights = fixedWeights; // weights prepared once, not checked every call (off by default)
                 if (cold > 0)
                 {
                     network.Threads = threads[0];
@@ -44,7 +45,7 @@ internal static class LatencyCommand
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--layers] [--cold N]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--fixed] [--layers] [--cold N]");
             return 2;
         }
     }

@@ -123,15 +123,16 @@ partial class LeNet5 : global::CnnGen.INetwork
     private readonly float[] _state = new float[StateLength];
 
     /// <summary>The state tensors' values, one buffer laid out as <see cref="StateTensors"/> says.</summary>
-    public global::System.Span<float> State => _state;
+    public global::System.Span<float> State { get { _passes?.WeightsMayChange(); return _state; } }
 
     global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;
 
     private readonly float[] _parameters = new float[ParameterCount];
     private float[] _gradients = global::System.Array.Empty<float>();
 
-    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says.</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says. Handing it out tells the
+    /// passes that the weights may change (see <see cref="FixedWeights"/>).</summary>
+    public global::System.Span<float> Parameters { get { _passes?.WeightsMayChange(); return _parameters; } }
 
     /// <summary>Gradients from the last <see cref="ComputeGradients"/>, same layout as <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => EnsureGradients();
@@ -139,20 +140,25 @@ partial class LeNet5 : global::CnnGen.INetwork
     private float[] EnsureGradients() => _gradients.Length == ParameterCount ? _gradients : (_gradients = new float[ParameterCount]);
 
     /// <summary>The named tensor's slice of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Parameter(string name) => name switch
+    public global::System.Span<float> Parameter(string name)
     {
-        "conv1.weight" => new global::System.Span<float>(_parameters, 0, 150),
-        "conv1.bias" => new global::System.Span<float>(_parameters, 150, 6),
-        "conv2.weight" => new global::System.Span<float>(_parameters, 156, 2400),
-        "conv2.bias" => new global::System.Span<float>(_parameters, 2556, 16),
-        "dense1.weight" => new global::System.Span<float>(_parameters, 2572, 48000),
-        "dense1.bias" => new global::System.Span<float>(_parameters, 50572, 120),
-        "dense2.weight" => new global::System.Span<float>(_parameters, 50692, 10080),
-        "dense2.bias" => new global::System.Span<float>(_parameters, 60772, 84),
-        "dense3.weight" => new global::System.Span<float>(_parameters, 60856, 840),
-        "dense3.bias" => new global::System.Span<float>(_parameters, 61696, 10),
-        _ => throw new global::System.ArgumentException($"LeNet5 has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, conv2.weight, conv2.bias, dense1.weight, dense1.bias, dense2.weight, dense2.bias, dense3.weight, dense3.bias.", nameof(name)),
-    };
+        global::System.Span<float> tensor = name switch
+        {
+            "conv1.weight" => new global::System.Span<float>(_parameters, 0, 150),
+            "conv1.bias" => new global::System.Span<float>(_parameters, 150, 6),
+            "conv2.weight" => new global::System.Span<float>(_parameters, 156, 2400),
+            "conv2.bias" => new global::System.Span<float>(_parameters, 2556, 16),
+            "dense1.weight" => new global::System.Span<float>(_parameters, 2572, 48000),
+            "dense1.bias" => new global::System.Span<float>(_parameters, 50572, 120),
+            "dense2.weight" => new global::System.Span<float>(_parameters, 50692, 10080),
+            "dense2.bias" => new global::System.Span<float>(_parameters, 60772, 84),
+            "dense3.weight" => new global::System.Span<float>(_parameters, 60856, 840),
+            "dense3.bias" => new global::System.Span<float>(_parameters, 61696, 10),
+            _ => throw new global::System.ArgumentException($"LeNet5 has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, conv2.weight, conv2.bias, dense1.weight, dense1.bias, dense2.weight, dense2.bias, dense3.weight, dense3.bias.", nameof(name)),
+        };
+        _passes?.WeightsMayChange();
+        return tensor;
+    }
 
     /// <summary>Creates the network with parameters drawn from <paramref name="seed"/> (the same on every machine).</summary>
     public LeNet5(int seed = 0) => InitializeParameters(seed);
@@ -167,6 +173,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)
     {
         _dropoutSeed = unchecked((ulong)seed);
+        _passes?.WeightsMayChange();
         var random = new global::CnnGen.Initialization.NormalRandom(seed);
         global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 0, 150), scheme, fanIn: 25, reluFollows: true); // conv1.weight: by default He (followed by relu1)
         new global::System.Span<float>(_parameters, 150, 6).Clear(); // conv1.bias: zeros
@@ -287,6 +294,10 @@ partial class LeNet5 : global::CnnGen.INetwork
 
     /// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>
     public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }
+
+    /// <summary>Evaluation passes prepare their derived weights (folds, transforms) once and reuse them until the weights can have
+    /// changed through this network, instead of checking every call (false by default); see <see cref="global::CnnGen.INetwork.FixedWeights"/>.</summary>
+    public bool FixedWeights { get => GeneratedPasses.FixedWeights; set => GeneratedPasses.FixedWeights = value; }
 
     // ---- Passes -------------------------------------------------------------------------
     /// <summary>Runs one image (1x28x28, C,H,W row-major); writes 10 class probabilities.</summary>

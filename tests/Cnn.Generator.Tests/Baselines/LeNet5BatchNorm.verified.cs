@@ -157,15 +157,16 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private readonly float[] _state = new float[StateLength];
 
     /// <summary>The state tensors' values, one buffer laid out as <see cref="StateTensors"/> says.</summary>
-    public global::System.Span<float> State => _state;
+    public global::System.Span<float> State { get { _passes?.WeightsMayChange(); return _state; } }
 
     global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;
 
     private readonly float[] _parameters = new float[ParameterCount];
     private float[] _gradients = global::System.Array.Empty<float>();
 
-    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says.</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says. Handing it out tells the
+    /// passes that the weights may change (see <see cref="FixedWeights"/>).</summary>
+    public global::System.Span<float> Parameters { get { _passes?.WeightsMayChange(); return _parameters; } }
 
     /// <summary>Gradients from the last <see cref="ComputeGradients"/>, same layout as <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => EnsureGradients();
@@ -173,28 +174,33 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private float[] EnsureGradients() => _gradients.Length == ParameterCount ? _gradients : (_gradients = new float[ParameterCount]);
 
     /// <summary>The named tensor's slice of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Parameter(string name) => name switch
+    public global::System.Span<float> Parameter(string name)
     {
-        "conv1.weight" => new global::System.Span<float>(_parameters, 0, 150),
-        "conv1.bias" => new global::System.Span<float>(_parameters, 150, 6),
-        "bn1.weight" => new global::System.Span<float>(_parameters, 156, 6),
-        "bn1.bias" => new global::System.Span<float>(_parameters, 162, 6),
-        "conv2.weight" => new global::System.Span<float>(_parameters, 168, 2400),
-        "conv2.bias" => new global::System.Span<float>(_parameters, 2568, 16),
-        "bn2.weight" => new global::System.Span<float>(_parameters, 2584, 16),
-        "bn2.bias" => new global::System.Span<float>(_parameters, 2600, 16),
-        "dense1.weight" => new global::System.Span<float>(_parameters, 2616, 48000),
-        "dense1.bias" => new global::System.Span<float>(_parameters, 50616, 120),
-        "bn3.weight" => new global::System.Span<float>(_parameters, 50736, 120),
-        "bn3.bias" => new global::System.Span<float>(_parameters, 50856, 120),
-        "dense2.weight" => new global::System.Span<float>(_parameters, 50976, 10080),
-        "dense2.bias" => new global::System.Span<float>(_parameters, 61056, 84),
-        "bn4.weight" => new global::System.Span<float>(_parameters, 61140, 84),
-        "bn4.bias" => new global::System.Span<float>(_parameters, 61224, 84),
-        "dense3.weight" => new global::System.Span<float>(_parameters, 61308, 840),
-        "dense3.bias" => new global::System.Span<float>(_parameters, 62148, 10),
-        _ => throw new global::System.ArgumentException($"LeNet5BatchNorm has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, bn1.weight, bn1.bias, conv2.weight, conv2.bias, bn2.weight, bn2.bias, dense1.weight, dense1.bias, bn3.weight, bn3.bias, dense2.weight, dense2.bias, bn4.weight, bn4.bias, dense3.weight, dense3.bias.", nameof(name)),
-    };
+        global::System.Span<float> tensor = name switch
+        {
+            "conv1.weight" => new global::System.Span<float>(_parameters, 0, 150),
+            "conv1.bias" => new global::System.Span<float>(_parameters, 150, 6),
+            "bn1.weight" => new global::System.Span<float>(_parameters, 156, 6),
+            "bn1.bias" => new global::System.Span<float>(_parameters, 162, 6),
+            "conv2.weight" => new global::System.Span<float>(_parameters, 168, 2400),
+            "conv2.bias" => new global::System.Span<float>(_parameters, 2568, 16),
+            "bn2.weight" => new global::System.Span<float>(_parameters, 2584, 16),
+            "bn2.bias" => new global::System.Span<float>(_parameters, 2600, 16),
+            "dense1.weight" => new global::System.Span<float>(_parameters, 2616, 48000),
+            "dense1.bias" => new global::System.Span<float>(_parameters, 50616, 120),
+            "bn3.weight" => new global::System.Span<float>(_parameters, 50736, 120),
+            "bn3.bias" => new global::System.Span<float>(_parameters, 50856, 120),
+            "dense2.weight" => new global::System.Span<float>(_parameters, 50976, 10080),
+            "dense2.bias" => new global::System.Span<float>(_parameters, 61056, 84),
+            "bn4.weight" => new global::System.Span<float>(_parameters, 61140, 84),
+            "bn4.bias" => new global::System.Span<float>(_parameters, 61224, 84),
+            "dense3.weight" => new global::System.Span<float>(_parameters, 61308, 840),
+            "dense3.bias" => new global::System.Span<float>(_parameters, 62148, 10),
+            _ => throw new global::System.ArgumentException($"LeNet5BatchNorm has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, bn1.weight, bn1.bias, conv2.weight, conv2.bias, bn2.weight, bn2.bias, dense1.weight, dense1.bias, bn3.weight, bn3.bias, dense2.weight, dense2.bias, bn4.weight, bn4.bias, dense3.weight, dense3.bias.", nameof(name)),
+        };
+        _passes?.WeightsMayChange();
+        return tensor;
+    }
 
     /// <summary>Creates the network with parameters drawn from <paramref name="seed"/> (the same on every machine).</summary>
     public LeNet5BatchNorm(int seed = 0) => InitializeParameters(seed);
@@ -210,6 +216,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)
     {
         _dropoutSeed = unchecked((ulong)seed);
+        _passes?.WeightsMayChange();
         var random = new global::CnnGen.Initialization.NormalRandom(seed);
         global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 0, 150), scheme, fanIn: 25, reluFollows: true); // conv1.weight: by default He (followed by relu1)
         new global::System.Span<float>(_parameters, 150, 6).Clear(); // conv1.bias: zeros
@@ -441,6 +448,10 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     /// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>
     public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }
 
+    /// <summary>Evaluation passes prepare their derived weights (folds, transforms) once and reuse them until the weights can have
+    /// changed through this network, instead of checking every call (false by default); see <see cref="global::CnnGen.INetwork.FixedWeights"/>.</summary>
+    public bool FixedWeights { get => GeneratedPasses.FixedWeights; set => GeneratedPasses.FixedWeights = value; }
+
     // ---- Passes -------------------------------------------------------------------------
     /// <summary>Runs one image (1x28x28, C,H,W row-major); writes 10 class probabilities.</summary>
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
@@ -566,7 +577,12 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
 
     /// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's
     /// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>
-    public bool FoldBatchNorm { get; set; } = true;
+    public bool FoldBatchNorm
+    {
+        get => _foldBatchNorm;
+        set { _foldBatchNorm = value; _passes?.WeightsMayChange(); } // a pass that did not fold left no folded weights to reuse
+    }
+    private bool _foldBatchNorm = true;
 
     /// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),
     /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>

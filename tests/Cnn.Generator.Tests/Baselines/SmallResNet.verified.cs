@@ -195,15 +195,16 @@ partial class SmallResNet : global::CnnGen.INetwork
     private readonly float[] _state = new float[StateLength];
 
     /// <summary>The state tensors' values, one buffer laid out as <see cref="StateTensors"/> says.</summary>
-    public global::System.Span<float> State => _state;
+    public global::System.Span<float> State { get { _passes?.WeightsMayChange(); return _state; } }
 
     global::System.Collections.Generic.IReadOnlyList<global::CnnGen.TensorInfo> global::CnnGen.INetwork.StateTensors => StateTensors;
 
     private readonly float[] _parameters = new float[ParameterCount];
     private float[] _gradients = global::System.Array.Empty<float>();
 
-    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says.</summary>
-    public global::System.Span<float> Parameters => _parameters;
+    /// <summary>All parameters, one contiguous buffer laid out as <see cref="Tensors"/> says. Handing it out tells the
+    /// passes that the weights may change (see <see cref="FixedWeights"/>).</summary>
+    public global::System.Span<float> Parameters { get { _passes?.WeightsMayChange(); return _parameters; } }
 
     /// <summary>Gradients from the last <see cref="ComputeGradients"/>, same layout as <see cref="Parameters"/>.</summary>
     public global::System.Span<float> Gradients => EnsureGradients();
@@ -211,36 +212,41 @@ partial class SmallResNet : global::CnnGen.INetwork
     private float[] EnsureGradients() => _gradients.Length == ParameterCount ? _gradients : (_gradients = new float[ParameterCount]);
 
     /// <summary>The named tensor's slice of <see cref="Parameters"/>.</summary>
-    public global::System.Span<float> Parameter(string name) => name switch
+    public global::System.Span<float> Parameter(string name)
     {
-        "conv1.weight" => new global::System.Span<float>(_parameters, 0, 144),
-        "conv1.bias" => new global::System.Span<float>(_parameters, 144, 16),
-        "bn1.weight" => new global::System.Span<float>(_parameters, 160, 16),
-        "bn1.bias" => new global::System.Span<float>(_parameters, 176, 16),
-        "conv2.weight" => new global::System.Span<float>(_parameters, 192, 2304),
-        "conv2.bias" => new global::System.Span<float>(_parameters, 2496, 16),
-        "bn2.weight" => new global::System.Span<float>(_parameters, 2512, 16),
-        "bn2.bias" => new global::System.Span<float>(_parameters, 2528, 16),
-        "conv3.weight" => new global::System.Span<float>(_parameters, 2544, 2304),
-        "conv3.bias" => new global::System.Span<float>(_parameters, 4848, 16),
-        "bn3.weight" => new global::System.Span<float>(_parameters, 4864, 16),
-        "bn3.bias" => new global::System.Span<float>(_parameters, 4880, 16),
-        "conv4.weight" => new global::System.Span<float>(_parameters, 4896, 4608),
-        "conv4.bias" => new global::System.Span<float>(_parameters, 9504, 32),
-        "bn4.weight" => new global::System.Span<float>(_parameters, 9536, 32),
-        "bn4.bias" => new global::System.Span<float>(_parameters, 9568, 32),
-        "conv5.weight" => new global::System.Span<float>(_parameters, 9600, 9216),
-        "conv5.bias" => new global::System.Span<float>(_parameters, 18816, 32),
-        "bn5.weight" => new global::System.Span<float>(_parameters, 18848, 32),
-        "bn5.bias" => new global::System.Span<float>(_parameters, 18880, 32),
-        "conv6.weight" => new global::System.Span<float>(_parameters, 18912, 9216),
-        "conv6.bias" => new global::System.Span<float>(_parameters, 28128, 32),
-        "bn6.weight" => new global::System.Span<float>(_parameters, 28160, 32),
-        "bn6.bias" => new global::System.Span<float>(_parameters, 28192, 32),
-        "dense1.weight" => new global::System.Span<float>(_parameters, 28224, 15680),
-        "dense1.bias" => new global::System.Span<float>(_parameters, 43904, 10),
-        _ => throw new global::System.ArgumentException($"SmallResNet has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, bn1.weight, bn1.bias, conv2.weight, conv2.bias, bn2.weight, bn2.bias, conv3.weight, conv3.bias, bn3.weight, bn3.bias, conv4.weight, conv4.bias, bn4.weight, bn4.bias, conv5.weight, conv5.bias, bn5.weight, bn5.bias, conv6.weight, conv6.bias, bn6.weight, bn6.bias, dense1.weight, dense1.bias.", nameof(name)),
-    };
+        global::System.Span<float> tensor = name switch
+        {
+            "conv1.weight" => new global::System.Span<float>(_parameters, 0, 144),
+            "conv1.bias" => new global::System.Span<float>(_parameters, 144, 16),
+            "bn1.weight" => new global::System.Span<float>(_parameters, 160, 16),
+            "bn1.bias" => new global::System.Span<float>(_parameters, 176, 16),
+            "conv2.weight" => new global::System.Span<float>(_parameters, 192, 2304),
+            "conv2.bias" => new global::System.Span<float>(_parameters, 2496, 16),
+            "bn2.weight" => new global::System.Span<float>(_parameters, 2512, 16),
+            "bn2.bias" => new global::System.Span<float>(_parameters, 2528, 16),
+            "conv3.weight" => new global::System.Span<float>(_parameters, 2544, 2304),
+            "conv3.bias" => new global::System.Span<float>(_parameters, 4848, 16),
+            "bn3.weight" => new global::System.Span<float>(_parameters, 4864, 16),
+            "bn3.bias" => new global::System.Span<float>(_parameters, 4880, 16),
+            "conv4.weight" => new global::System.Span<float>(_parameters, 4896, 4608),
+            "conv4.bias" => new global::System.Span<float>(_parameters, 9504, 32),
+            "bn4.weight" => new global::System.Span<float>(_parameters, 9536, 32),
+            "bn4.bias" => new global::System.Span<float>(_parameters, 9568, 32),
+            "conv5.weight" => new global::System.Span<float>(_parameters, 9600, 9216),
+            "conv5.bias" => new global::System.Span<float>(_parameters, 18816, 32),
+            "bn5.weight" => new global::System.Span<float>(_parameters, 18848, 32),
+            "bn5.bias" => new global::System.Span<float>(_parameters, 18880, 32),
+            "conv6.weight" => new global::System.Span<float>(_parameters, 18912, 9216),
+            "conv6.bias" => new global::System.Span<float>(_parameters, 28128, 32),
+            "bn6.weight" => new global::System.Span<float>(_parameters, 28160, 32),
+            "bn6.bias" => new global::System.Span<float>(_parameters, 28192, 32),
+            "dense1.weight" => new global::System.Span<float>(_parameters, 28224, 15680),
+            "dense1.bias" => new global::System.Span<float>(_parameters, 43904, 10),
+            _ => throw new global::System.ArgumentException($"SmallResNet has no tensor named '{name}'; its tensors are: conv1.weight, conv1.bias, bn1.weight, bn1.bias, conv2.weight, conv2.bias, bn2.weight, bn2.bias, conv3.weight, conv3.bias, bn3.weight, bn3.bias, conv4.weight, conv4.bias, bn4.weight, bn4.bias, conv5.weight, conv5.bias, bn5.weight, bn5.bias, conv6.weight, conv6.bias, bn6.weight, bn6.bias, dense1.weight, dense1.bias.", nameof(name)),
+        };
+        _passes?.WeightsMayChange();
+        return tensor;
+    }
 
     /// <summary>Creates the network with parameters drawn from <paramref name="seed"/> (the same on every machine).</summary>
     public SmallResNet(int seed = 0) => InitializeParameters(seed);
@@ -256,6 +262,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     public void InitializeParameters(int seed, global::CnnGen.Initialization.WeightInitialization scheme)
     {
         _dropoutSeed = unchecked((ulong)seed);
+        _passes?.WeightsMayChange();
         var random = new global::CnnGen.Initialization.NormalRandom(seed);
         global::CnnGen.Initialization.WeightInit.Fill(random, new global::System.Span<float>(_parameters, 0, 144), scheme, fanIn: 9, reluFollows: true); // conv1.weight: by default He (followed by relu1)
         new global::System.Span<float>(_parameters, 144, 16).Clear(); // conv1.bias: zeros
@@ -583,6 +590,10 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>
     public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }
 
+    /// <summary>Evaluation passes prepare their derived weights (folds, transforms) once and reuse them until the weights can have
+    /// changed through this network, instead of checking every call (false by default); see <see cref="global::CnnGen.INetwork.FixedWeights"/>.</summary>
+    public bool FixedWeights { get => GeneratedPasses.FixedWeights; set => GeneratedPasses.FixedWeights = value; }
+
     // ---- Passes -------------------------------------------------------------------------
     /// <summary>Runs one image (1x28x28, C,H,W row-major); writes 10 class probabilities.</summary>
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
@@ -718,7 +729,12 @@ partial class SmallResNet : global::CnnGen.INetwork
 
     /// <summary>Evaluation-mode <c>Forward</c> folds each BatchNorm that follows a convolution into the convolution's
     /// weights (true, the default), so the BatchNorm costs nothing; false runs it as a layer (same result to float rounding).</summary>
-    public bool FoldBatchNorm { get; set; } = true;
+    public bool FoldBatchNorm
+    {
+        get => _foldBatchNorm;
+        set { _foldBatchNorm = value; _passes?.WeightsMayChange(); } // a pass that did not fold left no folded weights to reuse
+    }
+    private bool _foldBatchNorm = true;
 
     /// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),
     /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
