@@ -129,7 +129,8 @@ internal static class PassEmitter
         w.Open($"private sealed class Passes : {Runtime}.NetworkPasses<Workspace>");
         w.Line($"private readonly {cls} _network;");
         w.Line($"public Passes({cls} network) : base(\"{spec.ClassName}\", InputLength, OutputLength, ParameterCount, MicroBatch, \"{spec.Input}\", " +
-               $"softmax: {(spec.EndsWithSoftmax ? "true" : "false")}, batchNorm: {(spec.HasBatchNorm ? "true" : "false")}) => _network = network;");
+               $"softmax: {(spec.EndsWithSoftmax ? "true" : "false")}, batchNorm: {(spec.HasBatchNorm ? "true" : "false")}" +
+               (Layers.ImageSplit.SplitsByDefault(spec) ? ", splitImages: true" : "") + ") => _network = network;");
         w.Line("protected override Workspace CreateWorkspace() => new();");
         w.Line("protected override bool Training => _network.Training;");
         w.Line($"protected override void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch) => _network.RunForward(ws, inputs, batch);");
@@ -171,7 +172,9 @@ internal static class PassEmitter
         w.Line("/// <summary>Worker threads a batch is split over (1 by default). Results are deterministic for a given count.</summary>");
         w.Line("public int Threads { get => GeneratedPasses.Threads; set => GeneratedPasses.Threads = value; }");
         w.Line();
-        w.Line("/// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>");
+        w.Line(Layers.ImageSplit.SplitsByDefault(spec)
+            ? $"/// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (true by default: {spec.ForwardMacs.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} multiply-adds per image).</summary>"
+            : "/// <summary>Split the large layers of an image over the threads when a forward pass has fewer images than threads (false by default).</summary>");
         w.Line("public bool SplitImages { get => GeneratedPasses.SplitImages; set => GeneratedPasses.SplitImages = value; }");
         w.Line();
         w.Line("/// <summary>Evaluation passes prepare their derived weights (folds, transforms) once and reuse them until the weights can have");

@@ -44,9 +44,11 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <param name="softmax">Whether the network ends with a softmax, which <c>Forward</c> applies to the logits.</param>
     /// <param name="batchNorm">Whether the network has a BatchNorm: a training-mode chunk is then one micro-batch, and a
     /// failing worker leaves the barrier (<see cref="LeaveBarrier"/>).</param>
+    /// <param name="splitImages">The starting value of <see cref="SplitImages"/>: the generator's choice for the network.</param>
     protected NetworkPasses(string network, int inputLength, int outputLength, int parameterCount, int microBatch,
-        string inputShape, bool softmax, bool batchNorm)
+        string inputShape, bool softmax, bool batchNorm, bool splitImages = false)
     {
+        SplitImages = splitImages;
         _network = network;
         _inputLength = inputLength;
         _outputLength = outputLength;
@@ -91,7 +93,8 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     protected virtual void LeaveBarrier() { }
 
     /// <summary>Whether an evaluation pass with fewer images than threads splits each image's large layers over the
-    /// threads (false by default: such a pass runs on one thread); see <see cref="INetwork.SplitImages"/>.</summary>
+    /// threads (by default true for networks of 100 million multiply-adds per image or more, else false: such a pass
+    /// then runs on one thread); see <see cref="INetwork.SplitImages"/>.</summary>
     public bool SplitImages { get; set; }
 
     /// <summary>Whether evaluation passes prepare their derived weights once and reuse them instead of checking every

@@ -34,6 +34,19 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void NetworksOfAHundredMillionMultiplyAddsSplitImagesByDefaultAndSmallerOnesDoNot()
+    {
+        // 3x3, 64 -> 64 channels on 112 x 112: 64 x 12,544 x 576 = 462,422,016 multiply-adds per image.
+        string large = Generate("[Input(64, 112, 112)] [Conv(3, 64, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("batchNorm: false, splitImages: true) => _network = network;", large);
+        Assert.Contains("(true by default: 462,422,656 multiply-adds per image)", large);
+        // The same layer on 28 x 28: 28,901,376 multiply-adds, under the line.
+        string small = Generate("[Input(64, 28, 28)] [Conv(3, 64, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("batchNorm: false) => _network = network;", small);
+        Assert.Contains("fewer images than threads (false by default).", small);
+    }
+
+    [Fact]
     public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFiltersAndDepthwiseRunsWhole()
     {
         // Grouped 3x3 (4 groups) on 32 x 32 x 32: 32 x 1,024 x 8 x 9 = 2,359,296 MACs; depthwise 3x3: 32 x 1,024 x 9 =
