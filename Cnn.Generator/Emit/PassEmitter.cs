@@ -143,13 +143,13 @@ internal static class PassEmitter
             w.Open("protected override void BeforeForward(int workers, int batchSize)");
             w.Line("if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);");
             w.Line("else if (_network.FoldBatchNorm) _network.FoldBatchNorms();");
-            if (WinogradConv.Any(spec.Layers)) w.Line("_network.PrepareWinogradWeights();");
+            if (WinogradConv.Any(spec.Layers)) w.Line("_network.PrepareWinogradWeights(batchSize);");
             w.Close();
             w.Line("protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);");
             w.Line("protected override void LeaveBarrier() => _network.LeaveBarrier();");
         }
         else if (WinogradConv.Any(spec.Layers))
-            w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights();");
+            w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights(batchSize);");
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");

@@ -34,6 +34,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     private LayerSplit<TWorkspace>? _layerSplit;
     private bool _fixedWeights;
     private bool _weightsPrepared; // FixedWeights is on and an evaluation pass prepared the weights since they last could change
+    private int _preparedBatch; // ... for passes of at most this many images (larger ones may need more layers' transforms)
 
     /// <param name="network">The network's class name, for messages.</param>
     /// <param name="inputLength">Values per input image.</param>
@@ -114,14 +115,16 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// evaluation pass prepares its derived weights again, also with <see cref="FixedWeights"/>.</summary>
     public void WeightsMayChange() => _weightsPrepared = false;
 
-    /// <summary><see cref="BeforeForward"/>, unless <see cref="FixedWeights"/> holds and an evaluation pass already
-    /// prepared the weights since they last could change. A training-mode pass updates BatchNorm's running statistics,
-    /// so the evaluation pass after it prepares again.</summary>
+    /// <summary><see cref="BeforeForward"/>, unless <see cref="FixedWeights"/> holds and an evaluation pass of at least
+    /// as many images already prepared the weights since they last could change (a pass prepares only the transforms its
+    /// calls can use, and a layer may use Winograd only from some number of images per call). A training-mode pass
+    /// updates BatchNorm's running statistics, so the evaluation pass after it prepares again.</summary>
     private void PrepareForward(int workers, int batchSize)
     {
-        if (_weightsPrepared && !Training) return;
+        if (_weightsPrepared && !Training && batchSize <= _preparedBatch) return;
         BeforeForward(workers, batchSize);
         _weightsPrepared = _fixedWeights && !Training;
+        _preparedBatch = batchSize;
     }
 
     /// <summary>Worker threads a batch is split over (1 by default).</summary>

@@ -115,17 +115,23 @@ internal static class WinogradConv
         w.Line("/// <summary>Before an inference pass: each Winograd layer's transformed weights, made again only when its weights differ");
         w.Line("/// in any bit from the ones the last transform was made from. With BatchNorms folded, a layer's folded weights are");
         w.Line("/// transformed again only when FoldBatchNorms found a changed bit in them (or the last transform was not of the fold);");
-        w.Line("/// other weights are compared with a copy of the ones last transformed.</summary>");
-        w.Open("private void PrepareWinogradWeights()");
+        w.Line("/// other weights are compared with a copy of the ones last transformed. A layer that runs Winograd only from some number");
+        w.Line("/// of images per call is prepared only for a pass of at least that many images: no call of a smaller pass reads its");
+        w.Line("/// transform, which is then neither made nor allocated (until a pass that uses it).</summary>");
+        w.Open("private void PrepareWinogradWeights(int batchSize)");
         if (spec.HasBatchNorm) w.Line("bool folded = !Training && FoldBatchNorm;");
         foreach (var l in layers)
         {
+            bool fromImages = l.WinogradFromImages > 1;
+            if (fromImages)
+                w.Open($"if (batchSize >= {l.WinogradFromImages}) // else every call of this pass runs {l.Name} as im2col + GEMM");
             if (l.FoldedBatchNorm >= 0) EmitFoldedPreparation(w, l);
             else
             {
                 w.Line($"if ({Source(l)}.Length == 0) {{ {Transformed(l)} = new float[{TransformedLength(l)}]; {Source(l)} = new float[{l.WeightLength + 1}]; }}");
                 w.Line($"{Kernel}.PrepareWeights({LayerEmitter.Weight(l)}, {Source(l)}, {Transformed(l)}, filters: {Op(l).Filters}, channels: {l.Input.Channels}); // {l.Name}");
             }
+            if (fromImages) w.Close();
         }
         w.Close();
     }
