@@ -146,6 +146,24 @@ internal static class KernelDigests
         }
         yield return ("Pooling.MaxPool", maxPool.ToArray());
 
+        // Inference's max pooling, the maxima alone (separable on the vector path): the same shapes and values, NaNs of
+        // two payloads and zeros of both signs in shared windows, and a 2x2 halving.
+        var maxPoolValues = new List<float>();
+        foreach (var (size, stride, padding, width) in new[] { (3, 2, 1, 35), (3, 1, 1, 20), (2, 2, 1, 17), (3, 3, 1, 22), (2, 2, 0, 33) })
+        {
+            const int planes = 2, height = 9;
+            int oh = (height + 2 * padding - size) / stride + 1, ow = (width + 2 * padding - size) / stride + 1;
+            var x = Random(planes * height * width);
+            for (int i = 0; i < x.Length; i += 7) x[i] = MathF.Round(x[i]); // ties
+            for (int i = 3; i < x.Length; i += 11) x[i] = i % 2 == 0 ? -0f : 0f;
+            x[10] = float.NaN;
+            x[11] = BitConverter.Int32BitsToSingle(unchecked((int)0xFFC0_0005));
+            var y = new float[planes * oh * ow];
+            Pooling.MaxPoolValues(x, y, planes, height, width, size, stride, padding, oh, ow);
+            maxPoolValues.AddRange(y);
+        }
+        yield return ("Pooling.MaxPoolValues", maxPoolValues.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {
