@@ -147,7 +147,8 @@ public static unsafe class Im2Col
     }
 
     /// <summary>Copies every other value (<c>dst[i] = src[2 * i]</c>, a stride-2 row): 16 at a time from two loads of
-    /// 16 (AVX-512) while both stay within the row's <c>2 * count - 1</c> values, then element by element.</summary>
+    /// 16 (AVX-512) while both stay within the row's <c>2 * count - 1</c> values, then the last up to 16 from two masked
+    /// loads (lanes past the row's last value not read) and a masked store; without AVX-512 element by element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyEven(float* src, float* dst, int count)
     {
@@ -158,6 +159,14 @@ public static unsafe class Im2Col
             // The loads read src[2i .. 2i + 31]; the row's last value is src[2 * (count - 1)].
             for (; i + 17 <= count; i += 16)
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * i), even, Vector512.Load(src + 2 * i + 16)).Store(dst + i);
+            if (i < count)
+            {
+                int left = count - i, values = 2 * left - 1; // src[2i .. 2i + values) holds the rest of the row
+                var low = Avx512F.MaskLoad(src + 2 * i, LaneMask.First(values), Vector512<float>.Zero);
+                var high = Avx512F.MaskLoad(src + 2 * i + 16, LaneMask.First(values - 16), Vector512<float>.Zero);
+                Avx512F.MaskStore(dst + i, LaneMask.First(left), Avx512F.PermuteVar16x32x2(low, even, high));
+            }
+            return;
         }
         for (; i < count; i++) dst[i] = src[2 * i];
     }
