@@ -15,10 +15,17 @@ public static unsafe class Im2Col
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
-        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1)
+        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1) =>
+        PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, firstRow: 0, rows: outHeight, dilation);
+
+    /// <summary>The columns of output rows <c>[firstRow, firstRow + rows)</c> only: a <c>[C*K*K, rows*outWidth]</c>
+    /// matrix, the same values as those columns of <see cref="Pack"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackRows(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
+        int kernel, int stride, int padding, int outWidth, int firstRow, int rows, int dilation = 1)
     {
         if (dilation < 1) throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "Im2Col.Pack: dilation must be at least 1.");
-        int positions = outHeight * outWidth;
+        int positions = rows * outWidth;
         if (input.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
             throw new ArgumentException("Im2Col.Pack: spans too short for the given shape.");
         fixed (float* pin = input, pcol = col)
@@ -30,9 +37,9 @@ public static unsafe class Im2Col
                 float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
                 // Output columns whose input column ox*stride + kx*dilation - padding lies inside the image.
                 (int first, int last) = ValidRange(kx * dilation, stride, padding, width, outWidth);
-                for (int oy = 0; oy < outHeight; oy++)
+                for (int oy = firstRow; oy < firstRow + rows; oy++)
                 {
-                    float* dst = row + oy * outWidth;
+                    float* dst = row + (oy - firstRow) * outWidth;
                     int iy = oy * stride + ky * dilation - padding;
                     if (iy < 0 || iy >= height || first >= last)
                     {

@@ -164,6 +164,19 @@ internal static class KernelDigests
         }
         yield return ("Pooling.MaxPoolValues", maxPoolValues.ToArray());
 
+        // A convolution's im2col and product in blocks of output rows: whole panels, leftover columns and a short last
+        // block, stride 2 and 1, ReLU and none.
+        var blocks = new List<float>();
+        foreach (var (channels, size, filters, kernel, stride, padding, rows, relu) in new[] { (3, 40, 16, 7, 2, 3, 2, true), (2, 27, 9, 3, 1, 1, 5, false) })
+        {
+            int outSize = (size + 2 * padding - kernel) / stride + 1, k = channels * kernel * kernel;
+            var output = new float[filters * outSize * outSize];
+            Im2ColBlocks.Forward(Random(channels * size * size), Random(filters * k), Random(filters), output, new float[k * outSize * outSize],
+                channels, size, size, filters, kernel, stride, padding, outSize, outSize, rows, relu ? FusedActivation.Relu : FusedActivation.None);
+            blocks.AddRange(output);
+        }
+        yield return ("Im2ColBlocks", blocks.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {
