@@ -7,7 +7,7 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
-/// <see cref="Multiply"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
+/// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
 /// block of C in eight registers for the columns left (8 x 32 in sixteen, when there are eight rows or more), masking
 /// the last, partial ones. Given a bias, every path adds
 /// it to the finished sums and applies the fused activation as it stores them.
@@ -16,11 +16,19 @@ internal static unsafe class GemmAvx512
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
-        float* bias = null, FusedActivation activation = FusedActivation.None)
+        float* bias = null, FusedActivation activation = FusedActivation.None) =>
+        Multiply(a, b, ldb: n, c, ldc: n, m, n, k, rowStep, colStep, accumulate, bias, activation);
+
+    /// <summary><see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> with
+    /// B's rows <paramref name="ldb"/> floats apart and C's <paramref name="ldc"/> apart (a block of columns of wider
+    /// matrices); the same chains and bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation)
     {
         int tail = n & 15;
         var tailMask = LaneMask.First(tail);
-        if (NarrowGemmAvx512.Suits(m, n, k, colStep))
+        if (ldb == n && ldc == n && NarrowGemmAvx512.Suits(m, n, k, colStep))
         {
             NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
             return;
@@ -29,24 +37,24 @@ internal static unsafe class GemmAvx512
         int start = 0;
         if (PackedGemmAvx512.Suits(m, n, k))
         {
-            PackedGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, colStep, accumulate, bias, activation);
+            PackedGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
             start = n - n % PackedGemmAvx512.PanelWidth;
             if (start == n) return;
         }
         if (m >= 8)
         {
-            Columns8(a, b, c, m, n, k, rowStep, colStep, accumulate, bias, activation, start);
+            Columns8(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation, start);
             return;
         }
         for (int i = 0; i < m; i += 4)
         {
             // Four rows at a time; past the last row the block repeats it, which writes the same values twice.
-            var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
+            var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, ldc);
             var finish = new Epilogue(bias, activation, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1));
             int j = start;
-            for (; j + 32 <= n; j += 32) Block4x32(rows, finish, b + j, j, n, k, colStep, accumulate);
-            for (; j + 16 <= n; j += 16) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
-            if (tail != 0) Block4x16(rows, finish, b + j, j, n, k, colStep, accumulate, tailMask, true);
+            for (; j + 32 <= n; j += 32) Block4x32(rows, finish, b + j, j, ldb, k, colStep, accumulate);
+            for (; j + 16 <= n; j += 16) Block4x16(rows, finish, b + j, j, ldb, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
+            if (tail != 0) Block4x16(rows, finish, b + j, j, ldb, k, colStep, accumulate, tailMask, true);
         }
     }
 
@@ -70,7 +78,7 @@ internal static unsafe class GemmAvx512
     /// is masked. Past the last row a block repeats it, which writes the same values twice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Columns8(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+    private static void Columns8(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
         float* bias, FusedActivation activation, int start)
     {
         for (int i = 0; i < m; i += 8)
@@ -78,15 +86,15 @@ internal static unsafe class GemmAvx512
             int last = m - 1;
             int r0 = i, r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last);
             int r4 = Math.Min(i + 4, last), r5 = Math.Min(i + 5, last), r6 = Math.Min(i + 6, last), r7 = Math.Min(i + 7, last);
-            var lo = new Rows(a, c, r0, r1, r2, r3, rowStep, n);
-            var hi = new Rows(a, c, r4, r5, r6, r7, rowStep, n);
+            var lo = new Rows(a, c, r0, r1, r2, r3, rowStep, ldc);
+            var hi = new Rows(a, c, r4, r5, r6, r7, rowStep, ldc);
             var finishLo = new Epilogue(bias, activation, r0, r1, r2, r3);
             var finishHi = new Epilogue(bias, activation, r4, r5, r6, r7);
             int j = start;
-            for (; j + 32 <= n; j += 32) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
+            for (; j + 32 <= n; j += 32) Block8x32(lo, hi, finishLo, finishHi, b + j, j, ldb, k, colStep, accumulate, Vector512<float>.AllBitsSet, false);
             int left = n - j;
-            if (left > 16) Block8x32(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, LaneMask.First(left - 16), true);
-            else if (left > 0) Block8x16(lo, hi, finishLo, finishHi, b + j, j, n, k, colStep, accumulate, LaneMask.First(left), left < 16);
+            if (left > 16) Block8x32(lo, hi, finishLo, finishHi, b + j, j, ldb, k, colStep, accumulate, LaneMask.First(left - 16), true);
+            else if (left > 0) Block8x16(lo, hi, finishLo, finishHi, b + j, j, ldb, k, colStep, accumulate, LaneMask.First(left), left < 16);
         }
     }
 

@@ -15,10 +15,17 @@ public static unsafe class Im2Col
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
-        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1)
+        int kernel, int stride, int padding, int outHeight, int outWidth, int dilation = 1) =>
+        PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, firstRow: 0, rows: outHeight, dilation);
+
+    /// <summary>The columns of output rows <c>[firstRow, firstRow + rows)</c> only: a <c>[C*K*K, rows*outWidth]</c>
+    /// matrix, the same values as those columns of <see cref="Pack"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackRows(ReadOnlySpan<float> input, Span<float> col, int channels, int height, int width,
+        int kernel, int stride, int padding, int outWidth, int firstRow, int rows, int dilation = 1)
     {
         if (dilation < 1) throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "Im2Col.Pack: dilation must be at least 1.");
-        int positions = outHeight * outWidth;
+        int positions = rows * outWidth;
         if (input.Length < channels * height * width || col.Length < channels * kernel * kernel * positions)
             throw new ArgumentException("Im2Col.Pack: spans too short for the given shape.");
         fixed (float* pin = input, pcol = col)
@@ -30,9 +37,9 @@ public static unsafe class Im2Col
                 float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
                 // Output columns whose input column ox*stride + kx*dilation - padding lies inside the image.
                 (int first, int last) = ValidRange(kx * dilation, stride, padding, width, outWidth);
-                for (int oy = 0; oy < outHeight; oy++)
+                for (int oy = firstRow; oy < firstRow + rows; oy++)
                 {
-                    float* dst = row + oy * outWidth;
+                    float* dst = row + (oy - firstRow) * outWidth;
                     int iy = oy * stride + ky * dilation - padding;
                     if (iy < 0 || iy >= height || first >= last)
                     {
@@ -147,7 +154,8 @@ public static unsafe class Im2Col
     }
 
     /// <summary>Copies every other value (<c>dst[i] = src[2 * i]</c>, a stride-2 row): 16 at a time from two loads of
-    /// 16 (AVX-512) while both stay within the row's <c>2 * count - 1</c> values, then element by element.</summary>
+    /// 16 (AVX-512) while both stay within the row's <c>2 * count - 1</c> values, then the last up to 16 from two masked
+    /// loads (lanes past the row's last value not read) and a masked store; without AVX-512 element by element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyEven(float* src, float* dst, int count)
     {
@@ -158,6 +166,14 @@ public static unsafe class Im2Col
             // The loads read src[2i .. 2i + 31]; the row's last value is src[2 * (count - 1)].
             for (; i + 17 <= count; i += 16)
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * i), even, Vector512.Load(src + 2 * i + 16)).Store(dst + i);
+            if (i < count)
+            {
+                int left = count - i, values = 2 * left - 1; // src[2i .. 2i + values) holds the rest of the row
+                var low = Avx512F.MaskLoad(src + 2 * i, LaneMask.First(values), Vector512<float>.Zero);
+                var high = Avx512F.MaskLoad(src + 2 * i + 16, LaneMask.First(values - 16), Vector512<float>.Zero);
+                Avx512F.MaskStore(dst + i, LaneMask.First(left), Avx512F.PermuteVar16x32x2(low, even, high));
+            }
+            return;
         }
         for (; i < count; i++) dst[i] = src[2 * i];
     }

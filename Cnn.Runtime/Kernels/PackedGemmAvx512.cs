@@ -26,9 +26,10 @@ internal static unsafe class PackedGemmAvx512
 
     /// <summary><c>C[:, 0 .. panels*32) (+)= op(A) * B[:, 0 .. panels*32)</c>; element A(i, p) is at
     /// <c>a[i * rowStep + p * colStep]</c>. A non-null <paramref name="bias"/> (one value per row) is added to the
-    /// finished sums, then <paramref name="activation"/> applied, as they are stored.</summary>
+    /// finished sums, then <paramref name="activation"/> applied, as they are stored. B's rows are <paramref name="ldb"/>
+    /// floats apart and C's <paramref name="ldc"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* a, float* b, float* c, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+    public static void Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
         float* bias = null, FusedActivation activation = FusedActivation.None)
     {
         float* panel = stackalloc float[DepthBlock * PanelWidth];
@@ -39,9 +40,9 @@ internal static unsafe class PackedGemmAvx512
             for (int p0 = 0; p0 < k; p0 += DepthBlock)
             {
                 int depth = Math.Min(DepthBlock, k - p0);
-                Pack(b + (long)p0 * n + j, n, panel, depth);
+                Pack(b + (long)p0 * ldb + j, ldb, panel, depth);
                 bool last = p0 + depth >= k;
-                RowBlocks(a + (long)p0 * colStep, panel, c + j, m, n, depth, rowStep, colStep, accumulate || p0 > 0,
+                RowBlocks(a + (long)p0 * colStep, panel, c + j, m, ldc, depth, rowStep, colStep, accumulate || p0 > 0,
                     last ? bias : null, activation);
             }
         }

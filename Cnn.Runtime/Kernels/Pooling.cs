@@ -8,9 +8,10 @@ namespace CnnGen.Kernels;
 /// Max pooling forward, any window (<see cref="MaxPool"/>) and, with its own kernel, a 2x2 window at stride 2 without
 /// padding (the common case), and backward. Each output keeps
 /// the first maximum of its window in the order (0,0), (0,1), (1,0), (1,1), a NaN winning as in PyTorch, and the
-/// winner's index within its input plane; the vector and scalar paths choose the same winners.
+/// winner's index within its input plane; the vector and scalar paths choose the same winners. Inference, which needs
+/// no winners, runs <see cref="MaxPoolValues"/> (the same values).
 /// </summary>
-public static unsafe class Pooling
+public static unsafe partial class Pooling
 {
     /// <summary>Pools <paramref name="planes"/> planes of <paramref name="height"/> x <paramref name="width"/> values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

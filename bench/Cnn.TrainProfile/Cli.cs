@@ -6,7 +6,8 @@ namespace CnnGen.TrainProfile;
 /// <c>inference [--images 1,16] [--repeats N] [--peak GFLOPS]</c>: each 3x3 inference convolution, today's kernel against Winograd;
 /// <c>forward --model M [--repeats N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
 /// <c>products [--repeats N] [--peak GFLOPS]</c>: convolution products with their bias and ReLU, per shape;
-/// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation before each inference call, alone.
+/// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation before each inference call, alone;
+/// <c>stem [--rounds R] [--repeats N]</c>: the 224x224 networks' first layers in inference, each kernel against the one it replaced.
 /// </summary>
 internal static class Cli
 {
@@ -24,11 +25,16 @@ internal static class Cli
                 WeightPreparation.Print(Option(args, "--model", "resnet18"), int.Parse(Option(args, "--threads", "1")), int.Parse(Option(args, "--repeats", "7")));
                 return 0;
             }
+            if (args is ["stem", ..])
+            {
+                StemProfile.Print(int.Parse(Option(args, "--rounds", "7")), int.Parse(Option(args, "--repeats", "21")));
+                return 0;
+            }
             if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
                                             " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] | depthwise [--repeats N] [--peak GFLOPS]" +
-                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]");
+                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
             if (args[0] == "forward") ForwardPasses.Print(model, repeats);

@@ -146,6 +146,37 @@ internal static class KernelDigests
         }
         yield return ("Pooling.MaxPool", maxPool.ToArray());
 
+        // Inference's max pooling, the maxima alone (separable on the vector path): the same shapes and values, NaNs of
+        // two payloads and zeros of both signs in shared windows, and a 2x2 halving.
+        var maxPoolValues = new List<float>();
+        foreach (var (size, stride, padding, width) in new[] { (3, 2, 1, 35), (3, 1, 1, 20), (2, 2, 1, 17), (3, 3, 1, 22), (2, 2, 0, 33) })
+        {
+            const int planes = 2, height = 9;
+            int oh = (height + 2 * padding - size) / stride + 1, ow = (width + 2 * padding - size) / stride + 1;
+            var x = Random(planes * height * width);
+            for (int i = 0; i < x.Length; i += 7) x[i] = MathF.Round(x[i]); // ties
+            for (int i = 3; i < x.Length; i += 11) x[i] = i % 2 == 0 ? -0f : 0f;
+            x[10] = float.NaN;
+            x[11] = BitConverter.Int32BitsToSingle(unchecked((int)0xFFC0_0005));
+            var y = new float[planes * oh * ow];
+            Pooling.MaxPoolValues(x, y, planes, height, width, size, stride, padding, oh, ow);
+            maxPoolValues.AddRange(y);
+        }
+        yield return ("Pooling.MaxPoolValues", maxPoolValues.ToArray());
+
+        // A convolution's im2col and product in blocks of output rows: whole panels, leftover columns and a short last
+        // block, stride 2 and 1, ReLU and none.
+        var blocks = new List<float>();
+        foreach (var (channels, size, filters, kernel, stride, padding, rows, relu) in new[] { (3, 40, 16, 7, 2, 3, 2, true), (2, 27, 9, 3, 1, 1, 5, false) })
+        {
+            int outSize = (size + 2 * padding - kernel) / stride + 1, k = channels * kernel * kernel;
+            var output = new float[filters * outSize * outSize];
+            Im2ColBlocks.Forward(Random(channels * size * size), Random(filters * k), Random(filters), output, new float[k * outSize * outSize],
+                channels, size, size, filters, kernel, stride, padding, outSize, outSize, rows, relu ? FusedActivation.Relu : FusedActivation.None);
+            blocks.AddRange(output);
+        }
+        yield return ("Im2ColBlocks", blocks.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {

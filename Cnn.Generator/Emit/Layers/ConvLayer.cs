@@ -121,6 +121,8 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)}); // [{k}, {positions}]");
         else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
+        int blockRows = l.DirectInference && l.WinogradFromImages == 1 ? 0 : Analysis.Im2ColBlocking.RowsPerBlock(l);
+        if (blockRows > 0) EmitBlocks(w, l, blockRows, activation);
         if (!IsPointwise(l)) w.Line(Pack(l, "x"));
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();
@@ -133,6 +135,22 @@ internal sealed class ConvLayer : LayerEmitter
             if (!IsPointwise(l)) EmitPackChannels(w, l);
             EmitGemmFilters(w, l, folded, fusedRelu);
         }
+    }
+
+    /// <summary>Inference of a convolution with large columns: im2col and the product in blocks of output rows
+    /// (<see cref="Analysis.Im2ColBlocking"/>), the same bits as the whole image's columns and one product.</summary>
+    private static void EmitBlocks(SourceWriter w, LayerSpec l, int rows, string activation)
+    {
+        var c = Op(l);
+        int k = l.Input.Channels * c.Kernel * c.Kernel;
+        w.Open("if (!ws.KeepForBackward)");
+        w.Line($"// Inference: im2col and the product {rows} output rows at a time ([{k}, {rows * l.Output.Width}] columns, " +
+               $"{4L * k * rows * l.Output.Width / 1024} KiB, still in cache for their product); the same bits as the whole image's below.");
+        w.Line($"{Kernels}.Im2ColBlocks.Forward(x, weight, bias, y, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
+               $"rowsPerBlock: {rows}, {(activation.Length > 0 ? "activation" : $"{Kernels}.FusedActivation.None")}{DilationArgument(c)});");
+        w.Line("continue;");
+        w.Close();
     }
 
     /// <summary>The kernel's name of a fused ReLU or ReLU6.</summary>

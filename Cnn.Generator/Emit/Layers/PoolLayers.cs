@@ -58,57 +58,73 @@ internal abstract class PoolLayer : LayerEmitter
 
     /// <summary>Writes the forward method: when the layer is large enough and the pass splits one image over the threads,
     /// the image's channels are shared out in ranges (<see cref="ImageSplit.WorthByValues"/>); either way every plane
-    /// is pooled by the code <paramref name="pool"/> writes for the planes <c>[first, end)</c>.</summary>
-    protected static void EmitForward(SourceWriter w, LayerSpec l, System.Action<SourceWriter, string, string> pool)
+    /// is pooled by the code <paramref name="pool"/> writes for the planes <c>[first, end)</c>. Its last argument is true
+    /// in a range method: only an evaluation-mode pass splits an image, so a range never keeps anything for backward.</summary>
+    protected static void EmitForward(SourceWriter w, LayerSpec l, System.Action<SourceWriter, string, string, bool> pool)
     {
         bool split = ImageSplit.WorthByValues(l);
         OpenForward(w, l);
         if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, block: 1);
-        pool(w, "0", $"batch * {l.Input.Channels}");
+        pool(w, "0", $"batch * {l.Input.Channels}", false);
         w.Close();
         if (!split) return;
         ImageSplit.OpenRange(w, PlanesMethod(l), $"Channels [start, end) of each image of {l.Name}: the same operations as the whole layer.");
         w.Open("for (int b = 0; b < batch; b++)");
-        pool(w, $"b * {l.Input.Channels} + start", $"b * {l.Input.Channels} + end");
+        pool(w, $"b * {l.Input.Channels} + start", $"b * {l.Input.Channels} + end", true);
         w.Close();
         w.Close();
     }
 }
 
 /// <summary>
-/// Max pooling (seed 001): forward keeps each window's maximum and remembers where it was (padding counts as minus
-/// infinity; the first maximum wins, NaN propagates, as in PyTorch), in the runtime's pooling kernels; backward routes
-/// the gradient only to that position.
+/// Max pooling (seed 001): forward keeps each window's maximum and, when the pass keeps state for backward, remembers
+/// where it was (padding counts as minus infinity; the first maximum wins, NaN propagates, as in PyTorch), in the
+/// runtime's pooling kernels; backward routes the gradient only to that position. Inference writes the maxima alone
+/// (<c>Pooling.MaxPoolValues</c>, the same bits).
 /// </summary>
 internal sealed class MaxPoolLayer : PoolLayer
 {
     public static readonly MaxPoolLayer Instance = new();
 
+    /// <summary>The winners' indices, which only the backward pass reads: grown only for passes that compute gradients.</summary>
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
-        yield return new Scratch("_argmax_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: false);
+        yield return new Scratch("_argmax_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: true);
     }
 
     /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
     private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
-        EmitForward(w, l, (writer, first, end) => Pool(writer, l, first, end));
+        EmitForward(w, l, (writer, first, end, inRange) => Pool(writer, l, first, end, inRange));
 
-    /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum and its index (within its input plane), by
-    /// the 2x2 kernel or the kernel for any window.</summary>
-    private static void Pool(SourceWriter w, LayerSpec l, string first, string end)
+    /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum, and when the pass keeps state for
+    /// backward its index (within its input plane), by the 2x2 kernel or the kernel for any window. A range of a split
+    /// pass (<paramref name="inRange"/>) is always inference.</summary>
+    private static void Pool(SourceWriter w, LayerSpec l, string first, string end, bool inRange)
     {
         var p = Op(l);
         bool all = first == "0";
         string planes = all ? end : $"{end} - ({first})";
         string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
         string output = all ? "outp" : $"outp.Slice(({first}) * {PlaneOut(l)})";
+        string shape = $"planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width}";
+        string window = $"size: {p.Size}, stride: {p.Stride}, padding: {p.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}";
+        string values = $"{Kernels}.Pooling.MaxPoolValues({input}, {output}, {shape}, {window});";
+        if (inRange)
+        {
+            w.Line($"{values} // a split pass is inference: the maxima alone");
+            return;
+        }
         string argmax = all ? $"ws._argmax_{l.Id}" : $"global::System.MemoryExtensions.AsSpan(ws._argmax_{l.Id}, ({first}) * {PlaneOut(l)})";
+        w.Open("if (!ws.KeepForBackward)");
+        w.Line($"{values} // inference: the maxima alone, no winners to keep");
+        w.Close();
+        w.Open("else");
         w.Line(IsHalving(l)
-            ? $"{Kernels}.Pooling.MaxPool2x2({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width});"
-            : $"{Kernels}.Pooling.MaxPool({input}, {output}, {argmax}, planes: {planes}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-              $"size: {p.Size}, stride: {p.Stride}, padding: {p.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+            ? $"{Kernels}.Pooling.MaxPool2x2({input}, {output}, {argmax}, {shape});"
+            : $"{Kernels}.Pooling.MaxPool({input}, {output}, {argmax}, {shape}, {window});");
+        w.Close();
     }
 
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
@@ -133,7 +149,7 @@ internal sealed class AvgPoolLayer : PoolLayer
     public static readonly AvgPoolLayer Instance = new();
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
-        EmitForward(w, l, (writer, first, end) => Pool(writer, l, first, end));
+        EmitForward(w, l, (writer, first, end, _) => Pool(writer, l, first, end));
 
     /// <summary>Planes <c>[first, end)</c> of the batch: each window's average.</summary>
     private static void Pool(SourceWriter w, LayerSpec l, string first, string end)

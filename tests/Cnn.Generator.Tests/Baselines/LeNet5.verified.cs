@@ -232,12 +232,10 @@ partial class LeNet5 : global::CnnGen.INetwork
             Grow(ref _pad_conv1, 1024L, batch);
             Grow(ref _act_relu1, 4704L * batch, batch);
             Grow(ref _act_pool1, 1176L * batch, batch);
-            Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _act_conv2, 1600L * batch, batch);
             Grow(ref _col_conv2, training ? 15000L * batch : 15000L, batch);
             Grow(ref _act_relu2, 1600L * batch, batch);
             Grow(ref _act_pool2, 400L * batch, batch);
-            Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _act_dense1, 120L * batch, batch);
             Grow(ref _act_relu3, 120L * batch, batch);
             Grow(ref _act_dense2, 84L * batch, batch);
@@ -247,10 +245,12 @@ partial class LeNet5 : global::CnnGen.INetwork
             Grow(ref _grad_conv1, 4704L * batch, batch);
             Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
+            Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
             Grow(ref _backwardColumnGradient, 15000L, batch);
             Grow(ref _grad_relu2, 1600L * batch, batch);
             Grow(ref _grad_pool2, 400L * batch, batch);
+            Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
             Grow(ref _grad_relu3, 120L * batch, batch);
             Grow(ref _grad_dense2, 84L * batch, batch);
@@ -469,7 +469,14 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 6, height: 28, width: 28);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 6, height: 28, width: 28, size: 2, stride: 2, padding: 0, outHeight: 14, outWidth: 14); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 6, height: 28, width: 28);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -549,7 +556,14 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 16, height: 10, width: 10);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 16, height: 10, width: 10, size: 2, stride: 2, padding: 0, outHeight: 5, outWidth: 5); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 16, height: 10, width: 10);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -343,7 +343,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _shift_bn1, 6L, batch);
             Grow(ref _act_relu1, 4704L * batch, batch);
             Grow(ref _act_pool1, 1176L * batch, batch);
-            Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _act_conv2, 1600L * batch, batch);
             Grow(ref _col_conv2, 15000L, batch);
             Grow(ref _act_bn2, 1600L * batch, batch);
@@ -355,7 +354,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _shift_bn2, 16L, batch);
             Grow(ref _act_relu2, 1600L * batch, batch);
             Grow(ref _act_pool2, 400L * batch, batch);
-            Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _act_dense1, 120L * batch, batch);
             Grow(ref _act_bn3, 120L * batch, batch);
             Grow(ref _sums_bn3, 240L, batch);
@@ -383,6 +381,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _dtotal_bn1, 12L, batch);
             Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
+            Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
             Grow(ref _backwardColumnGradient, 15000L, batch);
             Grow(ref _grad_bn2, 1600L * batch, batch);
@@ -390,6 +389,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _dtotal_bn2, 32L, batch);
             Grow(ref _grad_relu2, 1600L * batch, batch);
             Grow(ref _grad_pool2, 400L * batch, batch);
+            Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
             Grow(ref _grad_bn3, 120L * batch, batch);
             Grow(ref _dsums_bn3, 240L, batch);
@@ -767,7 +767,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 6, height: 28, width: 28);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 6, height: 28, width: 28, size: 2, stride: 2, padding: 0, outHeight: 14, outWidth: 14); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 6, height: 28, width: 28);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -910,7 +917,14 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 16, height: 10, width: 10);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 16, height: 10, width: 10, size: 2, stride: 2, padding: 0, outHeight: 5, outWidth: 5); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 16, height: 10, width: 10);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -467,7 +467,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_add1, 12544L * batch, batch);
             Grow(ref _act_relu3, 12544L * batch, batch);
             Grow(ref _act_pool1, 3136L * batch, batch);
-            Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _act_conv4, 6272L * batch, batch);
             Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _pad_conv4, 4096L, batch);
@@ -503,7 +502,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_add2, 6272L * batch, batch);
             Grow(ref _act_relu6, 6272L * batch, batch);
             Grow(ref _act_pool2, 1568L * batch, batch);
-            Grow(ref _argmax_pool2, 1568L * batch, batch);
             Grow(ref _act_dense1, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 12544L * batch, batch);
@@ -525,6 +523,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_add1, 12544L * batch, batch);
             Grow(ref _grad_relu3, 12544L * batch, batch);
             Grow(ref _grad_pool1, 3136L * batch, batch);
+            Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
@@ -542,6 +541,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_add2, 6272L * batch, batch);
             Grow(ref _grad_relu6, 6272L * batch, batch);
             Grow(ref _grad_pool2, 1568L * batch, batch);
+            Grow(ref _argmax_pool2, 1568L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
         }
     }
@@ -1273,7 +1273,14 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 16, height: 28, width: 28);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 16, height: 28, width: 28, size: 2, stride: 2, padding: 0, outHeight: 14, outWidth: 14); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool1, planes: batch * 16, height: 28, width: 28);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1758,7 +1765,14 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 32, height: 14, width: 14);
+        if (!ws.KeepForBackward)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 32, height: 14, width: 14, size: 2, stride: 2, padding: 0, outHeight: 7, outWidth: 7); // inference: the maxima alone, no winners to keep
+        }
+        else
+        {
+            global::CnnGen.Kernels.Pooling.MaxPool2x2(inp, outp, ws._argmax_pool2, planes: batch * 32, height: 14, width: 14);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -32,6 +32,7 @@ internal static class Networks
         """;
 
     public static string ResNet18 { get; } = Sample("ResNet18.cs");
+    public static string MobileNetV2 { get; } = Sample("MobileNetV2.cs");
 
     private static string Sample(string file, [CallerFilePath] string callerFile = "")
     {

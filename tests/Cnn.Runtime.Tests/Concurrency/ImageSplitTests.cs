@@ -166,7 +166,8 @@ public sealed class ImageSplitTests
     public void FusedSumsAndSplitLayersGiveTheBitsOfTheUnfusedPassOnOneTwoAndThreeThreads()
     {
         // Nothing folded and no Winograd layer: inference differs from the unfused pass (every layer writes its own
-        // output) only by the fused ReLUs and the split layers, which must not change a bit.
+        // output) only by the fused ReLUs, the max pools that keep no winners (on one thread and split by channels) and
+        // the split layers, which must not change a bit.
         var network = Make(nameof(SplitElementwiseNet), fold: false);
         var x = Images(network, 1, seed: 11);
         var unfused = network.Activations(x);

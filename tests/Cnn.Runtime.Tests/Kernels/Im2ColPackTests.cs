@@ -25,6 +25,8 @@ public class Im2ColPackTests
     [InlineData(3, 11, 75, 7, 3, 2, 1)]     // a stem's 7x7 stride 2: rows of 38 outputs take two 16-value steps and a scalar rest
     [InlineData(2, 6, 67, 1, 0, 2, 1)]      // 1x1 stride 2: 34 outputs read to the last pixel of the row
     [InlineData(1, 5, 66, 3, 1, 2, 1)]
+    [InlineData(1, 9, 224, 7, 3, 2, 1)]     // ResNet-18's stem: 112 outputs, six 16-value steps and a masked rest of 16
+    [InlineData(2, 4, 35, 1, 0, 2, 1)]      // 18 outputs: one step and a masked rest of 2
     public void WritesThePixelUnderEveryTap(int channels, int height, int width, int kernel, int padding, int stride, int dilation)
     {
         int span = dilation * (kernel - 1) + 1;

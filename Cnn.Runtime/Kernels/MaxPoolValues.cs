@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// Max pooling in inference: each window's maximum and nothing else (no winner's index, which only the backward pass
+/// reads). The values are the bits <see cref="Pooling.MaxPool"/> and <see cref="Pooling.MaxPool2x2"/> write: visiting a
+/// window row by row, a value wins when it is above the maximum so far or NaN, so a window's result is its last NaN if it
+/// has one, else its first maximum (of +0 and -0, whichever comes first). That rule splits over the window's rows: the
+/// first maximum (or last NaN) of the rows' own results, in row order, is the window's. So the vector path is separable:
+/// each input row's maxima over the windows' columns are computed once, into a ring of <c>size</c> rows, and each output
+/// row is the maximum of its window's rows of that ring. Padding columns count as minus infinity, which never wins
+/// against a value and is itself the value when all the window's values are minus infinity: the same bits as skipping
+/// them.
+/// </summary>
+public static unsafe partial class Pooling
+{
+    /// <summary>Ring rows up to this many values live on the stack; larger rings (very wide maps or windows) are rented.</summary>
+    private const int StackRingValues = 4096;
+
+    /// <summary>
+    /// Max pooling of any square window, stride and padding (windows clipped to the image), values only:
+    /// <paramref name="planes"/> planes of <paramref name="height"/> x <paramref name="width"/> values to
+    /// <paramref name="outHeight"/> x <paramref name="outWidth"/>, each window's maximum with <see cref="MaxPool"/>'s
+    /// bits. With AVX-512, strides 1 and 2 run the separable vector path, 16 outputs of a row at once; other strides and
+    /// machines fold each window in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxPoolValues(ReadOnlySpan<float> input, Span<float> output, int planes, int height, int width,
+        int size, int stride, int padding, int outHeight, int outWidth)
+    {
+        int planeIn = height * width, planeOut = outHeight * outWidth;
+        if (size < 1 || stride < 1 || padding < 0 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException("Pooling.MaxPoolValues: the window, stride and output must be positive and the padding not negative.");
+        if (input.Length < (long)planes * planeIn || output.Length < (long)planes * planeOut)
+            throw new ArgumentException("Pooling.MaxPoolValues: spans too short for the given shape.");
+        if (!Avx512F.IsSupported || stride > 2)
+        {
+            fixed (float* px = input, py = output)
+                ScalarValues(px, py, planes, height, width, size, stride, padding, outHeight, outWidth);
+            return;
+        }
+        int rowLength = (outWidth + 15) & ~15; // one ring row: whole vectors
+        int ringValues = size * rowLength;
+        float[]? rented = ringValues > StackRingValues ? ArrayPool<float>.Shared.Rent(ringValues) : null;
+        Span<float> ring = rented is null ? stackalloc float[ringValues] : rented;
+        try
+        {
+            fixed (float* px = input, py = output, pr = ring)
+            {
+                for (int plane = 0; plane < planes; plane++)
+                    SeparablePlane(px + (long)plane * planeIn, py + (long)plane * planeOut, pr, rowLength,
+                        height, width, size, stride, padding, outHeight, outWidth);
+            }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Each window folded in order, row by row from its first value (the rule of <see cref="MaxPool"/>).</summary>
+    private static void ScalarValues(float* px, float* py, int planes, int height, int width, int size, int stride, int padding, int outHeight, int outWidth)
+    {
+        for (int plane = 0; plane < planes; plane++)
+        {
+            float* x = px + (long)plane * height * width;
+            float* y = py + (long)plane * outHeight * outWidth;
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                int y0 = Math.Max(oy * stride - padding, 0), y1 = Math.Min(oy * stride - padding + size, height);
+                for (int ox = 0; ox < outWidth; ox++)
+                {
+                    int x0 = Math.Max(ox * stride - padding, 0), x1 = Math.Min(ox * stride - padding + size, width);
+                    float max = x[y0 * width + x0];
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++)
+                        {
+                            float v = x[iy * width + ix];
+                            if (v > max || float.IsNaN(v)) max = v;
+                        }
+                    y[oy * outWidth + ox] = max;
+                }
+            }
+        }
+    }
+
+    /// <summary>One plane: input row <c>iy</c>'s maxima over the windows' columns go to ring row <c>iy mod size</c> when
+    /// an output row first needs them (a window's rows are consecutive and at most <c>size</c>, so the rows it needs are
+    /// all in the ring); each output row then folds its window's ring rows in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SeparablePlane(float* x, float* y, float* ring, int rowLength, int height, int width, int size, int stride,
+        int padding, int outHeight, int outWidth)
+    {
+        int ready = 0; // input rows [0, ready) have been reduced (or skipped: no window reads them)
+        var lastMask = LaneMask.Tail(outWidth);
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            int y0 = Math.Max(oy * stride - padding, 0), y1 = Math.Min(oy * stride - padding + size, height);
+            for (int iy = Math.Max(y0, ready); iy < y1; iy++)
+                ColumnMaxima(x + iy * width, ring + iy % size * rowLength, width, size, stride, padding, outWidth);
+            ready = Math.Max(ready, y1);
+            float* out0 = y + oy * outWidth;
+            for (int c0 = 0; c0 < outWidth; c0 += 16)
+            {
+                var max = Vector512.Load(ring + y0 % size * rowLength + c0);
+                for (int iy = y0 + 1; iy < y1; iy++)
+                    max = Fold(max, Vector512.Load(ring + iy % size * rowLength + c0));
+                if (c0 + 16 <= outWidth) max.Store(out0 + c0);
+                else Avx512F.MaskStore(out0 + c0, lastMask, max);
+            }
+        }
+    }
+
+    /// <summary>One input row's maxima over every window's columns, 16 windows at a time, into <paramref name="h"/>
+    /// (whole vectors: lanes past the row's last window hold values nobody reads). Lane <c>i</c> of window column
+    /// <c>kx</c> is column <c>stride * (c0 + i) - padding + kx</c>: one load at stride 1, the even lanes of two at
+    /// stride 2. Away from the row's ends the loads are plain; at the ends, columns outside the row read as minus
+    /// infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnMaxima(float* row, float* h, int width, int size, int stride, int padding, int outWidth)
+    {
+        int reach = stride == 1 ? 16 : 32; // columns one window column's lanes load
+        for (int c0 = 0; c0 < outWidth; c0 += 16)
+        {
+            int first = stride * c0 - padding; // lane 0's first column
+            Vector512<float> max;
+            if (first >= 0 && first + size - 1 + reach <= width)
+            {
+                max = Lanes(row + first, stride);
+                for (int kx = 1; kx < size; kx++) max = Fold(max, Lanes(row + first + kx, stride));
+            }
+            else
+            {
+                max = MaskedLanes(row, first, stride, width);
+                for (int kx = 1; kx < size; kx++) max = Fold(max, MaskedLanes(row, first + kx, stride, width));
+            }
+            max.Store(h + c0);
+        }
+    }
+
+    /// <summary>Columns <c>p[0], p[stride], ..., p[15 * stride]</c> for stride 1 or 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lanes(float* p, int stride)
+    {
+        if (stride == 1) return Vector512.Load(p);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        return Avx512F.PermuteVar16x32x2(Vector512.Load(p), even, Vector512.Load(p + 16));
+    }
+
+    /// <summary><see cref="Lanes"/> from column <paramref name="column"/> of <paramref name="row"/>, columns outside
+    /// <c>[0, width)</c> read as minus infinity (never loaded).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> MaskedLanes(float* row, int column, int stride, int width)
+    {
+        var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var limit = Vector512.Create(width);
+        var minusInfinity = Vector512.Create(float.NegativeInfinity);
+        var position = Vector512.Create(column) + lane;
+        var low = Avx512F.MaskLoad(row + column, InImage(position, limit).AsSingle(), minusInfinity);
+        if (stride == 1) return low;
+        var high = Avx512F.MaskLoad(row + column + 16, InImage(position + Vector512.Create(16), limit).AsSingle(), minusInfinity);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        return Avx512F.PermuteVar16x32x2(low, even, high);
+    }
+
+    /// <summary>The scalar rule lane by lane: <paramref name="v"/> replaces <paramref name="max"/> when above it or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fold(Vector512<float> max, Vector512<float> v)
+    {
+        var take = Vector512.GreaterThan(v, max) | ~Vector512.Equals(v, v);
+        return Vector512.ConditionalSelect(take, v, max);
+    }
+}

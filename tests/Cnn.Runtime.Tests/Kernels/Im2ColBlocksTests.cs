@@ -1,0 +1,92 @@
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Im2ColBlocks.Forward"/>, im2col and the product in blocks of output rows, against the whole image's
+/// columns (<see cref="Im2Col.Pack"/>) and one product (<see cref="Gemm.MultiplyBiasActivation"/>), bit for bit: blocks
+/// of one row, of whole 32-column panels and of leftover columns, a last block shorter than the others, strides 1 to 3,
+/// padding, dilation, filter counts off the 8-row blocks, each activation, and inputs with NaN, infinities and -0.
+/// <see cref="Im2Col.PackRows"/> gives exactly its rows' columns of <see cref="Im2Col.Pack"/>'s matrix.
+/// </summary>
+public class Im2ColBlocksTests
+{
+    private static float[] Values(Random random, int n)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = random.NextSingle() * 2 - 1;
+        return x;
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, int, FusedActivation> Shapes()
+    {
+        // channels, size, filters, kernel, stride, padding, dilation, rows per block, activation
+        var data = new TheoryData<int, int, int, int, int, int, int, int, FusedActivation>
+        {
+            { 3, 64, 64, 7, 2, 3, 1, 2, FusedActivation.Relu },   // ResNet-18's stem, smaller: 2 rows of 32, whole panels
+            { 3, 64, 32, 3, 2, 1, 1, 4, FusedActivation.Relu6 },  // MobileNetV2's stem, smaller
+            { 3, 45, 21, 7, 2, 3, 1, 3, FusedActivation.None },   // 23 columns a row: panels and leftovers; a short last block
+            { 2, 30, 9, 5, 1, 2, 1, 1, FusedActivation.Relu },    // one row per block
+            { 4, 40, 16, 3, 3, 1, 1, 5, FusedActivation.Relu },   // stride 3
+            { 3, 36, 12, 3, 1, 2, 2, 7, FusedActivation.Relu6 },  // dilation 2
+            { 1, 20, 5, 3, 1, 1, 1, 30, FusedActivation.None },   // one block for the whole image, fewer rows than 8
+        };
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void BlocksGiveTheBitsOfTheWholeImagesColumnsAndOneProduct(int channels, int size, int filters, int kernel, int stride,
+        int padding, int dilation, int rowsPerBlock, FusedActivation activation)
+    {
+        var random = new Random(channels * 1000 + size * 10 + kernel);
+        int outSize = (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1, n = outSize * outSize, k = channels * kernel * kernel;
+        float[] input = Values(random, channels * size * size), weight = Values(random, filters * k), bias = Values(random, filters);
+        input[5] = float.NaN; input[17] = float.PositiveInfinity; input[40] = -0f; input[^3] = float.NegativeInfinity;
+        bias[0] = -0f;
+        if (filters > 2) bias[2] = 6f;
+
+        var wholeColumns = new float[k * n];
+        var expected = new float[filters * n];
+        Im2Col.Pack(input, wholeColumns, channels, size, size, kernel, stride, padding, outSize, outSize, dilation);
+        Gemm.MultiplyBiasActivation(weight, wholeColumns, expected, bias, filters, n, k, activation);
+
+        var col = new float[k * n];
+        var actual = Enumerable.Repeat(123f, filters * n + 1).ToArray();
+        Im2ColBlocks.Forward(input, weight, bias, actual, col, channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation, dilation);
+        Assert.Contains(expected, float.IsNaN);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the whole image's product gave {expected[i]:R}");
+        Assert.Equal(123f, actual[^1]);
+    }
+
+    [Fact]
+    public void PackRowsLaysOutThoseRowsColumnsOfPack()
+    {
+        const int channels = 2, size = 19, kernel = 5, stride = 2, padding = 2, outSize = 10, k = channels * kernel * kernel;
+        var input = Values(new Random(3), channels * size * size);
+        var whole = new float[k * outSize * outSize];
+        Im2Col.Pack(input, whole, channels, size, size, kernel, stride, padding, outSize, outSize);
+        foreach (var (first, rows) in new[] { (0, 3), (3, 4), (7, 3), (9, 1) })
+        {
+            var block = Enumerable.Repeat(float.NaN, k * rows * outSize).ToArray();
+            Im2Col.PackRows(input, block, channels, size, size, kernel, stride, padding, outSize, first, rows);
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < rows * outSize; j++)
+                    Assert.Equal(whole[p * outSize * outSize + first * outSize + j], block[p * rows * outSize + j]);
+        }
+    }
+
+    [Fact]
+    public void BadArgumentsAreRefusedWithAMessage()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Im2ColBlocks.Forward(new float[75], new float[27], new float[1], new float[9], new float[27 * 8],
+            3, 5, 5, 1, 3, 2, 1, 3, 3, 1, FusedActivation.None));
+        Assert.Contains("too short", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Im2ColBlocks.Forward(new float[75], new float[27], new float[1], new float[9], new float[27 * 9],
+            3, 5, 5, 1, 3, 2, 1, 3, 3, 0, FusedActivation.None));
+    }
+}
