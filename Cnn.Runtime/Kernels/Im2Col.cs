@@ -30,6 +30,11 @@ public static unsafe class Im2Col
             throw new ArgumentException("Im2Col.Pack: spans too short for the given shape.");
         fixed (float* pin = input, pcol = col)
         {
+            if (Avx512F.IsSupported && stride == 1 && dilation == 1)
+            {
+                PackRows(pin, pcol, channels, height, width, kernel, padding, outHeight, outWidth);
+                return;
+            }
             for (int c = 0; c < channels; c++)
             for (int ky = 0; ky < kernel; ky++)
             for (int kx = 0; kx < kernel; kx++)
@@ -91,6 +96,47 @@ public static unsafe class Im2Col
                     float* src = row + oy * outWidth;
                     float* dst = pgrad + (c * height + iy) * width + first * stride + kx * dilation - padding;
                     for (int ox = first; ox < last; ox++, dst += stride) *dst += src[ox];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// im2col for stride 1: each column row's output row is written 16 values at a time, each vector one load of the
+    /// input row shifted by the tap (<c>kx - padding</c>) whose lanes outside the input read as zeros, so the padding and
+    /// the copy are one masked load and one store; rows whose input row lies in the padding are stored as zeros. The
+    /// masks depend only on the tap and the 16-column strip and are made once per column row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRows(float* pin, float* pcol, int channels, int height, int width,
+        int kernel, int padding, int outHeight, int outWidth)
+    {
+        int positions = outHeight * outWidth;
+        var lanes = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var zero = Vector512<float>.Zero;
+        for (int c = 0; c < channels; c++)
+        for (int ky = 0; ky < kernel; ky++)
+        for (int kx = 0; kx < kernel; kx++)
+        {
+            float* row = pcol + (long)((c * kernel + ky) * kernel + kx) * positions;
+            int shift = kx - padding;
+            for (int strip = 0; strip < outWidth; strip += 16)
+            {
+                // Lane l is output column ox = strip + l, reading input column ox + shift.
+                var lane = lanes + Vector512.Create((float)strip);
+                var store = Vector512.LessThan(lane, Vector512.Create((float)outWidth));
+                var load = Vector512.BitwiseAnd(store, Vector512.BitwiseAnd(
+                    Vector512.GreaterThanOrEqual(lane, Vector512.Create((float)-shift)),
+                    Vector512.LessThan(lane, Vector512.Create((float)(width - shift)))));
+                bool whole = strip + 16 <= outWidth;
+                float* dst = row + strip;
+                float* src = pin + (long)c * height * width + strip + shift;
+                for (int oy = 0; oy < outHeight; oy++, dst += outWidth)
+                {
+                    int iy = oy + ky - padding;
+                    var v = iy < 0 || iy >= height ? zero : Avx512F.MaskLoad(src + iy * width, load, zero);
+                    if (whole) v.Store(dst);
+                    else Avx512F.MaskStore(dst, store, v);
                 }
             }
         }

@@ -11,7 +11,8 @@ namespace CnnGen.Kernels;
 /// first-level cache while every row of A passes by. Over many images the images go in groups whose rows fit in the
 /// second-level cache; between groups a block's lane sums wait in a small buffer on the stack. Every output's lanes
 /// still accumulate image after image, position after position, and are folded once: the bits of
-/// <see cref="Gemm.Dot"/>'s order.
+/// <see cref="Gemm.Dot"/>'s order. Whole blocks of 8 rows of B go to <see cref="WideWeightGradientAvx512"/> (3 rows
+/// of A against 8, the same order and bits); this kernel takes the rows of B after the last whole block of 8.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class WeightGradientAvx512
@@ -25,9 +26,12 @@ internal static unsafe class WeightGradientAvx512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Accumulate(float* a, int aStride, float* b, int bStride, float* c, int m, int n, int k, int count)
     {
+        int wide = n - n % WideWeightGradientAvx512.ColumnBlock;
+        if (wide > 0) WideWeightGradientAvx512.Accumulate(a, aStride, b, bStride, c, m, n, k, count, wide);
+        if (wide == n) return;
         var mask = LaneMask.Tail(k);
         Vector512<float>* lanes = stackalloc Vector512<float>[RowChunk * ColumnBlock];
-        for (int j = 0; j < n; j += ColumnBlock)
+        for (int j = wide; j < n; j += ColumnBlock)
         {
             int columns = Math.Min(ColumnBlock, n - j);
             for (int chunk = 0; chunk < m; chunk += RowChunk)
@@ -149,7 +153,7 @@ internal static unsafe class WeightGradientAvx512
     /// lane does not change the bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fold4(Vector512<float> l0, Vector512<float> l1, Vector512<float> l2, Vector512<float> l3)
+    internal static Vector128<float> Fold4(Vector512<float> l0, Vector512<float> l1, Vector512<float> l2, Vector512<float> l3)
     {
         const byte LowHalves = 0b01_00_01_00, HighHalves = 0b11_10_11_10, EvenQuarters = 0b10_00_10_00, OddQuarters = 0b11_01_11_01;
         var v01 = Avx512F.Shuffle4x128(l0, l1, LowHalves) + Avx512F.Shuffle4x128(l0, l1, HighHalves);

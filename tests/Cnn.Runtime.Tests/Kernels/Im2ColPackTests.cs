@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Im2Col.Pack"/> (im2col) writes, for every tap and output position, the input pixel under it or 0 in the
 /// padding, written here one scalar at a time. Widths cover less than a strip of 16, exactly one, several and a partial
 /// one; paddings as wide as the kernel or wider (whole column rows of padding), dilations, and a stride of 2 on rows
-/// short and long enough for its 16-value steps (the even values of two vectors). The column buffer starts full of NaNs so that an entry left unwritten shows.
+/// short and long enough for its 16-value steps (the even values of two vectors); stride 1 runs 16 output columns at a
+/// time from one masked load each. The column buffer starts full of NaNs so that an entry left unwritten shows.
 /// </summary>
 public class Im2ColPackTests
 {
@@ -27,6 +28,9 @@ public class Im2ColPackTests
     [InlineData(1, 5, 66, 3, 1, 2, 1)]
     [InlineData(1, 9, 224, 7, 3, 2, 1)]     // ResNet-18's stem: 112 outputs, six 16-value steps and a masked rest of 16
     [InlineData(2, 4, 35, 1, 0, 2, 1)]      // 18 outputs: one step and a masked rest of 2
+    [InlineData(3, 16, 16, 3, 1, 1, 1)]     // a CIFAR 16x16 map: one whole strip per row, rows of padding above and below
+    [InlineData(2, 5, 33, 3, 1, 1, 1)]      // two whole strips and one lane of a third
+    [InlineData(1, 4, 3, 3, 6, 1, 1)]       // padding wider than the image: most strips read nothing
     public void WritesThePixelUnderEveryTap(int channels, int height, int width, int kernel, int padding, int stride, int dilation)
     {
         int span = dilation * (kernel - 1) + 1;

@@ -8,7 +8,10 @@ namespace CnnGen.Tests.Kernels;
 /// its documented order, computed here one scalar at a time: 16 lane sums per output, lane l taking the products at
 /// positions l, l + 16, ... of image 0, then image 1, ..., the last chunk of each image padded by zeros, folded once
 /// and added to what C held. Shapes cover partial blocks of rows and columns, partial chunks, more than 64 rows and
-/// enough images to split them into groups.
+/// enough images to split them into groups; for the blocks of 3 rows of A against 8 rows of B, rows of B in whole
+/// blocks of 8 and with 1 to 7 left over, rows of A not a multiple of 3 and past one chunk of 48, rows longer than one
+/// segment of 1024 positions (split at a whole chunk of 16, the last partial) and short rows that put several images in
+/// one segment.
 /// </summary>
 public class WeightGradientTests
 {
@@ -21,6 +24,13 @@ public class WeightGradientTests
     [InlineData(128, 1152, 64, 1)]
     [InlineData(6, 1, 33, 4)]           // one column: a bias gradient
     [InlineData(5, 9, 300, 40)]
+    [InlineData(32, 288, 1024, 1)]      // the CIFAR VGG's second convolution: blocks of 8 only
+    [InlineData(16, 144, 2100, 2)]      // rows of three segments, the last one partial
+    [InlineData(4, 15, 1040, 3)]        // 8 rows of B and 7 left over; a segment boundary then 16 positions
+    [InlineData(50, 16, 1030, 2)]       // rows past one chunk of 48; a last segment of only a partial chunk
+    [InlineData(49, 24, 50, 23)]        // many images per segment, a partial last chunk in each image
+    [InlineData(2, 11, 7, 5)]           // fewer rows of A than one block; rows shorter than a chunk
+    [InlineData(64, 576, 64, 7)]        // the CIFAR ResNet's 64 -> 64 convolutions
     public void MatchesTheLaneOrderBitForBit(int m, int n, int k, int count)
     {
         var random = new Random(m * 1000 + n * 10 + k + count);
