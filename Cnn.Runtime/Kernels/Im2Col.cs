@@ -32,7 +32,7 @@ public static unsafe class Im2Col
         {
             if (Avx512F.IsSupported && stride == 1 && dilation == 1)
             {
-                PackRows(pin, pcol, channels, height, width, kernel, padding, outHeight, outWidth);
+                PackStride1(pin, pcol, channels, height, width, kernel, padding, outWidth, firstRow, rows);
                 return;
             }
             for (int c = 0; c < channels; c++)
@@ -102,16 +102,16 @@ public static unsafe class Im2Col
     }
 
     /// <summary>
-    /// im2col for stride 1: each column row's output row is written 16 values at a time, each vector one load of the
-    /// input row shifted by the tap (<c>kx - padding</c>) whose lanes outside the input read as zeros, so the padding and
+    /// im2col for stride 1, output rows <c>[firstRow, firstRow + rows)</c>: each column row's output row is written 16
+    /// values at a time, each vector one load of the input row shifted by the tap (<c>kx - padding</c>) whose lanes outside the input read as zeros, so the padding and
     /// the copy are one masked load and one store; rows whose input row lies in the padding are stored as zeros. The
     /// masks depend only on the tap and the 16-column strip and are made once per column row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRows(float* pin, float* pcol, int channels, int height, int width,
-        int kernel, int padding, int outHeight, int outWidth)
+    private static void PackStride1(float* pin, float* pcol, int channels, int height, int width,
+        int kernel, int padding, int outWidth, int firstRow, int rows)
     {
-        int positions = outHeight * outWidth;
+        int positions = rows * outWidth;
         var lanes = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var zero = Vector512<float>.Zero;
         for (int c = 0; c < channels; c++)
@@ -131,7 +131,7 @@ public static unsafe class Im2Col
                 bool whole = strip + 16 <= outWidth;
                 float* dst = row + strip;
                 float* src = pin + (long)c * height * width + strip + shift;
-                for (int oy = 0; oy < outHeight; oy++, dst += outWidth)
+                for (int oy = firstRow; oy < firstRow + rows; oy++, dst += outWidth)
                 {
                     int iy = oy + ky - padding;
                     var v = iy < 0 || iy >= height ? zero : Avx512F.MaskLoad(src + iy * width, load, zero);
