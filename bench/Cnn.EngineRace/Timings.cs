@@ -16,9 +16,9 @@ internal sealed record Timings(double[] Sorted)
     /// than <see cref="WarmUpLimitSeconds"/>). .NET runs a method's first calls as unoptimised code and recompiles it
     /// optimised only after some tens of calls, in the background: a warm-up of a few calls leaves the measured repeats
     /// partly in the slow code (a CIFAR-size one-image pass took 2.5-7 ms per call there against 0.4-0.6 ms after).</summary>
-    private const double WarmUpSeconds = 1.0, WarmUpLimitSeconds = 3.0;
+    private const double WarmUpSeconds = 0.5, WarmUpLimitSeconds = 2.0;
 
-    private const int WarmUpCalls = 60;
+    private const int WarmUpCalls = 40;
 
     /// <summary>A warm-up (<see cref="WarmUpSeconds"/>), then <paramref name="repeats"/> repeats of the mean time of a call.</summary>
     public static Timings Measure(int repeats, Action call)
