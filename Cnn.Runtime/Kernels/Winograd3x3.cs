@@ -309,12 +309,32 @@ public static unsafe class Winograd3x3
                 new Span<float>(row, padding * channels).Clear();
                 float* from = input + (long)n * channels * plane + (long)y * width;
                 float* to = row + padding * channels;
-                for (int x = 0; x < width; x++, to += channels)
-                    for (int c = 0; c < channels; c++) to[c] = from[c * plane + x];
+                CopyRowChannelLast(from, to, plane, channels, width);
+                to += (long)width * channels;
                 new Span<float>(to, checked((int)(rowLength - (padding + width) * channels))).Clear();
             }
             new Span<float>(image + (height + padding) * rowLength, checked((int)((ph - height - padding) * rowLength))).Clear();
         }
+    }
+
+    /// <summary>One image row channel-last: <c>to[x * channels + c] = from[c * plane + x]</c>. Blocks of 16 columns by 16
+    /// channels are transposed in registers (the last block of columns overlapping the one before it when the width is
+    /// not a multiple of 16: its values are written twice, the same both times); channels past the last 16 and rows
+    /// narrower than 16 are copied one by one.</summary>
+    private static void CopyRowChannelLast(float* from, float* to, long plane, int channels, int width)
+    {
+        int deep = Avx512F.IsSupported && width >= 16 ? channels / 16 * 16 : 0;
+        if (deep > 0)
+        {
+            for (int x0 = 0; x0 < width; x0 += 16)
+            {
+                int x = Math.Min(x0, width - 16);
+                for (int c = 0; c < deep; c += 16)
+                    Transpose16.Block(from + c * plane + x, plane, to + (long)x * channels + c, channels);
+            }
+        }
+        for (int x = 0; x < width; x++)
+            for (int c = deep; c < channels; c++) to[(long)x * channels + c] = from[c * plane + x];
     }
 
     /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][count][channels]</c>.</summary>
@@ -387,8 +407,8 @@ public static unsafe class Winograd3x3
     {
         int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide, plane = s.OutHeight * s.OutWidth;
         int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
-        // 24 rows of column transforms, then 16 finished values, 16 filters each.
-        float* stage = stackalloc float[(OutputTile * InputTile + OutputTile * OutputTile) * 16];
+        // 24 rows of column transforms, then 16 finished values, 16 filters each, then the same by filter.
+        float* stage = stackalloc float[(OutputTile * InputTile + 2 * OutputTile * OutputTile) * 16];
         long pointStride = (long)count * range;
         for (int i = 0; i < count; i++)
         {
@@ -427,13 +447,24 @@ public static unsafe class Winograd3x3
             Finish(y0, b, relu).Store(done); Finish(y1, b, relu).Store(done + 16);
             Finish(y2, b, relu).Store(done + 32); Finish(y3, b, relu).Store(done + 48);
         }
-        float* finished = stage + 24 * 16;
+        // Position-major (16 filters per position) to filter-major (each filter's 4x4 block in row order).
+        float* finished = stage + 24 * 16, byFilter = finished + 16 * 16;
+        Transpose16.Block(finished, 16, byFilter, 16);
         for (int lane = 0; lane < 16; lane++)
         {
             float* o = corner + (long)lane * plane;
+            float* block = byFilter + lane * 16;
+            if (rows == OutputTile && columns == OutputTile)
+            {
+                Vector128.Load(block).Store(o);
+                Vector128.Load(block + 4).Store(o + outWidth);
+                Vector128.Load(block + 8).Store(o + 2 * outWidth);
+                Vector128.Load(block + 12).Store(o + 3 * outWidth);
+                continue;
+            }
             for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++)
-                o[i * outWidth + j] = finished[(i * 4 + j) * 16 + lane];
+                o[i * outWidth + j] = block[i * 4 + j];
         }
     }
 

@@ -191,7 +191,7 @@ internal static class KernelDigests
         // Winograd F(4x4, 3x3): channel and filter counts with and without remainders past 16, edge tiles, a filter range, ReLU.
         var winograd = new List<float>();
         foreach (var (images, channels, filters, height, width, padding, relu, f0, f1) in new[]
-                 { (2, 16, 32, 8, 8, 1, true, 0, 32), (1, 19, 21, 11, 9, 0, false, 0, 21), (3, 33, 40, 7, 10, 1, true, 5, 37) })
+                 { (2, 16, 32, 8, 8, 1, true, 0, 32), (1, 19, 21, 11, 9, 0, false, 0, 21), (3, 33, 40, 7, 10, 1, true, 5, 37), (1, 35, 16, 12, 21, 1, false, 0, 16) })
         {
             int oh = height + 2 * padding - 2, ow = width + 2 * padding - 2;
             var weight = Random(filters * channels * 9);

@@ -23,6 +23,7 @@ public class Winograd3x3Tests
         { 1, 128, 128, 7, 7, 1, false },
         { 2, 8, 4, 3, 3, 0, false },       // one output
         { 1, 5, 7, 5, 6, 2, false },       // padding 2
+        { 2, 33, 20, 10, 21, 1, true },    // rows of 21: a second block of 16 columns overlapping the first in the channel-last copy
     };
 
     [Theory]
