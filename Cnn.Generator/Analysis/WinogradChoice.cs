@@ -5,16 +5,18 @@ namespace CnnGen.Generator.Analysis;
 /// <summary>
 /// Which 3x3 convolutions inference runs as Winograd F(4x4, 3x3) (<c>Winograd3x3</c>) instead of direct convolution or
 /// im2col + GEMM: only shapes where it measured faster. Microseconds per image in thread CPU time, one thread, padding 1,
-/// ReLU fused, for one image / 16 images per call (<c>Cnn.TrainProfile inference</c>, median of 9, on a loaded 2-core
-/// AVX-512 machine):
+/// ReLU fused, for one image / 16 images per call (<c>Cnn.TrainProfile inference</c>, median of 5-9, on a loaded 2-core
+/// AVX-512 machine). The rows from 32 -> 32 @32 to 64 -> 64 @16 were measured again (median of 7, three runs, the middle
+/// one shown) after the channel-last copy and the output scatter moved to register transposes, which made the transforms
+/// of few channels about 1.5x cheaper; the others are from before:
 /// <code>
 /// channels -> filters @ output   today                  today us/img     Winograd us/img  speed-up        choice
-/// 32 -> 32 @32                   direct                 111.0 / 126.1    169.0 / 186.8    0.66x / 0.68x   direct
-/// 16 -> 16 @32                   direct                  29.3 / 33.2      55.2 / 59.9     0.53x / 0.55x   direct
-/// 16 -> 32 @16                   direct                  21.1 / 14.0      24.5 / 16.7     0.86x / 0.84x   direct
-/// 32 -> 32 @16                   direct                  27.7 / 27.5      28.0 / 26.3     0.99x / 1.05x   direct
-/// 32 -> 64 @16                   direct                     - / 57.4      62.1 / 72.8         - / 0.79x   direct
-/// 64 -> 64 @16                   direct                  99.3 / 115.3    112.3 / 113.0    0.88x / 1.02x   direct
+/// 32 -> 32 @32                   direct                 155.8 / 169.5    114.1 / 122.7    1.37x / 1.38x   Winograd
+/// 16 -> 16 @32                   direct                  38.9 / 38.7      65.7 / 47.1     0.59x / 0.82x   direct
+/// 16 -> 32 @16                   direct                  17.2 / 17.7      13.8 / 11.0     1.25x / 1.61x   Winograd
+/// 32 -> 32 @16                   direct                  35.5 / 37.4      21.9 / 21.4     1.62x / 1.75x   Winograd
+/// 32 -> 64 @16                   direct                 951.4 / 873.8     45.6 / 44.8    20.9x / 19.5x    Winograd
+/// 64 -> 64 @16                   direct                 138.4 / 143.7     77.1 / 71.3     1.80x / 2.02x   Winograd
 /// 32 -> 64 @8                    direct                  24.7 / 25.6      11.4 / 12.8     2.16x / 2.00x   Winograd
 /// 64 -> 64 @8                    direct                  53.1 / 53.6      19.3 / 24.1     2.75x / 2.23x   Winograd
 /// 64 -> 128 @8                   direct                  97.7 / 109.0     57.9 / 48.3     1.69x / 2.25x   Winograd
@@ -24,11 +26,11 @@ namespace CnnGen.Generator.Analysis;
 /// 256 -> 256 @14                 direct               1,467 / 1,528    1,233 / 995       1.19x / 1.54x   Winograd
 /// 512 -> 512 @7                  direct               3,505 / 3,453    3,019 / 970       1.16x / 3.56x   Winograd
 /// </code>
-/// (The single-image direct time of 32 -> 64 @16 was disturbed by the load and is left out.) The transforms cost per
-/// tile in proportion to channels + filters, the products to channels x filters, and direct convolution, which holds whole
-/// rows in registers, runs at 60-85% of peak on 16- and 32-wide maps but 30-45% on 8-wide ones. So: Winograd on maps of
-/// at most 8x8 with at least 32 channels and filters, on any map with at least 128 of each, and on maps wider than 32
-/// (today im2col + GEMM) with at least 64; direct convolution on 16- and 32-wide maps with fewer than 128.
+/// The transforms cost per tile in proportion to channels + filters, the products to channels x filters, and direct
+/// convolution, which holds whole rows in registers, runs at 60-85% of peak on 16- and 32-wide maps with few channels
+/// but 30-45% on 8-wide ones. So: Winograd on any map with at least 128 channels and filters, on maps wider than 32
+/// (today im2col + GEMM) with at least 64, on maps of at most 32x32 with at least 32, and on maps of at most 16x16 with
+/// at least 16; direct convolution on 32-wide maps with 16 (whose transforms cost more than the product saves).
 /// </summary>
 internal static class WinogradChoice
 {
@@ -57,6 +59,7 @@ internal static class WinogradChoice
     {
         if (conv.Kernel != 3 || conv.Stride != 1 || conv.Dilation != 1 || conv.Groups != 1) return false;
         int narrow = System.Math.Min(input.Channels, conv.Filters);
-        return (output.Width <= 8 && output.Height <= 8 && narrow >= 32) || narrow >= 128 || (output.Width > 32 && narrow >= 64);
+        return narrow >= 128 || (output.Width > 32 && narrow >= 64)
+            || (output.Width <= 32 && output.Height <= 32 && narrow >= 32) || (output.Width <= 16 && output.Height <= 16 && narrow >= 16);
     }
 }

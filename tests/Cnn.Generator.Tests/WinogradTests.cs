@@ -6,14 +6,14 @@ namespace CnnGen.Generator.Tests;
 
 /// <summary>
 /// Inference runs the 3x3 convolutions the analysis picks as Winograd F(4x4, 3x3): here conv2 (32 -> 32 at 8x8, with a
-/// folded BatchNorm and a fused ReLU) and conv3 (32 -> 40 at 6x6, no padding); conv1 (16 channels) stays direct. Outputs
+/// folded BatchNorm and a fused ReLU) and conv3 (32 -> 40 at 6x6, no padding); conv1 (8 channels) stays direct. Outputs
 /// agree with the unfused im2col path within rounding, do not depend on how the batch is split, and follow every change
 /// of the weights, the BatchNorm statistics and the folding switch.
 /// </summary>
 public class WinogradTests
 {
     private const string Source = "using CnnGen;\nnamespace Wino;\n" +
-        "[Input(16, 8, 8)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 40)] [Dense(5)]\n" +
+        "[Input(8, 8, 8)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 40)] [Dense(5)]\n" +
         "public partial class Net { }";
 
     /// <summary>Largest |Forward - unfused path| / largest |unfused| allowed (Winograd's own error is near 1e-6 of the scale).</summary>
@@ -40,10 +40,13 @@ public class WinogradTests
 
     /// <summary>The measured shapes of <c>WinogradChoice</c>: the CIFAR VGG's and ResNet's, ResNet-18's at 224, and kinds Winograd does not compute.</summary>
     [Theory]
-    [InlineData(32, 32, 32, 3, 1, 1, 1, false)]
-    [InlineData(16, 16, 32, 3, 1, 1, 1, false)]
-    [InlineData(32, 64, 16, 3, 1, 1, 1, false)]
-    [InlineData(64, 64, 16, 3, 1, 1, 1, false)]
+    [InlineData(32, 32, 32, 3, 1, 1, 1, true)]
+    [InlineData(16, 16, 32, 3, 1, 1, 1, false)]   // 16 on a 32-wide map: direct
+    [InlineData(16, 32, 16, 3, 1, 1, 1, true)]    // 16 on a 16-wide map: Winograd
+    [InlineData(8, 32, 16, 3, 1, 1, 1, false)]
+    [InlineData(32, 64, 16, 3, 1, 1, 1, true)]
+    [InlineData(64, 64, 16, 3, 1, 1, 1, true)]
+    [InlineData(32, 32, 56, 3, 1, 1, 1, false)]   // wider than 32: im2col + GEMM below 64
     [InlineData(32, 64, 8, 3, 1, 1, 1, true)]
     [InlineData(64, 64, 8, 3, 1, 1, 1, true)]
     [InlineData(128, 128, 8, 3, 1, 1, 1, true)]

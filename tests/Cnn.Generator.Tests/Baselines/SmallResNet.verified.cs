@@ -377,7 +377,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_conv4 = global::System.Array.Empty<float>();
         public float[] _grad_conv4 = global::System.Array.Empty<float>();
         public float[] _col_conv4 = global::System.Array.Empty<float>();
-        public float[] _pad_conv4 = global::System.Array.Empty<float>();
+        public float[] _winogradPadded_conv4 = global::System.Array.Empty<float>();
+        public float[] _winogradScratch_conv4 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
         public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
@@ -393,7 +394,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_conv5 = global::System.Array.Empty<float>();
         public float[] _grad_conv5 = global::System.Array.Empty<float>();
         public float[] _col_conv5 = global::System.Array.Empty<float>();
-        public float[] _pad_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradPadded_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradScratch_conv5 = global::System.Array.Empty<float>();
         public float[] _act_bn5 = global::System.Array.Empty<float>();
         public float[] _grad_bn5 = global::System.Array.Empty<float>();
         public double[] _sums_bn5 = global::System.Array.Empty<double>();
@@ -409,7 +411,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_conv6 = global::System.Array.Empty<float>();
         public float[] _grad_conv6 = global::System.Array.Empty<float>();
         public float[] _col_conv6 = global::System.Array.Empty<float>();
-        public float[] _pad_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradPadded_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradScratch_conv6 = global::System.Array.Empty<float>();
         public float[] _act_bn6 = global::System.Array.Empty<float>();
         public float[] _grad_bn6 = global::System.Array.Empty<float>();
         public double[] _sums_bn6 = global::System.Array.Empty<double>();
@@ -469,7 +472,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_pool1, 3136L * batch, batch);
             Grow(ref _act_conv4, 6272L * batch, batch);
             Grow(ref _col_conv4, 28224L, batch);
-            Grow(ref _pad_conv4, 4096L, batch);
+            Grow(ref _winogradPadded_conv4, 5184L * batch, batch);
+            Grow(ref _winogradScratch_conv4, 27648L * batch, batch);
             Grow(ref _act_bn4, 6272L * batch, batch);
             Grow(ref _sums_bn4, 64L, batch);
             Grow(ref _total_bn4, 64L, batch);
@@ -480,7 +484,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_relu4, 6272L * batch, batch);
             Grow(ref _act_conv5, 6272L * batch, batch);
             Grow(ref _col_conv5, 56448L, batch);
-            Grow(ref _pad_conv5, 8192L, batch);
+            Grow(ref _winogradPadded_conv5, 10368L * batch, batch);
+            Grow(ref _winogradScratch_conv5, 36864L * batch, batch);
             Grow(ref _act_bn5, 6272L * batch, batch);
             Grow(ref _sums_bn5, 64L, batch);
             Grow(ref _total_bn5, 64L, batch);
@@ -491,7 +496,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_relu5, 6272L * batch, batch);
             Grow(ref _act_conv6, 6272L * batch, batch);
             Grow(ref _col_conv6, 56448L, batch);
-            Grow(ref _pad_conv6, 8192L, batch);
+            Grow(ref _winogradPadded_conv6, 10368L * batch, batch);
+            Grow(ref _winogradScratch_conv6, 36864L * batch, batch);
             Grow(ref _act_bn6, 6272L * batch, batch);
             Grow(ref _sums_bn6, 64L, batch);
             Grow(ref _total_bn6, 64L, batch);
@@ -562,6 +568,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);
             else if (_network.FoldBatchNorm) _network.FoldBatchNorms();
+            _network.PrepareWinogradWeights(batchSize);
         }
         protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
         protected override void LeaveBarrier() => _network.LeaveBarrier();
@@ -737,15 +744,86 @@ partial class SmallResNet : global::CnnGen.INetwork
     private bool _foldBatchNorm = true;
 
     /// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),
-    /// from the current parameters and statistics: one pass over the weights, 1 / (output positions) of one image's convolution.</summary>
+    /// from the current parameters and statistics: one pass over the weights. A Winograd layer's fold is compared with the one
+    /// already held, only the values whose bits differ are written, and its transform is marked stale when any did.</summary>
     private void FoldBatchNorms()
     {
         global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 0, 144), new global::System.ReadOnlySpan<float>(_parameters, 144, 16), new global::System.ReadOnlySpan<float>(_parameters, 160, 16), new global::System.ReadOnlySpan<float>(_parameters, 176, 16), new global::System.ReadOnlySpan<float>(_state, 0, 16), new global::System.ReadOnlySpan<float>(_state, 16, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 0, 144), new global::System.Span<float>(_folded, 144, 16)); // bn1 into conv1
         global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), new global::System.ReadOnlySpan<float>(_parameters, 2496, 16), new global::System.ReadOnlySpan<float>(_parameters, 2512, 16), new global::System.ReadOnlySpan<float>(_parameters, 2528, 16), new global::System.ReadOnlySpan<float>(_state, 33, 16), new global::System.ReadOnlySpan<float>(_state, 49, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 160, 2304), new global::System.Span<float>(_folded, 2464, 16)); // bn2 into conv2
         global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), new global::System.ReadOnlySpan<float>(_parameters, 4848, 16), new global::System.ReadOnlySpan<float>(_parameters, 4864, 16), new global::System.ReadOnlySpan<float>(_parameters, 4880, 16), new global::System.ReadOnlySpan<float>(_state, 66, 16), new global::System.ReadOnlySpan<float>(_state, 82, 16), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 2480, 2304), new global::System.Span<float>(_folded, 4784, 16)); // bn3 into conv3
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), new global::System.ReadOnlySpan<float>(_parameters, 9504, 32), new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), new global::System.ReadOnlySpan<float>(_state, 99, 32), new global::System.ReadOnlySpan<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 4800, 4608), new global::System.Span<float>(_folded, 9408, 32)); // bn4 into conv4
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), new global::System.ReadOnlySpan<float>(_parameters, 18816, 32), new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), new global::System.ReadOnlySpan<float>(_state, 164, 32), new global::System.ReadOnlySpan<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 9440, 9216), new global::System.Span<float>(_folded, 18656, 32)); // bn5 into conv5
-        global::CnnGen.Kernels.BatchNorm.Fold(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), new global::System.ReadOnlySpan<float>(_parameters, 28128, 32), new global::System.ReadOnlySpan<float>(_parameters, 28160, 32), new global::System.ReadOnlySpan<float>(_parameters, 28192, 32), new global::System.ReadOnlySpan<float>(_state, 229, 32), new global::System.ReadOnlySpan<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 18688, 9216), new global::System.Span<float>(_folded, 27904, 32)); // bn6 into conv6
+        if (global::CnnGen.Kernels.BatchNorm.Refold(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), new global::System.ReadOnlySpan<float>(_parameters, 9504, 32), new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), new global::System.ReadOnlySpan<float>(_state, 99, 32), new global::System.ReadOnlySpan<float>(_state, 131, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 4800, 4608), new global::System.Span<float>(_folded, 9408, 32))) _winogradFromFold_conv4 = false; // bn4 into conv4
+        if (global::CnnGen.Kernels.BatchNorm.Refold(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), new global::System.ReadOnlySpan<float>(_parameters, 18816, 32), new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), new global::System.ReadOnlySpan<float>(_state, 164, 32), new global::System.ReadOnlySpan<float>(_state, 196, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 9440, 9216), new global::System.Span<float>(_folded, 18656, 32))) _winogradFromFold_conv5 = false; // bn5 into conv5
+        if (global::CnnGen.Kernels.BatchNorm.Refold(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), new global::System.ReadOnlySpan<float>(_parameters, 28128, 32), new global::System.ReadOnlySpan<float>(_parameters, 28160, 32), new global::System.ReadOnlySpan<float>(_parameters, 28192, 32), new global::System.ReadOnlySpan<float>(_state, 229, 32), new global::System.ReadOnlySpan<float>(_state, 261, 32), global::CnnGen.BatchNormAttribute.DefaultEpsilon, new global::System.Span<float>(_folded, 18688, 9216), new global::System.Span<float>(_folded, 27904, 32))) _winogradFromFold_conv6 = false; // bn6 into conv6
+    }
+
+    // ---- Winograd: the transformed weights of the convolutions inference runs as F(4x4, 3x3) ----
+    private float[] _winogradWeight_conv4 = global::System.Array.Empty<float>(), _winogradSource_conv4 = global::System.Array.Empty<float>();
+    private bool _winogradFromFold_conv4;
+    private float[] _winogradWeight_conv5 = global::System.Array.Empty<float>(), _winogradSource_conv5 = global::System.Array.Empty<float>();
+    private bool _winogradFromFold_conv5;
+    private float[] _winogradWeight_conv6 = global::System.Array.Empty<float>(), _winogradSource_conv6 = global::System.Array.Empty<float>();
+    private bool _winogradFromFold_conv6;
+
+    /// <summary>Before an inference pass: each Winograd layer's transformed weights, made again only when its weights differ
+    /// in any bit from the ones the last transform was made from. With BatchNorms folded, a layer's folded weights are
+    /// transformed again only when FoldBatchNorms found a changed bit in them (or the last transform was not of the fold);
+    /// other weights are compared with a copy of the ones last transformed. A layer that runs Winograd only from some number
+    /// of images per call is prepared only for a pass of at least that many images: no call of a smaller pass reads its
+    /// transform, which is then neither made nor allocated (until a pass that uses it).</summary>
+    private void PrepareWinogradWeights(int batchSize)
+    {
+        bool folded = !Training && FoldBatchNorm;
+        // conv4
+        if (_winogradWeight_conv4.Length == 0) _winogradWeight_conv4 = new float[18432];
+        if (folded)
+        {
+            if (!_winogradFromFold_conv4)
+            {
+                global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_folded, 4800, 4608), _winogradWeight_conv4, filters: 32, channels: 16, f0: 0, f1: 32);
+                _winogradFromFold_conv4 = true;
+                _winogradSource_conv4 = global::System.Array.Empty<float>();
+            }
+        }
+        else
+        {
+            _winogradFromFold_conv4 = false;
+            if (_winogradSource_conv4.Length == 0) _winogradSource_conv4 = new float[4609];
+            global::CnnGen.Kernels.Winograd3x3.PrepareWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _winogradSource_conv4, _winogradWeight_conv4, filters: 32, channels: 16);
+        }
+        // conv5
+        if (_winogradWeight_conv5.Length == 0) _winogradWeight_conv5 = new float[36864];
+        if (folded)
+        {
+            if (!_winogradFromFold_conv5)
+            {
+                global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_folded, 9440, 9216), _winogradWeight_conv5, filters: 32, channels: 32, f0: 0, f1: 32);
+                _winogradFromFold_conv5 = true;
+                _winogradSource_conv5 = global::System.Array.Empty<float>();
+            }
+        }
+        else
+        {
+            _winogradFromFold_conv5 = false;
+            if (_winogradSource_conv5.Length == 0) _winogradSource_conv5 = new float[9217];
+            global::CnnGen.Kernels.Winograd3x3.PrepareWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _winogradSource_conv5, _winogradWeight_conv5, filters: 32, channels: 32);
+        }
+        // conv6
+        if (_winogradWeight_conv6.Length == 0) _winogradWeight_conv6 = new float[36864];
+        if (folded)
+        {
+            if (!_winogradFromFold_conv6)
+            {
+                global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_folded, 18688, 9216), _winogradWeight_conv6, filters: 32, channels: 32, f0: 0, f1: 32);
+                _winogradFromFold_conv6 = true;
+                _winogradSource_conv6 = global::System.Array.Empty<float>();
+            }
+        }
+        else
+        {
+            _winogradFromFold_conv6 = false;
+            if (_winogradSource_conv6.Length == 0) _winogradSource_conv6 = new float[9217];
+            global::CnnGen.Kernels.Winograd3x3.PrepareWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _winogradSource_conv6, _winogradWeight_conv6, filters: 32, channels: 32);
+        }
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -1307,18 +1385,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn4 folded in, relu4 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu4) : outp;
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of this image's filters.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 3136, 3136), ws._pad_conv4, channels: 16, height: 14, width: 14, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardFilters_conv4 ??= ForwardFilters_conv4, ws, ws._pad_conv4, fused.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
-                }
-                return;
-            }
-            for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 3136, 3136), weight, bias, fused.Slice(b * 6272, 6272), ws._pad_conv4, channels: 16, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
+            // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 3136), batch, _winogradWeight_conv4, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -1329,14 +1397,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 144); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv4;
-    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardFilters_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1454,18 +1514,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn5 folded in, relu5 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu5) : outp;
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of this image's filters.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 6272, 6272), ws._pad_conv5, channels: 32, height: 14, width: 14, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardFilters_conv5 ??= ForwardFilters_conv5, ws, ws._pad_conv5, fused.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
-                }
-                return;
-            }
-            for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 6272, 6272), weight, bias, fused.Slice(b * 6272, 6272), ws._pad_conv5, channels: 32, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
+            // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv5, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -1476,14 +1526,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv5;
-    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardFilters_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 32, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1600,18 +1642,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of this image's filters.
-                for (int b = 0; b < batch; b++)
-                {
-                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 6272, 6272), ws._pad_conv6, channels: 32, height: 14, width: 14, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardFilters_conv6 ??= ForwardFilters_conv6, ws, ws._pad_conv6, outp.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(14));
-                }
-                return;
-            }
-            for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 6272, 6272), weight, bias, outp.Slice(b * 6272, 6272), ws._pad_conv6, channels: 32, height: 14, width: 14, filters: 32, kernel: 3, padding: 1, outHeight: 14, outWidth: 14);
+            // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -1622,14 +1654,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv6;
-    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardFilters_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 32, height: 14, width: 14, kernel: 3, padding: 1, outHeight: 14, outWidth: 14, firstFilter: start, endFilter: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

@@ -39,12 +39,13 @@ public partial class SplitWinogradNet { }
 // Layers without weights large enough (32,768 values per image and up) to be split by ranges of values or channels: a
 // ReLU6 after a pointwise convolution, a 3x3 max pool with padding (by channels), two shortcut sums each with the ReLU
 // it feeds (one fused pass in inference), an average pool, a join, a 2x2 max pool, a LeakyReLU and a global average
-// pool. No layer runs as Winograd, so inference and the unfused pass give the same bits when nothing is folded.
+// pool. No layer runs as Winograd (the second block convolution is 5x5 for that), so inference and the unfused pass
+// give the same bits when nothing is folded.
 [Input(8, 64, 64)]
 [Conv(1, 16)] [ReLU6]
 [MaxPool(3, Stride = 2, Padding = 1)]
 [Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU(Name = "block_in")]
-[Conv(3, 32, Padding = 1)] [BatchNorm] [Add("block_in")] [ReLU(Name = "block_out")]
+[Conv(5, 32, Padding = 2)] [BatchNorm] [Add("block_in")] [ReLU(Name = "block_out")]
 [AvgPool(3, Stride = 1, Padding = 1)] [Concat("block_out")]
 [MaxPool(2)] [Conv(1, 128)] [LeakyReLU(0.1f, Name = "wide")]
 [Conv(1, 128)] [Add("wide")] [ReLU]
