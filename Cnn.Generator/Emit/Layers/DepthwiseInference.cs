@@ -53,6 +53,7 @@ internal static class DepthwiseInference
                 activation = $", activation: {kind}";
             }
         }
+        if (l.Expansion >= 0) ExpansionInference.EmitForward(w, l, network, target);
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {LayerEmitter.Kernels}.DepthwiseConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), ws._dwpad_{l.Id}, " +
                $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
