@@ -5,35 +5,41 @@ namespace CnnGen.Generator.Analysis;
 
 /// <summary>
 /// Which 1x1 expansions inference computes inside the depthwise convolution after them (<c>ExpandDepthwise</c>), a
-/// block of channels at a time, so that the expanded tensor stays in cache instead of going to memory and back: an
+/// band of output rows at a time, so that the expanded tensor stays in cache instead of going to memory and back: an
 /// inverted residual block's <c>1x1 conv, BatchNorm, ReLU or ReLU6, depthwise conv</c>, when the expanded tensor of one
-/// image is larger than the caches hold. Microseconds of one image on one thread, thread CPU time, medians of 21,
-/// two passes against the fused kernel with blocks of 4 to 64 channels (<c>Cnn.TrainProfile expand</c>, on a loaded
-/// 2-core AVX-512 machine):
+/// image is larger than the caches hold. Microseconds of one image on one thread, thread CPU time, medians of 21, the
+/// two passes against the fused kernel with bands of 2 to 12 output rows (<c>Cnn.TrainProfile expand</c>, variants
+/// alternating, on a 2-core AVX-512 machine at a load average of 15 to 25, so single figures move by tens of percent):
 /// <code>
-/// expansion @ map, depthwise stride   two passes   fused, 4 to 64       speed-up
-/// 16 -> 96 @112, stride 2             1,504        1,010 - 1,196        1.26 - 1.49x
-/// 24 -> 144 @56, stride 1               645          558 - 584          1.10 - 1.16x
-/// 24 -> 144 @56, stride 2               582          362 - 437          1.33 - 1.61x
-/// 32 -> 192 @28, stride 1               191          180 - 217          0.88 - 1.06x
-/// 64 -> 384 @14, stride 1               142          147 - 211          0.67 - 0.97x
-/// 160 -> 960 @7, stride 1               206          225 - 321          0.64 - 0.92x
+/// expansion @ map, depthwise stride   two passes   bands of 2   4     8     12    best speed-up
+/// 16 -> 96 @112, stride 2             999          881          686   629   632   1.59x
+/// 24 -> 144 @56, stride 1             606          1,078        822   670   598   1.01x
+/// 24 -> 144 @56, stride 2             547          579          431   435   430   1.27x
+/// 32 -> 192 @28, stride 1             195          439          314   213   226   0.92x
+/// 64 -> 384 @14, stride 1             144          323          234   163   167   0.88x
+/// 160 -> 960 @7, stride 1             188          492          303   200   201   0.94x
 /// </code>
-/// In the whole MobileNetV2 pass (one thread, thread CPU time, medians of four alternating runs) this measured 9.65 ->
-/// 9.08 ms for one image and 113 -> 125 images/s at batch 32. So: fused where the expanded tensor of one image exceeds <see cref="LargeExpansion"/> values (MobileNetV2's 112x112
-/// and 56x56 blocks), in blocks of a multiple of 16 channels (whole row blocks of the product) holding at most
-/// <see cref="BlockBudget"/> values. The fusion applies where the BatchNorm is folded (evaluation) and the pass is not
-/// splitting one image over threads; otherwise both layers run as before.
+/// A band's input rows overlap the next band's by the kernel's height less the stride, and those rows are expanded
+/// again: small bands and stride 1 pay most. In MobileNetV2's pass (<c>Cnn.Latency --layers</c>) features.2's
+/// expansion + depthwise took 539 + 552 and 558 + 579 us as two layers and 849 and 800 us fused in bands of 8 rows; the
+/// 56x56 blocks did not gain there: features.3 took 549-566 us fused a block of 48 channels at a time and 605-609 in
+/// bands of 20 rows against 563-601 as two layers, features.4 380-414 in channel blocks and 421-429 in bands of 8
+/// against 375-393. So: fused where the expanded tensor of one image exceeds <see cref="LargeExpansion"/> values
+/// (MobileNetV2's 112x112 block, features.2), in bands whose expanded input rows hold at most
+/// <see cref="BandBudget"/> values, a multiple of the depthwise kernel's four rows. The fusion applies where the
+/// BatchNorm is folded (evaluation) and the pass is not splitting one image over threads; otherwise both layers run as
+/// before.
 /// </summary>
 internal static class ExpansionFusion
 {
-    /// <summary>Expanded values per image (1 MiB of floats) above which the expansion is fused.</summary>
-    private const long LargeExpansion = 1L << 18;
+    /// <summary>Expanded values per image (4 MiB of floats) above which the expansion is fused.</summary>
+    private const long LargeExpansion = 1L << 20;
 
-    /// <summary>Values of one expanded block: 640 KiB of floats, within a core's second-level cache beside the input.</summary>
-    private const long BlockBudget = 160L * 1024;
+    /// <summary>Expanded values of one band, every channel: 768 KiB of floats, within a core's second-level cache.</summary>
+    private const long BandBudget = 192L * 1024;
 
-    private const int ChannelStep = 16;
+    /// <summary>Rows the depthwise kernel computes together: a band is a multiple of them when it can be.</summary>
+    private const int KernelRows = 4;
 
     public static void Decide(List<LayerSpec> layers)
     {
@@ -47,16 +53,19 @@ internal static class ExpansionFusion
             if (depthwise < 0 || layers[depthwise].Op is not ConvOp { Groups: > 1 } || !layers[depthwise].DirectInference) continue;
             if (l.Output.Length <= LargeExpansion) continue;
             layers[k] = l with { ExpandedBy = layers[depthwise].Index };
-            layers[depthwise] = layers[depthwise] with { Expansion = l.Index, ExpansionBlock = Block(l.Output) };
+            layers[depthwise] = layers[depthwise] with { Expansion = l.Index, ExpansionBand = Band(l.Output, (ConvOp)layers[depthwise].Op, layers[depthwise].Output),
+                ExpansionInputChannels = l.Input.Channels };
         }
     }
 
-    /// <summary>Channels per block: the most (a multiple of 16, at least 16) whose expanded values fit the budget.</summary>
-    internal static int Block(Shape expanded)
+    /// <summary>Output rows per band: the most whose expanded input rows (every channel) fit the budget, a multiple of
+    /// the kernel's four rows when that leaves at least four, at least one, at most the output.</summary>
+    internal static int Band(Shape expanded, ConvOp depthwise, Shape output)
     {
-        long plane = (long)expanded.Height * expanded.Width;
-        long channels = BlockBudget / plane / ChannelStep * ChannelStep;
-        return (int)System.Math.Min(expanded.Channels, System.Math.Max(ChannelStep, channels));
+        long inputRows = BandBudget / ((long)expanded.Channels * expanded.Width);
+        long rows = System.Math.Max(1, (inputRows - depthwise.Kernel) / System.Math.Max(1, depthwise.Stride) + 1);
+        if (rows >= KernelRows) rows = rows / KernelRows * KernelRows;
+        return (int)System.Math.Min(output.Height, rows);
     }
 
     /// <summary>Where the layer of that index sits in the list (a layer rejected by a diagnostic has no spec); -1 if absent.</summary>

@@ -7,7 +7,7 @@ namespace CnnGen.TrainProfile;
 /// <c>forward --model M [--repeats N] [--batch N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
 /// <c>products [--repeats N] [--peak GFLOPS]</c>: convolution products with their bias and ReLU, per shape;
 /// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation before each inference call, alone;
-/// <c>expand [--repeats N] [--blocks 8,16,32]</c>: MobileNetV2's expansion + depthwise pairs, two passes against one fused pass.
+/// <c>expand [--repeats N] [--bands 2,4,8]</c>: MobileNetV2's expansion + depthwise pairs, two passes against one fused pass.
 /// </summary>
 internal static class Cli
 {
@@ -26,12 +26,12 @@ internal static class Cli
                 return 0;
             }
             if (args is ["expand", ..])
-                return ExpandDepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "21")), Option(args, "--blocks", "8,16,32").Split(',').Select(int.Parse).ToArray());
+                return ExpandDepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "21")), Option(args, "--bands", "2,4,8").Split(',').Select(int.Parse).ToArray());
             if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
                                             " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
-                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | expand [--repeats N] [--blocks 8,16,32]");
+                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | expand [--repeats N] [--bands 2,4,8]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
             if (args[0] == "forward") ForwardPasses.Print(model, repeats, int.Parse(Option(args, "--batch", "0")));

@@ -3,10 +3,10 @@ using CnnGen.Kernels;
 namespace CnnGen.TrainProfile;
 
 /// <summary>
-/// <c>expand [--repeats N] [--blocks 8,16,32]</c>: MobileNetV2's 1x1 expansion + ReLU6 followed by its 3x3 depthwise
+/// <c>expand [--repeats N] [--bands 2,4,8]</c>: MobileNetV2's 1x1 expansion + ReLU6 followed by its 3x3 depthwise
 /// convolution + ReLU6, one image on one thread, as two passes (<see cref="Gemm.MultiplyBiasActivation"/> over every
 /// channel into the expanded tensor, then <see cref="DepthwiseConv.Forward"/> reading it back) against
-/// <see cref="ExpandDepthwise.Forward"/> a block of channels at a time, for each block size of <c>--blocks</c>; and each
+/// <see cref="ExpandDepthwise.Forward"/> a band of output rows at a time, for each band height of <c>--bands</c>; and each
 /// of the two passes alone, over data still in cache from the pass before. The
 /// variants alternate within each repeat; medians of the thread's CPU time in microseconds.
 /// </summary>
@@ -19,11 +19,11 @@ internal static class ExpandDepthwiseProfile
         (96, 576, 14, 1), (160, 960, 7, 1),
     ];
 
-    public static int Run(int repeats, int[] blocks)
+    public static int Run(int repeats, int[] bands)
     {
         var random = new Random(7);
-        Console.WriteLine($"| expansion + depthwise | two passes us | expansion alone us | depthwise alone us | {string.Join(" | ", blocks.Select(b => $"block {b} us"))} | best speed-up |");
-        Console.WriteLine($"|---|---|---|---|{string.Concat(blocks.Select(_ => "---|"))}---|");
+        Console.WriteLine($"| expansion + depthwise | two passes us | expansion alone us | depthwise alone us | {string.Join(" | ", bands.Select(b => $"bands of {b} us"))} | best speed-up |");
+        Console.WriteLine($"|---|---|---|---|{string.Concat(bands.Select(_ => "---|"))}---|");
         foreach (var (cin, mid, size, stride) in Shapes)
         {
             int plane = size * size, outSize = (size + 2 - 3) / stride + 1, outPlane = outSize * outSize;
@@ -31,19 +31,19 @@ internal static class ExpandDepthwiseProfile
             float[] wd = Values(random, mid * 9), bd = Values(random, mid);
             float[] expandedAll = new float[mid * plane], output = new float[mid * outPlane];
             float[] scratch = new float[DepthwiseConv.ScratchLength(size, size, 3, stride, 1, outSize)];
-            float[] expanded = new float[ExpandDepthwise.ExpandedLength(blocks.Max(), size, size)];
+            float[] fusedScratch = new float[bands.Max(b => ExpandDepthwise.ScratchLength(cin, mid, size, size, 3, stride, 1, outSize, b))];
             void Separate()
             {
                 Gemm.MultiplyBiasActivation(we, input, expandedAll, be, mid, plane, cin, FusedActivation.Relu6);
                 DepthwiseConv.Forward(expandedAll, wd, bd, output, scratch, mid, size, size, 3, stride, 1, outSize, outSize, 0, mid, FusedActivation.Relu6);
             }
-            Action Fused(int block) => () => ExpandDepthwise.Forward(input, we, be, FusedActivation.Relu6, wd, bd, FusedActivation.Relu6, output,
-                expanded, scratch, cin, mid, size, size, 3, stride, 1, outSize, outSize, block);
+            Action Fused(int band) => () => ExpandDepthwise.Forward(input, we, be, FusedActivation.Relu6, wd, bd, FusedActivation.Relu6, output,
+                fusedScratch, cin, mid, size, size, 3, stride, 1, outSize, outSize, band);
             void ExpansionAlone() => Gemm.MultiplyBiasActivation(we, input, expandedAll, be, mid, plane, cin, FusedActivation.Relu6);
             void DepthwiseAlone() =>
                 DepthwiseConv.Forward(expandedAll, wd, bd, output, scratch, mid, size, size, 3, stride, 1, outSize, outSize, 0, mid, FusedActivation.Relu6);
             var variants = new List<Action> { Separate, ExpansionAlone, DepthwiseAlone };
-            variants.AddRange(blocks.Select(Fused));
+            variants.AddRange(bands.Select(Fused));
             var times = variants.Select(_ => new double[repeats]).ToArray();
             for (int w = 0; w < 3; w++) foreach (var v in variants) v();
             for (int r = 0; r < repeats; r++)

@@ -6,16 +6,17 @@ namespace CnnGen.Generator.Tests;
 
 /// <summary>
 /// An inverted residual block's 1x1 expansion (BatchNorm folded, ReLU or ReLU6 fused) whose expanded tensor is larger
-/// than the caches hold is computed by the depthwise convolution after it, a block of channels at a time
+/// than the caches hold is computed by the depthwise convolution after it, a band of output rows at a time
 /// (<c>ExpandDepthwise</c>), in evaluation when one image is not split over threads; the expansion's method then does
 /// nothing. Smaller expansions, other layer orders and other convolutions are left as they were. The fused pass gives the
 /// bits of the unfused one (the split pass runs the two layers one after the other) on any thread count.
 /// </summary>
 public class ExpansionFusionTests
 {
-    // 16 -> 192 channels at 41x41: 322,752 expanded values per image, over the 262,144 that fuse; blocks of 96 channels.
-    private const string Block = "[Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Stride = 2, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6]";
-    private const string Fused = "[Input(16, 41, 41)] [Conv(1, 16)] " + Block + " [Conv(1, 8)] [Dense(5)]";
+    // 16 -> 96 channels at 105x105: 1,058,400 expanded values per image, over the 1,048,576 that fuse; bands of 8 output
+    // rows (the 17 input rows they read, 171,360 expanded values, within the 196,608 of a band).
+    private const string Block = "[Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Stride = 2, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [ReLU6]";
+    private const string Fused = "[Input(16, 105, 105)] [Conv(1, 16)] " + Block + " [Conv(1, 8)] [Dense(5)]";
 
     private static readonly Lazy<GeneratorRun> FusedRun = new(() => Compile(Fused));
 
@@ -28,21 +29,23 @@ public class ExpansionFusionTests
     public void ALargeExpansionBeforeADepthwiseConvolutionIsComputedByIt()
     {
         string code = Code(FusedRun.Value);
-        Assert.Contains("if (ws.Folded && ws.SplitParts <= 1) return; // conv3 computes this expansion, a block of channels at a time, as it needs it", code, StringComparison.Ordinal);
-        Assert.Contains("// conv2 (with bn1 folded in and relu6_1 applied as it stores) computed here from its input, 96 of its 192 channels at a time (630 KiB)", code, StringComparison.Ordinal);
-        Assert.Contains("ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>(ws._act_conv1, b * 26896, 26896), expandWeight, expandBias, " +
-                        "global::CnnGen.Kernels.FusedActivation.Relu6, weight, bias, global::CnnGen.Kernels.FusedActivation.Relu6, target.Slice(b * 84672, 84672)", code, StringComparison.Ordinal);
-        Assert.Contains("inChannels: 16, channels: 192, height: 41, width: 41, kernel: 3, stride: 2, padding: 1, outHeight: 21, outWidth: 21, blockChannels: 96);", code, StringComparison.Ordinal);
-        Assert.Contains("Grow(ref _expand_conv3, 161376L, batch);", code, StringComparison.Ordinal); // one block of one image, whatever the batch
+        Assert.Contains("if (ws.Folded && ws.SplitParts <= 1) return; // conv3 computes this expansion, a band of rows at a time, as it needs it", code, StringComparison.Ordinal);
+        Assert.Contains("// conv2 (with bn1 folded in and relu6_1 applied as it stores) computed here from its input, for 8 output rows at a time (the 17 input rows they read, 669 KiB expanded)", code, StringComparison.Ordinal);
+        Assert.Contains("ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>(ws._act_conv1, b * 176400, 176400), expandWeight, expandBias, " +
+                        "global::CnnGen.Kernels.FusedActivation.Relu6, weight, bias, global::CnnGen.Kernels.FusedActivation.Relu6, target.Slice(b * 269664, 269664), ws._expand_conv3", code, StringComparison.Ordinal);
+        Assert.Contains("inChannels: 16, channels: 96, height: 105, width: 105, kernel: 3, stride: 2, padding: 1, outHeight: 53, outWidth: 53, bandRows: 8);", code, StringComparison.Ordinal);
+        // One band of one image, whatever the batch: 17 rows of the 16 input and 96 expanded channels, and the depthwise
+        // kernel's plane of 17 rows in 2 phases of 65 values (four 16-value chunks of output and the kernel's overlap).
+        Assert.Contains("Grow(ref _expand_conv3, 202130L, batch);", code, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("[Input(16, 20, 20)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Padding = 1, Groups = 192)] [Dense(5)]")] // 76,800 values: in cache
-    [InlineData("[Input(16, 40, 40)] [Conv(1, 16)] [Conv(1, 192)] [ReLU6] [Conv(3, 192, Padding = 1, Groups = 192)] [Dense(5)]")]               // no BatchNorm to fold
-    [InlineData("[Input(16, 40, 40)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Dropout(0.2f)] [Conv(3, 192, Padding = 1, Groups = 192)] [Dense(5)]")] // not right after
-    [InlineData("[Input(16, 40, 40)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 8, Padding = 1)] [Dense(5)]")]      // not depthwise
-    [InlineData("[Input(16, 40, 40)] [Conv(1, 16)] [Conv(3, 192, Padding = 1, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Padding = 1, Groups = 192)] [Dense(5)]")] // not 1x1
-    [InlineData("[Input(16, 40, 40)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Padding = 1, Groups = 192)] [Dense(5)]")]   // reads the network's input
+    [InlineData("[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Stride = 2, Padding = 1, Groups = 192)] [Dense(5)]")] // 322,752 values
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96)] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")]               // no BatchNorm to fold
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Dropout(0.2f)] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")] // not right after
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 8, Padding = 1)] [Dense(5)]")]      // not depthwise
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(3, 96, Padding = 1, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")] // not 1x1
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")]   // reads the network's input
     public void OtherLayersAreNotFused(string attributes)
     {
         string code = Code(Compile(attributes));

@@ -5,27 +5,30 @@ namespace CnnGen.Tests.Kernels;
 
 /// <summary>
 /// The fused 1x1 expansion + depthwise convolution: bit for bit the two layers one after the other (the whole product
-/// with its bias and activation, then the depthwise kernel over every channel), whatever the block of channels (1, odd,
-/// a multiple of 16, more than there are channels), and against a float64 reference of both convolutions.
+/// with its bias and activation, then the depthwise kernel over every channel), whatever the band of output rows (1,
+/// odd, a multiple of 4, the whole output or more; bands whose rows read the zero padding above or below the image),
+/// and against a float64 reference of both convolutions.
 /// </summary>
 public class ExpandDepthwiseTests
 {
-    private sealed record Case(int In, int Channels, int Height, int Width, int Kernel, int Stride, int Padding, int Block)
+    private sealed record Case(int In, int Channels, int Height, int Width, int Kernel, int Stride, int Padding, int Band)
     {
         public int OutHeight => (Height + 2 * Padding - Kernel) / Stride + 1;
         public int OutWidth => (Width + 2 * Padding - Kernel) / Stride + 1;
-        public override string ToString() => $"{In}->{Channels} {Height}x{Width} K{Kernel} S{Stride} P{Padding} block {Block}";
+        public override string ToString() => $"{In}->{Channels} {Height}x{Width} K{Kernel} S{Stride} P{Padding} bands of {Band}";
     }
 
     private static readonly Case[] Cases =
     [
-        new(16, 96, 23, 37, 3, 2, 1, 16),
+        new(16, 96, 23, 37, 3, 2, 1, 4),
         new(16, 96, 23, 37, 3, 2, 1, 5),
         new(24, 40, 17, 17, 3, 1, 1, 1),
         new(24, 40, 17, 17, 3, 1, 1, 48),
         new(3, 20, 9, 70, 3, 1, 1, 7),
-        new(8, 33, 12, 13, 5, 2, 2, 16),
-        new(5, 18, 6, 6, 3, 3, 0, 4),
+        new(8, 33, 12, 13, 5, 2, 2, 2),
+        new(8, 33, 12, 13, 5, 1, 0, 3),
+        new(5, 18, 6, 6, 3, 3, 0, 1),
+        new(4, 17, 30, 20, 3, 1, 2, 8),
     ];
 
     private sealed record Data(float[] Input, float[] ExpandWeight, float[] ExpandBias, float[] DepthwiseWeight, float[] DepthwiseBias);
@@ -46,10 +49,9 @@ public class ExpandDepthwiseTests
     private static float[] Fused(Case c, Data d, FusedActivation expandActivation, FusedActivation depthwiseActivation)
     {
         var output = new float[c.Channels * c.OutHeight * c.OutWidth];
-        var expanded = new float[ExpandDepthwise.ExpandedLength(Math.Min(c.Block, c.Channels), c.Height, c.Width)];
-        var scratch = new float[DepthwiseConv.ScratchLength(c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutWidth)];
+        var scratch = new float[ExpandDepthwise.ScratchLength(c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutWidth, c.Band)];
         ExpandDepthwise.Forward(d.Input, d.ExpandWeight, d.ExpandBias, expandActivation, d.DepthwiseWeight, d.DepthwiseBias, depthwiseActivation,
-            output, expanded, scratch, c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutHeight, c.OutWidth, c.Block);
+            output, scratch, c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutHeight, c.OutWidth, c.Band);
         return output;
     }
 
@@ -124,10 +126,13 @@ public class ExpandDepthwiseTests
     }
 
     [Fact]
-    public void AnExpandedBlockTooSmallIsNamed()
+    public void ScratchTooSmallIsNamed()
     {
+        // 2 -> 4 channels at 5x5, bands of 2 rows (4 input rows): 6 x 4 x 5 band values and the depthwise plane.
+        int needed = ExpandDepthwise.ScratchLength(2, 4, 5, 5, 3, 1, 1, 5, 2);
+        Assert.Equal(6 * 4 * 5 + DepthwiseConv.BandScratchLength(2, 5, 3, 1, 1, 5), needed);
         var e = Assert.Throws<ArgumentException>(() => ExpandDepthwise.Forward(new float[2 * 25], new float[8], new float[4], FusedActivation.Relu6,
-            new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25], new float[25], new float[1000], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2));
-        Assert.Contains("the expanded block holds 25 values, 50 needed", e.Message);
+            new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25], new float[needed - 1], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2));
+        Assert.Contains($"scratch holds {needed - 1} values, {needed} needed", e.Message);
     }
 }
