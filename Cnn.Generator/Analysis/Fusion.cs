@@ -7,7 +7,8 @@ namespace CnnGen.Generator.Analysis;
 /// Decides, once, how inference runs the checked layers, and records it in them; the emitters only read the decisions:
 /// which convolutions use the direct kernel (or Winograd's, <see cref="WinogradChoice"/>), which BatchNorm is folded into the convolution before it (and where its
 /// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
-/// than the next one reads is always written as itself, so nothing is fused or folded across it.
+/// than the next one reads is always written as itself, so nothing is fused or folded across it. Last, which large 1x1
+/// expansions the depthwise convolution after them computes (<see cref="ExpansionFusion"/>).
 /// </summary>
 internal static class Fusion
 {
@@ -28,6 +29,7 @@ internal static class Fusion
         FoldBatchNorms(layers);
         FuseRelus(layers);
         FuseAddRelus(layers);
+        ExpansionFusion.Decide(layers);
     }
 
     /// <summary>Direct convolution (no im2col) in inference for stride 1, no dilation and output rows up to 32 wide, except a 1x1 kernel
@@ -53,8 +55,8 @@ internal static class Fusion
     }
 
     /// <summary>The layer right after <paramref name="k"/> when it reads <paramref name="k"/>'s output and nothing else does.</summary>
-    private static int SoleReader(List<LayerSpec> layers, int k) =>
-        k + 1 < layers.Count && !layers[k].OutputReadElsewhere && layers[k + 1].Index == layers[k].Index + 1
+    internal static int SoleReader(List<LayerSpec> layers, int k) =>
+        k >= 0 && k + 1 < layers.Count && !layers[k].OutputReadElsewhere && layers[k + 1].Index == layers[k].Index + 1
             && layers[k + 1].InputIndex == layers[k].Index ? k + 1 : -1;
 
     /// <summary>A BatchNorm directly after a convolution is folded into the convolution's weights for inference. Folding

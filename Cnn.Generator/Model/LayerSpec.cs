@@ -63,6 +63,19 @@ internal sealed record LayerSpec(
 
     public bool FusedReluNeedsFold { get; init; }
 
+    /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
+    /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded and one image is not split over threads; -1 for none.</summary>
+    public int ExpandedBy { get; init; } = -1;
+
+    /// <summary>For a depthwise convolution: the 1x1 expansion it computes first in inference (see <see cref="ExpandedBy"/>); -1 for none.</summary>
+    public int Expansion { get; init; } = -1;
+
+    /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: output rows per band.</summary>
+    public int ExpansionBand { get; init; }
+
+    /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: the expansion's input channels.</summary>
+    public int ExpansionInputChannels { get; init; }
+
     /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 

@@ -78,6 +78,53 @@ public static unsafe class DepthwiseConv
         }
     }
 
+    /// <summary>Values of the padded plane <see cref="ForwardRows"/> needs as scratch for bands of up to
+    /// <paramref name="bandRows"/> output rows.</summary>
+    public static int BandScratchLength(int bandRows, int width, int kernel, int stride, int padding, int outWidth)
+    {
+        var plane = new Plane((bandRows - 1) * stride + kernel, 0, width, kernel, stride, padding, outWidth);
+        return plane.Length;
+    }
+
+    /// <summary>
+    /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of every channel, from a band of the input
+    /// that holds rows [<paramref name="bandFirst"/>, <paramref name="bandEnd"/>) of each channel, <paramref name="bandStride"/>
+    /// values apart from one channel to the next (the rows those outputs read that lie inside the image must be in it).
+    /// Each output gets <see cref="Forward"/>'s chain, so its bits. <paramref name="output"/> is the whole output,
+    /// <c>channels x outHeight x outWidth</c>.
+    /// </summary>
+    internal static void ForwardRows(float* band, long bandStride, int bandFirst, int bandEnd, float* weight, float* bias, float* output,
+        float* scratch, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int firstRow, int endRow, FusedActivation activation)
+    {
+        int kk = kernel * kernel;
+        long outPlane = (long)outHeight * outWidth;
+        var shape = new Shape(height, width, kernel, stride, padding, outHeight, outWidth, activation);
+        if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+        {
+            for (int c = 0; c < channels; c++)
+                ChannelScalar(band + c * bandStride - (long)bandFirst * width, weight + c * kk, bias[c], output + c * outPlane, shape, firstRow, endRow);
+            return;
+        }
+        // Padded rows [firstRow * stride, (endRow - 1) * stride + kernel) are the plane's; input row y is padded row y + padding.
+        int rows = (endRow - firstRow - 1) * stride + kernel, top = firstRow * stride - padding;
+        int inFirst = Math.Max(0, top), inEnd = Math.Min(height, top + rows), copied = Math.Max(0, inEnd - inFirst);
+        var plane = new Plane(rows, inFirst - top, width, kernel, stride, padding, outWidth);
+        Span<int> tapSpan = kk <= 256 ? stackalloc int[kk] : new int[kk];
+        for (int ky = 0; ky < kernel; ky++)
+        for (int kx = 0; kx < kernel; kx++)
+            tapSpan[ky * kernel + kx] = ky * plane.RowLength + kx % stride * plane.PhaseLength + kx / stride;
+        // Every channel fills the same rows and columns, so the rows and columns outside the image cleared once stay zero.
+        new Span<float>(scratch, plane.Length).Clear();
+        var bandShape = shape with { OutHeight = endRow - firstRow };
+        fixed (int* taps = tapSpan)
+            for (int c = 0; c < channels; c++)
+            {
+                plane.Fill(scratch, band + c * bandStride + (long)(inFirst - bandFirst) * width, copied, width);
+                ChannelAvx512(scratch, plane, taps, weight + c * kk, bias[c], output + c * outPlane + (long)firstRow * outWidth, bandShape);
+            }
+    }
+
     private readonly record struct Shape(int Height, int Width, int Kernel, int Stride, int Padding, int OutHeight, int OutWidth,
         FusedActivation Activation);
 
@@ -88,11 +135,19 @@ public static unsafe class DepthwiseConv
     /// </summary>
     private readonly struct Plane
     {
-        public readonly int Rows, Stride, Padding, PhaseLength, RowLength, Length;
+        public readonly int Rows, Stride, Padding, PadTop, PhaseLength, RowLength, Length;
 
         public Plane(int height, int width, int kernel, int stride, int padding, int outWidth)
+            : this(height + 2 * padding, padding, width, kernel, stride, padding, outWidth)
         {
-            Rows = height + 2 * padding;
+        }
+
+        /// <summary>A plane of <paramref name="rows"/> rows whose first input row goes to row <paramref name="padTop"/>
+        /// (a band of output rows: the rows above and below the image that it reads are zero).</summary>
+        public Plane(int rows, int padTop, int width, int kernel, int stride, int padding, int outWidth)
+        {
+            Rows = rows;
+            PadTop = padTop;
             Stride = stride;
             Padding = padding;
             int paddedWidth = width + 2 * padding;
@@ -108,7 +163,7 @@ public static unsafe class DepthwiseConv
         {
             for (int y = 0; y < height; y++)
             {
-                float* row = plane + (y + Padding) * RowLength, source = channel + y * width;
+                float* row = plane + (y + PadTop) * RowLength, source = channel + y * width;
                 if (Stride == 1) Buffer.MemoryCopy(source, row + Padding, width * 4L, width * 4L);
                 else if (Stride == 2) Deinterleave(source, row, width);
                 else
@@ -150,9 +205,14 @@ public static unsafe class DepthwiseConv
     }
 
     /// <summary>The portable path: each output's chain read straight from the input, padding as <c>w * 0</c>.</summary>
-    private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s)
+    private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s) =>
+        ChannelScalar(channel, w, bias, output, s, 0, s.OutHeight);
+
+    /// <summary>Output rows [firstRow, endRow) of one channel; <paramref name="channel"/> is where input row 0 would be
+    /// (only the rows those outputs read are).</summary>
+    private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
-        for (int oy = 0; oy < s.OutHeight; oy++)
+        for (int oy = firstRow; oy < endRow; oy++)
         for (int ox = 0; ox < s.OutWidth; ox++)
         {
             float acc = 0f;

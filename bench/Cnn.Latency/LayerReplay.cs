@@ -9,7 +9,8 @@ namespace CnnGen.Latency;
 /// the network's last <c>Forward</c> (its BatchNorms folded and its Winograd weights prepared by that call), each
 /// reading the buffer its layer reads. A layer whose input buffer that <c>Forward</c> never wrote is left out: the
 /// generated pass skips it too (a BatchNorm folded into its convolution, a ReLU that the layer before applied as it
-/// stored). The methods are private, so this is bound by reflection; it is a measuring tool, not part of the library.
+/// stored), except a convolution, which the pass always calls: a depthwise convolution that computes the 1x1 expansion
+/// before it reads that expansion's input, not its own (the expansion's method then returns at once). The methods are private, so this is bound by reflection; it is a measuring tool, not part of the library.
 /// </summary>
 internal sealed class LayerReplay
 {
@@ -55,7 +56,7 @@ internal sealed class LayerReplay
             if (method is null || !buffers.TryGetValue(layer.Name, out var target)) continue; // a final softmax, applied by Forward
             float[] input;
             if (layer.Input is null or "input") input = image;
-            else if (!written.Contains(layer.Input) || !buffers.TryGetValue(layer.Input, out input!)) continue;
+            else if (!buffers.TryGetValue(layer.Input, out input!) || !written.Contains(layer.Input) && layer.Kind != "Conv") continue;
             layers.Add((layer.Name, layer.Kind, (Action)bind.Invoke(null, new object[] { network, method, workspace, input, target })!));
         }
         return new LayerReplay(workspace, layers);

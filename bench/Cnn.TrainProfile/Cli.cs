@@ -4,10 +4,11 @@ namespace CnnGen.TrainProfile;
 /// <c>layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS]</c>: per-convolution kernel times of a
 /// training step on one thread; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s;
 /// <c>inference [--images 1,16] [--repeats N] [--peak GFLOPS]</c>: each 3x3 inference convolution, today's kernel against Winograd;
-/// <c>forward --model M [--repeats N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
+/// <c>forward --model M [--repeats N] [--batch N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
 /// <c>products [--repeats N] [--peak GFLOPS]</c>: convolution products with their bias and ReLU, per shape;
 /// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation before each inference call, alone;
-/// <c>stem [--rounds R] [--repeats N]</c>: the 224x224 networks' first layers in inference, each kernel against the one it replaced.
+/// <c>stem [--rounds R] [--repeats N]</c>: the 224x224 networks' first layers in inference, each kernel against the one it replaced;
+/// <c>expand [--repeats N] [--bands 2,4,8]</c>: MobileNetV2's expansion + depthwise pairs, two passes against one fused pass.
 /// </summary>
 internal static class Cli
 {
@@ -30,14 +31,17 @@ internal static class Cli
                 StemProfile.Print(int.Parse(Option(args, "--rounds", "7")), int.Parse(Option(args, "--repeats", "21")));
                 return 0;
             }
+            if (args is ["expand", ..])
+                return ExpandDepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "21")), Option(args, "--bands", "2,4,8").Split(',').Select(int.Parse).ToArray());
             if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
-                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] | depthwise [--repeats N] [--peak GFLOPS]" +
-                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]");
+                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
+                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]" +
+                                            " | expand [--repeats N] [--bands 2,4,8]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
-            if (args[0] == "forward") ForwardPasses.Print(model, repeats);
+            if (args[0] == "forward") ForwardPasses.Print(model, repeats, int.Parse(Option(args, "--batch", "0")));
             else if (args[0] == "inference")
             {
                 double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);

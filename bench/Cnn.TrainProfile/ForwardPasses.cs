@@ -4,12 +4,12 @@ using CnnGen.EngineRace.Networks;
 namespace CnnGen.TrainProfile;
 
 /// <summary>Whole inference passes (evaluation-mode <c>Forward</c>) of one image and of a batch of random images (256 at
-/// 32x32, 16 at 224x224) on one thread: the median over repeats of at least a quarter of a second each, in microseconds per image and images per
+/// 32x32, 16 at 224x224, or <c>--batch N</c>) on one thread: the median over repeats of at least a quarter of a second each, in microseconds per image and images per
 /// second of the thread's own CPU time (the pass runs on the calling thread), which a busy machine disturbs less than
 /// wall time; the wall-time medians follow.</summary>
 internal static class ForwardPasses
 {
-    public static void Print(string model, int repeats)
+    public static void Print(string model, int repeats, int batchSize = 0)
     {
         INetwork network = model switch
         {
@@ -19,7 +19,7 @@ internal static class ForwardPasses
             "mobilenetv2" => new CnnGen.Samples.Networks.MobileNetV2(seed: 0),
             _ => throw new ArgumentException($"unknown model '{model}' (cifar_vgg, cifar_resnet, resnet18, mobilenetv2)"),
         };
-        int images = network.InputLength > 3 * 32 * 32 ? 16 : 256;
+        int images = batchSize > 0 ? batchSize : network.InputLength > 3 * 32 * 32 ? 16 : 256;
         var single = Measure(network, 1, repeats);
         var batch = Measure(network, images, repeats);
         Console.WriteLine($"{model} forward, one thread, CPU time: 1 image {1e6 / single.Cpu:0.0} us, batch {images} {batch.Cpu:0.0} img/s; " +

@@ -105,6 +105,23 @@ internal static class KernelDigests
         }
         yield return ("DepthwiseConv.Forward", depthwise.ToArray());
 
+        // The 1x1 expansion and depthwise convolution in bands of output rows: bands at the padded top and bottom, strides 1 to 3.
+        var expandDepthwise = new List<float>();
+        foreach (var (kernel, stride, padding, width, band) in new[] { (3, 2, 1, 37, 4), (3, 1, 1, 17, 3), (5, 1, 2, 20, 2), (3, 3, 0, 31, 1) })
+        {
+            const int inChannels = 5, channels = 7, height = 13;
+            int oh = (height + 2 * padding - kernel) / stride + 1, ow = (width + 2 * padding - kernel) / stride + 1;
+            var output = new float[channels * oh * ow];
+            var input = Random(inChannels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 6f; // expansions past ReLU6's 6
+            ExpandDepthwise.Forward(input, Random(channels * inChannels), Random(channels), FusedActivation.Relu6,
+                Random(channels * kernel * kernel), Random(channels), FusedActivation.Relu6, output,
+                new float[ExpandDepthwise.ScratchLength(inChannels, channels, height, width, kernel, stride, padding, ow, band)],
+                inChannels, channels, height, width, kernel, stride, padding, oh, ow, band);
+            expandDepthwise.AddRange(output);
+        }
+        yield return ("ExpandDepthwise.Forward", expandDepthwise.ToArray());
+
         var bias = new List<float>();
         foreach (int columns in sizes)
         {

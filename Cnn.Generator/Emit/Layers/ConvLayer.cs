@@ -64,6 +64,7 @@ internal sealed class ConvLayer : LayerEmitter
         var folded = l.FoldedBatchNorm >= 0 ? network.Layers[l.FoldedBatchNorm] : null;
         var fusedRelu = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
         OpenForward(w, l);
+        if (l.ExpandedBy >= 0) ExpansionInference.EmitSkip(w, l, network);
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels}, {c.Kernel}, {c.Kernel}] = [{c.Filters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);

@@ -15,12 +15,15 @@ internal static class DepthwiseInference
     public static bool Applies(LayerSpec l) => l.DirectInference;
 
     /// <summary>The kernel's padded plane, one channel at a time: <c>DepthwiseConv.ScratchLength</c>'s formula.</summary>
-    public static long ScratchLength(LayerSpec l)
+    public static long ScratchLength(LayerSpec l) => PlaneLength(l, l.Input.Height + 2 * ((ConvOp)l.Op).Padding);
+
+    /// <summary>A padded plane of <paramref name="rows"/> rows (the whole padded input, or one band's).</summary>
+    public static long PlaneLength(LayerSpec l, long rows)
     {
         var c = (ConvOp)l.Op;
         int paddedWidth = l.Input.Width + 2 * c.Padding, chunks = (l.Output.Width + Lanes - 1) / Lanes;
         long phaseLength = global::System.Math.Max((paddedWidth + c.Stride - 1) / c.Stride, chunks * Lanes + (c.Kernel - 1) / c.Stride);
-        return (long)(l.Input.Height + 2 * c.Padding) * c.Stride * phaseLength;
+        return rows * c.Stride * phaseLength;
     }
 
     public static Scratch Buffer(LayerSpec l) => new("_dwpad_" + l.Id, "float", ScratchLength(l), PerBatch: false, BackwardOnly: false);
@@ -53,6 +56,7 @@ internal static class DepthwiseInference
                 activation = $", activation: {kind}";
             }
         }
+        if (l.Expansion >= 0) ExpansionInference.EmitForward(w, l, network, target);
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {LayerEmitter.Kernels}.DepthwiseConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), ws._dwpad_{l.Id}, " +
                $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +

@@ -1,0 +1,101 @@
+using CnnGen.Generator.Tests.Infrastructure;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+using static CnnGen.Generator.Tests.Infrastructure.RunningNetworks;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>
+/// An inverted residual block's 1x1 expansion (BatchNorm folded, ReLU or ReLU6 fused) whose expanded tensor is larger
+/// than the caches hold is computed by the depthwise convolution after it, a band of output rows at a time
+/// (<c>ExpandDepthwise</c>), in evaluation when one image is not split over threads; the expansion's method then does
+/// nothing. Smaller expansions, other layer orders and other convolutions are left as they were. The fused pass gives the
+/// bits of the unfused one (the split pass runs the two layers one after the other) on any thread count.
+/// </summary>
+public class ExpansionFusionTests
+{
+    // 16 -> 96 channels at 105x105: 1,058,400 expanded values per image, over the 1,048,576 that fuse; bands of 8 output
+    // rows (the 17 input rows they read, 171,360 expanded values, within the 196,608 of a band).
+    private const string Block = "[Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Stride = 2, Padding = 1, Groups = 96, Bias = false)] [BatchNorm] [ReLU6]";
+    private const string Fused = "[Input(16, 105, 105)] [Conv(1, 16)] " + Block + " [Conv(1, 8)] [Dense(5)]";
+
+    private static readonly Lazy<GeneratorRun> FusedRun = new(() => Compile(Fused));
+
+    private static GeneratorRun Compile(string attributes) =>
+        AssertCompilesCleanly("using CnnGen;\nnamespace Expand;\n" + attributes + "\npublic partial class Net { }");
+
+    private static string Code(GeneratorRun run) => run.Sources.Single().SourceText.ToString();
+
+    [Fact]
+    public void ALargeExpansionBeforeADepthwiseConvolutionIsComputedByIt()
+    {
+        string code = Code(FusedRun.Value);
+        Assert.Contains("if (ws.Folded && ws.SplitParts <= 1) return; // conv3 computes this expansion, a band of rows at a time, as it needs it", code, StringComparison.Ordinal);
+        Assert.Contains("// conv2 (with bn1 folded in and relu6_1 applied as it stores) computed here from its input, for 8 output rows at a time (the 17 input rows they read, 669 KiB expanded)", code, StringComparison.Ordinal);
+        Assert.Contains("ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>(ws._act_conv1, b * 176400, 176400), expandWeight, expandBias, " +
+                        "global::CnnGen.Kernels.FusedActivation.Relu6, weight, bias, global::CnnGen.Kernels.FusedActivation.Relu6, target.Slice(b * 269664, 269664), ws._expand_conv3", code, StringComparison.Ordinal);
+        Assert.Contains("inChannels: 16, channels: 96, height: 105, width: 105, kernel: 3, stride: 2, padding: 1, outHeight: 53, outWidth: 53, bandRows: 8);", code, StringComparison.Ordinal);
+        // One band of one image, whatever the batch: 17 rows of the 16 input and 96 expanded channels, and the depthwise
+        // kernel's plane of 17 rows in 2 phases of 65 values (four 16-value chunks of output and the kernel's overlap).
+        Assert.Contains("Grow(ref _expand_conv3, 202130L, batch);", code, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Stride = 2, Padding = 1, Groups = 192)] [Dense(5)]")] // 322,752 values
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96)] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")]               // no BatchNorm to fold
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Dropout(0.2f)] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")] // not right after
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 8, Padding = 1)] [Dense(5)]")]      // not depthwise
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(3, 96, Padding = 1, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")] // not 1x1
+    [InlineData("[Input(16, 105, 105)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")]   // reads the network's input
+    public void OtherLayersAreNotFused(string attributes)
+    {
+        string code = Code(Compile(attributes));
+        Assert.DoesNotContain("ExpandDepthwise", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("computes this expansion", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("_expand_", code, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheFusedPassGivesTheBitsOfTheTwoLayers_OnAnyThreads_AndAgreesWithTheUnfoldedPass()
+    {
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(FusedRun.Value, "Expand.Net"), 3)!;
+        Perturb(network, seed: 4);
+        foreach (ref float w in network.Parameter("conv2.weight")) w *= 6f; // so that relu6_1 saturates
+        const int batch = 3;
+        var inputs = Inputs(network, batch, seed: 7);
+        var one = Forward(network, inputs, batch, threads: 1, split: false);
+        // Splitting one image over threads runs the expansion and the depthwise convolution as separate layers.
+        for (int b = 0; b < batch; b++)
+        {
+            var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();
+            var separate = Forward(network, image, 1, threads: 2, split: true);
+            Assert.Equal(separate, one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray());
+        }
+        Assert.Equal(one, Forward(network, inputs, batch, threads: 2, split: false));
+
+        // Against the unfolded, unfused layers (Activations), within float rounding of the fold.
+        for (int b = 0; b < batch; b++)
+        {
+            var unfused = network.Activations(inputs.AsSpan(b * network.InputLength, network.InputLength));
+            var expanded = unfused[Index(network, "relu6_1")];
+            Assert.Contains(6f, expanded);
+            Assert.Contains(0f, expanded);
+            var logits = unfused[^1];
+            double scale = logits.Max(v => Math.Abs(v));
+            Assert.True(scale > 0.01, "the outputs are not a fair test");
+            for (int i = 0; i < logits.Length; i++)
+                Assert.True(Math.Abs(one[b * network.OutputLength + i] - logits[i]) <= 1e-5 * scale,
+                    $"image {b}, output {i}: fused {one[b * network.OutputLength + i]}, unfused {logits[i]}");
+        }
+    }
+
+    private static int Index(INetwork network, string layer) => network.Layers.ToList().FindIndex(l => l.Name == layer);
+
+    private static float[] Forward(INetwork network, float[] inputs, int batch, int threads, bool split)
+    {
+        network.Threads = threads;
+        network.SplitImages = split;
+        var outputs = new float[batch * network.OutputLength];
+        network.Forward(inputs, outputs, batch);
+        return outputs;
+    }
+}

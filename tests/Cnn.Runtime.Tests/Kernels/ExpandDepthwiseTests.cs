@@ -1,0 +1,138 @@
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests.Kernels;
+
+/// <summary>
+/// The fused 1x1 expansion + depthwise convolution: bit for bit the two layers one after the other (the whole product
+/// with its bias and activation, then the depthwise kernel over every channel), whatever the band of output rows (1,
+/// odd, a multiple of 4, the whole output or more; bands whose rows read the zero padding above or below the image),
+/// and against a float64 reference of both convolutions.
+/// </summary>
+public class ExpandDepthwiseTests
+{
+    private sealed record Case(int In, int Channels, int Height, int Width, int Kernel, int Stride, int Padding, int Band)
+    {
+        public int OutHeight => (Height + 2 * Padding - Kernel) / Stride + 1;
+        public int OutWidth => (Width + 2 * Padding - Kernel) / Stride + 1;
+        public override string ToString() => $"{In}->{Channels} {Height}x{Width} K{Kernel} S{Stride} P{Padding} bands of {Band}";
+    }
+
+    private static readonly Case[] Cases =
+    [
+        new(16, 96, 23, 37, 3, 2, 1, 4),
+        new(16, 96, 23, 37, 3, 2, 1, 5),
+        new(24, 40, 17, 17, 3, 1, 1, 1),
+        new(24, 40, 17, 17, 3, 1, 1, 48),
+        new(3, 20, 9, 70, 3, 1, 1, 7),
+        new(8, 33, 12, 13, 5, 2, 2, 2),
+        new(8, 33, 12, 13, 5, 1, 0, 3),
+        new(5, 18, 6, 6, 3, 3, 0, 1),
+        new(4, 17, 30, 20, 3, 1, 2, 8),
+    ];
+
+    private sealed record Data(float[] Input, float[] ExpandWeight, float[] ExpandBias, float[] DepthwiseWeight, float[] DepthwiseBias);
+
+    private static Data Make(Case c, Random random)
+    {
+        // Inputs and weights large enough that the expansion crosses both of ReLU6's bounds.
+        float[] Values(int n, float scale)
+        {
+            var v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+            return v;
+        }
+        return new Data(Values(c.In * c.Height * c.Width, 3f), Values(c.Channels * c.In, 1.5f), Values(c.Channels, 1f),
+            Values(c.Channels * c.Kernel * c.Kernel, 1f), Values(c.Channels, 1f));
+    }
+
+    private static float[] Fused(Case c, Data d, FusedActivation expandActivation, FusedActivation depthwiseActivation)
+    {
+        var output = new float[c.Channels * c.OutHeight * c.OutWidth];
+        var scratch = new float[ExpandDepthwise.ScratchLength(c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutWidth, c.Band)];
+        ExpandDepthwise.Forward(d.Input, d.ExpandWeight, d.ExpandBias, expandActivation, d.DepthwiseWeight, d.DepthwiseBias, depthwiseActivation,
+            output, scratch, c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutHeight, c.OutWidth, c.Band);
+        return output;
+    }
+
+    [Theory]
+    [InlineData(FusedActivation.Relu6, FusedActivation.Relu6)]
+    [InlineData(FusedActivation.Relu, FusedActivation.None)]
+    [InlineData(FusedActivation.None, FusedActivation.Relu)]
+    public void GivesTheBitsOfTheTwoLayersOneAfterTheOther(FusedActivation expandActivation, FusedActivation depthwiseActivation)
+    {
+        var random = new Random(11 + (int)expandActivation);
+        foreach (var c in Cases)
+        {
+            var d = Make(c, random);
+            int plane = c.Height * c.Width;
+            var mid = new float[c.Channels * plane];
+            Gemm.MultiplyBiasActivation(d.ExpandWeight, d.Input, mid, d.ExpandBias, c.Channels, plane, c.In, expandActivation);
+            var expected = new float[c.Channels * c.OutHeight * c.OutWidth];
+            var scratch = new float[DepthwiseConv.ScratchLength(c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutWidth)];
+            DepthwiseConv.Forward(mid, d.DepthwiseWeight, d.DepthwiseBias, expected, scratch, c.Channels, c.Height, c.Width, c.Kernel, c.Stride,
+                c.Padding, c.OutHeight, c.OutWidth, 0, c.Channels, depthwiseActivation);
+            var actual = Fused(c, d, expandActivation, depthwiseActivation);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"{c} {expandActivation}/{depthwiseActivation}: value {i} is {actual[i]:R}, the two layers give {expected[i]:R}");
+            if (expandActivation == FusedActivation.Relu6)
+            {
+                Assert.Contains(6f, mid);
+                Assert.Contains(0f, mid);
+            }
+        }
+    }
+
+    [Fact]
+    public void AgreesWithAFloat64ReferenceOfBothConvolutions()
+    {
+        var random = new Random(3);
+        foreach (var c in Cases)
+        {
+            var d = Make(c, random);
+            var actual = Fused(c, d, FusedActivation.Relu6, FusedActivation.Relu6);
+            int plane = c.Height * c.Width;
+            // The expansion in float64, rounded to float as the kernel stores it, then ReLU6.
+            var mid = new float[c.Channels * plane];
+            for (int ch = 0; ch < c.Channels; ch++)
+            for (int p = 0; p < plane; p++)
+            {
+                double sum = d.ExpandBias[ch];
+                for (int i = 0; i < c.In; i++) sum += (double)d.ExpandWeight[ch * c.In + i] * d.Input[i * plane + p];
+                mid[ch * plane + p] = (float)Math.Clamp(sum, 0, 6);
+            }
+            for (int ch = 0; ch < c.Channels; ch++)
+            for (int oy = 0; oy < c.OutHeight; oy++)
+            for (int ox = 0; ox < c.OutWidth; ox++)
+            {
+                double sum = d.DepthwiseBias[ch], scale = Math.Abs(sum);
+                for (int ky = 0; ky < c.Kernel; ky++)
+                for (int kx = 0; kx < c.Kernel; kx++)
+                {
+                    int y = oy * c.Stride + ky - c.Padding, x = ox * c.Stride + kx - c.Padding;
+                    if (y < 0 || y >= c.Height || x < 0 || x >= c.Width) continue;
+                    double product = (double)d.DepthwiseWeight[(ch * c.Kernel + ky) * c.Kernel + kx] * mid[ch * plane + y * c.Width + x];
+                    sum += product;
+                    scale += Math.Abs(product);
+                }
+                double expected = Math.Clamp(sum, 0, 6);
+                float value = actual[(ch * c.OutHeight + oy) * c.OutWidth + ox];
+                // The expansion's float32 rounding (relative 1e-6 of its terms) reaches the output through |w| <= 1 taps.
+                Assert.True(Math.Abs(value - expected) <= 2e-5 * (scale + c.In * 4.5) + 1e-30,
+                    $"{c}: out[{ch}, {oy}, {ox}] is {value:R}, float64 gives {expected:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ScratchTooSmallIsNamed()
+    {
+        // 2 -> 4 channels at 5x5, bands of 2 rows (4 input rows): 6 x 4 x 5 band values and the depthwise plane.
+        int needed = ExpandDepthwise.ScratchLength(2, 4, 5, 5, 3, 1, 1, 5, 2);
+        Assert.Equal(6 * 4 * 5 + DepthwiseConv.BandScratchLength(2, 5, 3, 1, 1, 5), needed);
+        var e = Assert.Throws<ArgumentException>(() => ExpandDepthwise.Forward(new float[2 * 25], new float[8], new float[4], FusedActivation.Relu6,
+            new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25], new float[needed - 1], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2));
+        Assert.Contains($"scratch holds {needed - 1} values, {needed} needed", e.Message);
+    }
+}
