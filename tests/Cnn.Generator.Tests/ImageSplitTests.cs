@@ -34,14 +34,16 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void NetworksOfAHundredMillionMultiplyAddsSplitImagesByDefaultAndSmallerOnesDoNot()
+    public void NetworksOfABillionMultiplyAddsSplitImagesByDefaultAndSmallerOnesDoNot()
     {
-        // 3x3, 64 -> 64 channels on 112 x 112: 64 x 12,544 x 576 = 462,422,016 multiply-adds per image.
-        string large = Generate("[Input(64, 112, 112)] [Conv(3, 64, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        // 3x3, 64 -> 64 channels on 112 x 112 twice: 2 x 64 x 12,544 x 576 = 924,844,032 multiply-adds per image, then a
+        // third: 1,387,266,048.
+        const string layer = "[Conv(3, 64, Padding = 1)] [ReLU] ";
+        string large = Generate("[Input(64, 112, 112)] " + layer + layer + layer + "[GlobalAvgPool] [Dense(10)]");
         Assert.Contains("batchNorm: false, splitImages: true) => _network = network;", large);
-        Assert.Contains("(true by default: 462,422,656 multiply-adds per image)", large);
-        // The same layer on 28 x 28: 28,901,376 multiply-adds, under the line.
-        string small = Generate("[Input(64, 28, 28)] [Conv(3, 64, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("(true by default: 1,387,266,688 multiply-adds per image)", large);
+        // Two of them: under the line.
+        string small = Generate("[Input(64, 112, 112)] " + layer + layer + "[GlobalAvgPool] [Dense(10)]");
         Assert.Contains("batchNorm: false) => _network = network;", small);
         Assert.Contains("fewer images than threads (false by default).", small);
     }

@@ -16,11 +16,12 @@ internal static class ImageSplit
     public const long MinimumMultiplyAdds = 250_000;
 
     /// <summary>Multiply-adds per image from which a network splits one image over the threads by default
-    /// (<c>SplitImages</c> starts true): a pass of half a millisecond or more of one core's work, where each split layer's
-    /// hand-over (about a microsecond with the workers awake) is small against its share. Measured on 2 cores: ResNet-18
-    /// (1.8 G) 1.31-1.80x, MobileNetV2 (0.31 G) 1.06x; the CIFAR-size networks (31-39 M) from 0.95-1.24x on a quiet machine
-    /// down to 0.57x with the other core busy, so they stay on one thread unless asked.</summary>
-    public const long SplitByDefaultFromMultiplyAdds = 100_000_000;
+    /// (<c>SplitImages</c> starts true): a pass of a few milliseconds of one core's work, where each split layer's hand-over
+    /// (about a microsecond with the workers awake) is small against its share. Measured on 2 cores: ResNet-18 (1.8 G)
+    /// 1.31-1.80x; MobileNetV2 (0.31 G) 0.96-1.06x, its depthwise layers running whole and its fused expansion off in a
+    /// split pass; the CIFAR-size networks (31-39 M) from 0.95-1.24x on a quiet machine down to 0.57x with the other core
+    /// busy. So only networks of ResNet-18's order split by default.</summary>
+    public const long SplitByDefaultFromMultiplyAdds = 1_000_000_000;
 
     /// <summary>Whether the network's <c>SplitImages</c> starts true.</summary>
     public static bool SplitsByDefault(NetworkSpec spec) => spec.ForwardMacs >= SplitByDefaultFromMultiplyAdds;
