@@ -56,11 +56,8 @@ public static unsafe class DepthwiseConv
             var shape = new Shape(height, width, kernel, stride, padding, outHeight, outWidth, activation);
             if (simd)
             {
-                // Where tap (ky, kx) of an output sits in the plane, relative to the output's top left tap.
                 Span<int> taps = kk <= 256 ? stackalloc int[kk] : new int[kk];
-                for (int ky = 0; ky < kernel; ky++)
-                for (int kx = 0; kx < kernel; kx++)
-                    taps[ky * kernel + kx] = ky * plane.RowLength + kx % stride * plane.PhaseLength + kx / stride;
+                plane.FillTaps(taps, kernel);
                 // Every channel writes the same interior positions, so the borders cleared once stay zero.
                 new Span<float>(ps, plane.Length).Clear();
                 fixed (int* pt = taps)
@@ -111,9 +108,7 @@ public static unsafe class DepthwiseConv
         int inFirst = Math.Max(0, top), inEnd = Math.Min(height, top + rows), copied = Math.Max(0, inEnd - inFirst);
         var plane = new Plane(rows, inFirst - top, width, kernel, stride, padding, outWidth);
         Span<int> tapSpan = kk <= 256 ? stackalloc int[kk] : new int[kk];
-        for (int ky = 0; ky < kernel; ky++)
-        for (int kx = 0; kx < kernel; kx++)
-            tapSpan[ky * kernel + kx] = ky * plane.RowLength + kx % stride * plane.PhaseLength + kx / stride;
+        plane.FillTaps(tapSpan, kernel);
         // Every channel fills the same rows and columns, so the rows and columns outside the image cleared once stay zero.
         new Span<float>(scratch, plane.Length).Clear();
         var bandShape = shape with { OutHeight = endRow - firstRow };
@@ -155,6 +150,15 @@ public static unsafe class DepthwiseConv
             PhaseLength = Math.Max((paddedWidth + stride - 1) / stride, chunks * Lanes + (kernel - 1) / stride);
             RowLength = stride * PhaseLength;
             Length = Rows * RowLength;
+        }
+
+        /// <summary>Where tap (ky, kx) of an output sits in the plane, relative to the output's top left tap, for every tap
+        /// of a <paramref name="kernel"/> x <paramref name="kernel"/> window (row by row).</summary>
+        public void FillTaps(Span<int> taps, int kernel)
+        {
+            for (int ky = 0; ky < kernel; ky++)
+            for (int kx = 0; kx < kernel; kx++)
+                taps[ky * kernel + kx] = ky * RowLength + kx % Stride * PhaseLength + kx / Stride;
         }
 
         /// <summary>Copies one channel into the plane's interior (the borders are left as they are: zero).</summary>
