@@ -19,11 +19,15 @@ internal static class Fusion
             if (layers[k].Op is ConvOp conv)
             {
                 bool winograd = WinogradChoice.Picks(conv, layers[k].Input, layers[k].Output);
+                bool direct = conv.Groups == 1 ? winograd || UsesDirectKernel(conv, layers[k].Output) : IsDepthwise(conv, layers[k].Input);
+                int fromImages = winograd ? WinogradChoice.FromImages(conv, layers[k].Input, layers[k].Output) : 1;
                 layers[k] = layers[k] with
                 {
-                    DirectInference = conv.Groups == 1 ? winograd || UsesDirectKernel(conv, layers[k].Output) : IsDepthwise(conv, layers[k].Input),
+                    DirectInference = direct,
                     WinogradInference = winograd,
-                    WinogradFromImages = winograd ? WinogradChoice.FromImages(conv, layers[k].Input, layers[k].Output) : 1,
+                    WinogradFromImages = fromImages,
+                    // im2col runs in inference unless the direct or Winograd kernel always takes the layer.
+                    Im2ColBlockRows = direct && fromImages == 1 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
                 };
             }
         FoldBatchNorms(layers);

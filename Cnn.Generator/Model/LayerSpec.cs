@@ -51,6 +51,10 @@ internal sealed record LayerSpec(
     /// also applies the fused ReLU). 1 when Winograd always runs.</summary>
     public int WinogradFromImages { get; init; } = 1;
 
+    /// <summary>For a convolution that inference runs as im2col + product: output rows per block of columns laid out and
+    /// multiplied at once (<see cref="Analysis.Im2ColBlocking"/>); 0 for the whole image's columns and one product.</summary>
+    public int Im2ColBlockRows { get; init; }
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 
