@@ -6,6 +6,7 @@ namespace CnnGen.TrainProfile;
 /// <c>inference [--images 1,16] [--repeats N] [--peak GFLOPS]</c>: each 3x3 inference convolution, today's kernel against Winograd;
 /// <c>forward --model M [--repeats N] [--batch N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
 /// <c>products [--repeats N] [--peak GFLOPS]</c>: convolution products with their bias and ReLU, per shape;
+/// <c>lanes [--rounds R] [--repeats N] [--peak GFLOPS]</c>: small maps' products, filters in rows against filters in lanes;
 /// <c>prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N]</c>: the weight preparation before each inference call, alone;
 /// <c>stem [--rounds R] [--repeats N]</c>: the 224x224 networks' first layers in inference, each kernel against the one it replaced;
 /// <c>expand [--repeats N] [--bands 2,4,8]</c>: MobileNetV2's expansion + depthwise pairs, two passes against one fused pass.
@@ -19,6 +20,12 @@ internal static class Cli
             if (args is ["products", ..])
             {
                 ProductProfile.Print(int.Parse(Option(args, "--repeats", "21")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+            if (args is ["lanes", ..])
+            {
+                FilterLanesProfile.Print(int.Parse(Option(args, "--rounds", "7")), int.Parse(Option(args, "--repeats", "21")),
+                    double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
                 return 0;
             }
             if (args is ["prepare", ..])
@@ -37,7 +44,7 @@ internal static class Cli
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
                                             " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
-                                            " | products [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]" +
+                                            " | products [--repeats N] [--peak GFLOPS] | lanes [--rounds R] [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]" +
                                             " | expand [--repeats N] [--bands 2,4,8]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));

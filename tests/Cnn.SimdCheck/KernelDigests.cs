@@ -50,6 +50,21 @@ internal static class KernelDigests
         }
         yield return ("Gemm.MultiplyBiasActivation", fused.ToArray());
 
+        // Filters in the vector lanes: groups of 14 and 7 positions, single positions left over, depth past one block.
+        var lanes = new List<float>();
+        foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6 })
+        foreach (var (m, n, k) in new[] { (32, 49, 300), (64, 22, 19), (32, 1, 5), (64, 196, 40) })
+        {
+            var r = new float[m * n];
+            var a = Random(m * k); var b = Random(k * n); var rowBias = Random(m);
+            for (int i = 0; i < rowBias.Length; i++) rowBias[i] *= 4f;
+            var panels = new float[m * k];
+            FilterLanes.Layout(a, panels, m, k);
+            FilterLanes.Forward(panels, b, rowBias, r, m, k, n, 0, m, activation);
+            lanes.AddRange(r);
+        }
+        yield return ("FilterLanes.Forward", lanes.ToArray());
+
         var dots = new List<float>();
         for (int len = 0; len <= 70; len++) dots.Add(Gemm.Dot(Random(len), Random(len)));
         yield return ("Gemm.Dot", dots.ToArray());

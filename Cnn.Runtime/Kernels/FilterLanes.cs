@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// A convolution's product for few output positions with the filters in the vector lanes:
+/// <c>out[F, P] = activation(weight[F, K] * col[K, P] + bias)</c>, the product of <see cref="Gemm.MultiplyBiasActivation"/>,
+/// computed from the weights laid out once (<see cref="Layout"/>) as panels of <see cref="PanelFilters"/> filters,
+/// <c>[F / 32][K][32]</c>. Each step of the depth broadcasts one column value per position and multiplies it by the
+/// panel's row of 32 filters (2 vectors): 14 positions x 2 vectors = 28 accumulators, with no column padded (where rows
+/// of filters x 64 columns compute 15 of a 7x7 map's 49 positions for nothing). The depth runs in blocks of
+/// <see cref="DepthBlock"/> rows, so a block of the panel (32 KiB) is read from memory once and from the first-level
+/// cache by every other group of positions.
+/// <para>Each output gets one fused multiply-add per term in index order, starting from zero, then the bias, then the
+/// activation: the bits of <see cref="Gemm.MultiplyBiasActivation"/> on every path, AVX-512 or scalar, for any range of
+/// filters.</para>
+/// </summary>
+[SkipLocalsInit]
+public static unsafe class FilterLanes
+{
+    /// <summary>Filters per panel: two vectors of 16 lanes.</summary>
+    public const int PanelFilters = 32;
+
+    /// <summary>Rows of depth per block: 256 x 32 floats = 32 KiB of the panel.</summary>
+    public const int DepthBlock = 256;
+
+    /// <summary>Most output positions a call takes: its scratch of positions x 32 sums (32 KiB) lives on the stack.</summary>
+    public const int MaxPositions = 256;
+
+    /// <summary>Whether the kernel takes a product of this shape: whole panels of filters, at most <see cref="MaxPositions"/>.</summary>
+    public static bool Supports(int filters, int positions) => filters > 0 && filters % PanelFilters == 0 && positions > 0 && positions <= MaxPositions;
+
+    /// <summary>Weights <c>[F, K]</c> into panels <c>[F / 32][K][32]</c>: element (f, p) at <c>(f / 32) * K * 32 + p * 32 + f % 32</c>.</summary>
+    public static void Layout(ReadOnlySpan<float> weight, Span<float> panels, int filters, int k)
+    {
+        if (filters % PanelFilters != 0 || weight.Length < (long)filters * k || panels.Length < (long)filters * k)
+            throw new ArgumentException($"FilterLanes.Layout: {filters} filters must be whole panels of {PanelFilters}, spans of {(long)filters * k}.");
+        for (int f0 = 0; f0 < filters; f0 += PanelFilters)
+        {
+            var panel = panels.Slice(f0 * k, PanelFilters * k);
+            for (int f = 0; f < PanelFilters; f++)
+            {
+                var row = weight.Slice((f0 + f) * k, k);
+                for (int p = 0; p < k; p++) panel[p * PanelFilters + f] = row[p];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels) of
+    /// <c>output[F, P] = activation(weight[F, K] * col[K, P] + bias)</c>, <paramref name="panels"/> laid out by
+    /// <see cref="Layout"/>; <paramref name="output"/> is the whole layer's, rows outside the range untouched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> panels, ReadOnlySpan<float> col, ReadOnlySpan<float> bias, Span<float> output,
+        int filters, int k, int positions, int firstFilter, int endFilter, FusedActivation activation = FusedActivation.None)
+    {
+        if (!Supports(filters, positions) || firstFilter % PanelFilters != 0 || endFilter % PanelFilters != 0 || firstFilter < 0 || endFilter > filters
+            || panels.Length < (long)filters * k || col.Length < (long)k * positions || bias.Length < filters || output.Length < (long)filters * positions)
+            throw new ArgumentException($"FilterLanes.Forward: [{filters}x{k}] * [{k}x{positions}], filters [{firstFilter}, {endFilter}) in whole panels of {PanelFilters}.");
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            float* sums = stackalloc float[positions * PanelFilters];
+            fixed (float* pw = panels, px = col, pb = bias, po = output)
+                for (int f0 = firstFilter; f0 < endFilter; f0 += PanelFilters)
+                    FilterLanesAvx512.Panel(pw + (long)f0 * k, px, pb + f0, po + (long)f0 * positions, sums, k, positions, activation);
+            return;
+        }
+        for (int f = firstFilter; f < endFilter; f++)
+        {
+            var panel = panels.Slice(f / PanelFilters * PanelFilters * k);
+            int lane = f % PanelFilters;
+            for (int j = 0; j < positions; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(panel[p * PanelFilters + lane], col[p * positions + j], acc);
+                output[f * positions + j] = Activate.Apply(acc + bias[f], activation);
+            }
+        }
+    }
+}
