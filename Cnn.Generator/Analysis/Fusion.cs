@@ -8,7 +8,8 @@ namespace CnnGen.Generator.Analysis;
 /// which convolutions use the direct kernel (or Winograd's, <see cref="WinogradChoice"/>), which BatchNorm is folded into the convolution before it (and where its
 /// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
 /// than the next one reads is always written as itself, so nothing is fused or folded across it. Last, which large 1x1
-/// expansions the depthwise convolution after them computes (<see cref="ExpansionFusion"/>).
+/// expansions the depthwise convolution after them computes (<see cref="ExpansionFusion"/>). Which products of few output
+/// positions run with the filters in the vector lanes (<see cref="FilterLanesChoice"/>) is decided once the folds are.
 /// </summary>
 internal static class Fusion
 {
@@ -31,6 +32,8 @@ internal static class Fusion
                 };
             }
         FoldBatchNorms(layers);
+        for (int k = 0; k < layers.Count; k++)
+            if (FilterLanesChoice.Picks(layers[k])) layers[k] = layers[k] with { FilterLanesInference = true };
         FuseRelus(layers);
         FuseAddRelus(layers);
         ExpansionFusion.Decide(layers);

@@ -74,7 +74,13 @@ internal static class BatchStatisticsEmitter
         w.Line("private bool _foldBatchNorm = true;");
         w.Line();
         w.Line("/// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),");
-        if (folds.Any(f => f.Layer.WinogradInference))
+        if (folds.Any(f => f.Layer.FilterLanesInference))
+        {
+            w.Line("/// from the current parameters and statistics: one pass over the weights. A Winograd or filter-lane layer's fold is compared");
+            w.Line("/// with the one already held, only the values whose bits differ are written, and its transform or layout is marked stale");
+            w.Line("/// when any did.</summary>");
+        }
+        else if (folds.Any(f => f.Layer.WinogradInference))
         {
             w.Line("/// from the current parameters and statistics: one pass over the weights. A Winograd layer's fold is compared with the one");
             w.Line("/// already held, only the values whose bits differ are written, and its transform is marked stale when any did.</summary>");
@@ -84,15 +90,19 @@ internal static class BatchStatisticsEmitter
         w.Open("private void FoldBatchNorms()");
         foreach (var (layer, bn) in folds)
         {
-            // Refold (read and compare) where a Winograd transform depends on knowing about a change; elsewhere nothing
+            // Refold (read and compare) where a Winograd transform or filter-lane layout depends on knowing about a change; elsewhere nothing
             // needs to know, and writing every folded value measured faster than comparing it (MobileNetV2).
-            string kernel = layer.WinogradInference ? "Refold" : "Fold";
+            bool refold = layer.WinogradInference || layer.FilterLanesInference;
+            string kernel = refold ? "Refold" : "Fold";
             string call = $"{LayerEmitter.Kernels}.BatchNorm.{kernel}({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
                           $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
                           $"new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset + bn.BiasLength}, {bn.BiasLength}), {BatchNormLayer.Epsilon(bn)}, " +
                           $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots}))";
-            w.Line(layer.WinogradInference
-                ? $"if ({call}) {WinogradConv.FromCurrentFold(layer)} = false; // {bn.Name} into {layer.Name}"
+            var stale = new List<string>();
+            if (layer.WinogradInference) stale.Add($"{WinogradConv.FromCurrentFold(layer)} = false;");
+            if (layer.FilterLanesInference) stale.Add($"{FilterLanesConv.FromCurrentFold(layer)} = false;");
+            w.Line(refold
+                ? $"if ({call}) {(stale.Count == 1 ? stale[0] : $"{{ {string.Join(" ", stale)} }}")} // {bn.Name} into {layer.Name}"
                 : $"{call}; // {bn.Name} into {layer.Name}");
         }
         w.Close();

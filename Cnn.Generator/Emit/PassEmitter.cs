@@ -77,6 +77,11 @@ internal static class PassEmitter
             WinogradConv.EmitPreparation(w, spec, body);
             w.Line();
         }
+        if (FilterLanesConv.Any(body))
+        {
+            FilterLanesConv.EmitPreparation(w, body);
+            w.Line();
+        }
         EmitChains(w, spec, body, gradients);
 
         for (int i = 0; i < body.Count; i++)
@@ -144,6 +149,7 @@ internal static class PassEmitter
             w.Line("if (_network.Training) _network.PrepareBatchStatistics(workers, batchSize, training: false);");
             w.Line("else if (_network.FoldBatchNorm) _network.FoldBatchNorms();");
             if (WinogradConv.Any(spec.Layers)) w.Line("_network.PrepareWinogradWeights(batchSize);");
+            if (FilterLanesConv.Any(spec.Layers)) w.Line("_network.PrepareFilterLanes();");
             w.Close();
             w.Line("protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);");
             w.Line("protected override void LeaveBarrier() => _network.LeaveBarrier();");

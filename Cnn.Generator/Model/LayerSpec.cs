@@ -55,6 +55,11 @@ internal sealed record LayerSpec(
     /// multiplied at once (<see cref="Analysis.Im2ColBlocking"/>); 0 for the whole image's columns and one product.</summary>
     public int Im2ColBlockRows { get; init; }
 
+    /// <summary>For a convolution that inference runs as im2col + product with its BatchNorm folded in: the product runs with
+    /// the filters in the vector lanes (<c>FilterLanes</c>, <see cref="Analysis.FilterLanesChoice"/>) from the folded weights
+    /// laid out once per fold; the bits of the packed product it replaces.</summary>
+    public bool FilterLanesInference { get; init; }
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 

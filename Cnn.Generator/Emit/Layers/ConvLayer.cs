@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using CnnGen.Generator.Analysis;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit.Layers;
@@ -123,6 +124,7 @@ internal sealed class ConvLayer : LayerEmitter
         else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (l.Im2ColBlockRows > 0) EmitBlocks(w, l, l.Im2ColBlockRows, activation);
+        if (l.FilterLanesInference) FilterLanesConv.EmitImage(w, l, Pack(l, "x"), activation);
         if (!IsPointwise(l)) w.Line(Pack(l, "x"));
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();
@@ -134,6 +136,8 @@ internal sealed class ConvLayer : LayerEmitter
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
             EmitGemmFilters(w, l, folded, fusedRelu);
+            if (l.FilterLanesInference)
+                FilterLanesConv.EmitRangeMethod(w, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         }
     }
 
@@ -225,7 +229,16 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line(ImageSplit.Run(PackMethod(l), "x", "col", "default", "default", "1", l.Input.Channels, "1"));
             columns = "col";
         }
-        w.Line(ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string gemm = ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (l.FilterLanesInference)
+        {
+            w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
+            w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
+                FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            w.Line("else");
+            w.Line("    " + gemm);
+        }
+        else w.Line(gemm);
         w.Close();
         w.Line("return;");
         w.Close();

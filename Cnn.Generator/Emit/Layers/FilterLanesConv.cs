@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Analysis;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit.Layers;
+
+/// <summary>
+/// Inference products with the filters in the vector lanes for the convolutions the analysis picked
+/// (<see cref="LayerSpec.FilterLanesInference"/>): the network's laid-out weights, their preparation and the calls that
+/// replace the packed product of one image's columns (whole, or a range of filters in a split pass). The weights are laid
+/// out from the folded ones before a forward pass (<c>PrepareFilterLanes</c>, from <c>BeforeForward</c>, after BatchNorms are
+/// folded), and only when folding changed a bit of them (<c>BatchNorm.Refold</c> reports it); a pass that runs without the
+/// fold, or before the layout was made, takes the packed product, which gives the same bits.
+/// </summary>
+internal static class FilterLanesConv
+{
+    private const string Kernel = LayerEmitter.Kernels + ".FilterLanes";
+
+    private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
+
+    private static string Panels(LayerSpec l) => "_filterLanes_" + l.Id;
+
+    /// <summary>The field that is true while a layer's laid-out weights are those of its current fold:
+    /// <c>FoldBatchNorms</c> clears it when the fold changes.</summary>
+    public static string FromCurrentFold(LayerSpec l) => "_filterLanesFromFold_" + l.Id;
+
+    private static string RangeMethod(LayerSpec l) => "FilterLanesFilters_" + l.Id;
+
+    private static int Depth(LayerSpec l) => l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
+
+    private static int Positions(LayerSpec l) => l.Output.Height * l.Output.Width;
+
+    public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(l => l.FilterLanesInference);
+
+    /// <summary>The condition under which a pass of this layer takes the filter-lane product.</summary>
+    public static string Applies(LayerSpec l) => $"!ws.KeepForBackward && ws.Folded && {FromCurrentFold(l)}";
+
+    /// <summary>Inside the per-image loop of the im2col path (<c>x</c>, <c>y</c>, <c>col</c> declared): lays out the columns
+    /// and runs the product of all filters, then continues with the next image.</summary>
+    public static void EmitImage(SourceWriter w, LayerSpec l, string pack, string activation)
+    {
+        var c = Op(l);
+        w.Open($"if ({Applies(l)})");
+        w.Line($"// Inference: the product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
+               $"([{c.Filters / FilterLanesChoice.PanelFilters}][{Depth(l)}][{FilterLanesChoice.PanelFilters}]): {Positions(l)} positions, none padded; the bits of the product below.");
+        w.Line(pack);
+        w.Line($"{Kernel}.Forward({Panels(l)}, col, bias, y, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, firstFilter: 0, endFilter: {c.Filters}, " +
+               $"{(activation.Length > 0 ? "activation" : $"{LayerEmitter.Kernels}.FusedActivation.None")});");
+        w.Line("continue;");
+        w.Close();
+    }
+
+    /// <summary>The range method a split pass runs instead of the packed product's when the filter-lane product applies.</summary>
+    public static string SplitMethod(LayerSpec l) => RangeMethod(l);
+
+    /// <summary>Filters [start, end) (whole panels of 32: the split's block) of one image's columns.</summary>
+    public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string activation)
+    {
+        var c = Op(l);
+        w.Line();
+        ImageSplit.OpenRange(w, RangeMethod(l), $"Filters [start, end) of one image with the filters in the vector lanes: their panels of the laid-out weights times the columns, plus their biases.");
+        w.Line($"{Kernel}.Forward({Panels(l)}, inp, bias, outp, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, firstFilter: start, endFilter: end, {activation});");
+        w.Close();
+    }
+
+    /// <summary>The laid-out weights, their flags and <c>PrepareFilterLanes</c>.</summary>
+    public static void EmitPreparation(SourceWriter w, IEnumerable<LayerSpec> body)
+    {
+        var layers = body.Where(l => l.FilterLanesInference).ToList();
+        w.Line("// ---- Filter lanes: the folded weights of the convolutions whose inference product has the filters in the vector lanes ----");
+        foreach (var l in layers)
+            w.Line($"private float[] {Panels(l)} = global::System.Array.Empty<float>(); private bool {FromCurrentFold(l)};");
+        w.Line();
+        w.Line("/// <summary>Before an inference pass with BatchNorms folded: each filter-lane layer's folded weights laid out in panels of");
+        w.Line($"/// {FilterLanesChoice.PanelFilters} filters, made again only when FoldBatchNorms found a changed bit in the fold.</summary>");
+        w.Open("private void PrepareFilterLanes()");
+        w.Line("if (Training || !FoldBatchNorm) return;");
+        foreach (var l in layers)
+        {
+            w.Open($"if (!{FromCurrentFold(l)}) // {l.Name}");
+            w.Line($"if ({Panels(l)}.Length == 0) {Panels(l)} = new float[{l.WeightLength}];");
+            w.Line($"{Kernel}.Layout(new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}), {Panels(l)}, filters: {Op(l).Filters}, k: {Depth(l)});");
+            w.Line($"{FromCurrentFold(l)} = true;");
+            w.Close();
+        }
+        w.Close();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using CnnGen.Generator.Tests.Infrastructure;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>
+/// Which convolutions' inference products run with the filters in the vector lanes (<c>FilterLanes</c>,
+/// <c>FilterLanesChoice</c>): in ResNet-18, layer4's convolutions on 7x7 (the stride-2 3x3, the three 512 -> 512 whose
+/// Winograd starts at 2 images, the 1x1 stride-2 projection) and layer3's stride-2 3x3 on 14x14; not layer3's 1x1
+/// projection (depth 128), not the Winograd layers that run Winograd at one image, not wide maps, not a layer without a
+/// folded BatchNorm or with filters that are not whole panels of 32. A picked layer refolds (compares) its BatchNorm,
+/// marks its layout stale on a change, lays it out in <c>PrepareFilterLanes</c>, and in a split pass hands ranges of
+/// 32 filters to the filter-lane range method; the packed product stays for the other passes.
+/// </summary>
+public class FilterLanesChoiceTests
+{
+    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
+
+    private static readonly Lazy<string> ResNet18 = new(() => Generated(Networks.ResNet18));
+
+    /// <summary>The layers whose per-image inference product is a filter-lane call, in order.</summary>
+    private static string[] Picked(string code) =>
+        Regex.Matches(code, @"FilterLanes\.Forward\(_filterLanes_(\w+), col, bias, y,").Select(m => m.Groups[1].Value).ToArray();
+
+    [Fact]
+    public void ResNet18sLayer4AndLayer3sStrideTwoConvolutionRunWithTheFiltersInTheLanes()
+    {
+        string code = ResNet18.Value;
+        Assert.Equal(["layer3_0_conv1", "layer4_0_conv1", "layer4_0_conv2", "layer4_0_downsample_0", "layer4_1_conv1", "layer4_1_conv2"], Picked(code));
+        Assert.Contains("global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_layer4_0_conv2, col, bias, y, filters: 512, k: 4608, positions: 49, " +
+                        "firstFilter: 0, endFilter: 512, global::CnnGen.Kernels.FusedActivation.None);", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_layer4_1_conv1, col, bias, y, filters: 512, k: 4608, positions: 49, " +
+                        "firstFilter: 0, endFilter: 512, activation);", code, StringComparison.Ordinal);
+        Assert.Contains("FilterLanes.Forward(_filterLanes_layer4_0_downsample_0, col, bias, y, filters: 512, k: 256, positions: 49,", code, StringComparison.Ordinal);
+        Assert.Contains("FilterLanes.Forward(_filterLanes_layer3_0_conv1, col, bias, y, filters: 256, k: 1152, positions: 196,", code, StringComparison.Ordinal);
+        // Only where the fold is in use and laid out; otherwise the packed product below, unchanged.
+        Assert.Matches(new Regex(@"if \(!ws\.KeepForBackward && ws\.Folded && _filterLanesFromFold_layer4_0_conv2\)\s*\{\s*// Inference: the product with the filters in the vector lanes"), code);
+        Assert.Contains("global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 512, n: 49, k: 4608); // + bias as it stores", code, StringComparison.Ordinal);
+        // Not layer3's 1x1 projection (depth 128) nor layer3's stride-1 convolutions (Winograd at one image).
+        Assert.DoesNotContain("_filterLanes_layer3_0_downsample_0", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("_filterLanes_layer3_0_conv2", code, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APickedLayerRefoldsLaysOutItsFoldAndSplitsByPanels()
+    {
+        string code = ResNet18.Value;
+        // Winograd and filter-lane layer: both marked stale by a change of the fold.
+        Assert.Contains(") { _winogradFromFold_layer4_1_conv1 = false; _filterLanesFromFold_layer4_1_conv1 = false; } // layer4.1.bn1 into layer4.1.conv1", code, StringComparison.Ordinal);
+        Assert.Contains(") _filterLanesFromFold_layer4_0_downsample_0 = false; // layer4.0.downsample.1 into layer4.0.downsample.0", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.BatchNorm.Fold(", code, StringComparison.Ordinal); // the others still fold without comparing
+        Assert.Contains("_network.PrepareFilterLanes();", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.FilterLanes.Layout(new global::System.ReadOnlySpan<float>(_folded, ", code, StringComparison.Ordinal);
+        Assert.Contains("_filterLanes_layer4_1_conv2, filters: 512, k: 4608);", code, StringComparison.Ordinal);
+        Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesFilters_layer4_0_conv2 ??= FilterLanesFilters_layer4_0_conv2, ws, col, outp.Slice(b * 25088, 25088), weight, bias, 1, units: 512, block: 32);", code, StringComparison.Ordinal);
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardFilters_layer4_0_conv2 ??= ForwardFilters_layer4_0_conv2, ws, col, outp.Slice(b * 25088, 25088), weight, bias, 1, units: 512, block: 32);", code, StringComparison.Ordinal);
+        Assert.Contains("FilterLanes.Forward(_filterLanes_layer4_1_conv1, inp, bias, outp, filters: 512, k: 4608, positions: 49, firstFilter: start, endFilter: end, " +
+                        "ws.Folded ? global::CnnGen.Kernels.FusedActivation.Relu : global::CnnGen.Kernels.FusedActivation.None);", code, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NetworksWithoutSuchLayersAreUnchanged()
+    {
+        Assert.Empty(Picked(Generated(Networks.MobileNetV2)));
+        Assert.DoesNotContain("FilterLanes", Generated(Networks.LeNet5BatchNorm), StringComparison.Ordinal);
+        Assert.DoesNotContain("FilterLanes", Generated(Networks.Vgg16), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[Input(256, 13, 13)] [Conv(3, 512, Stride = 2, Padding = 1)] [BatchNorm] [ReLU]", true)]   // layer4's stride-2 shape
+    [InlineData("[Input(256, 13, 13)] [Conv(1, 512, Stride = 2)] [BatchNorm]", true)]                        // depth 256: 1.13x
+    [InlineData("[Input(128, 27, 27)] [Conv(1, 256, Stride = 2)] [BatchNorm]", false)]                       // depth 128: 0.83x
+    [InlineData("[Input(256, 13, 13)] [Conv(3, 512, Stride = 2, Padding = 1)] [ReLU]", false)]               // no folded BatchNorm
+    [InlineData("[Input(256, 13, 13)] [Conv(3, 496, Stride = 2, Padding = 1)] [BatchNorm]", false)]          // filters not whole panels of 32
+    [InlineData("[Input(64, 39, 39)] [Conv(3, 128, Stride = 2, Padding = 1)] [BatchNorm]", false)]           // 400 positions
+    [InlineData("[Input(512, 7, 7)] [Conv(3, 512, Padding = 1)] [BatchNorm]", true)]                         // Winograd from 2 images
+    [InlineData("[Input(256, 14, 14)] [Conv(3, 256, Padding = 1)] [BatchNorm]", false)]                      // Winograd at one image
+    [InlineData("[Input(512, 7, 7)] [Conv(1, 512)] [BatchNorm]", false)]                                     // 1x1 stride 1: no im2col
+    public void PicksTheLayersWhereItMeasuredFaster(string layers, bool expected)
+    {
+        string code = AssertCompilesCleanly($"using CnnGen;\nnamespace Lanes;\n{layers} [GlobalAvgPool] [Dense(4)]\npublic partial class Net {{ }}")
+            .Sources.Single().SourceText.ToString();
+        Assert.Equal(expected ? 1 : 0, Picked(code).Length);
+        if (!expected) Assert.DoesNotContain("PrepareFilterLanes", code, StringComparison.Ordinal);
+    }
+}
