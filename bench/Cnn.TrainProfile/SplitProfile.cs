@@ -33,6 +33,114 @@ internal static class SplitProfile
 
     public static void Print(int rounds, int repeats)
     {
+        var forms = Forms();
+        // Per form: the whole layer, then each range, alternating, repeated; medians per round, then over rounds.
+        var whole = forms.Select(_ => new List<double>()).ToArray();
+        var ranges = forms.Select(f => Pieces(f).Select(_ => new List<double>()).ToArray()).ToArray();
+        for (int round = -1; round < rounds; round++)
+            for (int i = 0; i < forms.Count; i++)
+            {
+                var form = forms[i];
+                double w = ThreadClock.Median(() => Calls(form.Whole), repeats, warmUps: round < 0 ? 30 : 2) / CallsPerTime;
+                var pieces = Pieces(form);
+                var times = pieces.Select(p => ThreadClock.Median(() => Calls(() => form.Range(p.Start, p.End)), repeats, warmUps: round < 0 ? 30 : 2) / CallsPerTime).ToArray();
+                if (round < 0) continue; // past tiered compilation
+                whole[i].Add(w);
+                for (int p = 0; p < times.Length; p++) ranges[i][p].Add(times[p]);
+            }
+
+        Console.WriteLine($"Split layers of one image on {Threads} threads, {LayerSplit<NetworkWorkspace>.PiecesPerThread} ranges per thread " +
+                          $"(thread CPU time in microseconds per call: median of {repeats} readings of {CallsPerTime} calls each per round, median over {rounds} rounds)");
+        Console.WriteLine("| layer | split form | whole | ranges | sum / whole | larger share / half | whole / larger share |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        for (int i = 0; i < forms.Count; i++)
+        {
+            var pieces = Pieces(forms[i]);
+            double w = Median(whole[i]);
+            var times = ranges[i].Select(Median).ToArray();
+            // Each thread first runs its own share: thread t the pieces [t * n / 2, (t + 1) * n / 2).
+            double[] shares = new double[Threads];
+            for (int t = 0; t < Threads; t++)
+                for (int p = t * pieces.Length / Threads; p < (t + 1) * pieces.Length / Threads; p++) shares[t] += times[p];
+            double sum = times.Sum(), larger = shares.Max();
+            string cut = string.Join(" ", pieces.Select((p, k) => $"[{p.Start},{p.End}) {times[k] * 1e6:0.0}"));
+            Console.WriteLine($"| {forms[i].Layer} | {forms[i].Name} | {w * 1e6:0.0} | {cut} | {sum / w:0.00} | {larger / (w / 2):0.00} | {w / larger:0.00}x |");
+        }
+
+        // The hand-over: an empty job of two parts, the worker awake.
+        JobPart empty = (_, _) => { };
+        var wall = new List<double>();
+        for (int i = 0; i < 2000; i++) WorkerPool.Shared.RunParts(Threads, empty);
+        for (int round = 0; round < rounds; round++)
+        {
+            var calls = new double[1001];
+            for (int i = 0; i < calls.Length; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                WorkerPool.Shared.RunParts(Threads, empty);
+                calls[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+            wall.Add(Median(calls));
+        }
+        Console.WriteLine($"Hand-over: an empty job of {Threads} parts, worker awake: {Median(wall) * 1e6:0.00} us wall (median of 1001 jobs per round, " +
+                          $"median over {rounds} rounds; range {wall.Min() * 1e6:0.00}-{wall.Max() * 1e6:0.00}), load average {LoadAverage()}");
+        PrintSideBySide(forms, rounds, repeats);
+    }
+
+    /// <summary>What the second core gives: each layer's whole kernel on the calling thread alone, then while another
+    /// thread runs the same kernel on buffers of its own (as two threads' ranges of a split layer run side by side), in
+    /// thread CPU time per call. A ratio near 1 means the two cores do not slow each other; near 2, that two threads
+    /// together get through no more work than one (cores that share their vector units, or a host that runs other work
+    /// on them).</summary>
+    private static void PrintSideBySide(List<Form> forms, int rounds, int repeats)
+    {
+        var others = Forms();
+        var layers = Enumerable.Range(0, forms.Count).Where(i => i == 0 || forms[i].Layer != forms[i - 1].Layer).ToArray();
+        var alone = layers.Select(_ => new List<double>()).ToArray();
+        var together = layers.Select(_ => new List<double>()).ToArray();
+        var otherTimes = layers.Select(_ => new List<double>()).ToArray();
+        for (int round = -1; round < rounds; round++)
+            for (int j = 0; j < layers.Length; j++)
+            {
+                int i = layers[j];
+                double a = ThreadClock.Median(() => Calls(forms[i].Whole), repeats, warmUps: round < 0 ? 30 : 2) / CallsPerTime;
+                bool stop = false;
+                double other = 0;
+                var thread = new Thread(() =>
+                {
+                    var times = new List<double>();
+                    while (!Volatile.Read(ref stop))
+                    {
+                        double t0 = ThreadClock.Seconds();
+                        Calls(others[i].Whole);
+                        times.Add((ThreadClock.Seconds() - t0) / CallsPerTime);
+                    }
+                    other = times.Count > 0 ? Median(times) : double.NaN;
+                });
+                thread.Start();
+                Thread.Sleep(1); // the other thread is running its kernel
+                double b = ThreadClock.Median(() => Calls(forms[i].Whole), repeats, warmUps: 2) / CallsPerTime;
+                Volatile.Write(ref stop, true);
+                thread.Join();
+                if (round < 0) continue;
+                alone[j].Add(a);
+                together[j].Add(b);
+                otherTimes[j].Add(other);
+            }
+        Console.WriteLine($"Side by side: each layer's whole kernel alone and while another thread runs it too (thread CPU time in microseconds per call, " +
+                          $"median over {rounds} rounds), load average {LoadAverage()}");
+        Console.WriteLine("| layer | alone | side by side (this thread) | the other thread | side by side / alone |");
+        Console.WriteLine("|---|---|---|---|---|");
+        for (int j = 0; j < layers.Length; j++)
+        {
+            double a = Median(alone[j]), b = Median(together[j]);
+            Console.WriteLine($"| {forms[layers[j]].Layer} | {a * 1e6:0.0} | {b * 1e6:0.0} | {Median(otherTimes[j]) * 1e6:0.0} | {b / a:0.00} |");
+        }
+    }
+
+    /// <summary>Every layer shape and split form, each with buffers of its own (a second call makes a second set).</summary>
+    private static List<Form> Forms()
+    {
         var random = new Random(1);
         float[] Random(long n)
         {
@@ -85,56 +193,7 @@ internal static class SplitProfile
                         (s, e) => Winograd3x3.ForwardFilters(padded, 1, transformed, bias, output, scratch, channels, filters, size, size, s, e, relu: true)));
         }
 
-        // Per form: the whole layer, then each range, alternating, repeated; medians per round, then over rounds.
-        var whole = forms.Select(_ => new List<double>()).ToArray();
-        var ranges = forms.Select(f => Pieces(f).Select(_ => new List<double>()).ToArray()).ToArray();
-        for (int round = -1; round < rounds; round++)
-            for (int i = 0; i < forms.Count; i++)
-            {
-                var form = forms[i];
-                double w = ThreadClock.Median(() => Calls(form.Whole), repeats, warmUps: round < 0 ? 30 : 2) / CallsPerTime;
-                var pieces = Pieces(form);
-                var times = pieces.Select(p => ThreadClock.Median(() => Calls(() => form.Range(p.Start, p.End)), repeats, warmUps: round < 0 ? 30 : 2) / CallsPerTime).ToArray();
-                if (round < 0) continue; // past tiered compilation
-                whole[i].Add(w);
-                for (int p = 0; p < times.Length; p++) ranges[i][p].Add(times[p]);
-            }
-
-        Console.WriteLine($"Split layers of one image on {Threads} threads, {LayerSplit<NetworkWorkspace>.PiecesPerThread} ranges per thread " +
-                          $"(thread CPU time in microseconds per call: median of {repeats} readings of {CallsPerTime} calls each per round, median over {rounds} rounds)");
-        Console.WriteLine("| layer | split form | whole | ranges | sum / whole | larger share / half | whole / larger share |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
-        for (int i = 0; i < forms.Count; i++)
-        {
-            var pieces = Pieces(forms[i]);
-            double w = Median(whole[i]);
-            var times = ranges[i].Select(Median).ToArray();
-            // Each thread first runs its own share: thread t the pieces [t * n / 2, (t + 1) * n / 2).
-            double[] shares = new double[Threads];
-            for (int t = 0; t < Threads; t++)
-                for (int p = t * pieces.Length / Threads; p < (t + 1) * pieces.Length / Threads; p++) shares[t] += times[p];
-            double sum = times.Sum(), larger = shares.Max();
-            string cut = string.Join(" ", pieces.Select((p, k) => $"[{p.Start},{p.End}) {times[k] * 1e6:0.0}"));
-            Console.WriteLine($"| {forms[i].Layer} | {forms[i].Name} | {w * 1e6:0.0} | {cut} | {sum / w:0.00} | {larger / (w / 2):0.00} | {w / larger:0.00}x |");
-        }
-
-        // The hand-over: an empty job of two parts, the worker awake.
-        JobPart empty = (_, _) => { };
-        var wall = new List<double>();
-        for (int i = 0; i < 2000; i++) WorkerPool.Shared.RunParts(Threads, empty);
-        for (int round = 0; round < rounds; round++)
-        {
-            var calls = new double[1001];
-            for (int i = 0; i < calls.Length; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                WorkerPool.Shared.RunParts(Threads, empty);
-                calls[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
-            wall.Add(Median(calls));
-        }
-        Console.WriteLine($"Hand-over: an empty job of {Threads} parts, worker awake: {Median(wall) * 1e6:0.00} us wall (median of 1001 jobs per round, " +
-                          $"median over {rounds} rounds; range {wall.Min() * 1e6:0.00}-{wall.Max() * 1e6:0.00}), load average {LoadAverage()}");
+        return forms;
     }
 
     /// <summary>The ranges <see cref="LayerSplit{TWorkspace}"/> hands out for this form on <see cref="Threads"/> threads.</summary>
