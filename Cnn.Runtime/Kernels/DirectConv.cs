@@ -67,13 +67,45 @@ public static unsafe class DirectConv
         int channels, int height, int width, int kernel, int padding, int outHeight, int outWidth, int firstFilter, int endFilter,
         bool relu = false)
     {
-        if (!Supports(1, outWidth)) throw new ArgumentException("DirectConv.ForwardFilters: output rows wider than 32 are not supported.");
-        int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
         if (firstFilter < 0 || endFilter <= firstFilter)
             throw new ArgumentException($"DirectConv.ForwardFilters: the filter range [{firstFilter}, {endFilter}) is empty or negative.");
+        Compute(padded, weight, bias, output, channels, height, width, kernel, padding, outHeight, outWidth, firstFilter, endFilter, 0, outHeight, relu,
+            nameof(ForwardFilters));
+    }
+
+    /// <summary>Output rows computed together by the AVX-512 path for rows this wide: a range of rows that starts at a
+    /// multiple of this wastes no work (see <see cref="ForwardRows"/>).</summary>
+    public static int RowBlock(int outWidth) => outWidth <= 16 ? 2 : 1;
+
+    /// <summary>
+    /// Output rows <c>[firstRow, endRow)</c> of every filter's plane only, from an input already padded by
+    /// <see cref="Pad"/> (the input itself when <paramref name="padding"/> is 0); <paramref name="output"/> is the whole
+    /// <c>[filters, outHeight, outWidth]</c> output. Each value is computed exactly as by <see cref="Forward"/> (every
+    /// row's sums are their own chains, whichever rows share a pass), so ranges of rows run on different threads give
+    /// the bits of one call; unlike ranges of filters, ranges of rows share the work out evenly whatever the filter count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRows(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth, int firstRow, int endRow,
+        bool relu = false)
+    {
+        if (filters < 1 || firstRow < 0 || endRow <= firstRow || endRow > outHeight)
+            throw new ArgumentException($"DirectConv.ForwardRows: the row range [{firstRow}, {endRow}) of {outHeight} rows is empty or outside them, or there are no filters.");
+        Compute(padded, weight, bias, output, channels, height, width, kernel, padding, outHeight, outWidth, 0, filters, firstRow, endRow, relu,
+            nameof(ForwardRows));
+    }
+
+    /// <summary>Filters <c>[firstFilter, endFilter)</c>, rows <c>[firstRow, endRow)</c> of their planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Compute(ReadOnlySpan<float> padded, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int kernel, int padding, int outHeight, int outWidth, int firstFilter, int endFilter,
+        int firstRow, int endRow, bool relu, string method)
+    {
+        if (!Supports(1, outWidth)) throw new ArgumentException($"DirectConv.{method}: output rows wider than 32 are not supported.");
+        int ph = height + 2 * padding, pw = width + 2 * padding, kk = kernel * kernel, ckk = channels * kk;
         if (padded.Length < channels * ph * pw || weight.Length < endFilter * ckk || bias.Length < endFilter ||
             output.Length < endFilter * outHeight * outWidth)
-            throw new ArgumentException("DirectConv.ForwardFilters: spans too short for the given shape.");
+            throw new ArgumentException($"DirectConv.{method}: spans too short for the given shape.");
         fixed (float* x = padded, pw0 = weight, pb = bias, pout = output)
         {
             var shape = new Shape(channels, ph, pw, kernel, outWidth, ckk, outHeight * outWidth, relu);
@@ -89,18 +121,18 @@ public static unsafe class DirectConv
                     if (outWidth <= 16)
                     {
                         // Two output rows per pass share every weight broadcast; an odd last row is computed twice.
-                        for (int oy = 0; oy < outHeight; oy += 2) TwoRows8x1(x, block, shape, oy, Math.Min(oy + 1, outHeight - 1));
+                        for (int oy = firstRow; oy < endRow; oy += 2) TwoRows8x1(x, block, shape, oy, Math.Min(oy + 1, endRow - 1));
                     }
                     else
                     {
-                        for (int oy = 0; oy < outHeight; oy++) Row6x2(x, block, shape, oy);
+                        for (int oy = firstRow; oy < endRow; oy++) Row6x2(x, block, shape, oy);
                     }
                 }
             }
             else
             {
                 for (int f = firstFilter; f < endFilter; f++)
-                for (int oy = 0; oy < outHeight; oy++)
+                for (int oy = firstRow; oy < endRow; oy++)
                 for (int ox = 0; ox < outWidth; ox++)
                 {
                     float acc = 0f;

@@ -9,7 +9,8 @@ namespace CnnGen.Latency;
 /// Single-image latency of a generated network's <c>Forward</c> in evaluation mode for each thread count: rounds that
 /// alternate between the counts (so a change in the machine's load touches them all alike), each round the median of
 /// a number of calls, and per count the median of the rounds. Prints the load average with the figures. With
-/// <c>--layers</c>, times each layer of the split pass instead (<see cref="LayerTimes"/>); with <c>--cold N</c>, the
+/// <c>--layers</c>, times each layer of the split pass instead (<see cref="LayerTimes"/>); with <c>--work</c>, the thread
+/// CPU time of each layer's ranges on one and two threads (<see cref="SplitWork"/>); with <c>--cold N</c>, the
 /// first N calls of a fresh network without warm-up (<see cref="ColdStart"/>).
 /// </summary>
 internal static class LatencyCommand
@@ -24,7 +25,7 @@ internal static class LatencyCommand
             int[] threads = Option(args, "--threads", "1,2").Split(',').Select(t => Positive(t, "--threads")).ToArray();
             int rounds = Positive(Option(args, "--rounds", "7"), "--rounds");
             int calls = Positive(Option(args, "--calls", "9"), "--calls");
-            bool split = args.Contains("--split"), layers = args.Contains("--layers"), fixedWeights = args.Contains("--fixed");
+            bool split = args.Contains("--split"), layers = args.Contains("--layers"), fixedWeights = args.Contains("--fixed"), work = args.Contains("--work");
             int cold = args.Contains("--cold") ? Positive(Option(args, "--cold", "0"), "--cold") : 0;
             var models = model == "all" ? Models : new[] { model };
             foreach (var name in models)
@@ -37,6 +38,7 @@ internal static class LatencyCommand
                     network.Threads = threads[0];
                     ColdStart.Measure(name, network, cold);
                 }
+                else if (work) SplitWork.Measure(name, network, rounds, calls);
                 else if (layers) LayerTimes.Measure(name, network, threads, rounds, calls);
                 else Measure(name, network, threads, rounds, calls);
             }
@@ -45,7 +47,7 @@ internal static class LatencyCommand
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--fixed] [--layers] [--cold N]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--fixed] [--layers] [--work] [--cold N]");
             return 2;
         }
     }

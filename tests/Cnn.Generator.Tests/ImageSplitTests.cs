@@ -26,8 +26,8 @@ public class ImageSplitTests
         // (split); dense2: 2,500 (not split).
         string code = Generate("[Input(3, 16, 16)] [Conv(3, 8, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] " +
                                "[Conv(4, 16, Stride = 2, Padding = 1)] [ReLU] [Dense(250)] [ReLU] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardFilters_conv2", "_PackChannels_conv3", "_ForwardFilters_conv3", "_ForwardUnits_dense1" }, SplitMethods(code));
-        Assert.Contains("units: 32, block: global::CnnGen.Kernels.DirectConv.FilterBlock(16)", code);
+        Assert.Equal(new[] { "_ForwardRows_conv2", "_PackChannels_conv3", "_ForwardFilters_conv3", "_ForwardUnits_dense1" }, SplitMethods(code));
+        Assert.Contains("units: 16, block: global::CnnGen.Kernels.DirectConv.RowBlock(16)", code); // conv2's 8 pairs of rows, more than its 4 blocks of 8 filters
         Assert.Contains("ws, x, col, default, default, 1, units: 32, block: 1", code); // conv3's columns by its 32 input channels
         Assert.Contains("units: 16, block: 32", code); // a product's filters in ranges of 32
         Assert.Contains("units: 250, block: 4", code);
@@ -74,6 +74,36 @@ public class ImageSplitTests
         Assert.Contains("Winograd3x3.PadChannelLast(", code);
         Assert.Contains("Winograd3x3.ForwardTiles(", code);
         Assert.DoesNotContain("DirectConv.ForwardFilters(", code);
+    }
+
+    [Fact]
+    public void DirectConvolutionsSplitByRowsUnlessTheirFiltersMakeMoreBlocks()
+    {
+        // 16 filters on 32-wide rows are 3 blocks of 6 (uneven on 2 threads), 32 rows are 32 blocks of 1: by rows.
+        string code = Generate("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardRows_conv1" }, SplitMethods(code));
+        Assert.Contains("ws, ws._pad_conv1, fused.Slice(b * 16384, 16384), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.RowBlock(32));", code);
+        Assert.Contains("DirectConv.ForwardRows(inp, weight, bias, outp, channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, " +
+                        "outHeight: 32, outWidth: 32, firstRow: start, endRow: end, relu: true);", code);
+        // 256 filters on 8 x 8 maps (3 channels: direct) are 32 blocks of 8, 8 rows are 4 blocks of 2: by filters.
+        code = Generate("[Input(3, 8, 8)] [Conv(3, 256, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardFilters_conv1" }, SplitMethods(code));
+        Assert.Contains("units: 256, block: global::CnnGen.Kernels.DirectConv.FilterBlock(8)", code);
+        Assert.Contains("DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 3, height: 8, width: 8,", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfSixteenTilesSplitsByTilesWhenItsTransformedWeightsAreSmall()
+    {
+        // 16 x 16 maps: 16 tiles. 32 -> 32 channels (144 KiB of transformed weights, too few filters for ranges of 32),
+        // 32 -> 64 (288 KiB) and 64 -> 64 (576 KiB) split by tiles; 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by
+        // ranges of 32 filters, each reading only its share.
+        string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] " +
+                               "[Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardTiles_conv1", "_ForwardTiles_conv2", "_ForwardTiles_conv3", "_WinogradFilters_conv4", "_WinogradFilters_conv5" },
+            SplitMethods(code));
+        Assert.Contains("_winogradWeight_conv1, bias, batch, units: batch * 16, block: 1);", code);
+        Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32);", code);
     }
 
     [Fact]

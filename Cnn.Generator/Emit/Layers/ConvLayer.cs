@@ -131,7 +131,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu);
-        else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectFilters(w, l, rangeRelu);
+        else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu);
         if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
@@ -180,14 +180,19 @@ internal sealed class ConvLayer : LayerEmitter
 
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
     private static string PackMethod(LayerSpec l) => "PackChannels_" + l.Id;
+    private static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
 
     /// <summary>Inference over the threads: per image, the padded copy on this thread, then each thread's filters.</summary>
     private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        bool rows = ImageSplit.DirectSplitsRows(l);
         ImageSplit.OpenWhenSplitting(w);
-        w.Line("// Fewer images than threads: each thread computes a range of this image's filters.");
+        w.Line(rows
+            ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {ImageSplit.DirectRowBlock(l.Output.Width)} (every filter: " +
+              $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock(l.Output.Width)})."
+            : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         string input = $"inp.Slice(b * {inLen}, {inLen})";
         if (c.Padding > 0)
@@ -195,17 +200,28 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"{Kernels}.DirectConv.Pad({input}, ws._pad_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding});");
             input = $"ws._pad_{l.Id}";
         }
-        w.Line(ImageSplit.Run(FiltersMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
-            $"{Kernels}.DirectConv.FilterBlock({l.Output.Width})"));
+        w.Line(rows
+            ? ImageSplit.Run(RowsMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height,
+                $"{Kernels}.DirectConv.RowBlock({l.Output.Width})")
+            : ImageSplit.Run(FiltersMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
+                $"{Kernels}.DirectConv.FilterBlock({l.Output.Width})"));
         w.Close();
         w.Line("return;");
         w.Close();
     }
 
-    private static void EmitDirectFilters(SourceWriter w, LayerSpec l, string reluArg)
+    private static void EmitDirectRange(SourceWriter w, LayerSpec l, string reluArg)
     {
         var c = Op(l);
         w.Line();
+        if (ImageSplit.DirectSplitsRows(l))
+        {
+            ImageSplit.OpenRange(w, RowsMethod(l), "Output rows [start, end) of every filter of one image, from its padded copy.");
+            w.Line($"{Kernels}.DirectConv.ForwardRows(inp, weight, bias, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                   $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstRow: start, endRow: end{reluArg});");
+            w.Close();
+            return;
+        }
         ImageSplit.OpenRange(w, FiltersMethod(l), "Filters [start, end) of one image, from its padded copy.");
         w.Line($"{Kernels}.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstFilter: start, endFilter: end{reluArg});");

@@ -42,20 +42,57 @@ internal static class ImageSplit
         l.Op is ConvOp { Groups: > 1 } && l.DirectInference
         || l.WinogradInference && !SplitsTiles(l) && !SplitsFilters(l) && l.WinogradFromImages == 1;
 
-    /// <summary>A Winograd layer with enough tiles per image to split them over the threads.</summary>
-    public static bool SplitsTiles(LayerSpec l) => l.WinogradInference && WinogradConv.TilesPerImage(l) >= MinimumWinogradTiles;
+    /// <summary>A Winograd layer with enough tiles per image to split them over the threads: 32 or more, or 16 or more
+    /// (a 16x16 map) when its transformed weights are small enough to stay in a core's cache while every range reads them
+    /// all (<see cref="SmallWinogradWeightBytes"/>).</summary>
+    public static bool SplitsTiles(LayerSpec l) =>
+        l.WinogradInference && (WinogradConv.TilesPerImage(l) >= MinimumWinogradTiles
+                                || WinogradConv.TilesPerImage(l) >= MinimumWinogradTilesOfSmallWeights && TransformedWeightBytes(l) <= SmallWinogradWeightBytes);
+
+    /// <summary>Tiles per image from which a Winograd layer of small transformed weights is split by tiles. Measured
+    /// (thread CPU time, one image, ranges of 4 tiles against the whole layer; <c>Cnn.TrainProfile split</c>): the
+    /// ranges of a 16x16 map's 16 tiles add up to 0.8-1.05x the whole layer for 32->32, 32->64 and 64->64 channels
+    /// (their blocks of tiles are smaller, so their products stay in cache), where ranges of 32 filters add up to
+    /// 1.0-1.3x (each range transforms every tile's input again); 16->32 1.3x (its input transform is most of it).</summary>
+    public const int MinimumWinogradTilesOfSmallWeights = 16;
+
+    /// <summary>Transformed weights (36 x channels x filters floats) read whole by every range of tiles: at most 1 MiB,
+    /// which stays in a core's L2 (64 -> 64 channels is 576 KiB; ResNet-18's 14x14 layers of 256 channels are 9 MiB and
+    /// split by filters, each range reading only its share).</summary>
+    public const long SmallWinogradWeightBytes = 1 << 20;
+
+    private static long TransformedWeightBytes(LayerSpec l) => 36L * l.Input.Channels * ((ConvOp)l.Op).Filters * sizeof(float);
 
     /// <summary>A Winograd layer of fewer tiles split by ranges of 32 filters instead: each range reads only its share of
     /// the transformed weights (by tiles, every range would read them all). Its filters must be whole panels, two or more.</summary>
     public static bool SplitsFilters(LayerSpec l) =>
         l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f % WinogradFilterBlock == 0 && f >= 2 * WinogradFilterBlock;
 
+    /// <summary>Output filters the runtime's direct kernel computes together (<c>DirectConv.FilterBlock</c>): 8 on rows of
+    /// at most 16 values, 6 on wider ones.</summary>
+    public static int DirectFilterBlock(int outWidth) => outWidth <= 16 ? 8 : 6;
+
+    /// <summary>Output rows the runtime's direct kernel computes together (<c>DirectConv.RowBlock</c>): 2 on rows of at
+    /// most 16 values, 1 on wider ones.</summary>
+    public static int DirectRowBlock(int outWidth) => outWidth <= 16 ? 2 : 1;
+
+    /// <summary>Whether a split direct convolution hands out ranges of output rows (of every filter) instead of ranges of
+    /// filters: when its rows make at least as many blocks as its filters do. Both forms compute exactly the whole
+    /// layer's operations, but blocks of filters share out unevenly when there are few of them (16 filters on 32-wide
+    /// rows are 3 blocks of 6, the last one short: on 2 threads one thread gets two of the three), while rows share out
+    /// evenly (32 rows, 16 per thread). Each range of rows reads all the weights (16 x 144 floats for a 3x3 layer of
+    /// 16 channels, 9 KiB) and two more input rows per channel than it computes.</summary>
+    public static bool DirectSplitsRows(LayerSpec l) =>
+        l.Op is ConvOp { Filters: var f }
+        && (l.Output.Height + DirectRowBlock(l.Output.Width) - 1) / DirectRowBlock(l.Output.Width)
+           >= (f + DirectFilterBlock(l.Output.Width) - 1) / DirectFilterBlock(l.Output.Width);
+
     /// <summary>Filters per range of a Winograd layer split by filters: one panel of its transformed weights.</summary>
     public const int WinogradFilterBlock = 32;
 
-    /// <summary>Tiles per image from which a Winograd layer is split by tiles: every range packs the whole transformed
-    /// weights again for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4 tiles, a 14x14 one
-    /// 16, a 28x28 one 49).</summary>
+    /// <summary>Tiles per image from which a Winograd layer is split by tiles whatever its weights: every range reads the
+    /// whole transformed weights for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4
+    /// tiles, a 14x14 one 16, a 28x28 one 49).</summary>
     public const int MinimumWinogradTiles = 32;
 
     /// <summary>Values per image (of the layer's input or output, whichever is larger) from which a layer without weights

@@ -1042,11 +1042,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu2) : outp;
             if (ws.SplitParts > 1)
             {
-                // Fewer images than threads: each thread computes a range of this image's filters.
+                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 6).
                 for (int b = 0; b < batch; b++)
                 {
                     global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardFilters_conv2 ??= ForwardFilters_conv2, ws, ws._pad_conv2, fused.Slice(b * 12544, 12544), weight, bias, 1, units: 16, block: global::CnnGen.Kernels.DirectConv.FilterBlock(28));
+                    GeneratedPasses.RunSplit(_ForwardRows_conv2 ??= ForwardRows_conv2, ws, ws._pad_conv2, fused.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
                 }
                 return;
             }
@@ -1064,12 +1064,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
     }
 
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv2;
-    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_conv2;
+    /// <summary>Output rows [start, end) of every filter of one image, from its padded copy.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardFilters_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    private void ForwardRows_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
     {
-        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 28, width: 28, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstFilter: start, endFilter: end, relu: ws.Folded);
+        global::CnnGen.Kernels.DirectConv.ForwardRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1188,11 +1188,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             // Inference: direct convolution, same result as the im2col path below.
             if (ws.SplitParts > 1)
             {
-                // Fewer images than threads: each thread computes a range of this image's filters.
+                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 6).
                 for (int b = 0; b < batch; b++)
                 {
                     global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardFilters_conv3 ??= ForwardFilters_conv3, ws, ws._pad_conv3, outp.Slice(b * 12544, 12544), weight, bias, 1, units: 16, block: global::CnnGen.Kernels.DirectConv.FilterBlock(28));
+                    GeneratedPasses.RunSplit(_ForwardRows_conv3 ??= ForwardRows_conv3, ws, ws._pad_conv3, outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
                 }
                 return;
             }
@@ -1210,12 +1210,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
     }
 
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardFilters_conv3;
-    /// <summary>Filters [start, end) of one image, from its padded copy.</summary>
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_conv3;
+    /// <summary>Output rows [start, end) of every filter of one image, from its padded copy.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardFilters_conv3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    private void ForwardRows_conv3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
     {
-        global::CnnGen.Kernels.DirectConv.ForwardFilters(inp, weight, bias, outp, channels: 16, height: 28, width: 28, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstFilter: start, endFilter: end);
+        global::CnnGen.Kernels.DirectConv.ForwardRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1385,6 +1385,13 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn4 folded in, relu4 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu4) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of the tiles.
+                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 3136), batch, ws._winogradPadded_conv4, channels: 16, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                GeneratedPasses.RunSplit(_ForwardTiles_conv4 ??= ForwardTiles_conv4, ws, ws._winogradPadded_conv4, fused.Slice(0, batch * 6272), _winogradWeight_conv4, bias, batch, units: batch * 16, block: 1);
+                return;
+            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 3136), batch, _winogradWeight_conv4, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1397,6 +1404,15 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 144); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv4;
+    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 16, 32, 14, 14));
+        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 16, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1514,6 +1530,13 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn5 folded in, relu5 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu5) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of the tiles.
+                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 6272), batch, ws._winogradPadded_conv5, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                GeneratedPasses.RunSplit(_ForwardTiles_conv5 ??= ForwardTiles_conv5, ws, ws._winogradPadded_conv5, fused.Slice(0, batch * 6272), _winogradWeight_conv5, bias, batch, units: batch * 16, block: 1);
+                return;
+            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv5, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1526,6 +1549,15 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv5;
+    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 32, 32, 14, 14));
+        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 32, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1642,6 +1674,13 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of the tiles.
+                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 6272), batch, ws._winogradPadded_conv6, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                GeneratedPasses.RunSplit(_ForwardTiles_conv6 ??= ForwardTiles_conv6, ws, ws._winogradPadded_conv6, outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 1);
+                return;
+            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             return;
@@ -1654,6 +1693,15 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6;
+    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 32, 32, 14, 14));
+        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 32, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

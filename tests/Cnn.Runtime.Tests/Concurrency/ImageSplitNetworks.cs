@@ -60,3 +60,22 @@ public partial class SplitElementwiseNet { }
 [Conv(3, 64)]
 [Dense(10)]
 public partial class SplitWinogradFiltersNet { }
+
+// Direct convolutions split by ranges of output rows (their rows make more blocks than their filters): 16 filters on
+// 31-wide rows (a folded BatchNorm and a fused ReLU), 12 filters from 16 channels, and 48 filters on a 15 x 15 map, whose
+// odd last row is a block of its own (rows of at most 16 are computed in pairs).
+[Input(3, 31, 31)]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 12, Padding = 1)] [ReLU]
+[MaxPool(2)] [Conv(3, 48, Padding = 1)] [Tanh]
+[Dense(10)]
+public partial class SplitRowsNet { }
+
+// Winograd layers on a 16 x 16 map (16 tiles) with small transformed weights, split by tiles: 16 -> 32 with a folded
+// BatchNorm and a fused ReLU, 32 -> 32 with a folded BatchNorm before a shortcut, 32 -> 64 with a fused ReLU.
+[Input(16, 16, 16)]
+[Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 32, Padding = 1, Bias = false)] [BatchNorm] [Add("relu1")] [ReLU]
+[Conv(3, 64, Padding = 1)] [ReLU]
+[Dense(10)]
+public partial class SplitSixteenTilesNet { }

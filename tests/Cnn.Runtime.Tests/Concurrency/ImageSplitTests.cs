@@ -52,6 +52,10 @@ public sealed class ImageSplitTests
         { nameof(SplitWinogradFiltersNet), false },
         { nameof(SplitElementwiseNet), true },
         { nameof(SplitElementwiseNet), false },
+        { nameof(SplitRowsNet), true },
+        { nameof(SplitRowsNet), false },
+        { nameof(SplitSixteenTilesNet), true },
+        { nameof(SplitSixteenTilesNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -62,6 +66,8 @@ public sealed class ImageSplitTests
             nameof(SplitWinogradNet) => new SplitWinogradNet(seed: 6) { FoldBatchNorm = fold },
             nameof(SplitWinogradFiltersNet) => new SplitWinogradFiltersNet(seed: 9) { FoldBatchNorm = fold },
             nameof(SplitElementwiseNet) => new SplitElementwiseNet(seed: 8) { FoldBatchNorm = fold },
+            nameof(SplitRowsNet) => new SplitRowsNet(seed: 10) { FoldBatchNorm = fold },
+            nameof(SplitSixteenTilesNet) => new SplitSixteenTilesNet(seed: 11) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);

@@ -40,6 +40,64 @@ public class DirectConvTests
         Assert.True(checkedShapes > 150, $"only {checkedShapes} shapes were checked");
     }
 
+    /// <summary>Ranges of output rows (whole <see cref="DirectConv.RowBlock"/>s, as a split layer hands them out, and
+    /// arbitrary ones), each writing only its rows, together give the bits of one call over the whole image.</summary>
+    [Fact]
+    public void RangesOfRowsGiveTheBitsOfTheWholeLayer()
+    {
+        var random = new Random(23);
+        int checkedShapes = 0;
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int channels = random.Next(1, 5), filters = random.Next(1, 21), kernel = random.Next(1, 4) * 2 - 1, padding = random.Next(0, 3);
+            int height = random.Next(kernel, 20), width = random.Next(1, 36);
+            int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
+            if (outWidth < 1 || outHeight < 2 || !DirectConv.Supports(1, outWidth)) continue;
+            float[] input = Random(random, channels * height * width), weight = Random(random, filters * channels * kernel * kernel), bias = Random(random, filters);
+            bool relu = trial % 2 == 0;
+            var padded = new float[DirectConv.PaddedLength(channels, height, width, padding)];
+            var whole = new float[filters * outHeight * outWidth];
+            DirectConv.Forward(input, weight, bias, whole, padded, channels, height, width, filters, kernel, padding, outHeight, outWidth, relu);
+
+            // Cut the rows into 2 to 5 ranges: at multiples of the kernel's row block on odd trials, anywhere on even ones.
+            int block = trial % 2 == 1 ? DirectConv.RowBlock(outWidth) : 1, parts = random.Next(2, 6);
+            var ranges = new float[whole.Length];
+            Array.Fill(ranges, float.NaN);
+            ReadOnlySpan<float> x = padding > 0 ? padded : input;
+            int blocks = (outHeight + block - 1) / block;
+            for (int part = 0; part < parts; part++)
+            {
+                int first = Math.Min(outHeight, part * blocks / parts * block), end = Math.Min(outHeight, (part + 1) * blocks / parts * block);
+                if (first < end)
+                    DirectConv.ForwardRows(x, weight, bias, ranges, channels, height, width, filters, kernel, padding, outHeight, outWidth, first, end, relu);
+            }
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(ranges[i]),
+                    $"C{channels} F{filters} K{kernel} P{padding} {height}x{width} relu {relu}, {parts} ranges of blocks of {block} rows: value {i} is {ranges[i]:R}, the whole layer gives {whole[i]:R}");
+            checkedShapes++;
+        }
+        Assert.True(checkedShapes > 100, $"only {checkedShapes} shapes were checked");
+    }
+
+    /// <summary>A range of rows writes its rows of every filter and nothing else.</summary>
+    [Fact]
+    public void ARangeOfRowsWritesOnlyItsRows()
+    {
+        var random = new Random(5);
+        int channels = 3, filters = 16, height = 12, width = 12, outHeight = 12, outWidth = 12;
+        float[] input = Random(random, channels * height * width), weight = Random(random, filters * channels * 9), bias = Random(random, filters);
+        var padded = new float[DirectConv.PaddedLength(channels, height, width, 1)];
+        DirectConv.Pad(input, padded, channels, height, width, 1);
+        var output = new float[filters * outHeight * outWidth];
+        Array.Fill(output, float.NaN);
+        DirectConv.ForwardRows(padded, weight, bias, output, channels, height, width, filters, 3, 1, outHeight, outWidth, 4, 8);
+        for (int f = 0; f < filters; f++)
+        for (int y = 0; y < outHeight; y++)
+        for (int x = 0; x < outWidth; x++)
+            Assert.Equal(y is >= 4 and < 8, !float.IsNaN(output[(f * outHeight + y) * outWidth + x]));
+        Assert.Throws<ArgumentException>(() => DirectConv.ForwardRows(padded, weight, bias, output, channels, height, width, filters, 3, 1, outHeight, outWidth, 8, 13));
+    }
+
     private static float[] Random(Random random, int length)
     {
         var values = new float[length];
