@@ -55,6 +55,10 @@ internal sealed record LayerSpec(
     /// multiplied at once (<see cref="Analysis.Im2ColBlocking"/>); 0 for the whole image's columns and one product.</summary>
     public int Im2ColBlockRows { get; init; }
 
+    /// <summary>For a convolution of a network whose backward pass rebuilds its columns (one with BatchNorm): training's
+    /// forward pass runs the direct kernel instead of im2col + GEMM, with the same bits (<see cref="Analysis.TrainingForward"/>).</summary>
+    public bool DirectTraining { get; init; }
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 

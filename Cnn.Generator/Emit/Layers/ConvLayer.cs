@@ -38,7 +38,7 @@ internal sealed class ConvLayer : LayerEmitter
         int padding = Op(l).Padding;
         if (l.WinogradInference)
             foreach (var buffer in WinogradConv.Buffers(l)) yield return buffer;
-        else if (l.DirectInference && padding > 0)
+        if ((l.DirectInference && !l.WinogradInference || DirectInTraining(l)) && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
@@ -105,14 +105,13 @@ internal sealed class ConvLayer : LayerEmitter
             {
                 if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
                 w.Line("for (int b = 0; b < batch; b++)");
-                w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
-                       $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                       $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
+                w.Line("    " + DirectForward(l, target, reluArg));
             }
             w.Line("return;");
             w.Close();
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
+        if (DirectInTraining(l)) EmitDirectTraining(w, l);
         bool split = ImageSplit.Worth(l) && (!l.DirectInference || l.WinogradFromImages > 1);
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
@@ -135,6 +134,33 @@ internal sealed class ConvLayer : LayerEmitter
             if (!IsPointwise(l)) EmitPackChannels(w, l);
             EmitGemmFilters(w, l, folded, fusedRelu);
         }
+    }
+
+    /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis
+    /// (<see cref="Analysis.TrainingForward"/>) for networks whose backward pass rebuilds the columns.</summary>
+    private bool DirectInTraining(LayerSpec l) => l.DirectTraining && _rebuildsColumns;
+
+    /// <summary>Training's forward pass by the direct kernel: the backward pass rebuilds the columns it needs, so none are
+    /// laid out here; the same bits as im2col + GEMM (no activation is fused while training).</summary>
+    private static void EmitDirectTraining(SourceWriter w, LayerSpec l)
+    {
+        // A pass that keeps its outputs for backward never folds BatchNorm, so no activation is fused here.
+        w.Open("if (ws.KeepForBackward)");
+        w.Line("// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line("    " + DirectForward(l, "outp", ""));
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>One image's <c>DirectConv.Forward</c> call (inside a loop over <c>b</c>), writing <paramref name="target"/>.</summary>
+    private static string DirectForward(LayerSpec l, string target, string reluArg)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        return $"{Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
+               $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});";
     }
 
     /// <summary>Inference of a convolution with large columns: im2col and the product in blocks of output rows

@@ -927,6 +927,13 @@ partial class SmallResNet : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, fused.Slice(b * 12544, 12544), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);
@@ -1052,6 +1059,13 @@ partial class SmallResNet : global::CnnGen.INetwork
             }
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, fused.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, relu: ws.Folded);
+            return;
+        }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -1196,6 +1210,13 @@ partial class SmallResNet : global::CnnGen.INetwork
                 }
                 return;
             }
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            return;
+        }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
             for (int b = 0; b < batch; b++)
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
             return;
