@@ -56,8 +56,12 @@ internal sealed record LayerSpec(
     public int Im2ColBlockRows { get; init; }
 
     /// <summary>For a convolution of a network whose backward pass rebuilds its columns (one with BatchNorm): training's
-    /// forward pass runs the direct kernel instead of im2col + GEMM, with the same bits (<see cref="Analysis.TrainingForward"/>).</summary>
+    /// forward pass runs the direct kernel instead of im2col + GEMM, with the same bits (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool DirectTraining { get; init; }
+
+    /// <summary>For a convolution: the backward pass computes the input gradient as a full convolution by the direct
+    /// kernel instead of the column gradient's product and col2im (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool DirectInputGradient { get; init; }
 
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;

@@ -56,4 +56,34 @@ public class DirectTrainingTests
         Assert.Contains("channels: 8, height: 16, width: 16, filters: 16, kernel: 3, padding: 1, outHeight: 16, outWidth: 16);", calls[1], StringComparison.Ordinal);
         Assert.Empty(TrainingCalls(Compiled("[Input(3, 40, 40)] [Conv(3, 8, Padding = 1)] [BatchNorm] [ReLU] [Dense(4)]")));
     }
+
+    private const string InputGradientComment = "// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by ";
+
+    private static string[] InputGradientCalls(string code) =>
+        Regex.Matches(code, @"DirectConvInputGradient\.Image\((?<args>[^\n]*)\);\n").Select(m => m.Groups["args"].Value).ToArray();
+
+    [Fact]
+    public void TheInputGradientOfConvolutionsOn16To32WideInputsIsTheDirectFullConvolutionInEveryNetwork()
+    {
+        // With BatchNorm: SmallResNet's conv2 and conv3 (28 wide) have an input gradient; conv1 none; conv4-6 (14 wide) use col2im.
+        string code = Generated(Networks.SmallResNet);
+        string[] calls = InputGradientCalls(code);
+        Assert.Equal(2, calls.Length);
+        Assert.Equal("dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
+                     "filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28", calls[0]);
+        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), flipped, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
+        Assert.Contains(InputGradientComment + "1", code, StringComparison.Ordinal);
+        Assert.Contains("Im2Col.Unpack(dcol, dx, channels: 16, height: 14, width: 14,", code, StringComparison.Ordinal);
+
+        // Without BatchNorm too; a 5x5 kernel without padding pads dy by 4; stride 2, 1x1 and 8-wide inputs keep col2im.
+        string plain = Compiled(
+            "[Input(3, 32, 32)] [Conv(3, 8, Padding = 1)] [ReLU] [Conv(5, 8)] [ReLU] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [Conv(1, 8)] [ReLU] " +
+            "[MaxPool(2)] [Conv(3, 8, Padding = 1)] [Dense(4)]");
+        string[] plainCalls = InputGradientCalls(plain);
+        Assert.Single(plainCalls);
+        Assert.Equal("dout.Slice(b * 6272, 6272), flipped, dinp.Slice(b * 8192, 8192), ws._backwardPaddedGradient, channels: 8, height: 32, width: 32, " +
+                     "filters: 8, kernel: 5, padding: 0, outHeight: 28, outWidth: 28", plainCalls[0]);
+        Assert.Contains(InputGradientComment + "4", plain, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _backwardPaddedGradient, 10368L, batch);", plain, StringComparison.Ordinal);
+    }
 }

@@ -34,6 +34,7 @@ internal sealed class ConvLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
+        var c = Op(l);
         if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: !_rebuildsColumns);
         int padding = Op(l).Padding;
         if (l.WinogradInference)
@@ -44,7 +45,14 @@ internal sealed class ConvLayer : LayerEmitter
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
         if (_rebuildsColumns)
             yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
-        if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+        if (needInputGradient && l.DirectInputGradient)
+        {
+            // Shared by every such convolution, like the column gradient: sized for the largest.
+            yield return new Scratch(BackwardColumns.FlippedField, "float", FlippedLength(l), PerBatch: false, BackwardOnly: true);
+            if (c.Padding < c.Kernel - 1)
+                yield return new Scratch(BackwardColumns.PaddedGradientField, "float", PaddedGradientLength(l), PerBatch: false, BackwardOnly: true);
+        }
+        else if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
     private static string Pack(LayerSpec l, string x) => Pack(l, Op(l), x);
@@ -137,7 +145,7 @@ internal sealed class ConvLayer : LayerEmitter
     }
 
     /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis
-    /// (<see cref="Analysis.TrainingForward"/>) for networks whose backward pass rebuilds the columns.</summary>
+    /// (<see cref="Analysis.TrainingKernels"/>) for networks whose backward pass rebuilds the columns.</summary>
     private bool DirectInTraining(LayerSpec l) => l.DirectTraining && _rebuildsColumns;
 
     /// <summary>Training's forward pass by the direct kernel: the backward pass rebuilds the columns it needs, so none are
@@ -309,6 +317,12 @@ internal sealed class ConvLayer : LayerEmitter
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
+            if (l.DirectInputGradient)
+            {
+                EmitDirectInputGradient(w, l);
+                w.Close();
+                return;
+            }
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
             if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws.{BackwardColumns.GradientField}, 0, {ColLength(l)});");
@@ -327,6 +341,31 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         w.Close();
+    }
+
+    /// <summary>The flipped weights of a direct input gradient: as many as the weights.</summary>
+    private static long FlippedLength(LayerSpec l) => (long)l.Input.Channels * Op(l).Filters * Op(l).Kernel * Op(l).Kernel;
+
+    /// <summary>One image's output gradient padded by <c>kernel - 1 - padding</c> for the direct input gradient.</summary>
+    private static long PaddedGradientLength(LayerSpec l)
+    {
+        int fullPadding = Op(l).Kernel - 1 - Op(l).Padding;
+        return (long)Op(l).Filters * (l.Output.Height + 2 * fullPadding) * (l.Output.Width + 2 * fullPadding);
+    }
+
+    /// <summary>dinp as seed 001's full convolution of dy with the kernel rotated 180 degrees, computed by the direct kernel:
+    /// the weights flipped once per call, then one image at a time over dy padded by <c>kernel - 1 - padding</c>.</summary>
+    private static void EmitDirectInputGradient(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, fullPadding = c.Kernel - 1 - c.Padding;
+        w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by {fullPadding}");
+        w.Line($"var flipped = new global::System.Span<float>(ws.{BackwardColumns.FlippedField}, 0, {FlippedLength(l)});");
+        w.Line($"{Kernels}.DirectConvInputGradient.FlipWeights({Weight(l)}, flipped, filters: {c.Filters}, channels: {l.Input.Channels}, kernel: {c.Kernel});");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), flipped, dinp.Slice(b * {inLen}, {inLen}), " +
+               $"{(fullPadding > 0 ? $"ws.{BackwardColumns.PaddedGradientField}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     /// <summary>dweight += dy x col^T over the batch, rebuilding the columns of <see cref="BackwardColumns.Images"/> images at
