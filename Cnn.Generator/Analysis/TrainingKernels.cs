@@ -8,9 +8,9 @@ namespace CnnGen.Generator.Analysis;
 /// on shapes where it measured faster: stride 1, no dilation, groups 1, rows 16 to 32 wide (on 8-wide rows half of each
 /// vector is idle and the direct kernel loses).
 /// <list type="bullet">
-/// <item>Forward (<see cref="LayerSpec.DirectTraining"/>), the same bits as im2col + GEMM: only in networks whose backward
-/// pass rebuilds the columns it needs (those with BatchNorm), so the forward pass's columns served nothing but its own
-/// product. One thread, microseconds per image over 16 images (thread CPU time, <c>Cnn.TrainProfile inference</c>), direct
+/// <item>Forward (<see cref="LayerSpec.DirectTraining"/>), the same bits as im2col + GEMM; such a layer keeps no columns
+/// for backward, which rebuilds them for the weight gradient (as every convolution of a network with BatchNorm does).
+/// One thread, microseconds per image over 16 images (thread CPU time, <c>Cnn.TrainProfile inference</c>), direct
 /// against im2col + GEMM: 16 -> 16 @32 31.9 / 53.7, 32 -> 32 @32 154 / 206, 16 -> 32 @16 12.3 / 16.2, 32 -> 32 @16 25.2 / 35.1,
 /// 64 -> 64 @16 107 / 140; on 8-wide rows 32 -> 64 @8 25.9 / 15.5, 64 -> 64 @8 49.8 / 33.0.</item>
 /// <item>Input gradient (<see cref="LayerSpec.DirectInputGradient"/>): the full convolution of the output's gradient with
@@ -25,13 +25,11 @@ internal static class TrainingKernels
 
     public static void Decide(List<LayerSpec> layers)
     {
-        bool rebuildsColumns = false;
-        foreach (var l in layers) rebuildsColumns |= l.Kind == LayerKind.BatchNorm;
         for (int k = 0; k < layers.Count; k++)
             if (layers[k].Op is ConvOp conv)
                 layers[k] = layers[k] with
                 {
-                    DirectTraining = rebuildsColumns && Picks(conv, layers[k].Output.Width),
+                    DirectTraining = Picks(conv, layers[k].Output.Width),
                     DirectInputGradient = Picks(conv, layers[k].Input.Width) && conv.Padding <= conv.Kernel - 1,
                 };
     }

@@ -55,8 +55,8 @@ internal sealed record LayerSpec(
     /// multiplied at once (<see cref="Analysis.Im2ColBlocking"/>); 0 for the whole image's columns and one product.</summary>
     public int Im2ColBlockRows { get; init; }
 
-    /// <summary>For a convolution of a network whose backward pass rebuilds its columns (one with BatchNorm): training's
-    /// forward pass runs the direct kernel instead of im2col + GEMM, with the same bits (<see cref="Analysis.TrainingKernels"/>).</summary>
+    /// <summary>For a convolution: training's forward pass runs the direct kernel instead of im2col + GEMM, with the same
+    /// bits, and the backward pass rebuilds the columns of the weight gradient (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool DirectTraining { get; init; }
 
     /// <summary>For a convolution: the backward pass computes the input gradient as a full convolution by the direct

@@ -6,8 +6,9 @@ namespace CnnGen.Generator.Tests;
 
 /// <summary>
 /// Which convolutions training's forward pass runs with the direct kernel instead of im2col + GEMM (the same bits):
-/// in networks with BatchNorm (their backward pass rebuilds the columns), stride 1, groups 1, output rows 16 to 32 wide,
-/// under <c>if (ws.KeepForBackward)</c>, writing the convolution's own output (no activation is fused there).
+/// stride 1, groups 1, output rows 16 to 32 wide, under <c>if (ws.KeepForBackward)</c>, writing the convolution's own
+/// output (no activation is fused there); their backward pass rebuilds the weight gradient's columns. And which compute
+/// their input gradient with the direct kernel: inputs 16 to 32 wide.
 /// </summary>
 public class DirectTrainingTests
 {
@@ -37,10 +38,18 @@ public class DirectTrainingTests
     }
 
     [Fact]
-    public void ANetworkWithoutBatchNormKeepsItsColumnsAndHasNoTrainingBlock()
+    public void WithoutBatchNormADirectLayerRebuildsItsColumnsAndAnEightWideOneKeepsThem()
     {
-        Assert.Empty(TrainingCalls(Generated(Networks.LeNet5)));
-        Assert.Empty(TrainingCalls(Compiled("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Dense(4)]")));
+        // conv1 (32 wide) runs direct and rebuilds its 27 x 1,024 columns in backward; conv2 (8 wide) keeps its 144 x 64 per image.
+        string code = Compiled("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [MaxPool(4)] [Conv(3, 8, Padding = 1)] [ReLU] [Dense(4)]");
+        string call = Assert.Single(TrainingCalls(code));
+        Assert.Contains("channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, outHeight: 32, outWidth: 32);", call, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _col_conv1, 27648L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _col_conv2, training ? 9216L * batch : 9216L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _backwardColumns, 248832L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("for (int first = 0; first < batch; first += 9)", code, StringComparison.Ordinal);
+        // LeNet-5: conv1 (28 wide) runs direct; conv2 (10 wide) keeps its columns.
+        Assert.Single(TrainingCalls(Generated(Networks.LeNet5)));
     }
 
     [Fact]

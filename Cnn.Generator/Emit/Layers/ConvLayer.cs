@@ -10,7 +10,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// (col2im of that product is seed 001's full convolution of dout with the kernel rotated 180 degrees).
 /// Training either keeps every image's columns for the backward pass (<see cref="Instance"/>: the micro-batch, sized by
 /// the cache budget with the columns counted, bounds them) or keeps none (<see cref="RebuildingColumns"/>, for networks
-/// with BatchNorm, whose backward call is a worker's whole chunk): the backward pass then rebuilds them, a group of
+/// with BatchNorm, whose backward call is a worker's whole chunk, and for layers whose training forward runs the direct
+/// kernel): the backward pass then rebuilds them, a group of
 /// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products).
 /// </summary>
 internal sealed class ConvLayer : LayerEmitter
@@ -145,7 +146,7 @@ internal sealed class ConvLayer : LayerEmitter
     }
 
     /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis
-    /// (<see cref="Analysis.TrainingKernels"/>) for networks whose backward pass rebuilds the columns.</summary>
+    /// (<see cref="Analysis.TrainingKernels"/>); such a layer is emitted with <see cref="RebuildingColumns"/>.</summary>
     private bool DirectInTraining(LayerSpec l) => l.DirectTraining && _rebuildsColumns;
 
     /// <summary>Training's forward pass by the direct kernel: the backward pass rebuilds the columns it needs, so none are
