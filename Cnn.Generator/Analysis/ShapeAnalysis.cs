@@ -95,6 +95,7 @@ internal static class ShapeAnalysis
 
         if (!broken && specs.Count > 0 && specs.Count == layers.Count) Graph.WarnUnread(specs, layers, diagnostics);
         Fusion.Decide(specs);
+        TrainingKernels.Decide(specs);
 
         bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
         return new NetworkSpec(hintName, @namespace, className, containingTypes,

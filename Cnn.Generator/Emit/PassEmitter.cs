@@ -28,10 +28,11 @@ internal static class PassEmitter
         long outputs = spec.Output.Length;
         var gradients = new GradientFlow(spec, body, firstTrainable);
         // With BatchNorm in training mode a worker's whole chunk is one backward call (its statistics are the batch's), so
-        // columns kept per image would grow with the batch: those networks' convolutions rebuild them in backward. Other
-        // networks keep them, counted in the micro-batch's cache budget below.
+        // columns kept per image would grow with the batch: those networks' convolutions rebuild them in backward, as do
+        // convolutions whose training forward runs the direct kernel (it makes no columns). Other convolutions keep them,
+        // counted in the micro-batch's cache budget below.
         LayerEmitter EmitterFor(LayerSpec l) =>
-            spec.HasBatchNorm && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
+            (spec.HasBatchNorm || l.DirectTraining) && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
 
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)

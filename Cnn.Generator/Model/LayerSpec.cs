@@ -60,6 +60,14 @@ internal sealed record LayerSpec(
     /// laid out once per fold; the bits of the packed product it replaces.</summary>
     public bool FilterLanesInference { get; init; }
 
+    /// <summary>For a convolution: training's forward pass runs the direct kernel instead of im2col + GEMM, with the same
+    /// bits, and the backward pass rebuilds the columns of the weight gradient (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool DirectTraining { get; init; }
+
+    /// <summary>For a convolution: the backward pass computes the input gradient as a full convolution by the direct
+    /// kernel instead of the column gradient's product and col2im (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool DirectInputGradient { get; init; }
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 

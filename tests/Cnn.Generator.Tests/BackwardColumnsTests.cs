@@ -24,18 +24,19 @@ public class BackwardColumnsTests
     [Fact]
     public void WithBatchNorm_ColumnsAreOneImageInForwardAndOneSharedGroupInBackward()
     {
-        // conv1: 4 x 9 x 256 = 9,216 floats per image (28 images fit); conv2: 6 x 9 x 256 = 13,824 (18 fit).
-        var run = AssertCompilesCleanly(Source("[Input(4, 16, 16)] [Conv(3, 6, Padding = 1)] [BatchNorm] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
+        // Rows 12 wide, so conv2's input gradient goes through the column gradient (from 16 wide the direct kernel computes it).
+        // conv1: 4 x 9 x 192 = 6,912 floats per image (37 fit); conv2: 6 x 9 x 192 = 10,368 (25 fit).
+        var run = AssertCompilesCleanly(Source("[Input(4, 16, 12)] [Conv(3, 6, Padding = 1)] [BatchNorm] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
         string text = run.Sources[0].SourceText.ToString();
-        Assert.Contains("Grow(ref _col_conv1, 9216L, batch);", text);
-        Assert.Contains("Grow(ref _col_conv2, 13824L, batch);", text);
-        // One buffer for both layers' rebuilt columns, sized for the larger group (28 x 9,216 = 258,048 floats), and one
+        Assert.Contains("Grow(ref _col_conv1, 6912L, batch);", text);
+        Assert.Contains("Grow(ref _col_conv2, 10368L, batch);", text);
+        // One buffer for both layers' rebuilt columns, sized for the larger group (25 x 10,368 = 259,200 floats), and one
         // column gradient, sized for conv2's image (conv1 computes no input gradient).
         Assert.Single(Regex.Matches(text, @"public float\[\] _backwardColumns = "));
-        Assert.Contains("Grow(ref _backwardColumns, 258048L, batch);", text);
-        Assert.Contains("Grow(ref _backwardColumnGradient, 13824L, batch);", text);
-        Assert.Contains("for (int first = 0; first < batch; first += 28)", text);
-        Assert.Contains("for (int first = 0; first < batch; first += 18)", text);
+        Assert.Contains("Grow(ref _backwardColumns, 259200L, batch);", text);
+        Assert.Contains("Grow(ref _backwardColumnGradient, 10368L, batch);", text);
+        Assert.Contains("for (int first = 0; first < batch; first += 37)", text);
+        Assert.Contains("for (int first = 0; first < batch; first += 25)", text);
         Assert.DoesNotContain("_col_conv1, training ?", text);
         Assert.DoesNotContain("_dcol_", text);
     }
@@ -43,13 +44,13 @@ public class BackwardColumnsTests
     [Fact]
     public void WithoutBatchNorm_EachMicroBatchsColumnsAreKeptForBackward()
     {
-        var run = AssertCompilesCleanly(Source("[Input(4, 16, 16)] [Conv(3, 6, Padding = 1)] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
+        var run = AssertCompilesCleanly(Source("[Input(4, 16, 12)] [Conv(3, 6, Padding = 1)] [Tanh] [Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]"));
         string text = run.Sources[0].SourceText.ToString();
-        Assert.Contains("Grow(ref _col_conv1, training ? 9216L * batch : 9216L, batch);", text);
-        Assert.Contains("Grow(ref _col_conv2, training ? 13824L * batch : 13824L, batch);", text);
-        Assert.Contains("AccumulateTransposedB(dout, 1280, ws._col_conv2, 13824,", text);
+        Assert.Contains("Grow(ref _col_conv1, training ? 6912L * batch : 6912L, batch);", text);
+        Assert.Contains("Grow(ref _col_conv2, training ? 10368L * batch : 10368L, batch);", text);
+        Assert.Contains("AccumulateTransposedB(dout, 960, ws._col_conv2, 10368,", text);
         Assert.DoesNotContain("_backwardColumns", text);
-        Assert.Contains("Grow(ref _backwardColumnGradient, 13824L, batch);", text);
+        Assert.Contains("Grow(ref _backwardColumnGradient, 10368L, batch);", text);
     }
 
     [Fact]

@@ -137,6 +137,21 @@ internal static class KernelDigests
         }
         yield return ("ExpandDepthwise.Forward", expandDepthwise.ToArray());
 
+        // The input gradient of stride-1 convolutions by the direct kernel: rows of up to 16 and up to 32, a 5x5 kernel without padding.
+        var inputGradient = new List<float>();
+        foreach (var (channels, filters, kernel, padding, size) in new[] { (5, 7, 3, 1, 16), (9, 4, 3, 1, 30), (3, 6, 5, 0, 20) })
+        {
+            int outSize = size + 2 * padding - kernel + 1;
+            var flipped = new float[filters * channels * kernel * kernel];
+            DirectConvInputGradient.FlipWeights(Random(flipped.Length), flipped, filters, channels, kernel);
+            var dinp = new float[channels * size * size];
+            DirectConvInputGradient.Image(Random(filters * outSize * outSize), flipped, dinp,
+                new float[DirectConvInputGradient.PaddedLength(filters, outSize, outSize, kernel, padding)],
+                channels, size, size, filters, kernel, padding, outSize, outSize);
+            inputGradient.AddRange(dinp);
+        }
+        yield return ("DirectConvInputGradient.Image", inputGradient.ToArray());
+
         var bias = new List<float>();
         foreach (int columns in sizes)
         {

@@ -11,7 +11,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// (col2im of that product is seed 001's full convolution of dout with the kernel rotated 180 degrees).
 /// Training either keeps every image's columns for the backward pass (<see cref="Instance"/>: the micro-batch, sized by
 /// the cache budget with the columns counted, bounds them) or keeps none (<see cref="RebuildingColumns"/>, for networks
-/// with BatchNorm, whose backward call is a worker's whole chunk): the backward pass then rebuilds them, a group of
+/// with BatchNorm, whose backward call is a worker's whole chunk, and for layers whose training forward runs the direct
+/// kernel): the backward pass then rebuilds them, a group of
 /// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products).
 /// </summary>
 internal sealed class ConvLayer : LayerEmitter
@@ -35,17 +36,25 @@ internal sealed class ConvLayer : LayerEmitter
 
     public override IEnumerable<Scratch> Buffers(LayerSpec l, bool needInputGradient)
     {
+        var c = Op(l);
         if (!IsPointwise(l)) yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: !_rebuildsColumns);
         int padding = Op(l).Padding;
         if (l.WinogradInference)
             foreach (var buffer in WinogradConv.Buffers(l)) yield return buffer;
-        else if (l.DirectInference && padding > 0)
+        if ((l.DirectInference && !l.WinogradInference || DirectInTraining(l)) && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
         if (_rebuildsColumns)
             yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
-        if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
+        if (needInputGradient && l.DirectInputGradient)
+        {
+            // Shared by every such convolution, like the column gradient: sized for the largest.
+            yield return new Scratch(BackwardColumns.FlippedField, "float", FlippedLength(l), PerBatch: false, BackwardOnly: true);
+            if (c.Padding < c.Kernel - 1)
+                yield return new Scratch(BackwardColumns.PaddedGradientField, "float", PaddedGradientLength(l), PerBatch: false, BackwardOnly: true);
+        }
+        else if (needInputGradient) yield return new Scratch(BackwardColumns.GradientField, "float", ColLength(l), PerBatch: false, BackwardOnly: true);
     }
 
     private static string Pack(LayerSpec l, string x) => Pack(l, Op(l), x);
@@ -106,14 +115,13 @@ internal sealed class ConvLayer : LayerEmitter
             {
                 if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
                 w.Line("for (int b = 0; b < batch; b++)");
-                w.Line($"    {Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
-                       $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-                       $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
+                w.Line("    " + DirectForward(l, target, reluArg));
             }
             w.Line("return;");
             w.Close();
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
+        if (DirectInTraining(l)) EmitDirectTraining(w, l);
         bool split = ImageSplit.Worth(l) && (!l.DirectInference || l.WinogradFromImages > 1);
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
@@ -139,6 +147,33 @@ internal sealed class ConvLayer : LayerEmitter
             if (l.FilterLanesInference)
                 FilterLanesConv.EmitRangeMethod(w, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         }
+    }
+
+    /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis
+    /// (<see cref="Analysis.TrainingKernels"/>); such a layer is emitted with <see cref="RebuildingColumns"/>.</summary>
+    private bool DirectInTraining(LayerSpec l) => l.DirectTraining && _rebuildsColumns;
+
+    /// <summary>Training's forward pass by the direct kernel: the backward pass rebuilds the columns it needs, so none are
+    /// laid out here; the same bits as im2col + GEMM (no activation is fused while training).</summary>
+    private static void EmitDirectTraining(SourceWriter w, LayerSpec l)
+    {
+        // A pass that keeps its outputs for backward never folds BatchNorm, so no activation is fused here.
+        w.Open("if (ws.KeepForBackward)");
+        w.Line("// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line("    " + DirectForward(l, "outp", ""));
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>One image's <c>DirectConv.Forward</c> call (inside a loop over <c>b</c>), writing <paramref name="target"/>.</summary>
+    private static string DirectForward(LayerSpec l, string target, string reluArg)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        return $"{Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
+               $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});";
     }
 
     /// <summary>Inference of a convolution with large columns: im2col and the product in blocks of output rows
@@ -312,6 +347,12 @@ internal sealed class ConvLayer : LayerEmitter
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
+            if (l.DirectInputGradient)
+            {
+                EmitDirectInputGradient(w, l);
+                w.Close();
+                return;
+            }
             w.Line($"// dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees");
             w.Line($"var weight = {Weight(l)};");
             if (!IsPointwise(l)) w.Line($"var dcol = new global::System.Span<float>(ws.{BackwardColumns.GradientField}, 0, {ColLength(l)});");
@@ -330,6 +371,31 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         w.Close();
+    }
+
+    /// <summary>The flipped weights of a direct input gradient: as many as the weights.</summary>
+    private static long FlippedLength(LayerSpec l) => (long)l.Input.Channels * Op(l).Filters * Op(l).Kernel * Op(l).Kernel;
+
+    /// <summary>One image's output gradient padded by <c>kernel - 1 - padding</c> for the direct input gradient.</summary>
+    private static long PaddedGradientLength(LayerSpec l)
+    {
+        int fullPadding = Op(l).Kernel - 1 - Op(l).Padding;
+        return (long)Op(l).Filters * (l.Output.Height + 2 * fullPadding) * (l.Output.Width + 2 * fullPadding);
+    }
+
+    /// <summary>dinp as seed 001's full convolution of dy with the kernel rotated 180 degrees, computed by the direct kernel:
+    /// the weights flipped once per call, then one image at a time over dy padded by <c>kernel - 1 - padding</c>.</summary>
+    private static void EmitDirectInputGradient(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, fullPadding = c.Kernel - 1 - c.Padding;
+        w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by {fullPadding}");
+        w.Line($"var flipped = new global::System.Span<float>(ws.{BackwardColumns.FlippedField}, 0, {FlippedLength(l)});");
+        w.Line($"{Kernels}.DirectConvInputGradient.FlipWeights({Weight(l)}, flipped, filters: {c.Filters}, channels: {l.Input.Channels}, kernel: {c.Kernel});");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), flipped, dinp.Slice(b * {inLen}, {inLen}), " +
+               $"{(fullPadding > 0 ? $"ws.{BackwardColumns.PaddedGradientField}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     /// <summary>dweight += dy x col^T over the batch, rebuilding the columns of <see cref="BackwardColumns.Images"/> images at

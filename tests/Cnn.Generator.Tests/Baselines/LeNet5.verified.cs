@@ -188,8 +188,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (261,520 bytes per image) stay in cache.</summary>
-    public const int MicroBatch = 3;
+    /// one micro-batch's activations (183,120 bytes per image) stay in cache.</summary>
+    public const int MicroBatch = 4;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
     /// <summary>The buffers of one worker thread.</summary>
@@ -200,6 +200,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _grad_conv1 = global::System.Array.Empty<float>();
         public float[] _col_conv1 = global::System.Array.Empty<float>();
         public float[] _pad_conv1 = global::System.Array.Empty<float>();
+        public float[] _backwardColumns = global::System.Array.Empty<float>();
         public float[] _act_relu1 = global::System.Array.Empty<float>();
         public float[] _grad_relu1 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
@@ -228,7 +229,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         public override void Ensure(int batch, bool training)
         {
             Grow(ref _act_conv1, 4704L * batch, batch);
-            Grow(ref _col_conv1, training ? 19600L * batch : 19600L, batch);
+            Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);
             Grow(ref _act_relu1, 4704L * batch, batch);
             Grow(ref _act_pool1, 1176L * batch, batch);
@@ -243,6 +244,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             Grow(ref _act_dense3, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 4704L * batch, batch);
+            Grow(ref _backwardColumns, 254800L, batch);
             Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
             Grow(ref _argmax_pool1, 1176L * batch, batch);
@@ -425,11 +427,18 @@ partial class LeNet5 : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, fused.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28, relu: true);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);
             var y = outp.Slice(b * 4704, 4704);
-            var col = new global::System.Span<float>(ws._col_conv1, ws.KeepForBackward ? b * 19600 : 0, 19600); // [25, 784], kept for backward while training
+            var col = new global::System.Span<float>(ws._col_conv1, 0, 19600); // [25, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 6, n: 784, k: 25); // + bias as it stores
         }
@@ -440,8 +449,17 @@ partial class LeNet5 : global::CnnGen.INetwork
     {
         if (!_frozen[0])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p] (columns kept by forward)
-            global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, ws._col_conv1, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: batch);
+            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 13 image(s) at a time
+            for (int first = 0; first < batch; first += 13)
+            {
+                int count = global::System.Math.Min(13, batch - first);
+                for (int b = 0; b < count; b++)
+                {
+                    var col = new global::System.Span<float>(ws._backwardColumns, b * 19600, 19600); // [25, 784]
+                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 784, 784), col, channels: 1, height: 28, width: 28, kernel: 5, stride: 1, padding: 2, outHeight: 28, outWidth: 28);
+                }
+                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 4704), 4704, ws._backwardColumns, 19600, new global::System.Span<float>(ws.Gradients, 0, 150), m: 6, n: 25, k: 784, count: count);
+            }
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 4704, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 150, 6), m: 6, n: 1, k: 784, count: batch);
         }

@@ -667,6 +667,13 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, fused.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);

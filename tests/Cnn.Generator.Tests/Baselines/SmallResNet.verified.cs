@@ -340,7 +340,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
         public float[] _pad_conv2 = global::System.Array.Empty<float>();
-        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
+        public float[] _backwardFlippedWeights = global::System.Array.Empty<float>();
+        public float[] _backwardPaddedGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
         public double[] _sums_bn2 = global::System.Array.Empty<double>();
@@ -379,6 +380,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv4 = global::System.Array.Empty<float>();
+        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
         public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
@@ -517,7 +519,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
             Grow(ref _grad_conv2, 12544L * batch, batch);
-            Grow(ref _backwardColumnGradient, 112896L, batch);
+            Grow(ref _backwardFlippedWeights, 2304L, batch);
+            Grow(ref _backwardPaddedGradient, 14400L, batch);
             Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
@@ -531,6 +534,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
+            Grow(ref _backwardColumnGradient, 56448L, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
             Grow(ref _dtotal_bn4, 64L, batch);
@@ -927,6 +931,13 @@ partial class SmallResNet : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, fused.Slice(b * 12544, 12544), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 784, 784);
@@ -1054,6 +1065,13 @@ partial class SmallResNet : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, fused.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 12544, 12544);
@@ -1092,17 +1110,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 2496, 16), m: 16, n: 1, k: 784, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 192, 2304);
-        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 112896);
+        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by 1
+        var flipped = new global::System.Span<float>(ws._backwardFlippedWeights, 0, 2304);
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), flipped, filters: 16, channels: 16, kernel: 3);
         for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 12544, 12544);
-            var dx = dinp.Slice(b * 12544, 12544);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 144, n: 784, k: 16, transposeA: true);
-            dx.Clear();
-            global::CnnGen.Kernels.Im2Col.Unpack(dcol, dx, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-        }
+            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
     }
 
     // ---- bn2: batch normalisation of 16 channels over 28x28 positions ----
@@ -1200,6 +1212,13 @@ partial class SmallResNet : global::CnnGen.INetwork
                 global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            for (int b = 0; b < batch; b++)
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 12544, 12544);
@@ -1238,17 +1257,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 4848, 16), m: 16, n: 1, k: 784, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304);
-        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 112896);
+        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by 1
+        var flipped = new global::System.Span<float>(ws._backwardFlippedWeights, 0, 2304);
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), flipped, filters: 16, channels: 16, kernel: 3);
         for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 12544, 12544);
-            var dx = dinp.Slice(b * 12544, 12544);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 144, n: 784, k: 16, transposeA: true);
-            dx.Clear();
-            global::CnnGen.Kernels.Im2Col.Unpack(dcol, dx, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-        }
+            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
     }
 
     // ---- bn3: batch normalisation of 16 channels over 28x28 positions ----

@@ -1,0 +1,98 @@
+using System.Text.RegularExpressions;
+using CnnGen.Generator.Tests.Infrastructure;
+using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>
+/// Which convolutions training's forward pass runs with the direct kernel instead of im2col + GEMM (the same bits):
+/// stride 1, groups 1, output rows 16 to 32 wide, under <c>if (ws.KeepForBackward)</c>, writing the convolution's own
+/// output (no activation is fused there); their backward pass rebuilds the weight gradient's columns. And which compute
+/// their input gradient with the direct kernel: inputs 16 to 32 wide.
+/// </summary>
+public class DirectTrainingTests
+{
+    private const string TrainingComment = "// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.";
+
+    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
+
+    private static string Compiled(string declaration) =>
+        AssertCompilesCleanly("using CnnGen;\nnamespace DirectTraining;\n" + declaration + "\npublic partial class Net { }").Sources.Single().SourceText.ToString();
+
+    /// <summary>The bodies of the training blocks, one per convolution that has one.</summary>
+    private static string[] TrainingCalls(string code) =>
+        Regex.Matches(code, Regex.Escape(TrainingComment) + @"\s*for \(int b = 0; b < batch; b\+\+\)\s*(?<call>[^\n]*)\n")
+            .Select(m => m.Groups["call"].Value.Trim()).ToArray();
+
+    [Fact]
+    public void SmallResNetsConvolutionsOn28WideMapsRunDirectWhileTrainingAndThoseOn14WideOnesDoNot()
+    {
+        string code = Generated(Networks.SmallResNet);
+        string[] calls = TrainingCalls(code);
+        Assert.Equal(3, calls.Length);
+        Assert.Equal("global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv1, " +
+                     "channels: 1, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);", calls[0]);
+        Assert.StartsWith("global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv2,", calls[1]);
+        Assert.StartsWith("global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 12544, 12544), weight, bias, outp.Slice(b * 12544, 12544), ws._pad_conv3,", calls[2]);
+        Assert.Equal(3, Regex.Matches(code, @"if \(ws\.KeepForBackward\)\s*\{\s*" + Regex.Escape(TrainingComment)).Count);
+    }
+
+    [Fact]
+    public void WithoutBatchNormADirectLayerRebuildsItsColumnsAndAnEightWideOneKeepsThem()
+    {
+        // conv1 (32 wide) runs direct and rebuilds its 27 x 1,024 columns in backward; conv2 (8 wide) keeps its 144 x 64 per image.
+        string code = Compiled("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [MaxPool(4)] [Conv(3, 8, Padding = 1)] [ReLU] [Dense(4)]");
+        string call = Assert.Single(TrainingCalls(code));
+        Assert.Contains("channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, outHeight: 32, outWidth: 32);", call, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _col_conv1, 27648L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _col_conv2, training ? 9216L * batch : 9216L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _backwardColumns, 248832L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("for (int first = 0; first < batch; first += 9)", code, StringComparison.Ordinal);
+        // LeNet-5: conv1 (28 wide) runs direct; conv2 (10 wide) keeps its columns.
+        Assert.Single(TrainingCalls(Generated(Networks.LeNet5)));
+    }
+
+    [Fact]
+    public void OnlyStrideOneGroupsOneConvolutionsWithRows16To32WideRunDirectWhileTraining()
+    {
+        // 32 wide: direct; stride 2 (to 16): not; 16 wide: direct; 1x1 unpadded: not; 8 wide: not; 40 wide: not.
+        string code = Compiled(
+            "[Input(3, 32, 32)] [Conv(3, 8, Padding = 1)] [BatchNorm] [ReLU] [Conv(4, 8, Stride = 2, Padding = 1)] [BatchNorm] [ReLU] " +
+            "[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU] [Conv(1, 16)] [BatchNorm] [ReLU] [MaxPool(2)] [Conv(3, 16, Padding = 1)] [BatchNorm] [Dense(4)]");
+        string[] calls = TrainingCalls(code);
+        Assert.Equal(2, calls.Length);
+        Assert.Contains("channels: 3, height: 32, width: 32, filters: 8, kernel: 3, padding: 1, outHeight: 32, outWidth: 32);", calls[0], StringComparison.Ordinal);
+        Assert.Contains("channels: 8, height: 16, width: 16, filters: 16, kernel: 3, padding: 1, outHeight: 16, outWidth: 16);", calls[1], StringComparison.Ordinal);
+        Assert.Empty(TrainingCalls(Compiled("[Input(3, 40, 40)] [Conv(3, 8, Padding = 1)] [BatchNorm] [ReLU] [Dense(4)]")));
+    }
+
+    private const string InputGradientComment = "// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by ";
+
+    private static string[] InputGradientCalls(string code) =>
+        Regex.Matches(code, @"DirectConvInputGradient\.Image\((?<args>[^\n]*)\);\n").Select(m => m.Groups["args"].Value).ToArray();
+
+    [Fact]
+    public void TheInputGradientOfConvolutionsOn16To32WideInputsIsTheDirectFullConvolutionInEveryNetwork()
+    {
+        // With BatchNorm: SmallResNet's conv2 and conv3 (28 wide) have an input gradient; conv1 none; conv4-6 (14 wide) use col2im.
+        string code = Generated(Networks.SmallResNet);
+        string[] calls = InputGradientCalls(code);
+        Assert.Equal(2, calls.Length);
+        Assert.Equal("dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
+                     "filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28", calls[0]);
+        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), flipped, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
+        Assert.Contains(InputGradientComment + "1", code, StringComparison.Ordinal);
+        Assert.Contains("Im2Col.Unpack(dcol, dx, channels: 16, height: 14, width: 14,", code, StringComparison.Ordinal);
+
+        // Without BatchNorm too; a 5x5 kernel without padding pads dy by 4; stride 2, 1x1 and 8-wide inputs keep col2im.
+        string plain = Compiled(
+            "[Input(3, 32, 32)] [Conv(3, 8, Padding = 1)] [ReLU] [Conv(5, 8)] [ReLU] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [Conv(1, 8)] [ReLU] " +
+            "[MaxPool(2)] [Conv(3, 8, Padding = 1)] [Dense(4)]");
+        string[] plainCalls = InputGradientCalls(plain);
+        Assert.Single(plainCalls);
+        Assert.Equal("dout.Slice(b * 6272, 6272), flipped, dinp.Slice(b * 8192, 8192), ws._backwardPaddedGradient, channels: 8, height: 32, width: 32, " +
+                     "filters: 8, kernel: 5, padding: 0, outHeight: 28, outWidth: 28", plainCalls[0]);
+        Assert.Contains(InputGradientComment + "4", plain, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _backwardPaddedGradient, 10368L, batch);", plain, StringComparison.Ordinal);
+    }
+}
