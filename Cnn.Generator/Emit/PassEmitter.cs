@@ -37,7 +37,8 @@ internal static class PassEmitter
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
         {
-            buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
+            buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false,
+                UnusedInInference: body[i].OutputUnusedInInference));
             if (gradients.HasGradientBuffer(i))
                 buffers.Add(new Scratch(gradients.Grad(i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
             buffers.AddRange(EmitterFor(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
@@ -113,7 +114,13 @@ internal static class PassEmitter
         w.Line();
         w.Open("public override void Ensure(int batch, bool training)");
         foreach (var b in buffers.Where(b => !b.BackwardOnly))
-            w.Line($"Grow(ref {b.Field}, {Length(b, "training")}, batch);");
+        {
+            string grow = $"Grow(ref {b.Field}, {Length(b, "training")}, batch);";
+            // An output that an evaluation pass leaves alone is allocated only when a pass can use it.
+            if (b.UnusedInInference == OutputUnused.WhenFolded) grow = $"if (training || !Folded) {grow} // unused by a folded evaluation pass";
+            if (b.UnusedInInference == OutputUnused.WhenFoldedAndWhole) grow = $"if (training || !Folded || SplitParts > 1) {grow} // unused by a folded evaluation pass that keeps the image whole";
+            w.Line(grow);
+        }
         w.Line("if (!training) return;");
         foreach (var b in buffers.Where(b => b.BackwardOnly))
             w.Line($"Grow(ref {b.Field}, {Length(b, "true")}, batch);");

@@ -44,6 +44,11 @@ internal sealed record LayerSpec(
     /// either can apply a ReLU as it stores.</summary>
     public bool DirectInference { get; init; }
 
+    /// <summary>For a depthwise convolution that inference runs directly: 3x3, stride 1, padding 1, so the runtime's
+    /// <c>Depthwise3x3</c> kernel, which reads the input in place, instead of <c>DepthwiseConv</c>'s padded copy of each
+    /// channel (no scratch plane). Same bits.</summary>
+    public bool DepthwiseInPlace { get; init; }
+
     /// <summary>For a convolution: inference runs it as Winograd F(4x4, 3x3) over the micro-batch's images at once.</summary>
     public bool WinogradInference { get; init; }
 
@@ -93,6 +98,10 @@ internal sealed record LayerSpec(
     /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: the expansion's input channels.</summary>
     public int ExpansionInputChannels { get; init; }
 
+    /// <summary>When an evaluation-mode pass leaves this layer's output unwritten and unread, so that the workspace need
+    /// not allocate it outside training (<see cref="Analysis.Fusion"/>).</summary>
+    public OutputUnused OutputUnusedInInference { get; init; }
+
     /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 
@@ -137,4 +146,19 @@ internal sealed record LayerSpec(
         BatchNormOp b => b.Channels,
         _ => 0,
     };
+}
+
+/// <summary>When an evaluation-mode forward pass neither writes nor reads a layer's output buffer.</summary>
+internal enum OutputUnused
+{
+    /// <summary>Some inference pass may use it.</summary>
+    Never,
+
+    /// <summary>Unused when the BatchNorms are folded (<c>ws.Folded</c>): a convolution whose BatchNorm is folded in writes
+    /// the BatchNorm's output (or, with a fused ReLU, the ReLU's), and a folded BatchNorm whose ReLU the convolution applies.</summary>
+    WhenFolded,
+
+    /// <summary>Unused when folded and the pass does not split one image over threads: a 1x1 expansion's ReLU output,
+    /// which the depthwise convolution after it computes a band at a time instead (<c>ExpandDepthwise</c>).</summary>
+    WhenFoldedAndWhole,
 }

@@ -6,7 +6,7 @@ namespace CnnGen.TrainProfile;
 /// <summary>
 /// <c>depthwise [--repeats N] [--peak GFLOPS]</c>: MobileNetV2 (3x224x224) inference of one image on one thread, in
 /// the thread's own CPU time; then, for each of its depthwise convolutions, the grouped path (im2col + a product with
-/// m = 1 per channel + bias) against the direct kernel (<see cref="DepthwiseConv"/>), and the 1x1 convolutions'
+/// m = 1 per channel + bias) against the direct kernel (<see cref="DepthwiseConv"/>) and, for 3x3 stride 1, the kernel without a padded copy (<see cref="Depthwise3x3"/>), and the 1x1 convolutions'
 /// products, with their share of the whole forward pass and of a core's peak. Medians of N timed runs after warm-ups.
 /// </summary>
 internal static class DepthwiseProfile
@@ -30,17 +30,18 @@ internal static class DepthwiseProfile
             return (source.OutputChannels, source.OutputHeight, source.OutputWidth);
         }
 
-        Console.WriteLine("| depthwise layer | input | stride | im2col + GEMM ms | direct ms | direct GFLOP/s |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| depthwise layer | input | stride | im2col + GEMM ms | direct ms | direct GFLOP/s | 3x3 kernel ms |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         double grouped = 0, direct = 0;
         foreach (var l in layers.Where(l => l.Kind == "Conv" && l.Groups > 1 && l.Groups == l.OutputChannels))
         {
             var (c, h, w) = InputOf(l);
             var shape = new Depthwise(c, h, w, l.Kernel, l.Stride, l.Padding, l.OutputHeight, l.OutputWidth, random);
             double g = ThreadClock.Median(shape.Grouped, repeats), d = ThreadClock.Median(shape.Direct, repeats);
+            string three = Depthwise3x3.Supports(l.Kernel, l.Stride, l.Padding, l.Dilation) ? $"{ThreadClock.Median(shape.Direct3x3, repeats) * 1e3:0.000}" : "-";
             grouped += g;
             direct += d;
-            Console.WriteLine($"| {l.Name} | {c}x{h}x{w} | {l.Stride} | {g * 1e3:0.000} | {d * 1e3:0.000} | {2.0 * l.Macs / d / 1e9:0.0} |");
+            Console.WriteLine($"| {l.Name} | {c}x{h}x{w} | {l.Stride} | {g * 1e3:0.000} | {d * 1e3:0.000} | {2.0 * l.Macs / d / 1e9:0.0} | {three} |");
         }
         Console.WriteLine($"depthwise total: im2col + GEMM {grouped * 1e3:0.00} ms, direct {direct * 1e3:0.00} ms " +
                           $"({grouped / forward:P1} and {direct / forward:P1} of the forward pass measured above)");
@@ -91,6 +92,9 @@ internal static class DepthwiseProfile
 
         public void Direct() =>
             DepthwiseConv.Forward(_input, _weight, _bias, _output, _scratch, _c, _h, _w, _k, _s, _p, _oh, _ow, 0, _c);
+
+        /// <summary>The 3x3 stride-1 kernel without a padded copy (<see cref="Depthwise3x3"/>).</summary>
+        public void Direct3x3() => Depthwise3x3.Forward(_input, _weight, _bias, _output, _c, _h, _w, 0, _c);
     }
 
     private static float[] Values(Random random, int length)

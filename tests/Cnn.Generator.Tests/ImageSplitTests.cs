@@ -52,14 +52,15 @@ public class ImageSplitTests
     public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFiltersAndDepthwiseRunsWhole()
     {
         // Grouped 3x3 (4 groups) on 32 x 32 x 32: 32 x 1,024 x 8 x 9 = 2,359,296 MACs; depthwise 3x3: 32 x 1,024 x 9 =
-        // 294,912 (enough, but its direct kernel pads into one plane per workspace, so it runs whole); pointwise to 16:
+        // 294,912 (enough, but the direct depthwise kernels run whole; this 3x3 one of stride 1 and padding 1 reads its
+        // input in place, Depthwise3x3); pointwise to 16:
         // 16 x 1,024 x 32 = 524,288.
         // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values; the depthwise
         // layer's ReLU6 is applied by its kernel.
         string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
         Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardFilters_conv3" }, SplitMethods(code));
         Assert.Contains("units: 4, block: 1", code);
-        Assert.Contains("DepthwiseConv.Forward(", code);
+        Assert.Contains("Depthwise3x3.Forward(", code);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
         Assert.DoesNotContain("PackChannels", code); // a pointwise convolution needs no columns
     }

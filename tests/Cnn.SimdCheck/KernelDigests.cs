@@ -120,6 +120,21 @@ internal static class KernelDigests
         }
         yield return ("DepthwiseConv.Forward", depthwise.ToArray());
 
+        // The 3x3 stride-1 kernel without a padded copy: widths of one chunk and less (7, 14), several (33, 56), one
+        // row, heights that end a block of four rows early; a channel range; every activation.
+        var depthwise3x3 = new List<float>();
+        foreach (var (height, width, activation) in new[] { (7, 7, FusedActivation.Relu6), (14, 14, FusedActivation.None), (5, 33, FusedActivation.Relu),
+                                                             (1, 16, FusedActivation.Relu6), (11, 56, FusedActivation.Relu6), (6, 1, FusedActivation.None) })
+        {
+            const int channels = 5;
+            var output = new float[channels * height * width];
+            var input = Random(channels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 4f; // some values past ReLU6's 6
+            Depthwise3x3.Forward(input, Random(channels * 9), Random(channels), output, channels, height, width, firstChannel: 1, endChannel: channels, activation);
+            depthwise3x3.AddRange(output);
+        }
+        yield return ("Depthwise3x3.Forward", depthwise3x3.ToArray());
+
         // The 1x1 expansion and depthwise convolution in bands of output rows: bands at the padded top and bottom, strides 1 to 3.
         var expandDepthwise = new List<float>();
         foreach (var (kernel, stride, padding, width, band) in new[] { (3, 2, 1, 37, 4), (3, 1, 1, 17, 3), (5, 1, 2, 20, 2), (3, 3, 0, 31, 1) })

@@ -5,7 +5,9 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <summary>
 /// Inference of a depthwise convolution (<c>Groups</c> = channels = filters, no dilation) with the runtime's direct
 /// kernel, <c>DepthwiseConv.Forward</c>, instead of im2col and a product with one row per channel; training keeps the
-/// im2col columns for the backward pass. The kernel gives the bits of the im2col path.
+/// im2col columns for the backward pass. The kernel gives the bits of the im2col path. A 3x3 layer of stride 1 and
+/// padding 1 (<c>LayerSpec.DepthwiseInPlace</c>) runs <c>Depthwise3x3.Forward</c>, which reads its input in place and
+/// needs no padded plane; other shapes run <c>DepthwiseConv.Forward</c> with one.
 /// </summary>
 internal static class DepthwiseInference
 {
@@ -25,6 +27,9 @@ internal static class DepthwiseInference
         long phaseLength = global::System.Math.Max((paddedWidth + c.Stride - 1) / c.Stride, chunks * Lanes + (c.Kernel - 1) / c.Stride);
         return rows * c.Stride * phaseLength;
     }
+
+    /// <summary>The padded plane, for the layers that use one (not those that read their input in place).</summary>
+    public static bool NeedsPlane(LayerSpec l) => l.DirectInference && !l.DepthwiseInPlace;
 
     public static Scratch Buffer(LayerSpec l) => new("_dwpad_" + l.Id, "float", ScratchLength(l), PerBatch: false, BackwardOnly: false);
 
@@ -57,6 +62,16 @@ internal static class DepthwiseInference
             }
         }
         if (l.Expansion >= 0) ExpansionInference.EmitForward(w, l, network, target);
+        if (l.DepthwiseInPlace)
+        {
+            w.Line("// 3x3, stride 1, padding 1: the kernel that reads the input in place (no padded copy of each channel).");
+            w.Line("for (int b = 0; b < batch; b++)");
+            w.Line($"    {LayerEmitter.Kernels}.Depthwise3x3.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
+                   $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, firstChannel: 0, endChannel: {l.Input.Channels}{activation});");
+            w.Line("return;");
+            w.Close();
+            return;
+        }
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {LayerEmitter.Kernels}.DepthwiseConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), ws._dwpad_{l.Id}, " +
                $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +

@@ -331,10 +331,10 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
 
         public override void Ensure(int batch, bool training)
         {
-            Grow(ref _act_conv1, 4704L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv1, 4704L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);
-            Grow(ref _act_bn1, 4704L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn1, 4704L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn1, 12L, batch);
             Grow(ref _total_bn1, 12L, batch);
             Grow(ref _mean_bn1, 6L, batch);
@@ -343,9 +343,9 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _shift_bn1, 6L, batch);
             Grow(ref _act_relu1, 4704L * batch, batch);
             Grow(ref _act_pool1, 1176L * batch, batch);
-            Grow(ref _act_conv2, 1600L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv2, 1600L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv2, 15000L, batch);
-            Grow(ref _act_bn2, 1600L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn2, 1600L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
             Grow(ref _mean_bn2, 16L, batch);

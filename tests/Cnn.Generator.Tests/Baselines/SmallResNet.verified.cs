@@ -437,10 +437,10 @@ partial class SmallResNet : global::CnnGen.INetwork
 
         public override void Ensure(int batch, bool training)
         {
-            Grow(ref _act_conv1, 12544L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv1, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
-            Grow(ref _act_bn1, 12544L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn1, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn1, 32L, batch);
             Grow(ref _total_bn1, 32L, batch);
             Grow(ref _mean_bn1, 16L, batch);
@@ -448,10 +448,10 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _scale_bn1, 16L, batch);
             Grow(ref _shift_bn1, 16L, batch);
             Grow(ref _act_relu1, 12544L * batch, batch);
-            Grow(ref _act_conv2, 12544L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv2, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv2, 112896L, batch);
             Grow(ref _pad_conv2, 14400L, batch);
-            Grow(ref _act_bn2, 12544L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn2, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
             Grow(ref _mean_bn2, 16L, batch);
@@ -459,7 +459,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _scale_bn2, 16L, batch);
             Grow(ref _shift_bn2, 16L, batch);
             Grow(ref _act_relu2, 12544L * batch, batch);
-            Grow(ref _act_conv3, 12544L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv3, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv3, 112896L, batch);
             Grow(ref _pad_conv3, 14400L, batch);
             Grow(ref _act_bn3, 12544L * batch, batch);
@@ -472,11 +472,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _act_add1, 12544L * batch, batch);
             Grow(ref _act_relu3, 12544L * batch, batch);
             Grow(ref _act_pool1, 3136L * batch, batch);
-            Grow(ref _act_conv4, 6272L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv4, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _winogradPadded_conv4, 5184L * batch, batch);
             Grow(ref _winogradScratch_conv4, 27648L * batch, batch);
-            Grow(ref _act_bn4, 6272L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn4, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn4, 64L, batch);
             Grow(ref _total_bn4, 64L, batch);
             Grow(ref _mean_bn4, 32L, batch);
@@ -484,11 +484,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _scale_bn4, 32L, batch);
             Grow(ref _shift_bn4, 32L, batch);
             Grow(ref _act_relu4, 6272L * batch, batch);
-            Grow(ref _act_conv5, 6272L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv5, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv5, 56448L, batch);
             Grow(ref _winogradPadded_conv5, 10368L * batch, batch);
             Grow(ref _winogradScratch_conv5, 36864L * batch, batch);
-            Grow(ref _act_bn5, 6272L * batch, batch);
+            if (training || !Folded) Grow(ref _act_bn5, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn5, 64L, batch);
             Grow(ref _total_bn5, 64L, batch);
             Grow(ref _mean_bn5, 32L, batch);
@@ -496,7 +496,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _scale_bn5, 32L, batch);
             Grow(ref _shift_bn5, 32L, batch);
             Grow(ref _act_relu5, 6272L * batch, batch);
-            Grow(ref _act_conv6, 6272L * batch, batch);
+            if (training || !Folded) Grow(ref _act_conv6, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv6, 56448L, batch);
             Grow(ref _winogradPadded_conv6, 10368L * batch, batch);
             Grow(ref _winogradScratch_conv6, 36864L * batch, batch);

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace CnnGen.OrtLayers;
+
+/// <summary>
+/// Matches CnnGen's layers to ONNX Runtime's nodes by order: the k-th convolution or dense layer of CnnGen is the
+/// k-th <c>Conv</c>/<c>FusedConv</c>/<c>Gemm</c> node of ONNX Runtime (its fusions keep one such node per convolution:
+/// the activation, and in its NCHWc form the residual add, ride in it). Every other layer or node (CnnGen's separate
+/// adds, pooling; ONNX Runtime's layout reorders, adds, pooling) is counted with the convolution before it.
+/// </summary>
+internal static class LayerTable
+{
+    private static readonly HashSet<string> OrtAnchors = ["Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul"];
+
+    public static void Print(List<(string Name, string Kind, string Shape, double Microseconds)> layers, List<OrtNode> nodes)
+    {
+        var ours = Group(layers, l => l.Kind is "Conv" or "Dense");
+        var theirs = Group(nodes, n => OrtAnchors.Contains(n.Op));
+        if (ours.Count != theirs.Count)
+            Console.WriteLine($"  warning: {ours.Count} CnnGen convolutions and dense layers, {theirs.Count} ONNX Runtime ones: rows past the first difference do not match");
+        Console.WriteLine($"  {"#",3} {"CnnGen layer",-24} {"output",-11} {"CnnGen",9} {"ORT",9} {"ratio",6}  ORT nodes (op, output)");
+        double ourTotal = 0, theirTotal = 0;
+        for (int k = 0; k < Math.Max(ours.Count, theirs.Count); k++)
+        {
+            var our = k < ours.Count ? ours[k] : [];
+            var their = k < theirs.Count ? theirs[k] : [];
+            double us = our.Sum(l => l.Microseconds), them = their.Sum(n => Program.Median(n.Microseconds));
+            ourTotal += us;
+            theirTotal += them;
+            string name = our.Count > 0 ? our[0].Name + (our.Count > 1 ? $" +{our.Count - 1}" : "") : "-";
+            string shape = our.Count > 0 ? our[0].Shape : "";
+            string ortOps = string.Join(", ", their.Select(n => $"{n.Op} {n.Shape}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {k,3} {name,-24} {shape,-11} {us,9:F1} {them,9:F1} {Ratio(them, us),6}  {ortOps}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {"sum of medians",-40} {ourTotal,9:F1} {theirTotal,9:F1} {Ratio(theirTotal, ourTotal),6}   (ratio: ORT time / CnnGen time, >1: CnnGen faster)"));
+    }
+
+    private static string Ratio(double theirs, double ours) =>
+        ours > 0 ? string.Create(CultureInfo.InvariantCulture, $"{theirs / ours:F2}") : "-";
+
+    /// <summary>Splits <paramref name="items"/> into runs that each start at an anchor; items before the first anchor
+    /// join the first run.</summary>
+    private static List<List<T>> Group<T>(IEnumerable<T> items, Func<T, bool> isAnchor)
+    {
+        var groups = new List<List<T>>();
+        var pending = new List<T>();
+        foreach (var item in items)
+        {
+            if (isAnchor(item))
+            {
+                groups.Add([.. pending, item]);
+                pending.Clear();
+            }
+            else if (groups.Count > 0) groups[^1].Add(item);
+            else pending.Add(item);
+        }
+        return groups;
+    }
+}
