@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using CnnGen.GeneratedNetworks;
+using CnnGen.TrainProfile;
 
 namespace CnnGen.Latency;
 
@@ -63,9 +64,9 @@ internal static class SplitWork
                     {
                         s_caller[k] = s_worker[k] = 0;
                         s_call++;
-                        double start = ThreadClock.Microseconds();
+                        double start = ThreadClock.Seconds() * 1e6;
                         layers[k].Run();
-                        double cpu = ThreadClock.Microseconds() - start;
+                        double cpu = ThreadClock.Seconds() * 1e6 - start;
                         if (t == 1) one[k].Add(cpu);
                         else
                         {
@@ -129,9 +130,9 @@ internal static class SplitWork
         {
             int call = Volatile.Read(ref s_call);
             if (Interlocked.Exchange(ref seen[0], call) != call) Interlocked.Increment(ref s_jobs[layer]);
-            double t0 = ThreadClock.Microseconds();
+            double t0 = ThreadClock.Seconds() * 1e6;
             inner(ws, input, output, weight, bias, batch, start, end);
-            double cpu = ThreadClock.Microseconds() - t0;
+            double cpu = ThreadClock.Seconds() * 1e6 - t0;
             if (Environment.CurrentManagedThreadId == s_callerThread) s_caller[layer] += cpu;
             else lock (s_worker) s_worker[layer] += cpu;
         };
