@@ -59,7 +59,8 @@ internal static class PassEmitter
         w.Line();
         EmitWorkspace(w, cls, buffers);
         w.Line();
-        EmitPasses(w, spec);
+        var flipped = DirectInputGradients(body, gradients);
+        EmitPasses(w, spec, flippedWeights: flipped.Count > 0);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -82,6 +83,11 @@ internal static class PassEmitter
         if (FilterLanesConv.Any(body))
         {
             FilterLanesConv.EmitPreparation(w, body);
+            w.Line();
+        }
+        if (flipped.Count > 0)
+        {
+            InputGradientWeights.EmitPreparation(w, flipped);
             w.Line();
         }
         EmitChains(w, spec, body, gradients);
@@ -133,8 +139,12 @@ internal static class PassEmitter
         : b.PerBatchWhenTraining ? $"{training} ? {b.PerImage}L * batch : {b.PerImage}L"
         : $"{b.PerImage}L";
 
+    /// <summary>The convolutions whose input gradient is computed, by the direct kernel from flipped weights.</summary>
+    private static List<LayerSpec> DirectInputGradients(List<LayerSpec> body, GradientFlow gradients) =>
+        body.Where(l => l.DirectInputGradient && gradients.NeedsInputGradient(l)).ToList();
+
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool flippedWeights)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -164,6 +174,7 @@ internal static class PassEmitter
         }
         else if (WinogradConv.Any(spec.Layers))
             w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights(batchSize);");
+        if (flippedWeights) w.Line("protected override void BeforeBackward() => _network.PrepareInputGradientWeights();");
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");

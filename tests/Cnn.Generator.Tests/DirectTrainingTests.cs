@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CnnGen.Generator.Tests.Infrastructure;
 using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
+using static CnnGen.Generator.Tests.Infrastructure.RunningNetworks;
 
 namespace CnnGen.Generator.Tests;
 
@@ -78,9 +79,12 @@ public class DirectTrainingTests
         string code = Generated(Networks.SmallResNet);
         string[] calls = InputGradientCalls(code);
         Assert.Equal(2, calls.Length);
-        Assert.Equal("dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
+        Assert.Equal("dout.Slice(b * 12544, 12544), _flippedWeights_conv2, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
                      "filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28", calls[0]);
-        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), flipped, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
+        // The weights are flipped once per gradient call, before the workers start, not in each backward pass.
+        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3); // conv2", code, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(code, @"DirectConvInputGradient\.FlipWeights\(").Count);
+        Assert.Contains("protected override void BeforeBackward() => _network.PrepareInputGradientWeights();", code, StringComparison.Ordinal);
         Assert.Contains(InputGradientComment + "1", code, StringComparison.Ordinal);
         Assert.Contains("Im2Col.Unpack(dcol, dx, channels: 16, height: 14, width: 14,", code, StringComparison.Ordinal);
 
@@ -90,9 +94,38 @@ public class DirectTrainingTests
             "[MaxPool(2)] [Conv(3, 8, Padding = 1)] [Dense(4)]");
         string[] plainCalls = InputGradientCalls(plain);
         Assert.Single(plainCalls);
-        Assert.Equal("dout.Slice(b * 6272, 6272), flipped, dinp.Slice(b * 8192, 8192), ws._backwardPaddedGradient, channels: 8, height: 32, width: 32, " +
+        Assert.Equal("dout.Slice(b * 6272, 6272), _flippedWeights_conv2, dinp.Slice(b * 8192, 8192), ws._backwardPaddedGradient, channels: 8, height: 32, width: 32, " +
                      "filters: 8, kernel: 5, padding: 0, outHeight: 28, outWidth: 28", plainCalls[0]);
         Assert.Contains(InputGradientComment + "4", plain, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _backwardPaddedGradient, 10368L, batch);", plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WeightsChangedBetweenGradientCallsAreFlippedAgain()
+    {
+        // conv2 (16 wide) computes its input gradient from the flipped weights made before each call, on 1 and 2 threads.
+        var run = AssertCompilesCleanly("using CnnGen;\nnamespace DirectTraining;\n[Input(2, 16, 16)] [Conv(3, 4, Padding = 1)] [Tanh] " +
+                                        "[Conv(3, 5, Padding = 1)] [Tanh] [Dense(3)] [Softmax]\npublic partial class Net { }");
+        Assert.Single(InputGradientCalls(run.Sources[0].SourceText.ToString()));
+        var type = LoadedNetwork.Load(run, "DirectTraining.Net");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var network = (INetwork)Activator.CreateInstance(type, 1)!;
+            network.Threads = threads;
+            const int batch = 4;
+            var inputs = Inputs(network, batch, 2);
+            var labels = new[] { 0, 2, 1, 2 };
+            network.ComputeGradients(inputs, labels, batch);
+            // New weights through the parameters (as an optimiser step writes them), then the same call again.
+            var random = new Random(3);
+            foreach (ref float p in network.Parameters) p = random.NextSingle() - 0.5f;
+            network.ComputeGradients(inputs, labels, batch);
+
+            var fresh = (INetwork)Activator.CreateInstance(type, 1)!;
+            fresh.Threads = threads;
+            network.Parameters.CopyTo(fresh.Parameters);
+            fresh.ComputeGradients(inputs, labels, batch);
+            Assert.Equal(fresh.Gradients.ToArray(), network.Gradients.ToArray());
+        }
     }
 }

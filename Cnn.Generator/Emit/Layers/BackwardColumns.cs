@@ -2,7 +2,7 @@ namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
 /// The columns a convolution's backward pass rebuilds for its weight gradient (in networks with BatchNorm, where forward
-/// keeps none while training), the column gradient a convolution unpacks into its input gradient, and the flipped weights and padded output gradient
+/// keeps none while training), the column gradient a convolution unpacks into its input gradient, and the padded output gradient
 /// of those whose input gradient the direct kernel computes. Each buffer is shared by every convolution of the network:
 /// backward passes run one after the other, so one buffer of each, sized for the largest layer, serves them all.
 /// </summary>
@@ -13,9 +13,6 @@ internal static class BackwardColumns
 
     /// <summary>One image's column gradient.</summary>
     public const string GradientField = "_backwardColumnGradient";
-
-    /// <summary>The flipped weights of a convolution whose input gradient the direct kernel computes instead (no column gradient).</summary>
-    public const string FlippedField = "_backwardFlippedWeights";
 
     /// <summary>One image's output gradient, zero-padded for such a convolution.</summary>
     public const string PaddedGradientField = "_backwardPaddedGradient";

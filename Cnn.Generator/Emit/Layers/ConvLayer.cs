@@ -50,7 +50,6 @@ internal sealed class ConvLayer : LayerEmitter
         if (needInputGradient && l.DirectInputGradient)
         {
             // Shared by every such convolution, like the column gradient: sized for the largest.
-            yield return new Scratch(BackwardColumns.FlippedField, "float", FlippedLength(l), PerBatch: false, BackwardOnly: true);
             if (c.Padding < c.Kernel - 1)
                 yield return new Scratch(BackwardColumns.PaddedGradientField, "float", PaddedGradientLength(l), PerBatch: false, BackwardOnly: true);
         }
@@ -373,9 +372,6 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
     }
 
-    /// <summary>The flipped weights of a direct input gradient: as many as the weights.</summary>
-    private static long FlippedLength(LayerSpec l) => (long)l.Input.Channels * Op(l).Filters * Op(l).Kernel * Op(l).Kernel;
-
     /// <summary>One image's output gradient padded by <c>kernel - 1 - padding</c> for the direct input gradient.</summary>
     private static long PaddedGradientLength(LayerSpec l)
     {
@@ -383,17 +379,16 @@ internal sealed class ConvLayer : LayerEmitter
         return (long)Op(l).Filters * (l.Output.Height + 2 * fullPadding) * (l.Output.Width + 2 * fullPadding);
     }
 
-    /// <summary>dinp as seed 001's full convolution of dy with the kernel rotated 180 degrees, computed by the direct kernel:
-    /// the weights flipped once per call, then one image at a time over dy padded by <c>kernel - 1 - padding</c>.</summary>
+    /// <summary>dinp as seed 001's full convolution of dy with the kernel rotated 180 degrees, computed by the direct kernel
+    /// from the network's flipped weights (<see cref="InputGradientWeights"/>, made once per gradient call), one image at a
+    /// time over dy padded by <c>kernel - 1 - padding</c>.</summary>
     private static void EmitDirectInputGradient(SourceWriter w, LayerSpec l)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, fullPadding = c.Kernel - 1 - c.Padding;
         w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by {fullPadding}");
-        w.Line($"var flipped = new global::System.Span<float>(ws.{BackwardColumns.FlippedField}, 0, {FlippedLength(l)});");
-        w.Line($"{Kernels}.DirectConvInputGradient.FlipWeights({Weight(l)}, flipped, filters: {c.Filters}, channels: {l.Input.Channels}, kernel: {c.Kernel});");
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), flipped, dinp.Slice(b * {inLen}, {inLen}), " +
+        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), {InputGradientWeights.Field(l)}, dinp.Slice(b * {inLen}, {inLen}), " +
                $"{(fullPadding > 0 ? $"ws.{BackwardColumns.PaddedGradientField}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }

@@ -340,7 +340,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
         public float[] _pad_conv2 = global::System.Array.Empty<float>();
-        public float[] _backwardFlippedWeights = global::System.Array.Empty<float>();
         public float[] _backwardPaddedGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
@@ -519,7 +518,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
             Grow(ref _grad_conv2, 12544L * batch, batch);
-            Grow(ref _backwardFlippedWeights, 2304L, batch);
             Grow(ref _backwardPaddedGradient, 14400L, batch);
             Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
@@ -576,6 +574,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
         protected override void LeaveBarrier() => _network.LeaveBarrier();
+        protected override void BeforeBackward() => _network.PrepareInputGradientWeights();
     }
 
     private Passes? _passes;
@@ -828,6 +827,20 @@ partial class SmallResNet : global::CnnGen.INetwork
             if (_winogradSource_conv6.Length == 0) _winogradSource_conv6 = new float[9217];
             global::CnnGen.Kernels.Winograd3x3.PrepareWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _winogradSource_conv6, _winogradWeight_conv6, filters: 32, channels: 32);
         }
+    }
+
+    // ---- The flipped weights of the input gradients computed as full convolutions by the direct kernel ----
+    private float[] _flippedWeights_conv2 = global::System.Array.Empty<float>();
+    private float[] _flippedWeights_conv3 = global::System.Array.Empty<float>();
+
+    /// <summary>Before a gradient pass: each such layer's weights rotated 180 degrees with channels and filters swapped,
+    /// once for all the workers and micro-batches of the call.</summary>
+    private void PrepareInputGradientWeights()
+    {
+        if (_flippedWeights_conv2.Length == 0) _flippedWeights_conv2 = new float[2304];
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3); // conv2
+        if (_flippedWeights_conv3.Length == 0) _flippedWeights_conv3 = new float[2304];
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), _flippedWeights_conv3, filters: 16, channels: 16, kernel: 3); // conv3
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -1111,10 +1124,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by 1
-        var flipped = new global::System.Span<float>(ws._backwardFlippedWeights, 0, 2304);
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), flipped, filters: 16, channels: 16, kernel: 3);
         for (int b = 0; b < batch; b++)
-            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), _flippedWeights_conv2, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
     }
 
     // ---- bn2: batch normalisation of 16 channels over 28x28 positions ----
@@ -1258,10 +1269,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by 1
-        var flipped = new global::System.Span<float>(ws._backwardFlippedWeights, 0, 2304);
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), flipped, filters: 16, channels: 16, kernel: 3);
         for (int b = 0; b < batch; b++)
-            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), flipped, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
+            global::CnnGen.Kernels.DirectConvInputGradient.Image(dout.Slice(b * 12544, 12544), _flippedWeights_conv3, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28);
     }
 
     // ---- bn3: batch normalisation of 16 channels over 28x28 positions ----
