@@ -212,6 +212,7 @@ public static class BatchNorm
     /// <c>weight'[f, :] = weight[f, :] * s[f]</c>, <c>bias'[f] = (bias[f] - running_mean[f]) * s[f] + bn_bias[f]</c>
     /// with <c>s = bn_weight / sqrt(running_var + eps)</c>, so the layer's output already is the normalised one.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fold(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> bnWeight,
         ReadOnlySpan<float> bnBias, ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, float epsilon,
         Span<float> foldedWeight, Span<float> foldedBias)

@@ -90,6 +90,7 @@ public static unsafe class DepthwiseConv
     /// Each output gets <see cref="Forward"/>'s chain, so its bits. <paramref name="output"/> is the whole output,
     /// <c>channels x outHeight x outWidth</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardRows(float* band, long bandStride, int bandFirst, int bandEnd, float* weight, float* bias, float* output,
         float* scratch, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
         int firstRow, int endRow, FusedActivation activation)
@@ -237,6 +238,7 @@ public static unsafe class DepthwiseConv
 
     /// <summary>One channel from its padded plane: blocks of four output rows (the last block repeats the last row, writing
     /// the same values twice) by 16 columns (the last chunk stored under a mask).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelAvx512(float* plane, in Plane p, int* taps, float* w, float bias, float* output, in Shape s)
     {
         int kk = s.Kernel * s.Kernel;

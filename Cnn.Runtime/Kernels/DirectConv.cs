@@ -45,6 +45,7 @@ public static unsafe class DirectConv
 
     /// <summary>Writes <paramref name="input"/> (<c>[channels, height, width]</c>) into the middle of
     /// <paramref name="padded"/> (<c>[channels, height + 2p, width + 2p]</c>) and zeroes the border.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding)
     {
         int ph = height + 2 * padding, pw = width + 2 * padding;
@@ -166,7 +167,7 @@ public static unsafe class DirectConv
         Activate.Apply(sum + Vector512.Create(bias), relu ? FusedActivation.Relu : FusedActivation.None);
 
     /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoRows8x1(float* x, in Filters b, in Shape s, int oy, int oy2)
     {
         var mask = LaneMask.First(s.OutWidth);

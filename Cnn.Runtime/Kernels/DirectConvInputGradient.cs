@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CnnGen.Kernels;
 
 /// <summary>
@@ -21,6 +23,7 @@ public static class DirectConvInputGradient
 
     /// <summary><c>flipped[c, f, ky, kx] = weight[f, c, kernel - 1 - ky, kernel - 1 - kx]</c>: the weights of the full
     /// convolution, with the input's channels as its filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FlipWeights(ReadOnlySpan<float> weight, Span<float> flipped, int filters, int channels, int kernel)
     {
         int kk = kernel * kernel, length = filters * channels * kk;
@@ -37,6 +40,7 @@ public static class DirectConvInputGradient
 
     /// <summary>One image: writes <paramref name="dinp"/> (<c>[channels, height, width]</c>) from <paramref name="dout"/>
     /// (<c>[filters, outHeight, outWidth]</c>) and the weights from <see cref="FlipWeights"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Image(ReadOnlySpan<float> dout, ReadOnlySpan<float> flipped, Span<float> dinp, Span<float> padded,
         int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth)
     {

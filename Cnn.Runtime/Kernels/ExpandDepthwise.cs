@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CnnGen.Kernels;
 
 /// <summary>
@@ -31,6 +33,7 @@ public static unsafe class ExpandDepthwise
     /// <paramref name="depthwiseActivation"/>, into <paramref name="output"/> [channels, outHeight, outWidth].
     /// <paramref name="scratch"/> holds <see cref="ScratchLength"/> values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> expandWeight, ReadOnlySpan<float> expandBias,
         FusedActivation expandActivation, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> depthwiseBias,
         FusedActivation depthwiseActivation, Span<float> output, Span<float> scratch,

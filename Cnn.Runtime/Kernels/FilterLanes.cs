@@ -33,6 +33,7 @@ public static unsafe class FilterLanes
     public static bool Supports(int filters, int positions) => filters > 0 && filters % PanelFilters == 0 && positions > 0 && positions <= MaxPositions;
 
     /// <summary>Weights <c>[F, K]</c> into panels <c>[F / 32][K][32]</c>: element (f, p) at <c>(f / 32) * K * 32 + p * 32 + f % 32</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Layout(ReadOnlySpan<float> weight, Span<float> panels, int filters, int k)
     {
         if (filters % PanelFilters != 0 || weight.Length < (long)filters * k || panels.Length < (long)filters * k)

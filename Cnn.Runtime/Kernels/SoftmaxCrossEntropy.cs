@@ -28,6 +28,7 @@ public static class SoftmaxCrossEntropy
     }
 
     /// <summary>Writes <c>exp(z[i] - max z)</c> and returns the maximum and the sum, added in index order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Max, float Sum) Exponentials(ReadOnlySpan<float> logits, Span<float> exponentials)
     {
         float max = float.NegativeInfinity;

@@ -251,6 +251,7 @@ public static unsafe class Winograd3x3
 
     /// <summary>Tiles [first, end), a block of <paramref name="blockTiles"/> at a time: input transform, one product per
     /// point, output transform of filters [f0, f1) (<paramref name="block"/>: their transformed weights).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
         int blockTiles, int f0, int f1, bool relu) =>
         RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1, relu);
@@ -258,6 +259,7 @@ public static unsafe class Winograd3x3
     /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, bool)"/>
     /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
     /// whole panels of weights transformed for more filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
         in Shape shape, int first, int end, int blockTiles, int f0, int f1, bool relu)
     {
@@ -296,6 +298,7 @@ public static unsafe class Winograd3x3
 
     /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
     /// read from the channels' rows, which stay in cache along the row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
     {
         long plane = (long)height * width, rowLength = (long)pw * channels;
@@ -321,6 +324,7 @@ public static unsafe class Winograd3x3
     /// channels are transposed in registers (the last block of columns overlapping the one before it when the width is
     /// not a multiple of 16: its values are written twice, the same both times); channels past the last 16 and rows
     /// narrower than 16 are copied one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRowChannelLast(float* from, float* to, long plane, int channels, int width)
     {
         int deep = Avx512F.IsSupported && width >= 16 ? channels / 16 * 16 : 0;
@@ -338,6 +342,7 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][count][channels]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformInput(float* padded, float* v, in Shape s, int t0, int count)
     {
         int channels = s.Channels, rowStride = s.PaddedWidth * channels, perImage = s.TilesHigh * s.TilesWide;
@@ -403,6 +408,7 @@ public static unsafe class Winograd3x3
 
     /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
     /// for filters [f0, f1); outputs past the edge are not written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, bool relu)
     {
         int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide, plane = s.OutHeight * s.OutWidth;
