@@ -49,19 +49,30 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void GroupedAndPointwiseConvolutionsSplitByGroupsAndFiltersAndDepthwiseRunsWhole()
+    public void GroupedPointwiseAndInPlaceDepthwiseConvolutionsSplitByGroupsFiltersAndChannels()
     {
         // Grouped 3x3 (4 groups) on 32 x 32 x 32: 32 x 1,024 x 8 x 9 = 2,359,296 MACs; depthwise 3x3: 32 x 1,024 x 9 =
-        // 294,912 (enough, but the direct depthwise kernels run whole; this 3x3 one of stride 1 and padding 1 reads its
-        // input in place, Depthwise3x3); pointwise to 16:
-        // 16 x 1,024 x 32 = 524,288.
-        // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values; the depthwise
-        // layer's ReLU6 is applied by its kernel.
+        // 294,912 (this 3x3 one of stride 1 and padding 1 reads its input in place, Depthwise3x3, so its channels are
+        // shared out, the ReLU6 applied by its kernel); pointwise to 16: 16 x 1,024 x 32 = 524,288.
+        // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values.
         string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
-        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardFilters_conv3" }, SplitMethods(code));
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardChannels_conv2", "_ForwardFilters_conv3" }, SplitMethods(code));
         Assert.Contains("units: 4, block: 1", code);
-        Assert.Contains("Depthwise3x3.Forward(", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardChannels_conv2 ??= ForwardChannels_conv2, ws, inp, target, weight, bias, batch, units: 32, block: 1);", code);
+        Assert.Contains("Depthwise3x3.Forward(inp.Slice(b * 32768, 32768), weight, bias, outp.Slice(b * 32768, 32768), channels: 32, height: 32, width: 32, " +
+                        "firstChannel: start, endChannel: end, activation: global::CnnGen.Kernels.FusedActivation.Relu6);", code);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
+    }
+
+    [Fact]
+    public void ADepthwiseConvolutionWithAPaddedPlaneRunsWhole()
+    {
+        // 5x5 depthwise (not the in-place 3x3 kernel): 32 x 1,024 x 25 = 819,200 MACs, but its kernel pads each channel
+        // into the workspace's one plane, so it runs on the calling thread.
+        string code = Generate("[Input(32, 32, 32)] [Conv(5, 32, Padding = 2, Groups = 32)] [ReLU6] [Conv(1, 16)]");
+        Assert.Contains("DepthwiseConv.Forward(", code);
+        Assert.DoesNotContain("_ForwardChannels_conv1", code);
+        Assert.DoesNotContain("_ForwardGroups_conv1", code);
         Assert.DoesNotContain("PackChannels", code); // a pointwise convolution needs no columns
     }
 

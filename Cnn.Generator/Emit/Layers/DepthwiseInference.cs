@@ -33,6 +33,36 @@ internal static class DepthwiseInference
 
     public static Scratch Buffer(LayerSpec l) => new("_dwpad_" + l.Id, "float", ScratchLength(l), PerBatch: false, BackwardOnly: false);
 
+    /// <summary>Whether a pass that splits one image over the threads hands out ranges of this layer's channels: a kernel
+    /// that reads its input in place needs no scratch, so the threads share nothing but the weights; each channel's chain
+    /// is the same whichever thread computes it, so every thread count gives the same bits.</summary>
+    public static bool SplitsChannels(LayerSpec l) => l.DirectInference && l.DepthwiseInPlace && ImageSplit.Worth(l);
+
+    private static string ChannelsMethod(LayerSpec l) => "ForwardChannels_" + l.Id;
+
+    /// <summary>The range method of <see cref="SplitsChannels"/>: channels [start, end) of every image, into
+    /// <c>outp</c> (the layer's output, or that of the activation fused into it).</summary>
+    public static void EmitRangeMethod(SourceWriter w, LayerSpec l, NetworkSpec network)
+    {
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        w.Line();
+        ImageSplit.OpenRange(w, ChannelsMethod(l), "Channels [start, end) of every image, read in place, with the activation fused into the layer.");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {LayerEmitter.Kernels}.Depthwise3x3.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, outp.Slice(b * {outLen}, {outLen}), " +
+               $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, firstChannel: start, endChannel: end{FusedActivationArgument(l, network)});");
+        w.Close();
+    }
+
+    /// <summary>The kernel's activation argument for the ReLU or ReLU6 fused into the layer (only when its BatchNorm is
+    /// folded in, if the fusion needs the fold); empty when none is.</summary>
+    private static string FusedActivationArgument(LayerSpec l, NetworkSpec network)
+    {
+        if (l.FusedRelu < 0) return "";
+        var fused = network.Layers[l.FusedRelu];
+        string kind = $"{LayerEmitter.Kernels}.FusedActivation.{(fused.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
+        return l.FusedReluNeedsFold ? $", activation: ws.Folded ? {kind} : {LayerEmitter.Kernels}.FusedActivation.None" : $", activation: {kind}";
+    }
+
     /// <summary>Writes, after <c>weight</c> and <c>bias</c> are set (folded or not), the inference branch that returns; a
     /// fused ReLU or ReLU6 is applied as the kernel stores, into that activation's output.</summary>
     public static void EmitForward(SourceWriter w, LayerSpec l, NetworkSpec network)
@@ -46,24 +76,25 @@ internal static class DepthwiseInference
             w.Line("// Inference: direct depthwise convolution, one filter per channel; same result as the im2col path below.");
         else
         {
-            string kind = $"{LayerEmitter.Kernels}.FusedActivation.{(fused.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
             w.Line($"// Inference: direct depthwise convolution, one filter per channel, with {fused.Name} fused " +
                    $"{(l.FusedReluNeedsFold ? "when the BatchNorm is folded in " : "")}(written to its output); same result as the im2col path below.");
             target = "target";
-            if (l.FusedReluNeedsFold)
-            {
-                w.Line($"var target = ws.Folded ? new global::System.Span<float>(ws._act_{fused.Id}) : outp;");
-                activation = $", activation: ws.Folded ? {kind} : {LayerEmitter.Kernels}.FusedActivation.None";
-            }
-            else
-            {
-                w.Line($"var target = new global::System.Span<float>(ws._act_{fused.Id});");
-                activation = $", activation: {kind}";
-            }
+            w.Line(l.FusedReluNeedsFold
+                ? $"var target = ws.Folded ? new global::System.Span<float>(ws._act_{fused.Id}) : outp;"
+                : $"var target = new global::System.Span<float>(ws._act_{fused.Id});");
+            activation = FusedActivationArgument(l, network);
         }
         if (l.Expansion >= 0) ExpansionInference.EmitForward(w, l, network, target);
         if (l.DepthwiseInPlace)
         {
+            if (SplitsChannels(l))
+            {
+                ImageSplit.OpenWhenSplitting(w);
+                w.Line("// Fewer images than threads: each thread computes a range of the channels, read in place.");
+                w.Line(ImageSplit.Run(ChannelsMethod(l), "inp", target, "weight", "bias", "batch", l.Input.Channels, "1"));
+                w.Line("return;");
+                w.Close();
+            }
             w.Line("// 3x3, stride 1, padding 1: the kernel that reads the input in place (no padded copy of each channel).");
             w.Line("for (int b = 0; b < batch; b++)");
             w.Line($"    {LayerEmitter.Kernels}.Depthwise3x3.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +

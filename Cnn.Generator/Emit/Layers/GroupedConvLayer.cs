@@ -46,7 +46,8 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
         if (DepthwiseInference.Applies(l)) DepthwiseInference.EmitForward(w, l, network);
-        bool split = ImageSplit.Worth(l);
+        // A depthwise layer that reads its input in place runs every evaluation pass above, split by channels there.
+        bool split = ImageSplit.Worth(l) && !DepthwiseInference.SplitsChannels(l);
         if (split)
         {
             ImageSplit.OpenWhenSplitting(w);
@@ -67,6 +68,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Line($"{Kernels}.Elementwise.AddBias(y, bias, rows: {c.Filters}, columns: {positions});");
         w.Close();
         w.Close();
+        if (DepthwiseInference.SplitsChannels(l)) DepthwiseInference.EmitRangeMethod(w, l, network);
         if (!split) return;
         w.Line();
         ImageSplit.OpenRange(w, GroupsMethod(l), "Groups [start, end) of every image, each group's columns in its own part of the buffer.");

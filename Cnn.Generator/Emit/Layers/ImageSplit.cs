@@ -34,12 +34,12 @@ internal static class ImageSplit
     public static bool Worth(LayerSpec l) =>
         l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
 
-    /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel pads each
-    /// channel into one plane per workspace; a Winograd layer of few tiles whose filters are not whole panels of 32.
+    /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel that pads each
+    /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles whose filters are not whole panels of 32.
     /// (Other Winograd layers split by tiles or by filters, each thread with a scratch of its own; those that run
     /// im2col + GEMM for few images split that.)</summary>
     private static bool RunsWhole(LayerSpec l) =>
-        l.Op is ConvOp { Groups: > 1 } && l.DirectInference
+        l.Op is ConvOp { Groups: > 1 } && l.DirectInference && !l.DepthwiseInPlace
         || l.WinogradInference && !SplitsTiles(l) && !SplitsFilters(l) && l.WinogradFromImages == 1;
 
     /// <summary>A Winograd layer with enough tiles per image to split them over the threads: 32 or more, or 16 or more
