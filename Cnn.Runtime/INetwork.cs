@@ -63,10 +63,10 @@ public interface INetwork
 
     /// <summary>When an evaluation-mode <c>Forward</c> or <c>Predict</c> has fewer images than <see cref="Threads"/>, split
     /// each large layer of an image over the threads. Outputs are the same bits either way. The generator chooses the
-    /// default: true for networks of a billion multiply-adds per image or more (ResNet-18 at 224), where one image measured
-    /// 1.3-1.8x faster on two cores; false for smaller ones (MobileNetV2 at 224 measured 0.96-1.06x, CIFAR-size networks
-    /// at most 1.24x on a quiet machine and less than 1x when the other core was busy), whose calls of one image then run
-    /// on one thread.</summary>
+    /// default: true for networks of 20 million multiply-adds per image or more (CIFAR-size VGG and ResNet, MobileNetV2
+    /// and ResNet-18 at 224), where one image measured 1.24-1.8x faster on two cores than on one when nothing else ran;
+    /// false for smaller ones (LeNet-5), whose calls of one image then run on one thread. With the other core busy a
+    /// split pass can be slower than one thread.</summary>
     bool SplitImages { get; set; }
 
     /// <summary>Weights that do not change between calls, for deployment (false by default). An evaluation-mode pass

@@ -98,7 +98,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     protected virtual void LeaveBarrier() { }
 
     /// <summary>Whether an evaluation pass with fewer images than threads splits each image's large layers over the
-    /// threads (by default true for networks of a billion multiply-adds per image or more, else false: such a pass
+    /// threads (by default true for networks of 20 million multiply-adds per image or more, else false: such a pass
     /// then runs on one thread); see <see cref="INetwork.SplitImages"/>.</summary>
     public bool SplitImages { get; set; }
 
