@@ -219,8 +219,8 @@ def main():
     print("median [range] over rounds; against LibTorch, against its faster variant for that figure (plain, or with")
     print("MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296: mmap0). ONNX Runtime runs inference only.")
     print(f"GFLOP/s count 2 FLOPs per multiply-add; peak = a plain AVX-512 FMA loop: {peak1:.0f} GFLOP/s on one core, "
-          f"{peak2:.0f} on both; CnnGen splits one image over the threads for networks of a billion multiply-adds or more\n"
-          "(ResNet-18: SplitImages on by default) and runs it on one thread for smaller ones.")
+          f"{peak2:.0f} on both; CnnGen splits one image over the threads for networks of 20 million multiply-adds or more\n"
+          "(SplitImages on by default: every network here but LeNet-5) and runs it on one thread for smaller ones.")
     print("Peak RSS: the process's VmHWM right after its training steps (runtime, libraries, weights and training).")
     return 0 if all_ok else 3
 
