@@ -88,6 +88,40 @@ public static class Gemm
     }
 
     /// <summary>
+    /// Columns <c>[firstColumn, endColumn)</c> of <see cref="MultiplyBiasActivation"/>'s <c>C[m, n]</c> (B and C whole
+    /// <c>[k, n]</c> and <c>[m, n]</c> matrices; nothing outside those columns is written): a range of one convolution's
+    /// output positions, for a thread of a split pass. Every element gets the same chain and bits as in the whole product.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyBiasActivationColumns(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, ReadOnlySpan<float> bias,
+        int m, int n, int k, int firstColumn, int endColumn, FusedActivation activation = FusedActivation.None)
+    {
+        if (a.Length < m * k || b.Length < k * n || c.Length < m * n || bias.Length < m)
+            throw new ArgumentException($"Gemm.MultiplyBiasActivationColumns: spans too short for [{m}x{k}] * [{k}x{n}] and {m} biases.");
+        if (firstColumn < 0 || endColumn > n || firstColumn > endColumn)
+            throw new ArgumentException($"Gemm.MultiplyBiasActivationColumns: columns [{firstColumn}, {endColumn}) are not within the {n} columns.");
+        if (m == 0 || firstColumn == endColumn) return;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c, fbias = bias)
+                    GemmAvx512.Multiply(fa, fb + firstColumn, ldb: n, fc + firstColumn, ldc: n, m, endColumn - firstColumn, k, rowStep: k, colStep: 1,
+                        accumulate: false, fbias, activation);
+            }
+            return;
+        }
+        // The portable paths' chain: a fused multiply-add over p from zero, then the bias, then the activation.
+        for (int i = 0; i < m; i++)
+            for (int j = firstColumn; j < endColumn; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], acc);
+                c[i * n + j] = Activate.Apply(acc + bias[i], activation);
+            }
+    }
+
+    /// <summary>
     /// <c>C[m, n] = A[m, k] * B[k, n]</c> with B already in the packed products' panel layout (<see cref="PanelLayout"/>):
     /// for a B multiplied many times, such as Winograd's transformed weights, packed once instead of on every call.
     /// <paramref name="n"/> must be a multiple of 32. Every element gets the chain of <see cref="Multiply"/>.

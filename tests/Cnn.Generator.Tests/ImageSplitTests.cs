@@ -56,12 +56,29 @@ public class ImageSplitTests
         // shared out, the ReLU6 applied by its kernel); pointwise to 16: 16 x 1,024 x 32 = 524,288.
         // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values.
         string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
-        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardChannels_conv2", "_ForwardFilters_conv3" }, SplitMethods(code));
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardChannels_conv2", "_ForwardColumns_conv3" }, SplitMethods(code));
         Assert.Contains("units: 4, block: 1", code);
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardChannels_conv2 ??= ForwardChannels_conv2, ws, inp, target, weight, bias, batch, units: 32, block: 1);", code);
         Assert.Contains("Depthwise3x3.Forward(inp.Slice(b * 32768, 32768), weight, bias, outp.Slice(b * 32768, 32768), channels: 32, height: 32, width: 32, " +
                         "firstChannel: start, endChannel: end, activation: global::CnnGen.Kernels.FusedActivation.Relu6);", code);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
+        // The pointwise product's 1,024 positions in ranges of 32-column panels (its 16 filters are less than one range).
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardColumns_conv3 ??= ForwardColumns_conv3, ws, x, outp.Slice(b * 16384, 16384), weight, bias, 1, units: 1024, block: 32);", code);
+        Assert.Contains("Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: 16, n: 1024, k: 32, firstColumn: start, endColumn: end);", code);
+    }
+
+    [Fact]
+    public void ProductsOfFewerThan256PositionsSplitByFiltersAndLargerOnesByColumns()
+    {
+        // 4x4 stride 2 onto 8 x 8 (64 positions, under 8 panels of 32): ranges of 32 filters; onto 16 x 16 (256): ranges
+        // of columns.
+        string small = Generate("[Input(32, 16, 16)] [Conv(4, 64, Stride = 2, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("_ForwardFilters_conv1", string.Join(" ", SplitMethods(small)));
+        Assert.DoesNotContain("ForwardColumns_conv1", small);
+        string large = Generate("[Input(32, 32, 32)] [Conv(4, 64, Stride = 2, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("_ForwardColumns_conv1", string.Join(" ", SplitMethods(large)));
+        Assert.Contains("units: 256, block: 32", large);
+        Assert.DoesNotContain("ForwardFilters_conv1", large);
     }
 
     [Fact]
@@ -155,7 +172,7 @@ public class ImageSplitTests
         string code = Generate("[Input(32, 32, 32)] [Conv(1, 32)] [ReLU] [Conv(1, 32)] [Add(\"relu1\")] [ReLU] " +
                                "[MaxPool(3, Stride = 1, Padding = 1)] [AvgPool(3, Stride = 1, Padding = 1)] [Concat(\"relu2\")] " +
                                "[MaxPool(2)] [ReLU] [GlobalAvgPool] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardFilters_conv1", "_ForwardFilters_conv2", "_ForwardValues_add1",
+        Assert.Equal(new[] { "_ForwardColumns_conv1", "_ForwardColumns_conv2", "_ForwardValues_add1",
             "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
         Assert.Contains("units: 32768, block: 16", code);   // values, a cache line per block
         Assert.Contains("units: 32, block: 1", code);       // channels of a pool

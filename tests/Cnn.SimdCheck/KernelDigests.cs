@@ -50,6 +50,19 @@ internal static class KernelDigests
         }
         yield return ("Gemm.MultiplyBiasActivation", fused.ToArray());
 
+        // Ranges of columns of the same products, at panel boundaries and inside panels and vectors.
+        var columnRanges = new List<float>();
+        foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu6 })
+        foreach (var (m, n, k, first, end) in new[] { (9, 70, 16, 0, 32), (9, 70, 16, 32, 70), (16, 300, 40, 17, 250), (5, 40, 19, 3, 11), (13, 33, 5, 32, 33) })
+        {
+            var r = new float[m * n];
+            var a = Random(m * k); var b = Random(k * n); var rowBias = Random(m);
+            for (int i = 0; i < rowBias.Length; i++) rowBias[i] *= 4f;
+            Gemm.MultiplyBiasActivationColumns(a, b, r, rowBias, m, n, k, first, end, activation);
+            columnRanges.AddRange(r);
+        }
+        yield return ("Gemm.MultiplyBiasActivationColumns", columnRanges.ToArray());
+
         // Filters in the vector lanes: groups of 14 and 7 positions, single positions left over, depth past one block.
         var lanes = new List<float>();
         foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6 })

@@ -142,7 +142,8 @@ internal sealed class ConvLayer : LayerEmitter
         if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
-            EmitGemmFilters(w, l, folded, fusedRelu);
+            if (ImageSplit.SplitsColumns(l)) EmitGemmColumns(w, l, folded, fusedRelu);
+            else EmitGemmFilters(w, l, folded, fusedRelu);
             if (l.FilterLanesInference)
                 FilterLanesConv.EmitRangeMethod(w, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         }
@@ -215,6 +216,7 @@ internal sealed class ConvLayer : LayerEmitter
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
     private static string PackMethod(LayerSpec l) => "PackChannels_" + l.Id;
     private static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
+    private static string ColumnsMethod(LayerSpec l) => "ForwardColumns_" + l.Id;
 
     /// <summary>Inference over the threads: per image, the padded copy on this thread, then each thread's filters.</summary>
     private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target)
@@ -269,7 +271,9 @@ internal sealed class ConvLayer : LayerEmitter
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         ImageSplit.OpenWhenSplitting(w);
-        w.Line("// Fewer images than threads: each thread computes a range of this image's filters.");
+        w.Line(ImageSplit.SplitsColumns(l)
+            ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height * l.Output.Width} output positions, in blocks of {ImageSplit.ColumnBlock}."
+            : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         string columns = "x";
@@ -279,7 +283,10 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line(ImageSplit.Run(PackMethod(l), "x", "col", "default", "default", "1", l.Input.Channels, "1"));
             columns = "col";
         }
-        string gemm = ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string gemm = ImageSplit.SplitsColumns(l)
+            ? ImageSplit.Run(ColumnsMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height * l.Output.Width,
+                ImageSplit.ColumnBlock.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (l.FilterLanesInference)
         {
             w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
@@ -316,6 +323,17 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var y = outp.Slice(start * {positions}, (end - start) * {positions});");
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight.Slice(start * {k}, (end - start) * {k}), inp, y, bias.Slice(start, end - start), m: end - start, n: {positions}, k: {k}" +
                (fusedRelu is null ? ");" : $", {ActivationExpression(l, fusedRelu)});"));
+        w.Close();
+    }
+
+    private static void EmitGemmColumns(SourceWriter w, LayerSpec l, LayerSpec? folded, LayerSpec? fusedRelu)
+    {
+        int positions = l.Output.Height * l.Output.Width, k = l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
+        w.Line();
+        ImageSplit.OpenRange(w, ColumnsMethod(l), $"Output positions [start, end) of one image, every filter: weight [{Op(l).Filters}, {k}] times those columns, plus the biases" +
+            (fusedRelu is null ? "." : $", then {fusedRelu.Name}{(folded is null ? "" : $" when {folded.Name} is folded in")}."));
+        w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {Op(l).Filters}, n: {positions}, k: {k}, firstColumn: start, endColumn: end" +
+               (fusedRelu is null ? ");" : $", activation: {ActivationExpression(l, fusedRelu)});"));
         w.Close();
     }
 

@@ -29,6 +29,20 @@ internal static class ImageSplit
     /// <summary>Whether the network's <c>SplitImages</c> starts true.</summary>
     public static bool SplitsByDefault(NetworkSpec spec) => spec.ForwardMacs >= SplitByDefaultFromMultiplyAdds;
 
+    /// <summary>Output positions from which an im2col or pointwise product is split by ranges of its columns (blocks of
+    /// <see cref="ColumnBlock"/>, at least 8 of them) instead of ranges of filters: each thread then packs only its share
+    /// of the columns (by filters, every thread packs them all), and a layer of few filters still shares out (32 filters
+    /// are one range of <see cref="GemmRows"/>, which left the second thread idle: MobileNetV2's projections to 16 and 24
+    /// channels, the CIFAR networks' first and stride-2 layers).</summary>
+    public const int ColumnSplitFromPositions = 8 * ColumnBlock;
+
+    /// <summary>Columns per block of a product split by columns: one packed panel.</summary>
+    public const int ColumnBlock = 32;
+
+    /// <summary>Whether a split im2col or pointwise product hands out ranges of columns (output positions); products with
+    /// the filters in the vector lanes keep their ranges of filter panels.</summary>
+    public static bool SplitsColumns(LayerSpec l) => !l.FilterLanesInference && (long)l.Output.Height * l.Output.Width >= ColumnSplitFromPositions;
+
     /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
     public const int GemmRows = 32;
