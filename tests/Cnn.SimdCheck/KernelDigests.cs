@@ -180,6 +180,20 @@ internal static class KernelDigests
         }
         yield return ("DirectConvInputGradient.Image", inputGradient.ToArray());
 
+        // The weight gradient from the padded images: rows 16 and 32 wide, columns past the last block of 8, filters not a
+        // multiple of 3, several images, a map longer than one segment, a 5x5 kernel without padding, onto existing values.
+        var weightGradient = new List<float>();
+        foreach (var (channels, filters, kernel, padding, outHeight, outWidth, count) in new[]
+                 { (3, 7, 3, 1, 16, 16, 3), (5, 4, 3, 1, 32, 32, 2), (2, 5, 5, 0, 40, 32, 1), (4, 50, 1, 0, 6, 16, 2) })
+        {
+            int height = outHeight - 2 * padding + kernel - 1, width = outWidth - 2 * padding + kernel - 1;
+            var dweight = Random(filters * channels * kernel * kernel);
+            DirectWeightGradient.Accumulate(Random(count * channels * height * width), Random(count * filters * outHeight * outWidth), dweight,
+                new float[DirectWeightGradient.PaddedLength(count, channels, height, width, padding)], count, channels, height, width, filters, kernel, padding, outHeight, outWidth);
+            weightGradient.AddRange(dweight);
+        }
+        yield return ("DirectWeightGradient.Accumulate", weightGradient.ToArray());
+
         var bias = new List<float>();
         foreach (int columns in sizes)
         {
