@@ -73,6 +73,11 @@ internal sealed record LayerSpec(
     /// kernel instead of the column gradient's product and col2im (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool DirectInputGradient { get; init; }
 
+    /// <summary>For a convolution: the backward pass computes the weight gradient directly from the zero-padded input images
+    /// (<c>DirectWeightGradient</c>) instead of rebuilding im2col columns for the column product, over the same groups of
+    /// images, with the same bits (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool DirectWeightGradient { get; init; }
+
     /// <summary>For a convolution whose following BatchNorm is folded into it for inference: that BatchNorm's index; -1 otherwise.</summary>
     public int FoldedBatchNorm { get; init; } = -1;
 

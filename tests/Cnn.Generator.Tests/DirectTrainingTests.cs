@@ -39,15 +39,17 @@ public class DirectTrainingTests
     }
 
     [Fact]
-    public void WithoutBatchNormADirectLayerRebuildsItsColumnsAndAnEightWideOneKeepsThem()
+    public void WithoutBatchNormADirectLayerKeepsNoColumnsAndAnEightWideOneKeepsThem()
     {
-        // conv1 (32 wide) runs direct and rebuilds its 27 x 1,024 columns in backward; conv2 (8 wide) keeps its 144 x 64 per image.
+        // conv1 (32 wide) runs direct and computes its weight gradient from its padded images, 9 at a time (the images its
+        // 27 x 1,024 columns were rebuilt for); conv2 (8 wide) keeps its 144 x 64 per image.
         string code = Compiled("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [MaxPool(4)] [Conv(3, 8, Padding = 1)] [ReLU] [Dense(4)]");
         string call = Assert.Single(TrainingCalls(code));
         Assert.Contains("channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, outHeight: 32, outWidth: 32);", call, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _col_conv1, 27648L, batch);", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _col_conv2, training ? 9216L * batch : 9216L, batch);", code, StringComparison.Ordinal);
-        Assert.Contains("Grow(ref _backwardColumns, 248832L, batch);", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _backwardPaddedImages, 31212L, batch);", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("_backwardColumns", code, StringComparison.Ordinal);
         Assert.Contains("for (int first = 0; first < batch; first += 9)", code, StringComparison.Ordinal);
         // LeNet-5: conv1 (28 wide) runs direct; conv2 (10 wide) keeps its columns.
         Assert.Single(TrainingCalls(Generated(Networks.LeNet5)));
@@ -98,6 +100,45 @@ public class DirectTrainingTests
                      "filters: 8, kernel: 5, padding: 0, outHeight: 28, outWidth: 28", plainCalls[0]);
         Assert.Contains(InputGradientComment + "4", plain, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _backwardPaddedGradient, 10368L, batch);", plain, StringComparison.Ordinal);
+    }
+
+    private static string[] WeightGradientCalls(string code) =>
+        Regex.Matches(code, @"DirectWeightGradient\.Accumulate\((?<args>[^\n]*)\);\n").Select(m => m.Groups["args"].Value).ToArray();
+
+    [Fact]
+    public void TheWeightGradientOfConvolutionsWith16Or32WideRowsComesFromThePaddedImages()
+    {
+        // 32 wide: direct; stride 2 (to 16): columns; 16 wide: direct; 1x1 unpadded: its input is the matrix; 20 wide (direct
+        // forward): columns; 10 wide: columns.
+        string code = Compiled(
+            "[Input(3, 32, 32)] [Conv(3, 8, Padding = 1)] [BatchNorm] [ReLU] [Conv(4, 8, Stride = 2, Padding = 1)] [BatchNorm] [ReLU] " +
+            "[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU] [Conv(1, 16)] [BatchNorm] [ReLU] [Conv(5, 8, Padding = 4)] [ReLU] [MaxPool(2)] " +
+            "[Conv(3, 16, Padding = 1)] [BatchNorm] [Dense(4)]");
+        string[] calls = WeightGradientCalls(code);
+        Assert.Equal(2, calls.Length);
+        Assert.Equal("inp.Slice(first * 3072, count * 3072), dout.Slice(first * 8192, count * 8192), new global::System.Span<float>(ws.Gradients, 0, 216), " +
+                     "ws._backwardPaddedImages, count: count, channels: 3, height: 32, width: 32, filters: 8, kernel: 3, padding: 1, outHeight: 32, outWidth: 32", calls[0]);
+        Assert.Contains("channels: 8, height: 16, width: 16, filters: 16, kernel: 3, padding: 1, outHeight: 16, outWidth: 16", calls[1], StringComparison.Ordinal);
+        // In the groups of images the columns were rebuilt in (27 x 1,024 columns: 9 images; 72 x 256: 14), so the same bits.
+        Assert.Contains("for (int first = 0; first < batch; first += 9)\n", code.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("for (int first = 0; first < batch; first += 14)\n", code.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        // The padded images sized for the larger group (9 x 3 x 34 x 34 against 14 x 8 x 18 x 18); the columns for the
+        // layers that still rebuild them (the stride-2 one, the 20-wide 5x5 one, the 10-wide one).
+        Assert.Contains("Grow(ref _backwardPaddedImages, 36288L, batch);", code, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Matches(code, @"Im2Col\.Pack\(inp\.Slice\(\(first \+ b\)").Count);
+
+        // A network whose every convolution takes the direct path keeps no rebuilt columns at all; without padding the
+        // images are read in place.
+        string direct = Compiled("[Input(2, 18, 18)] [Conv(3, 4)] [BatchNorm] [ReLU] [Conv(3, 4, Padding = 1)] [BatchNorm] [Dense(3)]");
+        string[] directCalls = WeightGradientCalls(direct);
+        Assert.Equal(2, directCalls.Length);
+        Assert.Contains("), default, count: count, channels: 2, height: 18, width: 18, filters: 4, kernel: 3, padding: 0, outHeight: 16, outWidth: 16", directCalls[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("_backwardColumns", direct, StringComparison.Ordinal);
+        Assert.DoesNotContain("Im2Col.Pack(inp.Slice((first + b)", direct, StringComparison.Ordinal);
+
+        // 28-wide maps (SmallResNet, LeNet-5) keep the columns.
+        Assert.Empty(WeightGradientCalls(Generated(Networks.SmallResNet)));
+        Assert.Empty(WeightGradientCalls(Generated(Networks.LeNet5)));
     }
 
     [Fact]

@@ -50,3 +50,13 @@ public partial class WinogradNet { }
 [Conv(3, 4, Stride = 2, Padding = 1, Groups = 4, Bias = false)] [BatchNorm] [ReLU6]
 [Conv(1, 6)] [Dense(5)] [Softmax]
 public partial class DepthwiseNet { }
+
+// Weight gradients from the padded images (32- and 16-wide output rows) and, under BatchNorm, from the images in place.
+[Input(2, 6, 32)]
+[Conv(3, 5, Padding = 1)] [Tanh] [MaxPool(2)]
+[Conv(3, 4, Padding = 1)] [ReLU] [Dense(4)] [Softmax]
+public partial class DirectWeightGradientNet { }
+
+[Input(3, 5, 18)]
+[Conv(3, 4)] [BatchNorm] [ReLU] [Dense(3)] [Softmax]
+public partial class DirectWeightGradientBatchNormNet { }

@@ -2,7 +2,7 @@ namespace CnnGen.Generator.Emit.Layers;
 
 /// <summary>
 /// The columns a convolution's backward pass rebuilds for its weight gradient (in networks with BatchNorm, where forward
-/// keeps none while training), the column gradient a convolution unpacks into its input gradient, and the padded output gradient
+/// keeps none while training), or the padded images it computes the weight gradient from directly, the column gradient a convolution unpacks into its input gradient, and the padded output gradient
 /// of those whose input gradient the direct kernel computes. Each buffer is shared by every convolution of the network:
 /// backward passes run one after the other, so one buffer of each, sized for the largest layer, serves them all.
 /// </summary>
@@ -13,6 +13,10 @@ internal static class BackwardColumns
 
     /// <summary>One image's column gradient.</summary>
     public const string GradientField = "_backwardColumnGradient";
+
+    /// <summary>The zero-padded input images of a group, for a convolution whose weight gradient is computed from them
+    /// instead of from rebuilt columns.</summary>
+    public const string PaddedImagesField = "_backwardPaddedImages";
 
     /// <summary>One image's output gradient, zero-padded for such a convolution.</summary>
     public const string PaddedGradientField = "_backwardPaddedGradient";

@@ -13,7 +13,9 @@ namespace CnnGen.Generator.Emit.Layers;
 /// the cache budget with the columns counted, bounds them) or keeps none (<see cref="RebuildingColumns"/>, for networks
 /// with BatchNorm, whose backward call is a worker's whole chunk, and for layers whose training forward runs the direct
 /// kernel): the backward pass then rebuilds them, a group of
-/// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products).
+/// images at a time, into a buffer every convolution of the network shares (im2col costs little next to the products),
+/// or, for stride-1 layers with output rows 16 or 32 wide, computes the weight gradient from the zero-padded images
+/// without columns (<see cref="LayerSpec.DirectWeightGradient"/>), in the same groups and with the same bits.
 /// </summary>
 internal sealed class ConvLayer : LayerEmitter
 {
@@ -45,7 +47,12 @@ internal sealed class ConvLayer : LayerEmitter
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
-        if (_rebuildsColumns)
+        if (DirectWeightGradientIn(l))
+        {
+            if (padding > 0)
+                yield return new Scratch(BackwardColumns.PaddedImagesField, "float", BackwardColumns.Images(ColLength(l)) * PaddedImageLength(l), PerBatch: false, BackwardOnly: true);
+        }
+        else if (_rebuildsColumns)
             yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
         if (needInputGradient && l.DirectInputGradient)
         {
@@ -349,6 +356,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * x[k, p] (the input is the column matrix)");
             w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, inp, {inLen}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
         }
+        else if (DirectWeightGradientIn(l)) EmitWeightGradientFromPaddedImages(w, l, c, inLen, outLen);
         else if (_rebuildsColumns) EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
         else
         {
@@ -409,6 +417,29 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), {InputGradientWeights.Field(l)}, dinp.Slice(b * {inLen}, {inLen}), " +
                $"{(fullPadding > 0 ? $"ws.{BackwardColumns.PaddedGradientField}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+    }
+
+    /// <summary>Whether the backward pass computes the weight gradient from the padded images (<see cref="Analysis.TrainingKernels"/>):
+    /// only where it would otherwise rebuild the columns (a layer that keeps them from forward multiplies those).</summary>
+    private bool DirectWeightGradientIn(LayerSpec l) => l.DirectWeightGradient && _rebuildsColumns && !IsPointwise(l);
+
+    /// <summary>One image zero-padded by the convolution's padding.</summary>
+    private static long PaddedImageLength(LayerSpec l) =>
+        (long)l.Input.Channels * (l.Input.Height + 2 * Op(l).Padding) * (l.Input.Width + 2 * Op(l).Padding);
+
+    /// <summary>dweight += the weight gradient straight from the zero-padded images, in the groups of images whose columns
+    /// <see cref="EmitWeightGradientFromRebuiltColumns"/> would rebuild, so the same bits (each group's lane sums folded once).</summary>
+    private static void EmitWeightGradientFromPaddedImages(SourceWriter w, LayerSpec l, ConvOp c, int inLen, int outLen)
+    {
+        int images = BackwardColumns.Images(ColLength(l));
+        w.Line($"// dweight[f, (c, ky, kx)] += sum over images and positions of dy[f, p] * x[c, oy + ky - {c.Padding}, ox + kx - {c.Padding}]: " +
+               $"directly from the {(c.Padding > 0 ? "zero-padded " : "")}images, {images} at a time (the same bits as im2col + the column product)");
+        w.Open($"for (int first = 0; first < batch; first += {images})");
+        w.Line($"int count = global::System.Math.Min({images}, batch - first);");
+        w.Line($"{Kernels}.DirectWeightGradient.Accumulate(inp.Slice(first * {inLen}, count * {inLen}), dout.Slice(first * {outLen}, count * {outLen}), {DWeight(l)}, " +
+               $"{(c.Padding > 0 ? $"ws.{BackwardColumns.PaddedImagesField}" : "default")}, count: count, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+        w.Close();
     }
 
     /// <summary>dweight += dy x col^T over the batch, rebuilding the columns of <see cref="BackwardColumns.Images"/> images at

@@ -18,6 +18,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         "MaxoutNet", "DropoutNetTraining", "DropoutNetEvaluation",
         "BatchNormNetTraining", "BatchNormNetEvaluation", "BatchNormPoolNetTraining", "BatchNormPoolNetEvaluation",
         "ResidualNetTraining", "ResidualNetEvaluation", "ShortcutSourceNet", "DenseConnectNetTraining", "DenseConnectNetEvaluation",
+        "DirectWeightGradientNet", "DirectWeightGradientBatchNormNetTraining",
     };
 
     internal static INetwork Create(string name, int seed) => name switch
@@ -50,6 +51,8 @@ public class GradientCheckTests(ITestOutputHelper output)
         "ShortcutSourceNet" => WithRunningStatistics(new ShortcutSourceNet(seed), seed),
         "DenseConnectNetTraining" => new DenseConnectNet(seed) { Training = true },
         "DenseConnectNetEvaluation" => WithRunningStatistics(new DenseConnectNet(seed), seed),
+        "DirectWeightGradientNet" => new DirectWeightGradientNet(seed),
+        "DirectWeightGradientBatchNormNetTraining" => new DirectWeightGradientBatchNormNet(seed) { Training = true },
         _ => throw new ArgumentException(name),
     };
 

@@ -92,3 +92,19 @@ public partial class ShortcutSourceNet { }
 [Conv(3, 2, Padding = 1)] [Concat("relu2")] [MaxPool(2)]
 [Dense(6)] [Tanh] [Concat("tanh1")] [Dense(3)] [Softmax]
 public partial class DenseConnectNet { }
+
+// Weight gradients computed straight from the zero-padded images (DirectWeightGradient): output rows 32 wide, then 16
+// wide after the pool (two rows), with more images than one group of the 32-wide layer when the batch is large.
+[Input(2, 5, 32)]
+[Conv(3, 3, Padding = 1)] [Tanh] [MaxPool(2)]
+[Conv(3, 4, Padding = 1)] [Tanh]
+[Dense(3)] [Softmax]
+public partial class DirectWeightGradientNet { }
+
+// The same path without padding (the images read in place, 16-wide rows of an 18-wide input) under BatchNorm in
+// training mode, where a worker's whole chunk is one backward call.
+[Input(2, 4, 18)]
+[Conv(3, 3)] [BatchNorm] [Tanh]
+[Conv(3, 2, Padding = 1)] [Tanh]
+[Dense(3)]
+public partial class DirectWeightGradientBatchNormNet { }
