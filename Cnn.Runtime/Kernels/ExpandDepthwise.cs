@@ -11,7 +11,9 @@ namespace CnnGen.Kernels;
 /// expanded tensor, six times the block's input at MobileNetV2's 112x112 and 56x56, never goes to memory and back.
 /// <para>Every value has the bits of the two layers run one after the other: a band's expansion is
 /// <see cref="Gemm.MultiplyBiasActivation"/> on the band's columns (each column's chain does not depend on which
-/// columns share the call), and its depthwise convolution gives <see cref="DepthwiseConv.Forward"/>'s chains.</para>
+/// columns share the call), and its depthwise convolution gives <see cref="DepthwiseConv.Forward"/>'s chains. A 3x3
+/// stride-2 padding-1 depthwise convolution reads the expanded band in place (<see cref="Depthwise3x3Stride2"/>); other
+/// shapes copy it into the general kernel's padded plane.</para>
 /// </summary>
 public static unsafe class ExpandDepthwise
 {
@@ -54,6 +56,9 @@ public static unsafe class ExpandDepthwise
             throw new ArgumentException($"ExpandDepthwise.Forward: scratch holds {scratch.Length} values, {needed} needed (ScratchLength).");
 
         int most = BandInputRows(bandRows, height, kernel, stride) * width;
+        // 3x3, stride 2, padding 1 (MobileNetV2's 112x112 block): the band is convolved where it was expanded, without a plane.
+        bool inPlace = Depthwise3x3Stride2.Supports(kernel, stride, padding, 1) && outHeight == Depthwise3x3Stride2.OutputSize(height) &&
+                       outWidth == Depthwise3x3Stride2.OutputSize(width);
         var bandInput = scratch.Slice(0, inChannels * most);
         var expanded = scratch.Slice(inChannels * most, channels * most);
         var planeScratch = scratch.Slice((inChannels + channels) * most);
@@ -72,8 +77,11 @@ public static unsafe class ExpandDepthwise
                     Gemm.MultiplyBiasActivation(expandWeight, bandInput.Slice(0, inChannels * n), expanded.Slice(0, channels * n), expandBias,
                         m: channels, n: n, k: inChannels, expandActivation);
                 }
-                DepthwiseConv.ForwardRows(pmid, n, inFirst, inEnd, pw, pb, pout, pplane, channels, height, width, kernel, stride, padding,
-                    outHeight, outWidth, first, end, depthwiseActivation);
+                if (inPlace)
+                    Depthwise3x3Stride2.ForwardRows(pmid, n, inFirst, inEnd, pw, pb, pout, channels, height, width, first, end, depthwiseActivation);
+                else
+                    DepthwiseConv.ForwardRows(pmid, n, inFirst, inEnd, pw, pb, pout, pplane, channels, height, width, kernel, stride, padding,
+                        outHeight, outWidth, first, end, depthwiseActivation);
             }
     }
 }

@@ -6,7 +6,8 @@ namespace CnnGen.TrainProfile;
 /// <summary>
 /// <c>depthwise [--repeats N] [--peak GFLOPS]</c>: MobileNetV2 (3x224x224) inference of one image on one thread, in
 /// the thread's own CPU time; then, for each of its depthwise convolutions, the grouped path (im2col + a product with
-/// m = 1 per channel + bias) against the direct kernel (<see cref="DepthwiseConv"/>) and, for 3x3 stride 1, the kernel without a padded copy (<see cref="Depthwise3x3"/>), and the 1x1 convolutions'
+/// m = 1 per channel + bias) against the direct kernel (<see cref="DepthwiseConv"/>) and, for 3x3 padding 1, the kernel without a padded copy (stride 1: <see cref="Depthwise3x3"/>,
+/// stride 2: <see cref="Depthwise3x3Stride2"/>), and the 1x1 convolutions'
 /// products, with their share of the whole forward pass and of a core's peak. Medians of N timed runs after warm-ups.
 /// </summary>
 internal static class DepthwiseProfile
@@ -30,7 +31,7 @@ internal static class DepthwiseProfile
             return (source.OutputChannels, source.OutputHeight, source.OutputWidth);
         }
 
-        Console.WriteLine("| depthwise layer | input | stride | im2col + GEMM ms | direct ms | direct GFLOP/s | 3x3 kernel ms |");
+        Console.WriteLine("| depthwise layer | input | stride | im2col + GEMM ms | direct ms | direct GFLOP/s | in-place 3x3 ms |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         double grouped = 0, direct = 0;
         foreach (var l in layers.Where(l => l.Kind == "Conv" && l.Groups > 1 && l.Groups == l.OutputChannels))
@@ -38,7 +39,8 @@ internal static class DepthwiseProfile
             var (c, h, w) = InputOf(l);
             var shape = new Depthwise(c, h, w, l.Kernel, l.Stride, l.Padding, l.OutputHeight, l.OutputWidth, random);
             double g = ThreadClock.Median(shape.Grouped, repeats), d = ThreadClock.Median(shape.Direct, repeats);
-            string three = Depthwise3x3.Supports(l.Kernel, l.Stride, l.Padding, l.Dilation) ? $"{ThreadClock.Median(shape.Direct3x3, repeats) * 1e3:0.000}" : "-";
+            string three = Depthwise3x3.Supports(l.Kernel, l.Stride, l.Padding, l.Dilation) ? $"{ThreadClock.Median(shape.Direct3x3, repeats) * 1e3:0.000}"
+                : Depthwise3x3Stride2.Supports(l.Kernel, l.Stride, l.Padding, l.Dilation) ? $"{ThreadClock.Median(shape.Direct3x3Stride2, repeats) * 1e3:0.000}" : "-";
             grouped += g;
             direct += d;
             Console.WriteLine($"| {l.Name} | {c}x{h}x{w} | {l.Stride} | {g * 1e3:0.000} | {d * 1e3:0.000} | {2.0 * l.Macs / d / 1e9:0.0} | {three} |");
@@ -95,6 +97,9 @@ internal static class DepthwiseProfile
 
         /// <summary>The 3x3 stride-1 kernel without a padded copy (<see cref="Depthwise3x3"/>).</summary>
         public void Direct3x3() => Depthwise3x3.Forward(_input, _weight, _bias, _output, _c, _h, _w, 0, _c);
+
+        /// <summary>The 3x3 stride-2 kernel without a padded copy (<see cref="Depthwise3x3Stride2"/>).</summary>
+        public void Direct3x3Stride2() => Depthwise3x3Stride2.Forward(_input, _weight, _bias, _output, _c, _h, _w, 0, _c);
     }
 
     private static float[] Values(Random random, int length)

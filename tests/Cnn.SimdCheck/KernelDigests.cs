@@ -148,6 +148,23 @@ internal static class KernelDigests
         }
         yield return ("Depthwise3x3.Forward", depthwise3x3.ToArray());
 
+        // The 3x3 stride-2 kernel without a padded copy: odd and even sizes, outputs of less than one chunk (7), one (32)
+        // and more than two (56 from 112 columns; 33 from 65), one row, heights that end a block of four rows early; a
+        // channel range; every activation.
+        var depthwise3x3Stride2 = new List<float>();
+        foreach (var (height, width, activation) in new[] { (14, 14, FusedActivation.Relu6), (13, 13, FusedActivation.None), (5, 65, FusedActivation.Relu),
+                                                             (1, 32, FusedActivation.Relu6), (9, 112, FusedActivation.Relu6), (6, 1, FusedActivation.None),
+                                                             (7, 64, FusedActivation.Relu6) })
+        {
+            const int channels = 5;
+            var output = new float[channels * ((height + 1) / 2) * ((width + 1) / 2)];
+            var input = Random(channels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 4f; // some values past ReLU6's 6
+            Depthwise3x3Stride2.Forward(input, Random(channels * 9), Random(channels), output, channels, height, width, firstChannel: 1, endChannel: channels, activation);
+            depthwise3x3Stride2.AddRange(output);
+        }
+        yield return ("Depthwise3x3Stride2.Forward", depthwise3x3Stride2.ToArray());
+
         // The 1x1 expansion and depthwise convolution in bands of output rows: bands at the padded top and bottom, strides 1 to 3.
         var expandDepthwise = new List<float>();
         foreach (var (kernel, stride, padding, width, band) in new[] { (3, 2, 1, 37, 4), (3, 1, 1, 17, 3), (5, 1, 2, 20, 2), (3, 3, 0, 31, 1) })

@@ -29,6 +29,13 @@ public class ExpandDepthwiseTests
         new(8, 33, 12, 13, 5, 1, 0, 3),
         new(5, 18, 6, 6, 3, 3, 0, 1),
         new(4, 17, 30, 20, 3, 1, 2, 8),
+        // 3x3 stride 2 padding 1 reads each band in place: odd and even sizes, bands of one row to past the image.
+        new(6, 20, 24, 24, 3, 2, 1, 4),
+        new(6, 20, 13, 50, 3, 2, 1, 3),
+        new(4, 9, 7, 7, 3, 2, 1, 1),
+        new(4, 9, 8, 33, 3, 2, 1, 2),
+        new(5, 7, 9, 65, 3, 2, 1, 9),
+        new(16, 24, 112, 112, 3, 2, 1, 8),
     ];
 
     private sealed record Data(float[] Input, float[] ExpandWeight, float[] ExpandBias, float[] DepthwiseWeight, float[] DepthwiseBias);

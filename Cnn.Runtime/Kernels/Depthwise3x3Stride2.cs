@@ -1,0 +1,220 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// Depthwise 3x3 convolution, stride 2, padding 1 (an input of <c>height x width</c> gives
+/// <c>(height + 1) / 2 x (width + 1) / 2</c>), NCHW, read straight from the input: no padded, phase-split copy of each
+/// channel. Each output gets <see cref="DepthwiseConv.Forward"/>'s chain (a fused multiply-add chain in (ky, kx) order
+/// from zero, padding as <c>w * 0</c>, then the bias and the activation), so the same bits as it and as im2col + product,
+/// with and without SIMD.
+/// <para>The AVX-512 path keeps a channel's nine weights in registers and computes four output rows of 16 columns at
+/// once from the nine input rows they read. For 16 outputs from column <c>ox</c> an input row gives its columns
+/// <c>2ox - 1 + 2j</c> (tap kx = 0), <c>2ox + 2j</c> (kx = 1) and <c>2ox + 1 + 2j</c> (kx = 2): two pairs of 16-value
+/// loads, from <c>2ox</c> and from <c>2ox - 1</c>, and the even or odd lanes of each pair picked by a two-source
+/// permute. A column outside the row is a lane masked off the load (zero, and nothing outside the row is read), a row
+/// above or below the image is a zero vector. While a channel runs, the next channel's input is prefetched.</para>
+/// </summary>
+public static unsafe class Depthwise3x3Stride2
+{
+    private const int Lanes = 16, RowsPerBlock = 4, CacheLine = 16;
+
+    /// <summary>Whether <see cref="Forward"/> computes this convolution: 3x3, stride 2, padding 1, no dilation.</summary>
+    public static bool Supports(int kernel, int stride, int padding, int dilation) =>
+        kernel == 3 && stride == 2 && padding == 1 && dilation == 1;
+
+    /// <summary>The output's height or width for an input of <paramref name="size"/>.</summary>
+    public static int OutputSize(int size) => (size + 1) / 2;
+
+    /// <summary>Channels <c>[firstChannel, endChannel)</c> of the output (<c>channels x (height + 1) / 2 x (width + 1) / 2</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int firstChannel, int endChannel, FusedActivation activation = FusedActivation.None)
+    {
+        if (height < 1 || width < 1)
+            throw new ArgumentException($"Depthwise3x3Stride2.Forward: input {height}x{width} must be positive.");
+        if (firstChannel < 0 || endChannel > channels || firstChannel > endChannel)
+            throw new ArgumentException($"Depthwise3x3Stride2.Forward: channel range [{firstChannel}, {endChannel}) is not within the {channels} channels.");
+        int outHeight = OutputSize(height), outWidth = OutputSize(width);
+        long plane = (long)height * width, outPlane = (long)outHeight * outWidth;
+        if (input.Length < channels * plane || weight.Length < channels * 9L || bias.Length < channels || output.Length < channels * outPlane)
+            throw new ArgumentException("Depthwise3x3Stride2.Forward: spans too short for the given shape.");
+        if (firstChannel == endChannel) return;
+        fixed (float* pin = input, pw = weight, pb = bias, pout = output)
+        {
+            if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+            {
+                // The portable path is the general kernel's (it needs no scratch without SIMD).
+                DepthwiseConv.ForwardRows(pin + firstChannel * plane, plane, 0, height, pw + firstChannel * 9, pb + firstChannel,
+                    pout + firstChannel * outPlane, null, endChannel - firstChannel, height, width, kernel: 3, stride: 2, padding: 1,
+                    outHeight, outWidth, 0, outHeight, activation);
+                return;
+            }
+            Channels(pin + firstChannel * plane, plane, 0, height, pw + firstChannel * 9, pb + firstChannel, pout + firstChannel * outPlane,
+                endChannel - firstChannel, height, width, 0, outHeight, activation);
+        }
+    }
+
+    /// <summary>
+    /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of every channel, from a band of the input
+    /// that holds rows [<paramref name="bandFirst"/>, <paramref name="bandEnd"/>) of each channel, <paramref name="bandStride"/>
+    /// values apart from one channel to the next (the rows those outputs read that lie inside the image must be in it), as
+    /// <see cref="DepthwiseConv"/>'s band entry takes them, with its bits. <paramref name="output"/> is the whole output,
+    /// <c>channels x (height + 1) / 2 x (width + 1) / 2</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ForwardRows(float* band, long bandStride, int bandFirst, int bandEnd, float* weight, float* bias, float* output,
+        int channels, int height, int width, int firstRow, int endRow, FusedActivation activation)
+    {
+        int outHeight = OutputSize(height), outWidth = OutputSize(width);
+        if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+        {
+            DepthwiseConv.ForwardRows(band, bandStride, bandFirst, bandEnd, weight, bias, output, null, channels, height, width,
+                kernel: 3, stride: 2, padding: 1, outHeight, outWidth, firstRow, endRow, activation);
+            return;
+        }
+        Channels(band - (long)bandFirst * width, bandStride, Math.Max(0, bandFirst), Math.Min(height, bandEnd), weight, bias, output,
+            channels, height, width, firstRow, endRow, activation);
+    }
+
+    /// <summary>Every channel's output rows [firstRow, endRow); <paramref name="x"/> is where input row 0 of channel 0
+    /// would be, and only rows [rowFirst, rowEnd) are read.</summary>
+    private static void Channels(float* x, long channelStride, int rowFirst, int rowEnd, float* w, float* b, float* y,
+        int channels, int height, int width, int firstRow, int endRow, FusedActivation activation)
+    {
+        int outWidth = OutputSize(width), outHeight = OutputSize(height);
+        long outPlane = (long)outHeight * outWidth;
+        int chunks = (outWidth + Lanes - 1) / Lanes;
+        var masks = chunks <= 16 ? stackalloc Masks[chunks] : new Masks[chunks];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            int ox = chunk * Lanes, p = 2 * ox;
+            masks[chunk] = new Masks(Inside(p, width), Inside(p + Lanes, width), Inside(p - 1, width), Inside(p - 1 + Lanes, width),
+                Inside(ox, outWidth), p - 1 >= 0 && p + 2 * Lanes <= width);
+        }
+        // The next channel's rows that this call reads, in cache lines, spread over this channel's blocks of rows.
+        long first = (long)rowFirst * width, lines = ((long)(rowEnd - rowFirst) * width + CacheLine - 1) / CacheLine;
+        int blocks = (endRow - firstRow + RowsPerBlock - 1) / RowsPerBlock;
+        int perBlock = blocks > 0 ? (int)((lines + blocks - 1) / blocks) : 0;
+        fixed (Masks* pm = masks)
+            for (int c = 0; c < channels; c++)
+            {
+                float* channel = x + c * channelStride;
+                float* next = c + 1 < channels ? channel + channelStride + first : null;
+                Channel(channel, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, chunks, pm,
+                    activation, next, lines, perBlock);
+            }
+    }
+
+    /// <summary>The lanes of a 16-value load from column <paramref name="start"/> that lie in [0, width).</summary>
+    private static Vector512<float> Inside(int start, int width)
+    {
+        var columns = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create((float)start);
+        return Vector512.GreaterThanOrEqual(columns, Vector512<float>.Zero) & Vector512.LessThan(columns, Vector512.Create((float)width));
+    }
+
+    /// <summary>One chunk's masks: the loads from 2ox (low, high) and from 2ox - 1 (low, high), the store, and
+    /// <c>Interior</c> when all four loads lie inside the row.</summary>
+    private readonly record struct Masks(Vector512<float> Low, Vector512<float> High, Vector512<float> LeftLow, Vector512<float> LeftHigh,
+        Vector512<float> Store, bool Interior);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Channel(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
+        int firstRow, int endRow, int chunks, Masks* masks, FusedActivation activation, float* next, long lines, int perBlock)
+    {
+        Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
+        Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
+        Vector512<float> w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
+        var b = Vector512.Create(bias);
+        long line = 0;
+        for (int oy = firstRow; oy < endRow; oy += RowsPerBlock)
+        {
+            if (next is not null)
+                for (int k = 0; k < perBlock && line < lines; k++, line++)
+                    Sse.Prefetch0(next + line * CacheLine);
+            // Input rows 2oy - 1 .. 2oy + 7; null outside the rows that may be read.
+            int top = 2 * oy - 1;
+            float* i0 = Row(x, top, rowFirst, rowEnd, width), i1 = Row(x, top + 1, rowFirst, rowEnd, width), i2 = Row(x, top + 2, rowFirst, rowEnd, width);
+            float* i3 = Row(x, top + 3, rowFirst, rowEnd, width), i4 = Row(x, top + 4, rowFirst, rowEnd, width), i5 = Row(x, top + 5, rowFirst, rowEnd, width);
+            float* i6 = Row(x, top + 6, rowFirst, rowEnd, width), i7 = Row(x, top + 7, rowFirst, rowEnd, width), i8 = Row(x, top + 8, rowFirst, rowEnd, width);
+            int rows = Math.Min(RowsPerBlock, endRow - oy);
+            for (int chunk = 0; chunk < chunks; chunk++)
+            {
+                int ox = chunk * Lanes;
+                ref readonly Masks m = ref masks[chunk];
+                var zero = Vector512<float>.Zero;
+                Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
+                // Each accumulator's chain runs over its rows ky = 0, 1, 2 in turn, columns kx = 0, 1, 2 within.
+                Load(i0, 2 * ox, m, out l, out c, out r);
+                a0 = Taps(a0, w0, w1, w2, l, c, r);
+                Load(i1, 2 * ox, m, out l, out c, out r);
+                a0 = Taps(a0, w3, w4, w5, l, c, r);
+                Load(i2, 2 * ox, m, out l, out c, out r);
+                a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
+                Load(i3, 2 * ox, m, out l, out c, out r);
+                a1 = Taps(a1, w3, w4, w5, l, c, r);
+                Load(i4, 2 * ox, m, out l, out c, out r);
+                a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
+                Load(i5, 2 * ox, m, out l, out c, out r);
+                a2 = Taps(a2, w3, w4, w5, l, c, r);
+                Load(i6, 2 * ox, m, out l, out c, out r);
+                a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
+                Load(i7, 2 * ox, m, out l, out c, out r);
+                a3 = Taps(a3, w3, w4, w5, l, c, r);
+                Load(i8, 2 * ox, m, out l, out c, out r);
+                a3 = Taps(a3, w6, w7, w8, l, c, r);
+                float* o = y + (long)oy * outWidth + ox;
+                Avx512F.MaskStore(o, m.Store, Activate.Apply(a0 + b, activation));
+                if (rows > 1) Avx512F.MaskStore(o + outWidth, m.Store, Activate.Apply(a1 + b, activation));
+                if (rows > 2) Avx512F.MaskStore(o + 2 * outWidth, m.Store, Activate.Apply(a2 + b, activation));
+                if (rows > 3) Avx512F.MaskStore(o + 3 * outWidth, m.Store, Activate.Apply(a3 + b, activation));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Row(float* x, int row, int rowFirst, int rowEnd, int width) =>
+        row >= rowFirst && row < rowEnd ? x + (long)row * width : null;
+
+    /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image; all zero for
+    /// no row): the even and odd lanes of the loads from p, and the even lanes of the loads from p - 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Load(float* row, int p, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
+    {
+        var zero = Vector512<float>.Zero;
+        if (row is null)
+        {
+            left = centre = right = zero;
+            return;
+        }
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        float* q = row + p;
+        Vector512<float> low, high, leftLow, leftHigh;
+        if (m.Interior)
+        {
+            low = Vector512.Load(q);
+            high = Vector512.Load(q + Lanes);
+            leftLow = Vector512.Load(q - 1);
+            leftHigh = Vector512.Load(q - 1 + Lanes);
+        }
+        else
+        {
+            low = Avx512F.MaskLoad(q, m.Low, zero);
+            high = Avx512F.MaskLoad(q + Lanes, m.High, zero);
+            leftLow = Avx512F.MaskLoad(q - 1, m.LeftLow, zero);
+            leftHigh = Avx512F.MaskLoad(q - 1 + Lanes, m.LeftHigh, zero);
+        }
+        left = Avx512F.PermuteVar16x32x2(leftLow, even, leftHigh);
+        centre = Avx512F.PermuteVar16x32x2(low, even, high);
+        right = Avx512F.PermuteVar16x32x2(low, odd, high);
+    }
+
+    /// <summary>One row of taps, in column order: <c>fma(wc, r, fma(wb, c, fma(wa, l, acc)))</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Taps(Vector512<float> acc, Vector512<float> wa, Vector512<float> wb, Vector512<float> wc,
+        Vector512<float> l, Vector512<float> c, Vector512<float> r) =>
+        Avx512F.FusedMultiplyAdd(wc, r, Avx512F.FusedMultiplyAdd(wb, c, Avx512F.FusedMultiplyAdd(wa, l, acc)));
+}
