@@ -44,9 +44,9 @@ internal sealed record LayerSpec(
     /// either can apply a ReLU as it stores.</summary>
     public bool DirectInference { get; init; }
 
-    /// <summary>For a depthwise convolution that inference runs directly: 3x3, stride 1, padding 1, so the runtime's
-    /// <c>Depthwise3x3</c> kernel, which reads the input in place, instead of <c>DepthwiseConv</c>'s padded copy of each
-    /// channel (no scratch plane). Same bits.</summary>
+    /// <summary>For a depthwise convolution that inference runs directly: 3x3, padding 1, stride 1 or 2, so the runtime's
+    /// <c>Depthwise3x3</c> or <c>Depthwise3x3Stride2</c> kernel, which reads the input in place, instead of
+    /// <c>DepthwiseConv</c>'s padded copy of each channel (no scratch plane). Same bits.</summary>
     public bool DepthwiseInPlace { get; init; }
 
     /// <summary>For a convolution: inference runs it as Winograd F(4x4, 3x3) over the micro-batch's images at once.</summary>

@@ -29,20 +29,27 @@ public class DepthwiseInferenceTests
     {
         string text = Compile(layers + " [Dense(3)]").Sources[0].SourceText.ToString();
         Assert.Equal(direct, text.Contains(Marker, StringComparison.Ordinal));
-        Assert.Equal(direct, text.Contains("DepthwiseConv.Forward(", StringComparison.Ordinal) || text.Contains("Depthwise3x3.Forward(", StringComparison.Ordinal));
+        Assert.Equal(direct, text.Contains("DepthwiseConv.Forward(", StringComparison.Ordinal) || text.Contains("Depthwise3x3.Forward(", StringComparison.Ordinal)
+                             || text.Contains("Depthwise3x3Stride2.Forward(", StringComparison.Ordinal));
     }
 
     [Theory]
-    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Padding = 1, Groups = 6)]", true)]
-    [InlineData("[Input(6, 7, 7)] [Conv(3, 6, Padding = 1, Groups = 6, Bias = false)] [BatchNorm] [ReLU6]", true)]
-    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Stride = 2, Padding = 1, Groups = 6)]", false)] // stride 2
-    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Groups = 6)]", false)]                         // no padding
-    [InlineData("[Input(6, 9, 9)] [Conv(5, 6, Padding = 2, Groups = 6)]", false)]            // 5x5
-    public void Only3x3Stride1Padding1ReadsTheInputInPlaceWithoutAPlane(string layers, bool inPlace)
+    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Padding = 1, Groups = 6)]", "Depthwise3x3", 1)]
+    [InlineData("[Input(6, 7, 7)] [Conv(3, 6, Padding = 1, Groups = 6, Bias = false)] [BatchNorm] [ReLU6]", "Depthwise3x3", 1)]
+    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Stride = 2, Padding = 1, Groups = 6)]", "Depthwise3x3Stride2", 2)]
+    [InlineData("[Input(6, 11, 13)] [Conv(3, 6, Stride = 2, Padding = 1, Groups = 6, Bias = false)] [BatchNorm] [ReLU6]", "Depthwise3x3Stride2", 2)]
+    [InlineData("[Input(6, 10, 10)] [Conv(3, 6, Stride = 3, Padding = 1, Groups = 6)]", null, 3)]  // stride 3
+    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Stride = 2, Groups = 6)]", null, 2)]               // stride 2, no padding
+    [InlineData("[Input(6, 9, 9)] [Conv(3, 6, Groups = 6)]", null, 1)]                           // no padding
+    [InlineData("[Input(6, 9, 9)] [Conv(5, 6, Padding = 2, Groups = 6)]", null, 1)]              // 5x5
+    [InlineData("[Input(6, 9, 9)] [Conv(5, 6, Stride = 2, Padding = 1, Groups = 6)]", null, 2)]  // 5x5, stride 2
+    public void Only3x3Padding1OfStride1Or2ReadsTheInputInPlaceWithoutAPlane(string layers, string? kernel, int stride)
     {
         string text = Compile(layers + " [Dense(3)]").Sources[0].SourceText.ToString();
-        Assert.Equal(inPlace, text.Contains("Depthwise3x3.Forward(", StringComparison.Ordinal));
-        Assert.Equal(inPlace, text.Contains("// 3x3, stride 1, padding 1: the kernel that reads the input in place", StringComparison.Ordinal));
+        bool inPlace = kernel is not null;
+        Assert.Equal(kernel == "Depthwise3x3", text.Contains("Depthwise3x3.Forward(", StringComparison.Ordinal));
+        Assert.Equal(kernel == "Depthwise3x3Stride2", text.Contains("Depthwise3x3Stride2.Forward(", StringComparison.Ordinal));
+        Assert.Equal(inPlace, text.Contains($"// 3x3, stride {stride}, padding 1: the kernel that reads the input in place", StringComparison.Ordinal));
         Assert.Equal(!inPlace, text.Contains("DepthwiseConv.Forward(", StringComparison.Ordinal));
         // The padded plane is scratch only the general kernel uses.
         Assert.Equal(!inPlace, text.Contains("_dwpad_", StringComparison.Ordinal));
@@ -83,6 +90,9 @@ public class DepthwiseInferenceTests
     [InlineData(3, 1, 1, 7, 7, " [ReLU6]")]
     [InlineData(3, 1, 1, 6, 37, " [ReLU]")]
     [InlineData(3, 2, 1, 13, 11, "")]
+    [InlineData(3, 2, 1, 15, 41, " [ReLU6]")]
+    [InlineData(3, 2, 1, 7, 35, " [ReLU]")]
+    [InlineData(3, 2, 1, 1, 1, "")]
     [InlineData(5, 2, 2, 17, 41, " [ReLU6]")]
     [InlineData(3, 1, 0, 7, 35, " [ReLU6]")]
     [InlineData(5, 1, 2, 6, 5, " [ReLU]")]

@@ -5,9 +5,10 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <summary>
 /// Inference of a depthwise convolution (<c>Groups</c> = channels = filters, no dilation) with the runtime's direct
 /// kernel, <c>DepthwiseConv.Forward</c>, instead of im2col and a product with one row per channel; training keeps the
-/// im2col columns for the backward pass. The kernel gives the bits of the im2col path. A 3x3 layer of stride 1 and
-/// padding 1 (<c>LayerSpec.DepthwiseInPlace</c>) runs <c>Depthwise3x3.Forward</c>, which reads its input in place and
-/// needs no padded plane; other shapes run <c>DepthwiseConv.Forward</c> with one.
+/// im2col columns for the backward pass. The kernel gives the bits of the im2col path. A 3x3 layer of padding 1
+/// and stride 1 or 2 (<c>LayerSpec.DepthwiseInPlace</c>) runs <c>Depthwise3x3.Forward</c> or
+/// <c>Depthwise3x3Stride2.Forward</c>, which read their input in place and need no padded plane (and split one image by
+/// channels); other shapes run <c>DepthwiseConv.Forward</c> with one.
 /// </summary>
 internal static class DepthwiseInference
 {
@@ -40,6 +41,10 @@ internal static class DepthwiseInference
 
     private static string ChannelsMethod(LayerSpec l) => "ForwardChannels_" + l.Id;
 
+    /// <summary>The runtime kernel of a depthwise layer that reads its input in place: 3x3, padding 1, stride 1 or 2.</summary>
+    private static string InPlaceKernel(LayerSpec l) =>
+        $"{LayerEmitter.Kernels}.{(((ConvOp)l.Op).Stride == 1 ? "Depthwise3x3" : "Depthwise3x3Stride2")}";
+
     /// <summary>The range method of <see cref="SplitsChannels"/>: channels [start, end) of every image, into
     /// <c>outp</c> (the layer's output, or that of the activation fused into it).</summary>
     public static void EmitRangeMethod(SourceWriter w, LayerSpec l, NetworkSpec network)
@@ -48,7 +53,7 @@ internal static class DepthwiseInference
         w.Line();
         ImageSplit.OpenRange(w, ChannelsMethod(l), "Channels [start, end) of every image, read in place, with the activation fused into the layer.");
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {LayerEmitter.Kernels}.Depthwise3x3.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, outp.Slice(b * {outLen}, {outLen}), " +
+        w.Line($"    {InPlaceKernel(l)}.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, outp.Slice(b * {outLen}, {outLen}), " +
                $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, firstChannel: start, endChannel: end{FusedActivationArgument(l, network)});");
         w.Close();
     }
@@ -95,9 +100,9 @@ internal static class DepthwiseInference
                 w.Line("return;");
                 w.Close();
             }
-            w.Line("// 3x3, stride 1, padding 1: the kernel that reads the input in place (no padded copy of each channel).");
+            w.Line($"// 3x3, stride {c.Stride}, padding 1: the kernel that reads the input in place (no padded copy of each channel).");
             w.Line("for (int b = 0; b < batch; b++)");
-            w.Line($"    {LayerEmitter.Kernels}.Depthwise3x3.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
+            w.Line($"    {InPlaceKernel(l)}.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
                    $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, firstChannel: 0, endChannel: {l.Input.Channels}{activation});");
             w.Line("return;");
             w.Close();
