@@ -15,7 +15,10 @@ namespace CnnGen.Kernels;
 /// <c>2ox - 1 + 2j</c> (tap kx = 0), <c>2ox + 2j</c> (kx = 1) and <c>2ox + 1 + 2j</c> (kx = 2): two pairs of 16-value
 /// loads, from <c>2ox</c> and from <c>2ox - 1</c>, and the even or odd lanes of each pair picked by a two-source
 /// permute. A column outside the row is a lane masked off the load (zero, and nothing outside the row is read), a row
-/// above or below the image is a zero vector. While a channel runs, the next channel's input is prefetched.</para>
+/// above or below the image is a zero vector. Output rows of at most 8 values (inputs up to 16 wide: MobileNetV2's
+/// 14x14 -> 7x7) share a vector two rows at a time, output row <c>oy</c> in lanes 0-7 and <c>oy + 4</c> in lanes 8-15,
+/// each half loading its input row whole, so that half the lanes are not idle. While a channel runs, the next
+/// channel's input is prefetched.</para>
 /// </summary>
 public static unsafe class Depthwise3x3Stride2
 {
@@ -98,6 +101,23 @@ public static unsafe class Depthwise3x3Stride2
         long first = (long)rowFirst * width, lines = ((long)(rowEnd - rowFirst) * width + CacheLine - 1) / CacheLine;
         int blocks = (endRow - firstRow + RowsPerBlock - 1) / RowsPerBlock;
         int perBlock = blocks > 0 ? (int)((lines + blocks - 1) / blocks) : 0;
+        if (outWidth <= Lanes / 2)
+        {
+            // Rows of up to 8 outputs: two output rows, four apart, share each vector (lanes 0-7 and 8-15).
+            int packedBlocks = (endRow - firstRow + 2 * RowsPerBlock - 1) / (2 * RowsPerBlock);
+            int perPacked = packedBlocks > 0 ? (int)((lines + packedBlocks - 1) / packedBlocks) : 0;
+            // A row has at most 16 values (outputs of at most 8): each is loaded whole, from column 0 and from column -1.
+            var packed = new PackedMasks(Inside(0, width), Inside(-1, width), LaneMask.First(outWidth),
+                ~LaneMask.First(Lanes / 2) & LaneMask.First(Lanes / 2 + outWidth));
+            for (int c = 0; c < channels; c++)
+            {
+                float* channel = x + c * channelStride;
+                float* next = c + 1 < channels ? channel + channelStride + first : null;
+                ChannelPacked(channel, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, packed,
+                    activation, next, lines, perPacked);
+            }
+            return;
+        }
         fixed (Masks* pm = masks)
             for (int c = 0; c < channels; c++)
             {
@@ -106,6 +126,107 @@ public static unsafe class Depthwise3x3Stride2
                 Channel(channel, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, chunks, pm,
                     activation, next, lines, perBlock);
             }
+    }
+
+    /// <summary>The masks of packed rows: a row's loads from column 0 and from column -1, and the stores of the rows in
+    /// the lower and in the upper lanes.</summary>
+    private readonly record struct PackedMasks(Vector512<float> RowLoad, Vector512<float> RowLeftLoad, Vector512<float> StoreLow, Vector512<float> StoreHigh);
+
+    /// <summary>One channel whose output rows hold at most 8 values: blocks of eight output rows, output rows oy + k in
+    /// lanes 0-7 and oy + 4 + k in lanes 8-15 of accumulator k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ChannelPacked(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
+        int firstRow, int endRow, in PackedMasks m, FusedActivation activation, float* next, long lines, int perBlock)
+    {
+        Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
+        Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
+        Vector512<float> w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
+        var b = Vector512.Create(bias);
+        long line = 0;
+        for (int oy = firstRow; oy < endRow; oy += 2 * RowsPerBlock)
+        {
+            if (next is not null)
+                for (int k = 0; k < perBlock && line < lines; k++, line++)
+                    Sse.Prefetch0(next + line * CacheLine);
+            int top = 2 * oy - 1, rows = endRow - oy;
+            var zero = Vector512<float>.Zero;
+            Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
+            // Lower lanes read input rows top .. top + 8, upper lanes the rows 8 below them.
+            LoadPacked(x, top, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a0 = Taps(a0, w0, w1, w2, l, c, r);
+            LoadPacked(x, top + 1, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a0 = Taps(a0, w3, w4, w5, l, c, r);
+            LoadPacked(x, top + 2, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
+            LoadPacked(x, top + 3, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a1 = Taps(a1, w3, w4, w5, l, c, r);
+            LoadPacked(x, top + 4, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
+            LoadPacked(x, top + 5, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a2 = Taps(a2, w3, w4, w5, l, c, r);
+            LoadPacked(x, top + 6, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
+            LoadPacked(x, top + 7, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a3 = Taps(a3, w3, w4, w5, l, c, r);
+            LoadPacked(x, top + 8, rowFirst, rowEnd, width, m, out l, out c, out r);
+            a3 = Taps(a3, w6, w7, w8, l, c, r);
+            float* o = y + (long)oy * outWidth;
+            // Row oy + 4 + k's values sit in lanes 8 on: its store starts 8 values before the row.
+            float* u = o + 4 * outWidth - Lanes / 2;
+            var v0 = Activate.Apply(a0 + b, activation);
+            Avx512F.MaskStore(o, m.StoreLow, v0);
+            if (rows > 4) Avx512F.MaskStore(u, m.StoreHigh, v0);
+            if (rows > 1)
+            {
+                var v1 = Activate.Apply(a1 + b, activation);
+                Avx512F.MaskStore(o + outWidth, m.StoreLow, v1);
+                if (rows > 5) Avx512F.MaskStore(u + outWidth, m.StoreHigh, v1);
+            }
+            if (rows > 2)
+            {
+                var v2 = Activate.Apply(a2 + b, activation);
+                Avx512F.MaskStore(o + 2 * outWidth, m.StoreLow, v2);
+                if (rows > 6) Avx512F.MaskStore(u + 2 * outWidth, m.StoreHigh, v2);
+            }
+            if (rows > 3)
+            {
+                var v3 = Activate.Apply(a3 + b, activation);
+                Avx512F.MaskStore(o + 3 * outWidth, m.StoreLow, v3);
+                if (rows > 7) Avx512F.MaskStore(u + 3 * outWidth, m.StoreHigh, v3);
+            }
+        }
+    }
+
+    /// <summary>Taps kx = 0, 1, 2 of input row <paramref name="row"/> in lanes 0-7 and of row <paramref name="row"/> + 8 in
+    /// lanes 8-15 (zero outside the image or the rows that may be read): each row's first 16 columns from column 0 and
+    /// from column -1, even and odd lanes picked by two-source permutes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadPacked(float* x, int row, int rowFirst, int rowEnd, int width, in PackedMasks m,
+        out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
+    {
+        var zero = Vector512<float>.Zero;
+        float* low = Row(x, row, rowFirst, rowEnd, width), high = Row(x, row + 8, rowFirst, rowEnd, width);
+        if (low is null && high is null)
+        {
+            left = centre = right = zero;
+            return;
+        }
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        Vector512<float> a = zero, b = zero, la = zero, lb = zero;
+        if (low is not null)
+        {
+            a = Avx512F.MaskLoad(low, m.RowLoad, zero);
+            la = Avx512F.MaskLoad(low - 1, m.RowLeftLoad, zero);
+        }
+        if (high is not null)
+        {
+            b = Avx512F.MaskLoad(high, m.RowLoad, zero);
+            lb = Avx512F.MaskLoad(high - 1, m.RowLeftLoad, zero);
+        }
+        left = Avx512F.PermuteVar16x32x2(la, even, lb);
+        centre = Avx512F.PermuteVar16x32x2(a, even, b);
+        right = Avx512F.PermuteVar16x32x2(a, odd, b);
     }
 
     /// <summary>The lanes of a 16-value load from column <paramref name="start"/> that lie in [0, width).</summary>

@@ -36,6 +36,8 @@ public class ExpandDepthwiseTests
         new(4, 9, 8, 33, 3, 2, 1, 2),
         new(5, 7, 9, 65, 3, 2, 1, 9),
         new(16, 24, 112, 112, 3, 2, 1, 8),
+        new(5, 12, 14, 14, 3, 2, 1, 3),   // outputs of 7 columns: two rows to a vector
+        new(5, 12, 17, 16, 3, 2, 1, 8),
     ];
 
     private sealed record Data(float[] Input, float[] ExpandWeight, float[] ExpandBias, float[] DepthwiseWeight, float[] DepthwiseBias);
