@@ -17,12 +17,11 @@ namespace CnnGen.Kernels;
 /// permute. A column outside the row is a lane masked off the load (zero, and nothing outside the row is read), a row
 /// above or below the image is a zero vector. Output rows of at most 8 values (inputs up to 16 wide: MobileNetV2's
 /// 14x14 -> 7x7) share a vector two rows at a time, output row <c>oy</c> in lanes 0-7 and <c>oy + 4</c> in lanes 8-15,
-/// each half loading its input row whole, so that half the lanes are not idle. While a channel runs, the next
-/// channel's input is prefetched.</para>
+/// each half loading its input row whole, so that half the lanes are not idle.</para>
 /// </summary>
 public static unsafe class Depthwise3x3Stride2
 {
-    private const int Lanes = 16, RowsPerBlock = 4, CacheLine = 16;
+    private const int Lanes = 16, RowsPerBlock = 4;
 
     /// <summary>Whether <see cref="Forward"/> computes this convolution: 3x3, stride 2, padding 1, no dilation.</summary>
     public static bool Supports(int kernel, int stride, int padding, int dilation) =>
@@ -97,35 +96,21 @@ public static unsafe class Depthwise3x3Stride2
             masks[chunk] = new Masks(Inside(p, width), Inside(p + Lanes, width), Inside(p - 1, width), Inside(p - 1 + Lanes, width),
                 Inside(ox, outWidth), p - 1 >= 0 && p + 2 * Lanes <= width);
         }
-        // The next channel's rows that this call reads, in cache lines, spread over this channel's blocks of rows.
-        long first = (long)rowFirst * width, lines = ((long)(rowEnd - rowFirst) * width + CacheLine - 1) / CacheLine;
-        int blocks = (endRow - firstRow + RowsPerBlock - 1) / RowsPerBlock;
-        int perBlock = blocks > 0 ? (int)((lines + blocks - 1) / blocks) : 0;
         if (outWidth <= Lanes / 2)
         {
             // Rows of up to 8 outputs: two output rows, four apart, share each vector (lanes 0-7 and 8-15).
-            int packedBlocks = (endRow - firstRow + 2 * RowsPerBlock - 1) / (2 * RowsPerBlock);
-            int perPacked = packedBlocks > 0 ? (int)((lines + packedBlocks - 1) / packedBlocks) : 0;
             // A row has at most 16 values (outputs of at most 8): each is loaded whole, from column 0 and from column -1.
             var packed = new PackedMasks(Inside(0, width), Inside(-1, width), LaneMask.First(outWidth),
                 ~LaneMask.First(Lanes / 2) & LaneMask.First(Lanes / 2 + outWidth));
             for (int c = 0; c < channels; c++)
-            {
-                float* channel = x + c * channelStride;
-                float* next = c + 1 < channels ? channel + channelStride + first : null;
-                ChannelPacked(channel, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, packed,
-                    activation, next, lines, perPacked);
-            }
+                ChannelPacked(x + c * channelStride, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow,
+                    packed, activation);
             return;
         }
         fixed (Masks* pm = masks)
             for (int c = 0; c < channels; c++)
-            {
-                float* channel = x + c * channelStride;
-                float* next = c + 1 < channels ? channel + channelStride + first : null;
-                Channel(channel, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, chunks, pm,
-                    activation, next, lines, perBlock);
-            }
+                Channel(x + c * channelStride, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, chunks, pm,
+                    activation);
     }
 
     /// <summary>The masks of packed rows: a row's loads from column 0 and from column -1, and the stores of the rows in
@@ -136,18 +121,14 @@ public static unsafe class Depthwise3x3Stride2
     /// lanes 0-7 and oy + 4 + k in lanes 8-15 of accumulator k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelPacked(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
-        int firstRow, int endRow, in PackedMasks m, FusedActivation activation, float* next, long lines, int perBlock)
+        int firstRow, int endRow, in PackedMasks m, FusedActivation activation)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
         Vector512<float> w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
         var b = Vector512.Create(bias);
-        long line = 0;
         for (int oy = firstRow; oy < endRow; oy += 2 * RowsPerBlock)
         {
-            if (next is not null)
-                for (int k = 0; k < perBlock && line < lines; k++, line++)
-                    Sse.Prefetch0(next + line * CacheLine);
             int top = 2 * oy - 1, rows = endRow - oy;
             var zero = Vector512<float>.Zero;
             Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
@@ -243,18 +224,14 @@ public static unsafe class Depthwise3x3Stride2
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Channel(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
-        int firstRow, int endRow, int chunks, Masks* masks, FusedActivation activation, float* next, long lines, int perBlock)
+        int firstRow, int endRow, int chunks, Masks* masks, FusedActivation activation)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
         Vector512<float> w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
         var b = Vector512.Create(bias);
-        long line = 0;
         for (int oy = firstRow; oy < endRow; oy += RowsPerBlock)
         {
-            if (next is not null)
-                for (int k = 0; k < perBlock && line < lines; k++, line++)
-                    Sse.Prefetch0(next + line * CacheLine);
             // Input rows 2oy - 1 .. 2oy + 7; null outside the rows that may be read.
             int top = 2 * oy - 1;
             float* i0 = Row(x, top, rowFirst, rowEnd, width), i1 = Row(x, top + 1, rowFirst, rowEnd, width), i2 = Row(x, top + 2, rowFirst, rowEnd, width);
