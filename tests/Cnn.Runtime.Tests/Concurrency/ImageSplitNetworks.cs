@@ -79,3 +79,13 @@ public partial class SplitRowsNet { }
 [Conv(3, 64, Padding = 1)] [ReLU]
 [Dense(10)]
 public partial class SplitSixteenTilesNet { }
+
+// Depthwise layers that read their input in place, split by channels: 3x3 stride 1 (with a ReLU6 fused) and stride 2
+// (with a BatchNorm folded in and a ReLU6 after it: 64 x 24 x 24 x 9 = 331,776 multiply-adds), then a pointwise product
+// of 576 positions split by columns.
+[Input(64, 48, 48)]
+[Conv(3, 64, Padding = 1, Groups = 64)] [ReLU6]
+[Conv(3, 64, Stride = 2, Padding = 1, Groups = 64, Bias = false)] [BatchNorm] [ReLU6]
+[Conv(1, 40)] [ReLU]
+[GlobalAvgPool] [Dense(10)]
+public partial class SplitDepthwiseNet { }

@@ -69,6 +69,8 @@ public sealed class ImageSplitTests
         { nameof(SplitRowsNet), false },
         { nameof(SplitSixteenTilesNet), true },
         { nameof(SplitSixteenTilesNet), false },
+        { nameof(SplitDepthwiseNet), true },
+        { nameof(SplitDepthwiseNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -81,6 +83,7 @@ public sealed class ImageSplitTests
             nameof(SplitElementwiseNet) => new SplitElementwiseNet(seed: 8) { FoldBatchNorm = fold },
             nameof(SplitRowsNet) => new SplitRowsNet(seed: 10) { FoldBatchNorm = fold },
             nameof(SplitSixteenTilesNet) => new SplitSixteenTilesNet(seed: 11) { FoldBatchNorm = fold },
+            nameof(SplitDepthwiseNet) => new SplitDepthwiseNet(seed: 12) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
