@@ -66,7 +66,7 @@ public static unsafe class FilterLanes
             float* sums = stackalloc float[positions * PanelFilters];
             fixed (float* pw = panels, px = col, pb = bias, po = output)
                 for (int f0 = firstFilter; f0 < endFilter; f0 += PanelFilters)
-                    FilterLanesAvx512.Panel(pw + (long)f0 * k, px, pb + f0, po + (long)f0 * positions, sums, k, positions, activation);
+                    FilterLanesAvx512.Panel(pw + (long)f0 * k, px, positions, pb + f0, po + (long)f0 * positions, positions, sums, k, positions, activation);
             return;
         }
         for (int f = firstFilter; f < endFilter; f++)

@@ -8,7 +8,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="FilterLanes.Layout"/>: the bits of a plain scalar reference (one fused multiply-add per term in index order
 /// from zero, then the bias, then the activation) and of <see cref="Gemm.MultiplyBiasActivation"/>, on shapes that take
 /// the groups of 14 and 7 positions and single positions left over, depth blocks with a short last one, and ResNet-18's
-/// 7x7 shapes; a range of filters writes exactly its rows with the bits of the whole call.
+/// 7x7 shapes, and positions that fill whole 16 x 16 transposes of the copy-out or leave some after them; a range of
+/// filters writes exactly its rows with the bits of the whole call.
 /// </summary>
 public class FilterLanesTests
 {
@@ -22,6 +23,8 @@ public class FilterLanesTests
             data.Add(96, 24, 9, activation);     // 14 + 7 + 3 single positions, a shallow depth
             data.Add(32, 1, 5, activation);      // one position
             data.Add(32, 256, 3, activation);    // the most positions a call takes
+            data.Add(32, 16, 7, activation);     // one whole 16 x 16 transpose per half panel, no positions after it
+            data.Add(64, 33, 20, activation);    // two transposes and one position copied alone
         }
         data.Add(512, 49, 4608, FusedActivation.Relu); // ResNet-18's layer4 3x3 convolutions
         data.Add(512, 49, 256, FusedActivation.None);  // its 1x1 stride-2 projection
