@@ -27,7 +27,7 @@ internal static class FilterLanesChoice
     /// <summary>Filters per panel of the laid-out weights (<c>FilterLanes.PanelFilters</c>).</summary>
     public const int PanelFilters = 32;
 
-    /// <summary>Most output positions per image (<c>FilterLanes.MaxPositions</c>).</summary>
+    /// <summary>Most output positions per image (measured up to a 14x14 map).</summary>
     public const int MaxPositions = 256;
 
     /// <summary>The least depth (channels x kernel x kernel): 128 measured 0.83x, 256 1.13x.</summary>
@@ -42,4 +42,21 @@ internal static class FilterLanesChoice
         long depth = (long)l.Input.Channels * conv.Kernel * conv.Kernel;
         return conv.Filters % PanelFilters == 0 && positions <= MaxPositions && depth >= MinimumDepth;
     }
+
+    /// <summary>Positions of a block of output rows up to which its product runs in one pass over each panel
+    /// (<c>FilterLanes.ChunkPositions</c>).</summary>
+    public const int MaxBlockPositions = 256;
+
+    /// <summary>
+    /// Whether a convolution that inference runs in blocks of output rows (<see cref="Im2ColBlocking"/>) multiplies each
+    /// block with the filters in the vector lanes (<c>Im2ColBlocks.ForwardLanes</c>): its BatchNorm folded in, filters in
+    /// whole panels of 32, a block of at most <see cref="MaxBlockPositions"/> positions. ResNet-18's 7x7 stride-2 stem
+    /// (64 filters, blocks of 2 rows = 224 positions, depth 147) measured 3,308 -> 2,773 us (0.84x; blocks of 4, 8, 16 rows
+    /// in lanes 2,832-3,055; <c>Cnn.TrainProfile stem</c>, thread CPU time, one thread, medians of 3 runs of 7 rounds on a
+    /// loaded machine). MobileNetV2's stem (32 filters, depth 27, blocks of 4 rows = 448 positions) measured 364 -> 359 us,
+    /// within noise, and is not taken.
+    /// </summary>
+    public static bool PicksBlocks(LayerSpec l) =>
+        l.Op is ConvOp { Groups: 1 } conv && l.Im2ColBlockRows > 0 && l.FoldedBatchNorm >= 0
+        && conv.Filters % PanelFilters == 0 && (long)l.Im2ColBlockRows * l.Output.Width <= MaxBlockPositions;
 }

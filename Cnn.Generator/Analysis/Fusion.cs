@@ -34,7 +34,10 @@ internal static class Fusion
             }
         FoldBatchNorms(layers);
         for (int k = 0; k < layers.Count; k++)
+        {
             if (FilterLanesChoice.Picks(layers[k])) layers[k] = layers[k] with { FilterLanesInference = true };
+            else if (FilterLanesChoice.PicksBlocks(layers[k])) layers[k] = layers[k] with { Im2ColBlockLanes = true };
+        }
         FuseRelus(layers);
         FuseAddRelus(layers);
         ExpansionFusion.Decide(layers);

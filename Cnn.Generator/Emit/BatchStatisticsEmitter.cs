@@ -74,7 +74,7 @@ internal static class BatchStatisticsEmitter
         w.Line("private bool _foldBatchNorm = true;");
         w.Line();
         w.Line("/// <summary>weight' = weight * s, bias' = (bias - running_mean) * s + bn.bias, with s = bn.weight / sqrt(running_var + eps),");
-        if (folds.Any(f => f.Layer.FilterLanesInference))
+        if (folds.Any(f => FilterLanesConv.LaysOut(f.Layer)))
         {
             w.Line("/// from the current parameters and statistics: one pass over the weights. A Winograd or filter-lane layer's fold is compared");
             w.Line("/// with the one already held, only the values whose bits differ are written, and its transform or layout is marked stale");
@@ -92,7 +92,7 @@ internal static class BatchStatisticsEmitter
         {
             // Refold (read and compare) where a Winograd transform or filter-lane layout depends on knowing about a change; elsewhere nothing
             // needs to know, and writing every folded value measured faster than comparing it (MobileNetV2).
-            bool refold = layer.WinogradInference || layer.FilterLanesInference;
+            bool refold = layer.WinogradInference || FilterLanesConv.LaysOut(layer);
             string kernel = refold ? "Refold" : "Fold";
             string call = $"{LayerEmitter.Kernels}.BatchNorm.{kernel}({LayerEmitter.Weight(layer)}, {LayerEmitter.Bias(layer)}, " +
                           $"{LayerEmitter.Weight(bn)}, {LayerEmitter.Bias(bn)}, new global::System.ReadOnlySpan<float>(_state, {bn.StateOffset}, {bn.BiasLength}), " +
@@ -100,7 +100,7 @@ internal static class BatchStatisticsEmitter
                           $"new global::System.Span<float>(_folded, {layer.FoldOffset}, {layer.WeightLength}), new global::System.Span<float>(_folded, {layer.FoldOffset + layer.WeightLength}, {layer.BiasSlots}))";
             var stale = new List<string>();
             if (layer.WinogradInference) stale.Add($"{WinogradConv.FromCurrentFold(layer)} = false;");
-            if (layer.FilterLanesInference) stale.Add($"{FilterLanesConv.FromCurrentFold(layer)} = false;");
+            if (FilterLanesConv.LaysOut(layer)) stale.Add($"{FilterLanesConv.FromCurrentFold(layer)} = false;");
             w.Line(refold
                 ? $"if ({call}) {(stale.Count == 1 ? stale[0] : $"{{ {string.Join(" ", stale)} }}")} // {bn.Name} into {layer.Name}"
                 : $"{call}; // {bn.Name} into {layer.Name}");

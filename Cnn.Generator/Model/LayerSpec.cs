@@ -65,6 +65,11 @@ internal sealed record LayerSpec(
     /// laid out once per fold; the bits of the packed product it replaces.</summary>
     public bool FilterLanesInference { get; init; }
 
+    /// <summary>For a convolution that inference runs in blocks of output rows (<see cref="Im2ColBlockRows"/>) with its
+    /// BatchNorm folded in: each block's product runs with the filters in the vector lanes (<c>Im2ColBlocks.ForwardLanes</c>,
+    /// <see cref="Analysis.FilterLanesChoice.PicksBlocks"/>) from the folded weights laid out once per fold; the same bits.</summary>
+    public bool Im2ColBlockLanes { get; init; }
+
     /// <summary>For a convolution: training's forward pass runs the direct kernel instead of im2col + GEMM, with the same
     /// bits, and the backward pass rebuilds the columns of the weight gradient (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool DirectTraining { get; init; }

@@ -26,11 +26,12 @@ public static unsafe class FilterLanes
     /// <summary>Rows of depth per block: 256 x 32 floats = 32 KiB of the panel.</summary>
     public const int DepthBlock = 256;
 
-    /// <summary>Most output positions a call takes: its scratch of positions x 32 sums (32 KiB) lives on the stack.</summary>
-    public const int MaxPositions = 256;
+    /// <summary>Most output positions one pass over a panel takes: its scratch of positions x 32 sums (32 KiB) lives on the
+    /// stack. More positions run in chunks of at most this many, as even as whole groups of 14 allow.</summary>
+    public const int ChunkPositions = 256;
 
-    /// <summary>Whether the kernel takes a product of this shape: whole panels of filters, at most <see cref="MaxPositions"/>.</summary>
-    public static bool Supports(int filters, int positions) => filters > 0 && filters % PanelFilters == 0 && positions > 0 && positions <= MaxPositions;
+    /// <summary>Whether the kernel takes a product of this shape: whole panels of filters, any positive number of positions.</summary>
+    public static bool Supports(int filters, int positions) => filters > 0 && filters % PanelFilters == 0 && positions > 0;
 
     /// <summary>Weights <c>[F, K]</c> into panels <c>[F / 32][K][32]</c>: element (f, p) at <c>(f / 32) * K * 32 + p * 32 + f % 32</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -63,10 +64,8 @@ public static unsafe class FilterLanes
             throw new ArgumentException($"FilterLanes.Forward: [{filters}x{k}] * [{k}x{positions}], filters [{firstFilter}, {endFilter}) in whole panels of {PanelFilters}.");
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
-            float* sums = stackalloc float[positions * PanelFilters];
             fixed (float* pw = panels, px = col, pb = bias, po = output)
-                for (int f0 = firstFilter; f0 < endFilter; f0 += PanelFilters)
-                    FilterLanesAvx512.Panel(pw + (long)f0 * k, px, positions, pb + f0, po + (long)f0 * positions, positions, sums, k, positions, activation);
+                Run(pw, px, positions, pb, po, positions, k, positions, firstFilter, endFilter, activation);
             return;
         }
         for (int f = firstFilter; f < endFilter; f++)
@@ -79,6 +78,27 @@ public static unsafe class FilterLanes
                 for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(panel[p * PanelFilters + lane], col[p * positions + j], acc);
                 output[f * positions + j] = Activate.Apply(acc + bias[f], activation);
             }
+        }
+    }
+
+    /// <summary>
+    /// The AVX-512 product of filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels) over
+    /// <paramref name="positions"/> columns whose rows lie <paramref name="colStride"/> apart, into an output whose rows
+    /// (filters) lie <paramref name="outStride"/> apart; the caller checks AVX-512 and the extents. The positions run in
+    /// chunks of at most <see cref="ChunkPositions"/> (the scratch of a panel's sums on the stack), each chunk's columns
+    /// through every panel before the next chunk.
+    /// </summary>
+    internal static void Run(float* panels, float* col, int colStride, float* bias, float* output, long outStride, int k, int positions,
+        int firstFilter, int endFilter, FusedActivation activation)
+    {
+        int chunks = (positions + ChunkPositions - 1) / ChunkPositions;
+        int chunk = Math.Min(ChunkPositions, ((positions + chunks - 1) / chunks + 13) / 14 * 14); // whole groups of 14 where they fit
+        float* sums = stackalloc float[Math.Min(positions, chunk) * PanelFilters];
+        for (int j0 = 0; j0 < positions; j0 += chunk)
+        {
+            int count = Math.Min(chunk, positions - j0);
+            for (int f0 = firstFilter; f0 < endFilter; f0 += PanelFilters)
+                FilterLanesAvx512.Panel(panels + (long)f0 * k, col + j0, colStride, bias + f0, output + f0 * outStride + j0, outStride, sums, k, count, activation);
         }
     }
 }

@@ -20,7 +20,7 @@ internal static unsafe class FilterLanesAvx512
 {
     private const int W = FilterLanes.PanelFilters;
 
-    /// <summary>One panel over at most <see cref="FilterLanes.MaxPositions"/> positions: <paramref name="panel"/> is its
+    /// <summary>One panel over at most <see cref="FilterLanes.ChunkPositions"/> positions: <paramref name="panel"/> is its
     /// <c>[K][32]</c> weights, <paramref name="col"/> the chunk's first column (rows <paramref name="colStride"/> apart),
     /// <paramref name="output"/> the panel's first filter at the chunk's first position (filters <paramref name="outStride"/> apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

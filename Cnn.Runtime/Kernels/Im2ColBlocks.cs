@@ -46,4 +46,40 @@ public static unsafe class Im2ColBlocks
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="Forward"/> with the filters in the vector lanes: each block's columns multiplied by
+    /// <see cref="FilterLanes"/> from the weights laid out once (<paramref name="panels"/>, <see cref="FilterLanes.Layout"/>),
+    /// 14 positions x 32 filters per step, none of a block's columns padded. Filters in whole panels of 32. The same bits
+    /// as <see cref="Forward"/> (and as the whole image's columns and one product). Without AVX-512 it packs the whole
+    /// image's columns into <paramref name="col"/> and runs <see cref="FilterLanes.Forward"/> once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardLanes(ReadOnlySpan<float> input, ReadOnlySpan<float> panels, ReadOnlySpan<float> bias, Span<float> output, Span<float> col,
+        int channels, int height, int width, int filters, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int rowsPerBlock, FusedActivation activation, int dilation = 1)
+    {
+        int k = channels * kernel * kernel, n = outHeight * outWidth;
+        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, "Im2ColBlocks.ForwardLanes: a block needs a row.");
+        if (filters <= 0 || filters % FilterLanes.PanelFilters != 0)
+            throw new ArgumentException($"Im2ColBlocks.ForwardLanes: {filters} filters must be whole panels of {FilterLanes.PanelFilters}.");
+        if (input.Length < (long)channels * height * width || panels.Length < (long)filters * k || bias.Length < filters
+            || output.Length < (long)filters * n || col.Length < (long)k * n)
+            throw new ArgumentException("Im2ColBlocks.ForwardLanes: spans too short for the given shape.");
+        if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+        {
+            Im2Col.Pack(input, col, channels, height, width, kernel, stride, padding, outHeight, outWidth, dilation);
+            FilterLanes.Forward(panels, col, bias, output, filters, k, n, 0, filters, activation);
+            return;
+        }
+        fixed (float* pw = panels, pb = bias, py = output, pcol = col)
+        {
+            for (int oy0 = 0; oy0 < outHeight; oy0 += rowsPerBlock)
+            {
+                int rows = Math.Min(rowsPerBlock, outHeight - oy0), columns = rows * outWidth;
+                Im2Col.PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, oy0, rows, dilation);
+                FilterLanes.Run(pw, pcol, columns, pb, py + (long)oy0 * outWidth, n, k, columns, 0, filters, activation);
+            }
+        }
+    }
 }

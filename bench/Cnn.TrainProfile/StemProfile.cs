@@ -60,6 +60,17 @@ internal static class StemProfile
             foreach (int rows in blockRows)
                 kernels.Add(new(layer, $"blocks of {rows} output rows (Im2ColBlocks)", () =>
                     Im2ColBlocks.Forward(image, weight, bias, output, col, channels, size, size, filters, kernel, 2, padding, outSize, outSize, rows, FusedActivation.Relu)));
+            // The filters in the vector lanes, from the weights laid out once: in blocks of rows, and for the whole image.
+            var panels = new float[filters * k];
+            FilterLanes.Layout(weight, panels, filters, k);
+            foreach (int rows in blockRows)
+                kernels.Add(new(layer, $"blocks of {rows} output rows, filters in lanes (ForwardLanes)", () =>
+                    Im2ColBlocks.ForwardLanes(image, panels, bias, output, col, channels, size, size, filters, kernel, 2, padding, outSize, outSize, rows, FusedActivation.Relu)));
+            kernels.Add(new(layer, "im2col + filters in lanes (whole image)", () =>
+            {
+                Im2Col.Pack(image, col, channels, size, size, kernel, 2, padding, outSize, outSize);
+                FilterLanes.Forward(panels, col, bias, output, filters, k, n, 0, filters, FusedActivation.Relu);
+            }));
         }
 
         var times = kernels.Select(_ => new List<double>()).ToArray();

@@ -66,7 +66,7 @@ internal static class KernelDigests
         // Filters in the vector lanes: groups of 14 and 7 positions, single positions left over, depth past one block.
         var lanes = new List<float>();
         foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu, FusedActivation.Relu6 })
-        foreach (var (m, n, k) in new[] { (32, 49, 300), (64, 22, 19), (32, 1, 5), (64, 196, 40) })
+        foreach (var (m, n, k) in new[] { (32, 49, 300), (64, 22, 19), (32, 1, 5), (64, 196, 40), (32, 300, 9) })
         {
             var r = new float[m * n];
             var a = Random(m * k); var b = Random(k * n); var rowBias = Random(m);
@@ -282,6 +282,20 @@ internal static class KernelDigests
             blocks.AddRange(output);
         }
         yield return ("Im2ColBlocks", blocks.ToArray());
+
+        // The same blocks with the filters in the vector lanes (whole panels of 32).
+        var blockLanes = new List<float>();
+        foreach (var (channels, size, filters, kernel, stride, padding, rows, relu) in new[] { (3, 40, 32, 7, 2, 3, 2, true), (2, 27, 64, 3, 1, 1, 5, false) })
+        {
+            int outSize = (size + 2 * padding - kernel) / stride + 1, k = channels * kernel * kernel;
+            var output = new float[filters * outSize * outSize];
+            var panels = new float[filters * k];
+            FilterLanes.Layout(Random(filters * k), panels, filters, k);
+            Im2ColBlocks.ForwardLanes(Random(channels * size * size), panels, Random(filters), output, new float[k * outSize * outSize],
+                channels, size, size, filters, kernel, stride, padding, outSize, outSize, rows, relu ? FusedActivation.Relu : FusedActivation.None);
+            blockLanes.AddRange(output);
+        }
+        yield return ("Im2ColBlocks.ForwardLanes", blockLanes.ToArray());
 
         var softmax = new List<float>();
         foreach (int n in sizes)

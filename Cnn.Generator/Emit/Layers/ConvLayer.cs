@@ -190,11 +190,21 @@ internal sealed class ConvLayer : LayerEmitter
         var c = Op(l);
         int k = l.Input.Channels * c.Kernel * c.Kernel;
         w.Open("if (!ws.KeepForBackward)");
+        string blockArguments = $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
+               $"rowsPerBlock: {rows}, {(activation.Length > 0 ? "activation" : $"{Kernels}.FusedActivation.None")}{DilationArgument(c)});";
+        if (l.Im2ColBlockLanes)
+        {
+            w.Open($"if ({FilterLanesConv.Applies(l)})");
+            w.Line($"// Each block's product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
+                   $"([{c.Filters / FilterLanesChoice.PanelFilters}][{k}][{FilterLanesChoice.PanelFilters}]): {rows * l.Output.Width} positions a block, none padded; the same bits.");
+            w.Line($"{Kernels}.Im2ColBlocks.ForwardLanes(x, {FilterLanesConv.PanelsField(l)}, bias, y, col, " + blockArguments);
+            w.Line("continue;");
+            w.Close();
+        }
         w.Line($"// Inference: im2col and the product {rows} output rows at a time ([{k}, {rows * l.Output.Width}] columns, " +
                $"{4L * k * rows * l.Output.Width / 1024} KiB, still in cache for their product); the same bits as the whole image's below.");
-        w.Line($"{Kernels}.Im2ColBlocks.Forward(x, weight, bias, y, col, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-               $"filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
-               $"rowsPerBlock: {rows}, {(activation.Length > 0 ? "activation" : $"{Kernels}.FusedActivation.None")}{DilationArgument(c)});");
+        w.Line($"{Kernels}.Im2ColBlocks.Forward(x, weight, bias, y, col, " + blockArguments);
         w.Line("continue;");
         w.Close();
     }

@@ -31,7 +31,14 @@ internal static class FilterLanesConv
 
     private static int Positions(LayerSpec l) => l.Output.Height * l.Output.Width;
 
-    public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(l => l.FilterLanesInference);
+    public static bool Any(IEnumerable<LayerSpec> layers) => layers.Any(LaysOut);
+
+    /// <summary>Whether a layer's folded weights are laid out in panels: a filter-lane product of the whole image's columns
+    /// or of blocks of output rows.</summary>
+    public static bool LaysOut(LayerSpec l) => l.FilterLanesInference || l.Im2ColBlockLanes;
+
+    /// <summary>The laid-out weights of a layer (<see cref="LaysOut"/>).</summary>
+    public static string PanelsField(LayerSpec l) => Panels(l);
 
     /// <summary>The condition under which a pass of this layer takes the filter-lane product.</summary>
     public static string Applies(LayerSpec l) => $"!ws.KeepForBackward && ws.Folded && {FromCurrentFold(l)}";
@@ -67,7 +74,7 @@ internal static class FilterLanesConv
     /// <summary>The laid-out weights, their flags and <c>PrepareFilterLanes</c>.</summary>
     public static void EmitPreparation(SourceWriter w, IEnumerable<LayerSpec> body)
     {
-        var layers = body.Where(l => l.FilterLanesInference).ToList();
+        var layers = body.Where(LaysOut).ToList();
         w.Line("// ---- Filter lanes: the folded weights of the convolutions whose inference product has the filters in the vector lanes ----");
         foreach (var l in layers)
             w.Line($"private float[] {Panels(l)} = global::System.Array.Empty<float>(); private bool {FromCurrentFold(l)};");

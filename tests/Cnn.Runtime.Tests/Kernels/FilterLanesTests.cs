@@ -25,9 +25,12 @@ public class FilterLanesTests
             data.Add(32, 256, 3, activation);    // the most positions a call takes
             data.Add(32, 16, 7, activation);     // one whole 16 x 16 transpose per half panel, no positions after it
             data.Add(64, 33, 20, activation);    // two transposes and one position copied alone
+            data.Add(32, 257, 4, activation);    // past one chunk of the scratch: two chunks (140 + 117)
         }
         data.Add(512, 49, 4608, FusedActivation.Relu); // ResNet-18's layer4 3x3 convolutions
         data.Add(512, 49, 256, FusedActivation.None);  // its 1x1 stride-2 projection
+        data.Add(128, 784, 576, FusedActivation.Relu); // its layer2.0.conv1 (3x3 stride 2 onto 28x28): 4 chunks of 196 positions
+        data.Add(256, 196, 128, FusedActivation.None); // its layer3.0.downsample (1x1 stride 2 onto 14x14)
         return data;
     }
 
@@ -105,7 +108,8 @@ public class FilterLanesTests
     {
         var buffer = new float[64 * 300];
         Assert.False(FilterLanes.Supports(48, 49));   // not whole panels of 32
-        Assert.False(FilterLanes.Supports(64, 257));  // more positions than its scratch holds
+        Assert.False(FilterLanes.Supports(64, 0));    // no positions
+        Assert.True(FilterLanes.Supports(64, 3136));  // any number of positions, in chunks
         Assert.True(FilterLanes.Supports(512, 49));
         Assert.Throws<ArgumentException>(() => FilterLanes.Layout(buffer, buffer, 48, 4));
         Assert.Throws<ArgumentException>(() => FilterLanes.Forward(buffer, buffer, buffer, buffer, 64, 4, 49, 16, 64));  // range not whole panels

@@ -9,6 +9,9 @@ namespace CnnGen.Tests.Kernels;
 /// of one row, of whole 32-column panels and of leftover columns, a last block shorter than the others, strides 1 to 3,
 /// padding, dilation, filter counts off the 8-row blocks, each activation, and inputs with NaN, infinities and -0.
 /// <see cref="Im2Col.PackRows"/> gives exactly its rows' columns of <see cref="Im2Col.Pack"/>'s matrix.
+/// <see cref="Im2ColBlocks.ForwardLanes"/>, the blocks with the filters in the vector lanes, gives the same bits, on
+/// ResNet-18's stem and on blocks of 14-position groups with leftovers, of more positions than one chunk of the kernel's
+/// scratch, and of rows shorter than two transposes.
 /// </summary>
 public class Im2ColBlocksTests
 {
@@ -61,6 +64,61 @@ public class Im2ColBlocksTests
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
                 $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the whole image's product gave {expected[i]:R}");
         Assert.Equal(123f, actual[^1]);
+    }
+
+    public static TheoryData<int, int, int, int, int, int, int, FusedActivation> LaneShapes()
+    {
+        // channels, size, filters, kernel, stride, padding, rows per block, activation
+        return new TheoryData<int, int, int, int, int, int, int, FusedActivation>
+        {
+            { 3, 224, 64, 7, 2, 3, 2, FusedActivation.Relu },   // ResNet-18's stem: blocks of 2 rows of 112, 224 positions
+            { 3, 64, 32, 3, 2, 1, 4, FusedActivation.Relu6 },  // 4 rows of 32
+            { 3, 45, 64, 7, 2, 3, 3, FusedActivation.None },   // 23 columns a row (69 a block: groups of 14, 7 and single positions); a short last block
+            { 2, 60, 32, 3, 1, 1, 6, FusedActivation.Relu },   // 360 positions a block: two chunks of the kernel's scratch
+            { 4, 20, 96, 3, 1, 1, 1, FusedActivation.Relu },   // one row of 20 per block: a transpose and 4 positions after it
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(LaneShapes))]
+    public void LanesGiveTheBitsOfTheBlocksAndOfTheWholeImagesProduct(int channels, int size, int filters, int kernel, int stride,
+        int padding, int rowsPerBlock, FusedActivation activation)
+    {
+        var random = new Random(channels * 977 + size * 13 + kernel + filters);
+        int outSize = (size + 2 * padding - kernel) / stride + 1, n = outSize * outSize, k = channels * kernel * kernel;
+        float[] input = Values(random, channels * size * size), weight = Values(random, filters * k), bias = Values(random, filters);
+        input[5] = float.NaN; input[17] = float.PositiveInfinity; input[40] = -0f; input[^3] = float.NegativeInfinity;
+        bias[0] = -0f; bias[2] = 6f;
+
+        var wholeColumns = new float[k * n];
+        var expected = new float[filters * n];
+        Im2Col.Pack(input, wholeColumns, channels, size, size, kernel, stride, padding, outSize, outSize);
+        Gemm.MultiplyBiasActivation(weight, wholeColumns, expected, bias, filters, n, k, activation);
+        var blocks = new float[filters * n];
+        Im2ColBlocks.Forward(input, weight, bias, blocks, new float[k * n], channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation);
+
+        var panels = new float[filters * k];
+        FilterLanes.Layout(weight, panels, filters, k);
+        var actual = Enumerable.Repeat(123f, filters * n + 1).ToArray();
+        Im2ColBlocks.ForwardLanes(input, panels, bias, actual, new float[k * n], channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation);
+        Assert.Contains(expected, float.IsNaN);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the whole image's product gave {expected[i]:R}");
+            Assert.True(BitConverter.SingleToInt32Bits(blocks[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the blocks with the filters in rows gave {blocks[i]:R}");
+        }
+        Assert.Equal(123f, actual[^1]);
+    }
+
+    [Fact]
+    public void LanesRejectFiltersThatAreNotWholePanels()
+    {
+        var buffer = new float[48 * 27 * 64];
+        Assert.Throws<ArgumentException>(() => Im2ColBlocks.ForwardLanes(buffer, buffer, buffer, buffer, buffer, 3, 16, 16, 48, 3, 2, 1, 8, 8, 2, FusedActivation.None));
     }
 
     [Fact]

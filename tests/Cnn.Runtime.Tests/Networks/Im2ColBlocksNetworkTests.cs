@@ -17,6 +17,12 @@ public partial class WideBlocksNet { }
 [GlobalAvgPool] [Dense(5)]
 public partial class StemBlocksNet { }
 
+// The same stem with 32 filters (one panel): each block of 2 rows (96 positions) multiplied with the filters in the lanes.
+[Input(3, 96, 96)]
+[Conv(7, 32, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
+[GlobalAvgPool] [Dense(5)]
+public partial class StemLanesNet { }
+
 /// <summary>
 /// Inference's blocks of output rows give the bits of the whole image's columns and one product: against the unfused
 /// pass (every layer its own output, the whole product) without BatchNorm, and with a folded BatchNorm against the pass
@@ -67,5 +73,32 @@ public class Im2ColBlocksNetworkTests
         AssertSameBits(split, blocks, "one thread's blocks against the split whole product");
         var unfused = network.Activations(x)[^1];
         for (int i = 0; i < unfused.Length; i++) Assert.Equal(unfused[i], blocks[i], 1e-5f);
+    }
+
+    [Fact]
+    public void BlocksWithTheFiltersInTheLanesGiveTheBitsOfTheSplitWholeProductAndFollowAChangedFold()
+    {
+        INetwork network = new StemLanesNet(seed: 8);
+        GradientCheckTests.WithRunningStatistics(network, 8);
+        var x = Image(network, 3);
+        var lanes = new float[network.OutputLength];
+        network.Forward(x, lanes, 1); // one thread: blocks of rows, filters in the lanes from the laid-out fold
+        network.Threads = 2;
+        network.SplitImages = true;
+        var split = new float[network.OutputLength];
+        network.Forward(x, split, 1); // split over two threads: the whole image's columns, ranges of filters in rows
+        AssertSameBits(split, lanes, "one thread's blocks in lanes against the split whole product");
+
+        // A changed weight changes the fold: the laid-out panels are made again before the next pass.
+        network.Parameter("conv1.weight")[7] += 0.25f;
+        network.Threads = 1;
+        network.SplitImages = false;
+        network.Forward(x, lanes, 1);
+        network.Threads = 2;
+        network.SplitImages = true;
+        network.Forward(x, split, 1);
+        AssertSameBits(split, lanes, "after a weight changed");
+        var unfused = network.Activations(x)[^1];
+        for (int i = 0; i < unfused.Length; i++) Assert.Equal(unfused[i], lanes[i], 1e-5f);
     }
 }
