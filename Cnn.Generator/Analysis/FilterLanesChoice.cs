@@ -7,31 +7,37 @@ namespace CnnGen.Generator.Analysis;
 /// out once per fold as <c>[F / 32][K][32]</c>, 14 positions x 32 filters per step, no column padded) instead of the packed
 /// product with the filters in rows (<c>Gemm.MultiplyBiasActivation</c>, whose 8-row blocks pad a 7x7 map's 49 columns to
 /// 64). Both give the same bits. Measured with bias and ReLU as stored, one thread, thread CPU time, median over 5 rounds
-/// of the median of 11 calls, the two alternating (<c>Cnn.TrainProfile lanes</c>, 2-core AVX-512 machine, 220 GFLOP/s peak):
+/// of the median of 11 calls, the two alternating (<c>Cnn.TrainProfile lanes</c>, 2-core AVX-512 machine, 220 GFLOP/s peak),
+/// first on a quiet machine, then (the copy-out through 16 x 16 transposes, positions in chunks of at most 256) the medians
+/// of 3 runs on a loaded one (times about 1.7x the quiet ones):
 /// <code>
-/// ResNet-18 layer                m x n x k            rows us   lanes us   speed-up
-/// 512 -> 512 3x3 @7              512 x 49 x 4608      1,907     1,302      1.46x
-/// 256 -> 512 3x3 s2 @7           512 x 49 x 2304        794       639      1.24x
-/// 256 -> 512 1x1 s2 @7           512 x 49 x 256          82        73      1.13x
-/// 256 -> 256 3x3 @14             256 x 196 x 2304     1,727     1,351      1.28x   (Winograd at one image: about 1,230)
-/// 128 -> 256 3x3 s2 @14          256 x 196 x 1152       738       624      1.18x
-/// 128 -> 256 1x1 s2 @14          256 x 196 x 128         72        87      0.83x
+/// ResNet-18 layer                m x n x k            rows us   lanes us   speed-up   loaded: rows us   lanes us   speed-up
+/// 512 -> 512 3x3 @7              512 x 49 x 4608      1,907     1,302      1.46x              3,193     2,384      1.34x
+/// 256 -> 512 3x3 s2 @7           512 x 49 x 2304        794       639      1.24x              1,526     1,255      1.24x
+/// 256 -> 512 1x1 s2 @7           512 x 49 x 256          82        73      1.13x                160       122      1.31x
+/// 256 -> 256 3x3 @14             256 x 196 x 2304     1,727     1,351      1.28x              2,759     2,219      1.26x   (Winograd at one image: about 1,230)
+/// 128 -> 256 3x3 s2 @14          256 x 196 x 1152       738       624      1.18x              1,299     1,094      1.18x
+/// 128 -> 256 1x1 s2 @14          256 x 196 x 128         72        87      0.83x                138       125      1.07x
+/// 64 -> 128 3x3 s2 @28           128 x 784 x 576                                              1,274     1,203      1.06x
+/// 64 -> 128 1x1 s2 @28           128 x 784 x 64                                                 121       125      0.97x
 /// </code>
 /// So: a convolution whose product inference runs as im2col + product (not the direct or Winograd kernel at every batch
-/// size, not in blocks of rows), with at most 256 output positions (the kernel's sums of a panel, positions x 32, live on
-/// the stack), filters in whole panels of 32, a depth of at least 256, and its BatchNorm folded in (the laid-out weights
-/// are made from the fold, and remade only when folding changed a bit of it). Layers without a fold keep the packed product.
+/// size, not in blocks of rows), with at most 784 output positions (a 28x28 map: more were not measured; the kernel runs
+/// them in chunks of at most 256, whose sums of a panel live on the stack), filters in whole panels of 32, a depth of at
+/// least 128, and its BatchNorm folded in (the laid-out weights are made from the fold, and remade only when folding
+/// changed a bit of it). Layers without a fold keep the packed product.
 /// </summary>
 internal static class FilterLanesChoice
 {
     /// <summary>Filters per panel of the laid-out weights (<c>FilterLanes.PanelFilters</c>).</summary>
     public const int PanelFilters = 32;
 
-    /// <summary>Most output positions per image (measured up to a 14x14 map).</summary>
-    public const int MaxPositions = 256;
+    /// <summary>Most output positions per image (measured up to a 28x28 map).</summary>
+    public const int MaxPositions = 784;
 
-    /// <summary>The least depth (channels x kernel x kernel): 128 measured 0.83x, 256 1.13x.</summary>
-    public const int MinimumDepth = 256;
+    /// <summary>The least depth (channels x kernel x kernel): 64 measured 0.97x, 128 1.07x (0.83x before the copy-out
+    /// through transposes).</summary>
+    public const int MinimumDepth = 128;
 
     public static bool Picks(LayerSpec l)
     {

@@ -21,6 +21,8 @@ internal static class FilterLanesProfile
         ("256->256 3x3 @14", 256, 196, 2304),
         ("128->256 3x3 s2 @14", 256, 196, 1152),
         ("128->256 1x1 s2 @14", 256, 196, 128),
+        ("64->128 3x3 s2 @28", 128, 784, 576),
+        ("64->128 1x1 s2 @28", 128, 784, 64),
     ];
 
     public static void Print(int rounds, int repeats, double peak)
