@@ -12,14 +12,8 @@ namespace CnnGen.Tests.Kernels;
 /// </summary>
 public class Depthwise3x3Stride2Tests
 {
-    private const float Untouched = -12345f;
-
     private sealed record Case(int Channels, int Height, int Width, int First, int End)
     {
-        public int Plane => Height * Width;
-        public int OutHeight => (Height + 1) / 2;
-        public int OutWidth => (Width + 1) / 2;
-        public int OutPlane => OutHeight * OutWidth;
         public override string ToString() => $"C{Channels} {Height}x{Width} channels [{First}, {End})";
     }
 
@@ -38,33 +32,6 @@ public class Depthwise3x3Stride2Tests
         }
     }
 
-    private static float[] Values(Random random, int length, float scale)
-    {
-        var values = new float[length];
-        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-        return values;
-    }
-
-    /// <summary>The plain reference: each output's chain read straight from the input.</summary>
-    private static float Reference(Case c, float[] input, float[] weight, float[] bias, int ch, int oy, int ox, FusedActivation activation)
-    {
-        float acc = 0f;
-        for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++)
-        {
-            int y = 2 * oy + ky - 1, x = 2 * ox + kx - 1;
-            float value = y >= 0 && y < c.Height && x >= 0 && x < c.Width ? input[ch * c.Plane + y * c.Width + x] : 0f;
-            acc = MathF.FusedMultiplyAdd(weight[ch * 9 + ky * 3 + kx], value, acc);
-        }
-        float v = acc + bias[ch];
-        return activation switch
-        {
-            FusedActivation.Relu => v < 0f ? 0f : v,
-            FusedActivation.Relu6 => v < 0f ? 0f : v > 6f ? 6f : v,
-            _ => v,
-        };
-    }
-
     [Theory]
     [InlineData(FusedActivation.None)]
     [InlineData(FusedActivation.Relu)]
@@ -73,32 +40,8 @@ public class Depthwise3x3Stride2Tests
     {
         var random = new Random(21 + (int)activation);
         foreach (var c in Cases(5 + (int)activation, 150))
-        {
-            float[] input = Values(random, c.Channels * c.Plane, 4f), weight = Values(random, c.Channels * 9, 1f), bias = Values(random, c.Channels, 1f);
-            var output = new float[c.Channels * c.OutPlane];
-            Array.Fill(output, Untouched);
-            Depthwise3x3Stride2.Forward(input, weight, bias, output, c.Channels, c.Height, c.Width, c.First, c.End, activation);
-            var general = new float[c.Channels * c.OutPlane];
-            Array.Fill(general, Untouched);
-            DepthwiseConv.Forward(input, weight, bias, general, new float[DepthwiseConv.ScratchLength(c.Height, c.Width, 3, 2, 1, c.OutWidth)],
-                c.Channels, c.Height, c.Width, 3, 2, 1, c.OutHeight, c.OutWidth, c.First, c.End, activation);
-            for (int ch = 0; ch < c.Channels; ch++)
-            for (int oy = 0; oy < c.OutHeight; oy++)
-            for (int ox = 0; ox < c.OutWidth; ox++)
-            {
-                int i = ch * c.OutPlane + oy * c.OutWidth + ox;
-                if (ch < c.First || ch >= c.End)
-                {
-                    Assert.True(output[i] == Untouched, $"{c}: channel {ch} outside the range was written");
-                    continue;
-                }
-                float expected = Reference(c, input, weight, bias, ch, oy, ox, activation);
-                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(output[i]),
-                    $"{c} {activation}: out[{ch}, {oy}, {ox}] is {output[i]:R}, the plain chain gives {expected:R}");
-                Assert.True(BitConverter.SingleToInt32Bits(general[i]) == BitConverter.SingleToInt32Bits(output[i]),
-                    $"{c} {activation}: out[{ch}, {oy}, {ox}] is {output[i]:R}, DepthwiseConv gives {general[i]:R}");
-            }
-        }
+            Depthwise3x3Chain.AssertSameBits(c.ToString(), 2, c.Channels, c.Height, c.Width, c.First, c.End, activation, random,
+                (input, weight, bias, output) => Depthwise3x3Stride2.Forward(input, weight, bias, output, c.Channels, c.Height, c.Width, c.First, c.End, activation));
     }
 
     [Fact]
@@ -109,11 +52,11 @@ public class Depthwise3x3Stride2Tests
         const int channels = 3, height = 13, width = 21;
         int outPlane = 7 * 11;
         var output = new float[channels * outPlane + 40];
-        Array.Fill(output, Untouched);
-        Depthwise3x3Stride2.Forward(Values(random, channels * height * width, 1f), Values(random, channels * 9, 1f), Values(random, channels, 1f),
+        Array.Fill(output, Depthwise3x3Chain.Untouched);
+        Depthwise3x3Stride2.Forward(Depthwise3x3Chain.Values(random, channels * height * width, 1f), Depthwise3x3Chain.Values(random, channels * 9, 1f), Depthwise3x3Chain.Values(random, channels, 1f),
             output, channels, height, width, 0, channels);
-        for (int i = channels * outPlane; i < output.Length; i++) Assert.Equal(Untouched, output[i]);
-        for (int i = 0; i < channels * outPlane; i++) Assert.NotEqual(Untouched, output[i]);
+        for (int i = channels * outPlane; i < output.Length; i++) Assert.Equal(Depthwise3x3Chain.Untouched, output[i]);
+        for (int i = 0; i < channels * outPlane; i++) Assert.NotEqual(Depthwise3x3Chain.Untouched, output[i]);
     }
 
     [Fact]

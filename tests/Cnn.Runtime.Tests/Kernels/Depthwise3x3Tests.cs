@@ -12,11 +12,8 @@ namespace CnnGen.Tests.Kernels;
 /// </summary>
 public class Depthwise3x3Tests
 {
-    private const float Untouched = -12345f;
-
     private sealed record Case(int Channels, int Height, int Width, int First, int End)
     {
-        public int Plane => Height * Width;
         public override string ToString() => $"C{Channels} {Height}x{Width} channels [{First}, {End})";
     }
 
@@ -33,33 +30,6 @@ public class Depthwise3x3Tests
         }
     }
 
-    private static float[] Values(Random random, int length, float scale)
-    {
-        var values = new float[length];
-        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-        return values;
-    }
-
-    /// <summary>The plain reference: each output's chain read straight from the input.</summary>
-    private static float Reference(Case c, float[] input, float[] weight, float[] bias, int ch, int oy, int ox, FusedActivation activation)
-    {
-        float acc = 0f;
-        for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++)
-        {
-            int y = oy + ky - 1, x = ox + kx - 1;
-            float value = y >= 0 && y < c.Height && x >= 0 && x < c.Width ? input[ch * c.Plane + y * c.Width + x] : 0f;
-            acc = MathF.FusedMultiplyAdd(weight[ch * 9 + ky * 3 + kx], value, acc);
-        }
-        float v = acc + bias[ch];
-        return activation switch
-        {
-            FusedActivation.Relu => v < 0f ? 0f : v,
-            FusedActivation.Relu6 => v < 0f ? 0f : v > 6f ? 6f : v,
-            _ => v,
-        };
-    }
-
     [Theory]
     [InlineData(FusedActivation.None)]
     [InlineData(FusedActivation.Relu)]
@@ -68,32 +38,8 @@ public class Depthwise3x3Tests
     {
         var random = new Random(11 + (int)activation);
         foreach (var c in Cases(3 + (int)activation, 200))
-        {
-            float[] input = Values(random, c.Channels * c.Plane, 4f), weight = Values(random, c.Channels * 9, 1f), bias = Values(random, c.Channels, 1f);
-            var output = new float[c.Channels * c.Plane];
-            Array.Fill(output, Untouched);
-            Depthwise3x3.Forward(input, weight, bias, output, c.Channels, c.Height, c.Width, c.First, c.End, activation);
-            var general = new float[c.Channels * c.Plane];
-            Array.Fill(general, Untouched);
-            DepthwiseConv.Forward(input, weight, bias, general, new float[DepthwiseConv.ScratchLength(c.Height, c.Width, 3, 1, 1, c.Width)],
-                c.Channels, c.Height, c.Width, 3, 1, 1, c.Height, c.Width, c.First, c.End, activation);
-            for (int ch = 0; ch < c.Channels; ch++)
-            for (int oy = 0; oy < c.Height; oy++)
-            for (int ox = 0; ox < c.Width; ox++)
-            {
-                int i = ch * c.Plane + oy * c.Width + ox;
-                if (ch < c.First || ch >= c.End)
-                {
-                    Assert.True(output[i] == Untouched, $"{c}: channel {ch} outside the range was written");
-                    continue;
-                }
-                float expected = Reference(c, input, weight, bias, ch, oy, ox, activation);
-                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(output[i]),
-                    $"{c} {activation}: out[{ch}, {oy}, {ox}] is {output[i]:R}, the plain chain gives {expected:R}");
-                Assert.True(BitConverter.SingleToInt32Bits(general[i]) == BitConverter.SingleToInt32Bits(output[i]),
-                    $"{c} {activation}: out[{ch}, {oy}, {ox}] is {output[i]:R}, DepthwiseConv gives {general[i]:R}");
-            }
-        }
+            Depthwise3x3Chain.AssertSameBits(c.ToString(), 1, c.Channels, c.Height, c.Width, c.First, c.End, activation, random,
+                (input, weight, bias, output) => Depthwise3x3.Forward(input, weight, bias, output, c.Channels, c.Height, c.Width, c.First, c.End, activation));
     }
 
     [Fact]
