@@ -60,53 +60,28 @@ public static unsafe class DirectWeightGradient
         }
     }
 
-    /// <summary>Every output on its own: its 16 lane sums over the images and positions, then the fold of
-    /// <see cref="Gemm.Dot"/> (8- or 1-wide, the same bits).</summary>
+    /// <summary>Every output on its own: its 16 lane sums over the images and rows (<see cref="Gemm.AddLaneProducts"/>, each
+    /// row whole chunks of 16), then the fold of <see cref="Gemm.Dot"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Portable(float* x, int xStride, float* dout, int doutStride, float* c, int m, int channels, int kernel,
         int ph, int pw, int oh, int ow, int count)
     {
         int n = channels * kernel * kernel, positions = oh * ow;
-        float* lanes = stackalloc float[16];
+        Span<float> lanes = stackalloc float[16];
         for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
         {
             int channel = j / (kernel * kernel), ky = j / kernel % kernel, kx = j % kernel;
             int offset = (channel * ph + ky) * pw + kx;
-            var lo = Vector256<float>.Zero;
-            var hi = Vector256<float>.Zero;
-            for (int l = 0; l < 16; l++) lanes[l] = 0;
+            lanes.Clear();
             for (int s = 0; s < count; s++)
             {
                 float* a = dout + (long)s * doutStride + (long)i * positions;
                 float* b = x + (long)s * xStride + offset;
                 for (int oy = 0; oy < oh; oy++, a += ow, b += pw)
-                for (int ox = 0; ox < ow; ox += 16)
-                {
-                    if (Vector256.IsHardwareAccelerated)
-                    {
-                        lo = Vector256.FusedMultiplyAdd(Vector256.Load(a + ox), Vector256.Load(b + ox), lo);
-                        hi = Vector256.FusedMultiplyAdd(Vector256.Load(a + ox + 8), Vector256.Load(b + ox + 8), hi);
-                    }
-                    else
-                        for (int l = 0; l < 16; l++) lanes[l] = MathF.FusedMultiplyAdd(a[ox + l], b[ox + l], lanes[l]);
-                }
+                    Gemm.AddLaneProducts(new ReadOnlySpan<float>(a, ow), new ReadOnlySpan<float>(b, ow), lanes);
             }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                lo.Store(lanes);
-                hi.Store(lanes + 8);
-            }
-            c[(long)i * n + j] += FoldLanes(lanes);
+            c[(long)i * n + j] += Gemm.FoldLanes(lanes);
         }
-    }
-
-    /// <summary>The fold of <see cref="Gemm.Dot"/>: <c>v8 = l + (l+8)</c>, <c>v4 = v8 + (v8+4)</c>, <c>(v4[0] + v4[2]) + (v4[1] + v4[3])</c>.</summary>
-    private static float FoldLanes(float* lanes)
-    {
-        float* v8 = stackalloc float[8];
-        for (int l = 0; l < 8; l++) v8[l] = lanes[l] + lanes[l + 8];
-        float s0 = v8[0] + v8[4], s1 = v8[1] + v8[5], s2 = v8[2] + v8[6], s3 = v8[3] + v8[7];
-        return (s0 + s2) + (s1 + s3);
     }
 }

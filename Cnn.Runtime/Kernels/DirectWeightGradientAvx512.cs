@@ -166,26 +166,9 @@ internal static unsafe class DirectWeightGradientAvx512
             }
             float* row = c + (long)i * n + j;
             int valid = m - i;
-            AddRow(row, columns, s00, s01, s02, s03, s04, s05, s06, s07);
-            if (valid > 1) AddRow(row + n, columns, s10, s11, s12, s13, s14, s15, s16, s17);
-            if (valid > 2) AddRow(row + 2 * n, columns, s20, s21, s22, s23, s24, s25, s26, s27);
+            WeightGradientAvx512.AddRow8(row, columns, s00, s01, s02, s03, s04, s05, s06, s07);
+            if (valid > 1) WeightGradientAvx512.AddRow8(row + n, columns, s10, s11, s12, s13, s14, s15, s16, s17);
+            if (valid > 2) WeightGradientAvx512.AddRow8(row + 2 * n, columns, s20, s21, s22, s23, s24, s25, s26, s27);
         }
-    }
-
-    /// <summary>Folds one row's 8 lane sums (<see cref="WeightGradientAvx512.Fold4"/>, four at a time: each the fold of
-    /// <see cref="Gemm.Dot"/>) and adds the first <paramref name="columns"/> to C's entries of that row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRow(float* c, int columns, Vector512<float> l0, Vector512<float> l1, Vector512<float> l2, Vector512<float> l3,
-        Vector512<float> l4, Vector512<float> l5, Vector512<float> l6, Vector512<float> l7)
-    {
-        var low = WeightGradientAvx512.Fold4(l0, l1, l2, l3);
-        var high = WeightGradientAvx512.Fold4(l4, l5, l6, l7);
-        if (columns == ColumnBlock)
-        {
-            (Vector128.Load(c) + low).Store(c);
-            (Vector128.Load(c + 4) + high).Store(c + 4);
-            return;
-        }
-        for (int q = 0; q < columns; q++) c[q] += q < 4 ? low.GetElement(q) : high.GetElement(q - 4);
     }
 }

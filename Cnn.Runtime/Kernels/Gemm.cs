@@ -309,7 +309,7 @@ public static class Gemm
     }
 
     /// <summary>Adds the products of <paramref name="x"/> and <paramref name="y"/> to 16 lane sums (see <see cref="Dot"/>).</summary>
-    private static void AddLaneProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> lanes)
+    internal static void AddLaneProducts(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> lanes)
     {
         int len = x.Length, full = len & ~15;
         Span<float> padX = stackalloc float[16], padY = stackalloc float[16];
@@ -345,7 +345,7 @@ public static class Gemm
     }
 
     /// <summary>The fold of <see cref="Dot"/>: <c>v8 = l + (l+8)</c>, <c>v4 = v8 + (v8+4)</c>, <c>(v4[0] + v4[2]) + (v4[1] + v4[3])</c>.</summary>
-    private static float FoldLanes(ReadOnlySpan<float> lanes)
+    internal static float FoldLanes(ReadOnlySpan<float> lanes)
     {
         Span<float> v8 = stackalloc float[8];
         for (int l = 0; l < 8; l++) v8[l] = lanes[l] + lanes[l + 8];

@@ -146,6 +146,24 @@ internal static unsafe class WeightGradientAvx512
         if (columns > 3) c[3] += Fold(l3);
     }
 
+    /// <summary>Folds one row's 8 lane sums (<see cref="Fold4"/>, four at a time: each the fold of <see cref="Gemm.Dot"/>)
+    /// and adds the first <paramref name="columns"/> of them to C's entries of that row: the 3 x 8 blocks of
+    /// <see cref="WideWeightGradientAvx512"/> and <see cref="DirectWeightGradientAvx512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AddRow8(float* c, int columns, Vector512<float> l0, Vector512<float> l1, Vector512<float> l2, Vector512<float> l3,
+        Vector512<float> l4, Vector512<float> l5, Vector512<float> l6, Vector512<float> l7)
+    {
+        var low = Fold4(l0, l1, l2, l3);
+        var high = Fold4(l4, l5, l6, l7);
+        if (columns == 8)
+        {
+            (Vector128.Load(c) + low).Store(c);
+            (Vector128.Load(c + 4) + high).Store(c + 4);
+            return;
+        }
+        for (int q = 0; q < columns; q++) c[q] += q < 4 ? low.GetElement(q) : high.GetElement(q - 4);
+    }
+
     /// <summary>
     /// <see cref="Fold"/> of four lane sums at once, every step the same additions: the 256-bit halves of two sums
     /// side by side added (lanes l + (l+8)), then the 128-bit halves of four (l + (l+4)), then within each 128-bit

@@ -148,19 +148,9 @@ internal static unsafe class WideWeightGradientAvx512
             }
             float* row = c + (long)i * n + j;
             int valid = m - i;
-            AddRow(row, s00, s01, s02, s03, s04, s05, s06, s07);
-            if (valid > 1) AddRow(row + n, s10, s11, s12, s13, s14, s15, s16, s17);
-            if (valid > 2) AddRow(row + 2 * n, s20, s21, s22, s23, s24, s25, s26, s27);
+            WeightGradientAvx512.AddRow8(row, ColumnBlock, s00, s01, s02, s03, s04, s05, s06, s07);
+            if (valid > 1) WeightGradientAvx512.AddRow8(row + n, ColumnBlock, s10, s11, s12, s13, s14, s15, s16, s17);
+            if (valid > 2) WeightGradientAvx512.AddRow8(row + 2 * n, ColumnBlock, s20, s21, s22, s23, s24, s25, s26, s27);
         }
-    }
-
-    /// <summary>Folds one row's 8 lane sums (<see cref="WeightGradientAvx512.Fold4"/>, four at a time) and adds them to
-    /// C's 8 entries of that row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRow(float* c, Vector512<float> l0, Vector512<float> l1, Vector512<float> l2, Vector512<float> l3,
-        Vector512<float> l4, Vector512<float> l5, Vector512<float> l6, Vector512<float> l7)
-    {
-        (Vector128.Load(c) + WeightGradientAvx512.Fold4(l0, l1, l2, l3)).Store(c);
-        (Vector128.Load(c + 4) + WeightGradientAvx512.Fold4(l4, l5, l6, l7)).Store(c + 4);
     }
 }
