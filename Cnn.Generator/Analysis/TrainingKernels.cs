@@ -44,13 +44,13 @@ internal static class TrainingKernels
     }
 
     /// <summary>Whether the direct kernel computes rows this wide of this convolution's forward pass or input gradient.</summary>
-    private static bool Picks(ConvOp conv, int width) =>
-        conv.Groups == 1 && conv.Stride == 1 && conv.Dilation == 1 && !(conv.Kernel == 1 && conv.Padding == 0)
-        && width >= MinimumWidth && width <= 32;
+    private static bool Picks(ConvOp conv, int width) => DirectShape(conv) && width >= MinimumWidth && width <= 32;
 
-    /// <summary>Whether the weight gradient is computed from the padded images: stride 1, no dilation, groups 1, output rows
-    /// of 16 or 32 (a 1x1 kernel without padding reads its input as the column matrix already).</summary>
-    private static bool PicksWeightGradient(ConvOp conv, int outWidth) =>
-        conv.Groups == 1 && conv.Stride == 1 && conv.Dilation == 1 && !(conv.Kernel == 1 && conv.Padding == 0)
-        && (outWidth == 16 || outWidth == 32);
+    /// <summary>Whether the weight gradient is computed from the padded images: output rows of 16 or 32.</summary>
+    private static bool PicksWeightGradient(ConvOp conv, int outWidth) => DirectShape(conv) && (outWidth == 16 || outWidth == 32);
+
+    /// <summary>The convolutions the direct training kernels take: stride 1, no dilation, groups 1, and not a 1x1 kernel
+    /// without padding (its input already is the column matrix).</summary>
+    private static bool DirectShape(ConvOp conv) =>
+        conv.Groups == 1 && conv.Stride == 1 && conv.Dilation == 1 && !(conv.Kernel == 1 && conv.Padding == 0);
 }

@@ -198,7 +198,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Open($"if ({FilterLanesConv.Applies(l)})");
             w.Line($"// Each block's product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
                    $"([{c.Filters / FilterLanesChoice.PanelFilters}][{k}][{FilterLanesChoice.PanelFilters}]): {rows * l.Output.Width} positions a block, none padded; the same bits.");
-            w.Line($"{Kernels}.Im2ColBlocks.ForwardLanes(x, {FilterLanesConv.PanelsField(l)}, bias, y, col, " + blockArguments);
+            w.Line($"{Kernels}.Im2ColBlocks.ForwardLanes(x, {FilterLanesConv.Panels(l)}, bias, y, col, " + blockArguments);
             w.Line("continue;");
             w.Close();
         }
@@ -210,12 +210,11 @@ internal sealed class ConvLayer : LayerEmitter
     }
 
     /// <summary>The kernel's name of a fused ReLU or ReLU6.</summary>
-    private static string ActivationKind(LayerSpec relu) => $"{Kernels}.FusedActivation.{(relu.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
 
     /// <summary>The activation an im2col or 1x1 product applies as it stores its output, as an expression: in inference
     /// (with the BatchNorm folded, when one sits in between) the fused ReLU or ReLU6, else none.</summary>
     private static string ActivationExpression(LayerSpec l, LayerSpec fusedRelu) =>
-        $"{(l.FusedReluNeedsFold ? "ws.Folded" : "!ws.KeepForBackward")} ? {ActivationKind(fusedRelu)} : {Kernels}.FusedActivation.None";
+        $"{(l.FusedReluNeedsFold ? "ws.Folded" : "!ws.KeepForBackward")} ? {FusedActivationKind(fusedRelu)} : {Kernels}.FusedActivation.None";
 
     /// <summary>For a product with a fused activation, declares <c>activation</c> and points <c>outp</c> at the
     /// activation's output when it applies; returns the argument to pass (empty without a fused activation).</summary>

@@ -63,8 +63,7 @@ internal static class DepthwiseInference
     private static string FusedActivationArgument(LayerSpec l, NetworkSpec network)
     {
         if (l.FusedRelu < 0) return "";
-        var fused = network.Layers[l.FusedRelu];
-        string kind = $"{LayerEmitter.Kernels}.FusedActivation.{(fused.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
+        string kind = LayerEmitter.FusedActivationKind(network.Layers[l.FusedRelu]);
         return l.FusedReluNeedsFold ? $", activation: ws.Folded ? {kind} : {LayerEmitter.Kernels}.FusedActivation.None" : $", activation: {kind}";
     }
 

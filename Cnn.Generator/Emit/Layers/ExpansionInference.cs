@@ -44,7 +44,6 @@ internal static class ExpansionInference
         var dwRelu = depthwise.FusedRelu >= 0 ? network.Layers[depthwise.FusedRelu] : null;
         int inLen = (int)e.Input.Length, outLen = (int)depthwise.Output.Length;
         string source = PassEmitter.Input(network, e);
-        string Kind(LayerSpec r) => $"{LayerEmitter.Kernels}.FusedActivation.{(r.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
         w.Open($"if ({Condition})");
         w.Line($"// {e.Name} (with {network.Layers[e.FoldedBatchNorm].Name} folded in and {relu.Name} applied as it stores) computed here from its input, " +
                $"for {depthwise.ExpansionBand} output rows at a time (the {System.Math.Min(e.Output.Height, (depthwise.ExpansionBand - 1) * c.Stride + c.Kernel)} input rows they read, " +
@@ -53,8 +52,8 @@ internal static class ExpansionInference
         w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
         w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>({source}, b * {inLen}, {inLen}), expandWeight, expandBias, {Kind(relu)}, " +
-               $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : Kind(dwRelu))}, {target}.Slice(b * {outLen}, {outLen}), ws._expand_{depthwise.Id}, " +
+        w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>({source}, b * {inLen}, {inLen}), expandWeight, expandBias, {LayerEmitter.FusedActivationKind(relu)}, " +
+               $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, {target}.Slice(b * {outLen}, {outLen}), ws._expand_{depthwise.Id}, " +
                $"inChannels: {e.Input.Channels}, channels: {e.Output.Channels}, height: {e.Output.Height}, width: {e.Output.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
                $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand});");
         w.Line("return;");

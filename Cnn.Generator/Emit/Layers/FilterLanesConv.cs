@@ -19,7 +19,8 @@ internal static class FilterLanesConv
 
     private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
 
-    private static string Panels(LayerSpec l) => "_filterLanes_" + l.Id;
+    /// <summary>The network's field holding a layer's laid-out weights (<see cref="LaysOut"/>).</summary>
+    public static string Panels(LayerSpec l) => "_filterLanes_" + l.Id;
 
     /// <summary>The field that is true while a layer's laid-out weights are those of its current fold:
     /// <c>FoldBatchNorms</c> clears it when the fold changes.</summary>
@@ -36,9 +37,6 @@ internal static class FilterLanesConv
     /// <summary>Whether a layer's folded weights are laid out in panels: a filter-lane product of the whole image's columns
     /// or of blocks of output rows.</summary>
     public static bool LaysOut(LayerSpec l) => l.FilterLanesInference || l.Im2ColBlockLanes;
-
-    /// <summary>The laid-out weights of a layer (<see cref="LaysOut"/>).</summary>
-    public static string PanelsField(LayerSpec l) => Panels(l);
 
     /// <summary>The condition under which a pass of this layer takes the filter-lane product.</summary>
     public static string Applies(LayerSpec l) => $"!ws.KeepForBackward && ws.Folded && {FromCurrentFold(l)}";

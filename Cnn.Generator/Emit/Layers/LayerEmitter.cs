@@ -46,6 +46,9 @@ internal abstract class LayerEmitter
 
     internal const string Kernels = "global::CnnGen.Kernels";
 
+    /// <summary>The runtime's <c>FusedActivation</c> for a ReLU or ReLU6 layer that a kernel applies as it stores.</summary>
+    internal static string FusedActivationKind(LayerSpec relu) => $"{Kernels}.FusedActivation.{(relu.Kind == LayerKind.ReLU6 ? "Relu6" : "Relu")}";
+
     public static string ForwardName(LayerSpec l) => "Forward_" + l.Id;
     public static string BackwardName(LayerSpec l) => "Backward_" + l.Id;
 
