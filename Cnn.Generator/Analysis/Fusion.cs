@@ -41,29 +41,6 @@ internal static class Fusion
         FuseRelus(layers);
         FuseAddRelus(layers);
         ExpansionFusion.Decide(layers);
-        MarkUnusedOutputs(layers);
-    }
-
-    /// <summary>Records which outputs an evaluation-mode pass never touches (<see cref="OutputUnused"/>), from the
-    /// decisions above: a convolution whose BatchNorm is folded in writes that BatchNorm's output instead of its own (or
-    /// the ReLU's, when it applies one), and the ReLU output of a 1x1 expansion that the depthwise convolution after it
-    /// computes band by band is never written while that fusion is on. The workspace then allocates them only for
-    /// training or an unfolded pass (in MobileNetV2 at 224 the 1x1 expansion's, its BatchNorm's and its ReLU6's outputs
-    /// at 96x112x112 are 4.8 MB each per image).</summary>
-    private static void MarkUnusedOutputs(List<LayerSpec> layers)
-    {
-        for (int k = 0; k < layers.Count; k++)
-        {
-            var l = layers[k];
-            if (l.FoldedBatchNorm < 0) continue;
-            layers[k] = l with { OutputUnusedInInference = OutputUnused.WhenFolded };
-            int norm = layers.FindIndex(x => x.Index == l.FoldedBatchNorm);
-            if (l.FusedRelu >= 0 && l.FusedReluNeedsFold && norm >= 0)
-                layers[norm] = layers[norm] with { OutputUnusedInInference = OutputUnused.WhenFolded };
-            int relu = layers.FindIndex(x => x.Index == l.FusedRelu);
-            if (l.ExpandedBy >= 0 && relu >= 0)
-                layers[relu] = layers[relu] with { OutputUnusedInInference = OutputUnused.WhenFoldedAndWhole };
-        }
     }
 
     /// <summary>Direct convolution (no im2col) in inference for stride 1, no dilation and output rows up to 32 wide, except a 1x1 kernel

@@ -37,8 +37,7 @@ internal static class PassEmitter
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
         {
-            buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false,
-                UnusedInInference: body[i].OutputUnusedInInference));
+            buffers.Add(new Scratch(Act(body[i]), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: false));
             if (gradients.HasGradientBuffer(i))
                 buffers.Add(new Scratch(gradients.Grad(i), "float", body[i].Output.Length, PerBatch: true, BackwardOnly: true));
             buffers.AddRange(EmitterFor(body[i]).Buffers(body[i], needInputGradient: gradients.NeedsInputGradient(body[i])));
@@ -57,7 +56,18 @@ internal static class PassEmitter
         w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
         w.Line($"public const int MicroBatch = {microBatch};");
         w.Line();
-        EmitWorkspace(w, cls, buffers);
+        // Every layer's forward code is written first: which outputs an evaluation pass can share follows from what it names.
+        var forwardCode = new List<SourceWriter>();
+        for (int i = 0; i < body.Count; i++)
+        {
+            var code = new SourceWriter(w.Indent);
+            EmitterFor(body[i]).Forward(code, body[i], spec);
+            forwardCode.Add(code);
+        }
+        var outputFields = body.Select(l => (Act(l), l.Output.Length)).ToList();
+        var shared = OutputSharing.Plan(outputFields, forwardCode.Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
+            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]));
+        EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var flipped = DirectInputGradients(body, gradients);
         EmitPasses(w, spec, flippedWeights: flipped.Count > 0);
@@ -98,7 +108,7 @@ internal static class PassEmitter
             var emitter = EmitterFor(l);
             w.Line();
             w.Line($"// ---- {l.Name}: {Describe(l)} ----");
-            emitter.Forward(w, l, spec);
+            w.Append(forwardCode[i]);
             if (gradients.RunsBackward(i))
             {
                 w.Line();
@@ -109,28 +119,67 @@ internal static class PassEmitter
 
     /// <summary>One worker's buffers: layer outputs, their gradients and kernel scratch (the runtime's base class holds
     /// the rest: modes, the worker's gradients and loss).</summary>
-    private static void EmitWorkspace(SourceWriter w, string cls, List<Scratch> buffers)
+    private static void EmitWorkspace(SourceWriter w, string cls, List<Scratch> buffers, IReadOnlyList<SharedOutput> shared,
+        List<(string Field, long PerImage)> outputs)
     {
+        var outputFields = new HashSet<string>(outputs.Select(o => o.Field));
         w.Line("// ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---");
         w.Line("/// <summary>The buffers of one worker thread.</summary>");
         w.Open($"private sealed class Workspace : {Runtime}.NetworkWorkspace");
         w.Line($"public Workspace() : base(\"{cls}\") {{ }}");
         foreach (var b in buffers)
             w.Line($"public {b.ElementType}[] {b.Field} = global::System.Array.Empty<{b.ElementType}>();");
+        if (outputs.Count > 0)
+        {
+            w.Line($"// An evaluation pass's layer outputs take turns in {shared.Count} buffers ({shared.Sum(s => s.PerImage):N0} floats per image for " +
+                   $"{outputs.Sum(o => o.PerImage):N0}); see UseSharedOutputs.");
+            foreach (var s in shared)
+                w.Line($"private float[] {s.Field} = global::System.Array.Empty<float>(); // {string.Join(", ", s.Outputs)}");
+            w.Line($"private readonly float[][] _ownOutputs = new float[{outputs.Count}][];");
+            w.Line("private bool _sharingOutputs;");
+        }
         w.Line();
         w.Open("public override void Ensure(int batch, bool training)");
-        foreach (var b in buffers.Where(b => !b.BackwardOnly))
+        if (outputs.Count > 0)
         {
-            string grow = $"Grow(ref {b.Field}, {Length(b, "training")}, batch);";
-            // An output that an evaluation pass leaves alone is allocated only when a pass can use it.
-            if (b.UnusedInInference == OutputUnused.WhenFolded) grow = $"if (training || !Folded) {grow} // unused by a folded evaluation pass";
-            if (b.UnusedInInference == OutputUnused.WhenFoldedAndWhole) grow = $"if (training || !Folded || SplitParts > 1) {grow} // unused by a folded evaluation pass that keeps the image whole";
-            w.Line(grow);
+            w.Line("UseSharedOutputs(!training);");
+            w.Open("if (training)");
         }
+        foreach (var b in buffers.Where(b => !b.BackwardOnly && outputFields.Contains(b.Field)))
+            w.Line($"Grow(ref {b.Field}, {Length(b, "true")}, batch);");
+        if (outputs.Count > 0)
+        {
+            w.Close();
+            w.Open("else");
+            foreach (var s in shared)
+            {
+                w.Line($"Grow(ref {s.Field}, {s.PerImage}L * batch, batch);");
+                foreach (var o in s.Outputs) w.Line($"{o} = {s.Field};");
+            }
+            w.Close();
+        }
+        foreach (var b in buffers.Where(b => !b.BackwardOnly && !outputFields.Contains(b.Field)))
+            w.Line($"Grow(ref {b.Field}, {Length(b, "training")}, batch);");
         w.Line("if (!training) return;");
         foreach (var b in buffers.Where(b => b.BackwardOnly))
             w.Line($"Grow(ref {b.Field}, {Length(b, "true")}, batch);");
         w.Close();
+        if (outputs.Count > 0)
+        {
+            w.Line();
+            w.Line("/// <summary>Evaluation passes keep layer outputs whose spans in the pass do not meet in one buffer, so the pass's data stays in");
+            w.Line("/// cache; a training pass (and <c>Activations</c>) needs every layer's own. Switching keeps both sets of buffers.</summary>");
+            w.Open("private void UseSharedOutputs(bool share)");
+            w.Line("if (share == _sharingOutputs) return;");
+            w.Line("_sharingOutputs = share;");
+            w.Open("if (share)");
+            for (int i = 0; i < outputs.Count; i++) w.Line($"_ownOutputs[{i}] = {outputs[i].Field};");
+            w.Close();
+            w.Open("else");
+            for (int i = 0; i < outputs.Count; i++) w.Line($"{outputs[i].Field} = _ownOutputs[{i}];");
+            w.Close();
+            w.Close();
+        }
         w.Close();
     }
 
@@ -290,18 +339,21 @@ internal static class PassEmitter
     {
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
-        for (int i = 0; i < body.Count; i++)
-        {
-            string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {Input(spec, body[i])}, ws.{Act(body[i])}, batch);";
-            // A layer whose output a convolution writes only when BatchNorms are folded runs when they are not.
-            if (body[i].InferredBy >= 0 && body[i].InferredOnlyWhenFolded)
-                call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +
-                       (body[i].Kind == LayerKind.BatchNorm ? "wrote this output with folded weights" : "applied this ReLU as it stored the folded output");
-            w.Line(call);
-        }
+        for (int i = 0; i < body.Count; i++) w.Line(ChainCall(spec, body, i));
         w.Close();
         w.Line();
         gradients.EmitBackward(w);
+    }
+
+    /// <summary>The forward chain's call of layer <paramref name="i"/>.</summary>
+    private static string ChainCall(NetworkSpec spec, List<LayerSpec> body, int i)
+    {
+        string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {Input(spec, body[i])}, ws.{Act(body[i])}, batch);";
+        // A layer whose output a convolution writes only when BatchNorms are folded runs when they are not.
+        if (body[i].InferredBy >= 0 && body[i].InferredOnlyWhenFolded)
+            call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +
+                   (body[i].Kind == LayerKind.BatchNorm ? "wrote this output with folded weights" : "applied this ReLU as it stored the folded output");
+        return call;
     }
 
     /// <summary>What a layer reads: the network input, or an earlier layer's output buffer.</summary>

@@ -8,6 +8,18 @@ internal sealed class SourceWriter
     private readonly StringBuilder _sb = new();
     private int _indent;
 
+    public SourceWriter(int indent = 0) => _indent = indent;
+
+    /// <summary>The current indentation level, for a writer whose text is later appended here (<see cref="Append"/>).</summary>
+    public int Indent => _indent;
+
+    /// <summary>Appends what another writer wrote, as it is (it was started at this writer's indentation).</summary>
+    public SourceWriter Append(SourceWriter other)
+    {
+        _sb.Append(other._sb);
+        return this;
+    }
+
     public SourceWriter Line(string text = "")
     {
         if (text.Length > 0) _sb.Append(' ', _indent * 4).Append(text);

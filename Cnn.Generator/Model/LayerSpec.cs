@@ -108,10 +108,6 @@ internal sealed record LayerSpec(
     /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: the expansion's input channels.</summary>
     public int ExpansionInputChannels { get; init; }
 
-    /// <summary>When an evaluation-mode pass leaves this layer's output unwritten and unread, so that the workspace need
-    /// not allocate it outside training (<see cref="Analysis.Fusion"/>).</summary>
-    public OutputUnused OutputUnusedInInference { get; init; }
-
     /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 
@@ -156,19 +152,4 @@ internal sealed record LayerSpec(
         BatchNormOp b => b.Channels,
         _ => 0,
     };
-}
-
-/// <summary>When an evaluation-mode forward pass neither writes nor reads a layer's output buffer.</summary>
-internal enum OutputUnused
-{
-    /// <summary>Some inference pass may use it.</summary>
-    Never,
-
-    /// <summary>Unused when the BatchNorms are folded (<c>ws.Folded</c>): a convolution whose BatchNorm is folded in writes
-    /// the BatchNorm's output (or, with a fused ReLU, the ReLU's), and a folded BatchNorm whose ReLU the convolution applies.</summary>
-    WhenFolded,
-
-    /// <summary>Unused when folded and the pass does not split one image over threads: a 1x1 expansion's ReLU output,
-    /// which the depthwise convolution after it computes a band at a time instead (<c>ExpandDepthwise</c>).</summary>
-    WhenFoldedAndWhole,
 }

@@ -10,7 +10,7 @@ namespace CnnGen.Generator.Emit.Layers;
 /// scratch) are not counted when the micro-batch is sized, so they leave training's micro-batch as it was.
 /// </summary>
 internal sealed record Scratch(string Field, string ElementType, long PerImage, bool PerBatch, bool BackwardOnly, bool PerBatchWhenTraining = false,
-    bool LeftOutOfMicroBatch = false, OutputUnused UnusedInInference = OutputUnused.Never);
+    bool LeftOutOfMicroBatch = false);
 
 /// <summary>
 /// Writes one layer kind's forward and backward methods, side by side, so one can be checked against the other.

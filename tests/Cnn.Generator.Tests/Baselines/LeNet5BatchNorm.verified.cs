@@ -328,51 +328,84 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _grad_relu4 = global::System.Array.Empty<float>();
         public float[] _act_dense3 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
+        // An evaluation pass's layer outputs take turns in 4 buffers (15,712 floats per image for 21,110); see UseSharedOutputs.
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_conv1, _act_bn2, _act_pool2, _act_bn3, _act_dense2, _act_relu4
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_bn1, _act_pool1
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_relu1, _act_conv2
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_relu2, _act_dense1, _act_relu3, _act_bn4, _act_dense3
+        private readonly float[][] _ownOutputs = new float[15][];
+        private bool _sharingOutputs;
 
         public override void Ensure(int batch, bool training)
         {
-            if (training || !Folded) Grow(ref _act_conv1, 4704L * batch, batch); // unused by a folded evaluation pass
+            UseSharedOutputs(!training);
+            if (training)
+            {
+                Grow(ref _act_conv1, 4704L * batch, batch);
+                Grow(ref _act_bn1, 4704L * batch, batch);
+                Grow(ref _act_relu1, 4704L * batch, batch);
+                Grow(ref _act_pool1, 1176L * batch, batch);
+                Grow(ref _act_conv2, 1600L * batch, batch);
+                Grow(ref _act_bn2, 1600L * batch, batch);
+                Grow(ref _act_relu2, 1600L * batch, batch);
+                Grow(ref _act_pool2, 400L * batch, batch);
+                Grow(ref _act_dense1, 120L * batch, batch);
+                Grow(ref _act_bn3, 120L * batch, batch);
+                Grow(ref _act_relu3, 120L * batch, batch);
+                Grow(ref _act_dense2, 84L * batch, batch);
+                Grow(ref _act_bn4, 84L * batch, batch);
+                Grow(ref _act_relu4, 84L * batch, batch);
+                Grow(ref _act_dense3, 10L * batch, batch);
+            }
+            else
+            {
+                Grow(ref _shared0, 4704L * batch, batch);
+                _act_conv1 = _shared0;
+                _act_bn2 = _shared0;
+                _act_pool2 = _shared0;
+                _act_bn3 = _shared0;
+                _act_dense2 = _shared0;
+                _act_relu4 = _shared0;
+                Grow(ref _shared1, 4704L * batch, batch);
+                _act_bn1 = _shared1;
+                _act_pool1 = _shared1;
+                Grow(ref _shared2, 4704L * batch, batch);
+                _act_relu1 = _shared2;
+                _act_conv2 = _shared2;
+                Grow(ref _shared3, 1600L * batch, batch);
+                _act_relu2 = _shared3;
+                _act_dense1 = _shared3;
+                _act_relu3 = _shared3;
+                _act_bn4 = _shared3;
+                _act_dense3 = _shared3;
+            }
             Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);
-            if (training || !Folded) Grow(ref _act_bn1, 4704L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn1, 12L, batch);
             Grow(ref _total_bn1, 12L, batch);
             Grow(ref _mean_bn1, 6L, batch);
             Grow(ref _invstd_bn1, 6L, batch);
             Grow(ref _scale_bn1, 6L, batch);
             Grow(ref _shift_bn1, 6L, batch);
-            Grow(ref _act_relu1, 4704L * batch, batch);
-            Grow(ref _act_pool1, 1176L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv2, 1600L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv2, 15000L, batch);
-            if (training || !Folded) Grow(ref _act_bn2, 1600L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
             Grow(ref _mean_bn2, 16L, batch);
             Grow(ref _invstd_bn2, 16L, batch);
             Grow(ref _scale_bn2, 16L, batch);
             Grow(ref _shift_bn2, 16L, batch);
-            Grow(ref _act_relu2, 1600L * batch, batch);
-            Grow(ref _act_pool2, 400L * batch, batch);
-            Grow(ref _act_dense1, 120L * batch, batch);
-            Grow(ref _act_bn3, 120L * batch, batch);
             Grow(ref _sums_bn3, 240L, batch);
             Grow(ref _total_bn3, 240L, batch);
             Grow(ref _mean_bn3, 120L, batch);
             Grow(ref _invstd_bn3, 120L, batch);
             Grow(ref _scale_bn3, 120L, batch);
             Grow(ref _shift_bn3, 120L, batch);
-            Grow(ref _act_relu3, 120L * batch, batch);
-            Grow(ref _act_dense2, 84L * batch, batch);
-            Grow(ref _act_bn4, 84L * batch, batch);
             Grow(ref _sums_bn4, 168L, batch);
             Grow(ref _total_bn4, 168L, batch);
             Grow(ref _mean_bn4, 84L, batch);
             Grow(ref _invstd_bn4, 84L, batch);
             Grow(ref _scale_bn4, 84L, batch);
             Grow(ref _shift_bn4, 84L, batch);
-            Grow(ref _act_relu4, 84L * batch, batch);
-            Grow(ref _act_dense3, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 4704L * batch, batch);
             Grow(ref _backwardColumns, 255000L, batch);
@@ -401,6 +434,50 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _dtotal_bn4, 168L, batch);
             Grow(ref _grad_relu4, 84L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
+        }
+
+        /// <summary>Evaluation passes keep layer outputs whose spans in the pass do not meet in one buffer, so the pass's data stays in
+        /// cache; a training pass (and <c>Activations</c>) needs every layer's own. Switching keeps both sets of buffers.</summary>
+        private void UseSharedOutputs(bool share)
+        {
+            if (share == _sharingOutputs) return;
+            _sharingOutputs = share;
+            if (share)
+            {
+                _ownOutputs[0] = _act_conv1;
+                _ownOutputs[1] = _act_bn1;
+                _ownOutputs[2] = _act_relu1;
+                _ownOutputs[3] = _act_pool1;
+                _ownOutputs[4] = _act_conv2;
+                _ownOutputs[5] = _act_bn2;
+                _ownOutputs[6] = _act_relu2;
+                _ownOutputs[7] = _act_pool2;
+                _ownOutputs[8] = _act_dense1;
+                _ownOutputs[9] = _act_bn3;
+                _ownOutputs[10] = _act_relu3;
+                _ownOutputs[11] = _act_dense2;
+                _ownOutputs[12] = _act_bn4;
+                _ownOutputs[13] = _act_relu4;
+                _ownOutputs[14] = _act_dense3;
+            }
+            else
+            {
+                _act_conv1 = _ownOutputs[0];
+                _act_bn1 = _ownOutputs[1];
+                _act_relu1 = _ownOutputs[2];
+                _act_pool1 = _ownOutputs[3];
+                _act_conv2 = _ownOutputs[4];
+                _act_bn2 = _ownOutputs[5];
+                _act_relu2 = _ownOutputs[6];
+                _act_pool2 = _ownOutputs[7];
+                _act_dense1 = _ownOutputs[8];
+                _act_bn3 = _ownOutputs[9];
+                _act_relu3 = _ownOutputs[10];
+                _act_dense2 = _ownOutputs[11];
+                _act_bn4 = _ownOutputs[12];
+                _act_relu4 = _ownOutputs[13];
+                _act_dense3 = _ownOutputs[14];
+            }
         }
     }
 

@@ -433,83 +433,124 @@ partial class SmallResNet : global::CnnGen.INetwork
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
+        // An evaluation pass's layer outputs take turns in 4 buffers (50,176 floats per image for 192,874); see UseSharedOutputs.
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_conv1, _act_bn2, _act_conv3, _act_add1, _act_pool1, _act_relu5, _act_relu6, _act_dense1
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn4, _act_conv5, _act_bn6
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu4
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_relu2, _act_relu3, _act_conv4, _act_bn5, _act_conv6, _act_add2, _act_pool2
+        private readonly float[][] _ownOutputs = new float[23][];
+        private bool _sharingOutputs;
 
         public override void Ensure(int batch, bool training)
         {
-            if (training || !Folded) Grow(ref _act_conv1, 12544L * batch, batch); // unused by a folded evaluation pass
+            UseSharedOutputs(!training);
+            if (training)
+            {
+                Grow(ref _act_conv1, 12544L * batch, batch);
+                Grow(ref _act_bn1, 12544L * batch, batch);
+                Grow(ref _act_relu1, 12544L * batch, batch);
+                Grow(ref _act_conv2, 12544L * batch, batch);
+                Grow(ref _act_bn2, 12544L * batch, batch);
+                Grow(ref _act_relu2, 12544L * batch, batch);
+                Grow(ref _act_conv3, 12544L * batch, batch);
+                Grow(ref _act_bn3, 12544L * batch, batch);
+                Grow(ref _act_add1, 12544L * batch, batch);
+                Grow(ref _act_relu3, 12544L * batch, batch);
+                Grow(ref _act_pool1, 3136L * batch, batch);
+                Grow(ref _act_conv4, 6272L * batch, batch);
+                Grow(ref _act_bn4, 6272L * batch, batch);
+                Grow(ref _act_relu4, 6272L * batch, batch);
+                Grow(ref _act_conv5, 6272L * batch, batch);
+                Grow(ref _act_bn5, 6272L * batch, batch);
+                Grow(ref _act_relu5, 6272L * batch, batch);
+                Grow(ref _act_conv6, 6272L * batch, batch);
+                Grow(ref _act_bn6, 6272L * batch, batch);
+                Grow(ref _act_add2, 6272L * batch, batch);
+                Grow(ref _act_relu6, 6272L * batch, batch);
+                Grow(ref _act_pool2, 1568L * batch, batch);
+                Grow(ref _act_dense1, 10L * batch, batch);
+            }
+            else
+            {
+                Grow(ref _shared0, 12544L * batch, batch);
+                _act_conv1 = _shared0;
+                _act_bn2 = _shared0;
+                _act_conv3 = _shared0;
+                _act_add1 = _shared0;
+                _act_pool1 = _shared0;
+                _act_relu5 = _shared0;
+                _act_relu6 = _shared0;
+                _act_dense1 = _shared0;
+                Grow(ref _shared1, 12544L * batch, batch);
+                _act_bn1 = _shared1;
+                _act_conv2 = _shared1;
+                _act_bn3 = _shared1;
+                _act_bn4 = _shared1;
+                _act_conv5 = _shared1;
+                _act_bn6 = _shared1;
+                Grow(ref _shared2, 12544L * batch, batch);
+                _act_relu1 = _shared2;
+                _act_relu4 = _shared2;
+                Grow(ref _shared3, 12544L * batch, batch);
+                _act_relu2 = _shared3;
+                _act_relu3 = _shared3;
+                _act_conv4 = _shared3;
+                _act_bn5 = _shared3;
+                _act_conv6 = _shared3;
+                _act_add2 = _shared3;
+                _act_pool2 = _shared3;
+            }
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
-            if (training || !Folded) Grow(ref _act_bn1, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn1, 32L, batch);
             Grow(ref _total_bn1, 32L, batch);
             Grow(ref _mean_bn1, 16L, batch);
             Grow(ref _invstd_bn1, 16L, batch);
             Grow(ref _scale_bn1, 16L, batch);
             Grow(ref _shift_bn1, 16L, batch);
-            Grow(ref _act_relu1, 12544L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv2, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv2, 112896L, batch);
             Grow(ref _pad_conv2, 14400L, batch);
-            if (training || !Folded) Grow(ref _act_bn2, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
             Grow(ref _mean_bn2, 16L, batch);
             Grow(ref _invstd_bn2, 16L, batch);
             Grow(ref _scale_bn2, 16L, batch);
             Grow(ref _shift_bn2, 16L, batch);
-            Grow(ref _act_relu2, 12544L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv3, 12544L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv3, 112896L, batch);
             Grow(ref _pad_conv3, 14400L, batch);
-            Grow(ref _act_bn3, 12544L * batch, batch);
             Grow(ref _sums_bn3, 32L, batch);
             Grow(ref _total_bn3, 32L, batch);
             Grow(ref _mean_bn3, 16L, batch);
             Grow(ref _invstd_bn3, 16L, batch);
             Grow(ref _scale_bn3, 16L, batch);
             Grow(ref _shift_bn3, 16L, batch);
-            Grow(ref _act_add1, 12544L * batch, batch);
-            Grow(ref _act_relu3, 12544L * batch, batch);
-            Grow(ref _act_pool1, 3136L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv4, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _winogradPadded_conv4, 5184L * batch, batch);
             Grow(ref _winogradScratch_conv4, 27648L * batch, batch);
-            if (training || !Folded) Grow(ref _act_bn4, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn4, 64L, batch);
             Grow(ref _total_bn4, 64L, batch);
             Grow(ref _mean_bn4, 32L, batch);
             Grow(ref _invstd_bn4, 32L, batch);
             Grow(ref _scale_bn4, 32L, batch);
             Grow(ref _shift_bn4, 32L, batch);
-            Grow(ref _act_relu4, 6272L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv5, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv5, 56448L, batch);
             Grow(ref _winogradPadded_conv5, 10368L * batch, batch);
             Grow(ref _winogradScratch_conv5, 36864L * batch, batch);
-            if (training || !Folded) Grow(ref _act_bn5, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _sums_bn5, 64L, batch);
             Grow(ref _total_bn5, 64L, batch);
             Grow(ref _mean_bn5, 32L, batch);
             Grow(ref _invstd_bn5, 32L, batch);
             Grow(ref _scale_bn5, 32L, batch);
             Grow(ref _shift_bn5, 32L, batch);
-            Grow(ref _act_relu5, 6272L * batch, batch);
-            if (training || !Folded) Grow(ref _act_conv6, 6272L * batch, batch); // unused by a folded evaluation pass
             Grow(ref _col_conv6, 56448L, batch);
             Grow(ref _winogradPadded_conv6, 10368L * batch, batch);
             Grow(ref _winogradScratch_conv6, 36864L * batch, batch);
-            Grow(ref _act_bn6, 6272L * batch, batch);
             Grow(ref _sums_bn6, 64L, batch);
             Grow(ref _total_bn6, 64L, batch);
             Grow(ref _mean_bn6, 32L, batch);
             Grow(ref _invstd_bn6, 32L, batch);
             Grow(ref _scale_bn6, 32L, batch);
             Grow(ref _shift_bn6, 32L, batch);
-            Grow(ref _act_add2, 6272L * batch, batch);
-            Grow(ref _act_relu6, 6272L * batch, batch);
-            Grow(ref _act_pool2, 1568L * batch, batch);
-            Grow(ref _act_dense1, 10L * batch, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 12544L * batch, batch);
             Grow(ref _backwardColumns, 261072L, batch);
@@ -551,6 +592,66 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool2, 1568L * batch, batch);
             Grow(ref _argmax_pool2, 1568L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
+        }
+
+        /// <summary>Evaluation passes keep layer outputs whose spans in the pass do not meet in one buffer, so the pass's data stays in
+        /// cache; a training pass (and <c>Activations</c>) needs every layer's own. Switching keeps both sets of buffers.</summary>
+        private void UseSharedOutputs(bool share)
+        {
+            if (share == _sharingOutputs) return;
+            _sharingOutputs = share;
+            if (share)
+            {
+                _ownOutputs[0] = _act_conv1;
+                _ownOutputs[1] = _act_bn1;
+                _ownOutputs[2] = _act_relu1;
+                _ownOutputs[3] = _act_conv2;
+                _ownOutputs[4] = _act_bn2;
+                _ownOutputs[5] = _act_relu2;
+                _ownOutputs[6] = _act_conv3;
+                _ownOutputs[7] = _act_bn3;
+                _ownOutputs[8] = _act_add1;
+                _ownOutputs[9] = _act_relu3;
+                _ownOutputs[10] = _act_pool1;
+                _ownOutputs[11] = _act_conv4;
+                _ownOutputs[12] = _act_bn4;
+                _ownOutputs[13] = _act_relu4;
+                _ownOutputs[14] = _act_conv5;
+                _ownOutputs[15] = _act_bn5;
+                _ownOutputs[16] = _act_relu5;
+                _ownOutputs[17] = _act_conv6;
+                _ownOutputs[18] = _act_bn6;
+                _ownOutputs[19] = _act_add2;
+                _ownOutputs[20] = _act_relu6;
+                _ownOutputs[21] = _act_pool2;
+                _ownOutputs[22] = _act_dense1;
+            }
+            else
+            {
+                _act_conv1 = _ownOutputs[0];
+                _act_bn1 = _ownOutputs[1];
+                _act_relu1 = _ownOutputs[2];
+                _act_conv2 = _ownOutputs[3];
+                _act_bn2 = _ownOutputs[4];
+                _act_relu2 = _ownOutputs[5];
+                _act_conv3 = _ownOutputs[6];
+                _act_bn3 = _ownOutputs[7];
+                _act_add1 = _ownOutputs[8];
+                _act_relu3 = _ownOutputs[9];
+                _act_pool1 = _ownOutputs[10];
+                _act_conv4 = _ownOutputs[11];
+                _act_bn4 = _ownOutputs[12];
+                _act_relu4 = _ownOutputs[13];
+                _act_conv5 = _ownOutputs[14];
+                _act_bn5 = _ownOutputs[15];
+                _act_relu5 = _ownOutputs[16];
+                _act_conv6 = _ownOutputs[17];
+                _act_bn6 = _ownOutputs[18];
+                _act_add2 = _ownOutputs[19];
+                _act_relu6 = _ownOutputs[20];
+                _act_pool2 = _ownOutputs[21];
+                _act_dense1 = _ownOutputs[22];
+            }
         }
     }
 
