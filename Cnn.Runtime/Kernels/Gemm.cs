@@ -137,7 +137,7 @@ public static class Gemm
             unsafe
             {
                 fixed (float* fa = a, fb = panels, fc = c)
-                    PackedGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1);
+                    PanelGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1);
             }
             return;
         }

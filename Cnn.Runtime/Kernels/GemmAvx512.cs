@@ -7,7 +7,7 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
-/// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full 32-column panels through <see cref="PackedGemmAvx512"/> and keeps a 4 x 32
+/// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full 32-column panels through <see cref="PanelGemmAvx512"/> and keeps a 4 x 32
 /// block of C in eight registers for the columns left (8 x 32 in sixteen, when there are eight rows or more), masking
 /// the last, partial ones. Given a bias, every path adds
 /// it to the finished sums and applies the fused activation as it stores them.
@@ -33,12 +33,12 @@ internal static unsafe class GemmAvx512
             NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
             return;
         }
-        // Full panels of 32 columns through the packed path; the rest below.
+        // Full panels of 32 columns through the panel path; the rest below.
         int start = 0;
-        if (PackedGemmAvx512.Suits(m, n, k))
+        if (PanelGemmAvx512.Suits(m, n, k))
         {
-            PackedGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
-            start = n - n % PackedGemmAvx512.PanelWidth;
+            PanelGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
+            start = n - n % PanelGemmAvx512.PanelWidth;
             if (start == n) return;
         }
         if (m >= 8)
@@ -58,7 +58,7 @@ internal static unsafe class GemmAvx512
         }
     }
 
-    /// <summary>The product of <see cref="PackedGemmAvx512.MultiplyPanels"/> for fewer than eight rows: four at a time
+    /// <summary>The product of <see cref="PanelGemmAvx512.MultiplyPanels"/> for fewer than eight rows: four at a time
     /// against each panel, read in place (its rows are 32 floats apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PanelsFewRows(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep)
@@ -67,8 +67,8 @@ internal static unsafe class GemmAvx512
         for (int i = 0; i < m; i += 4)
         {
             var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
-            for (int j = 0; j < n; j += PackedGemmAvx512.PanelWidth)
-                Block4x32(rows, none, panels + (long)j * k, j, PackedGemmAvx512.PanelWidth, k, colStep, false);
+            for (int j = 0; j < n; j += PanelGemmAvx512.PanelWidth)
+                Block4x32(rows, none, panels + (long)j * k, j, PanelGemmAvx512.PanelWidth, k, colStep, false);
         }
     }
 

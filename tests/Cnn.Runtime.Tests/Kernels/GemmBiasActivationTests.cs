@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Gemm.MultiplyBiasActivation"/>, a convolution's product with its bias and activation applied as C is
 /// stored, gives exactly the bits of the three passes it replaces (<see cref="Gemm.Multiply"/>,
 /// <see cref="Elementwise.AddBias"/>, then <see cref="Activations.Relu"/> or <see cref="Relu6.Forward"/>), on shapes
-/// that take the packed panels (the bias added only after the last depth block), the 4-row blocks with masked tails,
+/// that take the 32-column panels (panel by panel, and blocks of rows along all of a small B), the narrow path (the bias
+/// added only after the last depth block), the 4-row blocks with masked tails,
 /// and rows not a multiple of the blocks; with sums that land on NaN, -0 and both of ReLU6's bounds.
 /// </summary>
 public class GemmBiasActivationTests
@@ -20,7 +21,8 @@ public class GemmBiasActivationTests
             data.Add(64, 784, 576, activation);   // a stride-2 3x3 convolution's product: depth past two blocks
             data.Add(27, 70, 300, activation);    // rows left over after the 8-row blocks, columns after the panels
             data.Add(96, 49, 16, activation);     // a 1x1 expansion on 7x7: one panel and a masked tail
-            data.Add(7, 100, 9, activation);      // too few rows for the packed path
+            data.Add(144, 100, 24, activation);   // a 1x1 expansion on more positions: blocks of rows along B, then the columns left
+            data.Add(7, 100, 9, activation);      // too few rows for the panel path
             data.Add(9, 20, 5, activation);       // no full panel: one 8-row block, its second vector masked
             data.Add(16, 16, 4, activation);      // one full vector of columns
             data.Add(512, 49, 300, activation);   // a 7x7 map under a deep layer: the narrow path, bias after the last depth block

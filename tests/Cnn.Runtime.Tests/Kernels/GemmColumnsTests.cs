@@ -21,7 +21,7 @@ public class GemmColumnsTests
             data.Add(64, 784, 576, 32, activation);  // a stride-2 3x3 product, depth past two blocks
             data.Add(512, 49, 300, 16, activation);  // the whole product takes the narrow path
             data.Add(27, 70, 300, 7, activation);    // ranges inside vectors, rows after the 8-row blocks
-            data.Add(7, 100, 9, 25, activation);     // too few rows for the packed path
+            data.Add(7, 100, 9, 25, activation);     // too few rows for the panel path
             data.Add(1, 5, 3, 1, activation);
         }
         return data;

@@ -5,10 +5,10 @@ namespace CnnGen.Tests.Kernels;
 
 /// <summary>
 /// <see cref="Gemm.Multiply"/> gives every element of C exactly the bits of one fused multiply-add per term in index
-/// order, computed here one scalar at a time, on shapes that take the packed 32-column panels (several, with columns
-/// left over), more than one depth block of 256, rows not a multiple of 8, the 8-row blocks of the columns after the
-/// panels (a masked second vector, one full vector, a masked one), narrow products of 49 to 64 columns in one block of
-/// 4 rows by 64, the transposed A of backward-data and accumulation into C.
+/// order, computed here one scalar at a time, on shapes that take the 32-column panels (several, with columns left
+/// over; panel by panel, and blocks of rows along all of a small B), depths past 256, rows not a multiple of 8, the
+/// 8-row blocks of the columns after the panels (a masked second vector, one full vector, a masked one), narrow
+/// products of 49 to 64 columns in one block of 4 rows by 64, the transposed A of backward-data and accumulation into C.
 /// </summary>
 public class GemmMultiplyTests
 {
@@ -18,12 +18,15 @@ public class GemmMultiplyTests
     [InlineData(27, 70, 600, false, false)]     // depth past two blocks, rows and columns left over
     [InlineData(13, 96, 300, true, true)]
     [InlineData(8, 32, 4, false, true)]
-    [InlineData(7, 64, 9, false, false)]        // too few rows for the packed path
+    [InlineData(7, 64, 9, false, false)]        // too few rows for the panel path
     [InlineData(40, 31, 50, true, false)]       // no full panel
     [InlineData(9, 49, 160, false, false)]      // a 7x7 map: one panel, then 17 columns in one 8-row block (the last vector masked)
     [InlineData(64, 16, 20, false, false)]      // exactly one vector of columns, 8 rows at a time
+    [InlineData(96, 100, 16, false, false)]     // many rows over a small B: each 8-row block along all the panels
+    [InlineData(40, 70, 24, true, true)]        // the same with the transposed A, accumulating
+    [InlineData(40, 1000, 300, false, true)]    // more than 32 rows over a B past 1 MiB: panel by panel
     [InlineData(12, 48, 7, true, true)]         // one panel and a full 16-column block, accumulating
-    [InlineData(10, 100, 3, false, false)]      // too shallow for the packed path: 8-row blocks of 32 columns and a masked rest
+    [InlineData(10, 100, 3, false, false)]      // too shallow for the panel path: 8-row blocks of 32 columns and a masked rest
     [InlineData(16, 49, 300, false, false)]     // narrow B: 49 columns in one 64-column block, depth past two blocks of 128
     [InlineData(13, 50, 40, false, true)]       // 50 columns (two in the last vector), rows not a multiple of 4, accumulating
     [InlineData(12, 36, 40, false, false)]      // 36 columns keep the panel and 8-row blocks

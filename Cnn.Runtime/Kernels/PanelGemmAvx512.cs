@@ -1,0 +1,147 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// The panel path of <see cref="Gemm.Multiply"/> for B's full 32-column panels: every block of 8 rows of A runs down a
+/// panel with 16 accumulators, reading B's rows where they lie. Each element of C gets one fused multiply-add per term
+/// in index order; with a bias, each row's bias is added to the finished sums and the fused activation applied as they
+/// are stored: the bits of the product followed by <see cref="Elementwise.AddBias"/> and the activation's own pass.
+/// <see cref="MultiplyPanels"/> takes a B packed once ahead (Winograd's transformed weights).
+/// </summary>
+/// <remarks>
+/// Panels used to be copied, 256 rows at a time, into a buffer on the stack first, so that their rows no longer sat a
+/// row of B apart. Measured on this machine's products (same bits either way), the copy cost more than it saved, even
+/// with rows exactly 4 KiB apart: 16 x 144 x 1024 63-65 -> 46-50 us, 24 x 144 x 3136 (a MobileNetV2 projection) 272 ->
+/// 222, 64 x 576 x 1024 1,058-1,069 -> 919-1,002, 256 x 2304 x 196 3,026-3,229 -> 2,809-2,954; only 128 x 576 x 1024
+/// came out even.
+/// </remarks>
+[SkipLocalsInit]
+internal static unsafe class PanelGemmAvx512
+{
+    public const int PanelWidth = 32;
+    private const int RowBlock = 8;
+    /// <summary>Rows of a packed panel run at once: 256 x 32 floats = 32 KiB, within the first-level cache.</summary>
+    private const int DepthBlock = 256;
+    /// <summary>Up to this size of B, blocks of rows run along all of B, which stays in the second-level cache.</summary>
+    private const long RowsOuterBytes = 1 << 20;
+
+    /// <summary>Whether the panel path takes the product: a whole block of rows and at least one panel.</summary>
+    public static bool Suits(int m, int n, int k) => m >= RowBlock && n >= PanelWidth && k >= 4;
+
+    /// <summary><c>C[:, 0 .. panels*32) (+)= op(A) * B[:, 0 .. panels*32)</c>; element A(i, p) is at
+    /// <c>a[i * rowStep + p * colStep]</c>. A non-null <paramref name="bias"/> (one value per row) is added to the
+    /// finished sums, then <paramref name="activation"/> applied, as they are stored. B's rows are <paramref name="ldb"/>
+    /// floats apart and C's <paramref name="ldc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
+        float* bias = null, FusedActivation activation = FusedActivation.None)
+    {
+        int panels = n / PanelWidth;
+        if (m > 4 * RowBlock && 4L * k * ldb <= RowsOuterBytes)
+        {
+            // Many rows over a small B (a 1x1 expansion: 144 x 24 x 3136): each block of rows runs along all of B and C is
+            // written 8 rows at a time (96 x 16 x 12544: 609-621 us panel by panel, 547-548 this way).
+            for (int i = 0; i < m; i += RowBlock)
+                for (int jp = 0; jp < panels; jp++)
+                    EightRows(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+            return;
+        }
+        for (int jp = 0; jp < panels; jp++)
+            RowBlocks(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+    }
+
+    /// <summary>
+    /// <c>C[m, n] = op(A) * B</c> with B given already packed: panel <c>j</c> (columns <c>32j .. 32j + 31</c>) is
+    /// <c>panels[j * k * 32 ..]</c>, its <c>k</c> rows of 32 floats next to each other (a depth block is then a run of
+    /// them, so nothing is copied). <paramref name="n"/> is a multiple of 32. Eight rows at a time over the panels, or
+    /// four when there are fewer than eight; every element gets the chain of <see cref="Gemm.Multiply"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPanels(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep)
+    {
+        int count = n / PanelWidth;
+        if (m < RowBlock)
+        {
+            GemmAvx512.PanelsFewRows(a, panels, c, m, n, k, rowStep, colStep);
+            return;
+        }
+        for (int jp = 0; jp < count; jp++)
+        {
+            float* panel = panels + (long)jp * k * PanelWidth;
+            for (int p0 = 0; p0 < k; p0 += DepthBlock)
+            {
+                int depth = Math.Min(DepthBlock, k - p0);
+                RowBlocks(a + (long)p0 * colStep, panel + (long)p0 * PanelWidth, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
+                    null, FusedActivation.None);
+            }
+        }
+    }
+
+    /// <summary>All rows of A, 8 at a time, against one panel whose rows are <paramref name="bStride"/> floats apart
+    /// (32 when packed); past the last row a block repeats it (the same values are written twice). A non-null
+    /// <paramref name="bias"/> finishes the sums as they are stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowBlocks(float* a, float* panel, int bStride, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation)
+    {
+        for (int i = 0; i < m; i += RowBlock)
+            EightRows(a, panel, bStride, c, i, m, n, depth, rowStep, colStep, accumulate, bias, activation);
+    }
+
+    /// <summary>Rows <c>i .. i + 7</c> of A (the last row repeated past the end) against one panel: 8 x 32 sums in 16
+    /// accumulators, one fused multiply-add per term in index order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EightRows(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation)
+    {
+        int last = m - 1;
+        long r0 = i, r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last);
+        long r4 = Math.Min(i + 4, last), r5 = Math.Min(i + 5, last), r6 = Math.Min(i + 6, last), r7 = Math.Min(i + 7, last);
+        float* a0 = a + r0 * rowStep, a1 = a + r1 * rowStep, a2 = a + r2 * rowStep, a3 = a + r3 * rowStep;
+        float* a4 = a + r4 * rowStep, a5 = a + r5 * rowStep, a6 = a + r6 * rowStep, a7 = a + r7 * rowStep;
+        float* c0 = c + r0 * n, c1 = c + r1 * n, c2 = c + r2 * n, c3 = c + r3 * n;
+        float* c4 = c + r4 * n, c5 = c + r5 * n, c6 = c + r6 * n, c7 = c + r7 * n;
+        Vector512<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51, s60, s61, s70, s71;
+        if (accumulate)
+        {
+            s00 = Vector512.Load(c0); s01 = Vector512.Load(c0 + 16); s10 = Vector512.Load(c1); s11 = Vector512.Load(c1 + 16);
+            s20 = Vector512.Load(c2); s21 = Vector512.Load(c2 + 16); s30 = Vector512.Load(c3); s31 = Vector512.Load(c3 + 16);
+            s40 = Vector512.Load(c4); s41 = Vector512.Load(c4 + 16); s50 = Vector512.Load(c5); s51 = Vector512.Load(c5 + 16);
+            s60 = Vector512.Load(c6); s61 = Vector512.Load(c6 + 16); s70 = Vector512.Load(c7); s71 = Vector512.Load(c7 + 16);
+        }
+        else s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = s40 = s41 = s50 = s51 = s60 = s61 = s70 = s71 = Vector512<float>.Zero;
+        float* bp = panel;
+        long ap = 0;
+        for (int p = 0; p < depth; p++, bp += bStride, ap += colStep)
+        {
+            var b0 = Vector512.Load(bp);
+            var b1 = Vector512.Load(bp + 16);
+            var x = Vector512.Create(a0[ap]); s00 = Avx512F.FusedMultiplyAdd(x, b0, s00); s01 = Avx512F.FusedMultiplyAdd(x, b1, s01);
+            x = Vector512.Create(a1[ap]); s10 = Avx512F.FusedMultiplyAdd(x, b0, s10); s11 = Avx512F.FusedMultiplyAdd(x, b1, s11);
+            x = Vector512.Create(a2[ap]); s20 = Avx512F.FusedMultiplyAdd(x, b0, s20); s21 = Avx512F.FusedMultiplyAdd(x, b1, s21);
+            x = Vector512.Create(a3[ap]); s30 = Avx512F.FusedMultiplyAdd(x, b0, s30); s31 = Avx512F.FusedMultiplyAdd(x, b1, s31);
+            x = Vector512.Create(a4[ap]); s40 = Avx512F.FusedMultiplyAdd(x, b0, s40); s41 = Avx512F.FusedMultiplyAdd(x, b1, s41);
+            x = Vector512.Create(a5[ap]); s50 = Avx512F.FusedMultiplyAdd(x, b0, s50); s51 = Avx512F.FusedMultiplyAdd(x, b1, s51);
+            x = Vector512.Create(a6[ap]); s60 = Avx512F.FusedMultiplyAdd(x, b0, s60); s61 = Avx512F.FusedMultiplyAdd(x, b1, s61);
+            x = Vector512.Create(a7[ap]); s70 = Avx512F.FusedMultiplyAdd(x, b0, s70); s71 = Avx512F.FusedMultiplyAdd(x, b1, s71);
+        }
+        if (bias != null)
+        {
+            var v = Vector512.Create(bias[r0]); s00 = Activate.Apply(s00 + v, activation); s01 = Activate.Apply(s01 + v, activation);
+            v = Vector512.Create(bias[r1]); s10 = Activate.Apply(s10 + v, activation); s11 = Activate.Apply(s11 + v, activation);
+            v = Vector512.Create(bias[r2]); s20 = Activate.Apply(s20 + v, activation); s21 = Activate.Apply(s21 + v, activation);
+            v = Vector512.Create(bias[r3]); s30 = Activate.Apply(s30 + v, activation); s31 = Activate.Apply(s31 + v, activation);
+            v = Vector512.Create(bias[r4]); s40 = Activate.Apply(s40 + v, activation); s41 = Activate.Apply(s41 + v, activation);
+            v = Vector512.Create(bias[r5]); s50 = Activate.Apply(s50 + v, activation); s51 = Activate.Apply(s51 + v, activation);
+            v = Vector512.Create(bias[r6]); s60 = Activate.Apply(s60 + v, activation); s61 = Activate.Apply(s61 + v, activation);
+            v = Vector512.Create(bias[r7]); s70 = Activate.Apply(s70 + v, activation); s71 = Activate.Apply(s71 + v, activation);
+        }
+        s70.Store(c7); s71.Store(c7 + 16); s60.Store(c6); s61.Store(c6 + 16);
+        s50.Store(c5); s51.Store(c5 + 16); s40.Store(c4); s41.Store(c4 + 16);
+        s30.Store(c3); s31.Store(c3 + 16); s20.Store(c2); s21.Store(c2 + 16);
+        s10.Store(c1); s11.Store(c1 + 16); s00.Store(c0); s01.Store(c0 + 16);
+    }
+}
