@@ -92,8 +92,9 @@ internal static unsafe class PanelGemmAvx512
     }
 
     /// <summary>Rows <c>i .. i + 7</c> of A (the last row repeated past the end) against one panel: 8 x 32 sums in 16
-    /// accumulators, one fused multiply-add per term in index order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// accumulators, one fused multiply-add per term in index order. (Too many locals to be inlined: a call, compiled
+    /// optimised from the first.)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EightRows(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
         float* bias, FusedActivation activation)
     {
