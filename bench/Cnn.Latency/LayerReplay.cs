@@ -15,6 +15,7 @@ namespace CnnGen.Latency;
 internal sealed class LayerReplay
 {
     private delegate void LayerCall<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> input, Span<float> output, int batch);
+    private delegate void PassCall<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> inputs, int batch);
 
     /// <summary>A bit pattern (a quiet NaN with a payload) that no layer writes, to find the buffers a pass leaves alone.</summary>
     private const int Untouched = 0x7FC0_DEAD;
@@ -40,13 +41,17 @@ internal sealed class LayerReplay
         network.Forward(image, output, 1);
         object passes = type.GetProperty("GeneratedPasses", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(network)!;
         var workspace = (NetworkWorkspace)passes.GetType().GetMethod("Workspace")!.Invoke(passes, new object[] { 0 })!;
-        var buffers = new Dictionary<string, float[]>();
-        foreach (var layer in network.Layers)
-            if (workspace.GetType().GetField("_act_" + Id(layer.Name), BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(workspace) is float[] buffer)
-                buffers[layer.Name] = buffer;
-        foreach (var buffer in buffers.Values) buffer.AsSpan().Fill(BitConverter.Int32BitsToSingle(Untouched));
-        network.Forward(image, output, 1);
-        var written = buffers.Where(b => b.Value.AsSpan().IndexOfAnyExcept(BitConverter.Int32BitsToSingle(Untouched)) >= 0).Select(b => b.Key).ToHashSet();
+        // An evaluation pass keeps outputs in shared buffers, where a layer's writes cannot be told from a later layer's:
+        // the same pass runs once more on every layer's own buffer (sized as for training), to see which it writes.
+        workspace.Ensure(1, training: true);
+        var own = Buffers(network, workspace);
+        foreach (var buffer in own.Values) buffer.AsSpan().Fill(BitConverter.Int32BitsToSingle(Untouched));
+        var runForward = type.GetMethod("RunForward", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        typeof(LayerReplay).GetMethod(nameof(RunPass), BindingFlags.Static | BindingFlags.NonPublic)!.MakeGenericMethod(workspace.GetType())
+            .Invoke(null, new object[] { network, runForward, workspace, image });
+        var written = own.Where(b => b.Value.AsSpan().IndexOfAnyExcept(BitConverter.Int32BitsToSingle(Untouched)) >= 0).Select(b => b.Key).ToHashSet();
+        network.Forward(image, output, 1); // the shared buffers again, which the layers are bound to
+        var buffers = Buffers(network, workspace);
 
         var bind = typeof(LayerReplay).GetMethod(nameof(BindLayer), BindingFlags.Static | BindingFlags.NonPublic)!.MakeGenericMethod(workspace.GetType());
         var layers = new List<(string, string, Action)>();
@@ -62,8 +67,21 @@ internal sealed class LayerReplay
         return new LayerReplay(workspace, layers);
     }
 
+    /// <summary>Each layer's output buffer in the workspace as it is now.</summary>
+    private static Dictionary<string, float[]> Buffers(INetwork network, NetworkWorkspace workspace)
+    {
+        var buffers = new Dictionary<string, float[]>();
+        foreach (var layer in network.Layers)
+            if (workspace.GetType().GetField("_act_" + Id(layer.Name), BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(workspace) is float[] buffer)
+                buffers[layer.Name] = buffer;
+        return buffers;
+    }
+
     /// <summary>Sets the threads that split layers run on (the pass sets it for its own duration only).</summary>
     public void Split(int parts) => _workspace.SplitParts = parts;
+
+    private static void RunPass<TWorkspace>(object network, MethodInfo method, TWorkspace workspace, float[] image) =>
+        ((PassCall<TWorkspace>)Delegate.CreateDelegate(typeof(PassCall<TWorkspace>), network, method))(workspace, image, 1);
 
     private static Action BindLayer<TWorkspace>(object network, MethodInfo method, TWorkspace workspace, float[] input, float[] output)
     {
