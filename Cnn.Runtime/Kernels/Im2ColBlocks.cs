@@ -35,16 +35,8 @@ public static unsafe class Im2ColBlocks
             Gemm.MultiplyBiasActivation(weight, col, output, bias, filters, n, k, activation);
             return;
         }
-        fixed (float* pw = weight, pb = bias, py = output, pcol = col)
-        {
-            for (int oy0 = 0; oy0 < outHeight; oy0 += rowsPerBlock)
-            {
-                int rows = Math.Min(rowsPerBlock, outHeight - oy0), columns = rows * outWidth;
-                Im2Col.PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, oy0, rows, dilation);
-                GemmAvx512.Multiply(pw, pcol, ldb: columns, py + (long)oy0 * outWidth, ldc: n, filters, columns, k,
-                    rowStep: k, colStep: 1, accumulate: false, pb, activation);
-            }
-        }
+        Blocks(input, weight, bias, output, col, lanes: false, channels, height, width, filters, kernel, stride, padding, outHeight, outWidth,
+            rowsPerBlock, activation, dilation, 0, (outHeight + rowsPerBlock - 1) / rowsPerBlock);
     }
 
     /// <summary>
@@ -72,13 +64,78 @@ public static unsafe class Im2ColBlocks
             FilterLanes.Forward(panels, col, bias, output, filters, k, n, 0, filters, activation);
             return;
         }
-        fixed (float* pw = panels, pb = bias, py = output, pcol = col)
+        Blocks(input, panels, bias, output, col, lanes: true, channels, height, width, filters, kernel, stride, padding, outHeight, outWidth,
+            rowsPerBlock, activation, dilation, 0, (outHeight + rowsPerBlock - 1) / rowsPerBlock);
+    }
+
+    /// <summary>
+    /// Blocks <c>[firstBlock, endBlock)</c> of <paramref name="rowsPerBlock"/> output rows of <see cref="Forward"/> (or,
+    /// with <paramref name="lanes"/>, of <see cref="ForwardLanes"/>, <paramref name="weight"/> then being the laid-out
+    /// panels): one thread's share of an image split over threads. Each block's columns go to this thread's own scratch
+    /// (grown once), so threads that share a workspace never share columns; nothing outside the blocks' output rows is
+    /// written. The same bits as the whole image's product on every path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardBlocks(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, bool lanes,
+        int channels, int height, int width, int filters, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int rowsPerBlock, FusedActivation activation, int firstBlock, int endBlock, int dilation = 1)
+    {
+        int k = channels * kernel * kernel, n = outHeight * outWidth;
+        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, "Im2ColBlocks.ForwardBlocks: a block needs a row.");
+        int blocks = (outHeight + rowsPerBlock - 1) / rowsPerBlock;
+        if (firstBlock < 0 || endBlock > blocks || firstBlock > endBlock)
+            throw new ArgumentException($"Im2ColBlocks.ForwardBlocks: blocks [{firstBlock}, {endBlock}) are not within the {blocks} blocks.");
+        if (lanes && (filters <= 0 || filters % FilterLanes.PanelFilters != 0))
+            throw new ArgumentException($"Im2ColBlocks.ForwardBlocks: {filters} filters must be whole panels of {FilterLanes.PanelFilters}.");
+        if (input.Length < (long)channels * height * width || weight.Length < (long)filters * k || bias.Length < filters || output.Length < (long)filters * n)
+            throw new ArgumentException("Im2ColBlocks.ForwardBlocks: spans too short for the given shape.");
+        long blockColumns = (long)k * rowsPerBlock * outWidth;
+        if (_threadColumns is null || _threadColumns.Length < blockColumns) _threadColumns = new float[blockColumns];
+        var col = _threadColumns.AsSpan();
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
-            for (int oy0 = 0; oy0 < outHeight; oy0 += rowsPerBlock)
+            Blocks(input, weight, bias, output, col, lanes, channels, height, width, filters, kernel, stride, padding, outHeight, outWidth,
+                rowsPerBlock, activation, dilation, firstBlock, endBlock);
+            return;
+        }
+        // The portable chain of every path: one fused multiply-add per term from zero, then the bias, then the activation.
+        for (int block = firstBlock; block < endBlock; block++)
+        {
+            int oy0 = block * rowsPerBlock, rows = Math.Min(rowsPerBlock, outHeight - oy0), columns = rows * outWidth;
+            Im2Col.PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, oy0, rows, dilation);
+            for (int f = 0; f < filters; f++)
+                for (int j = 0; j < columns; j++)
+                {
+                    float acc = 0f;
+                    for (int p = 0; p < k; p++)
+                    {
+                        float w = lanes ? weight[(f / FilterLanes.PanelFilters * k + p) * FilterLanes.PanelFilters + f % FilterLanes.PanelFilters] : weight[f * k + p];
+                        acc = MathF.FusedMultiplyAdd(w, col[p * columns + j], acc);
+                    }
+                    output[f * n + oy0 * outWidth + j] = Activate.Apply(acc + bias[f], activation);
+                }
+        }
+    }
+
+    /// <summary>This thread's columns for <see cref="ForwardBlocks"/>.</summary>
+    [ThreadStatic] private static float[]? _threadColumns;
+
+    /// <summary>The AVX-512 block loop: each block's columns laid out in <paramref name="col"/>, then multiplied by the
+    /// weights (or, with <paramref name="lanes"/>, the filter-lane panels) into the block's slice of every output channel.</summary>
+    private static void Blocks(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, Span<float> col, bool lanes,
+        int channels, int height, int width, int filters, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int rowsPerBlock, FusedActivation activation, int dilation, int firstBlock, int endBlock)
+    {
+        int k = channels * kernel * kernel, n = outHeight * outWidth;
+        fixed (float* pw = weight, pb = bias, py = output, pcol = col)
+        {
+            for (int block = firstBlock; block < endBlock; block++)
             {
-                int rows = Math.Min(rowsPerBlock, outHeight - oy0), columns = rows * outWidth;
+                int oy0 = block * rowsPerBlock, rows = Math.Min(rowsPerBlock, outHeight - oy0), columns = rows * outWidth;
                 Im2Col.PackRows(input, col, channels, height, width, kernel, stride, padding, outWidth, oy0, rows, dilation);
-                FilterLanes.Run(pw, pcol, columns, pb, py + (long)oy0 * outWidth, n, k, columns, 0, filters, activation);
+                if (lanes) FilterLanes.Run(pw, pcol, columns, pb, py + (long)oy0 * outWidth, n, k, columns, 0, filters, activation);
+                else GemmAvx512.Multiply(pw, pcol, ldb: columns, py + (long)oy0 * outWidth, ldc: n, filters, columns, k,
+                    rowStep: k, colStep: 1, accumulate: false, pb, activation);
             }
         }
     }

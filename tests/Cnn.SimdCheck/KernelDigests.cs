@@ -297,6 +297,28 @@ internal static class KernelDigests
         }
         yield return ("Im2ColBlocks.ForwardLanes", blockLanes.ToArray());
 
+        // Ranges of blocks, each in the thread's own scratch, with the filters in rows and in the lanes.
+        var blockRanges = new List<float>();
+        foreach (var (channels, size, filters, kernel, stride, padding, rows, inLanes) in new[] { (3, 40, 32, 7, 2, 3, 2, true), (3, 33, 24, 3, 1, 1, 3, false) })
+        {
+            int outSize = (size + 2 * padding - kernel) / stride + 1, k = channels * kernel * kernel, blockCount = (outSize + rows - 1) / rows;
+            var output = new float[filters * outSize * outSize];
+            var weight = Random(filters * k);
+            if (inLanes)
+            {
+                var panels = new float[filters * k];
+                FilterLanes.Layout(weight, panels, filters, k);
+                weight = panels;
+            }
+            float[] input = Random(channels * size * size), biases = Random(filters);
+            Im2ColBlocks.ForwardBlocks(input, weight, biases, output, inLanes, channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+                rows, FusedActivation.Relu, blockCount / 2, blockCount);
+            Im2ColBlocks.ForwardBlocks(input, weight, biases, output, inLanes, channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+                rows, FusedActivation.Relu, 0, blockCount / 2);
+            blockRanges.AddRange(output);
+        }
+        yield return ("Im2ColBlocks.ForwardBlocks", blockRanges.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {

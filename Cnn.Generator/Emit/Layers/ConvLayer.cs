@@ -146,7 +146,8 @@ internal sealed class ConvLayer : LayerEmitter
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu);
-        if (split)
+        if (split && l.Im2ColBlockRows > 0) EmitBlocksRange(w, l, fusedRelu);
+        else if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
             if (ImageSplit.SplitsColumns(l)) EmitGemmColumns(w, l, folded, fusedRelu);
@@ -229,6 +230,27 @@ internal sealed class ConvLayer : LayerEmitter
         return ", activation";
     }
 
+    /// <summary>The range method of a convolution run in blocks of rows, when an image is split over threads: blocks
+    /// [start, end), each laid out and multiplied at once (<c>Im2ColBlocks.ForwardBlocks</c>).</summary>
+    private static void EmitBlocksRange(SourceWriter w, LayerSpec l, LayerSpec? fusedRelu)
+    {
+        var c = Op(l);
+        int rows = l.Im2ColBlockRows;
+        w.Line();
+        ImageSplit.OpenRange(w, BlocksMethod(l), $"Blocks [start, end) of {rows} output rows of one image: their columns in this thread's scratch, then the product" +
+            (l.Im2ColBlockLanes ? " (with the filters in the vector lanes, weight then holding the laid-out panels, when the folded weights are laid out)" : "") +
+            (fusedRelu is null ? "." : $", then {fusedRelu.Name}."));
+        string lanes = l.Im2ColBlockLanes ? FilterLanesConv.Applies(l) : "false";
+        string activation = fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu);
+        w.Line($"{Kernels}.Im2ColBlocks.ForwardBlocks(inp, weight, bias, outp, lanes: {lanes}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
+               $"rowsPerBlock: {rows}, {activation}, firstBlock: start, endBlock: end{DilationArgument(c)});");
+        w.Close();
+    }
+
+    private static int BlockCount(LayerSpec l) => (l.Output.Height + l.Im2ColBlockRows - 1) / l.Im2ColBlockRows;
+
+    private static string BlocksMethod(LayerSpec l) => "ForwardBlocks_" + l.Id;
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
     private static string PackMethod(LayerSpec l) => "PackChannels_" + l.Id;
     private static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
@@ -287,11 +309,23 @@ internal sealed class ConvLayer : LayerEmitter
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         ImageSplit.OpenWhenSplitting(w);
-        w.Line(ImageSplit.SplitsColumns(l)
+        w.Line(l.Im2ColBlockRows > 0
+            ? $"// Fewer images than threads: each thread computes a range of this image's {BlockCount(l)} blocks of {l.Im2ColBlockRows} output rows."
+            : ImageSplit.SplitsColumns(l)
             ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height * l.Output.Width} output positions, in blocks of {ImageSplit.ColumnBlock}."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        if (l.Im2ColBlockRows > 0)
+        {
+            // Each thread lays out the columns of its own blocks of rows, in its own scratch, and multiplies them at once.
+            string weight = l.Im2ColBlockLanes ? $"{FilterLanesConv.Applies(l)} ? {FilterLanesConv.Panels(l)} : weight" : "weight";
+            w.Line(ImageSplit.Run(BlocksMethod(l), "x", $"outp.Slice(b * {outLen}, {outLen})", weight, "bias", "1", BlockCount(l), "1"));
+            w.Close();
+            w.Line("return;");
+            w.Close();
+            return;
+        }
         string columns = "x";
         if (!IsPointwise(l))
         {

@@ -89,3 +89,20 @@ public partial class SplitSixteenTilesNet { }
 [Conv(1, 40)] [ReLU]
 [GlobalAvgPool] [Dense(10)]
 public partial class SplitDepthwiseNet { }
+
+// Stems run in blocks of output rows, split by ranges of blocks, each thread laying out its blocks' columns in a scratch
+// of its own: a 7x7 stride-2 convolution (147 x 2,500 columns, 1.4 MiB) with a folded BatchNorm and a fused ReLU,
+// multiplied with the filters in the vector lanes when folded, 25 blocks of 2 rows of 50.
+[Input(3, 100, 100)]
+[Conv(7, 32, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]
+[MaxPool(2)]
+[Dense(10)]
+public partial class SplitStemNet { }
+
+// A 3x3 stride-1 convolution on 3 channels (27 x 10,000 columns, 1.1 MB), 24 filters: blocks of 2 rows of 100 through
+// the matrix product, a ReLU fused.
+[Input(3, 100, 100)]
+[Conv(3, 24, Padding = 1)] [ReLU]
+[MaxPool(4)]
+[Dense(10)]
+public partial class SplitBlocksNet { }

@@ -71,6 +71,9 @@ public sealed class ImageSplitTests
         { nameof(SplitSixteenTilesNet), false },
         { nameof(SplitDepthwiseNet), true },
         { nameof(SplitDepthwiseNet), false },
+        { nameof(SplitStemNet), true },
+        { nameof(SplitStemNet), false },
+        { nameof(SplitBlocksNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -84,6 +87,8 @@ public sealed class ImageSplitTests
             nameof(SplitRowsNet) => new SplitRowsNet(seed: 10) { FoldBatchNorm = fold },
             nameof(SplitSixteenTilesNet) => new SplitSixteenTilesNet(seed: 11) { FoldBatchNorm = fold },
             nameof(SplitDepthwiseNet) => new SplitDepthwiseNet(seed: 12) { FoldBatchNorm = fold },
+            nameof(SplitStemNet) => new SplitStemNet(seed: 13) { FoldBatchNorm = fold },
+            nameof(SplitBlocksNet) => new SplitBlocksNet(seed: 14),
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);

@@ -11,7 +11,9 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Im2Col.PackRows"/> gives exactly its rows' columns of <see cref="Im2Col.Pack"/>'s matrix.
 /// <see cref="Im2ColBlocks.ForwardLanes"/>, the blocks with the filters in the vector lanes, gives the same bits, on
 /// ResNet-18's stem and on blocks of 14-position groups with leftovers, of more positions than one chunk of the kernel's
-/// scratch, and of rows shorter than two transposes.
+/// scratch, and of rows shorter than two transposes. <see cref="Im2ColBlocks.ForwardBlocks"/>, ranges of blocks (a
+/// thread's share of a split image, its columns in the thread's own scratch), gives the same bits range by range and
+/// writes nothing outside its blocks' rows.
 /// </summary>
 public class Im2ColBlocksTests
 {
@@ -112,6 +114,61 @@ public class Im2ColBlocksTests
                 $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the blocks with the filters in rows gave {blocks[i]:R}");
         }
         Assert.Equal(123f, actual[^1]);
+    }
+
+    [Theory]
+    [InlineData(3, 64, 64, 7, 2, 3, 2, false, FusedActivation.Relu)]   // ResNet-18's stem, smaller: 16 blocks of 2 rows of 32
+    [InlineData(3, 64, 64, 7, 2, 3, 2, true, FusedActivation.Relu)]    // the same with the filters in the lanes
+    [InlineData(3, 45, 21, 7, 2, 3, 3, false, FusedActivation.None)]   // a short last block
+    [InlineData(3, 45, 64, 7, 2, 3, 3, true, FusedActivation.Relu6)]
+    public void RangesOfBlocksGiveTheBitsOfTheWholeImageAndWriteOnlyTheirRows(int channels, int size, int filters, int kernel, int stride,
+        int padding, int rowsPerBlock, bool lanes, FusedActivation activation)
+    {
+        var random = new Random(channels * 31 + size * 7 + filters + (lanes ? 1 : 0));
+        int outSize = (size + 2 * padding - kernel) / stride + 1, n = outSize * outSize, k = channels * kernel * kernel;
+        int blocks = (outSize + rowsPerBlock - 1) / rowsPerBlock;
+        float[] input = Values(random, channels * size * size), weight = Values(random, filters * k), bias = Values(random, filters);
+        input[5] = float.NaN; input[40] = -0f;
+        var expected = new float[filters * n];
+        Im2ColBlocks.Forward(input, weight, bias, expected, new float[k * n], channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation);
+        var operand = weight;
+        if (lanes)
+        {
+            operand = new float[filters * k];
+            FilterLanes.Layout(weight, operand, filters, k);
+        }
+
+        // Three ranges, the middle one first and on another thread (its own scratch), the others after it on this one.
+        int a = blocks / 3, b = 2 * blocks / 3;
+        var actual = Enumerable.Repeat(123f, filters * n).ToArray();
+        var other = new Thread(() => Im2ColBlocks.ForwardBlocks(input, operand, bias, actual, lanes, channels, size, size, filters, kernel, stride, padding,
+            outSize, outSize, rowsPerBlock, activation, a, b));
+        other.Start();
+        other.Join();
+        for (int i = 0; i < filters * n; i++)
+        {
+            int row = i % n / outSize;
+            bool inMiddle = row >= a * rowsPerBlock && row < b * rowsPerBlock;
+            Assert.True(inMiddle ? BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]) : actual[i] == 123f,
+                $"after blocks [{a}, {b}): output {i} (filter {i / n}, row {row}) is {actual[i]:R}");
+        }
+        Im2ColBlocks.ForwardBlocks(input, operand, bias, actual, lanes, channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation, 0, a);
+        Im2ColBlocks.ForwardBlocks(input, operand, bias, actual, lanes, channels, size, size, filters, kernel, stride, padding, outSize, outSize,
+            rowsPerBlock, activation, b, blocks);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"output {i} (filter {i / n}, position {i % n}): {actual[i]:R}, the whole image's blocks gave {expected[i]:R}");
+    }
+
+    [Fact]
+    public void RangesOutsideTheBlocksAreRejected()
+    {
+        var buffer = new float[32 * 27 * 256];
+        var error = Assert.Throws<ArgumentException>(() => Im2ColBlocks.ForwardBlocks(buffer, buffer, buffer, buffer, false, 3, 32, 32, 32, 3, 2, 1,
+            16, 16, 4, FusedActivation.None, 2, 5));
+        Assert.Contains("blocks [2, 5) are not within the 4 blocks", error.Message);
     }
 
     [Fact]
