@@ -12,7 +12,8 @@ namespace CnnGen.Generator.Tests;
 /// Winograd at one image, not maps past 28x28, not a layer without a folded BatchNorm or with filters that are not
 /// whole panels of 32. A picked layer refolds (compares) its BatchNorm,
 /// marks its layout stale on a change, lays it out in <c>PrepareFilterLanes</c>, and in a split pass hands ranges of
-/// 32 filters to the filter-lane range method; the packed product stays for the other passes.
+/// 32 filters to the filter-lane range method; the packed product stays for the other passes. In MobileNetV2, the 1x1
+/// convolutions on 14x14 and 7x7 maps (their input is their columns), with filters in whole panels and a depth of 64 or more.
 /// </summary>
 public class FilterLanesChoiceTests
 {
@@ -22,7 +23,7 @@ public class FilterLanesChoiceTests
 
     /// <summary>The layers whose per-image inference product is a filter-lane call, in order.</summary>
     private static string[] Picked(string code) =>
-        Regex.Matches(code, @"FilterLanes\.Forward\(_filterLanes_(\w+), col, bias, y,").Select(m => m.Groups[1].Value).ToArray();
+        Regex.Matches(code, @"FilterLanes\.Forward\(_filterLanes_(\w+), (?:col|x), bias, y,").Select(m => m.Groups[1].Value).ToArray();
 
     [Fact]
     public void ResNet18sLayer4AndTheStrideTwoConvolutionsOfLayer2And3RunWithTheFiltersInTheLanes()
@@ -97,9 +98,27 @@ public class FilterLanesChoiceTests
     }
 
     [Fact]
+    public void MobileNetV2sOneByOneConvolutionsOnSmallMapsReadTheirInputAsColumns()
+    {
+        string code = Generated(Networks.MobileNetV2);
+        var picked = Picked(code);
+        // The 22 1x1 layers on 14x14 and 7x7: features.7's projection, the expansions and projections of features.8 to
+        // 17 and features.18's 1x1 to 1280; not features.7's expansion (on 28x28) nor anything on a larger map.
+        Assert.Contains("features_8_conv_0_0", picked);
+        Assert.Contains("features_11_conv_2", picked);
+        Assert.Contains("features_15_conv_0_0", picked);
+        Assert.Contains("features_18_0", picked);
+        Assert.DoesNotContain("features_7_conv_0_0", picked);
+        Assert.DoesNotContain("features_6_conv_2", picked);
+        Assert.Contains("FilterLanes.Forward(_filterLanes_features_15_conv_0_0, x, bias, y, filters: 960, k: 160, positions: 49,", code, StringComparison.Ordinal);
+        Assert.Contains("FilterLanes.Forward(_filterLanes_features_15_conv_2, x, bias, y, filters: 160, k: 960, positions: 49,", code, StringComparison.Ordinal);
+        Assert.Equal(22, picked.Length);
+        Assert.All(picked, p => Assert.Matches(@"^features_(7_conv_2|(8|9|1[0-7])_conv_(0_0|2)|18_0)$", p));
+    }
+
+    [Fact]
     public void NetworksWithoutSuchLayersAreUnchanged()
     {
-        Assert.Empty(Picked(Generated(Networks.MobileNetV2)));
         Assert.DoesNotContain("FilterLanes", Generated(Networks.LeNet5BatchNorm), StringComparison.Ordinal);
         Assert.DoesNotContain("FilterLanes", Generated(Networks.Vgg16), StringComparison.Ordinal);
     }
@@ -116,7 +135,12 @@ public class FilterLanesChoiceTests
     [InlineData("[Input(64, 39, 39)] [Conv(3, 128, Stride = 2, Padding = 1)] [BatchNorm]", true)]            // 400 positions
     [InlineData("[Input(512, 7, 7)] [Conv(3, 512, Padding = 1)] [BatchNorm]", true)]                         // Winograd from 2 images
     [InlineData("[Input(256, 14, 14)] [Conv(3, 256, Padding = 1)] [BatchNorm]", false)]                      // Winograd at one image
-    [InlineData("[Input(512, 7, 7)] [Conv(1, 512)] [BatchNorm]", false)]                                     // 1x1 stride 1: no im2col
+    [InlineData("[Input(512, 7, 7)] [Conv(1, 512)] [BatchNorm]", true)]                                      // 1x1 stride 1 on 7x7: its input is the columns
+    [InlineData("[Input(64, 14, 14)] [Conv(1, 384, Bias = false)] [BatchNorm] [ReLU6]", true)]               // MobileNetV2's 14x14 expansion, depth 64
+    [InlineData("[Input(32, 14, 14)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6]", false)]              // depth 32
+    [InlineData("[Input(32, 28, 28)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6]", false)]              // 784 positions: 0.98x
+    [InlineData("[Input(160, 7, 7)] [Conv(1, 80, Bias = false)] [BatchNorm]", false)]                        // filters not whole panels of 32
+    [InlineData("[Input(160, 7, 7)] [Conv(1, 960)] [ReLU6]", false)]                                         // no folded BatchNorm
     public void PicksTheLayersWhereItMeasuredFaster(string layers, bool expected)
     {
         string code = AssertCompilesCleanly($"using CnnGen;\nnamespace Lanes;\n{layers} [GlobalAvgPool] [Dense(4)]\npublic partial class Net {{ }}")

@@ -138,7 +138,7 @@ internal sealed class ConvLayer : LayerEmitter
         else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
         if (l.Im2ColBlockRows > 0) EmitBlocks(w, l, l.Im2ColBlockRows, activation);
-        if (l.FilterLanesInference) FilterLanesConv.EmitImage(w, l, Pack(l, "x"), activation);
+        if (l.FilterLanesInference) FilterLanesConv.EmitImage(w, l, IsPointwise(l) ? null : Pack(l, "x"), activation);
         if (!IsPointwise(l)) w.Line(Pack(l, "x"));
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();

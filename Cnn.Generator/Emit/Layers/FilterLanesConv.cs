@@ -42,15 +42,16 @@ internal static class FilterLanesConv
     public static string Applies(LayerSpec l) => $"!ws.KeepForBackward && ws.Folded && {FromCurrentFold(l)}";
 
     /// <summary>Inside the per-image loop of the im2col path (<c>x</c>, <c>y</c>, <c>col</c> declared): lays out the columns
-    /// and runs the product of all filters, then continues with the next image.</summary>
-    public static void EmitImage(SourceWriter w, LayerSpec l, string pack, string activation)
+    /// (<paramref name="pack"/>; none for a 1x1 convolution, whose input is its columns) and runs the product of all
+    /// filters, then continues with the next image.</summary>
+    public static void EmitImage(SourceWriter w, LayerSpec l, string? pack, string activation)
     {
         var c = Op(l);
         w.Open($"if ({Applies(l)})");
         w.Line($"// Inference: the product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
                $"([{c.Filters / FilterLanesChoice.PanelFilters}][{Depth(l)}][{FilterLanesChoice.PanelFilters}]): {Positions(l)} positions, none padded; the bits of the product below.");
-        w.Line(pack);
-        w.Line($"{Kernel}.Forward({Panels(l)}, col, bias, y, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, firstFilter: 0, endFilter: {c.Filters}, " +
+        if (pack is not null) w.Line(pack);
+        w.Line($"{Kernel}.Forward({Panels(l)}, {(pack is null ? "x" : "col")}, bias, y, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, firstFilter: 0, endFilter: {c.Filters}, " +
                $"{(activation.Length > 0 ? "activation" : $"{LayerEmitter.Kernels}.FusedActivation.None")});");
         w.Line("continue;");
         w.Close();

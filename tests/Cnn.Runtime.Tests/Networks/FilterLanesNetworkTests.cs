@@ -6,11 +6,13 @@ namespace CnnGen.Tests.Networks;
 /// <summary>
 /// ResNet-18's last stage in small: a stride-2 3x3 convolution 256 -> 512 onto 7x7 (im2col in inference at every batch
 /// size) with its ReLU fused, then a 3x3 512 -> 512 on 7x7 (Winograd only from 2 images: 37.7 MB of transformed
-/// weights), both with a BatchNorm folded in: at one image both products run with the filters in the vector lanes.
+/// weights), both with a BatchNorm folded in, then a 1x1 512 -> 160 (its input is its columns) with a folded BatchNorm
+/// and a ReLU6: at one image all three products run with the filters in the vector lanes.
 /// </summary>
 [Input(256, 13, 13)]
 [Conv(3, 512, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
 [Conv(3, 512, Padding = 1, Bias = false)] [BatchNorm]
+[Conv(1, 160, Bias = false)] [BatchNorm] [ReLU6]
 [GlobalAvgPool] [Dense(10)]
 public partial class FilterLanesNet { }
 
@@ -22,7 +24,7 @@ public partial class FilterLanesNet { }
 /// </summary>
 public sealed class FilterLanesNetworkTests
 {
-    private static readonly string[] Layers = ["conv1", "conv2"];
+    private static readonly string[] Layers = ["conv1", "conv2", "conv3"];
 
     private static FilterLanesNet Create()
     {
@@ -63,6 +65,7 @@ public sealed class FilterLanesNetworkTests
         Assert.Contains(lanes, v => v != 0f);
         Assert.Equal(512 * 2304, ((float[])Field("_filterLanes_conv1").GetValue(network)!).Length);
         Assert.Equal(512 * 4608, ((float[])Field("_filterLanes_conv2").GetValue(network)!).Length);
+        Assert.Equal(160 * 512, ((float[])Field("_filterLanes_conv3").GetValue(network)!).Length);
         foreach (var layer in Layers) Assert.True((bool)Field("_filterLanesFromFold_" + layer).GetValue(network)!);
 
         // Marked stale, with fixed weights nothing lays them out again: the pass takes the packed product.
