@@ -16,9 +16,9 @@ ROUNDS=${ROUNDS:-3}
 REPEATS=${REPEATS:-5}
 MODELS=${MODELS:-lenet5 cifar_vgg cifar_resnet resnet18 mobilenetv2}
 THREADS=${THREADS:-1 2}
-# Peak single-precision FLOP/s of a plain AVX-512 FMA loop, measured on this machine (2 cores): one core, both cores.
-PEAK1=${PEAK1:-218}
-PEAK2=${PEAK2:-290}
+# Peak single-precision GFLOP/s of a plain AVX-512 FMA loop, one core and both cores: measured before the race unless given.
+PEAK1=${PEAK1:-}
+PEAK2=${PEAK2:-}
 ENGINES=(cnngen onnx libtorch libtorch_mmap0)
 
 if (( ROUNDS < 1 )); then echo "ROUNDS must be at least 1" >&2; exit 2; fi
@@ -37,6 +37,11 @@ BIN="$ROOT/bench/Cnn.EngineRace/bin/Release/net10.0"
 RACE="$BIN/Cnn.EngineRace.dll"
 # TorchSharp's glue library wants GLIBCXX_3.4.32 only for a marker symbol: weaken that in the build's copy.
 "$PY" "$ROOT/bench/weaken_glibcxx_requirement.py" "$BIN/runtimes/linux-x64/native/libLibTorchSharp.so" >&2
+if [[ -z "$PEAK1" || -z "$PEAK2" ]]; then
+    echo "Measuring the peak (a plain FMA loop on 1 and 2 threads)..." >&2
+    [[ -n "$PEAK1" ]] || PEAK1=$(dotnet "$RACE" peak --threads 1)
+    [[ -n "$PEAK2" ]] || PEAK2=$(dotnet "$RACE" peak --threads 2)
+fi
 
 OUT=${KEEP:-$(mktemp -d)}
 mkdir -p "$OUT/weights"

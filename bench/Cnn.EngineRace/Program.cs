@@ -5,8 +5,9 @@ using CnnGen.EngineRace.Torch;
 // One engine, one network, one thread count per process; bench/side_by_side_engines.sh alternates the processes.
 //   save --dir DIR                                       the weights (and check images) of every raced network
 //   run --engine E --model M --threads T --repeats R --dir DIR    one JSON line of timings and check logits
+//   peak --threads T                                     GFLOP/s of a plain AVX-512 FMA loop on T threads at once
 const string usage = "usage: Cnn.EngineRace save --dir DIR | run --engine cnngen|onnx|libtorch --model "
-    + "lenet5|cifar_vgg|cifar_resnet|resnet18|mobilenetv2 --threads N --repeats N --dir DIR";
+    + "lenet5|cifar_vgg|cifar_resnet|resnet18|mobilenetv2 --threads N --repeats N --dir DIR | peak --threads N";
 
 if (args.Length == 0)
 {
@@ -20,6 +21,16 @@ if (!RaceArguments.TryParse(args, out var arguments, out string? error))
 }
 try
 {
+    if (arguments.Mode == "peak")
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Console.Error.WriteLine("error: the peak is measured with AVX-512 FMAs, which this machine does not run in hardware.");
+            return 1;
+        }
+        Console.WriteLine(FmaPeak.Measure(arguments.Threads).ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    }
     if (arguments.Mode == "save")
     {
         foreach (var model in RaceModel.All) WeightFiles.Save(model, arguments.Directory);
