@@ -306,7 +306,6 @@ internal sealed class ConvLayer : LayerEmitter
     /// (once all are laid out) multiplies a range of filters' weights by them.</summary>
     private static void EmitIm2ColSplit(SourceWriter w, LayerSpec l)
     {
-        var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         ImageSplit.OpenWhenSplitting(w);
         w.Line(l.Im2ColBlockRows > 0
@@ -316,16 +315,24 @@ internal sealed class ConvLayer : LayerEmitter
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
+        string output = $"outp.Slice(b * {outLen}, {outLen})";
         if (l.Im2ColBlockRows > 0)
         {
             // Each thread lays out the columns of its own blocks of rows, in its own scratch, and multiplies them at once.
             string weight = l.Im2ColBlockLanes ? $"{FilterLanesConv.Applies(l)} ? {FilterLanesConv.Panels(l)} : weight" : "weight";
-            w.Line(ImageSplit.Run(BlocksMethod(l), "x", $"outp.Slice(b * {outLen}, {outLen})", weight, "bias", "1", BlockCount(l), "1"));
-            w.Close();
-            w.Line("return;");
-            w.Close();
-            return;
+            w.Line(ImageSplit.Run(BlocksMethod(l), "x", output, weight, "bias", "1", BlockCount(l), "1"));
         }
+        else EmitProductSplit(w, l, output);
+        w.Close();
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>Inside the split pass's loop over images: the columns laid out by ranges of input channels (none for a 1x1
+    /// convolution), then the product by ranges of positions or of filters (with the filters in the lanes when that applies).</summary>
+    private static void EmitProductSplit(SourceWriter w, LayerSpec l, string output)
+    {
+        var c = Op(l);
         string columns = "x";
         if (!IsPointwise(l))
         {
@@ -334,21 +341,18 @@ internal sealed class ConvLayer : LayerEmitter
             columns = "col";
         }
         string gemm = ImageSplit.SplitsColumns(l)
-            ? ImageSplit.Run(ColumnsMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height * l.Output.Width,
+            ? ImageSplit.Run(ColumnsMethod(l), columns, output, "weight", "bias", "1", l.Output.Height * l.Output.Width,
                 ImageSplit.ColumnBlock.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            : ImageSplit.Run(FiltersMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (l.FilterLanesInference)
         {
             w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
-            w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, $"outp.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
+            w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", c.Filters,
                 FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             w.Line("else");
             w.Line("    " + gemm);
         }
         else w.Line(gemm);
-        w.Close();
-        w.Line("return;");
-        w.Close();
     }
 
     private static void EmitPackChannels(SourceWriter w, LayerSpec l)
