@@ -25,10 +25,7 @@ public static unsafe class Im2ColBlocks
         int rowsPerBlock, FusedActivation activation, int dilation = 1)
     {
         int k = channels * kernel * kernel, n = outHeight * outWidth;
-        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, "Im2ColBlocks.Forward: a block needs a row.");
-        if (input.Length < (long)channels * height * width || weight.Length < (long)filters * k || bias.Length < filters
-            || output.Length < (long)filters * n || col.Length < (long)k * n)
-            throw new ArgumentException("Im2ColBlocks.Forward: spans too short for the given shape.");
+        Check(nameof(Forward), rowsPerBlock, lanes: false, input, weight, bias, output, col.Length, (long)k * n, channels * height * width, filters, k, n);
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
             Im2Col.Pack(input, col, channels, height, width, kernel, stride, padding, outHeight, outWidth, dilation);
@@ -52,12 +49,7 @@ public static unsafe class Im2ColBlocks
         int rowsPerBlock, FusedActivation activation, int dilation = 1)
     {
         int k = channels * kernel * kernel, n = outHeight * outWidth;
-        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, "Im2ColBlocks.ForwardLanes: a block needs a row.");
-        if (filters <= 0 || filters % FilterLanes.PanelFilters != 0)
-            throw new ArgumentException($"Im2ColBlocks.ForwardLanes: {filters} filters must be whole panels of {FilterLanes.PanelFilters}.");
-        if (input.Length < (long)channels * height * width || panels.Length < (long)filters * k || bias.Length < filters
-            || output.Length < (long)filters * n || col.Length < (long)k * n)
-            throw new ArgumentException("Im2ColBlocks.ForwardLanes: spans too short for the given shape.");
+        Check(nameof(ForwardLanes), rowsPerBlock, lanes: true, input, panels, bias, output, col.Length, (long)k * n, channels * height * width, filters, k, n);
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
             Im2Col.Pack(input, col, channels, height, width, kernel, stride, padding, outHeight, outWidth, dilation);
@@ -81,14 +73,10 @@ public static unsafe class Im2ColBlocks
         int rowsPerBlock, FusedActivation activation, int firstBlock, int endBlock, int dilation = 1)
     {
         int k = channels * kernel * kernel, n = outHeight * outWidth;
-        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, "Im2ColBlocks.ForwardBlocks: a block needs a row.");
+        Check(nameof(ForwardBlocks), rowsPerBlock, lanes, input, weight, bias, output, columnsGiven: 0, columnsNeeded: 0, channels * height * width, filters, k, n);
         int blocks = (outHeight + rowsPerBlock - 1) / rowsPerBlock;
         if (firstBlock < 0 || endBlock > blocks || firstBlock > endBlock)
             throw new ArgumentException($"Im2ColBlocks.ForwardBlocks: blocks [{firstBlock}, {endBlock}) are not within the {blocks} blocks.");
-        if (lanes && (filters <= 0 || filters % FilterLanes.PanelFilters != 0))
-            throw new ArgumentException($"Im2ColBlocks.ForwardBlocks: {filters} filters must be whole panels of {FilterLanes.PanelFilters}.");
-        if (input.Length < (long)channels * height * width || weight.Length < (long)filters * k || bias.Length < filters || output.Length < (long)filters * n)
-            throw new ArgumentException("Im2ColBlocks.ForwardBlocks: spans too short for the given shape.");
         long blockColumns = (long)k * rowsPerBlock * outWidth;
         if (_threadColumns is null || _threadColumns.Length < blockColumns) _threadColumns = new float[blockColumns];
         var col = _threadColumns.AsSpan();
@@ -115,6 +103,19 @@ public static unsafe class Im2ColBlocks
                     output[f * n + oy0 * outWidth + j] = Activate.Apply(acc + bias[f], activation);
                 }
         }
+    }
+
+    /// <summary>The checks of every entry point, named in their messages: a block of at least one row, filters in whole
+    /// panels for the filter-lane product, and spans long enough (the columns only where the caller gives them).</summary>
+    private static void Check(string method, int rowsPerBlock, bool lanes, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, long columnsGiven, long columnsNeeded, long inputLength, int filters, int k, int n)
+    {
+        if (rowsPerBlock < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBlock), rowsPerBlock, $"Im2ColBlocks.{method}: a block needs a row.");
+        if (lanes && (filters <= 0 || filters % FilterLanes.PanelFilters != 0))
+            throw new ArgumentException($"Im2ColBlocks.{method}: {filters} filters must be whole panels of {FilterLanes.PanelFilters}.");
+        if (input.Length < inputLength || weight.Length < (long)filters * k || bias.Length < filters || output.Length < (long)filters * n
+            || columnsGiven < columnsNeeded)
+            throw new ArgumentException($"Im2ColBlocks.{method}: spans too short for the given shape.");
     }
 
     /// <summary>This thread's columns for <see cref="ForwardBlocks"/>.</summary>
