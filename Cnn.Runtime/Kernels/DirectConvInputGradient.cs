@@ -11,8 +11,6 @@ namespace CnnGen.Kernels;
 /// </summary>
 public static class DirectConvInputGradient
 {
-    private static float[] _zeros = new float[1024];
-
     /// <summary>Whether <see cref="Image"/> handles this shape: the gradient's rows (the input's) are what the direct
     /// kernel computes, and the padding leaves a non-negative padding for the full convolution.</summary>
     public static bool Supports(int kernel, int padding, int width) => padding <= kernel - 1 && DirectConv.Supports(1, width);
@@ -48,19 +46,7 @@ public static class DirectConvInputGradient
             throw new ArgumentException($"DirectConvInputGradient.Image: kernel {kernel}, padding {padding}, width {width} is not supported.");
         if (outHeight != height + 2 * padding - kernel + 1 || outWidth != width + 2 * padding - kernel + 1)
             throw new ArgumentException("DirectConvInputGradient.Image: the output size is not that of a stride-1 convolution of the input.");
-        DirectConv.Forward(dout, flipped, Zeros(channels), dinp, padded, channels: filters, height: outHeight, width: outWidth,
+        DirectConv.Forward(dout, flipped, Zeros.Get(channels), dinp, padded, channels: filters, height: outHeight, width: outWidth,
             filters: channels, kernel: kernel, padding: kernel - 1 - padding, outHeight: height, outWidth: width);
-    }
-
-    /// <summary>At least <paramref name="length"/> zeros, the full convolution's bias.</summary>
-    private static ReadOnlySpan<float> Zeros(int length)
-    {
-        var zeros = _zeros;
-        if (zeros.Length < length)
-        {
-            zeros = new float[Math.Max(length, 2 * zeros.Length)];
-            _zeros = zeros; // a larger array of zeros is as good as any other; no lock needed
-        }
-        return zeros.AsSpan(0, length);
     }
 }
