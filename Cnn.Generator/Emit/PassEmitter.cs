@@ -29,10 +29,10 @@ internal static class PassEmitter
         var gradients = new GradientFlow(spec, body, firstTrainable);
         // With BatchNorm in training mode a worker's whole chunk is one backward call (its statistics are the batch's), so
         // columns kept per image would grow with the batch: those networks' convolutions rebuild them in backward, as do
-        // convolutions whose training forward runs the direct kernel (it makes no columns). Other convolutions keep them,
+        // convolutions whose training forward runs the direct or Winograd kernel (they make no columns). Other convolutions keep them,
         // counted in the micro-batch's cache budget below.
         LayerEmitter EmitterFor(LayerSpec l) =>
-            (spec.HasBatchNorm || l.DirectTraining) && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
+            (spec.HasBatchNorm || l.DirectTraining || l.WinogradTraining) && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
 
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)
@@ -69,8 +69,8 @@ internal static class PassEmitter
             spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]));
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
-        var flipped = DirectInputGradients(body, gradients);
-        EmitPasses(w, spec, flippedWeights: flipped.Count > 0);
+        var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
+        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -95,9 +95,9 @@ internal static class PassEmitter
             FilterLanesConv.EmitPreparation(w, body);
             w.Line();
         }
-        if (flipped.Count > 0)
+        if (trainingWeights.Count > 0)
         {
-            InputGradientWeights.EmitPreparation(w, flipped);
+            TrainingWeights.EmitPreparation(w, trainingWeights, gradients.NeedsInputGradient);
             w.Line();
         }
         EmitChains(w, spec, body, gradients);
@@ -188,12 +188,8 @@ internal static class PassEmitter
         : b.PerBatchWhenTraining ? $"{training} ? {b.PerImage}L * batch : {b.PerImage}L"
         : $"{b.PerImage}L";
 
-    /// <summary>The convolutions whose input gradient is computed, by the direct kernel from flipped weights.</summary>
-    private static List<LayerSpec> DirectInputGradients(List<LayerSpec> body, GradientFlow gradients) =>
-        body.Where(l => l.DirectInputGradient && gradients.NeedsInputGradient(l)).ToList();
-
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool flippedWeights)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -223,7 +219,7 @@ internal static class PassEmitter
         }
         else if (WinogradConv.Any(spec.Layers))
             w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights(batchSize);");
-        if (flippedWeights) w.Line("protected override void BeforeBackward() => _network.PrepareInputGradientWeights();");
+        if (trainingWeights) w.Line("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();");
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");

@@ -78,6 +78,16 @@ internal sealed record LayerSpec(
     /// kernel instead of the column gradient's product and col2im (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool DirectInputGradient { get; init; }
 
+    /// <summary>For a convolution: training's forward pass runs Winograd F(4x4, 3x3) over the micro-batch (<c>Winograd3x3</c>)
+    /// from the weights transformed once per gradient call, within rounding of im2col + GEMM, and the backward pass
+    /// rebuilds the columns of the weight gradient (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool WinogradTraining { get; init; }
+
+    /// <summary>For a convolution: the backward pass computes the input gradient as the full convolution through Winograd
+    /// F(4x4, 3x3) (<c>WinogradInputGradient</c>), from the flipped weights transformed once per gradient call
+    /// (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool WinogradInputGradient { get; init; }
+
     /// <summary>For a convolution: the backward pass computes the weight gradient directly from the zero-padded input images
     /// (<c>DirectWeightGradient</c>) instead of rebuilding im2col columns for the column product, over the same groups of
     /// images, with the same bits (<see cref="Analysis.TrainingKernels"/>).</summary>

@@ -87,9 +87,10 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <summary>Before a gradient pass over the whole batch (BatchNorm: statistics).</summary>
     protected virtual void BeforeGradients(int workers, int batchSize) { }
 
-    /// <summary>Before every gradient pass, in training or evaluation mode, on the calling thread: weights the backward
-    /// passes read in another layout, made once for all the workers and micro-batches of the call.</summary>
-    protected virtual void BeforeBackward() { }
+    /// <summary>Before every pass that keeps its outputs (a gradient pass, in training or evaluation mode, and the unfused
+    /// pass of <see cref="RunUnfused"/>), on the calling thread: weights those forward and backward passes read in another
+    /// layout, made once for all the workers and micro-batches of the call.</summary>
+    protected virtual void BeforeKeptPass() { }
 
     /// <summary>Whether evaluation folds each BatchNorm into the convolution before it.</summary>
     protected virtual bool FoldsBatchNorm => false;
@@ -211,6 +212,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         }
         ws.ImageOffset = 0;
         ws.Ensure(1, training: true);
+        BeforeKeptPass();
         RunForward(ws, input, 1);
         return ws;
     }
@@ -233,7 +235,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         _lossScale = 1f / batchSize;
         _weightsPrepared = false; // a training-mode pass moves BatchNorm's running statistics
         if (Training) BeforeGradients(workers, batchSize);
-        BeforeBackward();
+        BeforeKeptPass();
         if (workers == 1) GradientChunk(0, 0, batchSize, inputs, labels, default);
         else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, labels, 0, default, _gradientChunk ??= GradientChunk);
         // Add the workers' shares in worker order, so the sum is the same on every run.

@@ -77,18 +77,19 @@ public class DirectTrainingTests
     [Fact]
     public void TheInputGradientOfConvolutionsOn16To32WideInputsIsTheDirectFullConvolutionInEveryNetwork()
     {
-        // With BatchNorm: SmallResNet's conv2 and conv3 (28 wide) have an input gradient; conv1 none; conv4-6 (14 wide) use col2im.
+        // With BatchNorm: SmallResNet's conv2 and conv3 (28 wide) have an input gradient; conv1 none; conv4-6 (14 wide, at
+        // least 16 channels) run Winograd (WinogradTrainingTests).
         string code = Generated(Networks.SmallResNet);
         string[] calls = InputGradientCalls(code);
         Assert.Equal(2, calls.Length);
         Assert.Equal("dout.Slice(b * 12544, 12544), _flippedWeights_conv2, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
                      "filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28", calls[0]);
         // The weights are flipped once per gradient call, before the workers start, not in each backward pass.
-        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3); // conv2", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Matches(code, @"DirectConvInputGradient\.FlipWeights\(").Count);
-        Assert.Contains("protected override void BeforeBackward() => _network.PrepareInputGradientWeights();", code, StringComparison.Ordinal);
+        Assert.Contains("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();", code, StringComparison.Ordinal);
         Assert.Contains(InputGradientComment + "1", code, StringComparison.Ordinal);
-        Assert.Contains("Im2Col.Unpack(dcol, dx, channels: 16, height: 14, width: 14,", code, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Matches(code, @"WinogradInputGradient\.Images\(").Count);
 
         // Without BatchNorm too; a 5x5 kernel without padding pads dy by 4; stride 2, 1x1 and 8-wide inputs keep col2im.
         string plain = Compiled(

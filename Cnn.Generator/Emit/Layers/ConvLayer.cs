@@ -54,7 +54,9 @@ internal sealed class ConvLayer : LayerEmitter
         }
         else if (_rebuildsColumns)
             yield return new Scratch(BackwardColumns.Field, "float", BackwardColumns.Images(ColLength(l)) * ColLength(l), PerBatch: false, BackwardOnly: true);
-        if (needInputGradient && l.DirectInputGradient)
+        if (needInputGradient && l.WinogradInputGradient)
+            yield return new Scratch(WinogradGradientPadded(l), "float", WinogradGradientPaddedLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true);
+        else if (needInputGradient && l.DirectInputGradient)
         {
             // Shared by every such convolution, like the column gradient: sized for the largest.
             if (c.Padding < c.Kernel - 1)
@@ -128,6 +130,7 @@ internal sealed class ConvLayer : LayerEmitter
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
         if (DirectInTraining(l)) EmitDirectTraining(w, l);
+        if (WinogradInTraining(l)) EmitWinogradTraining(w, l);
         bool split = ImageSplit.Worth(l) && (!l.DirectInference || l.WinogradFromImages > 1);
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
@@ -170,6 +173,26 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line("// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.");
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line("    " + DirectForward(l, "outp", ""));
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>Whether training's forward pass runs this layer through Winograd (<see cref="Analysis.TrainingKernels"/>);
+    /// such a layer is emitted with <see cref="RebuildingColumns"/>.</summary>
+    private bool WinogradInTraining(LayerSpec l) => l.WinogradTraining && _rebuildsColumns;
+
+    /// <summary>Training's forward pass through Winograd F(4x4, 3x3) over the micro-batch, from the raw weights transformed
+    /// once per gradient call (<see cref="TrainingWeights"/>); the backward pass rebuilds the columns it needs.</summary>
+    private static void EmitWinogradTraining(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        w.Open("if (ws.KeepForBackward)");
+        w.Line("// Training: Winograd F(4x4, 3x3) over the micro-batch from the weights PrepareTrainingWeights transformed for this call, " +
+               "within rounding of im2col + GEMM below; the backward pass rebuilds the columns it needs.");
+        w.Line($"{Kernels}.Winograd3x3.Forward(inp.Slice(0, batch * {inLen}), batch, {TrainingWeights.Forward(l)}, bias, outp.Slice(0, batch * {outLen}), " +
+               $"ws._winogradPadded_{l.Id}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         w.Line("return;");
         w.Close();
     }
@@ -419,6 +442,12 @@ internal sealed class ConvLayer : LayerEmitter
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
+            if (l.WinogradInputGradient)
+            {
+                EmitWinogradInputGradient(w, l);
+                w.Close();
+                return;
+            }
             if (l.DirectInputGradient)
             {
                 EmitDirectInputGradient(w, l);
@@ -453,7 +482,7 @@ internal sealed class ConvLayer : LayerEmitter
     }
 
     /// <summary>dinp as seed 001's full convolution of dy with the kernel rotated 180 degrees, computed by the direct kernel
-    /// from the network's flipped weights (<see cref="InputGradientWeights"/>, made once per gradient call), one image at a
+    /// from the network's flipped weights (<see cref="TrainingWeights"/>, made once per gradient call), one image at a
     /// time over dy padded by <c>kernel - 1 - padding</c>.</summary>
     private static void EmitDirectInputGradient(SourceWriter w, LayerSpec l)
     {
@@ -461,9 +490,29 @@ internal sealed class ConvLayer : LayerEmitter
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, fullPadding = c.Kernel - 1 - c.Padding;
         w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), by the direct kernel over dy padded by {fullPadding}");
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), {InputGradientWeights.Field(l)}, dinp.Slice(b * {inLen}, {inLen}), " +
+        w.Line($"    {Kernels}.DirectConvInputGradient.Image(dout.Slice(b * {outLen}, {outLen}), {TrainingWeights.Flipped(l)}, dinp.Slice(b * {inLen}, {inLen}), " +
                $"{(fullPadding > 0 ? $"ws.{BackwardColumns.PaddedGradientField}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+    }
+
+    /// <summary>The workspace buffer of the channel-last padded output gradients of a Winograd input gradient.</summary>
+    private static string WinogradGradientPadded(LayerSpec l) => "_winogradGradientPadded_" + l.Id;
+
+    /// <summary>One image's output gradient channel-last with the full convolution's zero padding, in whole 4x4 tiles.</summary>
+    private static long WinogradGradientPaddedLength(LayerSpec l) =>
+        (long)(4 * ((l.Input.Height + 3) / 4) + 2) * (4 * ((l.Input.Width + 3) / 4) + 2) * Op(l).Filters;
+
+    /// <summary>dinp as the full convolution of dy through Winograd F(4x4, 3x3) over the whole call's images, from the
+    /// flipped weights transformed once per gradient call (<see cref="TrainingWeights"/>).</summary>
+    private static void EmitWinogradInputGradient(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), " +
+               $"through Winograd F(4x4, 3x3) over dy padded by {2 - c.Padding}: within rounding of the column gradient and col2im");
+        w.Line($"{Kernels}.WinogradInputGradient.Images(dout.Slice(0, batch * {outLen}), batch, {TrainingWeights.InputGradient(l)}, dinp.Slice(0, batch * {inLen}), " +
+               $"ws.{WinogradGradientPadded(l)}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     /// <summary>Whether the backward pass computes the weight gradient from the padded images (<see cref="Analysis.TrainingKernels"/>):

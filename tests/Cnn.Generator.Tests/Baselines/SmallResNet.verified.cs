@@ -379,7 +379,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv4 = global::System.Array.Empty<float>();
-        public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
+        public float[] _winogradGradientPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
         public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
@@ -397,6 +397,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientPadded_conv5 = global::System.Array.Empty<float>();
         public float[] _act_bn5 = global::System.Array.Empty<float>();
         public float[] _grad_bn5 = global::System.Array.Empty<float>();
         public double[] _sums_bn5 = global::System.Array.Empty<double>();
@@ -414,6 +415,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientPadded_conv6 = global::System.Array.Empty<float>();
         public float[] _act_bn6 = global::System.Array.Empty<float>();
         public float[] _grad_bn6 = global::System.Array.Empty<float>();
         public double[] _sums_bn6 = global::System.Array.Empty<double>();
@@ -573,17 +575,19 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
-            Grow(ref _backwardColumnGradient, 56448L, batch);
+            Grow(ref _winogradGradientPadded_conv4, 10368L * batch, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
             Grow(ref _dtotal_bn4, 64L, batch);
             Grow(ref _grad_relu4, 6272L * batch, batch);
             Grow(ref _grad_conv5, 6272L * batch, batch);
+            Grow(ref _winogradGradientPadded_conv5, 10368L * batch, batch);
             Grow(ref _grad_bn5, 6272L * batch, batch);
             Grow(ref _dsums_bn5, 64L, batch);
             Grow(ref _dtotal_bn5, 64L, batch);
             Grow(ref _grad_relu5, 6272L * batch, batch);
             Grow(ref _grad_conv6, 6272L * batch, batch);
+            Grow(ref _winogradGradientPadded_conv6, 10368L * batch, batch);
             Grow(ref _grad_bn6, 6272L * batch, batch);
             Grow(ref _dsums_bn6, 64L, batch);
             Grow(ref _dtotal_bn6, 64L, batch);
@@ -675,7 +679,7 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
         protected override void LeaveBarrier() => _network.LeaveBarrier();
-        protected override void BeforeBackward() => _network.PrepareInputGradientWeights();
+        protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();
     }
 
     private Passes? _passes;
@@ -930,18 +934,41 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
     }
 
-    // ---- The flipped weights of the input gradients computed as full convolutions by the direct kernel ----
+    // ---- The weights passes that keep their outputs read in other layouts: flipped for the input gradients, Winograd's transforms ----
     private float[] _flippedWeights_conv2 = global::System.Array.Empty<float>();
     private float[] _flippedWeights_conv3 = global::System.Array.Empty<float>();
+    private float[] _winogradTraining_conv4 = global::System.Array.Empty<float>(), _flippedWeights_conv4 = global::System.Array.Empty<float>(), _winogradInputGradient_conv4 = global::System.Array.Empty<float>();
+    private float[] _winogradTraining_conv5 = global::System.Array.Empty<float>(), _flippedWeights_conv5 = global::System.Array.Empty<float>(), _winogradInputGradient_conv5 = global::System.Array.Empty<float>();
+    private float[] _winogradTraining_conv6 = global::System.Array.Empty<float>(), _flippedWeights_conv6 = global::System.Array.Empty<float>(), _winogradInputGradient_conv6 = global::System.Array.Empty<float>();
 
-    /// <summary>Before a gradient pass: each such layer's weights rotated 180 degrees with channels and filters swapped,
-    /// once for all the workers and micro-batches of the call.</summary>
-    private void PrepareInputGradientWeights()
+    /// <summary>Before a pass that keeps its outputs: each such layer's weights rotated 180 degrees with channels and filters
+    /// swapped, and Winograd's transforms, once for all the workers and micro-batches of the pass.</summary>
+    private void PrepareTrainingWeights()
     {
+        // conv2
         if (_flippedWeights_conv2.Length == 0) _flippedWeights_conv2 = new float[2304];
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3); // conv2
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);
+        // conv3
         if (_flippedWeights_conv3.Length == 0) _flippedWeights_conv3 = new float[2304];
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), _flippedWeights_conv3, filters: 16, channels: 16, kernel: 3); // conv3
+        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), _flippedWeights_conv3, filters: 16, channels: 16, kernel: 3);
+        // conv4
+        if (_winogradTraining_conv4.Length == 0) _winogradTraining_conv4 = new float[18432];
+        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _winogradTraining_conv4, filters: 32, channels: 16, f0: 0, f1: 32);
+        if (_flippedWeights_conv4.Length == 0) _flippedWeights_conv4 = new float[4608];
+        if (_winogradInputGradient_conv4.Length == 0) _winogradInputGradient_conv4 = new float[18432];
+        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _flippedWeights_conv4, _winogradInputGradient_conv4, filters: 32, channels: 16);
+        // conv5
+        if (_winogradTraining_conv5.Length == 0) _winogradTraining_conv5 = new float[36864];
+        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _winogradTraining_conv5, filters: 32, channels: 32, f0: 0, f1: 32);
+        if (_flippedWeights_conv5.Length == 0) _flippedWeights_conv5 = new float[9216];
+        if (_winogradInputGradient_conv5.Length == 0) _winogradInputGradient_conv5 = new float[36864];
+        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _flippedWeights_conv5, _winogradInputGradient_conv5, filters: 32, channels: 32);
+        // conv6
+        if (_winogradTraining_conv6.Length == 0) _winogradTraining_conv6 = new float[36864];
+        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _winogradTraining_conv6, filters: 32, channels: 32, f0: 0, f1: 32);
+        if (_flippedWeights_conv6.Length == 0) _flippedWeights_conv6 = new float[9216];
+        if (_winogradInputGradient_conv6.Length == 0) _winogradInputGradient_conv6 = new float[36864];
+        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _flippedWeights_conv6, _winogradInputGradient_conv6, filters: 32, channels: 32);
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -1519,6 +1546,12 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 3136), batch, _winogradWeight_conv4, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: Winograd F(4x4, 3x3) over the micro-batch from the weights PrepareTrainingWeights transformed for this call, within rounding of im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 3136), batch, _winogradTraining_conv4, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 3136, 3136);
@@ -1558,17 +1591,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 9504, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608);
-        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 28224);
-        for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 6272, 6272);
-            var dx = dinp.Slice(b * 3136, 3136);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 144, n: 196, k: 32, transposeA: true);
-            dx.Clear();
-            global::CnnGen.Kernels.Im2Col.Unpack(dcol, dx, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-        }
+        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv4, dinp.Slice(0, batch * 3136), ws._winogradGradientPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn4: batch normalisation of 32 channels over 14x14 positions ----
@@ -1664,6 +1688,12 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv5, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: Winograd F(4x4, 3x3) over the micro-batch from the weights PrepareTrainingWeights transformed for this call, within rounding of im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradTraining_conv5, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 6272, 6272);
@@ -1703,17 +1733,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 18816, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216);
-        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 56448);
-        for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 6272, 6272);
-            var dx = dinp.Slice(b * 6272, 6272);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 288, n: 196, k: 32, transposeA: true);
-            dx.Clear();
-            global::CnnGen.Kernels.Im2Col.Unpack(dcol, dx, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-        }
+        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv5, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn5: batch normalisation of 32 channels over 14x14 positions ----
@@ -1808,6 +1829,12 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             return;
         }
+        if (ws.KeepForBackward)
+        {
+            // Training: Winograd F(4x4, 3x3) over the micro-batch from the weights PrepareTrainingWeights transformed for this call, within rounding of im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradTraining_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            return;
+        }
         for (int b = 0; b < batch; b++)
         {
             var x = inp.Slice(b * 6272, 6272);
@@ -1847,17 +1874,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 28128, 32), m: 32, n: 1, k: 196, count: batch);
         }
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = col2im(weight^T * dy): seed 001's full convolution of dy with the kernel rotated 180 degrees
-        var weight = new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216);
-        var dcol = new global::System.Span<float>(ws._backwardColumnGradient, 0, 56448);
-        for (int b = 0; b < batch; b++)
-        {
-            var dy = dout.Slice(b * 6272, 6272);
-            var dx = dinp.Slice(b * 6272, 6272);
-            global::CnnGen.Kernels.Gemm.Multiply(weight, dy, dcol, m: 288, n: 196, k: 32, transposeA: true);
-            dx.Clear();
-            global::CnnGen.Kernels.Im2Col.Unpack(dcol, dx, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-        }
+        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv6, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn6: batch normalisation of 32 channels over 14x14 positions ----

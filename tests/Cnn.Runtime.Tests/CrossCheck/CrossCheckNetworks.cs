@@ -107,3 +107,18 @@ public partial class CrossNetI { }
 [Dense(6)] [BatchNorm] [Tanh] [Dense(4)] [Concat("tanh1")]
 [Dense(3)] [Softmax]
 public partial class CrossNetJ { }
+
+// 3x3 padding-1 convolutions of 16 to 32 channels on maps of at most 16x16, which training runs through Winograd
+// F(4x4, 3x3) (forward and input gradient), on maps whose tiles the edges cut (10x9, then 5x4): with BatchNorm, a
+// shortcut over two of them, filters not a multiple of 32 (16, 20) and whole panels of 32; ends in logits.
+// Evaluation and training mode.
+[Input(3, 10, 9)]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [Add("relu1")] [ReLU]
+[Conv(3, 20, Padding = 1)] [ReLU]
+[MaxPool(2)]
+[Conv(3, 32, Padding = 1)] [ReLU]
+[Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU]
+[Dense(5)]
+public partial class CrossNetK { }
