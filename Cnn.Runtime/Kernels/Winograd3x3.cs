@@ -59,15 +59,15 @@ public static unsafe class Winograd3x3
     /// <summary>Tiles transformed, multiplied and transformed back at once: as many as keep their transformed input and
     /// products within 512 KiB (in the second-level cache with the weights they meet), at least 32, in whole 8-row blocks
     /// of the matrix product; all of them when there are fewer.</summary>
-    private static int BlockTiles(int tiles, int channels, int filters)
+    internal static int BlockTiles(int tiles, int channels, int filters)
     {
         int fit = 131072 / (Points * (channels + filters)) / 8 * 8;
         return Math.Min(tiles, Math.Max(32, fit));
     }
 
-    private static int Blocks(int size) => (size + OutputTile - 1) / OutputTile;
+    internal static int Blocks(int size) => (size + OutputTile - 1) / OutputTile;
 
-    private static int PaddedSide(int outSize) => Blocks(outSize) * OutputTile + 2;
+    internal static int PaddedSide(int outSize) => Blocks(outSize) * OutputTile + 2;
 
     /// <summary>
     /// <c>U = G g G^T</c> of filters [f0, f1) (computed in double, rounded once), written to the range's block of
@@ -281,7 +281,7 @@ public static unsafe class Winograd3x3
         }
     }
 
-    private readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide)
+    internal readonly record struct Shape(int Channels, int Filters, int OutHeight, int OutWidth, int PaddedHeight, int PaddedWidth, int TilesHigh, int TilesWide)
     {
         public static Shape Of(int channels, int filters, int outHeight, int outWidth) =>
             new(channels, filters, outHeight, outWidth, PaddedSide(outHeight), PaddedSide(outWidth), Blocks(outHeight), Blocks(outWidth));
@@ -299,7 +299,7 @@ public static unsafe class Winograd3x3
     /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
     /// read from the channels' rows, which stay in cache along the row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
+    internal static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
     {
         long plane = (long)height * width, rowLength = (long)pw * channels;
         for (int n = 0; n < images; n++)
@@ -342,11 +342,15 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][count][channels]</c>.</summary>
+    private static void TransformInput(float* padded, float* v, in Shape s, int t0, int count) =>
+        TransformInput(padded, v, (long)count * s.Channels, s, t0, count);
+
+    /// <summary><c>B^T d B</c> of tiles [t0, t0 + count) to <c>v[36][..][channels]</c>, each point's rows
+    /// <paramref name="pointStride"/> values apart (a block that holds more tiles than these).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformInput(float* padded, float* v, in Shape s, int t0, int count)
+    internal static void TransformInput(float* padded, float* v, long pointStride, in Shape s, int t0, int count)
     {
         int channels = s.Channels, rowStride = s.PaddedWidth * channels, perImage = s.TilesHigh * s.TilesWide;
-        long pointStride = (long)count * channels;
         int vectorChannels = Avx512F.IsSupported ? channels / 16 * 16 : 0;
         float* stage = stackalloc float[Points * 16];
         for (int i = 0; i < count; i++)

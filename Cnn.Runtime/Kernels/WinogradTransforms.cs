@@ -66,6 +66,50 @@ internal static class WinogradTransforms
         o3 = Avx512F.FusedMultiplyAdd(Vector512.Create(8f), d, b) + m5;
     }
 
+    /// <summary><c>A d</c>, the adjoint of <see cref="Output(float, float, float, float, float, float, out float, out float, out float, out float)"/>
+    /// (4 values to 6, for the weight gradient): d0, d0 + d1 + d2 + d3, d0 - d1 + d2 - d3, d0 + 2d1 + 4d2 + 8d3,
+    /// d0 - 2d1 + 4d2 - 8d3, d3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputAdjoint(float d0, float d1, float d2, float d3,
+        out float m0, out float m1, out float m2, out float m3, out float m4, out float m5)
+    {
+        float s = d0 + d2, t = d1 + d3, p = MathF.FusedMultiplyAdd(4f, d2, d0), q = MathF.FusedMultiplyAdd(8f, d3, 2f * d1);
+        m0 = d0;
+        m1 = s + t;
+        m2 = s - t;
+        m3 = p + q;
+        m4 = p - q;
+        m5 = d3;
+    }
+
+    /// <summary><see cref="OutputAdjoint(float, float, float, float, out float, out float, out float, out float, out float, out float)"/> on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputAdjoint(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3,
+        out Vector512<float> m0, out Vector512<float> m1, out Vector512<float> m2, out Vector512<float> m3, out Vector512<float> m4, out Vector512<float> m5)
+    {
+        Vector512<float> s = d0 + d2, t = d1 + d3;
+        var p = Avx512F.FusedMultiplyAdd(Vector512.Create(4f), d2, d0);
+        var q = Avx512F.FusedMultiplyAdd(Vector512.Create(8f), d3, Vector512.Create(2f) * d1);
+        m0 = d0;
+        m1 = s + t;
+        m2 = s - t;
+        m3 = p + q;
+        m4 = p - q;
+        m5 = d3;
+    }
+
+    /// <summary><c>G^T u</c> in double, the adjoint of <see cref="Filter"/> (6 values to 3, for the weight gradient):
+    /// u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24, (u2 - u1) / 6 + (u3 - u4) / 12, (u3 + u4 - u1 - u2) / 6 + u5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void FilterAdjoint(double u0, double u1, double u2, double u3, double u4, double u5, double* g)
+    {
+        const double Sixth = 1.0 / 6, Twelfth = 1.0 / 12, TwentyFourth = 1.0 / 24;
+        double pair = u1 + u2, ends = u3 + u4;
+        g[0] = u0 * 0.25 - pair * Sixth + ends * TwentyFourth;
+        g[1] = (u2 - u1) * Sixth + (u3 - u4) * Twelfth;
+        g[2] = (ends - pair) * Sixth + u5;
+    }
+
     /// <summary><c>G g</c> in double: g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6, g0 / 24 + g1 / 12 + g2 / 6,
     /// g0 / 24 - g1 / 12 + g2 / 6, g2 (multiplications by the reciprocals: a division each would cost more than the rest).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

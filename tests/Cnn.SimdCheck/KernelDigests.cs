@@ -347,6 +347,34 @@ internal static class KernelDigests
         }
         yield return ("Winograd3x3", winograd.ToArray());
 
+        // Winograd's input and weight gradients: filter and channel counts with and without remainders past 16, edge tiles,
+        // paddings 0 to 2, several images.
+        var winogradGradients = new List<float>();
+        foreach (var (images, channels, filters, height, width, padding) in new[]
+                 { (2, 16, 32, 8, 8, 1), (1, 19, 21, 11, 9, 0), (3, 33, 40, 7, 10, 2), (1, 35, 16, 12, 21, 1) })
+        {
+            int oh = height + 2 * padding - 2, ow = width + 2 * padding - 2;
+            var weight = Random(filters * channels * 9);
+            var transformed = new float[WinogradInputGradient.TransformedWeightLength(filters, channels)];
+            WinogradInputGradient.TransformWeights(weight, new float[weight.Length], transformed, filters, channels);
+            var dout = Random(images * filters * oh * ow);
+            var dinp = new float[images * channels * height * width];
+            WinogradInputGradient.Images(dout, images, transformed, dinp, new float[WinogradInputGradient.PaddedLength(images, channels, filters, height, width)],
+                new float[WinogradInputGradient.ScratchLength(images, channels, filters, height, width)], channels, height, width, filters, padding, oh, ow);
+            var dweight = Random(weight.Length);
+            var sums = new float[WinogradWeightGradient.SumsLength(channels, filters)];
+            var pending = new float[WinogradWeightGradient.PendingLength(channels, filters)];
+            WinogradWeightGradient.AddTiles(Random(images * channels * height * width), dout, images, sums, pending,
+                new float[WinogradWeightGradient.PaddedLength(images, channels, oh, ow)], new float[WinogradWeightGradient.GradientTilesLength(images, filters, oh, ow)],
+                channels, height, width, filters, padding, oh, ow);
+            WinogradWeightGradient.AddFilterGradients(sums, pending, dweight, channels, filters);
+            winogradGradients.AddRange(sums);
+            winogradGradients.AddRange(transformed);
+            winogradGradients.AddRange(dinp);
+            winogradGradients.AddRange(dweight);
+        }
+        yield return ("WinogradGradients", winogradGradients.ToArray());
+
         // BatchNorm.Refold: rows that cover the 16- and 8-wide paths and their tails, NaN weights (one filter's scale NaN
         // too), into held values that are garbage, then the same fold (unchanged), then after one weight moved.
         var refold = new List<float>();

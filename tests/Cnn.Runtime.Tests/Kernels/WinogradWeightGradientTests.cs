@@ -1,0 +1,100 @@
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests.Kernels;
+
+/// <summary>
+/// The weight gradient of a 3x3 stride-1 convolution through Winograd F(4x4, 3x3) (<see cref="WinogradWeightGradient"/>):
+/// against a plain sum in double over every image and output position, for paddings 0 to 2, maps whose tiles the edges
+/// cut, channel and filter counts in and out of 16-lane groups, several images per call and calls into the same sums;
+/// it adds to the gradient.
+/// </summary>
+public class WinogradWeightGradientTests
+{
+    /// <summary>Largest |Winograd - plain sum| allowed, relative to the largest sum of |terms| of the layer's gradient.</summary>
+    private const double Tolerance = 1e-5;
+
+    [Fact]
+    public void AddsThePlainSumOverImagesAndPositionsForEveryPaddingAndTiling()
+    {
+        var random = new Random(37);
+        int[] counts = [1, 3, 16, 20, 32, 48];
+        double worst = 0;
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int channels = counts[random.Next(counts.Length)], filters = counts[random.Next(counts.Length)], padding = trial % 3;
+            int height = random.Next(3, 19), width = random.Next(3, 19), images = random.Next(1, 4);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            float[] input = Random(random, images * channels * height * width), dout = Random(random, images * filters * outHeight * outWidth);
+            float[] start = Random(random, filters * channels * 9), dweight = (float[])start.Clone();
+
+            // Image by image into the same sums, as the backward calls of a chunk add theirs, then transformed back once.
+            var sumsOfTiles = new float[WinogradWeightGradient.SumsLength(channels, filters)];
+            var padded = new float[WinogradWeightGradient.PaddedLength(images, channels, outHeight, outWidth)];
+            var gradientTiles = new float[WinogradWeightGradient.GradientTilesLength(images, filters, outHeight, outWidth)];
+            var pending = new float[WinogradWeightGradient.PendingLength(channels, filters)];
+            int split = random.Next(0, images + 1), inputImage = channels * height * width, doutImage = filters * outHeight * outWidth;
+            if (split > 0)
+                WinogradWeightGradient.AddTiles(input.AsSpan(0, split * inputImage), dout.AsSpan(0, split * doutImage), split, sumsOfTiles, pending, padded, gradientTiles,
+                    channels, height, width, filters, padding, outHeight, outWidth);
+            if (split < images)
+                WinogradWeightGradient.AddTiles(input.AsSpan(split * inputImage), dout.AsSpan(split * doutImage), images - split, sumsOfTiles, pending, padded, gradientTiles,
+                    channels, height, width, filters, padding, outHeight, outWidth);
+            WinogradWeightGradient.AddFilterGradients(sumsOfTiles, pending, dweight, channels, filters);
+            Assert.Equal(0f, sumsOfTiles[^1]); // no tiles left pending
+
+            var sums = new double[dweight.Length];
+            double largest = 0;
+            for (int f = 0; f < filters; f++)
+            for (int c = 0; c < channels; c++)
+            for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int b = 0; b < images; b++)
+                for (int y = 0; y < outHeight; y++)
+                for (int x = 0; x < outWidth; x++)
+                {
+                    int iy = y + ky - padding, ix = x + kx - padding;
+                    if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                    double term = (double)dout[((b * filters + f) * outHeight + y) * outWidth + x] * input[((b * channels + c) * height + iy) * width + ix];
+                    sum += term;
+                    magnitude += Math.Abs(term);
+                }
+                sums[((f * channels + c) * 3 + ky) * 3 + kx] = sum;
+                largest = Math.Max(largest, magnitude);
+            }
+            for (int i = 0; i < sums.Length; i++)
+            {
+                double error = Math.Abs(dweight[i] - start[i] - sums[i]);
+                worst = Math.Max(worst, error / largest);
+                Assert.True(error <= Tolerance * largest + 1e-6 * Math.Abs(start[i]),
+                    $"C{channels} F{filters} P{padding} {height}x{width} x{images}: dweight[{i}] grew by {dweight[i] - start[i]:R}, the plain sum is {sums[i]:R}");
+            }
+        }
+        Assert.True(worst > 0, "every sum exact: the check compares nothing");
+    }
+
+    [Fact]
+    public void RejectsAnOutputSizeThatIsNotTheConvolutionsAndShortOrInconsistentSums()
+    {
+        var none = new float[1 << 18];
+        var error = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddTiles(none, none, 1, none, none, none, none,
+            channels: 2, height: 6, width: 6, filters: 2, padding: 1, outHeight: 6, outWidth: 5));
+        Assert.Contains("gives 6x6, not 6x5", error.Message, StringComparison.Ordinal);
+        var shortSums = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddFilterGradients(new float[36 * 4], none, none, channels: 2, filters: 2));
+        Assert.Contains("too short", shortSums.Message, StringComparison.Ordinal);
+        // A pending count that no call could have left (the sums' last value) is refused, not trusted as a size.
+        var sums = new float[WinogradWeightGradient.SumsLength(2, 2)];
+        sums[^1] = 1e9f;
+        var badCount = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddFilterGradients(sums, none, none, channels: 2, filters: 2));
+        Assert.Contains("not a count of pending tiles", badCount.Message, StringComparison.Ordinal);
+    }
+
+    private static float[] Random(Random random, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}
