@@ -22,7 +22,8 @@ layer, of the same shape, to its input; the PyTorch model keeps every layer's ou
 (CnnGen's `[Concat("relu1")]`, DenseNet), joins the named earlier layer's output to its input along the channels,
 torch.cat([x, source], 1): the input's channels first, then the source's; heights and widths must be equal (flat after a
 dense layer, 1x1). No tensors either (CrossNetJ, with BatchNorm in both modes).
-CrossNetK's 3x3 layers of 16 to 32 channels are those CnnGen trains through Winograd F(4x4, 3x3).
+CrossNetK's 3x3 layers of 16 to 32 channels are those CnnGen trains through Winograd F(4x4, 3x3); CrossNetL's map is wide
+enough for its weight gradients too.
 
 Modes. BatchNorm and Dropout behave differently in training and evaluation, so a network with either is computed in
 the modes where a comparison means something:
@@ -34,7 +35,7 @@ the modes where a comparison means something:
     A network with Dropout never gets training-mode results: CnnGen's dropout masks are not PyTorch's, so nothing
     downstream of a training-mode Dropout could be compared. Dropout is therefore checked in evaluation only
     (CrossNetE), and BatchNorm's training mode on networks without Dropout (CrossNetF, CrossNetG, CrossNetH,
-    CrossNetJ, CrossNetK).
+    CrossNetJ, CrossNetK, CrossNetL).
 BatchNorm tensors are drawn, not PyTorch's defaults (weight 1, bias 0, mean 0, variance 1, count 0), so a wrong
 formula shows: weight +-U(0.5, 1.5) (one in five negative), bias N(0, 0.2^2), running_mean N(0, 0.3^2),
 running_var U(0.25, 2), num_batches_tracked an integer below 1000.
@@ -178,6 +179,15 @@ NETWORKS = {
         ("Conv", dict(kernel=3, filters=32, padding=1)), ("ReLU", {}),
         ("Conv", dict(kernel=3, filters=32, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
         ("Dense", dict(units=5)),
+    ]),
+    # The same kind of layers on a map of 4x4 whole or cut tiles (14x13), where CnnGen's weight gradient runs through
+    # Winograd too; ends in logits. Evaluation and training mode.
+    "CrossNetL": ((3, 14, 13), [
+        ("Conv", dict(kernel=3, filters=16, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=16, padding=1)), ("BatchNorm", {}), ("ReLU", {}),
+        ("Conv", dict(kernel=3, filters=20, padding=1)), ("ReLU", {}),
+        ("MaxPool", dict(size=2)),
+        ("Dense", dict(units=4)),
     ]),
 }
 

@@ -24,12 +24,16 @@ namespace CnnGen.Generator.Analysis;
 /// 32 -> 32 @16 3.75 / 3.40, 32 -> 64 @16 7.39 / 6.63, 64 -> 64 @16 15.0 / 15.3. Whole training steps (<c>Cnn.TrainProfile
 /// step</c>, images per CPU second, one thread, medians of 10 alternating rounds on a busy machine): CIFAR ResNet 338 -> 370,
 /// CIFAR VGG 324 -> 344.</item>
-/// <item>Winograd F(4x4, 3x3) (<see cref="LayerSpec.WinogradTraining"/>, <see cref="LayerSpec.WinogradInputGradient"/>): the
-/// forward pass and the input gradient of the 3x3 stride-1 layers with padding 1 that inference runs so at one image per
-/// call (<see cref="WinogradChoice"/>), a quarter of the multiplications, within rounding of the direct kernels; such a
-/// layer takes neither direct kernel for those two and keeps its weight gradient's. Whole training steps of batch 64, one
-/// thread (<c>Cnn.TrainProfile step --threads 1 --repeats 6</c>, images per second, two alternating pairs): CIFAR VGG
-/// 382 / 325 -> 492 / 441, CIFAR ResNet 354 / 315 -> 426 / 415.</item>
+/// <item>Winograd F(4x4, 3x3) (<see cref="LayerSpec.WinogradTraining"/>, <see cref="LayerSpec.WinogradInputGradient"/>,
+/// <see cref="LayerSpec.WinogradWeightGradient"/>): the forward pass, the input gradient and the weight gradient of the
+/// 3x3 stride-1 layers with padding 1 that inference runs so at one image per call (<see cref="WinogradChoice"/>), a
+/// quarter of the multiplications, within rounding of the direct kernels; such a layer takes no direct kernel. Forward
+/// and input gradient, whole training steps of batch 64, one thread (<c>Cnn.TrainProfile step --threads 1 --repeats 6</c>,
+/// images per second, two alternating pairs): CIFAR VGG 382 / 325 -> 492 / 441, CIFAR ResNet 354 / 315 -> 426 / 415.
+/// Weight gradient of 64 images, one thread, ms, Winograd (per-point sums over the worker's chunk) against today's kernel,
+/// one image per call / 64: 32 -> 32 @32 7.4 / 9.1 against 14.6 / 24.1 (direct); 64 -> 64 @16 7.2 / 7.5 against 15.0 /
+/// 19.0 (direct); 128 -> 128 @8 13.8 / 8.6 against 22.3 / 23.3 (the product over kept columns); 64 -> 128 @8 8.5 / 4.5
+/// against 11.3 / 9.0.</item>
 /// </list>
 /// </summary>
 internal static class TrainingKernels
@@ -47,9 +51,10 @@ internal static class TrainingKernels
                 {
                     WinogradTraining = winograd,
                     WinogradInputGradient = winograd,
+                    WinogradWeightGradient = winograd,
                     DirectTraining = !winograd && Picks(conv, layers[k].Output.Width),
                     DirectInputGradient = !winograd && Picks(conv, layers[k].Input.Width) && conv.Padding <= conv.Kernel - 1,
-                    DirectWeightGradient = PicksWeightGradient(conv, layers[k].Output.Width),
+                    DirectWeightGradient = !winograd && PicksWeightGradient(conv, layers[k].Output.Width),
                 };
             }
     }

@@ -70,7 +70,8 @@ internal static class PassEmitter
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
-        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0);
+        var winogradSums = WinogradWeightGradients.Layers(body);
+        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -98,6 +99,11 @@ internal static class PassEmitter
         if (trainingWeights.Count > 0)
         {
             TrainingWeights.EmitPreparation(w, trainingWeights, gradients.NeedsInputGradient);
+            w.Line();
+        }
+        if (winogradSums.Count > 0)
+        {
+            WinogradWeightGradients.EmitMethods(w, winogradSums);
             w.Line();
         }
         EmitChains(w, spec, body, gradients);
@@ -189,7 +195,7 @@ internal static class PassEmitter
         : $"{b.PerImage}L";
 
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights, bool winogradSums)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -220,6 +226,7 @@ internal static class PassEmitter
         else if (WinogradConv.Any(spec.Layers))
             w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights(batchSize);");
         if (trainingWeights) w.Line("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();");
+        if (winogradSums) WinogradWeightGradients.EmitHooks(w);
         w.Close();
         w.Line();
         w.Line("private Passes? _passes;");

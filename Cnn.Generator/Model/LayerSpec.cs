@@ -88,6 +88,11 @@ internal sealed record LayerSpec(
     /// (<see cref="Analysis.TrainingKernels"/>).</summary>
     public bool WinogradInputGradient { get; init; }
 
+    /// <summary>For a convolution: the backward pass computes the weight gradient through Winograd F(4x4, 3x3)
+    /// (<c>WinogradWeightGradient</c>) over the call's images, instead of the direct kernel or rebuilt columns
+    /// (<see cref="Analysis.TrainingKernels"/>).</summary>
+    public bool WinogradWeightGradient { get; init; }
+
     /// <summary>For a convolution: the backward pass computes the weight gradient directly from the zero-padded input images
     /// (<c>DirectWeightGradient</c>) instead of rebuilding im2col columns for the column product, over the same groups of
     /// images, with the same bits (<see cref="Analysis.TrainingKernels"/>).</summary>

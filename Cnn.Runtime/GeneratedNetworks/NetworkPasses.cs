@@ -92,6 +92,13 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// layout, made once for all the workers and micro-batches of the call.</summary>
     protected virtual void BeforeKeptPass() { }
 
+    /// <summary>At the start of a worker's chunk of a gradient pass, after its workspace is sized: sums the chunk's backward
+    /// passes add to before they become parameter gradients (Winograd's weight gradients) start from zero.</summary>
+    protected virtual void BeginGradientChunk(TWorkspace workspace) { }
+
+    /// <summary>At the end of a worker's chunk of a gradient pass: such sums turned into the worker's parameter gradients.</summary>
+    protected virtual void EndGradientChunk(TWorkspace workspace) { }
+
     /// <summary>Whether evaluation folds each BatchNorm into the convolution before it.</summary>
     protected virtual bool FoldsBatchNorm => false;
 
@@ -326,6 +333,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         double loss = 0;
         int correct = 0;
         int step = BeginChunk(ws, worker, count, training: true);
+        BeginGradientChunk(ws);
         try
         {
             for (int first = 0; first < count; first += step)
@@ -344,6 +352,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
                 }
                 RunBackward(ws, x, n); // adds this micro-batch's parameter gradients to ws.Gradients
             }
+            EndGradientChunk(ws);
         }
         catch
         {

@@ -9,7 +9,7 @@ namespace CnnGen.Generator.Tests;
 /// Which convolutions training runs through Winograd F(4x4, 3x3): the 3x3 stride-1 layers with padding 1 that inference
 /// runs so at one image per call. Their forward pass (under <c>if (ws.KeepForBackward)</c>, from the raw weights transformed
 /// by <c>PrepareTrainingWeights</c>) and their input gradient (the full convolution of dy, from the flipped weights
-/// transformed there too); the weight gradient keeps its kernel. The transforms are made again for every pass that keeps
+/// transformed there too) and their weight gradient (per-point sums over a worker's chunk, transformed back at its end). The transforms are made again for every pass that keeps
 /// its outputs, so changed weights are always seen, also by <c>Activations</c>.
 /// </summary>
 public class WinogradTrainingTests
@@ -38,10 +38,24 @@ public class WinogradTrainingTests
         string gradient = Assert.Single(Calls(code, "WinogradInputGradient.Images"));
         Assert.Equal("dout.Slice(0, batch * 8192), batch, _winogradInputGradient_conv2, dinp.Slice(0, batch * 4096), ws._winogradGradientPadded_conv2, " +
                      "ws._winogradScratch_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16", gradient);
+        // conv2's weight gradient too: each call's tiles into the worker's sums, turned into dweight once at the end of its chunk.
+        Assert.Equal("inp.Slice(0, batch * 4096), dout.Slice(0, batch * 8192), batch, ws._winogradSums_conv2, ws._winogradPending_conv2, ws._winogradPadded_conv2, " +
+                     "ws._winogradGradientTiles_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16",
+                     Assert.Single(Calls(code, "WinogradWeightGradient.AddTiles")));
+        Assert.Contains("protected override void BeginGradientChunk(Workspace ws) => _network.ClearWinogradSums(ws);", code, StringComparison.Ordinal);
+        Assert.Contains("protected override void EndGradientChunk(Workspace ws) => _network.AddWinogradSums(ws);", code, StringComparison.Ordinal);
+        Assert.Contains("global::System.Array.Clear(ws._winogradSums_conv2);", code, StringComparison.Ordinal);
+        Assert.Contains("if (!_frozen[2]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv2, ws._winogradPending_conv2, " +
+                        "new global::System.Span<float>(ws.Gradients, 1168, 4608), channels: 16, filters: 32); // conv2", code, StringComparison.Ordinal);
+        Assert.Contains("Grow(ref _winogradSums_conv2, 18433L, batch);", code, StringComparison.Ordinal);
+        // The pending block: 72 tiles (as many as 36 points of 16 + 32 channels and filters keep within 512 KiB) of 36 points.
+        Assert.Contains("Grow(ref _winogradPending_conv2, 124416L, batch);", code, StringComparison.Ordinal);
         // The others keep their kernels: conv1 and conv4 direct in training; conv3 (no padding) and conv4 (8 wide input
-        // gradient of 32 channels) by im2col's column gradient; conv2's weight gradient from its padded images.
+        // gradient of 32 channels) by im2col's column gradient; conv1's weight gradient from its padded images (16-wide
+        // rows), conv3's and conv4's (14 wide) from rebuilt columns.
         Assert.Equal(2, Calls(code, "DirectConv.Forward").Count(call => call.Contains("outp.Slice(b * ", StringComparison.Ordinal)));
-        Assert.Contains("DirectWeightGradient.Accumulate(inp.Slice(first * 4096", code, StringComparison.Ordinal);
+        Assert.Contains("channels: 8, height: 16, width: 16, filters: 16,", Assert.Single(Calls(code, "DirectWeightGradient.Accumulate")), StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(code, @"Im2Col\.Pack\(inp\.Slice\(\(first \+ b\)").Count);
         // Both transforms before each pass that keeps its outputs, for every worker of it; conv2's channel-last padded
         // gradient holds 32 filters per position of an 18 x 18 padded map.
         Assert.Contains("global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 1168, 4608), _winogradTraining_conv2, " +
@@ -61,6 +75,39 @@ public class WinogradTrainingTests
         Assert.DoesNotContain("_winogradInputGradient_conv1", code, StringComparison.Ordinal);
         Assert.DoesNotContain("_flippedWeights_conv1", code, StringComparison.Ordinal);
         Assert.DoesNotContain("_winogradGradientPadded_conv1", code, StringComparison.Ordinal);
+        Assert.Single(Calls(code, "WinogradWeightGradient.AddTiles"));
+    }
+
+    /// <summary>Without BatchNorm, micro-batches of one image: the weight gradient's sums collect every micro-batch of a
+    /// worker's chunk before they are transformed back, so a batch's gradients are the mean of its images' own.</summary>
+    [Fact]
+    public void ABatchsWeightGradientIsTheMeanOfItsImagesOwnOverMicroBatchesAndWorkers()
+    {
+        var run = AssertCompilesCleanly("using CnnGen;\nnamespace WinogradTraining;\n[Input(16, 32, 32)] [Conv(3, 32, Padding = 1)] [ReLU] " +
+                                        "[Conv(3, 32, Padding = 1)] [ReLU] [MaxPool(4)] [Dense(3)]\npublic partial class Net { }");
+        string code = run.Sources[0].SourceText.ToString();
+        Assert.Contains("public const int MicroBatch = 1;", code, StringComparison.Ordinal);
+        Assert.Single(Calls(code, "WinogradWeightGradient.AddTiles"));
+        var type = LoadedNetwork.Load(run, "WinogradTraining.Net");
+        const int batch = 4;
+        var network = (INetwork)Activator.CreateInstance(type, 1)!;
+        var inputs = Inputs(network, batch, 5);
+        var labels = new[] { 2, 0, 1, 1 };
+        var mean = new double[network.Parameters.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            network.ComputeGradients(inputs.AsSpan(b * network.InputLength, network.InputLength), labels.AsSpan(b, 1), 1);
+            for (int i = 0; i < mean.Length; i++) mean[i] += network.Gradients[i] / (double)batch;
+        }
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            network.Threads = threads;
+            network.ComputeGradients(inputs, labels, batch);
+            double largest = mean.Max(Math.Abs);
+            for (int i = 0; i < mean.Length; i++)
+                Assert.True(Math.Abs(network.Gradients[i] - mean[i]) <= 1e-5 * largest,
+                    $"{threads} thread(s): gradient {i} is {network.Gradients[i]}, the mean of the images' own {mean[i]}");
+        }
     }
 
     /// <summary>Smooth activations on a 6x5 map (tiles cut by the edges), with BatchNorm in both modes.</summary>

@@ -46,8 +46,14 @@ internal sealed class ConvLayer : LayerEmitter
         if ((l.DirectInference && !l.WinogradInference || DirectInTraining(l)) && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
+        if (l.WinogradWeightGradient)
+        {
+            yield return new Scratch(WinogradGradientTiles(l), "float", WinogradGradientTilesLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true);
+            yield return new Scratch(WinogradWeightGradients.Sums(l), "float", 36L * l.Input.Channels * c.Filters + 1, PerBatch: false, BackwardOnly: true);
+            yield return new Scratch(WinogradWeightGradients.Pending(l), "float", WinogradWeightGradients.PendingLength(l), PerBatch: false, BackwardOnly: true);
+        }
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
-        if (DirectWeightGradientIn(l))
+        else if (DirectWeightGradientIn(l))
         {
             if (padding > 0)
                 yield return new Scratch(BackwardColumns.PaddedImagesField, "float", BackwardColumns.Images(ColLength(l)) * PaddedImageLength(l), PerBatch: false, BackwardOnly: true);
@@ -426,6 +432,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * x[k, p] (the input is the column matrix)");
             w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, inp, {inLen}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
         }
+        else if (l.WinogradWeightGradient) EmitWinogradWeightGradient(w, l);
         else if (DirectWeightGradientIn(l)) EmitWeightGradientFromPaddedImages(w, l, c, inLen, outLen);
         else if (_rebuildsColumns) EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
         else
@@ -513,6 +520,26 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"{Kernels}.WinogradInputGradient.Images(dout.Slice(0, batch * {outLen}), batch, {TrainingWeights.InputGradient(l)}, dinp.Slice(0, batch * {inLen}), " +
                $"ws.{WinogradGradientPadded(l)}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+    }
+
+    /// <summary>The workspace buffer of the channel-last output gradients, in whole 4x4 tiles, of a Winograd weight gradient.</summary>
+    private static string WinogradGradientTiles(LayerSpec l) => "_winogradGradientTiles_" + l.Id;
+
+    /// <summary>One image's output gradient channel-last in whole 4x4 tiles.</summary>
+    private static long WinogradGradientTilesLength(LayerSpec l) =>
+        (long)(4 * ((l.Output.Height + 3) / 4)) * (4 * ((l.Output.Width + 3) / 4)) * Op(l).Filters;
+
+    /// <summary>The weight gradient through Winograd F(4x4, 3x3) (<see cref="LayerSpec.WinogradWeightGradient"/>): this call's
+    /// tiles added to the worker's per-point sums, which <see cref="WinogradWeightGradients"/> turns into dweight once per chunk.</summary>
+    private static void EmitWinogradWeightGradient(SourceWriter w, LayerSpec l)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        w.Line("// dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of " +
+               "the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)");
+        w.Line($"{Kernels}.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * {inLen}), dout.Slice(0, batch * {outLen}), batch, ws.{WinogradWeightGradients.Sums(l)}, " +
+               $"ws.{WinogradWeightGradients.Pending(l)}, ws._winogradPadded_{l.Id}, ws.{WinogradGradientTiles(l)}, channels: {l.Input.Channels}, " +
+               $"height: {l.Input.Height}, width: {l.Input.Width}, filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     /// <summary>Whether the backward pass computes the weight gradient from the padded images (<see cref="Analysis.TrainingKernels"/>):

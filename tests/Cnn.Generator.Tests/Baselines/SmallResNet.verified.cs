@@ -379,6 +379,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv4 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientTiles_conv4 = global::System.Array.Empty<float>();
+        public float[] _winogradSums_conv4 = global::System.Array.Empty<float>();
+        public float[] _winogradPending_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
         public float[] _grad_bn4 = global::System.Array.Empty<float>();
@@ -397,6 +400,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientTiles_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradSums_conv5 = global::System.Array.Empty<float>();
+        public float[] _winogradPending_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv5 = global::System.Array.Empty<float>();
         public float[] _act_bn5 = global::System.Array.Empty<float>();
         public float[] _grad_bn5 = global::System.Array.Empty<float>();
@@ -415,6 +421,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _col_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradPadded_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradScratch_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientTiles_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradSums_conv6 = global::System.Array.Empty<float>();
+        public float[] _winogradPending_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv6 = global::System.Array.Empty<float>();
         public float[] _act_bn6 = global::System.Array.Empty<float>();
         public float[] _grad_bn6 = global::System.Array.Empty<float>();
@@ -575,18 +584,27 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv4, 8192L * batch, batch);
+            Grow(ref _winogradSums_conv4, 18433L, batch);
+            Grow(ref _winogradPending_conv4, 124416L, batch);
             Grow(ref _winogradGradientPadded_conv4, 10368L * batch, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
             Grow(ref _dtotal_bn4, 64L, batch);
             Grow(ref _grad_relu4, 6272L * batch, batch);
             Grow(ref _grad_conv5, 6272L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv5, 8192L * batch, batch);
+            Grow(ref _winogradSums_conv5, 36865L, batch);
+            Grow(ref _winogradPending_conv5, 129024L, batch);
             Grow(ref _winogradGradientPadded_conv5, 10368L * batch, batch);
             Grow(ref _grad_bn5, 6272L * batch, batch);
             Grow(ref _dsums_bn5, 64L, batch);
             Grow(ref _dtotal_bn5, 64L, batch);
             Grow(ref _grad_relu5, 6272L * batch, batch);
             Grow(ref _grad_conv6, 6272L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv6, 8192L * batch, batch);
+            Grow(ref _winogradSums_conv6, 36865L, batch);
+            Grow(ref _winogradPending_conv6, 129024L, batch);
             Grow(ref _winogradGradientPadded_conv6, 10368L * batch, batch);
             Grow(ref _grad_bn6, 6272L * batch, batch);
             Grow(ref _dsums_bn6, 64L, batch);
@@ -680,6 +698,8 @@ partial class SmallResNet : global::CnnGen.INetwork
         protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
         protected override void LeaveBarrier() => _network.LeaveBarrier();
         protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();
+        protected override void BeginGradientChunk(Workspace ws) => _network.ClearWinogradSums(ws);
+        protected override void EndGradientChunk(Workspace ws) => _network.AddWinogradSums(ws);
     }
 
     private Passes? _passes;
@@ -969,6 +989,23 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (_flippedWeights_conv6.Length == 0) _flippedWeights_conv6 = new float[9216];
         if (_winogradInputGradient_conv6.Length == 0) _winogradInputGradient_conv6 = new float[36864];
         global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _flippedWeights_conv6, _winogradInputGradient_conv6, filters: 32, channels: 32);
+    }
+
+    // ---- Winograd's weight gradients: per-point sums over a worker's chunk, transformed back once ----
+    /// <summary>At the start of a worker's chunk of a gradient pass: the sums start from zero, with no tiles pending.</summary>
+    private void ClearWinogradSums(Workspace ws)
+    {
+        global::System.Array.Clear(ws._winogradSums_conv4);
+        global::System.Array.Clear(ws._winogradSums_conv5);
+        global::System.Array.Clear(ws._winogradSums_conv6);
+    }
+
+    /// <summary>At the end of a worker's chunk: each layer's last pending tiles multiplied, its sums turned into its weight gradient (G^T S G), added to the worker's.</summary>
+    private void AddWinogradSums(Workspace ws)
+    {
+        if (!_frozen[11]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv4, ws._winogradPending_conv4, new global::System.Span<float>(ws.Gradients, 4896, 4608), channels: 16, filters: 32); // conv4
+        if (!_frozen[14]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv5, ws._winogradPending_conv5, new global::System.Span<float>(ws.Gradients, 9600, 9216), channels: 32, filters: 32); // conv5
+        if (!_frozen[17]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv6, ws._winogradPending_conv6, new global::System.Span<float>(ws.Gradients, 18912, 9216), channels: 32, filters: 32); // conv6
     }
 
     private void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch)
@@ -1576,17 +1613,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[11])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 9 image(s) at a time
-            for (int first = 0; first < batch; first += 9)
-            {
-                int count = global::System.Math.Min(9, batch - first);
-                for (int b = 0; b < count; b++)
-                {
-                    var col = new global::System.Span<float>(ws._backwardColumns, b * 28224, 28224); // [144, 196]
-                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 3136, 3136), col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-                }
-                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 28224, new global::System.Span<float>(ws.Gradients, 4896, 4608), m: 32, n: 144, k: 196, count: count);
-            }
+            // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 3136), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv4, ws._winogradPending_conv4, ws._winogradPadded_conv4, ws._winogradGradientTiles_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 9504, 32), m: 32, n: 1, k: 196, count: batch);
         }
@@ -1718,17 +1746,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[14])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 4 image(s) at a time
-            for (int first = 0; first < batch; first += 4)
-            {
-                int count = global::System.Math.Min(4, batch - first);
-                for (int b = 0; b < count; b++)
-                {
-                    var col = new global::System.Span<float>(ws._backwardColumns, b * 56448, 56448); // [288, 196]
-                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 6272, 6272), col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-                }
-                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 56448, new global::System.Span<float>(ws.Gradients, 9600, 9216), m: 32, n: 288, k: 196, count: count);
-            }
+            // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv5, ws._winogradPending_conv5, ws._winogradPadded_conv5, ws._winogradGradientTiles_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 18816, 32), m: 32, n: 1, k: 196, count: batch);
         }
@@ -1859,17 +1878,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[17])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 4 image(s) at a time
-            for (int first = 0; first < batch; first += 4)
-            {
-                int count = global::System.Math.Min(4, batch - first);
-                for (int b = 0; b < count; b++)
-                {
-                    var col = new global::System.Span<float>(ws._backwardColumns, b * 56448, 56448); // [288, 196]
-                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 6272, 6272), col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
-                }
-                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 6272), 6272, ws._backwardColumns, 56448, new global::System.Span<float>(ws.Gradients, 18912, 9216), m: 32, n: 288, k: 196, count: count);
-            }
+            // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv6, ws._winogradPending_conv6, ws._winogradPadded_conv6, ws._winogradGradientTiles_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 28128, 32), m: 32, n: 1, k: 196, count: batch);
         }

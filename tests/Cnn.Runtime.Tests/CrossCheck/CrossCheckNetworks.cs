@@ -122,3 +122,13 @@ public partial class CrossNetJ { }
 [Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU]
 [Dense(5)]
 public partial class CrossNetK { }
+
+// The same kind of layers on a map of 4x4 whole or cut tiles (14x13), where the weight gradient runs through Winograd
+// too; ends in logits. Evaluation and training mode.
+[Input(3, 14, 13)]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 20, Padding = 1)] [ReLU]
+[MaxPool(2)]
+[Dense(4)]
+public partial class CrossNetL { }

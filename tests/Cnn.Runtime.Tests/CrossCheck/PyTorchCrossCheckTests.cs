@@ -18,11 +18,11 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
     public static TheoryData<string> Networks => new()
     {
         "LeNet5", "CrossNetA", "CrossNetB", "CrossNetC", "CrossNetD", "CrossNetE", "CrossNetF", "CrossNetG", "CrossNetH",
-        "CrossNetI", "CrossNetJ", "CrossNetK",
+        "CrossNetI", "CrossNetJ", "CrossNetK", "CrossNetL",
     };
 
     /// <summary>Networks with BatchNorm, which the evaluation test also runs with <c>FoldBatchNorm = false</c>.</summary>
-    public static TheoryData<string> BatchNormNetworks => new() { "CrossNetE", "CrossNetF", "CrossNetG", "CrossNetH", "CrossNetJ", "CrossNetK" };
+    public static TheoryData<string> BatchNormNetworks => new() { "CrossNetE", "CrossNetF", "CrossNetG", "CrossNetH", "CrossNetJ", "CrossNetK", "CrossNetL" };
 
     /// <summary>Networks with training-mode results, and worker thread counts (batch 4: chunks of 2 + 2, and 1 + 1 + 2).</summary>
     public static TheoryData<string, int> TrainingNetworks => new()
@@ -32,6 +32,7 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         { "CrossNetH", 1 }, { "CrossNetH", 2 }, { "CrossNetH", 3 },
         { "CrossNetJ", 1 }, { "CrossNetJ", 2 }, { "CrossNetJ", 3 },
         { "CrossNetK", 1 }, { "CrossNetK", 2 }, { "CrossNetK", 3 },
+        { "CrossNetL", 1 }, { "CrossNetL", 2 }, { "CrossNetL", 3 },
     };
 
     private static INetwork Create(string name, bool foldBatchNorm = true) => name switch
@@ -48,6 +49,7 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         "CrossNetI" => new CrossNetI(),
         "CrossNetJ" => new CrossNetJ { FoldBatchNorm = foldBatchNorm },
         "CrossNetK" => new CrossNetK { FoldBatchNorm = foldBatchNorm },
+        "CrossNetL" => new CrossNetL { FoldBatchNorm = foldBatchNorm },
         _ => throw new ArgumentException(name),
     };
 
