@@ -29,10 +29,10 @@ internal static class PassEmitter
         var gradients = new GradientFlow(spec, body, firstTrainable);
         // With BatchNorm in training mode a worker's whole chunk is one backward call (its statistics are the batch's), so
         // columns kept per image would grow with the batch: those networks' convolutions rebuild them in backward, as do
-        // convolutions whose training forward runs the direct or Winograd kernel (they make no columns). Other convolutions keep them,
-        // counted in the micro-batch's cache budget below.
+        // convolutions whose training forward runs the direct or Winograd kernel (they make no columns) or whose weight gradient
+        // runs Winograd's (it reads none). Other convolutions keep them, counted in the micro-batch's cache budget below.
         LayerEmitter EmitterFor(LayerSpec l) =>
-            (spec.HasBatchNorm || l.DirectTraining || l.WinogradTraining) && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
+            (spec.HasBatchNorm || l.DirectTraining || l.WinogradTraining || l.WinogradWeightGradient) && LayerEmitter.For(l) is ConvLayer ? ConvLayer.RebuildingColumns : LayerEmitter.For(l);
 
         var buffers = new List<Scratch>();
         for (int i = 0; i < body.Count; i++)

@@ -33,13 +33,19 @@ internal static class WinogradConv
     {
         var c = Op(l);
         int tiles = Tiles(l);
-        long padded = (long)(4 * ((l.Output.Height + 3) / 4) + 2) * (4 * ((l.Output.Width + 3) / 4) + 2) * l.Input.Channels;
-        yield return new Scratch("_winogradPadded_" + l.Id, "float", padded, PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
+        yield return new Scratch(Padded(l), "float", PaddedLength(l), PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
         yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false,
             LeftOutOfMicroBatch: true);
     }
 
     private static int Tiles(LayerSpec l) => TilesPerImage(l);
+
+    /// <summary>The workspace buffer of the images channel-last with zero padding, in whole tiles.</summary>
+    public static string Padded(LayerSpec l) => "_winogradPadded_" + l.Id;
+
+    /// <summary>Values of <see cref="Padded"/> per image.</summary>
+    public static long PaddedLength(LayerSpec l) =>
+        (long)(4 * ((l.Output.Height + 3) / 4) + 2) * (4 * ((l.Output.Width + 3) / 4) + 2) * l.Input.Channels;
 
     /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
     public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);

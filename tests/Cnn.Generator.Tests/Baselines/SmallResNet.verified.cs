@@ -340,6 +340,10 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
         public float[] _pad_conv2 = global::System.Array.Empty<float>();
+        public float[] _winogradPadded_conv2 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientTiles_conv2 = global::System.Array.Empty<float>();
+        public float[] _winogradSums_conv2 = global::System.Array.Empty<float>();
+        public float[] _winogradPending_conv2 = global::System.Array.Empty<float>();
         public float[] _backwardPaddedGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
@@ -357,6 +361,10 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _grad_conv3 = global::System.Array.Empty<float>();
         public float[] _col_conv3 = global::System.Array.Empty<float>();
         public float[] _pad_conv3 = global::System.Array.Empty<float>();
+        public float[] _winogradPadded_conv3 = global::System.Array.Empty<float>();
+        public float[] _winogradGradientTiles_conv3 = global::System.Array.Empty<float>();
+        public float[] _winogradSums_conv3 = global::System.Array.Empty<float>();
+        public float[] _winogradPending_conv3 = global::System.Array.Empty<float>();
         public float[] _act_bn3 = global::System.Array.Empty<float>();
         public float[] _grad_bn3 = global::System.Array.Empty<float>();
         public double[] _sums_bn3 = global::System.Array.Empty<double>();
@@ -570,12 +578,20 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
             Grow(ref _grad_conv2, 12544L * batch, batch);
+            Grow(ref _winogradPadded_conv2, 14400L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv2, 12544L * batch, batch);
+            Grow(ref _winogradSums_conv2, 9217L, batch);
+            Grow(ref _winogradPending_conv2, 129024L, batch);
             Grow(ref _backwardPaddedGradient, 14400L, batch);
             Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
             Grow(ref _grad_relu2, 12544L * batch, batch);
             Grow(ref _grad_conv3, 12544L * batch, batch);
+            Grow(ref _winogradPadded_conv3, 14400L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv3, 12544L * batch, batch);
+            Grow(ref _winogradSums_conv3, 9217L, batch);
+            Grow(ref _winogradPending_conv3, 129024L, batch);
             Grow(ref _grad_bn3, 12544L * batch, batch);
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
@@ -995,6 +1011,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>At the start of a worker's chunk of a gradient pass: the sums start from zero, with no tiles pending.</summary>
     private void ClearWinogradSums(Workspace ws)
     {
+        global::System.Array.Clear(ws._winogradSums_conv2);
+        global::System.Array.Clear(ws._winogradSums_conv3);
         global::System.Array.Clear(ws._winogradSums_conv4);
         global::System.Array.Clear(ws._winogradSums_conv5);
         global::System.Array.Clear(ws._winogradSums_conv6);
@@ -1003,6 +1021,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>At the end of a worker's chunk: each layer's last pending tiles multiplied, its sums turned into its weight gradient (G^T S G), added to the worker's.</summary>
     private void AddWinogradSums(Workspace ws)
     {
+        if (!_frozen[3]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv2, ws._winogradPending_conv2, new global::System.Span<float>(ws.Gradients, 192, 2304), channels: 16, filters: 16); // conv2
+        if (!_frozen[6]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv3, ws._winogradPending_conv3, new global::System.Span<float>(ws.Gradients, 2544, 2304), channels: 16, filters: 16); // conv3
         if (!_frozen[11]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv4, ws._winogradPending_conv4, new global::System.Span<float>(ws.Gradients, 4896, 4608), channels: 16, filters: 32); // conv4
         if (!_frozen[14]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv5, ws._winogradPending_conv5, new global::System.Span<float>(ws.Gradients, 9600, 9216), channels: 32, filters: 32); // conv5
         if (!_frozen[17]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv6, ws._winogradPending_conv6, new global::System.Span<float>(ws.Gradients, 18912, 9216), channels: 32, filters: 32); // conv6
@@ -1273,17 +1293,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[3])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 2 image(s) at a time
-            for (int first = 0; first < batch; first += 2)
-            {
-                int count = global::System.Math.Min(2, batch - first);
-                for (int b = 0; b < count; b++)
-                {
-                    var col = new global::System.Span<float>(ws._backwardColumns, b * 112896, 112896); // [144, 784]
-                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 12544, 12544), col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-                }
-                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 12544), 12544, ws._backwardColumns, 112896, new global::System.Span<float>(ws.Gradients, 192, 2304), m: 16, n: 144, k: 784, count: count);
-            }
+            // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 12544), dout.Slice(0, batch * 12544), batch, ws._winogradSums_conv2, ws._winogradPending_conv2, ws._winogradPadded_conv2, ws._winogradGradientTiles_conv2, channels: 16, height: 28, width: 28, filters: 16, padding: 1, outHeight: 28, outWidth: 28);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 2496, 16), m: 16, n: 1, k: 784, count: batch);
         }
@@ -1418,17 +1429,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (!_frozen[6])
         {
-            // dweight[f, k] += sum over images and positions of dy[f, p] * col[k, p]: the columns rebuilt 2 image(s) at a time
-            for (int first = 0; first < batch; first += 2)
-            {
-                int count = global::System.Math.Min(2, batch - first);
-                for (int b = 0; b < count; b++)
-                {
-                    var col = new global::System.Span<float>(ws._backwardColumns, b * 112896, 112896); // [144, 784]
-                    global::CnnGen.Kernels.Im2Col.Pack(inp.Slice((first + b) * 12544, 12544), col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
-                }
-                global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout.Slice(first * 12544), 12544, ws._backwardColumns, 112896, new global::System.Span<float>(ws.Gradients, 2544, 2304), m: 16, n: 144, k: 784, count: count);
-            }
+            // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 12544), dout.Slice(0, batch * 12544), batch, ws._winogradSums_conv3, ws._winogradPending_conv3, ws._winogradPadded_conv3, ws._winogradGradientTiles_conv3, channels: 16, height: 28, width: 28, filters: 16, padding: 1, outHeight: 28, outWidth: 28);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 12544, global::CnnGen.Kernels.Ones.Get(784), 0, new global::System.Span<float>(ws.Gradients, 4848, 16), m: 16, n: 1, k: 784, count: batch);
         }
