@@ -190,7 +190,8 @@ internal static class PassEmitter
     }
 
     private static string Length(Scratch b, string training) =>
-        b.PerBatch ? $"{b.PerImage}L * batch"
+        b.PerBatch && b.MostValues != long.MaxValue ? $"global::System.Math.Min({b.PerImage}L * batch, {b.MostValues}L)"
+        : b.PerBatch ? $"{b.PerImage}L * batch"
         : b.PerBatchWhenTraining ? $"{training} ? {b.PerImage}L * batch : {b.PerImage}L"
         : $"{b.PerImage}L";
 

@@ -39,6 +39,11 @@ public static unsafe class WinogradWeightGradient
     /// <summary>Values of the sums: <c>S[36][filters][channels]</c>, then the count of tiles in the pending block.</summary>
     public static long SumsLength(int channels, int filters) => (long)Points * channels * filters + 1;
 
+    /// <summary>Images whose input and output gradient <see cref="AddTiles"/> copies channel-last at once (about one block
+    /// of tiles): its <c>padded</c> and <c>gradientTiles</c> need room for this many images, or the call's if fewer.</summary>
+    public static int ImagesPerGroup(int channels, int filters, int outHeight, int outWidth) =>
+        Math.Max(1, BlockTiles(channels, filters) / (Winograd3x3.Blocks(outHeight) * Winograd3x3.Blocks(outWidth)));
+
     /// <summary>Tiles multiplied at once: as many as the forward pass's block of a call with many tiles (at least 32,
     /// within the second-level cache), whatever the call, so calls of one image with few tiles fill a block together.</summary>
     private static int BlockTiles(int channels, int filters) => Winograd3x3.BlockTiles(int.MaxValue, channels, filters);
@@ -52,7 +57,8 @@ public static unsafe class WinogradWeightGradient
     /// one image of few tiles make products as deep as calls of many. <see cref="AddFilterGradients"/> multiplies the last
     /// pending tiles and turns the sums into the weight gradient, once after every call of a pass; sums that start as
     /// zeros start with no tiles pending. <paramref name="padded"/> (<see cref="PaddedLength"/>) and
-    /// <paramref name="gradientTiles"/> (<see cref="GradientTilesLength"/>) are working space.
+    /// <paramref name="gradientTiles"/> (<see cref="GradientTilesLength"/>) are working space for one group of
+    /// <see cref="ImagesPerGroup"/> images (or all, if fewer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTiles(ReadOnlySpan<float> input, ReadOnlySpan<float> dout, int images, Span<float> sums, Span<float> pending,
@@ -63,9 +69,10 @@ public static unsafe class WinogradWeightGradient
                 $"gives {height + 2 * padding - 2}x{width + 2 * padding - 2}, not {outHeight}x{outWidth} (or no images).");
         var shape = Winograd3x3.Shape.Of(channels, filters, outHeight, outWidth);
         int block = BlockTiles(channels, filters), perImage = shape.TilesHigh * shape.TilesWide;
+        int group = Math.Min(images, ImagesPerGroup(channels, filters, outHeight, outWidth));
         if (input.Length < (long)images * channels * height * width || dout.Length < (long)images * filters * outHeight * outWidth
             || sums.Length < SumsLength(channels, filters) || pending.Length < PendingLength(channels, filters)
-            || padded.Length < PaddedLength(images, channels, outHeight, outWidth) || gradientTiles.Length < GradientTilesLength(images, filters, outHeight, outWidth))
+            || padded.Length < PaddedLength(group, channels, outHeight, outWidth) || gradientTiles.Length < GradientTilesLength(group, filters, outHeight, outWidth))
             throw new ArgumentException("WinogradWeightGradient.AddTiles: spans too short for the given shape.");
         ref float waiting = ref sums[(int)SumsLength(channels, filters) - 1];
         int count = (int)waiting;
@@ -75,7 +82,6 @@ public static unsafe class WinogradWeightGradient
         long inputImage = (long)channels * height * width, doutImage = (long)filters * outHeight * outWidth;
         // A group of images at a time (about one block of tiles), each copied just before its tiles are transformed, so
         // the copies are still in cache when they are read.
-        int group = Math.Max(1, block / perImage);
         fixed (float* pin = input, pdy = dout, ppad = padded, pg = gradientTiles, pv = pending, ps = sums)
         {
             float* pd = pv + (long)Points * block * channels;

@@ -49,9 +49,13 @@ internal sealed class ConvLayer : LayerEmitter
         if (l.WinogradWeightGradient)
         {
             // A layer whose forward pass is not Winograd's has no channel-last copy of its images yet.
+            // It copies a group of images at a time (WinogradConv.WeightGradientImages).
+            int group = WinogradConv.WeightGradientImages(l);
             if (!l.WinogradInference)
-                yield return new Scratch(WinogradConv.Padded(l), "float", WinogradConv.PaddedLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true);
-            yield return new Scratch(WinogradGradientTiles(l), "float", WinogradGradientTilesLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true);
+                yield return new Scratch(WinogradConv.Padded(l), "float", WinogradConv.PaddedLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true,
+                    MostValues: group * WinogradConv.PaddedLength(l));
+            yield return new Scratch(WinogradGradientTiles(l), "float", WinogradGradientTilesLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true,
+                MostValues: group * WinogradGradientTilesLength(l));
             yield return new Scratch(WinogradWeightGradients.Sums(l), "float", 36L * l.Input.Channels * c.Filters + 1, PerBatch: false, BackwardOnly: true);
             yield return new Scratch(WinogradWeightGradients.Pending(l), "float", WinogradWeightGradients.PendingLength(l), PerBatch: false, BackwardOnly: true);
         }

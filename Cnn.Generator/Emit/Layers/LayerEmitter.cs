@@ -7,10 +7,11 @@ namespace CnnGen.Generator.Emit.Layers;
 /// A buffer in each worker's workspace: <c>PerImage</c> values, times the batch when <c>PerBatch</c>, or when
 /// <c>PerBatchWhenTraining</c> and the pass computes gradients (the backward pass then reuses what forward kept);
 /// <c>BackwardOnly</c> buffers exist only once gradients are computed. <c>LeftOutOfMicroBatch</c> buffers (inference-only
-/// scratch) are not counted when the micro-batch is sized, so they leave training's micro-batch as it was.
+/// scratch) are not counted when the micro-batch is sized, so they leave training's micro-batch as it was. A per-batch
+/// buffer holds at most <c>MostValues</c> values however large the batch (a kernel that works a cache-sized block at a time).
 /// </summary>
 internal sealed record Scratch(string Field, string ElementType, long PerImage, bool PerBatch, bool BackwardOnly, bool PerBatchWhenTraining = false,
-    bool LeftOutOfMicroBatch = false);
+    bool LeftOutOfMicroBatch = false, long MostValues = long.MaxValue);
 
 /// <summary>
 /// Writes one layer kind's forward and backward methods, side by side, so one can be checked against the other.

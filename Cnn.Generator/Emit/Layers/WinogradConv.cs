@@ -34,11 +34,20 @@ internal static class WinogradConv
         var c = Op(l);
         int tiles = Tiles(l);
         yield return new Scratch(Padded(l), "float", PaddedLength(l), PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
+        // The kernels transform and multiply a block of at most BlockTiles tiles at a time, whatever the batch.
         yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false,
-            LeftOutOfMicroBatch: true);
+            LeftOutOfMicroBatch: true, MostValues: 36L * BlockTiles(l) * (l.Input.Channels + c.Filters));
     }
 
     private static int Tiles(LayerSpec l) => TilesPerImage(l);
+
+    /// <summary>Tiles the runtime's Winograd kernels transform and multiply at once when a call has more: as many as keep a
+    /// block's transformed input and products within 512 KiB, at least 32, in whole 8-row blocks (<c>Winograd3x3.BlockTiles</c>).</summary>
+    public static int BlockTiles(LayerSpec l) => System.Math.Max(32, 131072 / (36 * (l.Input.Channels + Op(l).Filters)) / 8 * 8);
+
+    /// <summary>Images whose input and output gradient the weight gradient copies channel-last at once: about one block of
+    /// tiles (<c>WinogradWeightGradient.ImagesPerGroup</c>).</summary>
+    public static int WeightGradientImages(LayerSpec l) => System.Math.Max(1, BlockTiles(l) / TilesPerImage(l));
 
     /// <summary>The workspace buffer of the images channel-last with zero padding, in whole tiles.</summary>
     public static string Padded(LayerSpec l) => "_winogradPadded_" + l.Id;

@@ -21,12 +21,7 @@ internal static class WinogradWeightGradients
 
     /// <summary>Values of <see cref="Pending"/>: the runtime's <c>WinogradWeightGradient.PendingLength</c> (36 points of a
     /// block of tiles, as many as keep a block of transformed tiles within 512 KiB, at least 32, times channels + filters).</summary>
-    public static long PendingLength(LayerSpec l)
-    {
-        int channels = l.Input.Channels, filters = ((ConvOp)l.Op).Filters;
-        int block = System.Math.Max(32, 131072 / (36 * (channels + filters)) / 8 * 8);
-        return 36L * block * (channels + filters);
-    }
+    public static long PendingLength(LayerSpec l) => 36L * WinogradConv.BlockTiles(l) * (l.Input.Channels + ((ConvOp)l.Op).Filters);
 
     public static List<LayerSpec> Layers(IEnumerable<LayerSpec> body) => body.Where(l => l.WinogradWeightGradient).ToList();
 

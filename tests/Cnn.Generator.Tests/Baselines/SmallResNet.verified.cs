@@ -545,7 +545,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn3, 16L, batch);
             Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _winogradPadded_conv4, 5184L * batch, batch);
-            Grow(ref _winogradScratch_conv4, 27648L * batch, batch);
+            Grow(ref _winogradScratch_conv4, global::System.Math.Min(27648L * batch, 124416L), batch);
             Grow(ref _sums_bn4, 64L, batch);
             Grow(ref _total_bn4, 64L, batch);
             Grow(ref _mean_bn4, 32L, batch);
@@ -554,7 +554,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn4, 32L, batch);
             Grow(ref _col_conv5, 56448L, batch);
             Grow(ref _winogradPadded_conv5, 10368L * batch, batch);
-            Grow(ref _winogradScratch_conv5, 36864L * batch, batch);
+            Grow(ref _winogradScratch_conv5, global::System.Math.Min(36864L * batch, 129024L), batch);
             Grow(ref _sums_bn5, 64L, batch);
             Grow(ref _total_bn5, 64L, batch);
             Grow(ref _mean_bn5, 32L, batch);
@@ -563,7 +563,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn5, 32L, batch);
             Grow(ref _col_conv6, 56448L, batch);
             Grow(ref _winogradPadded_conv6, 10368L * batch, batch);
-            Grow(ref _winogradScratch_conv6, 36864L * batch, batch);
+            Grow(ref _winogradScratch_conv6, global::System.Math.Min(36864L * batch, 129024L), batch);
             Grow(ref _sums_bn6, 64L, batch);
             Grow(ref _total_bn6, 64L, batch);
             Grow(ref _mean_bn6, 32L, batch);
@@ -578,8 +578,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
             Grow(ref _grad_conv2, 12544L * batch, batch);
-            Grow(ref _winogradPadded_conv2, 14400L * batch, batch);
-            Grow(ref _winogradGradientTiles_conv2, 12544L * batch, batch);
+            Grow(ref _winogradPadded_conv2, global::System.Math.Min(14400L * batch, 28800L), batch);
+            Grow(ref _winogradGradientTiles_conv2, global::System.Math.Min(12544L * batch, 25088L), batch);
             Grow(ref _winogradSums_conv2, 9217L, batch);
             Grow(ref _winogradPending_conv2, 129024L, batch);
             Grow(ref _backwardPaddedGradient, 14400L, batch);
@@ -588,8 +588,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn2, 32L, batch);
             Grow(ref _grad_relu2, 12544L * batch, batch);
             Grow(ref _grad_conv3, 12544L * batch, batch);
-            Grow(ref _winogradPadded_conv3, 14400L * batch, batch);
-            Grow(ref _winogradGradientTiles_conv3, 12544L * batch, batch);
+            Grow(ref _winogradPadded_conv3, global::System.Math.Min(14400L * batch, 28800L), batch);
+            Grow(ref _winogradGradientTiles_conv3, global::System.Math.Min(12544L * batch, 25088L), batch);
             Grow(ref _winogradSums_conv3, 9217L, batch);
             Grow(ref _winogradPending_conv3, 129024L, batch);
             Grow(ref _grad_bn3, 12544L * batch, batch);
@@ -600,7 +600,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
-            Grow(ref _winogradGradientTiles_conv4, 8192L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv4, global::System.Math.Min(8192L * batch, 32768L), batch);
             Grow(ref _winogradSums_conv4, 18433L, batch);
             Grow(ref _winogradPending_conv4, 124416L, batch);
             Grow(ref _winogradGradientPadded_conv4, 10368L * batch, batch);
@@ -609,7 +609,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn4, 64L, batch);
             Grow(ref _grad_relu4, 6272L * batch, batch);
             Grow(ref _grad_conv5, 6272L * batch, batch);
-            Grow(ref _winogradGradientTiles_conv5, 8192L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv5, global::System.Math.Min(8192L * batch, 24576L), batch);
             Grow(ref _winogradSums_conv5, 36865L, batch);
             Grow(ref _winogradPending_conv5, 129024L, batch);
             Grow(ref _winogradGradientPadded_conv5, 10368L * batch, batch);
@@ -618,7 +618,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dtotal_bn5, 64L, batch);
             Grow(ref _grad_relu5, 6272L * batch, batch);
             Grow(ref _grad_conv6, 6272L * batch, batch);
-            Grow(ref _winogradGradientTiles_conv6, 8192L * batch, batch);
+            Grow(ref _winogradGradientTiles_conv6, global::System.Math.Min(8192L * batch, 24576L), batch);
             Grow(ref _winogradSums_conv6, 36865L, batch);
             Grow(ref _winogradPending_conv6, 129024L, batch);
             Grow(ref _winogradGradientPadded_conv6, 10368L * batch, batch);

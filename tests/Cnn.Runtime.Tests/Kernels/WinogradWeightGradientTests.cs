@@ -20,6 +20,7 @@ public class WinogradWeightGradientTests
         var random = new Random(37);
         int[] counts = [1, 3, 16, 20, 32, 48];
         double worst = 0;
+        int groupsSmallerThanCalls = 0;
         for (int trial = 0; trial < 60; trial++)
         {
             int channels = counts[random.Next(counts.Length)], filters = counts[random.Next(counts.Length)], padding = trial % 3;
@@ -30,8 +31,11 @@ public class WinogradWeightGradientTests
 
             // Image by image into the same sums, as the backward calls of a chunk add theirs, then transformed back once.
             var sumsOfTiles = new float[WinogradWeightGradient.SumsLength(channels, filters)];
-            var padded = new float[WinogradWeightGradient.PaddedLength(images, channels, outHeight, outWidth)];
-            var gradientTiles = new float[WinogradWeightGradient.GradientTilesLength(images, filters, outHeight, outWidth)];
+            // Working space for one group of images only: the call copies them a group at a time.
+            int group = Math.Min(images, WinogradWeightGradient.ImagesPerGroup(channels, filters, outHeight, outWidth));
+            var padded = new float[WinogradWeightGradient.PaddedLength(group, channels, outHeight, outWidth)];
+            var gradientTiles = new float[WinogradWeightGradient.GradientTilesLength(group, filters, outHeight, outWidth)];
+            groupsSmallerThanCalls += group < images ? 1 : 0;
             var pending = new float[WinogradWeightGradient.PendingLength(channels, filters)];
             int split = random.Next(0, images + 1), inputImage = channels * height * width, doutImage = filters * outHeight * outWidth;
             if (split > 0)
@@ -73,6 +77,7 @@ public class WinogradWeightGradientTests
             }
         }
         Assert.True(worst > 0, "every sum exact: the check compares nothing");
+        Assert.True(groupsSmallerThanCalls > 0, "no call copied its images in more than one group");
     }
 
     [Fact]
