@@ -19,8 +19,9 @@ public static class WinogradInputGradient
     /// full convolution's filters).</summary>
     public static long TransformedWeightLength(int filters, int channels) => Winograd3x3.TransformedWeightLength(channels, filters);
 
-    /// <summary>Values of the channel-last padded copy of <paramref name="images"/> output gradients.</summary>
-    public static long PaddedLength(int images, int channels, int filters, int height, int width) =>
+    /// <summary>Values of the channel-last padded copy of <paramref name="images"/> output gradients, in the full
+    /// convolution's tiles (those of the input's <paramref name="height"/> x <paramref name="width"/>).</summary>
+    public static long PaddedLength(int images, int filters, int height, int width) =>
         Winograd3x3.PaddedLength(images, filters, height, width);
 
     /// <summary>Values of the scratch of one block of tiles.</summary>

@@ -75,9 +75,7 @@ public static unsafe class WinogradWeightGradient
             || padded.Length < PaddedLength(group, channels, outHeight, outWidth) || gradientTiles.Length < GradientTilesLength(group, filters, outHeight, outWidth))
             throw new ArgumentException("WinogradWeightGradient.AddTiles: spans too short for the given shape.");
         ref float waiting = ref sums[(int)SumsLength(channels, filters) - 1];
-        int count = (int)waiting;
-        if (count < 0 || count >= block || count != waiting)
-            throw new ArgumentException($"WinogradWeightGradient.AddTiles: the sums' last value ({waiting}) is not a count of pending tiles below {block}.");
+        int count = PendingCount(waiting, block, nameof(AddTiles));
         int tileRows = shape.TilesHigh * Tile, tileColumns = shape.TilesWide * Tile;
         long inputImage = (long)channels * height * width, doutImage = (long)filters * outHeight * outWidth;
         // A group of images at a time (about one block of tiles), each copied just before its tiles are transformed, so
@@ -108,6 +106,15 @@ public static unsafe class WinogradWeightGradient
         waiting = count;
     }
 
+    /// <summary>The count of pending tiles the sums' last value holds, checked: a whole number below a block.</summary>
+    private static int PendingCount(float waiting, int block, string method)
+    {
+        int count = (int)waiting;
+        if (count < 0 || count >= block || count != waiting)
+            throw new ArgumentException($"WinogradWeightGradient.{method}: the sums' last value ({waiting}) is not a count of pending tiles below {block}.");
+        return count;
+    }
+
     /// <summary>The pending tiles' products added to the sums, one per point: <c>S[p] += D[p]^T V[p]</c>.</summary>
     private static void MultiplyPending(float* sums, float* v, float* d, int block, int count, int channels, int filters)
     {
@@ -128,9 +135,7 @@ public static unsafe class WinogradWeightGradient
             throw new ArgumentException("WinogradWeightGradient.AddFilterGradients: spans too short for the given shape.");
         int block = BlockTiles(channels, filters);
         ref float waiting = ref sums[(int)SumsLength(channels, filters) - 1];
-        int count = (int)waiting;
-        if (count < 0 || count >= block || count != waiting)
-            throw new ArgumentException($"WinogradWeightGradient.AddFilterGradients: the sums' last value ({waiting}) is not a count of pending tiles below {block}.");
+        int count = PendingCount(waiting, block, nameof(AddFilterGradients));
         long pointStride = (long)filters * channels;
         double* rows = stackalloc double[6 * 3];
         double* g = stackalloc double[3];

@@ -359,7 +359,7 @@ internal static class KernelDigests
             WinogradInputGradient.TransformWeights(weight, new float[weight.Length], transformed, filters, channels);
             var dout = Random(images * filters * oh * ow);
             var dinp = new float[images * channels * height * width];
-            WinogradInputGradient.Images(dout, images, transformed, dinp, new float[WinogradInputGradient.PaddedLength(images, channels, filters, height, width)],
+            WinogradInputGradient.Images(dout, images, transformed, dinp, new float[WinogradInputGradient.PaddedLength(images, filters, height, width)],
                 new float[WinogradInputGradient.ScratchLength(images, channels, filters, height, width)], channels, height, width, filters, padding, oh, ow);
             var dweight = Random(weight.Length);
             var sums = new float[WinogradWeightGradient.SumsLength(channels, filters)];

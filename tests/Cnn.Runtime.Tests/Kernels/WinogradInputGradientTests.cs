@@ -30,7 +30,7 @@ public class WinogradInputGradientTests
             var transformed = new float[WinogradInputGradient.TransformedWeightLength(filters, channels)];
             WinogradInputGradient.TransformWeights(weight, flipped, transformed, filters, channels);
             var actual = new float[images * channels * height * width];
-            var padded = new float[WinogradInputGradient.PaddedLength(images, channels, filters, height, width)];
+            var padded = new float[WinogradInputGradient.PaddedLength(images, filters, height, width)];
             var scratch = new float[WinogradInputGradient.ScratchLength(images, channels, filters, height, width)];
             WinogradInputGradient.Images(dout, images, transformed, actual, padded, scratch, channels, height, width, filters, padding, outHeight, outWidth);
 
