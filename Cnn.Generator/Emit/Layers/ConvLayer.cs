@@ -56,7 +56,7 @@ internal sealed class ConvLayer : LayerEmitter
                     MostValues: group * WinogradConv.PaddedLength(l));
             yield return new Scratch(WinogradGradientTiles(l), "float", WinogradGradientTilesLength(l), PerBatch: true, BackwardOnly: true, LeftOutOfMicroBatch: true,
                 MostValues: group * WinogradGradientTilesLength(l));
-            yield return new Scratch(WinogradWeightGradients.Sums(l), "float", 36L * l.Input.Channels * c.Filters + 1, PerBatch: false, BackwardOnly: true);
+            yield return new Scratch(WinogradWeightGradients.Sums(l), "float", WinogradWeightGradients.SumsLength(l), PerBatch: false, BackwardOnly: true);
             yield return new Scratch(WinogradWeightGradients.Pending(l), "float", WinogradWeightGradients.PendingLength(l), PerBatch: false, BackwardOnly: true);
         }
         // Shared by every convolution (the backward passes run one after the other): sized for the largest.
@@ -514,7 +514,7 @@ internal sealed class ConvLayer : LayerEmitter
 
     /// <summary>One image's output gradient channel-last with the full convolution's zero padding, in whole 4x4 tiles.</summary>
     private static long WinogradGradientPaddedLength(LayerSpec l) =>
-        (long)(4 * ((l.Input.Height + 3) / 4) + 2) * (4 * ((l.Input.Width + 3) / 4) + 2) * Op(l).Filters;
+        (long)(WinogradConv.TiledSide(l.Input.Height) + 2) * (WinogradConv.TiledSide(l.Input.Width) + 2) * Op(l).Filters;
 
     /// <summary>dinp as the full convolution of dy through Winograd F(4x4, 3x3) over the whole call's images, from the
     /// flipped weights transformed once per gradient call (<see cref="TrainingWeights"/>).</summary>
@@ -534,7 +534,7 @@ internal sealed class ConvLayer : LayerEmitter
 
     /// <summary>One image's output gradient channel-last in whole 4x4 tiles.</summary>
     private static long WinogradGradientTilesLength(LayerSpec l) =>
-        (long)(4 * ((l.Output.Height + 3) / 4)) * (4 * ((l.Output.Width + 3) / 4)) * Op(l).Filters;
+        (long)WinogradConv.TiledSide(l.Output.Height) * WinogradConv.TiledSide(l.Output.Width) * Op(l).Filters;
 
     /// <summary>The weight gradient through Winograd F(4x4, 3x3) (<see cref="LayerSpec.WinogradWeightGradient"/>): this call's
     /// tiles added to the worker's per-point sums, which <see cref="WinogradWeightGradients"/> turns into dweight once per chunk.</summary>

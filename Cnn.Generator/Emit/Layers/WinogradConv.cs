@@ -53,8 +53,10 @@ internal static class WinogradConv
     public static string Padded(LayerSpec l) => "_winogradPadded_" + l.Id;
 
     /// <summary>Values of <see cref="Padded"/> per image.</summary>
-    public static long PaddedLength(LayerSpec l) =>
-        (long)(4 * ((l.Output.Height + 3) / 4) + 2) * (4 * ((l.Output.Width + 3) / 4) + 2) * l.Input.Channels;
+    public static long PaddedLength(LayerSpec l) => (long)(TiledSide(l.Output.Height) + 2) * (TiledSide(l.Output.Width) + 2) * l.Input.Channels;
+
+    /// <summary>A side of <paramref name="size"/> values in whole 4x4 tiles.</summary>
+    public static int TiledSide(int size) => 4 * ((size + 3) / 4);
 
     /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
     public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);

@@ -16,6 +16,10 @@ internal static class WinogradWeightGradients
     /// <summary>The workspace buffer of a layer's sums (and, last, the count of its pending tiles).</summary>
     public static string Sums(LayerSpec l) => "_winogradSums_" + l.Id;
 
+    /// <summary>Values of <see cref="Sums"/>: 36 matrices of filters x channels, then the pending count (the runtime's
+    /// <c>WinogradWeightGradient.SumsLength</c>).</summary>
+    public static long SumsLength(LayerSpec l) => 36L * l.Input.Channels * ((ConvOp)l.Op).Filters + 1;
+
     /// <summary>The workspace buffer of a layer's block of transformed tiles waiting to be multiplied into its sums.</summary>
     public static string Pending(LayerSpec l) => "_winogradPending_" + l.Id;
 
