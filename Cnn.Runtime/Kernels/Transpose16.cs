@@ -31,21 +31,25 @@ public static unsafe class Transpose16
 
     /// <summary>The AVX-512 transpose; the caller checks <see cref="Avx512F.IsSupported"/> and the extents.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Block(float* source, long sourceStride, float* destination, long destinationStride)
+    internal static void Block(float* source, long sourceStride, float* destination, long destinationStride) =>
+        Block(source, sourceStride, destination, destination + 8 * destinationStride, destinationStride);
+
+    /// <summary>The 16 x 16 transpose with destination rows 0-7 from <paramref name="destination"/> and rows 8-15 from
+    /// <paramref name="destinationHigh"/> (each <paramref name="destinationStride"/> apart): the columns of two 8-wide
+    /// image rows read as one run of 16 go to two rows of a channel-last copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Block(float* source, long sourceStride, float* destination, float* destinationHigh, long destinationStride)
     {
-        // Columns 4k, 4k+1, 4k+2, 4k+3 of rows 4g..4g+3, in quarter k: u[4g + j] holds column 4k + j.
         Quad(source, sourceStride, out var a0, out var a1, out var a2, out var a3);
         Quad(source + 4 * sourceStride, sourceStride, out var b0, out var b1, out var b2, out var b3);
         Quad(source + 8 * sourceStride, sourceStride, out var c0, out var c1, out var c2, out var c3);
         Quad(source + 12 * sourceStride, sourceStride, out var d0, out var d1, out var d2, out var d3);
-        Columns(a0, b0, c0, d0, destination, destinationStride, 0);
-        Columns(a1, b1, c1, d1, destination, destinationStride, 1);
-        Columns(a2, b2, c2, d2, destination, destinationStride, 2);
-        Columns(a3, b3, c3, d3, destination, destinationStride, 3);
+        Columns(a0, b0, c0, d0, destination, destinationHigh, destinationStride, 0);
+        Columns(a1, b1, c1, d1, destination, destinationHigh, destinationStride, 1);
+        Columns(a2, b2, c2, d2, destination, destinationHigh, destinationStride, 2);
+        Columns(a3, b3, c3, d3, destination, destinationHigh, destinationStride, 3);
     }
 
-    /// <summary>Four rows: quarter k of <paramref name="j0"/> .. <paramref name="j3"/> holds the four rows' values of
-    /// column 4k + 0 .. 4k + 3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Quad(float* rows, long stride, out Vector512<float> j0, out Vector512<float> j1, out Vector512<float> j2, out Vector512<float> j3)
     {
@@ -66,15 +70,15 @@ public static unsafe class Transpose16
     /// <summary>Columns j, 4 + j, 8 + j and 12 + j from the four row groups' vectors of column 4k + j.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Columns(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3,
-        float* destination, long stride, int j)
+        float* destination, float* high, long stride, int j)
     {
         var even01 = Avx512F.Shuffle4x128(g0, g1, 0x88); // columns j, 8 + j of rows 0-3, then of rows 4-7
         var odd01 = Avx512F.Shuffle4x128(g0, g1, 0xDD);  // columns 4 + j, 12 + j
         var even23 = Avx512F.Shuffle4x128(g2, g3, 0x88);
         var odd23 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
         Avx512F.Shuffle4x128(even01, even23, 0x88).Store(destination + j * stride);
-        Avx512F.Shuffle4x128(even01, even23, 0xDD).Store(destination + (8 + j) * stride);
+        Avx512F.Shuffle4x128(even01, even23, 0xDD).Store(high + j * stride);
         Avx512F.Shuffle4x128(odd01, odd23, 0x88).Store(destination + (4 + j) * stride);
-        Avx512F.Shuffle4x128(odd01, odd23, 0xDD).Store(destination + (12 + j) * stride);
+        Avx512F.Shuffle4x128(odd01, odd23, 0xDD).Store(high + (4 + j) * stride);
     }
 }

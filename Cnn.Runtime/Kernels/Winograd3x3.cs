@@ -297,11 +297,13 @@ public static unsafe class Winograd3x3
     }
 
     /// <summary>Each image channel-last with zeros around it: row by row, each output row written in order (its values
-    /// read from the channels' rows, which stay in cache along the row).</summary>
+    /// read from the channels' rows, which stay in cache along the row). Rows 8 wide go two at a time: their 16 values
+    /// of a channel lie next to each other, one 16 x 16 transpose for 16 channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CopyChannelLast(float* input, float* padded, int images, int channels, int height, int width, int padding, int ph, int pw)
     {
         long plane = (long)height * width, rowLength = (long)pw * channels;
+        bool pairs = Avx512F.IsSupported && width == 8 && channels >= 16;
         for (int n = 0; n < images; n++)
         {
             float* image = padded + (long)n * ph * rowLength;
@@ -309,15 +311,46 @@ public static unsafe class Winograd3x3
             for (int y = 0; y < height; y++)
             {
                 float* row = image + (y + padding) * rowLength;
-                new Span<float>(row, padding * channels).Clear();
                 float* from = input + (long)n * channels * plane + (long)y * width;
                 float* to = row + padding * channels;
+                ClearRowBorders(row, to, rowLength, padding, width, channels);
+                if (pairs && y + 1 < height)
+                {
+                    float* next = to + rowLength;
+                    ClearRowBorders(row + rowLength, next, rowLength, padding, width, channels);
+                    CopyRowPairChannelLast(from, to, next, plane, channels);
+                    y++;
+                    continue;
+                }
                 CopyRowChannelLast(from, to, plane, channels, width);
-                to += (long)width * channels;
-                new Span<float>(to, checked((int)(rowLength - (padding + width) * channels))).Clear();
             }
             new Span<float>(image + (height + padding) * rowLength, checked((int)((ph - height - padding) * rowLength))).Clear();
         }
+    }
+
+    /// <summary>Zeroes a channel-last row's padding left of the image and everything right of it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ClearRowBorders(float* row, float* to, long rowLength, int padding, int width, int channels)
+    {
+        new Span<float>(row, padding * channels).Clear();
+        new Span<float>(to + (long)width * channels, checked((int)(rowLength - (padding + width) * channels))).Clear();
+    }
+
+    /// <summary>Two 8-wide image rows channel-last (AVX-512): the row pair's 16 values of each of 16 channels transposed at
+    /// once, the first 8 columns to <paramref name="to"/>, the next 8 to <paramref name="next"/>; channels past the last
+    /// 16 one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyRowPairChannelLast(float* from, float* to, float* next, long plane, int channels)
+    {
+        int deep = channels / 16 * 16;
+        for (int c = 0; c < deep; c += 16)
+            Transpose16.Block(from + c * plane, plane, to + c, next + c, channels);
+        for (int x = 0; x < 8; x++)
+            for (int c = deep; c < channels; c++)
+            {
+                to[(long)x * channels + c] = from[c * plane + x];
+                next[(long)x * channels + c] = from[c * plane + 8 + x];
+            }
     }
 
     /// <summary>One image row channel-last: <c>to[x * channels + c] = from[c * plane + x]</c>. Blocks of 16 columns by 16
