@@ -28,8 +28,18 @@ internal static class OutputSharing
     /// Assigns the outputs (<paramref name="outputs"/>: field and floats per image, in layer order) to shared buffers.
     /// <paramref name="layerCode"/> is each layer's forward code with its call, in pass order; <paramref name="kept"/> is
     /// the output read after the pass (the logits), or null. An output no code names keeps a buffer to itself.
+    /// <paramref name="unwritten"/> names the outputs the usual evaluation pass never writes (a convolution's own output
+    /// when its BatchNorm is folded in, that BatchNorm's when the ReLU after it is applied as the folded output is stored):
+    /// they are live as their names say, since an unfolded pass writes them, but they do not make a buffer warm.
     /// </summary>
-    public static IReadOnlyList<SharedOutput> Plan(IReadOnlyList<(string Field, long PerImage)> outputs, IReadOnlyList<string> layerCode, string? kept)
+    /// <remarks>
+    /// Among the free buffers large enough, an output the pass writes takes the one it touched last (its lines are the
+    /// likeliest still in cache) and an unwritten one the one touched longest ago, so that it keeps no warm buffer from
+    /// the outputs after it; the outputs first named by the same layer choose in that order, written ones first. When
+    /// no free buffer is large enough, the largest free one grows.
+    /// </remarks>
+    public static IReadOnlyList<SharedOutput> Plan(IReadOnlyList<(string Field, long PerImage)> outputs, IReadOnlyList<string> layerCode, string? kept,
+        IReadOnlyCollection<string>? unwritten = null)
     {
         var first = new Dictionary<string, int>();
         var last = new Dictionary<string, int>();
@@ -41,35 +51,36 @@ internal static class OutputSharing
             }
 
         var order = outputs
-            .Select((o, index) => (o.Field, o.PerImage, index,
+            .Select((o, index) => (o.Field, o.PerImage, index, Written: unwritten is null || !unwritten.Contains(o.Field),
                 First: first.TryGetValue(o.Field, out int f) ? f : -1,
                 Last: o.Field == kept || !last.TryGetValue(o.Field, out int l) ? int.MaxValue : l))
-            .OrderBy(o => o.First).ThenBy(o => o.index)
+            .OrderBy(o => o.First).ThenBy(o => o.Written ? 0 : 1).ThenBy(o => o.index)
             .ToList();
 
-        var slots = new List<(long PerImage, int FreeAfter, List<string> Outputs)>();
+        // Per buffer: floats per image, the step after which it is free, the last step at which the pass touches it.
+        var slots = new List<(long PerImage, int FreeAfter, int Touched, List<string> Outputs)>();
         foreach (var o in order)
         {
             int chosen = -1;
             if (o.First >= 0)
             {
-                // A buffer whose last output is no longer read: the most recently freed one that is large enough (its
-                // lines are the likeliest still in cache), else the largest free one, which grows.
                 var free = Enumerable.Range(0, slots.Count).Where(s => slots[s].FreeAfter < o.First).ToList();
                 var fits = free.Where(s => slots[s].PerImage >= o.PerImage).ToList();
-                chosen = fits.Count > 0 ? fits.OrderByDescending(s => slots[s].FreeAfter).ThenBy(s => s).First()
+                chosen = fits.Count > 0
+                    ? (o.Written ? fits.OrderByDescending(s => slots[s].Touched) : fits.OrderBy(s => slots[s].Touched)).ThenBy(s => s).First()
                     : free.Count > 0 ? free.OrderByDescending(s => slots[s].PerImage).ThenBy(s => s).First()
                     : -1;
             }
             // An output no code names is live for the whole pass: it never frees its buffer.
             int freeAfter = o.First < 0 ? int.MaxValue : o.Last;
+            int touched = o.Written ? System.Math.Min(o.Last, layerCode.Count) : -1;
             if (chosen < 0)
-                slots.Add((o.PerImage, freeAfter, new List<string> { o.Field }));
+                slots.Add((o.PerImage, freeAfter, touched, new List<string> { o.Field }));
             else
             {
                 var s = slots[chosen];
                 s.Outputs.Add(o.Field);
-                slots[chosen] = (System.Math.Max(s.PerImage, o.PerImage), freeAfter, s.Outputs);
+                slots[chosen] = (System.Math.Max(s.PerImage, o.PerImage), freeAfter, System.Math.Max(s.Touched, touched), s.Outputs);
             }
         }
         return slots.Select((s, i) => new SharedOutput("_shared" + i, s.PerImage, s.Outputs)).ToList();

@@ -66,7 +66,7 @@ internal static class PassEmitter
         }
         var outputFields = body.Select(l => (Act(l), l.Output.Length)).ToList();
         var shared = OutputSharing.Plan(outputFields, forwardCode.Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
-            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]));
+            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(body));
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
@@ -358,6 +358,24 @@ internal static class PassEmitter
             call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +
                    (body[i].Kind == LayerKind.BatchNorm ? "wrote this output with folded weights" : "applied this ReLU as it stored the folded output");
         return call;
+    }
+
+    /// <summary>The outputs an evaluation pass with its BatchNorms folded does not write, one image on one thread: a
+    /// convolution's own output when a BatchNorm is folded into it or it applies the ReLU after it as it stores (so is a
+    /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, and all three of a 1x1 expansion computed
+    /// inside the depthwise convolution after it.</summary>
+    private static HashSet<string> UnwrittenWhenFolded(List<LayerSpec> body)
+    {
+        var unwritten = new HashSet<string>();
+        string? ActOf(int index) => body.FirstOrDefault(b => b.Index == index) is { } layer ? Act(layer) : null;
+        foreach (var l in body)
+        {
+            bool expanded = l.ExpandedBy >= 0;
+            if (expanded || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
+            if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded) && ActOf(l.FoldedBatchNorm) is { } batchNorm) unwritten.Add(batchNorm);
+            if (expanded && l.FusedRelu >= 0 && ActOf(l.FusedRelu) is { } relu) unwritten.Add(relu);
+        }
+        return unwritten;
     }
 
     /// <summary>What a layer reads: the network input, or an earlier layer's output buffer.</summary>

@@ -11,6 +11,9 @@ public class OutputSharingTests
     private static IReadOnlyList<SharedOutput> Plan(string? kept, params (string Field, long PerImage, string Code)[] layers) =>
         OutputSharing.Plan(layers.Select(l => (l.Field, l.PerImage)).ToList(), layers.Select(l => l.Code).ToList(), kept);
 
+    private static IReadOnlyList<SharedOutput> PlanFolded(string? kept, string[] unwritten, params (string Field, long PerImage, string Code)[] layers) =>
+        OutputSharing.Plan(layers.Select(l => (l.Field, l.PerImage)).ToList(), layers.Select(l => l.Code).ToList(), kept, unwritten);
+
     private static string SlotOf(IReadOnlyList<SharedOutput> plan, string output) => plan.Single(s => s.Outputs.Contains(output)).Field;
 
     [Fact]
@@ -79,5 +82,56 @@ public class OutputSharingTests
         Assert.Equal(SlotOf(plan, "_act_a"), SlotOf(plan, "_act_c"));
         Assert.Equal(300, plan.Single(s => s.Outputs.Contains("_act_c")).PerImage);
         Assert.Equal(20, plan.Single(s => s.Outputs.Contains("_act_b")).PerImage);
+    }
+
+    /// <summary>Three convolutions with a BatchNorm folded into each, laid out as the generator writes them: a
+    /// convolution's code names the outputs it writes when folded, and the chain calls of the BatchNorm and ReLU name
+    /// theirs. The first two apply the ReLU after their BatchNorm as they store; the third (a projection) has none. The
+    /// folded pass writes only the ReLUs' outputs and the third BatchNorm's.</summary>
+    private static (string, long, string)[] FoldedChain() => new (string, long, string)[]
+    {
+        ("_act_c1", 100, "F_c1(ws, inputs, ws._act_c1, batch); outp = ws._act_bn1; outp = ws._act_relu1;"),
+        ("_act_bn1", 100, "if (!ws.Folded) F_bn1(ws, ws._act_c1, ws._act_bn1, batch);"),
+        ("_act_relu1", 100, "if (!ws.Folded) F_relu1(ws, ws._act_bn1, ws._act_relu1, batch);"),
+        ("_act_c2", 100, "F_c2(ws, ws._act_relu1, ws._act_c2, batch); outp = ws._act_bn2; outp = ws._act_relu2;"),
+        ("_act_bn2", 100, "if (!ws.Folded) F_bn2(ws, ws._act_c2, ws._act_bn2, batch);"),
+        ("_act_relu2", 100, "if (!ws.Folded) F_relu2(ws, ws._act_bn2, ws._act_relu2, batch);"),
+        ("_act_c3", 50, "F_c3(ws, ws._act_relu2, ws._act_c3, batch); outp = ws._act_bn3;"),
+        ("_act_bn3", 50, "if (!ws.Folded) F_bn3(ws, ws._act_c3, ws._act_bn3, batch);"),
+        ("_act_fc", 10, "F_fc(ws, ws._act_bn3, ws._act_fc, batch);"),
+    };
+
+    private static readonly string[] Unwritten = { "_act_c1", "_act_bn1", "_act_c2", "_act_bn2", "_act_c3" };
+
+    [Fact]
+    public void WrittenOutputsTakeTheBufferThePassTouchedLast()
+    {
+        var plan = PlanFolded("_act_fc", Unwritten, FoldedChain());
+        // The written outputs alternate between two buffers: the third convolution stores into the buffer the first
+        // one wrote, not into one that only unwritten outputs held (whose lines the pass has not touched).
+        Assert.NotEqual(SlotOf(plan, "_act_relu1"), SlotOf(plan, "_act_relu2"));
+        Assert.Equal(SlotOf(plan, "_act_relu1"), SlotOf(plan, "_act_bn3"));
+        // Without knowing what is written, the unwritten outputs named first take the warm buffers.
+        var blind = Plan("_act_fc", FoldedChain());
+        Assert.Equal(SlotOf(blind, "_act_c2"), SlotOf(blind, "_act_bn3"));
+        Assert.NotEqual(SlotOf(blind, "_act_relu1"), SlotOf(blind, "_act_bn3"));
+    }
+
+    [Fact]
+    public void UnwrittenOutputsStillNeverShareABufferWhileLive()
+    {
+        var layers = FoldedChain();
+        var plan = PlanFolded("_act_fc", Unwritten, layers);
+        // An unfolded pass writes every output: two outputs named by overlapping spans of layers keep separate buffers.
+        var span = layers.Select(l => l.Item1).ToDictionary(f => f, f =>
+        {
+            var steps = Enumerable.Range(0, layers.Length).Where(i => System.Text.RegularExpressions.Regex.IsMatch(layers[i].Item3, $@"\b{f}\b")).ToList();
+            return (First: steps.Min(), Last: f == "_act_fc" ? int.MaxValue : steps.Max());
+        });
+        foreach (var slot in plan)
+            foreach (var a in slot.Outputs)
+                foreach (var b in slot.Outputs.Where(b => string.CompareOrdinal(a, b) < 0))
+                    Assert.True(span[a].Last < span[b].First || span[b].Last < span[a].First, $"{a} and {b} share {slot.Field} while both are live");
+        Assert.Equal(4, plan.Count);
     }
 }

@@ -226,9 +226,9 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _act_dense3 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
         // An evaluation pass's layer outputs take turns in 3 buffers (11,008 floats per image for 14,602); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_conv1, _act_pool1
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_relu1, _act_conv2, _act_pool2, _act_relu3, _act_relu4
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_relu2, _act_dense1, _act_dense2, _act_dense3
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu2, _act_dense1, _act_dense2, _act_dense3
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_pool1, _act_pool2, _act_relu3, _act_relu4
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_conv2
         private readonly float[][] _ownOutputs = new float[11][];
         private bool _sharingOutputs;
 
@@ -252,19 +252,19 @@ partial class LeNet5 : global::CnnGen.INetwork
             else
             {
                 Grow(ref _shared0, 4704L * batch, batch);
-                _act_conv1 = _shared0;
-                _act_pool1 = _shared0;
+                _act_relu1 = _shared0;
+                _act_relu2 = _shared0;
+                _act_dense1 = _shared0;
+                _act_dense2 = _shared0;
+                _act_dense3 = _shared0;
                 Grow(ref _shared1, 4704L * batch, batch);
-                _act_relu1 = _shared1;
-                _act_conv2 = _shared1;
+                _act_conv1 = _shared1;
+                _act_pool1 = _shared1;
                 _act_pool2 = _shared1;
                 _act_relu3 = _shared1;
                 _act_relu4 = _shared1;
                 Grow(ref _shared2, 1600L * batch, batch);
-                _act_relu2 = _shared2;
-                _act_dense1 = _shared2;
-                _act_dense2 = _shared2;
-                _act_dense3 = _shared2;
+                _act_conv2 = _shared2;
             }
             Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);

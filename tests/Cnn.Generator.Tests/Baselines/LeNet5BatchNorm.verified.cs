@@ -329,10 +329,10 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_dense3 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
         // An evaluation pass's layer outputs take turns in 4 buffers (15,712 floats per image for 21,110); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_conv1, _act_bn2, _act_pool2, _act_bn3, _act_dense2, _act_relu4
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_bn1, _act_pool1
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_relu1, _act_conv2
-        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_relu2, _act_dense1, _act_relu3, _act_bn4, _act_dense3
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu2, _act_dense1, _act_relu3, _act_bn4, _act_dense3
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_pool1, _act_pool2, _act_bn3, _act_dense2, _act_relu4
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2
         private readonly float[][] _ownOutputs = new float[15][];
         private bool _sharingOutputs;
 
@@ -360,24 +360,24 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             else
             {
                 Grow(ref _shared0, 4704L * batch, batch);
-                _act_conv1 = _shared0;
-                _act_bn2 = _shared0;
-                _act_pool2 = _shared0;
-                _act_bn3 = _shared0;
-                _act_dense2 = _shared0;
-                _act_relu4 = _shared0;
+                _act_relu1 = _shared0;
+                _act_relu2 = _shared0;
+                _act_dense1 = _shared0;
+                _act_relu3 = _shared0;
+                _act_bn4 = _shared0;
+                _act_dense3 = _shared0;
                 Grow(ref _shared1, 4704L * batch, batch);
-                _act_bn1 = _shared1;
+                _act_conv1 = _shared1;
                 _act_pool1 = _shared1;
+                _act_pool2 = _shared1;
+                _act_bn3 = _shared1;
+                _act_dense2 = _shared1;
+                _act_relu4 = _shared1;
                 Grow(ref _shared2, 4704L * batch, batch);
-                _act_relu1 = _shared2;
+                _act_bn1 = _shared2;
                 _act_conv2 = _shared2;
                 Grow(ref _shared3, 1600L * batch, batch);
-                _act_relu2 = _shared3;
-                _act_dense1 = _shared3;
-                _act_relu3 = _shared3;
-                _act_bn4 = _shared3;
-                _act_dense3 = _shared3;
+                _act_bn2 = _shared3;
             }
             Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);

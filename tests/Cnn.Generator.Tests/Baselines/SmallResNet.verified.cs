@@ -453,10 +453,10 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
         // An evaluation pass's layer outputs take turns in 4 buffers (50,176 floats per image for 192,874); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_conv1, _act_bn2, _act_conv3, _act_add1, _act_pool1, _act_relu5, _act_relu6, _act_dense1
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn4, _act_conv5, _act_bn6
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu4
-        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_relu2, _act_relu3, _act_conv4, _act_bn5, _act_conv6, _act_add2, _act_pool2
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_pool1, _act_relu5, _act_relu6, _act_dense1
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_relu3, _act_relu4, _act_pool2
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn4, _act_bn5, _act_bn6
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2, _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
         private readonly float[][] _ownOutputs = new float[23][];
         private bool _sharingOutputs;
 
@@ -492,32 +492,32 @@ partial class SmallResNet : global::CnnGen.INetwork
             else
             {
                 Grow(ref _shared0, 12544L * batch, batch);
-                _act_conv1 = _shared0;
-                _act_bn2 = _shared0;
-                _act_conv3 = _shared0;
-                _act_add1 = _shared0;
+                _act_relu1 = _shared0;
                 _act_pool1 = _shared0;
                 _act_relu5 = _shared0;
                 _act_relu6 = _shared0;
                 _act_dense1 = _shared0;
                 Grow(ref _shared1, 12544L * batch, batch);
-                _act_bn1 = _shared1;
-                _act_conv2 = _shared1;
-                _act_bn3 = _shared1;
-                _act_bn4 = _shared1;
-                _act_conv5 = _shared1;
-                _act_bn6 = _shared1;
+                _act_conv1 = _shared1;
+                _act_relu2 = _shared1;
+                _act_relu3 = _shared1;
+                _act_relu4 = _shared1;
+                _act_pool2 = _shared1;
                 Grow(ref _shared2, 12544L * batch, batch);
-                _act_relu1 = _shared2;
-                _act_relu4 = _shared2;
+                _act_bn1 = _shared2;
+                _act_conv2 = _shared2;
+                _act_bn3 = _shared2;
+                _act_bn4 = _shared2;
+                _act_bn5 = _shared2;
+                _act_bn6 = _shared2;
                 Grow(ref _shared3, 12544L * batch, batch);
-                _act_relu2 = _shared3;
-                _act_relu3 = _shared3;
+                _act_bn2 = _shared3;
+                _act_conv3 = _shared3;
+                _act_add1 = _shared3;
                 _act_conv4 = _shared3;
-                _act_bn5 = _shared3;
+                _act_conv5 = _shared3;
                 _act_conv6 = _shared3;
                 _act_add2 = _shared3;
-                _act_pool2 = _shared3;
             }
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
