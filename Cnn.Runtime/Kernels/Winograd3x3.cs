@@ -95,22 +95,24 @@ public static unsafe class Winograd3x3
                 int count = Math.Min(16, f1 - first);
                 for (int c = 0; c < channels; c++)
                 {
-                    for (int k = 0; k < count; k++)
-                    {
-                        float* g = pw + ((long)(first + k) * channels + c) * 9;
-                        // G g: each of the three kernel columns transformed to six values.
-                        for (int kx = 0; kx < 3; kx++)
+                    if (Avx512F.IsSupported) FilterGroup16(pw, channels, first, count, c, group);
+                    else
+                        for (int k = 0; k < count; k++)
                         {
-                            WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
-                            for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
+                            float* g = pw + ((long)(first + k) * channels + c) * 9;
+                            // G g: each of the three kernel columns transformed to six values.
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                WinogradTransforms.Filter(g[kx], g[3 + kx], g[6 + kx], u);
+                                for (int i = 0; i < InputTile; i++) column[i * 3 + kx] = u[i];
+                            }
+                            // (G g) G^T: each of the six rows transformed to six values.
+                            for (int i = 0; i < InputTile; i++)
+                            {
+                                WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
+                                for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
+                            }
                         }
-                        // (G g) G^T: each of the six rows transformed to six values.
-                        for (int i = 0; i < InputTile; i++)
-                        {
-                            WinogradTransforms.Filter(column[i * 3], column[i * 3 + 1], column[i * 3 + 2], u);
-                            for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
-                        }
-                    }
                     // A range of whole 32-filter panels is stored as the products' packed panels (Gemm.PanelLayout);
                     // 16 filters from a multiple of 16 stay within one panel.
                     float* to = block + (Panels(range) ? Gemm.PanelLayout(c, first - f0, channels) : (long)c * range + (first - f0));
@@ -119,6 +121,49 @@ public static unsafe class Winograd3x3
                 }
             }
         }
+    }
+
+    /// <summary><c>G g G^T</c> of one channel of filters [first, first + count) (at most 16), 8 filters to a vector of
+    /// doubles, into <c>group[point * 16 + k]</c>: the scalar path's operations in its order, so the same bits. Lanes
+    /// past <paramref name="count"/> transform zeros and are not stored by the caller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterGroup16(float* weight, int channels, int first, int count, int c, float* group)
+    {
+        // The 9 taps of the 16 filters, tap-major: taps[t * 16 + k].
+        float* taps = stackalloc float[9 * 16];
+        for (int k = 0; k < 16; k++)
+        {
+            float* g = weight + ((long)(first + Math.Min(k, count - 1)) * channels + c) * 9;
+            for (int t = 0; t < 9; t++) taps[t * 16 + k] = k < count ? g[t] : 0f;
+        }
+        for (int half = 0; half < 2; half++)
+        {
+            Vector512<double> Tap(int t) => Avx512F.ConvertToVector512Double(Vector256.Load(taps + t * 16 + half * 8));
+            // G g: the three kernel columns (taps kx, 3 + kx, 6 + kx) to six values each.
+            WinogradTransforms.Filter(Tap(0), Tap(3), Tap(6), out var a0, out var a1, out var a2, out var a3, out var a4, out var a5);
+            WinogradTransforms.Filter(Tap(1), Tap(4), Tap(7), out var b0, out var b1, out var b2, out var b3, out var b4, out var b5);
+            WinogradTransforms.Filter(Tap(2), Tap(5), Tap(8), out var d0, out var d1, out var d2, out var d3, out var d4, out var d5);
+            // (G g) G^T: each of the six rows to six values, rounded once to float.
+            Row(a0, b0, d0, group + 0 * InputTile * 16 + half * 8);
+            Row(a1, b1, d1, group + 1 * InputTile * 16 + half * 8);
+            Row(a2, b2, d2, group + 2 * InputTile * 16 + half * 8);
+            Row(a3, b3, d3, group + 3 * InputTile * 16 + half * 8);
+            Row(a4, b4, d4, group + 4 * InputTile * 16 + half * 8);
+            Row(a5, b5, d5, group + 5 * InputTile * 16 + half * 8);
+        }
+    }
+
+    /// <summary>One row of <c>(G g) G^T</c> for 8 filters: six points, each rounded to float, 16 floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(Vector512<double> g0, Vector512<double> g1, Vector512<double> g2, float* to)
+    {
+        WinogradTransforms.Filter(g0, g1, g2, out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+        Avx512F.ConvertToVector256Single(u0).Store(to);
+        Avx512F.ConvertToVector256Single(u1).Store(to + 16);
+        Avx512F.ConvertToVector256Single(u2).Store(to + 32);
+        Avx512F.ConvertToVector256Single(u3).Store(to + 48);
+        Avx512F.ConvertToVector256Single(u4).Store(to + 64);
+        Avx512F.ConvertToVector256Single(u5).Store(to + 80);
     }
 
     /// <summary>Whether a range of filters' transformed weights are stored as whole 32-filter panels of the products'
