@@ -40,6 +40,7 @@ public static unsafe class Transpose16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Block(float* source, long sourceStride, float* destination, float* destinationHigh, long destinationStride)
     {
+        // Columns 4k, 4k+1, 4k+2, 4k+3 of rows 4g..4g+3, in quarter k: u[4g + j] holds column 4k + j.
         Quad(source, sourceStride, out var a0, out var a1, out var a2, out var a3);
         Quad(source + 4 * sourceStride, sourceStride, out var b0, out var b1, out var b2, out var b3);
         Quad(source + 8 * sourceStride, sourceStride, out var c0, out var c1, out var c2, out var c3);
@@ -50,6 +51,8 @@ public static unsafe class Transpose16
         Columns(a3, b3, c3, d3, destination, destinationHigh, destinationStride, 3);
     }
 
+    /// <summary>Four rows: quarter k of <paramref name="j0"/> .. <paramref name="j3"/> holds the four rows' values of
+    /// column 4k + 0 .. 4k + 3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Quad(float* rows, long stride, out Vector512<float> j0, out Vector512<float> j1, out Vector512<float> j2, out Vector512<float> j3)
     {

@@ -145,34 +145,37 @@ public static unsafe class WinogradWeightGradient
             waiting = 0;
             int vectorChannels = Avx512F.IsSupported ? channels / 8 * 8 : 0;
             for (int f = 0; f < filters; f++)
-            for (int c = 0; c < channels; c++)
             {
-                if (c < vectorChannels)
-                {
+                int c = 0;
+                for (; c < vectorChannels; c += 8)
                     AddFilterGradients8(ps + (long)f * channels + c, pointStride, pw + ((long)f * channels + c) * 9);
-                    c += 7;
-                    continue;
-                }
-                float* s = ps + (long)f * channels + c;
-                // G^T along each row of points (the kernel's columns), then along the columns (its rows).
-                for (int i = 0; i < 6; i++)
-                {
-                    float* row = s + i * 6 * pointStride;
-                    WinogradTransforms.FilterAdjoint(row[0], row[pointStride], row[2 * pointStride], row[3 * pointStride], row[4 * pointStride], row[5 * pointStride], rows + i * 3);
-                }
-                float* to = pw + ((long)f * channels + c) * 9;
-                for (int kx = 0; kx < 3; kx++)
-                {
-                    WinogradTransforms.FilterAdjoint(rows[kx], rows[3 + kx], rows[6 + kx], rows[9 + kx], rows[12 + kx], rows[15 + kx], g);
-                    to[kx] += (float)g[0];
-                    to[3 + kx] += (float)g[1];
-                    to[6 + kx] += (float)g[2];
-                }
+                for (; c < channels; c++)
+                    AddFilterGradient1(ps + (long)f * channels + c, pointStride, pw + ((long)f * channels + c) * 9, rows, g);
             }
         }
     }
 
-    /// <summary>The scalar loop's <c>G^T S G</c> for 8 channels of one filter at once (their sums lie next to each other
+    /// <summary><c>G^T S G</c> of one filter and channel in double, each result rounded to float and added to its
+    /// weight's gradient (<paramref name="rows"/>: 18 doubles of scratch, <paramref name="g"/>: 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddFilterGradient1(float* s, long pointStride, float* to, double* rows, double* g)
+    {
+        // G^T along each row of points (the kernel's columns), then along the columns (its rows).
+        for (int i = 0; i < 6; i++)
+        {
+            float* row = s + i * 6 * pointStride;
+            WinogradTransforms.FilterAdjoint(row[0], row[pointStride], row[2 * pointStride], row[3 * pointStride], row[4 * pointStride], row[5 * pointStride], rows + i * 3);
+        }
+        for (int kx = 0; kx < 3; kx++)
+        {
+            WinogradTransforms.FilterAdjoint(rows[kx], rows[3 + kx], rows[6 + kx], rows[9 + kx], rows[12 + kx], rows[15 + kx], g);
+            to[kx] += (float)g[0];
+            to[3 + kx] += (float)g[1];
+            to[6 + kx] += (float)g[2];
+        }
+    }
+
+    /// <summary><see cref="AddFilterGradient1"/>'s <c>G^T S G</c> for 8 channels of one filter at once (their sums lie next to each other
     /// at every point), in doubles with its operations in its order, each result rounded to float and added to its
     /// weight's gradient: the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
