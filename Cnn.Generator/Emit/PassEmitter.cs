@@ -66,7 +66,7 @@ internal static class PassEmitter
         }
         var outputFields = body.Select(l => (Act(l), l.Output.Length)).ToList();
         var shared = OutputSharing.Plan(outputFields, forwardCode.Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
-            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(body));
+            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(spec, body));
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
@@ -364,16 +364,15 @@ internal static class PassEmitter
     /// convolution's own output when a BatchNorm is folded into it or it applies the ReLU after it as it stores (so is a
     /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, and all three of a 1x1 expansion computed
     /// inside the depthwise convolution after it.</summary>
-    private static HashSet<string> UnwrittenWhenFolded(List<LayerSpec> body)
+    private static HashSet<string> UnwrittenWhenFolded(NetworkSpec spec, List<LayerSpec> body)
     {
         var unwritten = new HashSet<string>();
-        string? ActOf(int index) => body.FirstOrDefault(b => b.Index == index) is { } layer ? Act(layer) : null;
         foreach (var l in body)
         {
             bool expanded = l.ExpandedBy >= 0;
             if (expanded || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
-            if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded) && ActOf(l.FoldedBatchNorm) is { } batchNorm) unwritten.Add(batchNorm);
-            if (expanded && l.FusedRelu >= 0 && ActOf(l.FusedRelu) is { } relu) unwritten.Add(relu);
+            if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));
+            if (expanded && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
         }
         return unwritten;
     }

@@ -129,13 +129,15 @@ public static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterGroup16(float* weight, int channels, int first, int count, int c, float* group)
     {
-        // The 9 taps of the 16 filters, tap-major: taps[t * 16 + k].
+        // The 9 taps of the filters, tap-major (taps[t * 16 + k]), zeros in the lanes past the last filter.
         float* taps = stackalloc float[9 * 16];
-        for (int k = 0; k < 16; k++)
+        for (int k = 0; k < count; k++)
         {
-            float* g = weight + ((long)(first + Math.Min(k, count - 1)) * channels + c) * 9;
-            for (int t = 0; t < 9; t++) taps[t * 16 + k] = k < count ? g[t] : 0f;
+            float* g = weight + ((long)(first + k) * channels + c) * 9;
+            for (int t = 0; t < 9; t++) taps[t * 16 + k] = g[t];
         }
+        for (int k = count; k < 16; k++)
+            for (int t = 0; t < 9; t++) taps[t * 16 + k] = 0f;
         for (int half = 0; half < 2; half++)
         {
             Vector512<double> Tap(int t) => Avx512F.ConvertToVector512Double(Vector256.Load(taps + t * 16 + half * 8));
