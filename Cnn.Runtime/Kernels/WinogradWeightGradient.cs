@@ -44,6 +44,15 @@ public static unsafe class WinogradWeightGradient
     public static int ImagesPerGroup(int channels, int filters, int outHeight, int outWidth) =>
         Math.Max(1, BlockTiles(channels, filters) / (Winograd3x3.Blocks(outHeight) * Winograd3x3.Blocks(outWidth)));
 
+    /// <summary>Whether <see cref="AddTiles"/> can read the output gradients from the copy
+    /// <see cref="WinogradInputGradient.Images"/> made of them (padded by <c>2 - padding</c>): the whole 4x4 tiles of the
+    /// output gradient lie inside it. True for paddings 0 and 1; for padding 2 only where the tiles of the output gradient
+    /// take no more rows and columns than those of the input.</summary>
+    public static bool ReadsInputGradientCopy(int height, int width, int padding, int outHeight, int outWidth) =>
+        padding is >= 0 and <= 2 && height > 0 && width > 0 && outHeight == height + 2 * padding - 2 && outWidth == width + 2 * padding - 2 && outHeight > 0 && outWidth > 0
+        && 2 - padding + Winograd3x3.Blocks(outHeight) * Tile <= Winograd3x3.PaddedSide(height)
+        && 2 - padding + Winograd3x3.Blocks(outWidth) * Tile <= Winograd3x3.PaddedSide(width);
+
     /// <summary>Tiles multiplied at once: as many as the forward pass's block of a call with many tiles (at least 32,
     /// within the second-level cache), whatever the call, so calls of one image with few tiles fill a block together.</summary>
     private static int BlockTiles(int channels, int filters) => Winograd3x3.BlockTiles(int.MaxValue, channels, filters);
@@ -59,10 +68,23 @@ public static unsafe class WinogradWeightGradient
     /// zeros start with no tiles pending. <paramref name="padded"/> (<see cref="PaddedLength"/>) and
     /// <paramref name="gradientTiles"/> (<see cref="GradientTilesLength"/>) are working space for one group of
     /// <see cref="ImagesPerGroup"/> images (or all, if fewer).
+    /// <para>Copies the training step already made are read instead of made again:</para>
+    /// <list type="bullet">
+    /// <item><paramref name="inputLaidOut"/>: <paramref name="padded"/> already holds all <paramref name="images"/> inputs
+    /// channel-last with zero padding (<see cref="PaddedLength"/> of them), as <see cref="Winograd3x3.Forward"/> of this
+    /// layer laid them out for this call; <paramref name="input"/> is not read.</item>
+    /// <item><paramref name="gradientPadded"/>, when not empty: the output gradients channel-last with zeros around them,
+    /// as <see cref="WinogradInputGradient.Images"/> of this layer laid them out for this call
+    /// (<see cref="WinogradInputGradient.PaddedLength"/>; padded by <c>2 - padding</c>, which must leave whole tiles of the
+    /// output gradient inside: <see cref="ReadsInputGradientCopy"/>); <paramref name="dout"/> and
+    /// <paramref name="gradientTiles"/> are not read.</item>
+    /// </list>
+    /// Either way every tile is transformed from the same values, so the sums get the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTiles(ReadOnlySpan<float> input, ReadOnlySpan<float> dout, int images, Span<float> sums, Span<float> pending,
-        Span<float> padded, Span<float> gradientTiles, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth)
+        Span<float> padded, Span<float> gradientTiles, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth,
+        bool inputLaidOut = false, ReadOnlySpan<float> gradientPadded = default)
     {
         if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2 || outHeight < 1 || outWidth < 1 || images < 1)
             throw new ArgumentException($"WinogradWeightGradient.AddTiles: a 3x3 stride-1 convolution of {height}x{width} with padding {padding} " +
@@ -70,29 +92,43 @@ public static unsafe class WinogradWeightGradient
         var shape = Winograd3x3.Shape.Of(channels, filters, outHeight, outWidth);
         int block = BlockTiles(channels, filters), perImage = shape.TilesHigh * shape.TilesWide;
         int group = Math.Min(images, ImagesPerGroup(channels, filters, outHeight, outWidth));
-        if (input.Length < (long)images * channels * height * width || dout.Length < (long)images * filters * outHeight * outWidth
-            || sums.Length < SumsLength(channels, filters) || pending.Length < PendingLength(channels, filters)
-            || padded.Length < PaddedLength(group, channels, outHeight, outWidth) || gradientTiles.Length < GradientTilesLength(group, filters, outHeight, outWidth))
+        bool gradientLaidOut = !gradientPadded.IsEmpty;
+        if (gradientLaidOut && !ReadsInputGradientCopy(height, width, padding, outHeight, outWidth))
+            throw new ArgumentException($"WinogradWeightGradient.AddTiles: the input gradient's copy of the output gradients (padded by {2 - padding}) does not hold " +
+                                        $"whole 4x4 tiles of their {outHeight}x{outWidth} (padding {padding} of a {height}x{width} input); pass no copy.");
+        if ((inputLaidOut ? padded.Length < PaddedLength(images, channels, outHeight, outWidth)
+                          : input.Length < (long)images * channels * height * width || padded.Length < PaddedLength(group, channels, outHeight, outWidth))
+            || (gradientLaidOut ? gradientPadded.Length < WinogradInputGradient.PaddedLength(images, filters, height, width)
+                                : dout.Length < (long)images * filters * outHeight * outWidth || gradientTiles.Length < GradientTilesLength(group, filters, outHeight, outWidth))
+            || sums.Length < SumsLength(channels, filters) || pending.Length < PendingLength(channels, filters))
             throw new ArgumentException("WinogradWeightGradient.AddTiles: spans too short for the given shape.");
         ref float waiting = ref sums[(int)SumsLength(channels, filters) - 1];
         int count = PendingCount(waiting, block, nameof(AddTiles));
         int tileRows = shape.TilesHigh * Tile, tileColumns = shape.TilesWide * Tile;
         long inputImage = (long)channels * height * width, doutImage = (long)filters * outHeight * outWidth;
+        long paddedImage = PaddedLength(1, channels, outHeight, outWidth);
+        // The output gradients' layout: whole tiles from the corner of this call's copy, or inside the input gradient's
+        // copy, 2 - padding rows and columns in from its corner.
+        int shift = 2 - padding, gradientColumns = gradientLaidOut ? Winograd3x3.PaddedSide(width) : tileColumns;
+        long gradientImage = gradientLaidOut ? WinogradInputGradient.PaddedLength(1, filters, height, width) : GradientTilesLength(1, filters, outHeight, outWidth);
         // A group of images at a time (about one block of tiles), each copied just before its tiles are transformed, so
         // the copies are still in cache when they are read.
-        fixed (float* pin = input, pdy = dout, ppad = padded, pg = gradientTiles, pv = pending, ps = sums)
+        fixed (float* pin = input, pdy = dout, ppad = padded, pg = gradientTiles, pgp = gradientPadded, pv = pending, ps = sums)
         {
             float* pd = pv + (long)Points * block * channels;
             for (int n0 = 0; n0 < images; n0 += group)
             {
                 int groupImages = Math.Min(group, images - n0), groupTiles = groupImages * perImage;
-                Winograd3x3.CopyChannelLast(pin + n0 * inputImage, ppad, groupImages, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
-                Winograd3x3.CopyChannelLast(pdy + n0 * doutImage, pg, groupImages, filters, outHeight, outWidth, 0, tileRows, tileColumns);
+                float* inputs = ppad, gradients = pg;
+                if (inputLaidOut) inputs = ppad + n0 * paddedImage;
+                else Winograd3x3.CopyChannelLast(pin + n0 * inputImage, ppad, groupImages, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
+                if (gradientLaidOut) gradients = pgp + n0 * gradientImage + ((long)shift * gradientColumns + shift) * filters;
+                else Winograd3x3.CopyChannelLast(pdy + n0 * doutImage, pg, groupImages, filters, outHeight, outWidth, 0, tileRows, tileColumns);
                 for (int t0 = 0; t0 < groupTiles;)
                 {
                     int take = Math.Min(block - count, groupTiles - t0);
-                    Winograd3x3.TransformInput(ppad, pv + (long)count * channels, (long)block * channels, shape, t0, take);
-                    TransformGradient(pg, pd + (long)count * filters, (long)block * filters, shape, tileColumns, t0, take);
+                    Winograd3x3.TransformInput(inputs, pv + (long)count * channels, (long)block * channels, shape, t0, take);
+                    TransformGradient(gradients, gradientImage, gradientColumns, pd + (long)count * filters, (long)block * filters, shape, t0, take);
                     t0 += take;
                     count += take;
                     if (count == block)
@@ -213,17 +249,18 @@ public static unsafe class WinogradWeightGradient
     }
 
     /// <summary><c>A dY A^T</c> of tiles [t0, t0 + count) of the channel-last gradients to <c>d[36][..][filters]</c>, each
-    /// point's rows <paramref name="pointStride"/> values apart.</summary>
+    /// point's rows <paramref name="pointStride"/> values apart: image <c>n</c>'s first gradient at
+    /// <c>origin + n * imageStride</c>, its rows <paramref name="columns"/> positions apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformGradient(float* tiles, float* d, long pointStride, in Winograd3x3.Shape s, int tileColumns, int t0, int count)
+    private static void TransformGradient(float* origin, long imageStride, int columns, float* d, long pointStride, in Winograd3x3.Shape s, int t0, int count)
     {
-        int filters = s.Filters, rowStride = tileColumns * filters, perImage = s.TilesHigh * s.TilesWide;
+        int filters = s.Filters, rowStride = columns * filters, perImage = s.TilesHigh * s.TilesWide;
         int vectorFilters = Avx512F.IsSupported ? filters / 16 * 16 : 0;
         float* stage = stackalloc float[Tile * Winograd3x3.InputTile * 16];
         for (int i = 0; i < count; i++)
         {
             int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
-            float* corner = tiles + ((long)(n * s.TilesHigh + ty) * Tile * tileColumns + tx * Tile) * filters;
+            float* corner = origin + n * imageStride + ((long)ty * Tile * columns + tx * Tile) * filters;
             float* to = d + (long)i * filters;
             for (int f = 0; f < vectorFilters; f += 16) GradientTile16(corner + f, rowStride, filters, to + f, pointStride, stage);
             for (int f = vectorFilters; f < filters; f++) GradientTile1(corner + f, rowStride, filters, to + f, pointStride);

@@ -39,9 +39,15 @@ public class WinogradTrainingTests
         Assert.Equal("dout.Slice(0, batch * 8192), batch, _winogradInputGradient_conv2, dinp.Slice(0, batch * 4096), ws._winogradGradientPadded_conv2, " +
                      "ws._winogradScratch_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16", gradient);
         // conv2's weight gradient too: each call's tiles into the worker's sums, turned into dweight once at the end of its chunk.
+        // It reads the channel-last copies the forward pass made of x and the input gradient of dy (when there is one).
         Assert.Equal("inp.Slice(0, batch * 4096), dout.Slice(0, batch * 8192), batch, ws._winogradSums_conv2, ws._winogradPending_conv2, ws._winogradPadded_conv2, " +
-                     "ws._winogradGradientTiles_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16",
+                     "ws._winogradGradientTiles_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16, " +
+                     "inputLaidOut: true, gradientPadded: dinp.IsEmpty ? default : ws._winogradGradientPadded_conv2",
                      Assert.Single(Calls(code, "WinogradWeightGradient.AddTiles")));
+        // So the input gradient runs first.
+        string backward = code[code.IndexOf("private void Backward_conv2(", StringComparison.Ordinal)..code.IndexOf("private void Forward_bn1(", StringComparison.Ordinal)];
+        Assert.True(backward.IndexOf("WinogradInputGradient.Images(", StringComparison.Ordinal) is var images and > 0
+                    && images < backward.IndexOf("WinogradWeightGradient.AddTiles(", StringComparison.Ordinal), backward);
         Assert.Contains("protected override void BeginGradientChunk(Workspace ws) => _network.ClearWinogradSums(ws);", code, StringComparison.Ordinal);
         Assert.Contains("protected override void EndGradientChunk(Workspace ws) => _network.AddWinogradSums(ws);", code, StringComparison.Ordinal);
         Assert.Contains("global::System.Array.Clear(ws._winogradSums_conv2);", code, StringComparison.Ordinal);

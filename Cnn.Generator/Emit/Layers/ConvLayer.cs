@@ -433,13 +433,21 @@ internal sealed class ConvLayer : LayerEmitter
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;
         int k = l.Input.Channels * c.Kernel * c.Kernel;
         OpenBackward(w, l);
+        bool gradientCopyFirst = needInputGradient && ReadsInputGradientCopy(l);
+        if (gradientCopyFirst)
+        {
+            // Before the weight gradient: the input gradient's channel-last copy of dy is the one the weight gradient reads.
+            w.Open("if (!dinp.IsEmpty)");
+            EmitWinogradInputGradient(w, l);
+            w.Close();
+        }
         w.Open($"if (!_frozen[{l.Index}])");
         if (IsPointwise(l))
         {
             w.Line($"// dweight[f, k] += sum over images and positions of dy[f, p] * x[k, p] (the input is the column matrix)");
             w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, inp, {inLen}, {DWeight(l)}, m: {c.Filters}, n: {k}, k: {positions}, count: batch);");
         }
-        else if (l.WinogradWeightGradient) EmitWinogradWeightGradient(w, l);
+        else if (l.WinogradWeightGradient) EmitWinogradWeightGradient(w, l, inputLaidOut: WinogradInTraining(l), gradientLaidOut: gradientCopyFirst);
         else if (DirectWeightGradientIn(l)) EmitWeightGradientFromPaddedImages(w, l, c, inLen, outLen);
         else if (_rebuildsColumns) EmitWeightGradientFromRebuiltColumns(w, l, c, inLen, outLen, positions, k);
         else
@@ -453,7 +461,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"{Kernels}.Gemm.AccumulateTransposedB(dout, {outLen}, {Kernels}.Ones.Get({positions}), 0, {DBias(l)}, m: {c.Filters}, n: 1, k: {positions}, count: batch);");
         }
         w.Close();
-        if (needInputGradient)
+        if (needInputGradient && !gradientCopyFirst)
         {
             ReturnWithoutInputGradient(w);
             if (l.WinogradInputGradient)
@@ -536,17 +544,31 @@ internal sealed class ConvLayer : LayerEmitter
     private static long WinogradGradientTilesLength(LayerSpec l) =>
         (long)WinogradConv.TiledSide(l.Output.Height) * WinogradConv.TiledSide(l.Output.Width) * Op(l).Filters;
 
+    /// <summary>Whether the backward pass runs the Winograd input gradient before the weight gradient, which then reads the
+    /// input gradient's channel-last copy of dy instead of making its own: both through Winograd, and a padding of 0 or 1,
+    /// whose full convolution's padding (2 or 1) leaves dy's whole 4x4 tiles inside that copy (the runtime's
+    /// <c>WinogradWeightGradient.ReadsInputGradientCopy</c>; padding 2 does only for some sizes, and keeps its own copy).</summary>
+    private static bool ReadsInputGradientCopy(LayerSpec l) =>
+        l.WinogradWeightGradient && l.WinogradInputGradient && Op(l).Padding <= 1;
+
     /// <summary>The weight gradient through Winograd F(4x4, 3x3) (<see cref="LayerSpec.WinogradWeightGradient"/>): this call's
-    /// tiles added to the worker's per-point sums, which <see cref="WinogradWeightGradients"/> turns into dweight once per chunk.</summary>
-    private static void EmitWinogradWeightGradient(SourceWriter w, LayerSpec l)
+    /// tiles added to the worker's per-point sums, which <see cref="WinogradWeightGradients"/> turns into dweight once per chunk.
+    /// <paramref name="inputLaidOut"/>: training's forward pass ran through Winograd and left the micro-batch's images
+    /// channel-last in the layer's padded buffer, which this reads; <paramref name="gradientLaidOut"/>: the input gradient
+    /// ran first (when there is one) and left dy channel-last, which this reads.</summary>
+    private static void EmitWinogradWeightGradient(SourceWriter w, LayerSpec l, bool inputLaidOut, bool gradientLaidOut)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         w.Line("// dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of " +
                "the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)");
+        if (inputLaidOut || gradientLaidOut)
+            w.Line("// It reads " + (inputLaidOut && gradientLaidOut ? "x channel-last as the forward pass copied it, and dy as the input gradient copied it (when there was one)"
+                                   : inputLaidOut ? "x channel-last as the forward pass copied it" : "dy channel-last as the input gradient copied it (when there was one)") + ".");
+        string copies = (inputLaidOut ? ", inputLaidOut: true" : "") + (gradientLaidOut ? $", gradientPadded: dinp.IsEmpty ? default : ws.{WinogradGradientPadded(l)}" : "");
         w.Line($"{Kernels}.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * {inLen}), dout.Slice(0, batch * {outLen}), batch, ws.{WinogradWeightGradients.Sums(l)}, " +
                $"ws.{WinogradWeightGradients.Pending(l)}, ws._winogradPadded_{l.Id}, ws.{WinogradGradientTiles(l)}, channels: {l.Input.Channels}, " +
-               $"height: {l.Input.Height}, width: {l.Input.Width}, filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+               $"height: {l.Input.Height}, width: {l.Input.Width}, filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{copies});");
     }
 
     /// <summary>Whether the backward pass computes the weight gradient from the padded images (<see cref="Analysis.TrainingKernels"/>):

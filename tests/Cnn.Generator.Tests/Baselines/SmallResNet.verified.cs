@@ -1613,16 +1613,19 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (!dinp.IsEmpty)
+        {
+            // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+            global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv4, dinp.Slice(0, batch * 3136), ws._winogradGradientPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+        }
         if (!_frozen[11])
         {
             // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
-            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 3136), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv4, ws._winogradPending_conv4, ws._winogradPadded_conv4, ws._winogradGradientTiles_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            // It reads x channel-last as the forward pass copied it, and dy as the input gradient copied it (when there was one).
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 3136), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv4, ws._winogradPending_conv4, ws._winogradPadded_conv4, ws._winogradGradientTiles_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, inputLaidOut: true, gradientPadded: dinp.IsEmpty ? default : ws._winogradGradientPadded_conv4);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 9504, 32), m: 32, n: 1, k: 196, count: batch);
         }
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
-        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv4, dinp.Slice(0, batch * 3136), ws._winogradGradientPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn4: batch normalisation of 32 channels over 14x14 positions ----
@@ -1746,16 +1749,19 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (!dinp.IsEmpty)
+        {
+            // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+            global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv5, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+        }
         if (!_frozen[14])
         {
             // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
-            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv5, ws._winogradPending_conv5, ws._winogradPadded_conv5, ws._winogradGradientTiles_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            // It reads x channel-last as the forward pass copied it, and dy as the input gradient copied it (when there was one).
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv5, ws._winogradPending_conv5, ws._winogradPadded_conv5, ws._winogradGradientTiles_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, inputLaidOut: true, gradientPadded: dinp.IsEmpty ? default : ws._winogradGradientPadded_conv5);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 18816, 32), m: 32, n: 1, k: 196, count: batch);
         }
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
-        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv5, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn5: batch normalisation of 32 channels over 14x14 positions ----
@@ -1878,16 +1884,19 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
+        if (!dinp.IsEmpty)
+        {
+            // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
+            global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv6, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+        }
         if (!_frozen[17])
         {
             // dweight[f, c] += G^T [sum over tiles of (A dy[f] A^T) .* (B^T x[c] B)] G, Winograd F(4x4, 3x3)'s weight gradient, within rounding of the sum over positions: this call's tiles added to the per-point sums (a block of them at a time, filled across calls), transformed back at the end of the worker's chunk (AddWinogradSums)
-            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv6, ws._winogradPending_conv6, ws._winogradPadded_conv6, ws._winogradGradientTiles_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
+            // It reads x channel-last as the forward pass copied it, and dy as the input gradient copied it (when there was one).
+            global::CnnGen.Kernels.WinogradWeightGradient.AddTiles(inp.Slice(0, batch * 6272), dout.Slice(0, batch * 6272), batch, ws._winogradSums_conv6, ws._winogradPending_conv6, ws._winogradPadded_conv6, ws._winogradGradientTiles_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, inputLaidOut: true, gradientPadded: dinp.IsEmpty ? default : ws._winogradGradientPadded_conv6);
             // dbias[f] += sum over images and positions of dy[f, p] (a product with a row of ones)
             global::CnnGen.Kernels.Gemm.AccumulateTransposedB(dout, 6272, global::CnnGen.Kernels.Ones.Get(196), 0, new global::System.Span<float>(ws.Gradients, 28128, 32), m: 32, n: 1, k: 196, count: batch);
         }
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        // dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), through Winograd F(4x4, 3x3) over dy padded by 1: within rounding of the column gradient and col2im
-        global::CnnGen.Kernels.WinogradInputGradient.Images(dout.Slice(0, batch * 6272), batch, _winogradInputGradient_conv6, dinp.Slice(0, batch * 6272), ws._winogradGradientPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
     }
 
     // ---- bn6: batch normalisation of 32 channels over 14x14 positions ----

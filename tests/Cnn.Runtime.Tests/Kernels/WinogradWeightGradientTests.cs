@@ -80,6 +80,95 @@ public class WinogradWeightGradientTests
         Assert.True(groupsSmallerThanCalls > 0, "no call copied its images in more than one group");
     }
 
+    /// <summary>
+    /// A training step has already laid out both operands: the forward pass copied the inputs channel-last with zero
+    /// padding, the input gradient the output gradients (padded by <c>2 - padding</c>). Reading those copies instead of
+    /// making its own gives the same sums, bit for bit, whichever of the two is read, for paddings 0 to 2, maps whose tiles
+    /// the edges cut, and calls of more images than one group.
+    /// </summary>
+    [Fact]
+    public void ReadingTheForwardAndInputGradientCopiesGivesTheSameBits()
+    {
+        var random = new Random(41);
+        int[] counts = [1, 3, 16, 20, 32];
+        int compared = 0, groupsSmallerThanCalls = 0;
+        for (int trial = 0; trial < 48; trial++)
+        {
+            int channels = counts[random.Next(counts.Length)], filters = counts[random.Next(counts.Length)], padding = trial % 3;
+            // Every fourth map large enough that a group (about one block of tiles) holds fewer images than the call.
+            int most = trial % 4 == 3 ? 36 : 19, height = random.Next(3, most), width = random.Next(3, most), images = random.Next(1, 6);
+            int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+            if (!WinogradWeightGradient.ReadsInputGradientCopy(height, width, padding, outHeight, outWidth)) continue;
+            float[] input = Random(random, images * channels * height * width), dout = Random(random, images * filters * outHeight * outWidth);
+            int group = Math.Min(images, WinogradWeightGradient.ImagesPerGroup(channels, filters, outHeight, outWidth));
+            groupsSmallerThanCalls += group < images ? 1 : 0;
+
+            float[] Sums(bool inputLaidOut, bool gradientLaidOut)
+            {
+                var sums = new float[WinogradWeightGradient.SumsLength(channels, filters)];
+                var pending = new float[WinogradWeightGradient.PendingLength(channels, filters)];
+                float[] padded, gradientPadded = [];
+                if (inputLaidOut)
+                {
+                    padded = new float[Winograd3x3.PaddedLength(images, channels, outHeight, outWidth)];
+                    Winograd3x3.PadChannelLast(input, images, padded, channels, height, width, padding, outHeight, outWidth);
+                }
+                else padded = new float[WinogradWeightGradient.PaddedLength(group, channels, outHeight, outWidth)];
+                if (gradientLaidOut)
+                {
+                    // The input gradient of this layer for any weights: it leaves its channel-last copy of dout behind.
+                    var transformed = new float[WinogradInputGradient.TransformedWeightLength(filters, channels)];
+                    WinogradInputGradient.TransformWeights(Random(random, filters * channels * 9), new float[filters * channels * 9], transformed, filters, channels);
+                    gradientPadded = new float[WinogradInputGradient.PaddedLength(images, filters, height, width)];
+                    WinogradInputGradient.Images(dout, images, transformed, new float[images * channels * height * width], gradientPadded,
+                        new float[WinogradInputGradient.ScratchLength(images, channels, filters, height, width)], channels, height, width, filters, padding, outHeight, outWidth);
+                }
+                var gradientTiles = gradientLaidOut ? [] : new float[WinogradWeightGradient.GradientTilesLength(group, filters, outHeight, outWidth)];
+                // What is read from a copy is not passed at all, so reading the original instead could not pass.
+                WinogradWeightGradient.AddTiles(inputLaidOut ? [] : input, gradientLaidOut ? [] : dout, images, sums, pending, padded, gradientTiles,
+                    channels, height, width, filters, padding, outHeight, outWidth, inputLaidOut, gradientPadded);
+                var dweight = new float[filters * channels * 9];
+                WinogradWeightGradient.AddFilterGradients(sums, pending, dweight, channels, filters);
+                return [.. sums, .. dweight];
+            }
+
+            var own = Sums(false, false);
+            Assert.Contains(own, v => v != 0);
+            foreach (var (inputLaidOut, gradientLaidOut) in new[] { (true, false), (false, true), (true, true) })
+            {
+                var read = Sums(inputLaidOut, gradientLaidOut);
+                for (int i = 0; i < own.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(own[i]) == BitConverter.SingleToInt32Bits(read[i]),
+                        $"C{channels} F{filters} P{padding} {height}x{width} x{images}, input {(inputLaidOut ? "read" : "copied")}, gradient {(gradientLaidOut ? "read" : "copied")}: " +
+                        $"value {i} is {read[i]:R}, copying gives {own[i]:R}");
+                compared++;
+            }
+        }
+        Assert.True(compared >= 90, $"only {compared} comparisons");
+        Assert.True(groupsSmallerThanCalls > 0, "no call read its images in more than one group");
+    }
+
+    [Fact]
+    public void RefusesAnInputGradientCopyThatDoesNotHoldWholeTilesOrIsTooShort()
+    {
+        // Padding 2 of a 3x3 input: the output gradient is 5x5, two tiles of 4 a side (8 rows), but the input gradient's
+        // copy (dout padded by 0, in the tiles of the 3x3 input) is 6 a side.
+        Assert.False(WinogradWeightGradient.ReadsInputGradientCopy(3, 3, 2, 5, 5));
+        Assert.True(WinogradWeightGradient.ReadsInputGradientCopy(3, 3, 1, 3, 3));
+        Assert.True(WinogradWeightGradient.ReadsInputGradientCopy(5, 7, 0, 3, 5));
+        var none = new float[1 << 16];
+        var error = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddTiles(none, none, 1, none, none, none, none,
+            channels: 2, height: 3, width: 3, filters: 2, padding: 2, outHeight: 5, outWidth: 5, gradientPadded: none));
+        Assert.Contains("does not hold whole 4x4 tiles", error.Message, StringComparison.Ordinal);
+        var tooShort = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddTiles(none, none, 2, none, none, none, none,
+            channels: 2, height: 6, width: 6, filters: 2, padding: 1, outHeight: 6, outWidth: 6,
+            gradientPadded: new float[WinogradInputGradient.PaddedLength(1, 2, 6, 6)]));
+        Assert.Contains("too short", tooShort.Message, StringComparison.Ordinal);
+        var inputTooShort = Assert.Throws<ArgumentException>(() => WinogradWeightGradient.AddTiles(none, none, 2, none, none,
+            new float[Winograd3x3.PaddedLength(1, 2, 6, 6)], none, channels: 2, height: 6, width: 6, filters: 2, padding: 1, outHeight: 6, outWidth: 6, inputLaidOut: true));
+        Assert.Contains("too short", inputTooShort.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RejectsAnOutputSizeThatIsNotTheConvolutionsAndShortOrInconsistentSums()
     {
