@@ -98,6 +98,43 @@ public class DirectConvTests
         Assert.Throws<ArgumentException>(() => DirectConv.ForwardRows(padded, weight, bias, output, channels, height, width, filters, 3, 1, outHeight, outWidth, 8, 13));
     }
 
+    /// <summary>Pad writes every value of the padded planes: the input's bits in the middle (a negative zero and a NaN
+    /// payload included), zeros around, over a buffer that held other values, for rows narrower than, as wide as and
+    /// wider than 16 values (not multiples of 16 too) and paddings 0 to 3; past the padded planes nothing is written.</summary>
+    [Fact]
+    public void PadWritesTheInputInTheMiddleAndZerosEverywhereElse()
+    {
+        var random = new Random(11);
+        int checkedShapes = 0;
+        foreach (int width in new[] { 1, 5, 15, 16, 17, 31, 32, 33, 50 })
+        foreach (int padding in new[] { 0, 1, 2, 3 })
+        {
+            int channels = random.Next(1, 5), height = random.Next(1, 7), ph = height + 2 * padding, pw = width + 2 * padding;
+            var input = Random(random, channels * height * width);
+            input[0] = -0f;
+            input[^1] = BitConverter.Int32BitsToSingle(0x7FC0_1234);
+            var padded = new float[channels * ph * pw + 7];
+            Array.Fill(padded, 3.5f);
+            DirectConv.Pad(input, padded, channels, height, width, padding);
+            for (int c = 0; c < channels; c++)
+            for (int y = 0; y < ph; y++)
+            for (int x = 0; x < pw; x++)
+            {
+                int iy = y - padding, ix = x - padding;
+                float expected = iy >= 0 && iy < height && ix >= 0 && ix < width ? input[(c * height + iy) * width + ix] : 0f;
+                float actual = padded[(c * ph + y) * pw + x];
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                    $"C{channels} {height}x{width} P{padding}: padded[{c}, {y}, {x}] is {actual:R}, expected {expected:R}");
+            }
+            Assert.All(padded[^7..], v => Assert.Equal(3.5f, v));
+            checkedShapes++;
+        }
+        Assert.Equal(36, checkedShapes);
+        // A buffer one value short is refused before anything is written, also without padding.
+        Assert.Throws<ArgumentException>(() => DirectConv.Pad(new float[2 * 3 * 4], new float[2 * 3 * 4 - 1], 2, 3, 4, 0));
+        Assert.Throws<ArgumentException>(() => DirectConv.Pad(new float[2 * 3 * 4], new float[2 * 5 * 6 - 1], 2, 3, 4, 1));
+    }
+
     private static float[] Random(Random random, int length)
     {
         var values = new float[length];
