@@ -48,13 +48,20 @@ internal static class PassEmitter
         // A buffer several layers name alike (the convolutions' backward columns) is one buffer, sized for the largest.
         buffers = buffers.GroupBy(b => b.Field).Select(same => same.OrderByDescending(b => b.PerImage).First()).ToList();
 
-        // Images per micro-batch: as many as keep one image's buffers for forward and backward within about 768 KiB,
-        // so each layer's data is still in cache when the next layer (or the backward pass) reads it.
-        long bytesPerImage = 4 * buffers.Where(b => (b.PerBatch || b.PerBatchWhenTraining) && !b.LeftOutOfMicroBatch).Sum(b => b.PerImage);
-        long microBatch = System.Math.Max(1, System.Math.Min(64, 786432 / System.Math.Max(1, bytesPerImage)));
+        // Images per micro-batch: as many as keep their buffers in cache; a gradient pass's, where the weights (and their
+        // Winograd transforms) are large against one image's buffers, enough that reading them once per micro-batch costs
+        // less than its images' own traffic.
+        long bytesPerImage = MicroBatchSize.BytesPerImage(buffers), weightBytes = MicroBatchSize.WeightBytes(spec, gradients.NeedsInputGradient);
+        int microBatch = MicroBatchSize.ForInference(bytesPerImage), trainingMicroBatch = MicroBatchSize.ForGradients(bytesPerImage, weightBytes);
         w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
         w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
         w.Line($"public const int MicroBatch = {microBatch};");
+        if (trainingMicroBatch != microBatch)
+        {
+            w.Line($"/// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each");
+            w.Line($"/// micro-batch reads ({weightBytes:N0} bytes) are at most half of its images' buffers.</summary>");
+            w.Line($"public const int TrainingMicroBatch = {trainingMicroBatch};");
+        }
         w.Line();
         // Every layer's forward code is written first: which outputs an evaluation pass can share follows from what it names.
         var forwardCode = new List<SourceWriter>();
@@ -71,7 +78,7 @@ internal static class PassEmitter
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
         var winogradSums = WinogradWeightGradients.Layers(body);
-        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0);
+        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0, ownTrainingMicroBatch: trainingMicroBatch != microBatch);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -196,7 +203,7 @@ internal static class PassEmitter
         : $"{b.PerImage}L";
 
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights, bool winogradSums)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights, bool winogradSums, bool ownTrainingMicroBatch)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -205,7 +212,8 @@ internal static class PassEmitter
         w.Line($"private readonly {cls} _network;");
         w.Line($"public Passes({cls} network) : base(\"{spec.ClassName}\", InputLength, OutputLength, ParameterCount, MicroBatch, \"{spec.Input}\", " +
                $"softmax: {(spec.EndsWithSoftmax ? "true" : "false")}, batchNorm: {(spec.HasBatchNorm ? "true" : "false")}" +
-               (Layers.ImageSplit.SplitsByDefault(spec) ? ", splitImages: true" : "") + ") => _network = network;");
+               (Layers.ImageSplit.SplitsByDefault(spec) ? ", splitImages: true" : "") + (ownTrainingMicroBatch ? ", trainingMicroBatch: TrainingMicroBatch" : "") +
+               ") => _network = network;");
         w.Line("protected override Workspace CreateWorkspace() => new();");
         w.Line("protected override bool Training => _network.Training;");
         w.Line($"protected override void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch) => _network.RunForward(ws, inputs, batch);");

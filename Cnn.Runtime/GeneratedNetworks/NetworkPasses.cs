@@ -22,6 +22,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     private readonly int _outputLength;
     private readonly int _parameterCount;
     private readonly int _microBatch;
+    private readonly int _trainingMicroBatch;
     private readonly string _inputShape;
     private readonly bool _softmax;
     private readonly bool _batchNorm;
@@ -41,13 +42,16 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <param name="outputLength">Values per output.</param>
     /// <param name="parameterCount">Trainable parameters.</param>
     /// <param name="microBatch">Images run through all layers together.</param>
+    /// <param name="trainingMicroBatch">Images a gradient pass runs through all layers together (forward, then backward),
+    /// when it differs from <paramref name="microBatch"/>: training keeps every layer's outputs, so its choice weighs them
+    /// against the weights each micro-batch reads again (0: <paramref name="microBatch"/>).</param>
     /// <param name="inputShape">The input shape as messages write it, e.g. <c>1x28x28</c>.</param>
     /// <param name="softmax">Whether the network ends with a softmax, which <c>Forward</c> applies to the logits.</param>
     /// <param name="batchNorm">Whether the network has a BatchNorm: a training-mode chunk is then one micro-batch, and a
     /// failing worker leaves the barrier (<see cref="LeaveBarrier"/>).</param>
     /// <param name="splitImages">The starting value of <see cref="SplitImages"/>: the generator's choice for the network.</param>
     protected NetworkPasses(string network, int inputLength, int outputLength, int parameterCount, int microBatch,
-        string inputShape, bool softmax, bool batchNorm, bool splitImages = false)
+        string inputShape, bool softmax, bool batchNorm, bool splitImages = false, int trainingMicroBatch = 0)
     {
         SplitImages = splitImages;
         _network = network;
@@ -55,6 +59,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         _outputLength = outputLength;
         _parameterCount = parameterCount;
         _microBatch = microBatch;
+        _trainingMicroBatch = trainingMicroBatch > 0 ? trainingMicroBatch : microBatch;
         _inputShape = inputShape;
         _softmax = softmax;
         _batchNorm = batchNorm;
@@ -363,18 +368,19 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         ws.Correct = correct;
     }
 
-    /// <summary>Sizes the workspace and returns the micro-batch. With BatchNorm in training mode a worker's whole chunk is
-    /// one micro-batch: its statistics are the batch's.</summary>
+    /// <summary>Sizes the workspace and returns the micro-batch (a gradient pass's own). With BatchNorm in training mode a
+    /// worker's whole chunk is one micro-batch: its statistics are the batch's.</summary>
     private int BeginChunk(TWorkspace ws, int worker, int count, bool training)
     {
+        int microBatch = training ? _trainingMicroBatch : _microBatch;
         if (!_batchNorm)
         {
-            ws.Ensure(Math.Min(count, _microBatch), training);
-            return _microBatch;
+            ws.Ensure(Math.Min(count, microBatch), training);
+            return microBatch;
         }
         ws.Worker = worker;
         ws.Folded = !training && !ws.TrainMode && FoldsBatchNorm;
-        int step = ws.TrainMode ? count : _microBatch;
+        int step = ws.TrainMode ? count : microBatch;
         ws.Ensure(Math.Min(count, step), training);
         return step;
     }

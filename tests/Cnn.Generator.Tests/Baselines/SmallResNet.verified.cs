@@ -313,6 +313,9 @@ partial class SmallResNet : global::CnnGen.INetwork
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
     /// one micro-batch's activations (1,561,808 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
+    /// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each
+    /// micro-batch reads (912,936 bytes) are at most half of its images' buffers.</summary>
+    public const int TrainingMicroBatch = 2;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
     /// <summary>The buffers of one worker thread.</summary>
@@ -697,7 +700,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     private sealed class Passes : global::CnnGen.GeneratedNetworks.NetworkPasses<Workspace>
     {
         private readonly SmallResNet _network;
-        public Passes(SmallResNet network) : base("SmallResNet", InputLength, OutputLength, ParameterCount, MicroBatch, "1x28x28", softmax: true, batchNorm: true) => _network = network;
+        public Passes(SmallResNet network) : base("SmallResNet", InputLength, OutputLength, ParameterCount, MicroBatch, "1x28x28", softmax: true, batchNorm: true, trainingMicroBatch: TrainingMicroBatch) => _network = network;
         protected override Workspace CreateWorkspace() => new();
         protected override bool Training => _network.Training;
         protected override void RunForward(Workspace ws, global::System.ReadOnlySpan<float> inputs, int batch) => _network.RunForward(ws, inputs, batch);
