@@ -59,19 +59,15 @@ public static unsafe class DirectConv
             for (int c = 0; c < channels; c++)
             {
                 float* plane = ppad + (long)c * ph * pw;
-                if (height == 0)
-                {
-                    Zero(plane, ph * pw);
-                    continue;
-                }
-                // The top rows and the first row's left zeros; after each row, its right zeros and the next row's left ones.
-                Zero(plane, padding * pw + padding);
+                Zero(plane, padding * pw);
                 for (int y = 0; y < height; y++)
                 {
-                    float* row = plane + (long)(y + padding) * pw + padding;
-                    CopyRow(pin + ((long)c * height + y) * width, row, width);
-                    Zero(row + width, y + 1 < height ? 2 * padding : padding + padding * pw);
+                    float* row = plane + (long)(y + padding) * pw;
+                    Zero(row, padding);
+                    CopyRow(pin + ((long)c * height + y) * width, row + padding, width);
+                    Zero(row + padding + width, padding);
                 }
+                Zero(plane + (long)(height + padding) * pw, padding * pw);
             }
         }
     }

@@ -5,8 +5,8 @@ namespace CnnGen.TrainProfile;
 
 /// <summary>Whole inference passes (evaluation-mode <c>Forward</c>) of one image and of a batch of random images (256 at
 /// 32x32, 16 at 224x224, or <c>--batch N</c>) on one thread: the median over repeats of at least a quarter of a second each, in microseconds per image and images per
-/// second of the thread's own CPU time, with <c>FixedWeights</c> as the engine race runs it, (the pass runs on the calling thread), which a busy machine disturbs less than
-/// wall time; the wall-time medians follow.</summary>
+/// second of the thread's own CPU time (the pass runs on the calling thread), which a busy machine disturbs less than
+/// wall time; the wall-time medians follow. The network runs with <c>FixedWeights</c>, as the engine race runs it.</summary>
 internal static class ForwardPasses
 {
     public static void Print(string model, int repeats, int batchSize = 0)
