@@ -46,11 +46,11 @@ internal static unsafe class PanelGemmAvx512
             // written 8 rows at a time (96 x 16 x 12544: 609-621 us panel by panel, 547-548 this way).
             for (int i = 0; i < m; i += RowBlock)
                 for (int jp = 0; jp < panels; jp++)
-                    EightRows(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+                    EightRows<AheadInPlace>(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
             return;
         }
         for (int jp = 0; jp < panels; jp++)
-            RowBlocks(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+            RowBlocks<AheadInPlace>(a, b + jp * PanelWidth, ldb, c + jp * PanelWidth, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ internal static unsafe class PanelGemmAvx512
             for (int p0 = 0; p0 < k; p0 += DepthBlock)
             {
                 int depth = Math.Min(DepthBlock, k - p0);
-                RowBlocks(a + (long)p0 * colStep, panel + (long)p0 * PanelWidth, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
+                RowBlocks<NoPrefetch>(a + (long)p0 * colStep, panel + (long)p0 * PanelWidth, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
                     null, FusedActivation.None);
             }
         }
@@ -84,19 +84,19 @@ internal static unsafe class PanelGemmAvx512
     /// (32 when packed); past the last row a block repeats it (the same values are written twice). A non-null
     /// <paramref name="bias"/> finishes the sums as they are stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlocks(float* a, float* panel, int bStride, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
-        float* bias, FusedActivation activation)
+    private static void RowBlocks<TAhead>(float* a, float* panel, int bStride, float* c, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation) where TAhead : struct, IPrefetchDistance
     {
         for (int i = 0; i < m; i += RowBlock)
-            EightRows(a, panel, bStride, c, i, m, n, depth, rowStep, colStep, accumulate, bias, activation);
+            EightRows<TAhead>(a, panel, bStride, c, i, m, n, depth, rowStep, colStep, accumulate, bias, activation);
     }
 
     /// <summary>Rows <c>i .. i + 7</c> of A (the last row repeated past the end) against one panel: 8 x 32 sums in 16
     /// accumulators, one fused multiply-add per term in index order. (Too many locals to be inlined: a call, compiled
     /// optimised from the first.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EightRows(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
-        float* bias, FusedActivation activation)
+    private static void EightRows<TAhead>(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation) where TAhead : struct, IPrefetchDistance
     {
         int last = m - 1;
         long r0 = i, r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last);
@@ -118,6 +118,11 @@ internal static unsafe class PanelGemmAvx512
         long ap = 0;
         for (int p = 0; p < depth; p++, bp += bStride, ap += colStep)
         {
+            if (TAhead.Floats > 0)
+            {
+                Sse.Prefetch0(bp + TAhead.Floats);
+                Sse.Prefetch0(bp + TAhead.Floats + 16);
+            }
             var b0 = Vector512.Load(bp);
             var b1 = Vector512.Load(bp + 16);
             var x = Vector512.Create(a0[ap]); s00 = Avx512F.FusedMultiplyAdd(x, b0, s00); s01 = Avx512F.FusedMultiplyAdd(x, b1, s01);
@@ -144,5 +149,27 @@ internal static unsafe class PanelGemmAvx512
         s50.Store(c5); s51.Store(c5 + 16); s40.Store(c4); s41.Store(c4 + 16);
         s30.Store(c3); s31.Store(c3 + 16); s20.Store(c2); s21.Store(c2 + 16);
         s10.Store(c1); s11.Store(c1 + 16); s00.Store(c0); s01.Store(c0 + 16);
+    }
+
+    /// <summary>How far ahead of the row it multiplies a block asks for B's values, in floats (0: it does not). A type
+    /// argument, so that the compiler drops the prefetches where there are none.</summary>
+    private interface IPrefetchDistance
+    {
+        static abstract int Floats { get; }
+    }
+
+    /// <summary>B read where it lies: a panel's rows sit a row of B apart, too many streams for the hardware's
+    /// prefetcher to follow when B is not in cache (a layer's output of 1 MB or more, just written), so each row asks
+    /// for the same row of the panel after next. Prefetching past B's end is harmless: the instruction never faults.
+    /// 24 x 3136 x 144 with B and C out of cache: 580 -> 300 us; in cache, unchanged.</summary>
+    private struct AheadInPlace : IPrefetchDistance
+    {
+        public static int Floats => 2 * PanelWidth;
+    }
+
+    /// <summary>B packed panel after panel: read in order, which the hardware prefetches by itself.</summary>
+    private struct NoPrefetch : IPrefetchDistance
+    {
+        public static int Floats => 0;
     }
 }

@@ -19,6 +19,10 @@ internal static class ProductProfile
         ("MobileNetV2 64->384 1x1 @14", 384, 196, 64),
         ("ResNet-18 256->256 3x3 @14 (im2col)", 256, 196, 2304),
         ("ResNet-18 stem 3->64 7x7 s2 @112 (im2col)", 64, 12544, 147),
+        ("MobileNetV2 32->16 1x1 @112", 16, 12544, 32),
+        ("MobileNetV2 96->24 1x1 @56", 24, 3136, 96),
+        ("MobileNetV2 144->24 1x1 @56", 24, 3136, 144),
+        ("MobileNetV2 144->32 1x1 @28", 32, 784, 144),
     ];
 
     public static void Print(int repeats, double peak)
