@@ -301,7 +301,7 @@ internal sealed class ConvLayer : LayerEmitter
         ImageSplit.OpenWhenSplitting(w);
         w.Line(rows
             ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {ImageSplit.DirectRowBlock(l.Output.Width)} (every filter: " +
-              $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock(l.Output.Width)})."
+              $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock})."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         string input = $"inp.Slice(b * {inLen}, {inLen})";

@@ -86,8 +86,8 @@ internal static class ImageSplit
         l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f % WinogradFilterBlock == 0 && f >= 2 * WinogradFilterBlock;
 
     /// <summary>Output filters the runtime's direct kernel computes together (<c>DirectConv.FilterBlock</c>): 8 on rows of
-    /// at most 16 values, 6 on wider ones.</summary>
-    public static int DirectFilterBlock(int outWidth) => outWidth <= 16 ? 8 : 6;
+    /// any width (two rows of one vector, or one row of two).</summary>
+    public const int DirectFilterBlock = 8;
 
     /// <summary>Output rows the runtime's direct kernel computes together (<c>DirectConv.RowBlock</c>): 2 on rows of at
     /// most 16 values, 1 on wider ones.</summary>
@@ -95,14 +95,13 @@ internal static class ImageSplit
 
     /// <summary>Whether a split direct convolution hands out ranges of output rows (of every filter) instead of ranges of
     /// filters: when its rows make at least as many blocks as its filters do. Both forms compute exactly the whole
-    /// layer's operations, but blocks of filters share out unevenly when there are few of them (16 filters on 32-wide
-    /// rows are 3 blocks of 6, the last one short: on 2 threads one thread gets two of the three), while rows share out
-    /// evenly (32 rows, 16 per thread). Each range of rows reads all the weights (16 x 144 floats for a 3x3 layer of
+    /// layer's operations, but blocks of filters share out unevenly when there are few of them (24 filters are 3 blocks of
+    /// 8: on 2 threads one thread gets two of the three), while rows share out evenly (32 rows, 16 per thread). Each range of rows reads all the weights (16 x 144 floats for a 3x3 layer of
     /// 16 channels, 9 KiB) and two more input rows per channel than it computes.</summary>
     public static bool DirectSplitsRows(LayerSpec l) =>
         l.Op is ConvOp { Filters: var f }
         && (l.Output.Height + DirectRowBlock(l.Output.Width) - 1) / DirectRowBlock(l.Output.Width)
-           >= (f + DirectFilterBlock(l.Output.Width) - 1) / DirectFilterBlock(l.Output.Width);
+           >= (f + DirectFilterBlock - 1) / DirectFilterBlock;
 
     /// <summary>Filters per range of a Winograd layer split by filters: one panel of its transformed weights.</summary>
     public const int WinogradFilterBlock = 32;

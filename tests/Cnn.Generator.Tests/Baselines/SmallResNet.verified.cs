@@ -1254,7 +1254,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu2) : outp;
             if (ws.SplitParts > 1)
             {
-                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 6).
+                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
                     global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, padding: 1);
@@ -1390,7 +1390,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             // Inference: direct convolution, same result as the im2col path below.
             if (ws.SplitParts > 1)
             {
-                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 6).
+                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
                     global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, padding: 1);
