@@ -245,8 +245,9 @@ public static unsafe class DirectConv
     }
 
     /// <summary>One output row (17 to 32 wide) of eight filters, two vectors each: 16 accumulators, and per tap two
-    /// loads and eight broadcasts for 16 multiply-adds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// loads and eight broadcasts for 16 multiply-adds. (Too many locals to be inlined: a call, compiled optimised from
+    /// the first.)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row8x2(float* x, in Filters b, in Shape s, int oy)
     {
         var mask = LaneMask.First(s.OutWidth - 16);
