@@ -67,7 +67,7 @@ internal static class FilterLanesChoice
 
     public static bool Picks(LayerSpec l)
     {
-        if (l.Op is not ConvOp { Groups: 1 } conv || l.FoldedBatchNorm < 0 || l.Im2ColBlockRows > 0) return false;
+        if (l.Op is not ConvOp { Groups: 1 } conv || l.FoldedBatchNorm < 0 || l.Im2ColBlockRows > 0 || l.StrideTwoBlockRows > 0) return false;
         if (l.DirectInference && l.WinogradFromImages == 1) return false; // im2col never runs in inference
         int positions = l.Output.Height * l.Output.Width;
         long depth = (long)l.Input.Channels * conv.Kernel * conv.Kernel;
@@ -87,7 +87,8 @@ internal static class FilterLanesChoice
     /// (64 filters, blocks of 2 rows = 224 positions, depth 147) measured 3,308 -> 2,773 us (0.84x; blocks of 4, 8, 16 rows
     /// in lanes 2,832-3,055; <c>Cnn.TrainProfile stem</c>, thread CPU time, one thread, medians of 3 runs of 7 rounds on a
     /// loaded machine). MobileNetV2's stem (32 filters, depth 27, blocks of 4 rows = 448 positions) measured 364 -> 359 us,
-    /// within noise, and is not taken.
+    /// within noise, and is not taken. Both stems now run the direct stride-2 kernel (<see cref="StrideTwoChoice"/>), so
+    /// this takes stride-1 convolutions in blocks.
     /// </summary>
     public static bool PicksBlocks(LayerSpec l) =>
         l.Op is ConvOp { Groups: 1 } conv && l.Im2ColBlockRows > 0 && l.FoldedBatchNorm >= 0

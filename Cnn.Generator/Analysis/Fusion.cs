@@ -29,7 +29,8 @@ internal static class Fusion
                     WinogradInference = winograd,
                     WinogradFromImages = fromImages,
                     // im2col runs in inference unless the direct or Winograd kernel always takes the layer.
-                    Im2ColBlockRows = direct && fromImages == 1 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
+                    Im2ColBlockRows = direct && fromImages == 1 || StrideTwoChoice.RowsPerBlock(layers[k]) > 0 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
+                    StrideTwoBlockRows = StrideTwoChoice.RowsPerBlock(layers[k]),
                 };
             }
         FoldBatchNorms(layers);

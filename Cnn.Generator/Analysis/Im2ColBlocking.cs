@@ -11,7 +11,8 @@ namespace CnnGen.Generator.Analysis;
 /// stem (27 x 12,544, 1.4 MB) 227 -> 206-209 us with blocks of 2 or 4 (8: 200, 16: 207; <c>Cnn.TrainProfile stem</c>,
 /// thread CPU time, one thread, medians of 7 alternating rounds). A block holds the fewest
 /// rows whose columns are whole 32-column panels of the product (2 rows of 112), then as many more such groups as fit
-/// 64 KiB of columns; when even the fewest pass 256 KiB, as many single rows as fit 64 KiB.
+/// 64 KiB of columns; when even the fewest pass 256 KiB, as many single rows as fit 64 KiB. Stride-2 convolutions that
+/// qualify (those stems) run the direct stride-2 kernel instead (<see cref="StrideTwoChoice"/>).
 /// </summary>
 internal static class Im2ColBlocking
 {

@@ -60,6 +60,11 @@ internal sealed record LayerSpec(
     /// multiplied at once (<see cref="Analysis.Im2ColBlocking"/>); 0 for the whole image's columns and one product.</summary>
     public int Im2ColBlockRows { get; init; }
 
+    /// <summary>For a stride-2 convolution that inference runs directly from its input rows split into even and odd columns
+    /// (<c>StrideTwoConv</c>, <see cref="Analysis.StrideTwoChoice"/>): output rows per block; 0 when it does not. Same bits
+    /// as im2col + product.</summary>
+    public int StrideTwoBlockRows { get; init; }
+
     /// <summary>For a convolution that inference runs as im2col + product with its BatchNorm folded in: the product runs with
     /// the filters in the vector lanes (<c>FilterLanes</c>, <see cref="Analysis.FilterLanesChoice"/>) from the folded weights
     /// laid out once per fold; the bits of the packed product it replaces.</summary>

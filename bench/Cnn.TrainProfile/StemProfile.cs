@@ -8,7 +8,8 @@ namespace CnnGen.TrainProfile;
 /// (<see cref="Pooling.MaxPool"/>, what inference ran) and without (<see cref="Pooling.MaxPoolValues"/>); ResNet-18's
 /// 7x7 and MobileNetV2's 3x3 stride-2 stems and ResNet-18's first stride-2 3x3 layer (64 -> 128 @56) as im2col of the
 /// whole image and one product, and in blocks of output rows
-/// (<see cref="Im2ColBlocks"/>), with bias and ReLU as stored. Thread CPU
+/// (<see cref="Im2ColBlocks"/>, with the filters in rows or in the lanes), and directly from each block's input rows
+/// split into even and odd columns (<see cref="StrideTwoConv"/>, the stride-2 ones), with bias and ReLU as stored. Thread CPU
 /// time: per round the median of <c>--repeats</c> calls, then the median and range over <c>--rounds</c>.
 /// </summary>
 internal static class StemProfile
@@ -71,6 +72,11 @@ internal static class StemProfile
                 Im2Col.Pack(image, col, channels, size, size, kernel, 2, padding, outSize, outSize);
                 FilterLanes.Forward(panels, col, bias, output, filters, k, n, 0, filters, FusedActivation.Relu);
             }));
+            // Direct, from the block's input rows split into even and odd columns: no columns at all.
+            if (StrideTwoConv.Supports(kernel, 2, 1, padding))
+                foreach (int rows in blockRows)
+                    kernels.Add(new(layer, $"direct, blocks of {rows} output rows (StrideTwoConv)", () =>
+                        StrideTwoConv.Forward(image, weight, bias, output, col, channels, size, size, filters, kernel, padding, outSize, outSize, rows, FusedActivation.Relu)));
         }
 
         var times = kernels.Select(_ => new List<double>()).ToArray();

@@ -66,28 +66,20 @@ public class FilterLanesChoiceTests
     }
 
     [Fact]
-    public void ResNet18sStemMultipliesItsBlocksOfRowsWithTheFiltersInTheLanes()
+    public void TheStemsRunTheDirectStrideTwoKernelSoTheirFiltersAreNotLaidOutInLanes()
     {
         string code = ResNet18.Value;
-        Assert.Matches(new Regex(@"if \(!ws\.KeepForBackward && ws\.Folded && _filterLanesFromFold_conv1\)\s*\{\s*// Each block's product with the filters in the vector lanes"), code);
-        Assert.Contains("global::CnnGen.Kernels.Im2ColBlocks.ForwardLanes(x, _filterLanes_conv1, bias, y, col, channels: 3, height: 224, width: 224, filters: 64, kernel: 7, " +
-                        "stride: 2, padding: 3, outHeight: 112, outWidth: 112, rowsPerBlock: 2, activation);", code, StringComparison.Ordinal);
-        // The blocks with the filters in rows stay for a pass without the laid-out fold.
-        Assert.Contains("global::CnnGen.Kernels.Im2ColBlocks.Forward(x, weight, bias, y, col, channels: 3, height: 224, width: 224, filters: 64, kernel: 7, " +
-                        "stride: 2, padding: 3, outHeight: 112, outWidth: 112, rowsPerBlock: 2, activation);", code, StringComparison.Ordinal);
-        Assert.Contains(") _filterLanesFromFold_conv1 = false; // bn1 into conv1", code, StringComparison.Ordinal);
-        Assert.Contains("_filterLanes_conv1, filters: 64, k: 147);", code, StringComparison.Ordinal);
-        Assert.DoesNotContain("FilterLanes.Forward(_filterLanes_conv1", code, StringComparison.Ordinal); // no whole-image lanes product, split or not
-        Assert.DoesNotContain("FilterLanesFilters_conv1", code, StringComparison.Ordinal);
-        // MobileNetV2's stem: blocks of 4 rows (448 positions) keep the filters in rows.
+        Assert.DoesNotContain("ForwardLanes", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("_filterLanes_conv1", code, StringComparison.Ordinal);
         Assert.DoesNotContain("ForwardLanes", Generated(Networks.MobileNetV2), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("[Input(3, 97, 97)] [Conv(7, 32, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", true)]  // blocks of 2 rows of 49 = 98 positions
-    [InlineData("[Input(3, 97, 97)] [Conv(7, 16, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", false)] // filters not whole panels of 32
-    [InlineData("[Input(3, 97, 97)] [Conv(7, 32, Stride = 2, Padding = 3)] [ReLU]", false)]                           // no folded BatchNorm
-    [InlineData("[Input(3, 225, 225)] [Conv(3, 32, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU6]", false)] // blocks of 5 rows of 113 = 565 positions
+    [InlineData("[Input(3, 97, 97)] [Conv(7, 32, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", true)]   // blocks of 1 row of 97 positions
+    [InlineData("[Input(3, 97, 97)] [Conv(7, 16, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", false)]  // filters not whole panels of 32
+    [InlineData("[Input(3, 97, 97)] [Conv(7, 32, Padding = 3)] [ReLU]", false)]                            // no folded BatchNorm
+    [InlineData("[Input(3, 97, 97)] [Conv(7, 32, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", false)] // stride 2: the direct kernel
+    [InlineData("[Input(3, 225, 225)] [Conv(3, 32, Padding = 1, Bias = false)] [BatchNorm] [ReLU6]", false)] // blocks of 2 rows of 225 = 450 positions
     [InlineData("[Input(3, 41, 41)] [Conv(7, 32, Stride = 2, Padding = 3, Bias = false)] [BatchNorm] [ReLU]", false)]  // columns too small for blocks (whole-image lanes instead)
     public void PicksBlocksInLanesWhereItMeasuredFaster(string layers, bool expected)
     {

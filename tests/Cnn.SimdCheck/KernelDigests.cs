@@ -319,6 +319,24 @@ internal static class KernelDigests
         }
         yield return ("Im2ColBlocks.ForwardBlocks", blockRanges.ToArray());
 
+        // The direct stride-2 kernel: odd and even paddings and widths, rows of one vector and of several, filters past a
+        // block of 8, whole calls and ranges of blocks.
+        var strideTwo = new List<float>();
+        foreach (var (channels, size, filters, kernel, padding, rows, activation) in new[]
+                 { (3, 40, 13, 7, 3, 3, FusedActivation.Relu), (2, 27, 8, 3, 1, 2, FusedActivation.Relu6), (1, 70, 17, 3, 0, 5, FusedActivation.None), (4, 11, 3, 5, 2, 1, FusedActivation.None) })
+        {
+            int outSize = (size + 2 * padding - kernel) / 2 + 1, blockCount = (outSize + rows - 1) / rows;
+            float[] input = Random(channels * size * size), weight = Random(filters * channels * kernel * kernel), biases = Random(filters);
+            var output = new float[filters * outSize * outSize];
+            StrideTwoConv.Forward(input, weight, biases, output, new float[StrideTwoConv.ScratchLength(channels, size, kernel, padding, rows)],
+                channels, size, size, filters, kernel, padding, outSize, outSize, rows, activation);
+            strideTwo.AddRange(output);
+            StrideTwoConv.ForwardBlocks(input, weight, biases, output, channels, size, size, filters, kernel, padding, outSize, outSize, rows, activation, blockCount / 2, blockCount);
+            StrideTwoConv.ForwardBlocks(input, weight, biases, output, channels, size, size, filters, kernel, padding, outSize, outSize, rows, activation, 0, blockCount / 2);
+            strideTwo.AddRange(output);
+        }
+        yield return ("StrideTwoConv", strideTwo.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {

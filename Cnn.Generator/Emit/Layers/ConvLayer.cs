@@ -153,6 +153,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, 0, {ColLength(l)}); // [{k}, {positions}]");
         else if (!IsPointwise(l))
             w.Line($"var col = new global::System.Span<float>(ws._col_{l.Id}, ws.KeepForBackward ? b * {ColLength(l)} : 0, {ColLength(l)}); // [{k}, {positions}], kept for backward while training");
+        if (l.StrideTwoBlockRows > 0) EmitStrideTwo(w, l, activation);
         if (l.Im2ColBlockRows > 0) EmitBlocks(w, l, l.Im2ColBlockRows, activation);
         if (l.FilterLanesInference) FilterLanesConv.EmitImage(w, l, IsPointwise(l) ? null : Pack(l, "x"), activation);
         if (!IsPointwise(l)) w.Line(Pack(l, "x"));
@@ -162,7 +163,7 @@ internal sealed class ConvLayer : LayerEmitter
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu);
-        if (split && l.Im2ColBlockRows > 0) EmitBlocksRange(w, l, fusedRelu);
+        if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);
         else if (split)
         {
             if (!IsPointwise(l)) EmitPackChannels(w, l);
@@ -220,6 +221,29 @@ internal sealed class ConvLayer : LayerEmitter
                $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});";
     }
 
+    /// <summary>The shape, block and activation arguments of <c>StrideTwoConv</c>'s calls.</summary>
+    private static string StrideTwoArguments(LayerSpec l, string activation)
+    {
+        var c = Op(l);
+        return $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, filters: {c.Filters}, kernel: {c.Kernel}, " +
+               $"padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, rowsPerBlock: {l.StrideTwoBlockRows}, {activation}";
+    }
+
+    /// <summary>Inference of a stride-2 convolution with few input channels (<see cref="Analysis.StrideTwoChoice"/>):
+    /// directly, in blocks of output rows, from each block's input rows split into even and odd columns in the column
+    /// buffer; the same bits as im2col + product.</summary>
+    private static void EmitStrideTwo(SourceWriter w, LayerSpec l, string activation)
+    {
+        var c = Op(l);
+        w.Open("if (!ws.KeepForBackward)");
+        w.Line($"// Inference: direct stride-2 convolution, {l.StrideTwoBlockRows} output rows at a time from their {2 * (l.StrideTwoBlockRows - 1) + c.Kernel} input rows " +
+               "split into even and odd columns (so 16 neighbouring outputs read 16 neighbouring values); no columns. The same bits as im2col + product below.");
+        w.Line($"{Kernels}.StrideTwoConv.Forward(x, weight, bias, y, col, " +
+               StrideTwoArguments(l, activation.Length > 0 ? "activation" : $"{Kernels}.FusedActivation.None") + ");");
+        w.Line("continue;");
+        w.Close();
+    }
+
     /// <summary>Inference of a convolution with large columns: im2col and the product in blocks of output rows
     /// (<see cref="Analysis.Im2ColBlocking"/>), the same bits as the whole image's columns and one product.</summary>
     private static void EmitBlocks(SourceWriter w, LayerSpec l, int rows, string activation)
@@ -271,20 +295,32 @@ internal sealed class ConvLayer : LayerEmitter
     private static void EmitBlocksRange(SourceWriter w, LayerSpec l, LayerSpec? fusedRelu)
     {
         var c = Op(l);
-        int rows = l.Im2ColBlockRows;
+        string activation = fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu);
         w.Line();
+        if (l.StrideTwoBlockRows > 0)
+        {
+            ImageSplit.OpenRange(w, BlocksMethod(l), $"Blocks [start, end) of {l.StrideTwoBlockRows} output rows of one image: their input rows split into even and odd columns " +
+                "in this thread's scratch, then the direct convolution" + (fusedRelu is null ? "." : $", then {fusedRelu.Name}."));
+            w.Line($"{Kernels}.StrideTwoConv.ForwardBlocks(inp, weight, bias, outp, " + StrideTwoArguments(l, activation) + ", firstBlock: start, endBlock: end);");
+            w.Close();
+            return;
+        }
+        int rows = l.Im2ColBlockRows;
         ImageSplit.OpenRange(w, BlocksMethod(l), $"Blocks [start, end) of {rows} output rows of one image: their columns in this thread's scratch, then the product" +
             (l.Im2ColBlockLanes ? " (with the filters in the vector lanes, weight then holding the laid-out panels, when the folded weights are laid out)" : "") +
             (fusedRelu is null ? "." : $", then {fusedRelu.Name}."));
         string lanes = l.Im2ColBlockLanes ? FilterLanesConv.Applies(l) : "false";
-        string activation = fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu);
         w.Line($"{Kernels}.Im2ColBlocks.ForwardBlocks(inp, weight, bias, outp, lanes: {lanes}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
                $"rowsPerBlock: {rows}, {activation}, firstBlock: start, endBlock: end{DilationArgument(c)});");
         w.Close();
     }
 
-    private static int BlockCount(LayerSpec l) => (l.Output.Height + l.Im2ColBlockRows - 1) / l.Im2ColBlockRows;
+    /// <summary>Output rows per block of a convolution that inference runs in blocks of rows, by im2col or by the direct
+    /// stride-2 kernel; 0 for neither.</summary>
+    private static int BlockRows(LayerSpec l) => l.StrideTwoBlockRows > 0 ? l.StrideTwoBlockRows : l.Im2ColBlockRows;
+
+    private static int BlockCount(LayerSpec l) => (l.Output.Height + BlockRows(l) - 1) / BlockRows(l);
 
     private static string BlocksMethod(LayerSpec l) => "ForwardBlocks_" + l.Id;
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
@@ -344,17 +380,17 @@ internal sealed class ConvLayer : LayerEmitter
     {
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         ImageSplit.OpenWhenSplitting(w);
-        w.Line(l.Im2ColBlockRows > 0
-            ? $"// Fewer images than threads: each thread computes a range of this image's {BlockCount(l)} blocks of {l.Im2ColBlockRows} output rows."
+        w.Line(BlockRows(l) > 0
+            ? $"// Fewer images than threads: each thread computes a range of this image's {BlockCount(l)} blocks of {BlockRows(l)} output rows."
             : ImageSplit.SplitsColumns(l)
             ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height * l.Output.Width} output positions, in blocks of {ImageSplit.ColumnBlock}."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
         string output = $"outp.Slice(b * {outLen}, {outLen})";
-        if (l.Im2ColBlockRows > 0)
+        if (BlockRows(l) > 0)
         {
-            // Each thread lays out the columns of its own blocks of rows, in its own scratch, and multiplies them at once.
+            // Each thread lays out the columns (or the split rows) of its own blocks of rows, in its own scratch, and multiplies them at once.
             string weight = l.Im2ColBlockLanes ? $"{FilterLanesConv.Applies(l)} ? {FilterLanesConv.Panels(l)} : weight" : "weight";
             w.Line(ImageSplit.Run(BlocksMethod(l), "x", output, weight, "bias", "1", BlockCount(l), "1"));
         }
