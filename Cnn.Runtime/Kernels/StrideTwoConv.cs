@@ -107,19 +107,27 @@ public static unsafe class StrideTwoConv
                 Portable(pin, pw, pb, pout, shape, filters, firstRow, endRow);
                 return;
             }
-            float* transposed = stackalloc float[channels * kernel * kernel * FilterBlock];
-            for (int oy0 = firstRow; oy0 < endRow; oy0 += rowsPerBlock)
+            // Every block of 8 filters' weights tap by tap, laid out once per call for all the blocks of rows.
+            int taps = shape.Taps;
+            long laidOut = (long)(filters + FilterBlock - 1) / FilterBlock * taps * FilterBlock;
+            if (_threadWeights is null || _threadWeights.Length < laidOut) _threadWeights = new float[laidOut];
+            fixed (float* transposed = _threadWeights)
             {
-                int rows = Math.Min(rowsPerBlock, endRow - oy0);
-                SplitRows(pin, ps, shape, 2 * oy0 - padding, 2 * (rows - 1) + kernel);
-                for (int f0 = 0; f0 < filters; f0 += FilterBlock)
+                for (int f0 = 0; f0 < filters; f0 += FilterBlock) Transpose(pw, transposed + (long)f0 * taps, shape, f0, filters);
+                for (int oy0 = firstRow; oy0 < endRow; oy0 += rowsPerBlock)
                 {
-                    Transpose(pw, transposed, shape, f0, filters);
-                    BlockRows(ps, transposed, pb, pout, shape, f0, filters, oy0, rows, 2 * (rows - 1) + kernel);
+                    int rows = Math.Min(rowsPerBlock, endRow - oy0);
+                    SplitRows(pin, ps, shape, 2 * oy0 - padding, 2 * (rows - 1) + kernel);
+                    for (int f0 = 0; f0 < filters; f0 += FilterBlock)
+                        BlockRows(ps, transposed + (long)f0 * taps, pb, pout, shape, f0, filters, oy0, rows, 2 * (rows - 1) + kernel);
                 }
             }
         }
     }
+
+    /// <summary>This thread's weights laid out tap by tap (<c>[filter block][tap][8]</c>), grown once: on the heap, since
+    /// their size follows the caller's shape.</summary>
+    [ThreadStatic] private static float[]? _threadWeights;
 
     private readonly record struct Shape(int Channels, int Height, int Width, int Kernel, int Padding, int OutWidth, int Plane, FusedActivation Activation)
     {
@@ -178,7 +186,7 @@ public static unsafe class StrideTwoConv
         {
             float* to = rows + ((long)c * count + r) * length;
             int y = firstRow + r;
-            Zero(to, length);
+            new Span<float>(to, length).Clear();
             if (y < 0 || y >= s.Height) continue;
             float* from = input + ((long)c * s.Height + y) * s.Width;
             for (int t = 0; t < evens; t += 16)
@@ -190,14 +198,6 @@ public static unsafe class StrideTwoConv
                 Avx512F.MaskStore(to + oddsTo + t, LaneMask.First(odds - t), Avx512F.PermuteVar16x32x2(lo, oddIndex, hi));
             }
         }
-    }
-
-    /// <summary><paramref name="count"/> zeros from <paramref name="to"/>, 16 at a time.</summary>
-    private static void Zero(float* to, int count)
-    {
-        int i = 0;
-        for (; i + 16 <= count; i += 16) Vector512<float>.Zero.Store(to + i);
-        if (i < count) Avx512F.MaskStore(to + i, LaneMask.First(count - i), Vector512<float>.Zero);
     }
 
     /// <summary>Filters <c>f0 .. f0 + 7</c>' weights tap by tap (<c>[tap][8]</c>); past the last filter a slot repeats it.</summary>

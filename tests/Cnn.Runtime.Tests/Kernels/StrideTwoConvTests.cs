@@ -42,6 +42,25 @@ public class StrideTwoConvTests
     }
 
     [Fact]
+    public void ADeepInputWithALargeKernelGivesTheSameBits()
+    {
+        // 512 channels x 11 x 11 taps: 2 MB of weights laid out tap by tap per block of 8 filters (on the heap, not the stack).
+        var random = new Random(31);
+        const int channels = 512, size = 12, filters = 11, kernel = 11, padding = 5, outSize = 6, rows = 4;
+        float[] input = Random(random, channels * size * size), weight = Random(random, filters * channels * kernel * kernel), bias = Random(random, filters);
+        int k = channels * kernel * kernel, positions = outSize * outSize;
+        var col = new float[k * positions];
+        var expected = new float[filters * positions];
+        Im2Col.Pack(input, col, channels, size, size, kernel, 2, padding, outSize, outSize);
+        Gemm.MultiplyBiasActivation(weight, col, expected, bias, filters, positions, k, FusedActivation.Relu);
+
+        var actual = new float[filters * positions];
+        StrideTwoConv.Forward(input, weight, bias, actual, new float[StrideTwoConv.ScratchLength(channels, size, kernel, padding, rows)],
+            channels, size, size, filters, kernel, padding, outSize, outSize, rows, FusedActivation.Relu);
+        AssertSameBits(expected, actual, "C512 F11 K11 P5 12x12");
+    }
+
+    [Fact]
     public void RangesOfBlocksGiveTheBitsOfTheWholeCallAndWriteOnlyTheirRows()
     {
         var random = new Random(29);
