@@ -22,15 +22,16 @@ internal static class Fusion
                 bool winograd = WinogradChoice.Picks(conv, layers[k].Input, layers[k].Output);
                 bool direct = conv.Groups == 1 ? winograd || UsesDirectKernel(conv, layers[k].Output) : IsDepthwise(conv, layers[k].Input);
                 int fromImages = winograd ? WinogradChoice.FromImages(conv, layers[k].Input, layers[k].Output) : 1;
+                int strideTwoRows = StrideTwoChoice.RowsPerBlock(layers[k]);
                 layers[k] = layers[k] with
                 {
                     DirectInference = direct,
                     DepthwiseInPlace = direct && conv.Groups > 1 && ReadsInPlace(conv),
                     WinogradInference = winograd,
                     WinogradFromImages = fromImages,
-                    // im2col runs in inference unless the direct or Winograd kernel always takes the layer.
-                    Im2ColBlockRows = direct && fromImages == 1 || StrideTwoChoice.RowsPerBlock(layers[k]) > 0 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
-                    StrideTwoBlockRows = StrideTwoChoice.RowsPerBlock(layers[k]),
+                    // im2col runs in inference unless the direct, Winograd or stride-2 kernel always takes the layer.
+                    Im2ColBlockRows = direct && fromImages == 1 || strideTwoRows > 0 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
+                    StrideTwoBlockRows = strideTwoRows,
                 };
             }
         FoldBatchNorms(layers);

@@ -15,8 +15,6 @@ public class DirectTrainingTests
 {
     private const string TrainingComment = "// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.";
 
-    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
-
     private static string Compiled(string declaration) =>
         AssertCompilesCleanly("using CnnGen;\nnamespace DirectTraining;\n" + declaration + "\npublic partial class Net { }").Sources.Single().SourceText.ToString();
 

@@ -17,8 +17,6 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class FilterLanesChoiceTests
 {
-    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
-
     private static readonly Lazy<string> ResNet18 = new(() => Generated(Networks.ResNet18));
 
     /// <summary>The layers whose per-image inference product is a filter-lane call, in order.</summary>

@@ -13,8 +13,6 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class Im2ColBlockingTests
 {
-    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
-
     private static string[] BlockCalls(string code) =>
         code.Split('\n').Where(line => line.Contains("Im2ColBlocks.Forward(", StringComparison.Ordinal)).Select(line => line.Trim()).ToArray();
 

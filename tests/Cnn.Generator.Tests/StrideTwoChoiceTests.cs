@@ -10,8 +10,6 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class StrideTwoChoiceTests
 {
-    private static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
-
     private static string[] Calls(string code, string method) =>
         code.Split('\n').Where(line => line.Contains("StrideTwoConv." + method + "(", StringComparison.Ordinal)).Select(line => line.Trim()).ToArray();
 

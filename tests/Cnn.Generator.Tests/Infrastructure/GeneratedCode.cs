@@ -5,6 +5,9 @@ namespace CnnGen.Generator.Tests.Infrastructure;
 /// <summary>Checks shared by the tests that compile generated networks.</summary>
 internal static class GeneratedCode
 {
+    /// <summary>The one file the generator writes for <paramref name="source"/>.</summary>
+    public static string Generated(string source) => Assert.Single(TestDriver.Run(source).Sources).SourceText.ToString();
+
     /// <summary>Runs the generator on <paramref name="source"/>: no exception, no generator diagnostic, no warning in the
     /// input, <paramref name="expectedSources"/> generated files, and generated code that compiles without a problem.</summary>
     public static GeneratorRun AssertCompilesCleanly(string source, int expectedSources = 1)
