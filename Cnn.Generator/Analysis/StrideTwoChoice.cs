@@ -14,8 +14,8 @@ namespace CnnGen.Generator.Analysis;
 /// </summary>
 internal static class StrideTwoChoice
 {
-    /// <summary>Output rows per block: the kernel's per-block work (the split rows, each filter block's weights laid
-    /// out tap by tap) paid for 8 rows at a time, and 112 rows make 14 blocks, 7 for each of two threads.</summary>
+    /// <summary>Output rows per block: the kernel's per-block work (splitting its input rows, kernel - 2 of them again
+    /// in the next block, and a last group of three vectors that may repeat one) paid for 8 rows at a time, and 112 rows make 14 blocks, 7 for each of two threads.</summary>
     public const int BlockRows = 8;
 
     /// <summary>Largest kernel the runtime's kernel takes (<c>StrideTwoConv.MaxKernel</c>).</summary>
