@@ -118,6 +118,27 @@ public class MaxPoolValuesTests
         AssertSameBits(withWinners, values, count, "against MaxPool2x2");
     }
 
+    /// <summary>2x2 windows at stride 2 without padding that no edge cuts take a path of their own (two input rows per
+    /// output row, no ring): every output width from 1 to 40 (whole chunks of 16, a partial last chunk, both), odd input
+    /// widths and heights (a last column or row no window reads), against the window loop, and nothing written past the
+    /// output.</summary>
+    [Fact]
+    public void HalvingWindowsOfEveryWidthAreTheLoopsBitForBit()
+    {
+        const int planes = 3;
+        for (int outWidth = 1; outWidth <= 40; outWidth++)
+            foreach (int extraColumn in new[] { 0, 1 })
+                foreach (int height in new[] { 2, 5, 8 })
+                {
+                    int width = 2 * outWidth + extraColumn, outHeight = height / 2, count = planes * outHeight * outWidth;
+                    var x = Values(planes * height * width, seed: outWidth * 100 + extraColumn * 10 + height);
+                    var values = Enumerable.Repeat(123f, count + 16).ToArray();
+                    Pooling.MaxPoolValues(x, values, planes, height, width, 2, 2, 0, outHeight, outWidth);
+                    AssertSameBits(Loop(x, planes, height, width, 2, 2, 0, outHeight, outWidth), values, count, $"{height}x{width}");
+                    Assert.All(values.Skip(count), v => Assert.Equal(123f, v));
+                }
+    }
+
     [Fact]
     public void AWindowsLastNaNAndFirstZeroWin()
     {
