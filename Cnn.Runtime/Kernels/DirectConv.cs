@@ -11,7 +11,7 @@ namespace CnnGen.Kernels;
 /// the sum a fused multiply-add chain in (c, ky, kx) order from zero, padding contributing <c>w * 0</c> — exactly the
 /// chain of im2col + <see cref="Gemm.Multiply"/> + <see cref="Elementwise.AddBias"/>, so both give the same bits.
 /// The AVX-512 path keeps two output rows of 8 filters (rows up to 16 wide) or one row of 8 filters (up to 32 wide)
-/// in registers.
+/// in registers, 6 filters in a last block of at most 6.
 /// </summary>
 public static unsafe class DirectConv
 {
@@ -157,14 +157,24 @@ public static unsafe class DirectConv
                     var block = new Filters(pw0, pb, pout, ckk, shape.Plane, Math.Min(f, last), Math.Min(f + 1, last),
                         Math.Min(f + 2, last), Math.Min(f + 3, last), Math.Min(f + 4, last),
                         Math.Min(f + 5, last), Math.Min(f + 6, last), Math.Min(f + 7, last));
+                    // A last block of at most 6 filters (LeNet-5's first layer: 6 in all) keeps 6, not 8 with 2 repeated.
+                    bool six = endFilter - f <= 6;
                     if (outWidth <= 16)
                     {
                         // Two output rows per pass share every weight broadcast; an odd last row is computed twice.
-                        for (int oy = firstRow; oy < endRow; oy += 2) TwoRows8x1(x, block, shape, oy, Math.Min(oy + 1, endRow - 1));
+                        for (int oy = firstRow; oy < endRow; oy += 2)
+                        {
+                            if (six) TwoRows1<Six>(x, block, shape, oy, Math.Min(oy + 1, endRow - 1));
+                            else TwoRows1<Eight>(x, block, shape, oy, Math.Min(oy + 1, endRow - 1));
+                        }
                     }
                     else
                     {
-                        for (int oy = firstRow; oy < endRow; oy++) Row8x2(x, block, shape, oy);
+                        for (int oy = firstRow; oy < endRow; oy++)
+                        {
+                            if (six) Row2<Six>(x, block, shape, oy);
+                            else Row2<Eight>(x, block, shape, oy);
+                        }
                     }
                 }
             }
@@ -204,9 +214,27 @@ public static unsafe class DirectConv
     private static Vector512<float> Finish(Vector512<float> sum, float bias, bool relu) =>
         Activate.Apply(sum + Vector512.Create(bias), relu ? FusedActivation.Relu : FusedActivation.None);
 
-    /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters.</summary>
+    /// <summary>Filters a block computes at once: a type argument, so that the compiler drops the last two filters'
+    /// accumulators, broadcasts and stores from the blocks of six.</summary>
+    private interface IBlockFilters
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct Eight : IBlockFilters
+    {
+        public static int Count => 8;
+    }
+
+    private struct Six : IBlockFilters
+    {
+        public static int Count => 6;
+    }
+
+    /// <summary>Output rows <paramref name="oy"/> and <paramref name="oy2"/> (at most 16 wide) of eight filters (or
+    /// the first six): one vector per row and filter.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoRows8x1(float* x, in Filters b, in Shape s, int oy, int oy2)
+    private static void TwoRows1<TBlock>(float* x, in Filters b, in Shape s, int oy, int oy2) where TBlock : struct, IBlockFilters
     {
         var mask = LaneMask.First(s.OutWidth);
         var zero = Vector512<float>.Zero;
@@ -229,26 +257,32 @@ public static unsafe class DirectConv
                 q = Vector512.Create(w3[k]); a3 = Avx512F.FusedMultiplyAdd(q, v, a3); c3 = Avx512F.FusedMultiplyAdd(q, u, c3);
                 q = Vector512.Create(w4[k]); a4 = Avx512F.FusedMultiplyAdd(q, v, a4); c4 = Avx512F.FusedMultiplyAdd(q, u, c4);
                 q = Vector512.Create(w5[k]); a5 = Avx512F.FusedMultiplyAdd(q, v, a5); c5 = Avx512F.FusedMultiplyAdd(q, u, c5);
-                q = Vector512.Create(w6[k]); a6 = Avx512F.FusedMultiplyAdd(q, v, a6); c6 = Avx512F.FusedMultiplyAdd(q, u, c6);
-                q = Vector512.Create(w7[k]); a7 = Avx512F.FusedMultiplyAdd(q, v, a7); c7 = Avx512F.FusedMultiplyAdd(q, u, c7);
+                if (TBlock.Count == 8)
+                {
+                    q = Vector512.Create(w6[k]); a6 = Avx512F.FusedMultiplyAdd(q, v, a6); c6 = Avx512F.FusedMultiplyAdd(q, u, c6);
+                    q = Vector512.Create(w7[k]); a7 = Avx512F.FusedMultiplyAdd(q, v, a7); c7 = Avx512F.FusedMultiplyAdd(q, u, c7);
+                }
             }
         }
         int at = oy * s.OutWidth, at2 = oy2 * s.OutWidth;
         Avx512F.MaskStore(b.O0 + at, mask, Finish(a0, b.B0, s.Relu)); Avx512F.MaskStore(b.O1 + at, mask, Finish(a1, b.B1, s.Relu));
         Avx512F.MaskStore(b.O2 + at, mask, Finish(a2, b.B2, s.Relu)); Avx512F.MaskStore(b.O3 + at, mask, Finish(a3, b.B3, s.Relu));
         Avx512F.MaskStore(b.O4 + at, mask, Finish(a4, b.B4, s.Relu)); Avx512F.MaskStore(b.O5 + at, mask, Finish(a5, b.B5, s.Relu));
-        Avx512F.MaskStore(b.O6 + at, mask, Finish(a6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at, mask, Finish(a7, b.B7, s.Relu));
         Avx512F.MaskStore(b.O0 + at2, mask, Finish(c0, b.B0, s.Relu)); Avx512F.MaskStore(b.O1 + at2, mask, Finish(c1, b.B1, s.Relu));
         Avx512F.MaskStore(b.O2 + at2, mask, Finish(c2, b.B2, s.Relu)); Avx512F.MaskStore(b.O3 + at2, mask, Finish(c3, b.B3, s.Relu));
         Avx512F.MaskStore(b.O4 + at2, mask, Finish(c4, b.B4, s.Relu)); Avx512F.MaskStore(b.O5 + at2, mask, Finish(c5, b.B5, s.Relu));
-        Avx512F.MaskStore(b.O6 + at2, mask, Finish(c6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at2, mask, Finish(c7, b.B7, s.Relu));
+        if (TBlock.Count == 8)
+        {
+            Avx512F.MaskStore(b.O6 + at, mask, Finish(a6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at, mask, Finish(a7, b.B7, s.Relu));
+            Avx512F.MaskStore(b.O6 + at2, mask, Finish(c6, b.B6, s.Relu)); Avx512F.MaskStore(b.O7 + at2, mask, Finish(c7, b.B7, s.Relu));
+        }
     }
 
-    /// <summary>One output row (17 to 32 wide) of eight filters, two vectors each: 16 accumulators, and per tap two
-    /// loads and eight broadcasts for 16 multiply-adds. (Too many locals to be inlined: a call, compiled optimised from
-    /// the first.)</summary>
+    /// <summary>One output row (17 to 32 wide) of eight filters (or the first six), two vectors each: 16 accumulators,
+    /// and per tap two loads and eight broadcasts for 16 multiply-adds (12 for six). (Too many locals to be inlined: a
+    /// call, compiled optimised from the first.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Row8x2(float* x, in Filters b, in Shape s, int oy)
+    private static void Row2<TBlock>(float* x, in Filters b, in Shape s, int oy) where TBlock : struct, IBlockFilters
     {
         var mask = LaneMask.First(s.OutWidth - 16);
         var zero = Vector512<float>.Zero;
@@ -271,8 +305,11 @@ public static unsafe class DirectConv
                 q = Vector512.Create(p3[k]); a3 = Avx512F.FusedMultiplyAdd(q, v, a3); c3 = Avx512F.FusedMultiplyAdd(q, u, c3);
                 q = Vector512.Create(p4[k]); a4 = Avx512F.FusedMultiplyAdd(q, v, a4); c4 = Avx512F.FusedMultiplyAdd(q, u, c4);
                 q = Vector512.Create(p5[k]); a5 = Avx512F.FusedMultiplyAdd(q, v, a5); c5 = Avx512F.FusedMultiplyAdd(q, u, c5);
-                q = Vector512.Create(p6[k]); a6 = Avx512F.FusedMultiplyAdd(q, v, a6); c6 = Avx512F.FusedMultiplyAdd(q, u, c6);
-                q = Vector512.Create(p7[k]); a7 = Avx512F.FusedMultiplyAdd(q, v, a7); c7 = Avx512F.FusedMultiplyAdd(q, u, c7);
+                if (TBlock.Count == 8)
+                {
+                    q = Vector512.Create(p6[k]); a6 = Avx512F.FusedMultiplyAdd(q, v, a6); c6 = Avx512F.FusedMultiplyAdd(q, u, c6);
+                    q = Vector512.Create(p7[k]); a7 = Avx512F.FusedMultiplyAdd(q, v, a7); c7 = Avx512F.FusedMultiplyAdd(q, u, c7);
+                }
             }
         }
         int at = oy * s.OutWidth;
@@ -282,7 +319,10 @@ public static unsafe class DirectConv
         Finish(a3, b.B3, s.Relu).Store(b.O3 + at); Avx512F.MaskStore(b.O3 + at + 16, mask, Finish(c3, b.B3, s.Relu));
         Finish(a4, b.B4, s.Relu).Store(b.O4 + at); Avx512F.MaskStore(b.O4 + at + 16, mask, Finish(c4, b.B4, s.Relu));
         Finish(a5, b.B5, s.Relu).Store(b.O5 + at); Avx512F.MaskStore(b.O5 + at + 16, mask, Finish(c5, b.B5, s.Relu));
-        Finish(a6, b.B6, s.Relu).Store(b.O6 + at); Avx512F.MaskStore(b.O6 + at + 16, mask, Finish(c6, b.B6, s.Relu));
-        Finish(a7, b.B7, s.Relu).Store(b.O7 + at); Avx512F.MaskStore(b.O7 + at + 16, mask, Finish(c7, b.B7, s.Relu));
+        if (TBlock.Count == 8)
+        {
+            Finish(a6, b.B6, s.Relu).Store(b.O6 + at); Avx512F.MaskStore(b.O6 + at + 16, mask, Finish(c6, b.B6, s.Relu));
+            Finish(a7, b.B7, s.Relu).Store(b.O7 + at); Avx512F.MaskStore(b.O7 + at + 16, mask, Finish(c7, b.B7, s.Relu));
+        }
     }
 }
