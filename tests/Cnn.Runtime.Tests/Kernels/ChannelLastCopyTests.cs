@@ -4,8 +4,9 @@ using Xunit;
 namespace CnnGen.Tests.Kernels;
 
 /// <summary><see cref="Winograd3x3.PadChannelLast"/>: every image channel-last inside a border of zeros, each value with
-/// its bits, for rows 8 wide (two at a time through one 16 x 16 transpose per 16 channels) and other widths, channel
-/// counts with and without a remainder past the last 16, odd heights (a last row alone) and paddings 0 to 2.</summary>
+/// its bits, for rows 8 wide (two at a time through one 16 x 16 transpose per 16 channels), rows narrower than 16 (masked
+/// loads into a block on the stack: ResNet-18's 256 x 14 x 14, a single column) and wider ones, channel counts with and
+/// without a remainder past the last 16, odd heights (a last row alone) and paddings 0 to 2.</summary>
 public class ChannelLastCopyTests
 {
     [Theory]
@@ -18,6 +19,10 @@ public class ChannelLastCopyTests
     [InlineData(32, 16, 16, 1)]
     [InlineData(20, 7, 7, 1)]
     [InlineData(48, 12, 13, 2)]
+    [InlineData(256, 14, 14, 1)]
+    [InlineData(16, 3, 3, 0)]
+    [InlineData(33, 5, 15, 1)]
+    [InlineData(16, 4, 1, 1)]
     public void EveryValueLandsChannelLastInsideZeros(int channels, int height, int width, int padding)
     {
         const int images = 3;
