@@ -54,12 +54,12 @@ internal static class PassEmitter
         long bytesPerImage = MicroBatchSize.BytesPerImage(buffers), weightBytes = MicroBatchSize.WeightBytes(spec, gradients.NeedsInputGradient);
         int microBatch = MicroBatchSize.ForInference(bytesPerImage), trainingMicroBatch = MicroBatchSize.ForGradients(bytesPerImage, weightBytes);
         w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
-        w.Line($"/// one micro-batch's activations ({bytesPerImage:N0} bytes per image) stay in cache.</summary>");
+        w.Line($"/// one micro-batch's activations ({bytesPerImage.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes per image) stay in cache.</summary>");
         w.Line($"public const int MicroBatch = {microBatch};");
         if (trainingMicroBatch != microBatch)
         {
             w.Line($"/// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each");
-            w.Line($"/// micro-batch reads ({weightBytes:N0} bytes) are at most half of its images' buffers.</summary>");
+            w.Line($"/// micro-batch reads ({weightBytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes) are at most half of its images' buffers.</summary>");
             w.Line($"public const int TrainingMicroBatch = {trainingMicroBatch};");
         }
         w.Line();

@@ -238,6 +238,44 @@ public static unsafe class Winograd3x3
             CopyChannelLast(pin, ppad, images, channels, height, width, padding, PaddedSide(outHeight), PaddedSide(outWidth));
     }
 
+    /// <summary>Rows of the padded copy <see cref="PadChannelLast"/> writes for <paramref name="images"/> images: the
+    /// units of <see cref="PadChannelLastRows"/>.</summary>
+    public static int PaddedRows(int images, int outHeight) => images * PaddedSide(outHeight);
+
+    /// <summary>
+    /// Rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of <see cref="PadChannelLast"/>'s copy (rows numbered
+    /// image by image, <see cref="PaddedRows"/> in all), each written with the same values: ranges run on several
+    /// threads make the whole copy, a large layer's not left to one thread while the others wait. Rows 8 wide go one at
+    /// a time here, not in pairs.
+    /// </summary>
+    public static void PadChannelLastRows(ReadOnlySpan<float> input, int images, Span<float> padded, int channels, int height, int width, int padding,
+        int outHeight, int outWidth, int firstRow, int endRow)
+    {
+        CheckOutputSize(height, width, padding, outHeight, outWidth, nameof(PadChannelLastRows));
+        int ph = PaddedSide(outHeight), pw = PaddedSide(outWidth);
+        if (firstRow < 0 || endRow > images * ph || firstRow > endRow)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"Winograd3x3.PadChannelLastRows: rows [{firstRow}, {endRow}) are not within the {images * ph} padded rows of {images} image(s).");
+        if (input.Length < (long)images * channels * height * width || padded.Length < PaddedLength(images, channels, outHeight, outWidth))
+            throw new ArgumentException("Winograd3x3.PadChannelLastRows: spans too short for the given shape.");
+        long plane = (long)height * width, rowLength = (long)pw * channels;
+        fixed (float* pin = input, ppad = padded)
+        {
+            for (int r = firstRow; r < endRow; r++)
+            {
+                int n = r / ph, y = r % ph - padding;
+                float* row = ppad + r * rowLength;
+                if (y < 0 || y >= height)
+                {
+                    new Span<float>(row, checked((int)rowLength)).Clear();
+                    continue;
+                }
+                float* to = row + padding * channels;
+                ClearRowBorders(row, to, rowLength, padding, width, channels);
+                CopyRowChannelLast(pin + (long)n * channels * plane + (long)y * width, to, plane, channels, width);
+            }
+        }
+    }
+
     /// <summary>
     /// The second half of <see cref="Forward"/> for tiles [<paramref name="firstTile"/>, <paramref name="endTile"/>) of
     /// all filters (tiles numbered image by image, row by row of 4x4 output blocks): from the images

@@ -95,15 +95,29 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void WinogradConvolutionsSplitByTilesAfterOneChannelLastCopy()
+    public void WinogradConvolutionsSplitByTilesAfterTheirChannelLastCopySplitByRows()
     {
         // 3x3 on 64 x 36 x 36 to 64 filters runs as Winograd (wider than 32, 64 channels and filters): 81 tiles per image.
+        // Its input (82,944 values an image) is large enough for the channel-last copy to be shared out too: 38 padded rows.
         string code = Generate("[Input(64, 36, 36)] [Conv(3, 64, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_ForwardTiles_conv1" }, SplitMethods(code));
+        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1" }, SplitMethods(code));
+        Assert.Contains("GeneratedPasses.RunSplit(_PadRows_conv1 ??= PadRows_conv1, ws, inp.Slice(0, batch * 82944), ws._winogradPadded_conv1, default, default, batch, units: batch * 38, block: 1);", code);
+        Assert.Contains("Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 64, height: 36, width: 36, padding: 1, outHeight: 36, outWidth: 36, firstRow: start, endRow: end);", code);
         Assert.Contains("units: batch * 81, block: 1", code);
-        Assert.Contains("Winograd3x3.PadChannelLast(", code);
         Assert.Contains("Winograd3x3.ForwardTiles(", code);
         Assert.DoesNotContain("DirectConv.ForwardFilters(", code);
+        // The copy runs before the tiles that read it.
+        Assert.True(code.IndexOf("RunSplit(_PadRows_conv1", StringComparison.Ordinal) < code.IndexOf("RunSplit(_ForwardTiles_conv1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASmallWinogradInputIsCopiedChannelLastOnOneThread()
+    {
+        // 32 x 24 x 24 to 32 filters runs as Winograd split by tiles (36 an image), but its input (18,432 values, below the
+        // 32,768 from which a copy is shared out) is copied by the calling thread alone.
+        string code = Generate("[Input(32, 24, 24)] [Conv(3, 32, Padding = 1)] [ReLU]");
+        Assert.DoesNotContain("PadRows_conv1", code);
+        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 18432), batch, ws._winogradPadded_conv1,", code);
     }
 
     [Fact]
@@ -127,10 +141,11 @@ public class ImageSplitTests
     {
         // 16 x 16 maps: 16 tiles. 32 -> 32 channels (144 KiB of transformed weights, too few filters for ranges of 32),
         // 32 -> 64 (288 KiB) and 64 -> 64 (576 KiB) split by tiles; 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by
-        // ranges of 32 filters, each reading only its share.
+        // ranges of 32 filters, each reading only its share. conv5's input, 128 x 16 x 16 = 32,768 values, is the first
+        // large enough for its channel-last copy to be split by rows first.
         string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] " +
                                "[Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_ForwardTiles_conv1", "_ForwardTiles_conv2", "_ForwardTiles_conv3", "_WinogradFilters_conv4", "_WinogradFilters_conv5" },
+        Assert.Equal(new[] { "_ForwardTiles_conv1", "_ForwardTiles_conv2", "_ForwardTiles_conv3", "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
             SplitMethods(code));
         Assert.Contains("_winogradWeight_conv1, bias, batch, units: batch * 16, block: 1);", code);
         Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32);", code);

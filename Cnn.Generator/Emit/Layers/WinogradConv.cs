@@ -76,7 +76,8 @@ internal static class WinogradConv
 
     private static string FiltersMethod(LayerSpec l) => "WinogradFilters_" + l.Id;
 
-    /// <summary>Inference over the threads (fewer images than threads): the channel-last copy on this thread, then each
+    /// <summary>Inference over the threads (fewer images than threads): the channel-last copy (on this thread, or for a
+    /// large input by rows over the threads: <see cref="SplitsPadding"/>), then each
     /// thread transforms, multiplies and transforms back a range of the tiles of all filters, or, for a layer of few
     /// tiles, all tiles of a range of 32 filters (bits of one thread either way).</summary>
     public static void EmitSplit(SourceWriter w, LayerSpec l, string target)
@@ -87,8 +88,15 @@ internal static class WinogradConv
         ImageSplit.OpenWhenSplitting(w);
         w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
                        : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights.");
-        w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
-               $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+        if (SplitsPadding(l))
+        {
+            w.Line($"// The channel-last copy first, its {PaddedRows(l)} rows per image shared out too ({l.Input.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} values an image).");
+            w.Line($"GeneratedPasses.RunSplit(_{PadMethod(l)} ??= {PadMethod(l)}, ws, inp.Slice(0, batch * {inLen}), ws._winogradPadded_{l.Id}, " +
+                   $"default, default, batch, units: batch * {PaddedRows(l)}, block: 1);");
+        }
+        else
+            w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
+                   $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
         string units = byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}";
         w.Line($"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
@@ -97,11 +105,29 @@ internal static class WinogradConv
         w.Close();
     }
 
-    /// <summary>The range method of <see cref="EmitSplit"/>: tiles [start, end) of all filters, or filters [start, end) of
-    /// all tiles, with a scratch of the running thread's own.</summary>
+    private static string PadMethod(LayerSpec l) => "PadRows_" + l.Id;
+
+    /// <summary>Whether a split pass shares out the channel-last copy by rows too: an input of at least
+    /// <see cref="ImageSplit.MinimumValues"/> values an image (ResNet-18's 56x56, 28x28 and 14x14 layers: 14-45 us of
+    /// copying each on one thread while the others waited), against a second hand-over of about a microsecond.</summary>
+    public static bool SplitsPadding(LayerSpec l) => l.Input.Length >= ImageSplit.MinimumValues;
+
+    /// <summary>Rows of the padded copy per image: the tiles' input, 4 * ceil(out / 4) + 2.</summary>
+    private static int PaddedRows(LayerSpec l) => (l.Output.Height + 3) / 4 * 4 + 2;
+
+    /// <summary>The range methods of <see cref="EmitSplit"/>: tiles [start, end) of all filters, or filters [start, end) of
+    /// all tiles, with a scratch of the running thread's own; and, for a large input, rows [start, end) of its channel-last copy.</summary>
     public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string reluArg)
     {
         var c = Op(l);
+        if (SplitsPadding(l))
+        {
+            w.Line();
+            ImageSplit.OpenRange(w, PadMethod(l), "Rows [start, end) of the images' channel-last copy with its zero border.");
+            w.Line($"{Kernel}.PadChannelLastRows(inp, batch, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                   $"padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstRow: start, endRow: end);");
+            w.Close();
+        }
         bool byTiles = ImageSplit.SplitsTiles(l);
         w.Line();
         ImageSplit.OpenRange(w, byTiles ? TilesMethod(l) : FiltersMethod(l),

@@ -51,4 +51,52 @@ public class ChannelLastCopyTests
                 $"image {n}, row {y}, column {x}, channel {c}: {actual} instead of {expected}");
         }
     }
+
+    /// <summary>Ranges of padded rows (as the threads of a split pass take them) make the whole copy, byte for byte, and
+    /// each range writes its own rows only: every cut of the rows into two ranges, and ranges of one row.</summary>
+    [Theory]
+    [InlineData(64, 8, 8, 1)]
+    [InlineData(40, 9, 14, 1)]
+    [InlineData(17, 7, 20, 2)]
+    [InlineData(32, 6, 6, 0)]
+    public void RangesOfRowsMakeTheWholeCopy(int channels, int height, int width, int padding)
+    {
+        const int images = 2;
+        int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
+        var random = new Random(channels + height + width);
+        var input = new float[images * channels * height * width];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        var whole = new float[Winograd3x3.PaddedLength(images, channels, outHeight, outWidth)];
+        Array.Fill(whole, 42f);
+        Winograd3x3.PadChannelLast(input, images, whole, channels, height, width, padding, outHeight, outWidth);
+        int rows = Winograd3x3.PaddedRows(images, outHeight), rowLength = whole.Length / rows;
+        Assert.Equal(images * (4 * ((outHeight + 3) / 4) + 2), rows);
+        for (int cut = 0; cut <= rows; cut++)
+        {
+            var parts = new float[whole.Length];
+            Array.Fill(parts, 42f);
+            Winograd3x3.PadChannelLastRows(input, images, parts, channels, height, width, padding, outHeight, outWidth, cut, rows);
+            // Rows before the cut untouched, the rest written.
+            Assert.All(parts.Take(cut * rowLength), v => Assert.Equal(42f, v));
+            Winograd3x3.PadChannelLastRows(input, images, parts, channels, height, width, padding, outHeight, outWidth, 0, cut);
+            Assert.Equal(whole.Select(BitConverter.SingleToInt32Bits), parts.Select(BitConverter.SingleToInt32Bits));
+        }
+        var single = new float[whole.Length];
+        for (int r = rows - 1; r >= 0; r--)
+            Winograd3x3.PadChannelLastRows(input, images, single, channels, height, width, padding, outHeight, outWidth, r, r + 1);
+        Assert.Equal(whole.Select(BitConverter.SingleToInt32Bits), single.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void ARangeOutsideTheRowsOrShortSpansAreRefused()
+    {
+        var input = new float[16 * 8 * 8];
+        var padded = new float[Winograd3x3.PaddedLength(1, 16, 8, 8)];
+        int rows = Winograd3x3.PaddedRows(1, 8);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Winograd3x3.PadChannelLastRows(input, 1, padded, 16, 8, 8, 1, 8, 8, 0, rows + 1));
+        Assert.Contains($"not within the {rows} padded rows", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd3x3.PadChannelLastRows(input, 1, padded, 16, 8, 8, 1, 8, 8, 3, 2));
+        var shortPadded = new float[padded.Length - 1];
+        Assert.Contains("too short", Assert.Throws<ArgumentException>(() => Winograd3x3.PadChannelLastRows(input, 1, shortPadded, 16, 8, 8, 1, 8, 8, 0, 1)).Message);
+    }
 }
