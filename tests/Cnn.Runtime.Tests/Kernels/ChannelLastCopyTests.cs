@@ -9,6 +9,14 @@ namespace CnnGen.Tests.Kernels;
 /// without a remainder past the last 16, odd heights (a last row alone) and paddings 0 to 2.</summary>
 public class ChannelLastCopyTests
 {
+    private static float[] Images(int length, int seed)
+    {
+        var random = new Random(seed);
+        var input = new float[length];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        return input;
+    }
+
     [Theory]
     [InlineData(16, 8, 8, 1)]
     [InlineData(64, 8, 8, 1)]
@@ -27,9 +35,7 @@ public class ChannelLastCopyTests
     {
         const int images = 3;
         int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-        var random = new Random(channels * 1000 + height * 100 + width * 10 + padding);
-        var input = new float[images * channels * height * width];
-        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        var input = Images(images * channels * height * width, seed: channels * 1000 + height * 100 + width * 10 + padding);
         input[5] = -0f;
         input[^1] = BitConverter.Int32BitsToSingle(0x7FC0_4321);
         var padded = new float[Winograd3x3.PaddedLength(images, channels, outHeight, outWidth)];
@@ -63,9 +69,7 @@ public class ChannelLastCopyTests
     {
         const int images = 2;
         int outHeight = height + 2 * padding - 2, outWidth = width + 2 * padding - 2;
-        var random = new Random(channels + height + width);
-        var input = new float[images * channels * height * width];
-        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        var input = Images(images * channels * height * width, seed: channels + height + width);
         var whole = new float[Winograd3x3.PaddedLength(images, channels, outHeight, outWidth)];
         Array.Fill(whole, 42f);
         Winograd3x3.PadChannelLast(input, images, whole, channels, height, width, padding, outHeight, outWidth);
