@@ -112,8 +112,8 @@ internal static class WinogradConv
     /// copying each on one thread while the others waited), against a second hand-over of about a microsecond.</summary>
     public static bool SplitsPadding(LayerSpec l) => l.Input.Length >= ImageSplit.MinimumValues;
 
-    /// <summary>Rows of the padded copy per image: the tiles' input, 4 * ceil(out / 4) + 2.</summary>
-    private static int PaddedRows(LayerSpec l) => (l.Output.Height + 3) / 4 * 4 + 2;
+    /// <summary>Rows of the padded copy per image: the tiles' input, the tiled output's rows and 2.</summary>
+    private static int PaddedRows(LayerSpec l) => TiledSide(l.Output.Height) + 2;
 
     /// <summary>The range methods of <see cref="EmitSplit"/>: tiles [start, end) of all filters, or filters [start, end) of
     /// all tiles, with a scratch of the running thread's own; and, for a large input, rows [start, end) of its channel-last copy.</summary>
