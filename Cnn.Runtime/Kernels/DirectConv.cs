@@ -52,24 +52,60 @@ public static unsafe class DirectConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding)
     {
-        int ph = height + 2 * padding, pw = width + 2 * padding;
-        // PaddedLength is 0 for padding 0 (the convolution reads its input itself); a copy still needs room for every value.
-        if (channels < 0 || height < 0 || width < 0 || padding < 0 || input.Length < (long)channels * height * width || padded.Length < (long)channels * ph * pw)
-            throw new ArgumentException("DirectConv.Pad: spans too short for the given shape.");
+        CheckPad(input, padded, channels, height, width, padding, nameof(Pad));
         fixed (float* pin = input, ppad = padded)
+            PaddedRows(pin, ppad, channels, height, width, padding, 0, height + 2 * padding);
+    }
+
+    /// <summary>
+    /// The rows of <see cref="Pad"/>'s copy that output rows <c>[firstRow, endRow)</c> of a <paramref name="kernel"/>-high,
+    /// stride-1 convolution read (padded rows <c>[firstRow, endRow + kernel - 1)</c> of every channel), with the values
+    /// <see cref="Pad"/> writes there. When one image's rows are split over threads, each thread pads the rows its own
+    /// range reads, so the copy is made where it is used instead of on one thread for all: a thread then reads from
+    /// another core's cache only the rows its neighbour's range also reads. Two ranges write the rows they share with
+    /// the same values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PadRows(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int kernel, int padding,
+        int firstRow, int endRow)
+    {
+        CheckPad(input, padded, channels, height, width, padding, nameof(PadRows));
+        int outHeight = height + 2 * padding - kernel + 1;
+        if (kernel < 1 || firstRow < 0 || endRow <= firstRow || endRow > outHeight)
+            throw new ArgumentException($"DirectConv.PadRows: the row range [{firstRow}, {endRow}) of {outHeight} output rows (kernel {kernel}) is empty or outside them.");
+        fixed (float* pin = input, ppad = padded)
+            PaddedRows(pin, ppad, channels, height, width, padding, firstRow, endRow + kernel - 1);
+    }
+
+    private static void CheckPad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding, string method)
+    {
+        // PaddedLength is 0 for padding 0 (the convolution reads its input itself); a copy still needs room for every value.
+        if (channels < 0 || height < 0 || width < 0 || padding < 0 || input.Length < (long)channels * height * width ||
+            padded.Length < (long)channels * (height + 2 * padding) * (width + 2 * padding))
+            throw new ArgumentException($"DirectConv.{method}: spans too short for the given shape.");
+    }
+
+    /// <summary>Padded rows <c>[first, end)</c> of every channel: a row above or below the image all zeros, any other its
+    /// left zeros, the input row's values and its right zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PaddedRows(float* pin, float* ppad, int channels, int height, int width, int padding, int first, int end)
+    {
+        int ph = height + 2 * padding, pw = width + 2 * padding;
+        for (int c = 0; c < channels; c++)
         {
-            for (int c = 0; c < channels; c++)
+            float* plane = ppad + (long)c * ph * pw;
+            for (int r = first; r < end; r++)
             {
-                float* plane = ppad + (long)c * ph * pw;
-                Zero(plane, padding * pw);
-                for (int y = 0; y < height; y++)
+                float* row = plane + (long)r * pw;
+                int y = r - padding;
+                if (y < 0 || y >= height)
                 {
-                    float* row = plane + (long)(y + padding) * pw;
-                    Zero(row, padding);
-                    CopyRow(pin + ((long)c * height + y) * width, row + padding, width);
-                    Zero(row + padding + width, padding);
+                    Zero(row, pw);
+                    continue;
                 }
-                Zero(plane + (long)(height + padding) * pw, padding * pw);
+                Zero(row, padding);
+                CopyRow(pin + ((long)c * height + y) * width, row + padding, width);
+                Zero(row + padding + width, padding);
             }
         }
     }
@@ -133,6 +169,36 @@ public static unsafe class DirectConv
         Compute(padded, weight, bias, output, channels, height, width, kernel, padding, outHeight, outWidth, 0, filters, firstRow, endRow, relu,
             nameof(ForwardRows));
     }
+
+    /// <summary>
+    /// <see cref="ForwardRows"/> from the unpadded <paramref name="input"/>: the rows of the padded copy that output rows
+    /// <c>[firstRow, endRow)</c> read are written (<see cref="PadRows"/>) into a copy owned by the calling thread (made once
+    /// per thread, grown when too short), then those rows are computed from it, with the same bits. When one image's rows
+    /// are split over threads, each thread pads only what its own rows read, into memory no other core writes: a padded
+    /// copy shared by the threads had the rows next to a boundary written by both cores on every call, and made on one
+    /// thread it had the other's half moved between their caches twice.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardImageRows(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int filters, int kernel, int padding, int outHeight, int outWidth, int firstRow, int endRow,
+        bool relu = false)
+    {
+        if (padding == 0)
+        {
+            ForwardRows(input, weight, bias, output, channels, height, width, filters, kernel, padding, outHeight, outWidth, firstRow, endRow, relu);
+            return;
+        }
+        int length = PaddedLength(channels, height, width, padding);
+        if (length <= 0)
+            throw new ArgumentException($"DirectConv.ForwardImageRows: input {channels}x{height}x{width} must have values.");
+        if (t_padded is null || t_padded.Length < length) t_padded = new float[length];
+        var padded = new Span<float>(t_padded, 0, length);
+        PadRows(input, padded, channels, height, width, kernel, padding, firstRow, endRow);
+        ForwardRows(padded, weight, bias, output, channels, height, width, filters, kernel, padding, outHeight, outWidth, firstRow, endRow, relu);
+    }
+
+    /// <summary>This thread's padded copy for <see cref="ForwardImageRows"/>.</summary>
+    [ThreadStatic] private static float[]? t_padded;
 
     /// <summary>Filters <c>[firstFilter, endFilter)</c>, rows <c>[firstRow, endRow)</c> of their planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

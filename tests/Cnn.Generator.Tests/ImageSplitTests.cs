@@ -111,13 +111,25 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void ASmallWinogradInputIsCopiedChannelLastOnOneThread()
+    public void ASmallWinogradInputSplitByTilesIsCopiedChannelLastByRowsToo()
     {
-        // 32 x 24 x 24 to 32 filters runs as Winograd split by tiles (36 an image), but its input (18,432 values, below the
-        // 32,768 from which a copy is shared out) is copied by the calling thread alone.
+        // 32 x 24 x 24 to 32 filters runs as Winograd split by tiles (36 an image). Its input (18,432 values) is below the
+        // 32,768 from which any copy is shared out, but each thread's tiles read mostly the rows that thread copies, so the
+        // copy is split by rows (26 padded rows) instead of made on the calling thread for the other to read.
         string code = Generate("[Input(32, 24, 24)] [Conv(3, 32, Padding = 1)] [ReLU]");
-        Assert.DoesNotContain("PadRows_conv1", code);
-        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 18432), batch, ws._winogradPadded_conv1,", code);
+        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1" }, SplitMethods(code));
+        Assert.Contains("GeneratedPasses.RunSplit(_PadRows_conv1 ??= PadRows_conv1, ws, inp.Slice(0, batch * 18432), ws._winogradPadded_conv1, default, default, batch, units: batch * 26, block: 1);", code);
+        Assert.DoesNotContain("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 18432)", code);
+    }
+
+    [Fact]
+    public void ASmallWinogradInputSplitByFiltersIsCopiedChannelLastOnOneThread()
+    {
+        // 64 x 8 x 8 to 64 filters: 4 tiles, split by ranges of 32 filters, each reading every row of the copy; its input
+        // (4,096 values) is copied by the calling thread alone.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
+        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 4096), batch, ws._winogradPadded_conv1,", code);
     }
 
     [Fact]
@@ -126,9 +138,11 @@ public class ImageSplitTests
         // 16 filters on 32-wide rows are 3 blocks of 6 (uneven on 2 threads), 32 rows are 32 blocks of 1: by rows.
         string code = Generate("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_ForwardRows_conv1" }, SplitMethods(code));
-        Assert.Contains("ws, ws._pad_conv1, fused.Slice(b * 16384, 16384), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.RowBlock(32));", code);
-        Assert.Contains("DirectConv.ForwardRows(inp, weight, bias, outp, channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, " +
+        // Each range pads the rows it reads on its own thread: the calling thread makes no padded copy.
+        Assert.Contains("ws, inp.Slice(b * 3072, 3072), fused.Slice(b * 16384, 16384), weight, bias, 1, units: 32, block: global::CnnGen.Kernels.DirectConv.RowBlock(32));", code);
+        Assert.Contains("DirectConv.ForwardImageRows(inp, weight, bias, outp, channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, " +
                         "outHeight: 32, outWidth: 32, firstRow: start, endRow: end, relu: true);", code);
+        Assert.DoesNotContain("DirectConv.Pad(inp.Slice(b * 3072, 3072), ws._pad_conv1", code.Substring(code.IndexOf("if (ws.SplitParts > 1)", StringComparison.Ordinal)));
         // 256 filters on 8 x 8 maps (3 channels: direct) are 32 blocks of 8, 8 rows are 4 blocks of 2: by filters.
         code = Generate("[Input(3, 8, 8)] [Conv(3, 256, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_ForwardFilters_conv1" }, SplitMethods(code));
@@ -141,11 +155,12 @@ public class ImageSplitTests
     {
         // 16 x 16 maps: 16 tiles. 32 -> 32 channels (144 KiB of transformed weights, too few filters for ranges of 32),
         // 32 -> 64 (288 KiB) and 64 -> 64 (576 KiB) split by tiles; 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by
-        // ranges of 32 filters, each reading only its share. conv5's input, 128 x 16 x 16 = 32,768 values, is the first
-        // large enough for its channel-last copy to be split by rows first.
+        // ranges of 32 filters, each reading only its share. The layers split by tiles split their channel-last copies by
+        // rows first; of the others, conv5's input, 128 x 16 x 16 = 32,768 values, is large enough for that too.
         string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] " +
                                "[Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_ForwardTiles_conv1", "_ForwardTiles_conv2", "_ForwardTiles_conv3", "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
+        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1", "_PadRows_conv2", "_ForwardTiles_conv2", "_PadRows_conv3", "_ForwardTiles_conv3",
+                "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
             SplitMethods(code));
         Assert.Contains("_winogradWeight_conv1, bias, batch, units: batch * 16, block: 1);", code);
         Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32);", code);

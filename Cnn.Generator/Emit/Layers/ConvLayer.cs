@@ -328,7 +328,8 @@ internal sealed class ConvLayer : LayerEmitter
     private static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
     private static string ColumnsMethod(LayerSpec l) => "ForwardColumns_" + l.Id;
 
-    /// <summary>Inference over the threads: per image, the padded copy on this thread, then each thread's filters.</summary>
+    /// <summary>Inference over the threads: per image, each thread's rows (each padding the rows of the input they read)
+    /// or the padded copy on this thread, then each thread's filters.</summary>
     private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target)
     {
         var c = Op(l);
@@ -341,7 +342,7 @@ internal sealed class ConvLayer : LayerEmitter
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         string input = $"inp.Slice(b * {inLen}, {inLen})";
-        if (c.Padding > 0)
+        if (c.Padding > 0 && !rows)
         {
             w.Line($"{Kernels}.DirectConv.Pad({input}, ws._pad_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding});");
             input = $"ws._pad_{l.Id}";
@@ -362,8 +363,10 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line();
         if (ImageSplit.DirectSplitsRows(l))
         {
-            ImageSplit.OpenRange(w, RowsMethod(l), "Output rows [start, end) of every filter of one image, from its padded copy.");
-            w.Line($"{Kernels}.DirectConv.ForwardRows(inp, weight, bias, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+            ImageSplit.OpenRange(w, RowsMethod(l), c.Padding > 0
+                ? "Output rows [start, end) of every filter of one image, from the rows of the padded input they read, copied on this thread into its own buffer."
+                : "Output rows [start, end) of every filter of one image.");
+            w.Line($"{Kernels}.DirectConv.ForwardImageRows(inp, weight, bias, outp, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                    $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstRow: start, endRow: end{reluArg});");
             w.Close();
             return;

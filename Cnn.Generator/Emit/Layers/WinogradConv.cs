@@ -107,10 +107,12 @@ internal static class WinogradConv
 
     private static string PadMethod(LayerSpec l) => "PadRows_" + l.Id;
 
-    /// <summary>Whether a split pass shares out the channel-last copy by rows too: an input of at least
+    /// <summary>Whether a split pass shares out the channel-last copy by rows too: for a layer split by tiles (each
+    /// thread's tiles then read mostly the rows that thread copied, where a copy made on the calling thread had the other
+    /// threads read their part of it from its core's cache), and for an input of at least
     /// <see cref="ImageSplit.MinimumValues"/> values an image (ResNet-18's 56x56, 28x28 and 14x14 layers: 14-45 us of
     /// copying each on one thread while the others waited), against a second hand-over of about a microsecond.</summary>
-    public static bool SplitsPadding(LayerSpec l) => l.Input.Length >= ImageSplit.MinimumValues;
+    public static bool SplitsPadding(LayerSpec l) => l.Input.Length >= ImageSplit.MinimumValues || ImageSplit.SplitsTiles(l);
 
     /// <summary>Rows of the padded copy per image: the tiles' input, the tiled output's rows and 2.</summary>
     private static int PaddedRows(LayerSpec l) => TiledSide(l.Output.Height) + 2;

@@ -1257,8 +1257,7 @@ partial class SmallResNet : global::CnnGen.INetwork
                 // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
-                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv2, channels: 16, height: 28, width: 28, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardRows_conv2 ??= ForwardRows_conv2, ws, ws._pad_conv2, fused.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
+                    GeneratedPasses.RunSplit(_ForwardRows_conv2 ??= ForwardRows_conv2, ws, inp.Slice(b * 12544, 12544), fused.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
                 }
                 return;
             }
@@ -1284,11 +1283,11 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_conv2;
-    /// <summary>Output rows [start, end) of every filter of one image, from its padded copy.</summary>
+    /// <summary>Output rows [start, end) of every filter of one image, from the rows of the padded input they read, copied on this thread into its own buffer.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void ForwardRows_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
     {
-        global::CnnGen.Kernels.DirectConv.ForwardRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end, relu: ws.Folded);
+        global::CnnGen.Kernels.DirectConv.ForwardImageRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1393,8 +1392,7 @@ partial class SmallResNet : global::CnnGen.INetwork
                 // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
-                    global::CnnGen.Kernels.DirectConv.Pad(inp.Slice(b * 12544, 12544), ws._pad_conv3, channels: 16, height: 28, width: 28, padding: 1);
-                    GeneratedPasses.RunSplit(_ForwardRows_conv3 ??= ForwardRows_conv3, ws, ws._pad_conv3, outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
+                    GeneratedPasses.RunSplit(_ForwardRows_conv3 ??= ForwardRows_conv3, ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
                 }
                 return;
             }
@@ -1420,11 +1418,11 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_conv3;
-    /// <summary>Output rows [start, end) of every filter of one image, from its padded copy.</summary>
+    /// <summary>Output rows [start, end) of every filter of one image, from the rows of the padded input they read, copied on this thread into its own buffer.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void ForwardRows_conv3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
     {
-        global::CnnGen.Kernels.DirectConv.ForwardRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end);
+        global::CnnGen.Kernels.DirectConv.ForwardImageRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1580,7 +1578,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             if (ws.SplitParts > 1)
             {
                 // Fewer images than threads: each thread computes a range of the tiles.
-                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 3136), batch, ws._winogradPadded_conv4, channels: 16, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                // The channel-last copy first, its 18 rows per image shared out too (3,136 values an image).
+                GeneratedPasses.RunSplit(_PadRows_conv4 ??= PadRows_conv4, ws, inp.Slice(0, batch * 3136), ws._winogradPadded_conv4, default, default, batch, units: batch * 18, block: 1);
                 GeneratedPasses.RunSplit(_ForwardTiles_conv4 ??= ForwardTiles_conv4, ws, ws._winogradPadded_conv4, fused.Slice(0, batch * 6272), _winogradWeight_conv4, bias, batch, units: batch * 16, block: 1);
                 return;
             }
@@ -1602,6 +1601,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 144); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv4;
+    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void PadRows_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 16, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv4;
@@ -1716,7 +1723,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             if (ws.SplitParts > 1)
             {
                 // Fewer images than threads: each thread computes a range of the tiles.
-                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 6272), batch, ws._winogradPadded_conv5, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                // The channel-last copy first, its 18 rows per image shared out too (6,272 values an image).
+                GeneratedPasses.RunSplit(_PadRows_conv5 ??= PadRows_conv5, ws, inp.Slice(0, batch * 6272), ws._winogradPadded_conv5, default, default, batch, units: batch * 18, block: 1);
                 GeneratedPasses.RunSplit(_ForwardTiles_conv5 ??= ForwardTiles_conv5, ws, ws._winogradPadded_conv5, fused.Slice(0, batch * 6272), _winogradWeight_conv5, bias, batch, units: batch * 16, block: 1);
                 return;
             }
@@ -1738,6 +1746,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv5;
+    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void PadRows_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv5;
@@ -1851,7 +1867,8 @@ partial class SmallResNet : global::CnnGen.INetwork
             if (ws.SplitParts > 1)
             {
                 // Fewer images than threads: each thread computes a range of the tiles.
-                global::CnnGen.Kernels.Winograd3x3.PadChannelLast(inp.Slice(0, batch * 6272), batch, ws._winogradPadded_conv6, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14);
+                // The channel-last copy first, its 18 rows per image shared out too (6,272 values an image).
+                GeneratedPasses.RunSplit(_PadRows_conv6 ??= PadRows_conv6, ws, inp.Slice(0, batch * 6272), ws._winogradPadded_conv6, default, default, batch, units: batch * 18, block: 1);
                 GeneratedPasses.RunSplit(_ForwardTiles_conv6 ??= ForwardTiles_conv6, ws, ws._winogradPadded_conv6, outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 1);
                 return;
             }
@@ -1873,6 +1890,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv6;
+    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void PadRows_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6;

@@ -61,19 +61,27 @@ public class DirectConvTests
 
             // Cut the rows into 2 to 5 ranges: at multiples of the kernel's row block on odd trials, anywhere on even ones.
             int block = trial % 2 == 1 ? DirectConv.RowBlock(outWidth) : 1, parts = random.Next(2, 6);
+            // Each range also from the unpadded input (ForwardImageRows: the rows it reads padded in this thread's copy).
             var ranges = new float[whole.Length];
+            var imageRanges = new float[whole.Length];
             Array.Fill(ranges, float.NaN);
+            Array.Fill(imageRanges, float.NaN);
             ReadOnlySpan<float> x = padding > 0 ? padded : input;
             int blocks = (outHeight + block - 1) / block;
             for (int part = 0; part < parts; part++)
             {
                 int first = Math.Min(outHeight, part * blocks / parts * block), end = Math.Min(outHeight, (part + 1) * blocks / parts * block);
-                if (first < end)
-                    DirectConv.ForwardRows(x, weight, bias, ranges, channels, height, width, filters, kernel, padding, outHeight, outWidth, first, end, relu);
+                if (first >= end) continue;
+                DirectConv.ForwardRows(x, weight, bias, ranges, channels, height, width, filters, kernel, padding, outHeight, outWidth, first, end, relu);
+                DirectConv.ForwardImageRows(input, weight, bias, imageRanges, channels, height, width, filters, kernel, padding, outHeight, outWidth, first, end, relu);
             }
             for (int i = 0; i < whole.Length; i++)
+            {
                 Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(ranges[i]),
                     $"C{channels} F{filters} K{kernel} P{padding} {height}x{width} relu {relu}, {parts} ranges of blocks of {block} rows: value {i} is {ranges[i]:R}, the whole layer gives {whole[i]:R}");
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(imageRanges[i]),
+                    $"C{channels} F{filters} K{kernel} P{padding} {height}x{width} relu {relu}, {parts} ranges from the unpadded input: value {i} is {imageRanges[i]:R}, the whole layer gives {whole[i]:R}");
+            }
             checkedShapes++;
         }
         Assert.True(checkedShapes > 100, $"only {checkedShapes} shapes were checked");
@@ -133,6 +141,43 @@ public class DirectConvTests
         // A buffer one value short is refused before anything is written, also without padding.
         Assert.Throws<ArgumentException>(() => DirectConv.Pad(new float[2 * 3 * 4], new float[2 * 3 * 4 - 1], 2, 3, 4, 0));
         Assert.Throws<ArgumentException>(() => DirectConv.Pad(new float[2 * 3 * 4], new float[2 * 5 * 6 - 1], 2, 3, 4, 1));
+    }
+
+    /// <summary>PadRows writes, for output rows [first, end) of a k-high kernel, padded rows [first, end + k - 1) of
+    /// every channel with Pad's bits, and no other value.</summary>
+    [Fact]
+    public void PadRowsWritesTheRowsARangeReadsWithPadsBits()
+    {
+        var random = new Random(31);
+        int checkedRanges = 0;
+        foreach (int width in new[] { 3, 16, 20, 32 })
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int padding in new[] { 0, 1, 2 })
+        {
+            int channels = random.Next(1, 4), height = random.Next(kernel, 12), ph = height + 2 * padding, pw = width + 2 * padding;
+            int outHeight = ph - kernel + 1;
+            var input = Random(random, channels * height * width);
+            var whole = new float[channels * ph * pw];
+            DirectConv.Pad(input, whole, channels, height, width, padding);
+            int first = random.Next(0, outHeight), end = random.Next(first + 1, outHeight + 1);
+            var rows = new float[whole.Length];
+            Array.Fill(rows, 7.25f);
+            DirectConv.PadRows(input, rows, channels, height, width, kernel, padding, first, end);
+            for (int c = 0; c < channels; c++)
+            for (int y = 0; y < ph; y++)
+            for (int x = 0; x < pw; x++)
+            {
+                int i = (c * ph + y) * pw + x;
+                float expected = y >= first && y < end + kernel - 1 ? whole[i] : 7.25f;
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(rows[i]),
+                    $"C{channels} {height}x{width} K{kernel} P{padding}, output rows [{first}, {end}): padded[{c}, {y}, {x}] is {rows[i]:R}, expected {expected:R}");
+            }
+            checkedRanges++;
+        }
+        Assert.Equal(36, checkedRanges);
+        // A range outside the output rows, or an empty one, is refused.
+        Assert.Throws<ArgumentException>(() => DirectConv.PadRows(new float[2 * 4 * 4], new float[2 * 6 * 6], 2, 4, 4, 3, 1, 2, 5));
+        Assert.Throws<ArgumentException>(() => DirectConv.PadRows(new float[2 * 4 * 4], new float[2 * 6 * 6], 2, 4, 4, 3, 1, 2, 2));
     }
 
     private static float[] Random(Random random, int length)
