@@ -125,11 +125,26 @@ public class ImageSplitTests
     [Fact]
     public void ASmallWinogradInputSplitByFiltersIsCopiedChannelLastOnOneThread()
     {
-        // 64 x 8 x 8 to 64 filters: 4 tiles, split by ranges of 32 filters, each reading every row of the copy; its input
-        // (4,096 values) is copied by the calling thread alone.
-        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1)] [ReLU]");
+        // 128 x 8 x 8 to 128 filters: 4 tiles, split by ranges of 32 filters, each reading every row of the copy; its input
+        // (8,192 values) is copied by the calling thread alone.
+        string code = Generate("[Input(128, 8, 8)] [Conv(3, 128, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
-        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 4096), batch, ws._winogradPadded_conv1,", code);
+        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 8192), batch, ws._winogradPadded_conv1,", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfFewerThanFourMillionMultiplyAddsRunsOnOneThread()
+    {
+        // 64 -> 64 on 8 x 8 (2,359,296 multiply-adds, 4 tiles) and 32 -> 32 on 16 x 16 (the same, 16 tiles) run whole on
+        // the calling thread in a split pass; 16 -> 16 on 32 x 32 (the same multiply-adds, direct) is split by rows, and
+        // 64 -> 128 on 8 x 8 (4,718,592) by filters.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradFilters_conv2" }, SplitMethods(code));
+        Assert.Contains("Winograd3x3.Forward(", code);
+        code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU]");
+        Assert.Empty(SplitMethods(code));
+        code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardRows_conv1" }, SplitMethods(code));
     }
 
     [Fact]
@@ -153,16 +168,16 @@ public class ImageSplitTests
     [Fact]
     public void AWinogradLayerOfSixteenTilesSplitsByTilesWhenItsTransformedWeightsAreSmall()
     {
-        // 16 x 16 maps: 16 tiles. 32 -> 32 channels (144 KiB of transformed weights, too few filters for ranges of 32),
-        // 32 -> 64 (288 KiB) and 64 -> 64 (576 KiB) split by tiles; 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by
-        // ranges of 32 filters, each reading only its share. The layers split by tiles split their channel-last copies by
+        // 16 x 16 maps: 16 tiles. 32 -> 64 (288 KiB of transformed weights) and 64 -> 64 (576 KiB) split by tiles;
+        // 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by ranges of 32 filters, each reading only its share; 32 -> 32
+        // (2.4 M multiply-adds) is too little work to split. The layers split by tiles split their channel-last copies by
         // rows first; of the others, conv5's input, 128 x 16 x 16 = 32,768 values, is large enough for that too.
         string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] " +
                                "[Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1", "_PadRows_conv2", "_ForwardTiles_conv2", "_PadRows_conv3", "_ForwardTiles_conv3",
+        Assert.Equal(new[] { "_PadRows_conv2", "_ForwardTiles_conv2", "_PadRows_conv3", "_ForwardTiles_conv3",
                 "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
             SplitMethods(code));
-        Assert.Contains("_winogradWeight_conv1, bias, batch, units: batch * 16, block: 1);", code);
+        Assert.Contains("_winogradWeight_conv2, bias, batch, units: batch * 16, block: 1);", code);
         Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32);", code);
     }
 
@@ -210,6 +225,24 @@ public class ImageSplitTests
         Assert.Contains("units: 65536, block: 16", code);   // the join's output
         Assert.DoesNotContain("_ForwardValues_relu3", code);
         Assert.DoesNotContain("_ForwardPlanes_pool4", code); // the global average pool
+    }
+
+    [Fact]
+    public void AShortcutsSumIsSplitAsTheConvolutionThatWritesItsInput()
+    {
+        // 16 x 32 x 32 = 16,384 values, too few to split by values: after a direct convolution split by rows (with its
+        // BatchNorm folded in, so the convolution writes bn2's output), the sum takes the same 32 rows of every channel in
+        // blocks of 1; after a Winograd layer on 8 x 8 maps split by ranges of 32 filters (conv4; conv3, 16 -> 128, is too
+        // little work to split), the same ranges of channels.
+        string code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1, Bias = false)] [BatchNorm] " +
+                               "[Add(\"relu1\")] [ReLU] [MaxPool(4)] [Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [Add(\"relu3\")] [ReLU] " +
+                               "[GlobalAvgPool] [Dense(10)]");
+        Assert.Equal(new[] { "_ForwardRows_conv1", "_ForwardRows_conv2", "_ForwardRows_add1", "_WinogradFilters_conv4", "_ForwardChannels_add2" },
+            SplitMethods(code));
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code);
+        Assert.Contains("var x = inp.Slice(b * 16384 + c * 1024 + start * 32, (end - start) * 32);", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardChannels_add2 ??= ForwardChannels_add2, ws, inp, fused, default, default, batch, units: 128, block: 32);", code);
+        Assert.Contains("var x = inp.Slice(b * 8192 + start * 64, (end - start) * 64);", code);
     }
 
     [Fact]

@@ -17,14 +17,17 @@ internal sealed class AddLayer : LayerEmitter
     {
         long length = l.Output.Length;
         var relu = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
-        bool split = ImageSplit.WorthByValues(l);
+        // A split pass sums each image by the ranges of rows or channels its input's convolution was split by, or else,
+        // when large enough, by ranges of values.
+        var ranges = ImageSplit.RangesOfInput(network, l);
+        bool split = ranges is not null || ImageSplit.WorthByValues(l);
         OpenForward(w, l);
         if (relu is not null)
         {
             w.Open("if (!ws.KeepForBackward)");
             w.Line($"// Inference: {relu.Name} is applied as the sum is stored, into its output; same bits as the two passes.");
             w.Line($"var fused = new global::System.Span<float>(ws._act_{relu.Id});");
-            if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "fused", length, ImageSplit.ValueBlock);
+            if (split) EmitRunAndReturn(w, l, ranges, "fused");
             EmitSum(w, l, network, "inp", "fused", "0", $"batch * {length}", relu: true);
             w.Close();
             w.Open("else");
@@ -33,19 +36,51 @@ internal sealed class AddLayer : LayerEmitter
         }
         else
         {
-            if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "outp", length, ImageSplit.ValueBlock);
+            if (split) EmitRunAndReturn(w, l, ranges, "outp");
             EmitSum(w, l, network, "inp", "outp", "0", $"batch * {length}", relu: false);
         }
         w.Close();
         if (!split) return;
-        ImageSplit.OpenRange(w, ValuesMethod(l), $"Values [start, end) of each image of {l.Name}{(relu is null ? "" : $" with {relu.Name} applied")}: the same operations as the whole layer.");
+        string applied = relu is null ? "" : $" with {relu.Name} applied";
+        if (ranges is { } r)
+        {
+            var map = l.Output;
+            long plane = (long)map.Height * map.Width;
+            ImageSplit.OpenRange(w, RangeMethod(l, ranges), r.ByChannels
+                ? $"Channels [start, end) of each image of {l.Name}{applied}, as its input's convolution computed them: the same operations as the whole layer."
+                : $"Rows [start, end) of every channel of each image of {l.Name}{applied}, as its input's convolution computed them: the same operations as the whole layer.");
+            w.Open("for (int b = 0; b < batch; b++)");
+            if (r.ByChannels)
+                EmitSum(w, l, network, "inp", "outp", $"b * {length} + start * {plane}", $"(end - start) * {plane}", relu: relu is not null);
+            else
+            {
+                w.Open($"for (int c = 0; c < {map.Channels}; c++)");
+                EmitSum(w, l, network, "inp", "outp", $"b * {length} + c * {plane} + start * {map.Width}", $"(end - start) * {map.Width}", relu: relu is not null);
+                w.Close();
+            }
+            w.Close();
+            w.Close();
+            return;
+        }
+        ImageSplit.OpenRange(w, RangeMethod(l, ranges), $"Values [start, end) of each image of {l.Name}{applied}: the same operations as the whole layer.");
         w.Open("for (int b = 0; b < batch; b++)");
         EmitSum(w, l, network, "inp", "outp", $"b * {length} + start", "end - start", relu: relu is not null);
         w.Close();
         w.Close();
     }
 
-    private static string ValuesMethod(LayerSpec l) => "ForwardValues_" + l.Id;
+    /// <summary>When the pass splits layers: the range method over the input's ranges of rows or channels, or over
+    /// values, writing <paramref name="output"/>, then return.</summary>
+    private static void EmitRunAndReturn(SourceWriter w, LayerSpec l, MapRanges? ranges, string output)
+    {
+        if (ranges is { } r)
+            ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, r.Units, r.Block);
+        else
+            ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, l.Output.Length, ImageSplit.ValueBlock);
+    }
+
+    private static string RangeMethod(LayerSpec l, MapRanges? ranges) =>
+        (ranges is null ? "ForwardValues_" : ranges.Value.ByChannels ? "ForwardChannels_" : "ForwardRows_") + l.Id;
 
     /// <summary><c>y = x + s1 + s2 + ...</c> (then the ReLU when <paramref name="relu"/>) over the values <c>[first, first + count)</c>.</summary>
     private static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu)

@@ -49,7 +49,18 @@ internal static class ImageSplit
 
     /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
     public static bool Worth(LayerSpec l) =>
-        l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= MinimumMultiplyAdds && !RunsWhole(l);
+        l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= (l.WinogradInference ? MinimumWinogradMultiplyAdds : MinimumMultiplyAdds) && !RunsWhole(l);
+
+    /// <summary>Multiply-adds per image (counted as a direct convolution's) from which a Winograd layer is split. With a
+    /// quarter of the multiplications such a layer is short work, and on two cores that move a cache line the other wrote
+    /// at about 29 GB/s (and take back one the other read at about 7 GB/s) its split cost more than it shared out. Measured
+    /// in the CIFAR ResNet, one image, wall time per layer on one thread and split over two (<c>Cnn.Latency --layers
+    /// --split --fixed</c>): its 2.4 M-multiply-add layers on 16x16 maps 16.4 -> 16.3-17.6 us, on 8x8 maps 11.4-11.8 ->
+    /// 16.4-17.5 us, where its direct 16 -> 16 layers on 32x32 maps (the same multiply-adds, twice the time) went 23 ->
+    /// 17-18. The whole one-image pass on two threads with those Winograd layers on one thread (<c>Cnn.EngineRace run
+    /// --engine cnngen --model cifar_resnet --threads 2</c>, alternating): 289 / 274 -> 236 / 233 us. The CIFAR VGG's
+    /// (9.4 M each) and ResNet-18's Winograd layers (at least 115 M) are still split.</summary>
+    public const long MinimumWinogradMultiplyAdds = 4_000_000;
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel that pads each
     /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles whose filters are not whole panels of 32.
@@ -127,6 +138,29 @@ internal static class ImageSplit
     /// values or channels: enough values per image to pay for a hand-over.</summary>
     public static bool WorthByValues(LayerSpec l) => System.Math.Max(l.Input.Length, l.Output.Length) >= MinimumValues;
 
+    /// <summary>
+    /// How a split pass shares out the map this element-wise layer reads, when the convolution that writes it (through a
+    /// folded BatchNorm or a fused ReLU) is split by rows, tiles or filters: the same ranges of rows (or of channels), so
+    /// that each thread sums the values it wrote itself. Ranges of whole blocks over the same number of blocks fall the
+    /// same way (<c>LayerSplit.Range</c>), and each thread takes its own share first. On two cores that move a cache line
+    /// the other wrote at about 29 GB/s, and take back one the other read at about 7 GB/s, a sum of one image left to the
+    /// calling thread read the other half of its operands from the other core and handed the whole result back to it:
+    /// the CIFAR ResNet's 16 x 32 x 32 sums took 1 us on one thread and 6-10 us in a split pass. Null when the map's
+    /// writer is not split that way.
+    /// </summary>
+    public static MapRanges? RangesOfInput(NetworkSpec network, LayerSpec l)
+    {
+        if (l.InputIndex < 0 || l.InputIndex >= network.Layers.Count) return null;
+        var writer = network.Layers[l.InputIndex];
+        if (writer.InferredBy >= 0 && writer.InferredBy < network.Layers.Count) writer = network.Layers[writer.InferredBy];
+        if (writer.Op is not ConvOp c || !Worth(writer) || writer.Output != l.Input) return null;
+        var map = writer.Output;
+        if (SplitsTiles(writer)) return new MapRanges(false, map.Height, WinogradConv.TileSide);
+        if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock);
+        if (!writer.DirectInference || writer.WinogradInference || c.Groups > 1) return null;
+        return DirectSplitsRows(writer) ? new MapRanges(false, map.Height, DirectRowBlock(map.Width)) : new MapRanges(true, map.Channels, DirectFilterBlock);
+    }
+
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");
 
@@ -155,3 +189,7 @@ internal static class ImageSplit
                "global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)");
     }
 }
+
+/// <summary>Ranges a split pass hands out over one image's map: <see cref="Units"/> rows (or channels, when
+/// <see cref="ByChannels"/>) in blocks of <see cref="Block"/>.</summary>
+internal readonly record struct MapRanges(bool ByChannels, int Units, int Block);

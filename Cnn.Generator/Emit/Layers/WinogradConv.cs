@@ -56,7 +56,10 @@ internal static class WinogradConv
     public static long PaddedLength(LayerSpec l) => (long)(TiledSide(l.Output.Height) + 2) * (TiledSide(l.Output.Width) + 2) * l.Input.Channels;
 
     /// <summary>A side of <paramref name="size"/> values in whole 4x4 tiles.</summary>
-    public static int TiledSide(int size) => 4 * ((size + 3) / 4);
+    public static int TiledSide(int size) => TileSide * ((size + 3) / TileSide);
+
+    /// <summary>Output rows (and columns) of one F(4x4, 3x3) tile.</summary>
+    public const int TileSide = 4;
 
     /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
     public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);

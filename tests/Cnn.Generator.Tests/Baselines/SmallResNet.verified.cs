@@ -1497,6 +1497,11 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: relu3 is applied as the sum is stored, into its output; same bits as the two passes.
             var fused = new global::System.Span<float>(ws._act_relu3);
+            if (ws.SplitParts > 1)
+            {
+                GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 28, block: 1);
+                return;
+            }
             var x = inp.Slice(0, batch * 12544);
             var y = fused.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
@@ -1508,6 +1513,22 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
             global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+        }
+    }
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_add1;
+    /// <summary>Rows [start, end) of every channel of each image of add1 with relu3 applied, as its input's convolution computed them: the same operations as the whole layer.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardRows_add1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            for (int c = 0; c < 16; c++)
+            {
+                var x = inp.Slice(b * 12544 + c * 784 + start * 28, (end - start) * 28);
+                var y = outp.Slice(b * 12544 + c * 784 + start * 28, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, b * 12544 + c * 784 + start * 28, x.Length); // relu1's output
+                global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+            }
         }
     }
 
@@ -1575,14 +1596,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn4 folded in, relu4 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu4) : outp;
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of the tiles.
-                // The channel-last copy first, its 18 rows per image shared out too (3,136 values an image).
-                GeneratedPasses.RunSplit(_PadRows_conv4 ??= PadRows_conv4, ws, inp.Slice(0, batch * 3136), ws._winogradPadded_conv4, default, default, batch, units: batch * 18, block: 1);
-                GeneratedPasses.RunSplit(_ForwardTiles_conv4 ??= ForwardTiles_conv4, ws, ws._winogradPadded_conv4, fused.Slice(0, batch * 6272), _winogradWeight_conv4, bias, batch, units: batch * 16, block: 1);
-                return;
-            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 3136), batch, _winogradWeight_conv4, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv4, ws._winogradScratch_conv4, channels: 16, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1601,23 +1614,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 144); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv4;
-    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void PadRows_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 16, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv4;
-    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardTiles_conv4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 16, 32, 14, 14));
-        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 16, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1720,14 +1716,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn5 folded in, relu5 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu5) : outp;
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of the tiles.
-                // The channel-last copy first, its 18 rows per image shared out too (6,272 values an image).
-                GeneratedPasses.RunSplit(_PadRows_conv5 ??= PadRows_conv5, ws, inp.Slice(0, batch * 6272), ws._winogradPadded_conv5, default, default, batch, units: batch * 18, block: 1);
-                GeneratedPasses.RunSplit(_ForwardTiles_conv5 ??= ForwardTiles_conv5, ws, ws._winogradPadded_conv5, fused.Slice(0, batch * 6272), _winogradWeight_conv5, bias, batch, units: batch * 16, block: 1);
-                return;
-            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv5, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1746,23 +1734,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv5;
-    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void PadRows_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv5;
-    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardTiles_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 32, 32, 14, 14));
-        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 32, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1864,14 +1835,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
-            if (ws.SplitParts > 1)
-            {
-                // Fewer images than threads: each thread computes a range of the tiles.
-                // The channel-last copy first, its 18 rows per image shared out too (6,272 values an image).
-                GeneratedPasses.RunSplit(_PadRows_conv6 ??= PadRows_conv6, ws, inp.Slice(0, batch * 6272), ws._winogradPadded_conv6, default, default, batch, units: batch * 18, block: 1);
-                GeneratedPasses.RunSplit(_ForwardTiles_conv6 ??= ForwardTiles_conv6, ws, ws._winogradPadded_conv6, outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 1);
-                return;
-            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             return;
@@ -1890,23 +1853,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _PadRows_conv6;
-    /// <summary>Rows [start, end) of the images' channel-last copy with its zero border.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void PadRows_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        global::CnnGen.Kernels.Winograd3x3.PadChannelLastRows(inp, batch, outp, channels: 32, height: 14, width: 14, padding: 1, outHeight: 14, outWidth: 14, firstRow: start, endRow: end);
-    }
-
-    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6;
-    /// <summary>Tiles [start, end) of the images laid out channel-last, all filters.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void ForwardTiles_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
-    {
-        var scratch = global::CnnGen.Kernels.Winograd3x3.ThreadScratch(global::CnnGen.Kernels.Winograd3x3.ScratchLength(batch, 32, 32, 14, 14));
-        global::CnnGen.Kernels.Winograd3x3.ForwardTiles(inp, batch, weight, bias, outp, scratch, channels: 32, filters: 32, outHeight: 14, outWidth: 14, firstTile: start, endTile: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
