@@ -53,17 +53,26 @@ public static unsafe class DirectConv
     public static void Pad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding)
     {
         CheckPad(input, padded, channels, height, width, padding, nameof(Pad));
+        int ph = height + 2 * padding, pw = width + 2 * padding;
+        // The whole copy keeps its own loop: through PaddedRows' clamped bounds it measured 10-25% slower on small planes.
         fixed (float* pin = input, ppad = padded)
-            PaddedRows(pin, ppad, channels, height, width, padding, 0, height + 2 * padding);
+            for (int c = 0; c < channels; c++)
+            {
+                float* plane = ppad + (long)c * ph * pw;
+                Zero(plane, padding * pw);
+                for (int y = 0; y < height; y++)
+                    ImageRow(pin + ((long)c * height + y) * width, plane + (long)(y + padding) * pw, width, padding);
+                Zero(plane + (long)(height + padding) * pw, padding * pw);
+            }
     }
 
     /// <summary>
     /// The rows of <see cref="Pad"/>'s copy that output rows <c>[firstRow, endRow)</c> of a <paramref name="kernel"/>-high,
     /// stride-1 convolution read (padded rows <c>[firstRow, endRow + kernel - 1)</c> of every channel), with the values
     /// <see cref="Pad"/> writes there. When one image's rows are split over threads, each thread pads the rows its own
-    /// range reads, so the copy is made where it is used instead of on one thread for all: a thread then reads from
-    /// another core's cache only the rows its neighbour's range also reads. Two ranges write the rows they share with
-    /// the same values.
+    /// range reads (<see cref="ForwardImageRows"/>, into a copy of its own), so the copy is made where it is used instead
+    /// of on one thread for all: a thread then reads from another core's cache only the input rows its neighbour's range
+    /// also reads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadRows(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int kernel, int padding,
@@ -85,29 +94,32 @@ public static unsafe class DirectConv
             throw new ArgumentException($"DirectConv.{method}: spans too short for the given shape.");
     }
 
-    /// <summary>Padded rows <c>[first, end)</c> of every channel: a row above or below the image all zeros, any other its
-    /// left zeros, the input row's values and its right zeros.</summary>
+    /// <summary>Padded rows <c>[first, end)</c> of every channel, in order: the border rows above the image among them as
+    /// one run of zeros, then each image row's left zeros, values and right zeros, then the border rows below as one run
+    /// (<see cref="Pad"/>'s order over a range of rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PaddedRows(float* pin, float* ppad, int channels, int height, int width, int padding, int first, int end)
     {
         int ph = height + 2 * padding, pw = width + 2 * padding;
+        // Rows [first, top) are above the image, [top, bottom) hold image rows, [bottom, end) are below it.
+        int top = Math.Clamp(padding, first, end), bottom = Math.Clamp(padding + height, top, end);
         for (int c = 0; c < channels; c++)
         {
             float* plane = ppad + (long)c * ph * pw;
-            for (int r = first; r < end; r++)
-            {
-                float* row = plane + (long)r * pw;
-                int y = r - padding;
-                if (y < 0 || y >= height)
-                {
-                    Zero(row, pw);
-                    continue;
-                }
-                Zero(row, padding);
-                CopyRow(pin + ((long)c * height + y) * width, row + padding, width);
-                Zero(row + padding + width, padding);
-            }
+            Zero(plane + (long)first * pw, (top - first) * pw);
+            for (int r = top; r < bottom; r++)
+                ImageRow(pin + ((long)c * height + r - padding) * width, plane + (long)r * pw, width, padding);
+            Zero(plane + (long)bottom * pw, (end - bottom) * pw);
         }
+    }
+
+    /// <summary>One padded row that holds an image row: its left zeros, the row's values, its right zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ImageRow(float* from, float* row, int width, int padding)
+    {
+        Zero(row, padding);
+        CopyRow(from, row + padding, width);
+        Zero(row + padding + width, padding);
     }
 
     /// <summary><paramref name="count"/> zeros from <paramref name="to"/> (a padding's few values, or its rows).</summary>
