@@ -48,14 +48,17 @@ public sealed unsafe class LayerSplit<TWorkspace> where TWorkspace : NetworkWork
     }
 
     /// <summary>Runs <paramref name="body"/> over <paramref name="units"/> units cut into ranges of whole
-    /// <paramref name="block"/>s on <paramref name="parts"/> threads, and returns when all are done.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">No units, a block below 1, or parts outside the pool's range.</exception>
+    /// <paramref name="block"/>s on <paramref name="parts"/> threads, <paramref name="piecesPerThread"/> ranges per
+    /// thread (1 for a body whose every range pays a fixed cost of its own: a Winograd layer split by filters transforms
+    /// the whole input in each range), and returns when all are done.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No units, a block or pieces per thread below 1, or parts outside the pool's range.</exception>
     public void Run(int parts, LayerRange<TWorkspace> body, TWorkspace ws, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int batch, int units, int block)
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int batch, int units, int block, int piecesPerThread = PiecesPerThread)
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(piecesPerThread, 1);
         if (parts <= 1)
         {
             body(ws, input, output, weight, bias, batch, 0, units);
@@ -69,7 +72,7 @@ public sealed unsafe class LayerSplit<TWorkspace> where TWorkspace : NetworkWork
             _inputLength = input.Length; _outputLength = output.Length; _weightLength = weight.Length; _biasLength = bias.Length;
             _batch = batch; _units = units; _block = block;
             int blocks = (units + block - 1) / block;
-            _pieces = (int)Math.Min(blocks, (long)parts * PiecesPerThread);
+            _pieces = (int)Math.Min(blocks, (long)parts * piecesPerThread);
             if (_started.Length < _pieces) _started = new int[_pieces];
             Array.Clear(_started, 0, _pieces);
             _callerThread = Environment.CurrentManagedThreadId;

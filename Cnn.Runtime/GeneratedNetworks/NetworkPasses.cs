@@ -266,10 +266,11 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <summary>Runs a layer's units over the threads of this pass (<see cref="NetworkWorkspace.SplitParts"/>), or all
     /// of them on this thread when the pass does not split; see <see cref="LayerSplit{TWorkspace}"/>.</summary>
     public void RunSplit(LayerRange<TWorkspace> body, TWorkspace ws, ReadOnlySpan<float> input, Span<float> output,
-        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int batch, int units, int block)
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int batch, int units, int block,
+        int piecesPerThread = LayerSplit<TWorkspace>.PiecesPerThread)
     {
         ArgumentNullException.ThrowIfNull(ws);
-        (_layerSplit ??= new LayerSplit<TWorkspace>()).Run(ws.SplitParts, body, ws, input, output, weight, bias, batch, units, block);
+        (_layerSplit ??= new LayerSplit<TWorkspace>()).Run(ws.SplitParts, body, ws, input, output, weight, bias, batch, units, block, piecesPerThread);
     }
 
     private void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)

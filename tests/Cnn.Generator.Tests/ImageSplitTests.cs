@@ -178,7 +178,8 @@ public class ImageSplitTests
                 "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
             SplitMethods(code));
         Assert.Contains("_winogradWeight_conv2, bias, batch, units: batch * 16, block: 1);", code);
-        Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32);", code);
+        // By filters, one range per thread: each range transforms the whole input.
+        Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32, piecesPerThread: 1);", code);
     }
 
     [Fact]

@@ -157,6 +157,11 @@ public sealed class WorkerPoolPartsTests
         seen.Clear();
         split.Run(3, (_, _, _, _, _, _, start, end) => { lock (seen) seen.Add((start, end)); }, ws, input, output, default, default, 1, units: 20, block: 2);
         Assert.Equal(new[] { (0, 2), (2, 6), (6, 10), (10, 12), (12, 16), (16, 20) }, seen.OrderBy(r => r.Item1));
+        // One range per thread when asked: the same 20 units make 3 ranges.
+        seen.Clear();
+        split.Run(3, (_, _, _, _, _, _, start, end) => { lock (seen) seen.Add((start, end)); }, ws, input, output, default, default, 1, units: 20, block: 2, piecesPerThread: 1);
+        Assert.Equal(new[] { (0, 6), (6, 12), (12, 20) }, seen.OrderBy(r => r.Item1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => split.Run(2, (_, _, _, _, _, _, _, _) => { }, ws, input, output, default, default, 1, units: 7, block: 3, piecesPerThread: 0));
         var e = Assert.Throws<InvalidDataException>(() => split.Run(2, (_, _, _, _, _, _, start, _) =>
         {
             if (start > 0) throw new InvalidDataException("second range fails");
