@@ -183,6 +183,18 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void AWinogradLayerSplitByTilesRunsOneRangePerThreadWhenItsTransformedWeightsPassACoresCache()
+    {
+        // 28 x 28 maps: 49 tiles, split by tiles. 64 -> 64 (576 KiB of transformed weights) keeps two ranges per thread;
+        // 64 -> 128 (1.125 MiB), which every range reads whole, one.
+        string code = Generate("[Input(64, 28, 28)] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1", "_PadRows_conv2", "_ForwardTiles_conv2" }, SplitMethods(code));
+        Assert.Contains("_winogradWeight_conv1, bias, batch, units: batch * 49, block: 1);", code);
+        Assert.Contains("_winogradWeight_conv2, bias, batch, units: batch * 49, block: 1, piecesPerThread: 1);", code);
+        Assert.Contains("// One range per thread: each range reads all the transformed weights, too large for a core's cache.", code);
+    }
+
+    [Fact]
     public void AWinogradLayerOfFewTilesSplitsByRangesOf32Filters()
     {
         // 3x3 on 128 x 8 x 8 to 128 filters: Winograd (8x8 map, 32+ channels and filters), 9,437,184 MACs but 4 tiles.

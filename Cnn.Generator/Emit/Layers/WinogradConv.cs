@@ -90,7 +90,10 @@ internal static class WinogradConv
         bool byTiles = ImageSplit.SplitsTiles(l);
         ImageSplit.OpenWhenSplitting(w);
         w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
-                       : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights; one range per thread, as each range transforms the whole input.");
+                       : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights.");
+        if (ImageSplit.WinogradRangesPerThread(l) == 1)
+            w.Line(byTiles ? "// One range per thread: each range reads all the transformed weights, too large for a core's cache."
+                           : "// One range per thread: each range transforms the whole input.");
         if (SplitsPadding(l))
         {
             w.Line($"// The channel-last copy first, its {PaddedRows(l)} rows per image shared out too ({l.Input.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} values an image).");
@@ -101,7 +104,8 @@ internal static class WinogradConv
             w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
                    $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
-        string units = byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}, piecesPerThread: 1";
+        string units = (byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
+                       + (ImageSplit.WinogradRangesPerThread(l) == 1 ? ", piecesPerThread: 1" : "");
         w.Line($"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
                $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
