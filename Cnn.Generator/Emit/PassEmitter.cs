@@ -48,13 +48,15 @@ internal static class PassEmitter
         // A buffer several layers name alike (the convolutions' backward columns) is one buffer, sized for the largest.
         buffers = buffers.GroupBy(b => b.Field).Select(same => same.OrderByDescending(b => b.PerImage).First()).ToList();
 
-        // Images per micro-batch: as many as keep their buffers in cache; a gradient pass's, where the weights (and their
-        // Winograd transforms) are large against one image's buffers, enough that reading them once per micro-batch costs
-        // less than its images' own traffic.
+        // Images per micro-batch: as many as keep their buffers in cache (in inference, at least as many as its Winograd
+        // layers need to run Winograd); a gradient pass's, where the weights (and their Winograd transforms) are large
+        // against one image's buffers, enough that reading them once per micro-batch costs less than its images' own traffic.
         long bytesPerImage = MicroBatchSize.BytesPerImage(buffers), weightBytes = MicroBatchSize.WeightBytes(spec, gradients.NeedsInputGradient);
-        int microBatch = MicroBatchSize.ForInference(bytesPerImage), trainingMicroBatch = MicroBatchSize.ForGradients(bytesPerImage, weightBytes);
+        int winogradImages = MicroBatchSize.WinogradImages(spec);
+        int microBatch = MicroBatchSize.ForInference(bytesPerImage, winogradImages), trainingMicroBatch = MicroBatchSize.ForGradients(bytesPerImage, weightBytes);
         w.Line($"/// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that");
-        w.Line($"/// one micro-batch's activations ({bytesPerImage.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes per image) stay in cache.</summary>");
+        w.Line($"/// one micro-batch's activations ({bytesPerImage.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes per image) stay in cache" +
+               (winogradImages > 1 ? $", and at least the {winogradImages} images its largest Winograd layers need per call.</summary>" : ".</summary>"));
         w.Line($"public const int MicroBatch = {microBatch};");
         if (trainingMicroBatch != microBatch)
         {

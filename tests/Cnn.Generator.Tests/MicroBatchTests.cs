@@ -70,6 +70,19 @@ public class MicroBatchTests
         Assert.DoesNotContain("TrainingMicroBatch", code, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void InferenceHoldsAsManyImagesAsItsWinogradLayersNeedToRunWinograd()
+    {
+        // ResNet-18: its buffers alone give one image, but its 512 -> 512 layers on 7 x 7 maps (37.7 MB of transformed
+        // weights, 4 tiles an image) run Winograd from 2 images per call.
+        string code = Generated(ResNet18DeclarationTests.Declaration());
+        Assert.Contains("public const int MicroBatch = 2;", code, StringComparison.Ordinal);
+        Assert.Contains("if (!ws.KeepForBackward && batch >= 2)", code, StringComparison.Ordinal);
+        // 256 -> 256 layers on 14 x 14 maps (9.4 MB) run Winograd from one image: no floor above the buffers' choice.
+        code = Compile("[Input(256, 14, 14)] [Conv(3, 256, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]").Sources.Single().SourceText.ToString();
+        Assert.Contains("public const int MicroBatch = 1;", code, StringComparison.Ordinal);
+    }
+
     /// <summary>Images the first worker's buffer of the first layer's outputs has room for: the largest call it ran.</summary>
     private static int ImagesHeld(INetwork network)
     {
