@@ -12,7 +12,8 @@ public delegate void LayerRange<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> i
 
 /// <summary>
 /// Runs one layer of a forward pass on all the threads at once, when a pass has fewer images than threads: the
-/// layer's units are cut into <see cref="PiecesPerThread"/> contiguous ranges per thread. Each thread first runs the
+/// layer's units are cut into <see cref="PiecesPerThread"/> contiguous ranges per thread (or one, for a layer whose
+/// every range pays a fixed cost of its own: then a late thread's share is not taken over). Each thread first runs the
 /// ranges it owns (the calling thread the first ones, pool worker <c>k</c> the <c>k</c>-th share), so from layer to
 /// layer and call to call the same units, and the weights and activations they touch, stay on the same core's caches;
 /// then it takes over the ranges not yet started by the others, from the end of their shares, so a thread that starts

@@ -15,7 +15,7 @@ namespace CnnGen.Kernels;
 /// stride-2 product onto 7x7: 136 -> 122 us with the transposes).
 /// (7 positions x 4 vectors, the other 28-accumulator shape, needs 33 registers: one accumulator went to the stack.)
 /// <para>Each row of a group asks for the same row of the next depth block (32 KiB ahead, the next panel's first after a
-/// panel's last): a layer's panels, read once per image, come from memory (ResNet-18's 512 -> 512 3x3 layers on 7x7:
+/// panel's last; past the last panel, memory nobody reads, which a prefetch never faults on): a layer's panels, read once per image, come from memory (ResNet-18's 512 -> 512 3x3 layers on 7x7:
 /// 9 MiB each), and the first group of a block would otherwise wait for them while the later ones find them in cache.
 /// 512 x 4608 x 49 with the panels out of cache: 1,210-1,259 -> 1,107-1,122 us; in cache unchanged (1,073-1,119 ->
 /// 1,097-1,116).</para>
