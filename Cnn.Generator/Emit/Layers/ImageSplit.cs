@@ -92,15 +92,15 @@ internal static class ImageSplit
     private static long TransformedWeightBytes(LayerSpec l) => 36L * l.Input.Channels * ((ConvOp)l.Op).Filters * sizeof(float);
 
     /// <summary>
-    /// Ranges per thread of a split Winograd layer (<c>LayerSplit</c> cuts two by default, so a thread that is free can
-    /// take over part of a late one's share): one when each range pays a fixed cost of its own. By filters, every range
-    /// transforms the whole input; by tiles, every range reads all the transformed weights, which for more than
+    /// Whether a split Winograd layer runs one range per thread instead of <c>LayerSplit</c>'s default (more, so that a
+    /// thread that is free can take over part of a late one's share): when each range pays a fixed cost of its own. By
+    /// filters, every range transforms the whole input; by tiles, every range reads all the transformed weights, which for more than
     /// <see cref="SmallWinogradWeightBytes"/> come from beyond a core's L2. ResNet-18 on two threads (<c>Cnn.Latency
     /// --layers --split --fixed</c>): its 14 x 14 layers (by filters) 550-606 -> 433-450 us, its 28 x 28 ones (by tiles,
-    /// 2.25 MiB of weights) 282-344 -> 254-267. Layers of smaller weights keep two: the CIFAR VGG's one image on two
+    /// 2.25 MiB of weights) 282-344 -> 254-267. Layers of smaller weights keep the default: the CIFAR VGG's one image on two
     /// threads went 207-222 -> 222-257 us with one range per thread for all of them (EngineRace, alternating).
     /// </summary>
-    public static int WinogradRangesPerThread(LayerSpec l) => !SplitsTiles(l) || TransformedWeightBytes(l) > SmallWinogradWeightBytes ? 1 : 2;
+    public static bool WinogradOneRangePerThread(LayerSpec l) => !SplitsTiles(l) || TransformedWeightBytes(l) > SmallWinogradWeightBytes;
 
     /// <summary>A Winograd layer of fewer tiles split by ranges of 32 filters instead: each range reads only its share of
     /// the transformed weights (by tiles, every range would read them all). Its filters must be whole panels, two or more.</summary>

@@ -87,11 +87,11 @@ internal static class WinogradConv
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
-        bool byTiles = ImageSplit.SplitsTiles(l);
+        bool byTiles = ImageSplit.SplitsTiles(l), oneRange = ImageSplit.WinogradOneRangePerThread(l);
         ImageSplit.OpenWhenSplitting(w);
         w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
                        : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights.");
-        if (ImageSplit.WinogradRangesPerThread(l) == 1)
+        if (oneRange)
             w.Line(byTiles ? "// One range per thread: each range reads all the transformed weights, too large for a core's cache."
                            : "// One range per thread: each range transforms the whole input.");
         if (SplitsPadding(l))
@@ -105,7 +105,7 @@ internal static class WinogradConv
                    $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
         string units = (byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
-                       + (ImageSplit.WinogradRangesPerThread(l) == 1 ? ", piecesPerThread: 1" : "");
+                       + (oneRange ? ", piecesPerThread: 1" : "");
         w.Line($"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
                $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
