@@ -68,11 +68,42 @@ public static unsafe class FilterLanes
                 Run(pw, px, positions, pb, po, positions, k, positions, firstFilter, endFilter, activation);
             return;
         }
+        Portable(panels, col, bias, output, k, positions, firstFilter, endFilter, 0, positions, activation);
+    }
+
+    /// <summary>
+    /// Output positions [<paramref name="firstPosition"/>, <paramref name="endPosition"/>) of every filter of
+    /// <c>output[F, P] = activation(weight[F, K] * col[K, P] + bias)</c>, for a thread of a pass that splits one image by
+    /// rows: it reads only those columns and writes only those positions, so the layers before and after, split by the same
+    /// rows, stay on one core's caches (every range reads all the panels). Each output's chain is <see cref="Forward"/>'s,
+    /// so the same bits whichever range holds it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardPositions(ReadOnlySpan<float> panels, ReadOnlySpan<float> col, ReadOnlySpan<float> bias, Span<float> output,
+        int filters, int k, int positions, int firstPosition, int endPosition, FusedActivation activation = FusedActivation.None)
+    {
+        if (!Supports(filters, positions) || firstPosition < 0 || endPosition > positions || firstPosition > endPosition
+            || panels.Length < (long)filters * k || col.Length < (long)k * positions || bias.Length < filters || output.Length < (long)filters * positions)
+            throw new ArgumentException($"FilterLanes.ForwardPositions: [{filters}x{k}] * [{k}x{positions}], positions [{firstPosition}, {endPosition}), filters in whole panels of {PanelFilters}.");
+        if (firstPosition == endPosition) return;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            fixed (float* pw = panels, px = col, pb = bias, po = output)
+                Run(pw, px + firstPosition, positions, pb, po + firstPosition, positions, k, endPosition - firstPosition, 0, filters, activation);
+            return;
+        }
+        Portable(panels, col, bias, output, k, positions, 0, filters, firstPosition, endPosition, activation);
+    }
+
+    /// <summary>The portable path: each output's chain, one fused multiply-add per term from zero, then the bias and the activation.</summary>
+    private static void Portable(ReadOnlySpan<float> panels, ReadOnlySpan<float> col, ReadOnlySpan<float> bias, Span<float> output, int k, int positions,
+        int firstFilter, int endFilter, int firstPosition, int endPosition, FusedActivation activation)
+    {
         for (int f = firstFilter; f < endFilter; f++)
         {
             var panel = panels.Slice(f / PanelFilters * PanelFilters * k);
             int lane = f % PanelFilters;
-            for (int j = 0; j < positions; j++)
+            for (int j = firstPosition; j < endPosition; j++)
             {
                 float acc = 0f;
                 for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(panel[p * PanelFilters + lane], col[p * positions + j], acc);

@@ -63,22 +63,24 @@ public class ImageSplitTests
         Assert.Contains("Depthwise3x3.Forward(inp.Slice(b * 32768, 32768), weight, bias, outp.Slice(b * 32768, 32768), channels: 32, height: 32, width: 32, " +
                         "firstChannel: start, endChannel: end, activation: global::CnnGen.Kernels.FusedActivation.Relu6);", code);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
-        // The pointwise product's 1,024 positions in ranges of 32-column panels (its 16 filters are less than one range).
-        Assert.Contains("GeneratedPasses.RunSplit(_ForwardColumns_conv3 ??= ForwardColumns_conv3, ws, x, outp.Slice(b * 16384, 16384), weight, bias, 1, units: 1024, block: 32);", code);
-        Assert.Contains("Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: 16, n: 1024, k: 32, firstColumn: start, endColumn: end);", code);
+        // The pointwise product's 1,024 positions in ranges of whole rows, one 32-column panel a row (its 16 filters are
+        // less than one range).
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardColumns_conv3 ??= ForwardColumns_conv3, ws, x, outp.Slice(b * 16384, 16384), weight, bias, 1, units: 32, block: 1);", code);
+        Assert.Contains("Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: 16, n: 1024, k: 32, firstColumn: start * 32, endColumn: end * 32);", code);
     }
 
     [Fact]
     public void ProductsOfFewerThan256PositionsSplitByFiltersAndLargerOnesByColumns()
     {
         // 4x4 stride 2 onto 8 x 8 (64 positions, under 8 panels of 32): ranges of 32 filters; onto 16 x 16 (256): ranges
-        // of columns.
+        // of columns in whole rows, two rows (32 columns, one panel) a block.
         string small = Generate("[Input(32, 16, 16)] [Conv(4, 64, Stride = 2, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
         Assert.Contains("_ForwardFilters_conv1", string.Join(" ", SplitMethods(small)));
         Assert.DoesNotContain("ForwardColumns_conv1", small);
         string large = Generate("[Input(32, 32, 32)] [Conv(4, 64, Stride = 2, Padding = 1)] [ReLU] [GlobalAvgPool] [Dense(10)]");
         Assert.Contains("_ForwardColumns_conv1", string.Join(" ", SplitMethods(large)));
-        Assert.Contains("units: 256, block: 32", large);
+        Assert.Contains("units: 16, block: 2", large);
+        Assert.Contains("firstColumn: start * 16, endColumn: end * 16", large);
         Assert.DoesNotContain("ForwardFilters_conv1", large);
     }
 
@@ -225,19 +227,35 @@ public class ImageSplitTests
     [Fact]
     public void LayersWithoutWeightsOfAtLeast32768ValuesAreSplitByValuesOrChannels()
     {
-        // 32 x 32 x 32 = 32,768 values: the shortcut's sum with the ReLU it feeds, the max and average pools (by
-        // channels) and the join (by values); the ReLU after the first 1x1 convolution is applied by its product, so it
-        // has no pass to split; after the 2x2 pools 8,192 values per image stay on the calling thread.
+        // 32 x 32 x 32 = 32,768 values: the shortcut's sum with the ReLU it feeds (by the rows its input's product was
+        // split by), the max and average pools (by channels) and the join (by values); the ReLU after the first 1x1
+        // convolution is applied by its product, so it has no pass to split; after the 2x2 pools 8,192 values per image
+        // stay on the calling thread.
         string code = Generate("[Input(32, 32, 32)] [Conv(1, 32)] [ReLU] [Conv(1, 32)] [Add(\"relu1\")] [ReLU] " +
                                "[MaxPool(3, Stride = 1, Padding = 1)] [AvgPool(3, Stride = 1, Padding = 1)] [Concat(\"relu2\")] " +
                                "[MaxPool(2)] [ReLU] [GlobalAvgPool] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardColumns_conv1", "_ForwardColumns_conv2", "_ForwardValues_add1",
+        Assert.Equal(new[] { "_ForwardColumns_conv1", "_ForwardColumns_conv2", "_ForwardRows_add1",
             "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
-        Assert.Contains("units: 32768, block: 16", code);   // values, a cache line per block
+        Assert.Contains("RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code); // conv2's rows
         Assert.Contains("units: 32, block: 1", code);       // channels of a pool
-        Assert.Contains("units: 65536, block: 16", code);   // the join's output
+        Assert.Contains("units: 65536, block: 16", code);   // the join's output: values, a cache line per block
         Assert.DoesNotContain("_ForwardValues_relu3", code);
         Assert.DoesNotContain("_ForwardPlanes_pool4", code); // the global average pool
+    }
+
+    [Fact]
+    public void AFilterLaneProjectionSplitsByRowsAndAnExpansionByPanels()
+    {
+        // On 14 x 14 maps, BatchNorms folded in, the 1x1 products with the filters in the lanes: 64 -> 384 (an expansion,
+        // 4,816,896 MACs) keeps ranges of 32-filter panels; 384 -> 64 (a projection to fewer channels than it reads) takes
+        // ranges of its 14 output rows, every filter, and the sum after it the same rows of every channel.
+        string code = Generate("[Input(64, 14, 14)] [Conv(1, 64, Bias = false)] [BatchNorm] [ReLU6] [Conv(1, 384, Bias = false)] [BatchNorm] [ReLU6] " +
+                               "[Conv(1, 64, Bias = false)] [BatchNorm] [Add(\"relu6_1\")] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("RunSplit(_FilterLanesFilters_conv2 ??= FilterLanesFilters_conv2, ws, x, outp.Slice(b * 75264, 75264), weight, bias, 1, units: 384, block: 32);", code);
+        Assert.Contains("RunSplit(_FilterLanesRows_conv3 ??= FilterLanesRows_conv3, ws, x, outp.Slice(b * 12544, 12544), weight, bias, 1, units: 14, block: 1);", code);
+        Assert.Contains("FilterLanes.ForwardPositions(_filterLanes_conv3, inp, bias, outp, filters: 64, k: 384, positions: 196, firstPosition: start * 14, endPosition: end * 14, ", code);
+        Assert.DoesNotContain("FilterLanesFilters_conv3", code);
+        Assert.Contains("RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, outp, default, default, batch, units: 14, block: 1);", code);
     }
 
     [Fact]

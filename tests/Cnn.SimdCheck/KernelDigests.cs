@@ -78,6 +78,22 @@ internal static class KernelDigests
         }
         yield return ("FilterLanes.Forward", lanes.ToArray());
 
+        // Filters in the lanes over a range of positions (a projection split by rows): ranges that start mid-group of 14.
+        var lanePositions = new List<float>();
+        foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu6 })
+        foreach (var (first, end) in new[] { (0, 42), (42, 98), (95, 196), (195, 196) })
+        {
+            const int m = 64, n = 196, k = 40;
+            var r = new float[m * n];
+            var a = Random(m * k); var b = Random(k * n); var rowBias = Random(m);
+            for (int i = 0; i < rowBias.Length; i++) rowBias[i] *= 4f;
+            var panels = new float[m * k];
+            FilterLanes.Layout(a, panels, m, k);
+            FilterLanes.ForwardPositions(panels, b, rowBias, r, m, k, n, first, end, activation);
+            lanePositions.AddRange(r);
+        }
+        yield return ("FilterLanes.ForwardPositions", lanePositions.ToArray());
+
         var dots = new List<float>();
         for (int len = 0; len <= 70; len++) dots.Add(Gemm.Dot(Random(len), Random(len)));
         yield return ("Gemm.Dot", dots.ToArray());

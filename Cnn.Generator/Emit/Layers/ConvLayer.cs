@@ -386,7 +386,9 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line(BlockRows(l) > 0
             ? $"// Fewer images than threads: each thread computes a range of this image's {BlockCount(l)} blocks of {BlockRows(l)} output rows."
             : ImageSplit.SplitsColumns(l)
-            ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height * l.Output.Width} output positions, in blocks of {ImageSplit.ColumnBlock}."
+            ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height * l.Output.Width} output positions, in whole rows (blocks of {ImageSplit.ProductRowBlock(l)})."
+            : ImageSplit.FilterLanesSplitsRows(l)
+            ? $"// Fewer images than threads: each thread computes a range of this image's {l.Output.Height} output rows (every filter) when the filter-lane product applies, else of its filters."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var x = inp.Slice(b * {inLen}, {inLen});");
@@ -416,14 +418,22 @@ internal sealed class ConvLayer : LayerEmitter
             columns = "col";
         }
         string gemm = ImageSplit.SplitsColumns(l)
-            ? ImageSplit.Run(ColumnsMethod(l), columns, output, "weight", "bias", "1", l.Output.Height * l.Output.Width,
-                ImageSplit.ColumnBlock.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            ? ImageSplit.Run(ColumnsMethod(l), columns, output, "weight", "bias", "1", l.Output.Height,
+                ImageSplit.ProductRowBlock(l).ToString(System.Globalization.CultureInfo.InvariantCulture))
             : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (l.FilterLanesInference)
         {
-            w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
-            w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", c.Filters,
-                FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (ImageSplit.FilterLanesSplitsRows(l))
+            {
+                w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its rows, every filter, with the filters in the vector lanes");
+                w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", l.Output.Height, "1"));
+            }
+            else
+            {
+                w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
+                w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", c.Filters,
+                    FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
             w.Line("else");
             w.Line("    " + gemm);
         }
@@ -459,9 +469,9 @@ internal sealed class ConvLayer : LayerEmitter
     {
         int positions = l.Output.Height * l.Output.Width, k = l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
         w.Line();
-        ImageSplit.OpenRange(w, ColumnsMethod(l), $"Output positions [start, end) of one image, every filter: weight [{Op(l).Filters}, {k}] times those columns, plus the biases" +
+        ImageSplit.OpenRange(w, ColumnsMethod(l), $"Output rows [start, end) of one image, every filter: weight [{Op(l).Filters}, {k}] times those rows' columns, plus the biases" +
             (fusedRelu is null ? "." : $", then {fusedRelu.Name}{(folded is null ? "" : $" when {folded.Name} is folded in")}."));
-        w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {Op(l).Filters}, n: {positions}, k: {k}, firstColumn: start, endColumn: end" +
+        w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {Op(l).Filters}, n: {positions}, k: {k}, firstColumn: start * {l.Output.Width}, endColumn: end * {l.Output.Width}" +
                (fusedRelu is null ? ");" : $", activation: {ActivationExpression(l, fusedRelu)});"));
         w.Close();
     }

@@ -26,7 +26,7 @@ internal static class FilterLanesConv
     /// <c>FoldBatchNorms</c> clears it when the fold changes.</summary>
     public static string FromCurrentFold(LayerSpec l) => "_filterLanesFromFold_" + l.Id;
 
-    private static string RangeMethod(LayerSpec l) => "FilterLanesFilters_" + l.Id;
+    private static string RangeMethod(LayerSpec l) => (ImageSplit.FilterLanesSplitsRows(l) ? "FilterLanesRows_" : "FilterLanesFilters_") + l.Id;
 
     private static int Depth(LayerSpec l) => l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
 
@@ -60,11 +60,20 @@ internal static class FilterLanesConv
     /// <summary>The range method a split pass runs instead of the packed product's when the filter-lane product applies.</summary>
     public static string SplitMethod(LayerSpec l) => RangeMethod(l);
 
-    /// <summary>Filters [start, end) (whole panels of 32: the split's block) of one image's columns.</summary>
+    /// <summary>Filters [start, end) (whole panels of 32: the split's block) of one image's columns, or output rows
+    /// [start, end), every filter, for a 1x1 layer split by rows (<see cref="ImageSplit.FilterLanesSplitsRows"/>).</summary>
     public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string activation)
     {
         var c = Op(l);
         w.Line();
+        if (ImageSplit.FilterLanesSplitsRows(l))
+        {
+            ImageSplit.OpenRange(w, RangeMethod(l), "Output rows [start, end) of one image, every filter, with the filters in the vector lanes: the laid-out weights times those rows' columns, plus the biases.");
+            w.Line($"{Kernel}.ForwardPositions({Panels(l)}, inp, bias, outp, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, " +
+                   $"firstPosition: start * {l.Output.Width}, endPosition: end * {l.Output.Width}, {activation});");
+            w.Close();
+            return;
+        }
         ImageSplit.OpenRange(w, RangeMethod(l), $"Filters [start, end) of one image with the filters in the vector lanes: their panels of the laid-out weights times the columns, plus their biases.");
         w.Line($"{Kernel}.Forward({Panels(l)}, inp, bias, outp, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, firstFilter: start, endFilter: end, {activation});");
         w.Close();

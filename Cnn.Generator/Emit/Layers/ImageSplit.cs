@@ -29,19 +29,46 @@ internal static class ImageSplit
     /// <summary>Whether the network's <c>SplitImages</c> starts true.</summary>
     public static bool SplitsByDefault(NetworkSpec spec) => spec.ForwardMacs >= SplitByDefaultFromMultiplyAdds;
 
-    /// <summary>Output positions from which an im2col or pointwise product is split by ranges of its columns (blocks of
-    /// <see cref="ColumnBlock"/>, at least 8 of them) instead of ranges of filters: each thread then packs only its share
-    /// of the columns (by filters, every thread packs them all), and a layer of few filters still shares out (32 filters
-    /// are one range of <see cref="GemmRows"/>, which left the second thread idle: MobileNetV2's projections to 16 and 24
-    /// channels, the CIFAR networks' first and stride-2 layers).</summary>
+    /// <summary>Output positions from which an im2col or pointwise product is split by ranges of its columns (output
+    /// positions, in whole rows: <see cref="ProductRowBlock"/>) instead of ranges of filters: each thread then packs only
+    /// its share of the columns (by filters, every thread packs them all), and a layer of few filters still shares out (32
+    /// filters are one range of <see cref="GemmRows"/>, which left the second thread idle: MobileNetV2's projections to 16
+    /// and 24 channels, the CIFAR networks' first and stride-2 layers).</summary>
     public const int ColumnSplitFromPositions = 8 * ColumnBlock;
 
-    /// <summary>Columns per block of a product split by columns: one packed panel.</summary>
+    /// <summary>Columns of one packed panel: the least a range of a product split by columns holds.</summary>
     public const int ColumnBlock = 32;
 
     /// <summary>Whether a split im2col or pointwise product hands out ranges of columns (output positions); products with
-    /// the filters in the vector lanes keep their ranges of filter panels.</summary>
+    /// the filters in the vector lanes keep their ranges of filter panels, or split by rows (<see cref="FilterLanesSplitsRows"/>).</summary>
     public static bool SplitsColumns(LayerSpec l) => !l.FilterLanesInference && (long)l.Output.Height * l.Output.Width >= ColumnSplitFromPositions;
+
+    /// <summary>
+    /// Output rows per block of a product split by columns: the ranges hold whole rows (at least <see cref="ColumnBlock"/>
+    /// positions), so that a sum after it splits by the same rows (<see cref="RangesOfInput"/>) and each thread adds the
+    /// values its own core wrote.
+    /// </summary>
+    public static int ProductRowBlock(LayerSpec l) => (ColumnBlock + l.Output.Width - 1) / l.Output.Width;
+
+    /// <summary>Output positions from which a 1x1 product with the filters in the vector lanes splits by rows instead of
+    /// filter panels: a 14x14 map, 7 rows of 14 (the kernel's group of positions) per thread on two.</summary>
+    public const int FilterLanesRowSplitFromPositions = 196;
+
+    /// <summary>Laid-out weights from which a 1x1 filter-lane product keeps its ranges of filter panels: split by rows,
+    /// every range reads them all, which should stay in a core's L2 (MobileNetV2's 14x14 layers are 48-216 KiB; its
+    /// 7x7 ones up to 1.6 MiB keep their panels).</summary>
+    public const long FilterLanesRowSplitMaxWeightBytes = 512 * 1024;
+
+    /// <summary>Whether a split pointwise (1x1, stride 1) product with the filters in the lanes hands out ranges of output
+    /// rows, every filter, rather than ranges of filter panels: a projection to fewer channels than it reads. By filters,
+    /// each thread reads the whole input, half of it written by the other core; by rows, only its rows, and it writes the
+    /// rows the sum after it adds on the same thread. An expansion (more filters than channels) keeps its panels, so that
+    /// the depthwise layer after it, split by channels, reads the channels its own thread wrote.</summary>
+    public static bool FilterLanesSplitsRows(LayerSpec l) =>
+        l.FilterLanesInference && l.Op is ConvOp { Kernel: 1, Stride: 1, Padding: 0, Filters: var f } && f < l.Input.Channels
+        && (long)l.Output.Height * l.Output.Width >= FilterLanesRowSplitFromPositions
+        && (long)l.WeightLength * sizeof(float) <= FilterLanesRowSplitMaxWeightBytes;
+
 
     /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
@@ -166,11 +193,19 @@ internal static class ImageSplit
         if (writer.InferredBy >= 0 && writer.InferredBy < network.Layers.Count) writer = network.Layers[writer.InferredBy];
         if (writer.Op is not ConvOp c || !Worth(writer) || writer.Output != l.Input) return null;
         var map = writer.Output;
+        if (FilterLanesSplitsRows(writer)) return new MapRanges(false, map.Height, 1);
+        if (SplitsProductColumns(writer)) return new MapRanges(false, map.Height, ProductRowBlock(writer));
         if (SplitsTiles(writer)) return new MapRanges(false, map.Height, WinogradConv.TileSide);
         if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock);
         if (!writer.DirectInference || writer.WinogradInference || c.Groups > 1) return null;
         return DirectSplitsRows(writer) ? new MapRanges(false, map.Height, DirectRowBlock(map.Width)) : new MapRanges(true, map.Channels, DirectFilterBlock);
     }
+
+    /// <summary>Whether a split pass runs this convolution as an im2col or pointwise product split by columns (not the
+    /// direct, depthwise, Winograd or blocks-of-rows kernels, which split their own ways).</summary>
+    private static bool SplitsProductColumns(LayerSpec l) =>
+        SplitsColumns(l) && l.Op is ConvOp { Groups: 1 } && !l.DirectInference && !l.WinogradInference
+        && l.StrideTwoBlockRows == 0 && l.Im2ColBlockRows == 0;
 
     /// <summary>Opens <c>if (ws.SplitParts &gt; 1)</c>: the pass splits layers.</summary>
     public static void OpenWhenSplitting(SourceWriter w) => w.Open("if (ws.SplitParts > 1)");

@@ -9,7 +9,8 @@ namespace CnnGen.Tests.Kernels;
 /// from zero, then the bias, then the activation) and of <see cref="Gemm.MultiplyBiasActivation"/>, on shapes that take
 /// the groups of 14 and 7 positions and single positions left over, depth blocks with a short last one, and ResNet-18's
 /// 7x7 shapes, and positions that fill whole 16 x 16 transposes of the copy-out or leave some after them; a range of
-/// filters writes exactly its rows with the bits of the whole call.
+/// filters writes exactly its rows, and a range of positions (<see cref="FilterLanes.ForwardPositions"/>) exactly its
+/// columns, with the bits of the whole call.
 /// </summary>
 public class FilterLanesTests
 {
@@ -89,6 +90,34 @@ public class FilterLanesTests
         FilterLanes.Forward(panels, b, bias, ranges, m, k, n, 0, 32, FusedActivation.Relu);
         FilterLanes.Forward(panels, b, bias, ranges, m, k, n, 96, 128, FusedActivation.Relu);
         Assert.Equal(whole.Select(Bits), ranges.Select(Bits));
+    }
+
+    [Fact]
+    public void EachRangeOfPositionsWritesItsColumnsWithTheBitsOfTheWholeCall()
+    {
+        // A 14x14 projection split by rows: 384 -> 64 (two panels), rows [0, 3), [3, 7), [7, 10), [10, 14) as two threads'
+        // four ranges take them; a range starting mid-group of 14 and one of a single position.
+        const int m = 64, n = 196, k = 384;
+        var random = new Random(11);
+        float[] a = Values(random, m * k), b = Values(random, k * n), bias = Values(random, m);
+        var panels = new float[m * k];
+        FilterLanes.Layout(a, panels, m, k);
+        var whole = new float[m * n];
+        FilterLanes.Forward(panels, b, bias, whole, m, k, n, 0, m, FusedActivation.Relu6);
+        var ranges = Enumerable.Repeat(-7f, m * n).ToArray();
+        FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, 42, 98, FusedActivation.Relu6);
+        for (int i = 0; i < m * n; i++)
+        {
+            int j = i % n;
+            if (j < 42 || j >= 98) Assert.Equal(-7f, ranges[i]); // outside the range: untouched
+            else Assert.Equal(Bits(whole[i]), Bits(ranges[i]));
+        }
+        foreach (var (first, end) in new[] { (0, 42), (98, 140), (140, 195), (195, 196) })
+            FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, first, end, FusedActivation.Relu6);
+        Assert.Equal(whole.Select(Bits), ranges.Select(Bits));
+        Assert.Throws<ArgumentException>(() => FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, 100, 197));  // past the positions
+        Assert.Throws<ArgumentException>(() => FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, 50, 40));   // reversed
+        Assert.Throws<ArgumentException>(() => FilterLanes.ForwardPositions(panels, b, bias, ranges, 48, k, n, 0, 14));   // not whole panels
     }
 
     [Fact]
