@@ -73,20 +73,10 @@ public class FilterLanesTests
     public void EachRangeOfPanelsWritesItsRowsWithTheBitsOfTheWholeCall()
     {
         const int m = 128, n = 49, k = 300;
-        var random = new Random(5);
-        float[] a = Values(random, m * k), b = Values(random, k * n), bias = Values(random, m);
-        var panels = new float[m * k];
-        FilterLanes.Layout(a, panels, m, k);
-        var whole = new float[m * n];
-        FilterLanes.Forward(panels, b, bias, whole, m, k, n, 0, m, FusedActivation.Relu);
+        var (panels, b, bias, whole) = WholeProduct(m, n, k, seed: 5, FusedActivation.Relu);
         var ranges = Enumerable.Repeat(-7f, m * n).ToArray();
         FilterLanes.Forward(panels, b, bias, ranges, m, k, n, 32, 96, FusedActivation.Relu);
-        for (int i = 0; i < m * n; i++)
-        {
-            int f = i / n;
-            if (f < 32 || f >= 96) Assert.Equal(-7f, ranges[i]); // outside the range: untouched
-            else Assert.Equal(Bits(whole[i]), Bits(ranges[i]));
-        }
+        AssertRangeWritten(whole, ranges, i => i / n >= 32 && i / n < 96);
         FilterLanes.Forward(panels, b, bias, ranges, m, k, n, 0, 32, FusedActivation.Relu);
         FilterLanes.Forward(panels, b, bias, ranges, m, k, n, 96, 128, FusedActivation.Relu);
         Assert.Equal(whole.Select(Bits), ranges.Select(Bits));
@@ -98,20 +88,10 @@ public class FilterLanesTests
         // A 14x14 projection split by rows: 384 -> 64 (two panels), rows [0, 3), [3, 7), [7, 10), [10, 14) as two threads'
         // four ranges take them; a range starting mid-group of 14 and one of a single position.
         const int m = 64, n = 196, k = 384;
-        var random = new Random(11);
-        float[] a = Values(random, m * k), b = Values(random, k * n), bias = Values(random, m);
-        var panels = new float[m * k];
-        FilterLanes.Layout(a, panels, m, k);
-        var whole = new float[m * n];
-        FilterLanes.Forward(panels, b, bias, whole, m, k, n, 0, m, FusedActivation.Relu6);
+        var (panels, b, bias, whole) = WholeProduct(m, n, k, seed: 11, FusedActivation.Relu6);
         var ranges = Enumerable.Repeat(-7f, m * n).ToArray();
         FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, 42, 98, FusedActivation.Relu6);
-        for (int i = 0; i < m * n; i++)
-        {
-            int j = i % n;
-            if (j < 42 || j >= 98) Assert.Equal(-7f, ranges[i]); // outside the range: untouched
-            else Assert.Equal(Bits(whole[i]), Bits(ranges[i]));
-        }
+        AssertRangeWritten(whole, ranges, i => i % n >= 42 && i % n < 98);
         foreach (var (first, end) in new[] { (0, 42), (98, 140), (140, 195), (195, 196) })
             FilterLanes.ForwardPositions(panels, b, bias, ranges, m, k, n, first, end, FusedActivation.Relu6);
         Assert.Equal(whole.Select(Bits), ranges.Select(Bits));
@@ -143,6 +123,26 @@ public class FilterLanesTests
         Assert.Throws<ArgumentException>(() => FilterLanes.Layout(buffer, buffer, 48, 4));
         Assert.Throws<ArgumentException>(() => FilterLanes.Forward(buffer, buffer, buffer, buffer, 64, 4, 49, 16, 64));  // range not whole panels
         Assert.Throws<ArgumentException>(() => FilterLanes.Forward(buffer, buffer, buffer, new float[10], 64, 4, 49, 0, 64)); // output too short
+    }
+
+    /// <summary>Random weights laid out in panels, columns and biases, and the whole call's product of them.</summary>
+    private static (float[] Panels, float[] Col, float[] Bias, float[] Whole) WholeProduct(int m, int n, int k, int seed, FusedActivation activation)
+    {
+        var random = new Random(seed);
+        float[] a = Values(random, m * k), col = Values(random, k * n), bias = Values(random, m);
+        var panels = new float[m * k];
+        FilterLanes.Layout(a, panels, m, k);
+        var whole = new float[m * n];
+        FilterLanes.Forward(panels, col, bias, whole, m, k, n, 0, m, activation);
+        return (panels, col, bias, whole);
+    }
+
+    /// <summary>The values <paramref name="inRange"/> holds have the whole call's bits; the others are untouched (-7).</summary>
+    private static void AssertRangeWritten(float[] whole, float[] ranges, Func<int, bool> inRange)
+    {
+        for (int i = 0; i < whole.Length; i++)
+            if (inRange(i)) Assert.Equal(Bits(whole[i]), Bits(ranges[i]));
+            else Assert.Equal(-7f, ranges[i]);
     }
 
     private static int Bits(float v) => BitConverter.SingleToInt32Bits(v);
