@@ -62,13 +62,7 @@ public static unsafe class FilterLanes
         if (!Supports(filters, positions) || firstFilter % PanelFilters != 0 || endFilter % PanelFilters != 0 || firstFilter < 0 || endFilter > filters
             || panels.Length < (long)filters * k || col.Length < (long)k * positions || bias.Length < filters || output.Length < (long)filters * positions)
             throw new ArgumentException($"FilterLanes.Forward: [{filters}x{k}] * [{k}x{positions}], filters [{firstFilter}, {endFilter}) in whole panels of {PanelFilters}.");
-        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
-        {
-            fixed (float* pw = panels, px = col, pb = bias, po = output)
-                Run(pw, px, positions, pb, po, positions, k, positions, firstFilter, endFilter, activation);
-            return;
-        }
-        Portable(panels, col, bias, output, k, positions, firstFilter, endFilter, 0, positions, activation);
+        Compute(panels, col, bias, output, k, positions, firstFilter, endFilter, 0, positions, activation);
     }
 
     /// <summary>
@@ -86,19 +80,21 @@ public static unsafe class FilterLanes
             || panels.Length < (long)filters * k || col.Length < (long)k * positions || bias.Length < filters || output.Length < (long)filters * positions)
             throw new ArgumentException($"FilterLanes.ForwardPositions: [{filters}x{k}] * [{k}x{positions}], positions [{firstPosition}, {endPosition}), filters in whole panels of {PanelFilters}.");
         if (firstPosition == endPosition) return;
+        Compute(panels, col, bias, output, k, positions, 0, filters, firstPosition, endPosition, activation);
+    }
+
+    /// <summary>Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels) at positions
+    /// [<paramref name="firstPosition"/>, <paramref name="endPosition"/>), the caller having checked the extents: the
+    /// AVX-512 kernel, or each output's chain one fused multiply-add per term from zero, then the bias and the activation.</summary>
+    private static void Compute(ReadOnlySpan<float> panels, ReadOnlySpan<float> col, ReadOnlySpan<float> bias, Span<float> output, int k, int positions,
+        int firstFilter, int endFilter, int firstPosition, int endPosition, FusedActivation activation)
+    {
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
             fixed (float* pw = panels, px = col, pb = bias, po = output)
-                Run(pw, px + firstPosition, positions, pb, po + firstPosition, positions, k, endPosition - firstPosition, 0, filters, activation);
+                Run(pw, px + firstPosition, positions, pb, po + firstPosition, positions, k, endPosition - firstPosition, firstFilter, endFilter, activation);
             return;
         }
-        Portable(panels, col, bias, output, k, positions, 0, filters, firstPosition, endPosition, activation);
-    }
-
-    /// <summary>The portable path: each output's chain, one fused multiply-add per term from zero, then the bias and the activation.</summary>
-    private static void Portable(ReadOnlySpan<float> panels, ReadOnlySpan<float> col, ReadOnlySpan<float> bias, Span<float> output, int k, int positions,
-        int firstFilter, int endFilter, int firstPosition, int endPosition, FusedActivation activation)
-    {
         for (int f = firstFilter; f < endFilter; f++)
         {
             var panel = panels.Slice(f / PanelFilters * PanelFilters * k);

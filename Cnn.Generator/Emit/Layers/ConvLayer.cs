@@ -423,17 +423,11 @@ internal sealed class ConvLayer : LayerEmitter
             : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (l.FilterLanesInference)
         {
-            if (ImageSplit.FilterLanesSplitsRows(l))
-            {
-                w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its rows, every filter, with the filters in the vector lanes");
-                w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", l.Output.Height, "1"));
-            }
-            else
-            {
-                w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes");
-                w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", c.Filters,
-                    FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            bool rows = ImageSplit.FilterLanesSplitsRows(l);
+            w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: " +
+                   (rows ? "its rows, every filter," : $"its panels of {FilterLanesChoice.PanelFilters} filters") + " with the filters in the vector lanes");
+            w.Line("    " + ImageSplit.Run(FilterLanesConv.SplitMethod(l), columns, output, "weight", "bias", "1", rows ? l.Output.Height : c.Filters,
+                (rows ? 1 : FilterLanesChoice.PanelFilters).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             w.Line("else");
             w.Line("    " + gemm);
         }

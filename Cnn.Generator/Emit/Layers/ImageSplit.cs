@@ -69,7 +69,6 @@ internal static class ImageSplit
         && (long)l.Output.Height * l.Output.Width >= FilterLanesRowSplitFromPositions
         && (long)l.WeightLength * sizeof(float) <= FilterLanesRowSplitMaxWeightBytes;
 
-
     /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
     public const int GemmRows = 32;
