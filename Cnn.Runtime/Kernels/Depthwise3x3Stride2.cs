@@ -12,12 +12,14 @@ namespace CnnGen.Kernels;
 /// with and without SIMD.
 /// <para>The AVX-512 path keeps a channel's nine weights in registers and computes four output rows of 16 columns at
 /// once from the nine input rows they read. For 16 outputs from column <c>ox</c> an input row gives its columns
-/// <c>2ox - 1 + 2j</c> (tap kx = 0), <c>2ox + 2j</c> (kx = 1) and <c>2ox + 1 + 2j</c> (kx = 2): two pairs of 16-value
-/// loads, from <c>2ox</c> and from <c>2ox - 1</c>, and the even or odd lanes of each pair picked by a two-source
-/// permute. A column outside the row is a lane masked off the load (zero, and nothing outside the row is read), a row
-/// above or below the image is a zero vector. Output rows of at most 8 values (inputs up to 16 wide: MobileNetV2's
-/// 14x14 -> 7x7) share a vector two rows at a time, output row <c>oy</c> in lanes 0-7 and <c>oy + 4</c> in lanes 8-15,
-/// each half loading its input row whole, so that half the lanes are not idle.</para>
+/// <c>2ox - 1 + 2j</c> (tap kx = 0), <c>2ox + 2j</c> (kx = 1) and <c>2ox + 1 + 2j</c> (kx = 2): two 16-value loads
+/// from <c>2ox</c>, their even and their odd lanes picked by two-source permutes, and the odd lanes moved up one lane
+/// behind column <c>2ox - 1</c> for kx = 0 (a second pair of loads from <c>2ox - 1</c>, as this kernel first did, cost
+/// 25-35% more: 144x56x56 71-85 -> 52-56 us alone). A column outside the row is a lane masked off the load (zero, and
+/// nothing outside the row is read), a row above or below the image is a zero vector. Output rows of at most 8 values
+/// (inputs up to 16 wide: MobileNetV2's 14x14 -> 7x7) share a vector two rows at a time, output row <c>oy</c> in lanes
+/// 0-7 and <c>oy + 4</c> in lanes 8-15, each half loading its input row whole, so that half the lanes are not idle; their
+/// kx = 0 taps are the odd lanes moved up one lane too, with the padding in lanes 0 and 8.</para>
 /// </summary>
 public static unsafe class Depthwise3x3Stride2
 {
@@ -93,14 +95,13 @@ public static unsafe class Depthwise3x3Stride2
         for (int chunk = 0; chunk < chunks; chunk++)
         {
             int ox = chunk * Lanes, p = 2 * ox;
-            masks[chunk] = new Masks(Inside(p, width), Inside(p + Lanes, width), Inside(p - 1, width), Inside(p - 1 + Lanes, width),
-                Inside(ox, outWidth), p - 1 >= 0 && p + 2 * Lanes <= width);
+            masks[chunk] = new Masks(Inside(p, width), Inside(p + Lanes, width), Inside(ox, outWidth), p + 2 * Lanes <= width);
         }
         if (outWidth <= Lanes / 2)
         {
             // Rows of up to 8 outputs: two output rows, four apart, share each vector (lanes 0-7 and 8-15).
             // A row has at most 16 values (outputs of at most 8): each is loaded whole, from column 0 and from column -1.
-            var packed = new PackedMasks(Inside(0, width), Inside(-1, width), LaneMask.First(outWidth),
+            var packed = new PackedMasks(Inside(0, width), LaneMask.First(outWidth),
                 ~LaneMask.First(Lanes / 2) & LaneMask.First(Lanes / 2 + outWidth));
             for (int c = 0; c < channels; c++)
                 ChannelPacked(x + c * channelStride, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow,
@@ -113,9 +114,9 @@ public static unsafe class Depthwise3x3Stride2
                     activation);
     }
 
-    /// <summary>The masks of packed rows: a row's loads from column 0 and from column -1, and the stores of the rows in
-    /// the lower and in the upper lanes.</summary>
-    private readonly record struct PackedMasks(Vector512<float> RowLoad, Vector512<float> RowLeftLoad, Vector512<float> StoreLow, Vector512<float> StoreHigh);
+    /// <summary>The masks of packed rows: a row's load from column 0, and the stores of the rows in the lower and in the
+    /// upper lanes.</summary>
+    private readonly record struct PackedMasks(Vector512<float> RowLoad, Vector512<float> StoreLow, Vector512<float> StoreHigh);
 
     /// <summary>One channel whose output rows hold at most 8 values: blocks of eight output rows, output rows oy + k in
     /// lanes 0-7 and oy + 4 + k in lanes 8-15 of accumulator k.</summary>
@@ -194,20 +195,14 @@ public static unsafe class Depthwise3x3Stride2
         }
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        Vector512<float> a = zero, b = zero, la = zero, lb = zero;
-        if (low is not null)
-        {
-            a = Avx512F.MaskLoad(low, m.RowLoad, zero);
-            la = Avx512F.MaskLoad(low - 1, m.RowLeftLoad, zero);
-        }
-        if (high is not null)
-        {
-            b = Avx512F.MaskLoad(high, m.RowLoad, zero);
-            lb = Avx512F.MaskLoad(high - 1, m.RowLeftLoad, zero);
-        }
-        left = Avx512F.PermuteVar16x32x2(la, even, lb);
+        Vector512<float> a = zero, b = zero;
+        if (low is not null) a = Avx512F.MaskLoad(low, m.RowLoad, zero);
+        if (high is not null) b = Avx512F.MaskLoad(high, m.RowLoad, zero);
         centre = Avx512F.PermuteVar16x32x2(a, even, b);
         right = Avx512F.PermuteVar16x32x2(a, odd, b);
+        // Column 2j - 1 of either row is the right tap of lane j - 1; column -1 (lanes 0 and 8) is the padding.
+        var leftOfRight = Vector512.Create(0, 16, 17, 18, 19, 20, 21, 22, 0, 24, 25, 26, 27, 28, 29, 30);
+        left = Avx512F.PermuteVar16x32x2(zero, leftOfRight, right);
     }
 
     /// <summary>The lanes of a 16-value load from column <paramref name="start"/> that lie in [0, width).</summary>
@@ -217,10 +212,9 @@ public static unsafe class Depthwise3x3Stride2
         return Vector512.GreaterThanOrEqual(columns, Vector512<float>.Zero) & Vector512.LessThan(columns, Vector512.Create((float)width));
     }
 
-    /// <summary>One chunk's masks: the loads from 2ox (low, high) and from 2ox - 1 (low, high), the store, and
-    /// <c>Interior</c> when all four loads lie inside the row.</summary>
-    private readonly record struct Masks(Vector512<float> Low, Vector512<float> High, Vector512<float> LeftLow, Vector512<float> LeftHigh,
-        Vector512<float> Store, bool Interior);
+    /// <summary>One chunk's masks: the two loads from 2ox (low, high), the store, and <c>Interior</c> when both loads
+    /// lie inside the row.</summary>
+    private readonly record struct Masks(Vector512<float> Low, Vector512<float> High, Vector512<float> Store, bool Interior);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Channel(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
@@ -277,7 +271,7 @@ public static unsafe class Depthwise3x3Stride2
         row >= rowFirst && row < rowEnd ? x + (long)row * width : null;
 
     /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image; all zero for
-    /// no row): the even and odd lanes of the loads from p, and the even lanes of the loads from p - 1.</summary>
+    /// no row): the even and odd lanes of the loads from p, and the odd lanes moved up one lane behind column p - 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Load(float* row, int p, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
     {
@@ -290,24 +284,22 @@ public static unsafe class Depthwise3x3Stride2
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         float* q = row + p;
-        Vector512<float> low, high, leftLow, leftHigh;
+        Vector512<float> low, high;
         if (m.Interior)
         {
             low = Vector512.Load(q);
             high = Vector512.Load(q + Lanes);
-            leftLow = Vector512.Load(q - 1);
-            leftHigh = Vector512.Load(q - 1 + Lanes);
         }
         else
         {
             low = Avx512F.MaskLoad(q, m.Low, zero);
             high = Avx512F.MaskLoad(q + Lanes, m.High, zero);
-            leftLow = Avx512F.MaskLoad(q - 1, m.LeftLow, zero);
-            leftHigh = Avx512F.MaskLoad(q - 1 + Lanes, m.LeftHigh, zero);
         }
-        left = Avx512F.PermuteVar16x32x2(leftLow, even, leftHigh);
         centre = Avx512F.PermuteVar16x32x2(low, even, high);
         right = Avx512F.PermuteVar16x32x2(low, odd, high);
+        // Column p - 1 + 2j is column p + 1 + 2(j - 1): the right taps one lane up, column p - 1 (the padding at p = 0) in lane 0.
+        var before = Vector512.Create(p > 0 ? q[-1] : 0f);
+        left = Avx512F.AlignRight32(right.AsUInt32(), before.AsUInt32(), Lanes - 1).AsSingle();
     }
 
     /// <summary>One row of taps, in column order: <c>fma(wc, r, fma(wb, c, fma(wa, l, acc)))</c>.</summary>
