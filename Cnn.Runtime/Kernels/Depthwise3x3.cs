@@ -65,7 +65,8 @@ public static unsafe class Depthwise3x3
         for (int chunk = 0; chunk < chunks; chunk++)
         {
             int ox = chunk * Lanes;
-            masks[chunk] = new Masks(Inside(ox - 1, width), Inside(ox, width), Inside(ox + 1, width), ox - 1 >= 0 && ox + Lanes + 1 <= width);
+            masks[chunk] = new Masks(Inside(ox - 1, width), Inside(ox, width), Inside(ox + 1, width), ox - 1 >= 0 && ox + Lanes + 1 <= width,
+                First: ox == 0, Last: ox + Lanes >= width);
         }
         fixed (float* pin = input, pw = weight, pb = bias, pout = output)
         fixed (Masks* pm = masks)
@@ -133,8 +134,10 @@ public static unsafe class Depthwise3x3
     }
 
     /// <summary>One chunk's masks: tap columns left (kx = 0), centre (also the store mask) and right; <c>Interior</c>
-    /// when all three loads lie inside the row.</summary>
-    private readonly record struct Masks(Vector512<float> Left, Vector512<float> Centre, Vector512<float> Right, bool Interior);
+    /// when all three loads lie inside the row; <c>First</c> for the row's first chunk (its left taps are its centres one
+    /// lane up behind the padding), <c>Last</c> for the chunk that holds the row's end (its right taps are its centres one
+    /// lane down, the lanes past the row already zero).</summary>
+    private readonly record struct Masks(Vector512<float> Left, Vector512<float> Centre, Vector512<float> Right, bool Interior, bool First, bool Last);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Channel(float* x, float* w, float bias, float* y, int height, int width, int chunks, Masks* masks,
@@ -151,8 +154,8 @@ public static unsafe class Depthwise3x3
             float* i3 = Row(x, oy + 2, height, width), i4 = Row(x, oy + 3, height, width), i5 = Row(x, oy + 4, height, width);
             int rows = Math.Min(RowsPerBlock, height - oy);
             int chunk = 0;
-            // Two chunks side by side: four loads per input row instead of six (LoadPair), the loads of rows that do
-            // not start on a cache line being what this kernel waits on.
+            // Two chunks side by side: four loads per input row instead of six (LoadPair), fewer at the row's ends,
+            // loads being what this kernel waits on.
             for (; chunk + 1 < chunks; chunk += 2)
                 Pair(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], masks[chunk + 1], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
                     y + (long)oy * width + chunk * Lanes, width, rows, activation);
@@ -252,9 +255,9 @@ public static unsafe class Depthwise3x3
             right = Vector512.Load(p + 1);
             return;
         }
-        left = Avx512F.MaskLoad(p - 1, m.Left, zero);
         centre = Avx512F.MaskLoad(p, m.Centre, zero);
-        right = Avx512F.MaskLoad(p + 1, m.Right, zero);
+        left = m.First ? LeftOf(centre, zero) : Avx512F.MaskLoad(p - 1, m.Left, zero);
+        right = m.Last ? RightOf(centre, zero) : Avx512F.MaskLoad(p + 1, m.Right, zero);
     }
 
     /// <summary><see cref="Load"/> of two neighbouring chunks (columns ox and ox + 16 onwards) with four loads instead of
@@ -279,14 +282,24 @@ public static unsafe class Depthwise3x3
         }
         else
         {
-            left = Avx512F.MaskLoad(p - 1, m.Left, zero);
             centre = Avx512F.MaskLoad(p, m.Centre, zero);
             centre2 = Avx512F.MaskLoad(p + Lanes, n.Centre, zero);
-            right2 = Avx512F.MaskLoad(p + Lanes + 1, n.Right, zero);
+            left = m.First ? LeftOf(centre, zero) : Avx512F.MaskLoad(p - 1, m.Left, zero);
+            right2 = n.Last ? RightOf(centre2, zero) : Avx512F.MaskLoad(p + Lanes + 1, n.Right, zero);
         }
-        right = Avx512F.AlignRight32(centre2.AsUInt32(), centre.AsUInt32(), 1).AsSingle();
-        left2 = Avx512F.AlignRight32(centre2.AsUInt32(), centre.AsUInt32(), Lanes - 1).AsSingle();
+        right = RightOf(centre, centre2);
+        left2 = LeftOf(centre2, centre);
     }
+
+    /// <summary>The left taps of a chunk whose left neighbour is <paramref name="before"/>: lane j holds column ox - 1 + j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LeftOf(Vector512<float> centre, Vector512<float> before) =>
+        Avx512F.AlignRight32(centre.AsUInt32(), before.AsUInt32(), Lanes - 1).AsSingle();
+
+    /// <summary>The right taps of a chunk whose right neighbour is <paramref name="after"/>: lane j holds column ox + 1 + j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RightOf(Vector512<float> centre, Vector512<float> after) =>
+        Avx512F.AlignRight32(after.AsUInt32(), centre.AsUInt32(), 1).AsSingle();
 
     /// <summary>One row of taps, in column order: <c>fma(wc, r, fma(wb, c, fma(wa, l, acc)))</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
