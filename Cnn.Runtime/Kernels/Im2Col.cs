@@ -35,6 +35,11 @@ public static unsafe class Im2Col
                 PackStride1(pin, pcol, channels, height, width, kernel, padding, outWidth, firstRow, rows);
                 return;
             }
+            if (Avx512F.IsSupported && kernel == 3 && stride == 2 && padding == 1 && dilation == 1 && outWidth == (width + 1) / 2)
+            {
+                PackThreeStrideTwo(pin, pcol, channels, height, width, outWidth, firstRow, rows);
+                return;
+            }
             for (int c = 0; c < channels; c++)
             for (int ky = 0; ky < kernel; ky++)
             for (int kx = 0; kx < kernel; kx++)
@@ -137,6 +142,74 @@ public static unsafe class Im2Col
                     var v = iy < 0 || iy >= height ? zero : Avx512F.MaskLoad(src + iy * width, load, zero);
                     if (whole) v.Store(dst);
                     else Avx512F.MaskStore(dst, store, v);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The columns of a 3x3 stride-2 convolution with padding 1 (ResNet's downsampling 3x3 layers): each input row a tap
+    /// row ky reads is loaded once, 32 values at a time, for all three of its column rows: the even values are tap kx = 1's
+    /// (input column 2ox), the odd ones kx = 2's (2ox + 1), and the odd ones moved up one lane behind column 2ox - 1
+    /// kx = 0's, where the copy one tap at a time loads and picks the row three times.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackThreeStrideTwo(float* pin, float* pcol, int channels, int height, int width, int outWidth, int firstRow, int rows)
+    {
+        int positions = rows * outWidth;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        var zero = Vector512<float>.Zero;
+        for (int c = 0; c < channels; c++)
+        for (int ky = 0; ky < 3; ky++)
+        {
+            // Column rows (c, ky, kx = 0, 1, 2), each positions long, one after the other.
+            float* left = pcol + (long)(c * 9 + ky * 3) * positions, centre = left + positions, right = centre + positions;
+            for (int oy = firstRow; oy < firstRow + rows; oy++)
+            {
+                long at = (long)(oy - firstRow) * outWidth;
+                int iy = 2 * oy + ky - 1;
+                if (iy < 0 || iy >= height)
+                {
+                    new Span<float>(left + at, outWidth).Clear();
+                    new Span<float>(centre + at, outWidth).Clear();
+                    new Span<float>(right + at, outWidth).Clear();
+                    continue;
+                }
+                float* src = pin + ((long)c * height + iy) * width;
+                for (int ox = 0; ox < outWidth; ox += 16)
+                {
+                    // Input columns 2ox .. 2ox + 31, zero past the row's end.
+                    int p = 2 * ox;
+                    Vector512<float> low, high;
+                    if (p + 32 <= width)
+                    {
+                        low = Vector512.Load(src + p);
+                        high = Vector512.Load(src + p + 16);
+                    }
+                    else
+                    {
+                        low = Avx512F.MaskLoad(src + p, LaneMask.First(width - p), zero);
+                        high = Avx512F.MaskLoad(src + p + 16, LaneMask.First(width - p - 16), zero);
+                    }
+                    var evens = Avx512F.PermuteVar16x32x2(low, even, high);
+                    var odds = Avx512F.PermuteVar16x32x2(low, odd, high);
+                    var before = Vector512.Create(p > 0 ? src[p - 1] : 0f);
+                    var lefts = Avx512F.AlignRight32(odds.AsUInt32(), before.AsUInt32(), 15).AsSingle();
+                    int count = outWidth - ox;
+                    if (count >= 16)
+                    {
+                        lefts.Store(left + at + ox);
+                        evens.Store(centre + at + ox);
+                        odds.Store(right + at + ox);
+                    }
+                    else
+                    {
+                        var store = LaneMask.First(count);
+                        Avx512F.MaskStore(left + at + ox, store, lefts);
+                        Avx512F.MaskStore(centre + at + ox, store, evens);
+                        Avx512F.MaskStore(right + at + ox, store, odds);
+                    }
                 }
             }
         }

@@ -31,6 +31,12 @@ public class Im2ColPackTests
     [InlineData(3, 16, 16, 3, 1, 1, 1)]     // a CIFAR 16x16 map: one whole strip per row, rows of padding above and below
     [InlineData(2, 5, 33, 3, 1, 1, 1)]      // two whole strips and one lane of a third
     [InlineData(1, 4, 3, 3, 6, 1, 1)]       // padding wider than the image: most strips read nothing
+    [InlineData(2, 8, 56, 3, 1, 2, 1)]      // ResNet's 3x3 stride-2 layers, each input row read once for three taps: 28 outputs
+    [InlineData(3, 7, 14, 3, 1, 2, 1)]      // 7 outputs: one masked step
+    [InlineData(1, 6, 15, 3, 1, 2, 1)]      // an odd width: the last output's right tap is padding
+    [InlineData(1, 5, 32, 3, 1, 2, 1)]      // exactly one step of 16
+    [InlineData(2, 4, 34, 3, 1, 2, 1)]      // 17 outputs: a whole step, then one lane whose left tap comes from the step before
+    [InlineData(1, 3, 1, 3, 1, 2, 1)]       // one pixel
     public void WritesThePixelUnderEveryTap(int channels, int height, int width, int kernel, int padding, int stride, int dilation)
     {
         int span = dilation * (kernel - 1) + 1;
