@@ -76,13 +76,16 @@ public static unsafe class Depthwise3x3
         for (int chunk = 0; chunk < chunks; chunk++)
         {
             int ox = chunk * Lanes;
-            masks[chunk] = new Masks(Inside(ox - 1, width), Inside(ox, width), Inside(ox + 1, width), ox - 1 >= 0 && ox + Lanes + 1 <= width,
-                First: ox == 0, Last: ox + Lanes >= width);
+            masks[chunk] = new Masks(Inside(ox - 1, width), Inside(ox, width), Inside(ox + 1, width), ox - 1 >= 0 && ox + Lanes + 1 <= width);
         }
+        // Rows above and below the image read this row of zeros (with a zero before it and past its last chunk), so
+        // that no load asks whether its row exists.
+        float* zeros = stackalloc float[chunks * Lanes + Lanes + 2];
+        new Span<float>(zeros, chunks * Lanes + Lanes + 2).Clear();
         fixed (float* pin = input, pw = weight, pb = bias, pout = output)
         fixed (Masks* pm = masks)
             for (int c = firstChannel; c < endChannel; c++)
-                Channel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, chunks, pm, activation);
+                Channel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, chunks, pm, zeros + 1, activation);
     }
 
     /// <summary>Planes of at most this many values (a 7x7 or 8x8 map) run whole, in <see cref="SmallVectors"/> vectors.</summary>
@@ -145,13 +148,11 @@ public static unsafe class Depthwise3x3
     }
 
     /// <summary>One chunk's masks: tap columns left (kx = 0), centre (also the store mask) and right; <c>Interior</c>
-    /// when all three loads lie inside the row; <c>First</c> for the row's first chunk (its left taps are its centres one
-    /// lane up behind the padding), <c>Last</c> for the chunk that holds the row's end (its right taps are its centres one
-    /// lane down, the lanes past the row already zero).</summary>
-    private readonly record struct Masks(Vector512<float> Left, Vector512<float> Centre, Vector512<float> Right, bool Interior, bool First, bool Last);
+    /// when all three loads lie inside the row.</summary>
+    private readonly record struct Masks(Vector512<float> Left, Vector512<float> Centre, Vector512<float> Right, bool Interior);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Channel(float* x, float* w, float bias, float* y, int height, int width, int chunks, Masks* masks,
+    private static void Channel(float* x, float* w, float bias, float* y, int height, int width, int chunks, Masks* masks, float* zeros,
         FusedActivation activation)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
@@ -160,19 +161,26 @@ public static unsafe class Depthwise3x3
         var b = Vector512.Create(bias);
         for (int oy = 0; oy < height; oy += RowsPerBlock)
         {
-            // Input rows oy - 1 .. oy + 4; null above or below the image.
-            float* i0 = Row(x, oy - 1, height, width), i1 = Row(x, oy, height, width), i2 = Row(x, oy + 1, height, width);
-            float* i3 = Row(x, oy + 2, height, width), i4 = Row(x, oy + 3, height, width), i5 = Row(x, oy + 4, height, width);
+            // Input rows oy - 1 .. oy + 4; the row of zeros above or below the image.
+            float* i0 = Row(x, oy - 1, height, width, zeros), i1 = Row(x, oy, height, width, zeros), i2 = Row(x, oy + 1, height, width, zeros);
+            float* i3 = Row(x, oy + 2, height, width, zeros), i4 = Row(x, oy + 3, height, width, zeros), i5 = Row(x, oy + 4, height, width, zeros);
             int rows = Math.Min(RowsPerBlock, height - oy);
             int chunk = 0;
-            // Two chunks side by side: four loads per input row instead of six (LoadPair), fewer at the row's ends,
-            // loads being what this kernel waits on.
+            // Two chunks side by side: four loads per input row instead of six, loads being what this kernel waits on.
             for (; chunk + 1 < chunks; chunk += 2)
-                Pair(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], masks[chunk + 1], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
-                    y + (long)oy * width + chunk * Lanes, width, rows, activation);
+                if (masks[chunk].Interior && masks[chunk + 1].Interior)
+                    Pair<Plain>(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], masks[chunk + 1], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * width + chunk * Lanes, width, rows, activation);
+                else
+                    Pair<Masked>(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], masks[chunk + 1], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * width + chunk * Lanes, width, rows, activation);
             if (chunk < chunks)
-                Single(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
-                    y + (long)oy * width + chunk * Lanes, width, rows, activation);
+                if (masks[chunk].Interior)
+                    Single<Plain>(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * width + chunk * Lanes, width, rows, activation);
+                else
+                    Single<Masked>(i0, i1, i2, i3, i4, i5, chunk * Lanes, masks[chunk], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * width + chunk * Lanes, width, rows, activation);
         }
     }
 
@@ -216,24 +224,25 @@ public static unsafe class Depthwise3x3
     /// <summary>Output rows oy .. oy + 3 (the first <paramref name="rows"/> stored) of one chunk of 16 columns from input
     /// rows oy - 1 .. oy + 4 (<paramref name="i0"/> .. <paramref name="i5"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Single(float* i0, float* i1, float* i2, float* i3, float* i4, float* i5, int ox, in Masks m,
+    private static void Single<TLoad>(float* i0, float* i1, float* i2, float* i3, float* i4, float* i5, int ox, in Masks m,
         Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5,
         Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> b, float* o, int width, int rows, FusedActivation activation)
+        where TLoad : struct, IRowLoads
     {
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
         // Each accumulator's chain runs over its rows ky = 0, 1, 2 in turn, columns kx = 0, 1, 2 within.
-        Load(i0, ox, m, out l, out c, out r);
+        TLoad.Row(i0, ox, m, out l, out c, out r);
         a0 = Taps(a0, w0, w1, w2, l, c, r);
-        Load(i1, ox, m, out l, out c, out r);
+        TLoad.Row(i1, ox, m, out l, out c, out r);
         a0 = Taps(a0, w3, w4, w5, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
-        Load(i2, ox, m, out l, out c, out r);
+        TLoad.Row(i2, ox, m, out l, out c, out r);
         a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w3, w4, w5, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
-        Load(i3, ox, m, out l, out c, out r);
+        TLoad.Row(i3, ox, m, out l, out c, out r);
         a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w3, w4, w5, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
-        Load(i4, ox, m, out l, out c, out r);
+        TLoad.Row(i4, ox, m, out l, out c, out r);
         a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w3, w4, w5, l, c, r);
-        Load(i5, ox, m, out l, out c, out r);
+        TLoad.Row(i5, ox, m, out l, out c, out r);
         a3 = Taps(a3, w6, w7, w8, l, c, r);
         Store(o, width, rows, m.Centre, a0, a1, a2, a3, b, activation);
     }
@@ -241,30 +250,31 @@ public static unsafe class Depthwise3x3
     /// <summary><see cref="Single"/> for two neighbouring chunks at once (columns ox .. ox + 31), each output's chain
     /// unchanged.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pair(float* i0, float* i1, float* i2, float* i3, float* i4, float* i5, int ox, in Masks m, in Masks n,
+    private static void Pair<TLoad>(float* i0, float* i1, float* i2, float* i3, float* i4, float* i5, int ox, in Masks m, in Masks n,
         Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5,
         Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> b, float* o, int width, int rows, FusedActivation activation)
+        where TLoad : struct, IRowLoads
     {
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
         Vector512<float> e0 = zero, e1 = zero, e2 = zero, e3 = zero, l2, c2, r2;
         int ox2 = ox + Lanes;
-        LoadPair(i0, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i0, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a0 = Taps(a0, w0, w1, w2, l, c, r);
         e0 = Taps(e0, w0, w1, w2, l2, c2, r2);
-        LoadPair(i1, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i1, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a0 = Taps(a0, w3, w4, w5, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
         e0 = Taps(e0, w3, w4, w5, l2, c2, r2); e1 = Taps(e1, w0, w1, w2, l2, c2, r2);
-        LoadPair(i2, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i2, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w3, w4, w5, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
         e0 = Taps(e0, w6, w7, w8, l2, c2, r2); e1 = Taps(e1, w3, w4, w5, l2, c2, r2); e2 = Taps(e2, w0, w1, w2, l2, c2, r2);
-        LoadPair(i3, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i3, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w3, w4, w5, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
         e1 = Taps(e1, w6, w7, w8, l2, c2, r2); e2 = Taps(e2, w3, w4, w5, l2, c2, r2); e3 = Taps(e3, w0, w1, w2, l2, c2, r2);
-        LoadPair(i4, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i4, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w3, w4, w5, l, c, r);
         e2 = Taps(e2, w6, w7, w8, l2, c2, r2); e3 = Taps(e3, w3, w4, w5, l2, c2, r2);
-        LoadPair(i5, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
+        TLoad.Pair(i5, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a3 = Taps(a3, w6, w7, w8, l, c, r);
         e3 = Taps(e3, w6, w7, w8, l2, c2, r2);
         Store(o, width, rows, m.Centre, a0, a1, a2, a3, b, activation);
@@ -283,60 +293,73 @@ public static unsafe class Depthwise3x3
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Row(float* x, int row, int height, int width) => row >= 0 && row < height ? x + (long)row * width : null;
+    private static float* Row(float* x, int row, int height, int width, float* zeros) => row >= 0 && row < height ? x + (long)row * width : zeros;
 
-    /// <summary>Columns ox - 1, ox and ox + 1 onwards of one input row (zero outside the image; all zero for no row).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Load(float* row, int ox, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
+    /// <summary>How a block of rows loads the taps of one chunk (<c>Row</c>: columns ox - 1, ox and ox + 1 onwards of one
+    /// input row) or of two neighbouring chunks (<c>Pair</c>: the same for columns ox and ox + 16 onwards, four loads
+    /// instead of six, the first chunk's right taps and the second's left taps being the two centres shifted by one
+    /// lane). Chosen once per chunk, so that a block's loads run without a branch.</summary>
+    private interface IRowLoads
     {
-        var zero = Vector512<float>.Zero;
-        if (row is null)
+        static abstract void Row(float* row, int ox, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right);
+
+        static abstract void Pair(float* row, int ox, in Masks m, in Masks n, out Vector512<float> left, out Vector512<float> centre,
+            out Vector512<float> right, out Vector512<float> left2, out Vector512<float> centre2, out Vector512<float> right2);
+    }
+
+    /// <summary>Chunks whose loads all lie inside the row: plain loads.</summary>
+    private readonly struct Plain : IRowLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Row(float* row, int ox, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
         {
-            left = centre = right = zero;
-            return;
-        }
-        float* p = row + ox;
-        if (m.Interior)
-        {
+            float* p = row + ox;
             left = Vector512.Load(p - 1);
             centre = Vector512.Load(p);
             right = Vector512.Load(p + 1);
-            return;
         }
-        centre = Avx512F.MaskLoad(p, m.Centre, zero);
-        left = m.First ? LeftOf(centre, zero) : Avx512F.MaskLoad(p - 1, m.Left, zero);
-        right = m.Last ? RightOf(centre, zero) : Avx512F.MaskLoad(p + 1, m.Right, zero);
-    }
 
-    /// <summary><see cref="Load"/> of two neighbouring chunks (columns ox and ox + 16 onwards) with four loads instead of
-    /// six: the first chunk's right taps and the second's left taps are the two centres shifted by one lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadPair(float* row, int ox, in Masks m, in Masks n, out Vector512<float> left, out Vector512<float> centre,
-        out Vector512<float> right, out Vector512<float> left2, out Vector512<float> centre2, out Vector512<float> right2)
-    {
-        var zero = Vector512<float>.Zero;
-        if (row is null)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pair(float* row, int ox, in Masks m, in Masks n, out Vector512<float> left, out Vector512<float> centre,
+            out Vector512<float> right, out Vector512<float> left2, out Vector512<float> centre2, out Vector512<float> right2)
         {
-            left = centre = right = left2 = centre2 = right2 = zero;
-            return;
-        }
-        float* p = row + ox;
-        if (m.Interior && n.Interior)
-        {
+            float* p = row + ox;
             left = Vector512.Load(p - 1);
             centre = Vector512.Load(p);
             centre2 = Vector512.Load(p + Lanes);
             right2 = Vector512.Load(p + Lanes + 1);
+            right = RightOf(centre, centre2);
+            left2 = LeftOf(centre2, centre);
         }
-        else
+    }
+
+    /// <summary>Chunks at a row's ends: each load masked to the columns inside the row (zero elsewhere, nothing outside
+    /// it read).</summary>
+    private readonly struct Masked : IRowLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Row(float* row, int ox, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
         {
+            var zero = Vector512<float>.Zero;
+            float* p = row + ox;
+            left = Avx512F.MaskLoad(p - 1, m.Left, zero);
+            centre = Avx512F.MaskLoad(p, m.Centre, zero);
+            right = Avx512F.MaskLoad(p + 1, m.Right, zero);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pair(float* row, int ox, in Masks m, in Masks n, out Vector512<float> left, out Vector512<float> centre,
+            out Vector512<float> right, out Vector512<float> left2, out Vector512<float> centre2, out Vector512<float> right2)
+        {
+            var zero = Vector512<float>.Zero;
+            float* p = row + ox;
+            left = Avx512F.MaskLoad(p - 1, m.Left, zero);
             centre = Avx512F.MaskLoad(p, m.Centre, zero);
             centre2 = Avx512F.MaskLoad(p + Lanes, n.Centre, zero);
-            left = m.First ? LeftOf(centre, zero) : Avx512F.MaskLoad(p - 1, m.Left, zero);
-            right2 = n.Last ? RightOf(centre2, zero) : Avx512F.MaskLoad(p + Lanes + 1, n.Right, zero);
+            right2 = Avx512F.MaskLoad(p + Lanes + 1, n.Right, zero);
+            right = RightOf(centre, centre2);
+            left2 = LeftOf(centre2, centre);
         }
-        right = RightOf(centre, centre2);
-        left2 = LeftOf(centre2, centre);
     }
 
     /// <summary>The left taps of a chunk whose left neighbour is <paramref name="before"/>: lane j holds column ox - 1 + j.</summary>
