@@ -97,6 +97,11 @@ public static unsafe class Depthwise3x3Stride2
             int ox = chunk * Lanes, p = 2 * ox;
             masks[chunk] = new Masks(Inside(p, width), Inside(p + Lanes, width), Inside(ox, outWidth), p + 2 * Lanes <= width);
         }
+        // Rows outside those that may be read are this row of zeros (as long as the loads of every chunk), so that no
+        // load asks whether its row exists.
+        int zeroLength = chunks * 2 * Lanes;
+        float* zeros = stackalloc float[zeroLength];
+        new Span<float>(zeros, zeroLength).Clear();
         if (outWidth <= Lanes / 2)
         {
             // Rows of up to 8 outputs: two output rows, four apart, share each vector (lanes 0-7 and 8-15).
@@ -105,13 +110,13 @@ public static unsafe class Depthwise3x3Stride2
                 ~LaneMask.First(Lanes / 2) & LaneMask.First(Lanes / 2 + outWidth));
             for (int c = 0; c < channels; c++)
                 ChannelPacked(x + c * channelStride, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow,
-                    packed, activation);
+                    packed, zeros, activation);
             return;
         }
         fixed (Masks* pm = masks)
             for (int c = 0; c < channels; c++)
                 Channel(x + c * channelStride, rowFirst, rowEnd, w + c * 9, b[c], y + c * outPlane, width, outWidth, firstRow, endRow, chunks, pm,
-                    activation);
+                    zeros, activation);
     }
 
     /// <summary>The masks of packed rows: a row's load from column 0, and the stores of the rows in the lower and in the
@@ -122,7 +127,7 @@ public static unsafe class Depthwise3x3Stride2
     /// lanes 0-7 and oy + 4 + k in lanes 8-15 of accumulator k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelPacked(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
-        int firstRow, int endRow, in PackedMasks m, FusedActivation activation)
+        int firstRow, int endRow, in PackedMasks m, float* zeros, FusedActivation activation)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
@@ -134,23 +139,23 @@ public static unsafe class Depthwise3x3Stride2
             var zero = Vector512<float>.Zero;
             Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
             // Lower lanes read input rows top .. top + 8, upper lanes the rows 8 below them.
-            LoadPacked(x, top, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top, rowFirst, rowEnd, width, m, out l, out c, out r);
             a0 = Taps(a0, w0, w1, w2, l, c, r);
-            LoadPacked(x, top + 1, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 1, rowFirst, rowEnd, width, m, out l, out c, out r);
             a0 = Taps(a0, w3, w4, w5, l, c, r);
-            LoadPacked(x, top + 2, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 2, rowFirst, rowEnd, width, m, out l, out c, out r);
             a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
-            LoadPacked(x, top + 3, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 3, rowFirst, rowEnd, width, m, out l, out c, out r);
             a1 = Taps(a1, w3, w4, w5, l, c, r);
-            LoadPacked(x, top + 4, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 4, rowFirst, rowEnd, width, m, out l, out c, out r);
             a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
-            LoadPacked(x, top + 5, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 5, rowFirst, rowEnd, width, m, out l, out c, out r);
             a2 = Taps(a2, w3, w4, w5, l, c, r);
-            LoadPacked(x, top + 6, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 6, rowFirst, rowEnd, width, m, out l, out c, out r);
             a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
-            LoadPacked(x, top + 7, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 7, rowFirst, rowEnd, width, m, out l, out c, out r);
             a3 = Taps(a3, w3, w4, w5, l, c, r);
-            LoadPacked(x, top + 8, rowFirst, rowEnd, width, m, out l, out c, out r);
+            LoadPacked(x, zeros, top + 8, rowFirst, rowEnd, width, m, out l, out c, out r);
             a3 = Taps(a3, w6, w7, w8, l, c, r);
             float* o = y + (long)oy * outWidth;
             // Row oy + 4 + k's values sit in lanes 8 on: its store starts 8 values before the row.
@@ -183,21 +188,15 @@ public static unsafe class Depthwise3x3Stride2
     /// lanes 8-15 (zero outside the image or the rows that may be read): each row's first 16 columns from column 0 and
     /// from column -1, even and odd lanes picked by two-source permutes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadPacked(float* x, int row, int rowFirst, int rowEnd, int width, in PackedMasks m,
+    private static void LoadPacked(float* x, float* zeros, int row, int rowFirst, int rowEnd, int width, in PackedMasks m,
         out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
     {
         var zero = Vector512<float>.Zero;
-        float* low = Row(x, row, rowFirst, rowEnd, width), high = Row(x, row + 8, rowFirst, rowEnd, width);
-        if (low is null && high is null)
-        {
-            left = centre = right = zero;
-            return;
-        }
+        float* low = Row(x, row, rowFirst, rowEnd, width, zeros), high = Row(x, row + 8, rowFirst, rowEnd, width, zeros);
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        Vector512<float> a = zero, b = zero;
-        if (low is not null) a = Avx512F.MaskLoad(low, m.RowLoad, zero);
-        if (high is not null) b = Avx512F.MaskLoad(high, m.RowLoad, zero);
+        var a = Avx512F.MaskLoad(low, m.RowLoad, zero);
+        var b = Avx512F.MaskLoad(high, m.RowLoad, zero);
         centre = Avx512F.PermuteVar16x32x2(a, even, b);
         right = Avx512F.PermuteVar16x32x2(a, odd, b);
         // Column 2j - 1 of either row is the right tap of lane j - 1; column -1 (lanes 0 and 8) is the padding.
@@ -218,7 +217,7 @@ public static unsafe class Depthwise3x3Stride2
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Channel(float* x, int rowFirst, int rowEnd, float* w, float bias, float* y, int width, int outWidth,
-        int firstRow, int endRow, int chunks, Masks* masks, FusedActivation activation)
+        int firstRow, int endRow, int chunks, Masks* masks, float* zeros, FusedActivation activation)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
@@ -226,75 +225,101 @@ public static unsafe class Depthwise3x3Stride2
         var b = Vector512.Create(bias);
         for (int oy = firstRow; oy < endRow; oy += RowsPerBlock)
         {
-            // Input rows 2oy - 1 .. 2oy + 7; null outside the rows that may be read.
+            // Input rows 2oy - 1 .. 2oy + 7; the row of zeros outside the rows that may be read.
             int top = 2 * oy - 1;
-            float* i0 = Row(x, top, rowFirst, rowEnd, width), i1 = Row(x, top + 1, rowFirst, rowEnd, width), i2 = Row(x, top + 2, rowFirst, rowEnd, width);
-            float* i3 = Row(x, top + 3, rowFirst, rowEnd, width), i4 = Row(x, top + 4, rowFirst, rowEnd, width), i5 = Row(x, top + 5, rowFirst, rowEnd, width);
-            float* i6 = Row(x, top + 6, rowFirst, rowEnd, width), i7 = Row(x, top + 7, rowFirst, rowEnd, width), i8 = Row(x, top + 8, rowFirst, rowEnd, width);
+            float* i0 = Row(x, top, rowFirst, rowEnd, width, zeros), i1 = Row(x, top + 1, rowFirst, rowEnd, width, zeros);
+            float* i2 = Row(x, top + 2, rowFirst, rowEnd, width, zeros), i3 = Row(x, top + 3, rowFirst, rowEnd, width, zeros);
+            float* i4 = Row(x, top + 4, rowFirst, rowEnd, width, zeros), i5 = Row(x, top + 5, rowFirst, rowEnd, width, zeros);
+            float* i6 = Row(x, top + 6, rowFirst, rowEnd, width, zeros), i7 = Row(x, top + 7, rowFirst, rowEnd, width, zeros);
+            float* i8 = Row(x, top + 8, rowFirst, rowEnd, width, zeros);
             int rows = Math.Min(RowsPerBlock, endRow - oy);
+            // Whether a chunk's loads are plain or masked is chosen once per chunk, so that its block runs without a branch.
             for (int chunk = 0; chunk < chunks; chunk++)
-            {
-                int ox = chunk * Lanes;
-                ref readonly Masks m = ref masks[chunk];
-                var zero = Vector512<float>.Zero;
-                Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
-                // Each accumulator's chain runs over its rows ky = 0, 1, 2 in turn, columns kx = 0, 1, 2 within.
-                Load(i0, 2 * ox, m, out l, out c, out r);
-                a0 = Taps(a0, w0, w1, w2, l, c, r);
-                Load(i1, 2 * ox, m, out l, out c, out r);
-                a0 = Taps(a0, w3, w4, w5, l, c, r);
-                Load(i2, 2 * ox, m, out l, out c, out r);
-                a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
-                Load(i3, 2 * ox, m, out l, out c, out r);
-                a1 = Taps(a1, w3, w4, w5, l, c, r);
-                Load(i4, 2 * ox, m, out l, out c, out r);
-                a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
-                Load(i5, 2 * ox, m, out l, out c, out r);
-                a2 = Taps(a2, w3, w4, w5, l, c, r);
-                Load(i6, 2 * ox, m, out l, out c, out r);
-                a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
-                Load(i7, 2 * ox, m, out l, out c, out r);
-                a3 = Taps(a3, w3, w4, w5, l, c, r);
-                Load(i8, 2 * ox, m, out l, out c, out r);
-                a3 = Taps(a3, w6, w7, w8, l, c, r);
-                float* o = y + (long)oy * outWidth + ox;
-                Avx512F.MaskStore(o, m.Store, Activate.Apply(a0 + b, activation));
-                if (rows > 1) Avx512F.MaskStore(o + outWidth, m.Store, Activate.Apply(a1 + b, activation));
-                if (rows > 2) Avx512F.MaskStore(o + 2 * outWidth, m.Store, Activate.Apply(a2 + b, activation));
-                if (rows > 3) Avx512F.MaskStore(o + 3 * outWidth, m.Store, Activate.Apply(a3 + b, activation));
-            }
+                if (masks[chunk].Interior)
+                    Block<Plain>(i0, i1, i2, i3, i4, i5, i6, i7, i8, 2 * chunk * Lanes, masks[chunk], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * outWidth + chunk * Lanes, outWidth, rows, activation);
+                else
+                    Block<Masked>(i0, i1, i2, i3, i4, i5, i6, i7, i8, 2 * chunk * Lanes, masks[chunk], w0, w1, w2, w3, w4, w5, w6, w7, w8, b,
+                        y + (long)oy * outWidth + chunk * Lanes, outWidth, rows, activation);
         }
     }
 
+    /// <summary>Output rows oy .. oy + 3 (the first <paramref name="rows"/> stored) of one chunk of 16 outputs, from input
+    /// rows 2oy - 1 .. 2oy + 7 (<paramref name="i0"/> .. <paramref name="i8"/>) read from column <paramref name="p"/> = 2ox.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Row(float* x, int row, int rowFirst, int rowEnd, int width) =>
-        row >= rowFirst && row < rowEnd ? x + (long)row * width : null;
-
-    /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image; all zero for
-    /// no row): the even and odd lanes of the loads from p, and the odd lanes moved up one lane behind column p - 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Load(float* row, int p, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
+    private static void Block<TLoad>(float* i0, float* i1, float* i2, float* i3, float* i4, float* i5, float* i6, float* i7, float* i8, int p, in Masks m,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4, Vector512<float> w5,
+        Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> b, float* o, int outWidth, int rows, FusedActivation activation)
+        where TLoad : struct, IRowLoads
     {
         var zero = Vector512<float>.Zero;
-        if (row is null)
-        {
-            left = centre = right = zero;
-            return;
-        }
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        float* q = row + p;
-        Vector512<float> low, high;
-        if (m.Interior)
+        Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
+        // Each accumulator's chain runs over its rows ky = 0, 1, 2 in turn, columns kx = 0, 1, 2 within.
+        Load<TLoad>(i0, p, m, out l, out c, out r);
+        a0 = Taps(a0, w0, w1, w2, l, c, r);
+        Load<TLoad>(i1, p, m, out l, out c, out r);
+        a0 = Taps(a0, w3, w4, w5, l, c, r);
+        Load<TLoad>(i2, p, m, out l, out c, out r);
+        a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
+        Load<TLoad>(i3, p, m, out l, out c, out r);
+        a1 = Taps(a1, w3, w4, w5, l, c, r);
+        Load<TLoad>(i4, p, m, out l, out c, out r);
+        a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
+        Load<TLoad>(i5, p, m, out l, out c, out r);
+        a2 = Taps(a2, w3, w4, w5, l, c, r);
+        Load<TLoad>(i6, p, m, out l, out c, out r);
+        a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
+        Load<TLoad>(i7, p, m, out l, out c, out r);
+        a3 = Taps(a3, w3, w4, w5, l, c, r);
+        Load<TLoad>(i8, p, m, out l, out c, out r);
+        a3 = Taps(a3, w6, w7, w8, l, c, r);
+        Avx512F.MaskStore(o, m.Store, Activate.Apply(a0 + b, activation));
+        if (rows > 1) Avx512F.MaskStore(o + outWidth, m.Store, Activate.Apply(a1 + b, activation));
+        if (rows > 2) Avx512F.MaskStore(o + 2 * outWidth, m.Store, Activate.Apply(a2 + b, activation));
+        if (rows > 3) Avx512F.MaskStore(o + 3 * outWidth, m.Store, Activate.Apply(a3 + b, activation));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Row(float* x, int row, int rowFirst, int rowEnd, int width, float* zeros) =>
+        row >= rowFirst && row < rowEnd ? x + (long)row * width : zeros;
+
+    /// <summary>How a chunk's 32 input values from column p are loaded: plainly when they all lie inside the row,
+    /// masked (zero past the row's end, nothing outside it read) otherwise.</summary>
+    private interface IRowLoads
+    {
+        static abstract void Load(float* q, in Masks m, out Vector512<float> low, out Vector512<float> high);
+    }
+
+    private readonly struct Plain : IRowLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(float* q, in Masks m, out Vector512<float> low, out Vector512<float> high)
         {
             low = Vector512.Load(q);
             high = Vector512.Load(q + Lanes);
         }
-        else
+    }
+
+    private readonly struct Masked : IRowLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(float* q, in Masks m, out Vector512<float> low, out Vector512<float> high)
         {
-            low = Avx512F.MaskLoad(q, m.Low, zero);
-            high = Avx512F.MaskLoad(q + Lanes, m.High, zero);
+            low = Avx512F.MaskLoad(q, m.Low, Vector512<float>.Zero);
+            high = Avx512F.MaskLoad(q + Lanes, m.High, Vector512<float>.Zero);
         }
+    }
+
+    /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image): the even
+    /// and odd lanes of the loads from p, and the odd lanes moved up one lane behind column p - 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Load<TLoad>(float* row, int p, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
+        where TLoad : struct, IRowLoads
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        float* q = row + p;
+        TLoad.Load(q, m, out var low, out var high);
         centre = Avx512F.PermuteVar16x32x2(low, even, high);
         right = Avx512F.PermuteVar16x32x2(low, odd, high);
         // Column p - 1 + 2j is column p + 1 + 2(j - 1): the right taps one lane up, column p - 1 (the padding at p = 0) in lane 0.
