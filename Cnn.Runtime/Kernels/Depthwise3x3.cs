@@ -269,29 +269,34 @@ public static unsafe class Depthwise3x3
         var zero = Vector512<float>.Zero;
         for (int oy = 0; oy < height; oy += RowsPerBlock)
         {
-            Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, c;
-            c = RowOrZero(x, oy - 1, height, width, row);
-            a0 = Taps(a0, w0, w1, w2, LeftOf(c, zero), c, RightOf(c, zero));
-            c = RowOrZero(x, oy, height, width, row);
-            a0 = Taps(a0, w3, w4, w5, LeftOf(c, zero), c, RightOf(c, zero)); a1 = Taps(a1, w0, w1, w2, LeftOf(c, zero), c, RightOf(c, zero));
-            c = RowOrZero(x, oy + 1, height, width, row);
-            a0 = Taps(a0, w6, w7, w8, LeftOf(c, zero), c, RightOf(c, zero)); a1 = Taps(a1, w3, w4, w5, LeftOf(c, zero), c, RightOf(c, zero));
-            a2 = Taps(a2, w0, w1, w2, LeftOf(c, zero), c, RightOf(c, zero));
-            c = RowOrZero(x, oy + 2, height, width, row);
-            a1 = Taps(a1, w6, w7, w8, LeftOf(c, zero), c, RightOf(c, zero)); a2 = Taps(a2, w3, w4, w5, LeftOf(c, zero), c, RightOf(c, zero));
-            a3 = Taps(a3, w0, w1, w2, LeftOf(c, zero), c, RightOf(c, zero));
-            c = RowOrZero(x, oy + 3, height, width, row);
-            a2 = Taps(a2, w6, w7, w8, LeftOf(c, zero), c, RightOf(c, zero)); a3 = Taps(a3, w3, w4, w5, LeftOf(c, zero), c, RightOf(c, zero));
-            c = RowOrZero(x, oy + 4, height, width, row);
-            a3 = Taps(a3, w6, w7, w8, LeftOf(c, zero), c, RightOf(c, zero));
+            Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
+            NarrowRow(x, oy - 1, height, width, row, out l, out c, out r);
+            a0 = Taps(a0, w0, w1, w2, l, c, r);
+            NarrowRow(x, oy, height, width, row, out l, out c, out r);
+            a0 = Taps(a0, w3, w4, w5, l, c, r); a1 = Taps(a1, w0, w1, w2, l, c, r);
+            NarrowRow(x, oy + 1, height, width, row, out l, out c, out r);
+            a0 = Taps(a0, w6, w7, w8, l, c, r); a1 = Taps(a1, w3, w4, w5, l, c, r); a2 = Taps(a2, w0, w1, w2, l, c, r);
+            NarrowRow(x, oy + 2, height, width, row, out l, out c, out r);
+            a1 = Taps(a1, w6, w7, w8, l, c, r); a2 = Taps(a2, w3, w4, w5, l, c, r); a3 = Taps(a3, w0, w1, w2, l, c, r);
+            NarrowRow(x, oy + 3, height, width, row, out l, out c, out r);
+            a2 = Taps(a2, w6, w7, w8, l, c, r); a3 = Taps(a3, w3, w4, w5, l, c, r);
+            NarrowRow(x, oy + 4, height, width, row, out l, out c, out r);
+            a3 = Taps(a3, w6, w7, w8, l, c, r);
             Store(y + (long)oy * width, width, Math.Min(RowsPerBlock, height - oy), row, a0, a1, a2, a3, b, activation);
         }
     }
 
-    /// <summary>Input row <paramref name="r"/> (lanes past the row zero), or zeros above or below the image.</summary>
+    /// <summary>Input row <paramref name="r"/> (lanes past the row zero; all zero above or below the image) and its left
+    /// and right taps, the row shifted by a lane with the padding at each end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RowOrZero(float* x, int r, int height, int width, Vector512<float> row) =>
-        r >= 0 && r < height ? Avx512F.MaskLoad(x + (long)r * width, row, Vector512<float>.Zero) : Vector512<float>.Zero;
+    private static void NarrowRow(float* x, int r, int height, int width, Vector512<float> row, out Vector512<float> left, out Vector512<float> centre,
+        out Vector512<float> right)
+    {
+        var zero = Vector512<float>.Zero;
+        centre = r >= 0 && r < height ? Avx512F.MaskLoad(x + (long)r * width, row, zero) : zero;
+        left = LeftOf(centre, zero);
+        right = RightOf(centre, zero);
+    }
 
     /// <summary>Output rows oy .. oy + 3 (the first <paramref name="rows"/> stored) of one chunk of 16 columns from input
     /// rows oy - 1 .. oy + 4 (<paramref name="i0"/> .. <paramref name="i5"/>).</summary>
@@ -330,7 +335,6 @@ public static unsafe class Depthwise3x3
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
         Vector512<float> e0 = zero, e1 = zero, e2 = zero, e3 = zero, l2, c2, r2;
-        int ox2 = ox + Lanes;
         TLoad.Pair(i0, ox, m, n, out l, out c, out r, out l2, out c2, out r2);
         a0 = Taps(a0, w0, w1, w2, l, c, r);
         e0 = Taps(e0, w0, w1, w2, l2, c2, r2);

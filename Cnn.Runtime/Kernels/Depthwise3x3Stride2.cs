@@ -310,21 +310,15 @@ public static unsafe class Depthwise3x3Stride2
         }
     }
 
-    /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image): the even
-    /// and odd lanes of the loads from p, and the odd lanes moved up one lane behind column p - 1.</summary>
+    /// <summary>Columns p - 1, p and p + 1 onwards of one input row in steps of two (zero outside the image), from the
+    /// two loads from p (<see cref="StrideTwoTaps"/>); column p - 1 is the padding at p = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Load<TLoad>(float* row, int p, in Masks m, out Vector512<float> left, out Vector512<float> centre, out Vector512<float> right)
         where TLoad : struct, IRowLoads
     {
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         float* q = row + p;
         TLoad.Load(q, m, out var low, out var high);
-        centre = Avx512F.PermuteVar16x32x2(low, even, high);
-        right = Avx512F.PermuteVar16x32x2(low, odd, high);
-        // Column p - 1 + 2j is column p + 1 + 2(j - 1): the right taps one lane up, column p - 1 (the padding at p = 0) in lane 0.
-        var before = Vector512.Create(p > 0 ? q[-1] : 0f);
-        left = Avx512F.AlignRight32(right.AsUInt32(), before.AsUInt32(), Lanes - 1).AsSingle();
+        StrideTwoTaps.Split(low, high, p > 0 ? q[-1] : 0f, out left, out centre, out right);
     }
 
     /// <summary>One row of taps, in column order: <c>fma(wc, r, fma(wb, c, fma(wa, l, acc)))</c>.</summary>

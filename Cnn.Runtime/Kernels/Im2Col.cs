@@ -157,8 +157,6 @@ public static unsafe class Im2Col
     private static void PackThreeStrideTwo(float* pin, float* pcol, int channels, int height, int width, int outWidth, int firstRow, int rows)
     {
         int positions = rows * outWidth;
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         var zero = Vector512<float>.Zero;
         for (int c = 0; c < channels; c++)
         for (int ky = 0; ky < 3; ky++)
@@ -192,10 +190,7 @@ public static unsafe class Im2Col
                         low = Avx512F.MaskLoad(src + p, LaneMask.First(width - p), zero);
                         high = Avx512F.MaskLoad(src + p + 16, LaneMask.First(width - p - 16), zero);
                     }
-                    var evens = Avx512F.PermuteVar16x32x2(low, even, high);
-                    var odds = Avx512F.PermuteVar16x32x2(low, odd, high);
-                    var before = Vector512.Create(p > 0 ? src[p - 1] : 0f);
-                    var lefts = Avx512F.AlignRight32(odds.AsUInt32(), before.AsUInt32(), 15).AsSingle();
+                    StrideTwoTaps.Split(low, high, p > 0 ? src[p - 1] : 0f, out var lefts, out var evens, out var odds);
                     int count = outWidth - ox;
                     if (count >= 16)
                     {
