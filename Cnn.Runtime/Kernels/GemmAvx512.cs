@@ -7,7 +7,7 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernels behind <see cref="Gemm"/>. Each output element gets exactly the fused multiply-add
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
-/// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full 32-column panels through <see cref="PanelGemmAvx512"/> and keeps a 4 x 32
+/// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full panels (of 48 columns, then one of 32) through <see cref="PanelGemmAvx512"/> and keeps a 4 x 32
 /// block of C in eight registers for the columns left (8 x 32 in sixteen, when there are eight rows or more), masking
 /// the last, partial ones. Given a bias, every path adds
 /// it to the finished sums and applies the fused activation as it stores them.
@@ -33,12 +33,11 @@ internal static unsafe class GemmAvx512
             NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
             return;
         }
-        // Full panels of 32 columns through the panel path; the rest below.
+        // Full panels (of 48 columns, then one of 32) through the panel path; the rest below.
         int start = 0;
         if (PanelGemmAvx512.Suits(m, n, k))
         {
-            PanelGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
-            start = n - n % PanelGemmAvx512.PanelWidth;
+            start = PanelGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
             if (start == n) return;
         }
         if (m >= 8)

@@ -7,7 +7,7 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Gemm.MultiplyBiasActivation"/>, a convolution's product with its bias and activation applied as C is
 /// stored, gives exactly the bits of the three passes it replaces (<see cref="Gemm.Multiply"/>,
 /// <see cref="Elementwise.AddBias"/>, then <see cref="Activations.Relu"/> or <see cref="Relu6.Forward"/>), on shapes
-/// that take the 32-column panels (panel by panel, and blocks of rows along all of a small B), the narrow path (the bias
+/// that take the 48-column panels and a 32-column one (panel by panel, and blocks of rows along all of a small B), the narrow path (the bias
 /// added only after the last depth block), the 4-row blocks with masked tails,
 /// and rows not a multiple of the blocks; with sums that land on NaN, -0 and both of ReLU6's bounds.
 /// </summary>
@@ -28,6 +28,8 @@ public class GemmBiasActivationTests
             data.Add(512, 49, 300, activation);   // a 7x7 map under a deep layer: the narrow path, bias after the last depth block
             data.Add(10, 63, 20, activation);     // 63 columns: the last vector masked
             data.Add(1, 5, 3, activation);
+            data.Add(32, 784, 192, activation);   // a MobileNetV2 projection on 28x28: sixteen panels of 48, 16 columns left
+            data.Add(40, 176, 16, activation);    // rows along a small B: three panels of 48, one of 32
         }
         return data;
     }

@@ -5,8 +5,8 @@ namespace CnnGen.Tests.Kernels;
 
 /// <summary>
 /// <see cref="Gemm.Multiply"/> gives every element of C exactly the bits of one fused multiply-add per term in index
-/// order, computed here one scalar at a time, on shapes that take the 32-column panels (several, with columns left
-/// over; panel by panel, and blocks of rows along all of a small B), depths past 256, rows not a multiple of 8, the
+/// order, computed here one scalar at a time, on shapes that take the 48-column panels and the 32-column one after
+/// them (several, with columns left over; panel by panel, and blocks of rows along all of a small B), depths past 256, rows not a multiple of 8, the
 /// 8-row blocks of the columns after the panels (a masked second vector, one full vector, a masked one), narrow
 /// products of 49 to 64 columns in one block of 4 rows by 64, the transposed A of backward-data and accumulation into C.
 /// </summary>
@@ -32,6 +32,10 @@ public class GemmMultiplyTests
     [InlineData(12, 36, 40, false, false)]      // 36 columns keep the panel and 8-row blocks
     [InlineData(9, 64, 130, false, false)]      // exactly 64 columns
     [InlineData(20, 49, 30, true, false)]       // the transposed A of backward-data keeps the other paths
+    [InlineData(16, 96, 20, false, false)]      // exactly two panels of 48
+    [InlineData(13, 130, 40, false, true)]      // two panels of 48, one of 32 and two columns left, accumulating
+    [InlineData(40, 90, 24, false, true)]       // rows along a small B: a panel of 48, one of 32, ten columns left, accumulating
+    [InlineData(9, 784, 30, true, false)]       // a 28x28 map: sixteen panels of 48 and 16 columns left, the transposed A
     public void MatchesTheFusedMultiplyAddChainBitForBit(int m, int n, int k, bool transposeA, bool accumulate)
     {
         var random = new Random(m * 7919 + n * 31 + k);
