@@ -34,10 +34,15 @@ internal static class WinogradConv
         var c = Op(l);
         int tiles = Tiles(l);
         yield return new Scratch(Padded(l), "float", PaddedLength(l), PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
-        // The kernels transform and multiply a block of at most BlockTiles tiles at a time, whatever the batch.
-        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * tiles * (l.Input.Channels + c.Filters), PerBatch: true, BackwardOnly: false,
-            LeftOutOfMicroBatch: true, MostValues: 36L * BlockTiles(l) * (l.Input.Channels + c.Filters));
+        // The kernels transform and multiply a block of at most BlockTiles tiles at a time, whatever the batch; each of the
+        // 36 points' planes of transformed input and of products is followed by PlanePad values.
+        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * (tiles * (l.Input.Channels + c.Filters) + 2 * PlanePad), PerBatch: true, BackwardOnly: false,
+            LeftOutOfMicroBatch: true, MostValues: 36L * (BlockTiles(l) * (l.Input.Channels + c.Filters) + 2 * PlanePad));
     }
+
+    /// <summary>Values the runtime's Winograd kernels leave after each point's plane of a block's transformed input and of
+    /// its products (<c>Winograd3x3.PlanePad</c>), so that the 36 planes do not start a multiple of 4 KiB apart.</summary>
+    public const int PlanePad = 16;
 
     private static int Tiles(LayerSpec l) => TilesPerImage(l);
 

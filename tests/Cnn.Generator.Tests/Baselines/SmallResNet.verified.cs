@@ -548,7 +548,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn3, 16L, batch);
             Grow(ref _col_conv4, 28224L, batch);
             Grow(ref _winogradPadded_conv4, 5184L * batch, batch);
-            Grow(ref _winogradScratch_conv4, global::System.Math.Min(27648L * batch, 124416L), batch);
+            Grow(ref _winogradScratch_conv4, global::System.Math.Min(28800L * batch, 125568L), batch);
             Grow(ref _sums_bn4, 64L, batch);
             Grow(ref _total_bn4, 64L, batch);
             Grow(ref _mean_bn4, 32L, batch);
@@ -557,7 +557,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn4, 32L, batch);
             Grow(ref _col_conv5, 56448L, batch);
             Grow(ref _winogradPadded_conv5, 10368L * batch, batch);
-            Grow(ref _winogradScratch_conv5, global::System.Math.Min(36864L * batch, 129024L), batch);
+            Grow(ref _winogradScratch_conv5, global::System.Math.Min(38016L * batch, 130176L), batch);
             Grow(ref _sums_bn5, 64L, batch);
             Grow(ref _total_bn5, 64L, batch);
             Grow(ref _mean_bn5, 32L, batch);
@@ -566,7 +566,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _shift_bn5, 32L, batch);
             Grow(ref _col_conv6, 56448L, batch);
             Grow(ref _winogradPadded_conv6, 10368L * batch, batch);
-            Grow(ref _winogradScratch_conv6, global::System.Math.Min(36864L * batch, 129024L), batch);
+            Grow(ref _winogradScratch_conv6, global::System.Math.Min(38016L * batch, 130176L), batch);
             Grow(ref _sums_bn6, 64L, batch);
             Grow(ref _total_bn6, 64L, batch);
             Grow(ref _mean_bn6, 32L, batch);
