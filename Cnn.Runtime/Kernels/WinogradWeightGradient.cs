@@ -33,8 +33,10 @@ public static unsafe class WinogradWeightGradient
         (long)images * Winograd3x3.Blocks(outHeight) * Tile * Winograd3x3.Blocks(outWidth) * Tile * filters;
 
     /// <summary>Values of the pending block (<see cref="AddTiles"/>): the transformed inputs and gradients of up to
-    /// <see cref="BlockTiles"/> tiles, kept from call to call until the block is full.</summary>
-    public static long PendingLength(int channels, int filters) => (long)Points * BlockTiles(channels, filters) * (channels + filters);
+    /// <see cref="BlockTiles"/> tiles, kept from call to call until the block is full, each point's plane followed by
+    /// <c>Winograd3x3.PlanePad</c> values (as in the forward pass's scratch).</summary>
+    public static long PendingLength(int channels, int filters) =>
+        Points * (Winograd3x3.PlaneStride(BlockTiles(channels, filters), channels) + Winograd3x3.PlaneStride(BlockTiles(channels, filters), filters));
 
     /// <summary>Values of the sums: <c>S[36][filters][channels]</c>, then the count of tiles in the pending block.</summary>
     public static long SumsLength(int channels, int filters) => (long)Points * channels * filters + 1;
@@ -115,7 +117,7 @@ public static unsafe class WinogradWeightGradient
         // the copies are still in cache when they are read.
         fixed (float* pin = input, pdy = dout, ppad = padded, pg = gradientTiles, pgp = gradientPadded, pv = pending, ps = sums)
         {
-            float* pd = pv + (long)Points * block * channels;
+            float* pd = pv + Points * Winograd3x3.PlaneStride(block, channels);
             for (int n0 = 0; n0 < images; n0 += group)
             {
                 int groupImages = Math.Min(group, images - n0), groupTiles = groupImages * perImage;
@@ -127,8 +129,8 @@ public static unsafe class WinogradWeightGradient
                 for (int t0 = 0; t0 < groupTiles;)
                 {
                     int take = Math.Min(block - count, groupTiles - t0);
-                    Winograd3x3.TransformInput(inputs, pv + (long)count * channels, (long)block * channels, shape, t0, take);
-                    TransformGradient(gradients, gradientImage, gradientColumns, pd + (long)count * filters, (long)block * filters, shape, t0, take);
+                    Winograd3x3.TransformInput(inputs, pv + (long)count * channels, Winograd3x3.PlaneStride(block, channels), shape, t0, take);
+                    TransformGradient(gradients, gradientImage, gradientColumns, pd + (long)count * filters, Winograd3x3.PlaneStride(block, filters), shape, t0, take);
                     t0 += take;
                     count += take;
                     if (count == block)
@@ -155,8 +157,8 @@ public static unsafe class WinogradWeightGradient
     private static void MultiplyPending(float* sums, float* v, float* d, int block, int count, int channels, int filters)
     {
         for (int p = 0; p < Points; p++)
-            Gemm.Multiply(new ReadOnlySpan<float>(d + (long)p * block * filters, count * filters),
-                new ReadOnlySpan<float>(v + (long)p * block * channels, count * channels),
+            Gemm.Multiply(new ReadOnlySpan<float>(d + p * Winograd3x3.PlaneStride(block, filters), count * filters),
+                new ReadOnlySpan<float>(v + p * Winograd3x3.PlaneStride(block, channels), count * channels),
                 new Span<float>(sums + (long)p * filters * channels, filters * channels),
                 m: filters, n: channels, k: count, transposeA: true, accumulate: true);
     }
@@ -177,7 +179,7 @@ public static unsafe class WinogradWeightGradient
         double* g = stackalloc double[3];
         fixed (float* ps = sums, pv = pending, pw = dweight)
         {
-            if (count > 0) MultiplyPending(ps, pv, pv + (long)Points * block * channels, block, count, channels, filters);
+            if (count > 0) MultiplyPending(ps, pv, pv + Points * Winograd3x3.PlaneStride(block, channels), block, count, channels, filters);
             waiting = 0;
             int vectorChannels = Avx512F.IsSupported ? channels / 8 * 8 : 0;
             for (int f = 0; f < filters; f++)

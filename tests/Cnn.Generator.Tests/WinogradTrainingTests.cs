@@ -54,8 +54,9 @@ public class WinogradTrainingTests
         Assert.Contains("if (!_frozen[2]) global::CnnGen.Kernels.WinogradWeightGradient.AddFilterGradients(ws._winogradSums_conv2, ws._winogradPending_conv2, " +
                         "new global::System.Span<float>(ws.Gradients, 1168, 4608), channels: 16, filters: 32); // conv2", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _winogradSums_conv2, 18433L, batch);", code, StringComparison.Ordinal);
-        // The pending block: 72 tiles (as many as 36 points of 16 + 32 channels and filters keep within 512 KiB) of 36 points.
-        Assert.Contains("Grow(ref _winogradPending_conv2, 124416L, batch);", code, StringComparison.Ordinal);
+        // The pending block: 72 tiles (as many as 36 points of 16 + 32 channels and filters keep within 512 KiB) of 36 points,
+        // each point's two planes followed by 16 values: 36 x (72 x 48 + 32).
+        Assert.Contains("Grow(ref _winogradPending_conv2, 125568L, batch);", code, StringComparison.Ordinal);
         // The others keep their kernels: conv1 and conv4 direct in training; conv3 (no padding) and conv4 (8 wide input
         // gradient of 32 channels) by im2col's column gradient; conv1's weight gradient from its padded images (16-wide
         // rows), conv3's and conv4's (14 wide) from rebuilt columns.

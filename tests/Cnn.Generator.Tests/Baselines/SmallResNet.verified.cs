@@ -584,7 +584,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradPadded_conv2, global::System.Math.Min(14400L * batch, 28800L), batch);
             Grow(ref _winogradGradientTiles_conv2, global::System.Math.Min(12544L * batch, 25088L), batch);
             Grow(ref _winogradSums_conv2, 9217L, batch);
-            Grow(ref _winogradPending_conv2, 129024L, batch);
+            Grow(ref _winogradPending_conv2, 130176L, batch);
             Grow(ref _backwardPaddedGradient, 14400L, batch);
             Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
@@ -594,7 +594,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradPadded_conv3, global::System.Math.Min(14400L * batch, 28800L), batch);
             Grow(ref _winogradGradientTiles_conv3, global::System.Math.Min(12544L * batch, 25088L), batch);
             Grow(ref _winogradSums_conv3, 9217L, batch);
-            Grow(ref _winogradPending_conv3, 129024L, batch);
+            Grow(ref _winogradPending_conv3, 130176L, batch);
             Grow(ref _grad_bn3, 12544L * batch, batch);
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
@@ -605,7 +605,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_conv4, 6272L * batch, batch);
             Grow(ref _winogradGradientTiles_conv4, global::System.Math.Min(8192L * batch, 32768L), batch);
             Grow(ref _winogradSums_conv4, 18433L, batch);
-            Grow(ref _winogradPending_conv4, 124416L, batch);
+            Grow(ref _winogradPending_conv4, 125568L, batch);
             Grow(ref _winogradGradientPadded_conv4, 10368L * batch, batch);
             Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
@@ -614,7 +614,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_conv5, 6272L * batch, batch);
             Grow(ref _winogradGradientTiles_conv5, global::System.Math.Min(8192L * batch, 24576L), batch);
             Grow(ref _winogradSums_conv5, 36865L, batch);
-            Grow(ref _winogradPending_conv5, 129024L, batch);
+            Grow(ref _winogradPending_conv5, 130176L, batch);
             Grow(ref _winogradGradientPadded_conv5, 10368L * batch, batch);
             Grow(ref _grad_bn5, 6272L * batch, batch);
             Grow(ref _dsums_bn5, 64L, batch);
@@ -623,7 +623,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _grad_conv6, 6272L * batch, batch);
             Grow(ref _winogradGradientTiles_conv6, global::System.Math.Min(8192L * batch, 24576L), batch);
             Grow(ref _winogradSums_conv6, 36865L, batch);
-            Grow(ref _winogradPending_conv6, 129024L, batch);
+            Grow(ref _winogradPending_conv6, 130176L, batch);
             Grow(ref _winogradGradientPadded_conv6, 10368L * batch, batch);
             Grow(ref _grad_bn6, 6272L * batch, batch);
             Grow(ref _dsums_bn6, 64L, batch);
