@@ -53,8 +53,12 @@ public static unsafe class Winograd3x3
     public static long ScratchLength(int images, int channels, int filters, int outHeight, int outWidth)
     {
         int tiles = BlockTiles(images * TilesPerImage(outHeight, outWidth), channels, filters);
-        return Points * (PlaneStride(tiles, channels) + PlaneStride(tiles, filters));
+        return BlockLength(tiles, channels, filters);
     }
+
+    /// <summary>Values of a block of <paramref name="tiles"/> tiles: 36 planes of their transformed input, then 36 of their
+    /// products (or, in the weight gradient, of their transformed gradients), each plane <see cref="PlaneStride"/> long.</summary>
+    internal static long BlockLength(int tiles, int channels, int filters) => Points * (PlaneStride(tiles, channels) + PlaneStride(tiles, filters));
 
     /// <summary>Values left after each point's plane of the transformed input and of the products, one cache line: a tile's
     /// input transform writes to all 36 planes and its output transform reads from all 36, and planes of a whole number of

@@ -35,8 +35,7 @@ public static unsafe class WinogradWeightGradient
     /// <summary>Values of the pending block (<see cref="AddTiles"/>): the transformed inputs and gradients of up to
     /// <see cref="BlockTiles"/> tiles, kept from call to call until the block is full, each point's plane followed by
     /// <c>Winograd3x3.PlanePad</c> values (as in the forward pass's scratch).</summary>
-    public static long PendingLength(int channels, int filters) =>
-        Points * (Winograd3x3.PlaneStride(BlockTiles(channels, filters), channels) + Winograd3x3.PlaneStride(BlockTiles(channels, filters), filters));
+    public static long PendingLength(int channels, int filters) => Winograd3x3.BlockLength(BlockTiles(channels, filters), channels, filters);
 
     /// <summary>Values of the sums: <c>S[36][filters][channels]</c>, then the count of tiles in the pending block.</summary>
     public static long SumsLength(int channels, int filters) => (long)Points * channels * filters + 1;

@@ -36,9 +36,13 @@ internal static class WinogradConv
         yield return new Scratch(Padded(l), "float", PaddedLength(l), PerBatch: true, BackwardOnly: false, LeftOutOfMicroBatch: true);
         // The kernels transform and multiply a block of at most BlockTiles tiles at a time, whatever the batch; each of the
         // 36 points' planes of transformed input and of products is followed by PlanePad values.
-        yield return new Scratch("_winogradScratch_" + l.Id, "float", 36L * (tiles * (l.Input.Channels + c.Filters) + 2 * PlanePad), PerBatch: true, BackwardOnly: false,
-            LeftOutOfMicroBatch: true, MostValues: 36L * (BlockTiles(l) * (l.Input.Channels + c.Filters) + 2 * PlanePad));
+        yield return new Scratch("_winogradScratch_" + l.Id, "float", BlockLength(l, tiles), PerBatch: true, BackwardOnly: false,
+            LeftOutOfMicroBatch: true, MostValues: BlockLength(l, BlockTiles(l)));
     }
+
+    /// <summary>Values of a block of <paramref name="tiles"/> tiles: 36 planes of their transformed input and 36 of their
+    /// products (or transformed gradients), each followed by <see cref="PlanePad"/> values (<c>Winograd3x3.BlockLength</c>).</summary>
+    public static long BlockLength(LayerSpec l, int tiles) => 36L * ((long)tiles * (l.Input.Channels + Op(l).Filters) + 2 * PlanePad);
 
     /// <summary>Values the runtime's Winograd kernels leave after each point's plane of a block's transformed input and of
     /// its products (<c>Winograd3x3.PlanePad</c>), so that the 36 planes do not start a multiple of 4 KiB apart.</summary>

@@ -26,7 +26,7 @@ internal static class WinogradWeightGradients
     /// <summary>Values of <see cref="Pending"/>: the runtime's <c>WinogradWeightGradient.PendingLength</c> (36 points of a
     /// block of tiles, as many as keep a block of transformed tiles within 512 KiB, at least 32, times channels + filters,
     /// each of the 72 planes followed by <see cref="WinogradConv.PlanePad"/> values).</summary>
-    public static long PendingLength(LayerSpec l) => 36L * (WinogradConv.BlockTiles(l) * (l.Input.Channels + ((ConvOp)l.Op).Filters) + 2 * WinogradConv.PlanePad);
+    public static long PendingLength(LayerSpec l) => WinogradConv.BlockLength(l, WinogradConv.BlockTiles(l));
 
     public static List<LayerSpec> Layers(IEnumerable<LayerSpec> body) => body.Where(l => l.WinogradWeightGradient).ToList();
 
