@@ -76,6 +76,49 @@ internal static class FilterLanesChoice
         return conv.Filters % PanelFilters == 0 && positions <= MaxPositions && depth >= MinimumDepth;
     }
 
+    /// <summary>Positions of a run along an output row of the kernel that reads the input directly
+    /// (<c>DirectFilterLanes.RunLength</c>): output rows must be whole runs.</summary>
+    public const int RunLength = 7;
+
+    /// <summary>Largest kernel the direct kernel takes (<c>DirectFilterLanes.MaxKernel</c>).</summary>
+    private const int MaxDirectKernel = 11;
+
+    /// <summary>Panels of filters up to which a convolution whose columns are smaller than its input (1x1, stride 2) still
+    /// reads the input directly: every panel reads the input's rows again, twice the columns' values, where the columns
+    /// are laid out once.</summary>
+    public const int MaxPanelsOverSparseInput = 8;
+
+    /// <summary>
+    /// Whether a convolution that <see cref="Picks"/> takes reads its taps straight from the input, padded once into the
+    /// layer's column buffer (<c>DirectFilterLanes</c>), instead of from im2col columns: stride 1 or 2, no dilation, output
+    /// rows of whole runs of <see cref="RunLength"/> (up to <see cref="MaxBlockPositions"/>), not a 1x1 stride-1 layer
+    /// (whose input is its columns), and a padded input no larger than the columns. The same bits. Measured against
+    /// im2col + the filter-lane product, both in one process, warm, one thread, ReLU as stored (medians of 31 calls, three
+    /// rounds):
+    /// <code>
+    /// ResNet-18 layer                        im2col + lanes us   direct us (with the padding copy)   ratio
+    /// 64 -> 128 3x3 s2 @28                   629-633             610-614                             0.97
+    /// 128 -> 256 3x3 s2 @14                  607-622             593-603                             0.97-0.98
+    /// 256 -> 512 3x3 s2 @7                   611-614             605-611                             0.99-1.00
+    /// 512 -> 512 3x3 @7                      1,229-1,255         1,164-1,180                         0.94-0.96
+    /// 64 -> 128 1x1 s2 @28                   83-84               73-75                               0.89
+    /// 128 -> 256 1x1 s2 @14                  71-72               64-65                               0.90
+    /// 256 -> 512 1x1 s2 @7                   69                  72-73                               1.05
+    /// </code>
+    /// A 1x1 stride-2 layer's columns are a quarter of its input, which every panel reads again directly: it takes the
+    /// direct kernel up to <see cref="MaxPanelsOverSparseInput"/> panels.
+    /// </summary>
+    public static bool ReadsInput(LayerSpec l)
+    {
+        if (l.Op is not ConvOp { Groups: 1, Dilation: 1 } c || c.Kernel > MaxDirectKernel || c.Stride is not (1 or 2)) return false;
+        if (c is { Kernel: 1, Stride: 1, Padding: 0 }) return false;
+        if (l.Output.Width % RunLength != 0 || l.Output.Width > MaxBlockPositions) return false;
+        if (c.Kernel < c.Stride && c.Filters / PanelFilters > MaxPanelsOverSparseInput) return false;
+        long padded = (long)l.Input.Channels * (l.Input.Height + 2L * c.Padding) * (l.Input.Width + 2L * c.Padding);
+        long columns = (long)l.Input.Channels * c.Kernel * c.Kernel * l.Output.Height * l.Output.Width;
+        return c.Padding == 0 || padded <= columns; // without padding it reads the input itself
+    }
+
     /// <summary>Positions of a block of output rows up to which its product runs in one pass over each panel
     /// (<c>FilterLanes.ChunkPositions</c>).</summary>
     public const int MaxBlockPositions = 256;

@@ -37,7 +37,7 @@ internal static class Fusion
         FoldBatchNorms(layers);
         for (int k = 0; k < layers.Count; k++)
         {
-            if (FilterLanesChoice.Picks(layers[k])) layers[k] = layers[k] with { FilterLanesInference = true };
+            if (FilterLanesChoice.Picks(layers[k])) layers[k] = layers[k] with { FilterLanesInference = true, FilterLanesFromInput = FilterLanesChoice.ReadsInput(layers[k]) };
             else if (FilterLanesChoice.PicksBlocks(layers[k])) layers[k] = layers[k] with { Im2ColBlockLanes = true };
         }
         FuseRelus(layers);

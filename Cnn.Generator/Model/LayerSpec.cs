@@ -70,6 +70,11 @@ internal sealed record LayerSpec(
     /// laid out once per fold; the bits of the packed product it replaces.</summary>
     public bool FilterLanesInference { get; init; }
 
+    /// <summary>For a convolution whose inference product has the filters in the vector lanes (<see cref="FilterLanesInference"/>):
+    /// the product reads its taps straight from the (padded) input instead of from im2col columns (<c>DirectFilterLanes</c>,
+    /// <see cref="Analysis.FilterLanesChoice.ReadsInput"/>); the same bits.</summary>
+    public bool FilterLanesFromInput { get; init; }
+
     /// <summary>For a convolution that inference runs in blocks of output rows (<see cref="Im2ColBlockRows"/>) with its
     /// BatchNorm folded in: each block's product runs with the filters in the vector lanes (<c>Im2ColBlocks.ForwardLanes</c>,
     /// <see cref="Analysis.FilterLanesChoice.PicksBlocks"/>) from the folded weights laid out once per fold; the same bits.</summary>

@@ -48,7 +48,7 @@ internal static unsafe class FilterLanesAvx512
     /// apart): 16 positions x 16 filters at a time through <see cref="Transpose16"/> (16 whole vectors loaded, 16 stored),
     /// the positions after the last 16 one value at a time. It moves values only: the bits are the sums'.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyOut(float* sums, float* output, long outStride, int positions)
+    internal static void CopyOut(float* sums, float* output, long outStride, int positions)
     {
         int j = 0;
         for (; j + 16 <= positions; j += 16)

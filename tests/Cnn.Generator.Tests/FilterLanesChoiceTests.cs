@@ -29,14 +29,23 @@ public class FilterLanesChoiceTests
         string code = ResNet18.Value;
         Assert.Equal(["layer2_0_conv1", "layer3_0_conv1", "layer3_0_downsample_0", "layer4_0_conv1", "layer4_0_conv2", "layer4_0_downsample_0", "layer4_1_conv1", "layer4_1_conv2"],
             Picked(code));
-        Assert.Contains("FilterLanes.Forward(_filterLanes_layer2_0_conv1, col, bias, y, filters: 128, k: 576, positions: 784,", code, StringComparison.Ordinal);
-        Assert.Contains("FilterLanes.Forward(_filterLanes_layer3_0_downsample_0, col, bias, y, filters: 256, k: 128, positions: 196,", code, StringComparison.Ordinal);
-        Assert.Contains("global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_layer4_0_conv2, col, bias, y, filters: 512, k: 4608, positions: 49, " +
-                        "firstFilter: 0, endFilter: 512, global::CnnGen.Kernels.FusedActivation.None);", code, StringComparison.Ordinal);
-        Assert.Contains("global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_layer4_1_conv1, col, bias, y, filters: 512, k: 4608, positions: 49, " +
-                        "firstFilter: 0, endFilter: 512, activation);", code, StringComparison.Ordinal);
-        Assert.Contains("FilterLanes.Forward(_filterLanes_layer4_0_downsample_0, col, bias, y, filters: 512, k: 256, positions: 49,", code, StringComparison.Ordinal);
-        Assert.Contains("FilterLanes.Forward(_filterLanes_layer3_0_conv1, col, bias, y, filters: 256, k: 1152, positions: 196,", code, StringComparison.Ordinal);
+        // Where the output rows are whole runs of 7 (and a 1x1 stride-2 layer has at most 8 panels), the product reads its
+        // taps straight from the input, padded into the column buffer when the layer pads; layer4's projection (16 panels
+        // over a 1x1 stride-2 input) keeps its columns.
+        Assert.Contains("global::CnnGen.Kernels.DirectFilterLanes.Pad(x, col, channels: 64, height: 56, width: 56, padding: 1, firstChannel: 0, endChannel: 64);", code, StringComparison.Ordinal);
+        Assert.Contains("DirectFilterLanes.Forward(_filterLanes_layer2_0_conv1, col, bias, y, channels: 64, height: 56, width: 56, filters: 128, kernel: 3, stride: 2, padding: 1, " +
+                        "outHeight: 28, outWidth: 28, firstFilter: 0, endFilter: 128, activation);", code, StringComparison.Ordinal);
+        Assert.Contains("DirectFilterLanes.Forward(_filterLanes_layer3_0_downsample_0, x, bias, y, channels: 128, height: 28, width: 28, filters: 256, kernel: 1, stride: 2, padding: 0, " +
+                        "outHeight: 14, outWidth: 14, firstFilter: 0, endFilter: 256,", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("DirectFilterLanes.Pad(x, col, channels: 128, height: 28, width: 28, padding: 0", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.DirectFilterLanes.Forward(_filterLanes_layer4_0_conv2, col, bias, y, channels: 512, height: 7, width: 7, filters: 512, kernel: 3, stride: 1, " +
+                        "padding: 1, outHeight: 7, outWidth: 7, firstFilter: 0, endFilter: 512, global::CnnGen.Kernels.FusedActivation.None);", code, StringComparison.Ordinal);
+        Assert.Contains("DirectFilterLanes.Forward(_filterLanes_layer4_1_conv1, col, bias, y, channels: 512, height: 7, width: 7, filters: 512, kernel: 3, stride: 1, padding: 1, " +
+                        "outHeight: 7, outWidth: 7, firstFilter: 0, endFilter: 512, activation);", code, StringComparison.Ordinal);
+        Assert.Contains(" global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_layer4_0_downsample_0, col, bias, y, filters: 512, k: 256, positions: 49,", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("DirectFilterLanes.Forward(_filterLanes_layer4_0_downsample_0", code, StringComparison.Ordinal);
+        Assert.Contains("DirectFilterLanes.Forward(_filterLanes_layer3_0_conv1, col, bias, y, channels: 128, height: 28, width: 28, filters: 256, kernel: 3, stride: 2, padding: 1, " +
+                        "outHeight: 14, outWidth: 14,", code, StringComparison.Ordinal);
         // Only where the fold is in use and laid out; otherwise the packed product below, unchanged.
         Assert.Matches(new Regex(@"if \(!ws\.KeepForBackward && ws\.Folded && _filterLanesFromFold_layer4_0_conv2\)\s*\{\s*// Inference: the product with the filters in the vector lanes"), code);
         Assert.Contains("global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 512, n: 49, k: 4608); // + bias as it stores", code, StringComparison.Ordinal);
@@ -57,9 +66,15 @@ public class FilterLanesChoiceTests
         Assert.Contains("_network.PrepareFilterLanes();", code, StringComparison.Ordinal);
         Assert.Contains("global::CnnGen.Kernels.FilterLanes.Layout(new global::System.ReadOnlySpan<float>(_folded, ", code, StringComparison.Ordinal);
         Assert.Contains("_filterLanes_layer4_1_conv2, filters: 512, k: 4608);", code, StringComparison.Ordinal);
-        Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesFilters_layer4_0_conv2 ??= FilterLanesFilters_layer4_0_conv2, ws, col, outp.Slice(b * 25088, 25088), weight, bias, 1, units: 512, block: 32);", code, StringComparison.Ordinal);
+        // The padding by ranges of input channels, then the product by ranges of panels, from the padded input.
+        Assert.Contains("var padded = new global::System.Span<float>(ws._col_layer4_0_conv2, 0, 41472);", code, StringComparison.Ordinal);
+        Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesPad_layer4_0_conv2 ??= FilterLanesPad_layer4_0_conv2, ws, x, padded, default, default, 1, units: 512, block: 1);", code, StringComparison.Ordinal);
+        Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesFilters_layer4_0_conv2 ??= FilterLanesFilters_layer4_0_conv2, ws, padded, outp.Slice(b * 25088, 25088), weight, bias, 1, units: 512, block: 32);", code, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.DirectFilterLanes.Pad(inp, outp, channels: 512, height: 7, width: 7, padding: 1, firstChannel: start, endChannel: end);", code, StringComparison.Ordinal);
+        Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesFilters_layer4_0_downsample_0 ??= FilterLanesFilters_layer4_0_downsample_0, ws, col, ", code, StringComparison.Ordinal);
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardFilters_layer4_0_conv2 ??= ForwardFilters_layer4_0_conv2, ws, col, outp.Slice(b * 25088, 25088), weight, bias, 1, units: 512, block: 32);", code, StringComparison.Ordinal);
-        Assert.Contains("FilterLanes.Forward(_filterLanes_layer4_1_conv1, inp, bias, outp, filters: 512, k: 4608, positions: 49, firstFilter: start, endFilter: end, " +
+        Assert.Contains("DirectFilterLanes.Forward(_filterLanes_layer4_1_conv1, inp, bias, outp, channels: 512, height: 7, width: 7, filters: 512, kernel: 3, stride: 1, padding: 1, " +
+                        "outHeight: 7, outWidth: 7, firstFilter: start, endFilter: end, " +
                         "ws.Folded ? global::CnnGen.Kernels.FusedActivation.Relu : global::CnnGen.Kernels.FusedActivation.None);", code, StringComparison.Ordinal);
     }
 
@@ -70,6 +85,22 @@ public class FilterLanesChoiceTests
         Assert.DoesNotContain("ForwardLanes", code, StringComparison.Ordinal);
         Assert.DoesNotContain("_filterLanes_conv1", code, StringComparison.Ordinal);
         Assert.DoesNotContain("ForwardLanes", Generated(Networks.MobileNetV2), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[Input(64, 27, 27)] [Conv(3, 64, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]", true, true)]   // rows of 14, padded into the columns' buffer
+    [InlineData("[Input(64, 29, 29)] [Conv(3, 64, Stride = 2, Bias = false)] [BatchNorm] [ReLU]", true, false)]               // rows of 14, no padding: the input itself
+    [InlineData("[Input(64, 25, 25)] [Conv(3, 64, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU]", false, true)]  // rows of 13: not whole runs of 7
+    [InlineData("[Input(128, 27, 27)] [Conv(1, 256, Stride = 2, Bias = false)] [BatchNorm]", true, false)]                    // 1x1 stride 2, 8 panels
+    [InlineData("[Input(128, 27, 27)] [Conv(1, 288, Stride = 2, Bias = false)] [BatchNorm]", false, false)]                   // 1x1 stride 2, 9 panels
+    public void ReadsTheTapsStraightFromTheInputWhereRowsAreWholeRunsOfSeven(string layers, bool direct, bool padded)
+    {
+        string code = AssertCompilesCleanly($"using CnnGen;\nnamespace DirectLanes;\n{layers} [GlobalAvgPool] [Dense(4)]\npublic partial class Net {{ }}")
+            .Sources.Single().SourceText.ToString();
+        Assert.Contains("PrepareFilterLanes", code, StringComparison.Ordinal); // the filter-lane product in either case
+        Assert.Equal(direct, code.Contains("DirectFilterLanes.Forward(_filterLanes_", StringComparison.Ordinal));
+        Assert.Equal(!direct, code.Contains(" global::CnnGen.Kernels.FilterLanes.Forward(_filterLanes_", StringComparison.Ordinal));
+        Assert.Equal(direct && padded, code.Contains("DirectFilterLanes.Pad(", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -354,6 +354,26 @@ internal static class KernelDigests
         }
         yield return ("StrideTwoConv", strideTwo.ToArray());
 
+        // The filter-lane product read straight from the padded input: groups over two 7-wide rows and a run of 7 left,
+        // two groups to a 28-wide row, stride 1 and 2, several blocks of channels, a range of panels.
+        var directLanes = new List<float>();
+        foreach (var (channels, size, filters, kernel, stride, padding, activation) in new[]
+                 { (30, 14, 64, 3, 2, 1, FusedActivation.Relu), (3, 56, 32, 3, 2, 1, FusedActivation.Relu6), (40, 7, 32, 3, 1, 1, FusedActivation.None), (260, 14, 32, 1, 2, 0, FusedActivation.None) })
+        {
+            int outSize = (size + 2 * padding - kernel) / stride + 1, k = channels * kernel * kernel;
+            var panels = new float[filters * k];
+            FilterLanes.Layout(Random(filters * k), panels, filters, k);
+            float[] input = Random(channels * size * size), biases = Random(filters);
+            var padded = padding > 0 ? new float[DirectFilterLanes.PaddedLength(channels, size, size, padding)] : input;
+            if (padding > 0) DirectFilterLanes.Pad(input, padded, channels, size, size, padding, 0, channels);
+            var output = new float[filters * outSize * outSize];
+            DirectFilterLanes.Forward(panels, padded, biases, output, channels, size, size, filters, kernel, stride, padding, outSize, outSize, 0, filters, activation);
+            directLanes.AddRange(output);
+            DirectFilterLanes.Forward(panels, padded, biases, output, channels, size, size, filters, kernel, stride, padding, outSize, outSize, filters - 32, filters, FusedActivation.Relu);
+            directLanes.AddRange(output);
+        }
+        yield return ("DirectFilterLanes", directLanes.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {

@@ -409,6 +409,21 @@ internal sealed class ConvLayer : LayerEmitter
     /// convolution), then the product by ranges of positions or of filters (with the filters in the lanes when that applies).</summary>
     private static void EmitProductSplit(SourceWriter w, LayerSpec l, string output)
     {
+        if (l.FilterLanesFromInput)
+        {
+            FilterLanesConv.EmitSplitFromInput(w, l, output);
+            w.Open("else");
+            EmitColumnsSplit(w, l, output, lanes: false);
+            w.Close();
+            return;
+        }
+        EmitColumnsSplit(w, l, output, l.FilterLanesInference);
+    }
+
+    /// <summary>The columns laid out by ranges of input channels, then the product (with the filters in the lanes when
+    /// <paramref name="lanes"/> and that applies).</summary>
+    private static void EmitColumnsSplit(SourceWriter w, LayerSpec l, string output, bool lanes)
+    {
         var c = Op(l);
         string columns = "x";
         if (!IsPointwise(l))
@@ -421,7 +436,7 @@ internal sealed class ConvLayer : LayerEmitter
             ? ImageSplit.Run(ColumnsMethod(l), columns, output, "weight", "bias", "1", l.Output.Height,
                 ImageSplit.ProductRowBlock(l).ToString(System.Globalization.CultureInfo.InvariantCulture))
             : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (l.FilterLanesInference)
+        if (lanes)
         {
             bool rows = ImageSplit.FilterLanesSplitsRows(l);
             w.Line($"if ({FilterLanesConv.Applies(l)}) // each range: " +

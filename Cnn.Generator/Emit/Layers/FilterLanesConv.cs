@@ -17,6 +17,8 @@ internal static class FilterLanesConv
 {
     private const string Kernel = LayerEmitter.Kernels + ".FilterLanes";
 
+    private const string DirectKernel = LayerEmitter.Kernels + ".DirectFilterLanes";
+
     private static ConvOp Op(LayerSpec l) => (ConvOp)l.Op;
 
     /// <summary>The network's field holding a layer's laid-out weights (<see cref="LaysOut"/>).</summary>
@@ -25,6 +27,8 @@ internal static class FilterLanesConv
     /// <summary>The field that is true while a layer's laid-out weights are those of its current fold:
     /// <c>FoldBatchNorms</c> clears it when the fold changes.</summary>
     public static string FromCurrentFold(LayerSpec l) => "_filterLanesFromFold_" + l.Id;
+
+    private static string PadMethod(LayerSpec l) => "FilterLanesPad_" + l.Id;
 
     private static string RangeMethod(LayerSpec l) => (ImageSplit.FilterLanesSplitsRows(l) ? "FilterLanesRows_" : "FilterLanesFilters_") + l.Id;
 
@@ -48,6 +52,18 @@ internal static class FilterLanesConv
     {
         var c = Op(l);
         w.Open($"if ({Applies(l)})");
+        if (l.FilterLanesFromInput)
+        {
+            w.Line($"// Inference: the product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
+                   $"([{c.Filters / FilterLanesChoice.PanelFilters}][{Depth(l)}][{FilterLanesChoice.PanelFilters}]), its taps read straight from the input" +
+                   (c.Padding > 0 ? $" padded by {c.Padding} into the column buffer" : "") + ": no columns; the bits of the product below.");
+            if (c.Padding > 0) w.Line($"{DirectKernel}.Pad(x, col, {InputShape(l)}, padding: {c.Padding}, firstChannel: 0, endChannel: {l.Input.Channels});");
+            w.Line($"{DirectKernel}.Forward({Panels(l)}, {(c.Padding > 0 ? "col" : "x")}, bias, y, {DirectShape(l)}, firstFilter: 0, endFilter: {c.Filters}, " +
+                   $"{(activation.Length > 0 ? "activation" : $"{LayerEmitter.Kernels}.FusedActivation.None")});");
+            w.Line("continue;");
+            w.Close();
+            return;
+        }
         w.Line($"// Inference: the product with the filters in the vector lanes, from the folded weights laid out by PrepareFilterLanes " +
                $"([{c.Filters / FilterLanesChoice.PanelFilters}][{Depth(l)}][{FilterLanesChoice.PanelFilters}]): {Positions(l)} positions, none padded; the bits of the product below.");
         if (pack is not null) w.Line(pack);
@@ -56,6 +72,36 @@ internal static class FilterLanesConv
         w.Line("continue;");
         w.Close();
     }
+
+    private static string InputShape(LayerSpec l) => $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}";
+
+    private static string DirectShape(LayerSpec l)
+    {
+        var c = Op(l);
+        return $"{InputShape(l)}, filters: {c.Filters}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}";
+    }
+
+    /// <summary>Inside a split pass's loop over images (<c>x</c> declared), for a layer that reads its input directly
+    /// (<see cref="LayerSpec.FilterLanesFromInput"/>): <c>if (filter lanes apply) { pad by ranges of channels; the product by
+    /// ranges of panels }</c>; the caller writes the <c>else</c>.</summary>
+    public static void EmitSplitFromInput(SourceWriter w, LayerSpec l, string output)
+    {
+        var c = Op(l);
+        w.Open($"if ({Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes, read straight from the input");
+        string input = "x";
+        if (c.Padding > 0)
+        {
+            w.Line($"var padded = new global::System.Span<float>(ws._col_{l.Id}, 0, {PaddedLength(l)});");
+            w.Line(ImageSplit.Run(PadMethod(l), "x", "padded", "default", "default", "1", l.Input.Channels, "1"));
+            input = "padded";
+        }
+        w.Line(ImageSplit.Run(RangeMethod(l), input, output, "weight", "bias", "1", c.Filters,
+            FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        w.Close();
+    }
+
+    private static long PaddedLength(LayerSpec l) =>
+        (long)l.Input.Channels * (l.Input.Height + 2L * Op(l).Padding) * (l.Input.Width + 2L * Op(l).Padding);
 
     /// <summary>The range method a split pass runs instead of the packed product's when the filter-lane product applies.</summary>
     public static string SplitMethod(LayerSpec l) => RangeMethod(l);
@@ -71,6 +117,21 @@ internal static class FilterLanesConv
             ImageSplit.OpenRange(w, RangeMethod(l), "Output rows [start, end) of one image, every filter, with the filters in the vector lanes: the laid-out weights times those rows' columns, plus the biases.");
             w.Line($"{Kernel}.ForwardPositions({Panels(l)}, inp, bias, outp, filters: {c.Filters}, k: {Depth(l)}, positions: {Positions(l)}, " +
                    $"firstPosition: start * {l.Output.Width}, endPosition: end * {l.Output.Width}, {activation});");
+            w.Close();
+            return;
+        }
+        if (l.FilterLanesFromInput)
+        {
+            if (c.Padding > 0)
+            {
+                ImageSplit.OpenRange(w, PadMethod(l), $"Input channels [start, end) of one image padded by {c.Padding}, for the filter-lane product that reads them directly.");
+                w.Line($"{DirectKernel}.Pad(inp, outp, {InputShape(l)}, padding: {c.Padding}, firstChannel: start, endChannel: end);");
+                w.Close();
+                w.Line();
+            }
+            ImageSplit.OpenRange(w, RangeMethod(l), $"Filters [start, end) of one image with the filters in the vector lanes: their panels of the laid-out weights times the taps read straight from the " +
+                (c.Padding > 0 ? "padded input" : "input") + ", plus their biases.");
+            w.Line($"{DirectKernel}.Forward({Panels(l)}, inp, bias, outp, {DirectShape(l)}, firstFilter: start, endFilter: end, {activation});");
             w.Close();
             return;
         }
