@@ -13,6 +13,10 @@ namespace CnnGen.Kernels;
 /// per position, <c>stride</c> floats apart: the stride is a type argument, so those offsets are constants of the
 /// compiled loop. A run of 7 left over takes the 14-accumulator kernel. The panel's sums then go to the filter-major
 /// output through <see cref="FilterLanesAvx512.CopyOut"/>.
+/// <para>The 14- and 7-position kernels are this class's own, not <see cref="FilterLanesAvx512"/>'s over a table of the
+/// columns' row offsets: its kernels step one pointer by the columns' row stride, and looking the rows up in a table
+/// instead made them 2-18% slower (6 product shapes, twice each, both in one process). Here a table of taps measured the same as
+/// stepping through channels, rows and columns in nested loops (0.97-1.07).</para>
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class DirectFilterLanesAvx512
