@@ -114,9 +114,16 @@ internal static class FilterLanesChoice
         if (c is { Kernel: 1, Stride: 1, Padding: 0 }) return false;
         if (l.Output.Width % RunLength != 0 || l.Output.Width > MaxBlockPositions) return false;
         if (c.Kernel < c.Stride && c.Filters / PanelFilters > MaxPanelsOverSparseInput) return false;
-        long padded = (long)l.Input.Channels * (l.Input.Height + 2L * c.Padding) * (l.Input.Width + 2L * c.Padding);
         long columns = (long)l.Input.Channels * c.Kernel * c.Kernel * l.Output.Height * l.Output.Width;
-        return c.Padding == 0 || padded <= columns; // without padding it reads the input itself
+        return c.Padding == 0 || PaddedLength(l) <= columns; // without padding it reads the input itself
+    }
+
+    /// <summary>Values of a convolution's input padded on every side (<c>DirectFilterLanes.PaddedLength</c>), which the
+    /// layer's column buffer holds when it <see cref="ReadsInput"/>.</summary>
+    public static long PaddedLength(LayerSpec l)
+    {
+        int padding = ((ConvOp)l.Op).Padding;
+        return (long)l.Input.Channels * (l.Input.Height + 2L * padding) * (l.Input.Width + 2L * padding);
     }
 
     /// <summary>Positions of a block of output rows up to which its product runs in one pass over each panel

@@ -91,7 +91,7 @@ internal static class FilterLanesConv
         string input = "x";
         if (c.Padding > 0)
         {
-            w.Line($"var padded = new global::System.Span<float>(ws._col_{l.Id}, 0, {PaddedLength(l)});");
+            w.Line($"var padded = new global::System.Span<float>(ws._col_{l.Id}, 0, {FilterLanesChoice.PaddedLength(l)});");
             w.Line(ImageSplit.Run(PadMethod(l), "x", "padded", "default", "default", "1", l.Input.Channels, "1"));
             input = "padded";
         }
@@ -99,9 +99,6 @@ internal static class FilterLanesConv
             FilterLanesChoice.PanelFilters.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         w.Close();
     }
-
-    private static long PaddedLength(LayerSpec l) =>
-        (long)l.Input.Channels * (l.Input.Height + 2L * Op(l).Padding) * (l.Input.Width + 2L * Op(l).Padding);
 
     /// <summary>The range method a split pass runs instead of the packed product's when the filter-lane product applies.</summary>
     public static string SplitMethod(LayerSpec l) => RangeMethod(l);
