@@ -16,7 +16,7 @@ namespace CnnGen.Kernels;
 /// <para>The 14- and 7-position kernels are this class's own, not <see cref="FilterLanesAvx512"/>'s over a table of the
 /// columns' row offsets: its kernels step one pointer by the columns' row stride, and looking the rows up in a table
 /// instead made them 2-18% slower (6 product shapes, twice each, both in one process). Here a table of taps measured the same as
-/// stepping through channels, rows and columns in nested loops (0.97-1.07).</para>
+/// stepping through channels, rows and columns in nested loops (0.97-1.09).</para>
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class DirectFilterLanesAvx512
