@@ -38,27 +38,17 @@ public static unsafe class DirectFilterLanes
         (long)channels * (height + 2L * padding) * (width + 2L * padding);
 
     /// <summary>Channels <c>[firstChannel, endChannel)</c> of <paramref name="input"/> (<c>[C, H, W]</c>) into
-    /// <paramref name="padded"/> (<c>[C, H + 2p, W + 2p]</c>) with a border of zeros; a split pass gives each thread a range.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <paramref name="padded"/> (<c>[C, H + 2p, W + 2p]</c>) with a border of zeros; a split pass gives each thread a range.
+    /// The copy is <see cref="DirectConv.Pad"/>'s, over those channels' planes.</summary>
     public static void Pad(ReadOnlySpan<float> input, Span<float> padded, int channels, int height, int width, int padding, int firstChannel, int endChannel)
     {
         if (channels < 1 || height < 1 || width < 1 || padding < 0 || firstChannel < 0 || endChannel > channels || firstChannel > endChannel)
             throw new ArgumentException($"DirectFilterLanes.Pad: channels [{firstChannel}, {endChannel}) of {channels}x{height}x{width} with padding {padding}.");
         if (input.Length < (long)channels * height * width || padded.Length < PaddedLength(channels, height, width, padding))
             throw new ArgumentException($"DirectFilterLanes.Pad: spans too short for {channels}x{height}x{width} padded by {padding}.");
-        int paddedWidth = width + 2 * padding, paddedPlane = (height + 2 * padding) * paddedWidth;
-        for (int c = firstChannel; c < endChannel; c++)
-        {
-            var plane = padded.Slice(c * paddedPlane, paddedPlane);
-            plane[..(padding * paddedWidth + padding)].Clear();
-            for (int y = 0; y < height; y++)
-            {
-                var row = plane.Slice((y + padding) * paddedWidth + padding);
-                input.Slice((c * height + y) * width, width).CopyTo(row);
-                row.Slice(width, Math.Min(2 * padding, row.Length - width)).Clear(); // this row's right border and the next one's left
-            }
-            plane[((height + padding) * paddedWidth)..].Clear();
-        }
+        int plane = height * width, paddedPlane = (height + 2 * padding) * (width + 2 * padding), count = endChannel - firstChannel;
+        DirectConv.Pad(input.Slice(firstChannel * plane, count * plane), padded.Slice(firstChannel * paddedPlane, count * paddedPlane),
+            count, height, width, padding);
     }
 
     /// <summary>
