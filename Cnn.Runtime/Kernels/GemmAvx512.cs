@@ -338,6 +338,12 @@ internal static unsafe class GemmAvx512
             float* x = a + (long)i * k;
             float* ci = c + (long)i * n;
             int j = 0;
+            for (; j + 8 <= n; j += 8)
+            {
+                // One row of A against eight rows of B: a dense layer's one image streams its weights from beyond the
+                // caches, and eight rows keep more of them in flight than four (1000 x 1280 from memory: 302 -> 248 us).
+                Block1x8(x, b + (long)j * k, k, mask, ci + j, accumulate);
+            }
             for (; j + 4 <= n; j += 4)
             {
                 // One row of A against four rows of B: four independent chains instead of one latency-bound chain.
@@ -367,6 +373,45 @@ internal static unsafe class GemmAvx512
             for (; j < n; j++)
                 Finish(ci + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
         }
+    }
+
+    /// <summary>One row of A against eight consecutive rows of B (length k each): eight dot products, each its own chain in
+    /// the order of <see cref="Gemm.Dot"/>, finished into <paramref name="c"/>[0..8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block1x8(float* x, float* y0, int k, Vector512<float> mask, float* c, bool accumulate)
+    {
+        float* y1 = y0 + k, y2 = y1 + k, y3 = y2 + k, y4 = y3 + k, y5 = y4 + k, y6 = y5 + k, y7 = y6 + k;
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+        {
+            var u = Vector512.Load(x + p);
+            s0 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y0 + p), s0);
+            s1 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y1 + p), s1);
+            s2 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y2 + p), s2);
+            s3 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y3 + p), s3);
+            s4 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y4 + p), s4);
+            s5 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y5 + p), s5);
+            s6 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y6 + p), s6);
+            s7 = Avx512F.FusedMultiplyAdd(u, Vector512.Load(y7 + p), s7);
+        }
+        if (p < k)
+        {
+            var z = Vector512<float>.Zero;
+            var u = Avx512F.MaskLoad(x + p, mask, z);
+            s0 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y0 + p, mask, z), s0);
+            s1 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y1 + p, mask, z), s1);
+            s2 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y2 + p, mask, z), s2);
+            s3 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y3 + p, mask, z), s3);
+            s4 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y4 + p, mask, z), s4);
+            s5 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y5 + p, mask, z), s5);
+            s6 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y6 + p, mask, z), s6);
+            s7 = Avx512F.FusedMultiplyAdd(u, Avx512F.MaskLoad(y7 + p, mask, z), s7);
+        }
+        Finish(c, Fold(s0), accumulate); Finish(c + 1, Fold(s1), accumulate);
+        Finish(c + 2, Fold(s2), accumulate); Finish(c + 3, Fold(s3), accumulate);
+        Finish(c + 4, Fold(s4), accumulate); Finish(c + 5, Fold(s5), accumulate);
+        Finish(c + 6, Fold(s6), accumulate); Finish(c + 7, Fold(s7), accumulate);
     }
 
     /// <summary>Lane sums of two rows of A against four consecutive rows of B (length k each): eight dot products at once.</summary>

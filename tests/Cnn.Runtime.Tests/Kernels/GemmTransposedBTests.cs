@@ -1,0 +1,47 @@
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Gemm.MultiplyTransposedB"/> (a dense layer's product, <c>C = A * B^T</c>) gives every element exactly the
+/// bits of <see cref="Gemm.Dot"/> of its row of A and row of B, on one row of A (a dense layer's one image: blocks of
+/// eight rows of B, then four, then single rows) and on several (blocks of two rows of A by four of B), with depths of
+/// whole vectors and with a masked last one, storing and accumulating.
+/// </summary>
+public class GemmTransposedBTests
+{
+    [Theory]
+    [InlineData(1, 1000, 1280, false)] // MobileNetV2's classifier: 125 blocks of eight rows
+    [InlineData(1, 1000, 512, true)]   // ResNet-18's fc, accumulating
+    [InlineData(1, 13, 19, false)]     // one block of eight, one of four, one row; a masked last vector
+    [InlineData(1, 7, 40, true)]       // no block of eight: one of four and three rows
+    [InlineData(1, 24, 3, false)]      // depth below one vector: only the masked one
+    [InlineData(3, 21, 33, false)]     // two rows of A by four of B, then one row of A by eight
+    [InlineData(2, 9, 16, true)]
+    public void EveryElementIsTheDotOfItsRows(int m, int n, int k, bool accumulate)
+    {
+        var random = new Random(m * 1000 + n * 7 + k);
+        float[] a = Values(random, m * k), b = Values(random, n * k), c = Values(random, m * n);
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            float dot = Gemm.Dot(a.AsSpan(i * k, k), b.AsSpan(j * k, k));
+            expected[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
+        }
+
+        Gemm.MultiplyTransposedB(a, b, c, m, n, k, accumulate);
+
+        for (int e = 0; e < m * n; e++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[e]) == BitConverter.SingleToInt32Bits(c[e]),
+                $"C[{e / n}, {e % n}]: {c[e]:R}, expected {expected[e]:R}");
+    }
+
+    private static float[] Values(Random random, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}
