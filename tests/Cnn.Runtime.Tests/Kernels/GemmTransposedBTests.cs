@@ -6,7 +6,7 @@ namespace CnnGen.Tests.Kernels;
 /// <summary>
 /// <see cref="Gemm.MultiplyTransposedB"/> (a dense layer's product, <c>C = A * B^T</c>) gives every element exactly the
 /// bits of <see cref="Gemm.Dot"/> of its row of A and row of B, on one row of A (a dense layer's one image: blocks of
-/// eight rows of B, then four, then single rows) and on several (blocks of two rows of A by four of B), with depths of
+/// eight rows of B, then single rows) and on several (blocks of two rows of A by four of B), with depths of
 /// whole vectors and with a masked last one, storing and accumulating.
 /// </summary>
 public class GemmTransposedBTests
@@ -14,8 +14,8 @@ public class GemmTransposedBTests
     [Theory]
     [InlineData(1, 1000, 1280, false)] // MobileNetV2's classifier: 125 blocks of eight rows
     [InlineData(1, 1000, 512, true)]   // ResNet-18's fc, accumulating
-    [InlineData(1, 13, 19, false)]     // one block of eight, one of four, one row; a masked last vector
-    [InlineData(1, 7, 40, true)]       // no block of eight: one of four and three rows
+    [InlineData(1, 13, 19, false)]     // one block of eight and five single rows; a masked last vector
+    [InlineData(1, 7, 40, true)]       // no block of eight: seven single rows
     [InlineData(1, 24, 3, false)]      // depth below one vector: only the masked one
     [InlineData(3, 21, 33, false)]     // two rows of A by four of B, then one row of A by eight
     [InlineData(2, 9, 16, true)]
