@@ -30,7 +30,7 @@ public class ImageSplitTests
         Assert.Contains("units: 16, block: global::CnnGen.Kernels.DirectConv.RowBlock(16)", code); // conv2's 8 pairs of rows, more than its 4 blocks of 8 filters
         Assert.Contains("ws, x, col, default, default, 1, units: 32, block: 1", code); // conv3's columns by its 32 input channels
         Assert.Contains("units: 16, block: 32", code); // a product's filters in ranges of 32
-        Assert.Contains("units: 250, block: 4", code);
+        Assert.Contains("units: 250, block: 8", code); // a dense layer's units in blocks of the kernel's eight rows of weights
     }
 
     [Fact]

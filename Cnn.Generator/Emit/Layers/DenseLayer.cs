@@ -25,7 +25,7 @@ internal sealed class DenseLayer : LayerEmitter
         {
             ImageSplit.OpenWhenSplitting(w);
             w.Line("// Fewer images than threads: each thread computes a range of the units.");
-            w.Line(ImageSplit.Run(UnitsMethod(l), "inp", "outp", "weight", "bias", "batch", Units(l), "4"));
+            w.Line(ImageSplit.Run(UnitsMethod(l), "inp", "outp", "weight", "bias", "batch", Units(l), ImageSplit.DenseUnitBlock.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             w.Line("return;");
             w.Close();
         }

@@ -69,6 +69,10 @@ internal static class ImageSplit
         && (long)l.Output.Height * l.Output.Width >= FilterLanesRowSplitFromPositions
         && (long)l.WeightLength * sizeof(float) <= FilterLanesRowSplitMaxWeightBytes;
 
+    /// <summary>Units per block of a dense layer split over the threads: the runtime's block of eight rows of weights for one
+    /// image (<c>Gemm.MultiplyTransposedB</c>), so that every range but the last holds whole blocks.</summary>
+    public const int DenseUnitBlock = 8;
+
     /// <summary>Filters per range of an im2col product: its packed kernel copies the columns' panels once per call, so a
     /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying.</summary>
     public const int GemmRows = 32;
