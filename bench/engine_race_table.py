@@ -5,7 +5,8 @@ training, and the check that every engine computed the same logits as PyTorch.
 
     python3 bench/engine_race_table.py RUNS_DIR PEAK1 PEAK2
 
-RUNS_DIR holds <engine>_<model>_t<threads>_r<round>.json, weights/pytorch_check.json, load_start and load_end.
+RUNS_DIR holds <engine>_<model>_t<threads>_r<round>.json, weights/pytorch_check.json, load_start and load_end, and
+machine (the processor, when the race recorded it).
 """
 import glob
 import json
@@ -186,6 +187,10 @@ def main():
           f"cells: median over rounds [range].")
     print(f"Engines: {'; '.join(versions)}; ONNX exported by PyTorch {reference['torch']} at opset {reference['opset']}.")
     print(f"Load average (1/5/15 min) at start {load_start}, at end {load_end}.")
+    machine_file = os.path.join(directory, "machine")
+    if os.path.exists(machine_file):
+        with open(machine_file) as f:
+            print(f"Machine: {f.read().strip()}.")
     busiest = max(float(load_start.split()[0]), float(load_end.split()[0]))
     if busiest > os.cpu_count():
         print(f"WARNING: the machine was busy (load {busiest:.1f} on {os.cpu_count()} cores): every figure is slowed by other "

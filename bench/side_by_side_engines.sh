@@ -51,6 +51,10 @@ echo "Saving the weights and exporting them to ONNX..." >&2
 dotnet "$RACE" save --dir "$OUT/weights"
 "$PY" "$ROOT/bench/export_onnx.py" --dir "$OUT/weights"
 cut -d' ' -f1-3 /proc/loadavg > "$OUT/load_start"
+# The machine, for the table's heading: the processor's name, family and model (which say how wide its FMAs run), and
+# its logical CPUs.
+awk -F': ' '/^model name/ && n == "" {n = $2} /^cpu family/ && f == "" {f = $2} /^model[ \t]*:/ && m == "" {m = $2}
+    END {printf "%s (CPU family %s, model %s), %d logical CPUs\n", n, f, m, cpus}' cpus="$(nproc)" /proc/cpuinfo > "$OUT/machine"
 
 # One run; its JSON goes to the table, its standard error (LibTorch's start-up warnings) is shown only if it fails.
 run() {   # engine model threads round

@@ -159,6 +159,17 @@ class TableTests(unittest.TestCase):
         self.assertIn(f"WARNING: the machine was busy (load {os.cpu_count() + 0.5:.1f} on {os.cpu_count()} cores)", out.getvalue())
 
 
+    def test_the_machine_is_named_when_the_race_recorded_it(self):
+        self.race()
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertNotIn("Machine:", out)
+        with open(os.path.join(self.directory, "machine"), "w") as f:
+            f.write("AMD EPYC (CPU family 25, model 17), 2 logical CPUs\n")
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertIn("\nMachine: AMD EPYC (CPU family 25, model 17), 2 logical CPUs.\n", out)
+
     def inference_only_race(self):
         """resnet18 as the race runs it: batch 32, no training figures."""
         for r in (1, 2, 3):
