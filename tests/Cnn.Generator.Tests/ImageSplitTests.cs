@@ -125,28 +125,47 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void ASmallWinogradInputSplitByFiltersIsCopiedChannelLastOnOneThread()
+    public void ASmallWinogradInputSplitByFiltersIsLaidOutByEachRange()
     {
-        // 128 x 8 x 8 to 128 filters: 4 tiles, split by ranges of 32 filters, each reading every row of the copy; its input
-        // (8,192 values) is copied by the calling thread alone.
+        // 128 x 8 x 8 to 128 filters: 4 tiles, split by ranges of 32 filters, one per thread. Its channel-last copy (10 x 10
+        // x 128 values, 50 KiB) is made by each range in its thread's own buffer: one hand-over, no copy on the calling
+        // thread while the others wait, no shared copy.
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 128, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
-        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 8192), batch, ws._winogradPadded_conv1,", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_WinogradFilters_conv1 ??= WinogradFilters_conv1, ws, inp.Slice(0, batch * 8192), fused.Slice(0, batch * 8192), " +
+                        "_winogradWeight_conv1, bias, batch, units: 128, block: 32, piecesPerThread: 1);", code);
+        Assert.Contains("WinogradRanges.ForwardFilters(inp, batch, weight, bias, outp, channels: 128, height: 8, width: 8, filters: 128, padding: 1, " +
+                        "outHeight: 8, outWidth: 8, firstFilter: start, endFilter: end, relu: true);", code);
+        string split = code.Substring(code.IndexOf("if (ws.SplitParts > 1)", StringComparison.Ordinal));
+        Assert.DoesNotContain("Winograd3x3.PadChannelLast(", split.Substring(0, split.IndexOf("return;", StringComparison.Ordinal)));
     }
 
     [Fact]
-    public void AWinogradLayerOfFewerThanFourMillionMultiplyAddsRunsOnOneThread()
+    public void ASmallWinogradInputSplitByTilesIsLaidOutByEachRangeOnePerThread()
     {
-        // 64 -> 64 on 8 x 8 (2,359,296 multiply-adds, 4 tiles) and 32 -> 32 on 16 x 16 (the same, 16 tiles) run whole on
-        // the calling thread in a split pass; 16 -> 16 on 32 x 32 (the same multiply-adds, direct) is split by rows, and
-        // 64 -> 128 on 8 x 8 (4,718,592) by filters.
-        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
+        // 32 x 16 x 16 to 32 filters: 16 tiles (2,359,296 multiply-adds), split by tiles. Its channel-last copy (18 x 18 x 32
+        // values, 41 KiB) is made by each range, the rows of its tiles only; one range per thread, so that each range's
+        // products are 8 tiles tall, not 4.
+        string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_ForwardTiles_conv1" }, SplitMethods(code));
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardTiles_conv1 ??= ForwardTiles_conv1, ws, inp.Slice(0, batch * 8192), fused.Slice(0, batch * 8192), " +
+                        "_winogradWeight_conv1, bias, batch, units: batch * 16, block: 1, piecesPerThread: 1);", code);
+        Assert.Contains("WinogradRanges.ForwardTiles(inp, batch, weight, bias, outp, channels: 32, height: 16, width: 16, filters: 32, padding: 1, " +
+                        "outHeight: 16, outWidth: 16, firstTile: start, endTile: end, relu: true);", code);
+        Assert.Contains("// One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows.", code);
+        Assert.DoesNotContain("PadRows_conv1", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfFewerThanAMillionMultiplyAddsRunsOnOneThread()
+    {
+        // 64 -> 64 on 8 x 8 (2,359,296 multiply-adds, 4 tiles) is split by filters and 32 -> 32 on 16 x 16 (the same, 16
+        // tiles) by tiles; 16 -> 32 on 8 x 8 (589,824) runs whole on the calling thread in a split pass.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
+        code = Generate("[Input(16, 8, 8)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradFilters_conv2" }, SplitMethods(code));
-        Assert.Contains("Winograd3x3.Forward(", code);
-        code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU]");
-        Assert.Empty(SplitMethods(code));
-        code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_ForwardRows_conv1" }, SplitMethods(code));
+        Assert.Contains("Winograd3x3.Forward(inp.Slice(0, batch * 1024), batch, _winogradWeight_conv1,", code);
     }
 
     [Fact]
@@ -172,14 +191,17 @@ public class ImageSplitTests
     {
         // 16 x 16 maps: 16 tiles. 32 -> 64 (288 KiB of transformed weights) and 64 -> 64 (576 KiB) split by tiles;
         // 64 -> 128 (1.125 MiB) and 128 -> 128 (2.25 MiB) by ranges of 32 filters, each reading only its share; 32 -> 32
-        // (2.4 M multiply-adds) is too little work to split. The layers split by tiles split their channel-last copies by
-        // rows first; of the others, conv5's input, 128 x 16 x 16 = 32,768 values, is large enough for that too.
+        // is split by tiles too. Of the layers whose copies are shared, those split by tiles split theirs by rows first; of
+        // the others, conv5's input, 128 x 16 x 16 = 32,768 values, is large enough for that too.
         string code = Generate("[Input(32, 16, 16)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] [Conv(3, 64, Padding = 1)] [ReLU] " +
                                "[Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_PadRows_conv2", "_ForwardTiles_conv2", "_PadRows_conv3", "_ForwardTiles_conv3",
+        Assert.Equal(new[] { "_ForwardTiles_conv1", "_ForwardTiles_conv2", "_PadRows_conv3", "_ForwardTiles_conv3",
                 "_WinogradFilters_conv4", "_PadRows_conv5", "_WinogradFilters_conv5" },
             SplitMethods(code));
-        Assert.Contains("_winogradWeight_conv2, bias, batch, units: batch * 16, block: 1);", code);
+        // Inputs of 32 channels lay out their own rows, one range per thread; 64 channels (83 KiB a copy) share a copy
+        // made by rows first, then two ranges per thread.
+        Assert.Contains("_winogradWeight_conv2, bias, batch, units: batch * 16, block: 1, piecesPerThread: 1);", code);
+        Assert.Contains("_winogradWeight_conv3, bias, batch, units: batch * 16, block: 1);", code);
         // By filters, one range per thread: each range transforms the whole input.
         Assert.Contains("_winogradWeight_conv5, bias, batch, units: 128, block: 32, piecesPerThread: 1);", code);
     }
@@ -203,7 +225,7 @@ public class ImageSplitTests
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 128, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
         Assert.Contains("units: 128, block: 32", code);
-        Assert.Contains("Winograd3x3.ForwardFilters(", code);
+        Assert.Contains("WinogradRanges.ForwardFilters(", code);
         Assert.Contains("Winograd3x3.Forward(", code);
     }
 
@@ -263,12 +285,12 @@ public class ImageSplitTests
     {
         // 16 x 32 x 32 = 16,384 values, too few to split by values: after a direct convolution split by rows (with its
         // BatchNorm folded in, so the convolution writes bn2's output), the sum takes the same 32 rows of every channel in
-        // blocks of 1; after a Winograd layer on 8 x 8 maps split by ranges of 32 filters (conv4; conv3, 16 -> 128, is too
-        // little work to split), the same ranges of channels.
+        // blocks of 1; after a Winograd layer on 8 x 8 maps split by ranges of 32 filters (conv4; conv3, 16 -> 128, is split
+        // so too), the same ranges of channels.
         string code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1, Bias = false)] [BatchNorm] " +
                                "[Add(\"relu1\")] [ReLU] [MaxPool(4)] [Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [Add(\"relu3\")] [ReLU] " +
                                "[GlobalAvgPool] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardRows_conv1", "_ForwardRows_conv2", "_ForwardRows_add1", "_WinogradFilters_conv4", "_ForwardChannels_add2" },
+        Assert.Equal(new[] { "_ForwardRows_conv1", "_ForwardRows_conv2", "_ForwardRows_add1", "_WinogradFilters_conv3", "_WinogradFilters_conv4", "_ForwardChannels_add2" },
             SplitMethods(code));
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code);
         Assert.Contains("var x = inp.Slice(b * 16384 + c * 1024 + start * 32, (end - start) * 32);", code);

@@ -81,16 +81,16 @@ internal static class ImageSplit
     public static bool Worth(LayerSpec l) =>
         l.Kind is LayerKind.Conv or LayerKind.Dense && l.Macs >= (l.WinogradInference ? MinimumWinogradMultiplyAdds : MinimumMultiplyAdds) && !RunsWhole(l);
 
-    /// <summary>Multiply-adds per image (counted as a direct convolution's) from which a Winograd layer is split. With a
-    /// quarter of the multiplications such a layer is short work, and on two cores that move a cache line the other wrote
-    /// at about 29 GB/s (and take back one the other read at about 7 GB/s) its split cost more than it shared out. Measured
-    /// in the CIFAR ResNet, one image, wall time per layer on one thread and split over two (<c>Cnn.Latency --layers
-    /// --split --fixed</c>): its 2.4 M-multiply-add layers on 16x16 maps 16.4 -> 16.3-17.6 us, on 8x8 maps 11.4-11.8 ->
-    /// 16.4-17.5 us, where its direct 16 -> 16 layers on 32x32 maps (the same multiply-adds, twice the time) went 23 ->
-    /// 17-18. The whole one-image pass on two threads with those Winograd layers on one thread (<c>Cnn.EngineRace run
-    /// --engine cnngen --model cifar_resnet --threads 2</c>, alternating): 289 / 274 -> 236 / 233 us. The CIFAR VGG's
-    /// (9.4 M each) and ResNet-18's Winograd layers (at least 115 M) are still split.</summary>
-    public const long MinimumWinogradMultiplyAdds = 4_000_000;
+    /// <summary>Multiply-adds per image (counted as a direct convolution's) from which a Winograd layer is split: the CIFAR
+    /// networks' 16x16 and 8x8 layers (1.2-2.4 M) are. With a quarter of the multiplications such a layer is short work, so
+    /// its split pays only with one hand-over (each range lays out the input rows it reads: <c>WinogradConv.PadsInRanges</c>)
+    /// and, by tiles, one range per thread (its products are as tall as its tiles). The CIFAR ResNet, one image, two threads,
+    /// 2-core Zen 4 (<c>Cnn.Latency --layers --split --fixed</c>): its 16x16 layers 19-22 us on one thread -> 12.1-12.8 split
+    /// (14.1-14.5 with a shared copy first and two ranges per thread), its 8x8 ones 15-16 -> 10.8-12.0; the whole pass
+    /// (<c>Cnn.EngineRace run --engine cnngen --model cifar_resnet --threads 2</c>, 5 processes of each build alternating)
+    /// medians 296 -> 250 us. Measured on a 2-core Zen 5 with a shared copy and two ranges per thread, the same layers were
+    /// no faster split (16x16: 16.4 -> 16.3-17.6 us) or slower (8x8: 11.4 -> 16.4), which is why this was 4 M before.</summary>
+    public const long MinimumWinogradMultiplyAdds = 1_000_000;
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel that pads each
     /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles whose filters are not whole panels of 32.
@@ -128,9 +128,13 @@ internal static class ImageSplit
     /// <see cref="SmallWinogradWeightBytes"/> come from beyond a core's L2. ResNet-18 on two threads (<c>Cnn.Latency
     /// --layers --split --fixed</c>): its 14 x 14 layers (by filters) 550-606 -> 433-450 us, its 28 x 28 ones (by tiles,
     /// 2.25 MiB of weights) 282-344 -> 254-267. Layers of smaller weights keep the default: the CIFAR VGG's one image on two
-    /// threads went 207-222 -> 222-257 us with one range per thread for all of them (EngineRace, alternating).
+    /// threads went 207-222 -> 222-257 us with one range per thread for all of them (EngineRace, alternating). A layer whose
+    /// ranges lay out their own input (<c>WinogradConv.PadsInRanges</c>: the CIFAR networks' 16x16 maps, 16 tiles) runs one
+    /// range per thread too: two ranges of 4 tiles each make products of 4 rows where one of 8 makes them of 8 (the CIFAR
+    /// ResNet's 16x16 layers split 13.3-14.1 -> 12.1-12.8 us; its pass, 5 processes of each alternating, medians 257 -> 250).
     /// </summary>
-    public static bool WinogradOneRangePerThread(LayerSpec l) => !SplitsTiles(l) || TransformedWeightBytes(l) > SmallWinogradWeightBytes;
+    public static bool WinogradOneRangePerThread(LayerSpec l) =>
+        !SplitsTiles(l) || TransformedWeightBytes(l) > SmallWinogradWeightBytes || WinogradConv.PadsInRanges(l);
 
     /// <summary>A Winograd layer of fewer tiles split by ranges of 32 filters instead: each range reads only its share of
     /// the transformed weights (by tiles, every range would read them all). Its filters must be whole panels, two or more.</summary>

@@ -101,8 +101,23 @@ internal static class WinogradConv
         w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
                        : $"// Fewer images than threads: each thread computes all {Tiles(l)} tiles per image of a range of filters, reading only their transformed weights.");
         if (oneRange)
-            w.Line(byTiles ? "// One range per thread: each range reads all the transformed weights, too large for a core's cache."
-                           : "// One range per thread: each range transforms the whole input.");
+            w.Line(!byTiles ? "// One range per thread: each range transforms the whole input."
+                   : PadsInRanges(l) ? "// One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows."
+                   : "// One range per thread: each range reads all the transformed weights, too large for a core's cache.");
+        if (PadsInRanges(l))
+        {
+            // One hand-over: each range lays out the input rows it reads in its thread's own copy (WinogradRanges).
+            w.Line(byTiles ? "// Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy)."
+                           : "// Each range lays out the whole input channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).");
+            string rangeUnits = (byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
+                                + (oneRange ? ", piecesPerThread: 1" : "");
+            string rangeMethod = byTiles ? TilesMethod(l) : FiltersMethod(l);
+            w.Line($"GeneratedPasses.RunSplit(_{rangeMethod} ??= {rangeMethod}, ws, inp.Slice(0, batch * {inLen}), {target}.Slice(0, batch * {outLen}), " +
+                   $"{Transformed(l)}, bias, batch, {rangeUnits});");
+            w.Line("return;");
+            w.Close();
+            return;
+        }
         if (SplitsPadding(l))
         {
             w.Line($"// The channel-last copy first, its {PaddedRows(l)} rows per image shared out too ({l.Input.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} values an image).");
@@ -128,7 +143,17 @@ internal static class WinogradConv
     /// threads read their part of it from its core's cache), and for an input of at least
     /// <see cref="ImageSplit.MinimumValues"/> values an image (ResNet-18's 56x56, 28x28 and 14x14 layers: 14-45 us of
     /// copying each on one thread while the others waited), against a second hand-over of about a microsecond.</summary>
-    public static bool SplitsPadding(LayerSpec l) => l.Input.Length >= ImageSplit.MinimumValues || ImageSplit.SplitsTiles(l);
+    public static bool SplitsPadding(LayerSpec l) => !PadsInRanges(l) && (l.Input.Length >= ImageSplit.MinimumValues || ImageSplit.SplitsTiles(l));
+
+    /// <summary>Whether each range of a split pass lays out the input it reads itself (<c>WinogradRanges</c>) instead of a
+    /// copy made first for all: when one image's copy is at most <see cref="RangeCopyMaxBytes"/>, a few microseconds of
+    /// copying at most, where a hand-over of its own (or a wait on the calling thread while the others idle) costs as much.</summary>
+    public static bool PadsInRanges(LayerSpec l) => PaddedLength(l) * sizeof(float) <= RangeCopyMaxBytes;
+
+    /// <summary>Bytes of one image's channel-last copy up to which each range of a split pass makes the copy it reads
+    /// itself: the CIFAR networks' 16x16 and 8x8 layers (41 and 25 KiB with 32 and 64 channels; the CIFAR VGG's 8x8 layers
+    /// of 128 channels 50 KiB), not ResNet-18's (330 KiB and more).</summary>
+    public const long RangeCopyMaxBytes = 64 * 1024;
 
     /// <summary>Rows of the padded copy per image: the tiles' input, the tiled output's rows and 2.</summary>
     private static int PaddedRows(LayerSpec l) => TiledSide(l.Output.Height) + 2;
@@ -148,6 +173,19 @@ internal static class WinogradConv
         }
         bool byTiles = ImageSplit.SplitsTiles(l);
         w.Line();
+        if (PadsInRanges(l))
+        {
+            ImageSplit.OpenRange(w, byTiles ? TilesMethod(l) : FiltersMethod(l),
+                byTiles ? "Tiles [start, end) of all filters, from the NCHW input: the rows they read laid out by this thread."
+                        : "Filters [start, end) of every tile, from the NCHW input: laid out by this thread.");
+            string shape = $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, filters: {c.Filters}, padding: {c.Padding}, " +
+                           $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}";
+            w.Line(byTiles
+                ? $"{LayerEmitter.Kernels}.WinogradRanges.ForwardTiles(inp, batch, weight, bias, outp, {shape}, firstTile: start, endTile: end{reluArg});"
+                : $"{LayerEmitter.Kernels}.WinogradRanges.ForwardFilters(inp, batch, weight, bias, outp, {shape}, firstFilter: start, endFilter: end{reluArg});");
+            w.Close();
+            return;
+        }
         ImageSplit.OpenRange(w, byTiles ? TilesMethod(l) : FiltersMethod(l),
             byTiles ? "Tiles [start, end) of the images laid out channel-last, all filters." : "Filters [start, end) of every tile of the images laid out channel-last.");
         w.Line($"var scratch = {Kernel}.ThreadScratch({Kernel}.ScratchLength(batch, {l.Input.Channels}, {c.Filters}, {l.Output.Height}, {l.Output.Width}));");

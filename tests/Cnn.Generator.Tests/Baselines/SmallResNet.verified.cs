@@ -1716,6 +1716,14 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn5 folded in, relu5 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu5) : outp;
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of the tiles.
+                // One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows.
+                // Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).
+                GeneratedPasses.RunSplit(_ForwardTiles_conv5 ??= ForwardTiles_conv5, ws, inp.Slice(0, batch * 6272), fused.Slice(0, batch * 6272), _winogradWeight_conv5, bias, batch, units: batch * 16, block: 1, piecesPerThread: 1);
+                return;
+            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv5, bias, fused.Slice(0, batch * 6272), ws._winogradPadded_conv5, ws._winogradScratch_conv5, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, relu: ws.Folded);
             return;
@@ -1734,6 +1742,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv5;
+    /// <summary>Tiles [start, end) of all filters, from the NCHW input: the rows they read laid out by this thread.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.WinogradRanges.ForwardTiles(inp, batch, weight, bias, outp, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, firstTile: start, endTile: end, relu: ws.Folded);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1835,6 +1851,14 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (!ws.KeepForBackward)
         {
             // Inference: direct convolution, same result as the im2col path below.
+            if (ws.SplitParts > 1)
+            {
+                // Fewer images than threads: each thread computes a range of the tiles.
+                // One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows.
+                // Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).
+                GeneratedPasses.RunSplit(_ForwardTiles_conv6 ??= ForwardTiles_conv6, ws, inp.Slice(0, batch * 6272), outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 1, piecesPerThread: 1);
+                return;
+            }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
             global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 6272), batch, _winogradWeight_conv6, bias, outp.Slice(0, batch * 6272), ws._winogradPadded_conv6, ws._winogradScratch_conv6, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14);
             return;
@@ -1853,6 +1877,14 @@ partial class SmallResNet : global::CnnGen.INetwork
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
         }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6;
+    /// <summary>Tiles [start, end) of all filters, from the NCHW input: the rows they read laid out by this thread.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        global::CnnGen.Kernels.WinogradRanges.ForwardTiles(inp, batch, weight, bias, outp, channels: 32, height: 14, width: 14, filters: 32, padding: 1, outHeight: 14, outWidth: 14, firstTile: start, endTile: end);
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1929,6 +1961,11 @@ partial class SmallResNet : global::CnnGen.INetwork
         {
             // Inference: relu6 is applied as the sum is stored, into its output; same bits as the two passes.
             var fused = new global::System.Span<float>(ws._act_relu6);
+            if (ws.SplitParts > 1)
+            {
+                GeneratedPasses.RunSplit(_ForwardRows_add2 ??= ForwardRows_add2, ws, inp, fused, default, default, batch, units: 14, block: 4);
+                return;
+            }
             var x = inp.Slice(0, batch * 6272);
             var y = fused.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
@@ -1940,6 +1977,22 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = outp.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
             global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+        }
+    }
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_add2;
+    /// <summary>Rows [start, end) of every channel of each image of add2 with relu6 applied, as its input's convolution computed them: the same operations as the whole layer.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardRows_add2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            for (int c = 0; c < 32; c++)
+            {
+                var x = inp.Slice(b * 6272 + c * 196 + start * 14, (end - start) * 14);
+                var y = outp.Slice(b * 6272 + c * 196 + start * 14, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, b * 6272 + c * 196 + start * 14, x.Length); // relu4's output
+                global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+            }
         }
     }
 
