@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using CnnGen.Latency;
 using CnnGen.Samples.Networks;
@@ -7,17 +8,19 @@ using Microsoft.ML.OnnxRuntime;
 namespace CnnGen.OrtLayers;
 
 /// <summary>
-/// ONNX Runtime node by node next to CnnGen layer by layer, one image, one thread, in one process: rounds alternate
-/// between ONNX Runtime (the exported model, profiling on) and CnnGen (the sample's declaration, <c>FixedWeights</c>,
-/// its pass replayed layer by layer as Cnn.Latency's <c>--layers</c> does). Prints each matched row's medians, then
-/// each whole pass's median thread CPU time.
+/// ONNX Runtime node by node next to CnnGen layer by layer, one image, in one process: rounds alternate between ONNX
+/// Runtime (the exported model, profiling on) and CnnGen (the sample's declaration, <c>FixedWeights</c>, its pass
+/// replayed layer by layer as Cnn.Latency's <c>--layers</c> does). Prints each matched row's medians, then each whole
+/// pass's median. On one thread (the default) CnnGen's figures are the thread's CPU time; with <c>--threads N</c>
+/// above 1 both engines run N threads (ONNX Runtime's intra-op threads; CnnGen's <c>SplitImages</c>, its split layers
+/// over N threads) and CnnGen's figures are wall time, as ONNX Runtime's profiler's always are.
 /// </summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
         string? onnx = null, model = "mobilenetv2";
-        int rounds = 9, calls = 5;
+        int rounds = 9, calls = 5, threads = 1;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -26,12 +29,13 @@ internal static class Program
                 case "--model": model = args[++i]; break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--calls": calls = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        if (onnx is null || !File.Exists(onnx))
+        if (onnx is null || !File.Exists(onnx) || threads < 1)
         {
-            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18] [--rounds 9] [--calls 5]\n" +
+            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18] [--rounds 9] [--calls 5] [--threads 1]\n" +
                                     "  (write FILE with bench/export_profile_onnx.py)");
             return 2;
         }
@@ -41,19 +45,23 @@ internal static class Program
             "resnet18" => new ResNet18(seed: 1),
             _ => throw new ArgumentException($"unknown model {model}"),
         };
-        network.Threads = 1;
         network.FixedWeights = true;
+        network.SplitImages = threads > 1;
 
         var random = new Random(1);
         var image = new float[network.InputLength];
         for (int i = 0; i < image.Length; i++) image[i] = (float)random.NextDouble();
         var logits = new float[network.OutputLength];
-        var replay = LayerReplay.Bind(network, image);
+        var replay = LayerReplay.Bind(network, image); // binds on one thread
+        network.Threads = threads;
+        replay.Split(threads);
+        // One thread: the thread's CPU time, which a busy machine disturbs less; more: wall time, which the split's waits are part of.
+        Func<double> clock = threads == 1 ? ThreadClock.Seconds : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 
         string prefix = Path.Combine(Path.GetTempPath(), $"ort_layers_{Environment.ProcessId}");
         using var options = new SessionOptions
         {
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = threads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -79,22 +87,27 @@ internal static class Program
         var passes = new Dictionary<string, List<double>> { ["CnnGen Forward"] = [], ["ONNX Runtime Run"] = [] };
         for (int r = 0; r < rounds; r++)
         {
+            if (threads > 1) Thread.Sleep(50);
             for (int c = 0; c < calls; c++)
             {
-                double start = ThreadClock.Seconds();
+                double start = clock();
                 OrtRun();
-                passes["ONNX Runtime Run"].Add(ThreadClock.Seconds() - start);
+                passes["ONNX Runtime Run"].Add(clock() - start);
             }
+            // Each engine's pool threads spin a while after a call; on more than one thread, the other engine's calls would
+            // then find a core taken. So the switch waits for them to sleep.
+            if (threads > 1) Thread.Sleep(50);
             for (int c = 0; c < calls; c++)
             {
-                double start = ThreadClock.Seconds();
+                double start = clock();
                 network.Forward(image, logits, 1);
-                passes["CnnGen Forward"].Add(ThreadClock.Seconds() - start);
+                passes["CnnGen Forward"].Add(clock() - start);
+                replay.Split(threads); // Forward leaves its workspace unsplit when it returns
                 for (int k = 0; k < replay.Layers.Count; k++)
                 {
-                    start = ThreadClock.Seconds();
+                    start = clock();
                     replay.Layers[k].Run();
-                    layerTimes[k].Add(ThreadClock.Seconds() - start);
+                    layerTimes[k].Add(clock() - start);
                 }
             }
         }
@@ -104,11 +117,12 @@ internal static class Program
         foreach (var node in nodes) node.Microseconds.RemoveRange(0, Math.Min(ortWarmUps, node.Microseconds.Count));
 
         var cnnGen = replay.Layers.Select((l, k) => (l.Name, l.Kind, Shape: Shape(network, l.Name), Microseconds: Median(layerTimes[k]) * 1e6)).ToList();
-        Console.WriteLine($"{model}, one image, one thread: {rounds} rounds x {calls} calls, alternating; load average {LoadAverage()}");
-        Console.WriteLine("CnnGen: thread CPU time per layer; ONNX Runtime: its profiler's kernel time per node (wall); medians, microseconds");
+        string what = threads == 1 ? "thread CPU time" : "wall time";
+        Console.WriteLine($"{model}, one image, {threads} thread(s): {rounds} rounds x {calls} calls, alternating; load average {LoadAverage()}");
+        Console.WriteLine($"CnnGen: {what} per layer; ONNX Runtime: its profiler's kernel time per node (wall); medians, microseconds");
         LayerTable.Print(cnnGen, nodes);
         foreach (var (name, seconds) in passes)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name + " (thread CPU, median)",-44} {Median(seconds) * 1e6,10:F1}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name + $" ({what}, median)",-44} {Median(seconds) * 1e6,10:F1}"));
         return 0;
     }
 
