@@ -15,8 +15,10 @@ public class ImageSplitTests
 
     private static string Generate(string attributes) => AssertCompilesCleanly(Source(attributes)).Sources.Single().SourceText.ToString();
 
+    /// <summary>The range methods' delegate fields each <c>RunSplit</c> hands out, in order (both of a choice between two).</summary>
     private static string[] SplitMethods(string code) =>
-        code.Split('\n').Where(line => line.Contains("GeneratedPasses.RunSplit(")).Select(line => line.Trim().Split(' ')[0].Split('(')[1]).ToArray();
+        code.Split('\n').Where(line => line.Contains("GeneratedPasses.RunSplit("))
+            .SelectMany(line => System.Text.RegularExpressions.Regex.Matches(line, @"(_\w+) \?\?= \w+").Select(m => m.Groups[1].Value)).ToArray();
 
     [Fact]
     public void LayersOfAtLeast250000MultiplyAddsAreSplitAndSmallerOnesAreNot()
@@ -290,12 +292,36 @@ public class ImageSplitTests
         string code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1, Bias = false)] [BatchNorm] " +
                                "[Add(\"relu1\")] [ReLU] [MaxPool(4)] [Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [Add(\"relu3\")] [ReLU] " +
                                "[GlobalAvgPool] [Dense(10)]");
-        Assert.Equal(new[] { "_ForwardRows_conv1", "_ForwardRows_conv2", "_ForwardRows_add1", "_WinogradFilters_conv3", "_WinogradFilters_conv4", "_ForwardChannels_add2" },
+        Assert.Equal(new[] { "_ForwardRows_conv1", "_ForwardRows_conv2AndSum", "_ForwardRows_conv2", "_ForwardRows_add1", "_WinogradFilters_conv3",
+                "_WinogradFilters_conv4AndSum", "_WinogradFilters_conv4", "_ForwardChannels_add2" },
             SplitMethods(code));
+        // Of one image (with bn2 folded), the convolutions' ranges compute the sums as they store: add1 over conv2's rows of
+        // every channel, add2 over conv4's channels; the sums' own passes then return.
+        Assert.Contains("GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv2AndSum ??= ForwardRows_conv2AndSum) : (_ForwardRows_conv2 ??= ForwardRows_conv2), ", code);
+        Assert.Contains("if (batch == 1 && ws.Folded) return; // summed by conv2's ranges as they stored its input", code);
+        Assert.Contains("var x = sumInput.Slice(c * 1024 + firstRow * 32, (endRow - firstRow) * 32);", code);
+        Assert.Contains("var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, c * 1024 + firstRow * 32, x.Length); // relu1's output", code);
+        Assert.Contains("GeneratedPasses.RunSplit(batch == 1 ? (_WinogradFilters_conv4AndSum ??= WinogradFilters_conv4AndSum) : (_WinogradFilters_conv4 ??= WinogradFilters_conv4), ", code);
+        Assert.Contains("if (batch == 1) return; // summed by conv4's ranges as they stored its input", code);
+        Assert.Contains("var x = sumInput.Slice(start * 64, (end - start) * 64);", code);
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code);
         Assert.Contains("var x = inp.Slice(b * 16384 + c * 1024 + start * 32, (end - start) * 32);", code);
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardChannels_add2 ??= ForwardChannels_add2, ws, inp, fused, default, default, batch, units: 128, block: 32);", code);
         Assert.Contains("var x = inp.Slice(b * 8192 + start * 64, (end - start) * 64);", code);
+    }
+
+    [Fact]
+    public void ASumWhoseShortcutIsComputedAfterTheConvolutionRunsItsOwnRanges()
+    {
+        // A projection shortcut declared after the block's second convolution (as torchvision orders ResNet's) is not yet
+        // written when that convolution's ranges run: the sum keeps its own ranges, and the convolution has no summing ones.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 64, Padding = 1, Bias = false)] [BatchNorm] [ReLU(Name = \"in\")] " +
+                               "[Conv(3, 64, Padding = 1, Bias = false)] [BatchNorm] " +
+                               "[Conv(1, 64, Bias = false, From = \"in\", Name = \"project\")] [BatchNorm(Name = \"project_bn\")] " +
+                               "[Add(\"project_bn\", From = \"bn2\")] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.DoesNotContain("AndSum", code);
+        Assert.DoesNotContain("summed by", code);
+        Assert.Contains("_ForwardChannels_add1", SplitMethods(code));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal sealed class AddLayer : LayerEmitter
             w.Open("if (!ws.KeepForBackward)");
             w.Line($"// Inference: {relu.Name} is applied as the sum is stored, into its output; same bits as the two passes.");
             w.Line($"var fused = new global::System.Span<float>(ws._act_{relu.Id});");
-            if (split) EmitRunAndReturn(w, l, ranges, "fused");
+            if (split) EmitRunAndReturn(w, l, network, ranges, "fused");
             EmitSum(w, l, network, "inp", "fused", "0", $"batch * {length}", relu: true);
             w.Close();
             w.Open("else");
@@ -36,7 +36,7 @@ internal sealed class AddLayer : LayerEmitter
         }
         else
         {
-            if (split) EmitRunAndReturn(w, l, ranges, "outp");
+            if (split) EmitRunAndReturn(w, l, network, ranges, "outp");
             EmitSum(w, l, network, "inp", "outp", "0", $"batch * {length}", relu: false);
         }
         w.Close();
@@ -71,8 +71,19 @@ internal sealed class AddLayer : LayerEmitter
 
     /// <summary>When the pass splits layers: the range method over the input's ranges of rows or channels, or over
     /// values, writing <paramref name="output"/>, then return.</summary>
-    private static void EmitRunAndReturn(SourceWriter w, LayerSpec l, MapRanges? ranges, string output)
+    private static void EmitRunAndReturn(SourceWriter w, LayerSpec l, NetworkSpec network, MapRanges? ranges, string output)
     {
+        if (ranges is not null && SumInRanges.Writer(network, l) is { } writer)
+        {
+            // The ranges of the convolution that writes the input sum it as they store, when the condition holds.
+            ImageSplit.OpenWhenSplitting(w);
+            w.Line($"if ({SumInRanges.Condition(writer, l)}) return; // summed by {writer.Name}'s ranges as they stored its input");
+            w.Line(ImageSplit.Run(RangeMethod(l, ranges), "inp", output, "default", "default", "batch", ranges.Value.Units,
+                ranges.Value.Block.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            w.Line("return;");
+            w.Close();
+            return;
+        }
         if (ranges is { } r)
             ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, r.Units, r.Block);
         else
@@ -83,7 +94,7 @@ internal sealed class AddLayer : LayerEmitter
         (ranges is null ? "ForwardValues_" : ranges.Value.ByChannels ? "ForwardChannels_" : "ForwardRows_") + l.Id;
 
     /// <summary><c>y = x + s1 + s2 + ...</c> (then the ReLU when <paramref name="relu"/>) over the values <c>[first, first + count)</c>.</summary>
-    private static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu)
+    internal static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu)
     {
         w.Line($"var x = {input}.Slice({first}, {count});");
         w.Line($"var y = {output}.Slice({first}, x.Length);");

@@ -94,6 +94,7 @@ internal sealed class ConvLayer : LayerEmitter
         int k = l.Input.Channels * c.Kernel * c.Kernel;
         var folded = l.FoldedBatchNorm >= 0 ? network.Layers[l.FoldedBatchNorm] : null;
         var fusedRelu = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
+        var sum = SumInRanges.Sum(network, l); // a shortcut's sum this layer's ranges compute in a split pass, or null
         OpenForward(w, l);
         if (l.ExpandedBy >= 0) ExpansionInference.EmitSkip(w, l, network);
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels}, {c.Kernel}, {c.Kernel}] = [{c.Filters}, {k}]");
@@ -129,12 +130,12 @@ internal sealed class ConvLayer : LayerEmitter
             }
             if (l.WinogradInference)
             {
-                if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitSplit(w, l, target);
+                if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitSplit(w, l, target, sum);
                 WinogradConv.EmitForward(w, l, target, reluArg);
             }
             else
             {
-                if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target);
+                if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target, sum);
                 w.Line("for (int b = 0; b < batch; b++)");
                 w.Line("    " + DirectForward(l, target, reluArg));
             }
@@ -161,8 +162,8 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         w.Close();
         string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
-        if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu);
-        else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu);
+        if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
+        else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
         if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);
         else if (split)
         {
@@ -330,7 +331,7 @@ internal sealed class ConvLayer : LayerEmitter
 
     /// <summary>Inference over the threads: per image, each thread's rows (each padding the rows of the input they read)
     /// or the padded copy on this thread, then each thread's filters.</summary>
-    private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target)
+    private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
@@ -347,19 +348,21 @@ internal sealed class ConvLayer : LayerEmitter
             w.Line($"{Kernels}.DirectConv.Pad({input}, ws._pad_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding});");
             input = $"ws._pad_{l.Id}";
         }
+        if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
         w.Line(rows
-            ? ImageSplit.Run(RowsMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height,
+            ? ImageSplit.RunDelegate(SumInRanges.Delegate(l, sum, RowsMethod(l)), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height,
                 $"{Kernels}.DirectConv.RowBlock({l.Output.Width})")
-            : ImageSplit.Run(FiltersMethod(l), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
+            : ImageSplit.RunDelegate(SumInRanges.Delegate(l, sum, FiltersMethod(l)), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
                 $"{Kernels}.DirectConv.FilterBlock({l.Output.Width})"));
         w.Close();
         w.Line("return;");
         w.Close();
     }
 
-    private static void EmitDirectRange(SourceWriter w, LayerSpec l, string reluArg)
+    private static void EmitDirectRange(SourceWriter w, LayerSpec l, string reluArg, NetworkSpec network, LayerSpec? sum)
     {
         var c = Op(l);
+        if (sum is not null) SumInRanges.EmitRange(w, network, l, sum, ImageSplit.DirectSplitsRows(l) ? RowsMethod(l) : FiltersMethod(l));
         w.Line();
         if (ImageSplit.DirectSplitsRows(l))
         {

@@ -220,7 +220,11 @@ internal static class ImageSplit
     /// <summary>One statement: runs <paramref name="method"/> over <paramref name="units"/> units in blocks of
     /// <paramref name="block"/> on the pass's threads (its delegate made once, in a field).</summary>
     public static string Run(string method, string input, string output, string weight, string bias, string batch, int units, string block) =>
-        $"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, {input}, {output}, {weight}, {bias}, {batch}, units: {units}, block: {block});";
+        RunDelegate($"_{method} ??= {method}", input, output, weight, bias, batch, units, block);
+
+    /// <summary><see cref="Run"/> with the range method given as a delegate expression (one of two, say).</summary>
+    public static string RunDelegate(string @delegate, string input, string output, string weight, string bias, string batch, int units, string block) =>
+        $"GeneratedPasses.RunSplit({@delegate}, ws, {input}, {output}, {weight}, {bias}, {batch}, units: {units}, block: {block});";
 
     /// <summary>When the pass splits layers: runs <paramref name="method"/> (a range method without weights) over
     /// <paramref name="units"/> units per image in blocks of <paramref name="block"/>, writing <paramref name="output"/>, and returns.</summary>

@@ -92,7 +92,7 @@ internal static class WinogradConv
     /// large input by rows over the threads: <see cref="SplitsPadding"/>), then each
     /// thread transforms, multiplies and transforms back a range of the tiles of all filters, or, for a layer of few
     /// tiles, all tiles of a range of 32 filters (bits of one thread either way).</summary>
-    public static void EmitSplit(SourceWriter w, LayerSpec l, string target)
+    public static void EmitSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
@@ -109,10 +109,10 @@ internal static class WinogradConv
             // One hand-over: each range lays out the input rows it reads in its thread's own copy (WinogradRanges).
             w.Line(byTiles ? "// Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy)."
                            : "// Each range lays out the whole input channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).");
-            string rangeUnits = (byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
+            string rangeUnits = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
                                 + (oneRange ? ", piecesPerThread: 1" : "");
-            string rangeMethod = byTiles ? TilesMethod(l) : FiltersMethod(l);
-            w.Line($"GeneratedPasses.RunSplit(_{rangeMethod} ??= {rangeMethod}, ws, inp.Slice(0, batch * {inLen}), {target}.Slice(0, batch * {outLen}), " +
+            if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
+            w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, byTiles ? TilesMethod(l) : FiltersMethod(l))}, ws, inp.Slice(0, batch * {inLen}), {target}.Slice(0, batch * {outLen}), " +
                    $"{Transformed(l)}, bias, batch, {rangeUnits});");
             w.Line("return;");
             w.Close();
@@ -128,15 +128,20 @@ internal static class WinogradConv
             w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
                    $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
-        string units = (byTiles ? $"units: batch * {Tiles(l)}, block: 1" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
+        string units = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
                        + (oneRange ? ", piecesPerThread: 1" : "");
-        w.Line($"GeneratedPasses.RunSplit(_{method} ??= {method}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
+        if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
+        w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
                $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
         w.Close();
     }
 
     private static string PadMethod(LayerSpec l) => "PadRows_" + l.Id;
+
+    /// <summary>Tiles per block of a split by tiles: 1, or a whole row of tiles when the ranges also compute a shortcut's
+    /// sum (<see cref="SumInRanges"/>), which they do by whole output rows.</summary>
+    private static int TileBlock(LayerSpec l, LayerSpec? sum) => sum is null ? 1 : (l.Output.Width + TileSide - 1) / TileSide;
 
     /// <summary>Whether a split pass shares out the channel-last copy by rows too: for a layer split by tiles (each
     /// thread's tiles then read mostly the rows that thread copied, where a copy made on the calling thread had the other
@@ -160,9 +165,10 @@ internal static class WinogradConv
 
     /// <summary>The range methods of <see cref="EmitSplit"/>: tiles [start, end) of all filters, or filters [start, end) of
     /// all tiles, with a scratch of the running thread's own; and, for a large input, rows [start, end) of its channel-last copy.</summary>
-    public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string reluArg)
+    public static void EmitRangeMethod(SourceWriter w, LayerSpec l, string reluArg, NetworkSpec network, LayerSpec? sum)
     {
         var c = Op(l);
+        if (sum is not null) SumInRanges.EmitRange(w, network, l, sum, ImageSplit.SplitsTiles(l) ? TilesMethod(l) : FiltersMethod(l));
         if (SplitsPadding(l))
         {
             w.Line();

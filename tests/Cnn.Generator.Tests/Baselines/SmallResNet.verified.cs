@@ -455,11 +455,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
-        // An evaluation pass's layer outputs take turns in 4 buffers (50,176 floats per image for 192,874); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_pool1, _act_relu5, _act_relu6, _act_dense1
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_relu3, _act_relu4, _act_pool2
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn4, _act_bn5, _act_bn6
-        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2, _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
+        // An evaluation pass's layer outputs take turns in 5 buffers (62,720 floats per image for 192,874); see UseSharedOutputs.
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_pool1, _act_relu5
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_bn4, _act_bn5, _act_relu6, _act_dense1
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn6, _act_pool2
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2, _act_relu3, _act_relu4
+        private float[] _shared4 = global::System.Array.Empty<float>(); // _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
         private readonly float[][] _ownOutputs = new float[23][];
         private bool _sharingOutputs;
 
@@ -498,29 +499,30 @@ partial class SmallResNet : global::CnnGen.INetwork
                 _act_relu1 = _shared0;
                 _act_pool1 = _shared0;
                 _act_relu5 = _shared0;
-                _act_relu6 = _shared0;
-                _act_dense1 = _shared0;
                 Grow(ref _shared1, 12544L * batch, batch);
                 _act_conv1 = _shared1;
                 _act_relu2 = _shared1;
-                _act_relu3 = _shared1;
-                _act_relu4 = _shared1;
-                _act_pool2 = _shared1;
+                _act_bn4 = _shared1;
+                _act_bn5 = _shared1;
+                _act_relu6 = _shared1;
+                _act_dense1 = _shared1;
                 Grow(ref _shared2, 12544L * batch, batch);
                 _act_bn1 = _shared2;
                 _act_conv2 = _shared2;
                 _act_bn3 = _shared2;
-                _act_bn4 = _shared2;
-                _act_bn5 = _shared2;
                 _act_bn6 = _shared2;
+                _act_pool2 = _shared2;
                 Grow(ref _shared3, 12544L * batch, batch);
                 _act_bn2 = _shared3;
-                _act_conv3 = _shared3;
-                _act_add1 = _shared3;
-                _act_conv4 = _shared3;
-                _act_conv5 = _shared3;
-                _act_conv6 = _shared3;
-                _act_add2 = _shared3;
+                _act_relu3 = _shared3;
+                _act_relu4 = _shared3;
+                Grow(ref _shared4, 12544L * batch, batch);
+                _act_conv3 = _shared4;
+                _act_add1 = _shared4;
+                _act_conv4 = _shared4;
+                _act_conv5 = _shared4;
+                _act_conv6 = _shared4;
+                _act_add2 = _shared4;
             }
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
@@ -1392,7 +1394,8 @@ partial class SmallResNet : global::CnnGen.INetwork
                 // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
-                    GeneratedPasses.RunSplit(_ForwardRows_conv3 ??= ForwardRows_conv3, ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
+                    // With batch == 1 && ws.Folded, the ranges also compute add1 as they store.
+                    GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv3AndSum ??= ForwardRows_conv3AndSum) : (_ForwardRows_conv3 ??= ForwardRows_conv3), ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
                 }
                 return;
             }
@@ -1414,6 +1417,24 @@ partial class SmallResNet : global::CnnGen.INetwork
             var col = new global::System.Span<float>(ws._col_conv3, 0, 112896); // [144, 784]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 16, height: 28, width: 28, kernel: 3, stride: 1, padding: 1, outHeight: 28, outWidth: 28);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 16, n: 784, k: 144); // + bias as it stores
+        }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_conv3AndSum;
+    /// <summary>ForwardRows_conv3 over [start, end), then add1 with relu3 applied over the rows it stored, of the one image: the same operations as the sum's own ranges.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardRows_conv3AndSum(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        ForwardRows_conv3(ws, inp, outp, weight, bias, batch, start, end);
+        int firstRow = start, endRow = end;
+        var sumInput = new global::System.ReadOnlySpan<float>(ws._act_bn3); // add1's input: what this range stored
+        var sumOutput = new global::System.Span<float>(ws._act_relu3);
+        for (int c = 0; c < 16; c++)
+        {
+            var x = sumInput.Slice(c * 784 + firstRow * 28, (endRow - firstRow) * 28);
+            var y = sumOutput.Slice(c * 784 + firstRow * 28, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, c * 784 + firstRow * 28, x.Length); // relu1's output
+            global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
         }
     }
 
@@ -1499,6 +1520,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var fused = new global::System.Span<float>(ws._act_relu3);
             if (ws.SplitParts > 1)
             {
+                if (batch == 1 && ws.Folded) return; // summed by conv3's ranges as they stored its input
                 GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 28, block: 1);
                 return;
             }
@@ -1856,7 +1878,8 @@ partial class SmallResNet : global::CnnGen.INetwork
                 // Fewer images than threads: each thread computes a range of the tiles.
                 // One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows.
                 // Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).
-                GeneratedPasses.RunSplit(_ForwardTiles_conv6 ??= ForwardTiles_conv6, ws, inp.Slice(0, batch * 6272), outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 1, piecesPerThread: 1);
+                // With batch == 1 && ws.Folded, the ranges also compute add2 as they store.
+                GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardTiles_conv6AndSum ??= ForwardTiles_conv6AndSum) : (_ForwardTiles_conv6 ??= ForwardTiles_conv6), ws, inp.Slice(0, batch * 6272), outp.Slice(0, batch * 6272), _winogradWeight_conv6, bias, batch, units: batch * 16, block: 4, piecesPerThread: 1);
                 return;
             }
             // Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.
@@ -1876,6 +1899,24 @@ partial class SmallResNet : global::CnnGen.INetwork
             var col = new global::System.Span<float>(ws._col_conv6, 0, 56448); // [288, 196]
             global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 32, height: 14, width: 14, kernel: 3, stride: 1, padding: 1, outHeight: 14, outWidth: 14);
             global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight, col, y, bias, m: 32, n: 196, k: 288); // + bias as it stores
+        }
+    }
+
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6AndSum;
+    /// <summary>ForwardTiles_conv6 over [start, end), then add2 with relu6 applied over the rows it stored, of the one image: the same operations as the sum's own ranges.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardTiles_conv6AndSum(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        ForwardTiles_conv6(ws, inp, outp, weight, bias, batch, start, end);
+        int firstRow = start / 4 * 4, endRow = global::System.Math.Min(end / 4 * 4, 14);
+        var sumInput = new global::System.ReadOnlySpan<float>(ws._act_bn6); // add2's input: what this range stored
+        var sumOutput = new global::System.Span<float>(ws._act_relu6);
+        for (int c = 0; c < 32; c++)
+        {
+            var x = sumInput.Slice(c * 196 + firstRow * 14, (endRow - firstRow) * 14);
+            var y = sumOutput.Slice(c * 196 + firstRow * 14, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, c * 196 + firstRow * 14, x.Length); // relu4's output
+            global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
         }
     }
 
@@ -1963,6 +2004,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             var fused = new global::System.Span<float>(ws._act_relu6);
             if (ws.SplitParts > 1)
             {
+                if (batch == 1 && ws.Folded) return; // summed by conv6's ranges as they stored its input
                 GeneratedPasses.RunSplit(_ForwardRows_add2 ??= ForwardRows_add2, ws, inp, fused, default, default, batch, units: 14, block: 4);
                 return;
             }

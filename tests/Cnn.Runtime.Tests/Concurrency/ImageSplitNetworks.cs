@@ -106,3 +106,16 @@ public partial class SplitStemNet { }
 [MaxPool(4)]
 [Dense(10)]
 public partial class SplitBlocksNet { }
+
+// Shortcut sums computed by the ranges of the convolution before them in a split pass of one image: Winograd layers on
+// an 8x8 map split by filters, one with a folded BatchNorm before its sum and the ReLU after it, one summing its own
+// output (no BatchNorm, no ReLU); then a direct 3-channel convolution split by rows (after a 1x1 to 3 channels) whose
+// sum reads two earlier outputs.
+[Input(32, 8, 8)]
+[Conv(3, 64, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 64, Padding = 1, Bias = false)] [BatchNorm] [Add("relu1")] [ReLU]
+[Conv(3, 64, Padding = 1)] [Add("relu2")]
+[Conv(1, 3)]
+[Conv(7, 64, Padding = 3)] [Add("add1", "add2")] [ReLU]
+[Dense(10)]
+public partial class SplitSumsNet { }

@@ -74,6 +74,8 @@ public sealed class ImageSplitTests
         { nameof(SplitStemNet), true },
         { nameof(SplitStemNet), false },
         { nameof(SplitBlocksNet), false },
+        { nameof(SplitSumsNet), true },
+        { nameof(SplitSumsNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -89,6 +91,7 @@ public sealed class ImageSplitTests
             nameof(SplitDepthwiseNet) => new SplitDepthwiseNet(seed: 12) { FoldBatchNorm = fold },
             nameof(SplitStemNet) => new SplitStemNet(seed: 13) { FoldBatchNorm = fold },
             nameof(SplitBlocksNet) => new SplitBlocksNet(seed: 14),
+            nameof(SplitSumsNet) => new SplitSumsNet(seed: 15) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
