@@ -89,7 +89,8 @@ internal static class WinogradConv
     private static string FiltersMethod(LayerSpec l) => "WinogradFilters_" + l.Id;
 
     /// <summary>Inference over the threads (fewer images than threads): the channel-last copy (on this thread, or for a
-    /// large input by rows over the threads: <see cref="SplitsPadding"/>), then each
+    /// large input by rows over the threads: <see cref="SplitsPadding"/>; for a small one, by each range in its thread's
+    /// own copy: <see cref="PadsInRanges"/>), then each
     /// thread transforms, multiplies and transforms back a range of the tiles of all filters, or, for a layer of few
     /// tiles, all tiles of a range of 32 filters (bits of one thread either way).</summary>
     public static void EmitSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
@@ -104,21 +105,15 @@ internal static class WinogradConv
             w.Line(!byTiles ? "// One range per thread: each range transforms the whole input."
                    : PadsInRanges(l) ? "// One range per thread: the products of a range are as tall as its tiles, and a range lays out its own input rows."
                    : "// One range per thread: each range reads all the transformed weights, too large for a core's cache.");
+        string input = $"ws._winogradPadded_{l.Id}";
         if (PadsInRanges(l))
         {
             // One hand-over: each range lays out the input rows it reads in its thread's own copy (WinogradRanges).
             w.Line(byTiles ? "// Each range lays out the input rows of its tiles channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy)."
                            : "// Each range lays out the whole input channel-last itself, in a copy of its thread's own (one hand-over, no wait for a shared copy).");
-            string rangeUnits = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
-                                + (oneRange ? ", piecesPerThread: 1" : "");
-            if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
-            w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, byTiles ? TilesMethod(l) : FiltersMethod(l))}, ws, inp.Slice(0, batch * {inLen}), {target}.Slice(0, batch * {outLen}), " +
-                   $"{Transformed(l)}, bias, batch, {rangeUnits});");
-            w.Line("return;");
-            w.Close();
-            return;
+            input = $"inp.Slice(0, batch * {inLen})";
         }
-        if (SplitsPadding(l))
+        else if (SplitsPadding(l))
         {
             w.Line($"// The channel-last copy first, its {PaddedRows(l)} rows per image shared out too ({l.Input.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} values an image).");
             w.Line($"GeneratedPasses.RunSplit(_{PadMethod(l)} ??= {PadMethod(l)}, ws, inp.Slice(0, batch * {inLen}), ws._winogradPadded_{l.Id}, " +
@@ -131,7 +126,7 @@ internal static class WinogradConv
         string units = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
                        + (oneRange ? ", piecesPerThread: 1" : "");
         if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
-        w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, ws._winogradPadded_{l.Id}, {target}.Slice(0, batch * {outLen}), " +
+        w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, {input}, {target}.Slice(0, batch * {outLen}), " +
                $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
         w.Close();
