@@ -73,19 +73,13 @@ internal sealed class AddLayer : LayerEmitter
     /// values, writing <paramref name="output"/>, then return.</summary>
     private static void EmitRunAndReturn(SourceWriter w, LayerSpec l, NetworkSpec network, MapRanges? ranges, string output)
     {
-        if (ranges is not null && SumInRanges.Writer(network, l) is { } writer)
-        {
-            // The ranges of the convolution that writes the input sum it as they store, when the condition holds.
-            ImageSplit.OpenWhenSplitting(w);
-            w.Line($"if ({SumInRanges.Condition(writer, l)}) return; // summed by {writer.Name}'s ranges as they stored its input");
-            w.Line(ImageSplit.Run(RangeMethod(l, ranges), "inp", output, "default", "default", "batch", ranges.Value.Units,
-                ranges.Value.Block.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            w.Line("return;");
-            w.Close();
-            return;
-        }
         if (ranges is { } r)
-            ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, r.Units, r.Block);
+        {
+            // The ranges of the convolution that writes the input may sum it as they store (SumInRanges).
+            (string, string)? summed = SumInRanges.Writer(network, l) is { } writer
+                ? (SumInRanges.Condition(writer, l), $"summed by {writer.Name}'s ranges as they stored its input") : null;
+            ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, r.Units, r.Block, summed);
+        }
         else
             ImageSplit.EmitRunAndReturn(w, RangeMethod(l, ranges), output, l.Output.Length, ImageSplit.ValueBlock);
     }

@@ -227,10 +227,14 @@ internal static class ImageSplit
         $"GeneratedPasses.RunSplit({@delegate}, ws, {input}, {output}, {weight}, {bias}, {batch}, units: {units}, block: {block});";
 
     /// <summary>When the pass splits layers: runs <paramref name="method"/> (a range method without weights) over
-    /// <paramref name="units"/> units per image in blocks of <paramref name="block"/>, writing <paramref name="output"/>, and returns.</summary>
-    public static void EmitRunAndReturn(SourceWriter w, string method, string output, long units, int block)
+    /// <paramref name="units"/> units per image in blocks of <paramref name="block"/>, writing <paramref name="output"/>, and returns;
+    /// first returns at once when <paramref name="doneElsewhere"/>'s condition holds: then another layer's ranges did this
+    /// layer's work, which its comment says.</summary>
+    public static void EmitRunAndReturn(SourceWriter w, string method, string output, long units, int block,
+        (string Condition, string Comment)? doneElsewhere = null)
     {
         OpenWhenSplitting(w);
+        if (doneElsewhere is { } done) w.Line($"if ({done.Condition}) return; // {done.Comment}");
         w.Line(Run(method, "inp", output, "default", "default", "batch", (int)units, block.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         w.Line("return;");
         w.Close();

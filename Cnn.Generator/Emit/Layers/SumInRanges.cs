@@ -80,7 +80,7 @@ internal static class SumInRanges
         if (rows && conv.WinogradInference)
         {
             // Ranges of whole rows of 4x4 tiles: tile row r holds output rows 4r .. 4r + 3, the last cut by the edge.
-            int tilesWide = (conv.Output.Width + WinogradConv.TileSide - 1) / WinogradConv.TileSide;
+            int tilesWide = WinogradConv.TilesWide(conv);
             w.Line($"int firstRow = start / {tilesWide} * {WinogradConv.TileSide}, endRow = global::System.Math.Min(end / {tilesWide} * {WinogradConv.TileSide}, {map.Height});");
         }
         else if (rows) w.Line("int firstRow = start, endRow = end;");

@@ -71,7 +71,10 @@ internal static class WinogradConv
     public const int TileSide = 4;
 
     /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
-    public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * ((l.Output.Width + 3) / 4);
+    public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * TilesWide(l);
+
+    /// <summary>Tiles in a row of the output's 4x4 tiles, the last cut by the edge.</summary>
+    public static int TilesWide(LayerSpec l) => (l.Output.Width + TileSide - 1) / TileSide;
 
     /// <summary>The call that replaces the per-image direct convolution: all images of the micro-batch at once.</summary>
     public static void EmitForward(SourceWriter w, LayerSpec l, string target, string reluArg)
@@ -136,7 +139,7 @@ internal static class WinogradConv
 
     /// <summary>Tiles per block of a split by tiles: 1, or a whole row of tiles when the ranges also compute a shortcut's
     /// sum (<see cref="SumInRanges"/>), which they do by whole output rows.</summary>
-    private static int TileBlock(LayerSpec l, LayerSpec? sum) => sum is null ? 1 : (l.Output.Width + TileSide - 1) / TileSide;
+    private static int TileBlock(LayerSpec l, LayerSpec? sum) => sum is null ? 1 : TilesWide(l);
 
     /// <summary>Whether a split pass shares out the channel-last copy by rows too: for a layer split by tiles (each
     /// thread's tiles then read mostly the rows that thread copied, where a copy made on the calling thread had the other
