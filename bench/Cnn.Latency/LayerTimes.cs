@@ -74,7 +74,8 @@ internal static class LayerTimes
     private static string Row(int[] threads, Func<int, double> figure)
     {
         string values = string.Join("", threads.Select(t => string.Create(CultureInfo.InvariantCulture, $"{figure(t),10:F1}")));
-        string speedUps = string.Join(" ", threads.Skip(1).Select(t => string.Create(CultureInfo.InvariantCulture, $"{figure(threads[0]) / figure(t):F2}x")));
+        // A layer whose work another layer's ranges took over (a sum or pool computed by its convolution) measures 0.
+        string speedUps = string.Join(" ", threads.Skip(1).Select(t => figure(t) < 0.05 ? "       -" : string.Create(CultureInfo.InvariantCulture, $"{figure(threads[0]) / figure(t):F2}x")));
         return values + (speedUps.Length > 0 ? "   " + speedUps : "");
     }
 

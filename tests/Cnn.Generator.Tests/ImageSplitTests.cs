@@ -325,6 +325,38 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void APoolAfterASumComputedInRangesIsPooledByThoseRanges()
+    {
+        // The network above: a 4x4 max pool after add1 (conv2 split by rows, now cut at multiples of 4 rows) and a global
+        // average pool after add2 (conv4 split by filters, whole planes): the ranges pool what they summed, and the
+        // pools' own passes return under the same conditions as the sums'.
+        string code = Generate("[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1, Bias = false)] [BatchNorm] " +
+                               "[Add(\"relu1\")] [ReLU] [MaxPool(4)] [Conv(3, 128, Padding = 1)] [ReLU] [Conv(3, 128, Padding = 1)] [Add(\"relu3\")] [ReLU] " +
+                               "[GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("units: 32, block: global::System.Math.Max(global::CnnGen.Kernels.DirectConv.RowBlock(32), 4));", code);
+        Assert.Contains("// Fewer images than threads: each thread computes a range of this image's output rows, blocks of 4 (every filter", code);
+        Assert.Contains("var poolOutput = new global::System.Span<float>(ws._act_pool1); // pool1's output, pooled from what this range summed", code);
+        Assert.Contains("global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(c * 1024 + firstRow * 32, (endRow - firstRow) * 32), " +
+                        "poolOutput.Slice(c * 64 + firstRow / 4 * 8), planes: 1, height: endRow - firstRow, width: 32, size: 4, stride: 4, padding: 0, " +
+                        "outHeight: (endRow - firstRow) / 4, outWidth: 8);", code);
+        Assert.Contains("if (!ws.KeepForBackward && ws.SplitParts > 1 && batch == 1 && ws.Folded) return; // pooled by conv2's ranges as they stored its input", code);
+        Assert.Contains("global::CnnGen.Kernels.GlobalPooling.AverageForward(sumOutput.Slice(start * 64), poolOutput.Slice(start), planes: end - start, plane: 64);", code);
+        Assert.Contains("if (!ws.KeepForBackward && ws.SplitParts > 1 && batch == 1) return; // pooled by conv4's ranges as they stored its input", code);
+    }
+
+    [Theory]
+    [InlineData(32, "[MaxPool(3, Stride = 1, Padding = 1)]")] // windows that cross a cut between ranges of rows
+    [InlineData(32, "[AvgPool(2)]")] // an average of part of a plane
+    [InlineData(30, "[MaxPool(4, CeilMode = true)]")] // a last window cut by the edge
+    public void APoolWhoseWindowsDoNotFitRangesOfRowsKeepsItsOwnPass(int height, string pool)
+    {
+        string code = Generate($"[Input(16, {height}, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1)] [Add(\"relu1\")] [ReLU] {pool} [Dense(10)]");
+        Assert.Contains("_ForwardRows_conv2AndSum", SplitMethods(code));
+        Assert.DoesNotContain("poolOutput", code);
+        Assert.DoesNotContain("pooled by", code);
+    }
+
+    [Fact]
     public void AGlobalAveragePoolOfManyValuesIsSplitByBlocksOfSixteenChannels()
     {
         string code = Generate("[Input(64, 32, 32)] [GlobalAvgPool] [Dense(10)]");

@@ -135,7 +135,7 @@ internal sealed class ConvLayer : LayerEmitter
             }
             else
             {
-                if (ImageSplit.Worth(l)) EmitDirectSplit(w, l, target, sum);
+                if (ImageSplit.Worth(l)) EmitDirectSplit(w, network, l, target, sum);
                 w.Line("for (int b = 0; b < batch; b++)");
                 w.Line("    " + DirectForward(l, target, reluArg));
             }
@@ -331,14 +331,14 @@ internal sealed class ConvLayer : LayerEmitter
 
     /// <summary>Inference over the threads: per image, each thread's rows (each padding the rows of the input they read)
     /// or the padded copy on this thread, then each thread's filters.</summary>
-    private static void EmitDirectSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
+    private static void EmitDirectSplit(SourceWriter w, NetworkSpec network, LayerSpec l, string target, LayerSpec? sum)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         bool rows = ImageSplit.DirectSplitsRows(l);
         ImageSplit.OpenWhenSplitting(w);
         w.Line(rows
-            ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {ImageSplit.DirectRowBlock(l.Output.Width)} (every filter: " +
+            ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {System.Math.Max(ImageSplit.DirectRowBlock(l.Output.Width), SumInRanges.PoolRows(network, l) ?? 1)} (every filter: " +
               $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock})."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");
@@ -351,7 +351,7 @@ internal sealed class ConvLayer : LayerEmitter
         if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
         w.Line(rows
             ? ImageSplit.RunDelegate(SumInRanges.Delegate(l, sum, RowsMethod(l)), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", l.Output.Height,
-                $"{Kernels}.DirectConv.RowBlock({l.Output.Width})")
+                SumInRanges.RowBlock(network, l, $"{Kernels}.DirectConv.RowBlock({l.Output.Width})"))
             : ImageSplit.RunDelegate(SumInRanges.Delegate(l, sum, FiltersMethod(l)), input, $"{target}.Slice(b * {outLen}, {outLen})", "weight", "bias", "1", c.Filters,
                 $"{Kernels}.DirectConv.FilterBlock({l.Output.Width})"));
         w.Close();

@@ -15,6 +15,7 @@ internal sealed class GlobalAvgPoolLayer : LayerEmitter
     {
         bool split = ImageSplit.WorthByValues(l);
         OpenForward(w, l);
+        SumInRanges.EmitPoolReturn(w, network, l);
         if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, ImageSplit.MeanBlock);
         w.Line($"{Kernels}.GlobalPooling.AverageForward(inp, outp, planes: batch * {l.Input.Channels}, plane: {l.Spatial});");
         w.Close();

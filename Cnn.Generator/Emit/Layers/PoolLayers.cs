@@ -60,10 +60,11 @@ internal abstract class PoolLayer : LayerEmitter
     /// the image's channels are shared out in ranges (<see cref="ImageSplit.WorthByValues"/>); either way every plane
     /// is pooled by the code <paramref name="pool"/> writes for the planes <c>[first, end)</c>. Its last argument is true
     /// in a range method: only an evaluation-mode pass splits an image, so a range never keeps anything for backward.</summary>
-    protected static void EmitForward(SourceWriter w, LayerSpec l, System.Action<SourceWriter, string, string, bool> pool)
+    protected static void EmitForward(SourceWriter w, LayerSpec l, NetworkSpec network, System.Action<SourceWriter, string, string, bool> pool)
     {
         bool split = ImageSplit.WorthByValues(l);
         OpenForward(w, l);
+        SumInRanges.EmitPoolReturn(w, network, l);
         if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, block: 1);
         pool(w, "0", $"batch * {l.Input.Channels}", false);
         w.Close();
@@ -96,7 +97,7 @@ internal sealed class MaxPoolLayer : PoolLayer
     private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
-        EmitForward(w, l, (writer, first, end, inRange) => Pool(writer, l, first, end, inRange));
+        EmitForward(w, l, network, (writer, first, end, inRange) => Pool(writer, l, first, end, inRange));
 
     /// <summary>Planes <c>[first, end)</c> of the batch: each window's maximum, and when the pass keeps state for
     /// backward its index (within its input plane), by the 2x2 kernel or the kernel for any window. A range of a split
@@ -149,11 +150,24 @@ internal sealed class AvgPoolLayer : PoolLayer
     public static readonly AvgPoolLayer Instance = new();
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
-        EmitForward(w, l, (writer, first, end, _) => Pool(writer, l, first, end));
+        EmitForward(w, l, network, (writer, first, end, _) => Pool(writer, l, first, end));
+
+    /// <summary>A window over the whole input (a 1x1 output, no padding): each plane's mean, which the global pooling
+    /// kernel computes with the same sum in index order, several planes side by side.</summary>
+    internal static bool WholePlane(LayerSpec l) =>
+        Op(l) is { Padding: 0, CeilMode: false } p && p.Size == l.Input.Height && p.Size == l.Input.Width && l.Output.Height == 1 && l.Output.Width == 1;
 
     /// <summary>Planes <c>[first, end)</c> of the batch: each window's average.</summary>
     private static void Pool(SourceWriter w, LayerSpec l, string first, string end)
     {
+        if (WholePlane(l))
+        {
+            bool all = first == "0";
+            string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
+            string output = all ? "outp" : $"outp.Slice({first})";
+            w.Line($"{Kernels}.GlobalPooling.AverageForward({input}, {output}, planes: {(all ? end : $"{end} - ({first})")}, plane: {PlaneIn(l)}); // one window over each whole plane: its mean");
+            return;
+        }
         OpenWindowLoops(w, l, first, end);
         w.Line($"var x = inp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
         w.Line("float sum = 0f;");
@@ -170,15 +184,24 @@ internal sealed class AvgPoolLayer : PoolLayer
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
-            OpenWindowLoops(w, l);
-            w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
-            w.Line(Op(l).CeilMode ? $"float share = dout[o] / {CeilDivisor(l)};" : $"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
-            w.Line("for (int iy = y0; iy < y1; iy++)");
-            w.Line("    for (int ix = x0; ix < x1; ix++)");
-            w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");
-            CloseWindowLoops(w);
+            if (WholePlane(l))
+                w.Line($"{Kernels}.GlobalPooling.AverageBackward(dout, dinp, planes: batch * {l.Input.Channels}, plane: {PlaneIn(l)}); // one window over each whole plane");
+            else
+                SpreadOverWindows(w, l);
         }
         w.Close();
+    }
+
+    /// <summary>Backward through windows of any placement: each output's gradient shared evenly over its window.</summary>
+    private static void SpreadOverWindows(SourceWriter w, LayerSpec l)
+    {
+        w.Line($"dinp.Slice(0, batch * {l.Input.Length}).Clear();");
+        OpenWindowLoops(w, l);
+        w.Line($"var dx = dinp.Slice(plane * {PlaneIn(l)}, {PlaneIn(l)});");
+        w.Line(Op(l).CeilMode ? $"float share = dout[o] / {CeilDivisor(l)};" : $"float share = dout[o] / {(long)Op(l).Size * Op(l).Size}f;");
+        w.Line("for (int iy = y0; iy < y1; iy++)");
+        w.Line("    for (int ix = x0; ix < x1; ix++)");
+        w.Line($"        dx[iy * {l.Input.Width} + ix] += share;");
+        CloseWindowLoops(w);
     }
 }

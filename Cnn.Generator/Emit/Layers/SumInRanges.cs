@@ -46,6 +46,53 @@ internal static class SumInRanges
         return Sum(network, writer) == sum ? writer : null;
     }
 
+    /// <summary>The pool that reads the sum's output (after the ReLU it applies) and whose work the same ranges also take
+    /// over, or null: its windows must lie within what one range stored. Ranges of channels pool whole planes, so any max
+    /// pool, a global average or an average over the whole plane qualifies; ranges of rows take a max pool whose windows
+    /// tile the rows without padding (size = stride, 2 or 4, the height a multiple of it), with ranges cut at multiples of
+    /// its size (<see cref="RowBlock"/>; a Winograd layer's rows of tiles are 4 rows already).</summary>
+    public static LayerSpec? Pool(NetworkSpec network, LayerSpec conv, LayerSpec sum)
+    {
+        int pooled = sum.FusedRelu >= 0 ? sum.FusedRelu : sum.Index;
+        foreach (var l in network.Layers)
+        {
+            if (l.InputIndex != pooled || l.Index <= pooled) continue;
+            bool fits = ByRows(conv)
+                ? l.Op is PoolOp { Padding: 0, CeilMode: false } p && l.Kind == LayerKind.MaxPool && p.Stride == p.Size && p.Size is 2 or 4 && l.Input.Height % p.Size == 0
+                : l.Kind is LayerKind.MaxPool or LayerKind.GlobalAvgPool || l.Kind == LayerKind.AvgPool && AvgPoolLayer.WholePlane(l);
+            if (fits) return l;
+        }
+        return null;
+    }
+
+    /// <summary>The convolution and sum whose ranges take over this pool's work (<see cref="Pool"/>), or null.</summary>
+    public static (LayerSpec Conv, LayerSpec Sum)? PoolWriter(NetworkSpec network, LayerSpec pool)
+    {
+        foreach (var sum in network.Layers)
+        {
+            if (sum.Kind != LayerKind.Add || Writer(network, sum) is not { } conv) continue;
+            if (Pool(network, conv, sum) == pool) return (conv, sum);
+        }
+        return null;
+    }
+
+    /// <summary>For a pool whose work a convolution's ranges take over: the line its forward starts with, returning when
+    /// they did.</summary>
+    public static void EmitPoolReturn(SourceWriter w, NetworkSpec network, LayerSpec pool)
+    {
+        if (PoolWriter(network, pool) is not { } writer) return;
+        w.Line($"if (!ws.KeepForBackward && ws.SplitParts > 1 && {Condition(writer.Conv, writer.Sum)}) return; // pooled by {writer.Conv.Name}'s ranges as they stored its input");
+    }
+
+    /// <summary>Output rows per block of a direct convolution split by rows: the kernel's own block, or the pool's size
+    /// when the ranges also pool (both are 1, 2 or 4, so the larger is a multiple of the other).</summary>
+    public static string RowBlock(NetworkSpec network, LayerSpec conv, string kernelBlock) =>
+        PoolRows(network, conv) is int size ? $"global::System.Math.Max({kernelBlock}, {size})" : kernelBlock;
+
+    /// <summary>The size of the pool whose windows this convolution's ranges pool (<see cref="Pool"/>), or null.</summary>
+    public static int? PoolRows(NetworkSpec network, LayerSpec conv) =>
+        Sum(network, conv) is { } sum && Pool(network, conv, sum) is { Op: PoolOp p } ? p.Size : null;
+
     /// <summary>The range method a split pass of the convolution hands out: the one that also sums when
     /// <see cref="Condition"/> holds, else <paramref name="inner"/> alone (as a delegate, made once).</summary>
     public static string Delegate(LayerSpec conv, LayerSpec? sum, string inner) =>
@@ -93,6 +140,35 @@ internal static class SumInRanges
             w.Close();
         }
         else AddLayer.EmitSum(w, sum, network, "sumInput", "sumOutput", $"start * {plane}", $"(end - start) * {plane}", relu is not null);
+        if (Pool(network, conv, sum) is { } pool) EmitPool(w, pool, rows);
+        w.Close();
+    }
+
+    /// <summary>The pool over what the range summed (<c>sumOutput</c>): its rows <c>[firstRow, endRow)</c> of every
+    /// channel, or its channels <c>[start, end)</c>, with the kernel and operations of the pool's own pass.</summary>
+    private static void EmitPool(SourceWriter w, LayerSpec pool, bool rows)
+    {
+        var map = pool.Input;
+        long planeIn = (long)map.Height * map.Width, planeOut = (long)pool.Output.Height * pool.Output.Width;
+        w.Line($"var poolOutput = new global::System.Span<float>(ws._act_{pool.Id}); // {pool.Name}'s output, pooled from what this range summed");
+        if (pool.Kind != LayerKind.MaxPool)
+        {
+            w.Line($"global::CnnGen.Kernels.GlobalPooling.AverageForward(sumOutput.Slice(start * {planeIn}), poolOutput.Slice(start), planes: end - start, plane: {planeIn});");
+            return;
+        }
+        var p = (PoolOp)pool.Op;
+        string window = $"size: {p.Size}, stride: {p.Stride}, padding: {p.Padding}";
+        if (!rows)
+        {
+            w.Line($"global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(start * {planeIn}), poolOutput.Slice(start * {planeOut}), planes: end - start, " +
+                   $"height: {map.Height}, width: {map.Width}, {window}, outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width});");
+            return;
+        }
+        // Windows of size x size at stride size: the rows [firstRow, endRow) pool into output rows firstRow / size on.
+        w.Open($"for (int c = 0; c < {map.Channels}; c++)");
+        w.Line($"global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(c * {planeIn} + firstRow * {map.Width}, (endRow - firstRow) * {map.Width}), " +
+               $"poolOutput.Slice(c * {planeOut} + firstRow / {p.Size} * {pool.Output.Width}), planes: 1, height: endRow - firstRow, width: {map.Width}, {window}, " +
+               $"outHeight: (endRow - firstRow) / {p.Size}, outWidth: {pool.Output.Width});");
         w.Close();
     }
 }

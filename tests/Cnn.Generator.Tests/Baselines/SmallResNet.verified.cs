@@ -455,12 +455,13 @@ partial class SmallResNet : global::CnnGen.INetwork
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
-        // An evaluation pass's layer outputs take turns in 5 buffers (62,720 floats per image for 192,874); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_pool1, _act_relu5
+        // An evaluation pass's layer outputs take turns in 6 buffers (65,856 floats per image for 192,874); see UseSharedOutputs.
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu5
         private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_bn4, _act_bn5, _act_relu6, _act_dense1
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn6, _act_pool2
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn6
         private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2, _act_relu3, _act_relu4
-        private float[] _shared4 = global::System.Array.Empty<float>(); // _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
+        private float[] _shared4 = global::System.Array.Empty<float>(); // _act_pool1, _act_pool2
+        private float[] _shared5 = global::System.Array.Empty<float>(); // _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
         private readonly float[][] _ownOutputs = new float[23][];
         private bool _sharingOutputs;
 
@@ -497,7 +498,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             {
                 Grow(ref _shared0, 12544L * batch, batch);
                 _act_relu1 = _shared0;
-                _act_pool1 = _shared0;
                 _act_relu5 = _shared0;
                 Grow(ref _shared1, 12544L * batch, batch);
                 _act_conv1 = _shared1;
@@ -511,18 +511,20 @@ partial class SmallResNet : global::CnnGen.INetwork
                 _act_conv2 = _shared2;
                 _act_bn3 = _shared2;
                 _act_bn6 = _shared2;
-                _act_pool2 = _shared2;
                 Grow(ref _shared3, 12544L * batch, batch);
                 _act_bn2 = _shared3;
                 _act_relu3 = _shared3;
                 _act_relu4 = _shared3;
-                Grow(ref _shared4, 12544L * batch, batch);
-                _act_conv3 = _shared4;
-                _act_add1 = _shared4;
-                _act_conv4 = _shared4;
-                _act_conv5 = _shared4;
-                _act_conv6 = _shared4;
-                _act_add2 = _shared4;
+                Grow(ref _shared4, 3136L * batch, batch);
+                _act_pool1 = _shared4;
+                _act_pool2 = _shared4;
+                Grow(ref _shared5, 12544L * batch, batch);
+                _act_conv3 = _shared5;
+                _act_add1 = _shared5;
+                _act_conv4 = _shared5;
+                _act_conv5 = _shared5;
+                _act_conv6 = _shared5;
+                _act_add2 = _shared5;
             }
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
@@ -1391,11 +1393,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             // Inference: direct convolution, same result as the im2col path below.
             if (ws.SplitParts > 1)
             {
-                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
+                // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 2 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
                     // With batch == 1 && ws.Folded, the ranges also compute add1 as they store.
-                    GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv3AndSum ??= ForwardRows_conv3AndSum) : (_ForwardRows_conv3 ??= ForwardRows_conv3), ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::CnnGen.Kernels.DirectConv.RowBlock(28));
+                    GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv3AndSum ??= ForwardRows_conv3AndSum) : (_ForwardRows_conv3 ??= ForwardRows_conv3), ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::System.Math.Max(global::CnnGen.Kernels.DirectConv.RowBlock(28), 2));
                 }
                 return;
             }
@@ -1435,6 +1437,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             var y = sumOutput.Slice(c * 784 + firstRow * 28, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, c * 784 + firstRow * 28, x.Length); // relu1's output
             global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+        }
+        var poolOutput = new global::System.Span<float>(ws._act_pool1); // pool1's output, pooled from what this range summed
+        for (int c = 0; c < 16; c++)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(c * 784 + firstRow * 28, (endRow - firstRow) * 28), poolOutput.Slice(c * 196 + firstRow / 2 * 14), planes: 1, height: endRow - firstRow, width: 28, size: 2, stride: 2, padding: 0, outHeight: (endRow - firstRow) / 2, outWidth: 14);
         }
     }
 
@@ -1584,6 +1591,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.KeepForBackward && ws.SplitParts > 1 && batch == 1 && ws.Folded) return; // pooled by conv3's ranges as they stored its input
         if (!ws.KeepForBackward)
         {
             global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 16, height: 28, width: 28, size: 2, stride: 2, padding: 0, outHeight: 14, outWidth: 14); // inference: the maxima alone, no winners to keep
@@ -1918,6 +1926,11 @@ partial class SmallResNet : global::CnnGen.INetwork
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, c * 196 + firstRow * 14, x.Length); // relu4's output
             global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
         }
+        var poolOutput = new global::System.Span<float>(ws._act_pool2); // pool2's output, pooled from what this range summed
+        for (int c = 0; c < 32; c++)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(c * 196 + firstRow * 14, (endRow - firstRow) * 14), poolOutput.Slice(c * 49 + firstRow / 2 * 7), planes: 1, height: endRow - firstRow, width: 14, size: 2, stride: 2, padding: 0, outHeight: (endRow - firstRow) / 2, outWidth: 7);
+        }
     }
 
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardTiles_conv6;
@@ -2068,6 +2081,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (!ws.KeepForBackward && ws.SplitParts > 1 && batch == 1 && ws.Folded) return; // pooled by conv6's ranges as they stored its input
         if (!ws.KeepForBackward)
         {
             global::CnnGen.Kernels.Pooling.MaxPoolValues(inp, outp, planes: batch * 32, height: 14, width: 14, size: 2, stride: 2, padding: 0, outHeight: 7, outWidth: 7); // inference: the maxima alone, no winners to keep

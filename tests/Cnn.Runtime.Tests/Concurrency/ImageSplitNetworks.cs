@@ -119,3 +119,29 @@ public partial class SplitBlocksNet { }
 [Conv(7, 64, Padding = 3)] [Add("add1", "add2")] [ReLU]
 [Dense(10)]
 public partial class SplitSumsNet { }
+
+// Pools computed by the ranges that computed the shortcut's sum before them, in a split pass of one image: a 2x2 max
+// pool after a direct layer split by rows (32 wide, so its ranges are cut at even rows for the pool), after a 16x16
+// Winograd layer split by rows of tiles, and an average over each whole 8x8 plane after a Winograd layer split by filters.
+[Input(16, 32, 32)]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [Add("relu1")] [ReLU]
+[MaxPool(2)]
+[Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 32, Padding = 1)] [BatchNorm] [Add("relu3")] [ReLU]
+[MaxPool(2)]
+[Conv(3, 64, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 64, Padding = 1)] [BatchNorm] [Add("relu5")] [ReLU]
+[AvgPool(8)]
+[Dense(10)]
+public partial class SplitPoolsNet { }
+
+// Pools of any window after Winograd layers split by filters, whose ranges pool whole planes: a 3x3 max pool at stride
+// 1 with padding, and a global average pool after a sum whose source is that pool's output.
+[Input(64, 8, 8)]
+[Conv(3, 64, Padding = 1)] [ReLU]
+[Conv(3, 64, Padding = 1)] [Add("relu1")] [ReLU]
+[MaxPool(3, Stride = 1, Padding = 1)]
+[Conv(3, 64, Padding = 1)] [Add("pool1")] [ReLU]
+[GlobalAvgPool] [Dense(10)]
+public partial class SplitChannelPoolsNet { }

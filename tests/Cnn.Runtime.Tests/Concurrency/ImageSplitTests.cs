@@ -76,6 +76,9 @@ public sealed class ImageSplitTests
         { nameof(SplitBlocksNet), false },
         { nameof(SplitSumsNet), true },
         { nameof(SplitSumsNet), false },
+        { nameof(SplitPoolsNet), true },
+        { nameof(SplitPoolsNet), false },
+        { nameof(SplitChannelPoolsNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -92,6 +95,8 @@ public sealed class ImageSplitTests
             nameof(SplitStemNet) => new SplitStemNet(seed: 13) { FoldBatchNorm = fold },
             nameof(SplitBlocksNet) => new SplitBlocksNet(seed: 14),
             nameof(SplitSumsNet) => new SplitSumsNet(seed: 15) { FoldBatchNorm = fold },
+            nameof(SplitPoolsNet) => new SplitPoolsNet(seed: 16) { FoldBatchNorm = fold },
+            nameof(SplitChannelPoolsNet) => new SplitChannelPoolsNet(seed: 17),
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
