@@ -9,7 +9,8 @@ namespace CnnGen.Generator.Analysis;
 /// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
 /// than the next one reads is always written as itself, so nothing is fused or folded across it. Last, which large 1x1
 /// expansions the depthwise convolution after them computes (<see cref="ExpansionFusion"/>). Which products of few output
-/// positions run with the filters in the vector lanes (<see cref="FilterLanesChoice"/>) is decided once the folds are.
+/// positions run with the filters in the vector lanes (<see cref="FilterLanesChoice"/>) is decided once the folds are;
+/// which direct convolutions of 16 filters do (<see cref="FilterVectorChoice"/>), with the kernel choice.
 /// </summary>
 internal static class Fusion
 {
@@ -33,6 +34,7 @@ internal static class Fusion
                     Im2ColBlockRows = direct && fromImages == 1 || strideTwoRows > 0 ? 0 : Im2ColBlocking.RowsPerBlock(layers[k]),
                     StrideTwoBlockRows = strideTwoRows,
                 };
+                layers[k] = layers[k] with { FilterVectorInference = FilterVectorChoice.Picks(layers[k]) };
             }
         FoldBatchNorms(layers);
         for (int k = 0; k < layers.Count; k++)

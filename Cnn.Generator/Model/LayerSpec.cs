@@ -49,6 +49,11 @@ internal sealed record LayerSpec(
     /// <c>DepthwiseConv</c>'s padded copy of each channel (no scratch plane). Same bits.</summary>
     public bool DepthwiseInPlace { get; init; }
 
+    /// <summary>For a direct convolution of 16 filters on narrow rows: inference runs it with the filters in the vector lanes
+    /// (<c>DirectFilterVector</c>, <see cref="Analysis.FilterVectorChoice"/>), all images of the call at once; the bits of
+    /// the direct kernel.</summary>
+    public bool FilterVectorInference { get; init; }
+
     /// <summary>For a convolution: inference runs it as Winograd F(4x4, 3x3) over the micro-batch's images at once.</summary>
     public bool WinogradInference { get; init; }
 

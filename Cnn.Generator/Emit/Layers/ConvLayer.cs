@@ -45,6 +45,8 @@ internal sealed class ConvLayer : LayerEmitter
             foreach (var buffer in WinogradConv.Buffers(l)) yield return buffer;
         if ((l.DirectInference && !l.WinogradInference || DirectInTraining(l)) && padding > 0)
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
+        if (l.FilterVectorInference)
+            yield return new Scratch(FilterVectorCache(l), "float", FilterVectorCacheLength(l), PerBatch: false, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         if (l.WinogradWeightGradient)
         {
@@ -136,8 +138,16 @@ internal sealed class ConvLayer : LayerEmitter
             else
             {
                 if (ImageSplit.Worth(l)) EmitDirectSplit(w, network, l, target, sum);
-                w.Line("for (int b = 0; b < batch; b++)");
-                w.Line("    " + DirectForward(l, target, reluArg));
+                if (l.FilterVectorInference)
+                {
+                    w.Line($"// The 16 filters in the vector lanes (rows of {l.Output.Width} would leave {16 - l.Output.Width} of 16 lanes idle), every image in one call; the weights laid out in this workspace's cache, again only when a bit of them changed.");
+                    w.Line(FilterVectorForward(l, target, reluArg));
+                }
+                else
+                {
+                    w.Line("for (int b = 0; b < batch; b++)");
+                    w.Line("    " + DirectForward(l, target, reluArg));
+                }
             }
             w.Line("return;");
             w.Close();
@@ -220,6 +230,21 @@ internal sealed class ConvLayer : LayerEmitter
         return $"{Kernels}.DirectConv.Forward(inp.Slice(b * {inLen}, {inLen}), weight, bias, {target}.Slice(b * {outLen}, {outLen}), " +
                $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, kernel: {c.Kernel}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});";
+    }
+
+    private static string FilterVectorCache(LayerSpec l) => "_filterVector_" + l.Id;
+
+    private static long FilterVectorCacheLength(LayerSpec l) => 2L * FilterVectorChoice.Filters * l.Input.Channels * Op(l).Kernel * Op(l).Kernel + 1;
+
+    /// <summary>All images of the call through <c>DirectFilterVector</c> (<see cref="LayerSpec.FilterVectorInference"/>).</summary>
+    private static string FilterVectorForward(LayerSpec l, string target, string reluArg)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        return $"{Kernels}.DirectFilterVector.Forward(inp.Slice(0, batch * {inLen}), batch, weight, bias, {target}.Slice(0, batch * {outLen}), " +
+               $"{(c.Padding > 0 ? $"ws._pad_{l.Id}" : "default")}, new global::System.Span<float>(ws.{FilterVectorCache(l)}, 0, {FilterVectorCacheLength(l)}), " +
+               $"channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, kernel: {c.Kernel}, padding: {c.Padding}, " +
+               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});";
     }
 
     /// <summary>The shape, block and activation arguments of <c>StrideTwoConv</c>'s calls.</summary>

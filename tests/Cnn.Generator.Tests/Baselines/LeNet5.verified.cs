@@ -209,6 +209,7 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _act_conv2 = global::System.Array.Empty<float>();
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
+        public float[] _filterVector_conv2 = global::System.Array.Empty<float>();
         public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_relu2 = global::System.Array.Empty<float>();
         public float[] _grad_relu2 = global::System.Array.Empty<float>();
@@ -269,6 +270,7 @@ partial class LeNet5 : global::CnnGen.INetwork
             Grow(ref _col_conv1, 19600L, batch);
             Grow(ref _pad_conv1, 1024L, batch);
             Grow(ref _col_conv2, training ? 15000L * batch : 15000L, batch);
+            Grow(ref _filterVector_conv2, 4801L, batch);
             if (!training) return;
             Grow(ref _grad_conv1, 4704L * batch, batch);
             Grow(ref _backwardColumns, 254800L, batch);
@@ -577,8 +579,8 @@ partial class LeNet5 : global::CnnGen.INetwork
         {
             // Inference: direct convolution with relu2 fused (written to its output); same result as the im2col path below.
             var fused = new global::System.Span<float>(ws._act_relu2);
-            for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 1176, 1176), weight, bias, fused.Slice(b * 1600, 1600), default, channels: 6, height: 14, width: 14, filters: 16, kernel: 5, padding: 0, outHeight: 10, outWidth: 10, relu: true);
+            // The 16 filters in the vector lanes (rows of 10 would leave 6 of 16 lanes idle), every image in one call; the weights laid out in this workspace's cache, again only when a bit of them changed.
+            global::CnnGen.Kernels.DirectFilterVector.Forward(inp.Slice(0, batch * 1176), batch, weight, bias, fused.Slice(0, batch * 1600), default, new global::System.Span<float>(ws._filterVector_conv2, 0, 4801), channels: 6, height: 14, width: 14, kernel: 5, padding: 0, outHeight: 10, outWidth: 10, relu: true);
             return;
         }
         for (int b = 0; b < batch; b++)

@@ -282,6 +282,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_conv2 = global::System.Array.Empty<float>();
         public float[] _grad_conv2 = global::System.Array.Empty<float>();
         public float[] _col_conv2 = global::System.Array.Empty<float>();
+        public float[] _filterVector_conv2 = global::System.Array.Empty<float>();
         public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
         public float[] _grad_bn2 = global::System.Array.Empty<float>();
@@ -388,6 +389,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _scale_bn1, 6L, batch);
             Grow(ref _shift_bn1, 6L, batch);
             Grow(ref _col_conv2, 15000L, batch);
+            Grow(ref _filterVector_conv2, 4801L, batch);
             Grow(ref _sums_bn2, 32L, batch);
             Grow(ref _total_bn2, 32L, batch);
             Grow(ref _mean_bn2, 16L, batch);
@@ -885,8 +887,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         {
             // Inference: direct convolution; with bn2 folded in, relu2 is fused too (written to its output).
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu2) : outp;
-            for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 1176, 1176), weight, bias, fused.Slice(b * 1600, 1600), default, channels: 6, height: 14, width: 14, filters: 16, kernel: 5, padding: 0, outHeight: 10, outWidth: 10, relu: ws.Folded);
+            // The 16 filters in the vector lanes (rows of 10 would leave 6 of 16 lanes idle), every image in one call; the weights laid out in this workspace's cache, again only when a bit of them changed.
+            global::CnnGen.Kernels.DirectFilterVector.Forward(inp.Slice(0, batch * 1176), batch, weight, bias, fused.Slice(0, batch * 1600), default, new global::System.Span<float>(ws._filterVector_conv2, 0, 4801), channels: 6, height: 14, width: 14, kernel: 5, padding: 0, outHeight: 10, outWidth: 10, relu: ws.Folded);
             return;
         }
         for (int b = 0; b < batch; b++)
