@@ -13,9 +13,10 @@ PY=/usr/bin/python3
 ROUNDS=${ROUNDS:-5}
 REPEATS=${REPEATS:-9}
 THREADS=(1 2)
-# Peak single-precision FLOP/s of a plain AVX-512 FMA loop, measured on this machine (2 cores): one core, both cores.
-PEAK1=${PEAK1:-218}
-PEAK2=${PEAK2:-290}
+# Peak single-precision FLOP/s of a plain AVX-512 FMA loop (2 cores of the Zen 4 generation, which run a 512-bit FMA
+# as two halves): one core, both cores. On another machine, give its own (`Cnn.EngineRace.dll peak --threads 1` and 2).
+PEAK1=${PEAK1:-117}
+PEAK2=${PEAK2:-232}
 
 if (( ROUNDS < 3 )); then echo "ROUNDS must be at least 3" >&2; exit 2; fi
 if ! "$PY" -c 'import torch' 2>/dev/null; then
