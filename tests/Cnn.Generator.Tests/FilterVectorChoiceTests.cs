@@ -27,6 +27,10 @@ public class FilterVectorChoiceTests
         Assert.Contains("global::CnnGen.Kernels.Im2Col.Pack(x, col, channels: 6, height: 14, width: 14, kernel: 5, stride: 1, padding: 0, outHeight: 10, outWidth: 10);", code, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheChoiceTakesNoMoreTapsThanTheKernel() =>
+        Assert.Equal(CnnGen.Kernels.DirectFilterVector.MaxTaps, CnnGen.Generator.Analysis.FilterVectorChoice.MaxTaps);
+
     [Theory]
     [InlineData("[Input(16, 14, 14)] [Conv(3, 16, Padding = 1)] [ReLU] [Dense(10)]", false)] // rows of 14
     [InlineData("[Input(8, 10, 10)] [Conv(3, 16, Padding = 1)] [ReLU] [Dense(10)]", false)] // 72 taps
@@ -34,6 +38,10 @@ public class FilterVectorChoiceTests
     [InlineData("[Input(16, 12, 12)] [Conv(3, 16, Padding = 1)] [ReLU] [Dense(10)]", false)] // 3x3 on 12x12: Winograd's
     [InlineData("[Input(16, 12, 12)] [Conv(5, 16, Padding = 2)] [ReLU] [Dense(10)]", true)] // rows of 12, 400 taps
     [InlineData("[Input(8, 8, 8)] [Conv(5, 16, Padding = 2, Bias = false)] [BatchNorm] [ReLU] [Dense(10)]", true)] // a folded BatchNorm, 200 taps
+    [InlineData("[Input(8, 11, 11)] [Conv(4, 16)] [ReLU] [Dense(10)]", true)] // exactly 128 taps, rows of 8
+    [InlineData("[Input(7, 12, 12)] [Conv(4, 16, Padding = 1)] [ReLU] [Dense(10)]", false)] // 112 taps
+    [InlineData("[Input(6, 16, 16)] [Conv(5, 16)] [ReLU] [Dense(10)]", true)] // rows of exactly 12
+    [InlineData("[Input(6, 17, 17)] [Conv(5, 16)] [ReLU] [Dense(10)]", false)] // rows of 13
     public void PicksSixteenFiltersOnRowsOfAtMostTwelveFromAtLeast128Taps(string attributes, bool picked)
     {
         string code = Generate(attributes);

@@ -363,7 +363,7 @@ internal sealed class ConvLayer : LayerEmitter
         bool rows = ImageSplit.DirectSplitsRows(l);
         ImageSplit.OpenWhenSplitting(w);
         w.Line(rows
-            ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {System.Math.Max(ImageSplit.DirectRowBlock(l.Output.Width), SumInRanges.PoolRows(network, l) ?? 1)} (every filter: " +
+            ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {SumInRanges.PooledRowBlock(network, l) ?? ImageSplit.DirectRowBlock(l.Output.Width)} (every filter: " +
               $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock})."
             : "// Fewer images than threads: each thread computes a range of this image's filters.");
         w.Open("for (int b = 0; b < batch; b++)");

@@ -84,10 +84,22 @@ internal static class SumInRanges
         w.Line($"if (!ws.KeepForBackward && ws.SplitParts > 1 && {Condition(writer.Conv, writer.Sum)}) return; // pooled by {writer.Conv.Name}'s ranges as they stored its input");
     }
 
-    /// <summary>Output rows per block of a direct convolution split by rows: the kernel's own block, or the pool's size
-    /// when the ranges also pool (both are 1, 2 or 4, so the larger is a multiple of the other).</summary>
+    /// <summary>Output rows per block of a direct convolution split by rows: the kernel's own block, or, when the ranges
+    /// also pool, the least multiple of both the pool's size and the kernel's block (<see cref="ImageSplit.DirectRowBlock"/>),
+    /// a constant: every cut then falls between the pool's windows whatever the kernel computes together.</summary>
     public static string RowBlock(NetworkSpec network, LayerSpec conv, string kernelBlock) =>
-        PoolRows(network, conv) is int size ? $"global::System.Math.Max({kernelBlock}, {size})" : kernelBlock;
+        PooledRowBlock(network, conv) is int rows ? rows.ToString(System.Globalization.CultureInfo.InvariantCulture) : kernelBlock;
+
+    /// <summary>The block of <see cref="RowBlock"/> when the ranges also pool by rows, else null.</summary>
+    public static int? PooledRowBlock(NetworkSpec network, LayerSpec conv) =>
+        PoolRows(network, conv) is int size ? LeastCommonMultiple(ImageSplit.DirectRowBlock(conv.Output.Width), size) : null;
+
+    private static int LeastCommonMultiple(int a, int b)
+    {
+        int x = a, y = b;
+        while (y != 0) (x, y) = (y, x % y);
+        return a / x * b;
+    }
 
     /// <summary>The size of the pool whose windows this convolution's ranges pool (<see cref="Pool"/>), or null.</summary>
     public static int? PoolRows(NetworkSpec network, LayerSpec conv) =>

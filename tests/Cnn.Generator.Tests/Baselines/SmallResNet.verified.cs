@@ -1397,7 +1397,7 @@ partial class SmallResNet : global::CnnGen.INetwork
                 for (int b = 0; b < batch; b++)
                 {
                     // With batch == 1 && ws.Folded, the ranges also compute add1 as they store.
-                    GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv3AndSum ??= ForwardRows_conv3AndSum) : (_ForwardRows_conv3 ??= ForwardRows_conv3), ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: global::System.Math.Max(global::CnnGen.Kernels.DirectConv.RowBlock(28), 2));
+                    GeneratedPasses.RunSplit(batch == 1 && ws.Folded ? (_ForwardRows_conv3AndSum ??= ForwardRows_conv3AndSum) : (_ForwardRows_conv3 ??= ForwardRows_conv3), ws, inp.Slice(b * 12544, 12544), outp.Slice(b * 12544, 12544), weight, bias, 1, units: 28, block: 2);
                 }
                 return;
             }

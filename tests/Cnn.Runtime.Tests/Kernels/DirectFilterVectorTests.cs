@@ -28,13 +28,14 @@ public class DirectFilterVectorTests
     [InlineData(20, 7, 7, 3, 1, 1)] // 180 taps: 11 blocks of 16 and 4; groups crossing 7-wide rows
     [InlineData(2, 5, 3, 3, 0, 4)] // one output column
     [InlineData(4, 6, 6, 1, 0, 2)] // a 1x1 kernel
+    [InlineData(16, 8, 8, 3, 1, 2)] // 144 taps: whole blocks of 16, no rest
     public void GivesTheBitsOfTheDirectKernel(int channels, int height, int width, int kernel, int padding, int images)
     {
         var random = new Random(channels * 1000 + height * 10 + kernel);
         int outHeight = height + 2 * padding - kernel + 1, outWidth = width + 2 * padding - kernel + 1;
         int inLen = channels * height * width, outLen = 16 * outHeight * outWidth;
         var input = Random(random, images * inLen, special: true);
-        var weight = Random(random, 16 * channels * kernel * kernel);
+        var weight = Random(random, 16 * channels * kernel * kernel, special: true);
         var bias = Random(random, 16);
         var padded = new float[DirectConv.PaddedLength(channels, height, width, padding)];
         var cache = new float[DirectFilterVector.CacheLength(channels, kernel)];
