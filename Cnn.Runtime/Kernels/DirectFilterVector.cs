@@ -9,8 +9,8 @@ namespace CnnGen.Kernels;
 /// the 16 filters' sums at one output position, so every lane does work whatever the width of the map. <see cref="DirectConv"/>
 /// puts positions in the lanes instead, a row of the map per register, which on LeNet-5's 10-wide second layer left 6 of
 /// 16 lanes idle (6.97 us an image against 5.27 here, one thread, 64 images a call, 2-core Zen 4).
-/// <para>The weights are laid out <c>[tap][16 filters]</c> in a cache the caller keeps (<see cref="CacheLength"/>: a copy
-/// of the weights the layout was made from, the layout, and a flag), made again only when the weights differ from that
+/// <para>The weights are laid out <c>[tap][16 filters]</c> in a cache the caller keeps (<see cref="CacheLength"/>: the
+/// weights' copy the layout was made from, with a flag, then the layout), made again only when the weights differ from that
 /// copy in any bit. Output positions run in groups of 8 in row-major order (a group may cross rows: each
 /// position reads through its own pointer); per tap, one load of 16 weights and 8 broadcast input values feed 8
 /// multiply-adds. Each group's 8 x 16 sums are written to the filters' planes through a small tile.</para>
@@ -30,9 +30,9 @@ public static unsafe class DirectFilterVector
     /// <summary>Largest number of taps (channels x kernel x kernel) taken: their input offsets sit on the stack.</summary>
     public const int MaxTaps = 4096;
 
-    /// <summary>Values of the cache <see cref="Forward"/> keeps the laid-out weights in: the weights' copy, the layout and
-    /// a flag (1 once a layout was made).</summary>
-    public static int CacheLength(int channels, int kernel) => 2 * Filters * channels * kernel * kernel + 1;
+    /// <summary>Values of the cache <see cref="Forward"/> keeps the laid-out weights in: the weights' copy
+    /// (weights and a flag), then the layout.</summary>
+    public static int CacheLength(int channels, int kernel) => WeightCopy.Length(Filters * channels * kernel * kernel) + Filters * channels * kernel * kernel;
 
     /// <summary>Whether <see cref="Forward"/> takes this convolution: 16 filters, stride 1, at most <see cref="MaxTaps"/> taps.</summary>
     public static bool Supports(int filters, int stride, int channels, int kernel) =>
@@ -93,19 +93,16 @@ public static unsafe class DirectFilterVector
     private static Span<float> LaidOut(ReadOnlySpan<float> weight, Span<float> cache, int taps)
     {
         int length = taps * Filters;
-        var copy = cache.Slice(0, length);
-        var laidOut = cache.Slice(length, length);
-        ref float made = ref cache[2 * length];
-        if (made == 1f && System.Runtime.InteropServices.MemoryMarshal.AsBytes(weight).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<float>)copy)))
-            return laidOut;
+        var copy = cache.Slice(0, WeightCopy.Length(length));
+        var laidOut = cache.Slice(copy.Length, length);
+        if (WeightCopy.Holds(weight, copy)) return laidOut;
         int t = 0;
         for (; t + Filters <= taps; t += Filters)
             Transpose16.Block(weight.Slice(t), taps, laidOut.Slice(t * Filters), Filters);
         for (int f = 0; f < Filters; f++)
             for (int rest = t; rest < taps; rest++)
                 laidOut[rest * Filters + f] = weight[f * taps + rest];
-        weight.CopyTo(copy);
-        made = 1f;
+        WeightCopy.Take(weight, copy);
         return laidOut;
     }
 

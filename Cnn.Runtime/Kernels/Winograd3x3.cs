@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -201,16 +200,14 @@ public static unsafe class Winograd3x3
         if (weight.Length < length || copy.Length != length + 1)
             throw new ArgumentException("Winograd3x3.PrepareWeights: the copy must hold the weights and one more value (whether it is set).");
         var current = weight.Slice(0, length);
-        // The last value of the copy is 1 once a transform was made from it (a new copy is all zeros).
-        if (copy[length] == 1f && MemoryMarshal.AsBytes(current).SequenceEqual(MemoryMarshal.AsBytes(copy.Slice(0, length)))) return false;
+        if (WeightCopy.Holds(current, copy)) return false;
         TransformWeights(weight, transformed, filters, channels, 0, filters);
-        current.CopyTo(copy);
-        copy[length] = 1f;
+        WeightCopy.Take(current, copy);
         return true;
     }
 
     /// <summary>Values the cache of <see cref="PrepareWeights"/> holds for a layer.</summary>
-    public static int WeightCopyLength(int filters, int channels) => filters * channels * 9 + 1;
+    public static int WeightCopyLength(int filters, int channels) => WeightCopy.Length(filters * channels * 9);
 
     /// <summary>
     /// The convolution of <paramref name="images"/> NCHW images for filters [f0, f1) (all by default), written to the NCHW
