@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels;
 
@@ -34,6 +35,13 @@ internal static class Activate
     {
         if (activation == FusedActivation.None) return v;
         var zero = Vector512<float>.Zero;
+        if (Avx512F.IsSupported)
+        {
+            // vmaxps / vminps return their second operand when either is NaN or both are zeros, so with v second each is
+            // exactly the selection below (NaN and -0 kept), in one instruction instead of a comparison and a blend.
+            var floor = Avx512F.Max(zero, v);
+            return activation == FusedActivation.Relu ? floor : Avx512F.Min(Vector512.Create(6f), floor);
+        }
         if (activation == FusedActivation.Relu) return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, v);
         var six = Vector512.Create(6f);
         return Vector512.ConditionalSelect(Vector512.LessThan(v, zero), zero, Vector512.ConditionalSelect(Vector512.GreaterThan(v, six), six, v));
