@@ -126,7 +126,7 @@ internal sealed record LayerSpec(
     public bool FusedReluNeedsFold { get; init; }
 
     /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
-    /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded and one image is not split over threads; -1 for none.</summary>
+    /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded (a split pass: each thread its range of rows); -1 for none.</summary>
     public int ExpandedBy { get; init; } = -1;
 
     /// <summary>For a depthwise convolution: the 1x1 expansion it computes first in inference (see <see cref="ExpandedBy"/>); -1 for none.</summary>

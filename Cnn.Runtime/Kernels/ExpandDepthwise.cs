@@ -42,19 +42,69 @@ public static unsafe class ExpandDepthwise
         int inChannels, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
         int bandRows)
     {
-        if (inChannels < 1 || channels < 1 || bandRows < 1 || kernel < 1 || stride < 1 || padding < 0 || height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
-            throw new ArgumentException($"ExpandDepthwise.Forward: {inChannels} input channels, {channels} expanded channels, bands of {bandRows} rows, " +
-                                        $"kernel {kernel}, stride {stride}, input {height}x{width} and output {outHeight}x{outWidth} must be positive (padding {padding} at least 0).");
-        if ((outHeight - 1) * stride + kernel > height + 2 * padding || (outWidth - 1) * stride + kernel > width + 2 * padding)
-            throw new ArgumentException($"ExpandDepthwise.Forward: an output of {outHeight}x{outWidth} reads past the padded {height + 2 * padding}x{width + 2 * padding} input.");
-        int plane = height * width, kk = kernel * kernel;
-        if (input.Length < (long)inChannels * plane || expandWeight.Length < (long)channels * inChannels || expandBias.Length < channels ||
-            depthwiseWeight.Length < (long)channels * kk || depthwiseBias.Length < channels || output.Length < (long)channels * outHeight * outWidth)
-            throw new ArgumentException("ExpandDepthwise.Forward: spans too short for the given shape.");
+        Check(nameof(Forward), input, expandWeight, expandBias, depthwiseWeight, depthwiseBias, output,
+            inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, bandRows);
         int needed = ScratchLength(inChannels, channels, height, width, kernel, stride, padding, outWidth, bandRows);
         if (scratch.Length < needed)
             throw new ArgumentException($"ExpandDepthwise.Forward: scratch holds {scratch.Length} values, {needed} needed (ScratchLength).");
+        Bands(input, expandWeight, expandBias, expandActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output, scratch,
+            inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, bandRows, 0, outHeight);
+    }
 
+    /// <summary>
+    /// Output rows <c>[firstRow, endRow)</c> of <see cref="Forward"/>, every channel: one thread's share of an image split
+    /// over threads by rows, in bands of at most <paramref name="bandRows"/> rows as even as that allows, in this thread's
+    /// own scratch (grown once). It expands only the input rows those output rows read and writes nothing outside them; every
+    /// value has <see cref="Forward"/>'s bits (a value's chains do not depend on the band that holds it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRows(ReadOnlySpan<float> input, ReadOnlySpan<float> expandWeight, ReadOnlySpan<float> expandBias,
+        FusedActivation expandActivation, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> depthwiseBias,
+        FusedActivation depthwiseActivation, Span<float> output,
+        int inChannels, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int bandRows, int firstRow, int endRow)
+    {
+        Check(nameof(ForwardRows), input, expandWeight, expandBias, depthwiseWeight, depthwiseBias, output,
+            inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, bandRows);
+        if (firstRow < 0 || endRow > outHeight || firstRow > endRow)
+            throw new ArgumentException($"ExpandDepthwise.ForwardRows: rows [{firstRow}, {endRow}) are not within the {outHeight} output rows.");
+        if (firstRow == endRow) return;
+        int rows = endRow - firstRow, bands = (rows + bandRows - 1) / bandRows, band = (rows + bands - 1) / bands;
+        int needed = ScratchLength(inChannels, channels, height, width, kernel, stride, padding, outWidth, band);
+        if (_threadScratch is null || _threadScratch.Length < needed) _threadScratch = new float[needed];
+        Bands(input, expandWeight, expandBias, expandActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output, _threadScratch,
+            inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, band, firstRow, endRow);
+    }
+
+    /// <summary>This thread's scratch for <see cref="ForwardRows"/>.</summary>
+    [ThreadStatic] private static float[]? _threadScratch;
+
+    /// <summary>The checks of both entry points, named in their messages: positive sizes, an output the padded input
+    /// holds, spans long enough.</summary>
+    private static void Check(string method, ReadOnlySpan<float> input, ReadOnlySpan<float> expandWeight, ReadOnlySpan<float> expandBias,
+        ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> depthwiseBias, Span<float> output,
+        int inChannels, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth, int bandRows)
+    {
+        if (inChannels < 1 || channels < 1 || bandRows < 1 || kernel < 1 || stride < 1 || padding < 0 || height < 1 || width < 1 || outHeight < 1 || outWidth < 1)
+            throw new ArgumentException($"ExpandDepthwise.{method}: {inChannels} input channels, {channels} expanded channels, bands of {bandRows} rows, " +
+                                        $"kernel {kernel}, stride {stride}, input {height}x{width} and output {outHeight}x{outWidth} must be positive (padding {padding} at least 0).");
+        if ((outHeight - 1) * stride + kernel > height + 2 * padding || (outWidth - 1) * stride + kernel > width + 2 * padding)
+            throw new ArgumentException($"ExpandDepthwise.{method}: an output of {outHeight}x{outWidth} reads past the padded {height + 2 * padding}x{width + 2 * padding} input.");
+        int plane = height * width, kk = kernel * kernel;
+        if (input.Length < (long)inChannels * plane || expandWeight.Length < (long)channels * inChannels || expandBias.Length < channels ||
+            depthwiseWeight.Length < (long)channels * kk || depthwiseBias.Length < channels || output.Length < (long)channels * outHeight * outWidth)
+            throw new ArgumentException($"ExpandDepthwise.{method}: spans too short for the given shape.");
+    }
+
+    /// <summary>Output rows <c>[firstRow, endRow)</c> in bands of <paramref name="bandRows"/> (the last one shorter), the
+    /// caller having checked the shape and the scratch.</summary>
+    private static void Bands(ReadOnlySpan<float> input, ReadOnlySpan<float> expandWeight, ReadOnlySpan<float> expandBias,
+        FusedActivation expandActivation, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> depthwiseBias,
+        FusedActivation depthwiseActivation, Span<float> output, Span<float> scratch,
+        int inChannels, int channels, int height, int width, int kernel, int stride, int padding, int outHeight, int outWidth,
+        int bandRows, int firstRow, int endRow)
+    {
+        int plane = height * width;
         int most = BandInputRows(bandRows, height, kernel, stride) * width;
         // 3x3, stride 2, padding 1 (MobileNetV2's 112x112 block): the band is convolved where it was expanded, without a plane.
         bool inPlace = Depthwise3x3Stride2.Supports(kernel, stride, padding, 1) && outHeight == Depthwise3x3Stride2.OutputSize(height) &&
@@ -63,9 +113,9 @@ public static unsafe class ExpandDepthwise
         var expanded = scratch.Slice(inChannels * most, channels * most);
         var planeScratch = scratch.Slice((inChannels + channels) * most);
         fixed (float* pmid = expanded, pw = depthwiseWeight, pb = depthwiseBias, pout = output, pplane = planeScratch)
-            for (int first = 0; first < outHeight; first += bandRows)
+            for (int first = firstRow; first < endRow; first += bandRows)
             {
-                int end = Math.Min(outHeight, first + bandRows);
+                int end = Math.Min(endRow, first + bandRows);
                 // The input rows the band's outputs read that lie inside the image.
                 int inFirst = Math.Max(0, first * stride - padding), inEnd = Math.Min(height, (end - 1) * stride - padding + kernel);
                 int n = Math.Max(0, inEnd - inFirst) * width;

@@ -7,9 +7,10 @@ namespace CnnGen.Generator.Tests;
 /// <summary>
 /// An inverted residual block's 1x1 expansion (BatchNorm folded, ReLU or ReLU6 fused) whose expanded tensor is larger
 /// than the caches hold is computed by the depthwise convolution after it, a band of output rows at a time
-/// (<c>ExpandDepthwise</c>), in evaluation when one image is not split over threads; the expansion's method then does
-/// nothing. Smaller expansions, other layer orders and other convolutions are left as they were. The fused pass gives the
-/// bits of the unfused one (the split pass runs the two layers one after the other) on any thread count.
+/// (<c>ExpandDepthwise</c>), in evaluation; a pass that splits one image over threads gives each thread a range of the
+/// output rows to expand and convolve. The expansion's method then does nothing. Smaller expansions, other layer orders
+/// and other convolutions are left as they were. The fused pass gives the bits of the two layers on any thread count,
+/// split or not.
 /// </summary>
 public class ExpansionFusionTests
 {
@@ -29,7 +30,7 @@ public class ExpansionFusionTests
     public void ALargeExpansionBeforeADepthwiseConvolutionIsComputedByIt()
     {
         string code = Code(FusedRun.Value);
-        Assert.Contains("if (ws.Folded && ws.SplitParts <= 1) return; // conv3 computes this expansion, a band of rows at a time, as it needs it", code, StringComparison.Ordinal);
+        Assert.Contains("if (ws.Folded) return; // conv3 computes this expansion, a band of rows at a time, as it needs it", code, StringComparison.Ordinal);
         Assert.Contains("// conv2 (with bn1 folded in and relu6_1 applied as it stores) computed here from its input, for 8 output rows at a time (the 17 input rows they read, 669 KiB expanded)", code, StringComparison.Ordinal);
         Assert.Contains("ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>(ws._act_conv1, b * 176400, 176400), expandWeight, expandBias, " +
                         "global::CnnGen.Kernels.FusedActivation.Relu6, weight, bias, global::CnnGen.Kernels.FusedActivation.Relu6, target.Slice(b * 269664, 269664), ws._expand_conv3", code, StringComparison.Ordinal);
@@ -37,6 +38,15 @@ public class ExpansionFusionTests
         // One band of one image, whatever the batch: 17 rows of the 16 input and 96 expanded channels, and the depthwise
         // kernel's plane of 17 rows in 2 phases of 65 values (four 16-value chunks of output and the kernel's overlap).
         Assert.Contains("Grow(ref _expand_conv3, 202130L, batch);", code, StringComparison.Ordinal);
+        // Split over threads: ranges of the 53 output rows, each thread's bands in its own scratch.
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardExpandedRows_conv3 ??= ForwardExpandedRows_conv3, ws, inp, target, weight, bias, batch, units: 53, block: 1);", code, StringComparison.Ordinal);
+        Assert.Contains("ExpandDepthwise.ForwardRows(new global::System.ReadOnlySpan<float>(ws._act_conv1, b * 176400, 176400), expandWeight, expandBias, " +
+                        "global::CnnGen.Kernels.FusedActivation.Relu6, weight, bias, global::CnnGen.Kernels.FusedActivation.Relu6, outp.Slice(b * 269664, 269664), " +
+                        "inChannels: 16, channels: 96, height: 105, width: 105, kernel: 3, stride: 2, padding: 1, outHeight: 53, outWidth: 53, bandRows: 8, firstRow: start, endRow: end);", code, StringComparison.Ordinal);
+        // The split comes before the whole image's loop, inside the fused branch.
+        int fused = code.IndexOf("computed here from its input", StringComparison.Ordinal), split = code.IndexOf("ForwardExpandedRows_conv3 ??=", StringComparison.Ordinal),
+            whole = code.IndexOf("ExpandDepthwise.Forward(", StringComparison.Ordinal);
+        Assert.True(fused >= 0 && fused < split && split < whole, $"fused branch at {fused}, split at {split}, whole image at {whole}");
     }
 
     [Theory]
@@ -63,12 +73,13 @@ public class ExpansionFusionTests
         const int batch = 3;
         var inputs = Inputs(network, batch, seed: 7);
         var one = Forward(network, inputs, batch, threads: 1, split: false);
-        // Splitting one image over threads runs the expansion and the depthwise convolution as separate layers.
+        // Splitting one image over threads: each thread expands and convolves its own rows (3 threads: ranges of 18, 18
+        // and 17 rows, bands that do not start where the whole image's do).
         for (int b = 0; b < batch; b++)
         {
             var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();
-            var separate = Forward(network, image, 1, threads: 2, split: true);
-            Assert.Equal(separate, one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray());
+            foreach (int threads in new[] { 2, 3 })
+                Assert.Equal(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), Forward(network, image, 1, threads, split: true));
         }
         Assert.Equal(one, Forward(network, inputs, batch, threads: 2, split: false));
 

@@ -7,12 +7,14 @@ namespace CnnGen.Generator.Emit.Layers;
 /// convolution that reads it, where the analysis chose so (<c>ExpansionFusion</c>): the depthwise layer computes the
 /// expanded tensor a band of rows at a time with the runtime's <c>ExpandDepthwise</c>, and the expansion's own
 /// method returns at once. Both conditions are the same expression, checked in each method: the BatchNorms are folded
-/// (evaluation) and the pass is not splitting one image over threads. Otherwise both layers run as before.
+/// (evaluation). A pass that splits one image over threads hands each thread a range of the output rows, which it
+/// expands and convolves in its own bands (<c>ExpandDepthwise.ForwardRows</c>, the same bits). Otherwise both layers run
+/// as before.
 /// </summary>
 internal static class ExpansionInference
 {
     /// <summary>When the two layers run as one.</summary>
-    private const string Condition = "ws.Folded && ws.SplitParts <= 1";
+    private const string Condition = "ws.Folded";
 
     /// <summary>The kernel's scratch for one image: <c>ExpandDepthwise.ScratchLength</c>'s formula (the band's input rows
     /// of every input and expanded channel, then the depthwise plane of one band).</summary>
@@ -51,12 +53,44 @@ internal static class ExpansionInference
                "each band convolved at once while it is in cache; the same bits as the two layers one after the other.");
         w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
         w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
+        if (ImageSplit.Worth(depthwise))
+        {
+            ImageSplit.OpenWhenSplitting(w);
+            w.Line($"// Fewer images than threads: each thread expands and convolves a range of the output rows, in bands of at most {depthwise.ExpansionBand} rows in its own scratch.");
+            w.Line(ImageSplit.Run(RowsMethod(depthwise), "inp", target, "weight", "bias", "batch", depthwise.Output.Height, "1"));
+            w.Line("return;");
+            w.Close();
+        }
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>({source}, b * {inLen}, {inLen}), expandWeight, expandBias, {LayerEmitter.FusedActivationKind(relu)}, " +
                $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, {target}.Slice(b * {outLen}, {outLen}), ws._expand_{depthwise.Id}, " +
                $"inChannels: {e.Input.Channels}, channels: {e.Output.Channels}, height: {e.Output.Height}, width: {e.Output.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
                $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand});");
         w.Line("return;");
+        w.Close();
+    }
+
+    private static string RowsMethod(LayerSpec depthwise) => "ForwardExpandedRows_" + depthwise.Id;
+
+    /// <summary>The range method of a split pass: output rows [start, end) of every image, each thread's input rows
+    /// expanded in its own scratch; written when the layer splits (<c>ImageSplit.Worth</c>).</summary>
+    public static void EmitRangeMethod(SourceWriter w, LayerSpec depthwise, NetworkSpec network)
+    {
+        if (!ImageSplit.Worth(depthwise)) return;
+        var e = network.Layers[depthwise.Expansion];
+        var c = (ConvOp)depthwise.Op;
+        var relu = network.Layers[e.FusedRelu];
+        var dwRelu = depthwise.FusedRelu >= 0 ? network.Layers[depthwise.FusedRelu] : null;
+        int inLen = (int)e.Input.Length, outLen = (int)depthwise.Output.Length;
+        w.Line();
+        ImageSplit.OpenRange(w, RowsMethod(depthwise), $"Output rows [start, end) of every image: {e.Name} of the input rows they read, then this convolution, in bands of at most {depthwise.ExpansionBand} rows.");
+        w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
+        w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.ForwardRows(new global::System.ReadOnlySpan<float>({PassEmitter.Input(network, e)}, b * {inLen}, {inLen}), expandWeight, expandBias, {LayerEmitter.FusedActivationKind(relu)}, " +
+               $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, outp.Slice(b * {outLen}, {outLen}), " +
+               $"inChannels: {e.Input.Channels}, channels: {e.Output.Channels}, height: {e.Output.Height}, width: {e.Output.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
+               $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand}, firstRow: start, endRow: end);");
         w.Close();
     }
 }

@@ -69,6 +69,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         w.Close();
         w.Close();
         if (DepthwiseInference.SplitsChannels(l)) DepthwiseInference.EmitRangeMethod(w, l, network);
+        if (l.Expansion >= 0) ExpansionInference.EmitRangeMethod(w, l, network);
         if (!split) return;
         w.Line();
         ImageSplit.OpenRange(w, GroupsMethod(l), "Groups [start, end) of every image, each group's columns in its own part of the buffer.");

@@ -144,4 +144,52 @@ public class ExpandDepthwiseTests
             new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25], new float[needed - 1], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2));
         Assert.Contains($"scratch holds {needed - 1} values, {needed} needed", e.Message);
     }
+
+    [Fact]
+    public void RangesOfRowsGiveTheBitsOfTheWholeCallAndWriteOnlyTheirRows()
+    {
+        var random = new Random(19);
+        int ranges = 0;
+        foreach (var c in Cases)
+        {
+            var d = Make(c, random);
+            var whole = Fused(c, d, FusedActivation.Relu6, FusedActivation.Relu6);
+            int rowLength = c.OutWidth;
+            // Cuts into two or three ranges (one of them possibly empty), each in its own bands.
+            var cuts = new[] { 0, random.Next(0, c.OutHeight + 1), c.OutHeight };
+            if (c.OutHeight > 2) cuts = new[] { 0, 1, c.OutHeight / 2, c.OutHeight };
+            var actual = Enumerable.Repeat(float.NaN, whole.Length).ToArray();
+            for (int r = 0; r + 1 < cuts.Length; r++)
+            {
+                var part = Enumerable.Repeat(-7f, whole.Length).ToArray();
+                ExpandDepthwise.ForwardRows(d.Input, d.ExpandWeight, d.ExpandBias, FusedActivation.Relu6, d.DepthwiseWeight, d.DepthwiseBias,
+                    FusedActivation.Relu6, part, c.In, c.Channels, c.Height, c.Width, c.Kernel, c.Stride, c.Padding, c.OutHeight, c.OutWidth,
+                    c.Band, cuts[r], cuts[r + 1]);
+                for (int ch = 0; ch < c.Channels; ch++)
+                for (int oy = 0; oy < c.OutHeight; oy++)
+                for (int ox = 0; ox < rowLength; ox++)
+                {
+                    int i = (ch * c.OutHeight + oy) * rowLength + ox;
+                    if (oy >= cuts[r] && oy < cuts[r + 1]) actual[i] = part[i];
+                    else Assert.True(part[i] == -7f, $"{c}: rows [{cuts[r]}, {cuts[r + 1]}) wrote out[{ch}, {oy}, {ox}]");
+                }
+                ranges++;
+            }
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"{c}: value {i} is {actual[i]:R} from the ranges, {whole[i]:R} from the whole call");
+        }
+        Assert.True(ranges > 2 * Cases.Length, $"{ranges} ranges");
+    }
+
+    [Fact]
+    public void RowsOutsideTheOutputAreRefusedByName()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ExpandDepthwise.ForwardRows(new float[2 * 25], new float[8], new float[4], FusedActivation.Relu6,
+            new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2, 3, 6));
+        Assert.Contains("ExpandDepthwise.ForwardRows: rows [3, 6) are not within the 5 output rows", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ExpandDepthwise.ForwardRows(new float[2 * 25], new float[8], new float[4], FusedActivation.Relu6,
+            new float[36], new float[4], FusedActivation.Relu6, new float[4 * 25 - 1], 2, 4, 5, 5, 3, 1, 1, 5, 5, 2, 0, 5));
+        Assert.Contains("ExpandDepthwise.ForwardRows: spans too short", e.Message);
+    }
 }
