@@ -233,8 +233,32 @@ public static unsafe class StrideTwoConv
                 rows + 2L * r0 * length + 16 * c0, rows + 2L * r1 * length + 16 * c1, rows + 2L * r2 * length + 16 * c2,
                 (long)(oy0 + r0) * s.OutWidth + 16 * c0, (long)(oy0 + r1) * s.OutWidth + 16 * c1, (long)(oy0 + r2) * s.OutWidth + 16 * c2,
                 c0 == perRow - 1 ? lastMask : all, c1 == perRow - 1 ? lastMask : all, c2 == perRow - 1 ? lastMask : all);
-            Eight3(transposed, tapAt, filters8, vectors3, s, (long)rowCount * length);
+            if (c0 < perRow - 1 && c1 < perRow - 1 && c2 < perRow - 1 || lastMask.Equals(all))
+                Eight3<Whole>(transposed, tapAt, filters8, vectors3, s, (long)rowCount * length);
+            else
+                Eight3<Masked>(transposed, tapAt, filters8, vectors3, s, (long)rowCount * length);
         }
+    }
+
+    /// <summary>How a group of three vectors loads a tap's values: whole vectors when every lane of the three is an output
+    /// (MobileNetV2's and ResNet-18's rows of 112 are 7 whole vectors), else masked to the output lanes. A masked load took
+    /// a conversion of its mask to a mask register and a copy of the zero it merges into, three of each per tap for 24
+    /// multiply-adds.</summary>
+    private interface ITapLoads
+    {
+        static abstract Vector512<float> Load(float* p, Vector512<float> mask);
+    }
+
+    private readonly struct Whole : ITapLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(float* p, Vector512<float> mask) => Vector512.Load(p);
+    }
+
+    private readonly struct Masked : ITapLoads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(float* p, Vector512<float> mask) => Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
     }
 
     /// <summary>Eight filters' biases and output planes.</summary>
@@ -266,7 +290,7 @@ public static unsafe class StrideTwoConv
 
     /// <summary>Eight filters x three vectors of outputs: 24 sums over every tap, then stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Eight3(float* w, int* tapAt, in Filters f, in Vectors o, in Shape s, long channelStep)
+    private static void Eight3<TLoads>(float* w, int* tapAt, in Filters f, in Vectors o, in Shape s, long channelStep) where TLoads : struct, ITapLoads
     {
         var zero = Vector512<float>.Zero;
         Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
@@ -282,9 +306,9 @@ public static unsafe class StrideTwoConv
             for (int kx = 0; kx < kernel; kx++, w += FilterBlock)
             {
                 int at = tapAt[kx];
-                var u = Avx512F.MaskLoad(p0 + at, m0, zero);
-                var v = Avx512F.MaskLoad(p1 + at, m1, zero);
-                var x = Avx512F.MaskLoad(p2 + at, m2, zero);
+                var u = TLoads.Load(p0 + at, m0);
+                var v = TLoads.Load(p1 + at, m1);
+                var x = TLoads.Load(p2 + at, m2);
                 var q = Vector512.Create(w[0]); a0 = Avx512F.FusedMultiplyAdd(q, u, a0); b0 = Avx512F.FusedMultiplyAdd(q, v, b0); c0 = Avx512F.FusedMultiplyAdd(q, x, c0);
                 q = Vector512.Create(w[1]); a1 = Avx512F.FusedMultiplyAdd(q, u, a1); b1 = Avx512F.FusedMultiplyAdd(q, v, b1); c1 = Avx512F.FusedMultiplyAdd(q, x, c1);
                 q = Vector512.Create(w[2]); a2 = Avx512F.FusedMultiplyAdd(q, u, a2); b2 = Avx512F.FusedMultiplyAdd(q, v, b2); c2 = Avx512F.FusedMultiplyAdd(q, x, c2);

@@ -41,6 +41,31 @@ public class StrideTwoConvTests
         Assert.True(oddPadding > 40 && wideRows > 40, $"odd paddings {oddPadding}, rows of more than two vectors {wideRows}");
     }
 
+    [Theory]
+    [InlineData(3, 18, 224, 32, 3, 1, 8)]  // MobileNetV2's stem on 18 rows: rows of 112 outputs, 7 whole vectors
+    [InlineData(3, 21, 224, 64, 7, 3, 8)]  // ResNet-18's conv1 on 21 rows
+    [InlineData(3, 17, 100, 20, 3, 1, 3)]  // rows of 50 outputs: groups of three whole vectors and groups with the masked last one
+    [InlineData(2, 9, 64, 9, 5, 2, 2)]     // rows of 32 outputs: two whole vectors, the groups crossing rows
+    public void RowsOfWholeVectorsGiveTheBitsOfIm2ColAndTheProduct(int channels, int height, int width, int filters, int kernel, int padding, int rows)
+    {
+        var random = new Random(height * 31 + width);
+        int outHeight = (height + 2 * padding - kernel) / 2 + 1, outWidth = (width + 2 * padding - kernel) / 2 + 1;
+        float[] input = Random(random, channels * height * width), weight = Random(random, filters * channels * kernel * kernel), bias = Random(random, filters);
+        for (int i = 0; i < bias.Length; i++) bias[i] *= 4f;
+        int k = channels * kernel * kernel, positions = outHeight * outWidth;
+        var col = new float[k * positions];
+        Im2Col.Pack(input, col, channels, height, width, kernel, 2, padding, outHeight, outWidth);
+        foreach (var activation in Activations)
+        {
+            var expected = new float[filters * positions];
+            Gemm.MultiplyBiasActivation(weight, col, expected, bias, filters, positions, k, activation);
+            var actual = new float[filters * positions];
+            StrideTwoConv.Forward(input, weight, bias, actual, new float[StrideTwoConv.ScratchLength(channels, width, kernel, padding, rows)],
+                channels, height, width, filters, kernel, padding, outHeight, outWidth, rows, activation);
+            AssertSameBits(expected, actual, $"C{channels} F{filters} K{kernel} P{padding} {height}x{width} rows {rows} {activation}");
+        }
+    }
+
     [Fact]
     public void ADeepInputWithALargeKernelGivesTheSameBits()
     {
