@@ -203,8 +203,7 @@ public static unsafe class DirectConv
         int length = PaddedLength(channels, height, width, padding);
         if (length <= 0)
             throw new ArgumentException($"DirectConv.ForwardImageRows: input {channels}x{height}x{width} must have values.");
-        if (t_padded is null || t_padded.Length < length) t_padded = new float[length];
-        var padded = new Span<float>(t_padded, 0, length);
+        var padded = new Span<float>(ThreadScratch.AtLeast(ref t_padded, length), 0, length);
         PadRows(input, padded, channels, height, width, kernel, padding, firstRow, endRow);
         ForwardRows(padded, weight, bias, output, channels, height, width, filters, kernel, padding, outHeight, outWidth, firstRow, endRow, relu);
     }

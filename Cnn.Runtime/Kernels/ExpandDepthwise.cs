@@ -71,8 +71,8 @@ public static unsafe class ExpandDepthwise
         if (firstRow == endRow) return;
         int rows = endRow - firstRow, bands = (rows + bandRows - 1) / bandRows, band = (rows + bands - 1) / bands;
         int needed = ScratchLength(inChannels, channels, height, width, kernel, stride, padding, outWidth, band);
-        if (_threadScratch is null || _threadScratch.Length < needed) _threadScratch = new float[needed];
-        Bands(input, expandWeight, expandBias, expandActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output, _threadScratch,
+        var scratch = ThreadScratch.AtLeast(ref _threadScratch, needed);
+        Bands(input, expandWeight, expandBias, expandActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output, scratch,
             inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, band, firstRow, endRow);
     }
 

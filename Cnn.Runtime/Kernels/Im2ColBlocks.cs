@@ -78,8 +78,7 @@ public static unsafe class Im2ColBlocks
         if (firstBlock < 0 || endBlock > blocks || firstBlock > endBlock)
             throw new ArgumentException($"Im2ColBlocks.ForwardBlocks: blocks [{firstBlock}, {endBlock}) are not within the {blocks} blocks.");
         long blockColumns = (long)k * rowsPerBlock * outWidth;
-        if (_threadColumns is null || _threadColumns.Length < blockColumns) _threadColumns = new float[blockColumns];
-        var col = _threadColumns.AsSpan();
+        var col = ThreadScratch.AtLeast(ref _threadColumns, blockColumns).AsSpan();
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
             Blocks(input, weight, bias, output, col, lanes, channels, height, width, filters, kernel, stride, padding, outHeight, outWidth,

@@ -69,8 +69,7 @@ public static unsafe class StrideTwoConv
         if (firstBlock < 0 || endBlock > blocks || firstBlock > endBlock)
             throw new ArgumentException($"StrideTwoConv.ForwardBlocks: blocks [{firstBlock}, {endBlock}) are not within the {blocks} blocks.");
         long length = ScratchLength(channels, width, kernel, padding, rowsPerBlock);
-        if (_threadRows is null || _threadRows.Length < length) _threadRows = new float[length];
-        Blocks(input, weight, bias, output, _threadRows, channels, height, width, filters, kernel, padding, outHeight, outWidth, rowsPerBlock, activation,
+        Blocks(input, weight, bias, output, ThreadScratch.AtLeast(ref _threadRows, length), channels, height, width, filters, kernel, padding, outHeight, outWidth, rowsPerBlock, activation,
             firstBlock, endBlock);
     }
 
@@ -110,8 +109,7 @@ public static unsafe class StrideTwoConv
             // Every block of 8 filters' weights tap by tap, laid out once per call for all the blocks of rows.
             int taps = shape.Taps;
             long laidOut = (long)(filters + FilterBlock - 1) / FilterBlock * taps * FilterBlock;
-            if (_threadWeights is null || _threadWeights.Length < laidOut) _threadWeights = new float[laidOut];
-            fixed (float* transposed = _threadWeights)
+            fixed (float* transposed = ThreadScratch.AtLeast(ref _threadWeights, laidOut))
             {
                 for (int f0 = 0; f0 < filters; f0 += FilterBlock) Transpose(pw, transposed + (long)f0 * taps, shape, f0, filters);
                 for (int oy0 = firstRow; oy0 < endRow; oy0 += rowsPerBlock)

@@ -343,8 +343,7 @@ public static unsafe class Winograd3x3
     /// <see cref="ForwardTiles"/> run on several threads at once); made once per thread and grown when too short.</summary>
     public static Span<float> ThreadScratch(long length)
     {
-        if (t_scratch is null || t_scratch.Length < length) t_scratch = new float[checked((int)length)];
-        return t_scratch;
+        return Kernels.ThreadScratch.AtLeast(ref t_scratch, length);
     }
 
     /// <summary>Tiles [first, end), a block of <paramref name="blockTiles"/> at a time: input transform, one product per

@@ -54,7 +54,6 @@ public static class WinogradRanges
     /// thread and grown when too short. A range writes the rows it reads before it reads them.</summary>
     private static Span<float> ThreadPadded(long length)
     {
-        if (t_padded is null || t_padded.Length < length) t_padded = new float[checked((int)length)];
-        return t_padded;
+        return ThreadScratch.AtLeast(ref t_padded, length);
     }
 }

@@ -1,0 +1,17 @@
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// A kernel's scratch for the thread that runs it (a range of a split pass runs on any worker, so a buffer of the
+/// caller's workspace would be shared): a <c>[ThreadStatic]</c> field of the kernel, grown here when a call needs more
+/// than it holds and then kept, so a warm pass allocates nothing.
+/// </summary>
+internal static class ThreadScratch
+{
+    /// <summary><paramref name="buffer"/>, replaced first by a new one of <paramref name="length"/> values when it is
+    /// missing or shorter.</summary>
+    public static float[] AtLeast(ref float[]? buffer, long length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = new float[checked((int)length)];
+        return buffer;
+    }
+}
