@@ -231,7 +231,7 @@ public static unsafe class StrideTwoConv
                 rows + 2L * r0 * length + 16 * c0, rows + 2L * r1 * length + 16 * c1, rows + 2L * r2 * length + 16 * c2,
                 (long)(oy0 + r0) * s.OutWidth + 16 * c0, (long)(oy0 + r1) * s.OutWidth + 16 * c1, (long)(oy0 + r2) * s.OutWidth + 16 * c2,
                 c0 == perRow - 1 ? lastMask : all, c1 == perRow - 1 ? lastMask : all, c2 == perRow - 1 ? lastMask : all);
-            if (c0 < perRow - 1 && c1 < perRow - 1 && c2 < perRow - 1 || lastMask.Equals(all))
+            if (c0 < perRow - 1 && c1 < perRow - 1 && c2 < perRow - 1 || s.OutWidth % 16 == 0)
                 Eight3<Whole>(transposed, tapAt, filters8, vectors3, s, (long)rowCount * length);
             else
                 Eight3<Masked>(transposed, tapAt, filters8, vectors3, s, (long)rowCount * length);

@@ -73,8 +73,8 @@ public class ExpansionFusionTests
         const int batch = 3;
         var inputs = Inputs(network, batch, seed: 7);
         var one = Forward(network, inputs, batch, threads: 1, split: false);
-        // Splitting one image over threads: each thread expands and convolves its own rows (3 threads: ranges of 18, 18
-        // and 17 rows, bands that do not start where the whole image's do).
+        // Splitting one image over threads: each thread expands and convolves its own rows (3 threads: six ranges of 8
+        // or 9 of the 53 rows, bands that do not start where the whole image's do).
         for (int b = 0; b < batch; b++)
         {
             var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();

@@ -20,8 +20,8 @@ internal static class ImageSplit
     /// split layer's hand-over (about a microsecond with the workers awake) is small against its share. Measured on 2
     /// cores, one image, 2 threads against 1 (<c>Cnn.Latency --threads 1,2 --fixed</c> with and without <c>--split</c>,
     /// nothing else running): CIFAR VGG (39 M) 1.49-1.54x split against 0.89-1.00x not, CIFAR ResNet (31 M) 1.64-1.65x
-    /// against 1.00-1.07x, MobileNetV2 (0.31 G, its in-place depthwise layers split by channels, its fused expansion off
-    /// in a split pass) 1.24-1.50x against 1.01-1.05x; ResNet-18 (1.8 G) 1.31-1.80x. With the other core busy a split
+    /// against 1.00-1.07x, MobileNetV2 (0.31 G, its in-place depthwise layers split by channels, its fused expansion then
+    /// two split layers) 1.24-1.50x against 1.01-1.05x; ResNet-18 (1.8 G) 1.31-1.80x. With the other core busy a split
     /// pass can be slower than one thread (0.57x measured for a CIFAR network), as every engine's two-thread pass is.
     /// LeNet-5 (0.4 M) stays on one thread.</summary>
     public const long SplitByDefaultFromMultiplyAdds = 20_000_000;
