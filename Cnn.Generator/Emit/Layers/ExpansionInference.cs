@@ -22,8 +22,7 @@ internal static class ExpansionInference
     {
         var c = (ConvOp)depthwise.Op;
         long planeRows = (depthwise.ExpansionBand - 1) * c.Stride + c.Kernel;
-        long rows = System.Math.Min(depthwise.Input.Height, planeRows);
-        return (long)(depthwise.ExpansionInputChannels + depthwise.Input.Channels) * rows * depthwise.Input.Width + DepthwiseInference.PlaneLength(depthwise, planeRows);
+        return (long)(depthwise.ExpansionInputChannels + depthwise.Input.Channels) * BandInputRows(depthwise) * depthwise.Input.Width + DepthwiseInference.PlaneLength(depthwise, planeRows);
     }
 
     public static Scratch Buffer(LayerSpec depthwise) =>
@@ -41,18 +40,13 @@ internal static class ExpansionInference
     public static void EmitForward(SourceWriter w, LayerSpec depthwise, NetworkSpec network, string target)
     {
         var e = network.Layers[depthwise.Expansion];
-        var c = (ConvOp)depthwise.Op;
-        var relu = network.Layers[e.FusedRelu];
-        var dwRelu = depthwise.FusedRelu >= 0 ? network.Layers[depthwise.FusedRelu] : null;
-        int inLen = (int)e.Input.Length, outLen = (int)depthwise.Output.Length;
-        string source = PassEmitter.Input(network, e);
+        long rows = BandInputRows(depthwise);
         w.Open($"if ({Condition})");
-        w.Line($"// {e.Name} (with {network.Layers[e.FoldedBatchNorm].Name} folded in and {relu.Name} applied as it stores) computed here from its input, " +
-               $"for {depthwise.ExpansionBand} output rows at a time (the {System.Math.Min(e.Output.Height, (depthwise.ExpansionBand - 1) * c.Stride + c.Kernel)} input rows they read, " +
-               $"{(long)e.Output.Channels * System.Math.Min(e.Output.Height, (depthwise.ExpansionBand - 1) * c.Stride + c.Kernel) * e.Output.Width * 4 / 1024} KiB expanded), " +
+        w.Line($"// {e.Name} (with {network.Layers[e.FoldedBatchNorm].Name} folded in and {network.Layers[e.FusedRelu].Name} applied as it stores) computed here from its input, " +
+               $"for {depthwise.ExpansionBand} output rows at a time (the {rows} input rows they read, " +
+               $"{(long)e.Output.Channels * rows * e.Output.Width * 4 / 1024} KiB expanded), " +
                "each band convolved at once while it is in cache; the same bits as the two layers one after the other.");
-        w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
-        w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
+        EmitExpandWeights(w, e);
         if (ImageSplit.Worth(depthwise))
         {
             ImageSplit.OpenWhenSplitting(w);
@@ -62,10 +56,7 @@ internal static class ExpansionInference
             w.Close();
         }
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.Forward(new global::System.ReadOnlySpan<float>({source}, b * {inLen}, {inLen}), expandWeight, expandBias, {LayerEmitter.FusedActivationKind(relu)}, " +
-               $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, {target}.Slice(b * {outLen}, {outLen}), ws._expand_{depthwise.Id}, " +
-               $"inChannels: {e.Input.Channels}, channels: {e.Output.Channels}, height: {e.Output.Height}, width: {e.Output.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
-               $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand});");
+        w.Line("    " + Call(depthwise, network, "Forward", target, $"ws._expand_{depthwise.Id}, ", ");"));
         w.Line("return;");
         w.Close();
     }
@@ -78,19 +69,40 @@ internal static class ExpansionInference
     {
         if (!ImageSplit.Worth(depthwise)) return;
         var e = network.Layers[depthwise.Expansion];
-        var c = (ConvOp)depthwise.Op;
-        var relu = network.Layers[e.FusedRelu];
-        var dwRelu = depthwise.FusedRelu >= 0 ? network.Layers[depthwise.FusedRelu] : null;
-        int inLen = (int)e.Input.Length, outLen = (int)depthwise.Output.Length;
         w.Line();
         ImageSplit.OpenRange(w, RowsMethod(depthwise), $"Output rows [start, end) of every image: {e.Name} of the input rows they read, then this convolution, in bands of at most {depthwise.ExpansionBand} rows.");
+        EmitExpandWeights(w, e);
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line("    " + Call(depthwise, network, "ForwardRows", "outp", "", ", firstRow: start, endRow: end);"));
+        w.Close();
+    }
+
+    /// <summary>Input rows one band reads, at most (<c>ExpandDepthwise</c>'s own count).</summary>
+    private static long BandInputRows(LayerSpec depthwise)
+    {
+        var c = (ConvOp)depthwise.Op;
+        return System.Math.Min(depthwise.Input.Height, (depthwise.ExpansionBand - 1) * c.Stride + c.Kernel);
+    }
+
+    /// <summary>The expansion's folded weights and biases, <c>expandWeight</c> and <c>expandBias</c>.</summary>
+    private static void EmitExpandWeights(SourceWriter w, LayerSpec e)
+    {
         w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
         w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
-        w.Line("for (int b = 0; b < batch; b++)");
-        w.Line($"    {LayerEmitter.Kernels}.ExpandDepthwise.ForwardRows(new global::System.ReadOnlySpan<float>({PassEmitter.Input(network, e)}, b * {inLen}, {inLen}), expandWeight, expandBias, {LayerEmitter.FusedActivationKind(relu)}, " +
-               $"weight, bias, {(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, outp.Slice(b * {outLen}, {outLen}), " +
+    }
+
+    /// <summary>The call of <c>ExpandDepthwise.</c><paramref name="method"/> for image <c>b</c>, into <paramref name="output"/>,
+    /// with <paramref name="scratch"/> (an argument and its comma, or nothing) and <paramref name="end"/> after the band.</summary>
+    private static string Call(LayerSpec depthwise, NetworkSpec network, string method, string output, string scratch, string end)
+    {
+        var e = network.Layers[depthwise.Expansion];
+        var c = (ConvOp)depthwise.Op;
+        var dwRelu = depthwise.FusedRelu >= 0 ? network.Layers[depthwise.FusedRelu] : null;
+        int inLen = (int)e.Input.Length, outLen = (int)depthwise.Output.Length;
+        return $"{LayerEmitter.Kernels}.ExpandDepthwise.{method}(new global::System.ReadOnlySpan<float>({PassEmitter.Input(network, e)}, b * {inLen}, {inLen}), expandWeight, expandBias, " +
+               $"{LayerEmitter.FusedActivationKind(network.Layers[e.FusedRelu])}, weight, bias, " +
+               $"{(dwRelu is null ? $"{LayerEmitter.Kernels}.FusedActivation.None" : LayerEmitter.FusedActivationKind(dwRelu))}, {output}.Slice(b * {outLen}, {outLen}), {scratch}" +
                $"inChannels: {e.Input.Channels}, channels: {e.Output.Channels}, height: {e.Output.Height}, width: {e.Output.Width}, kernel: {c.Kernel}, stride: {c.Stride}, padding: {c.Padding}, " +
-               $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand}, firstRow: start, endRow: end);");
-        w.Close();
+               $"outHeight: {depthwise.Output.Height}, outWidth: {depthwise.Output.Width}, bandRows: {depthwise.ExpansionBand}{end}";
     }
 }
