@@ -128,38 +128,14 @@ public static unsafe class DirectFilterVector
             // Two taps per pass: the loop's own instructions take less of each pass's 16 multiply-adds.
             for (; k + 2 <= s.Taps; k += 2, w += 2 * Filters)
             {
-                var v = Vector512.Load(w);
-                var u = Vector512.Load(w + Filters);
                 int d = offsets[k], e = offsets[k + 1];
-                a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q0[d]), a0);
-                a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q1[d]), a1);
-                a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q2[d]), a2);
-                a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q3[d]), a3);
-                a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q4[d]), a4);
-                a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q5[d]), a5);
-                a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q6[d]), a6);
-                a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q7[d]), a7);
-                a0 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q0[e]), a0);
-                a1 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q1[e]), a1);
-                a2 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q2[e]), a2);
-                a3 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q3[e]), a3);
-                a4 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q4[e]), a4);
-                a5 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q5[e]), a5);
-                a6 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q6[e]), a6);
-                a7 = Avx512F.FusedMultiplyAdd(u, Vector512.Create(q7[e]), a7);
+                Tap(Vector512.Load(w), q0 + d, q1 + d, q2 + d, q3 + d, q4 + d, q5 + d, q6 + d, q7 + d, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                Tap(Vector512.Load(w + Filters), q0 + e, q1 + e, q2 + e, q3 + e, q4 + e, q5 + e, q6 + e, q7 + e, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
             }
             if (k < s.Taps)
             {
-                var v = Vector512.Load(w);
                 int d = offsets[k];
-                a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q0[d]), a0);
-                a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q1[d]), a1);
-                a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q2[d]), a2);
-                a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q3[d]), a3);
-                a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q4[d]), a4);
-                a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q5[d]), a5);
-                a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q6[d]), a6);
-                a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(q7[d]), a7);
+                Tap(Vector512.Load(w), q0 + d, q1 + d, q2 + d, q3 + d, q4 + d, q5 + d, q6 + d, q7 + d, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
             }
             Activate.Apply(a0 + biases, activation).Store(tile);
             Activate.Apply(a1 + biases, activation).Store(tile + Filters);
@@ -177,6 +153,23 @@ public static unsafe class DirectFilterVector
                 else for (int j = 0; j < n; j++) to[j] = tile[j * Filters + f];
             }
         }
+    }
+
+    /// <summary>One tap's 16 weights <paramref name="v"/> times each of the 8 positions' input value at that tap, added to
+    /// its sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap(Vector512<float> v, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* x6, float* x7,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3,
+        ref Vector512<float> a4, ref Vector512<float> a5, ref Vector512<float> a6, ref Vector512<float> a7)
+    {
+        a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x0), a0);
+        a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x1), a1);
+        a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x2), a2);
+        a3 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x3), a3);
+        a4 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x4), a4);
+        a5 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x5), a5);
+        a6 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x6), a6);
+        a7 = Avx512F.FusedMultiplyAdd(v, Vector512.Create(*x7), a7);
     }
 
     /// <summary>Where the window of the group's position <paramref name="j"/> starts in the padded input (a group of
