@@ -6,8 +6,8 @@ namespace CnnGen.Tests.Kernels;
 /// <summary>
 /// <see cref="Gemm.MultiplyTransposedB"/> (a dense layer's product, <c>C = A * B^T</c>) gives every element exactly the
 /// bits of <see cref="Gemm.Dot"/> of its row of A and row of B, on one row of A (a dense layer's one image: blocks of
-/// eight rows of B, then single rows) and on several (blocks of two rows of A by four of B), with depths of
-/// whole vectors and with a masked last one, storing and accumulating.
+/// eight rows of B, then single rows) and on several (blocks of two rows of A by four of B, B's rows taken in chunks of
+/// about 256 KB), with depths of whole vectors and with a masked last one, storing and accumulating.
 /// </summary>
 public class GemmTransposedBTests
 {
@@ -19,6 +19,8 @@ public class GemmTransposedBTests
     [InlineData(1, 24, 3, false)]      // depth below one vector: only the masked one
     [InlineData(3, 21, 33, false)]     // two rows of A by four of B, then one row of A by eight
     [InlineData(2, 9, 16, true)]
+    [InlineData(32, 1000, 1280, false)] // MobileNetV2's classifier on a block of 32 images: B in 20 chunks of 48 rows and a last one of 40
+    [InlineData(5, 70, 4001, true)]     // chunks of 16 rows of B (the last one 6), an odd row of A, a masked last vector
     public void EveryElementIsTheDotOfItsRows(int m, int n, int k, bool accumulate)
     {
         var random = new Random(m * 1000 + n * 7 + k);
