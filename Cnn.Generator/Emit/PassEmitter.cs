@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using CnnGen.Generator.Analysis;
 using CnnGen.Generator.Emit.Layers;
 using CnnGen.Generator.Model;
 
@@ -58,6 +59,15 @@ internal static class PassEmitter
         w.Line($"/// one micro-batch's activations ({bytesPerImage.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes per image) stay in cache" +
                (winogradImages > 1 ? $", and at least the {winogradImages} images its largest Winograd layers need per call.</summary>" : ".</summary>"));
         w.Line($"public const int MicroBatch = {microBatch};");
+        int tailStart = BatchedTail.Start(body, microBatch);
+        if (tailStart >= 0)
+        {
+            var tailOutputs = new HashSet<string>(body.Skip(tailStart).Select(Act));
+            buffers = buffers.Select(b => tailOutputs.Contains(b.Field) ? b with { TailBlock = true } : b).ToList();
+            w.Line($"/// <summary>Images whose {body[tailStart - 1].Name} outputs a batch's evaluation pass gathers before it runs the layers from");
+            w.Line($"/// {body[tailStart].Name} on once for all of them, so their weights are read once per block instead of once per image.</summary>");
+            w.Line($"private const int TailImages = {BatchedTail.Images};");
+        }
         if (trainingMicroBatch != microBatch)
         {
             w.Line($"/// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each");
@@ -73,14 +83,17 @@ internal static class PassEmitter
             EmitterFor(body[i]).Forward(code, body[i], spec);
             forwardCode.Add(code);
         }
-        var outputFields = body.Select(l => (Act(l), l.Output.Length)).ToList();
-        var shared = OutputSharing.Plan(outputFields, forwardCode.Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
-            spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(spec, body));
+        // A batched tail's outputs hold a block of images, so they keep their own buffers; the head's last output, which
+        // the tail reads after the head, stays live to the end of the head.
+        var head = tailStart >= 0 ? body.Take(tailStart).ToList() : body;
+        var outputFields = head.Select(l => (Act(l), l.Output.Length)).ToList();
+        var shared = OutputSharing.Plan(outputFields, forwardCode.Take(head.Count).Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
+            tailStart >= 0 ? Act(body[tailStart - 1]) : spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(spec, body));
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
         var winogradSums = WinogradWeightGradients.Layers(body);
-        EmitPasses(w, spec, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0, ownTrainingMicroBatch: trainingMicroBatch != microBatch);
+        EmitPasses(w, spec, body, tailStart, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0, ownTrainingMicroBatch: trainingMicroBatch != microBatch);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -115,7 +128,7 @@ internal static class PassEmitter
             WinogradWeightGradients.EmitMethods(w, winogradSums);
             w.Line();
         }
-        EmitChains(w, spec, body, gradients);
+        EmitChains(w, spec, body, gradients, tailStart);
 
         for (int i = 0; i < body.Count; i++)
         {
@@ -199,13 +212,14 @@ internal static class PassEmitter
     }
 
     private static string Length(Scratch b, string training) =>
-        b.PerBatch && b.MostValues != long.MaxValue ? $"global::System.Math.Min({b.PerImage}L * batch, {b.MostValues}L)"
+        b.TailBlock ? $"{b.PerImage}L * global::System.Math.Max(batch, TailImages)"
+        : b.PerBatch && b.MostValues != long.MaxValue ? $"global::System.Math.Min({b.PerImage}L * batch, {b.MostValues}L)"
         : b.PerBatch ? $"{b.PerImage}L * batch"
         : b.PerBatchWhenTraining ? $"{training} ? {b.PerImage}L * batch : {b.PerImage}L"
         : $"{b.PerImage}L";
 
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec, bool trainingWeights, bool winogradSums, bool ownTrainingMicroBatch)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, int tailStart, bool trainingWeights, bool winogradSums, bool ownTrainingMicroBatch)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -215,11 +229,18 @@ internal static class PassEmitter
         w.Line($"public Passes({cls} network) : base(\"{spec.ClassName}\", InputLength, OutputLength, ParameterCount, MicroBatch, \"{spec.Input}\", " +
                $"softmax: {(spec.EndsWithSoftmax ? "true" : "false")}, batchNorm: {(spec.HasBatchNorm ? "true" : "false")}" +
                (Layers.ImageSplit.SplitsByDefault(spec) ? ", splitImages: true" : "") + (ownTrainingMicroBatch ? ", trainingMicroBatch: TrainingMicroBatch" : "") +
+               (tailStart >= 0 ? $", tailInputLength: {body[tailStart - 1].Output.Length}, tailImages: TailImages" : "") +
                ") => _network = network;");
         w.Line("protected override Workspace CreateWorkspace() => new();");
         w.Line("protected override bool Training => _network.Training;");
         w.Line($"protected override void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch) => _network.RunForward(ws, inputs, batch);");
         w.Line($"protected override void RunBackward(Workspace ws, {ReadOnlySpan} inputs, int batch) => _network.RunBackward(ws, inputs, batch);");
+        if (tailStart >= 0)
+        {
+            w.Line($"protected override void RunHead(Workspace ws, {ReadOnlySpan} inputs, int batch) => _network.RunHead(ws, inputs, batch);");
+            w.Line($"protected override {ReadOnlySpan} HeadOutput(Workspace ws) => ws.{Act(body[tailStart - 1])};");
+            w.Line($"protected override void RunTail(Workspace ws, {ReadOnlySpan} features, int batch) => _network.RunTail(ws, features, batch);");
+        }
         w.Line($"protected override float[]? Logits(Workspace ws) => {logits};");
         w.Line("protected override float[] LogitGradients(Workspace ws) => ws._dlogits;");
         if (spec.HasBatchNorm)
@@ -349,20 +370,38 @@ internal static class PassEmitter
         w.Close();
     }
 
-    private static void EmitChains(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, GradientFlow gradients)
+    private static void EmitChains(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, GradientFlow gradients, int tailStart)
     {
         w.Open($"private void RunForward(Workspace ws, {ReadOnlySpan} inputs, int batch)");
         if (body.Count == 0) w.Line("_ = ws; _ = inputs; _ = batch;");
-        for (int i = 0; i < body.Count; i++) w.Line(ChainCall(spec, body, i));
+        if (tailStart >= 0)
+        {
+            w.Line("RunHead(ws, inputs, batch);");
+            w.Line($"RunTail(ws, ws.{Act(body[tailStart - 1])}, batch);");
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>The layers up to {body[tailStart - 1].Name}, whose output the tail reads.</summary>");
+            w.Open($"private void RunHead(Workspace ws, {ReadOnlySpan} inputs, int batch)");
+            for (int i = 0; i < tailStart; i++) w.Line(ChainCall(spec, body, i));
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>The layers from {body[tailStart].Name} on, over <paramref name=\"batch\"/> images of {body[tailStart - 1].Name}'s output ({body[tailStart - 1].Output.Length} values each): a batch's evaluation");
+            w.Line("/// pass runs them once per block of images (see TailImages), other passes after each micro-batch's head.</summary>");
+            w.Open($"private void RunTail(Workspace ws, {ReadOnlySpan} features, int batch)");
+            w.Line(ChainCall(spec, body, tailStart, input: "features"));
+            for (int i = tailStart + 1; i < body.Count; i++) w.Line(ChainCall(spec, body, i));
+        }
+        else
+            for (int i = 0; i < body.Count; i++) w.Line(ChainCall(spec, body, i));
         w.Close();
         w.Line();
         gradients.EmitBackward(w);
     }
 
-    /// <summary>The forward chain's call of layer <paramref name="i"/>.</summary>
-    private static string ChainCall(NetworkSpec spec, List<LayerSpec> body, int i)
+    /// <summary>The forward chain's call of layer <paramref name="i"/>, reading <paramref name="input"/> when given.</summary>
+    private static string ChainCall(NetworkSpec spec, List<LayerSpec> body, int i, string? input = null)
     {
-        string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {Input(spec, body[i])}, ws.{Act(body[i])}, batch);";
+        string call = $"{LayerEmitter.ForwardName(body[i])}(ws, {input ?? Input(spec, body[i])}, ws.{Act(body[i])}, batch);";
         // A layer whose output a convolution writes only when BatchNorms are folded runs when they are not.
         if (body[i].InferredBy >= 0 && body[i].InferredOnlyWhenFolded)
             call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +

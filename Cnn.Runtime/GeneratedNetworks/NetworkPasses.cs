@@ -26,6 +26,8 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     private readonly string _inputShape;
     private readonly bool _softmax;
     private readonly bool _batchNorm;
+    private readonly int _tailInputLength;
+    private readonly int _tailImages;
     private readonly CallGuard _callGuard;
     private readonly float[] _prediction;
     private TWorkspace[] _workspaces;
@@ -50,9 +52,17 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <param name="batchNorm">Whether the network has a BatchNorm: a training-mode chunk is then one micro-batch, and a
     /// failing worker leaves the barrier (<see cref="LeaveBarrier"/>).</param>
     /// <param name="splitImages">The starting value of <see cref="SplitImages"/>: the generator's choice for the network.</param>
+    /// <param name="tailInputLength">Values per image of the head's last output (<see cref="HeadOutput"/>) when the network
+    /// has a batched tail (<see cref="RunTail"/>), else 0.</param>
+    /// <param name="tailImages">Images whose head outputs an evaluation pass gathers before running the tail on them.</param>
     protected NetworkPasses(string network, int inputLength, int outputLength, int parameterCount, int microBatch,
-        string inputShape, bool softmax, bool batchNorm, bool splitImages = false, int trainingMicroBatch = 0)
+        string inputShape, bool softmax, bool batchNorm, bool splitImages = false, int trainingMicroBatch = 0,
+        int tailInputLength = 0, int tailImages = 0)
     {
+        if (tailInputLength < 0 || tailInputLength > 0 && tailImages < 1)
+            throw new ArgumentOutOfRangeException(nameof(tailImages), tailImages, $"{network}: a batched tail needs a positive input length and at least one image per block.");
+        _tailInputLength = tailInputLength;
+        _tailImages = tailImages;
         SplitImages = splitImages;
         _network = network;
         _inputLength = inputLength;
@@ -79,6 +89,20 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
 
     /// <summary>Runs the backward pass from the workspace's logit gradients, adding to its <c>Gradients</c>.</summary>
     protected abstract void RunBackward(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch);
+
+    /// <summary>Runs the layers before the batched tail (a network with one: its generated code overrides this, and
+    /// <see cref="RunForward"/> is <see cref="RunHead"/> then <see cref="RunTail"/> on <see cref="HeadOutput"/>).</summary>
+    protected virtual void RunHead(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch) =>
+        throw new NotSupportedException($"{_network} has no batched tail.");
+
+    /// <summary>The buffer of the head's last output, which the tail reads.</summary>
+    protected virtual ReadOnlySpan<float> HeadOutput(TWorkspace workspace) =>
+        throw new NotSupportedException($"{_network} has no batched tail.");
+
+    /// <summary>Runs the batched tail over <paramref name="batch"/> images' head outputs, one after the other in
+    /// <paramref name="features"/>, into the logits' buffer.</summary>
+    protected virtual void RunTail(TWorkspace workspace, ReadOnlySpan<float> features, int batch) =>
+        throw new NotSupportedException($"{_network} has no batched tail.");
 
     /// <summary>The buffer holding the logits, or null when the logits are the input itself.</summary>
     protected abstract float[]? Logits(TWorkspace workspace);
@@ -306,20 +330,18 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         int step = BeginChunk(ws, worker, count, training: false);
         try
         {
+            if (_tailInputLength > 0 && !ws.TrainMode && step < count)
+            {
+                ForwardThroughTail(ws, start, count, step, inputs, outputs);
+                return;
+            }
             for (int first = 0; first < count; first += step)
             {
                 int n = Math.Min(step, count - first);
                 var x = inputs.Slice(first * _inputLength, n * _inputLength);
                 ws.ImageOffset = start + first;
                 RunForward(ws, x, n);
-                ReadOnlySpan<float> logits = LogitsOf(ws, x).Slice(0, n * _outputLength);
-                var y = outputs.Slice(first * _outputLength, n * _outputLength);
-                if (_softmax)
-                {
-                    for (int b = 0; b < n; b++)
-                        SoftmaxCrossEntropy.Softmax(logits.Slice(b * _outputLength, _outputLength), y.Slice(b * _outputLength, _outputLength));
-                }
-                else logits.CopyTo(y);
+                WriteOutputs(LogitsOf(ws, x).Slice(0, n * _outputLength), outputs.Slice(first * _outputLength, n * _outputLength), n);
             }
         }
         catch
@@ -327,6 +349,41 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
             if (_batchNorm && ws.TrainMode) LeaveBarrier();
             throw;
         }
+    }
+
+    /// <summary>An evaluation chunk of a network with a batched tail: the head a micro-batch at a time, its last outputs
+    /// gathered for up to <c>tailImages</c> images, then the tail once for all of them (each image's values are those of
+    /// <see cref="RunForward"/>).</summary>
+    private void ForwardThroughTail(TWorkspace ws, int start, int count, int step, ReadOnlySpan<float> inputs, Span<float> outputs)
+    {
+        var features = ws.TailInputs((long)Math.Min(count, _tailImages) * _tailInputLength);
+        for (int block = 0; block < count; block += _tailImages)
+        {
+            int images = Math.Min(_tailImages, count - block);
+            for (int first = 0; first < images; first += step)
+            {
+                int n = Math.Min(step, images - first);
+                ws.ImageOffset = start + block + first;
+                RunHead(ws, inputs.Slice((block + first) * _inputLength, n * _inputLength), n);
+                HeadOutput(ws).Slice(0, n * _tailInputLength).CopyTo(features.Slice(first * _tailInputLength));
+            }
+            ws.ImageOffset = start + block;
+            RunTail(ws, features.Slice(0, images * _tailInputLength), images);
+            // A tail ends in a layer, so the logits are that layer's buffer.
+            WriteOutputs(Logits(ws)!.AsSpan(0, images * _outputLength), outputs.Slice(block * _outputLength, images * _outputLength), images);
+        }
+    }
+
+    /// <summary>The outputs of <paramref name="images"/> images from their logits: probabilities after a softmax, else the logits.</summary>
+    private void WriteOutputs(ReadOnlySpan<float> logits, Span<float> outputs, int images)
+    {
+        if (!_softmax)
+        {
+            logits.CopyTo(outputs);
+            return;
+        }
+        for (int b = 0; b < images; b++)
+            SoftmaxCrossEntropy.Softmax(logits.Slice(b * _outputLength, _outputLength), outputs.Slice(b * _outputLength, _outputLength));
     }
 
     private void GradientChunk(int worker, int start, int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> outputs)

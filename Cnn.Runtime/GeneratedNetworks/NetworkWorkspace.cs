@@ -40,6 +40,15 @@ public abstract class NetworkWorkspace
     /// <summary>This worker's images whose highest logit was their label.</summary>
     public int Correct { get; set; }
 
+    private float[] _tailInputs = Array.Empty<float>();
+
+    /// <summary>The head outputs a batched tail's block gathers: at least <paramref name="length"/> values.</summary>
+    internal Span<float> TailInputs(long length)
+    {
+        Grow(ref _tailInputs, length, 1);
+        return _tailInputs;
+    }
+
     /// <summary>Grows the buffers for <paramref name="batch"/> images; <paramref name="training"/> adds the backward pass's.</summary>
     public abstract void Ensure(int batch, bool training);
 

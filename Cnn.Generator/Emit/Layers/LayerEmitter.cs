@@ -9,9 +9,10 @@ namespace CnnGen.Generator.Emit.Layers;
 /// <c>BackwardOnly</c> buffers exist only once gradients are computed. <c>LeftOutOfMicroBatch</c> buffers (inference-only
 /// scratch) are not counted when the micro-batch is sized, so they leave training's micro-batch as it was. A per-batch
 /// buffer holds at most <c>MostValues</c> values however large the batch (a kernel that works a cache-sized block at a time).
+/// A <c>TailBlock</c> buffer (a batched tail's output, see <c>BatchedTail</c>) holds at least a tail block's images.
 /// </summary>
 internal sealed record Scratch(string Field, string ElementType, long PerImage, bool PerBatch, bool BackwardOnly, bool PerBatchWhenTraining = false,
-    bool LeftOutOfMicroBatch = false, long MostValues = long.MaxValue);
+    bool LeftOutOfMicroBatch = false, long MostValues = long.MaxValue, bool TailBlock = false);
 
 /// <summary>
 /// Writes one layer kind's forward and backward methods, side by side, so one can be checked against the other.
