@@ -93,7 +93,7 @@ internal static class PassEmitter
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
         var winogradSums = WinogradWeightGradients.Layers(body);
-        EmitPasses(w, spec, body, tailStart, trainingWeights: trainingWeights.Count > 0, winogradSums: winogradSums.Count > 0, ownTrainingMicroBatch: trainingMicroBatch != microBatch);
+        EmitPasses(w, spec, body, tailStart, keptPassValues: TrainingWeights.Values(trainingWeights, gradients.NeedsInputGradient), winogradSums: winogradSums.Count > 0, ownTrainingMicroBatch: trainingMicroBatch != microBatch);
         w.Line();
         EmitForward(w, spec);
         w.Line();
@@ -219,7 +219,7 @@ internal static class PassEmitter
         : $"{b.PerImage}L";
 
     /// <summary>The network's side of the runtime's passes, and the properties that go with them.</summary>
-    private static void EmitPasses(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, int tailStart, bool trainingWeights, bool winogradSums, bool ownTrainingMicroBatch)
+    private static void EmitPasses(SourceWriter w, NetworkSpec spec, List<LayerSpec> body, int tailStart, long keptPassValues, bool winogradSums, bool ownTrainingMicroBatch)
     {
         string cls = NetworkEmitter.Identifier(spec.ClassName);
         string logits = spec.OutputLayer < 0 ? "null" : "ws." + Act(spec.Layers[spec.OutputLayer]);
@@ -257,7 +257,12 @@ internal static class PassEmitter
         }
         else if (WinogradConv.Any(spec.Layers))
             w.Line("protected override void BeforeForward(int workers, int batchSize) => _network.PrepareWinogradWeights(batchSize);");
-        if (trainingWeights) w.Line("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();");
+        if (keptPassValues > 0)
+        {
+            w.Line("protected override void BeforeKeptPass() => _network.EnsureTrainingWeights();");
+            w.Line($"protected override long KeptPassValues => {keptPassValues};");
+            w.Line("protected override void PrepareKeptPass(int part, int parts) => _network.PrepareTrainingWeights(part, parts);");
+        }
         if (winogradSums) WinogradWeightGradients.EmitHooks(w);
         w.Close();
         w.Line();

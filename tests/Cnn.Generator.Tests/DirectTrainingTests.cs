@@ -85,7 +85,7 @@ public class DirectTrainingTests
         // The weights are flipped once per gradient call, before the workers start, not in each backward pass.
         Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Matches(code, @"DirectConvInputGradient\.FlipWeights\(").Count);
-        Assert.Contains("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();", code, StringComparison.Ordinal);
+        Assert.Contains("protected override void PrepareKeptPass(int part, int parts) => _network.PrepareTrainingWeights(part, parts);", code, StringComparison.Ordinal);
         Assert.Contains(InputGradientComment + "1", code, StringComparison.Ordinal);
         Assert.Equal(3, Regex.Matches(code, @"WinogradInputGradient\.Images\(").Count);
 

@@ -69,7 +69,7 @@ public class WinogradTrainingTests
                         "filters: 32, channels: 16, f0: 0, f1: 32);", code, StringComparison.Ordinal);
         Assert.Contains("global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 1168, 4608), _flippedWeights_conv2, " +
                         "_winogradInputGradient_conv2, filters: 32, channels: 16);", code, StringComparison.Ordinal);
-        Assert.Contains("protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();", code, StringComparison.Ordinal);
+        Assert.Contains("protected override void PrepareKeptPass(int part, int parts) => _network.PrepareTrainingWeights(part, parts);", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _winogradGradientPadded_conv2, 10368L * batch, batch);", code, StringComparison.Ordinal);
         Assert.DoesNotContain("_winogradTraining_conv3", code, StringComparison.Ordinal);
     }

@@ -16,6 +16,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// </summary>
 internal static class TrainingWeights
 {
+    private const string Runtime = "global::CnnGen.Parallelism";
+
     /// <summary>The network's field of a layer's flipped weights.</summary>
     public static string Flipped(LayerSpec l) => "_flippedWeights_" + l.Id;
 
@@ -43,31 +45,68 @@ internal static class TrainingWeights
             w.Line($"private float[] {string.Join(" = global::System.Array.Empty<float>(), ", fields)} = global::System.Array.Empty<float>();");
         }
         w.Line();
-        w.Line("/// <summary>Before a pass that keeps its outputs: each such layer's weights rotated 180 degrees with channels and filters");
-        w.Line("/// swapped, and Winograd's transforms, once for all the workers and micro-batches of the pass.</summary>");
-        w.Open("private void PrepareTrainingWeights()");
+        w.Line("/// <summary>Before a pass that keeps its outputs, on the calling thread: the arrays of the weights below, on first use.</summary>");
+        w.Open("private void EnsureTrainingWeights()");
         foreach (var l in layers)
         {
             var c = (ConvOp)l.Op;
-            string shape = $"filters: {c.Filters}, channels: {l.Input.Channels}";
             long transformed = 36L * c.Filters * l.Input.Channels;
-            w.Line($"// {l.Name}");
-            if (l.WinogradTraining)
-            {
-                w.Line($"if ({Forward(l)}.Length == 0) {Forward(l)} = new float[{transformed}];");
-                w.Line($"{LayerEmitter.Kernels}.Winograd3x3.TransformWeights({LayerEmitter.Weight(l)}, {Forward(l)}, {shape}, f0: 0, f1: {c.Filters});");
-            }
-            if (FlipsWeights(l, needsInputGradient))
-                w.Line($"if ({Flipped(l)}.Length == 0) {Flipped(l)} = new float[{l.WeightLength}];");
-            if (l.WinogradInputGradient && needsInputGradient(l))
-            {
-                w.Line($"if ({InputGradient(l)}.Length == 0) {InputGradient(l)} = new float[{transformed}];");
-                w.Line($"{LayerEmitter.Kernels}.WinogradInputGradient.TransformWeights({LayerEmitter.Weight(l)}, {Flipped(l)}, {InputGradient(l)}, {shape});");
-            }
-            else if (l.DirectInputGradient && needsInputGradient(l))
-                w.Line($"{LayerEmitter.Kernels}.DirectConvInputGradient.FlipWeights({LayerEmitter.Weight(l)}, {Flipped(l)}, {shape}, kernel: {c.Kernel});");
+            if (l.WinogradTraining) w.Line($"if ({Forward(l)}.Length == 0) {Forward(l)} = new float[{transformed}];");
+            if (FlipsWeights(l, needsInputGradient)) w.Line($"if ({Flipped(l)}.Length == 0) {Flipped(l)} = new float[{l.WeightLength}];");
+            if (l.WinogradInputGradient && needsInputGradient(l)) w.Line($"if ({InputGradient(l)}.Length == 0) {InputGradient(l)} = new float[{transformed}];");
         }
         w.Close();
+        w.Line();
+        var tasks = Tasks(layers, needsInputGradient);
+        w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of making the weights a pass that keeps its outputs reads:");
+        w.Line("/// each such layer's weights rotated 180 degrees with channels and filters swapped, and Winograd's transforms, once for");
+        w.Line("/// all the workers and micro-batches of the pass, each part on its own worker. The tasks are numbered from the most");
+        w.Line("/// values written down and dealt out by <c>TaskParts</c>; each writes its own arrays.</summary>");
+        w.Open("private void PrepareTrainingWeights(int part, int parts)");
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            var (l, kind, values) = tasks[t];
+            var c = (ConvOp)l.Op;
+            string shape = $"filters: {c.Filters}, channels: {l.Input.Channels}";
+            string guard = $"if ({Runtime}.TaskParts.Of({t}, parts) == part)";
+            switch (kind)
+            {
+                case TaskKind.Forward:
+                    w.Line($"// {l.Name}: the transform of its weights for its Winograd training forward pass ({values:N0} values)");
+                    w.Line($"{guard} {LayerEmitter.Kernels}.Winograd3x3.TransformWeights({LayerEmitter.Weight(l)}, {Forward(l)}, {shape}, f0: 0, f1: {c.Filters});");
+                    break;
+                case TaskKind.WinogradInputGradient:
+                    w.Line($"// {l.Name}: its flipped weights and their transform for its Winograd input gradient ({values:N0} values)");
+                    w.Line($"{guard} {LayerEmitter.Kernels}.WinogradInputGradient.TransformWeights({LayerEmitter.Weight(l)}, {Flipped(l)}, {InputGradient(l)}, {shape});");
+                    break;
+                default:
+                    w.Line($"// {l.Name}: its flipped weights for its direct input gradient ({values:N0} values)");
+                    w.Line($"{guard} {LayerEmitter.Kernels}.DirectConvInputGradient.FlipWeights({LayerEmitter.Weight(l)}, {Flipped(l)}, {shape}, kernel: {c.Kernel});");
+                    break;
+            }
+        }
+        w.Close();
+    }
+
+    /// <summary>Values the preparation of <paramref name="layers"/> writes (0 for none).</summary>
+    public static long Values(IReadOnlyList<LayerSpec> layers, System.Func<LayerSpec, bool> needsInputGradient) =>
+        Tasks(layers, needsInputGradient).Sum(t => t.Values);
+
+    private enum TaskKind { Forward, WinogradInputGradient, Flip }
+
+    /// <summary>The preparation's tasks, from the most values written to the fewest (in layer order among equals).</summary>
+    private static List<(LayerSpec Layer, TaskKind Kind, long Values)> Tasks(IReadOnlyList<LayerSpec> layers, System.Func<LayerSpec, bool> needsInputGradient)
+    {
+        var tasks = new List<(LayerSpec Layer, TaskKind Kind, long Values)>();
+        foreach (var l in layers)
+        {
+            var c = (ConvOp)l.Op;
+            long transformed = 36L * c.Filters * l.Input.Channels;
+            if (l.WinogradTraining) tasks.Add((l, TaskKind.Forward, transformed));
+            if (l.WinogradInputGradient && needsInputGradient(l)) tasks.Add((l, TaskKind.WinogradInputGradient, transformed + l.WeightLength));
+            else if (l.DirectInputGradient && needsInputGradient(l)) tasks.Add((l, TaskKind.Flip, l.WeightLength));
+        }
+        return tasks.Select((t, i) => (t, i)).OrderByDescending(x => x.t.Values).ThenBy(x => x.i).Select(x => x.t).ToList();
     }
 
     private static bool FlipsWeights(LayerSpec l, System.Func<LayerSpec, bool> needsInputGradient) =>

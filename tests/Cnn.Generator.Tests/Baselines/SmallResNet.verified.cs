@@ -720,7 +720,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         protected override void BeforeGradients(int workers, int batchSize) => _network.PrepareBatchStatistics(workers, batchSize, training: true);
         protected override void LeaveBarrier() => _network.LeaveBarrier();
-        protected override void BeforeKeptPass() => _network.PrepareTrainingWeights();
+        protected override void BeforeKeptPass() => _network.EnsureTrainingWeights();
+        protected override long KeptPassValues => 211968;
+        protected override void PrepareKeptPass(int part, int parts) => _network.PrepareTrainingWeights(part, parts);
         protected override void BeginGradientChunk(Workspace ws) => _network.ClearWinogradSums(ws);
         protected override void EndGradientChunk(Workspace ws) => _network.AddWinogradSums(ws);
     }
@@ -984,34 +986,44 @@ partial class SmallResNet : global::CnnGen.INetwork
     private float[] _winogradTraining_conv5 = global::System.Array.Empty<float>(), _flippedWeights_conv5 = global::System.Array.Empty<float>(), _winogradInputGradient_conv5 = global::System.Array.Empty<float>();
     private float[] _winogradTraining_conv6 = global::System.Array.Empty<float>(), _flippedWeights_conv6 = global::System.Array.Empty<float>(), _winogradInputGradient_conv6 = global::System.Array.Empty<float>();
 
-    /// <summary>Before a pass that keeps its outputs: each such layer's weights rotated 180 degrees with channels and filters
-    /// swapped, and Winograd's transforms, once for all the workers and micro-batches of the pass.</summary>
-    private void PrepareTrainingWeights()
+    /// <summary>Before a pass that keeps its outputs, on the calling thread: the arrays of the weights below, on first use.</summary>
+    private void EnsureTrainingWeights()
     {
-        // conv2
         if (_flippedWeights_conv2.Length == 0) _flippedWeights_conv2 = new float[2304];
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);
-        // conv3
         if (_flippedWeights_conv3.Length == 0) _flippedWeights_conv3 = new float[2304];
-        global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), _flippedWeights_conv3, filters: 16, channels: 16, kernel: 3);
-        // conv4
         if (_winogradTraining_conv4.Length == 0) _winogradTraining_conv4 = new float[18432];
-        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _winogradTraining_conv4, filters: 32, channels: 16, f0: 0, f1: 32);
         if (_flippedWeights_conv4.Length == 0) _flippedWeights_conv4 = new float[4608];
         if (_winogradInputGradient_conv4.Length == 0) _winogradInputGradient_conv4 = new float[18432];
-        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _flippedWeights_conv4, _winogradInputGradient_conv4, filters: 32, channels: 16);
-        // conv5
         if (_winogradTraining_conv5.Length == 0) _winogradTraining_conv5 = new float[36864];
-        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _winogradTraining_conv5, filters: 32, channels: 32, f0: 0, f1: 32);
         if (_flippedWeights_conv5.Length == 0) _flippedWeights_conv5 = new float[9216];
         if (_winogradInputGradient_conv5.Length == 0) _winogradInputGradient_conv5 = new float[36864];
-        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _flippedWeights_conv5, _winogradInputGradient_conv5, filters: 32, channels: 32);
-        // conv6
         if (_winogradTraining_conv6.Length == 0) _winogradTraining_conv6 = new float[36864];
-        global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _winogradTraining_conv6, filters: 32, channels: 32, f0: 0, f1: 32);
         if (_flippedWeights_conv6.Length == 0) _flippedWeights_conv6 = new float[9216];
         if (_winogradInputGradient_conv6.Length == 0) _winogradInputGradient_conv6 = new float[36864];
-        global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _flippedWeights_conv6, _winogradInputGradient_conv6, filters: 32, channels: 32);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of making the weights a pass that keeps its outputs reads:
+    /// each such layer's weights rotated 180 degrees with channels and filters swapped, and Winograd's transforms, once for
+    /// all the workers and micro-batches of the pass, each part on its own worker. The tasks are numbered from the most
+    /// values written down and dealt out by <c>TaskParts</c>; each writes its own arrays.</summary>
+    private void PrepareTrainingWeights(int part, int parts)
+    {
+        // conv5: its flipped weights and their transform for its Winograd input gradient (46,080 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(0, parts) == part) global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _flippedWeights_conv5, _winogradInputGradient_conv5, filters: 32, channels: 32);
+        // conv6: its flipped weights and their transform for its Winograd input gradient (46,080 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(1, parts) == part) global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _flippedWeights_conv6, _winogradInputGradient_conv6, filters: 32, channels: 32);
+        // conv5: the transform of its weights for its Winograd training forward pass (36,864 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(2, parts) == part) global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 9600, 9216), _winogradTraining_conv5, filters: 32, channels: 32, f0: 0, f1: 32);
+        // conv6: the transform of its weights for its Winograd training forward pass (36,864 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(3, parts) == part) global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 18912, 9216), _winogradTraining_conv6, filters: 32, channels: 32, f0: 0, f1: 32);
+        // conv4: its flipped weights and their transform for its Winograd input gradient (23,040 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(4, parts) == part) global::CnnGen.Kernels.WinogradInputGradient.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _flippedWeights_conv4, _winogradInputGradient_conv4, filters: 32, channels: 16);
+        // conv4: the transform of its weights for its Winograd training forward pass (18,432 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(5, parts) == part) global::CnnGen.Kernels.Winograd3x3.TransformWeights(new global::System.ReadOnlySpan<float>(_parameters, 4896, 4608), _winogradTraining_conv4, filters: 32, channels: 16, f0: 0, f1: 32);
+        // conv2: its flipped weights for its direct input gradient (2,304 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(6, parts) == part) global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);
+        // conv3: its flipped weights for its direct input gradient (2,304 values)
+        if (global::CnnGen.Parallelism.TaskParts.Of(7, parts) == part) global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 2544, 2304), _flippedWeights_conv3, filters: 16, channels: 16, kernel: 3);
     }
 
     // ---- Winograd's weight gradients: per-point sums over a worker's chunk, transformed back once ----
