@@ -28,11 +28,13 @@ internal static class BatchedTail
     /// Where the batched tail starts among <paramref name="body"/> (the layers the passes run), or -1 when the network has
     /// none: the longest run of dense, dropout and activation layers at the end, each reading the layer before it (none
     /// computed inside another), that holds dense weights of at least <see cref="WeightBytes"/> and leaves a head, and
-    /// only when the inference micro-batch (<paramref name="microBatch"/>) is smaller than <see cref="Images"/>.
+    /// only when the inference micro-batch (<paramref name="microBatch"/>) is smaller than <see cref="Images"/> and the
+    /// logits are the last layer's output (<paramref name="outputLayer"/>: a final softmax may read an earlier layer, whose
+    /// buffer then holds one micro-batch).
     /// </summary>
-    public static int Start(IReadOnlyList<LayerSpec> body, int microBatch)
+    public static int Start(IReadOnlyList<LayerSpec> body, int microBatch, int outputLayer)
     {
-        if (microBatch >= Images) return -1;
+        if (microBatch >= Images || body.Count == 0 || outputLayer != body[body.Count - 1].Index) return -1;
         int start = body.Count;
         long weights = 0;
         while (start > 1 && InTail(body[start - 1]) && body[start - 1].InputIndex == body[start - 2].Index)

@@ -59,7 +59,7 @@ internal static class PassEmitter
         w.Line($"/// one micro-batch's activations ({bytesPerImage.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes per image) stay in cache" +
                (winogradImages > 1 ? $", and at least the {winogradImages} images its largest Winograd layers need per call.</summary>" : ".</summary>"));
         w.Line($"public const int MicroBatch = {microBatch};");
-        int tailStart = BatchedTail.Start(body, microBatch);
+        int tailStart = BatchedTail.Start(body, microBatch, spec.OutputLayer);
         if (tailStart >= 0)
         {
             var tailOutputs = new HashSet<string>(body.Skip(tailStart).Select(Act));

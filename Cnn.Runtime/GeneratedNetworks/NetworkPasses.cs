@@ -93,17 +93,16 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
 
     /// <summary>Runs the layers before the batched tail (a network with one: its generated code overrides this, and
     /// <see cref="RunForward"/> is <see cref="RunHead"/> then <see cref="RunTail"/> on <see cref="HeadOutput"/>).</summary>
-    protected virtual void RunHead(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch) =>
-        throw new NotSupportedException($"{_network} has no batched tail.");
+    protected virtual void RunHead(TWorkspace workspace, ReadOnlySpan<float> inputs, int batch) => throw NoTail();
 
     /// <summary>The buffer of the head's last output, which the tail reads.</summary>
-    protected virtual ReadOnlySpan<float> HeadOutput(TWorkspace workspace) =>
-        throw new NotSupportedException($"{_network} has no batched tail.");
+    protected virtual ReadOnlySpan<float> HeadOutput(TWorkspace workspace) => throw NoTail();
 
     /// <summary>Runs the batched tail over <paramref name="batch"/> images' head outputs, one after the other in
     /// <paramref name="features"/>, into the logits' buffer.</summary>
-    protected virtual void RunTail(TWorkspace workspace, ReadOnlySpan<float> features, int batch) =>
-        throw new NotSupportedException($"{_network} has no batched tail.");
+    protected virtual void RunTail(TWorkspace workspace, ReadOnlySpan<float> features, int batch) => throw NoTail();
+
+    private NotSupportedException NoTail() => new($"{_network} has no batched tail.");
 
     /// <summary>The buffer holding the logits, or null when the logits are the input itself.</summary>
     protected abstract float[]? Logits(TWorkspace workspace);
@@ -132,8 +131,9 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     protected virtual void PrepareKeptPass(int part, int parts) { }
 
     /// <summary>Values of weights to make before a gradient pass from which the workers share the making: the CIFAR VGG's
-    /// 2.3 million took 1.6 ms on one thread, a sixtieth of its training step there; below some 10,000 (LeNet-5's) waking
-    /// the workers for it costs about as much as it saves.</summary>
+    /// 2.6 million took 1.6 ms on one thread, a sixtieth of its training step there (its steps on two threads 2% faster
+    /// shared). A quarter of a million take some 0.16 ms at that rate; below it (SmallResNet's 0.2 million in the tests,
+    /// LeNet-5's few thousand) the making stays on the calling thread, which wakes no worker for it.</summary>
     public const long SplitKeptPassValues = 256 * 1024;
 
     /// <summary>At the start of a worker's chunk of a gradient pass, after its workspace is sized: sums the chunk's backward
@@ -374,7 +374,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
     /// <see cref="RunForward"/>).</summary>
     private void ForwardThroughTail(TWorkspace ws, int start, int count, int step, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
-        var features = ws.TailInputs((long)Math.Min(count, _tailImages) * _tailInputLength);
+        var features = ws.TailInputs(Math.Min(count, _tailImages), _tailInputLength);
         for (int block = 0; block < count; block += _tailImages)
         {
             int images = Math.Min(_tailImages, count - block);

@@ -42,10 +42,10 @@ public abstract class NetworkWorkspace
 
     private float[] _tailInputs = Array.Empty<float>();
 
-    /// <summary>The head outputs a batched tail's block gathers: at least <paramref name="length"/> values.</summary>
-    internal Span<float> TailInputs(long length)
+    /// <summary>The head outputs a batched tail's block of <paramref name="images"/> images gathers, <paramref name="perImage"/> values each.</summary>
+    internal Span<float> TailInputs(int images, int perImage)
     {
-        Grow(ref _tailInputs, length, 1);
+        Grow(ref _tailInputs, (long)images * perImage, images);
         return _tailInputs;
     }
 

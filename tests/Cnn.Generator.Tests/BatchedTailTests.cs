@@ -64,6 +64,20 @@ public class BatchedTailTests
     }
 
     [Fact]
+    public void ASoftmaxOfAnEarlierLayerLeavesTheNetworkWithoutATail()
+    {
+        // The logits are relu1's output (one micro-batch's buffer), not the last layer's; the dense layers after it are
+        // unread (a warning), and their 2 MiB of weights do not make a tail.
+        var run = TestDriver.Run("using CnnGen;\nnamespace Tails;\n[Input(4, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU] [Dense(128)] [Dense(10)] " +
+                                 "[Softmax(From = \"relu1\")]\npublic partial class Net { }");
+        Assert.Null(run.Result.Exception);
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("CNN0029", d.Id));
+        Assert.NotEmpty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputProblems);
+        Assert.DoesNotContain("RunTail", run.Sources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryImageGetsTheBitsItGetsAlone_OnAnyThreads_AcrossBlocks()
     {
         var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(TailRun.Value, "Tails.Net"), 5)!;
@@ -77,15 +91,80 @@ public class BatchedTailTests
         for (int b = 0; b < batch; b++)
             network.Forward(inputs.AsSpan(b * network.InputLength, network.InputLength), alone.AsSpan(b * network.OutputLength, network.OutputLength), 1);
         Assert.True(alone.Distinct().Count() > batch, "the outputs are not a fair test");
-        foreach (int threads in new[] { 1, 2, 3 })
+        foreach (int threads in new[] { 3, 2, 1 }) // the gathering buffer only grows: the smallest blocks first
         {
             network.Threads = threads;
             var outputs = new float[batch * network.OutputLength];
             network.Forward(inputs, outputs, batch);
+            // The batch went through the tail: the first worker gathered head outputs (on three threads first, into an
+            // empty buffer; on one, a block of 64 images).
+            Assert.True(TailInputs(network) >= (threads == 1 ? 64 * 4096 : 1), $"{threads} thread(s): the tail gathered no block");
             for (int i = 0; i < outputs.Length; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(outputs[i]),
                     $"{threads} thread(s), image {i / network.OutputLength}, output {i % network.OutputLength}: {outputs[i]:R}, alone {alone[i]:R}");
         }
+    }
+
+    [Fact]
+    public void FewerImagesThanThreads_SplitOverTheThreads_KeepTheirBits()
+    {
+        // 12 images on 16 threads with SplitImages: one workspace whose layers split each image over the threads, two
+        // micro-batches of the head (11 + 1) gathered, then the tail on the 12, its dense layers split by units.
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(TailRun.Value, "Tails.Net"), 5)!;
+        Perturb(network, seed: 6);
+        const int batch = 12;
+        var inputs = Inputs(network, batch, seed: 11);
+        var alone = new float[batch * network.OutputLength];
+        for (int b = 0; b < batch; b++)
+            network.Forward(inputs.AsSpan(b * network.InputLength, network.InputLength), alone.AsSpan(b * network.OutputLength, network.OutputLength), 1);
+        network.Threads = 16;
+        network.SplitImages = true;
+        var outputs = new float[batch * network.OutputLength];
+        network.Forward(inputs, outputs, batch);
+        Assert.Equal(batch * 4096, TailInputs(network));
+        for (int i = 0; i < outputs.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(outputs[i]), $"image {i / network.OutputLength}, output {i % network.OutputLength}: {outputs[i]:R}, alone {alone[i]:R}");
+    }
+
+    [Fact]
+    public void TheWholePassesRunTheTailAfterTheHead_ActivationsAndGradients()
+    {
+        var type = LoadedNetwork.Load(TailRun.Value, "Tails.Net");
+        var network = (INetwork)Activator.CreateInstance(type, 5)!;
+        Perturb(network, seed: 6);
+        var image = Inputs(network, 1, seed: 9);
+        var probabilities = new float[network.OutputLength];
+        network.Forward(image, probabilities, 1);
+        // Activations' unfused pass (head, then tail, in buffers of a block of images): the same probabilities, to rounding.
+        var activations = network.Activations(image);
+        for (int i = 0; i < probabilities.Length; i++)
+            Assert.True(Math.Abs(activations[^1][i] - probabilities[i]) <= 1e-6, $"class {i}: Activations {activations[^1][i]}, Forward {probabilities[i]}");
+        // A gradient pass through the head and tail on one and two workers (tail buffers of at least a block each).
+        const int batch = 40;
+        var inputs = Inputs(network, batch, seed: 10);
+        var labels = Enumerable.Range(0, batch).Select(b => b % 10).ToArray();
+        network.Threads = 1;
+        float loss = network.ComputeGradients(inputs, labels, batch);
+        var gradients = network.Gradients.ToArray();
+        var twin = (INetwork)Activator.CreateInstance(type, 5)!;
+        Perturb(twin, seed: 6);
+        twin.Threads = 2;
+        Assert.Equal(loss, twin.ComputeGradients(inputs, labels, batch), 5);
+        double scale = gradients.Max(g => Math.Abs(g));
+        Assert.True(scale > 1e-3, "the gradients are not a fair test");
+        var split = twin.Gradients;
+        for (int i = 0; i < gradients.Length; i++)
+            Assert.True(Math.Abs(split[i] - gradients[i]) <= 1e-5 * scale, $"gradient {i}: two workers {split[i]}, one {gradients[i]}");
+    }
+
+    /// <summary>Values the first worker's workspace holds for a batched tail's gathered head outputs.</summary>
+    private static int TailInputs(INetwork network)
+    {
+        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
+        object passes = network.GetType().GetField("_passes", Private)!.GetValue(network)!;
+        var workspaces = (Array)passes.GetType().BaseType!.GetField("_workspaces", Private)!.GetValue(passes)!;
+        object workspace = workspaces.GetValue(0)!;
+        return ((float[])typeof(GeneratedNetworks.NetworkWorkspace).GetField("_tailInputs", Private)!.GetValue(workspace)!).Length;
     }
 
     private static string Normalized(string code) => code.Replace("\r\n", "\n", StringComparison.Ordinal);

@@ -82,7 +82,7 @@ public class DirectTrainingTests
         Assert.Equal(2, calls.Length);
         Assert.Equal("dout.Slice(b * 12544, 12544), _flippedWeights_conv2, dinp.Slice(b * 12544, 12544), ws._backwardPaddedGradient, channels: 16, height: 28, width: 28, " +
                      "filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28", calls[0]);
-        // The weights are flipped once per gradient call, before the workers start, not in each backward pass.
+        // The weights are flipped once per gradient call, before the workers' chunks, not in each backward pass.
         Assert.Contains("global::CnnGen.Kernels.DirectConvInputGradient.FlipWeights(new global::System.ReadOnlySpan<float>(_parameters, 192, 2304), _flippedWeights_conv2, filters: 16, channels: 16, kernel: 3);", code, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Matches(code, @"DirectConvInputGradient\.FlipWeights\(").Count);
         Assert.Contains("protected override void PrepareKeptPass(int part, int parts) => _network.PrepareTrainingWeights(part, parts);", code, StringComparison.Ordinal);

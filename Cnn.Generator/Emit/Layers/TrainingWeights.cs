@@ -10,9 +10,11 @@ namespace CnnGen.Generator.Emit.Layers;
 /// (<see cref="LayerSpec.DirectInputGradient"/>, <see cref="LayerSpec.WinogradInputGradient"/>), the Winograd transform of
 /// those flipped weights, and the Winograd transform of the weights of convolutions whose training forward pass runs
 /// Winograd (<see cref="LayerSpec.WinogradTraining"/>; the inference transform is of folded weights and only remade when
-/// they change, so training keeps its own). One array of each per layer, owned by the network, made by
-/// <c>PrepareTrainingWeights</c> once per such pass (the runtime's <c>BeforeKeptPass</c>, before the workers start) and
-/// read by every worker and micro-batch of the pass. Weights change with every optimiser step, so they are made every time.
+/// they change, so training keeps its own). One array of each per layer, owned by the network, allocated on first use by
+/// <c>EnsureTrainingWeights</c> (the runtime's <c>BeforeKeptPass</c>, on the calling thread), made by
+/// <c>PrepareTrainingWeights</c> once per such pass (the runtime's <c>PrepareKeptPass</c>: in parts, one on each worker
+/// before their chunks, or all on the calling thread) and read by every worker and micro-batch of the pass. Weights change
+/// with every optimiser step, so they are made every time.
 /// </summary>
 internal static class TrainingWeights
 {
@@ -32,32 +34,22 @@ internal static class TrainingWeights
     public static List<LayerSpec> Layers(IEnumerable<LayerSpec> body, System.Func<LayerSpec, bool> needsInputGradient) =>
         body.Where(l => l.WinogradTraining || (l.DirectInputGradient || l.WinogradInputGradient) && needsInputGradient(l)).ToList();
 
-    /// <summary>The fields and <c>PrepareTrainingWeights</c> for <paramref name="layers"/> (from <see cref="Layers"/>).</summary>
+    /// <summary>The fields, <c>EnsureTrainingWeights</c> and <c>PrepareTrainingWeights</c> for <paramref name="layers"/> (from <see cref="Layers"/>).</summary>
     public static void EmitPreparation(SourceWriter w, IReadOnlyList<LayerSpec> layers, System.Func<LayerSpec, bool> needsInputGradient)
     {
         w.Line("// ---- The weights passes that keep their outputs read in other layouts: flipped for the input gradients, Winograd's transforms ----");
+        var tasks = Tasks(layers, needsInputGradient);
+        // Each layer's arrays: the forward transform's, then the flipped weights and their transform.
+        var arrays = layers.SelectMany(l => tasks.Where(t => t.Layer == l).OrderBy(t => t.Kind).SelectMany(Arrays)).ToList();
         foreach (var l in layers)
-        {
-            var fields = new List<string>();
-            if (l.WinogradTraining) fields.Add(Forward(l));
-            if (FlipsWeights(l, needsInputGradient)) fields.Add(Flipped(l));
-            if (l.WinogradInputGradient && needsInputGradient(l)) fields.Add(InputGradient(l));
-            w.Line($"private float[] {string.Join(" = global::System.Array.Empty<float>(), ", fields)} = global::System.Array.Empty<float>();");
-        }
+            w.Line($"private float[] {string.Join(" = global::System.Array.Empty<float>(), ", arrays.Where(a => a.Layer == l).Select(a => a.Field))} = global::System.Array.Empty<float>();");
         w.Line();
         w.Line("/// <summary>Before a pass that keeps its outputs, on the calling thread: the arrays of the weights below, on first use.</summary>");
         w.Open("private void EnsureTrainingWeights()");
-        foreach (var l in layers)
-        {
-            var c = (ConvOp)l.Op;
-            long transformed = 36L * c.Filters * l.Input.Channels;
-            if (l.WinogradTraining) w.Line($"if ({Forward(l)}.Length == 0) {Forward(l)} = new float[{transformed}];");
-            if (FlipsWeights(l, needsInputGradient)) w.Line($"if ({Flipped(l)}.Length == 0) {Flipped(l)} = new float[{l.WeightLength}];");
-            if (l.WinogradInputGradient && needsInputGradient(l)) w.Line($"if ({InputGradient(l)}.Length == 0) {InputGradient(l)} = new float[{transformed}];");
-        }
+        foreach (var (_, field, length) in arrays)
+            w.Line($"if ({field}.Length == 0) {field} = new float[{length}];");
         w.Close();
         w.Line();
-        var tasks = Tasks(layers, needsInputGradient);
         w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of making the weights a pass that keeps its outputs reads:");
         w.Line("/// each such layer's weights rotated 180 degrees with channels and filters swapped, and Winograd's transforms, once for");
         w.Line("/// all the workers and micro-batches of the pass, each part on its own worker. The tasks are numbered from the most");
@@ -93,6 +85,17 @@ internal static class TrainingWeights
         Tasks(layers, needsInputGradient).Sum(t => t.Values);
 
     private enum TaskKind { Forward, WinogradInputGradient, Flip }
+
+    /// <summary>The arrays a task writes: its field and length, in the order the fields are declared.</summary>
+    private static IEnumerable<(LayerSpec Layer, string Field, long Length)> Arrays((LayerSpec Layer, TaskKind Kind, long Values) task)
+    {
+        var (l, kind, _) = task;
+        var c = (ConvOp)l.Op;
+        long transformed = 36L * c.Filters * l.Input.Channels;
+        if (kind == TaskKind.Forward) yield return (l, Forward(l), transformed);
+        if (kind != TaskKind.Forward) yield return (l, Flipped(l), l.WeightLength);
+        if (kind == TaskKind.WinogradInputGradient) yield return (l, InputGradient(l), transformed);
+    }
 
     /// <summary>The preparation's tasks, from the most values written to the fewest (in layer order among equals).</summary>
     private static List<(LayerSpec Layer, TaskKind Kind, long Values)> Tasks(IReadOnlyList<LayerSpec> layers, System.Func<LayerSpec, bool> needsInputGradient)
