@@ -80,16 +80,12 @@ public class BatchedTailTests
     [Fact]
     public void EveryImageGetsTheBitsItGetsAlone_OnAnyThreads_AcrossBlocks()
     {
-        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(TailRun.Value, "Tails.Net"), 5)!;
-        Perturb(network, seed: 6);
+        var network = PerturbedNetwork();
         // 70 images: on one thread a block of 64 and one of 6, each gathered over micro-batches of 11 (the last one short);
         // on two threads 35 images each.
         const int batch = 70;
         var inputs = Inputs(network, batch, seed: 8);
-        var alone = new float[batch * network.OutputLength];
-        network.Threads = 1;
-        for (int b = 0; b < batch; b++)
-            network.Forward(inputs.AsSpan(b * network.InputLength, network.InputLength), alone.AsSpan(b * network.OutputLength, network.OutputLength), 1);
+        var alone = Alone(network, inputs, batch);
         Assert.True(alone.Distinct().Count() > batch, "the outputs are not a fair test");
         foreach (int threads in new[] { 3, 2, 1 }) // the gathering buffer only grows: the smallest blocks first
         {
@@ -99,9 +95,7 @@ public class BatchedTailTests
             // The batch went through the tail: the first worker gathered head outputs (on three threads first, into an
             // empty buffer; on one, a block of 64 images).
             Assert.True(TailInputs(network) >= (threads == 1 ? 64 * 4096 : 1), $"{threads} thread(s): the tail gathered no block");
-            for (int i = 0; i < outputs.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(outputs[i]),
-                    $"{threads} thread(s), image {i / network.OutputLength}, output {i % network.OutputLength}: {outputs[i]:R}, alone {alone[i]:R}");
+            AssertSameBits(alone, outputs, network.OutputLength, $"{threads} thread(s)");
         }
     }
 
@@ -110,28 +104,22 @@ public class BatchedTailTests
     {
         // 12 images on 16 threads with SplitImages: one workspace whose layers split each image over the threads, two
         // micro-batches of the head (11 + 1) gathered, then the tail on the 12, its dense layers split by units.
-        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(TailRun.Value, "Tails.Net"), 5)!;
-        Perturb(network, seed: 6);
+        var network = PerturbedNetwork();
         const int batch = 12;
         var inputs = Inputs(network, batch, seed: 11);
-        var alone = new float[batch * network.OutputLength];
-        for (int b = 0; b < batch; b++)
-            network.Forward(inputs.AsSpan(b * network.InputLength, network.InputLength), alone.AsSpan(b * network.OutputLength, network.OutputLength), 1);
+        var alone = Alone(network, inputs, batch);
         network.Threads = 16;
         network.SplitImages = true;
         var outputs = new float[batch * network.OutputLength];
         network.Forward(inputs, outputs, batch);
         Assert.Equal(batch * 4096, TailInputs(network));
-        for (int i = 0; i < outputs.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(outputs[i]), $"image {i / network.OutputLength}, output {i % network.OutputLength}: {outputs[i]:R}, alone {alone[i]:R}");
+        AssertSameBits(alone, outputs, network.OutputLength, "16 threads, split");
     }
 
     [Fact]
     public void TheWholePassesRunTheTailAfterTheHead_ActivationsAndGradients()
     {
-        var type = LoadedNetwork.Load(TailRun.Value, "Tails.Net");
-        var network = (INetwork)Activator.CreateInstance(type, 5)!;
-        Perturb(network, seed: 6);
+        var network = PerturbedNetwork();
         var image = Inputs(network, 1, seed: 9);
         var probabilities = new float[network.OutputLength];
         network.Forward(image, probabilities, 1);
@@ -146,8 +134,7 @@ public class BatchedTailTests
         network.Threads = 1;
         float loss = network.ComputeGradients(inputs, labels, batch);
         var gradients = network.Gradients.ToArray();
-        var twin = (INetwork)Activator.CreateInstance(type, 5)!;
-        Perturb(twin, seed: 6);
+        var twin = PerturbedNetwork();
         twin.Threads = 2;
         Assert.Equal(loss, twin.ComputeGradients(inputs, labels, batch), 5);
         double scale = gradients.Max(g => Math.Abs(g));
@@ -155,6 +142,30 @@ public class BatchedTailTests
         var split = twin.Gradients;
         for (int i = 0; i < gradients.Length; i++)
             Assert.True(Math.Abs(split[i] - gradients[i]) <= 1e-5 * scale, $"gradient {i}: two workers {split[i]}, one {gradients[i]}");
+    }
+
+    private static INetwork PerturbedNetwork()
+    {
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(TailRun.Value, "Tails.Net"), 5)!;
+        Perturb(network, seed: 6);
+        return network;
+    }
+
+    /// <summary>Each image's outputs from a pass of that image alone, on one thread (no tail: one image is one micro-batch).</summary>
+    private static float[] Alone(INetwork network, float[] inputs, int batch)
+    {
+        var alone = new float[batch * network.OutputLength];
+        network.Threads = 1;
+        for (int b = 0; b < batch; b++)
+            network.Forward(inputs.AsSpan(b * network.InputLength, network.InputLength), alone.AsSpan(b * network.OutputLength, network.OutputLength), 1);
+        return alone;
+    }
+
+    private static void AssertSameBits(float[] alone, float[] outputs, int outputLength, string pass)
+    {
+        for (int i = 0; i < outputs.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(outputs[i]),
+                $"{pass}, image {i / outputLength}, output {i % outputLength}: {outputs[i]:R}, alone {alone[i]:R}");
     }
 
     /// <summary>Values the first worker's workspace holds for a batched tail's gathered head outputs.</summary>
