@@ -24,9 +24,9 @@ namespace CnnGen.Kernels;
 /// loads per vector: 960 x 7 x 7 32.4 -> 17.8 us alone.</para>
 /// <para>On rows wider than 16, each block of rows first prefetches the same rows of the next channel, input and output,
 /// so the loads and the stores find their lines in cache: planes written by the layer before or evicted since otherwise
-/// stream at a fraction of the memory's speed. Alone, one thread: 144 x 56 x 56 96-107 us in cache, 296-376 from memory
-/// and 209-234 with its input just written, against 101-106, 108-126 and 105-112 with the prefetches; 32 x 112 x 112
-/// 78-80 / 148-164 / 138-143 against 87-90 / 94-108 / 88-93; in MobileNetV2's pass, features.3's depthwise layer 144-204
+/// stream at a fraction of the memory's speed. Alone, one thread: 144 x 56 x 56 95-107 us in cache, 296-416 from memory
+/// and 209-301 with its input just written, against 101-106, 108-129 and 105-112 with the prefetches; 32 x 112 x 112
+/// 78-99 / 148-294 / 138-229 against 87-90 / 94-108 / 88-93; in MobileNetV2's pass, features.3's depthwise layer 144-204
 /// -> 113-126 us, features.1's 94-156 -> 84-103. Prefetching only the input lines left most of it (144 x 56 x 56 from
 /// memory 162-176 us).</para>
 /// </summary>
