@@ -40,7 +40,7 @@ internal static class BatchedTail
         while (start > 1 && InTail(body[start - 1]) && body[start - 1].InputIndex == body[start - 2].Index)
         {
             start--;
-            if (body[start].Op is DenseOp) weights += 4L * body[start].Input.Length * ((DenseOp)body[start].Op).Units;
+            if (body[start].Op is DenseOp dense) weights += 4L * body[start].Input.Length * dense.Units;
         }
         return start < body.Count && weights >= WeightBytes ? start : -1;
     }

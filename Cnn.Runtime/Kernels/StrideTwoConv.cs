@@ -230,9 +230,10 @@ public static unsafe class StrideTwoConv
         // The outputs the next call stores at the same places (the next 8 filters', or after the last filters the first 8
         // filters' in the next block of rows; none after the range's last block, whose next rows another thread may
         // write), asked for one call ahead: stores that miss the cache wait for their lines.
-        int nextFilter = f0 + FilterBlock < filters ? f0 + FilterBlock : 0;
-        int nextFilters = f0 + FilterBlock < filters || moreRows ? Math.Min(FilterBlock, filters - nextFilter) : 0;
-        float* next = output + (long)nextFilter * s.Plane + (f0 + FilterBlock < filters ? 0 : (long)count * s.OutWidth);
+        bool moreFilters = f0 + FilterBlock < filters;
+        int nextFilter = moreFilters ? f0 + FilterBlock : 0;
+        int nextFilters = moreFilters || moreRows ? Math.Min(FilterBlock, filters - nextFilter) : 0;
+        float* next = output + (long)nextFilter * s.Plane + (moreFilters ? 0 : (long)count * s.OutWidth);
         for (int v = 0; v < vectors; v += VectorBlock)
         {
             int v1 = Math.Min(v + 1, last), v2 = Math.Min(v + 2, last);

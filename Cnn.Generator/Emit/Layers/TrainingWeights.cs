@@ -90,12 +90,13 @@ internal static class TrainingWeights
     private static IEnumerable<(LayerSpec Layer, string Field, long Length)> Arrays((LayerSpec Layer, TaskKind Kind, long Values) task)
     {
         var (l, kind, _) = task;
-        var c = (ConvOp)l.Op;
-        long transformed = 36L * c.Filters * l.Input.Channels;
-        if (kind == TaskKind.Forward) yield return (l, Forward(l), transformed);
+        if (kind == TaskKind.Forward) yield return (l, Forward(l), Transformed(l));
         if (kind != TaskKind.Forward) yield return (l, Flipped(l), l.WeightLength);
-        if (kind == TaskKind.WinogradInputGradient) yield return (l, InputGradient(l), transformed);
+        if (kind == TaskKind.WinogradInputGradient) yield return (l, InputGradient(l), Transformed(l));
     }
+
+    /// <summary>Values of a layer's Winograd transform of its weights (or of its flipped weights): 6 x 6 per filter and channel.</summary>
+    private static long Transformed(LayerSpec l) => 36L * ((ConvOp)l.Op).Filters * l.Input.Channels;
 
     /// <summary>The preparation's tasks, from the most values written to the fewest (in layer order among equals).</summary>
     private static List<(LayerSpec Layer, TaskKind Kind, long Values)> Tasks(IReadOnlyList<LayerSpec> layers, System.Func<LayerSpec, bool> needsInputGradient)
@@ -103,15 +104,10 @@ internal static class TrainingWeights
         var tasks = new List<(LayerSpec Layer, TaskKind Kind, long Values)>();
         foreach (var l in layers)
         {
-            var c = (ConvOp)l.Op;
-            long transformed = 36L * c.Filters * l.Input.Channels;
-            if (l.WinogradTraining) tasks.Add((l, TaskKind.Forward, transformed));
-            if (l.WinogradInputGradient && needsInputGradient(l)) tasks.Add((l, TaskKind.WinogradInputGradient, transformed + l.WeightLength));
+            if (l.WinogradTraining) tasks.Add((l, TaskKind.Forward, Transformed(l)));
+            if (l.WinogradInputGradient && needsInputGradient(l)) tasks.Add((l, TaskKind.WinogradInputGradient, Transformed(l) + l.WeightLength));
             else if (l.DirectInputGradient && needsInputGradient(l)) tasks.Add((l, TaskKind.Flip, l.WeightLength));
         }
         return tasks.Select((t, i) => (t, i)).OrderByDescending(x => x.t.Values).ThenBy(x => x.i).Select(x => x.t).ToList();
     }
-
-    private static bool FlipsWeights(LayerSpec l, System.Func<LayerSpec, bool> needsInputGradient) =>
-        (l.DirectInputGradient || l.WinogradInputGradient) && needsInputGradient(l);
 }
