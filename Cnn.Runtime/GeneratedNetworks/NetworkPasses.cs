@@ -8,14 +8,16 @@ namespace CnnGen.GeneratedNetworks;
 /// their workspaces, micro-batches, the softmax of the outputs, the cross-entropy loss and its gradient, and the sum
 /// of the workers' shares. A generated class holds one (a nested class derived from this one) and supplies its layers
 /// through <see cref="RunForward"/>, <see cref="RunBackward"/> and <see cref="Logits"/>; the numbers are the ones its
-/// own code computed before these passes moved here. A batch is split into contiguous chunks, one per worker; the
-/// workers' gradients and losses are added in worker order, so results are deterministic for a given thread count.
+/// own code computed before these passes moved here. A gradient pass (and a training-mode forward pass) splits a batch
+/// into contiguous chunks, one per worker; the workers' gradients and losses are added in worker order, so results are
+/// deterministic for a given thread count. An evaluation pass shares its images out as the workers ask for them
+/// (<see cref="EvaluateShared"/>): each image's outputs are the same whoever computes them.
 /// An evaluation-mode forward pass with fewer images than threads runs its images on one workspace instead, and the
 /// layers that the generator found worth it split each image's work over all the threads (<see cref="RunSplit"/>),
 /// with the bits of one thread.
 /// </summary>
 /// <typeparam name="TWorkspace">The network's workspace: one per worker thread.</typeparam>
-public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorkspace
+public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorkspace
 {
     private readonly string _network;
     private readonly int _inputLength;
@@ -337,6 +339,7 @@ public abstract class NetworkPasses<TWorkspace> where TWorkspace : NetworkWorksp
         int workers = PrepareWorkers(batchSize);
         PrepareForward(workers, batchSize);
         if (workers == 1) ForwardChunk(0, 0, batchSize, inputs, default, outputs);
+        else if (!Training) EvaluateShared(workers, batchSize, inputs, outputs);
         else WorkerPool.Shared.Run(workers, batchSize, _inputLength, inputs, default, _outputLength, outputs, _forwardChunk ??= ForwardChunk);
     }
 

@@ -49,6 +49,17 @@ public abstract class NetworkWorkspace
         return _tailInputs;
     }
 
+    private int[] _tailImages = Array.Empty<int>();
+
+    /// <summary>Where in the batch each of a batched tail's <paramref name="images"/> gathered images lies, when the
+    /// images of an evaluation batch are shared out as the workers ask for them (so a worker's images need not follow
+    /// one another).</summary>
+    internal Span<int> TailImages(int images)
+    {
+        Grow(ref _tailImages, images, images);
+        return _tailImages;
+    }
+
     /// <summary>Grows the buffers for <paramref name="batch"/> images; <paramref name="training"/> adds the backward pass's.</summary>
     public abstract void Ensure(int batch, bool training);
 

@@ -82,7 +82,8 @@ public class BatchedTailTests
     {
         var network = PerturbedNetwork();
         // 70 images: on one thread a block of 64 and one of 6, each gathered over micro-batches of 11 (the last one short);
-        // on two threads 35 images each.
+        // on two and three threads, micro-batches of 11 handed out as the workers ask for them, each worker's tail
+        // running on the images it took.
         const int batch = 70;
         var inputs = Inputs(network, batch, seed: 8);
         var alone = Alone(network, inputs, batch);
@@ -96,6 +97,30 @@ public class BatchedTailTests
             // empty buffer; on one, a block of 64 images).
             Assert.True(TailInputs(network) >= (threads == 1 ? 64 * 4096 : 1), $"{threads} thread(s): the tail gathered no block");
             AssertSameBits(alone, outputs, network.OutputLength, $"{threads} thread(s)");
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 7)]
+    [InlineData(4, 70)]
+    [InlineData(3, 65)]
+    [InlineData(2, 129)]
+    public void ImagesSharedOutAsTheWorkersAsk_KeepTheirBitsAndPlaces(int threads, int batch)
+    {
+        // The workers take micro-batches of up to 11 images (fewer when a worker's even share is smaller) until none is
+        // left, so a worker's images need not follow one another: each gathered image's outputs must go back to its place.
+        // 129 images on two threads fill a worker's block of 64 at least once; 65 on three end with short micro-batches.
+        var network = PerturbedNetwork();
+        var inputs = Inputs(network, batch, seed: 12 + batch);
+        var alone = Alone(network, inputs, batch);
+        network.Threads = threads;
+        var outputs = new float[batch * network.OutputLength];
+        for (int call = 0; call < 3; call++)
+        {
+            Array.Fill(outputs, float.NaN);
+            network.Forward(inputs, outputs, batch);
+            AssertSameBits(alone, outputs, network.OutputLength, $"{threads} threads, {batch} images, call {call}");
         }
     }
 

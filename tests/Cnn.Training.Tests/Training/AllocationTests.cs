@@ -73,4 +73,20 @@ public class AllocationTests(ITestOutputHelper output)
         Assert.Equal((0L, 0L, 0L, 0L, 0L), (forward1, forward32, gradients64, predict, smallerAgain));
         Assert.True(float.IsFinite(y32[0]) && float.IsFinite(network.Gradients[0]));
     }
+
+    [Fact]
+    public void AnEvaluationBatchSharedOutOverTwoWorkersAllocatesNothingAfterTheFirstCall()
+    {
+        // On two threads the images go to the workers as they ask for them; the calling thread runs one of the parts.
+        var network = new TrainLeNet(seed: 1) { Threads = 2 };
+        var data = SyntheticData.Make(64, seed: 5);
+        var y64 = new float[64 * 10];
+        var y7 = new float[7 * 10];
+        network.Forward(data.Images, y64, 64);
+        long forward64 = Allocations.Steady(() => { for (int i = 0; i < 3; i++) network.Forward(data.Images, y64, 64); });
+        long forward7 = Allocations.Of(() => network.Forward(data.Images.AsSpan(0, 7 * 784), y7, 7));
+        output.WriteLine($"two threads: forward x64 {forward64}, then x7 {forward7} bytes");
+        Assert.Equal((0L, 0L), (forward64, forward7));
+        Assert.True(float.IsFinite(y64[^1]) && float.IsFinite(y7[^1]));
+    }
 }
