@@ -8,8 +8,8 @@ namespace CnnGen.Generator.Analysis;
 /// dense layers at its end (with the dropouts and activations between them), when their weights are large. A
 /// micro-batch of one image (the 224x224 networks') reads all of a dense layer's weights for one image's few hundred
 /// values: MobileNetV2's classifier streams its 5 MB from memory for every image (about 285 us of a 7 ms pass on one
-/// thread). A batch's chunk instead runs the layers before the tail (the head) a micro-batch at a time, keeps the
-/// head's last output of up to <see cref="Images"/> images, and then runs the tail on all of them: the classifier
+/// thread). Each worker of a batch's evaluation pass instead runs the layers before the tail (the head) a micro-batch at
+/// a time, keeps the head's last output of up to <see cref="Images"/> images, and then runs the tail on all of them: the classifier
 /// alone (<c>Gemm.MultiplyTransposedB</c>, 1000 x 1280, weights evicted first, one thread, medians of 15) took 140 us
 /// for one image, 78 us each for 32 images one at a time, and 37 us each for 32 images in one call. Every image's
 /// values are the same: a dense layer's product computes each value from its own row and weights alike for any number

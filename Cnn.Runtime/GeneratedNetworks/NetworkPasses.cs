@@ -10,8 +10,9 @@ namespace CnnGen.GeneratedNetworks;
 /// through <see cref="RunForward"/>, <see cref="RunBackward"/> and <see cref="Logits"/>; the numbers are the ones its
 /// own code computed before these passes moved here. A gradient pass (and a training-mode forward pass) splits a batch
 /// into contiguous chunks, one per worker; the workers' gradients and losses are added in worker order, so results are
-/// deterministic for a given thread count. An evaluation pass shares its images out as the workers ask for them
-/// (<see cref="EvaluateShared"/>): each image's outputs are the same whoever computes them.
+/// deterministic for a given thread count. An evaluation pass on several workers shares its images out a micro-batch at
+/// a time as the workers ask for them (<see cref="EvaluateShared"/>): the same micro-batches on every call, whoever
+/// computes them, so that too is deterministic for a given thread count.
 /// An evaluation-mode forward pass with fewer images than threads runs its images on one workspace instead, and the
 /// layers that the generator found worth it split each image's work over all the threads (<see cref="RunSplit"/>),
 /// with the bits of one thread.
@@ -372,7 +373,7 @@ public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : Netwo
         }
     }
 
-    /// <summary>An evaluation chunk of a network with a batched tail: the head a micro-batch at a time, its last outputs
+    /// <summary>An evaluation pass of one worker (or one split image's workspace) of a network with a batched tail: the head a micro-batch at a time, its last outputs
     /// gathered for up to <c>tailImages</c> images, then the tail once for all of them (each image's values are those of
     /// <see cref="RunForward"/>).</summary>
     private void ForwardThroughTail(TWorkspace ws, int start, int count, int step, ReadOnlySpan<float> inputs, Span<float> outputs)

@@ -4,10 +4,11 @@ namespace CnnGen.GeneratedNetworks;
 
 /// <summary>
 /// An evaluation-mode forward pass over more images than one worker: the images are shared out a micro-batch at a time,
-/// each worker asking for the next images when it has finished its last, instead of in one fixed chunk per worker. Each
-/// image's outputs come from the same operations whichever worker computes it and whichever images share its
-/// micro-batch, so they are the bits of one thread; what changes is that a worker slowed down (another process on its
-/// core, a core slower for a while) leaves more of the batch to the others instead of holding up the whole call.
+/// each worker asking for the next images when it has finished its last, instead of in one fixed chunk per worker. The
+/// micro-batches are the same runs of images on every call with the same batch and thread count (every take is the same
+/// size, from the batch's start), and an image's outputs do not depend on which worker computes it, so results stay
+/// deterministic for a given thread count; what changes is that a worker slowed down (another process on its core, a
+/// core slower for a while) leaves more of the batch to the others instead of holding up the whole call.
 /// MobileNetV2, 32 images on two threads, with one chunk per worker: in 3 of 8 calls one chunk took 75-106 ms against the
 /// other's 70-71, and the call as long as the slower one. Whole processes on two threads (<c>Cnn.EngineRace run</c>,
 /// alternating pairs, medians in images/s), one run: LeNet-5 173 -> 204 thousand (batch 256), the CIFAR VGG 6,462 ->
@@ -70,16 +71,18 @@ public abstract unsafe partial class NetworkPasses<TWorkspace>
     }
 
     /// <summary>The head over each micro-batch taken, its outputs gathered with where their images lie; the tail over
-    /// them once a block of <c>tailImages</c> is gathered, or when the batch has no images left.</summary>
+    /// them when one more micro-batch would not fit a block of <c>tailImages</c> (rounded down to whole micro-batches),
+    /// and when the batch has no images left. Every take is <paramref name="claim"/> images (fewer only at the batch's
+    /// end), so the micro-batches are the same runs of images on every call, whoever takes them.</summary>
     private void EvaluateThroughTail(TWorkspace ws, int claim, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
-        int block = Math.Min(_sharedBatch, _tailImages);
-        var features = ws.TailInputs(block, _tailInputLength);
-        var images = ws.TailImages(block);
+        int room = Math.Max(claim, Math.Min(_sharedBatch, _tailImages) / claim * claim);
+        var features = ws.TailInputs(room, _tailInputLength);
+        var images = ws.TailImages(room);
         int gathered = 0;
         while (true)
         {
-            bool took = TryTakeImages(Math.Min(claim, block - gathered), out int first, out int n);
+            bool took = TryTakeImages(claim, out int first, out int n);
             if (took)
             {
                 ws.ImageOffset = first;
@@ -88,9 +91,9 @@ public abstract unsafe partial class NetworkPasses<TWorkspace>
                 for (int i = 0; i < n; i++) images[gathered + i] = first + i;
                 gathered += n;
             }
-            if (gathered > 0 && (!took || gathered == block))
+            if (gathered > 0 && (!took || gathered + claim > room))
             {
-                ws.ImageOffset = images[0];
+                ws.ImageOffset = images[0]; // the block's images need not follow one another; only training reads it (dropout)
                 RunTail(ws, features.Slice(0, gathered * _tailInputLength), gathered);
                 // A tail ends in a layer, so the logits are that layer's buffer.
                 var logits = Logits(ws)!.AsSpan(0, gathered * _outputLength);

@@ -75,9 +75,10 @@ public class AllocationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void AnEvaluationBatchSharedOutOverTwoWorkersAllocatesNothingAfterTheFirstCall()
+    public void AnEvaluationBatchSharedOutOverTwoWorkersAllocatesNothingOnTheCallingThreadAfterTheFirstCall()
     {
-        // On two threads the images go to the workers as they ask for them; the calling thread runs one of the parts.
+        // On two threads the images go to the workers as they ask for them; the calling thread publishes the job and runs
+        // one of the parts (the counter is the calling thread's: the pool worker's part runs the same code).
         var network = new TrainLeNet(seed: 1) { Threads = 2 };
         var data = SyntheticData.Make(64, seed: 5);
         var y64 = new float[64 * 10];
