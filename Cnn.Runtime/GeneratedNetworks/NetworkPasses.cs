@@ -373,9 +373,9 @@ public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : Netwo
         }
     }
 
-    /// <summary>An evaluation pass of one worker (or one split image's workspace) of a network with a batched tail: the head a micro-batch at a time, its last outputs
-    /// gathered for up to <c>tailImages</c> images, then the tail once for all of them (each image's values are those of
-    /// <see cref="RunForward"/>).</summary>
+    /// <summary>An evaluation pass on one workspace (one worker, or a split image's) of a network with a batched tail:
+    /// the head a micro-batch at a time, its last outputs gathered for up to <c>tailImages</c> images, then the tail once
+    /// for all of them (each image's values are those of <see cref="RunForward"/>).</summary>
     private void ForwardThroughTail(TWorkspace ws, int start, int count, int step, ReadOnlySpan<float> inputs, Span<float> outputs)
     {
         var features = ws.TailInputs(Math.Min(count, _tailImages), _tailInputLength);

@@ -56,7 +56,8 @@ public abstract unsafe partial class NetworkPasses<TWorkspace>
         int claim = Math.Min(BeginChunk(ws, worker, share, training: false), share);
         var inputs = new ReadOnlySpan<float>(_sharedInputs, _sharedBatch * _inputLength);
         var outputs = new Span<float>(_sharedOutputs, _sharedBatch * _outputLength);
-        if (_tailInputLength > 0 && claim < _sharedBatch)
+        // With a tail, always gathered: a take is at most an even share, so fewer images than the batch (workers <= batch).
+        if (_tailInputLength > 0)
         {
             EvaluateThroughTail(ws, claim, inputs, outputs);
             return;
