@@ -5,8 +5,9 @@ training, and the check that every engine computed the same logits as PyTorch.
 
     python3 bench/engine_race_table.py RUNS_DIR PEAK1 PEAK2
 
-RUNS_DIR holds <engine>_<model>_t<threads>_r<round>.json, weights/pytorch_check.json, load_start and load_end, and
-machine (the processor, when the race recorded it).
+RUNS_DIR holds <engine>_<model>_t<threads>_r<round>.json, weights/pytorch_check.json, load_start and load_end,
+machine (the processor, when the race recorded it) and state_<model>_r<round>.json (what the machine gave two threads
+before a network's two-thread runs of a round: Cnn.EngineRace state).
 """
 import glob
 import json
@@ -166,6 +167,37 @@ def check_line(runs, model, reference):
            + ", ".join(parts) + f" -> {verdict}", ok
 
 
+def load_states(directory, model):
+    """{round: state} of the machine before the network's two-thread runs of each round, where the race recorded it."""
+    states = {}
+    pattern = re.compile(rf"state_{re.escape(model)}_r(\d+)\.json$")
+    for path in glob.glob(os.path.join(directory, f"state_{model}_r*.json")):
+        match = pattern.search(os.path.basename(path))
+        if not match:
+            continue
+        with open(path) as f:
+            text = f.read().strip()
+        if text:
+            states[int(match.group(1))] = json.loads(text)
+    return states
+
+
+def rounds_lines(runs, model, states, threads=2):
+    """One line per round: one image on two threads, CnnGen against ONNX Runtime, beside the machine's state then."""
+    cnngen = per_round(runs, "cnngen", model, threads, LATENCY[0])
+    onnx = per_round(runs, "onnx", model, threads, LATENCY[0])
+    lines = []
+    for r in sorted(set(cnngen) & set(onnx)):
+        line = f"  round {r}: {fmt(cnngen[r])} against {fmt(onnx[r])} us ({speed_ratio(cnngen[r], onnx[r], True):.2f}x)"
+        state = states.get(r)
+        if state:
+            cpus = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_by_cpu", []))
+            line += (f"; CPUs {cpus or '-'} us on one kernel, a write after the other core's read "
+                     f"{state['write_after_other_read_us_per_mib']:,.0f} us per MiB (its own lines {state['own_write_us_per_mib']:,.0f})")
+        lines.append(line)
+    return lines
+
+
 def main():
     directory, peak1, peak2 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     peaks = {1: peak1, 2: peak2}
@@ -213,6 +245,13 @@ def main():
         print_table(header, rows)
         if not trains(runs, model):
             print("Training is not raced for this network (inference only): its training rows print -.")
+        states = load_states(directory, model)
+        if states:
+            print("One image on 2 threads by round, CnnGen against ONNX Runtime, and the machine just before the round's "
+                  "two-thread runs (Cnn.EngineRace state: MobileNetV2's stem convolution timed on each CPU; 256 KiB "
+                  "written by one core after the other read it, against lines it wrote itself):")
+            for line in rounds_lines(runs, model, states):
+                print(line)
         line, ok = check_line(runs, model, reference)
         all_ok = all_ok and ok
         print(line)

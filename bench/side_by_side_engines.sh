@@ -70,6 +70,11 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     for t in $THREADS; do
         for model in $MODELS; do
             echo "round $r/$ROUNDS, $t thread(s), $model" >&2
+            # Before a network's two-thread runs, what the machine gives two threads (each CPU's speed on one kernel, what
+            # cache lines cost between the cores): the table prints it beside each round's two-thread figures.
+            if (( t > 1 )); then
+                dotnet "$RACE" state > "$OUT/state_${model}_r$r.json" 2> /dev/null || rm -f "$OUT/state_${model}_r$r.json"
+            fi
             for (( i = 0; i < ${#ENGINES[@]}; i++ )); do
                 run "${ENGINES[(i + r - 1) % ${#ENGINES[@]}]}" "$model" "$t" "$r"
             done

@@ -87,13 +87,13 @@ class TableTests(unittest.TestCase):
             with open(os.path.join(self.directory, name), "w") as f:
                 f.write("0.10 0.20 0.30")
 
-    def write(self, engine, round_, latency, infer, train, logits=None, peak=None, model="lenet5", batch=256):
-        run = {"engine": engine, "model": model, "threads": 1, "forward_macs": 1000, "repeats": 5,
+    def write(self, engine, round_, latency, infer, train, logits=None, peak=None, model="lenet5", batch=256, threads=1):
+        run = {"engine": engine, "model": model, "threads": threads, "forward_macs": 1000, "repeats": 5,
                "latency_b1_us": timing(latency), f"infer_b{batch}_ips": timing(infer),
                "train_b64_ips": None if train is None else timing(train),
                "train_final_loss": None if train is None else 1.0,
                "train_peak_rss_mib": peak, "check_logits": logits or self.LOGITS}
-        with open(os.path.join(self.directory, f"{engine}_{model}_t1_r{round_}.json"), "w") as f:
+        with open(os.path.join(self.directory, f"{engine}_{model}_t{threads}_r{round_}.json"), "w") as f:
             json.dump(run, f)
 
     def race(self, onnx_logits=None):
@@ -184,6 +184,27 @@ class TableTests(unittest.TestCase):
             sys.argv = ["engine_race_table.py", self.directory, "218", "290"]
             code = table.main()
         return code, out.getvalue(), err.getvalue()
+
+    def test_each_rounds_image_on_two_threads_is_printed_beside_the_machines_state(self):
+        # Two rounds on two threads; the race recorded the machine's state before round 1 only.
+        for r, (c_lat, o_lat) in enumerate([(150, 200), (330, 300)], start=1):
+            for engine, latency in (("cnngen", c_lat), ("onnx", o_lat), ("libtorch", 900), ("libtorch_mmap0", 800)):
+                self.write(engine, r, latency, 1000, None, model="resnet18", batch=32, threads=2)
+        with open(os.path.join(self.directory, "state_resnet18_r1.json"), "w") as f:
+            json.dump({"kernel_us_by_cpu": [265.4, 420.6], "own_write_us_per_mib": 11.6,
+                       "write_after_other_read_us_per_mib": 169.2, "read_after_other_write_us_per_mib": 32.8}, f)
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertIn("One image on 2 threads by round, CnnGen against ONNX Runtime, and the machine just before", out)
+        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs 265 / 421 us on one kernel, a write after the other core's "
+                      "read 169 us per MiB (its own lines 12)\n", out)
+        self.assertIn("\n  round 2: 330 against 300 us (0.91x)\n", out)
+
+    def test_without_recorded_states_no_rounds_are_listed(self):
+        self.race()
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertNotIn("by round", out)
 
     def test_the_batch_figure_is_named_after_the_batch_the_runs_used(self):
         self.inference_only_race()

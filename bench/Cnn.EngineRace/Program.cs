@@ -6,8 +6,10 @@ using CnnGen.EngineRace.Torch;
 //   save --dir DIR                                       the weights (and check images) of every raced network
 //   run --engine E --model M --threads T --repeats R --dir DIR    one JSON line of timings and check logits
 //   peak --threads T                                     GFLOP/s of a plain AVX-512 FMA loop on T threads at once
+//   state                                                one JSON line: each CPU's time for one kernel, and what cache
+//                                                        lines cost between two cores (MachineState)
 const string usage = "usage: Cnn.EngineRace save --dir DIR | run --engine cnngen|onnx|libtorch --model "
-    + "lenet5|cifar_vgg|cifar_resnet|resnet18|mobilenetv2 --threads N --repeats N --dir DIR | peak --threads N";
+    + "lenet5|cifar_vgg|cifar_resnet|resnet18|mobilenetv2 --threads N --repeats N --dir DIR | peak --threads N | state";
 
 if (args.Length == 0)
 {
@@ -29,6 +31,16 @@ try
             return 1;
         }
         Console.WriteLine(FmaPeak.Measure(arguments.Threads).ToString("F0", System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    }
+    if (arguments.Mode == "state")
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            Console.Error.WriteLine("error: the machine's state is measured with AVX-512 kernels, which this machine does not run in hardware.");
+            return 1;
+        }
+        Console.WriteLine(MachineState.Measure());
         return 0;
     }
     if (arguments.Mode == "save")

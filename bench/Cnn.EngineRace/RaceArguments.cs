@@ -11,9 +11,9 @@ internal sealed record RaceArguments(string Mode, string Directory, string? Engi
     public static bool TryParse(string[] args, [NotNullWhen(true)] out RaceArguments? parsed, [NotNullWhen(false)] out string? error)
     {
         parsed = null;
-        if (args.Length == 0 || args[0] is not ("save" or "run" or "peak"))
+        if (args.Length == 0 || args[0] is not ("save" or "run" or "peak" or "state"))
         {
-            error = args.Length == 0 ? "no mode given" : $"unknown mode '{args[0]}', expected save, run or peak";
+            error = args.Length == 0 ? "no mode given" : $"unknown mode '{args[0]}', expected save, run, peak or state";
             return false;
         }
         var options = new Dictionary<string, string>();
@@ -26,8 +26,13 @@ internal sealed record RaceArguments(string Mode, string Directory, string? Engi
             }
             options[args[i][2..]] = args[i + 1];
         }
-        error = Unknown(options, args[0] switch { "save" => ["dir"], "peak" => ["threads"], _ => ["dir", "engine", "model", "threads", "repeats"] });
+        error = Unknown(options, args[0] switch { "save" => ["dir"], "peak" => ["threads"], "state" => [], _ => ["dir", "engine", "model", "threads", "repeats"] });
         if (error is not null) return false;
+        if (args[0] == "state")
+        {
+            parsed = new RaceArguments("state", "", null, null, 2, 1);
+            return true;
+        }
         if (args[0] == "peak")
         {
             if (TryPositive(options, "threads", 1, out int peakThreads, out error)) parsed = new RaceArguments("peak", "", null, null, peakThreads, 1);

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using CnnGen.Kernels;
+using CnnGen.Parallelism;
+
+namespace CnnGen.EngineRace;
+
+/// <summary>
+/// What the machine gives two threads at one moment, for reading the race's two-thread figures. On a small virtual
+/// machine the same build's split image has taken 0.15 ms in one stretch of minutes and 0.26-0.33 ms in the next, and
+/// a plain FMA loop does not see it. Two measures that do:
+/// <list type="bullet">
+/// <item>Each logical CPU's time for the same kernel, the measuring thread pinned to it: MobileNetV2's stem, a 3x3
+/// stride-2 convolution of one 3x224x224 image to 32 channels (<see cref="StrideTwoConv"/>), median of
+/// <see cref="KernelCalls"/> calls. The two CPUs of one machine have differed by up to 1.6x while the FMA loop ran at
+/// the same speed on both.</item>
+/// <item>What a write costs on lines the other core has just read, against lines the writing core wrote last, and
+/// what a read costs on lines the other core has just written: <see cref="BufferBytes"/> at a time, median of
+/// <see cref="Samples"/>, in microseconds per MiB. A split layer's output is read by the other core in the layer
+/// after it and written again in the next call; a write after the other core's read has cost 12-14 times a write
+/// to the core's own lines.</item>
+/// </list>
+/// </summary>
+internal static class MachineState
+{
+    private const int KernelCalls = 15, Samples = 200, BufferBytes = 256 * 1024;
+
+    /// <summary>One JSON object: <c>kernel_us_by_cpu</c> (empty where threads cannot be pinned), and
+    /// <c>own_write_us_per_mib</c>, <c>write_after_other_read_us_per_mib</c>, <c>read_after_other_write_us_per_mib</c>.</summary>
+    public static string Measure()
+    {
+        var kernel = KernelByCpu();
+        var (own, afterRead, afterWrite) = CrossCore();
+        var inv = CultureInfo.InvariantCulture;
+        return string.Create(inv, $"{{\"kernel_us_by_cpu\": [{string.Join(", ", kernel.Select(t => t.ToString("F1", inv)))}], " +
+            $"\"own_write_us_per_mib\": {own:F1}, \"write_after_other_read_us_per_mib\": {afterRead:F1}, \"read_after_other_write_us_per_mib\": {afterWrite:F1}}}");
+    }
+
+    /// <summary>The stem kernel's median time on each logical CPU (the process's main thread pinned to it), or nothing
+    /// where the operating system does not let a process choose its CPUs.</summary>
+    private static double[] KernelByCpu()
+    {
+        var random = new Random(1);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        float[] x = Values(3 * 224 * 224), w = Values(32 * 27), b = Values(32), y = new float[32 * 112 * 112];
+        var scratch = new float[StrideTwoConv.ScratchLength(3, 224, 3, 1, 8)];
+        using var process = Process.GetCurrentProcess();
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) || Environment.ProcessorCount > 64) return [];
+        nint all = process.ProcessorAffinity;
+        var times = new List<double>();
+        try
+        {
+            for (int cpu = 0; cpu < Environment.ProcessorCount; cpu++)
+            {
+                if ((all & ((nint)1 << cpu)) == 0) continue;
+                process.ProcessorAffinity = (nint)1 << cpu; // on Linux the main thread's, which runs this
+                Thread.Yield();
+                var calls = new double[KernelCalls];
+                for (int i = -5; i < KernelCalls; i++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    StrideTwoConv.Forward(x, w, b, y, scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
+                    if (i >= 0) calls[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                }
+                times.Add(Median(calls));
+            }
+        }
+        finally
+        {
+            process.ProcessorAffinity = all;
+        }
+        return times.ToArray();
+    }
+
+    /// <summary>Microseconds per MiB: the calling thread writing lines it wrote last, writing lines a pool worker has
+    /// just read, and reading lines a pool worker has just written (samples where the calling thread ran the worker's
+    /// part itself are left out).</summary>
+    private static (double Own, double WriteAfterOtherRead, double ReadAfterOtherWrite) CrossCore()
+    {
+        int n = BufferBytes / sizeof(float);
+        var buffer = new float[n];
+        var own = new List<double>(); var afterRead = new List<double>(); var afterWrite = new List<double>();
+        int caller = Environment.CurrentManagedThreadId, reader = 0, done = 0;
+        float sink = 0;
+        long patience = Stopwatch.Frequency / 500; // 2 ms
+        // Part 0 (the calling thread) waits until part 1 is done, so that a worker, not the calling thread, takes it
+        // (unless no worker comes within 2 ms: then the sample is left out).
+        void Other(int part, Action action)
+        {
+            if (part == 1)
+            {
+                action();
+                reader = Environment.CurrentManagedThreadId;
+                Volatile.Write(ref done, 1);
+                return;
+            }
+            long start = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref done) == 0 && Stopwatch.GetTimestamp() - start < patience) Thread.SpinWait(20);
+        }
+        JobPart read = (part, _) => Other(part, () => sink += Sum(buffer));
+        JobPart write = (part, _) => Other(part, () => Fill(buffer, 2f));
+        for (int s = -20; s < Samples; s++)
+        {
+            done = 0;
+            WorkerPool.Shared.RunParts(2, read);
+            long start = Stopwatch.GetTimestamp();
+            Fill(buffer, 1f);
+            double afterReadUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            bool other = reader != caller;
+            start = Stopwatch.GetTimestamp();
+            Fill(buffer, 3f);
+            double ownUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            done = 0;
+            WorkerPool.Shared.RunParts(2, write);
+            start = Stopwatch.GetTimestamp();
+            sink += Sum(buffer);
+            double afterWriteUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            other &= reader != caller;
+            if (s < 0 || !other) continue;
+            own.Add(ownUs); afterRead.Add(afterReadUs); afterWrite.Add(afterWriteUs);
+        }
+        double perMiB = 1024.0 * 1024 / BufferBytes;
+        GC.KeepAlive(sink);
+        return own.Count == 0 ? (double.NaN, double.NaN, double.NaN)
+            : (Median(own.ToArray()) * perMiB, Median(afterRead.ToArray()) * perMiB, Median(afterWrite.ToArray()) * perMiB);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float Sum(float[] values)
+    {
+        Vector512<float> a = default, b = default, c = default, d = default;
+        ref float first = ref values[0];
+        for (int i = 0; i + 64 <= values.Length; i += 64)
+        {
+            a += Vector512.LoadUnsafe(ref first, (nuint)i); b += Vector512.LoadUnsafe(ref first, (nuint)i + 16);
+            c += Vector512.LoadUnsafe(ref first, (nuint)i + 32); d += Vector512.LoadUnsafe(ref first, (nuint)i + 48);
+        }
+        return Vector512.Sum(a + b + c + d);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Fill(float[] values, float value)
+    {
+        var v = Vector512.Create(value);
+        ref float first = ref values[0];
+        for (int i = 0; i + 16 <= values.Length; i += 16) v.StoreUnsafe(ref first, (nuint)i);
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+}
