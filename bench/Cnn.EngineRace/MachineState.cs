@@ -19,8 +19,8 @@ namespace CnnGen.EngineRace;
 /// <item>What a write costs on lines the other core has just read, against lines the writing core wrote last, and
 /// what a read costs on lines the other core has just written: <see cref="BufferBytes"/> at a time, median of
 /// <see cref="Samples"/>, in microseconds per MiB. A split layer's output is read by the other core in the layer
-/// after it and written again in the next call; a write after the other core's read has cost 12-14 times a write
-/// to the core's own lines.</item>
+/// after it and written again in the next call; a write after the other core's read has cost 10-30 times a write
+/// to the core's own lines (161-184 us per MiB against 6-10 in most of one race's records, about 36 in the others).</item>
 /// </list>
 /// </summary>
 internal static class MachineState
