@@ -192,8 +192,9 @@ def rounds_lines(runs, model, states, threads=2):
         state = states.get(r)
         if state:
             cpus = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_by_cpu", []))
+            cost = lambda key: "-" if state.get(key) is None else f"{state[key]:,.0f}"
             line += (f"; CPUs {cpus or '-'} us on one kernel, a write after the other core's read "
-                     f"{state['write_after_other_read_us_per_mib']:,.0f} us per MiB (its own lines {state['own_write_us_per_mib']:,.0f})")
+                     f"{cost('write_after_other_read_us_per_mib')} us per MiB (its own lines {cost('own_write_us_per_mib')})")
         lines.append(line)
     return lines
 

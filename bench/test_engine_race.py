@@ -200,6 +200,18 @@ class TableTests(unittest.TestCase):
                       "read 169 us per MiB (its own lines 12)\n", out)
         self.assertIn("\n  round 2: 330 against 300 us (0.91x)\n", out)
 
+    def test_a_state_without_cross_core_samples_prints_dashes_for_them(self):
+        # No sample had the pool's worker on the other side (the costs are null), and the CPUs could not be pinned.
+        for engine, latency in (("cnngen", 150), ("onnx", 200), ("libtorch", 900), ("libtorch_mmap0", 800)):
+            self.write(engine, 1, latency, 1000, None, model="resnet18", batch=32, threads=2)
+        with open(os.path.join(self.directory, "state_resnet18_r1.json"), "w") as f:
+            json.dump({"kernel_us_by_cpu": [], "own_write_us_per_mib": None,
+                       "write_after_other_read_us_per_mib": None, "read_after_other_write_us_per_mib": None}, f)
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs - us on one kernel, a write after the other core's "
+                      "read - us per MiB (its own lines -)\n", out)
+
     def test_without_recorded_states_no_rounds_are_listed(self):
         self.race()
         code, out, _ = self.summary()

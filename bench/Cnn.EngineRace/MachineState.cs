@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using CnnGen.Kernels;
@@ -27,27 +26,28 @@ internal static class MachineState
 {
     private const int KernelCalls = 15, Samples = 200, BufferBytes = 256 * 1024;
 
-    /// <summary>One JSON object: <c>kernel_us_by_cpu</c> (empty where threads cannot be pinned), and
-    /// <c>own_write_us_per_mib</c>, <c>write_after_other_read_us_per_mib</c>, <c>read_after_other_write_us_per_mib</c>.</summary>
-    public static string Measure()
+    /// <summary>Each logical CPU's time for the kernel in microseconds (empty where threads cannot be pinned), and the three
+    /// costs in microseconds per MiB (null when no sample had the pool's worker on the other side).</summary>
+    public sealed record Result(double[] KernelUsByCpu, double? OwnWrite, double? WriteAfterOtherRead, double? ReadAfterOtherWrite);
+
+    /// <summary>The kernel on each CPU, then the costs between the cores.</summary>
+    public static Result Measure()
     {
         var kernel = KernelByCpu();
         var (own, afterRead, afterWrite) = CrossCore();
-        var inv = CultureInfo.InvariantCulture;
-        return string.Create(inv, $"{{\"kernel_us_by_cpu\": [{string.Join(", ", kernel.Select(t => t.ToString("F1", inv)))}], " +
-            $"\"own_write_us_per_mib\": {own:F1}, \"write_after_other_read_us_per_mib\": {afterRead:F1}, \"read_after_other_write_us_per_mib\": {afterWrite:F1}}}");
+        return new Result(kernel, own, afterRead, afterWrite);
     }
 
     /// <summary>The stem kernel's median time on each logical CPU (the process's main thread pinned to it), or nothing
     /// where the operating system does not let a process choose its CPUs.</summary>
     private static double[] KernelByCpu()
     {
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) || Environment.ProcessorCount > 64) return [];
         var random = new Random(1);
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         float[] x = Values(3 * 224 * 224), w = Values(32 * 27), b = Values(32), y = new float[32 * 112 * 112];
         var scratch = new float[StrideTwoConv.ScratchLength(3, 224, 3, 1, 8)];
         using var process = Process.GetCurrentProcess();
-        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) || Environment.ProcessorCount > 64) return [];
         nint all = process.ProcessorAffinity;
         var times = new List<double>();
         try
@@ -64,7 +64,7 @@ internal static class MachineState
                     StrideTwoConv.Forward(x, w, b, y, scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
                     if (i >= 0) calls[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                 }
-                times.Add(Median(calls));
+                times.Add(MedianOf(calls));
             }
         }
         finally
@@ -77,12 +77,12 @@ internal static class MachineState
     /// <summary>Microseconds per MiB: the calling thread writing lines it wrote last, writing lines a pool worker has
     /// just read, and reading lines a pool worker has just written (samples where the calling thread ran the worker's
     /// part itself are left out).</summary>
-    private static (double Own, double WriteAfterOtherRead, double ReadAfterOtherWrite) CrossCore()
+    private static (double? Own, double? WriteAfterOtherRead, double? ReadAfterOtherWrite) CrossCore()
     {
         int n = BufferBytes / sizeof(float);
         var buffer = new float[n];
         var own = new List<double>(); var afterRead = new List<double>(); var afterWrite = new List<double>();
-        int caller = Environment.CurrentManagedThreadId, reader = 0, done = 0;
+        int caller = Environment.CurrentManagedThreadId, other = 0, done = 0; // other: the thread that ran part 1
         float sink = 0;
         long patience = Stopwatch.Frequency / 500; // 2 ms
         // Part 0 (the calling thread) waits until part 1 is done, so that a worker, not the calling thread, takes it
@@ -92,7 +92,7 @@ internal static class MachineState
             if (part == 1)
             {
                 action();
-                reader = Environment.CurrentManagedThreadId;
+                other = Environment.CurrentManagedThreadId;
                 Volatile.Write(ref done, 1);
                 return;
             }
@@ -108,7 +108,7 @@ internal static class MachineState
             long start = Stopwatch.GetTimestamp();
             Fill(buffer, 1f);
             double afterReadUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            bool other = reader != caller;
+            bool worker = other != caller;
             start = Stopwatch.GetTimestamp();
             Fill(buffer, 3f);
             double ownUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
@@ -117,14 +117,14 @@ internal static class MachineState
             start = Stopwatch.GetTimestamp();
             sink += Sum(buffer);
             double afterWriteUs = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            other &= reader != caller;
-            if (s < 0 || !other) continue;
+            worker &= other != caller;
+            if (s < 0 || !worker) continue;
             own.Add(ownUs); afterRead.Add(afterReadUs); afterWrite.Add(afterWriteUs);
         }
         double perMiB = 1024.0 * 1024 / BufferBytes;
         GC.KeepAlive(sink);
-        return own.Count == 0 ? (double.NaN, double.NaN, double.NaN)
-            : (Median(own.ToArray()) * perMiB, Median(afterRead.ToArray()) * perMiB, Median(afterWrite.ToArray()) * perMiB);
+        if (own.Count == 0) return (null, null, null);
+        return (MedianOf(own.ToArray()) * perMiB, MedianOf(afterRead.ToArray()) * perMiB, MedianOf(afterWrite.ToArray()) * perMiB);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -148,9 +148,5 @@ internal static class MachineState
         for (int i = 0; i + 16 <= values.Length; i += 16) v.StoreUnsafe(ref first, (nuint)i);
     }
 
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
+    private static double MedianOf(double[] values) => new Timings(values.Order().ToArray()).Median;
 }

@@ -40,7 +40,7 @@ try
             Console.Error.WriteLine("error: the machine's state is measured with AVX-512 kernels, which this machine does not run in hardware.");
             return 1;
         }
-        Console.WriteLine(MachineState.Measure());
+        ResultJson.Write(MachineState.Measure());
         return 0;
     }
     if (arguments.Mode == "save")

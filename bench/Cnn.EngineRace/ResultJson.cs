@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace CnnGen.EngineRace;
 
-/// <summary>A <see cref="RaceResult"/> as one line of JSON on standard output, for the driver script.</summary>
+/// <summary>A <see cref="RaceResult"/> or a <see cref="MachineState.Result"/> as one line of JSON on standard output, for
+/// the driver script.</summary>
 internal static class ResultJson
 {
     public static void Write(RaceResult result)
@@ -30,6 +31,28 @@ internal static class ResultJson
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
+    }
+
+    public static void Write(MachineState.Result state)
+    {
+        using var stream = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("kernel_us_by_cpu");
+            foreach (double us in state.KernelUsByCpu) w.WriteNumberValue(Math.Round(us, 1));
+            w.WriteEndArray();
+            WriteRounded(w, "own_write_us_per_mib", state.OwnWrite);
+            WriteRounded(w, "write_after_other_read_us_per_mib", state.WriteAfterOtherRead);
+            WriteRounded(w, "read_after_other_write_us_per_mib", state.ReadAfterOtherWrite);
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+    }
+
+    private static void WriteRounded(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is double v) w.WriteNumber(name, Math.Round(v, 1)); else w.WriteNull(name);
     }
 
     private static void Write(Utf8JsonWriter w, Timings timings)
