@@ -1,8 +1,8 @@
 namespace CnnGen.TrainProfile;
 
 /// <summary>
-/// <c>layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS]</c>: per-convolution kernel times of a
-/// training step on one thread; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s;
+/// <c>layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS]</c>: a training step on one thread, layer
+/// by layer: each layer's generated forward and backward methods; <c>step --model M [--threads T] [--repeats N]</c>: whole training steps in images/s;
 /// <c>inference [--images 1,16] [--repeats N] [--peak GFLOPS]</c>: each 3x3 inference convolution, today's kernel against Winograd;
 /// <c>forward --model M [--repeats N] [--batch N]</c>: whole evaluation-mode forward passes on one thread, in CPU time;
 /// <c>products [--repeats N] [--peak GFLOPS]</c>: convolution products with their bias and ReLU, per shape;
@@ -73,12 +73,12 @@ internal static class Cli
             {
                 double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);
                 foreach (var name in model == "all" ? ["cifar_vgg", "cifar_resnet"] : new[] { model })
-                    LayerProfile.Print(ProfiledNetwork.ByName(name), repeats, peak);
+                    LayerProfile.Print(name, repeats, peak);
             }
             else TrainingSteps.Print(model, int.Parse(Option(args, "--threads", "1")), repeats);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or FormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {
             Console.Error.WriteLine(e.Message);
             return 2;

@@ -1,124 +1,194 @@
-using CnnGen.Kernels;
+using System.Reflection;
+using CnnGen.GeneratedNetworks;
 
 namespace CnnGen.TrainProfile;
 
 /// <summary>
-/// Times, on the calling thread, the kernel calls the generated training code makes for each convolution of a
-/// network over a batch of 64 images: forward (im2col, product, bias), backward-data (W^T x dY, col2im) and
-/// backward-weights (dY x col^T over the columns forward kept, or rebuilt a group of images at a time, bias row sums
-/// over each backward call). Each figure is the median of several timed
-/// batches after warm-ups, in the thread's own CPU time (see <see cref="ThreadClock"/>).
+/// The generated training step of a CIFAR network (batch 64, one thread), layer by layer: each layer's own forward and
+/// backward methods, the ones its <c>RunForward</c> and <c>RunBackward</c> call, replayed in the step's order on the
+/// buffers a real step left in the network's workspace, over the step's micro-batches (the whole batch with BatchNorm in
+/// training mode, else the network's <c>TrainingMicroBatch</c>). So each figure is the kernels the generator chose for
+/// that layer (direct, Winograd, im2col), with its data as cold as the step leaves it (replayed alone, a layer found its
+/// data in cache: the CIFAR networks' layers summed to 0.65-0.77 of the step). Each is the median over several replayed
+/// batches after warm-ups, in the thread's own CPU time (<see cref="ThreadClock"/>); the whole replay and the real step
+/// (<c>ComputeGradients</c>, each replay following one, so both in the same state of the machine) are printed below, the
+/// difference being what runs outside the layers (the loss, weight preparation, the gradient chunk's end).
+/// <para>A convolution's or dense layer's GFLOP/s counts its nominal multiply-adds (a Winograd layer does fewer
+/// multiplications): forward once, backward twice (weights and input) or once for the first layer, whose input needs no
+/// gradient.</para>
 /// </summary>
 internal static class LayerProfile
 {
-    private const int Batch = 64;
+    private const int Batch = TrainingBatch.Size;
 
-    public static void Print(ProfiledNetwork network, int repeats, double peak)
+    private delegate void ForwardCall<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> input, Span<float> output, int batch);
+
+    private delegate void BackwardCall<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> input, ReadOnlySpan<float> output,
+        ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
+
+    /// <summary>One layer bound to the workspace: its forward and backward over the <c>n</c> images of the batch from
+    /// <c>first</c> on (only the first layer reads the batch; the others read the buffers of the layers before them).</summary>
+    private sealed record BoundLayer(LayerInfo Info, bool InputGradient, Action<int, int> Forward, Action<int, int> Backward);
+
+    public static void Print(string model, int repeats, double peak)
     {
-        Console.WriteLine($"{network.Name}, batch {Batch}, one thread, {network.ImagesPerBackward} image(s) per backward call, " +
-                          (network.RebuildsColumns ? "columns rebuilt in backward: " : "columns kept by forward: ") +
-                          $"ms per batch for one layer of each shape, GFLOP/s, share of {peak:0} GFLOP/s");
-        Console.WriteLine("| layer | count | images per weight gradient | pass | ms | GFLOP/s | of peak |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
-        double total = 0;
-        foreach (var shape in network.Convolutions)
+        var (network, inputs, labels) = TrainingBatch.Create(model, threads: 1);
+        for (int w = 0; w < 3; w++) network.ComputeGradients(inputs, labels, Batch);
+
+        bool batchNorm = network.Layers.Any(l => l.Kind == "BatchNorm");
+        int microBatch = batchNorm ? Batch : (int)network.GetType().GetField("TrainingMicroBatch")!.GetValue(null)!;
+        var microBatches = new List<(int First, int Count)>();
+        for (int first = 0; first < Batch; first += microBatch) microBatches.Add((first, Math.Min(microBatch, Batch - first)));
+        var layers = Bind(network, inputs);
+        CheckReplay(network, layers, microBatches[^1]);
+
+        // The layers in the step's order (each micro-batch forward through every layer, then backward), each call timed:
+        // a layer's data is as cold as in the step, where a layer replayed alone found it in cache.
+        int count = layers.Count;
+        var forwardRuns = new double[count, repeats];
+        var backwardRuns = new double[count, repeats];
+        var wholeRuns = new double[repeats];
+        var stepRuns = new double[repeats];
+        for (int r = -3; r < repeats; r++)
         {
-            var data = new LayerData(shape, network.ImagesPerBackward, network.RebuildsColumns);
-            double flops = 2.0 * shape.MultiplyAdds * Batch;
-            foreach (var (pass, run) in data.Passes())
+            // A real step first, so that the two totals below are measured in turn, in the same state of the machine.
+            double stepStart = ThreadClock.Seconds();
+            network.ComputeGradients(inputs, labels, Batch);
+            if (r >= 0) stepRuns[r] = ThreadClock.Seconds() - stepStart;
+            double begin = ThreadClock.Seconds();
+            foreach (var (first, n) in microBatches)
             {
-                double seconds = ThreadClock.Median(run, repeats);
-                total += seconds * shape.Count;
-                double gflops = flops / seconds / 1e9;
-                Console.WriteLine($"| {shape.Name} | {shape.Count} | {data.ImagesPerWeightGradient} | {pass} | {seconds * 1e3:0.00} | {gflops:0.0} | {gflops / peak:P1} |");
+                for (int i = 0; i < count; i++)
+                {
+                    double t = ThreadClock.Seconds();
+                    layers[i].Forward(first, n);
+                    if (r >= 0) forwardRuns[i, r] += ThreadClock.Seconds() - t;
+                }
+                for (int i = count - 1; i >= 0; i--)
+                {
+                    double t = ThreadClock.Seconds();
+                    layers[i].Backward(first, n);
+                    if (r >= 0) backwardRuns[i, r] += ThreadClock.Seconds() - t;
+                }
             }
+            if (r >= 0) wholeRuns[r] = ThreadClock.Seconds() - begin;
         }
-        Console.WriteLine($"total of the convolutions (each times its count): {total * 1e3:0.0} ms per batch of {Batch}");
+
+        Console.WriteLine($"{model}, training step of {Batch} images on one thread, micro-batches of {microBatch}: each layer's forward and backward " +
+                          $"methods in the step's order, ms per batch (thread CPU time, medians of {repeats}), GFLOP/s of nominal multiply-adds, share of {peak:0} GFLOP/s");
+        Console.WriteLine("| layer | kind | forward ms | GFLOP/s | of peak | backward ms | GFLOP/s | of peak |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        double forwardTotal = 0, backwardTotal = 0, convolutions = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var layer = layers[i];
+            double forward = Median(forwardRuns, i), backward = Median(backwardRuns, i);
+            forwardTotal += forward;
+            backwardTotal += backward;
+            bool product = layer.Info.Kind is "Conv" or "Dense";
+            if (layer.Info.Kind == "Conv") convolutions += forward + backward;
+            double flops = 2.0 * layer.Info.Macs * Batch;
+            string Rate(double seconds, double work) => product ? $"{work / seconds / 1e9:0.0} | {work / seconds / 1e9 / peak:P1}" : "- | -";
+            Console.WriteLine($"| {layer.Info.Name} | {layer.Info.Kind} | {forward * 1e3:0.000} | {Rate(forward, flops)} | " +
+                              $"{backward * 1e3:0.000} | {Rate(backward, flops * (layer.InputGradient ? 2 : 1))} |");
+        }
+        Array.Sort(wholeRuns);
+        Array.Sort(stepRuns);
+        double step = stepRuns[repeats / 2];
+        Console.WriteLine($"layers: forward {forwardTotal * 1e3:0.00} ms, backward {backwardTotal * 1e3:0.00} ms (convolutions {convolutions * 1e3:0.00}); " +
+                          $"all of them in order {wholeRuns[repeats / 2] * 1e3:0.00} ms against the whole step's {step * 1e3:0.00} (ComputeGradients, {Batch / step:0} images per CPU second)");
+        Console.WriteLine($"outside the layers, once a step: the weights laid out for training's kernels {Outside(network, repeats, "EnsureTrainingWeights", "PrepareTrainingWeights") * 1e3:0.00} ms, " +
+                          $"the Winograd weight gradients' sums cleared and added to the gradients {Outside(network, repeats, "ClearWinogradSums", "AddWinogradSums") * 1e3:0.00} ms");
     }
 
-    /// <summary>Random inputs, weights and output gradients of one layer for a whole batch, and its buffers.</summary>
-    private sealed class LayerData
+    /// <summary>The median thread CPU time of the generated methods <paramref name="first"/> then <paramref name="second"/>
+    /// (each without arguments, with a part 0 of 1, or with worker 0's workspace); 0 when the network has neither.</summary>
+    private static double Outside(INetwork network, int repeats, string first, string second)
     {
-        private readonly ConvShape _s;
-        private readonly int _imagesPerBackward;
-        private readonly bool _rebuildsColumns;
-        private readonly float[] _input, _output, _outputGradient, _inputGradient, _weight, _bias, _weightGradient, _biasGradient, _columns, _columnGradient;
-
-        public LayerData(ConvShape s, int imagesPerBackward, bool rebuildsColumns)
+        var workspace = FirstWorkspace(network);
+        var calls = new List<Action>();
+        foreach (string name in new[] { first, second })
         {
-            _s = s;
-            _imagesPerBackward = imagesPerBackward;
-            _rebuildsColumns = rebuildsColumns;
-            ImagesPerWeightGradient = s.ImagesPerWeightGradient(imagesPerBackward, rebuildsColumns);
-            var random = new Random(1);
-            float[] Fill(long length) { var a = new float[length]; for (long i = 0; i < length; i++) a[i] = (float)(random.NextDouble() - 0.5); return a; }
-            _input = Fill((long)s.InputLength * Batch);
-            _output = new float[(long)s.OutputLength * Batch];
-            _outputGradient = Fill((long)s.OutputLength * Batch);
-            _inputGradient = new float[(long)s.InputLength * Batch];
-            _weight = Fill((long)s.Filters * s.Depth);
-            _bias = Fill(s.Filters);
-            _weightGradient = new float[_weight.Length];
-            _biasGradient = new float[s.Filters];
-            // Every image's columns when forward keeps them; else one image's for forward, a group's for the weight gradient.
-            _columns = new float[(long)s.ColumnLength * (rebuildsColumns ? ImagesPerWeightGradient : Batch)];
-            _columnGradient = new float[s.ColumnLength];
-        }
-
-        public int ImagesPerWeightGradient { get; }
-
-        public IEnumerable<(string Pass, Action Run)> Passes()
-        {
-            yield return ("forward", Forward);
-            if (_s.InputGradient) yield return ("backward-data", BackwardData);
-            yield return ("backward-weights", BackwardWeights);
-        }
-
-        private void Forward()
-        {
-            var s = _s;
-            for (int b = 0; b < Batch; b++)
+            var method = network.GetType().GetMethod(name, BindingFlags.Instance | BindingFlags.NonPublic);
+            if (method is null) continue;
+            object[] arguments = method.GetParameters() switch
             {
-                var col = _columns.AsSpan(_rebuildsColumns ? 0 : b * s.ColumnLength, s.ColumnLength);
-                var y = _output.AsSpan(b * s.OutputLength, s.OutputLength);
-                Im2Col.Pack(_input.AsSpan(b * s.InputLength, s.InputLength), col, s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
-                Gemm.Multiply(_weight, col, y, m: s.Filters, n: s.Positions, k: s.Depth);
-                Elementwise.AddBias(y, _bias, s.Filters, s.Positions);
-            }
+                [] => Array.Empty<object>(),
+                [{ ParameterType: var t }, _] when t == typeof(int) => new object[] { 0, 1 },
+                _ => new[] { workspace },
+            };
+            calls.Add(() => method.Invoke(network, arguments));
         }
+        return calls.Count == 0 ? 0 : ThreadClock.Median(() => { foreach (var call in calls) call(); }, repeats);
+    }
 
-        private void BackwardData()
-        {
-            var s = _s;
-            for (int b = 0; b < Batch; b++)
-            {
-                var dx = _inputGradient.AsSpan(b * s.InputLength, s.InputLength);
-                Gemm.Multiply(_weight, _outputGradient.AsSpan(b * s.OutputLength, s.OutputLength), _columnGradient, m: s.Depth, n: s.Positions, k: s.Filters, transposeA: true);
-                dx.Clear();
-                Im2Col.Unpack(_columnGradient, dx, s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
-            }
-        }
+    /// <summary>Replays the forward methods over the step's last micro-batch and checks that the last layer's output
+    /// has the bits the step left there: else the layers are not bound to the buffers the step uses, and the tool stops
+    /// rather than time something else.</summary>
+    private static void CheckReplay(INetwork network, List<BoundLayer> layers, (int First, int Count) last)
+    {
+        var workspace = FirstWorkspace(network);
+        var logits = (float[])workspace.GetType().GetField("_act_" + layers[^1].Info.Name.Replace('.', '_'))!.GetValue(workspace)!;
+        int length = last.Count * network.OutputLength;
+        var expected = logits.AsSpan(0, length).ToArray();
+        foreach (var layer in layers) layer.Forward(last.First, last.Count);
+        for (int i = 0; i < length; i++)
+            if (BitConverter.SingleToInt32Bits(logits[i]) != BitConverter.SingleToInt32Bits(expected[i]))
+                throw new InvalidOperationException($"the replayed forward methods give logit {i} = {logits[i]:R}, the step gave {expected[i]:R}: " +
+                                                    "the layers are not bound to the buffers the step uses");
+    }
 
-        private void BackwardWeights()
+    private static double Median(double[,] runs, int layer)
+    {
+        var times = new double[runs.GetLength(1)];
+        for (int r = 0; r < times.Length; r++) times[r] = runs[layer, r];
+        Array.Sort(times);
+        return times[times.Length / 2];
+    }
+
+    /// <summary>Every layer of <see cref="INetwork.Layers"/> with its generated <c>Forward_</c> and <c>Backward_</c>
+    /// methods, reading and writing the buffers of worker 0's workspace that <c>RunForward</c> and <c>RunBackward</c>
+    /// pass them: the layer's input (the network's inputs for the first), its output, its output's gradient (the
+    /// logits' for the last) and its input's.</summary>
+    private static List<BoundLayer> Bind(INetwork network, float[] inputs)
+    {
+        var workspace = FirstWorkspace(network);
+        var bind = typeof(LayerProfile).GetMethod(nameof(BindAll), BindingFlags.Static | BindingFlags.NonPublic)!.MakeGenericMethod(workspace.GetType());
+        return (List<BoundLayer>)bind.Invoke(null, new object[] { network, workspace, inputs })!;
+    }
+
+    /// <summary>Worker 0's workspace: the buffers of a one-thread step.</summary>
+    private static NetworkWorkspace FirstWorkspace(INetwork network)
+    {
+        object passes = network.GetType().GetProperty("GeneratedPasses", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(network)!;
+        return (NetworkWorkspace)passes.GetType().GetMethod("Workspace")!.Invoke(passes, new object[] { 0 })!;
+    }
+
+    private static List<BoundLayer> BindAll<TWorkspace>(INetwork network, TWorkspace ws, float[] inputs) where TWorkspace : NetworkWorkspace
+    {
+        var type = network.GetType();
+        float[] Buffer(string name) => (float[])(typeof(TWorkspace).GetField(name)
+            ?? throw new InvalidOperationException($"{type.Name}'s workspace has no buffer {name}")).GetValue(ws)!;
+        var layers = new List<BoundLayer>();
+        var infos = network.Layers;
+        for (int i = 0; i < infos.Count; i++)
         {
-            var s = _s;
-            for (int call = 0; call < Batch; call += _imagesPerBackward)
-            {
-                int images = Math.Min(_imagesPerBackward, Batch - call);
-                for (int first = call; first < call + images; first += ImagesPerWeightGradient)
-                {
-                    int count = Math.Min(ImagesPerWeightGradient, call + images - first);
-                    var columns = _columns.AsSpan(_rebuildsColumns ? 0 : first * s.ColumnLength);
-                    if (_rebuildsColumns)
-                        for (int b = 0; b < count; b++)
-                            Im2Col.Pack(_input.AsSpan((first + b) * s.InputLength, s.InputLength), columns.Slice(b * s.ColumnLength, s.ColumnLength),
-                                s.Channels, s.Size, s.Size, ConvShape.Kernel, 1, 1, s.Size, s.Size);
-                    Gemm.AccumulateTransposedB(_outputGradient.AsSpan(first * s.OutputLength), s.OutputLength, columns, s.ColumnLength, _weightGradient,
-                        m: s.Filters, n: s.Depth, k: s.Positions, count: count);
-                }
-                Gemm.AccumulateTransposedB(_outputGradient.AsSpan(call * s.OutputLength), s.OutputLength, Ones.Get(s.Positions), 0, _biasGradient,
-                    m: s.Filters, n: 1, k: s.Positions, count: images);
-            }
+            var info = infos[i];
+            string id = info.Name.Replace('.', '_');
+            var forward = (ForwardCall<TWorkspace>)Delegate.CreateDelegate(typeof(ForwardCall<TWorkspace>), network,
+                type.GetMethod("Forward_" + id, BindingFlags.Instance | BindingFlags.NonPublic)!);
+            var backward = (BackwardCall<TWorkspace>)Delegate.CreateDelegate(typeof(BackwardCall<TWorkspace>), network,
+                type.GetMethod("Backward_" + id, BindingFlags.Instance | BindingFlags.NonPublic)!);
+            bool first = info.Input is null or "input";
+            float[] input = first ? inputs : Buffer("_act_" + info.Input!.Replace('.', '_'));
+            int imageLength = first ? network.InputLength : 0; // the first layer reads the batch from its first image
+            float[] output = Buffer("_act_" + id);
+            float[] outputGradient = Buffer(i == infos.Count - 1 ? "_dlogits" : "_grad_" + id);
+            float[]? inputGradient = first ? null : Buffer("_grad_" + info.Input!.Replace('.', '_'));
+            layers.Add(new BoundLayer(info, inputGradient is not null,
+                (image, n) => forward(ws, input.AsSpan(image * imageLength), output, n),
+                (image, n) => backward(ws, input.AsSpan(image * imageLength), output, outputGradient, inputGradient, n)));
         }
+        return layers;
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using CnnGen.Optimizers;
-using CnnGen.EngineRace.Networks;
 
 namespace CnnGen.TrainProfile;
 
@@ -9,23 +8,11 @@ namespace CnnGen.TrainProfile;
 /// step then runs on the calling thread), per second of that thread's CPU time, which a busy machine disturbs less.</summary>
 internal static class TrainingSteps
 {
-    private const int Batch = 64;
+    private const int Batch = TrainingBatch.Size;
 
     public static void Print(string model, int threads, int repeats)
     {
-        INetwork network = model switch
-        {
-            "cifar_vgg" => new CifarVgg(seed: 0),
-            "cifar_resnet" => new CifarResNet(seed: 0),
-            _ => throw new ArgumentException($"unknown model '{model}' (cifar_vgg, cifar_resnet)"),
-        };
-        network.Threads = threads;
-        network.Training = true;
-        var random = new Random(2);
-        var inputs = new float[network.InputLength * Batch];
-        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() - 0.5);
-        var labels = new int[Batch];
-        for (int i = 0; i < Batch; i++) labels[i] = random.Next(network.OutputLength);
+        var (network, inputs, labels) = TrainingBatch.Create(model, threads);
         var optimizer = new Sgd(0.01f, momentum: 0.9f);
         float loss = 0;
         void Step()
