@@ -44,6 +44,7 @@ internal static class Fusion
         }
         FuseRelus(layers);
         FuseAddRelus(layers);
+        FuseGradientPassRelus(layers);
         ExpansionFusion.Decide(layers);
     }
 
@@ -120,6 +121,26 @@ internal static class Fusion
 
     /// <summary>A shortcut's sum (Add) whose only reader is the ReLU right after it adds and applies the ReLU in one pass in
     /// inference, into the ReLU's output (the sum itself is then never written), with the bits of the two passes.</summary>
+    /// <summary>
+    /// In a gradient pass a BatchNorm or a sum followed by a ReLU that alone reads it writes the ReLU's output, applying it
+    /// as it stores (the same bits as the ReLU's own pass), and the ReLU's forward method returns at once: one pass over
+    /// the batch's maps fewer. Nothing else reads the BatchNorm's or the sum's own output then (a BatchNorm's backward
+    /// reads its input, a sum's none), and the ReLU's backward takes its mask from its output: <c>max(x, 0) &gt; 0</c>
+    /// exactly where <c>x &gt; 0</c>, NaN and -0 included. A pass that keeps every layer's output
+    /// (<c>ws.WritesEveryOutput</c>: <c>Activations</c>) runs both layers.
+    /// </summary>
+    private static void FuseGradientPassRelus(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            if (layers[k].Kind is not (LayerKind.BatchNorm or LayerKind.Add)) continue;
+            int relu = SoleReader(layers, k);
+            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
+            layers[k] = layers[k] with { GradientPassRelu = layers[relu].Index };
+            layers[relu] = layers[relu] with { GradientPassAppliedBy = layers[k].Index };
+        }
+    }
+
     private static void FuseAddRelus(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)

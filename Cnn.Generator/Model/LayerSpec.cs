@@ -144,6 +144,14 @@ internal sealed record LayerSpec(
     /// <summary>The convolution writes this output only when BatchNorms are folded (<c>ws.Folded</c>), else the layer runs.</summary>
     public bool InferredOnlyWhenFolded { get; init; }
 
+    /// <summary>For a BatchNorm or a shortcut's sum (Add): the ReLU, its output's sole reader, that it applies as it stores
+    /// in a gradient pass, writing that ReLU's output instead of its own; -1 for none.</summary>
+    public int GradientPassRelu { get; init; } = -1;
+
+    /// <summary>For a ReLU: the BatchNorm or sum that writes this layer's output in a gradient pass (see
+    /// <see cref="GradientPassRelu"/>); -1 when it runs itself.</summary>
+    public int GradientPassAppliedBy { get; init; } = -1;
+
     /// <summary>The name as it appears in generated member names (<c>_act_layer1_0_conv1</c>): dots become underscores. The
     /// analysis checks that no two layers get the same one.</summary>
     public string Id => ToId(Name);

@@ -258,6 +258,7 @@ public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : Netwo
         PrepareWorkers(1);
         var ws = _workspaces[0];
         ws.KeepForBackward = true; // the unfused path: every layer writes its own output
+        ws.WritesEveryOutput = true;
         ws.TrainMode = false;
         if (_batchNorm)
         {
@@ -414,6 +415,7 @@ public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : Netwo
         if (ws.Gradients.Length != _parameterCount) ws.Gradients = new float[_parameterCount];
         Array.Clear(ws.Gradients);
         ws.KeepForBackward = true;
+        ws.WritesEveryOutput = false; // a BatchNorm or a sum may apply the ReLU after it as it stores
         ws.TrainMode = Training;
         double loss = 0;
         int correct = 0;

@@ -15,6 +15,11 @@ public abstract class NetworkWorkspace
     /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
     public bool KeepForBackward { get; set; }
 
+    /// <summary>True for a pass that keeps what backward needs in order to read every layer's own output
+    /// (<c>Activations</c>' unfused pass): then no layer applies the ReLU after it as it stores, which a gradient pass
+    /// does after a BatchNorm or a sum.</summary>
+    public bool WritesEveryOutput { get; set; }
+
     /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
     public bool TrainMode { get; set; }
 

@@ -82,10 +82,12 @@ public static class BatchNorm
         TensorPrimitives.Reciprocal(invstd, invstd);
     }
 
-    /// <summary><c>y = x * scale[c] + shift[c]</c> (a multiplication, then an addition).</summary>
+    /// <summary><c>y = x * scale[c] + shift[c]</c> (a multiplication, then an addition), then
+    /// <paramref name="activation"/> (a gradient pass's BatchNorm applies the ReLU after it as it stores), with the bits
+    /// of the activation's own pass over the values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, int spatial,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation = FusedActivation.None)
     {
         Check(x.Length, batch, channels, spatial, "x");
         Check(y.Length, batch, channels, spatial, "y");
@@ -98,6 +100,8 @@ public static class BatchNorm
                 var ys = y.Slice(b * channels, channels);
                 TensorPrimitives.Multiply(xs, scale.Slice(0, channels), ys);
                 TensorPrimitives.Add(ys, shift.Slice(0, channels), ys);
+                if (activation != FusedActivation.None)
+                    for (int i = 0; i < channels; i++) ys[i] = Activate.Apply(ys[i], activation);
             }
             return;
         }
@@ -114,9 +118,9 @@ public static class BatchNorm
                     var vs = Vector256.Create(s);
                     var vt = Vector256.Create(t);
                     for (; i <= spatial - Lanes; i += Lanes)
-                        Vector256.Add(Vector256.Multiply(Vector256.Create(xs.Slice(i, Lanes)), vs), vt).CopyTo(ys.Slice(i, Lanes));
+                        Activate.Apply(Vector256.Add(Vector256.Multiply(Vector256.Create(xs.Slice(i, Lanes)), vs), vt), activation).CopyTo(ys.Slice(i, Lanes));
                 }
-                for (; i < spatial; i++) ys[i] = xs[i] * s + t;
+                for (; i < spatial; i++) ys[i] = Activate.Apply(xs[i] * s + t, activation);
             }
     }
 

@@ -31,6 +31,16 @@ internal static class Activate
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Apply(Vector256<float> v, FusedActivation activation)
+    {
+        if (activation == FusedActivation.None) return v;
+        var zero = Vector256<float>.Zero;
+        if (activation == FusedActivation.Relu) return Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, v);
+        var six = Vector256.Create(6f);
+        return Vector256.ConditionalSelect(Vector256.LessThan(v, zero), zero, Vector256.ConditionalSelect(Vector256.GreaterThan(v, six), six, v));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Apply(Vector512<float> v, FusedActivation activation)
     {
         if (activation == FusedActivation.None) return v;

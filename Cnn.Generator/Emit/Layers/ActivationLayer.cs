@@ -22,8 +22,16 @@ internal sealed class ActivationLayer : LayerEmitter
         bool skippedInInference = l.InferredBy >= 0 && !l.InferredOnlyWhenFolded;
         bool split = ImageSplit.WorthByValues(l) && !skippedInInference;
         OpenForward(w, l);
-        if (skippedInInference)
-            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output");
+        bool skippedInGradientPass = l.GradientPassAppliedBy >= 0;
+        if (skippedInInference && skippedInGradientPass && l.InferredBy == l.GradientPassAppliedBy)
+            w.Line($"if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output, in inference and in a gradient pass");
+        else
+        {
+            if (skippedInInference)
+                w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InferredBy].Name} applied this ReLU as it stored its output");
+            if (skippedInGradientPass)
+                w.Line($"if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass {network.Layers[l.GradientPassAppliedBy].Name} applied this ReLU as it stored its output");
+        }
         if (split) ImageSplit.EmitRunAndReturn(w, ValuesMethod(l), "outp", length, ImageSplit.ValueBlock);
         w.Line($"var x = inp.Slice(0, batch * {length});");
         w.Line("var y = outp.Slice(0, x.Length);");
@@ -88,6 +96,8 @@ internal sealed class ActivationLayer : LayerEmitter
                 _ => null,
             } ?? l.Kind switch
             {
+                LayerKind.ReLU when l.GradientPassAppliedBy >= 0 =>
+                    "ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x",
                 LayerKind.ReLU => "ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0",
                 LayerKind.Sigmoid => "SigmoidBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * y * (1 - y)",
                 LayerKind.Tanh => "TanhBackward(outp[..n], dout[..n], dinp[..n]); // dx = dy * (1 - y^2)",

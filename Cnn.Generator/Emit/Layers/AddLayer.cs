@@ -6,8 +6,9 @@ namespace CnnGen.Generator.Emit.Layers;
 /// A shortcut (ResNet): forward <c>y = x + s1 + s2 + ...</c>, where each <c>s</c> is an earlier layer's output, still in its
 /// buffer; backward <c>dx = dy</c> and <c>ds = dy</c> for each. The layers in between overwrite the source's output gradient on their
 /// way back, so <c>ds</c> is added to it once they have (see <c>RunBackward</c>), read from this layer's output gradient,
-/// which no later step of the backward pass changes. In inference a ReLU that alone reads the sum is applied as it is
-/// stored (<c>FuseAddRelus</c>), and a large sum is split over the threads by ranges of values when one image is.
+/// which no later step of the backward pass changes. A ReLU that alone reads the sum is applied as it is stored, in
+/// inference (<c>FuseAddRelus</c>) and in a gradient pass (<c>FuseGradientPassRelus</c>), and a large sum is split over
+/// the threads by ranges of values when one image is.
 /// </summary>
 internal sealed class AddLayer : LayerEmitter
 {
@@ -22,6 +23,17 @@ internal sealed class AddLayer : LayerEmitter
         var ranges = ImageSplit.RangesOfInput(network, l);
         bool split = ranges is not null || ImageSplit.WorthByValues(l);
         OpenForward(w, l);
+        bool gradientPassRelu = l.GradientPassRelu >= 0;
+        if (gradientPassRelu)
+        {
+            var gradientRelu = network.Layers[l.GradientPassRelu];
+            w.Open("if (ws.KeepForBackward && !ws.WritesEveryOutput)");
+            w.Line($"// A gradient pass: {gradientRelu.Name} is applied as the sum is stored, into its output (same bits as its own pass); this layer's own output is not written.");
+            w.Line($"var relued = new global::System.Span<float>(ws._act_{gradientRelu.Id});");
+            EmitSum(w, l, network, "inp", "relued", "0", $"batch * {length}", relu: true);
+            w.Close();
+            w.Open("else");
+        }
         if (relu is not null)
         {
             w.Open("if (!ws.KeepForBackward)");
@@ -39,6 +51,7 @@ internal sealed class AddLayer : LayerEmitter
             if (split) EmitRunAndReturn(w, l, network, ranges, "outp");
             EmitSum(w, l, network, "inp", "outp", "0", $"batch * {length}", relu: false);
         }
+        if (gradientPassRelu) w.Close();
         w.Close();
         if (!split) return;
         string applied = relu is null ? "" : $" with {relu.Name} applied";

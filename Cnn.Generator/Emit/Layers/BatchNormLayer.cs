@@ -10,7 +10,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// In training mode the mean and biased variance are the whole batch's: every worker sums its own images, all workers
 /// meet at a barrier, and each adds the sums in worker order (so all get the same statistics); worker 0 then updates
 /// the running statistics. In evaluation mode the running statistics are constants, <c>dx = dy * weight * invstd</c>,
-/// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights.
+/// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights. In a
+/// gradient pass a ReLU that alone reads this layer is applied as the values are stored (<c>FuseGradientPassRelus</c>).
 /// </summary>
 internal sealed class BatchNormLayer : LayerEmitter
 {
@@ -64,6 +65,15 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Close();
         w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
         w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");
+        if (l.GradientPassRelu >= 0)
+        {
+            var relu = network.Layers[l.GradientPassRelu];
+            w.Open("if (ws.KeepForBackward && !ws.WritesEveryOutput)");
+            w.Line($"// A gradient pass: {relu.Name} is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.");
+            w.Line($"{Kernels}.BatchNorm.Apply(x, ws._act_{relu.Id}, {Dims(l)}, ws._scale_{n}, ws._shift_{n}, {Kernels}.FusedActivation.Relu);");
+            w.Line("return;");
+            w.Close();
+        }
         w.Line($"{Kernels}.BatchNorm.Apply(x, outp, {Dims(l)}, ws._scale_{n}, ws._shift_{n});");
         w.Close();
     }

@@ -1210,6 +1210,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 160, 16), new global::System.ReadOnlySpan<float>(_parameters, 176, 16), ws._mean_bn1, ws._invstd_bn1, ws._scale_bn1, ws._shift_bn1);
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        {
+            // A gradient pass: relu1 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu1, batch, channels: 16, spatial: 784, ws._scale_bn1, ws._shift_bn1, global::CnnGen.Kernels.FusedActivation.Relu);
+            return;
+        }
         global::CnnGen.Kernels.BatchNorm.Apply(x, outp, batch, channels: 16, spatial: 784, ws._scale_bn1, ws._shift_bn1);
     }
 
@@ -1238,6 +1244,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn1 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 12544);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1248,7 +1255,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- conv2: 3x3 convolution, 16 filters, stride 1, padding 1: 16x28x28 -> 16x28x28 ----
@@ -1346,6 +1353,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 2512, 16), new global::System.ReadOnlySpan<float>(_parameters, 2528, 16), ws._mean_bn2, ws._invstd_bn2, ws._scale_bn2, ws._shift_bn2);
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        {
+            // A gradient pass: relu2 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu2, batch, channels: 16, spatial: 784, ws._scale_bn2, ws._shift_bn2, global::CnnGen.Kernels.FusedActivation.Relu);
+            return;
+        }
         global::CnnGen.Kernels.BatchNorm.Apply(x, outp, batch, channels: 16, spatial: 784, ws._scale_bn2, ws._shift_bn2);
     }
 
@@ -1374,6 +1387,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn2 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 12544);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1384,7 +1398,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- conv3: 3x3 convolution, 16 filters, stride 1, padding 1: 16x28x28 -> 16x28x28 ----
@@ -1533,27 +1547,39 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_add1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.KeepForBackward)
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
         {
-            // Inference: relu3 is applied as the sum is stored, into its output; same bits as the two passes.
-            var fused = new global::System.Span<float>(ws._act_relu3);
-            if (ws.SplitParts > 1)
-            {
-                if (batch == 1 && ws.Folded) return; // summed by conv3's ranges as they stored its input
-                GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 28, block: 1);
-                return;
-            }
+            // A gradient pass: relu3 is applied as the sum is stored, into its output (same bits as its own pass); this layer's own output is not written.
+            var relued = new global::System.Span<float>(ws._act_relu3);
             var x = inp.Slice(0, batch * 12544);
-            var y = fused.Slice(0, x.Length);
+            var y = relued.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
             global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
         }
         else
         {
-            var x = inp.Slice(0, batch * 12544);
-            var y = outp.Slice(0, x.Length);
-            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
-            global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+            if (!ws.KeepForBackward)
+            {
+                // Inference: relu3 is applied as the sum is stored, into its output; same bits as the two passes.
+                var fused = new global::System.Span<float>(ws._act_relu3);
+                if (ws.SplitParts > 1)
+                {
+                    if (batch == 1 && ws.Folded) return; // summed by conv3's ranges as they stored its input
+                    GeneratedPasses.RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 28, block: 1);
+                    return;
+                }
+                var x = inp.Slice(0, batch * 12544);
+                var y = fused.Slice(0, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
+                global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+            }
+            else
+            {
+                var x = inp.Slice(0, batch * 12544);
+                var y = outp.Slice(0, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, x.Length); // relu1's output
+                global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+            }
         }
     }
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_add1;
@@ -1585,7 +1611,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.KeepForBackward) return; // in inference add1 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // add1 applied this ReLU as it stored its output, in inference and in a gradient pass
         var x = inp.Slice(0, batch * 12544);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1596,7 +1622,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 16x28x28 -> 16x14x14 ----
@@ -1700,6 +1726,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 9536, 32), new global::System.ReadOnlySpan<float>(_parameters, 9568, 32), ws._mean_bn4, ws._invstd_bn4, ws._scale_bn4, ws._shift_bn4);
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        {
+            // A gradient pass: relu4 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu4, batch, channels: 32, spatial: 196, ws._scale_bn4, ws._shift_bn4, global::CnnGen.Kernels.FusedActivation.Relu);
+            return;
+        }
         global::CnnGen.Kernels.BatchNorm.Apply(x, outp, batch, channels: 32, spatial: 196, ws._scale_bn4, ws._shift_bn4);
     }
 
@@ -1728,6 +1760,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn4 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 6272);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1738,7 +1771,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- conv5: 3x3 convolution, 32 filters, stride 1, padding 1: 32x14x14 -> 32x14x14 ----
@@ -1836,6 +1869,12 @@ partial class SmallResNet : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 18848, 32), new global::System.ReadOnlySpan<float>(_parameters, 18880, 32), ws._mean_bn5, ws._invstd_bn5, ws._scale_bn5, ws._shift_bn5);
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        {
+            // A gradient pass: relu5 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu5, batch, channels: 32, spatial: 196, ws._scale_bn5, ws._shift_bn5, global::CnnGen.Kernels.FusedActivation.Relu);
+            return;
+        }
         global::CnnGen.Kernels.BatchNorm.Apply(x, outp, batch, channels: 32, spatial: 196, ws._scale_bn5, ws._shift_bn5);
     }
 
@@ -1864,6 +1903,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
+        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn5 applied this ReLU as it stored its output
         var x = inp.Slice(0, batch * 6272);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1874,7 +1914,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- conv6: 3x3 convolution, 32 filters, stride 1, padding 1: 32x14x14 -> 32x14x14 ----
@@ -2023,27 +2063,39 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_add2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.KeepForBackward)
+        if (ws.KeepForBackward && !ws.WritesEveryOutput)
         {
-            // Inference: relu6 is applied as the sum is stored, into its output; same bits as the two passes.
-            var fused = new global::System.Span<float>(ws._act_relu6);
-            if (ws.SplitParts > 1)
-            {
-                if (batch == 1 && ws.Folded) return; // summed by conv6's ranges as they stored its input
-                GeneratedPasses.RunSplit(_ForwardRows_add2 ??= ForwardRows_add2, ws, inp, fused, default, default, batch, units: 14, block: 4);
-                return;
-            }
+            // A gradient pass: relu6 is applied as the sum is stored, into its output (same bits as its own pass); this layer's own output is not written.
+            var relued = new global::System.Span<float>(ws._act_relu6);
             var x = inp.Slice(0, batch * 6272);
-            var y = fused.Slice(0, x.Length);
+            var y = relued.Slice(0, x.Length);
             var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
             global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
         }
         else
         {
-            var x = inp.Slice(0, batch * 6272);
-            var y = outp.Slice(0, x.Length);
-            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
-            global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+            if (!ws.KeepForBackward)
+            {
+                // Inference: relu6 is applied as the sum is stored, into its output; same bits as the two passes.
+                var fused = new global::System.Span<float>(ws._act_relu6);
+                if (ws.SplitParts > 1)
+                {
+                    if (batch == 1 && ws.Folded) return; // summed by conv6's ranges as they stored its input
+                    GeneratedPasses.RunSplit(_ForwardRows_add2 ??= ForwardRows_add2, ws, inp, fused, default, default, batch, units: 14, block: 4);
+                    return;
+                }
+                var x = inp.Slice(0, batch * 6272);
+                var y = fused.Slice(0, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
+                global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+            }
+            else
+            {
+                var x = inp.Slice(0, batch * 6272);
+                var y = outp.Slice(0, x.Length);
+                var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, x.Length); // relu4's output
+                global::System.Numerics.Tensors.TensorPrimitives.Add(x, shortcut, y); // y = x + shortcut
+            }
         }
     }
     private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardRows_add2;
@@ -2075,7 +2127,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.KeepForBackward) return; // in inference add2 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // add2 applied this ReLU as it stored its output, in inference and in a gradient pass
         var x = inp.Slice(0, batch * 6272);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -2086,7 +2138,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 32x14x14 -> 32x7x7 ----
