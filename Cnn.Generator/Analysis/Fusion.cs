@@ -119,8 +119,6 @@ internal static class Fusion
         }
     }
 
-    /// <summary>A shortcut's sum (Add) whose only reader is the ReLU right after it adds and applies the ReLU in one pass in
-    /// inference, into the ReLU's output (the sum itself is then never written), with the bits of the two passes.</summary>
     /// <summary>
     /// In a gradient pass a BatchNorm or a sum followed by a ReLU that alone reads it writes the ReLU's output, applying it
     /// as it stores (the same bits as the ReLU's own pass), and the ReLU's forward method returns at once: one pass over
@@ -141,6 +139,8 @@ internal static class Fusion
         }
     }
 
+    /// <summary>A shortcut's sum (Add) whose only reader is the ReLU right after it adds and applies the ReLU in one pass in
+    /// inference, into the ReLU's output (the sum itself is then never written), with the bits of the two passes.</summary>
     private static void FuseAddRelus(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)

@@ -15,9 +15,9 @@ public abstract class NetworkWorkspace
     /// <summary>True while computing gradients: layers keep what the backward pass needs.</summary>
     public bool KeepForBackward { get; set; }
 
-    /// <summary>True for a pass that keeps what backward needs in order to read every layer's own output
-    /// (<c>Activations</c>' unfused pass): then no layer applies the ReLU after it as it stores, which a gradient pass
-    /// does after a BatchNorm or a sum.</summary>
+    /// <summary>True for a pass run with <see cref="KeepForBackward"/> so that every layer's own output can be read after it
+    /// (<c>Activations</c>' unfused pass): then no BatchNorm or sum applies the ReLU after it as it stores, as in a
+    /// gradient pass, where their own outputs are not written.</summary>
     public bool WritesEveryOutput { get; set; }
 
     /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>
