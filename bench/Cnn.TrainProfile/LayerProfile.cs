@@ -26,9 +26,10 @@ internal static class LayerProfile
     private delegate void BackwardCall<TWorkspace>(TWorkspace ws, ReadOnlySpan<float> input, ReadOnlySpan<float> output,
         ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
 
-    /// <summary>One layer bound to the workspace: its forward and backward over the <c>n</c> images of the batch from
-    /// <c>first</c> on (only the first layer reads the batch; the others read the buffers of the layers before them).</summary>
-    private sealed record BoundLayer(LayerInfo Info, bool InputGradient, Action<int, int> Forward, Action<int, int> Backward);
+    /// <summary>One layer bound to the workspace: its output buffer, and its forward and backward over the <c>n</c> images
+    /// of the batch from <c>first</c> on (only the first layer reads the batch; the others read the buffers of the layers
+    /// before them).</summary>
+    private sealed record BoundLayer(LayerInfo Info, bool InputGradient, float[] Output, Action<int, int> Forward, Action<int, int> Backward);
 
     public static void Print(string model, int repeats, double peak)
     {
@@ -127,8 +128,7 @@ internal static class LayerProfile
     /// rather than time something else.</summary>
     private static void CheckReplay(INetwork network, List<BoundLayer> layers, (int First, int Count) last)
     {
-        var workspace = FirstWorkspace(network);
-        var logits = (float[])workspace.GetType().GetField("_act_" + layers[^1].Info.Name.Replace('.', '_'))!.GetValue(workspace)!;
+        var logits = layers[^1].Output;
         int length = last.Count * network.OutputLength;
         var expected = logits.AsSpan(0, length).ToArray();
         foreach (var layer in layers) layer.Forward(last.First, last.Count);
@@ -164,6 +164,9 @@ internal static class LayerProfile
         return (NetworkWorkspace)passes.GetType().GetMethod("Workspace")!.Invoke(passes, new object[] { 0 })!;
     }
 
+    /// <summary>A layer's name as generated member names spell it: dots become underscores.</summary>
+    private static string Id(string name) => name.Replace('.', '_');
+
     private static List<BoundLayer> BindAll<TWorkspace>(INetwork network, TWorkspace ws, float[] inputs) where TWorkspace : NetworkWorkspace
     {
         var type = network.GetType();
@@ -174,18 +177,18 @@ internal static class LayerProfile
         for (int i = 0; i < infos.Count; i++)
         {
             var info = infos[i];
-            string id = info.Name.Replace('.', '_');
+            string id = Id(info.Name);
             var forward = (ForwardCall<TWorkspace>)Delegate.CreateDelegate(typeof(ForwardCall<TWorkspace>), network,
                 type.GetMethod("Forward_" + id, BindingFlags.Instance | BindingFlags.NonPublic)!);
             var backward = (BackwardCall<TWorkspace>)Delegate.CreateDelegate(typeof(BackwardCall<TWorkspace>), network,
                 type.GetMethod("Backward_" + id, BindingFlags.Instance | BindingFlags.NonPublic)!);
             bool first = info.Input is null or "input";
-            float[] input = first ? inputs : Buffer("_act_" + info.Input!.Replace('.', '_'));
+            float[] input = first ? inputs : Buffer("_act_" + Id(info.Input!));
             int imageLength = first ? network.InputLength : 0; // the first layer reads the batch from its first image
             float[] output = Buffer("_act_" + id);
             float[] outputGradient = Buffer(i == infos.Count - 1 ? "_dlogits" : "_grad_" + id);
-            float[]? inputGradient = first ? null : Buffer("_grad_" + info.Input!.Replace('.', '_'));
-            layers.Add(new BoundLayer(info, inputGradient is not null,
+            float[]? inputGradient = first ? null : Buffer("_grad_" + Id(info.Input!));
+            layers.Add(new BoundLayer(info, inputGradient is not null, output,
                 (image, n) => forward(ws, input.AsSpan(image * imageLength), output, n),
                 (image, n) => backward(ws, input.AsSpan(image * imageLength), output, outputGradient, inputGradient, n)));
         }
