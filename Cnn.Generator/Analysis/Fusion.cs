@@ -6,7 +6,8 @@ namespace CnnGen.Generator.Analysis;
 /// <summary>
 /// Decides, once, how inference runs the checked layers, and records it in them; the emitters only read the decisions:
 /// which convolutions use the direct kernel (or Winograd's, <see cref="WinogradChoice"/>), which BatchNorm is folded into the convolution before it (and where its
-/// folded copy lives), and which ReLU a convolution applies as it stores its output. A layer's output that another layer
+/// folded copy lives), which ReLU a convolution applies as it stores its output, and which 2x2 max pool a Winograd
+/// convolution takes as it stores its tiles (<c>FusePools</c>). A layer's output that another layer
 /// than the next one reads is always written as itself, so nothing is fused or folded across it. Last, which large 1x1
 /// expansions the depthwise convolution after them computes (<see cref="ExpansionFusion"/>). Which products of few output
 /// positions run with the filters in the vector lanes (<see cref="FilterLanesChoice"/>) is decided once the folds are;
@@ -43,6 +44,7 @@ internal static class Fusion
             else if (FilterLanesChoice.PicksBlocks(layers[k])) layers[k] = layers[k] with { Im2ColBlockLanes = true };
         }
         FuseRelus(layers);
+        FusePools(layers);
         FuseAddRelus(layers);
         FuseGradientPassRelus(layers);
         ExpansionFusion.Decide(layers);
@@ -116,6 +118,31 @@ internal static class Fusion
             if (relu < 0 || !(layers[relu].Kind == LayerKind.ReLU || layers[relu].Kind == LayerKind.ReLU6 && relu6Fuses)) continue;
             layers[k] = layers[k] with { FusedRelu = layers[relu].Index, FusedReluNeedsFold = afterFold };
             layers[relu] = layers[relu] with { InferredBy = layers[k].Index, InferredOnlyWhenFolded = afterFold };
+        }
+    }
+
+    /// <summary>
+    /// A convolution that inference runs through Winograd F(4x4, 3x3), followed (after the ReLU it applies, if any) by a
+    /// 2x2 stride-2 max pool without padding that alone reads it, writes the pool's output in inference: each 4x4 tile
+    /// holds four whole windows, so the tile's maxima are taken as it is stored and the layer's own output (a quarter
+    /// more stores, and the pool's pass over them) is never written. The maxima follow the pool's rule (the first maximum,
+    /// or the last NaN, in window order): the same bits as the two layers. Not with a BatchNorm folded in (the fold is
+    /// used only in some evaluation passes) nor for a layer that runs Winograd only from several images.
+    /// </summary>
+    private static void FusePools(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            var conv = layers[k];
+            if (!conv.WinogradInference || !conv.DirectInference || conv.WinogradFromImages > 1 || conv.FoldedBatchNorm >= 0 || conv.ExpandedBy >= 0) continue;
+            int written = conv.FusedRelu >= 0 ? SoleReader(layers, k) : k;
+            if (written < 0 || conv.FusedRelu >= 0 && layers[written].Index != conv.FusedRelu) continue;
+            int pool = SoleReader(layers, written);
+            if (pool < 0 || layers[pool].Kind != LayerKind.MaxPool || layers[pool].Op is not PoolOp { Size: 2, Stride: 2, Padding: 0 }) continue;
+            var map = layers[written].Output;
+            if (map.Height % 2 != 0 || map.Width % 2 != 0 || layers[pool].Output.Height * 2 != map.Height || layers[pool].Output.Width * 2 != map.Width) continue;
+            layers[k] = conv with { FusedPool = layers[pool].Index };
+            layers[pool] = layers[pool] with { PooledBy = conv.Index };
         }
     }
 

@@ -416,8 +416,9 @@ internal static class PassEmitter
 
     /// <summary>The outputs an evaluation pass with its BatchNorms folded does not write, one image on one thread: a
     /// convolution's own output when a BatchNorm is folded into it or it applies the ReLU after it as it stores (so is a
-    /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, and all three of a 1x1 expansion computed
-    /// inside the depthwise convolution after it.</summary>
+    /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, all three of a 1x1 expansion computed
+    /// inside the depthwise convolution after it, and a convolution's own and its ReLU's when it stores the max pool's
+    /// output after them.</summary>
     private static HashSet<string> UnwrittenWhenFolded(NetworkSpec spec, List<LayerSpec> body)
     {
         var unwritten = new HashSet<string>();
@@ -427,6 +428,11 @@ internal static class PassEmitter
             if (expanded || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
             if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));
             if (expanded && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
+            if (l.FusedPool >= 0)
+            {
+                unwritten.Add(Act(l));
+                if (l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
+            }
         }
         return unwritten;
     }

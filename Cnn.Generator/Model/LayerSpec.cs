@@ -125,6 +125,15 @@ internal sealed record LayerSpec(
 
     public bool FusedReluNeedsFold { get; init; }
 
+    /// <summary>For a convolution run through Winograd in inference: the 2x2 stride-2 max pool after it (after its fused ReLU,
+    /// if any) whose output it writes in inference, each 4x4 tile's four maxima as the tile is stored (<c>pool2x2</c>);
+    /// -1 for none (<see cref="Analysis.Fusion"/>).</summary>
+    public int FusedPool { get; init; } = -1;
+
+    /// <summary>For a max pool: the convolution that writes its output in inference (see <see cref="FusedPool"/>); -1 when
+    /// it runs itself.</summary>
+    public int PooledBy { get; init; } = -1;
+
     /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
     /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded (a split pass: each thread its range of rows); -1 for none.</summary>
     public int ExpandedBy { get; init; } = -1;

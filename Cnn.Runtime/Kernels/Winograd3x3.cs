@@ -215,27 +215,32 @@ public static unsafe class Winograd3x3
     /// holds the range's block made by <see cref="TransformWeights"/>; <paramref name="padded"/> (<see cref="PaddedLength"/>)
     /// receives the images channel-last with zeros around them; <paramref name="scratch"/> (<see cref="ScratchLength"/>)
     /// the transformed input <c>V[36][tiles][channels]</c> and products <c>M[36][tiles][f1 - f0]</c> of one block of tiles
-    /// at a time. Tiles run in image, row, column order.
+    /// at a time. Tiles run in image, row, column order. With <paramref name="pool2x2"/> (even output sides) the output
+    /// holds each 2x2 block's maximum instead, <c>(outHeight / 2) x (outWidth / 2)</c> per filter: the bits of this layer's
+    /// output through <see cref="Pooling.MaxPoolValues"/>, without its outputs ever being stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, Span<float> padded, Span<float> scratch,
-        int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1)
+        int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1,
+        bool pool2x2 = false)
     {
         if (f1 < 0) f1 = filters;
         CheckRange(filters, f0, f1, nameof(Forward));
         CheckOutputSize(height, width, padding, outHeight, outWidth, nameof(Forward));
+        CheckPool(pool2x2, outHeight, outWidth, nameof(Forward));
         int range = f1 - f0;
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, range);
         if (input.Length < (long)images * channels * height * width || transformedWeight.Length < TransformedWeightLength(filters, channels)
-            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || bias.Length < filters || output.Length < (long)images * filters * StoredPlane(outHeight, outWidth, pool2x2)
             || padded.Length < PaddedLength(images, channels, outHeight, outWidth) || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.Forward: spans too short for the given shape.");
         fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output)
         {
             CopyChannelLast(pin, ppad, images, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
-            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(Points * channels * f0, Points * channels * range), shape, 0, tiles, blockTiles, f0, f1, relu);
+            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(Points * channels * f0, Points * channels * range), shape, 0, tiles, blockTiles, f0, f1,
+                new Finishing(relu, pool2x2));
         }
     }
 
@@ -297,18 +302,21 @@ public static unsafe class Winograd3x3
     /// <paramref name="scratch"/> holds <see cref="ScratchLength"/> values for this call's own use (one per thread).
     /// </summary>
     public static void ForwardTiles(ReadOnlySpan<float> padded, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
-        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstTile, int endTile, bool relu = false)
+        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstTile, int endTile, bool relu = false,
+        bool pool2x2 = false)
     {
+        CheckPool(pool2x2, outHeight, outWidth, nameof(ForwardTiles));
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, blockTiles = BlockTiles(tiles, channels, filters);
         if (firstTile < 0 || endTile > tiles || firstTile > endTile)
             throw new ArgumentOutOfRangeException(nameof(firstTile), $"Winograd3x3.ForwardTiles: tiles [{firstTile}, {endTile}) are not within the {tiles} tiles of {images} image(s).");
         if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
-            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || bias.Length < filters || output.Length < (long)images * filters * StoredPlane(outHeight, outWidth, pool2x2)
             || scratch.Length < ScratchLength(images, channels, filters, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.ForwardTiles: spans too short for the given shape.");
         fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
-            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), shape, firstTile, endTile, blockTiles, 0, filters, relu);
+            RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), shape, firstTile, endTile, blockTiles, 0, filters,
+                new Finishing(relu, pool2x2));
     }
 
     /// <summary>
@@ -321,20 +329,22 @@ public static unsafe class Winograd3x3
     /// holds <see cref="ScratchLength"/> values (for all filters) for this call's own use.
     /// </summary>
     public static void ForwardFilters(ReadOnlySpan<float> padded, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
-        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstFilter, int endFilter, bool relu = false)
+        Span<float> output, Span<float> scratch, int channels, int filters, int outHeight, int outWidth, int firstFilter, int endFilter, bool relu = false,
+        bool pool2x2 = false)
     {
         CheckRange(filters, firstFilter, endFilter, nameof(ForwardFilters));
+        CheckPool(pool2x2, outHeight, outWidth, nameof(ForwardFilters));
         if (!Panels(filters) || firstFilter % Gemm.PanelWidth != 0 || (endFilter - firstFilter) % Gemm.PanelWidth != 0)
             throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth}.");
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, range = endFilter - firstFilter, blockTiles = BlockTiles(tiles, channels, range);
         if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
-            || bias.Length < filters || output.Length < (long)images * filters * outHeight * outWidth
+            || bias.Length < filters || output.Length < (long)images * filters * StoredPlane(outHeight, outWidth, pool2x2)
             || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.ForwardFilters: spans too short for the given shape.");
         fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channelsTimesFilters: channels * filters,
-                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter, relu);
+                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter, new Finishing(relu, pool2x2));
     }
 
     [ThreadStatic] private static float[]? t_scratch;
@@ -350,15 +360,15 @@ public static unsafe class Winograd3x3
     /// point, output transform of filters [f0, f1) (<paramref name="block"/>: their transformed weights).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
-        int blockTiles, int f0, int f1, bool relu) =>
-        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1, relu);
+        int blockTiles, int f0, int f1, Finishing finishing) =>
+        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1, finishing);
 
-    /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, bool)"/>
+    /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, Finishing)"/>
     /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
     /// whole panels of weights transformed for more filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
-        in Shape shape, int first, int end, int blockTiles, int f0, int f1, bool relu)
+        in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
     {
         int channels = shape.Channels, range = f1 - f0;
         float* pm = pv + Points * PlaneStride(blockTiles, channels);
@@ -374,7 +384,7 @@ public static unsafe class Winograd3x3
                 if (Panels(range)) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
                 else Gemm.Multiply(v, u, m, m: count, n: range, k: channels);
             }
-            TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, relu);
+            TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, finishing);
         }
     }
 
@@ -561,12 +571,33 @@ public static unsafe class Winograd3x3
         }
     }
 
-    /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
-    /// for filters [f0, f1); outputs past the edge are not written.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, bool relu)
+    /// <summary>How the finished values are stored: ReLU (<c>x &lt; 0 ? 0 : x</c>) after the bias or not, and each 2x2
+    /// block of outputs reduced to its maximum (a 2x2 stride-2 max pool after the layer, computed as the tile is stored)
+    /// or every output stored.</summary>
+    internal readonly record struct Finishing(bool Relu, bool Pool2x2);
+
+    /// <summary>Values of one stored output plane: the layer's, or with the pool a quarter of it.</summary>
+    private static long StoredPlane(int outHeight, int outWidth, bool pool2x2) =>
+        pool2x2 ? (long)(outHeight / 2) * (outWidth / 2) : (long)outHeight * outWidth;
+
+    /// <summary>The pool takes 2x2 windows at stride 2 that cover the output exactly, and 4x4 tiles hold whole windows:
+    /// even output sides.</summary>
+    private static void CheckPool(bool pool2x2, int outHeight, int outWidth, string method)
     {
-        int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide, plane = s.OutHeight * s.OutWidth;
+        if (pool2x2 && (outHeight % 2 != 0 || outWidth % 2 != 0))
+            throw new ArgumentException($"Winograd3x3.{method}: a 2x2 pool of a {outHeight}x{outWidth} output leaves a row or column out (both sides must be even).");
+    }
+
+    /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
+    /// for filters [f0, f1), or with <see cref="Finishing.Pool2x2"/> each 2x2 block's maximum stored into the pooled
+    /// planes; outputs past the edge are not written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, Finishing finishing)
+    {
+        int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide;
+        // With the pool a tile stores its 2x2 maxima into planes of half the height and width.
+        int divide = finishing.Pool2x2 ? 2 : 1, storedWidth = s.OutWidth / divide, tileSide = OutputTile / divide;
+        long plane = StoredPlane(s.OutHeight, s.OutWidth, finishing.Pool2x2);
         int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
         // 24 rows of column transforms, then 16 finished values, 16 filters each, then the same by filter.
         float* stage = stackalloc float[(OutputTile * InputTile + 2 * OutputTile * OutputTile) * 16];
@@ -576,18 +607,19 @@ public static unsafe class Winograd3x3
             int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
             int rows = Math.Min(OutputTile, s.OutHeight - ty * OutputTile), columns = Math.Min(OutputTile, s.OutWidth - tx * OutputTile);
             float* m = products + (long)i * range;
-            float* corner = output + (long)n * s.Filters * plane + ty * OutputTile * s.OutWidth + tx * OutputTile;
+            float* corner = output + n * s.Filters * plane + ty * tileSide * storedWidth + tx * tileSide;
             for (int f = 0; f < vectorFilters; f += 16)
-                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (long)(f0 + f) * plane, plane, s.OutWidth, rows, columns, relu, stage);
+                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, plane, storedWidth, rows, columns, finishing, stage);
             for (int f = vectorFilters; f < range; f++)
-                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (long)(f0 + f) * plane, s.OutWidth, rows, columns, relu);
+                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (f0 + f) * plane, storedWidth, rows, columns, finishing);
         }
     }
 
-    /// <summary>One tile's output transform for 16 filters: columns first, then rows; then each filter's block stored.</summary>
+    /// <summary>One tile's output transform for 16 filters: columns first, then rows; then each filter's block (or its
+    /// 2x2 maxima) stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTile16(float* m, long pointStride, float* bias, float* corner, int plane, int outWidth, int rows, int columns,
-        bool relu, float* stage)
+    private static void OutputTile16(float* m, long pointStride, float* bias, float* corner, long plane, int outWidth, int rows, int columns,
+        Finishing finishing, float* stage)
     {
         for (int s = 0; s < InputTile; s++)
         {
@@ -598,6 +630,7 @@ public static unsafe class Winograd3x3
             t0.Store(stage + s * 16); t1.Store(stage + (6 + s) * 16); t2.Store(stage + (12 + s) * 16); t3.Store(stage + (18 + s) * 16);
         }
         var b = Vector512.Load(bias);
+        bool relu = finishing.Relu;
         for (int i = 0; i < OutputTile; i++)
         {
             float* s = stage + i * InputTile * 16;
@@ -608,12 +641,17 @@ public static unsafe class Winograd3x3
             Finish(y0, b, relu).Store(done); Finish(y1, b, relu).Store(done + 16);
             Finish(y2, b, relu).Store(done + 32); Finish(y3, b, relu).Store(done + 48);
         }
-        // Position-major (16 filters per position) to filter-major (each filter's 4x4 block in row order).
         float* finished = stage + 24 * 16, byFilter = finished + 16 * 16;
+        if (finishing.Pool2x2)
+        {
+            StorePooled16(finished, byFilter, corner, plane, outWidth, rows / 2, columns / 2);
+            return;
+        }
+        // Position-major (16 filters per position) to filter-major (each filter's 4x4 block in row order).
         Transpose16.Block(finished, 16, byFilter, 16);
         for (int lane = 0; lane < 16; lane++)
         {
-            float* o = corner + (long)lane * plane;
+            float* o = corner + lane * plane;
             float* block = byFilter + lane * 16;
             if (rows == OutputTile && columns == OutputTile)
             {
@@ -629,24 +667,69 @@ public static unsafe class Winograd3x3
         }
     }
 
+    /// <summary>The maxima of a finished tile's four 2x2 blocks (16 filters per position, position-major) into
+    /// <paramref name="pooled"/>, then the first <paramref name="rows"/> x <paramref name="columns"/> of them stored into each
+    /// filter's pooled plane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePooled16(float* finished, float* pooled, float* corner, long plane, int outWidth, int rows, int columns)
+    {
+        for (int pi = 0; pi < 2; pi++)
+        for (int pj = 0; pj < 2; pj++)
+        {
+            float* top = finished + (2 * pi * OutputTile + 2 * pj) * 16, bottom = top + OutputTile * 16;
+            var max = Vector512.Load(top);
+            max = Wins(max, Vector512.Load(top + 16));
+            max = Wins(max, Vector512.Load(bottom));
+            max = Wins(max, Vector512.Load(bottom + 16));
+            max.Store(pooled + (pi * 2 + pj) * 16);
+        }
+        for (int lane = 0; lane < 16; lane++)
+        {
+            float* o = corner + lane * plane;
+            for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                o[i * outWidth + j] = pooled[(i * 2 + j) * 16 + lane];
+        }
+    }
+
+    /// <summary>A max pool's rule, value by value in window order (<see cref="Pooling.MaxPoolValues"/>): the next value
+    /// wins when it is above the maximum so far or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Wins(Vector512<float> max, Vector512<float> next) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(next, max) | ~Vector512.Equals(next, next), next, max);
+
+    /// <summary>The scalar rule of <see cref="Wins(Vector512{float}, Vector512{float})"/>.</summary>
+    private static float Wins(float max, float next) => next > max || float.IsNaN(next) ? next : max;
+
     /// <summary>One tile's output transform for one filter, the operations of <see cref="OutputTile16"/>.</summary>
-    private static void OutputTile1(float* m, long pointStride, float bias, float* corner, int outWidth, int rows, int columns, bool relu)
+    private static void OutputTile1(float* m, long pointStride, float bias, float* corner, int outWidth, int rows, int columns, Finishing finishing)
     {
         float* t = stackalloc float[OutputTile * InputTile];
         for (int s = 0; s < InputTile; s++)
             WinogradTransforms.Output(m[s * pointStride], m[(6 + s) * pointStride], m[(12 + s) * pointStride], m[(18 + s) * pointStride],
                 m[(24 + s) * pointStride], m[(30 + s) * pointStride], out t[s], out t[6 + s], out t[12 + s], out t[18 + s]);
         float* y = stackalloc float[OutputTile];
-        for (int i = 0; i < rows; i++)
+        float* finished = stackalloc float[OutputTile * OutputTile];
+        var activation = finishing.Relu ? FusedActivation.Relu : FusedActivation.None;
+        for (int i = 0; i < OutputTile; i++)
         {
             float* s = t + i * InputTile;
             WinogradTransforms.Output(s[0], s[1], s[2], s[3], s[4], s[5], out y[0], out y[1], out y[2], out y[3]);
-            for (int j = 0; j < columns; j++)
-            {
-                float v = y[j] + bias;
-                corner[i * outWidth + j] = Activate.Apply(v, relu ? FusedActivation.Relu : FusedActivation.None);
-            }
+            for (int j = 0; j < OutputTile; j++) finished[i * OutputTile + j] = Activate.Apply(y[j] + bias, activation);
         }
+        if (finishing.Pool2x2)
+        {
+            for (int i = 0; i < rows / 2; i++)
+            for (int j = 0; j < columns / 2; j++)
+            {
+                float* top = finished + 2 * i * OutputTile + 2 * j, bottom = top + OutputTile;
+                corner[i * outWidth + j] = Wins(Wins(Wins(top[0], top[1]), bottom[0]), bottom[1]);
+            }
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < columns; j++)
+            corner[i * outWidth + j] = finished[i * OutputTile + j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

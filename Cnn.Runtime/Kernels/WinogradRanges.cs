@@ -7,7 +7,8 @@ namespace CnnGen.Kernels;
 /// The layer then takes one hand-over between threads instead of two (the copy's, then the products'), and no thread waits
 /// while another makes a copy that all read. Each range copies the rows its tiles need, so rows at the edge of two ranges
 /// are copied twice (the same values); a range of filters copies the whole input. Every output is computed by the same
-/// operations as in <see cref="Winograd3x3.Forward"/>, so the ranges give its bits on any number of threads.
+/// operations as in <see cref="Winograd3x3.Forward"/>, so the ranges give its bits on any number of threads; with
+/// <c>pool2x2</c> each tile stores its 2x2 maxima instead, as there.
 /// </summary>
 public static class WinogradRanges
 {
@@ -18,7 +19,7 @@ public static class WinogradRanges
     /// <exception cref="ArgumentOutOfRangeException">The tiles are not within the images' tiles.</exception>
     public static void ForwardTiles(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth,
-        int firstTile, int endTile, bool relu = false)
+        int firstTile, int endTile, bool relu = false, bool pool2x2 = false)
     {
         int tilesWide = Winograd3x3.Blocks(outWidth), tilesPerImage = Winograd3x3.TilesPerImage(outHeight, outWidth);
         if (firstTile < 0 || endTile > (long)images * tilesPerImage || firstTile > endTile)
@@ -35,19 +36,19 @@ public static class WinogradRanges
                 firstRow: n * paddedSide + from * Winograd3x3.OutputTile, endRow: n * paddedSide + to * Winograd3x3.OutputTile + Winograd3x3.InputTile);
         }
         var scratch = Winograd3x3.ThreadScratch(Winograd3x3.ScratchLength(images, channels, filters, outHeight, outWidth));
-        Winograd3x3.ForwardTiles(padded, images, transformedWeight, bias, output, scratch, channels, filters, outHeight, outWidth, firstTile, endTile, relu);
+        Winograd3x3.ForwardTiles(padded, images, transformedWeight, bias, output, scratch, channels, filters, outHeight, outWidth, firstTile, endTile, relu, pool2x2);
     }
 
     /// <summary>Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels of 32, as
     /// <see cref="Winograd3x3.ForwardFilters"/> takes them) of every tile, from the NCHW <paramref name="input"/>.</summary>
     public static void ForwardFilters(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth,
-        int firstFilter, int endFilter, bool relu = false)
+        int firstFilter, int endFilter, bool relu = false, bool pool2x2 = false)
     {
         var padded = ThreadPadded(Winograd3x3.PaddedLength(images, channels, outHeight, outWidth));
         Winograd3x3.PadChannelLast(input, images, padded, channels, height, width, padding, outHeight, outWidth);
         var scratch = Winograd3x3.ThreadScratch(Winograd3x3.ScratchLength(images, channels, endFilter - firstFilter, outHeight, outWidth));
-        Winograd3x3.ForwardFilters(padded, images, transformedWeight, bias, output, scratch, channels, filters, outHeight, outWidth, firstFilter, endFilter, relu);
+        Winograd3x3.ForwardFilters(padded, images, transformedWeight, bias, output, scratch, channels, filters, outHeight, outWidth, firstFilter, endFilter, relu, pool2x2);
     }
 
     /// <summary>The running thread's own channel-last copy, of at least <paramref name="length"/> values; made once per

@@ -402,6 +402,23 @@ internal static class KernelDigests
         }
         yield return ("Winograd3x3", winograd.ToArray());
 
+        // Winograd with a 2x2 max pool taken as each tile is stored: whole and edge tiles (10 wide: 4, 4, 2), filters past 16,
+        // ReLU or not, and a NaN input whose windows keep the pool's rule.
+        var pooledWinograd = new List<float>();
+        foreach (var (images, channels, filters, side, relu) in new[] { (2, 16, 21, 10, true), (1, 24, 32, 8, false), (1, 5, 3, 6, true) })
+        {
+            var weight = Random(filters * channels * 9);
+            var transformed = new float[Winograd3x3.TransformedWeightLength(filters, channels)];
+            Winograd3x3.TransformWeights(weight, transformed, filters, channels, 0, filters);
+            var input = Random(images * channels * side * side);
+            input[side + 3] = float.NaN;
+            var output = new float[images * filters * side * side / 4];
+            Winograd3x3.Forward(input, images, transformed, Random(filters), output, new float[Winograd3x3.PaddedLength(images, channels, side, side)],
+                new float[Winograd3x3.ScratchLength(images, channels, filters, side, side)], channels, side, side, filters, 1, side, side, relu, pool2x2: true);
+            pooledWinograd.AddRange(output);
+        }
+        yield return ("Winograd3x3 pooled", pooledWinograd.ToArray());
+
         // Winograd's input and weight gradients: filter and channel counts with and without remainders past 16, edge tiles,
         // paddings 0 to 2, several images.
         var winogradGradients = new List<float>();

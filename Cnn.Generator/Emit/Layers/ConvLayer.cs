@@ -112,13 +112,22 @@ internal sealed class ConvLayer : LayerEmitter
                 w.Open($"if (!ws.KeepForBackward && batch >= {l.WinogradFromImages})");
             }
             else w.Open("if (!ws.KeepForBackward)");
-            w.Line(relu
+            w.Line(l.FusedPool >= 0
+                ? $"// Inference: {(relu ? $"{fusedRelu!.Name} applied and " : "")}{network.Layers[l.FusedPool].Name} taken as the tiles are stored, each 4x4 tile's four 2x2 maxima into {network.Layers[l.FusedPool].Name}'s output " +
+                  $"(this layer's own output{(relu ? $" and {fusedRelu!.Name}'s are" : " is")} not written); the bits of the layers one after the other."
+                : relu
                 ? $"// Inference: direct convolution with {fusedRelu!.Name} fused (written to its output); same result as the im2col path below."
                 : reluAfterFold
                 ? $"// Inference: direct convolution; with {folded!.Name} folded in, {fusedRelu!.Name} is fused too (written to its output)."
                 : "// Inference: direct convolution, same result as the im2col path below.");
             string target = "outp", reluArg = "";
-            if (relu)
+            if (l.FusedPool >= 0)
+            {
+                w.Line($"var pooled = new global::System.Span<float>(ws._act_{network.Layers[l.FusedPool].Id});");
+                target = "pooled";
+                reluArg = relu ? ", relu: true, pool2x2: true" : ", pool2x2: true";
+            }
+            else if (relu)
             {
                 w.Line($"var fused = new global::System.Span<float>(ws._act_{fusedRelu!.Id});");
                 target = "fused";
@@ -171,7 +180,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();
         w.Close();
-        string rangeRelu = fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true";
+        string rangeRelu = (fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true") + (l.FusedPool >= 0 ? ", pool2x2: true" : "");
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
         if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);

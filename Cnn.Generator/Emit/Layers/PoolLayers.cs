@@ -64,6 +64,8 @@ internal abstract class PoolLayer : LayerEmitter
     {
         bool split = ImageSplit.WorthByValues(l);
         OpenForward(w, l);
+        if (l.PooledBy >= 0)
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.PooledBy].Name} stored these maxima as it stored its tiles");
         SumInRanges.EmitPoolReturn(w, network, l);
         if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, block: 1);
         pool(w, "0", $"batch * {l.Input.Channels}", false);

@@ -73,6 +73,10 @@ internal static class WinogradConv
     /// <summary>The output in 4x4 tiles, the last row and column of tiles cut by the edge.</summary>
     public static int TilesPerImage(LayerSpec l) => ((l.Output.Height + 3) / 4) * TilesWide(l);
 
+    /// <summary>Values per image the layer stores in inference: its output, or with a pool taken as the tiles are stored
+    /// (<see cref="LayerSpec.FusedPool"/>) the pool's, a quarter of it.</summary>
+    private static long StoredLength(LayerSpec l) => l.FusedPool >= 0 ? l.Output.Length / 4 : l.Output.Length;
+
     /// <summary>Tiles in a row of the output's 4x4 tiles, the last cut by the edge.</summary>
     public static int TilesWide(LayerSpec l) => (l.Output.Width + TileSide - 1) / TileSide;
 
@@ -80,9 +84,9 @@ internal static class WinogradConv
     public static void EmitForward(SourceWriter w, LayerSpec l, string target, string reluArg)
     {
         var c = Op(l);
-        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        int inLen = (int)l.Input.Length;
         w.Line($"// Winograd F(4x4, 3x3) over the micro-batch (weights transformed by PrepareWinogradWeights); within rounding of the im2col path.");
-        w.Line($"{Kernel}.Forward(inp.Slice(0, batch * {inLen}), batch, {Transformed(l)}, bias, {target}.Slice(0, batch * {outLen}), " +
+        w.Line($"{Kernel}.Forward(inp.Slice(0, batch * {inLen}), batch, {Transformed(l)}, bias, {target}.Slice(0, batch * {StoredLength(l)}), " +
                $"ws._winogradPadded_{l.Id}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
                $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{reluArg});");
     }
@@ -99,7 +103,7 @@ internal static class WinogradConv
     public static void EmitSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
     {
         var c = Op(l);
-        int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
+        int inLen = (int)l.Input.Length;
         bool byTiles = ImageSplit.SplitsTiles(l), oneRange = ImageSplit.WinogradOneRangePerThread(l);
         ImageSplit.OpenWhenSplitting(w);
         w.Line(byTiles ? "// Fewer images than threads: each thread computes a range of the tiles."
@@ -129,7 +133,7 @@ internal static class WinogradConv
         string units = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
                        + (oneRange ? ", piecesPerThread: 1" : "");
         if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
-        w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, {input}, {target}.Slice(0, batch * {outLen}), " +
+        w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, {input}, {target}.Slice(0, batch * {StoredLength(l)}), " +
                $"{Transformed(l)}, bias, batch, {units});");
         w.Line("return;");
         w.Close();
