@@ -47,6 +47,7 @@ internal static class Fusion
         FusePools(layers);
         FuseAddRelus(layers);
         FuseGradientPassRelus(layers);
+        FusePoolReluBackwards(layers);
         ExpansionFusion.Decide(layers);
     }
 
@@ -163,6 +164,42 @@ internal static class Fusion
             if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
             layers[k] = layers[k] with { GradientPassRelu = layers[relu].Index };
             layers[relu] = layers[relu] with { GradientPassAppliedBy = layers[k].Index };
+        }
+    }
+
+    /// <summary>
+    /// Once the training kernels are chosen (<see cref="TrainingKernels"/>): a convolution whose training forward pass runs
+    /// the direct or Winograd kernel, followed by a ReLU that alone reads it, applies the ReLU as it stores in a gradient
+    /// pass, as a BatchNorm or a sum does (<see cref="FuseGradientPassRelus"/>): its backward reads its input, not its
+    /// output, and the ReLU's backward takes its mask from its own output.
+    /// </summary>
+    public static void FuseTrainingConvolutionRelus(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            if (layers[k].Kind != LayerKind.Conv || !(layers[k].DirectTraining || layers[k].WinogradTraining)) continue;
+            int relu = SoleReader(layers, k);
+            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
+            layers[k] = layers[k] with { GradientPassRelu = layers[relu].Index };
+            layers[relu] = layers[relu] with { GradientPassAppliedBy = layers[k].Index };
+        }
+    }
+
+    /// <summary>
+    /// A ReLU that alone reads the layer before it and is read only by the max pool after it has its backward pass done by
+    /// the pool's: the gradient goes only to winners above zero (the pool's output is the winner's value, the ReLU's
+    /// output there), straight into the gradient of the ReLU's input, with the bits of the two passes. The ReLU's own
+    /// backward and its output gradient (a buffer as large as its output) are left out.
+    /// </summary>
+    private static void FusePoolReluBackwards(List<LayerSpec> layers)
+    {
+        for (int k = 1; k < layers.Count; k++)
+        {
+            if (layers[k].Kind != LayerKind.ReLU || SoleReader(layers, k - 1) != k) continue;
+            int pool = SoleReader(layers, k);
+            if (pool < 0 || layers[pool].Kind != LayerKind.MaxPool) continue;
+            layers[pool] = layers[pool] with { ReluMaskedInBackward = layers[k].Index };
+            layers[k] = layers[k] with { BackwardAppliedBy = layers[pool].Index };
         }
     }
 

@@ -64,7 +64,9 @@ internal sealed class GradientFlow
     /// <summary>Whether a layer's backward pass computes its input gradient: its input is a layer that has one.</summary>
     public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
 
-    public bool HasGradientBuffer(int i) => RunsBackward(i) && i != _spec.OutputLayer;
+    /// <summary>A layer whose output gradient is kept: not the logits' (<c>_dlogits</c>), nor a ReLU's whose backward pass
+    /// the max pool after it applies (that pool writes the ReLU's input gradient).</summary>
+    public bool HasGradientBuffer(int i) => RunsBackward(i) && i != _spec.OutputLayer && _spec.Layers[i].BackwardAppliedBy < 0;
 
     /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
     public bool WritesAside(LayerSpec l) =>
@@ -84,11 +86,16 @@ internal sealed class GradientFlow
         {
             if (!RunsBackward(i)) continue;
             var l = _body[i];
+            // A max pool that applies the ReLU before it writes that ReLU's input gradient, and the ReLU does not run.
+            var gradientOf = l.ReluMaskedInBackward >= 0 ? _spec.Layers[l.ReluMaskedInBackward] : l;
             string dinp = "default";
-            if (NeedsInputGradient(l))
-                dinp = $"active < {l.InputIndex + 1} ? ws.{(WritesAside(l) ? Aside(l) : Grad(l.InputIndex))} : default";
+            if (NeedsInputGradient(gradientOf))
+                dinp = $"active < {gradientOf.InputIndex + 1} ? ws.{(WritesAside(gradientOf) ? Aside(gradientOf) : Grad(gradientOf.InputIndex))} : default";
             w.Line($"if (active > {l.Index}) return;");
-            w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{Grad(i)}, {dinp}, batch);");
+            if (l.BackwardAppliedBy >= 0)
+                w.Line($"// {l.Name}'s backward pass: {_spec.Layers[l.BackwardAppliedBy].Name}'s applied it.");
+            else
+                w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{Grad(i)}, {dinp}, batch);");
             // Every layer whose last reader this was now has all its shares: add them to its output gradient.
             foreach (var pair in _shares.Where(p => p.Key >= _firstTrainable && LastReader(p.Key) == i).OrderByDescending(p => p.Key))
                 EmitShares(w, _spec.Layers[pair.Key], pair.Value);

@@ -134,6 +134,14 @@ internal sealed record LayerSpec(
     /// it runs itself.</summary>
     public int PooledBy { get; init; } = -1;
 
+    /// <summary>For a max pool: the ReLU right before it whose backward pass its own applies, routing the gradient only to
+    /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>); -1 for none.</summary>
+    public int ReluMaskedInBackward { get; init; } = -1;
+
+    /// <summary>For a ReLU: the max pool whose backward pass applies this layer's (see <see cref="ReluMaskedInBackward"/>):
+    /// this layer's backward is not run and its output gradient not kept; -1 when it runs itself.</summary>
+    public int BackwardAppliedBy { get; init; } = -1;
+
     /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
     /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded (a split pass: each thread its range of rows); -1 for none.</summary>
     public int ExpandedBy { get; init; } = -1;
@@ -153,11 +161,12 @@ internal sealed record LayerSpec(
     /// <summary>The convolution writes this output only when BatchNorms are folded (<c>ws.Folded</c>), else the layer runs.</summary>
     public bool InferredOnlyWhenFolded { get; init; }
 
-    /// <summary>For a BatchNorm or a shortcut's sum (Add): the ReLU, its output's sole reader, that it applies as it stores
-    /// in a gradient pass, writing that ReLU's output instead of its own; -1 for none.</summary>
+    /// <summary>For a BatchNorm, a shortcut's sum (Add) or a convolution on the direct or Winograd training kernel: the
+    /// ReLU, its output's sole reader, that it applies as it stores in a gradient pass, writing that ReLU's output
+    /// instead of its own; -1 for none.</summary>
     public int GradientPassRelu { get; init; } = -1;
 
-    /// <summary>For a ReLU: the BatchNorm or sum that writes this layer's output in a gradient pass (see
+    /// <summary>For a ReLU: the BatchNorm, sum or convolution that writes this layer's output in a gradient pass (see
     /// <see cref="GradientPassRelu"/>); -1 when it runs itself.</summary>
     public int GradientPassAppliedBy { get; init; } = -1;
 

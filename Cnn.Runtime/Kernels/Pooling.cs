@@ -226,4 +226,53 @@ public static unsafe partial class Pooling
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="MaxPoolBackward"/> and the backward pass of a ReLU before the pool in one: each output's gradient goes
+    /// to its window's winner only where the winner is above zero, which the pool's own <paramref name="output"/> (the
+    /// winner's value) tells, so <paramref name="inputGradient"/> is the gradient of the ReLU's input. The bits of the two
+    /// passes (<c>dx = y &gt; 0 ? dy : 0</c> after the routing): a winner not above zero (NaN included) gets +0 added to
+    /// the +0 it is cleared to for each window it wins, where the ReLU would write +0 over the sum routed to it; a winner
+    /// above zero gets the same sums in the same order. <paramref name="inputGradient"/> is overwritten.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxPoolReluBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, ReadOnlySpan<float> output,
+        Span<float> inputGradient, int planes, int planeIn, int planeOut)
+    {
+        if (outputGradient.Length < (long)planes * planeOut || argmax.Length < (long)planes * planeOut || output.Length < (long)planes * planeOut
+            || inputGradient.Length < (long)planes * planeIn)
+            throw new ArgumentException("Pooling.MaxPoolReluBackward: spans too short for the given shape.");
+        inputGradient[..(planes * planeIn)].Clear();
+        // The outputs' gradients masked first, a block at a time (vectors, no branch on data: about half the winners of
+        // a ReLU's output are zero, which a branch per output mispredicted), then routed as MaxPoolBackward routes them.
+        const int Block = 512;
+        float* masked = stackalloc float[Block];
+        fixed (float* pdy = outputGradient, py = output, pdx = inputGradient)
+        fixed (int* pa = argmax)
+        {
+            for (int plane = 0; plane < planes; plane++)
+            {
+                float* dx = pdx + (long)plane * planeIn;
+                for (int o0 = 0; o0 < planeOut; o0 += Block)
+                {
+                    long at = (long)plane * planeOut + o0;
+                    int count = Math.Min(Block, planeOut - o0);
+                    Mask(pdy + at, py + at, masked, count);
+                    int* a = pa + at;
+                    for (int j = 0; j < count; j++) dx[a[j]] += masked[j];
+                }
+            }
+        }
+    }
+
+    /// <summary><c>masked[i] = y[i] &gt; 0 ? dy[i] : +0</c> for <paramref name="count"/> values.</summary>
+    private static void Mask(float* dy, float* y, float* masked, int count)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
+                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), Vector256.Load(dy + i), Vector256<float>.Zero)
+                    .Store(masked + i);
+        for (; i < count; i++) masked[i] = y[i] > 0f ? dy[i] : 0f;
+    }
 }

@@ -172,8 +172,14 @@ internal static class LayerProfile
         var type = network.GetType();
         float[] Buffer(string name) => (float[])(typeof(TWorkspace).GetField(name)
             ?? throw new InvalidOperationException($"{type.Name}'s workspace has no buffer {name}")).GetValue(ws)!;
-        var layers = new List<BoundLayer>();
         var infos = network.Layers;
+        // A ReLU whose backward pass the max pool after it applies keeps no output gradient (its backward method does nothing):
+        // that pool writes the gradient of the ReLU's input, as RunBackward passes it.
+        float[] GradientOf(string layer) =>
+            typeof(TWorkspace).GetField("_grad_" + Id(layer)) is { } field ? (float[])field.GetValue(ws)!
+            : infos.FirstOrDefault(l => l.Name == layer) is { Kind: "ReLU", Input: { } input } ? GradientOf(input)
+            : throw new InvalidOperationException($"{type.Name}'s workspace has no gradient of {layer}");
+        var layers = new List<BoundLayer>();
         for (int i = 0; i < infos.Count; i++)
         {
             var info = infos[i];
@@ -186,8 +192,8 @@ internal static class LayerProfile
             float[] input = first ? inputs : Buffer("_act_" + Id(info.Input!));
             int imageLength = first ? network.InputLength : 0; // the first layer reads the batch from its first image
             float[] output = Buffer("_act_" + id);
-            float[] outputGradient = Buffer(i == infos.Count - 1 ? "_dlogits" : "_grad_" + id);
-            float[]? inputGradient = first ? null : Buffer("_grad_" + Id(info.Input!));
+            float[] outputGradient = i == infos.Count - 1 ? Buffer("_dlogits") : GradientOf(info.Name);
+            float[]? inputGradient = first ? null : GradientOf(info.Input!);
             layers.Add(new BoundLayer(info, inputGradient is not null, output,
                 (image, n) => forward(ws, input.AsSpan(image * imageLength), output, n),
                 (image, n) => backward(ws, input.AsSpan(image * imageLength), output, outputGradient, inputGradient, n)));

@@ -20,7 +20,7 @@ public class DirectTrainingTests
 
     /// <summary>The bodies of the training blocks, one per convolution that has one.</summary>
     private static string[] TrainingCalls(string code) =>
-        Regex.Matches(code, Regex.Escape(TrainingComment) + @"\s*for \(int b = 0; b < batch; b\+\+\)\s*(?<call>[^\n]*)\n")
+        Regex.Matches(code, Regex.Escape(TrainingComment) + @"(?:\s*// A gradient pass applies [^\n]*\n\s*var stored = [^\n]*\n)?\s*for \(int b = 0; b < batch; b\+\+\)\s*(?<call>[^\n]*)\n")
             .Select(m => m.Groups["call"].Value.Trim()).ToArray();
 
     [Fact]
@@ -43,7 +43,10 @@ public class DirectTrainingTests
         // 27 x 1,024 columns were rebuilt for); conv2 (8 wide) keeps its 144 x 64 per image.
         string code = Compiled("[Input(3, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] [MaxPool(4)] [Conv(3, 8, Padding = 1)] [ReLU] [Dense(4)]");
         string call = Assert.Single(TrainingCalls(code));
-        Assert.Contains("channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, outHeight: 32, outWidth: 32);", call, StringComparison.Ordinal);
+        // The ReLU after it is applied as the values are stored in a gradient pass, into the ReLU's output.
+        Assert.Contains("weight, bias, stored.Slice(b * 16384, 16384), ws._pad_conv1,", call, StringComparison.Ordinal);
+        Assert.Contains("channels: 3, height: 32, width: 32, filters: 16, kernel: 3, padding: 1, outHeight: 32, outWidth: 32, relu: !ws.WritesEveryOutput);", call, StringComparison.Ordinal);
+        Assert.Contains("var stored = ws.WritesEveryOutput ? outp : new global::System.Span<float>(ws._act_relu1);", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _col_conv1, 27648L, batch);", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _col_conv2, training ? 9216L * batch : 9216L, batch);", code, StringComparison.Ordinal);
         Assert.Contains("Grow(ref _backwardPaddedImages, 31212L, batch);", code, StringComparison.Ordinal);

@@ -85,6 +85,13 @@ internal sealed class ActivationLayer : LayerEmitter
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
     {
         OpenBackward(w, l);
+        if (l.BackwardAppliedBy >= 0)
+        {
+            // RunBackward does not call it; a replay of every layer's methods may.
+            w.Line("// Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.");
+            w.Close();
+            return;
+        }
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);

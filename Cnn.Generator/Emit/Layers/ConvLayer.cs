@@ -162,8 +162,9 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
-        if (DirectInTraining(l)) EmitDirectTraining(w, l);
-        if (WinogradInTraining(l)) EmitWinogradTraining(w, l);
+        var gradientRelu = l.GradientPassRelu >= 0 ? network.Layers[l.GradientPassRelu] : null;
+        if (DirectInTraining(l)) EmitDirectTraining(w, l, gradientRelu);
+        if (WinogradInTraining(l)) EmitWinogradTraining(w, l, gradientRelu);
         bool split = ImageSplit.Worth(l) && (!l.DirectInference || l.WinogradFromImages > 1);
         if (split) EmitIm2ColSplit(w, l);
         w.Open("for (int b = 0; b < batch; b++)");
@@ -199,16 +200,28 @@ internal sealed class ConvLayer : LayerEmitter
     private bool DirectInTraining(LayerSpec l) => l.DirectTraining && _rebuildsColumns;
 
     /// <summary>Training's forward pass by the direct kernel: the backward pass rebuilds the columns it needs, so none are
-    /// laid out here; the same bits as im2col + GEMM (no activation is fused while training).</summary>
-    private static void EmitDirectTraining(SourceWriter w, LayerSpec l)
+    /// laid out here; the same bits as im2col + GEMM. A gradient pass applies <paramref name="relu"/> (when given) as it
+    /// stores, into the ReLU's output.</summary>
+    private static void EmitDirectTraining(SourceWriter w, LayerSpec l, LayerSpec? relu)
     {
-        // A pass that keeps its outputs for backward never folds BatchNorm, so no activation is fused here.
+        // A pass that keeps its outputs for backward never folds BatchNorm.
         w.Open("if (ws.KeepForBackward)");
         w.Line("// Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.");
+        string target = GradientPassTarget(w, relu);
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line("    " + DirectForward(l, "outp", ""));
+        w.Line("    " + DirectForward(l, target, relu is null ? "" : ", relu: !ws.WritesEveryOutput"));
         w.Line("return;");
         w.Close();
+    }
+
+    /// <summary>Where a training forward pass stores: this layer's output, or in a gradient pass that applies
+    /// <paramref name="relu"/> as it stores, that ReLU's (the unfused pass of <c>Activations</c> writes every output).</summary>
+    private static string GradientPassTarget(SourceWriter w, LayerSpec? relu)
+    {
+        if (relu is null) return "outp";
+        w.Line($"// A gradient pass applies {relu.Name} as the values are stored, into its output (the bits of its own pass); this layer's own output is not written.");
+        w.Line($"var stored = ws.WritesEveryOutput ? outp : new global::System.Span<float>(ws._act_{relu.Id});");
+        return "stored";
     }
 
     /// <summary>Whether training's forward pass runs this layer through Winograd (<see cref="Analysis.TrainingKernels"/>);
@@ -217,16 +230,17 @@ internal sealed class ConvLayer : LayerEmitter
 
     /// <summary>Training's forward pass through Winograd F(4x4, 3x3) over the micro-batch, from the raw weights transformed
     /// once per gradient call (<see cref="TrainingWeights"/>); the backward pass rebuilds the columns it needs.</summary>
-    private static void EmitWinogradTraining(SourceWriter w, LayerSpec l)
+    private static void EmitWinogradTraining(SourceWriter w, LayerSpec l, LayerSpec? relu)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         w.Open("if (ws.KeepForBackward)");
         w.Line("// Training: Winograd F(4x4, 3x3) over the micro-batch from the weights PrepareTrainingWeights transformed for this call, " +
                "within rounding of im2col + GEMM below; the backward pass rebuilds the columns it needs.");
-        w.Line($"{Kernels}.Winograd3x3.Forward(inp.Slice(0, batch * {inLen}), batch, {TrainingWeights.Forward(l)}, bias, outp.Slice(0, batch * {outLen}), " +
+        string target = GradientPassTarget(w, relu);
+        w.Line($"{Kernels}.Winograd3x3.Forward(inp.Slice(0, batch * {inLen}), batch, {TrainingWeights.Forward(l)}, bias, {target}.Slice(0, batch * {outLen}), " +
                $"ws._winogradPadded_{l.Id}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}{(relu is null ? "" : ", relu: !ws.WritesEveryOutput")});");
         w.Line("return;");
         w.Close();
     }

@@ -137,7 +137,13 @@ internal sealed class MaxPoolLayer : PoolLayer
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Id}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
+            if (l.ReluMaskedInBackward >= 0)
+            {
+                w.Line("// With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.");
+                w.Line($"{Kernels}.Pooling.MaxPoolReluBackward(dout, ws._argmax_{l.Id}, outp, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
+            }
+            else
+                w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Id}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
     }

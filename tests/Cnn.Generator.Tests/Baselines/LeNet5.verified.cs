@@ -188,7 +188,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (183,120 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (157,904 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 4;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
@@ -202,7 +202,6 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _pad_conv1 = global::System.Array.Empty<float>();
         public float[] _backwardColumns = global::System.Array.Empty<float>();
         public float[] _act_relu1 = global::System.Array.Empty<float>();
-        public float[] _grad_relu1 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
         public float[] _grad_pool1 = global::System.Array.Empty<float>();
         public int[] _argmax_pool1 = global::System.Array.Empty<int>();
@@ -212,7 +211,6 @@ partial class LeNet5 : global::CnnGen.INetwork
         public float[] _filterVector_conv2 = global::System.Array.Empty<float>();
         public float[] _backwardColumnGradient = global::System.Array.Empty<float>();
         public float[] _act_relu2 = global::System.Array.Empty<float>();
-        public float[] _grad_relu2 = global::System.Array.Empty<float>();
         public float[] _act_pool2 = global::System.Array.Empty<float>();
         public float[] _grad_pool2 = global::System.Array.Empty<float>();
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
@@ -274,12 +272,10 @@ partial class LeNet5 : global::CnnGen.INetwork
             if (!training) return;
             Grow(ref _grad_conv1, 4704L * batch, batch);
             Grow(ref _backwardColumns, 254800L, batch);
-            Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
             Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
             Grow(ref _backwardColumnGradient, 15000L, batch);
-            Grow(ref _grad_relu2, 1600L * batch, batch);
             Grow(ref _grad_pool2, 400L * batch, batch);
             Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
@@ -465,15 +461,15 @@ partial class LeNet5 : global::CnnGen.INetwork
         if (active > 6) return;
         Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, active < 6 ? ws._grad_pool2 : default, batch);
         if (active > 5) return;
-        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, active < 5 ? ws._grad_relu2 : default, batch);
+        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, active < 4 ? ws._grad_conv2 : default, batch);
         if (active > 4) return;
-        Backward_relu2(ws, ws._act_conv2, ws._act_relu2, ws._grad_relu2, active < 4 ? ws._grad_conv2 : default, batch);
+        // relu2's backward pass: pool2's applied it.
         if (active > 3) return;
         Backward_conv2(ws, ws._act_pool1, ws._act_conv2, ws._grad_conv2, active < 3 ? ws._grad_pool1 : default, batch);
         if (active > 2) return;
-        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 2 ? ws._grad_relu1 : default, batch);
+        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 1 ? ws._grad_conv1 : default, batch);
         if (active > 1) return;
-        Backward_relu1(ws, ws._act_conv1, ws._act_relu1, ws._grad_relu1, active < 1 ? ws._grad_conv1 : default, batch);
+        // relu1's backward pass: pool1's applied it.
         if (active > 0) return;
         Backward_conv1(ws, inputs, ws._act_conv1, ws._grad_conv1, default, batch);
     }
@@ -495,8 +491,10 @@ partial class LeNet5 : global::CnnGen.INetwork
         if (ws.KeepForBackward)
         {
             // Training: direct convolution, the same bits as im2col + GEMM below; the backward pass rebuilds the columns it needs.
+            // A gradient pass applies relu1 as the values are stored, into its output (the bits of its own pass); this layer's own output is not written.
+            var stored = ws.WritesEveryOutput ? outp : new global::System.Span<float>(ws._act_relu1);
             for (int b = 0; b < batch; b++)
-                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, outp.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28);
+                global::CnnGen.Kernels.DirectConv.Forward(inp.Slice(b * 784, 784), weight, bias, stored.Slice(b * 4704, 4704), ws._pad_conv1, channels: 1, height: 28, width: 28, filters: 6, kernel: 5, padding: 2, outHeight: 28, outWidth: 28, relu: !ws.WritesEveryOutput);
             return;
         }
         for (int b = 0; b < batch; b++)
@@ -534,7 +532,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (!ws.KeepForBackward) return; // in inference conv1 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // conv1 applied this ReLU as it stored its output, in inference and in a gradient pass
         var x = inp.Slice(0, batch * 4704);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -543,9 +541,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 4704;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
@@ -566,7 +562,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool1, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv2: 5x5 convolution, 16 filters, stride 1, padding 0: 6x14x14 -> 16x10x10 ----
@@ -630,9 +627,7 @@ partial class LeNet5 : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 1600;
-        global::CnnGen.Kernels.Activations.ReluBackward(inp[..n], dout[..n], dinp[..n]); // dx = x > 0 ? dy : 0
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
@@ -653,7 +648,8 @@ partial class LeNet5 : global::CnnGen.INetwork
     private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool2, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
     }
 
     // ---- dense1: dense 400 -> 120 (flattens 16x5x5) ----

@@ -251,8 +251,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (175,184 bytes per image) stay in cache.</summary>
-    public const int MicroBatch = 4;
+    /// one micro-batch's activations (149,968 bytes per image) stay in cache.</summary>
+    public const int MicroBatch = 5;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
     /// <summary>The buffers of one worker thread.</summary>
@@ -275,7 +275,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public double[] _dsums_bn1 = global::System.Array.Empty<double>();
         public double[] _dtotal_bn1 = global::System.Array.Empty<double>();
         public float[] _act_relu1 = global::System.Array.Empty<float>();
-        public float[] _grad_relu1 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
         public float[] _grad_pool1 = global::System.Array.Empty<float>();
         public int[] _argmax_pool1 = global::System.Array.Empty<int>();
@@ -295,7 +294,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public double[] _dsums_bn2 = global::System.Array.Empty<double>();
         public double[] _dtotal_bn2 = global::System.Array.Empty<double>();
         public float[] _act_relu2 = global::System.Array.Empty<float>();
-        public float[] _grad_relu2 = global::System.Array.Empty<float>();
         public float[] _act_pool2 = global::System.Array.Empty<float>();
         public float[] _grad_pool2 = global::System.Array.Empty<float>();
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
@@ -414,7 +412,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _grad_bn1, 4704L * batch, batch);
             Grow(ref _dsums_bn1, 12L, batch);
             Grow(ref _dtotal_bn1, 12L, batch);
-            Grow(ref _grad_relu1, 4704L * batch, batch);
             Grow(ref _grad_pool1, 1176L * batch, batch);
             Grow(ref _argmax_pool1, 1176L * batch, batch);
             Grow(ref _grad_conv2, 1600L * batch, batch);
@@ -422,7 +419,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _grad_bn2, 1600L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
-            Grow(ref _grad_relu2, 1600L * batch, batch);
             Grow(ref _grad_pool2, 400L * batch, batch);
             Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
@@ -708,17 +704,17 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         if (active > 8) return;
         Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, active < 8 ? ws._grad_pool2 : default, batch);
         if (active > 7) return;
-        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, active < 7 ? ws._grad_relu2 : default, batch);
+        Backward_pool2(ws, ws._act_relu2, ws._act_pool2, ws._grad_pool2, active < 6 ? ws._grad_bn2 : default, batch);
         if (active > 6) return;
-        Backward_relu2(ws, ws._act_bn2, ws._act_relu2, ws._grad_relu2, active < 6 ? ws._grad_bn2 : default, batch);
+        // relu2's backward pass: pool2's applied it.
         if (active > 5) return;
         Backward_bn2(ws, ws._act_conv2, ws._act_bn2, ws._grad_bn2, active < 5 ? ws._grad_conv2 : default, batch);
         if (active > 4) return;
         Backward_conv2(ws, ws._act_pool1, ws._act_conv2, ws._grad_conv2, active < 4 ? ws._grad_pool1 : default, batch);
         if (active > 3) return;
-        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 3 ? ws._grad_relu1 : default, batch);
+        Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 2 ? ws._grad_bn1 : default, batch);
         if (active > 2) return;
-        Backward_relu1(ws, ws._act_bn1, ws._act_relu1, ws._grad_relu1, active < 2 ? ws._grad_bn1 : default, batch);
+        // relu1's backward pass: pool1's applied it.
         if (active > 1) return;
         Backward_bn1(ws, ws._act_conv1, ws._act_bn1, ws._grad_bn1, active < 1 ? ws._grad_conv1 : default, batch);
         if (active > 0) return;
@@ -851,9 +847,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 4704;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
@@ -874,7 +868,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool1, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv2: 5x5 convolution, 16 filters, stride 1, padding 0: 6x14x14 -> 16x10x10 ----
@@ -1008,9 +1003,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 1600;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
@@ -1031,7 +1024,8 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool2, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
     }
 
     // ---- dense1: dense 400 -> 120 (flattens 16x5x5) ----

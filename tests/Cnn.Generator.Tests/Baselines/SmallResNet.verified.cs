@@ -311,7 +311,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (1,561,808 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (1,486,544 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
     /// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each
     /// micro-batch reads (912,936 bytes) are at most half of its images' buffers.</summary>
@@ -381,7 +381,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_add1 = global::System.Array.Empty<float>();
         public float[] _grad_add1 = global::System.Array.Empty<float>();
         public float[] _act_relu3 = global::System.Array.Empty<float>();
-        public float[] _grad_relu3 = global::System.Array.Empty<float>();
         public float[] _act_pool1 = global::System.Array.Empty<float>();
         public float[] _grad_pool1 = global::System.Array.Empty<float>();
         public int[] _argmax_pool1 = global::System.Array.Empty<int>();
@@ -449,7 +448,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _act_add2 = global::System.Array.Empty<float>();
         public float[] _grad_add2 = global::System.Array.Empty<float>();
         public float[] _act_relu6 = global::System.Array.Empty<float>();
-        public float[] _grad_relu6 = global::System.Array.Empty<float>();
         public float[] _act_pool2 = global::System.Array.Empty<float>();
         public float[] _grad_pool2 = global::System.Array.Empty<float>();
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
@@ -603,7 +601,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
             Grow(ref _grad_add1, 12544L * batch, batch);
-            Grow(ref _grad_relu3, 12544L * batch, batch);
             Grow(ref _grad_pool1, 3136L * batch, batch);
             Grow(ref _argmax_pool1, 3136L * batch, batch);
             Grow(ref _grad_conv4, 6272L * batch, batch);
@@ -633,7 +630,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _dsums_bn6, 64L, batch);
             Grow(ref _dtotal_bn6, 64L, batch);
             Grow(ref _grad_add2, 6272L * batch, batch);
-            Grow(ref _grad_relu6, 6272L * batch, batch);
             Grow(ref _grad_pool2, 1568L * batch, batch);
             Grow(ref _argmax_pool2, 1568L * batch, batch);
             Grow(ref _dlogits, 10L * batch, batch);
@@ -1080,9 +1076,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 22) return;
         Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._dlogits, active < 22 ? ws._grad_pool2 : default, batch);
         if (active > 21) return;
-        Backward_pool2(ws, ws._act_relu6, ws._act_pool2, ws._grad_pool2, active < 21 ? ws._grad_relu6 : default, batch);
+        Backward_pool2(ws, ws._act_relu6, ws._act_pool2, ws._grad_pool2, active < 20 ? ws._grad_add2 : default, batch);
         if (active > 20) return;
-        Backward_relu6(ws, ws._act_add2, ws._act_relu6, ws._grad_relu6, active < 20 ? ws._grad_add2 : default, batch);
+        // relu6's backward pass: pool2's applied it.
         if (active > 19) return;
         Backward_add2(ws, ws._act_bn6, ws._act_add2, ws._grad_add2, active < 19 ? ws._grad_bn6 : default, batch);
         if (active > 18) return;
@@ -1103,9 +1099,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 11) return;
         Backward_conv4(ws, ws._act_pool1, ws._act_conv4, ws._grad_conv4, active < 11 ? ws._grad_pool1 : default, batch);
         if (active > 10) return;
-        Backward_pool1(ws, ws._act_relu3, ws._act_pool1, ws._grad_pool1, active < 10 ? ws._grad_relu3 : default, batch);
+        Backward_pool1(ws, ws._act_relu3, ws._act_pool1, ws._grad_pool1, active < 9 ? ws._grad_add1 : default, batch);
         if (active > 9) return;
-        Backward_relu3(ws, ws._act_add1, ws._act_relu3, ws._grad_relu3, active < 9 ? ws._grad_add1 : default, batch);
+        // relu3's backward pass: pool1's applied it.
         if (active > 8) return;
         Backward_add1(ws, ws._act_bn3, ws._act_add1, ws._grad_add1, active < 8 ? ws._grad_bn3 : default, batch);
         if (active > 7) return;
@@ -1620,9 +1616,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 16x28x28 -> 16x14x14 ----
@@ -1644,7 +1638,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_pool1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool1, dinp, planes: batch * 16, planeIn: 784, planeOut: 196);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 16, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv4: 3x3 convolution, 32 filters, stride 1, padding 1: 16x14x14 -> 32x14x14 ----
@@ -2136,9 +2131,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 32x14x14 -> 32x7x7 ----
@@ -2160,7 +2153,8 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_pool2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
-        global::CnnGen.Kernels.Pooling.MaxPoolBackward(dout, ws._argmax_pool2, dinp, planes: batch * 32, planeIn: 196, planeOut: 49);
+        // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 32, planeIn: 196, planeOut: 49);
     }
 
     // ---- dense1: dense 1568 -> 10 (flattens 32x7x7) ----
