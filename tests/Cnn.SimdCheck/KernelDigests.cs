@@ -268,6 +268,25 @@ internal static class KernelDigests
         }
         yield return ("Pooling.MaxPool", maxPool.ToArray());
 
+        // A max pool's backward with the ReLU before it (vector masks with a scalar tail): outputs of 17 and 600 a plane,
+        // the pooled values zero, negative, positive and NaN.
+        var maxPoolRelu = new List<float>();
+        foreach (var (height, width) in new[] { (9, 35), (40, 60) })
+        {
+            const int planes = 2;
+            int oh = height / 2, ow = width / 2;
+            var x = Random(planes * height * width);
+            for (int i = 0; i < x.Length; i++) x[i] = Math.Max(x[i], 0f);
+            x[5] = float.NaN;
+            var y = new float[planes * oh * ow];
+            var winners = new int[y.Length];
+            Pooling.MaxPool(x, y, winners, planes, height, width, 2, 2, 0, oh, ow);
+            var dx = new float[x.Length];
+            Pooling.MaxPoolReluBackward(Random(y.Length), winners, y, dx, planes, height * width, oh * ow);
+            maxPoolRelu.AddRange(dx);
+        }
+        yield return ("Pooling.MaxPoolReluBackward", maxPoolRelu.ToArray());
+
         // Inference's max pooling, the maxima alone (separable on the vector path): the same shapes and values, NaNs of
         // two payloads and zeros of both signs in shared windows, and 2x2 halvings (a whole chunk of 16 outputs, and 5 of a
         // partial one: LeNet-5's second pool).
