@@ -155,11 +155,16 @@ internal static class Fusion
     /// exactly where <c>x &gt; 0</c>, NaN and -0 included. A pass that keeps every layer's output
     /// (<c>ws.WritesEveryOutput</c>: <c>Activations</c>) runs both layers.
     /// </summary>
-    private static void FuseGradientPassRelus(List<LayerSpec> layers)
+    private static void FuseGradientPassRelus(List<LayerSpec> layers) =>
+        ApplyReluInGradientPass(layers, l => l.Kind is LayerKind.BatchNorm or LayerKind.Add);
+
+    /// <summary>Each layer <paramref name="writes"/> picks whose sole reader is a ReLU applies that ReLU as it stores in a
+    /// gradient pass (<see cref="LayerSpec.GradientPassRelu"/>, <see cref="LayerSpec.GradientPassAppliedBy"/>).</summary>
+    private static void ApplyReluInGradientPass(List<LayerSpec> layers, System.Func<LayerSpec, bool> writes)
     {
         for (int k = 0; k < layers.Count; k++)
         {
-            if (layers[k].Kind is not (LayerKind.BatchNorm or LayerKind.Add)) continue;
+            if (!writes(layers[k])) continue;
             int relu = SoleReader(layers, k);
             if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
             layers[k] = layers[k] with { GradientPassRelu = layers[relu].Index };
@@ -173,17 +178,8 @@ internal static class Fusion
     /// pass, as a BatchNorm or a sum does (<see cref="FuseGradientPassRelus"/>): its backward reads its input, not its
     /// output, and the ReLU's backward takes its mask from its own output.
     /// </summary>
-    public static void FuseTrainingConvolutionRelus(List<LayerSpec> layers)
-    {
-        for (int k = 0; k < layers.Count; k++)
-        {
-            if (layers[k].Kind != LayerKind.Conv || !(layers[k].DirectTraining || layers[k].WinogradTraining)) continue;
-            int relu = SoleReader(layers, k);
-            if (relu < 0 || layers[relu].Kind != LayerKind.ReLU) continue;
-            layers[k] = layers[k] with { GradientPassRelu = layers[relu].Index };
-            layers[relu] = layers[relu] with { GradientPassAppliedBy = layers[k].Index };
-        }
-    }
+    public static void FuseTrainingConvolutionRelus(List<LayerSpec> layers) =>
+        ApplyReluInGradientPass(layers, l => l.Kind == LayerKind.Conv && (l.DirectTraining || l.WinogradTraining));
 
     /// <summary>
     /// A ReLU that alone reads the layer before it and is read only by the max pool after it has its backward pass done by
