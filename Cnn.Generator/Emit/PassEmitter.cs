@@ -425,14 +425,10 @@ internal static class PassEmitter
         foreach (var l in body)
         {
             bool expanded = l.ExpandedBy >= 0;
-            if (expanded || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
+            bool pooled = l.FusedPool >= 0;
+            if (expanded || pooled || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
             if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));
-            if (expanded && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
-            if (l.FusedPool >= 0)
-            {
-                unwritten.Add(Act(l));
-                if (l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
-            }
+            if ((expanded || pooled) && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
         }
         return unwritten;
     }

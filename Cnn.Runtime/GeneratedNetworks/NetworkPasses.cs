@@ -415,7 +415,7 @@ public abstract partial class NetworkPasses<TWorkspace> where TWorkspace : Netwo
         if (ws.Gradients.Length != _parameterCount) ws.Gradients = new float[_parameterCount];
         Array.Clear(ws.Gradients);
         ws.KeepForBackward = true;
-        ws.WritesEveryOutput = false; // a BatchNorm or a sum may apply the ReLU after it as it stores
+        ws.WritesEveryOutput = false; // a BatchNorm, a sum or a convolution may apply the ReLU after it as it stores
         ws.TrainMode = Training;
         double loss = 0;
         int correct = 0;

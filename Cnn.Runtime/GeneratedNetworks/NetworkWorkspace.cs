@@ -16,8 +16,8 @@ public abstract class NetworkWorkspace
     public bool KeepForBackward { get; set; }
 
     /// <summary>True for a pass run with <see cref="KeepForBackward"/> so that every layer's own output can be read after it
-    /// (<c>Activations</c>' unfused pass): then no BatchNorm or sum applies the ReLU after it as it stores, as in a
-    /// gradient pass, where their own outputs are not written.</summary>
+    /// (<c>Activations</c>' unfused pass): then no BatchNorm, sum or convolution applies the ReLU after it as it stores, as
+    /// in a gradient pass, where their own outputs are not written.</summary>
     public bool WritesEveryOutput { get; set; }
 
     /// <summary>The network's training mode for this pass (dropout drops values, BatchNorm uses the batch's statistics).</summary>

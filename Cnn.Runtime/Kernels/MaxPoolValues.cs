@@ -86,8 +86,7 @@ public static unsafe partial class Pooling
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++)
                         {
-                            float v = x[iy * width + ix];
-                            if (v > max || float.IsNaN(v)) max = v;
+                            max = Fold(max, x[iy * width + ix]);
                         }
                     y[oy * outWidth + ox] = max;
                 }
@@ -134,8 +133,8 @@ public static unsafe partial class Pooling
     /// <summary>
     /// 2x2 windows at stride 2 without padding, none cut by the edge (LeNet's and VGG's pools): each output row straight
     /// from its two input rows, 16 outputs at a time, without the ring. The operations of the separable path in its
-    /// order, so the same bits: each input row's even column folded with its odd one (<see cref="Fold"/>), then the top
-    /// row's result with the bottom row's. Loads past a row's last window are masked off (never read), so the last
+    /// order, so the same bits: each input row's even column folded with its odd one
+    /// (<see cref="Fold(Vector512{float}, Vector512{float})"/>), then the top row's result with the bottom row's. Loads past a row's last window are masked off (never read), so the last
     /// plane's last row reads nothing beyond the input. LeNet-5's two pools over a batch: 3.1 us an image on the
     /// separable path (a ring row per input row, masked edge loads at every row of 28 or 10), a fraction of that here.
     /// </summary>
@@ -274,9 +273,14 @@ public static unsafe partial class Pooling
         return Avx512F.PermuteVar16x32x2(low, even, high);
     }
 
-    /// <summary>The scalar rule lane by lane: <paramref name="v"/> replaces <paramref name="max"/> when above it or NaN.</summary>
+    /// <summary>The pool's rule: <paramref name="v"/>, the next value of a window in order, replaces <paramref name="max"/>
+    /// when above it or NaN (so a window's result is its last NaN, else its first maximum).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Fold(Vector512<float> max, Vector512<float> v)
+    internal static float Fold(float max, float v) => v > max || float.IsNaN(v) ? v : max;
+
+    /// <summary><see cref="Fold(float, float)"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Fold(Vector512<float> max, Vector512<float> v)
     {
         var take = Vector512.GreaterThan(v, max) | ~Vector512.Equals(v, v);
         return Vector512.ConditionalSelect(take, v, max);

@@ -243,8 +243,9 @@ public static unsafe partial class Pooling
             || inputGradient.Length < (long)planes * planeIn)
             throw new ArgumentException("Pooling.MaxPoolReluBackward: spans too short for the given shape.");
         inputGradient[..(planes * planeIn)].Clear();
-        // The outputs' gradients masked first, a block at a time (vectors, no branch on data: about half the winners of
-        // a ReLU's output are zero, which a branch per output mispredicted), then routed as MaxPoolBackward routes them.
+        // The outputs' gradients masked first, a block at a time, by the ReLU's own backward (vectors, no branch on data:
+        // about half the winners of a ReLU's output are zero, which a branch per output mispredicted), then routed as
+        // MaxPoolBackward routes them.
         const int Block = 512;
         float* masked = stackalloc float[Block];
         fixed (float* pdy = outputGradient, py = output, pdx = inputGradient)
@@ -257,22 +258,11 @@ public static unsafe partial class Pooling
                 {
                     long at = (long)plane * planeOut + o0;
                     int count = Math.Min(Block, planeOut - o0);
-                    Mask(pdy + at, py + at, masked, count);
+                    Activations.ReluBackward(new ReadOnlySpan<float>(py + at, count), new ReadOnlySpan<float>(pdy + at, count), new Span<float>(masked, count));
                     int* a = pa + at;
                     for (int j = 0; j < count; j++) dx[a[j]] += masked[j];
                 }
             }
         }
-    }
-
-    /// <summary><c>masked[i] = y[i] &gt; 0 ? dy[i] : +0</c> for <paramref name="count"/> values.</summary>
-    private static void Mask(float* dy, float* y, float* masked, int count)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
-                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero), Vector256.Load(dy + i), Vector256<float>.Zero)
-                    .Store(masked + i);
-        for (; i < count; i++) masked[i] = y[i] > 0f ? dy[i] : 0f;
     }
 }

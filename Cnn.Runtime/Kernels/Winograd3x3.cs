@@ -677,10 +677,11 @@ public static unsafe class Winograd3x3
         for (int pj = 0; pj < 2; pj++)
         {
             float* top = finished + (2 * pi * OutputTile + 2 * pj) * 16, bottom = top + OutputTile * 16;
+            // In window order, by the pool's own rule (the first maximum, or the last NaN).
             var max = Vector512.Load(top);
-            max = Wins(max, Vector512.Load(top + 16));
-            max = Wins(max, Vector512.Load(bottom));
-            max = Wins(max, Vector512.Load(bottom + 16));
+            max = Pooling.Fold(max, Vector512.Load(top + 16));
+            max = Pooling.Fold(max, Vector512.Load(bottom));
+            max = Pooling.Fold(max, Vector512.Load(bottom + 16));
             max.Store(pooled + (pi * 2 + pj) * 16);
         }
         for (int lane = 0; lane < 16; lane++)
@@ -691,15 +692,6 @@ public static unsafe class Winograd3x3
                 o[i * outWidth + j] = pooled[(i * 2 + j) * 16 + lane];
         }
     }
-
-    /// <summary>A max pool's rule, value by value in window order (<see cref="Pooling.MaxPoolValues"/>): the next value
-    /// wins when it is above the maximum so far or NaN.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Wins(Vector512<float> max, Vector512<float> next) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(next, max) | ~Vector512.Equals(next, next), next, max);
-
-    /// <summary>The scalar rule of <see cref="Wins(Vector512{float}, Vector512{float})"/>.</summary>
-    private static float Wins(float max, float next) => next > max || float.IsNaN(next) ? next : max;
 
     /// <summary>One tile's output transform for one filter, the operations of <see cref="OutputTile16"/>.</summary>
     private static void OutputTile1(float* m, long pointStride, float bias, float* corner, int outWidth, int rows, int columns, Finishing finishing)
@@ -723,7 +715,7 @@ public static unsafe class Winograd3x3
             for (int j = 0; j < columns / 2; j++)
             {
                 float* top = finished + 2 * i * OutputTile + 2 * j, bottom = top + OutputTile;
-                corner[i * outWidth + j] = Wins(Wins(Wins(top[0], top[1]), bottom[0]), bottom[1]);
+                corner[i * outWidth + j] = Pooling.Fold(Pooling.Fold(Pooling.Fold(top[0], top[1]), bottom[0]), bottom[1]);
             }
             return;
         }

@@ -37,7 +37,9 @@ internal static class LayerProfile
         for (int w = 0; w < 3; w++) network.ComputeGradients(inputs, labels, Batch);
 
         bool batchNorm = network.Layers.Any(l => l.Kind == "BatchNorm");
-        int microBatch = batchNorm ? Batch : (int)network.GetType().GetField("TrainingMicroBatch")!.GetValue(null)!;
+        // A gradient pass's micro-batch: its own constant, or the evaluation one where the two are the same.
+        var type = network.GetType();
+        int microBatch = batchNorm ? Batch : (int)(type.GetField("TrainingMicroBatch") ?? type.GetField("MicroBatch")!).GetValue(null)!;
         var microBatches = new List<(int First, int Count)>();
         for (int first = 0; first < Batch; first += microBatch) microBatches.Add((first, Math.Min(microBatch, Batch - first)));
         var layers = Bind(network, inputs);
