@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace CnnGen.Optimizers;
 
 /// <summary>
@@ -14,8 +12,6 @@ public class Adam : IOptimizer
 
     private float[]? _firstMoment;
     private float[]? _secondMoment;
-    private float[]? _gradient;
-    private float[]? _work;
 
     public Adam(float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999, float epsilon = 1e-8f, float weightDecay = 0f)
         : this(learningRate, beta1, beta2, epsilon, weightDecay, decoupled: false) { }
@@ -66,43 +62,20 @@ public class Adam : IOptimizer
         int n = parameters.Length;
         _firstMoment ??= new float[n];
         _secondMoment ??= new float[n];
-        if (_work is null || _work.Length != n) _work = new float[n];
-
         long step = StepCount + 1;
-        ReadOnlySpan<float> g = gradients;
-        if (WeightDecay != 0f)
-        {
-            if (DecoupledWeightDecay)
-            {
-                TensorPrimitives.Multiply(parameters, 1f - LearningRate * WeightDecay, parameters);
-            }
-            else
-            {
-                if (_gradient is null || _gradient.Length != n) _gradient = new float[n];
-                TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, _gradient);
-                g = _gradient;
-            }
-        }
-
-        // m = b1*m + (1-b1)*g
-        TensorPrimitives.Multiply(_firstMoment, (float)Beta1, _firstMoment);
-        TensorPrimitives.MultiplyAdd(g, (float)(1 - Beta1), _firstMoment, _firstMoment);
-        // v = b2*v + (1-b2)*g*g
-        TensorPrimitives.Multiply(g, (float)(1 - Beta2), _work);
-        TensorPrimitives.Multiply(_secondMoment, (float)Beta2, _secondMoment);
-        TensorPrimitives.MultiplyAdd(_work, g, _secondMoment, _secondMoment);
-
         double biasCorrection1 = 1.0 - Math.Pow(Beta1, step);
         double biasCorrection2 = 1.0 - Math.Pow(Beta2, step);
-        float stepSize = (float)(LearningRate / biasCorrection1);
-        float biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
-
-        // denom = sqrt(v)/sqrt(bc2) + eps; p -= step_size * m / denom
-        TensorPrimitives.Sqrt(_secondMoment, _work);
-        TensorPrimitives.Divide(_work, biasCorrection2Sqrt, _work);
-        TensorPrimitives.Add(_work, Epsilon, _work);
-        TensorPrimitives.Divide(_firstMoment, _work, _work);
-        TensorPrimitives.MultiplyAdd(_work, -stepSize, parameters, parameters);
+        bool decoupled = DecoupledWeightDecay && WeightDecay != 0f;
+        var rule = new AdamUpdate.Rule(
+            Decoupled: decoupled,
+            Decay: decoupled ? 1f - LearningRate * WeightDecay : 1f,
+            WeightDecay: DecoupledWeightDecay ? 0f : WeightDecay,
+            Beta1: (float)Beta1, OneMinusBeta1: (float)(1 - Beta1),
+            Beta2: (float)Beta2, OneMinusBeta2: (float)(1 - Beta2),
+            StepSize: (float)(LearningRate / biasCorrection1),
+            BiasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2),
+            Epsilon: Epsilon);
+        AdamUpdate.Step(parameters, gradients, _firstMoment, _secondMoment, rule);
         StepCount = step;
     }
 

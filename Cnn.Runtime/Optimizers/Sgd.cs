@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace CnnGen.Optimizers;
 
 /// <summary>
@@ -12,7 +10,6 @@ public sealed class Sgd : IOptimizer
     public const string MomentumSlot = "momentum_buffer";
 
     private float[]? _momentumBuffer;
-    private float[]? _direction;
 
     public Sgd(float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
     {
@@ -53,39 +50,9 @@ public sealed class Sgd : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerState.CheckLengths(Name, parameters.Length, gradients.Length, _momentumBuffer);
-        ReadOnlySpan<float> direction = gradients;
-        if (WeightDecay != 0f)
-        {
-            var d = Scratch(parameters.Length);
-            TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, d);
-            direction = d;
-        }
-
-        if (Momentum != 0f)
-        {
-            if (_momentumBuffer is null)
-            {
-                _momentumBuffer = direction.ToArray();
-            }
-            else
-            {
-                TensorPrimitives.Multiply(_momentumBuffer, Momentum, _momentumBuffer);
-                TensorPrimitives.MultiplyAdd(direction, 1f - Dampening, _momentumBuffer, _momentumBuffer);
-            }
-
-            if (Nesterov)
-            {
-                var d = Scratch(parameters.Length);
-                TensorPrimitives.MultiplyAdd(_momentumBuffer, Momentum, direction, d);
-                direction = d;
-            }
-            else
-            {
-                direction = _momentumBuffer;
-            }
-        }
-
-        TensorPrimitives.MultiplyAdd(direction, -LearningRate, parameters, parameters);
+        bool firstStep = Momentum != 0f && _momentumBuffer is null;
+        if (firstStep) _momentumBuffer = new float[parameters.Length];
+        SgdUpdate.Step(parameters, gradients, _momentumBuffer, new SgdUpdate.Rule(LearningRate, Momentum, 1f - Dampening, WeightDecay, Nesterov), firstStep);
         StepCount++;
     }
 
@@ -100,11 +67,5 @@ public sealed class Sgd : IOptimizer
     {
         _momentumBuffer = null;
         StepCount = 0;
-    }
-
-    private float[] Scratch(int length)
-    {
-        if (_direction is null || _direction.Length != length) _direction = new float[length];
-        return _direction;
     }
 }
