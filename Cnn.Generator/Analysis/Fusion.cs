@@ -48,6 +48,7 @@ internal static class Fusion
         FuseAddRelus(layers);
         FuseGradientPassRelus(layers);
         FusePoolReluBackwards(layers);
+        FuseBatchNormReluBackwards(layers);
         ExpansionFusion.Decide(layers);
     }
 
@@ -196,6 +197,25 @@ internal static class Fusion
             if (pool < 0 || layers[pool].Kind != LayerKind.MaxPool) continue;
             layers[pool] = layers[pool] with { ReluMaskedInBackward = layers[k].Index };
             layers[k] = layers[k] with { BackwardAppliedBy = layers[pool].Index };
+        }
+    }
+
+    /// <summary>
+    /// A BatchNorm that applies its ReLU as it stores in a gradient pass (<see cref="FuseGradientPassRelus"/>) also does
+    /// that ReLU's backward, unless a max pool after the ReLU does (<see cref="FusePoolReluBackwards"/>, which keeps no
+    /// gradient of the ReLU's output at all): the ReLU's output gradient is masked in place by its output, a channel's
+    /// row at a time, and the row's gradient sums taken while it is in cache, with the bits of the two passes. The ReLU's
+    /// backward and the BatchNorm's output gradient (a buffer as large as its output) are left out.
+    /// </summary>
+    private static void FuseBatchNormReluBackwards(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            if (layers[k].Kind != LayerKind.BatchNorm || layers[k].GradientPassRelu < 0) continue;
+            int relu = SoleReader(layers, k); // the ReLU it applies as it stores
+            if (relu < 0 || layers[relu].Index != layers[k].GradientPassRelu || layers[relu].BackwardAppliedBy >= 0) continue;
+            layers[k] = layers[k] with { ReluBackwardBeforeOwn = layers[relu].Index };
+            layers[relu] = layers[relu] with { BackwardAppliedBy = layers[k].Index };
         }
     }
 

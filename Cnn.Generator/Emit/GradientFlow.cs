@@ -65,8 +65,14 @@ internal sealed class GradientFlow
     public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
 
     /// <summary>A layer whose output gradient is kept: not the logits' (<c>_dlogits</c>), nor a ReLU's whose backward pass
-    /// the max pool after it applies (that pool writes the ReLU's input gradient).</summary>
-    public bool HasGradientBuffer(int i) => RunsBackward(i) && i != _spec.OutputLayer && _spec.Layers[i].BackwardAppliedBy < 0;
+    /// the max pool after it applies (that pool writes the ReLU's input gradient), nor a BatchNorm's that applies the
+    /// backward pass of the ReLU after it (it masks that ReLU's output gradient in place into its own).</summary>
+    public bool HasGradientBuffer(int i)
+    {
+        var l = _spec.Layers[i];
+        bool appliedByPool = l.BackwardAppliedBy >= 0 && _spec.Layers[l.BackwardAppliedBy].Kind == LayerKind.MaxPool;
+        return RunsBackward(i) && i != _spec.OutputLayer && !appliedByPool && l.ReluBackwardBeforeOwn < 0;
+    }
 
     /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
     public bool WritesAside(LayerSpec l) =>
@@ -75,7 +81,10 @@ internal sealed class GradientFlow
     public static string Aside(LayerSpec l) => "_dinp_" + l.Id;
 
     /// <summary>The gradient of a layer's output; the output layer's is the gradient of the logits.</summary>
-    public string Grad(int i) => i == _spec.OutputLayer ? "_dlogits" : "_grad_" + _spec.Layers[i].Id;
+    public string Grad(int i) => Grad(_spec, i);
+
+    /// <summary>The workspace field of layer <paramref name="i"/>'s output gradient in <paramref name="spec"/>.</summary>
+    public static string Grad(NetworkSpec spec, int i) => i == spec.OutputLayer ? "_dlogits" : "_grad_" + spec.Layers[i].Id;
 
     public void EmitBackward(SourceWriter w)
     {
@@ -95,7 +104,11 @@ internal sealed class GradientFlow
             if (l.BackwardAppliedBy >= 0)
                 w.Line($"// {l.Name}'s backward pass: {_spec.Layers[l.BackwardAppliedBy].Name}'s applied it.");
             else
-                w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{Grad(i)}, {dinp}, batch);");
+            {
+                // A BatchNorm that applies the ReLU after it reads that ReLU's output gradient, masking it in place.
+                string dout = l.ReluBackwardBeforeOwn >= 0 ? Grad(l.ReluBackwardBeforeOwn) : Grad(i);
+                w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{dout}, {dinp}, batch);");
+            }
             // Every layer whose last reader this was now has all its shares: add them to its output gradient.
             foreach (var pair in _shares.Where(p => p.Key >= _firstTrainable && LastReader(p.Key) == i).OrderByDescending(p => p.Key))
                 EmitShares(w, _spec.Layers[pair.Key], pair.Value);

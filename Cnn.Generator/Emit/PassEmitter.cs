@@ -140,7 +140,7 @@ internal static class PassEmitter
             if (gradients.RunsBackward(i))
             {
                 w.Line();
-                emitter.Backward(w, l, needInputGradient: gradients.NeedsInputGradient(l));
+                emitter.Backward(w, l, needInputGradient: gradients.NeedsInputGradient(l), spec);
             }
         }
     }

@@ -138,9 +138,15 @@ internal sealed record LayerSpec(
     /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>); -1 for none.</summary>
     public int ReluMaskedInBackward { get; init; } = -1;
 
-    /// <summary>For a ReLU: the max pool whose backward pass applies this layer's (see <see cref="ReluMaskedInBackward"/>):
-    /// this layer's backward is not run and its output gradient not kept; -1 when it runs itself.</summary>
+    /// <summary>For a ReLU: the layer whose backward pass applies this layer's, which then is not run; -1 when it runs
+    /// itself. The max pool after it (see <see cref="ReluMaskedInBackward"/>): this layer's output gradient is not kept.
+    /// Or the BatchNorm before it (see <see cref="ReluBackwardBeforeOwn"/>): that BatchNorm's output gradient is not kept.</summary>
     public int BackwardAppliedBy { get; init; } = -1;
+
+    /// <summary>For a BatchNorm that applies the ReLU after it as it stores in a gradient pass (<see cref="GradientPassRelu"/>):
+    /// that ReLU, whose backward pass this layer's applies first (<c>BatchNorm.MaskAndAddGradientSums</c>), masking the
+    /// ReLU's output gradient in place into its own; -1 for none.</summary>
+    public int ReluBackwardBeforeOwn { get; init; } = -1;
 
     /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
     /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded (a split pass: each thread its range of rows); -1 for none.</summary>

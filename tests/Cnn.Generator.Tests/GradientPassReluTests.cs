@@ -23,7 +23,8 @@ public class GradientPassReluTests
         Assert.Contains(Applied, text, StringComparison.Ordinal);
         Assert.Contains("BatchNorm.Apply(x, ws._act_relu1, batch, channels: 4, spatial: 144, ws._scale_bn1, ws._shift_bn1, global::CnnGen.Kernels.FusedActivation.Relu);", text, StringComparison.Ordinal);
         Assert.Contains("if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn1 applied this ReLU as it stored its output", text, StringComparison.Ordinal);
-        Assert.Contains("ReluBackward(outp[..n], dout[..n], dinp[..n]);", text, StringComparison.Ordinal);
+        // Its backward pass is the BatchNorm's too (BatchNormReluBackwardTests).
+        Assert.Contains("MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, batch * 576)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("ReluBackward(inp[..n]", text, StringComparison.Ordinal);
     }
 
@@ -33,6 +34,8 @@ public class GradientPassReluTests
         string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
         Assert.Contains("// A gradient pass: relu2 is applied as the sum is stored, into its output", text, StringComparison.Ordinal);
         Assert.Contains("if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // add1 applied this ReLU as it stored its output, in inference and in a gradient pass", text, StringComparison.Ordinal);
+        // relu2's backward takes its mask from its output, which the sum wrote.
+        Assert.Contains("ReluBackward(outp[..n], dout[..n], dinp[..n]);", text, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -46,5 +49,6 @@ public class GradientPassReluTests
         string text = Source(attributes);
         Assert.DoesNotContain("// A gradient pass:", text, StringComparison.Ordinal);
         Assert.DoesNotContain("WritesEveryOutput", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("MaskAndAddGradientSums", text, StringComparison.Ordinal);
     }
 }

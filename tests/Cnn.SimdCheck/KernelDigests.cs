@@ -487,5 +487,48 @@ internal static class KernelDigests
             }
         }
         yield return ("BatchNorm.Refold", refold.ToArray());
+
+        // The ReLU's backward inside the BatchNorm's gradient sums: rows of every size above, outputs of which a third are
+        // zero, one -0 and one NaN, and a NaN gradient; the masked gradients, then each sum's bits as two floats.
+        var maskedSums = new List<float>();
+        foreach (int spatial in sizes)
+        {
+            const int batch = 2, channels = 3;
+            var dy = Random(batch * channels * spatial);
+            var y = Random(dy.Length);
+            for (int i = 0; i < y.Length; i++) y[i] = i % 3 == 0 ? 0f : MathF.Abs(y[i]);
+            y[1] = -0f;
+            y[^1] = float.NaN;
+            dy[dy.Length / 2] = float.NaN;
+            var sums = new double[2 * channels];
+            BatchNorm.MaskAndAddGradientSums(dy, y, Random(dy.Length), Random(channels), batch, channels, spatial, sums);
+            maskedSums.AddRange(dy);
+            foreach (double sum in sums)
+            {
+                long bits = BitConverter.DoubleToInt64Bits(sum);
+                maskedSums.Add(BitConverter.Int32BitsToSingle((int)bits));
+                maskedSums.Add(BitConverter.Int32BitsToSingle((int)(bits >> 32)));
+            }
+        }
+        yield return ("BatchNorm.MaskAndAddGradientSums", maskedSums.ToArray());
+
+        // The optimisers' one-pass steps (a vector path and a scalar tail): SGD with momentum, dampening and weight decay,
+        // Nesterov's, Adam and AdamW, three steps each over a length of every size above.
+        var steps = new List<float>();
+        foreach (int length in sizes)
+            foreach (var optimizer in new CnnGen.Optimizers.IOptimizer[]
+                     {
+                         new CnnGen.Optimizers.Sgd(0.05f, momentum: 0.9f, dampening: 0.1f, weightDecay: 1e-3f),
+                         new CnnGen.Optimizers.Sgd(0.05f, momentum: 0.9f, weightDecay: 1e-3f, nesterov: true),
+                         new CnnGen.Optimizers.Adam(2e-3f, weightDecay: 1e-2f),
+                         new CnnGen.Optimizers.AdamW(2e-3f),
+                     })
+            {
+                var parameters = Random(length);
+                for (int step = 0; step < 3; step++) optimizer.Step(parameters, Random(length));
+                steps.AddRange(parameters);
+                foreach (var state in optimizer.State.Values) steps.AddRange(state);
+            }
+        yield return ("Optimizers.Step", steps.ToArray());
     }
 }

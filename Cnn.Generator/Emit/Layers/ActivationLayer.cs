@@ -82,13 +82,16 @@ internal sealed class ActivationLayer : LayerEmitter
         }
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
         if (l.BackwardAppliedBy >= 0)
         {
             // RunBackward does not call it; a replay of every layer's methods may.
-            w.Line("// Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.");
+            var by = network.Layers[l.BackwardAppliedBy];
+            w.Line(by.Kind == LayerKind.MaxPool
+                ? $"// Nothing to do: {by.Name}, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient."
+                : $"// Nothing to do: {by.Name}, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.");
             w.Close();
             return;
         }

@@ -119,7 +119,7 @@ internal sealed class AddLayer : LayerEmitter
         }
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
         if (needInputGradient)

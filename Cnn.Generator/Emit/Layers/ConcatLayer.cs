@@ -55,7 +55,7 @@ internal sealed class ConcatLayer : LayerEmitter
         w.Close();
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         long inLen = l.Input.Length, outLen = l.Output.Length;
         OpenBackward(w, l);

@@ -46,7 +46,7 @@ internal sealed class DenseLayer : LayerEmitter
 
     private static string UnitsMethod(LayerSpec l) => "ForwardUnits_" + l.Id;
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         long inLen = l.Input.Length;
         OpenBackward(w, l);

@@ -34,7 +34,7 @@ internal sealed class DropoutLayer : LayerEmitter
         w.Close();
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
         if (needInputGradient)

@@ -30,7 +30,7 @@ internal sealed class GlobalAvgPoolLayer : LayerEmitter
 
     private static string PlanesMethod(LayerSpec l) => "ForwardPlanes_" + l.Id;
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
         if (needInputGradient)

@@ -89,7 +89,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
 
     private static string GroupsMethod(LayerSpec l) => "ForwardGroups_" + l.Id;
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         var c = Op(l);
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length, positions = l.Output.Height * l.Output.Width;

@@ -27,7 +27,8 @@ internal abstract class LayerEmitter
     /// <param name="network">The whole network, to look up the layers that the analysis's fusion decisions name.</param>
     public abstract void Forward(SourceWriter w, LayerSpec l, NetworkSpec network);
 
-    public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient);
+    /// <param name="network">The whole network, as for <see cref="Forward"/>.</param>
+    public abstract void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network);
 
     public static LayerEmitter For(LayerSpec l) => l.Op is ConvOp { Groups: > 1 } ? GroupedConvLayer.Instance : For(l.Kind);
 

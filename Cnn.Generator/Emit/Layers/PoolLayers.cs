@@ -130,7 +130,7 @@ internal sealed class MaxPoolLayer : PoolLayer
         w.Close();
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         int planeOut = l.Output.Height * l.Output.Width;
         OpenBackward(w, l);
@@ -186,7 +186,7 @@ internal sealed class AvgPoolLayer : PoolLayer
         CloseWindowLoops(w);
     }
 
-    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient)
+    public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
         if (needInputGradient)

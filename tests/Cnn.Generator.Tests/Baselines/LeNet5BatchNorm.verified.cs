@@ -251,7 +251,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (149,968 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (149,152 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 5;
 
     // ---- Workspaces: one per worker thread, buffers grown on first use and then reused ---
@@ -300,7 +300,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _grad_dense1 = global::System.Array.Empty<float>();
         public float[] _act_bn3 = global::System.Array.Empty<float>();
-        public float[] _grad_bn3 = global::System.Array.Empty<float>();
         public double[] _sums_bn3 = global::System.Array.Empty<double>();
         public double[] _total_bn3 = global::System.Array.Empty<double>();
         public float[] _mean_bn3 = global::System.Array.Empty<float>();
@@ -314,7 +313,6 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_dense2 = global::System.Array.Empty<float>();
         public float[] _grad_dense2 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
-        public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
         public double[] _total_bn4 = global::System.Array.Empty<double>();
         public float[] _mean_bn4 = global::System.Array.Empty<float>();
@@ -422,12 +420,10 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
             Grow(ref _grad_pool2, 400L * batch, batch);
             Grow(ref _argmax_pool2, 400L * batch, batch);
             Grow(ref _grad_dense1, 120L * batch, batch);
-            Grow(ref _grad_bn3, 120L * batch, batch);
             Grow(ref _dsums_bn3, 240L, batch);
             Grow(ref _dtotal_bn3, 240L, batch);
             Grow(ref _grad_relu3, 120L * batch, batch);
             Grow(ref _grad_dense2, 84L * batch, batch);
-            Grow(ref _grad_bn4, 84L * batch, batch);
             Grow(ref _dsums_bn4, 168L, batch);
             Grow(ref _dtotal_bn4, 168L, batch);
             Grow(ref _grad_relu4, 84L * batch, batch);
@@ -692,15 +688,15 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         if (active > 14) return;
         Backward_dense3(ws, ws._act_relu4, ws._act_dense3, ws._dlogits, active < 14 ? ws._grad_relu4 : default, batch);
         if (active > 13) return;
-        Backward_relu4(ws, ws._act_bn4, ws._act_relu4, ws._grad_relu4, active < 13 ? ws._grad_bn4 : default, batch);
+        // relu4's backward pass: bn4's applied it.
         if (active > 12) return;
-        Backward_bn4(ws, ws._act_dense2, ws._act_bn4, ws._grad_bn4, active < 12 ? ws._grad_dense2 : default, batch);
+        Backward_bn4(ws, ws._act_dense2, ws._act_bn4, ws._grad_relu4, active < 12 ? ws._grad_dense2 : default, batch);
         if (active > 11) return;
         Backward_dense2(ws, ws._act_relu3, ws._act_dense2, ws._grad_dense2, active < 11 ? ws._grad_relu3 : default, batch);
         if (active > 10) return;
-        Backward_relu3(ws, ws._act_bn3, ws._act_relu3, ws._grad_relu3, active < 10 ? ws._grad_bn3 : default, batch);
+        // relu3's backward pass: bn3's applied it.
         if (active > 9) return;
-        Backward_bn3(ws, ws._act_dense1, ws._act_bn3, ws._grad_bn3, active < 9 ? ws._grad_dense1 : default, batch);
+        Backward_bn3(ws, ws._act_dense1, ws._act_bn3, ws._grad_relu3, active < 9 ? ws._grad_dense1 : default, batch);
         if (active > 8) return;
         Backward_dense1(ws, ws._act_pool2, ws._act_dense1, ws._grad_dense1, active < 8 ? ws._grad_pool2 : default, batch);
         if (active > 7) return;
@@ -847,7 +843,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
+        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
@@ -1003,7 +999,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
+        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
@@ -1093,11 +1089,12 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private void Backward_bn3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 120);
-        var dy = dout.Slice(0, batch * 120);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu3's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu3, 0, batch * 120);
         var dsums = new global::System.Span<double>(ws._dsums_bn3);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn3, batch, channels: 120, spatial: 1, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu3, 0, batch * 120), x, ws._mean_bn3, batch, channels: 120, spatial: 1, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[9]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn3, new global::System.Span<float>(ws.Gradients, 50736, 120), new global::System.Span<float>(ws.Gradients, 50856, 120));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1123,9 +1120,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 120;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn3, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- dense2: dense 120 -> 84 ----
@@ -1193,11 +1188,12 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     private void Backward_bn4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 84);
-        var dy = dout.Slice(0, batch * 84);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu4's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu4, 0, batch * 84);
         var dsums = new global::System.Span<double>(ws._dsums_bn4);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn4, batch, channels: 84, spatial: 1, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, batch * 84), x, ws._mean_bn4, batch, channels: 84, spatial: 1, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[12]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn4, new global::System.Span<float>(ws.Gradients, 61140, 84), new global::System.Span<float>(ws.Gradients, 61224, 84));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1223,9 +1219,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 84;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn4, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- dense3: dense 84 -> 10 ----

@@ -311,7 +311,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (1,486,544 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (1,336,016 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
     /// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each
     /// micro-batch reads (912,936 bytes) are at most half of its images' buffers.</summary>
@@ -328,7 +328,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _pad_conv1 = global::System.Array.Empty<float>();
         public float[] _backwardColumns = global::System.Array.Empty<float>();
         public float[] _act_bn1 = global::System.Array.Empty<float>();
-        public float[] _grad_bn1 = global::System.Array.Empty<float>();
         public double[] _sums_bn1 = global::System.Array.Empty<double>();
         public double[] _total_bn1 = global::System.Array.Empty<double>();
         public float[] _mean_bn1 = global::System.Array.Empty<float>();
@@ -349,7 +348,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _winogradPending_conv2 = global::System.Array.Empty<float>();
         public float[] _backwardPaddedGradient = global::System.Array.Empty<float>();
         public float[] _act_bn2 = global::System.Array.Empty<float>();
-        public float[] _grad_bn2 = global::System.Array.Empty<float>();
         public double[] _sums_bn2 = global::System.Array.Empty<double>();
         public double[] _total_bn2 = global::System.Array.Empty<double>();
         public float[] _mean_bn2 = global::System.Array.Empty<float>();
@@ -394,7 +392,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _winogradPending_conv4 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv4 = global::System.Array.Empty<float>();
         public float[] _act_bn4 = global::System.Array.Empty<float>();
-        public float[] _grad_bn4 = global::System.Array.Empty<float>();
         public double[] _sums_bn4 = global::System.Array.Empty<double>();
         public double[] _total_bn4 = global::System.Array.Empty<double>();
         public float[] _mean_bn4 = global::System.Array.Empty<float>();
@@ -415,7 +412,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _winogradPending_conv5 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv5 = global::System.Array.Empty<float>();
         public float[] _act_bn5 = global::System.Array.Empty<float>();
-        public float[] _grad_bn5 = global::System.Array.Empty<float>();
         public double[] _sums_bn5 = global::System.Array.Empty<double>();
         public double[] _total_bn5 = global::System.Array.Empty<double>();
         public float[] _mean_bn5 = global::System.Array.Empty<float>();
@@ -578,7 +574,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             if (!training) return;
             Grow(ref _grad_conv1, 12544L * batch, batch);
             Grow(ref _backwardColumns, 261072L, batch);
-            Grow(ref _grad_bn1, 12544L * batch, batch);
             Grow(ref _dsums_bn1, 32L, batch);
             Grow(ref _dtotal_bn1, 32L, batch);
             Grow(ref _grad_relu1, 12544L * batch, batch);
@@ -588,7 +583,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradSums_conv2, 9217L, batch);
             Grow(ref _winogradPending_conv2, 130176L, batch);
             Grow(ref _backwardPaddedGradient, 14400L, batch);
-            Grow(ref _grad_bn2, 12544L * batch, batch);
             Grow(ref _dsums_bn2, 32L, batch);
             Grow(ref _dtotal_bn2, 32L, batch);
             Grow(ref _grad_relu2, 12544L * batch, batch);
@@ -608,7 +602,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradSums_conv4, 18433L, batch);
             Grow(ref _winogradPending_conv4, 125568L, batch);
             Grow(ref _winogradGradientPadded_conv4, 10368L * batch, batch);
-            Grow(ref _grad_bn4, 6272L * batch, batch);
             Grow(ref _dsums_bn4, 64L, batch);
             Grow(ref _dtotal_bn4, 64L, batch);
             Grow(ref _grad_relu4, 6272L * batch, batch);
@@ -617,7 +610,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradSums_conv5, 36865L, batch);
             Grow(ref _winogradPending_conv5, 130176L, batch);
             Grow(ref _winogradGradientPadded_conv5, 10368L * batch, batch);
-            Grow(ref _grad_bn5, 6272L * batch, batch);
             Grow(ref _dsums_bn5, 64L, batch);
             Grow(ref _dtotal_bn5, 64L, batch);
             Grow(ref _grad_relu5, 6272L * batch, batch);
@@ -1086,16 +1078,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 17) return;
         Backward_conv6(ws, ws._act_relu5, ws._act_conv6, ws._grad_conv6, active < 17 ? ws._grad_relu5 : default, batch);
         if (active > 16) return;
-        Backward_relu5(ws, ws._act_bn5, ws._act_relu5, ws._grad_relu5, active < 16 ? ws._grad_bn5 : default, batch);
+        // relu5's backward pass: bn5's applied it.
         if (active > 15) return;
-        Backward_bn5(ws, ws._act_conv5, ws._act_bn5, ws._grad_bn5, active < 15 ? ws._grad_conv5 : default, batch);
+        Backward_bn5(ws, ws._act_conv5, ws._act_bn5, ws._grad_relu5, active < 15 ? ws._grad_conv5 : default, batch);
         if (active > 14) return;
         Backward_conv5(ws, ws._act_relu4, ws._act_conv5, ws._grad_conv5, active < 14 ? ws._grad_relu4 : default, batch);
         if (active < 14) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu4, 0, batch * 6272), new global::System.ReadOnlySpan<float>(ws._grad_add2, 0, batch * 6272), new global::System.Span<float>(ws._grad_relu4, 0, batch * 6272)); // + add2's output gradient, down the shortcut
         if (active > 13) return;
-        Backward_relu4(ws, ws._act_bn4, ws._act_relu4, ws._grad_relu4, active < 13 ? ws._grad_bn4 : default, batch);
+        // relu4's backward pass: bn4's applied it.
         if (active > 12) return;
-        Backward_bn4(ws, ws._act_conv4, ws._act_bn4, ws._grad_bn4, active < 12 ? ws._grad_conv4 : default, batch);
+        Backward_bn4(ws, ws._act_conv4, ws._act_bn4, ws._grad_relu4, active < 12 ? ws._grad_conv4 : default, batch);
         if (active > 11) return;
         Backward_conv4(ws, ws._act_pool1, ws._act_conv4, ws._grad_conv4, active < 11 ? ws._grad_pool1 : default, batch);
         if (active > 10) return;
@@ -1109,16 +1101,16 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 6) return;
         Backward_conv3(ws, ws._act_relu2, ws._act_conv3, ws._grad_conv3, active < 6 ? ws._grad_relu2 : default, batch);
         if (active > 5) return;
-        Backward_relu2(ws, ws._act_bn2, ws._act_relu2, ws._grad_relu2, active < 5 ? ws._grad_bn2 : default, batch);
+        // relu2's backward pass: bn2's applied it.
         if (active > 4) return;
-        Backward_bn2(ws, ws._act_conv2, ws._act_bn2, ws._grad_bn2, active < 4 ? ws._grad_conv2 : default, batch);
+        Backward_bn2(ws, ws._act_conv2, ws._act_bn2, ws._grad_relu2, active < 4 ? ws._grad_conv2 : default, batch);
         if (active > 3) return;
         Backward_conv2(ws, ws._act_relu1, ws._act_conv2, ws._grad_conv2, active < 3 ? ws._grad_relu1 : default, batch);
         if (active < 3) global::System.Numerics.Tensors.TensorPrimitives.Add(new global::System.ReadOnlySpan<float>(ws._grad_relu1, 0, batch * 12544), new global::System.ReadOnlySpan<float>(ws._grad_add1, 0, batch * 12544), new global::System.Span<float>(ws._grad_relu1, 0, batch * 12544)); // + add1's output gradient, down the shortcut
         if (active > 2) return;
-        Backward_relu1(ws, ws._act_bn1, ws._act_relu1, ws._grad_relu1, active < 2 ? ws._grad_bn1 : default, batch);
+        // relu1's backward pass: bn1's applied it.
         if (active > 1) return;
-        Backward_bn1(ws, ws._act_conv1, ws._act_bn1, ws._grad_bn1, active < 1 ? ws._grad_conv1 : default, batch);
+        Backward_bn1(ws, ws._act_conv1, ws._act_bn1, ws._grad_relu1, active < 1 ? ws._grad_conv1 : default, batch);
         if (active > 0) return;
         Backward_conv1(ws, inputs, ws._act_conv1, ws._grad_conv1, default, batch);
     }
@@ -1219,11 +1211,12 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_bn1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 12544);
-        var dy = dout.Slice(0, batch * 12544);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu1's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu1, 0, batch * 12544);
         var dsums = new global::System.Span<double>(ws._dsums_bn1);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn1, batch, channels: 16, spatial: 784, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu1, 0, batch * 12544), x, ws._mean_bn1, batch, channels: 16, spatial: 784, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[1]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn1, new global::System.Span<float>(ws.Gradients, 160, 16), new global::System.Span<float>(ws.Gradients, 176, 16));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1249,9 +1242,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn1, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- conv2: 3x3 convolution, 16 filters, stride 1, padding 1: 16x28x28 -> 16x28x28 ----
@@ -1362,11 +1353,12 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_bn2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 12544);
-        var dy = dout.Slice(0, batch * 12544);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu2's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu2, 0, batch * 12544);
         var dsums = new global::System.Span<double>(ws._dsums_bn2);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn2, batch, channels: 16, spatial: 784, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, batch * 12544), x, ws._mean_bn2, batch, channels: 16, spatial: 784, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[4]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn2, new global::System.Span<float>(ws.Gradients, 2512, 16), new global::System.Span<float>(ws.Gradients, 2528, 16));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1392,9 +1384,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 12544;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn2, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- conv3: 3x3 convolution, 16 filters, stride 1, padding 1: 16x28x28 -> 16x28x28 ----
@@ -1616,7 +1606,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
+        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 16x28x28 -> 16x14x14 ----
@@ -1734,11 +1724,12 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_bn4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 6272);
-        var dy = dout.Slice(0, batch * 6272);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu4's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu4, 0, batch * 6272);
         var dsums = new global::System.Span<double>(ws._dsums_bn4);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn4, batch, channels: 32, spatial: 196, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu4, 0, batch * 6272), x, ws._mean_bn4, batch, channels: 32, spatial: 196, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[12]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn4, new global::System.Span<float>(ws.Gradients, 9536, 32), new global::System.Span<float>(ws.Gradients, 9568, 32));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1764,9 +1755,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn4, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- conv5: 3x3 convolution, 32 filters, stride 1, padding 1: 32x14x14 -> 32x14x14 ----
@@ -1877,11 +1866,12 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void Backward_bn5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
         var x = inp.Slice(0, batch * 6272);
-        var dy = dout.Slice(0, batch * 6272);
-        // This worker's sum(dy) and sum(dy * (x - mean)) per channel.
+        // dout is relu5's output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)
+        // masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.
+        var dy = new global::System.Span<float>(ws._grad_relu5, 0, batch * 6272);
         var dsums = new global::System.Span<double>(ws._dsums_bn5);
         dsums.Clear();
-        global::CnnGen.Kernels.BatchNorm.AddGradientSums(dy, x, ws._mean_bn5, batch, channels: 32, spatial: 196, dsums);
+        global::CnnGen.Kernels.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu5, 0, batch * 6272), x, ws._mean_bn5, batch, channels: 32, spatial: 196, dsums);
         // dweight += sum dy * x_hat, dbias += sum dy
         if (!_frozen[15]) global::CnnGen.Kernels.BatchNorm.AddParameterGradients(dsums, ws._invstd_bn5, new global::System.Span<float>(ws.Gradients, 18848, 32), new global::System.Span<float>(ws.Gradients, 18880, 32));
         if (dinp.IsEmpty) return; // no trainable layer before this one
@@ -1907,9 +1897,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu5(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        int n = batch * 6272;
-        global::CnnGen.Kernels.Activations.ReluBackward(outp[..n], dout[..n], dinp[..n]); // dx = y > 0 ? dy : 0, y = max(x, 0) being > 0 exactly where x is: the layer before wrote y, not x
+        // Nothing to do: bn5, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts.
     }
 
     // ---- conv6: 3x3 convolution, 32 filters, stride 1, padding 1: 32x14x14 -> 32x14x14 ----
@@ -2131,7 +2119,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: the max pool after this ReLU applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
+        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 32x14x14 -> 32x7x7 ----

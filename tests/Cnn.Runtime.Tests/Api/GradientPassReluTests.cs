@@ -21,8 +21,9 @@ public partial class ReluAfterNormTwin { }
 
 /// <summary>
 /// The ReLU applied by the BatchNorm or sum before it in a gradient pass (and its backward taking the mask from its own
-/// output) gives the bits of the ReLU run as its own layer: losses and every parameter's gradient, in training and
-/// evaluation mode, on one and two threads; and <c>Activations</c>, which keeps every layer's output, still gets each.
+/// output, or done by the BatchNorm's backward: relu1, read by a convolution and a sum, and relu3, after a dense layer)
+/// gives the bits of the ReLU run as its own layer: losses and every parameter's gradient, in training and evaluation
+/// mode, on one and two threads; and <c>Activations</c>, which keeps every layer's output, still gets each.
 /// </summary>
 public class GradientPassReluTests
 {
