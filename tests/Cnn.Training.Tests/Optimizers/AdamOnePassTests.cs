@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using CnnGen.Optimizers;
 using Xunit;
+using static CnnGen.Training.Tests.Optimizers.SgdOnePassTests;
 
 namespace CnnGen.Training.Tests.Optimizers;
 
@@ -8,7 +9,6 @@ namespace CnnGen.Training.Tests.Optimizers;
 /// three steps on a length with a scalar tail.</summary>
 public class AdamOnePassTests
 {
-    private const int Length = 1003;
     private const float Rate = 2e-3f;
 
     public static TheoryData<bool, float> Rules => new()
@@ -70,13 +70,4 @@ public class AdamOnePassTests
         TensorPrimitives.Divide(m, work, work);
         TensorPrimitives.MultiplyAdd(work, -stepSize, p, p);
     }
-
-    private static float[] Values(Random random, float scale)
-    {
-        var values = new float[Length];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-        return values;
-    }
-
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }

@@ -8,7 +8,7 @@ namespace CnnGen.Training.Tests.Optimizers;
 /// its sum, Nesterov's look-ahead, the update), bit for bit, over three steps on a length with a scalar tail.</summary>
 public class SgdOnePassTests
 {
-    private const int Length = 1003;
+    internal const int Length = 1003; // 125 vectors of 8 and a scalar tail of 3
 
     public static TheoryData<float, float, float, bool> Rules => new()
     {
@@ -63,12 +63,13 @@ public class SgdOnePassTests
         return buffer;
     }
 
-    private static float[] Values(Random random, float scale)
+    /// <summary><see cref="Length"/> values uniform in [-scale, scale).</summary>
+    internal static float[] Values(Random random, float scale)
     {
         var values = new float[Length];
         for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
         return values;
     }
 
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+    internal static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }
