@@ -32,26 +32,28 @@ internal static class SgdUpdate
         {
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var d = Direction(Vector256.LoadUnsafe(ref p, (nuint)i), Vector256.LoadUnsafe(ref g, (nuint)i), rule);
+                var param = Vector256.LoadUnsafe(ref p, (nuint)i);
+                var d = Direction(param, Vector256.LoadUnsafe(ref g, (nuint)i), rule);
                 if (momentum)
                 {
                     var buf = firstStep ? d : Vector256.LoadUnsafe(ref v, (nuint)i) * rule.Momentum + d * rule.Undamped;
                     buf.StoreUnsafe(ref v, (nuint)i);
                     d = rule.Nesterov ? buf * rule.Momentum + d : buf;
                 }
-                (d * -rule.LearningRate + Vector256.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+                (d * -rule.LearningRate + param).StoreUnsafe(ref p, (nuint)i);
             }
         }
         for (; i < n; i++)
         {
-            float d = Direction(Unsafe.Add(ref p, i), Unsafe.Add(ref g, i), rule);
+            float param = Unsafe.Add(ref p, i);
+            float d = Direction(param, Unsafe.Add(ref g, i), rule);
             if (momentum)
             {
                 float buf = firstStep ? d : Unsafe.Add(ref v, i) * rule.Momentum + d * rule.Undamped;
                 Unsafe.Add(ref v, i) = buf;
                 d = rule.Nesterov ? buf * rule.Momentum + d : buf;
             }
-            Unsafe.Add(ref p, i) = d * -rule.LearningRate + Unsafe.Add(ref p, i);
+            Unsafe.Add(ref p, i) = d * -rule.LearningRate + param;
         }
     }
 

@@ -83,24 +83,23 @@ internal sealed class BatchNormLayer : LayerEmitter
         string n = l.Id;
         OpenBackward(w, l);
         w.Line($"var x = inp.Slice(0, batch * {l.Input.Length});");
-        if (l.ReluBackwardBeforeOwn >= 0)
+        var relu = l.ReluBackwardBeforeOwn >= 0 ? network.Layers[l.ReluBackwardBeforeOwn] : null;
+        if (relu is not null)
         {
-            var relu = network.Layers[l.ReluBackwardBeforeOwn];
             w.Line($"// dout is {relu.Name}'s output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)");
             w.Line($"// masks it in place into this layer's output gradient, a channel's row at a time as its sums are taken.");
             w.Line($"var dy = new global::System.Span<float>(ws.{GradientFlow.Grad(network, relu.Index)}, 0, batch * {l.Input.Length});");
-            w.Line($"var dsums = new global::System.Span<double>(ws._dsums_{n});");
-            w.Line("dsums.Clear();");
-            w.Line($"{Kernels}.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_{relu.Id}, 0, batch * {l.Input.Length}), x, ws._mean_{n}, {Dims(l)}, dsums);");
         }
         else
         {
             w.Line($"var dy = dout.Slice(0, batch * {l.Input.Length});");
             w.Line($"// This worker's sum(dy) and sum(dy * (x - mean)) per channel.");
-            w.Line($"var dsums = new global::System.Span<double>(ws._dsums_{n});");
-            w.Line("dsums.Clear();");
-            w.Line($"{Kernels}.BatchNorm.AddGradientSums(dy, x, ws._mean_{n}, {Dims(l)}, dsums);");
         }
+        w.Line($"var dsums = new global::System.Span<double>(ws._dsums_{n});");
+        w.Line("dsums.Clear();");
+        w.Line(relu is not null
+            ? $"{Kernels}.BatchNorm.MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_{relu.Id}, 0, batch * {l.Input.Length}), x, ws._mean_{n}, {Dims(l)}, dsums);"
+            : $"{Kernels}.BatchNorm.AddGradientSums(dy, x, ws._mean_{n}, {Dims(l)}, dsums);");
         w.Line($"// dweight += sum dy * x_hat, dbias += sum dy");
         w.Line($"if (!_frozen[{l.Index}]) {Kernels}.BatchNorm.AddParameterGradients(dsums, ws._invstd_{n}, {DWeight(l)}, {DBias(l)});");
         if (needInputGradient)
