@@ -48,7 +48,8 @@ internal static class Fusion
         FuseAddRelus(layers);
         FuseGradientPassRelus(layers);
         FusePoolReluBackwards(layers);
-        FuseBatchNormReluBackwards(layers);
+        FuseReluBackwardsIntoWriters(layers);
+        ShareSumInputGradients(layers);
         ExpansionFusion.Decide(layers);
     }
 
@@ -201,21 +202,37 @@ internal static class Fusion
     }
 
     /// <summary>
-    /// A BatchNorm that applies its ReLU as it stores in a gradient pass (<see cref="FuseGradientPassRelus"/>) also does
-    /// that ReLU's backward, unless a max pool after the ReLU does (<see cref="FusePoolReluBackwards"/>, which keeps no
-    /// gradient of the ReLU's output at all): the ReLU's output gradient is masked in place by its output, a channel's
-    /// row at a time, and the row's gradient sums taken while it is in cache, with the bits of the two passes. The ReLU's
-    /// backward and the BatchNorm's output gradient (a buffer as large as its output) are left out.
+    /// A BatchNorm or a shortcut's sum that applies its ReLU as it stores in a gradient pass (<see cref="FuseGradientPassRelus"/>)
+    /// also does that ReLU's backward, unless a max pool after the ReLU does (<see cref="FusePoolReluBackwards"/>, which
+    /// keeps no gradient of the ReLU's output at all): the ReLU's output gradient is masked in place by its output (the
+    /// BatchNorm a channel's row at a time, taking the row's gradient sums while it is in cache), with the bits of the two
+    /// passes. The ReLU's backward and the layer's own output gradient (a buffer as large as its output) are left out.
     /// </summary>
-    private static void FuseBatchNormReluBackwards(List<LayerSpec> layers)
+    private static void FuseReluBackwardsIntoWriters(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)
         {
-            if (layers[k].Kind != LayerKind.BatchNorm || layers[k].GradientPassRelu < 0) continue;
+            if (layers[k].Kind is not (LayerKind.BatchNorm or LayerKind.Add) || layers[k].GradientPassRelu < 0) continue;
             int relu = SoleReader(layers, k); // the ReLU it applies as it stores
             if (relu < 0 || layers[relu].Index != layers[k].GradientPassRelu || layers[relu].BackwardAppliedBy >= 0) continue;
             layers[k] = layers[k] with { ReluBackwardBeforeOwn = layers[relu].Index };
             layers[relu] = layers[relu] with { BackwardAppliedBy = layers[k].Index };
+        }
+    }
+
+    /// <summary>
+    /// A shortcut's sum passes its output gradient to its main input unchanged (<c>dx = dy</c>): when it alone reads that
+    /// input, the input's output gradient is the sum's own buffer (<see cref="LayerSpec.GradientBufferOf"/>), so the sum's
+    /// backward copies nothing and the input keeps no gradient buffer. Not when the input is a ReLU whose backward the
+    /// layer before it applies: that masks the ReLU's output gradient in place, and the sum's gradient must reach the
+    /// shortcut's source unmasked. Every other backward pass only reads its output gradient.
+    /// </summary>
+    private static void ShareSumInputGradients(List<LayerSpec> layers)
+    {
+        for (int k = 1; k < layers.Count; k++)
+        {
+            if (layers[k].Kind != LayerKind.Add || SoleReader(layers, k - 1) != k || layers[k - 1].BackwardAppliedBy >= 0) continue;
+            layers[k - 1] = layers[k - 1] with { GradientBufferOf = layers[k].Index };
         }
     }
 

@@ -64,14 +64,15 @@ internal sealed class GradientFlow
     /// <summary>Whether a layer's backward pass computes its input gradient: its input is a layer that has one.</summary>
     public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
 
-    /// <summary>A layer whose output gradient is kept: not the logits' (<c>_dlogits</c>), nor a ReLU's whose backward pass
-    /// the max pool after it applies (that pool writes the ReLU's input gradient), nor a BatchNorm's that applies the
-    /// backward pass of the ReLU after it (it masks that ReLU's output gradient in place into its own).</summary>
+    /// <summary>A layer whose output gradient is kept in a buffer of its own: not the logits' (<c>_dlogits</c>), nor a
+    /// ReLU's whose backward pass the max pool after it applies (that pool writes the ReLU's input gradient), nor that of a
+    /// BatchNorm or sum that applies the backward pass of the ReLU after it (it masks that ReLU's output gradient in place
+    /// into its own), nor that of a sum's main input that only the sum reads (it is the sum's: <see cref="Grad(NetworkSpec, int)"/>).</summary>
     public bool HasGradientBuffer(int i)
     {
         var l = _spec.Layers[i];
         bool appliedByPool = l.BackwardAppliedBy >= 0 && _spec.Layers[l.BackwardAppliedBy].Kind == LayerKind.MaxPool;
-        return RunsBackward(i) && i != _spec.OutputLayer && !appliedByPool && l.ReluBackwardBeforeOwn < 0;
+        return RunsBackward(i) && i != _spec.OutputLayer && !appliedByPool && l.ReluBackwardBeforeOwn < 0 && l.GradientBufferOf < 0;
     }
 
     /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
@@ -83,8 +84,21 @@ internal sealed class GradientFlow
     /// <summary>The gradient of a layer's output; the output layer's is the gradient of the logits.</summary>
     public string Grad(int i) => Grad(_spec, i);
 
-    /// <summary>The workspace field of layer <paramref name="i"/>'s output gradient in <paramref name="spec"/>.</summary>
-    public static string Grad(NetworkSpec spec, int i) => i == spec.OutputLayer ? "_dlogits" : "_grad_" + spec.Layers[i].Id;
+    /// <summary>The workspace field of layer <paramref name="i"/>'s output gradient in <paramref name="spec"/>: a sum's main
+    /// input that only the sum reads has the sum's (<see cref="LayerSpec.GradientBufferOf"/>), and a BatchNorm or sum that
+    /// does the backward pass of the ReLU after it has that ReLU's, masked in place (<see cref="LayerSpec.ReluBackwardBeforeOwn"/>).</summary>
+    public static string Grad(NetworkSpec spec, int i)
+    {
+        // Each step moves to a later layer, so this ends.
+        while (true)
+        {
+            if (i == spec.OutputLayer) return "_dlogits";
+            var l = spec.Layers[i];
+            if (l.GradientBufferOf > i) i = l.GradientBufferOf;
+            else if (l.ReluBackwardBeforeOwn > i) i = l.ReluBackwardBeforeOwn;
+            else return "_grad_" + l.Id;
+        }
+    }
 
     public void EmitBackward(SourceWriter w)
     {
@@ -105,9 +119,8 @@ internal sealed class GradientFlow
                 w.Line($"// {l.Name}'s backward pass: {_spec.Layers[l.BackwardAppliedBy].Name}'s applied it.");
             else
             {
-                // A BatchNorm that applies the ReLU after it reads that ReLU's output gradient, masking it in place.
-                string dout = l.ReluBackwardBeforeOwn >= 0 ? Grad(l.ReluBackwardBeforeOwn) : Grad(i);
-                w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{dout}, {dinp}, batch);");
+                // A BatchNorm or sum that applies the ReLU after it reads that ReLU's output gradient, masking it in place.
+                w.Line($"{LayerEmitter.BackwardName(l)}(ws, {PassEmitter.Input(_spec, l)}, ws.{PassEmitter.Act(l)}, ws.{Grad(i)}, {dinp}, batch);");
             }
             // Every layer whose last reader this was now has all its shares: add them to its output gradient.
             foreach (var pair in _shares.Where(p => p.Key >= _firstTrainable && LastReader(p.Key) == i).OrderByDescending(p => p.Key))

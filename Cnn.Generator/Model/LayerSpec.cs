@@ -140,13 +140,20 @@ internal sealed record LayerSpec(
 
     /// <summary>For a ReLU: the layer whose backward pass applies this layer's, which then is not run; -1 when it runs
     /// itself. The max pool after it (see <see cref="ReluMaskedInBackward"/>): this layer's output gradient is not kept.
-    /// Or the BatchNorm before it (see <see cref="ReluBackwardBeforeOwn"/>): that BatchNorm's output gradient is not kept.</summary>
+    /// Or the BatchNorm or shortcut's sum before it (see <see cref="ReluBackwardBeforeOwn"/>): that layer's output
+    /// gradient is not kept.</summary>
     public int BackwardAppliedBy { get; init; } = -1;
 
-    /// <summary>For a BatchNorm that applies the ReLU after it as it stores in a gradient pass (<see cref="GradientPassRelu"/>):
-    /// that ReLU, whose backward pass this layer's applies first (<c>BatchNorm.MaskAndAddGradientSums</c>), masking the
-    /// ReLU's output gradient in place into its own; -1 for none.</summary>
+    /// <summary>For a BatchNorm or a shortcut's sum (Add) that applies the ReLU after it as it stores in a gradient pass
+    /// (<see cref="GradientPassRelu"/>): that ReLU, whose backward pass this layer's applies first, masking the ReLU's
+    /// output gradient in place into its own (<c>BatchNorm.MaskAndAddGradientSums</c>, <c>Activations.ReluBackward</c>);
+    /// -1 for none.</summary>
     public int ReluBackwardBeforeOwn { get; init; } = -1;
+
+    /// <summary>For the main input of a shortcut's sum (Add) that alone reads it: that sum, whose output gradient buffer
+    /// holds this layer's output gradient too (a sum's <c>dx = dy</c>, so its backward copies nothing); -1 when the layer
+    /// keeps a gradient of its own.</summary>
+    public int GradientBufferOf { get; init; } = -1;
 
     /// <summary>For a 1x1 expansion: the depthwise convolution after it that computes it in inference, a band of output rows
     /// at a time (<c>ExpandDepthwise</c>), when the BatchNorm is folded (a split pass: each thread its range of rows); -1 for none.</summary>

@@ -176,13 +176,16 @@ internal static class LayerProfile
             ?? throw new InvalidOperationException($"{type.Name}'s workspace has no buffer {name}")).GetValue(ws)!;
         var infos = network.Layers;
         // A ReLU whose backward pass the max pool after it applies keeps no output gradient (its backward method does nothing):
-        // that pool writes the gradient of the ReLU's input, as RunBackward passes it. A BatchNorm that applies the backward
-        // pass of the ReLU after it keeps none either: it masks the ReLU's output gradient in place into its own.
+        // that pool writes the gradient of the ReLU's input, as RunBackward passes it. A BatchNorm or sum that applies the
+        // backward pass of the ReLU after it keeps none either: it masks the ReLU's output gradient in place into its own.
+        // Nor does a sum's main input that only the sum reads: its output gradient is the sum's.
         float[] GradientOf(string layer) =>
             typeof(TWorkspace).GetField("_grad_" + Id(layer)) is { } field ? (float[])field.GetValue(ws)!
-            : infos.FirstOrDefault(l => l.Name == layer) is { Kind: "ReLU", Input: { } input } ? GradientOf(input)
-            : infos.FirstOrDefault(l => l.Name == layer) is { Kind: "BatchNorm" } && infos.FirstOrDefault(l => l.Input == layer) is { Kind: "ReLU" } relu
+            : infos.FirstOrDefault(l => l.Name == layer) is { Kind: "ReLU", Input: { } input } && infos.FirstOrDefault(l => l.Input == layer) is { Kind: "MaxPool" }
+                ? GradientOf(input)
+            : infos.FirstOrDefault(l => l.Name == layer) is { Kind: "BatchNorm" or "Add" } && infos.FirstOrDefault(l => l.Input == layer) is { Kind: "ReLU" } relu
                 ? GradientOf(relu.Name)
+            : infos.FirstOrDefault(l => l.Input == layer) is { Kind: "Add" } sum ? GradientOf(sum.Name)
             : throw new InvalidOperationException($"{type.Name}'s workspace has no gradient of {layer}");
         var layers = new List<BoundLayer>();
         for (int i = 0; i < infos.Count; i++)

@@ -34,8 +34,8 @@ public class GradientPassReluTests
         string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
         Assert.Contains("// A gradient pass: relu2 is applied as the sum is stored, into its output", text, StringComparison.Ordinal);
         Assert.Contains("if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // add1 applied this ReLU as it stored its output, in inference and in a gradient pass", text, StringComparison.Ordinal);
-        // relu2's backward takes its mask from its output, which the sum wrote.
-        Assert.Contains("ReluBackward(outp[..n], dout[..n], dinp[..n]);", text, StringComparison.Ordinal);
+        // relu2's backward is the sum's, taking its mask from relu2's output, which the sum wrote.
+        Assert.Contains("global::CnnGen.Kernels.Activations.ReluBackward(new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, batch * 128), masked, masked);", text, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -7,8 +7,10 @@ namespace CnnGen.Generator.Emit.Layers;
 /// buffer; backward <c>dx = dy</c> and <c>ds = dy</c> for each. The layers in between overwrite the source's output gradient on their
 /// way back, so <c>ds</c> is added to it once they have (see <c>RunBackward</c>), read from this layer's output gradient,
 /// which no later step of the backward pass changes. A ReLU that alone reads the sum is applied as it is stored, in
-/// inference (<c>FuseAddRelus</c>) and in a gradient pass (<c>FuseGradientPassRelus</c>), and a large sum is split over
-/// the threads by ranges of values when one image is.
+/// inference (<c>FuseAddRelus</c>) and in a gradient pass (<c>FuseGradientPassRelus</c>), where the sum's backward also
+/// masks that ReLU's output gradient in place into its own (<c>FuseReluBackwardsIntoWriters</c>); a main input that only
+/// the sum reads takes the sum's output gradient as its own (<c>ShareSumInputGradients</c>), so nothing is copied; and a
+/// large sum is split over the threads by ranges of values when one image is.
 /// </summary>
 internal sealed class AddLayer : LayerEmitter
 {
@@ -122,10 +124,22 @@ internal sealed class AddLayer : LayerEmitter
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         OpenBackward(w, l);
-        if (needInputGradient)
+        long length = l.Output.Length;
+        if (l.ReluBackwardBeforeOwn >= 0)
+        {
+            // Before the input gradient's early return: the shortcut's source reads this gradient later too.
+            var relu = network.Layers[l.ReluBackwardBeforeOwn];
+            w.Line($"// dout is {relu.Name}'s output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)");
+            w.Line("// masks it in place into this layer's output gradient.");
+            w.Line($"var masked = new global::System.Span<float>(ws.{GradientFlow.Grad(network, relu.Index)}, 0, batch * {length});");
+            w.Line($"{Kernels}.Activations.ReluBackward(new global::System.ReadOnlySpan<float>(ws._act_{relu.Id}, 0, batch * {length}), masked, masked);");
+        }
+        if (needInputGradient && network.Layers[l.InputIndex].GradientBufferOf == l.Index)
+            w.Line($"// dx = dy: {network.Layers[l.InputIndex].Name}'s output gradient is this layer's buffer. ds = dy is added to the source's gradient once the layers in between have run.");
+        else if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            w.Line($"var dy = dout.Slice(0, batch * {l.Output.Length});");
+            w.Line($"var dy = dout.Slice(0, batch * {length});");
             w.Line("dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run");
         }
         w.Close();

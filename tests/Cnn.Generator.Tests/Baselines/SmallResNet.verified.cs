@@ -311,7 +311,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     }
 
     /// <summary>Images run through all layers together (forward, then backward): chosen at compile time so that
-    /// one micro-batch's activations (1,336,016 bytes per image) stay in cache.</summary>
+    /// one micro-batch's activations (1,260,752 bytes per image) stay in cache.</summary>
     public const int MicroBatch = 1;
     /// <summary>Images a gradient pass runs through all layers together: enough that the weights and transforms each
     /// micro-batch reads (912,936 bytes) are at most half of its images' buffers.</summary>
@@ -367,7 +367,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _winogradSums_conv3 = global::System.Array.Empty<float>();
         public float[] _winogradPending_conv3 = global::System.Array.Empty<float>();
         public float[] _act_bn3 = global::System.Array.Empty<float>();
-        public float[] _grad_bn3 = global::System.Array.Empty<float>();
         public double[] _sums_bn3 = global::System.Array.Empty<double>();
         public double[] _total_bn3 = global::System.Array.Empty<double>();
         public float[] _mean_bn3 = global::System.Array.Empty<float>();
@@ -432,7 +431,6 @@ partial class SmallResNet : global::CnnGen.INetwork
         public float[] _winogradPending_conv6 = global::System.Array.Empty<float>();
         public float[] _winogradGradientPadded_conv6 = global::System.Array.Empty<float>();
         public float[] _act_bn6 = global::System.Array.Empty<float>();
-        public float[] _grad_bn6 = global::System.Array.Empty<float>();
         public double[] _sums_bn6 = global::System.Array.Empty<double>();
         public double[] _total_bn6 = global::System.Array.Empty<double>();
         public float[] _mean_bn6 = global::System.Array.Empty<float>();
@@ -591,7 +589,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradGradientTiles_conv3, global::System.Math.Min(12544L * batch, 25088L), batch);
             Grow(ref _winogradSums_conv3, 9217L, batch);
             Grow(ref _winogradPending_conv3, 130176L, batch);
-            Grow(ref _grad_bn3, 12544L * batch, batch);
             Grow(ref _dsums_bn3, 32L, batch);
             Grow(ref _dtotal_bn3, 32L, batch);
             Grow(ref _grad_add1, 12544L * batch, batch);
@@ -618,7 +615,6 @@ partial class SmallResNet : global::CnnGen.INetwork
             Grow(ref _winogradSums_conv6, 36865L, batch);
             Grow(ref _winogradPending_conv6, 130176L, batch);
             Grow(ref _winogradGradientPadded_conv6, 10368L * batch, batch);
-            Grow(ref _grad_bn6, 6272L * batch, batch);
             Grow(ref _dsums_bn6, 64L, batch);
             Grow(ref _dtotal_bn6, 64L, batch);
             Grow(ref _grad_add2, 6272L * batch, batch);
@@ -1072,9 +1068,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 20) return;
         // relu6's backward pass: pool2's applied it.
         if (active > 19) return;
-        Backward_add2(ws, ws._act_bn6, ws._act_add2, ws._grad_add2, active < 19 ? ws._grad_bn6 : default, batch);
+        Backward_add2(ws, ws._act_bn6, ws._act_add2, ws._grad_add2, active < 19 ? ws._grad_add2 : default, batch);
         if (active > 18) return;
-        Backward_bn6(ws, ws._act_conv6, ws._act_bn6, ws._grad_bn6, active < 18 ? ws._grad_conv6 : default, batch);
+        Backward_bn6(ws, ws._act_conv6, ws._act_bn6, ws._grad_add2, active < 18 ? ws._grad_conv6 : default, batch);
         if (active > 17) return;
         Backward_conv6(ws, ws._act_relu5, ws._act_conv6, ws._grad_conv6, active < 17 ? ws._grad_relu5 : default, batch);
         if (active > 16) return;
@@ -1095,9 +1091,9 @@ partial class SmallResNet : global::CnnGen.INetwork
         if (active > 9) return;
         // relu3's backward pass: pool1's applied it.
         if (active > 8) return;
-        Backward_add1(ws, ws._act_bn3, ws._act_add1, ws._grad_add1, active < 8 ? ws._grad_bn3 : default, batch);
+        Backward_add1(ws, ws._act_bn3, ws._act_add1, ws._grad_add1, active < 8 ? ws._grad_add1 : default, batch);
         if (active > 7) return;
-        Backward_bn3(ws, ws._act_conv3, ws._act_bn3, ws._grad_bn3, active < 7 ? ws._grad_conv3 : default, batch);
+        Backward_bn3(ws, ws._act_conv3, ws._act_bn3, ws._grad_add1, active < 7 ? ws._grad_conv3 : default, batch);
         if (active > 6) return;
         Backward_conv3(ws, ws._act_relu2, ws._act_conv3, ws._grad_conv3, active < 6 ? ws._grad_relu2 : default, batch);
         if (active > 5) return;
@@ -1588,9 +1584,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_add1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        var dy = dout.Slice(0, batch * 12544);
-        dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run
+        // dx = dy: bn3's output gradient is this layer's buffer. ds = dy is added to the source's gradient once the layers in between have run.
     }
 
     // ---- relu3: ReLU over 12544 values ----
@@ -2101,9 +2095,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_add2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        if (dinp.IsEmpty) return; // no trainable layer before this one
-        var dy = dout.Slice(0, batch * 6272);
-        dy.CopyTo(dinp); // dx = dy; ds = dy is added to the source's gradient once the layers in between have run
+        // dx = dy: bn6's output gradient is this layer's buffer. ds = dy is added to the source's gradient once the layers in between have run.
     }
 
     // ---- relu6: ReLU over 6272 values ----
