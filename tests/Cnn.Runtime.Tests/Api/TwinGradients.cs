@@ -10,6 +10,19 @@ namespace CnnGen.Tests.Api;
 /// </summary>
 internal static class TwinGradients
 {
+    /// <summary><see cref="AssertSameBits"/> for two fresh networks in training or evaluation mode on
+    /// <paramref name="threads"/> threads, the twin given the fused network's parameters, on a batch of
+    /// <paramref name="batch"/> images made from <paramref name="inputSeed"/>; the running statistics end the same too.</summary>
+    public static void AssertTwinsAgree(INetwork fused, INetwork twin, bool training, int threads, int batch, int inputSeed, int nanAt, float replacement)
+    {
+        fused.Training = twin.Training = training;
+        fused.Threads = twin.Threads = threads;
+        fused.Parameters.CopyTo(twin.Parameters);
+        var (inputs, labels) = CnnGen.Tests.Gradients.GradientCheckTests.Batch(fused, batch, inputSeed);
+        AssertSameBits(fused, twin, inputs, labels, batch, nanAt, replacement);
+        Assert.Equal(twin.State.ToArray(), fused.State.ToArray());
+    }
+
     public static void AssertSameBits(INetwork fused, INetwork twin, float[] inputs, int[] labels, int batch, int nanAt, float replacement)
     {
         inputs[nanAt] = float.NaN;
