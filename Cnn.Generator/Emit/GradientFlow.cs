@@ -64,15 +64,14 @@ internal sealed class GradientFlow
     /// <summary>Whether a layer's backward pass computes its input gradient: its input is a layer that has one.</summary>
     public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
 
-    /// <summary>A layer whose output gradient is kept in a buffer of its own: not the logits' (<c>_dlogits</c>), nor a
-    /// ReLU's whose backward pass the max pool after it applies (that pool writes the ReLU's input gradient), nor that of a
-    /// BatchNorm or sum that applies the backward pass of the ReLU after it (it masks that ReLU's output gradient in place
-    /// into its own), nor that of a sum's main input that only the sum reads (it is the sum's: <see cref="Grad(NetworkSpec, int)"/>).</summary>
+    /// <summary>A layer whose output gradient is kept in a buffer of its own: not a ReLU's whose backward pass the max pool
+    /// after it applies (that pool writes the ReLU's input gradient), nor one that <see cref="Grad(NetworkSpec, int)"/>
+    /// finds in another layer's buffer (the logits', a sum's, a ReLU's masked in place).</summary>
     public bool HasGradientBuffer(int i)
     {
         var l = _spec.Layers[i];
         bool appliedByPool = l.BackwardAppliedBy >= 0 && _spec.Layers[l.BackwardAppliedBy].Kind == LayerKind.MaxPool;
-        return RunsBackward(i) && i != _spec.OutputLayer && !appliedByPool && l.ReluBackwardBeforeOwn < 0 && l.GradientBufferOf < 0;
+        return RunsBackward(i) && !appliedByPool && Grad(i) == Own(l);
     }
 
     /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
@@ -96,9 +95,12 @@ internal sealed class GradientFlow
             var l = spec.Layers[i];
             if (l.GradientBufferOf > i) i = l.GradientBufferOf;
             else if (l.ReluBackwardBeforeOwn > i) i = l.ReluBackwardBeforeOwn;
-            else return "_grad_" + l.Id;
+            else return Own(l);
         }
     }
+
+    /// <summary>The workspace field a layer's own output gradient would have.</summary>
+    private static string Own(LayerSpec l) => "_grad_" + l.Id;
 
     public void EmitBackward(SourceWriter w)
     {
