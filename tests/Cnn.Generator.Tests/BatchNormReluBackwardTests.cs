@@ -12,13 +12,10 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class BatchNormReluBackwardTests
 {
-    private static string Source(string attributes) =>
-        AssertCompilesCleanly("using CnnGen;\nnamespace Fuse;\n" + attributes + "\npublic partial class Net { }").Sources[0].SourceText.ToString();
-
     [Fact]
     public void TheBatchNormMasksTheRelusOutputGradientInPlace()
     {
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 4, Padding = 1)] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 4, Padding = 1)] [Dense(3)]");
         Assert.Contains("// relu1's backward pass: bn1's applied it.", text, StringComparison.Ordinal);
         Assert.Contains("Backward_bn1(ws, ws._act_conv1, ws._act_bn1, ws._grad_relu1, active < 1 ? ws._grad_conv1 : default, batch);", text, StringComparison.Ordinal);
         Assert.Contains("var dy = new global::System.Span<float>(ws._grad_relu1, 0, batch * 256);", text, StringComparison.Ordinal);
@@ -32,7 +29,7 @@ public class BatchNormReluBackwardTests
     public void AReluReadByTwoLayersHasItsBackwardDoneByTheBatchNorm()
     {
         // relu1 feeds a convolution and a shortcut's sum: its output gradient is their two shares, added before bn1's backward.
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [Dense(3)]");
         Assert.Contains("MaskAndAddGradientSums(dy, new global::System.ReadOnlySpan<float>(ws._act_relu1,", text, StringComparison.Ordinal);
         Assert.Contains("// relu1's backward pass: bn1's applied it.", text, StringComparison.Ordinal);
         int shares = text.IndexOf("ws._grad_relu1", text.IndexOf("private void RunBackward", StringComparison.Ordinal), StringComparison.Ordinal);
@@ -43,7 +40,7 @@ public class BatchNormReluBackwardTests
     [Fact]
     public void AMaxPoolAfterTheReluDoesItsBackwardInstead()
     {
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)] [Dense(3)]");
         Assert.Contains("MaxPoolReluBackward(", text, StringComparison.Ordinal);
         Assert.Contains("// relu1's backward pass: pool1's applied it.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("MaskAndAddGradientSums", text, StringComparison.Ordinal);
@@ -57,7 +54,7 @@ public class BatchNormReluBackwardTests
     public void OtherwiseTheBatchNormKeepsItsOutputGradient(string what, string attributes)
     {
         Assert.NotEmpty(what);
-        string text = Source(attributes);
+        string text = CleanNetworkSource(attributes);
         Assert.DoesNotContain("MaskAndAddGradientSums", text, StringComparison.Ordinal);
         Assert.Contains("public float[] _grad_bn1", text, StringComparison.Ordinal);
     }

@@ -11,15 +11,12 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class GradientPassReluTests
 {
-    private static string Source(string attributes) =>
-        AssertCompilesCleanly("using CnnGen;\nnamespace Fuse;\n" + attributes + "\npublic partial class Net { }").Sources[0].SourceText.ToString();
-
     private const string Applied = "// A gradient pass: relu1 is applied as the values are stored, into its output";
 
     [Fact]
     public void ABatchNormAppliesTheReluAfterIt()
     {
-        string text = Source("[Input(1, 12, 12)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(1, 12, 12)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [Dense(3)]");
         Assert.Contains(Applied, text, StringComparison.Ordinal);
         Assert.Contains("BatchNorm.Apply(x, ws._act_relu1, batch, channels: 4, spatial: 144, ws._scale_bn1, ws._shift_bn1, global::CnnGen.Kernels.FusedActivation.Relu);", text, StringComparison.Ordinal);
         Assert.Contains("if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn1 applied this ReLU as it stored its output", text, StringComparison.Ordinal);
@@ -31,7 +28,7 @@ public class GradientPassReluTests
     [Fact]
     public void ASumAppliesTheReluAfterItInEveryPass()
     {
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
         Assert.Contains("// A gradient pass: relu2 is applied as the sum is stored, into its output", text, StringComparison.Ordinal);
         Assert.Contains("if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // add1 applied this ReLU as it stored its output, in inference and in a gradient pass", text, StringComparison.Ordinal);
         // relu2's backward is the sum's, taking its mask from relu2's output, which the sum wrote.
@@ -46,7 +43,7 @@ public class GradientPassReluTests
     public void OtherwiseEachLayerKeepsItsPass(string what, string attributes)
     {
         Assert.NotEmpty(what);
-        string text = Source(attributes);
+        string text = CleanNetworkSource(attributes);
         Assert.DoesNotContain("// A gradient pass:", text, StringComparison.Ordinal);
         Assert.DoesNotContain("WritesEveryOutput", text, StringComparison.Ordinal);
         Assert.DoesNotContain("MaskAndAddGradientSums", text, StringComparison.Ordinal);

@@ -13,13 +13,10 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class SumGradientTests
 {
-    private static string Source(string attributes) =>
-        AssertCompilesCleanly("using CnnGen;\nnamespace Fuse;\n" + attributes + "\npublic partial class Net { }").Sources[0].SourceText.ToString();
-
     [Fact]
     public void TheSumsMainInputTakesItsOutputGradient()
     {
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [BatchNorm] [Add(\"relu1\")] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [BatchNorm] [Add(\"relu1\")] [Dense(3)]");
         Assert.Contains("Backward_bn1(ws, ws._act_conv2, ws._act_bn1, ws._grad_add1, active < 3 ? ws._grad_conv2 : default, batch);", text, StringComparison.Ordinal);
         Assert.Contains("// dx = dy: bn1's output gradient is this layer's buffer.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("_grad_bn1", text, StringComparison.Ordinal);
@@ -32,7 +29,7 @@ public class SumGradientTests
     [Fact]
     public void ASumAppliesTheRelusBackwardInPlace()
     {
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]");
         Assert.Contains("// relu2's backward pass: add1's applied it.", text, StringComparison.Ordinal);
         Assert.Contains("Backward_add1(ws, ws._act_conv2, ws._act_add1, ws._grad_relu2, active < 3 ? ws._grad_relu2 : default, batch);", text, StringComparison.Ordinal);
         Assert.Contains("var masked = new global::System.Span<float>(ws._grad_relu2, 0, batch * 128);", text, StringComparison.Ordinal);
@@ -47,7 +44,7 @@ public class SumGradientTests
     public void SumsInARowShareOneBuffer()
     {
         // add2's main input is add1, whose main input is conv2: all three gradients are relu2's, masked by add2.
-        string text = Source("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [Add(\"conv1\")] [ReLU] [Dense(3)]");
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [Add(\"conv1\")] [ReLU] [Dense(3)]");
         Assert.Contains("Backward_add1(ws, ws._act_conv2, ws._act_add1, ws._grad_relu2, active < 3 ? ws._grad_relu2 : default, batch);", text, StringComparison.Ordinal);
         Assert.Contains("// dx = dy: add1's output gradient is this layer's buffer.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("_grad_add1", text, StringComparison.Ordinal);
@@ -60,7 +57,7 @@ public class SumGradientTests
     public void OtherwiseTheInputKeepsItsGradient(string what, string attributes, string input)
     {
         Assert.NotEmpty(what);
-        string text = Source(attributes);
+        string text = CleanNetworkSource(attributes);
         Assert.Contains($"public float[] _grad_{input}", text, StringComparison.Ordinal);
         Assert.Contains("dy.CopyTo(dinp); // dx = dy", text, StringComparison.Ordinal);
     }

@@ -12,13 +12,10 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class TrainingReluFusionTests
 {
-    private static string Source(string attributes) =>
-        AssertCompilesCleanly("using CnnGen;\nnamespace Fuse;\n" + attributes + "\npublic partial class Net { }").Sources[0].SourceText.ToString();
-
     [Fact]
     public void DirectAndWinogradConvolutionsApplyTheirRelusInAGradientPass()
     {
-        string text = Source("[Input(3, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] [Dense(4)]");
+        string text = CleanNetworkSource("[Input(3, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] [Dense(4)]");
         Assert.Contains("var stored = ws.WritesEveryOutput ? outp : new global::System.Span<float>(ws._act_relu1);", text, StringComparison.Ordinal);
         Assert.Contains("var stored = ws.WritesEveryOutput ? outp : new global::System.Span<float>(ws._act_relu2);", text, StringComparison.Ordinal);
         Assert.Contains("global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 4096), batch, _winogradTraining_conv2, bias, stored.Slice(0, batch * 8192),", text, StringComparison.Ordinal);
@@ -31,7 +28,7 @@ public class TrainingReluFusionTests
     public void AnIm2ColConvolutionKeepsItsRelusPass()
     {
         // Stride 2: neither the direct nor the Winograd training kernel.
-        string text = Source("[Input(3, 16, 16)] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [Dense(4)]");
+        string text = CleanNetworkSource("[Input(3, 16, 16)] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [Dense(4)]");
         Assert.DoesNotContain("var stored", text, StringComparison.Ordinal);
         Assert.Contains("ReluBackward(inp[..n], dout[..n], dinp[..n]);", text, StringComparison.Ordinal);
     }
@@ -39,7 +36,7 @@ public class TrainingReluFusionTests
     [Fact]
     public void AMaxPoolDoesTheBackwardOfTheReluBeforeIt()
     {
-        string text = Source("[Input(3, 16, 16)] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [MaxPool(2)] [Dense(4)]");
+        string text = CleanNetworkSource("[Input(3, 16, 16)] [Conv(4, 8, Stride = 2, Padding = 1)] [ReLU] [MaxPool(2)] [Dense(4)]");
         Assert.Contains("Backward_pool1(ws, ws._act_relu1, ws._act_pool1, ws._grad_pool1, active < 1 ? ws._grad_conv1 : default, batch);", text, StringComparison.Ordinal);
         Assert.Contains("// relu1's backward pass: pool1's applied it.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Backward_relu1(ws,", text, StringComparison.Ordinal);
@@ -55,7 +52,7 @@ public class TrainingReluFusionTests
     public void OtherwiseThePoolRoutesAndTheReluMasks(string what, string attributes)
     {
         Assert.NotEmpty(what);
-        string text = Source(attributes);
+        string text = CleanNetworkSource(attributes);
         Assert.DoesNotContain("MaxPoolReluBackward", text, StringComparison.Ordinal);
         Assert.DoesNotContain("backward pass: pool1's applied it", text, StringComparison.Ordinal);
     }

@@ -12,15 +12,12 @@ namespace CnnGen.Generator.Tests;
 /// </summary>
 public class WinogradPoolFusionTests
 {
-    private static string Source(string attributes) =>
-        AssertCompilesCleanly("using CnnGen;\nnamespace Fuse;\n" + attributes + "\npublic partial class Net { }").Sources[0].SourceText.ToString();
-
     private const string Returns = "if (!ws.KeepForBackward) return; // in inference conv2 stored these maxima as it stored its tiles";
 
     [Fact]
     public void TheConvolutionStoresThePoolsMaxima()
     {
-        string text = Source("[Input(3, 32, 32)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] [MaxPool(2)] [Dense(10)]");
+        string text = CleanNetworkSource("[Input(3, 32, 32)] [Conv(3, 32, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] [MaxPool(2)] [Dense(10)]");
         Assert.Contains("var pooled = new global::System.Span<float>(ws._act_pool1);", text, StringComparison.Ordinal);
         // The whole call and the ranges of tiles a split pass runs both pool, into a quarter of the layer's values.
         Assert.Contains("bias, pooled.Slice(0, batch * 8192), ws._winogradPadded_conv2", text, StringComparison.Ordinal);
@@ -34,7 +31,7 @@ public class WinogradPoolFusionTests
     [Fact]
     public void WithoutAReluTheConvolutionsOwnOutputIsPooled()
     {
-        string text = Source("[Input(16, 16, 16)] [Conv(3, 16, Padding = 1)] [Conv(3, 16, Padding = 1)] [MaxPool(2)] [Dense(4)]");
+        string text = CleanNetworkSource("[Input(16, 16, 16)] [Conv(3, 16, Padding = 1)] [Conv(3, 16, Padding = 1)] [MaxPool(2)] [Dense(4)]");
         Assert.Contains("outHeight: 16, outWidth: 16, pool2x2: true);", text, StringComparison.Ordinal);
         Assert.Contains(Returns, text, StringComparison.Ordinal);
     }
@@ -49,7 +46,7 @@ public class WinogradPoolFusionTests
     public void OtherwiseBothLayersRun(string what, string attributes)
     {
         Assert.NotEmpty(what);
-        string text = Source(attributes);
+        string text = CleanNetworkSource(attributes);
         Assert.DoesNotContain("pool2x2", text, StringComparison.Ordinal);
         Assert.DoesNotContain("stored these maxima", text, StringComparison.Ordinal);
     }
