@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using CnnGen.Generator.Model;
 
@@ -15,7 +16,7 @@ namespace CnnGen.Generator.Analysis;
 /// </summary>
 internal static class Fusion
 {
-    public static void Decide(List<LayerSpec> layers)
+    public static void Decide(List<LayerSpec> layers, bool endsWithSoftmax)
     {
         MarkOutputsReadElsewhere(layers);
         for (int k = 0; k < layers.Count; k++)
@@ -50,6 +51,7 @@ internal static class Fusion
         FusePoolReluBackwards(layers);
         FuseReluBackwardsIntoWriters(layers);
         ShareSumInputGradients(layers);
+        AddShortcutSharesInReluMasks(layers, endsWithSoftmax);
         ExpansionFusion.Decide(layers);
     }
 
@@ -233,6 +235,37 @@ internal static class Fusion
         {
             if (layers[k].Kind != LayerKind.Add || SoleReader(layers, k - 1) != k || layers[k - 1].BackwardAppliedBy >= 0) continue;
             layers[k - 1] = layers[k - 1] with { GradientBufferOf = layers[k].Index };
+        }
+    }
+
+    /// <summary>
+    /// A residual block's output: a sum that does the backward pass of the ReLU after it (<see cref="FuseReluBackwardsIntoWriters"/>),
+    /// the ReLU read by the layer right after it and by one later sum's shortcut, and by nothing else. The ReLU's output
+    /// gradient is the reader's input gradient plus that sum's output gradient (its share down the shortcut), added once
+    /// the reader has run backward, just before the sum masks it: the sum adds the share as it masks
+    /// (<see cref="LayerSpec.ReluBackwardAddsShareOf"/>), <c>g = y &gt; 0 ? g + s : 0</c>, the same additions in the same
+    /// order, so the same bits, in one pass over the map instead of two. Both readers must reach the output (else the
+    /// share is never made), and the reader must be the layer right after the ReLU, so nothing runs backward between
+    /// it and the sum.
+    /// </summary>
+    private static void AddShortcutSharesInReluMasks(List<LayerSpec> layers, bool endsWithSoftmax)
+    {
+        // Only for a whole network (each layer at its index), like NetworkSpec.OutputLayer reads it.
+        for (int k = 0; k < layers.Count; k++)
+            if (layers[k].Index != k) return;
+        int outputLayer = layers.Count == 0 ? -1 : endsWithSoftmax ? layers[layers.Count - 1].InputIndex : layers.Count - 1;
+        var live = Graph.ReachingOutput(layers, outputLayer);
+        for (int k = 0; k + 2 < layers.Count; k++)
+        {
+            var sum = layers[k];
+            if (sum.Kind != LayerKind.Add || sum.ReluBackwardBeforeOwn < 0 || layers[k + 1].Index != sum.ReluBackwardBeforeOwn) continue;
+            int relu = layers[k + 1].Index;
+            var readers = layers.Where(l => l.InputIndex == relu).ToList();
+            var joins = layers.Where(l => l.Join is { } join && join.Sources.Contains(relu)).ToList();
+            if (readers.Count != 1 || readers[0].Index != layers[k + 2].Index || layers[k + 2].InputIndex != relu) continue;
+            if (joins.Count != 1 || joins[0].Kind != LayerKind.Add || joins[0].InputIndex == relu || joins[0].Join!.Sources.Count(s => s == relu) != 1) continue;
+            if (!live.Contains(readers[0].Index) || !live.Contains(joins[0].Index) || !live.Contains(relu)) continue;
+            layers[k] = sum with { ReluBackwardAddsShareOf = joins[0].Index };
         }
     }
 

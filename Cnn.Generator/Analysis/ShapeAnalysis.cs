@@ -94,11 +94,11 @@ internal static class ShapeAnalysis
         }
 
         if (!broken && specs.Count > 0 && specs.Count == layers.Count) Graph.WarnUnread(specs, layers, diagnostics);
-        Fusion.Decide(specs);
+        bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
+        Fusion.Decide(specs, endsWithSoftmax);
         TrainingKernels.Decide(specs);
         Fusion.FuseTrainingConvolutionRelus(specs);
 
-        bool endsWithSoftmax = layers.Count > 0 && layers[layers.Count - 1].Kind == LayerKind.Softmax;
         return new NetworkSpec(hintName, @namespace, className, containingTypes,
             new Shape(input.Channels, input.Height, input.Width), specs.ToEquatableArray(), endsWithSoftmax);
     }

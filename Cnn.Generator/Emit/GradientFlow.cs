@@ -12,7 +12,9 @@ namespace CnnGen.Generator.Emit;
 /// primary reader, run backward last) writes its output gradient in place; any other reader writes its input gradient
 /// aside, and each join (Add, Concat) that names it leaves its share in the join's own output gradient. Once the primary
 /// has run, those shares are added in (or, without a primary reader, the first is copied and the rest added): every
-/// reader has run by then, and nothing later in the pass changes what they left.
+/// reader has run by then, and nothing later in the pass changes what they left. A residual block's output ReLU whose
+/// sum does its backward gets its one shortcut share from that sum, added as it masks
+/// (<see cref="LayerSpec.ReluBackwardAddsShareOf"/>).
 /// </summary>
 internal sealed class GradientFlow
 {
@@ -150,6 +152,10 @@ internal sealed class GradientFlow
             {
                 EmitWhole(w, source, target, Aside(share.Reader), copyFirst, $"{(copyFirst ? "=" : "+")} {share.Reader.Name}'s input gradient");
             }
+            else if (share.Join.Kind == LayerKind.Add && AddedAsMasked(source, share.Join) is { } masker)
+            {
+                w.Line($"// + {share.Join.Name}'s output gradient, down the shortcut: {masker.Name} adds it as it does {source.Name}'s backward pass.");
+            }
             else if (share.Join.Kind == LayerKind.Add)
             {
                 EmitWhole(w, source, target, Grad(share.Join.Index), copyFirst, $"{(copyFirst ? "=" : "+")} {share.Join.Name}'s output gradient, down the shortcut");
@@ -168,6 +174,11 @@ internal sealed class GradientFlow
             copyFirst = false;
         }
     }
+
+    /// <summary>The sum that adds <paramref name="join"/>'s output gradient to <paramref name="source"/>'s (a ReLU's) as it
+    /// masks it (<see cref="LayerSpec.ReluBackwardAddsShareOf"/>), or null.</summary>
+    private LayerSpec? AddedAsMasked(LayerSpec source, LayerSpec join) =>
+        source.BackwardAppliedBy >= 0 && _spec.Layers[source.BackwardAppliedBy] is { Kind: LayerKind.Add } sum && sum.ReluBackwardAddsShareOf == join.Index ? sum : null;
 
     private static void EmitWhole(SourceWriter w, LayerSpec source, string target, string from, bool copy, string comment)
     {

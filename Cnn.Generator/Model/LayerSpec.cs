@@ -150,6 +150,12 @@ internal sealed record LayerSpec(
     /// -1 for none.</summary>
     public int ReluBackwardBeforeOwn { get; init; } = -1;
 
+    /// <summary>For a shortcut's sum (Add) that does the backward pass of the ReLU after it (<see cref="ReluBackwardBeforeOwn"/>):
+    /// the later sum whose shortcut reads that ReLU, whose output gradient (the shortcut's share of the ReLU's) this
+    /// layer adds as it masks the ReLU's gradient, in one pass (<c>Activations.ReluBackwardAddingShare</c>), instead of the
+    /// share being added first on its own; -1 for none.</summary>
+    public int ReluBackwardAddsShareOf { get; init; } = -1;
+
     /// <summary>For the main input of a shortcut's sum (Add) that alone reads it: that sum, whose output gradient buffer
     /// holds this layer's output gradient too (a sum's <c>dx = dy</c>, so its backward copies nothing); -1 when the layer
     /// keeps a gradient of its own.</summary>

@@ -32,6 +32,29 @@ public static class Activations
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) =>
         LeakyReluBackward(x, dy, dx, 0f);
 
+    /// <summary>
+    /// <c>dy = y &gt; 0 ? dy + share : 0</c> in place: a ReLU's output gradient completed by a share added last (a later
+    /// sum's output gradient, down its shortcut), then the ReLU's backward, in one pass. The bits of
+    /// <c>TensorPrimitives.Add(dy, share, dy)</c> then <see cref="ReluBackward"/>: the same addition with the same
+    /// operand order, and no sum is kept where the mask is off.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReluBackwardAddingShare(ReadOnlySpan<float> y, Span<float> dy, ReadOnlySpan<float> share)
+    {
+        int n = y.Length;
+        if (dy.Length < n || share.Length < n) throw new ArgumentException("Activations.ReluBackwardAddingShare: spans differ in length.");
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var sum = Vector512.Create(dy.Slice(i, 16)) + Vector512.Create(share.Slice(i, 16));
+                Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Create(y.Slice(i, 16)), Vector512<float>.Zero), sum, Vector512<float>.Zero).CopyTo(dy.Slice(i, 16));
+            }
+        }
+        for (; i < n; i++) dy[i] = y[i] > 0f ? dy[i] + share[i] : 0f;
+    }
+
     /// <summary><c>dx = x &gt; 0 ? dy : slope * dy</c> (LeakyReLU backward; ReLU when the slope is 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float slope)

@@ -51,6 +51,36 @@ public class SumGradientTests
         Assert.DoesNotContain("_grad_add2", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ABlocksSumAddsTheNextShortcutsShareAsItMasks()
+    {
+        // relu2 (add1's) is read by conv3 and by add2's shortcut: add1 adds add2's output gradient as it masks relu2's.
+        string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] " +
+                                         "[Conv(3, 2, Padding = 1)] [Add(\"relu2\")] [ReLU] [Dense(3)]");
+        Assert.Contains("// + add2's output gradient, down the shortcut: add1 adds it as it does relu2's backward pass.", text, StringComparison.Ordinal);
+        Assert.Contains("global::CnnGen.Kernels.Activations.ReluBackwardAddingShare(new global::System.ReadOnlySpan<float>(ws._act_relu2, 0, batch * 128), masked, " +
+                        "new global::System.ReadOnlySpan<float>(ws._grad_relu3, 0, batch * 128));", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("// + add2's output gradient, down the shortcut\n", text.Replace("\r\n", "\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("new global::System.Span<float>(ws._grad_relu2, 0, batch * 128)); // + add2's", text, StringComparison.Ordinal);
+        // add2 masks relu3's gradient alone (nothing else reads relu3), and relu1 keeps its separate share from add1.
+        Assert.Contains("global::CnnGen.Kernels.Activations.ReluBackward(new global::System.ReadOnlySpan<float>(ws._act_relu3, 0, batch * 128), masked, masked);", text, StringComparison.Ordinal);
+        Assert.Contains("new global::System.Span<float>(ws._grad_relu1, 0, batch * 128)); // + add1's output gradient, down the shortcut", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a reader besides the next layer and the shortcut", "[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] " +
+                "[Conv(3, 2, Padding = 1)] [Add(\"relu2\")] [Add(\"relu2\")] [ReLU] [Dense(3)]")]
+    [InlineData("a shortcut read by a projection, not a sum", "[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] " +
+                "[Conv(3, 2, Padding = 1)] [Conv(1, 2, From = \"relu2\")] [Add(\"conv3\")] [ReLU] [Dense(3)]")]
+    [InlineData("a ReLU whose backward its BatchNorm does", "[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [ReLU] [Dense(3)]")]
+    public void OtherwiseTheShareIsAddedOnItsOwn(string what, string attributes)
+    {
+        Assert.NotEmpty(what);
+        string text = CleanNetworkSource(attributes);
+        Assert.DoesNotContain("ReluBackwardAddingShare", text, StringComparison.Ordinal);
+        Assert.Contains("output gradient, down the shortcut", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("a ReLU whose backward the BatchNorm before it does in place", "[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [BatchNorm] [ReLU] [Add(\"conv1\")] [Dense(3)]", "relu1")]
     [InlineData("a main input another layer reads too", "[Input(2, 8, 8)] [Conv(3, 2, Padding = 1)] [ReLU] [Conv(3, 2, Padding = 1)] [Add(\"relu1\")] [Add(\"conv2\")] [Dense(3)]", "conv2")]

@@ -251,6 +251,18 @@ internal static class KernelDigests
         }
         yield return ("Elementwise.AddRelu", addRelu.ToArray());
 
+        // A ReLU's backward adding a shortcut's share first: masked-off outputs, NaN outputs, gradients and shares, and
+        // infinities that cancel.
+        var reluShare = new List<float>();
+        foreach (int n in sizes)
+        {
+            var y = Random(n); var dy = Random(n); var share = Random(n);
+            if (n > 3) { y[1] = float.NaN; dy[2] = float.NaN; share[2] = float.NaN; y[2] = 1f; dy[3] = float.PositiveInfinity; share[3] = float.NegativeInfinity; y[3] = 1f; }
+            Activations.ReluBackwardAddingShare(y, dy, share);
+            reluShare.AddRange(dy);
+        }
+        yield return ("Activations.ReluBackwardAddingShare", reluShare.ToArray());
+
         // Max pooling of any window: strides 1 and 2 (the vector path) and 3, padding, rows past 16 outputs, ties and NaN.
         var maxPool = new List<float>();
         foreach (var (size, stride, padding, width) in new[] { (3, 2, 1, 35), (3, 1, 1, 20), (2, 2, 1, 17), (3, 3, 1, 22) })

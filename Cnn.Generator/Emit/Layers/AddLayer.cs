@@ -8,7 +8,8 @@ namespace CnnGen.Generator.Emit.Layers;
 /// way back, so <c>ds</c> is added to it once they have (see <c>RunBackward</c>), read from this layer's output gradient,
 /// which no later step of the backward pass changes. A ReLU that alone reads the sum is applied as it is stored, in
 /// inference (<c>FuseAddRelus</c>) and in a gradient pass (<c>FuseGradientPassRelus</c>), where the sum's backward also
-/// masks that ReLU's output gradient in place into its own (<c>FuseReluBackwardsIntoWriters</c>); a main input that only
+/// masks that ReLU's output gradient in place into its own (<c>FuseReluBackwardsIntoWriters</c>), adding first the one
+/// share a later sum's shortcut leaves that gradient, when it has one (<c>AddShortcutSharesInReluMasks</c>); a main input that only
 /// the sum reads takes the sum's output gradient as its own (<c>ShareSumInputGradients</c>), so nothing is copied; and a
 /// large sum is split over the threads by ranges of values when one image is.
 /// </summary>
@@ -129,10 +130,19 @@ internal sealed class AddLayer : LayerEmitter
         {
             // Before the input gradient's early return: the shortcut's source reads this gradient later too.
             var relu = network.Layers[l.ReluBackwardBeforeOwn];
+            var join = l.ReluBackwardAddsShareOf >= 0 ? network.Layers[l.ReluBackwardAddsShareOf] : null;
             w.Line($"// dout is {relu.Name}'s output gradient: its backward pass (dy = y > 0 ? dy : 0, y being the output this layer stored for it)");
-            w.Line("// masks it in place into this layer's output gradient.");
+            if (join is null) w.Line("// masks it in place into this layer's output gradient.");
+            else
+            {
+                w.Line($"// masks it in place into this layer's output gradient, adding first {join.Name}'s output gradient, the share {relu.Name}'s output gets");
+                w.Line("// down that sum's shortcut (dy = y > 0 ? dy + ds : 0): one pass instead of the sum of the shares, then the mask.");
+            }
             w.Line($"var masked = new global::System.Span<float>(ws.{GradientFlow.Grad(network, relu.Index)}, 0, batch * {length});");
-            w.Line($"{Kernels}.Activations.ReluBackward(new global::System.ReadOnlySpan<float>(ws._act_{relu.Id}, 0, batch * {length}), masked, masked);");
+            var y = $"new global::System.ReadOnlySpan<float>(ws._act_{relu.Id}, 0, batch * {length})";
+            w.Line(join is null
+                ? $"{Kernels}.Activations.ReluBackward({y}, masked, masked);"
+                : $"{Kernels}.Activations.ReluBackwardAddingShare({y}, masked, new global::System.ReadOnlySpan<float>(ws.{GradientFlow.Grad(network, join.Index)}, 0, batch * {length}));");
         }
         if (needInputGradient && network.Layers[l.InputIndex].GradientBufferOf == l.Index)
             w.Line($"// dx = dy: {network.Layers[l.InputIndex].Name}'s output gradient is this layer's buffer. ds = dy is added to the source's gradient once the layers in between have run.");

@@ -3,7 +3,8 @@ using Xunit;
 namespace CnnGen.Tests.Api;
 
 // Shortcuts' sums whose main input only they read (bn2, conv3, add2: their output gradient is the sum's buffer), sums
-// that do the backward of the ReLU after them in place (add1, add3, after two sums in a row), and a sum after a ReLU
+// that do the backward of the ReLU after them in place (add1, add3, after two sums in a row) and add the one share a
+// later sum's shortcut leaves that ReLU's gradient as they mask it (add1 add2's, add3 add4's), and a sum after a ReLU
 // whose backward its BatchNorm does in place (relu4, which keeps its own gradient so that add4's reaches relu3
 // unmasked). The twin puts a Dropout(0) (an exact copy) before each sum and between each sum and its ReLU, so that
 // every sum copies its gradient and every ReLU runs its own backward there.
