@@ -11,7 +11,8 @@ namespace CnnGen.TrainProfile;
 /// <c>stem [--rounds R] [--repeats N]</c>: the 224x224 networks' first layers in inference, each kernel against the one it replaced;
 /// <c>expand [--repeats N] [--bands 2,4,8]</c>: MobileNetV2's expansion + depthwise pairs, two passes against one fused pass;
 /// <c>split [--rounds R] [--repeats N]</c>: the CIFAR networks' split layers, the ranges of two threads against the whole layer, and the hand-over;
-/// <c>wgrad [--rounds R] [--repeats N] [--peak GFLOPS]</c>: the CIFAR convolutions' weight gradients, im2col + product against the direct kernel.
+/// <c>wgrad [--rounds R] [--repeats N] [--peak GFLOPS]</c>: the CIFAR convolutions' weight gradients, im2col + product against the direct kernel;
+/// <c>masks [--rounds R] [--repeats N]</c>: a residual block's output ReLU backward with the next shortcut's share, two passes against one.
 /// </summary>
 internal static class Cli
 {
@@ -51,6 +52,11 @@ internal static class Cli
                     double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
                 return 0;
             }
+            if (args is ["masks", ..])
+            {
+                ShareMaskProfile.Print(int.Parse(Option(args, "--rounds", "5")), int.Parse(Option(args, "--repeats", "15")));
+                return 0;
+            }
             if (args is ["expand", ..])
                 return ExpandDepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "21")), Option(args, "--bands", "2,4,8").Split(',').Select(int.Parse).ToArray());
             if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
@@ -58,7 +64,7 @@ internal static class Cli
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
                                             " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
                                             " | products [--repeats N] [--peak GFLOPS] | lanes [--rounds R] [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]" +
-                                            " | expand [--repeats N] [--bands 2,4,8] | split [--rounds R] [--repeats N] | wgrad [--rounds R] [--repeats N] [--peak GFLOPS]");
+                                            " | expand [--repeats N] [--bands 2,4,8] | split [--rounds R] [--repeats N] | wgrad [--rounds R] [--repeats N] [--peak GFLOPS] | masks [--rounds R] [--repeats N]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
             int repeats = int.Parse(Option(args, "--repeats", "7"));
             if (args[0] == "forward") ForwardPasses.Print(model, repeats, int.Parse(Option(args, "--batch", "0")));
