@@ -262,7 +262,7 @@ internal static class Fusion
             int relu = layers[k + 1].Index;
             var readers = layers.Where(l => l.InputIndex == relu).ToList();
             var joins = layers.Where(l => l.Join is { } join && join.Sources.Contains(relu)).ToList();
-            if (readers.Count != 1 || readers[0].Index != layers[k + 2].Index || layers[k + 2].InputIndex != relu) continue;
+            if (readers.Count != 1 || readers[0].Index != layers[k + 2].Index) continue;
             if (joins.Count != 1 || joins[0].Kind != LayerKind.Add || joins[0].InputIndex == relu || joins[0].Join!.Sources.Count(s => s == relu) != 1) continue;
             if (!live.Contains(readers[0].Index) || !live.Contains(joins[0].Index) || !live.Contains(relu)) continue;
             layers[k] = sum with { ReluBackwardAddsShareOf = joins[0].Index };
