@@ -250,11 +250,10 @@ internal static class Fusion
     /// </summary>
     private static void AddShortcutSharesInReluMasks(List<LayerSpec> layers, bool endsWithSoftmax)
     {
-        // Only for a whole network (each layer at its index), like NetworkSpec.OutputLayer reads it.
+        // Only for a whole network (each layer at its index), as the backward pass's GradientFlow reads it.
         for (int k = 0; k < layers.Count; k++)
             if (layers[k].Index != k) return;
-        int outputLayer = layers.Count == 0 ? -1 : endsWithSoftmax ? layers[layers.Count - 1].InputIndex : layers.Count - 1;
-        var live = Graph.ReachingOutput(layers, outputLayer);
+        var live = Graph.ReachingOutput(layers, NetworkSpec.OutputLayerOf(layers, endsWithSoftmax));
         for (int k = 0; k + 2 < layers.Count; k++)
         {
             var sum = layers[k];
@@ -264,7 +263,7 @@ internal static class Fusion
             var joins = layers.Where(l => l.Join is { } join && join.Sources.Contains(relu)).ToList();
             if (readers.Count != 1 || readers[0].Index != layers[k + 2].Index) continue;
             if (joins.Count != 1 || joins[0].Kind != LayerKind.Add || joins[0].InputIndex == relu || joins[0].Join!.Sources.Count(s => s == relu) != 1) continue;
-            if (!live.Contains(readers[0].Index) || !live.Contains(joins[0].Index) || !live.Contains(relu)) continue;
+            if (!live.Contains(readers[0].Index) || !live.Contains(joins[0].Index)) continue; // (then the ReLU reaches it too)
             layers[k] = sum with { ReluBackwardAddsShareOf = joins[0].Index };
         }
     }

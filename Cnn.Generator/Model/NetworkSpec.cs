@@ -14,7 +14,11 @@ internal sealed record NetworkSpec(
     bool EndsWithSoftmax)
 {
     /// <summary>The layer whose output is the logits: the last layer, or what a final Softmax reads; -1 for the input itself.</summary>
-    public int OutputLayer => Layers.Count == 0 ? -1 : EndsWithSoftmax ? Layers[Layers.Count - 1].InputIndex : Layers.Count - 1;
+    public int OutputLayer => OutputLayerOf(Layers, EndsWithSoftmax);
+
+    /// <summary><see cref="OutputLayer"/> of a network's layers before its spec is made (the analysis's fusions).</summary>
+    public static int OutputLayerOf(System.Collections.Generic.IReadOnlyList<LayerSpec> layers, bool endsWithSoftmax) =>
+        layers.Count == 0 ? -1 : endsWithSoftmax ? layers[layers.Count - 1].InputIndex : layers.Count - 1;
 
     public Shape Output => Layers.Count == 0 ? Input : Layers[Layers.Count - 1].Output;
     public long ParameterCount { get { long n = 0; foreach (var l in Layers) n += l.Parameters; return n; } }
