@@ -113,9 +113,12 @@ internal static class SplitWork
         int count = 0;
         foreach (var field in network.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic).Where(f => f.FieldType == rangeType))
         {
-            // _{Method}_{layer id}: the method's name has no underscore.
+            // _{Method}_{layer id}[And{what it fuses}]: the method's name has no underscore; a range that also computes
+            // the layer after it (a conv's ranges that store a shortcut's sum) counts as its own layer's.
             string id = field.Name.Substring(1).Split('_', 2)[1];
+            int fused = id.LastIndexOf("And", StringComparison.Ordinal);
             int layer = layerNames.FindIndex(n => n.Replace('.', '_') == id);
+            if (layer < 0 && fused > 0) layer = layerNames.FindIndex(n => n.Replace('.', '_') == id.Substring(0, fused));
             if (layer < 0 || field.GetValue(network) is not { } inner) continue;
             field.SetValue(network, wrap.Invoke(null, new[] { inner, layer }));
             count++;
