@@ -103,8 +103,10 @@ internal sealed class AddLayer : LayerEmitter
     private static string RangeMethod(LayerSpec l, MapRanges? ranges) =>
         (ranges is null ? "ForwardValues_" : ranges.Value.ByChannels ? "ForwardChannels_" : "ForwardRows_") + l.Id;
 
-    /// <summary><c>y = x + s1 + s2 + ...</c> (then the ReLU when <paramref name="relu"/>) over the values <c>[first, first + count)</c>.</summary>
-    internal static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu)
+    /// <summary><c>y = x + s1 + s2 + ...</c> (then the ReLU when <paramref name="relu"/>) over the values <c>[first, first + count)</c>;
+    /// a shortcut read from <paramref name="copyOf"/>'s span when it gives one for its source (a band's copy), else from the workspace.</summary>
+    internal static void EmitSum(SourceWriter w, LayerSpec l, NetworkSpec network, string input, string output, string first, string count, bool relu,
+        System.Func<LayerSpec, string?>? copyOf = null)
     {
         w.Line($"var x = {input}.Slice({first}, {count});");
         w.Line($"var y = {output}.Slice({first}, x.Length);");
@@ -113,7 +115,9 @@ internal sealed class AddLayer : LayerEmitter
         {
             var source = network.Layers[sources[k]];
             string shortcut = sources.Count == 1 ? "shortcut" : "shortcut" + (k + 1);
-            w.Line($"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, {first}, x.Length); // {source.Name}'s output");
+            w.Line(copyOf?.Invoke(source) is { } copy
+                ? $"var {shortcut} = {copy}.Slice({first}, x.Length); // {source.Name}'s output"
+                : $"var {shortcut} = new global::System.ReadOnlySpan<float>(ws._act_{source.Id}, {first}, x.Length); // {source.Name}'s output");
             string sum = k == 0 ? "x" : "y"; // the sum so far
             if (relu && k == sources.Count - 1)
                 w.Line($"{Kernels}.Elementwise.AddRelu({sum}, {shortcut}, y); // y = max({sum} + {shortcut}, 0)");

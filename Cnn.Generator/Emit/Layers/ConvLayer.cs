@@ -184,6 +184,7 @@ internal sealed class ConvLayer : LayerEmitter
         string rangeRelu = (fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true") + (l.FusedPool >= 0 ? ", pool2x2: true" : "");
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
+        if (RowBand.StartedBy(network, l) is { } band) RowBand.EmitRange(w, network, band);
         if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);
         else if (split)
         {
@@ -374,7 +375,7 @@ internal sealed class ConvLayer : LayerEmitter
     private static string BlocksMethod(LayerSpec l) => "ForwardBlocks_" + l.Id;
     private static string FiltersMethod(LayerSpec l) => "ForwardFilters_" + l.Id;
     private static string PackMethod(LayerSpec l) => "PackChannels_" + l.Id;
-    private static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
+    internal static string RowsMethod(LayerSpec l) => "ForwardRows_" + l.Id;
     private static string ColumnsMethod(LayerSpec l) => "ForwardColumns_" + l.Id;
 
     /// <summary>Inference over the threads: per image, each thread's rows (each padding the rows of the input they read)
@@ -385,6 +386,8 @@ internal sealed class ConvLayer : LayerEmitter
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         bool rows = ImageSplit.DirectSplitsRows(l);
         ImageSplit.OpenWhenSplitting(w);
+        if (RowBand.StartedBy(network, l) is { } band) RowBand.EmitRun(w, network, band);
+        else if (RowBand.ContinuedBy(network, l) is { } startedEarlier) RowBand.EmitReturn(w, startedEarlier);
         w.Line(rows
             ? $"// Fewer images than threads: each thread computes a range of this image's output rows, blocks of {SumInRanges.PooledRowBlock(network, l) ?? ImageSplit.DirectRowBlock(l.Output.Width)} (every filter: " +
               $"{l.Output.Height} rows share out more evenly than {c.Filters} filters in blocks of {ImageSplit.DirectFilterBlock})."

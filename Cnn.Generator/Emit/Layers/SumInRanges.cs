@@ -158,7 +158,7 @@ internal static class SumInRanges
 
     /// <summary>The pool over what the range summed (<c>sumOutput</c>): its rows <c>[firstRow, endRow)</c> of every
     /// channel, or its channels <c>[start, end)</c>, with the kernel and operations of the pool's own pass.</summary>
-    private static void EmitPool(SourceWriter w, LayerSpec pool, bool rows)
+    internal static void EmitPool(SourceWriter w, LayerSpec pool, bool rows)
     {
         var map = pool.Input;
         long planeIn = (long)map.Height * map.Width, planeOut = (long)pool.Output.Height * pool.Output.Width;

@@ -447,13 +447,14 @@ partial class SmallResNet : global::CnnGen.INetwork
         public int[] _argmax_pool2 = global::System.Array.Empty<int>();
         public float[] _act_dense1 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
-        // An evaluation pass's layer outputs take turns in 6 buffers (65,856 floats per image for 192,874); see UseSharedOutputs.
+        // An evaluation pass's layer outputs take turns in 7 buffers (78,400 floats per image for 192,874); see UseSharedOutputs.
         private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu5
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_bn4, _act_bn5, _act_relu6, _act_dense1
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn6
-        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2, _act_relu3, _act_relu4
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_relu2, _act_relu6, _act_dense1
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_bn3, _act_bn6
+        private float[] _shared3 = global::System.Array.Empty<float>(); // _act_relu3, _act_relu4
         private float[] _shared4 = global::System.Array.Empty<float>(); // _act_pool1, _act_pool2
-        private float[] _shared5 = global::System.Array.Empty<float>(); // _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
+        private float[] _shared5 = global::System.Array.Empty<float>(); // _act_conv2, _act_conv3, _act_add1, _act_conv4, _act_conv5, _act_conv6, _act_add2
+        private float[] _shared6 = global::System.Array.Empty<float>(); // _act_bn2, _act_bn4, _act_bn5
         private readonly float[][] _ownOutputs = new float[23][];
         private bool _sharingOutputs;
 
@@ -494,29 +495,30 @@ partial class SmallResNet : global::CnnGen.INetwork
                 Grow(ref _shared1, 12544L * batch, batch);
                 _act_conv1 = _shared1;
                 _act_relu2 = _shared1;
-                _act_bn4 = _shared1;
-                _act_bn5 = _shared1;
                 _act_relu6 = _shared1;
                 _act_dense1 = _shared1;
                 Grow(ref _shared2, 12544L * batch, batch);
                 _act_bn1 = _shared2;
-                _act_conv2 = _shared2;
                 _act_bn3 = _shared2;
                 _act_bn6 = _shared2;
                 Grow(ref _shared3, 12544L * batch, batch);
-                _act_bn2 = _shared3;
                 _act_relu3 = _shared3;
                 _act_relu4 = _shared3;
                 Grow(ref _shared4, 3136L * batch, batch);
                 _act_pool1 = _shared4;
                 _act_pool2 = _shared4;
                 Grow(ref _shared5, 12544L * batch, batch);
+                _act_conv2 = _shared5;
                 _act_conv3 = _shared5;
                 _act_add1 = _shared5;
                 _act_conv4 = _shared5;
                 _act_conv5 = _shared5;
                 _act_conv6 = _shared5;
                 _act_add2 = _shared5;
+                Grow(ref _shared6, 12544L * batch, batch);
+                _act_bn2 = _shared6;
+                _act_bn4 = _shared6;
+                _act_bn5 = _shared6;
             }
             Grow(ref _col_conv1, 7056L, batch);
             Grow(ref _pad_conv1, 900L, batch);
@@ -1260,6 +1262,12 @@ partial class SmallResNet : global::CnnGen.INetwork
             var fused = ws.Folded ? new global::System.Span<float>(ws._act_relu2) : outp;
             if (ws.SplitParts > 1)
             {
+                if (batch == 1 && ws.Folded)
+                {
+                    // conv2 and conv3 run as one band of rows: each thread computes its rows of conv3's output through both layers, and the rows beyond them that the layers after each read (1 row out), so the threads meet once, not twice, and read no row the other wrote.
+                    GeneratedPasses.RunSplit(_ForwardBand_conv2 ??= ForwardBand_conv2, ws, inp.Slice(0, 12544), default, default, default, 1, units: 28, block: 2, piecesPerThread: 1);
+                    return;
+                }
                 // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 1 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {
@@ -1294,6 +1302,37 @@ partial class SmallResNet : global::CnnGen.INetwork
     private void ForwardRows_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
     {
         global::CnnGen.Kernels.DirectConv.ForwardImageRows(inp, weight, bias, outp, channels: 16, height: 28, width: 28, filters: 16, kernel: 3, padding: 1, outHeight: 28, outWidth: 28, firstRow: start, endRow: end, relu: ws.Folded);
+    }
+    [global::System.ThreadStatic] private static float[]? t_ForwardBand_conv2;
+    private global::CnnGen.GeneratedNetworks.LayerRange<Workspace>? _ForwardBand_conv2;
+    /// <summary>Rows [start, end) of conv3's output through conv2 and conv3, each layer's rows widened by the rows the layers after it read; one image.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void ForwardBand_conv2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, global::System.ReadOnlySpan<float> weight, global::System.ReadOnlySpan<float> bias, int batch, int start, int end)
+    {
+        // This thread's own copies of relu2 (12,544 values, made once per thread); the band's last layer writes _act_bn3, _act_relu3, _act_pool1 in the workspace.
+        var copies = t_ForwardBand_conv2 ??= new float[12544];
+        var own_relu2 = new global::System.Span<float>(copies, 0, 12544);
+        var act_bn3 = new global::System.Span<float>(ws._act_bn3);
+        var act_relu3 = new global::System.Span<float>(ws._act_relu3);
+        int from0 = global::System.Math.Max(start - 1, 0), to0 = global::System.Math.Min(end + 1, 28); // conv2's rows: 1 more on each side
+        int from1 = start, to1 = end; // conv3's rows
+        ForwardRows_conv2(ws, inp, own_relu2, new global::System.ReadOnlySpan<float>(_folded, 160, 2304), new global::System.ReadOnlySpan<float>(_folded, 2464, 16), 1, from0, to0);
+        ForwardRows_conv3(ws, own_relu2, act_bn3, new global::System.ReadOnlySpan<float>(_folded, 2480, 2304), new global::System.ReadOnlySpan<float>(_folded, 4784, 16), 1, from1, to1);
+        // add1 with relu3 applied over the same rows: the operations of its own ranges.
+        for (int c = 0; c < 16; c++)
+        {
+            var x = act_bn3.Slice(c * 784 + from1 * 28, (to1 - from1) * 28);
+            var y = act_relu3.Slice(c * 784 + from1 * 28, x.Length);
+            var shortcut = new global::System.ReadOnlySpan<float>(ws._act_relu1, c * 784 + from1 * 28, x.Length); // relu1's output
+            global::CnnGen.Kernels.Elementwise.AddRelu(x, shortcut, y); // y = max(x + shortcut, 0)
+        }
+        int firstRow = from1, endRow = to1;
+        var sumOutput = act_relu3;
+        var poolOutput = new global::System.Span<float>(ws._act_pool1); // pool1's output, pooled from what this range summed
+        for (int c = 0; c < 16; c++)
+        {
+            global::CnnGen.Kernels.Pooling.MaxPoolValues(sumOutput.Slice(c * 784 + firstRow * 28, (endRow - firstRow) * 28), poolOutput.Slice(c * 196 + firstRow / 2 * 14), planes: 1, height: endRow - firstRow, width: 28, size: 2, stride: 2, padding: 0, outHeight: (endRow - firstRow) / 2, outWidth: 14);
+        }
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1401,6 +1440,7 @@ partial class SmallResNet : global::CnnGen.INetwork
             // Inference: direct convolution, same result as the im2col path below.
             if (ws.SplitParts > 1)
             {
+                if (batch == 1 && ws.Folded) return; // computed in conv2's band of rows
                 // Fewer images than threads: each thread computes a range of this image's output rows, blocks of 2 (every filter: 28 rows share out more evenly than 16 filters in blocks of 8).
                 for (int b = 0; b < batch; b++)
                 {

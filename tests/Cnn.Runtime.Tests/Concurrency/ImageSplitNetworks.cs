@@ -145,3 +145,21 @@ public partial class SplitPoolsNet { }
 [Conv(3, 64, Padding = 1)] [Add("pool1")] [ReLU]
 [GlobalAvgPool] [Dense(10)]
 public partial class SplitChannelPoolsNet { }
+
+// Bands of rows (one image's split pass runs consecutive direct convolutions split by rows as one job, each thread
+// computing again the rows the next layers read beyond its own): conv1 to conv5 with their BatchNorms folded, a 5x5
+// layer among them and two shortcut sums, the last one's ranges also pooling.
+[Input(3, 32, 32)]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU]
+[Conv(3, 16, Padding = 1)] [BatchNorm] [ReLU] [Conv(3, 16, Padding = 1)] [BatchNorm] [Add("relu1")] [ReLU]
+[Conv(5, 16, Padding = 2)] [BatchNorm] [ReLU] [Conv(3, 16, Padding = 1)] [BatchNorm] [Add("relu3")] [ReLU]
+[MaxPool(2)]
+[Dense(10)]
+public partial class SplitBandsNet { }
+
+// A band without BatchNorm: conv2 and conv3 only, since the sum after conv3 reads relu1, which a thread's own copy in
+// a band of conv1 to conv3 would hold only in part.
+[Input(8, 28, 28)]
+[Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 16, Padding = 1)] [ReLU] [Add("relu1")]
+[Dense(10)]
+public partial class SplitBandEndNet { }

@@ -79,6 +79,9 @@ public sealed class ImageSplitTests
         { nameof(SplitPoolsNet), true },
         { nameof(SplitPoolsNet), false },
         { nameof(SplitChannelPoolsNet), false },
+        { nameof(SplitBandsNet), true },
+        { nameof(SplitBandsNet), false },
+        { nameof(SplitBandEndNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -97,6 +100,8 @@ public sealed class ImageSplitTests
             nameof(SplitSumsNet) => new SplitSumsNet(seed: 15) { FoldBatchNorm = fold },
             nameof(SplitPoolsNet) => new SplitPoolsNet(seed: 16) { FoldBatchNorm = fold },
             nameof(SplitChannelPoolsNet) => new SplitChannelPoolsNet(seed: 17),
+            nameof(SplitBandsNet) => new SplitBandsNet(seed: 18) { FoldBatchNorm = fold },
+            nameof(SplitBandEndNet) => new SplitBandEndNet(seed: 19),
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
@@ -195,6 +200,18 @@ public sealed class ImageSplitTests
     public void ASplitPassOfLayersWithoutWeightsAllocatesNothingOnceWarm()
     {
         var network = Make(nameof(SplitElementwiseNet), fold: true);
+        network.Threads = 2;
+        var x = Images(network, 1, seed: 1);
+        var y = new float[network.OutputLength];
+        network.Forward(x, y, 1);
+        Assert.Equal(0L, Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x, y, 1); }));
+    }
+
+    [Fact]
+    public void ABandOfRowsAllocatesNothingOnceWarm()
+    {
+        // A thread's own copies of a band's outputs are made by its first band, then reused.
+        var network = Make(nameof(SplitBandsNet), fold: true);
         network.Threads = 2;
         var x = Images(network, 1, seed: 1);
         var y = new float[network.OutputLength];
