@@ -10,17 +10,18 @@ namespace CnnGen.Generator.Emit.Layers;
 /// run as one job instead of one per layer. Each thread computes its rows of the band's last output through every layer
 /// of the band, and with them the rows beyond its own that the layers after it read (a 3x3 layer's input one row more
 /// on each side, so a band of five such layers computes its first layer's rows four further out), each row of each
-/// layer with the operations of the layer's own ranges (<c>ForwardRows_</c>, its sum's and pool's too when its ranges
-/// take them over: <see cref="SumInRanges"/>). The threads then meet once per band instead of once per layer, and no
-/// thread reads a row the other wrote: on two cores whose caches move a line the other has read at about 6 GB/s, the
-/// layers of a 32 x 32 map split one by one cost each thread nearly what the whole layer costs one. Rows that two ranges
-/// both compute are written by both with the same bits, and each range reads only rows it has written itself.
+/// layer with the operations of the layer's own ranges (<c>ForwardRows_</c>, and its sum's and pool's when its ranges
+/// take them over: <see cref="SumInRanges"/>). The outputs of every layer but the last go to copies of the thread's
+/// own, so the threads meet once per band instead of once per layer, and no thread reads or writes a row of the other's:
+/// on two cores whose caches move a line the other has read at about 6 GB/s, the layers of a 32 x 32 map split one by
+/// one cost each thread nearly what the whole layer costs one, and so did a band that kept its outputs in the shared maps.
 /// <para>For one image (<c>batch == 1</c>, and <c>ws.Folded</c> when a BatchNorm is folded in: the conditions under
 /// which the band's sums and ReLUs are taken over by its convolutions' ranges), and only for a chain in which each
 /// convolution reads what the one before it stored, every layer between them being one that the convolution's ranges
-/// take over (its folded BatchNorm, its ReLU, its shortcut's sum and that sum's ReLU). Every output of the band is
-/// written whole (the ranges' own rows cover the map), and the pass keeps each in a buffer of its own while the band
-/// runs (its job names them all, so <see cref="OutputSharing"/> sees them live together).</para>
+/// take over (its folded BatchNorm, its ReLU, its shortcut's sum and that sum's ReLU). A band ends at a layer whose
+/// outputs a layer after the band reads: its last layer's outputs go to the workspace, each range its own rows (which
+/// cover the map), and the band's job names them, so <see cref="OutputSharing"/> keeps them apart from what the band
+/// reads while it runs.</para>
 /// </summary>
 internal static class RowBand
 {
@@ -131,12 +132,12 @@ internal static class RowBand
     private static int Stored(NetworkSpec network, LayerSpec conv)
     {
         if (SumInRanges.Sum(network, conv) is { } sum) return sum.FusedRelu >= 0 ? sum.FusedRelu : sum.Index;
-        return Written(conv).Index;
+        return Written(conv);
     }
 
     /// <summary>The layer whose output the convolution itself writes in the band's pass (ahead of any sum).</summary>
-    private static (int Index, bool Relu) Written(LayerSpec conv) =>
-        conv.FusedRelu >= 0 ? (conv.FusedRelu, true) : conv.FoldedBatchNorm >= 0 ? (conv.FoldedBatchNorm, false) : (conv.Index, false);
+    private static int Written(LayerSpec conv) =>
+        conv.FusedRelu >= 0 ? conv.FusedRelu : conv.FoldedBatchNorm >= 0 ? conv.FoldedBatchNorm : conv.Index;
 
     /// <summary>The layers whose work the convolution's ranges do in the band's pass.</summary>
     private static HashSet<int> TakenOver(NetworkSpec network, LayerSpec conv)
@@ -210,7 +211,7 @@ internal static class RowBand
         {
             var l = band[i];
             string input = i == 0 ? "inp" : Tensor(network.Layers[l.InputIndex]);
-            var written = network.Layers[Written(l).Index];
+            var written = network.Layers[Written(l)];
             string bias = l.FoldedBatchNorm >= 0 ? $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots})" : LayerEmitter.Bias(l);
             string weight = l.FoldedBatchNorm >= 0 ? $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength})" : LayerEmitter.Weight(l);
             w.Line($"{ConvLayer.RowsMethod(l)}(ws, {input}, {Tensor(written)}, {weight}, {bias}, 1, from{i}, to{i});");
@@ -243,11 +244,11 @@ internal static class RowBand
 
     /// <summary>Every output the band's ranges write, in the order they write them: each convolution's (or its folded
     /// BatchNorm's or ReLU's), its sum's (or the ReLU after it) and the pool's its ranges take over.</summary>
-    public static IEnumerable<LayerSpec> Outputs(NetworkSpec network, IReadOnlyList<LayerSpec> band)
+    private static IEnumerable<LayerSpec> Outputs(NetworkSpec network, IReadOnlyList<LayerSpec> band)
     {
         foreach (var l in band)
         {
-            yield return network.Layers[Written(l).Index];
+            yield return network.Layers[Written(l)];
             if (SumInRanges.Sum(network, l) is not { } sum) continue;
             yield return network.Layers[sum.FusedRelu >= 0 ? sum.FusedRelu : sum.Index];
             if (SumInRanges.Pool(network, l, sum) is { } pool) yield return pool;
