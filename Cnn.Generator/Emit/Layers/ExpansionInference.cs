@@ -87,8 +87,8 @@ internal static class ExpansionInference
     /// <summary>The expansion's folded weights and biases, <c>expandWeight</c> and <c>expandBias</c>.</summary>
     private static void EmitExpandWeights(SourceWriter w, LayerSpec e)
     {
-        w.Line($"var expandWeight = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset}, {e.WeightLength}); // [{e.Output.Channels}, {e.Input.Channels}]");
-        w.Line($"var expandBias = new global::System.ReadOnlySpan<float>(_folded, {e.FoldOffset + e.WeightLength}, {e.BiasSlots});");
+        w.Line($"var expandWeight = {LayerEmitter.FoldedWeight(e)}; // [{e.Output.Channels}, {e.Input.Channels}]");
+        w.Line($"var expandBias = {LayerEmitter.FoldedBias(e)};");
     }
 
     /// <summary>The call of <c>ExpandDepthwise.</c><paramref name="method"/> for image <c>b</c>, into <paramref name="output"/>,

@@ -153,7 +153,7 @@ internal static class FilterLanesConv
         {
             w.Open($"if (!{FromCurrentFold(l)}) // {l.Name}");
             w.Line($"if ({Panels(l)}.Length == 0) {Panels(l)} = new float[{l.WeightLength}];");
-            w.Line($"{Kernel}.Layout(new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}), {Panels(l)}, filters: {Op(l).Filters}, k: {Depth(l)});");
+            w.Line($"{Kernel}.Layout({LayerEmitter.FoldedWeight(l)}, {Panels(l)}, filters: {Op(l).Filters}, k: {Depth(l)});");
             w.Line($"{FromCurrentFold(l)} = true;");
             w.Close();
         }

@@ -80,13 +80,17 @@ internal abstract class LayerEmitter
     internal static string Bias(LayerSpec l) => l.BiasLength == 0
         ? $"new global::System.ReadOnlySpan<float>(_noBias, 0, {l.BiasSlots})"
         : $"new global::System.ReadOnlySpan<float>(_parameters, {l.ParameterOffset + l.WeightLength}, {l.BiasLength})";
+    /// <summary>The weights with the BatchNorm after this layer folded in (<c>FoldBatchNorms</c>).</summary>
+    internal static string FoldedWeight(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength})";
+    /// <summary>The bias with the BatchNorm after this layer folded in.</summary>
+    internal static string FoldedBias(LayerSpec l) => $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots})";
     /// <summary>Evaluation with the BatchNorm after this convolution folded in: read the folded weights and write the BatchNorm's output.</summary>
     protected static void EmitFold(SourceWriter w, LayerSpec l, LayerSpec bn)
     {
         w.Open("if (ws.Folded)");
         w.Line($"// Evaluation: {bn.Name} is folded into these weights (FoldBatchNorms), so this writes {bn.Name}'s output.");
-        w.Line($"weight = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength});");
-        w.Line($"bias = new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots});");
+        w.Line($"weight = {FoldedWeight(l)};");
+        w.Line($"bias = {FoldedBias(l)};");
         w.Line($"outp = ws._act_{bn.Id};");
         w.Close();
     }

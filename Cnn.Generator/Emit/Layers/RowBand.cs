@@ -212,8 +212,8 @@ internal static class RowBand
             var l = band[i];
             string input = i == 0 ? "inp" : Tensor(network.Layers[l.InputIndex]);
             var written = network.Layers[Written(l)];
-            string bias = l.FoldedBatchNorm >= 0 ? $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset + l.WeightLength}, {l.BiasSlots})" : LayerEmitter.Bias(l);
-            string weight = l.FoldedBatchNorm >= 0 ? $"new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength})" : LayerEmitter.Weight(l);
+            string bias = l.FoldedBatchNorm >= 0 ? LayerEmitter.FoldedBias(l) : LayerEmitter.Bias(l);
+            string weight = l.FoldedBatchNorm >= 0 ? LayerEmitter.FoldedWeight(l) : LayerEmitter.Weight(l);
             w.Line($"{ConvLayer.RowsMethod(l)}(ws, {input}, {Tensor(written)}, {weight}, {bias}, 1, from{i}, to{i});");
             if (SumInRanges.Sum(network, l) is not { } sum) continue;
             var relu = sum.FusedRelu >= 0 ? network.Layers[sum.FusedRelu] : null;

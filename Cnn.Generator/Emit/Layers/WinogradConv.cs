@@ -256,7 +256,7 @@ internal static class WinogradConv
         w.Line($"if ({Transformed(l)}.Length == 0) {Transformed(l)} = new float[{TransformedLength(l)}];");
         w.Open("if (folded)");
         w.Open($"if (!{FromCurrentFold(l)})");
-        w.Line($"{Kernel}.TransformWeights(new global::System.ReadOnlySpan<float>(_folded, {l.FoldOffset}, {l.WeightLength}), {Transformed(l)}, {args}, f0: 0, f1: {c.Filters});");
+        w.Line($"{Kernel}.TransformWeights({LayerEmitter.FoldedWeight(l)}, {Transformed(l)}, {args}, f0: 0, f1: {c.Filters});");
         w.Line($"{FromCurrentFold(l)} = true;");
         w.Line($"{Source(l)} = global::System.Array.Empty<float>();");
         w.Close();
