@@ -217,13 +217,8 @@ internal static class RowBand
             w.Line($"{ConvLayer.RowsMethod(l)}(ws, {input}, {Tensor(written)}, {weight}, {bias}, 1, from{i}, to{i});");
             if (SumInRanges.Sum(network, l) is not { } sum) continue;
             var relu = sum.FusedRelu >= 0 ? network.Layers[sum.FusedRelu] : null;
-            var map = sum.Output;
-            long plane = (long)map.Height * map.Width;
             w.Line($"// {sum.Name}{(relu is null ? "" : $" with {relu.Name} applied")} over the same rows: the operations of its own ranges.");
-            w.Open($"for (int c = 0; c < {map.Channels}; c++)");
-            AddLayer.EmitSum(w, sum, network, Tensor(written), Tensor(relu ?? sum), $"c * {plane} + from{i} * {map.Width}", $"(to{i} - from{i}) * {map.Width}",
-                relu is not null, source => copied.Contains(source.Index) ? Copy(source) : null);
-            w.Close();
+            SumInRanges.EmitRowsSum(w, network, sum, Tensor(written), Tensor(relu ?? sum), $"from{i}", $"to{i}", source => copied.Contains(source.Index) ? Copy(source) : null);
             if (SumInRanges.Pool(network, l, sum) is { } pool)
             {
                 w.Line($"int firstRow = from{i}, endRow = to{i};");

@@ -145,14 +145,22 @@ internal static class SumInRanges
         else if (rows) w.Line("int firstRow = start, endRow = end;");
         w.Line($"var sumInput = new global::System.ReadOnlySpan<float>(ws._act_{input.Id}); // {sum.Name}'s input: what this range stored");
         w.Line($"var sumOutput = new global::System.Span<float>(ws._act_{(relu ?? sum).Id});");
-        if (rows)
-        {
-            w.Open($"for (int c = 0; c < {map.Channels}; c++)");
-            AddLayer.EmitSum(w, sum, network, "sumInput", "sumOutput", $"c * {plane} + firstRow * {map.Width}", $"(endRow - firstRow) * {map.Width}", relu is not null);
-            w.Close();
-        }
+        if (rows) EmitRowsSum(w, network, sum, "sumInput", "sumOutput", "firstRow", "endRow");
         else AddLayer.EmitSum(w, sum, network, "sumInput", "sumOutput", $"start * {plane}", $"(end - start) * {plane}", relu is not null);
         if (Pool(network, conv, sum) is { } pool) EmitPool(w, pool, rows);
+        w.Close();
+    }
+
+    /// <summary>The sum over rows <c>[firstRow, endRow)</c> of every channel (the expressions given), from
+    /// <paramref name="input"/> and the shortcuts (from <paramref name="copyOf"/>'s spans where it gives one) into
+    /// <paramref name="output"/>, with the ReLU after it when it has one: the operations of the sum's own ranges.</summary>
+    internal static void EmitRowsSum(SourceWriter w, NetworkSpec network, LayerSpec sum, string input, string output, string firstRow, string endRow,
+        System.Func<LayerSpec, string?>? copyOf = null)
+    {
+        var map = sum.Output;
+        long plane = (long)map.Height * map.Width;
+        w.Open($"for (int c = 0; c < {map.Channels}; c++)");
+        AddLayer.EmitSum(w, sum, network, input, output, $"c * {plane} + {firstRow} * {map.Width}", $"({endRow} - {firstRow}) * {map.Width}", sum.FusedRelu >= 0, copyOf);
         w.Close();
     }
 
