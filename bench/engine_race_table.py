@@ -192,9 +192,10 @@ def rounds_lines(runs, model, states, threads=2):
         state = states.get(r)
         if state:
             cpus = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_by_cpu", []))
+            together = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_together") or [])
             cost = lambda key: "-" if state.get(key) is None else f"{state[key]:,.0f}"
-            line += (f"; CPUs {cpus or '-'} us on one kernel, a write after the other core's read "
-                     f"{cost('write_after_other_read_us_per_mib')} us per MiB (its own lines {cost('own_write_us_per_mib')})")
+            line += (f"; CPUs {cpus or '-'} us on one kernel alone, {together or '-'} both at once, a write after the other "
+                     f"core's read {cost('write_after_other_read_us_per_mib')} us per MiB (its own lines {cost('own_write_us_per_mib')})")
         lines.append(line)
     return lines
 
@@ -249,7 +250,7 @@ def main():
         states = load_states(directory, model)
         if states:
             print("One image on 2 threads by round, CnnGen against ONNX Runtime, and the machine just before the round's "
-                  "two-thread runs (Cnn.EngineRace state: MobileNetV2's stem convolution timed on each CPU; 256 KiB "
+                  "two-thread runs (Cnn.EngineRace state: MobileNetV2's stem convolution timed on each CPU alone and on both at once; 256 KiB "
                   "written by one core after the other read it, against lines it wrote itself):")
             for line in rounds_lines(runs, model, states):
                 print(line)

@@ -191,13 +191,13 @@ class TableTests(unittest.TestCase):
             for engine, latency in (("cnngen", c_lat), ("onnx", o_lat), ("libtorch", 900), ("libtorch_mmap0", 800)):
                 self.write(engine, r, latency, 1000, None, model="resnet18", batch=32, threads=2)
         with open(os.path.join(self.directory, "state_resnet18_r1.json"), "w") as f:
-            json.dump({"kernel_us_by_cpu": [265.4, 420.6], "own_write_us_per_mib": 11.6,
+            json.dump({"kernel_us_by_cpu": [265.4, 420.6], "kernel_us_together": [370.2, 512.5], "own_write_us_per_mib": 11.6,
                        "write_after_other_read_us_per_mib": 169.2, "read_after_other_write_us_per_mib": 32.8}, f)
         code, out, _ = self.summary()
         self.assertEqual(code, 0)
         self.assertIn("One image on 2 threads by round, CnnGen against ONNX Runtime, and the machine just before", out)
-        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs 265 / 421 us on one kernel, a write after the other core's "
-                      "read 169 us per MiB (its own lines 12)\n", out)
+        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs 265 / 421 us on one kernel alone, 370 / 512 both at once, "
+                      "a write after the other core's read 169 us per MiB (its own lines 12)\n", out)
         self.assertIn("\n  round 2: 330 against 300 us (0.91x)\n", out)
 
     def test_a_state_without_cross_core_samples_prints_dashes_for_them(self):
@@ -205,12 +205,23 @@ class TableTests(unittest.TestCase):
         for engine, latency in (("cnngen", 150), ("onnx", 200), ("libtorch", 900), ("libtorch_mmap0", 800)):
             self.write(engine, 1, latency, 1000, None, model="resnet18", batch=32, threads=2)
         with open(os.path.join(self.directory, "state_resnet18_r1.json"), "w") as f:
-            json.dump({"kernel_us_by_cpu": [], "own_write_us_per_mib": None,
+            json.dump({"kernel_us_by_cpu": [], "kernel_us_together": [], "own_write_us_per_mib": None,
                        "write_after_other_read_us_per_mib": None, "read_after_other_write_us_per_mib": None}, f)
         code, out, _ = self.summary()
         self.assertEqual(code, 0)
-        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs - us on one kernel, a write after the other core's "
-                      "read - us per MiB (its own lines -)\n", out)
+        self.assertIn("\n  round 1: 150 against 200 us (1.33x); CPUs - us on one kernel alone, - both at once, a write after the "
+                      "other core's read - us per MiB (its own lines -)\n", out)
+
+    def test_a_state_recorded_before_kernels_ran_on_both_cpus_at_once_prints_a_dash_for_them(self):
+        # A state file from a build before the kernel was timed on both CPUs at once has no such field.
+        for engine, latency in (("cnngen", 150), ("onnx", 200), ("libtorch", 900), ("libtorch_mmap0", 800)):
+            self.write(engine, 1, latency, 1000, None, model="resnet18", batch=32, threads=2)
+        with open(os.path.join(self.directory, "state_resnet18_r1.json"), "w") as f:
+            json.dump({"kernel_us_by_cpu": [265.4, 420.6], "own_write_us_per_mib": 11.6,
+                       "write_after_other_read_us_per_mib": 169.2, "read_after_other_write_us_per_mib": 32.8}, f)
+        code, out, _ = self.summary()
+        self.assertEqual(code, 0)
+        self.assertIn("; CPUs 265 / 421 us on one kernel alone, - both at once, a write after", out)
 
     def test_without_recorded_states_no_rounds_are_listed(self):
         self.race()

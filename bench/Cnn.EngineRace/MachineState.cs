@@ -9,12 +9,15 @@ namespace CnnGen.EngineRace;
 /// <summary>
 /// What the machine gives two threads at one moment, for reading the race's two-thread figures. On a small virtual
 /// machine the same build's split image has taken 0.15 ms in one stretch of minutes and 0.26-0.33 ms in the next, and
-/// a plain FMA loop does not see it. Two measures that do:
+/// a plain FMA loop does not see it. Measures that do:
 /// <list type="bullet">
 /// <item>Each logical CPU's time for the same kernel, the measuring thread pinned to it: MobileNetV2's stem, a 3x3
 /// stride-2 convolution of one 3x224x224 image to 32 channels (<see cref="StrideTwoConv"/>), median of
 /// <see cref="KernelCalls"/> calls. The two CPUs of one machine have differed by up to 1.6x while the FMA loop ran at
 /// the same speed on both.</item>
+/// <item>The same kernel on both CPUs at once, each of two threads pinned to its own CPU and the two starting each call
+/// together (Linux only), median per CPU: a split image runs both cores at once, and there the two have run the same
+/// code up to 1.5-1.9 times apart while either alone, or the FMA loop on both, ran at full speed.</item>
 /// <item>What a write costs on lines the other core has just read, against lines the writing core wrote last, and
 /// what a read costs on lines the other core has just written: <see cref="BufferBytes"/> at a time, median of
 /// <see cref="Samples"/>, in microseconds per MiB. A split layer's output is read by the other core in the layer
@@ -26,16 +29,77 @@ internal static class MachineState
 {
     private const int KernelCalls = 15, Samples = 200, BufferBytes = 256 * 1024;
 
-    /// <summary>Each logical CPU's time for the kernel in microseconds (empty where threads cannot be pinned), and the three
-    /// costs in microseconds per MiB (null when no sample had the pool's worker on the other side).</summary>
-    public sealed record Result(double[] KernelUsByCpu, double? OwnWrite, double? WriteAfterOtherRead, double? ReadAfterOtherWrite);
+    /// <summary>Each logical CPU's time for the kernel in microseconds (empty where threads cannot be pinned), the first two
+    /// CPUs' times for it when both run it at once (empty where that cannot be measured), and the three costs in
+    /// microseconds per MiB (null when no sample had the pool's worker on the other side).</summary>
+    public sealed record Result(double[] KernelUsByCpu, double[] KernelUsTogether, double? OwnWrite, double? WriteAfterOtherRead, double? ReadAfterOtherWrite);
 
-    /// <summary>The kernel on each CPU, then the costs between the cores.</summary>
+    /// <summary>The kernel on each CPU, then on both at once, then the costs between the cores.</summary>
     public static Result Measure()
     {
         var kernel = KernelByCpu();
+        var together = KernelTogether();
         var (own, afterRead, afterWrite) = CrossCore();
-        return new Result(kernel, own, afterRead, afterWrite);
+        return new Result(kernel, together, own, afterRead, afterWrite);
+    }
+
+    /// <summary>The stem kernel's inputs and scratch for one thread.</summary>
+    private sealed class StemCall
+    {
+        private readonly float[] _x, _w, _b, _y, _scratch;
+
+        public StemCall()
+        {
+            var random = new Random(1);
+            float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+            (_x, _w, _b, _y) = (Values(3 * 224 * 224), Values(32 * 27), Values(32), new float[32 * 112 * 112]);
+            _scratch = new float[StrideTwoConv.ScratchLength(3, 224, 3, 1, 8)];
+        }
+
+        /// <summary>One call, in microseconds.</summary>
+        public double Run()
+        {
+            long start = Stopwatch.GetTimestamp();
+            StrideTwoConv.Forward(_x, _w, _b, _y, _scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
+            return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int sched_setaffinity(int pid, nint size, ref ulong mask);
+
+    /// <summary>The stem kernel's median time on each of the first two logical CPUs while the other runs it too: two
+    /// threads, each pinned to its CPU with its own data, meeting before every call. Empty off Linux, with fewer than two
+    /// CPUs, or where a thread cannot be pinned.</summary>
+    private static double[] KernelTogether()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2) return [];
+        var medians = new double[2];
+        bool pinned = true;
+        using var barrier = new Barrier(2);
+        var threads = new Thread[2];
+        for (int t = 0; t < 2; t++)
+        {
+            int cpu = t;
+            threads[t] = new Thread(() =>
+            {
+                ulong mask = 1UL << cpu;
+                bool ok = sched_setaffinity(0, sizeof(ulong), ref mask) == 0; // 0: the calling thread
+                var call = new StemCall();
+                var calls = new double[KernelCalls];
+                for (int i = -5; i < KernelCalls; i++)
+                {
+                    barrier.SignalAndWait();
+                    double us = call.Run();
+                    if (i >= 0) calls[i] = us;
+                }
+                medians[cpu] = MedianOf(calls);
+                if (!ok) pinned = false;
+            }) { IsBackground = true };
+        }
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) thread.Join();
+        return pinned ? medians : [];
     }
 
     /// <summary>The stem kernel's median time on each logical CPU (the process's main thread pinned to it), or nothing
@@ -43,10 +107,7 @@ internal static class MachineState
     private static double[] KernelByCpu()
     {
         if (!(OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) || Environment.ProcessorCount > 64) return [];
-        var random = new Random(1);
-        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-        float[] x = Values(3 * 224 * 224), w = Values(32 * 27), b = Values(32), y = new float[32 * 112 * 112];
-        var scratch = new float[StrideTwoConv.ScratchLength(3, 224, 3, 1, 8)];
+        var call = new StemCall();
         using var process = Process.GetCurrentProcess();
         nint all = process.ProcessorAffinity;
         var times = new List<double>();
@@ -60,9 +121,8 @@ internal static class MachineState
                 var calls = new double[KernelCalls];
                 for (int i = -5; i < KernelCalls; i++)
                 {
-                    long start = Stopwatch.GetTimestamp();
-                    StrideTwoConv.Forward(x, w, b, y, scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
-                    if (i >= 0) calls[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    double us = call.Run();
+                    if (i >= 0) calls[i] = us;
                 }
                 times.Add(MedianOf(calls));
             }

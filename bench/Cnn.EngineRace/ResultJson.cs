@@ -42,6 +42,9 @@ internal static class ResultJson
             w.WriteStartArray("kernel_us_by_cpu");
             foreach (double us in state.KernelUsByCpu) w.WriteNumberValue(Math.Round(us, 1));
             w.WriteEndArray();
+            w.WriteStartArray("kernel_us_together");
+            foreach (double us in state.KernelUsTogether) w.WriteNumberValue(Math.Round(us, 1));
+            w.WriteEndArray();
             WriteRounded(w, "own_write_us_per_mib", state.OwnWrite);
             WriteRounded(w, "write_after_other_read_us_per_mib", state.WriteAfterOtherRead);
             WriteRounded(w, "read_after_other_write_us_per_mib", state.ReadAfterOtherWrite);
