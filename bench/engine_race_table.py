@@ -191,10 +191,9 @@ def rounds_lines(runs, model, states, threads=2):
         line = f"  round {r}: {fmt(cnngen[r])} against {fmt(onnx[r])} us ({speed_ratio(cnngen[r], onnx[r], True):.2f}x)"
         state = states.get(r)
         if state:
-            cpus = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_by_cpu", []))
-            together = " / ".join(f"{t:,.0f}" for t in state.get("kernel_us_together") or [])
+            times = lambda key: " / ".join(f"{t:,.0f}" for t in state.get(key) or []) or "-"
             cost = lambda key: "-" if state.get(key) is None else f"{state[key]:,.0f}"
-            line += (f"; CPUs {cpus or '-'} us on one kernel alone, {together or '-'} both at once, a write after the other "
+            line += (f"; CPUs {times('kernel_us_by_cpu')} us on one kernel alone, {times('kernel_us_together')} both at once, a write after the other "
                      f"core's read {cost('write_after_other_read_us_per_mib')} us per MiB (its own lines {cost('own_write_us_per_mib')})")
         lines.append(line)
     return lines

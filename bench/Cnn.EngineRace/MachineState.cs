@@ -56,12 +56,19 @@ internal static class MachineState
             _scratch = new float[StrideTwoConv.ScratchLength(3, 224, 3, 1, 8)];
         }
 
-        /// <summary>One call, in microseconds.</summary>
-        public double Run()
+        /// <summary>The median of <see cref="KernelCalls"/> calls' microseconds after 5 untimed ones, running
+        /// <paramref name="beforeEach"/> (untimed) before every call.</summary>
+        public double Median(Action? beforeEach = null)
         {
-            long start = Stopwatch.GetTimestamp();
-            StrideTwoConv.Forward(_x, _w, _b, _y, _scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
-            return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            var calls = new double[KernelCalls];
+            for (int i = -5; i < KernelCalls; i++)
+            {
+                beforeEach?.Invoke();
+                long start = Stopwatch.GetTimestamp();
+                StrideTwoConv.Forward(_x, _w, _b, _y, _scratch, 3, 224, 224, 32, 3, 1, 112, 112, 8, FusedActivation.Relu6);
+                if (i >= 0) calls[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            }
+            return MedianOf(calls);
         }
     }
 
@@ -85,15 +92,7 @@ internal static class MachineState
             {
                 ulong mask = 1UL << cpu;
                 bool ok = sched_setaffinity(0, sizeof(ulong), ref mask) == 0; // 0: the calling thread
-                var call = new StemCall();
-                var calls = new double[KernelCalls];
-                for (int i = -5; i < KernelCalls; i++)
-                {
-                    barrier.SignalAndWait();
-                    double us = call.Run();
-                    if (i >= 0) calls[i] = us;
-                }
-                medians[cpu] = MedianOf(calls);
+                medians[cpu] = new StemCall().Median(() => barrier.SignalAndWait());
                 if (!ok) pinned = false;
             }) { IsBackground = true };
         }
@@ -118,13 +117,7 @@ internal static class MachineState
                 if ((all & ((nint)1 << cpu)) == 0) continue;
                 process.ProcessorAffinity = (nint)1 << cpu; // on Linux the main thread's, which runs this
                 Thread.Yield();
-                var calls = new double[KernelCalls];
-                for (int i = -5; i < KernelCalls; i++)
-                {
-                    double us = call.Run();
-                    if (i >= 0) calls[i] = us;
-                }
-                times.Add(MedianOf(calls));
+                times.Add(call.Median());
             }
         }
         finally

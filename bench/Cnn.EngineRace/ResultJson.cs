@@ -39,18 +39,21 @@ internal static class ResultJson
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteStartArray("kernel_us_by_cpu");
-            foreach (double us in state.KernelUsByCpu) w.WriteNumberValue(Math.Round(us, 1));
-            w.WriteEndArray();
-            w.WriteStartArray("kernel_us_together");
-            foreach (double us in state.KernelUsTogether) w.WriteNumberValue(Math.Round(us, 1));
-            w.WriteEndArray();
+            WriteRounded(w, "kernel_us_by_cpu", state.KernelUsByCpu);
+            WriteRounded(w, "kernel_us_together", state.KernelUsTogether);
             WriteRounded(w, "own_write_us_per_mib", state.OwnWrite);
             WriteRounded(w, "write_after_other_read_us_per_mib", state.WriteAfterOtherRead);
             WriteRounded(w, "read_after_other_write_us_per_mib", state.ReadAfterOtherWrite);
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
+    }
+
+    private static void WriteRounded(Utf8JsonWriter w, string name, double[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (double v in values) w.WriteNumberValue(Math.Round(v, 1));
+        w.WriteEndArray();
     }
 
     private static void WriteRounded(Utf8JsonWriter w, string name, double? value)
