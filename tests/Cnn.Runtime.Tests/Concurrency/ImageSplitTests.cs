@@ -196,22 +196,12 @@ public sealed class ImageSplitTests
         Assert.Equal((0L, 0L), (forward, predict));
     }
 
-    [Fact]
-    public void ASplitPassOfLayersWithoutWeightsAllocatesNothingOnceWarm()
+    [Theory]
+    [InlineData(nameof(SplitElementwiseNet))] // split layers without weights
+    [InlineData(nameof(SplitBandsNet))] // bands of rows: a thread's own copies of a band's outputs are made by its first band, then reused
+    public void ASplitPassOfLayersWithoutWeightsOrOfBandsAllocatesNothingOnceWarm(string name)
     {
-        var network = Make(nameof(SplitElementwiseNet), fold: true);
-        network.Threads = 2;
-        var x = Images(network, 1, seed: 1);
-        var y = new float[network.OutputLength];
-        network.Forward(x, y, 1);
-        Assert.Equal(0L, Steady(() => { for (int i = 0; i < 3; i++) network.Forward(x, y, 1); }));
-    }
-
-    [Fact]
-    public void ABandOfRowsAllocatesNothingOnceWarm()
-    {
-        // A thread's own copies of a band's outputs are made by its first band, then reused.
-        var network = Make(nameof(SplitBandsNet), fold: true);
+        var network = Make(name, fold: true);
         network.Threads = 2;
         var x = Images(network, 1, seed: 1);
         var y = new float[network.OutputLength];
