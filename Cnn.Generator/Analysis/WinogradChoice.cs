@@ -28,9 +28,23 @@ namespace CnnGen.Generator.Analysis;
 /// </code>
 /// The transforms cost per tile in proportion to channels + filters, the products to channels x filters, and direct
 /// convolution, which holds whole rows in registers, runs at 60-85% of peak on 16- and 32-wide maps with few channels
-/// but 30-45% on 8-wide ones. So: Winograd on any map with at least 128 channels and filters, on maps wider than 32
-/// (today im2col + GEMM) with at least 64, on maps of at most 32x32 with at least 32, and on maps of at most 16x16 with
-/// at least 16; direct convolution on 32-wide maps with 16 (whose transforms cost more than the product saves).
+/// but 30-45% on 8-wide ones. Maps wider than 32 have no direct kernel, and their im2col + GEMM writes and reads a column
+/// matrix nine times the input (14 MB for DenseNet-121's 128 -> 32 @56), so Winograd wins there with as few as 16
+/// channels and filters; measured later the same way (one image, median of 5-7, two runs):
+/// <code>
+/// channels -> filters @ output   today                  today us/img     Winograd us/img  speed-up
+/// 128 -> 32 @56 (DenseNet-121)   im2col + GEMM          2,049            602              3.40x
+/// 32 -> 32 @56                   im2col + GEMM            491 / 488      151 / 152        3.25x / 3.21x
+/// 16 -> 32 @56                   im2col + GEMM            235 / 248      102 / 95         2.31x / 2.62x
+/// 32 -> 16 @56                   im2col + GEMM            305 / 291      164 / 157        1.87x / 1.86x
+/// 16 -> 16 @56                   im2col + GEMM            147 / 153       94 / 96         1.57x / 1.60x
+/// 16 -> 32 @28 (GoogLeNet)       direct                    41.1            24.7            1.66x
+/// 128 -> 32 @28 (DenseNet-121)   direct                   338              139              2.44x
+/// 16 -> 16 @16                   direct                    7.9 / 7.9       9.7 / 11.0      0.82x / 0.72x
+/// </code>
+/// So: Winograd on any map with at least 128 channels and filters, on maps wider than 32 with at least 16, on maps of at
+/// most 32x32 with at least 32, or with 16 against 32 or more, and on maps of at most 16x16 with at least 16; direct
+/// convolution on 32-wide maps with 16 channels and 16 filters (whose transforms cost more than the product saves).
 /// </summary>
 internal static class WinogradChoice
 {
@@ -58,8 +72,9 @@ internal static class WinogradChoice
     public static bool Picks(ConvOp conv, Shape input, Shape output)
     {
         if (conv.Kernel != 3 || conv.Stride != 1 || conv.Dilation != 1 || conv.Groups != 1) return false;
-        int narrow = System.Math.Min(input.Channels, conv.Filters);
-        return narrow >= 128 || (output.Width > 32 && narrow >= 64)
-            || (output.Width <= 32 && output.Height <= 32 && narrow >= 32) || (output.Width <= 16 && output.Height <= 16 && narrow >= 16);
+        int narrow = System.Math.Min(input.Channels, conv.Filters), wide = System.Math.Max(input.Channels, conv.Filters);
+        return narrow >= 128 || (output.Width > 32 && narrow >= 16)
+            || (output.Width <= 32 && output.Height <= 32 && (narrow >= 32 || narrow >= 16 && wide >= 32))
+            || (output.Width <= 16 && output.Height <= 16 && narrow >= 16);
     }
 }

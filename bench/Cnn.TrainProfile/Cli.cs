@@ -62,7 +62,7 @@ internal static class Cli
             if (args is ["depthwise", ..]) return DepthwiseProfile.Run(int.Parse(Option(args, "--repeats", "7")), double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture));
             if (args.Length == 0 || args[0] is not ("layers" or "step" or "inference" or "forward"))
                 throw new ArgumentException("usage: layers [--model cifar_vgg|cifar_resnet|all] [--repeats N] [--peak GFLOPS] | step --model M [--threads T] [--repeats N]" +
-                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
+                                            " | inference [--images 1,16] [--repeats N] [--peak GFLOPS] [--match TEXT] | forward --model M [--repeats N] [--batch N] | depthwise [--repeats N] [--peak GFLOPS]" +
                                             " | products [--repeats N] [--peak GFLOPS] | lanes [--rounds R] [--repeats N] [--peak GFLOPS] | prepare --model resnet18|mobilenetv2 [--threads T] [--repeats N] | stem [--rounds R] [--repeats N]" +
                                             " | expand [--repeats N] [--bands 2,4,8] | split [--rounds R] [--repeats N] | wgrad [--rounds R] [--repeats N] [--peak GFLOPS] | masks [--rounds R] [--repeats N]");
             string model = Option(args, "--model", args[0] == "layers" ? "all" : "cifar_vgg");
@@ -73,7 +73,7 @@ internal static class Cli
                 double peak = double.Parse(Option(args, "--peak", "220"), System.Globalization.CultureInfo.InvariantCulture);
                 int[] images = Option(args, "--images", "1,16").Split(',').Select(int.Parse).ToArray();
                 if (images.Any(n => n < 1)) throw new ArgumentException("--images: each count must be at least 1");
-                InferenceProfile.Print(repeats, images, peak);
+                InferenceProfile.Print(repeats, images, peak, Option(args, "--match", ""));
             }
             else if (args[0] == "layers")
             {

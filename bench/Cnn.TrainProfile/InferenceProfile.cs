@@ -28,14 +28,23 @@ internal static class InferenceProfile
         ("resnet18 128->128 @28", 128, 28, 128),
         ("resnet18 256->256 @14", 256, 14, 256),
         ("resnet18 512->512 @7", 512, 7, 512),
+        ("densenet121 128->32 @56", 128, 56, 32),
+        ("densenet121 128->32 @28", 128, 28, 32),
+        ("googlenet 16->32 @28", 16, 28, 32),
+        ("other 16->32 @56", 16, 56, 32),
+        ("other 32->16 @56", 32, 56, 16),
+        ("other 32->32 @56", 32, 56, 32),
+        ("other 16->16 @16", 16, 16, 16),
+        ("other 16->16 @56", 16, 56, 16),
     ];
 
-    public static void Print(int repeats, int[] batches, double peak)
+    /// <summary>Prints the table for the shapes whose name contains <paramref name="match"/> (every shape for "").</summary>
+    public static void Print(int repeats, int[] batches, double peak, string match)
     {
         Console.WriteLine($"3x3 stride-1 padding-1 convolutions in inference, one thread: microseconds per image (thread CPU time, median of {repeats})");
         Console.WriteLine("| layer | images | today (kernel) | us/img | of peak | Winograd us/img | speed-up | im2col+GEMM us/img | weight transform us | weight check us |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var (name, channels, size, filters) in Shapes)
+        foreach (var (name, channels, size, filters) in Shapes.Where(s => s.Name.Contains(match, StringComparison.Ordinal)))
         foreach (int images in batches)
         {
             var data = new Data(channels, size, filters, images);

@@ -38,7 +38,7 @@ public class WinogradTests
         Assert.DoesNotContain("_winogradWeight_conv1", code);
     }
 
-    /// <summary>The measured shapes of <c>WinogradChoice</c>: the CIFAR VGG's and ResNet's, ResNet-18's at 224, and kinds Winograd does not compute.</summary>
+    /// <summary>The measured shapes of <c>WinogradChoice</c>: the CIFAR VGG's and ResNet's, ResNet-18's, DenseNet-121's and GoogLeNet's at 224, and kinds Winograd does not compute.</summary>
     [Theory]
     [InlineData(32, 32, 32, 3, 1, 1, 1, true)]
     [InlineData(16, 16, 32, 3, 1, 1, 1, false)]   // 16 on a 32-wide map: direct
@@ -46,7 +46,11 @@ public class WinogradTests
     [InlineData(8, 32, 16, 3, 1, 1, 1, false)]
     [InlineData(32, 64, 16, 3, 1, 1, 1, true)]
     [InlineData(64, 64, 16, 3, 1, 1, 1, true)]
-    [InlineData(32, 32, 56, 3, 1, 1, 1, false)]   // wider than 32: im2col + GEMM below 64
+    [InlineData(32, 32, 56, 3, 1, 1, 1, true)]    // wider than 32 (no direct kernel): Winograd from 16
+    [InlineData(128, 32, 56, 3, 1, 1, 1, true)]   // DenseNet-121's first block
+    [InlineData(16, 16, 56, 3, 1, 1, 1, true)]
+    [InlineData(8, 16, 56, 3, 1, 1, 1, false)]
+    [InlineData(16, 32, 28, 3, 1, 1, 1, true)]    // GoogLeNet's inception3a: 16 against 32
     [InlineData(32, 64, 8, 3, 1, 1, 1, true)]
     [InlineData(64, 64, 8, 3, 1, 1, 1, true)]
     [InlineData(128, 128, 8, 3, 1, 1, 1, true)]

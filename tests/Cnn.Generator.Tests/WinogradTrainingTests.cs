@@ -93,11 +93,11 @@ public class WinogradTrainingTests
     [Fact]
     public void ABatchsWeightGradientIsTheMeanOfItsImagesOwnOverMicroBatchesAndWorkers()
     {
-        var run = AssertCompilesCleanly("using CnnGen;\nnamespace WinogradTraining;\n[Input(16, 32, 32)] [Conv(3, 32, Padding = 1)] [ReLU] " +
+        var run = AssertCompilesCleanly("using CnnGen;\nnamespace WinogradTraining;\n[Input(16, 32, 32)] [Conv(3, 16, Padding = 1)] [ReLU] " +
                                         "[Conv(3, 32, Padding = 1)] [ReLU] [MaxPool(4)] [Dense(3)]\npublic partial class Net { }");
         string code = run.Sources[0].SourceText.ToString();
         Assert.Contains("public const int MicroBatch = 1;", code, StringComparison.Ordinal);
-        // conv2 runs Winograd throughout; conv1 (16 channels on a 32-wide map: direct forward) only for its weight gradient.
+        // conv2 runs Winograd throughout; conv1 (16 -> 16 on a 32-wide map: direct forward) only for its weight gradient.
         Assert.Equal(2, Calls(code, "WinogradWeightGradient.AddTiles").Length);
         Assert.Single(Regex.Matches(code, @"// Training: Winograd F\(4x4, 3x3\)"));
         var type = LoadedNetwork.Load(run, "WinogradTraining.Net");
@@ -134,14 +134,14 @@ public class WinogradTrainingTests
         AssertGradientsMatchFiniteDifferences((INetwork)Activator.CreateInstance(LoadedNetwork.Load(run, "WinogradTraining.Net"), 5)!, training);
     }
 
-    /// <summary>16 channels on a 36-wide map: inference and training's forward pass run im2col, only the weight gradient
-    /// Winograd's (tiles cut by the bottom edge, 3 rows high).</summary>
+    /// <summary>16 channels and 16 filters on a 20-wide map: inference and training's forward pass run direct convolution,
+    /// only the weight gradient Winograd's (tiles cut by the bottom edge, 3 rows high).</summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void AWeightGradientThroughWinogradAloneMatchesFiniteDifferences(bool training)
     {
-        var run = AssertCompilesCleanly("using CnnGen;\nnamespace WinogradTraining;\n[Input(16, 3, 36)] [Conv(3, 16, Padding = 1)] [Tanh] " +
+        var run = AssertCompilesCleanly("using CnnGen;\nnamespace WinogradTraining;\n[Input(16, 3, 20)] [Conv(3, 16, Padding = 1)] [Tanh] " +
                                         "[Conv(3, 16, Padding = 1)] [BatchNorm] [Tanh] [Dense(3)] [Softmax]\npublic partial class Net { }");
         string code = run.Sources[0].SourceText.ToString();
         Assert.Equal(2, Calls(code, "WinogradWeightGradient.AddTiles").Length);
