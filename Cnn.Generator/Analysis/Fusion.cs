@@ -268,13 +268,14 @@ internal static class Fusion
         }
     }
 
-    /// <summary>A shortcut's sum (Add) whose only reader is the ReLU right after it adds and applies the ReLU in one pass in
-    /// inference, into the ReLU's output (the sum itself is then never written), with the bits of the two passes.</summary>
+    /// <summary>A shortcut's sum (Add), or a BatchNorm that no convolution takes in (a pre-activation one, as DenseNet's
+    /// before each convolution), whose only reader is the ReLU right after it computes and applies the ReLU in one pass in
+    /// inference, into the ReLU's output (its own output is then never written), with the bits of the two passes.</summary>
     private static void FuseAddRelus(List<LayerSpec> layers)
     {
         for (int k = 0; k < layers.Count; k++)
         {
-            if (layers[k].Kind != LayerKind.Add) continue;
+            if (layers[k].Kind != LayerKind.Add && !(layers[k].Kind == LayerKind.BatchNorm && layers[k].InferredBy < 0)) continue;
             int relu = SoleReader(layers, k);
             if (relu < 0 || layers[relu].Kind != LayerKind.ReLU || layers[relu].InferredBy >= 0) continue;
             layers[k] = layers[k] with { FusedRelu = layers[relu].Index };

@@ -119,7 +119,7 @@ internal sealed record LayerSpec(
     /// <summary>Where the folded weights start in the folded buffer (the folded bias follows); -1 when nothing is folded.</summary>
     public int FoldOffset { get; init; } = -1;
 
-    /// <summary>For a convolution or a shortcut's sum (Add): the ReLU whose output it writes in inference (applying it as it stores); -1 for none.
+    /// <summary>For a convolution, a shortcut's sum (Add) or a BatchNorm not folded into a convolution: the ReLU whose output it writes in inference (applying it as it stores); -1 for none.
     /// With <see cref="FusedReluNeedsFold"/> only when its BatchNorm is folded in (the ReLU follows that BatchNorm).</summary>
     public int FusedRelu { get; init; } = -1;
 

@@ -10,8 +10,9 @@ namespace CnnGen.Generator.Emit.Layers;
 /// In training mode the mean and biased variance are the whole batch's: every worker sums its own images, all workers
 /// meet at a barrier, and each adds the sums in worker order (so all get the same statistics); worker 0 then updates
 /// the running statistics. In evaluation mode the running statistics are constants, <c>dx = dy * weight * invstd</c>,
-/// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights. In a
-/// gradient pass a ReLU that alone reads this layer is applied as the values are stored (<c>FuseGradientPassRelus</c>).
+/// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights. A ReLU
+/// that alone reads this layer is applied as the values are stored in a gradient pass (<c>FuseGradientPassRelus</c>) and,
+/// when no convolution takes this layer in, in inference (<c>FuseAddRelus</c>).
 /// </summary>
 internal sealed class BatchNormLayer : LayerEmitter
 {
@@ -65,11 +66,15 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Close();
         w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
         w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");
-        if (l.GradientPassRelu >= 0)
+        if (l.FusedRelu >= 0 || l.GradientPassRelu >= 0)
         {
-            var relu = network.Layers[l.GradientPassRelu];
-            w.Open("if (ws.KeepForBackward && !ws.WritesEveryOutput)");
-            w.Line($"// A gradient pass: {relu.Name} is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.");
+            // The same ReLU either way: the one that alone reads this layer.
+            var relu = network.Layers[l.FusedRelu >= 0 ? l.FusedRelu : l.GradientPassRelu];
+            bool inference = l.FusedRelu >= 0, gradientPass = l.GradientPassRelu >= 0;
+            w.Open(inference && gradientPass ? "if (!ws.KeepForBackward || !ws.WritesEveryOutput)"
+                : inference ? "if (!ws.KeepForBackward)" : "if (ws.KeepForBackward && !ws.WritesEveryOutput)");
+            string when = inference && gradientPass ? "In inference and in a gradient pass" : inference ? "In inference" : "A gradient pass";
+            w.Line($"// {when}: {relu.Name} is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.");
             w.Line($"{Kernels}.BatchNorm.Apply(x, ws._act_{relu.Id}, {Dims(l)}, ws._scale_{n}, ws._shift_{n}, {Kernels}.FusedActivation.Relu);");
             w.Line("return;");
             w.Close();

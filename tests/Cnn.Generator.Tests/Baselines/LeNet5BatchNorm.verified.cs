@@ -326,9 +326,9 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         public float[] _act_dense3 = global::System.Array.Empty<float>();
         public float[] _dlogits = global::System.Array.Empty<float>();
         // An evaluation pass's layer outputs take turns in 4 buffers (15,712 floats per image for 21,110); see UseSharedOutputs.
-        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu2, _act_dense1, _act_relu4
-        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_pool1, _act_pool2, _act_bn3, _act_dense2
-        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_relu3, _act_bn4, _act_dense3
+        private float[] _shared0 = global::System.Array.Empty<float>(); // _act_relu1, _act_relu2, _act_dense1, _act_dense2, _act_dense3
+        private float[] _shared1 = global::System.Array.Empty<float>(); // _act_conv1, _act_pool1, _act_pool2, _act_relu3, _act_relu4
+        private float[] _shared2 = global::System.Array.Empty<float>(); // _act_bn1, _act_conv2, _act_bn3, _act_bn4
         private float[] _shared3 = global::System.Array.Empty<float>(); // _act_bn2
         private readonly float[][] _ownOutputs = new float[15][];
         private bool _sharingOutputs;
@@ -360,19 +360,19 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
                 _act_relu1 = _shared0;
                 _act_relu2 = _shared0;
                 _act_dense1 = _shared0;
-                _act_relu4 = _shared0;
+                _act_dense2 = _shared0;
+                _act_dense3 = _shared0;
                 Grow(ref _shared1, 4704L * batch, batch);
                 _act_conv1 = _shared1;
                 _act_pool1 = _shared1;
                 _act_pool2 = _shared1;
-                _act_bn3 = _shared1;
-                _act_dense2 = _shared1;
+                _act_relu3 = _shared1;
+                _act_relu4 = _shared1;
                 Grow(ref _shared2, 4704L * batch, batch);
                 _act_bn1 = _shared2;
                 _act_conv2 = _shared2;
-                _act_relu3 = _shared2;
+                _act_bn3 = _shared2;
                 _act_bn4 = _shared2;
-                _act_dense3 = _shared2;
                 Grow(ref _shared3, 1600L * batch, batch);
                 _act_bn2 = _shared3;
             }
@@ -1076,9 +1076,9 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 50736, 120), new global::System.ReadOnlySpan<float>(_parameters, 50856, 120), ws._mean_bn3, ws._invstd_bn3, ws._scale_bn3, ws._shift_bn3);
-        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput)
         {
-            // A gradient pass: relu3 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            // In inference and in a gradient pass: relu3 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
             global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu3, batch, channels: 120, spatial: 1, ws._scale_bn3, ws._shift_bn3, global::CnnGen.Kernels.FusedActivation.Relu);
             return;
         }
@@ -1111,7 +1111,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn3 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // bn3 applied this ReLU as it stored its output, in inference and in a gradient pass
         var x = inp.Slice(0, batch * 120);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
@@ -1175,9 +1175,9 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
         }
         // y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale
         global::CnnGen.Kernels.BatchNorm.ScaleAndShift(new global::System.ReadOnlySpan<float>(_parameters, 61140, 84), new global::System.ReadOnlySpan<float>(_parameters, 61224, 84), ws._mean_bn4, ws._invstd_bn4, ws._scale_bn4, ws._shift_bn4);
-        if (ws.KeepForBackward && !ws.WritesEveryOutput)
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput)
         {
-            // A gradient pass: relu4 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
+            // In inference and in a gradient pass: relu4 is applied as the values are stored, into its output (same bits as its own pass); this layer's own output is not written.
             global::CnnGen.Kernels.BatchNorm.Apply(x, ws._act_relu4, batch, channels: 84, spatial: 1, ws._scale_bn4, ws._shift_bn4, global::CnnGen.Kernels.FusedActivation.Relu);
             return;
         }
@@ -1210,7 +1210,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Forward_relu4(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.Span<float> outp, int batch)
     {
-        if (ws.KeepForBackward && !ws.WritesEveryOutput) return; // in a gradient pass bn4 applied this ReLU as it stored its output
+        if (!ws.KeepForBackward || !ws.WritesEveryOutput) return; // bn4 applied this ReLU as it stored its output, in inference and in a gradient pass
         var x = inp.Slice(0, batch * 84);
         var y = outp.Slice(0, x.Length);
         global::CnnGen.Kernels.Activations.Relu(x, y); // x < 0 ? 0 : x; NaN stays NaN
