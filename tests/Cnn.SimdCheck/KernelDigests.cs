@@ -318,6 +318,24 @@ internal static class KernelDigests
         }
         yield return ("Pooling.MaxPoolValues", maxPoolValues.ToArray());
 
+        // 2x2 average pooling with stride 2: whole chunks of 16 outputs and partial ones, odd sizes whose last row and
+        // column are left out, windows of negative zeros only, NaN and infinities.
+        var averagePool = new List<float>();
+        foreach (var (height, width) in new[] { (4, 64), (5, 35), (9, 17), (2, 2), (3, 50), (6, 28) })
+        {
+            const int planes = 3;
+            int oh = height / 2, ow = width / 2;
+            var x = Random(planes * height * width);
+            x[0] = x[1] = x[width] = x[width + 1] = -0f;
+            x[2] = float.NaN;
+            x[x.Length - 1] = float.PositiveInfinity;
+            x[x.Length - 2 - width] = float.NegativeInfinity;
+            var y = new float[planes * oh * ow];
+            AveragePool2x2.Forward(x, y, planes, height, width, oh, ow);
+            averagePool.AddRange(y);
+        }
+        yield return ("AveragePool2x2.Forward", averagePool.ToArray());
+
         // A convolution's im2col and product in blocks of output rows: whole panels, leftover columns and a short last
         // block, stride 2 and 1, ReLU and none.
         var blocks = new List<float>();

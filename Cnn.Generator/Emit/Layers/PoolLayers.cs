@@ -50,6 +50,9 @@ internal abstract class PoolLayer : LayerEmitter
         return p.Padding == 0 ? scaled : $"{scaled} - {p.Padding}";
     }
 
+    /// <summary>2x2 windows at stride 2 without padding have vectorised kernels.</summary>
+    protected static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
+
     protected static int PlaneIn(LayerSpec l) => l.Input.Height * l.Input.Width;
 
     protected static int PlaneOut(LayerSpec l) => l.Output.Height * l.Output.Width;
@@ -94,9 +97,6 @@ internal sealed class MaxPoolLayer : PoolLayer
     {
         yield return new Scratch("_argmax_" + l.Id, "int", l.Output.Length, PerBatch: true, BackwardOnly: true);
     }
-
-    /// <summary>2x2 windows at stride 2 without padding have a vectorised kernel.</summary>
-    private static bool IsHalving(LayerSpec l) => Op(l) is { Size: 2, Stride: 2, Padding: 0, CeilMode: false };
 
     public override void Forward(SourceWriter w, LayerSpec l, NetworkSpec network) =>
         EmitForward(w, l, network, (writer, first, end, inRange) => Pool(writer, l, first, end, inRange));
@@ -151,7 +151,8 @@ internal sealed class MaxPoolLayer : PoolLayer
 
 /// <summary>
 /// Average pooling: forward averages each window, dividing by the full window size so padded zeros count
-/// (PyTorch's default); backward spreads each output's gradient evenly over its window.
+/// (PyTorch's default), 2x2 windows at stride 2 in the runtime's vectorised kernel (<c>AveragePool2x2</c>, the same bits);
+/// backward spreads each output's gradient evenly over its window.
 /// </summary>
 internal sealed class AvgPoolLayer : PoolLayer
 {
@@ -174,6 +175,15 @@ internal sealed class AvgPoolLayer : PoolLayer
             string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
             string output = all ? "outp" : $"outp.Slice({first})";
             w.Line($"{Kernels}.GlobalPooling.AverageForward({input}, {output}, planes: {(all ? end : $"{end} - ({first})")}, plane: {PlaneIn(l)}); // one window over each whole plane: its mean");
+            return;
+        }
+        if (IsHalving(l))
+        {
+            bool all = first == "0";
+            string input = all ? "inp" : $"inp.Slice(({first}) * {PlaneIn(l)})";
+            string output = all ? "outp" : $"outp.Slice(({first}) * {PlaneOut(l)})";
+            w.Line($"{Kernels}.AveragePool2x2.Forward({input}, {output}, planes: {(all ? end : $"{end} - ({first})")}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+                   $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}); // each 2x2 window's values added in index order, divided by 4");
             return;
         }
         OpenWindowLoops(w, l, first, end);

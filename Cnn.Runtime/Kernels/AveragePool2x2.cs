@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// 2x2 average pooling with stride 2 and no padding (DenseNet's transitions): each output is
+/// <c>(((0 + x[2oy, 2ox]) + x[2oy, 2ox + 1]) + x[2oy + 1, 2ox]) + x[2oy + 1, 2ox + 1]) / 4</c>, the window's values
+/// added in index order as the general pooling loop adds them, so every path gives its bits. With AVX-512, 16 outputs
+/// at a time: two input rows of 32 values, their even and odd columns picked apart into four vectors.
+/// </summary>
+public static unsafe class AveragePool2x2
+{
+    /// <summary>Picks the even columns (0, 2, ..., 30) of two consecutive vectors.</summary>
+    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    /// <summary>Picks the odd columns (1, 3, ..., 31) of two consecutive vectors.</summary>
+    private static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    /// <summary>
+    /// <paramref name="planes"/> planes of <paramref name="height"/> x <paramref name="width"/> values in
+    /// <paramref name="x"/> pooled into planes of <paramref name="outHeight"/> x <paramref name="outWidth"/> in
+    /// <paramref name="y"/>; the output sizes are the input's halved, rounded down.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int outHeight, int outWidth)
+    {
+        if (planes < 0 || height < 2 || width < 2 || outHeight != height / 2 || outWidth != width / 2)
+            throw new ArgumentException($"AveragePool2x2.Forward: {height}x{width} planes pool into {height / 2}x{width / 2}, not {outHeight}x{outWidth}.");
+        long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
+        if (x.Length < planes * planeIn || y.Length < planes * planeOut)
+            throw new ArgumentException($"AveragePool2x2.Forward: spans too short for {planes} planes of {height}x{width} -> {outHeight}x{outWidth}.");
+        fixed (float* px = x, py = y)
+        {
+            for (long plane = 0; plane < planes; plane++)
+                for (int oy = 0; oy < outHeight; oy++)
+                {
+                    float* row0 = px + plane * planeIn + 2L * oy * width, row1 = row0 + width;
+                    float* output = py + plane * planeOut + (long)oy * outWidth;
+                    if (Avx512F.IsSupported) RowAvx512(row0, row1, output, outWidth);
+                    else Row(row0, row1, output, 0, outWidth);
+                }
+        }
+    }
+
+    /// <summary>Outputs [<paramref name="first"/>, <paramref name="end"/>) of one output row, one at a time.</summary>
+    private static void Row(float* row0, float* row1, float* output, int first, int end)
+    {
+        for (int ox = first; ox < end; ox++)
+        {
+            float sum = 0f;
+            sum += row0[2 * ox];
+            sum += row0[2 * ox + 1];
+            sum += row1[2 * ox];
+            sum += row1[2 * ox + 1];
+            output[ox] = sum / 4f;
+        }
+    }
+
+    /// <summary>One output row, 16 outputs at a time, the last up to 15 under masks (which load nothing past the row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowAvx512(float* row0, float* row1, float* output, int outWidth)
+    {
+        int ox = 0;
+        for (; ox + 16 <= outWidth; ox += 16)
+        {
+            var top0 = Vector512.Load(row0 + 2 * ox);
+            var top1 = Vector512.Load(row0 + 2 * ox + 16);
+            var bottom0 = Vector512.Load(row1 + 2 * ox);
+            var bottom1 = Vector512.Load(row1 + 2 * ox + 16);
+            Window(top0, top1, bottom0, bottom1).Store(output + ox);
+        }
+        int left = outWidth - ox;
+        if (left == 0) return;
+        // 2 * left input values of each row: the first vector's lanes, then the second's.
+        var mask0 = LaneMask.First(2 * left);
+        var mask1 = LaneMask.First(2 * left - 16);
+        var t0 = Avx512F.MaskLoad(row0 + 2 * ox, mask0, Vector512<float>.Zero);
+        var t1 = Avx512F.MaskLoad(row0 + 2 * ox + 16, mask1, Vector512<float>.Zero);
+        var b0 = Avx512F.MaskLoad(row1 + 2 * ox, mask0, Vector512<float>.Zero);
+        var b1 = Avx512F.MaskLoad(row1 + 2 * ox + 16, mask1, Vector512<float>.Zero);
+        Avx512F.MaskStore(output + ox, LaneMask.First(left), Window(t0, t1, b0, b1));
+    }
+
+    /// <summary>16 windows' averages from 32 values of each of their two rows, in <see cref="Row"/>'s order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Window(Vector512<float> top0, Vector512<float> top1, Vector512<float> bottom0, Vector512<float> bottom1)
+    {
+        var sum = Vector512<float>.Zero + Avx512F.PermuteVar16x32x2(top0, Even, top1);
+        sum += Avx512F.PermuteVar16x32x2(top0, Odd, top1);
+        sum += Avx512F.PermuteVar16x32x2(bottom0, Even, bottom1);
+        sum += Avx512F.PermuteVar16x32x2(bottom0, Odd, bottom1);
+        return sum / Vector512.Create(4f);
+    }
+}
