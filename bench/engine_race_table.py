@@ -19,7 +19,8 @@ import sys
 ENGINES = [("cnngen", "CnnGen"), ("onnx", "ONNX Runtime"), ("libtorch", "LibTorch"), ("libtorch_mmap0", "LibTorch mmap0")]
 PEERS = ["onnx", "libtorch", "libtorch_mmap0"]
 MODELS = [("lenet5", "LeNet-5 (1x28x28)"), ("cifar_vgg", "CIFAR VGG (3x32x32)"), ("cifar_resnet", "CIFAR ResNet (3x32x32)"),
-          ("resnet18", "ResNet-18 (3x224x224)"), ("mobilenetv2", "MobileNetV2 (3x224x224)")]
+          ("resnet18", "ResNet-18 (3x224x224)"), ("mobilenetv2", "MobileNetV2 (3x224x224)"),
+          ("googlenet", "GoogLeNet (3x224x224)"), ("densenet121", "DenseNet-121 (3x224x224)")]
 # (JSON key, label, unit, lower is better, forward passes per image); the batch-inference key carries the model's batch
 LATENCY = ("latency_b1_us", "forward, 1 image", "us", True, 1)
 TRAINING = ("train_b64_ips", "train step, batch 64", "img/s", False, 3)
@@ -151,17 +152,24 @@ def print_table(header, rows):
 
 
 def check_line(runs, model, reference):
-    """Largest |logit - PyTorch's| over all runs of each engine, relative to the largest |PyTorch logit|."""
+    """Largest |logit - PyTorch's| over all runs of each engine, relative to the largest |PyTorch logit|: of each run's
+    first call, and of its second call on the same batch where the run recorded one. The check fails if either is
+    beyond the limit; an engine whose first call alone is off is named as such."""
     ref = reference["logits"][model]
     scale = max(abs(v) for v in ref)
+    error = lambda logits: max(abs(a - b) for a, b in zip(logits, ref)) / scale
     parts, ok = [], True
     for engine, label in ENGINES:
-        errors = [max(abs(a - b) for a, b in zip(run["check_logits"], ref)) / scale
-                  for (e, m, t, r), run in runs.items() if (e, m) == (engine, model)]
-        if errors:
-            worst = max(errors)
-            ok = ok and worst <= CHECK_LIMIT
-            parts.append(f"{label} {worst:.1e}")
+        engine_runs = [run for (e, m, t, r), run in runs.items() if (e, m) == (engine, model)]
+        if not engine_runs:
+            continue
+        first = max(error(run["check_logits"]) for run in engine_runs)
+        again = [error(run["check_logits_again"]) for run in engine_runs if "check_logits_again" in run]
+        ok = ok and first <= CHECK_LIMIT and all(e <= CHECK_LIMIT for e in again)
+        if again and first > CHECK_LIMIT and max(again) <= CHECK_LIMIT:
+            parts.append(f"{label} {first:.1e} on its first call, {max(again):.1e} on its second")
+        else:
+            parts.append(f"{label} {max([first] + again):.1e}")
     verdict = "OK" if ok else f"FAILED (limit {CHECK_LIMIT:.0e})"
     return f"same function: largest |logit - PyTorch {reference['torch']}| / largest |logit| over every run: " \
            + ", ".join(parts) + f" -> {verdict}", ok

@@ -113,7 +113,9 @@ def torchvision_network(build):
 
 MODELS = {"lenet5": LeNet5, "cifar_vgg": CifarVgg, "cifar_resnet": CifarResNet,
           "resnet18": torchvision_network(torchvision.models.resnet18),
-          "mobilenetv2": torchvision_network(torchvision.models.mobilenet_v2)}
+          "mobilenetv2": torchvision_network(torchvision.models.mobilenet_v2),
+          "googlenet": torchvision_network(lambda: torchvision.models.googlenet(aux_logits=False, transform_input=False, init_weights=False)),
+          "densenet121": torchvision_network(torchvision.models.densenet121)}
 DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
 
 

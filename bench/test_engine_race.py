@@ -138,6 +138,21 @@ class TableTests(unittest.TestCase):
         self.assertIn("ONNX Runtime 2.0e-04", line)
         self.assertIn("FAILED", line)
 
+    def test_a_first_call_off_fails_the_check_and_is_named_beside_the_second(self):
+        runs = self.race()
+        for key, run in runs.items():
+            run["check_logits_again"] = list(run["check_logits"])
+            if key[0] == "onnx":
+                run["check_logits"] = [1.0, -2.0, 0.9]
+        line, ok = table.check_line(runs, "lenet5", {"torch": "1.13", "logits": {"lenet5": self.LOGITS}})
+        self.assertFalse(ok)
+        self.assertIn("ONNX Runtime 2.0e-01 on its first call, 0.0e+00 on its second", line)
+        self.assertIn("FAILED", line)
+        runs[next(k for k in runs if k[0] == "cnngen")]["check_logits_again"] = [1.0, -2.0, 0.9]
+        line, ok = table.check_line(runs, "lenet5", {"torch": "1.13", "logits": {"lenet5": self.LOGITS}})
+        self.assertFalse(ok)
+        self.assertIn("CnnGen 2.0e-01", line)
+
     def test_a_failed_check_makes_the_summary_exit_with_3(self):
         self.race(onnx_logits=[1.0, -2.0, 0.6])
         with contextlib.redirect_stdout(io.StringIO()) as out:

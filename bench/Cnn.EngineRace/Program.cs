@@ -54,7 +54,7 @@ try
     {
         "cnngen" => new CnnGenEngine(network, arguments.Threads),
         "onnx" => new OnnxEngine(raced.OnnxPath(arguments.Directory), network, arguments.Threads),
-        _ => new LibTorchEngine(network, raced.Plan, arguments.Threads),
+        _ => new LibTorchEngine(network, raced.Plan(network), arguments.Threads),
     };
     ResultJson.Write(RaceRun.Run(engine, network, raced, arguments.Threads, arguments.Repeats));
     return 0;

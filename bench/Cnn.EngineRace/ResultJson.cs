@@ -28,6 +28,9 @@ internal static class ResultJson
             w.WriteStartArray("check_logits");
             foreach (float v in result.CheckLogits) w.WriteNumberValue(v);
             w.WriteEndArray();
+            w.WriteStartArray("check_logits_again");
+            foreach (float v in result.CheckLogitsAgain) w.WriteNumberValue(v);
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');

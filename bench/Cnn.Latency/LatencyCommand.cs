@@ -15,7 +15,7 @@ namespace CnnGen.Latency;
 /// </summary>
 internal static class LatencyCommand
 {
-    private static readonly string[] Models = { "resnet18", "mobilenetv2", "cifar_vgg", "cifar_resnet" };
+    private static readonly string[] Models = { "resnet18", "mobilenetv2", "googlenet", "densenet121", "cifar_vgg", "cifar_resnet" };
 
     public static int Run(string[] args)
     {
@@ -47,7 +47,7 @@ internal static class LatencyCommand
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--fixed] [--layers] [--work] [--cold N]");
+            Console.Error.WriteLine("usage: Cnn.Latency [--model resnet18|mobilenetv2|googlenet|densenet121|cifar_vgg|cifar_resnet|all] [--threads 1,2] [--rounds 7] [--calls 9] [--split] [--fixed] [--layers] [--work] [--cold N]");
             return 2;
         }
     }
@@ -56,6 +56,8 @@ internal static class LatencyCommand
     {
         "resnet18" => new ResNet18(seed: 1),
         "mobilenetv2" => new MobileNetV2(seed: 1),
+        "googlenet" => new GoogLeNet(seed: 1),
+        "densenet121" => new DenseNet121(seed: 1),
         "cifar_vgg" => new CifarVgg(seed: 1),
         "cifar_resnet" => new CifarResNet(seed: 1),
         _ => throw new ArgumentException($"unknown model '{name}'; expected one of {string.Join(", ", Models)} or all"),

@@ -39,7 +39,7 @@ internal static class TorchvisionPlans
                 steps.Add(new BatchNormStep($"{p}.bn2", width));
                 if (stride != 1 || channels != width)
                 {
-                    steps.Add(new ConvStep($"{p}.downsample.0", channels, width, 1, 0, Stride: stride, Bias: false, From: blockInput));
+                    steps.Add(new ConvStep($"{p}.downsample.0", channels, width, 1, 0, Stride: stride, Bias: false) { From = blockInput });
                     steps.Add(new BatchNormStep($"{p}.downsample.1", width));
                     steps.Add(new AddStep($"{p}.add", $"{p}.bn2"));
                 }
