@@ -50,6 +50,12 @@ public static unsafe partial class Pooling
                 HalvingPlanes(px, py, planes, height, width, outHeight, outWidth);
             return;
         }
+        if (size == 3 && stride == 1 && padding == 1 && outHeight == height && outWidth == width)
+        {
+            fixed (float* px = input, py = output)
+                ThreeByOnePlanes(px, py, planes, height, width);
+            return;
+        }
         int rowLength = (outWidth + 15) & ~15; // one ring row: whole vectors
         int ringValues = size * rowLength;
         float[]? rented = ringValues > StackRingValues ? ArrayPool<float>.Shared.Rent(ringValues) : null;
@@ -211,6 +217,75 @@ public static unsafe partial class Pooling
             max.Store(h + c0);
         }
     }
+
+    /// <summary>
+    /// 3x3 windows at stride 1 with padding 1 (GoogLeNet's pool beside each inception module's convolutions; the output
+    /// is the input's size, ceil mode or not): each column of 16-lane chunks runs down the plane with the last three input
+    /// rows' column maxima in registers, instead of the ring, whose row index modulo the window cost two integer
+    /// divisions per row. A row's chunk is loaded once (the row's last chunk under a mask that reads minus infinity past
+    /// it); its left and right neighbours' lanes come from the chunks on either side by one two-source permute each,
+    /// minus infinity beyond the row's ends. The same values folded in the same order as the separable path: each
+    /// window's columns left to right, then its rows top to bottom. The same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ThreeByOnePlanes(float* x, float* y, int planes, int height, int width)
+    {
+        for (int plane = 0; plane < planes; plane++)
+        {
+            float* px = x + (long)plane * height * width;
+            float* py = y + (long)plane * height * width;
+            for (int c0 = 0; c0 < width; c0 += 16)
+            {
+                var above = RowMaxima(px, c0, width);
+                if (height == 1)
+                {
+                    StoreChunk(py, c0, width, above);
+                    continue;
+                }
+                var here = RowMaxima(px + width, c0, width);
+                StoreChunk(py, c0, width, Fold(above, here)); // the first row's windows: input rows 0 and 1
+                for (int oy = 1; oy < height - 1; oy++)
+                {
+                    var below = RowMaxima(px + (oy + 1) * width, c0, width);
+                    StoreChunk(py + oy * width, c0, width, Fold(Fold(above, here), below));
+                    above = here;
+                    here = below;
+                }
+                StoreChunk(py + (height - 1) * width, c0, width, Fold(above, here)); // the last row's: its row and the one above
+            }
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/>'s maxima over the 3-column windows of columns <c>[c0, c0 + 16)</c>:
+    /// columns <c>x - 1</c>, <c>x</c>, <c>x + 1</c> folded in that order, minus infinity outside the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowMaxima(float* row, int c0, int width)
+    {
+        // left: lane 0 is the previous chunk's lane 15, lane i its own lane i - 1; right: lane i is its own lane i + 1,
+        // lane 15 the next chunk's lane 0.
+        var leftIndex = Vector512.Create(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+        var rightIndex = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        var minusInfinity = Vector512.Create(float.NegativeInfinity);
+        var previous = c0 > 0 ? Vector512.Load(row + c0 - 16) : minusInfinity;
+        var current = Chunk(row, c0, width, minusInfinity);
+        var next = c0 + 16 < width ? Chunk(row, c0 + 16, width, minusInfinity) : minusInfinity;
+        var left = Avx512F.PermuteVar16x32x2(previous, leftIndex, current);
+        var right = Avx512F.PermuteVar16x32x2(current, rightIndex, next);
+        return Fold(Fold(left, current), right);
+    }
+
+    /// <summary>Stores columns <c>[c0, c0 + 16)</c> of an output row of <paramref name="width"/>, masked past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreChunk(float* row, int c0, int width, Vector512<float> value)
+    {
+        if (c0 + 16 <= width) value.Store(row + c0);
+        else Avx512F.MaskStore(row + c0, LaneMask.First(width - c0), value);
+    }
+
+    /// <summary>Columns <c>[c0, c0 + 16)</c> of a row of <paramref name="width"/>, those past its end minus infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Chunk(float* row, int c0, int width, Vector512<float> minusInfinity) =>
+        c0 + 16 <= width ? Vector512.Load(row + c0) : Avx512F.MaskLoad(row + c0, LaneMask.First(width - c0), minusInfinity);
 
     /// <summary>
     /// <see cref="ColumnMaxima"/> for 3-column windows at stride 2 (ResNet's max pool): lane <c>i</c>'s columns

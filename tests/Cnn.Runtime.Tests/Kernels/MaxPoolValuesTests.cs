@@ -81,6 +81,10 @@ public class MaxPoolValuesTests
                         }
         data.Add(3, 2, 1, 112, 112, false); // ResNet-18's pool
         data.Add(3, 2, 1, 113, 113, true);  // GoogLeNet's kind: ceil mode
+        // GoogLeNet's pools beside the inception convolutions (3x3, stride 1, padding 1, ceil mode) and rows of exactly
+        // one and two chunks of 16.
+        foreach (int side in new[] { 28, 14, 7, 16, 32 })
+            data.Add(3, 1, 1, side, side, side % 16 != 0);
         return data;
     }
 
