@@ -47,6 +47,7 @@ internal static class Fusion
         FuseRelus(layers);
         FusePools(layers);
         FuseAddRelus(layers);
+        PoolInputsFirst(layers);
         FuseGradientPassRelus(layers);
         FusePoolReluBackwards(layers);
         FuseReluBackwardsIntoWriters(layers);
@@ -265,6 +266,28 @@ internal static class Fusion
             if (joins.Count != 1 || joins[0].Kind != LayerKind.Add || joins[0].InputIndex == relu || joins[0].Join!.Sources.Count(s => s == relu) != 1) continue;
             if (!live.Contains(readers[0].Index) || !live.Contains(joins[0].Index)) continue; // (then the ReLU reaches it too)
             layers[k] = sum with { ReluBackwardAddsShareOf = joins[0].Index };
+        }
+    }
+
+    /// <summary>
+    /// A 1x1 convolution (stride 1, no padding, no groups, nothing folded or fused into it) whose only reader is a 2x2
+    /// average pool of stride 2 without padding (DenseNet's transitions) computes that pool's output in inference by
+    /// averaging its input first and multiplying the averaged map: the average of <c>W x + b</c> over a window is
+    /// <c>W</c> times the window's average of <c>x</c>, plus <c>b</c>, so it is the same function with a quarter of the
+    /// multiply-adds, within rounding of the two layers one after the other (the sums are taken in another order).
+    /// </summary>
+    private static void PoolInputsFirst(List<LayerSpec> layers)
+    {
+        for (int k = 0; k < layers.Count; k++)
+        {
+            var l = layers[k];
+            if (l.Op is not ConvOp { Kernel: 1, Stride: 1, Padding: 0, Groups: 1, Dilation: 1 } || l.FusedRelu >= 0 || l.FoldedBatchNorm >= 0
+                || l.FusedPool >= 0 || l.ExpandedBy >= 0 || l.InferredBy >= 0 || l.FilterLanesInference) continue;
+            int pool = SoleReader(layers, k);
+            if (pool < 0 || layers[pool].Kind != LayerKind.AvgPool || layers[pool].Op is not PoolOp { Size: 2, Stride: 2, Padding: 0, CeilMode: false }
+                || layers[pool].InferredBy >= 0 || layers[pool].PooledBy >= 0) continue;
+            layers[k] = l with { PoolsInputFor = layers[pool].Index };
+            layers[pool] = layers[pool] with { InputPooledBy = l.Index };
         }
     }
 

@@ -417,8 +417,8 @@ internal static class PassEmitter
     /// <summary>The outputs an evaluation pass with its BatchNorms folded does not write, one image on one thread: a
     /// convolution's own output when a BatchNorm is folded into it or it applies the ReLU after it as it stores (so is a
     /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, all three of a 1x1 expansion computed
-    /// inside the depthwise convolution after it, and a convolution's own and its ReLU's when it stores the max pool's
-    /// output after them.</summary>
+    /// inside the depthwise convolution after it, a convolution's own and its ReLU's when it stores the max pool's
+    /// output after them, and a 1x1 convolution's own when it writes the average pool after it from its averaged input.</summary>
     private static HashSet<string> UnwrittenWhenFolded(NetworkSpec spec, List<LayerSpec> body)
     {
         var unwritten = new HashSet<string>();
@@ -426,7 +426,7 @@ internal static class PassEmitter
         {
             bool expanded = l.ExpandedBy >= 0;
             bool pooled = l.FusedPool >= 0;
-            if (expanded || pooled || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
+            if (expanded || pooled || l.PoolsInputFor >= 0 || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
             if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));
             if ((expanded || pooled) && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
         }

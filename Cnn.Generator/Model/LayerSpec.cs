@@ -134,6 +134,15 @@ internal sealed record LayerSpec(
     /// it runs itself.</summary>
     public int PooledBy { get; init; } = -1;
 
+    /// <summary>For a 1x1 convolution: the 2x2 stride-2 average pool that alone reads it, whose output it writes in
+    /// inference by averaging its own input first and multiplying a quarter of the positions (<see cref="Analysis.Fusion"/>);
+    /// -1 for none.</summary>
+    public int PoolsInputFor { get; init; } = -1;
+
+    /// <summary>For an average pool: the 1x1 convolution that writes its output in inference (see
+    /// <see cref="PoolsInputFor"/>); -1 when it runs itself.</summary>
+    public int InputPooledBy { get; init; } = -1;
+
     /// <summary>For a max pool: the ReLU right before it whose backward pass its own applies, routing the gradient only to
     /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>); -1 for none.</summary>
     public int ReluMaskedInBackward { get; init; } = -1;

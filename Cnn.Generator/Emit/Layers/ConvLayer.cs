@@ -47,6 +47,8 @@ internal sealed class ConvLayer : LayerEmitter
             yield return new Scratch("_pad_" + l.Id, "float", (long)l.Input.Channels * (l.Input.Height + 2 * padding) * (l.Input.Width + 2 * padding), PerBatch: false, BackwardOnly: false);
         if (l.FilterVectorInference)
             yield return new Scratch(FilterVectorCache(l), "float", FilterVectorCacheLength(l), PerBatch: false, BackwardOnly: false);
+        if (l.PoolsInputFor >= 0)
+            yield return new Scratch(PooledInput(l), "float", (long)l.Input.Channels * (l.Input.Height / 2) * (l.Input.Width / 2), PerBatch: true, BackwardOnly: false);
         if (IsPointwise(l)) yield break;
         if (l.WinogradWeightGradient)
         {
@@ -102,6 +104,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels}, {c.Kernel}, {c.Kernel}] = [{c.Filters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
+        if (l.PoolsInputFor >= 0) EmitPoolFirst(w, network, l);
         if (l.DirectInference)
         {
             bool relu = fusedRelu is not null && !l.FusedReluNeedsFold;
@@ -194,6 +197,27 @@ internal sealed class ConvLayer : LayerEmitter
             if (l.FilterLanesInference)
                 FilterLanesConv.EmitRangeMethod(w, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         }
+    }
+
+    private static string PooledInput(LayerSpec l) => "_pooledInput_" + l.Id;
+
+    /// <summary>Inference of a 1x1 convolution that writes the 2x2 average pool after it (<see cref="LayerSpec.PoolsInputFor"/>):
+    /// the input's average first, then the product on a quarter of the positions, into the pool's output.</summary>
+    private static void EmitPoolFirst(SourceWriter w, NetworkSpec network, LayerSpec l)
+    {
+        var pool = network.Layers[l.PoolsInputFor];
+        int channels = l.Input.Channels, filters = Op(l).Filters, positions = pool.Output.Height * pool.Output.Width;
+        long pooledLength = (long)channels * positions, outLength = (long)filters * positions;
+        w.Open("if (!ws.KeepForBackward)");
+        w.Line($"// Inference: {pool.Name}'s 2x2 average taken of this layer's input first, then the product on its {positions} positions, into {pool.Name}'s output");
+        w.Line("// (the average of W x + b is W times the average of x, plus b: a quarter of the multiply-adds, within rounding of the two layers). This layer's own output is not written.");
+        w.Line($"var averaged = new global::System.Span<float>(ws.{PooledInput(l)}, 0, batch * {pooledLength});");
+        w.Line($"{Kernels}.AveragePool2x2.Forward(inp, averaged, planes: batch * {channels}, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width});");
+        w.Line($"var pooled = new global::System.Span<float>(ws._act_{pool.Id});");
+        w.Line("for (int b = 0; b < batch; b++)");
+        w.Line($"    {Kernels}.Gemm.MultiplyBiasActivation(weight, averaged.Slice(b * {pooledLength}, {pooledLength}), pooled.Slice(b * {outLength}, {outLength}), bias, m: {filters}, n: {positions}, k: {channels});");
+        w.Line("return;");
+        w.Close();
     }
 
     /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis

@@ -69,6 +69,8 @@ internal abstract class PoolLayer : LayerEmitter
         OpenForward(w, l);
         if (l.PooledBy >= 0)
             w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.PooledBy].Name} stored these maxima as it stored its tiles");
+        if (l.InputPooledBy >= 0)
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.InputPooledBy].Name} wrote this output, averaging its own input first");
         SumInRanges.EmitPoolReturn(w, network, l);
         if (split) ImageSplit.EmitRunAndReturn(w, PlanesMethod(l), "outp", l.Input.Channels, block: 1);
         pool(w, "0", $"batch * {l.Input.Channels}", false);
