@@ -11,15 +11,6 @@ namespace CnnGen.Tests.Kernels;
 /// </summary>
 public class AveragePool2x2Tests
 {
-    private static float[] Values(int length, int seed)
-    {
-        var random = new Random(seed);
-        var x = new float[length];
-        for (int i = 0; i < length; i++)
-            x[i] = (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-3, 6)));
-        return x;
-    }
-
     private static float[] WindowByWindow(float[] x, int planes, int height, int width)
     {
         int oh = height / 2, ow = width / 2;
@@ -48,7 +39,7 @@ public class AveragePool2x2Tests
     [InlineData(2, 4, 96)]
     public void EachWindowIsSummedInIndexOrder(int planes, int height, int width)
     {
-        var x = Values(planes * height * width, planes * 131 + height * 17 + width);
+        var x = MixedMagnitudes.Values(planes * height * width, planes * 131 + height * 17 + width);
         x[0] = x[1] = x[width] = x[width + 1] = -0f; // a window of negative zeros averages to +0, as 0 + (-0) is +0
         if (x.Length > 8) { x[2] = float.NaN; x[x.Length - 1 - width] = float.PositiveInfinity; x[x.Length - 2 - width] = float.NegativeInfinity; }
         int outLength = planes * (height / 2) * (width / 2);

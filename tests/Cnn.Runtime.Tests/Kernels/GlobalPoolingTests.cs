@@ -10,15 +10,6 @@ namespace CnnGen.Tests.Kernels;
 /// </summary>
 public class GlobalPoolingTests
 {
-    private static float[] Values(int length, int seed)
-    {
-        var random = new Random(seed);
-        var x = new float[length];
-        for (int i = 0; i < length; i++)
-            x[i] = (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-3, 6)));
-        return x;
-    }
-
     private static float[] OneAtATime(float[] x, int planes, int plane)
     {
         var y = new float[planes];
@@ -41,7 +32,7 @@ public class GlobalPoolingTests
     [InlineData(1283, 49)]
     public void EachPlaneIsSummedInIndexOrder(int planes, int plane)
     {
-        var x = Values(planes * plane + 5, planes * 31 + plane);
+        var x = MixedMagnitudes.Values(planes * plane + 5, planes * 31 + plane);
         var y = new float[planes + 2];
         y[planes] = 7f;
         GlobalPooling.AverageForward(x, y, planes, plane);
