@@ -268,6 +268,21 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void BatchNormsNoConvolutionTakesInAreSplitByChannelsWithTheirFusedReLUs()
+    {
+        // After a join, 64 x 32 x 32 = 65,536 values: bn2 (its ReLU fused) by ranges of its 64 channels, into relu2's output;
+        // bn3 after a 2x2 pool and a join (32 x 16 x 16 = 8,192 values) stays on the calling thread; bn1, folded into
+        // conv1, has no pass of its own when folded, and its unfolded pass (32,768 values) splits by channels too.
+        string code = Generate("[Input(16, 32, 32)] [Conv(3, 32, Padding = 1)] [BatchNorm] [ReLU] [Concat(\"relu1\")] [BatchNorm] [ReLU] " +
+                               "[Conv(1, 16)] [MaxPool(2)] [Concat(\"pool1\")] [BatchNorm] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("RunSplit(_ForwardChannels_bn2 ??= ForwardChannels_bn2, ws, inp, ws._act_relu2, default, default, batch, units: 64, block: 1);", code);
+        Assert.Contains("global::CnnGen.Kernels.BatchNorm.Apply(inp.Slice(b * 65536 + start * 1024, (end - start) * 1024), outp.Slice(b * 65536 + start * 1024, " +
+                        "(end - start) * 1024), 1, end - start, 1024, scale, shift, global::CnnGen.Kernels.FusedActivation.Relu);", code);
+        Assert.Contains("RunSplit(_ForwardChannels_bn1 ??= ForwardChannels_bn1, ws, inp, outp, default, default, batch, units: 32, block: 1);", code);
+        Assert.DoesNotContain("_ForwardChannels_bn3", code);
+    }
+
+    [Fact]
     public void AFilterLaneProjectionSplitsByRowsAndAnExpansionByPanels()
     {
         // On 14 x 14 maps, BatchNorms folded in, the 1x1 products with the filters in the lanes: 64 -> 384 (an expansion,

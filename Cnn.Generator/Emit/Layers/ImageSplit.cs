@@ -168,7 +168,7 @@ internal static class ImageSplit
     public const int MinimumWinogradTiles = 32;
 
     /// <summary>Values per image (of the layer's input or output, whichever is larger) from which a layer without weights
-    /// (an activation, a shortcut's sum, pooling, a channel join) is split: 32,768 values are 128 KiB, some microseconds of
+    /// (an activation, a shortcut's sum, pooling, a channel join) or a BatchNorm no convolution takes in is split: 32,768 values are 128 KiB, some microseconds of
     /// one core's memory traffic, against a job hand-over of about one microsecond when the workers are awake.</summary>
     public const long MinimumValues = 32_768;
 

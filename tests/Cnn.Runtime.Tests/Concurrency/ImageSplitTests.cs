@@ -82,6 +82,8 @@ public sealed class ImageSplitTests
         { nameof(SplitBandsNet), true },
         { nameof(SplitBandsNet), false },
         { nameof(SplitBandEndNet), false },
+        { nameof(SplitNormsNet), true },
+        { nameof(SplitNormsNet), false },
     };
 
     private static INetwork Make(string name, bool fold)
@@ -102,6 +104,7 @@ public sealed class ImageSplitTests
             nameof(SplitChannelPoolsNet) => new SplitChannelPoolsNet(seed: 17),
             nameof(SplitBandsNet) => new SplitBandsNet(seed: 18) { FoldBatchNorm = fold },
             nameof(SplitBandEndNet) => new SplitBandEndNet(seed: 19),
+            nameof(SplitNormsNet) => new SplitNormsNet(seed: 20) { FoldBatchNorm = fold },
             _ => new SplitOddNet(seed: 4),
         };
         ScrambleState(network, 5);
