@@ -283,6 +283,30 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void ATransitionThatAveragesFirstSplitsItsAveragesByChannelsAndItsProductByRows()
+    {
+        // A 1x1 convolution, 64 -> 32 on 32 x 32 (2,097,152 multiply-adds), whose 2x2 average pool averages its input first:
+        // one image's 2x2 averages by ranges of its 64 channels, then its product by ranges of the 16 averaged rows in
+        // blocks of 2 (rows of 16: 32 columns), into the pool's output.
+        string code = Generate("[Input(64, 32, 32)] [Conv(1, 32, Bias = false)] [AvgPool(2)] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("GeneratedPasses.RunSplit(_AverageFirstChannels_conv1 ??= AverageFirstChannels_conv1, ws, inp.Slice(b * 65536, 65536), image, default, default, 1, " +
+                        "units: 64, block: 1);", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_AverageFirstRows_conv1 ??= AverageFirstRows_conv1, ws, image, pooled.Slice(b * 8192, 8192), weight, bias, 1, " +
+                        "units: 16, block: 2);", code);
+        Assert.Contains("global::CnnGen.Kernels.AveragePool2x2.Forward(inp.Slice(start * 1024, (end - start) * 1024), outp.Slice(start * 256, (end - start) * 256), " +
+                        "planes: end - start, height: 32, width: 32, outHeight: 16, outWidth: 16);", code);
+        Assert.Contains("global::CnnGen.Kernels.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: 32, n: 256, k: 64, firstColumn: start * 16, endColumn: end * 16);", code);
+        // On a 16 x 16 map (64 -> 64: 1,048,576 multiply-adds) the 8 x 8 averaged positions are too few to share by rows: the
+        // product's ranges are blocks of 32 filters.
+        string small = Generate("[Input(64, 16, 16)] [Conv(1, 64, Bias = false)] [AvgPool(2)] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("GeneratedPasses.RunSplit(_AverageFirstFilters_conv1 ??= AverageFirstFilters_conv1, ws, image, pooled.Slice(b * 4096, 4096), weight, bias, 1, " +
+                        "units: 64, block: 32);", small);
+        Assert.Contains("global::CnnGen.Kernels.Gemm.MultiplyBiasActivation(weight.Slice(start * 64, (end - start) * 64), inp, outp.Slice(start * 64, (end - start) * 64), " +
+                        "bias.Slice(start, end - start), m: end - start, n: 64, k: 64);", small);
+        Assert.DoesNotContain("AverageFirstRows_conv1", small);
+    }
+
+    [Fact]
     public void AFilterLaneProjectionSplitsByRowsAndAnExpansionByPanels()
     {
         // On 14 x 14 maps, BatchNorms folded in, the 1x1 products with the filters in the lanes: 64 -> 384 (an expansion,

@@ -184,6 +184,7 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight, {(IsPointwise(l) ? "x" : "col")}, y, bias, m: {c.Filters}, n: {positions}, k: {k}{activation}); // + bias{(activation.Length > 0 ? ", then the fused activation" : "")} as it stores");
         w.Close();
         w.Close();
+        if (l.PoolsInputFor >= 0 && ImageSplit.Worth(l)) EmitPoolFirstRanges(w, network, l);
         string rangeRelu = (fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true") + (l.FusedPool >= 0 ? ", pool2x2: true" : "");
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
@@ -211,12 +212,74 @@ internal sealed class ConvLayer : LayerEmitter
         w.Open("if (!ws.KeepForBackward)");
         w.Line($"// Inference: {pool.Name}'s 2x2 average taken of this layer's input first, then the product on its {positions} positions, into {pool.Name}'s output");
         w.Line("// (the average of W x + b is W times the average of x, plus b: a quarter of the multiply-adds, within rounding of the two layers). This layer's own output is not written.");
+        w.Line($"var pooled = new global::System.Span<float>(ws._act_{pool.Id});");
+        if (ImageSplit.Worth(l))
+        {
+            ImageSplit.OpenWhenSplitting(w);
+            w.Line($"// Fewer images than threads: the threads average ranges of each image's {channels} channels (as the layer before split them, so each");
+            w.Line(PoolFirstByFilters(pool)
+                ? $"// reads what its own core wrote), then multiply ranges of the {filters} filters (blocks of {ImageSplit.GemmRows}; {positions} positions are too few rows to share)."
+                : $"// reads what its own core wrote), then multiply ranges of the {pool.Output.Height} averaged rows (blocks of {PoolFirstRowBlock(pool)}).");
+            w.Open("for (int b = 0; b < batch; b++)");
+            w.Line($"var image = new global::System.Span<float>(ws.{PooledInput(l)}, 0, {pooledLength}); // the images run one after the other");
+            w.Line(ImageSplit.Run(AverageMethod(l), $"inp.Slice(b * {l.Input.Length}, {l.Input.Length})", "image", "default", "default", "1", channels, "1"));
+            w.Line(PoolFirstByFilters(pool)
+                ? ImageSplit.Run(PoolFirstFiltersMethod(l), "image", $"pooled.Slice(b * {outLength}, {outLength})", "weight", "bias", "1", filters,
+                    ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                : ImageSplit.Run(PoolFirstMethod(l), "image", $"pooled.Slice(b * {outLength}, {outLength})", "weight", "bias", "1", pool.Output.Height,
+                    PoolFirstRowBlock(pool).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            w.Close();
+            w.Line("return;");
+            w.Close();
+        }
         w.Line($"var averaged = new global::System.Span<float>(ws.{PooledInput(l)}, 0, batch * {pooledLength});");
         w.Line($"{Kernels}.AveragePool2x2.Forward(inp, averaged, planes: batch * {channels}, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width});");
-        w.Line($"var pooled = new global::System.Span<float>(ws._act_{pool.Id});");
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {Kernels}.Gemm.MultiplyBiasActivation(weight, averaged.Slice(b * {pooledLength}, {pooledLength}), pooled.Slice(b * {outLength}, {outLength}), bias, m: {filters}, n: {positions}, k: {channels});");
         w.Line("return;");
+        w.Close();
+    }
+
+    private static string AverageMethod(LayerSpec l) => "AverageFirstChannels_" + l.Id;
+
+    private static string PoolFirstMethod(LayerSpec l) => "AverageFirstRows_" + l.Id;
+
+    private static string PoolFirstFiltersMethod(LayerSpec l) => "AverageFirstFilters_" + l.Id;
+
+    /// <summary>Whether a split transition shares out its product by filters: an averaged map of fewer positions than a
+    /// product splits by columns (<see cref="ImageSplit.ColumnSplitFromPositions"/>; DenseNet-121's last transition has
+    /// 7 x 7, two blocks of rows of uneven size, 5 and 2).</summary>
+    private static bool PoolFirstByFilters(LayerSpec pool) => pool.Output.Height * pool.Output.Width < ImageSplit.ColumnSplitFromPositions;
+
+    /// <summary>Averaged rows per block of a split transition: whole rows of at least one packed panel's columns
+    /// (<see cref="ImageSplit.ColumnBlock"/>), as a product split by columns takes them.</summary>
+    private static int PoolFirstRowBlock(LayerSpec pool) => (ImageSplit.ColumnBlock + pool.Output.Width - 1) / pool.Output.Width;
+
+    /// <summary>The range methods of a split transition (<see cref="EmitPoolFirst"/>), for one image: the 2x2 averages of
+    /// channels <c>[start, end)</c>, then the product's columns of averaged rows <c>[start, end)</c>, every filter (or its
+    /// filters <c>[start, end)</c>, every column); the operations of the whole layer, value by value.</summary>
+    private static void EmitPoolFirstRanges(SourceWriter w, NetworkSpec network, LayerSpec l)
+    {
+        var pool = network.Layers[l.PoolsInputFor];
+        int channels = l.Input.Channels, filters = Op(l).Filters, outWidth = pool.Output.Width, positions = pool.Output.Height * outWidth;
+        long planeIn = (long)l.Input.Height * l.Input.Width;
+        w.Line();
+        ImageSplit.OpenRange(w, AverageMethod(l), $"The 2x2 averages of channels [start, end) of one image of {l.Name}'s input.");
+        w.Line($"{Kernels}.AveragePool2x2.Forward(inp.Slice(start * {planeIn}, (end - start) * {planeIn}), outp.Slice(start * {positions}, (end - start) * {positions}), " +
+               $"planes: end - start, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {outWidth});");
+        w.Close();
+        w.Line();
+        if (PoolFirstByFilters(pool))
+        {
+            ImageSplit.OpenRange(w, PoolFirstFiltersMethod(l), $"{pool.Name}'s output for filters [start, end) of one image: their rows of {l.Name}'s weights times the averaged map.");
+            w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight.Slice(start * {channels}, (end - start) * {channels}), inp, outp.Slice(start * {positions}, (end - start) * {positions}), " +
+                   $"bias.Slice(start, end - start), m: end - start, n: {positions}, k: {channels});");
+        }
+        else
+        {
+            ImageSplit.OpenRange(w, PoolFirstMethod(l), $"{pool.Name}'s output at averaged rows [start, end) of one image, every filter: {l.Name}'s product of those columns.");
+            w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {filters}, n: {positions}, k: {channels}, firstColumn: start * {outWidth}, endColumn: end * {outWidth});");
+        }
         w.Close();
     }
 

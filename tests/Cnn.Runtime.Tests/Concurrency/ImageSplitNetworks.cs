@@ -165,14 +165,15 @@ public partial class SplitBandsNet { }
 public partial class SplitBandEndNet { }
 
 // BatchNorms no convolution takes in, split by ranges of channels (DenseNet's normalisations of its joined maps): one
-// after a ReLU with the ReLU after it fused (24 x 40 x 40 values), one after a join with its ReLU fused, and one after
-// a join with no ReLU, read by a max pool; the joins themselves are split by values.
+// after a ReLU with the ReLU after it fused (24 x 40 x 40 values), one after a join read by a convolution with no ReLU
+// between, and one after a join with its ReLU fused; then a DenseNet transition, a 1x1 convolution whose 2x2 average pool
+// averages its input first, split by rows of the averaged map. The joins themselves are split by values.
 [Input(8, 40, 40)]
 [Conv(3, 24, Padding = 1, Name = "stem")] [ReLU(Name = "stem_relu")]
 [BatchNorm] [ReLU] [Conv(1, 32, Bias = false)] [BatchNorm] [ReLU] [Conv(3, 16, Padding = 1, Bias = false, Name = "grow1")]
 [Concat("grow1", From = "stem_relu", Name = "cat1")]
-[BatchNorm] [ReLU] [Conv(3, 16, Padding = 1, Name = "grow2")]
+[BatchNorm] [Conv(3, 16, Padding = 1, Name = "grow2")]
 [Concat("grow2", From = "cat1", Name = "cat2")]
-[BatchNorm] [MaxPool(2)]
-[Conv(1, 32)] [GlobalAvgPool] [Dense(10)]
+[BatchNorm] [ReLU] [Conv(1, 32, Bias = false)] [AvgPool(2)]
+[GlobalAvgPool] [Dense(10)]
 public partial class SplitNormsNet { }
