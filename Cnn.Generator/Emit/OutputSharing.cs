@@ -31,6 +31,9 @@ internal static class OutputSharing
     /// <paramref name="unwritten"/> names the outputs the usual evaluation pass never writes (a convolution's own output
     /// when its BatchNorm is folded in, that BatchNorm's when the ReLU after it is applied as the folded output is stored):
     /// they are live as their names say, since an unfolded pass writes them, but they do not make a buffer warm.
+    /// <paramref name="extends"/> maps an output to one whose buffer it may take over in place (a channel join's output
+    /// to its input, whose channels come first): when the pass names that input last where it first names the join, the
+    /// join's output takes the input's buffer, grown to its size, and for one image finds its input's channels in place.
     /// </summary>
     /// <remarks>
     /// Among the free buffers large enough, an output the pass writes takes the one it touched last (its lines are the
@@ -39,7 +42,7 @@ internal static class OutputSharing
     /// no free buffer is large enough, the largest free one grows.
     /// </remarks>
     public static IReadOnlyList<SharedOutput> Plan(IReadOnlyList<(string Field, long PerImage)> outputs, IReadOnlyList<string> layerCode, string? kept,
-        IReadOnlyCollection<string>? unwritten = null)
+        IReadOnlyCollection<string>? unwritten = null, IReadOnlyDictionary<string, string>? extends = null)
     {
         var first = new Dictionary<string, int>();
         var last = new Dictionary<string, int>();
@@ -59,10 +62,17 @@ internal static class OutputSharing
 
         // Per buffer: floats per image, the step after which it is free, the last step at which the pass touches it.
         var slots = new List<(long PerImage, int FreeAfter, int Touched, List<string> Outputs)>();
+        var slotOf = new Dictionary<string, int>();
         foreach (var o in order)
         {
             int chosen = -1;
-            if (o.First >= 0)
+            if (o.First >= 0 && o.Written && extends is not null && extends.TryGetValue(o.Field, out var inner) && slotOf.TryGetValue(inner, out int held)
+                && slots[held].FreeAfter == o.First && slots[held].Outputs[slots[held].Outputs.Count - 1] == inner)
+            {
+                // The output that extends it in place is first named where this one is last: it takes the same buffer.
+                chosen = held;
+            }
+            else if (o.First >= 0)
             {
                 var free = Enumerable.Range(0, slots.Count).Where(s => slots[s].FreeAfter < o.First).ToList();
                 var fits = free.Where(s => slots[s].PerImage >= o.PerImage).ToList();
@@ -74,6 +84,7 @@ internal static class OutputSharing
             // An output no code names is live for the whole pass: it never frees its buffer.
             int freeAfter = o.First < 0 ? int.MaxValue : o.Last;
             int touched = o.Written ? System.Math.Min(o.Last, layerCode.Count) : -1;
+            slotOf[o.Field] = chosen < 0 ? slots.Count : chosen;
             if (chosen < 0)
                 slots.Add((o.PerImage, freeAfter, touched, new List<string> { o.Field }));
             else

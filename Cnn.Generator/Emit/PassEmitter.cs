@@ -88,7 +88,8 @@ internal static class PassEmitter
         var head = tailStart >= 0 ? body.Take(tailStart).ToList() : body;
         var outputFields = head.Select(l => (Act(l), l.Output.Length)).ToList();
         var shared = OutputSharing.Plan(outputFields, forwardCode.Take(head.Count).Select((code, i) => code + "\n" + ChainCall(spec, body, i)).ToList(),
-            tailStart >= 0 ? Act(body[tailStart - 1]) : spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(spec, body));
+            tailStart >= 0 ? Act(body[tailStart - 1]) : spec.OutputLayer < 0 ? null : Act(spec.Layers[spec.OutputLayer]), UnwrittenWhenFolded(spec, body),
+            JoinsInPlace(spec, head));
         EmitWorkspace(w, cls, buffers, shared, outputFields);
         w.Line();
         var trainingWeights = TrainingWeights.Layers(body, gradients.NeedsInputGradient);
@@ -412,6 +413,18 @@ internal static class PassEmitter
             call = $"if (!ws.Folded) {call} // else {spec.Layers[body[i].InferredBy].Name} " +
                    (body[i].Kind == LayerKind.BatchNorm ? "wrote this output with folded weights" : "applied this ReLU as it stored the folded output");
         return call;
+    }
+
+    /// <summary>Each channel join's output, mapped to its input's (whose channels it puts first): the buffer the join may
+    /// take over in place (<see cref="Layers.ConcatLayer"/>). Not for a join of the network's input, nor of its input
+    /// with itself (the copy of the source would read images the join has moved).</summary>
+    private static Dictionary<string, string> JoinsInPlace(NetworkSpec spec, List<LayerSpec> head)
+    {
+        var extends = new Dictionary<string, string>();
+        foreach (var l in head)
+            if (l.Kind == LayerKind.Concat && l.InputIndex >= 0 && l.Join is { } join && !join.Sources.Contains(l.InputIndex))
+                extends[Act(l)] = Act(spec.Layers[l.InputIndex]);
+        return extends;
     }
 
     /// <summary>The outputs an evaluation pass with its BatchNorms folded does not write, one image on one thread: a

@@ -535,6 +535,41 @@ public class ConcatTests
     }
 
     [Fact]
+    public void ADenseBlocksJoinsTakeOverTheirInputsBuffersInInference()
+    {
+        // Each join reads the one before it (DenseNet): in an evaluation pass cat1 takes r0's buffer and cat2 cat1's, so each
+        // copies only its new channels for one image and moves the later images' up; the results are the unfused pass's.
+        const string attributes = "[Input(2, 6, 6)] [Conv(1, 4)] [ReLU(Name = \"r0\")] [Conv(3, 2, Padding = 1, Name = \"g1\")] " +
+                                  "[Concat(\"g1\", From = \"r0\", Name = \"cat1\")] [Conv(3, 2, Padding = 1, Name = \"g2\")] " +
+                                  "[Concat(\"g2\", From = \"cat1\", Name = \"cat2\")] [Conv(1, 3)] [AvgPool(2)] [Dense(3)]";
+        var run = Net(attributes);
+        string code = run.Sources.Single().SourceText.ToString();
+        Assert.Contains("// _act_r0, _act_cat1, _act_cat2", code, StringComparison.Ordinal);
+        Assert.Contains("if (global::System.MemoryExtensions.Overlaps(inp, (global::System.ReadOnlySpan<float>)outp, out int shift) && shift == 0)", code, StringComparison.Ordinal);
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(run, TypeName), 3)!;
+        Perturb(network, 9);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var inputs = Inputs(network, batch, 4);
+            var one = new float[batch * network.OutputLength];
+            var two = new float[one.Length];
+            network.Threads = 1;
+            network.Forward(inputs, one, batch);
+            network.Threads = 2;
+            network.Forward(inputs, two, batch);
+            network.Threads = 1;
+            Assert.Equal(one, two);
+            for (int b = 0; b < batch; b++)
+            {
+                var unfused = network.Activations(inputs.AsSpan(b * network.InputLength, network.InputLength))[^1];
+                for (int k = 0; k < network.OutputLength; k++)
+                    Assert.True(Math.Abs(unfused[k] - one[b * network.OutputLength + k]) <= 1e-5f * (1 + Math.Abs(unfused[k])),
+                        $"batch {batch}, image {b}, output {k}: unfused {unfused[k]}, inference {one[b * network.OutputLength + k]}");
+            }
+        }
+    }
+
+    [Fact]
     public void ABatchOfImagesJoinsEachImagesOwnChannels()
     {
         // Forward of a batch, with the Concat as the output: image b's output is image b's input, then image b's source.

@@ -259,7 +259,7 @@ public class ImageSplitTests
                                "[MaxPool(3, Stride = 1, Padding = 1)] [AvgPool(3, Stride = 1, Padding = 1)] [Concat(\"relu2\")] " +
                                "[MaxPool(2)] [ReLU] [GlobalAvgPool] [Dense(10)]");
         Assert.Equal(new[] { "_ForwardColumns_conv1", "_ForwardColumns_conv2", "_ForwardRows_add1",
-            "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
+            "_ForwardPlanes_pool1", "_ForwardPlanes_pool2", "_ForwardSourceValues_concat1", "_ForwardValues_concat1", "_ForwardPlanes_pool3" }, SplitMethods(code));
         Assert.Contains("RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code); // conv2's rows
         Assert.Contains("units: 32, block: 1", code);       // channels of a pool
         Assert.Contains("units: 65536, block: 16", code);   // the join's output: values, a cache line per block
