@@ -246,14 +246,13 @@ internal sealed class ConvLayer : LayerEmitter
 
     private static string PoolFirstFiltersMethod(LayerSpec l) => "AverageFirstFilters_" + l.Id;
 
-    /// <summary>Whether a split transition shares out its product by filters: an averaged map of fewer positions than a
-    /// product splits by columns (<see cref="ImageSplit.ColumnSplitFromPositions"/>; DenseNet-121's last transition has
-    /// 7 x 7, two blocks of rows of uneven size, 5 and 2).</summary>
-    private static bool PoolFirstByFilters(LayerSpec pool) => pool.Output.Height * pool.Output.Width < ImageSplit.ColumnSplitFromPositions;
+    /// <summary>Whether a split transition shares out its product by filters: its averaged map splits as any product of
+    /// that many positions does (<see cref="ImageSplit.SplitsColumns(int, int)"/>; DenseNet-121's last transition has
+    /// 7 x 7, by rows two blocks of uneven size, 5 and 2).</summary>
+    private static bool PoolFirstByFilters(LayerSpec pool) => !ImageSplit.SplitsColumns(pool.Output.Height, pool.Output.Width);
 
-    /// <summary>Averaged rows per block of a split transition: whole rows of at least one packed panel's columns
-    /// (<see cref="ImageSplit.ColumnBlock"/>), as a product split by columns takes them.</summary>
-    private static int PoolFirstRowBlock(LayerSpec pool) => (ImageSplit.ColumnBlock + pool.Output.Width - 1) / pool.Output.Width;
+    /// <summary>Averaged rows per block of a split transition: a product's block of rows (<see cref="ImageSplit.ProductRowBlock(int)"/>).</summary>
+    private static int PoolFirstRowBlock(LayerSpec pool) => ImageSplit.ProductRowBlock(pool.Output.Width);
 
     /// <summary>The range methods of a split transition (<see cref="EmitPoolFirst"/>), for one image: the 2x2 averages of
     /// channels <c>[start, end)</c>, then the product's columns of averaged rows <c>[start, end)</c>, every filter (or its
@@ -274,13 +273,10 @@ internal sealed class ConvLayer : LayerEmitter
             ImageSplit.OpenRange(w, PoolFirstFiltersMethod(l), $"{pool.Name}'s output for filters [start, end) of one image: their rows of {l.Name}'s weights times the averaged map.");
             w.Line($"{Kernels}.Gemm.MultiplyBiasActivation(weight.Slice(start * {channels}, (end - start) * {channels}), inp, outp.Slice(start * {positions}, (end - start) * {positions}), " +
                    $"bias.Slice(start, end - start), m: end - start, n: {positions}, k: {channels});");
+            w.Close();
         }
-        else
-        {
-            ImageSplit.OpenRange(w, PoolFirstMethod(l), $"{pool.Name}'s output at averaged rows [start, end) of one image, every filter: {l.Name}'s product of those columns.");
-            w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {filters}, n: {positions}, k: {channels}, firstColumn: start * {outWidth}, endColumn: end * {outWidth});");
-        }
-        w.Close();
+        else EmitColumnsRange(w, PoolFirstMethod(l), $"{pool.Name}'s output at averaged rows [start, end) of one image, every filter: {l.Name}'s product of those columns.",
+            filters, positions, channels, outWidth, "");
     }
 
     /// <summary>Whether training's forward pass runs this layer with the direct kernel: chosen by the analysis
@@ -619,10 +615,18 @@ internal sealed class ConvLayer : LayerEmitter
     {
         int positions = l.Output.Height * l.Output.Width, k = l.Input.Channels * Op(l).Kernel * Op(l).Kernel;
         w.Line();
-        ImageSplit.OpenRange(w, ColumnsMethod(l), $"Output rows [start, end) of one image, every filter: weight [{Op(l).Filters}, {k}] times those rows' columns, plus the biases" +
-            (fusedRelu is null ? "." : $", then {fusedRelu.Name}{(folded is null ? "" : $" when {folded.Name} is folded in")}."));
-        w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {Op(l).Filters}, n: {positions}, k: {k}, firstColumn: start * {l.Output.Width}, endColumn: end * {l.Output.Width}" +
-               (fusedRelu is null ? ");" : $", activation: {ActivationExpression(l, fusedRelu)});"));
+        EmitColumnsRange(w, ColumnsMethod(l), $"Output rows [start, end) of one image, every filter: weight [{Op(l).Filters}, {k}] times those rows' columns, plus the biases" +
+            (fusedRelu is null ? "." : $", then {fusedRelu.Name}{(folded is null ? "" : $" when {folded.Name} is folded in")}."),
+            Op(l).Filters, positions, k, l.Output.Width, fusedRelu is null ? "" : $", activation: {ActivationExpression(l, fusedRelu)}");
+    }
+
+    /// <summary>The range method of a product split by columns: output rows <c>[start, end)</c> of rows of
+    /// <paramref name="width"/> positions, every filter (<paramref name="activation"/>: the call's trailing argument, or
+    /// empty).</summary>
+    private static void EmitColumnsRange(SourceWriter w, string method, string summary, int filters, int positions, int k, int width, string activation)
+    {
+        ImageSplit.OpenRange(w, method, summary);
+        w.Line($"{Kernels}.Gemm.MultiplyBiasActivationColumns(weight, inp, outp, bias, m: {filters}, n: {positions}, k: {k}, firstColumn: start * {width}, endColumn: end * {width}{activation});");
         w.Close();
     }
 

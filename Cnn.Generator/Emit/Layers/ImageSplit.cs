@@ -41,14 +41,21 @@ internal static class ImageSplit
 
     /// <summary>Whether a split im2col or pointwise product hands out ranges of columns (output positions); products with
     /// the filters in the vector lanes keep their ranges of filter panels, or split by rows (<see cref="FilterLanesSplitsRows"/>).</summary>
-    public static bool SplitsColumns(LayerSpec l) => !l.FilterLanesInference && (long)l.Output.Height * l.Output.Width >= ColumnSplitFromPositions;
+    public static bool SplitsColumns(LayerSpec l) => !l.FilterLanesInference && SplitsColumns(l.Output.Height, l.Output.Width);
+
+    /// <summary>Whether a split product of a map of <paramref name="height"/> x <paramref name="width"/> output positions
+    /// hands out ranges of columns rather than of filters: at least <see cref="ColumnSplitFromPositions"/> positions.</summary>
+    public static bool SplitsColumns(int height, int width) => (long)height * width >= ColumnSplitFromPositions;
 
     /// <summary>
     /// Output rows per block of a product split by columns: the ranges hold whole rows (at least <see cref="ColumnBlock"/>
     /// positions), so that a sum after it splits by the same rows (<see cref="RangesOfInput"/>) and each thread adds the
     /// values its own core wrote.
     /// </summary>
-    public static int ProductRowBlock(LayerSpec l) => (ColumnBlock + l.Output.Width - 1) / l.Output.Width;
+    public static int ProductRowBlock(LayerSpec l) => ProductRowBlock(l.Output.Width);
+
+    /// <summary><see cref="ProductRowBlock(LayerSpec)"/> for output rows of <paramref name="width"/> positions.</summary>
+    public static int ProductRowBlock(int width) => (ColumnBlock + width - 1) / width;
 
     /// <summary>Output positions from which a 1x1 product with the filters in the vector lanes splits by rows instead of
     /// filter panels: a 14x14 map, 7 rows of 14 (the kernel's group of positions) per thread on two.</summary>
