@@ -28,7 +28,11 @@ namespace CnnGen.Kernels;
 /// and 209-301 with its input just written, against 101-106, 108-129 and 105-112 with the prefetches; 32 x 112 x 112
 /// 78-99 / 148-294 / 138-229 against 87-90 / 94-108 / 88-93; in MobileNetV2's pass, features.3's depthwise layer 144-204
 /// -> 113-126 us, features.1's 94-156 -> 84-103. Prefetching only the input lines left most of it (144 x 56 x 56 from
-/// memory 162-176 us).</para>
+/// memory 162-176 us). Rows of at most 16 (14 x 14 maps) prefetch the same way, and planes of at most 64 values ask for
+/// the whole next plane first: 384 x 14 x 14 on two threads, each its half of the channels (medians of 7 x 1,000 calls),
+/// 21-22 -> 10 us a half with the input just written by the other core, 19-20 -> 10-12 with it in memory, 7.5 -> 8.1
+/// in cache; in MobileNetV2's pass on two threads (<c>Cnn.Latency --layers</c>, 4 runs of each build alternating),
+/// features.7-13's depthwise layers 31-44 -> 23-35 us where lines moved slowly between the cores, unchanged where not.</para>
 /// </summary>
 public static unsafe class Depthwise3x3
 {
@@ -73,12 +77,18 @@ public static unsafe class Depthwise3x3
                 SmallShifts(width, shifts);
                 fixed (float* pin = input, pw = weight, pb = bias, pout = output)
                     for (int c = firstChannel; c < endChannel; c++)
+                    {
+                        if (c + 1 < endChannel) PrefetchPlane(pin + (c + 1) * plane, pout + (c + 1) * plane, plane);
                         SmallChannelShifted(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, taps, store, shifts, activation);
+                    }
                 return;
             }
             fixed (float* pin = input, pw = weight, pb = bias, pout = output)
                 for (int c = firstChannel; c < endChannel; c++)
+                {
+                    if (c + 1 < endChannel) PrefetchPlane(pin + (c + 1) * plane, pout + (c + 1) * plane, plane);
                     SmallChannel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, width, taps, store, activation);
+                }
             return;
         }
         if (width <= Lanes)
@@ -87,7 +97,8 @@ public static unsafe class Depthwise3x3
             var row = LaneMask.First(width);
             fixed (float* pin = input, pw = weight, pb = bias, pout = output)
                 for (int c = firstChannel; c < endChannel; c++)
-                    NarrowChannel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, row, activation);
+                    NarrowChannel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, row, activation,
+                        ahead: c + 1 < endChannel ? plane : 0);
             return;
         }
         int chunks = (width + Lanes - 1) / Lanes;
@@ -107,6 +118,13 @@ public static unsafe class Depthwise3x3
             for (int c = firstChannel; c < endChannel; c++)
                 Channel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, chunks, pm, zeros + 1, activation,
                     ahead: c + 1 < endChannel ? plane : 0);
+    }
+
+    /// <summary>Asks for a small plane's input and output lines (the next channel's, while this one is computed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchPlane(float* x, float* y, long plane)
+    {
+        for (long j = 0; j < plane; j += Lanes) { Sse.Prefetch0(x + j); Sse.Prefetch0(y + j); }
     }
 
     /// <summary>Planes of at most this many values (a 7x7 or 8x8 map) run whole, in <see cref="SmallVectors"/> vectors.</summary>
@@ -273,7 +291,7 @@ public static unsafe class Depthwise3x3
     /// loaded once (lanes past the row zero) and its left and right taps that row shifted by a lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowChannel(float* x, float* w, float bias, float* y, int height, int width, Vector512<float> row,
-        FusedActivation activation)
+        FusedActivation activation, long ahead)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
@@ -282,6 +300,10 @@ public static unsafe class Depthwise3x3
         var zero = Vector512<float>.Zero;
         for (int oy = 0; oy < height; oy += RowsPerBlock)
         {
+            // The next channel's rows of this block, input and output, as on wider rows (ahead = 0 after the range's last).
+            int count = Math.Min(RowsPerBlock, height - oy) * width;
+            float* nx = x + ahead + (long)oy * width, ny = y + ahead + (long)oy * width;
+            for (int j = 0; j < count; j += 16) { Sse.Prefetch0(nx + j); Sse.Prefetch0(ny + j); }
             Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
             NarrowRow(x, oy - 1, height, width, row, out l, out c, out r);
             a0 = Taps(a0, w0, w1, w2, l, c, r);

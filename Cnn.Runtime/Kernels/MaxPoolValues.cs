@@ -65,14 +65,32 @@ public static unsafe partial class Pooling
             fixed (float* px = input, py = output, pr = ring)
             {
                 for (int plane = 0; plane < planes; plane++)
+                {
+                    if (plane + 1 < planes) PrefetchPlane(px + (long)(plane + 1) * planeIn, planeIn, py + (long)(plane + 1) * planeOut, planeOut);
                     SeparablePlane(px + (long)plane * planeIn, py + (long)plane * planeOut, pr, rowLength,
                         height, width, size, stride, padding, outHeight, outWidth);
+                }
             }
         }
         finally
         {
             if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Input values of a plane up to which the vector paths ask for the next plane, input and output, before they
+    /// pool one (a 14 x 14 plane: 13 lines each): planes of a map the layer before wrote, on another core or out to
+    /// memory, are too short for the hardware's prefetcher to find the stream before they end.</summary>
+    private const long PrefetchedPlaneValues = 16 * 16;
+
+    /// <summary>Asks for the next plane's input and output lines into the cache (planes of at most
+    /// <see cref="PrefetchedPlaneValues"/> values; a larger plane's rows are long enough for the hardware's prefetcher).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchPlane(float* input, long inputValues, float* output, long outputValues)
+    {
+        if (inputValues > PrefetchedPlaneValues) return;
+        for (long j = 0; j < inputValues; j += 16) Sse.Prefetch0(input + j);
+        for (long j = 0; j < outputValues; j += 16) Sse.Prefetch0(output + j);
     }
 
     /// <summary>Each window folded in order, row by row from its first value (the rule of <see cref="MaxPool"/>).</summary>
@@ -230,10 +248,12 @@ public static unsafe partial class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ThreeByOnePlanes(float* x, float* y, int planes, int height, int width)
     {
+        long planeLength = (long)height * width;
         for (int plane = 0; plane < planes; plane++)
         {
             float* px = x + (long)plane * height * width;
             float* py = y + (long)plane * height * width;
+            if (plane + 1 < planes) PrefetchPlane(px + planeLength, planeLength, py + planeLength, planeLength);
             for (int c0 = 0; c0 < width; c0 += 16)
             {
                 var above = RowMaxima(px, c0, width);
