@@ -11,6 +11,7 @@ before a network's two-thread runs of a round: Cnn.EngineRace state).
 """
 import glob
 import json
+import math
 import os
 import re
 import statistics
@@ -157,7 +158,8 @@ def check_line(runs, model, reference):
     beyond the limit; an engine whose first call alone is off is named as such."""
     ref = reference["logits"][model]
     scale = max(abs(v) for v in ref)
-    error = lambda logits: max(abs(a - b) for a, b in zip(logits, ref)) / scale
+    # A logit the run could not write as a number (null: not finite) is an error beyond any limit.
+    error = lambda logits: max(math.inf if a is None else abs(a - b) for a, b in zip(logits, ref)) / scale
     parts, ok = [], True
     for engine, label in ENGINES:
         engine_runs = [run for (e, m, t, r), run in runs.items() if (e, m) == (engine, model)]

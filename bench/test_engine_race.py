@@ -138,6 +138,13 @@ class TableTests(unittest.TestCase):
         self.assertIn("ONNX Runtime 2.0e-04", line)
         self.assertIn("FAILED", line)
 
+    def test_a_logit_that_is_not_a_number_fails_the_check(self):
+        # The race writes a logit that is not finite as null.
+        line, ok = table.check_line(self.race(onnx_logits=[1.0, None, 0.5]), "lenet5", {"torch": "1.13", "logits": {"lenet5": self.LOGITS}})
+        self.assertFalse(ok)
+        self.assertIn("ONNX Runtime inf", line)
+        self.assertIn("FAILED", line)
+
     def test_a_first_call_off_fails_the_check_and_is_named_beside_the_second(self):
         runs = self.race()
         for key, run in runs.items():
