@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CnnGen.Samples.Json;
 
 namespace CnnGen.Samples.Web;
 
@@ -78,7 +79,7 @@ internal static class ActivationsJson
             foreach (var name in classNames) json.WriteStringValue(name);
             json.WriteEndArray();
             json.WriteNumber("predicted", predicted);
-            WriteValues(json, "probabilities", probabilities);
+            FiniteJson.WriteValues(json, "probabilities", probabilities);
             json.WriteStartArray("layers");
             for (int l = 0; l < layers.Count; l++)
             {
@@ -97,31 +98,14 @@ internal static class ActivationsJson
                 json.WriteNumber("channels", layer.OutputChannels);
                 json.WriteNumber("height", layer.OutputHeight);
                 json.WriteNumber("width", layer.OutputWidth);
-                WriteValue(json, "min", min);
-                WriteValue(json, "max", max);
-                WriteValues(json, "values", values);
+                FiniteJson.WriteValue(json, "min", min);
+                FiniteJson.WriteValue(json, "max", max);
+                FiniteJson.WriteValues(json, "values", values);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
             json.WriteEndObject();
         }
         return buffer.ToArray();
-    }
-
-    public static void WriteValue(Utf8JsonWriter json, string name, float value)
-    {
-        if (float.IsFinite(value)) json.WriteNumber(name, value);
-        else json.WriteNull(name);
-    }
-
-    public static void WriteValues(Utf8JsonWriter json, string name, ReadOnlySpan<float> values)
-    {
-        json.WriteStartArray(name);
-        foreach (float v in values)
-        {
-            if (float.IsFinite(v)) json.WriteNumberValue(v);
-            else json.WriteNullValue();
-        }
-        json.WriteEndArray();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CnnGen.Samples.Json;
 
 namespace CnnGen.Samples.Web;
 
@@ -23,11 +24,11 @@ internal static class PredictionJson
                 json.WriteStartObject();
                 json.WriteNumber("class", c);
                 if (c < classNames.Count) json.WriteString("name", classNames[c]);
-                ActivationsJson.WriteValue(json, "probability", probabilities[c]);
+                FiniteJson.WriteValue(json, "probability", probabilities[c]);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            ActivationsJson.WriteValues(json, "probabilities", probabilities);
+            FiniteJson.WriteValues(json, "probabilities", probabilities);
             json.WriteNumber("inferenceMicroseconds", Math.Round(microseconds, 1));
             json.WriteEndObject();
         }

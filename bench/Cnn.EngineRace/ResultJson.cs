@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CnnGen.Samples.Json;
 
 namespace CnnGen.EngineRace;
 
@@ -25,8 +26,10 @@ internal static class ResultJson
             if (result.Training is null) w.WriteNullValue(); else Write(w, result.Training);
             if (result.FinalLoss is float loss) w.WriteNumber("train_final_loss", loss); else w.WriteNull("train_final_loss");
             if (result.TrainingPeakMiB is double peak) w.WriteNumber("train_peak_rss_mib", Math.Round(peak, 1)); else w.WriteNull("train_peak_rss_mib");
-            WriteLogits(w, "check_logits", result.CheckLogits);
-            WriteLogits(w, "check_logits_again", result.CheckLogitsAgain);
+            // A logit that is not finite (an engine's broken output) is written as null: the table counts it as an error
+            // beyond any limit.
+            FiniteJson.WriteValues(w, "check_logits", result.CheckLogits);
+            FiniteJson.WriteValues(w, "check_logits_again", result.CheckLogitsAgain);
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
@@ -46,19 +49,6 @@ internal static class ResultJson
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
-    }
-
-    /// <summary>The logits of a check; one that is not finite (an engine's broken output, which JSON has no number for) is
-    /// written as null, which the table counts as an error beyond any limit.</summary>
-    private static void WriteLogits(Utf8JsonWriter w, string name, IEnumerable<float> logits)
-    {
-        w.WriteStartArray(name);
-        foreach (float v in logits)
-        {
-            if (float.IsFinite(v)) w.WriteNumberValue(v);
-            else w.WriteNullValue();
-        }
-        w.WriteEndArray();
     }
 
     private static void WriteRounded(Utf8JsonWriter w, string name, double[] values)
