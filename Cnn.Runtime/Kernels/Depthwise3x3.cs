@@ -124,7 +124,18 @@ public static unsafe class Depthwise3x3
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchPlane(float* x, float* y, long plane)
     {
-        for (long j = 0; j < plane; j += Lanes) { Sse.Prefetch0(x + j); Sse.Prefetch0(y + j); }
+        CacheLines.Prefetch(x, plane);
+        CacheLines.Prefetch(y, plane);
+    }
+
+    /// <summary>Asks for the input and output rows of the block from row <paramref name="oy"/> of the channel
+    /// <paramref name="ahead"/> values past this one's (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NextChannelRows(float* x, float* y, long ahead, int oy, int height, int width)
+    {
+        long count = (long)Math.Min(RowsPerBlock, height - oy) * width;
+        CacheLines.Prefetch(x + ahead + (long)oy * width, count);
+        CacheLines.Prefetch(y + ahead + (long)oy * width, count);
     }
 
     /// <summary>Planes of at most this many values (a 7x7 or 8x8 map) run whole, in <see cref="SmallVectors"/> vectors.</summary>
@@ -261,9 +272,7 @@ public static unsafe class Depthwise3x3
         {
             // The next channel's rows of this block, input and output, asked for a channel ahead (ahead = 0 after a
             // range's last channel: its own rows, already in cache, rather than the lines of another thread's channel).
-            int count = Math.Min(RowsPerBlock, height - oy) * width;
-            float* nx = x + ahead + (long)oy * width, ny = y + ahead + (long)oy * width;
-            for (int j = 0; j < count; j += 16) { Sse.Prefetch0(nx + j); Sse.Prefetch0(ny + j); }
+            NextChannelRows(x, y, ahead, oy, height, width);
             // Input rows oy - 1 .. oy + 4; the row of zeros above or below the image.
             float* i0 = Row(x, oy - 1, height, width, zeros), i1 = Row(x, oy, height, width, zeros), i2 = Row(x, oy + 1, height, width, zeros);
             float* i3 = Row(x, oy + 2, height, width, zeros), i4 = Row(x, oy + 3, height, width, zeros), i5 = Row(x, oy + 4, height, width, zeros);
@@ -301,9 +310,7 @@ public static unsafe class Depthwise3x3
         for (int oy = 0; oy < height; oy += RowsPerBlock)
         {
             // The next channel's rows of this block, input and output, as on wider rows (ahead = 0 after the range's last).
-            int count = Math.Min(RowsPerBlock, height - oy) * width;
-            float* nx = x + ahead + (long)oy * width, ny = y + ahead + (long)oy * width;
-            for (int j = 0; j < count; j += 16) { Sse.Prefetch0(nx + j); Sse.Prefetch0(ny + j); }
+            NextChannelRows(x, y, ahead, oy, height, width);
             Vector512<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, l, c, r;
             NarrowRow(x, oy - 1, height, width, row, out l, out c, out r);
             a0 = Taps(a0, w0, w1, w2, l, c, r);

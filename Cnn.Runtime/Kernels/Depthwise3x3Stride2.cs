@@ -130,11 +130,8 @@ public static unsafe class Depthwise3x3Stride2
     /// and written as this channel's are computed, so that they come in from the layer before's core or from memory
     /// meanwhile. A row outside the plane asks for lines next to it, harmless (a prefetch never faults).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(float* plane, int first, int rows, int width)
-    {
-        float* from = plane + (long)first * width;
-        for (int j = 0; j < rows * width; j += Lanes) Sse.Prefetch0(from + j);
-    }
+    private static void Prefetch(float* plane, int first, int rows, int width) =>
+        CacheLines.Prefetch(plane + (long)first * width, (long)rows * width);
 
     /// <summary>The masks of packed rows: a row's load from column 0, and the stores of the rows in the lower and in the
     /// upper lanes.</summary>

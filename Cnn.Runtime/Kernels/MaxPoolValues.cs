@@ -89,8 +89,8 @@ public static unsafe partial class Pooling
     private static void PrefetchPlane(float* input, long inputValues, float* output, long outputValues)
     {
         if (inputValues > PrefetchedPlaneValues) return;
-        for (long j = 0; j < inputValues; j += 16) Sse.Prefetch0(input + j);
-        for (long j = 0; j < outputValues; j += 16) Sse.Prefetch0(output + j);
+        CacheLines.Prefetch(input, inputValues);
+        CacheLines.Prefetch(output, outputValues);
     }
 
     /// <summary>Each window folded in order, row by row from its first value (the rule of <see cref="MaxPool"/>).</summary>
