@@ -52,15 +52,20 @@ internal static class WinogradChoice
     private const int MinimumTiles = 8;
 
     /// <summary>Transformed weights (36 values per channel and filter) from which a call needs enough tiles to pay for reading them.</summary>
-    private const long LargeTransformBytes = 16L << 20;
+    private const long LargeTransformBytes = 4L << 20;
 
     /// <summary>
     /// The fewest images per call for which a Winograd layer runs Winograd: its products read the transformed weights,
     /// four times the size of the weights, once per call, so with large weights and few tiles they are bound by memory.
     /// Measured for ResNet-18's 512 -> 512 @7 (4 tiles per image, 37.7 MB transformed), in microseconds per image:
     /// Winograd 2,914 / 1,904 / 1,224 for 1 / 2 / 4 images per call, im2col + GEMM 1,907 / 1,983 / 1,968; 256 -> 256 @14
-    /// (16 tiles, 9.4 MB) and every smaller layer stayed faster with Winograd at one image. So: layers with more than 16 MiB
-    /// of transformed weights run Winograd from 8 tiles per call on. 1 for every other layer.
+    /// (16 tiles, 9.4 MB) and every smaller layer stayed faster with Winograd at one image. In a whole network, though, a
+    /// layer's transformed weights are no longer in cache when its next image comes (GoogLeNet's sum to more than the
+    /// cache), so they are read from memory every pass: GoogLeNet's 160 -> 320 @7 (7.4 MB) and 192 -> 384 @7 (10.6 MB) took
+    /// 346 / 284 and 615 / 388 us per image on one / two threads with Winograd, 259 / 141 and 360 / 187 us with im2col +
+    /// GEMM (<c>Cnn.Latency --layers</c>, median of 4 runs alternating), and its 14x14 layers (16 tiles, up to 7.4 MB)
+    /// stayed faster with Winograd on one thread (422-703 against 496-984 us) and about even on two. So: layers with more
+    /// than 4 MiB of transformed weights run Winograd from 8 tiles per call on. 1 for every other layer.
     /// </summary>
     public static int FromImages(ConvOp conv, Shape input, Shape output)
     {
