@@ -35,7 +35,7 @@ internal static class Program
         }
         if (onnx is null || !File.Exists(onnx) || threads < 1)
         {
-            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18] [--rounds 9] [--calls 5] [--threads 1]\n" +
+            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18|googlenet] [--rounds 9] [--calls 5] [--threads 1]\n" +
                                     "  (write FILE with bench/export_profile_onnx.py)");
             return 2;
         }
@@ -43,6 +43,7 @@ internal static class Program
         {
             "mobilenetv2" => new MobileNetV2(seed: 1),
             "resnet18" => new ResNet18(seed: 1),
+            "googlenet" => new GoogLeNet(seed: 1),
             _ => throw new ArgumentException($"unknown model {model}"),
         };
         network.FixedWeights = true;
