@@ -6,7 +6,10 @@ namespace CnnGen.OrtLayers;
 /// Matches CnnGen's layers to ONNX Runtime's nodes by order: the k-th convolution or dense layer of CnnGen is the
 /// k-th <c>Conv</c>/<c>FusedConv</c>/<c>Gemm</c> node of ONNX Runtime (its fusions keep one such node per convolution:
 /// the activation, and in its NCHWc form the residual add, ride in it). Every other layer or node (CnnGen's separate
-/// adds, pooling; ONNX Runtime's layout reorders, adds, pooling) is counted with the convolution before it.
+/// adds, pooling; ONNX Runtime's layout reorders, adds, pooling) is counted with the convolution before it. Where ONNX
+/// Runtime runs branches in another order than the declaration (GoogLeNet's inception blocks: the pooling branch first),
+/// its rows are put in CnnGen's order by name when every convolution finds its node: the node's module path
+/// (<c>/inception3a/branch2/branch2.1/Relu</c> is <c>inception3a.branch2.1</c>) is the layer's name or a prefix of it.
 /// </summary>
 internal static class LayerTable
 {
@@ -15,7 +18,7 @@ internal static class LayerTable
     public static void Print(List<(string Name, string Kind, string Shape, double Microseconds)> layers, List<OrtNode> nodes)
     {
         var ours = Group(layers, l => l.Kind is "Conv" or "Dense");
-        var theirs = Group(nodes, n => OrtAnchors.Contains(n.Op));
+        var theirs = InOurOrder(ours, Group(nodes, n => OrtAnchors.Contains(n.Op)));
         if (ours.Count != theirs.Count)
             Console.WriteLine($"  warning: {ours.Count} CnnGen convolutions and dense layers, {theirs.Count} ONNX Runtime ones: rows past the first difference do not match");
         Console.WriteLine($"  {"#",3} {"CnnGen layer",-24} {"output",-11} {"CnnGen",9} {"ORT",9} {"ratio",6}  ORT nodes (op, output)");
@@ -39,6 +42,41 @@ internal static class LayerTable
 
     private static string Ratio(double theirs, double ours) =>
         ours > 0 ? string.Create(CultureInfo.InvariantCulture, $"{theirs / ours:F2}") : "-";
+
+    /// <summary>ONNX Runtime's rows reordered so that row k is the node whose module path matches CnnGen's k-th layer
+    /// (the longest such path), or unchanged when some layer matches no node or two layers the same one.</summary>
+    private static List<List<OrtNode>> InOurOrder(List<List<(string Name, string Kind, string Shape, double Microseconds)>> ours, List<List<OrtNode>> theirs)
+    {
+        if (ours.Count != theirs.Count) return theirs;
+        var paths = theirs.Select(g => ModulePath(g.First(n => OrtAnchors.Contains(n.Op)).Name)).ToList();
+        var order = new List<List<OrtNode>>();
+        var used = new HashSet<int>();
+        foreach (var our in ours)
+        {
+            string name = our[0].Name;
+            int best = -1;
+            for (int j = 0; j < paths.Count; j++)
+                if ((name == paths[j] || name.StartsWith(paths[j] + ".", StringComparison.Ordinal)) && (best < 0 || paths[j].Length > paths[best].Length))
+                    best = j;
+            if (best < 0 || !used.Add(best)) return theirs;
+            order.Add(theirs[best]);
+        }
+        return order;
+    }
+
+    /// <summary><c>/inception3a/branch2/branch2.1/Relu_output_0_nchwc</c> -> <c>inception3a.branch2.1</c>: the segments
+    /// before the last, each one that extends the one before (<c>branch2.1</c> after <c>branch2</c>) replacing it.</summary>
+    private static string ModulePath(string node)
+    {
+        var segments = node.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var path = new List<string>();
+        foreach (string segment in segments.Take(segments.Length - 1))
+        {
+            if (path.Count > 0 && segment.StartsWith(path[^1] + ".", StringComparison.Ordinal)) path[^1] = segment;
+            else path.Add(segment);
+        }
+        return string.Join(".", path);
+    }
 
     /// <summary>Splits <paramref name="items"/> into runs that each start at an anchor; items before the first anchor
     /// join the first run.</summary>
