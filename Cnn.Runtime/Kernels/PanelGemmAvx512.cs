@@ -25,8 +25,6 @@ internal static unsafe class PanelGemmAvx512
     private const int RowBlock = 8;
     /// <summary>Rows of a packed panel run at once: 256 x 32 floats = 32 KiB, within the first-level cache.</summary>
     private const int DepthBlock = 256;
-    /// <summary>Up to this size of B, blocks of rows run along all of B, which stays in the second-level cache.</summary>
-    private const long RowsOuterBytes = 1 << 20;
 
     /// <summary>Whether the panel path takes the product: a whole block of rows and at least one panel.</summary>
     public static bool Suits(int m, int n, int k) => m >= RowBlock && n >= PanelWidth && k >= 4;
@@ -47,29 +45,28 @@ internal static unsafe class PanelGemmAvx512
     /// <remarks>Panels of 48 against 32, the same bits, both in one process (products of MobileNetV2's and ResNet-18's
     /// shapes, m x k x n, B and C in cache, bias and ReLU6): 32 x 192 x 768 60.1 -> 53.7 us, 64 x 384 x 192 59.3 -> 53.3,
     /// 96 x 576 x 192 134.2 -> 119.9, 160 x 960 x 48 91.4 -> 68.4, 24 x 144 x 3120 112.4 -> 109.4, 16 x 96 x 12528
-    /// unchanged.</remarks>
+    /// unchanged.
+    /// Every block of rows runs down one wide panel before the next panel starts, so the panel (48 KiB per 256 rows) is
+    /// read from cache by all blocks but the first, and only the last block asks for the next panel:
+    /// asking for the panel after next in every block, as this path did, brought two panels into a cache that holds one.
+    /// Thread CPU time per product, the same bits (<c>Cnn.TrainProfile products</c>, two runs alternating, m x n x k):
+    /// 128 x 784 x 256 (GoogLeNet's 256->128 1x1 @28) 295 / 291 -> 256 / 244 us, 96 x 784 x 192 196 / 198 -> 145 / 141,
+    /// 192 x 196 x 480 256 / 249 -> 187 / 181, ResNet-18's 3x3 @14 as im2col (256 x 196 x 2304) 1,608 / 1,681 -> 1,254 /
+    /// 1,194. Small B used to run block of rows by block of rows along all of B; that no longer pays (96 x 12544 x 16
+    /// 267 / 255 against 249 / 245 us, 144 x 3136 x 24 119 / 125 against 124 / 123).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
         float* bias = null, FusedActivation activation = FusedActivation.None)
     {
         int wide = n / WidePanelWidth, narrowAt = wide * WidePanelWidth, covered = ColumnsCovered(n);
         bool narrow = covered > narrowAt;
-        if (m > 4 * RowBlock && 4L * k * ldb <= RowsOuterBytes)
-        {
-            // Many rows over a small B (a 1x1 expansion: 144 x 24 x 3136): each block of rows runs along all of B and C is
-            // written 8 rows at a time (96 x 16 x 12544: 609-621 us panel by panel, 547-548 this way).
-            for (int i = 0; i < m; i += RowBlock)
-            {
-                for (int jp = 0; jp < wide; jp++)
-                    EightRowsWide(a, b + jp * WidePanelWidth, ldb, c + jp * WidePanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
-                if (narrow)
-                    EightRows<AheadInPlace>(a, b + narrowAt, ldb, c + narrowAt, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
-            }
-            return covered;
-        }
+        int lastBlock = (m - 1) / RowBlock * RowBlock;
         for (int jp = 0; jp < wide; jp++)
-            for (int i = 0; i < m; i += RowBlock)
-                EightRowsWide(a, b + jp * WidePanelWidth, ldb, c + jp * WidePanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+        {
+            for (int i = 0; i < lastBlock; i += RowBlock)
+                EightRowsWide<NoPrefetch>(a, b + jp * WidePanelWidth, ldb, c + jp * WidePanelWidth, i, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+            EightRowsWide<OneWidePanelAhead>(a, b + jp * WidePanelWidth, ldb, c + jp * WidePanelWidth, lastBlock, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
+        }
         if (narrow)
             RowBlocks<AheadInPlace>(a, b + narrowAt, ldb, c + narrowAt, m, ldc, k, rowStep, colStep, accumulate, bias, activation);
         return covered;
@@ -173,11 +170,11 @@ internal static unsafe class PanelGemmAvx512
 
     /// <summary>Rows <c>i .. i + 7</c> of A (the last row repeated past the end) against one wide panel of 48 columns read
     /// in place: 8 x 48 sums in 24 accumulators, one fused multiply-add per term in index order, so each element has the
-    /// bits of <see cref="EightRows{TAhead}"/>. Each row asks for the same row of the panel after next, as
-    /// <see cref="AheadInPlace"/> does.</summary>
+    /// bits of <see cref="EightRows{TAhead}"/>. <typeparamref name="TAhead"/> says how far ahead each row asks for B's
+    /// values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EightRowsWide(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
-        float* bias, FusedActivation activation)
+    private static void EightRowsWide<TAhead>(float* a, float* panel, int bStride, float* c, int i, int m, int n, int depth, int rowStep, int colStep, bool accumulate,
+        float* bias, FusedActivation activation) where TAhead : struct, IPrefetchDistance
     {
         var (r0, r1, r2, r3, r4, r5, r6, r7) = BlockRows(i, m);
         float* a0 = a + r0 * rowStep, a1 = a + r1 * rowStep, a2 = a + r2 * rowStep, a3 = a + r3 * rowStep;
@@ -200,9 +197,12 @@ internal static unsafe class PanelGemmAvx512
         long ap = 0;
         for (int p = 0; p < depth; p++, bp += bStride, ap += colStep)
         {
-            Sse.Prefetch0(bp + 2 * WidePanelWidth);
-            Sse.Prefetch0(bp + 2 * WidePanelWidth + 16);
-            Sse.Prefetch0(bp + 2 * WidePanelWidth + 32);
+            if (TAhead.Floats > 0)
+            {
+                Sse.Prefetch0(bp + TAhead.Floats);
+                Sse.Prefetch0(bp + TAhead.Floats + 16);
+                Sse.Prefetch0(bp + TAhead.Floats + 32);
+            }
             var b0 = Vector512.Load(bp);
             var b1 = Vector512.Load(bp + 16);
             var b2 = Vector512.Load(bp + 32);
@@ -261,6 +261,19 @@ internal static unsafe class PanelGemmAvx512
     private struct AheadInPlace : IPrefetchDistance
     {
         public static int Floats => 2 * PanelWidth;
+    }
+
+    /// <summary>A wide panel's blocks of rows but the last: the panel is already in the first-level cache.</summary>
+    private struct NoPrefetch : IPrefetchDistance
+    {
+        public static int Floats => 0;
+    }
+
+    /// <summary>A wide panel's last block of rows: each row asks for the same row of the next panel, which the next
+    /// blocks read.</summary>
+    private struct OneWidePanelAhead : IPrefetchDistance
+    {
+        public static int Floats => WidePanelWidth;
     }
 
     /// <summary>B packed panel after panel (Winograd's transformed weights): each row asks for the same row of the next

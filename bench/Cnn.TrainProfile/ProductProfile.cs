@@ -23,6 +23,13 @@ internal static class ProductProfile
         ("MobileNetV2 96->24 1x1 @56", 24, 3136, 96),
         ("MobileNetV2 144->24 1x1 @56", 24, 3136, 144),
         ("MobileNetV2 144->32 1x1 @28", 32, 784, 144),
+        ("MobileNetV2 16->96 1x1 @112", 96, 12544, 16),
+        ("MobileNetV2 24->144 1x1 @56", 144, 3136, 24),
+        ("MobileNetV2 32->192 1x1 @28", 192, 784, 32),
+        ("GoogLeNet 192->96 1x1 @28", 96, 784, 192),
+        ("GoogLeNet 256->128 1x1 @28", 128, 784, 256),
+        ("GoogLeNet 480->192 1x1 @14", 192, 196, 480),
+        ("GoogLeNet 832->384 1x1 @7", 384, 49, 832),
     ];
 
     public static void Print(int repeats, double peak)

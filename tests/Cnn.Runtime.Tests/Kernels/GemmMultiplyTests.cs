@@ -22,9 +22,9 @@ public class GemmMultiplyTests
     [InlineData(40, 31, 50, true, false)]       // no full panel
     [InlineData(9, 49, 160, false, false)]      // a 7x7 map: one panel, then 17 columns in one 8-row block (the last vector masked)
     [InlineData(64, 16, 20, false, false)]      // exactly one vector of columns, 8 rows at a time
-    [InlineData(96, 100, 16, false, false)]     // many rows over a small B: each 8-row block along all the panels
+    [InlineData(96, 100, 16, false, false)]     // many rows: twelve 8-row blocks down each panel, the last one asking for the next
     [InlineData(40, 70, 24, true, true)]        // the same with the transposed A, accumulating
-    [InlineData(40, 1000, 300, false, true)]    // more than 32 rows over a B past 1 MiB: panel by panel
+    [InlineData(40, 1000, 300, false, true)]    // a B past 1 MiB, 20 wide panels and one of 32, accumulating
     [InlineData(12, 48, 7, true, true)]         // one panel and a full 16-column block, accumulating
     [InlineData(10, 100, 3, false, false)]      // too shallow for the panel path: 8-row blocks of 32 columns and a masked rest
     [InlineData(16, 49, 300, false, false)]     // narrow B: 49 columns in one 64-column block, depth past two blocks of 128
