@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Exports torchvision's mobilenet_v2() (or resnet18(), googlenet()) with seeded random weights to ONNX as the engine race does
-(opset 17, dynamic batch axis, evaluation mode) for `Cnn.OrtLayers`, which times ONNX Runtime node by node. Per-node
-times do not depend on the weights' values, so no checkpoint is needed. Needs Debian's PyTorch and torchvision.
+"""Exports torchvision's mobilenet_v2(), resnet18() or googlenet() with seeded random weights to ONNX.
+
+It exports as the engine race does (opset 17, dynamic batch axis, evaluation mode), for `Cnn.OrtLayers`, which times
+ONNX Runtime node by node. Per-node times do not depend on the weights' values, so no checkpoint is needed. Needs
+Debian's PyTorch and torchvision.
 
     /usr/bin/python3 bench/export_profile_onnx.py --model mobilenetv2 --out mobilenetv2.onnx
 """
