@@ -58,6 +58,41 @@ public static class Gemm
     }
 
     /// <summary>
+    /// <c>C[m, n] = A[m, k] * B</c>, where B's <paramref name="k"/> rows of <paramref name="n"/> values are
+    /// <paramref name="ldb"/> floats apart: a block of columns of a wider matrix, read in place. Every element gets the
+    /// chain of <see cref="Multiply"/> (a fused multiply-add over p from zero), so a block of columns computed alone
+    /// gives the bits of the whole product's same columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyColumnsOf(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int k)
+    {
+        if (ldb < n || a.Length < m * k || c.Length < m * n || k > 0 && b.Length < (long)(k - 1) * ldb + n)
+            throw new ArgumentException($"Gemm.MultiplyColumnsOf: spans too short for [{m}x{k}] * [{k}x{n}] with B's rows {ldb} apart.");
+        if (ldb == n)
+        {
+            Multiply(a, b, c, m, n, k);
+            return;
+        }
+        if (m == 0 || n == 0) return;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c)
+                    GemmAvx512.Multiply(fa, fb, ldb, fc, ldc: n, m, n, k, rowStep: k, colStep: 1, accumulate: false, bias: null, FusedActivation.None);
+            }
+            return;
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(a[i * k + p], b[p * ldb + j], acc);
+                c[i * n + j] = acc;
+            }
+    }
+
+    /// <summary>
     /// <c>C[m, n] = activation(A[m, k] * B[k, n] + bias[m])</c>: a convolution's product, its bias (one per row) and a
     /// fused activation in one pass over C. Every element gets the bits of <see cref="Multiply"/>, then
     /// <see cref="Elementwise.AddBias"/>, then the activation's own kernel; the AVX-512 path adds the bias and applies

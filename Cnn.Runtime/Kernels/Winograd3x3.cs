@@ -323,8 +323,9 @@ public static unsafe class Winograd3x3
     /// The second half of <see cref="Forward"/> for filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>)
     /// of all tiles, from the images <see cref="PadChannelLast"/> laid out, into those filters' outputs only: a layer of
     /// few tiles split over threads, each range reading only its share of the transformed weights (made by
-    /// <see cref="TransformWeights"/> for all filters, a multiple of 32: whole panels). The range starts at
-    /// a multiple of 32 filters and holds whole panels. Each output is computed by the same
+    /// <see cref="TransformWeights"/> for all filters). When the filters are whole panels of 32, the range starts at a
+    /// multiple of 32 filters and holds whole panels; otherwise the transformed weights are rows of all filters, and a
+    /// range of any filters reads its columns of them in place. Each output is computed by the same
     /// operations as in <see cref="Forward"/>, so ranges run on several threads give its bits. <paramref name="scratch"/>
     /// holds <see cref="ScratchLength"/> values (for all filters) for this call's own use.
     /// </summary>
@@ -334,7 +335,8 @@ public static unsafe class Winograd3x3
     {
         CheckRange(filters, firstFilter, endFilter, nameof(ForwardFilters));
         CheckPool(pool2x2, outHeight, outWidth, nameof(ForwardFilters));
-        if (!Panels(filters) || firstFilter % Gemm.PanelWidth != 0 || (endFilter - firstFilter) % Gemm.PanelWidth != 0)
+        bool panels = Panels(filters);
+        if (panels && (firstFilter % Gemm.PanelWidth != 0 || (endFilter - firstFilter) % Gemm.PanelWidth != 0))
             throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth}.");
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, range = endFilter - firstFilter, blockTiles = BlockTiles(tiles, channels, range);
@@ -344,7 +346,8 @@ public static unsafe class Winograd3x3
             throw new ArgumentException("Winograd3x3.ForwardFilters: spans too short for the given shape.");
         fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channelsTimesFilters: channels * filters,
-                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter, new Finishing(relu, pool2x2));
+                offset: panels ? channels * firstFilter : firstFilter, ldb: filters, panels, shape, 0, tiles, blockTiles, firstFilter, endFilter,
+                new Finishing(relu, pool2x2));
     }
 
     [ThreadStatic] private static float[]? t_scratch;
@@ -361,14 +364,16 @@ public static unsafe class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
         int blockTiles, int f0, int f1, Finishing finishing) =>
-        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1, finishing);
+        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, ldb: f1 - f0, Panels(f1 - f0), shape, first, end, blockTiles, f0, f1,
+            finishing);
 
     /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, Finishing)"/>
     /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
-    /// whole panels of weights transformed for more filters.</summary>
+    /// weights transformed for more filters: whole panels of them (<paramref name="panels"/>), or columns of rows
+    /// <paramref name="ldb"/> floats apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
-        in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
+    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset, int ldb,
+        bool panels, in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
     {
         int channels = shape.Channels, range = f1 - f0;
         float* pm = pv + Points * PlaneStride(blockTiles, channels);
@@ -379,10 +384,10 @@ public static unsafe class Winograd3x3
             for (int p = 0; p < Points; p++)
             {
                 var v = new ReadOnlySpan<float>(pv + p * PlaneStride(count, channels), count * channels);
-                var u = block.Slice(p * channelsTimesFilters + offset, channels * range);
+                var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
                 var m = new Span<float>(pm + p * PlaneStride(count, range), count * range);
-                if (Panels(range)) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
-                else Gemm.Multiply(v, u, m, m: count, n: range, k: channels);
+                if (panels) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
+                else Gemm.MultiplyColumnsOf(v, u, ldb, m, m: count, n: range, k: channels);
             }
             TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, finishing);
         }

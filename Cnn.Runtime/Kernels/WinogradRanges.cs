@@ -39,8 +39,9 @@ public static class WinogradRanges
         Winograd3x3.ForwardTiles(padded, images, transformedWeight, bias, output, scratch, channels, filters, outHeight, outWidth, firstTile, endTile, relu, pool2x2);
     }
 
-    /// <summary>Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels of 32, as
-    /// <see cref="Winograd3x3.ForwardFilters"/> takes them) of every tile, from the NCHW <paramref name="input"/>.</summary>
+    /// <summary>Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels of 32 when the
+    /// filters are, as <see cref="Winograd3x3.ForwardFilters"/> takes them) of every tile, from the NCHW
+    /// <paramref name="input"/>.</summary>
     public static void ForwardFilters(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth,
         int firstFilter, int endFilter, bool relu = false, bool pool2x2 = false)

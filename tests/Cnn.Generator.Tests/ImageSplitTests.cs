@@ -232,10 +232,21 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndFiltersNotInPanelsRunsWhole()
+    public void AWinogradLayerOfFewTilesAndFiltersNotInPanelsSplitsByRangesOf16Filters()
     {
-        // 48 filters: not whole panels of 32.
+        // 48 filters: not whole panels of 32, so its transformed weights stay rows, and its ranges are whole vectors of 16.
         string code = Generate("[Input(64, 8, 8)] [Conv(3, 48, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
+        Assert.Contains("units: 48, block: 16, piecesPerThread: 1);", code);
+        Assert.Contains("WinogradRanges.ForwardFilters(inp, batch, weight, bias, outp, channels: 64, height: 8, width: 8, filters: 48, padding: 1, " +
+                        "outHeight: 8, outWidth: 8, firstFilter: start, endFilter: end, relu: true);", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfFewTilesAndFewerThanTwoVectorsOfFiltersRunsWhole()
+    {
+        // 24 filters (1,769,472 MACs, 4 tiles): one vector of 16 and a part of one, too few to share.
+        string code = Generate("[Input(128, 8, 8)] [Conv(3, 24, Padding = 1)] [ReLU]");
         Assert.Empty(SplitMethods(code));
         Assert.Contains("Winograd3x3.Forward(", code);
     }

@@ -100,7 +100,7 @@ internal static class ImageSplit
     public const long MinimumWinogradMultiplyAdds = 1_000_000;
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel that pads each
-    /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles whose filters are not whole panels of 32.
+    /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles with fewer than two blocks of filters.
     /// (Other Winograd layers split by tiles or by filters, each thread with a scratch of its own; those that run
     /// im2col + GEMM for few images split that.)</summary>
     private static bool RunsWhole(LayerSpec l) =>
@@ -143,10 +143,11 @@ internal static class ImageSplit
     public static bool WinogradOneRangePerThread(LayerSpec l) =>
         !SplitsTiles(l) || TransformedWeightBytes(l) > SmallWinogradWeightBytes || WinogradConv.PadsInRanges(l);
 
-    /// <summary>A Winograd layer of fewer tiles split by ranges of 32 filters instead: each range reads only its share of
-    /// the transformed weights (by tiles, every range would read them all). Its filters must be whole panels, two or more.</summary>
+    /// <summary>A Winograd layer of fewer tiles split by ranges of filters instead (<see cref="WinogradFilterBlock"/>):
+    /// each range reads only its share of the transformed weights (by tiles, every range would read them all). It needs
+    /// two blocks of filters or more.</summary>
     public static bool SplitsFilters(LayerSpec l) =>
-        l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f % WinogradFilterBlock == 0 && f >= 2 * WinogradFilterBlock;
+        l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f >= 2 * WinogradFilterBlock(l);
 
     /// <summary>Output filters the runtime's direct kernel computes together (<c>DirectConv.FilterBlock</c>): 8 on rows of
     /// any width (two rows of one vector, or one row of two).</summary>
@@ -166,8 +167,19 @@ internal static class ImageSplit
         && (l.Output.Height + DirectRowBlock(l.Output.Width) - 1) / DirectRowBlock(l.Output.Width)
            >= (f + DirectFilterBlock - 1) / DirectFilterBlock;
 
-    /// <summary>Filters per range of a Winograd layer split by filters: one panel of its transformed weights.</summary>
-    public const int WinogradFilterBlock = 32;
+    /// <summary>Filters per block of a Winograd layer split by filters: one panel of its transformed weights
+    /// (<see cref="WinogradFilterPanel"/>) when its filters are whole panels; else one vector of the output transform
+    /// (<see cref="WinogradFilterVector"/>), whose transformed weights are rows of all filters that a range reads its
+    /// columns of in place. GoogLeNet's inception 4a 3x3 layer (96 -> 208 channels at 14x14, 16 tiles) ran on one
+    /// thread of a split pass before, as no split fitted it; in ranges of 16 filters, two threads take 96 and 112.</summary>
+    public static int WinogradFilterBlock(LayerSpec l) =>
+        l.Op is ConvOp { Filters: var f } && f % WinogradFilterPanel == 0 ? WinogradFilterPanel : WinogradFilterVector;
+
+    /// <summary>Filters per panel of a Winograd layer's transformed weights (<c>Gemm.PanelWidth</c>).</summary>
+    public const int WinogradFilterPanel = 32;
+
+    /// <summary>Filters per vector of a Winograd layer's output transform (16 lanes).</summary>
+    public const int WinogradFilterVector = 16;
 
     /// <summary>Tiles per image from which a Winograd layer is split by tiles whatever its weights: every range reads the
     /// whole transformed weights for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4
@@ -210,7 +222,7 @@ internal static class ImageSplit
         if (FilterLanesSplitsRows(writer)) return new MapRanges(false, map.Height, 1);
         if (SplitsProductColumns(writer)) return new MapRanges(false, map.Height, ProductRowBlock(writer));
         if (SplitsTiles(writer)) return new MapRanges(false, map.Height, WinogradConv.TileSide);
-        if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock);
+        if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock(writer));
         if (!writer.DirectInference || writer.WinogradInference || c.Groups > 1) return null;
         return DirectSplitsRows(writer) ? new MapRanges(false, map.Height, DirectRowBlock(map.Width)) : new MapRanges(true, map.Channels, DirectFilterBlock);
     }

@@ -99,7 +99,7 @@ internal static class WinogradConv
     /// large input by rows over the threads: <see cref="SplitsPadding"/>; for a small one, by each range in its thread's
     /// own copy: <see cref="PadsInRanges"/>), then each
     /// thread transforms, multiplies and transforms back a range of the tiles of all filters, or, for a layer of few
-    /// tiles, all tiles of a range of 32 filters (bits of one thread either way).</summary>
+    /// tiles, all tiles of a range of filters (<c>ImageSplit.WinogradFilterBlock</c>; bits of one thread either way).</summary>
     public static void EmitSplit(SourceWriter w, LayerSpec l, string target, LayerSpec? sum)
     {
         var c = Op(l);
@@ -130,7 +130,7 @@ internal static class WinogradConv
             w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
                    $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
         string method = byTiles ? TilesMethod(l) : FiltersMethod(l);
-        string units = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock}")
+        string units = (byTiles ? $"units: batch * {Tiles(l)}, block: {TileBlock(l, sum)}" : $"units: {c.Filters}, block: {ImageSplit.WinogradFilterBlock(l)}")
                        + (oneRange ? ", piecesPerThread: 1" : "");
         if (sum is not null) w.Line($"// With {SumInRanges.Condition(l, sum)}, the ranges also compute {sum.Name} as they store.");
         w.Line($"GeneratedPasses.RunSplit({SumInRanges.Delegate(l, sum, method)}, ws, {input}, {target}.Slice(0, batch * {StoredLength(l)}), " +

@@ -61,6 +61,16 @@ public partial class SplitElementwiseNet { }
 [Dense(10)]
 public partial class SplitWinogradFiltersNet { }
 
+// Winograd layers of few tiles whose filters are not whole panels of 32, split by ranges of 16 filters that read rows of
+// transformed weights in place: GoogLeNet's inception 4a 3x3 (96 -> 208 at 14x14, a folded BatchNorm, a fused ReLU and the
+// max pool after it), copied channel-last first; then 64 -> 48 at 7x7, each range laying out its own input.
+[Input(96, 14, 14)]
+[Conv(3, 208, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
+[Conv(1, 64)] [ReLU]
+[Conv(3, 48, Padding = 1)] [ReLU]
+[Dense(10)]
+public partial class SplitWinogradVectorsNet { }
+
 // Direct convolutions split by ranges of output rows (their rows make more blocks than their filters): 16 filters on
 // 31-wide rows (a folded BatchNorm and a fused ReLU), 12 filters from 16 channels, and 48 filters on a 15 x 15 map, whose
 // odd last row is a block of its own (rows of at most 16 are computed in pairs).

@@ -45,18 +45,38 @@ public class WinogradRangesTests
         AssertSameBits(whole, output);
     }
 
-    [Fact]
-    public void RangesOfFiltersGiveTheWholeLayersBits()
+    public static TheoryData<int, int, int, int, int[]> FilterCuts => new()
     {
-        const int images = 1, channels = 64, filters = 96, height = 8, width = 8, padding = 1;
-        var layer = Layer.Make(new Random(9), images, channels, filters, height, width, padding);
+        // images, channels, filters, side, cuts of the filters (ends of the ranges, the last one all), run last to first
+        { 1, 64, 96, 8, new[] { 32, 64, 96 } },         // whole panels of 32, read in the panel layout
+        { 1, 96, 208, 14, new[] { 96, 208 } },          // GoogLeNet's inception 4a 3x3 on two threads: rows of 208 filters, read in place
+        { 1, 64, 48, 8, new[] { 16, 32, 48 } },         // ranges of one vector of 16 filters
+        { 2, 32, 80, 10, new[] { 40, 56, 80 } },        // ranges that end inside a vector of 16 (their last filters transformed one by one)
+    };
+
+    [Theory]
+    [MemberData(nameof(FilterCuts))]
+    public void RangesOfFiltersGiveTheWholeLayersBits(int images, int channels, int filters, int side, int[] cuts)
+    {
+        const int padding = 1;
+        var layer = Layer.Make(new Random(filters), images, channels, filters, side, side, padding);
         var whole = layer.Whole(relu: true);
         var output = new float[layer.OutputLength];
         output.AsSpan().Fill(float.NaN);
-        foreach (var (first, end) in new[] { (64, 96), (0, 32), (32, 64) })
-            WinogradRanges.ForwardFilters(layer.Input, images, layer.Transformed, layer.Bias, output, channels, height, width, filters, padding,
-                layer.OutHeight, layer.OutWidth, first, end, relu: true);
+        for (int i = cuts.Length - 1; i >= 0; i--)
+            WinogradRanges.ForwardFilters(layer.Input, images, layer.Transformed, layer.Bias, output, channels, side, side, filters, padding,
+                layer.OutHeight, layer.OutWidth, i == 0 ? 0 : cuts[i - 1], cuts[i], relu: true);
         AssertSameBits(whole, output);
+    }
+
+    [Fact]
+    public void RangesOfFiltersInPanelsMustBeWholePanels()
+    {
+        var layer = Layer.Make(new Random(2), 1, 32, 64, 8, 8, 1);
+        var output = new float[layer.OutputLength];
+        var e = Assert.Throws<ArgumentException>(() => WinogradRanges.ForwardFilters(layer.Input, 1, layer.Transformed, layer.Bias, output,
+            32, 8, 8, 64, 1, 8, 8, 16, 64));
+        Assert.Contains("filters [16, 64) of 64 are not whole panels of 32", e.Message);
     }
 
     [Fact]
