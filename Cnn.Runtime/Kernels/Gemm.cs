@@ -160,9 +160,13 @@ public static class Gemm
     /// <c>C[m, n] = A[m, k] * B[k, n]</c> with B already in the packed products' panel layout (<see cref="PanelLayout"/>):
     /// for a B multiplied many times, such as Winograd's transformed weights, packed once instead of on every call.
     /// <paramref name="n"/> must be a multiple of 32. Every element gets the chain of <see cref="Multiply"/>.
+    /// <paramref name="nextPanelsAt"/> says where the caller's next product's panels start, in floats from these panels'
+    /// start (null: right after them): the product asks for the memory ahead of what it reads, and past its own panels
+    /// that is where it asks (Winograd's range of filters reads one block of each point's weights, the next point's a
+    /// whole row of filters further on).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyPanels(ReadOnlySpan<float> a, ReadOnlySpan<float> panels, Span<float> c, int m, int n, int k)
+    public static void MultiplyPanels(ReadOnlySpan<float> a, ReadOnlySpan<float> panels, Span<float> c, int m, int n, int k, long? nextPanelsAt = null)
     {
         if (n % PanelWidth != 0 || a.Length < m * k || panels.Length < k * n || c.Length < m * n)
             throw new ArgumentException($"Gemm.MultiplyPanels: [{m}x{k}] * [{k}x{n}] needs n a multiple of {PanelWidth} and spans that long.");
@@ -172,7 +176,7 @@ public static class Gemm
             unsafe
             {
                 fixed (float* fa = a, fb = panels, fc = c)
-                    PanelGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1);
+                    PanelGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1, jumpAfterEnd: (nextPanelsAt ?? (long)n * k) - (long)n * k);
             }
             return;
         }

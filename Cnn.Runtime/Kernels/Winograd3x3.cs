@@ -386,7 +386,9 @@ public static unsafe class Winograd3x3
                 var v = new ReadOnlySpan<float>(pv + p * PlaneStride(count, channels), count * channels);
                 var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
                 var m = new Span<float>(pm + p * PlaneStride(count, range), count * range);
-                if (panels) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels);
+                // The next product reads the next point's weights, or after the last point the first one's again (the next block of tiles).
+                long? next = p + 1 < Points ? channelsTimesFilters : t0 + count < end ? -(long)(Points - 1) * channelsTimesFilters : null;
+                if (panels) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels, nextPanelsAt: next);
                 else Gemm.MultiplyColumnsOf(v, u, ldb, m, m: count, n: range, k: channels);
             }
             TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, finishing);

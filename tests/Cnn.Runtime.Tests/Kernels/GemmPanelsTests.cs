@@ -28,11 +28,15 @@ public class GemmPanelsTests
             panels[Gemm.PanelLayout(p, j, k)] = b[p * n + j];
         var expected = new float[m * n];
         Gemm.Multiply(a, b, expected, m, n, k);
-        var actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
-        Gemm.MultiplyPanels(a, panels, actual, m, n, k);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"[{m}x{k}]x[{k}x{n}]: C[{i / n}, {i % n}] is {actual[i]:R}, Multiply gives {expected[i]:R}");
+        // Where the next product's panels lie only moves what the product asks for ahead: a point further on, one back.
+        foreach (long? next in new long?[] { null, 3L * k * n, -5L * k * n })
+        {
+            var actual = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            Gemm.MultiplyPanels(a, panels, actual, m, n, k, nextPanelsAt: next);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                    $"[{m}x{k}]x[{k}x{n}], next at {next}: C[{i / n}, {i % n}] is {actual[i]:R}, Multiply gives {expected[i]:R}");
+        }
     }
 
     [Fact]
