@@ -83,8 +83,9 @@ internal static unsafe class PanelGemmAvx512
     /// <remarks>A range of a Winograd layer's filters reads its share of each point's transformed weights, the next
     /// point's share a whole point further on: asking right past its own share, each range asked for the other's
     /// weights and met its next point's uncached. GoogLeNet's inception 4c 3x3 (128 -> 256 at 14x14), filters [0, 128)
-    /// alone with the caches flushed before each call, four runs of each build alternating: 305-330 -> 231-254 us
-    /// (all 256 filters, whose points follow each other, 377-431 either way).</remarks>
+    /// alone with the caches flushed before each call, four runs of each build alternating: 438, 445, 447 -> 349, 349,
+    /// 375 us, and 325 -> 173 in a faster state of the machine (all 256 filters, whose points follow each other,
+    /// 425-595 against 325-605).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyPanels(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep, long jumpAfterEnd = 0)
     {
