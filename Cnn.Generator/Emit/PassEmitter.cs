@@ -431,7 +431,8 @@ internal static class PassEmitter
     /// convolution's own output when a BatchNorm is folded into it or it applies the ReLU after it as it stores (so is a
     /// shortcut's sum's), that BatchNorm's when the ReLU after it is applied, all three of a 1x1 expansion computed
     /// inside the depthwise convolution after it, a convolution's own and its ReLU's when it stores the max pool's
-    /// output after them, and a 1x1 convolution's own when it writes the average pool after it from its averaged input.</summary>
+    /// output after them, a 1x1 convolution's own when it writes the average pool after it from its averaged input, and
+    /// the ReLU's after a BatchNorm whose input the 1x1 convolution after them normalises as it reads it.</summary>
     private static HashSet<string> UnwrittenWhenFolded(NetworkSpec spec, List<LayerSpec> body)
     {
         var unwritten = new HashSet<string>();
@@ -442,6 +443,7 @@ internal static class PassEmitter
             if (expanded || pooled || l.PoolsInputFor >= 0 || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
             if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));
             if ((expanded || pooled) && l.FusedRelu >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
+            if (l.NormalizedBy >= 0) unwritten.Add(Act(spec.Layers[l.FusedRelu]));
         }
         return unwritten;
     }

@@ -143,6 +143,15 @@ internal sealed record LayerSpec(
     /// <see cref="PoolsInputFor"/>); -1 when it runs itself.</summary>
     public int InputPooledBy { get; init; } = -1;
 
+    /// <summary>For a 1x1 convolution: the BatchNorm before it (with the ReLU between them) whose scale and shift and ReLU
+    /// it applies to that BatchNorm's input as it reads it in inference (<c>NormReluProduct</c>), so that neither writes
+    /// its output (<see cref="Analysis.Fusion"/>); -1 for none.</summary>
+    public int NormalizedInput { get; init; } = -1;
+
+    /// <summary>For a BatchNorm: the 1x1 convolution that applies it (see <see cref="NormalizedInput"/>); in inference
+    /// this layer then computes its scale and shift only. -1 when it applies them itself.</summary>
+    public int NormalizedBy { get; init; } = -1;
+
     /// <summary>For a max pool: the ReLU right before it whose backward pass its own applies, routing the gradient only to
     /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>); -1 for none.</summary>
     public int ReluMaskedInBackward { get; init; } = -1;

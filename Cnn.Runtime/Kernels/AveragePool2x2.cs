@@ -26,49 +26,104 @@ public static unsafe class AveragePool2x2
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int outHeight, int outWidth)
     {
-        if (planes < 0 || height < 2 || width < 2 || outHeight != height / 2 || outWidth != width / 2)
-            throw new ArgumentException($"AveragePool2x2.Forward: {height}x{width} planes pool into {height / 2}x{width / 2}, not {outHeight}x{outWidth}.");
-        long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
-        if (x.Length < planes * planeIn || y.Length < planes * planeOut)
-            throw new ArgumentException($"AveragePool2x2.Forward: spans too short for {planes} planes of {height}x{width} -> {outHeight}x{outWidth}.");
+        Check(nameof(Forward), x, y, planes, height, width, outHeight, outWidth);
         fixed (float* px = x, py = y)
-        {
+            for (long plane = 0; plane < planes; plane++) Plane(px, py, plane, height, width, outHeight, outWidth, default(AsStored));
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> of the input normalised and rectified as it is read: each value
+    /// <c>relu(x * scale[c] + shift[c])</c> (a multiplication, then an addition, then the ReLU: <see cref="BatchNorm.Apply"/>'s
+    /// bits), plane <c>p</c> being channel <c>p % channels</c>; the bits of the BatchNorm's pass with its ReLU, then this
+    /// pool. DenseNet's transitions (<c>BatchNorm, ReLU, 1x1 conv, 2x2 average</c>) average their input first, and so
+    /// never write the normalised map.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardNormalized(ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int outHeight, int outWidth,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int channels)
+    {
+        Check(nameof(ForwardNormalized), x, y, planes, height, width, outHeight, outWidth);
+        if (channels < 1 || scale.Length < channels || shift.Length < channels)
+            throw new ArgumentException($"AveragePool2x2.ForwardNormalized: {channels} channels need that many scales and shifts ({scale.Length} and {shift.Length}).");
+        fixed (float* px = x, py = y)
             for (long plane = 0; plane < planes; plane++)
-                for (int oy = 0; oy < outHeight; oy++)
-                {
-                    float* row0 = px + plane * planeIn + 2L * oy * width, row1 = row0 + width;
-                    float* output = py + plane * planeOut + (long)oy * outWidth;
-                    if (Avx512F.IsSupported) RowAvx512(row0, row1, output, outWidth);
-                    else Row(row0, row1, output, 0, outWidth);
-                }
+                Plane(px, py, plane, height, width, outHeight, outWidth, new Normalized(scale[(int)(plane % channels)], shift[(int)(plane % channels)]));
+    }
+
+    /// <summary>The checks of both entry points, named in their messages.</summary>
+    private static void Check(string method, ReadOnlySpan<float> x, Span<float> y, int planes, int height, int width, int outHeight, int outWidth)
+    {
+        if (planes < 0 || height < 2 || width < 2 || outHeight != height / 2 || outWidth != width / 2)
+            throw new ArgumentException($"AveragePool2x2.{method}: {height}x{width} planes pool into {height / 2}x{width / 2}, not {outHeight}x{outWidth}.");
+        if (x.Length < planes * (long)height * width || y.Length < planes * (long)outHeight * outWidth)
+            throw new ArgumentException($"AveragePool2x2.{method}: spans too short for {planes} planes of {height}x{width} -> {outHeight}x{outWidth}.");
+    }
+
+    /// <summary>One plane, each value read through <paramref name="read"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Plane<TRead>(float* x, float* y, long plane, int height, int width, int outHeight, int outWidth, TRead read) where TRead : struct, IRead
+    {
+        long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            float* row0 = x + plane * planeIn + 2L * oy * width, row1 = row0 + width;
+            float* output = y + plane * planeOut + (long)oy * outWidth;
+            if (Avx512F.IsSupported) RowAvx512(row0, row1, output, outWidth, read);
+            else Row(row0, row1, output, outWidth, read);
         }
     }
 
-    /// <summary>Outputs [<paramref name="first"/>, <paramref name="end"/>) of one output row, one at a time.</summary>
-    private static void Row(float* row0, float* row1, float* output, int first, int end)
+    /// <summary>How a value is read: as stored, or normalised and rectified.</summary>
+    private interface IRead
     {
-        for (int ox = first; ox < end; ox++)
+        float Apply(float v);
+        Vector512<float> Apply(Vector512<float> v);
+    }
+
+    private readonly struct AsStored : IRead
+    {
+        public float Apply(float v) => v;
+        public Vector512<float> Apply(Vector512<float> v) => v;
+    }
+
+    private readonly struct Normalized(float scale, float shift) : IRead
+    {
+        private readonly float _scale = scale, _shift = shift;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Apply(float v) => Activate.Apply(v * _scale + _shift, FusedActivation.Relu);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Apply(Vector512<float> v) =>
+            Activate.Apply(Avx512F.Add(Avx512F.Multiply(v, Vector512.Create(_scale)), Vector512.Create(_shift)), FusedActivation.Relu);
+    }
+
+    /// <summary>One output row, one output at a time.</summary>
+    private static void Row<TRead>(float* row0, float* row1, float* output, int outWidth, TRead read) where TRead : struct, IRead
+    {
+        for (int ox = 0; ox < outWidth; ox++)
         {
             float sum = 0f;
-            sum += row0[2 * ox];
-            sum += row0[2 * ox + 1];
-            sum += row1[2 * ox];
-            sum += row1[2 * ox + 1];
+            sum += read.Apply(row0[2 * ox]);
+            sum += read.Apply(row0[2 * ox + 1]);
+            sum += read.Apply(row1[2 * ox]);
+            sum += read.Apply(row1[2 * ox + 1]);
             output[ox] = sum / 4f;
         }
     }
 
-    /// <summary>One output row, 16 outputs at a time, the last up to 15 under masks (which load nothing past the row).</summary>
+    /// <summary>One output row, 16 outputs at a time, the last up to 15 under masks (which load nothing past the row; the
+    /// lanes they leave are read as zeros and never stored).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowAvx512(float* row0, float* row1, float* output, int outWidth)
+    private static void RowAvx512<TRead>(float* row0, float* row1, float* output, int outWidth, TRead read) where TRead : struct, IRead
     {
         int ox = 0;
         for (; ox + 16 <= outWidth; ox += 16)
         {
-            var top0 = Vector512.Load(row0 + 2 * ox);
-            var top1 = Vector512.Load(row0 + 2 * ox + 16);
-            var bottom0 = Vector512.Load(row1 + 2 * ox);
-            var bottom1 = Vector512.Load(row1 + 2 * ox + 16);
+            var top0 = read.Apply(Vector512.Load(row0 + 2 * ox));
+            var top1 = read.Apply(Vector512.Load(row0 + 2 * ox + 16));
+            var bottom0 = read.Apply(Vector512.Load(row1 + 2 * ox));
+            var bottom1 = read.Apply(Vector512.Load(row1 + 2 * ox + 16));
             Window(top0, top1, bottom0, bottom1).Store(output + ox);
         }
         int left = outWidth - ox;
@@ -76,10 +131,10 @@ public static unsafe class AveragePool2x2
         // 2 * left input values of each row: the first vector's lanes, then the second's.
         var mask0 = LaneMask.First(2 * left);
         var mask1 = LaneMask.First(2 * left - 16);
-        var t0 = Avx512F.MaskLoad(row0 + 2 * ox, mask0, Vector512<float>.Zero);
-        var t1 = Avx512F.MaskLoad(row0 + 2 * ox + 16, mask1, Vector512<float>.Zero);
-        var b0 = Avx512F.MaskLoad(row1 + 2 * ox, mask0, Vector512<float>.Zero);
-        var b1 = Avx512F.MaskLoad(row1 + 2 * ox + 16, mask1, Vector512<float>.Zero);
+        var t0 = read.Apply(Avx512F.MaskLoad(row0 + 2 * ox, mask0, Vector512<float>.Zero));
+        var t1 = read.Apply(Avx512F.MaskLoad(row0 + 2 * ox + 16, mask1, Vector512<float>.Zero));
+        var b0 = read.Apply(Avx512F.MaskLoad(row1 + 2 * ox, mask0, Vector512<float>.Zero));
+        var b1 = read.Apply(Avx512F.MaskLoad(row1 + 2 * ox + 16, mask1, Vector512<float>.Zero));
         Avx512F.MaskStore(output + ox, LaneMask.First(left), Window(t0, t1, b0, b1));
     }
 

@@ -12,10 +12,12 @@ namespace CnnGen.Generator.Emit.Layers;
 /// the running statistics. In evaluation mode the running statistics are constants, <c>dx = dy * weight * invstd</c>,
 /// and after a convolution inference does not run this layer at all: it is folded into the convolution's weights. A ReLU
 /// that alone reads this layer is applied as the values are stored in a gradient pass (<c>FuseGradientPassRelus</c>) and,
-/// when no convolution takes this layer in, in inference (<c>FuseAddRelus</c>). When one image is split over the
-/// threads, a large layer applies its scale and shift by ranges of channels: DenseNet-121's 58 normalisations of its
-/// joined maps (one image, two threads) took 2.1 ms on one thread and 4.6 ms left to the calling thread, which read the
-/// join's values the other core had written.
+/// when no convolution takes this layer in, in inference (<c>FuseAddRelus</c>). When a 1x1 convolution alone reads that
+/// ReLU (DenseNet's pre-activation layers), the convolution applies both to this layer's input as it reads it in
+/// inference (<c>NormalizeProductInputs</c>) and this layer only computes its scale and shift. Otherwise, when one image
+/// is split over the threads, a large layer applies its scale and shift by ranges of channels: DenseNet-121's 58
+/// normalisations of its joined maps (one image, two threads) took 2.1 ms on one thread and 4.6 ms left to the calling
+/// thread, which read the join's values the other core had written.
 /// </summary>
 internal sealed class BatchNormLayer : LayerEmitter
 {
@@ -69,6 +71,8 @@ internal sealed class BatchNormLayer : LayerEmitter
         w.Close();
         w.Line($"// y = x * scale + shift: scale = weight * invstd, shift = bias - mean * scale");
         w.Line($"{Kernels}.BatchNorm.ScaleAndShift({Weight(l)}, {Bias(l)}, ws._mean_{n}, ws._invstd_{n}, ws._scale_{n}, ws._shift_{n});");
+        if (l.NormalizedBy >= 0)
+            w.Line($"if (!ws.KeepForBackward) return; // in inference {network.Layers[l.NormalizedBy].Name} applies this scale and shift and {network.Layers[l.FusedRelu].Name} to this layer's input as it reads it");
         bool split = ImageSplit.WorthByValues(l) && l.Spatial > 1;
         var inferenceRelu = l.FusedRelu >= 0 ? network.Layers[l.FusedRelu] : null;
         if (split)

@@ -165,6 +165,7 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         string activation = FusedActivationOfProduct(w, l, folded, fusedRelu);
+        if (l.NormalizedInput >= 0 && l.PoolsInputFor < 0) NormReluInference.EmitForward(w, network, l, activation);
         var gradientRelu = l.GradientPassRelu >= 0 ? network.Layers[l.GradientPassRelu] : null;
         if (DirectInTraining(l)) EmitDirectTraining(w, l, gradientRelu);
         if (WinogradInTraining(l)) EmitWinogradTraining(w, l, gradientRelu);
@@ -185,6 +186,8 @@ internal sealed class ConvLayer : LayerEmitter
         w.Close();
         w.Close();
         if (l.PoolsInputFor >= 0 && ImageSplit.Worth(l)) EmitPoolFirstRanges(w, network, l);
+        if (l.NormalizedInput >= 0 && l.PoolsInputFor < 0 && ImageSplit.Worth(l))
+            NormReluInference.EmitRange(w, network, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         string rangeRelu = (fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true") + (l.FusedPool >= 0 ? ", pool2x2: true" : "");
         if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
@@ -213,6 +216,14 @@ internal sealed class ConvLayer : LayerEmitter
         w.Line($"// Inference: {pool.Name}'s 2x2 average taken of this layer's input first, then the product on its {positions} positions, into {pool.Name}'s output");
         w.Line("// (the average of W x + b is W times the average of x, plus b: a quarter of the multiply-adds, within rounding of the two layers). This layer's own output is not written.");
         w.Line($"var pooled = new global::System.Span<float>(ws._act_{pool.Id});");
+        string input = "inp";
+        if (l.NormalizedInput >= 0)
+        {
+            var norm = network.Layers[l.NormalizedInput];
+            w.Line($"// {norm.Name}'s scale and shift and {network.Layers[norm.FusedRelu].Name} applied to {norm.Name}'s input as the average reads it: neither writes its output; the bits of the layers.");
+            w.Line($"var normInput = new global::System.ReadOnlySpan<float>({NormReluInference.NormInput(network, l)});");
+            input = "normInput";
+        }
         if (ImageSplit.Worth(l))
         {
             ImageSplit.OpenWhenSplitting(w);
@@ -222,7 +233,7 @@ internal sealed class ConvLayer : LayerEmitter
                 : $"// reads what its own core wrote), then multiply ranges of the {pool.Output.Height} averaged rows (blocks of {PoolFirstRowBlock(pool)}).");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"var image = new global::System.Span<float>(ws.{PooledInput(l)}, 0, {pooledLength}); // the images run one after the other");
-            w.Line(ImageSplit.Run(AverageMethod(l), $"inp.Slice(b * {l.Input.Length}, {l.Input.Length})", "image", "default", "default", "1", channels, "1"));
+            w.Line(ImageSplit.Run(AverageMethod(l), $"{input}.Slice(b * {l.Input.Length}, {l.Input.Length})", "image", "default", "default", "1", channels, "1"));
             w.Line(PoolFirstByFilters(pool)
                 ? ImageSplit.Run(PoolFirstFiltersMethod(l), "image", $"pooled.Slice(b * {outLength}, {outLength})", "weight", "bias", "1", filters,
                     ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture))
@@ -233,7 +244,10 @@ internal sealed class ConvLayer : LayerEmitter
             w.Close();
         }
         w.Line($"var averaged = new global::System.Span<float>(ws.{PooledInput(l)}, 0, batch * {pooledLength});");
-        w.Line($"{Kernels}.AveragePool2x2.Forward(inp, averaged, planes: batch * {channels}, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width});");
+        w.Line(l.NormalizedInput >= 0
+            ? $"{Kernels}.AveragePool2x2.ForwardNormalized(normInput, averaged, planes: batch * {channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
+              $"outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width}, {NormReluInference.Scale(network, l)}, {NormReluInference.Shift(network, l)}, channels: {channels});"
+            : $"{Kernels}.AveragePool2x2.Forward(inp, averaged, planes: batch * {channels}, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {pool.Output.Width});");
         w.Line("for (int b = 0; b < batch; b++)");
         w.Line($"    {Kernels}.Gemm.MultiplyBiasActivation(weight, averaged.Slice(b * {pooledLength}, {pooledLength}), pooled.Slice(b * {outLength}, {outLength}), bias, m: {filters}, n: {positions}, k: {channels});");
         w.Line("return;");
@@ -263,9 +277,14 @@ internal sealed class ConvLayer : LayerEmitter
         int channels = l.Input.Channels, filters = Op(l).Filters, outWidth = pool.Output.Width, positions = pool.Output.Height * outWidth;
         long planeIn = (long)l.Input.Height * l.Input.Width;
         w.Line();
-        ImageSplit.OpenRange(w, AverageMethod(l), $"The 2x2 averages of channels [start, end) of one image of {l.Name}'s input.");
-        w.Line($"{Kernels}.AveragePool2x2.Forward(inp.Slice(start * {planeIn}, (end - start) * {planeIn}), outp.Slice(start * {positions}, (end - start) * {positions}), " +
-               $"planes: end - start, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {outWidth});");
+        ImageSplit.OpenRange(w, AverageMethod(l), $"The 2x2 averages of channels [start, end) of one image of {l.Name}'s input" +
+            (l.NormalizedInput >= 0 ? $", normalised and rectified as they are read ({network.Layers[l.NormalizedInput].Name})." : "."));
+        string planes = $"inp.Slice(start * {planeIn}, (end - start) * {planeIn}), outp.Slice(start * {positions}, (end - start) * {positions}), " +
+                        $"planes: end - start, height: {l.Input.Height}, width: {l.Input.Width}, outHeight: {pool.Output.Height}, outWidth: {outWidth}";
+        w.Line(l.NormalizedInput >= 0
+            ? $"{Kernels}.AveragePool2x2.ForwardNormalized({planes}, new global::System.ReadOnlySpan<float>({NormReluInference.Scale(network, l)}, start, end - start), " +
+              $"new global::System.ReadOnlySpan<float>({NormReluInference.Shift(network, l)}, start, end - start), channels: end - start);"
+            : $"{Kernels}.AveragePool2x2.Forward({planes});");
         w.Close();
         w.Line();
         if (PoolFirstByFilters(pool))

@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="AveragePool2x2.Forward"/> against the general pooling loop the generator emits for other windows (each
 /// window's values added to 0 in index order, then divided by 4), bit for bit: rows of whole chunks of 16 outputs, of
 /// partial ones and of both, odd sizes whose last row and column no window reads, values whose sums depend on the
-/// order, windows of negative zeros, NaN and infinities; and nothing written past the output.
+/// order, windows of negative zeros, NaN and infinities; and nothing written past the output. Normalised and rectified
+/// as it is read, the bits of the BatchNorm's pass with its ReLU, then the pool.
 /// </summary>
 public class AveragePool2x2Tests
 {
@@ -52,6 +53,43 @@ public class AveragePool2x2Tests
                 $"output {i} of {planes}x{height / 2}x{width / 2}: got {y[i]:R}, window by window gave {expected[i]:R}");
         Assert.Equal(0x0000_0000, BitConverter.SingleToInt32Bits(y[0])); // +0, not -0
         Assert.Equal(7f, y[outLength]); // nothing written past the output
+    }
+
+    [Theory]
+    [InlineData(3, 56, 56, 3)]  // DenseNet-121's first transition's shape, on a few channels
+    [InlineData(6, 14, 14, 3)]  // two images of three channels: plane p is channel p % 3
+    [InlineData(4, 7, 7, 4)]    // odd sizes: the last row and column are read by no window
+    [InlineData(2, 5, 65, 2)]   // rows of a whole chunk of 16 outputs and a partial one
+    public void NormalisedAsReadIsTheBitsOfTheBatchNormsPassThenThePool(int planes, int height, int width, int channels)
+    {
+        var x = MixedMagnitudes.Values(planes * height * width, planes * 7 + height + width);
+        x[3] = float.NaN;
+        x[width + 2] = -0f;
+        var random = new Random(height + channels);
+        var scale = new float[channels];
+        var shift = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            scale[c] = (float)(random.NextDouble() * 2 - 0.5); // some negative: the ReLU cuts different values
+            shift[c] = (float)(random.NextDouble() - 0.5);
+        }
+        // The BatchNorm's pass with its ReLU over every image, then the pool.
+        var normalised = new float[x.Length];
+        BatchNorm.Apply(x, normalised, planes / channels, channels, height * width, scale, shift, FusedActivation.Relu);
+        int outLength = planes * (height / 2) * (width / 2);
+        var expected = new float[outLength];
+        AveragePool2x2.Forward(normalised, expected, planes, height, width, height / 2, width / 2);
+        var y = new float[outLength + 1];
+        y[outLength] = 7f;
+        AveragePool2x2.ForwardNormalized(x, y, planes, height, width, height / 2, width / 2, scale, shift, channels);
+        for (int i = 0; i < outLength; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                $"output {i} of {planes}x{height / 2}x{width / 2}: got {y[i]:R}, the BatchNorm's pass then the pool gave {expected[i]:R}");
+        Assert.Contains(expected, float.IsNaN);
+        Assert.Equal(7f, y[outLength]);
+        var error = Assert.Throws<ArgumentException>(() =>
+            AveragePool2x2.ForwardNormalized(x, y, planes, height, width, height / 2, width / 2, scale.AsSpan(1), shift, channels));
+        Assert.Contains($"{channels} channels need that many scales and shifts", error.Message);
     }
 
     [Fact]
