@@ -274,6 +274,9 @@ public class ImageSplitTests
         Assert.Contains("RunSplit(_ForwardRows_add1 ??= ForwardRows_add1, ws, inp, fused, default, default, batch, units: 32, block: 1);", code); // conv2's rows
         Assert.Contains("units: 32, block: 1", code);       // channels of a pool
         Assert.Contains("units: 65536, block: 16", code);   // the join's output: values, a cache line per block
+        // In place, only the source's values are copied, and only they are shared out.
+        Assert.Contains("RunSplit(_ForwardSourceValues_concat1 ??= ForwardSourceValues_concat1, ws, inp, outp, default, default, batch, units: 32768, block: 16);", code);
+        Assert.Contains("start += 32768; // the sources' values follow the input's 32 channels", code);
         Assert.DoesNotContain("_ForwardValues_relu3", code);
         Assert.DoesNotContain("_ForwardPlanes_pool4", code); // the global average pool
     }

@@ -24,7 +24,7 @@ internal sealed class ConcatLayer : LayerEmitter
         w.Line("// input channels are already where they belong; the later images' move up, the last first, so none is overwritten unread.");
         w.Line("for (int b = batch - 1; b >= 1; b--)");
         w.Line($"    inp.Slice(b * {inLen}, {inLen}).CopyTo(outp.Slice(b * {outLen}, {inLen}));");
-        if (split) ImageSplit.EmitRunAndReturn(w, SourcesMethod(l), "outp", outLen, ImageSplit.ValueBlock);
+        if (split) ImageSplit.EmitRunAndReturn(w, SourcesMethod(l), "outp", outLen - inLen, ImageSplit.ValueBlock);
         w.Open("for (int b = 0; b < batch; b++)");
         EmitSourceCopies(w, l, network, inLen, outLen);
         w.Close();
@@ -61,13 +61,20 @@ internal sealed class ConcatLayer : LayerEmitter
     private static string SourcesMethod(LayerSpec l) => "ForwardSourceValues_" + l.Id;
 
     /// <summary>Values <c>[start, end)</c> of each image's output: the part of each joined tensor that falls in them
-    /// (<paramref name="withInput"/> false: only the sources', the input's being in place already).</summary>
+    /// (<paramref name="withInput"/> false: values <c>[start, end)</c> of the sources' part only, the input's being in
+    /// place already, so that the threads share the copying out: ranges of the whole output left DenseNet's 32 new
+    /// channels, which come last, to the last thread).</summary>
     private static void EmitValues(SourceWriter w, LayerSpec l, NetworkSpec network, bool withInput)
     {
         long inLen = l.Input.Length, outLen = l.Output.Length;
         ImageSplit.OpenRange(w, withInput ? ValuesMethod(l) : SourcesMethod(l), withInput
             ? $"Values [start, end) of each image of {l.Name}: the same copies as the whole layer."
-            : $"Values [start, end) of each image of {l.Name} in place: the same copies of the sources as the whole layer.");
+            : $"Values [start, end) of the sources' part of each image of {l.Name} in place: the same copies of the sources as the whole layer.");
+        if (!withInput)
+        {
+            w.Line($"start += {inLen}; // the sources' values follow the input's {l.Input.Channels} channels");
+            w.Line($"end += {inLen};");
+        }
         w.Open("for (int b = 0; b < batch; b++)");
         w.Line($"var y = outp.Slice(b * {outLen}, {outLen});");
         if (withInput) w.Line($"{Kernels}.Elementwise.CopyOverlap(inp.Slice(b * {inLen}, {inLen}), y, 0, start, end); // the input's {l.Input.Channels} channels");
