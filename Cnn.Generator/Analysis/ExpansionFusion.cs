@@ -48,7 +48,10 @@ internal static class ExpansionFusion
         for (int k = 0; k < layers.Count; k++)
         {
             var l = layers[k];
-            if (l.Op is not ConvOp { Kernel: 1, Stride: 1, Padding: 0, Groups: 1, Dilation: 1 } || l.InputIndex < 0 || l.DirectInference) continue;
+            // An expansion that normalises its input as it reads it (Fusion.NormalizeProductInputs) reads the
+            // BatchNorm's input: the map a band would expand is one inference does not write.
+            if (l.Op is not ConvOp { Kernel: 1, Stride: 1, Padding: 0, Groups: 1, Dilation: 1 } || l.InputIndex < 0
+                || l.DirectInference || l.NormalizedInput >= 0) continue;
             // The expansion's output in inference is its ReLU's, written only with the BatchNorm folded in.
             if (l.FoldedBatchNorm < 0 || l.FusedRelu < 0 || !l.FusedReluNeedsFold) continue;
             int depthwise = Fusion.SoleReader(layers, PositionOf(layers, l.FusedRelu));

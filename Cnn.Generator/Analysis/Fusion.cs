@@ -295,14 +295,16 @@ internal static class Fusion
 
     /// <summary>
     /// A BatchNorm that no convolution takes in, whose ReLU it applies (<see cref="FuseAddRelus"/>), read only by a 1x1
-    /// convolution (DenseNet's <c>norm1, relu1, conv1</c> before each 3x3 layer): in inference the convolution normalises
-    /// and rectifies the BatchNorm's input as it reads it, a block of positions at a time (<c>NormReluProduct</c>), with
-    /// the bits of the three layers; the BatchNorm only computes its scale and shift and the normalised map is never
-    /// written; a convolution that averages its input first (<see cref="PoolInputsFirst"/>, DenseNet's transitions)
-    /// normalises it as the average reads it (<c>AveragePool2x2.ForwardNormalized</c>). DenseNet-121, one image (<c>Cnn.Latency --model densenet121 --split --fixed --layers</c>,
-    /// 4 runs of each build alternating, medians): on two threads the pass 18,281 -> 16,571 us, its BatchNorms 2,513 ->
-    /// 157 us and its convolutions 14,573 -> 15,363 (the BatchNorm's pass, split by channels, wrote lines the other core
-    /// had read, and its convolution read them back split by rows); on one thread 25,797 -> 25,496 us (the normalising
+    /// convolution (DenseNet's <c>norm1, relu1, conv1</c> before each 3x3 layer): in inference the convolution
+    /// normalises and rectifies the BatchNorm's input as it reads it, a block of positions at a time
+    /// (<c>NormReluProduct</c>), with the bits of the three layers; the BatchNorm only computes its scale and shift and
+    /// the normalised map is never written; a convolution that averages its input first (<see cref="PoolInputsFirst"/>,
+    /// DenseNet's transitions) normalises it as the average reads it (<c>AveragePool2x2.ForwardNormalized</c>). Such a
+    /// convolution is then no expansion the depthwise layer after it computes (<see cref="ExpansionFusion"/>, decided
+    /// after this). DenseNet-121, one image (<c>Cnn.Latency --model densenet121 --split --fixed --layers</c>, 4 runs of
+    /// each build alternating, medians): on two threads the pass 18,281 -> 16,571 us, its BatchNorms 2,513 -> 157 us
+    /// and its convolutions 14,573 -> 15,363 (the BatchNorm's pass, split by channels, wrote lines the other core had
+    /// read, and its convolution read them back split by rows); on one thread 25,797 -> 25,496 us (the normalising
     /// moves into the convolutions: BatchNorms 1,365 -> 152, convolutions 23,407 -> 24,328).
     /// </summary>
     private static void NormalizeProductInputs(List<LayerSpec> layers)
@@ -313,8 +315,8 @@ internal static class Fusion
             if (norm.Kind != LayerKind.BatchNorm || norm.InferredBy >= 0 || norm.FusedRelu < 0 || norm.Spatial <= 1 || norm.InputIndex < 0) continue;
             int relu = SoleReader(layers, k);
             int conv = relu < 0 || layers[relu].Index != norm.FusedRelu ? -1 : SoleReader(layers, relu);
-            if (conv < 0 || layers[conv].Op is not ConvOp { Kernel: 1, Stride: 1, Padding: 0, Groups: 1, Dilation: 1 } || layers[conv].Input != norm.Output
-                || layers[conv].ExpandedBy >= 0 || layers[conv].DirectInference) continue;
+            if (conv < 0 || layers[conv].Op is not ConvOp { Kernel: 1, Stride: 1, Padding: 0, Groups: 1, Dilation: 1 }
+                || layers[conv].DirectInference) continue;
             layers[k] = norm with { NormalizedBy = layers[conv].Index };
             layers[conv] = layers[conv] with { NormalizedInput = norm.Index };
         }

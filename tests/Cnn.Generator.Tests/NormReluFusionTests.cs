@@ -63,6 +63,19 @@ public class NormReluFusionTests
         Assert.DoesNotContain("NormReluProduct", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnExpansionThatNormalisesItsInputIsNotComputedInsideTheDepthwiseLayer()
+    {
+        // The 1x1 expansion (96 x 105 x 105 values, large enough for ExpandDepthwise) reads relu's output, which inference
+        // no longer writes: it normalises norm's input itself, and the depthwise layer reads the expansion's output.
+        string text = CleanNetworkSource("[Input(16, 105, 105)] [Conv(1, 16)] [Tanh(Name = \"t\")] [BatchNorm(Name = \"norm\")] [ReLU(Name = \"relu\")] " +
+                                         "[Conv(1, 96, Bias = false, Name = \"conv\")] [BatchNorm] [ReLU6] [Conv(3, 96, Stride = 2, Padding = 1, Groups = 96, Bias = false)] " +
+                                         "[BatchNorm] [ReLU6] [Dense(5)]");
+        Assert.Contains("var normInput = new global::System.ReadOnlySpan<float>(ws._act_t);", text, StringComparison.Ordinal);
+        Assert.Contains(Returns, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ExpandDepthwise", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("a ReLU6", "[Input(64, 16, 16)] [Conv(1, 64)] [Tanh] [BatchNorm] [ReLU6] [Conv(1, 32)] [Dense(3)]")]
     [InlineData("a 3x3 convolution", "[Input(64, 16, 16)] [Conv(1, 64)] [Tanh] [BatchNorm] [ReLU] [Conv(3, 32, Padding = 1)] [Dense(3)]")]
