@@ -86,16 +86,17 @@ public static unsafe class AveragePool2x2
         public Vector512<float> Apply(Vector512<float> v) => v;
     }
 
+    /// <summary>Read as <see cref="BatchNorm.Apply"/> with its ReLU writes it (<see cref="BatchNorm.Normalize(float, float, float, FusedActivation)"/>).</summary>
     private readonly struct Normalized(float scale, float shift) : IRead
     {
         private readonly float _scale = scale, _shift = shift;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Apply(float v) => Activate.Apply(v * _scale + _shift, FusedActivation.Relu);
+        public float Apply(float v) => BatchNorm.Normalize(v, _scale, _shift, FusedActivation.Relu);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Apply(Vector512<float> v) =>
-            Activate.Apply(Avx512F.Add(Avx512F.Multiply(v, Vector512.Create(_scale)), Vector512.Create(_shift)), FusedActivation.Relu);
+            BatchNorm.Normalize(v, Vector512.Create(_scale), Vector512.Create(_shift), FusedActivation.Relu);
     }
 
     /// <summary>One output row, one output at a time.</summary>

@@ -120,9 +120,21 @@ public static class BatchNorm
                     for (; i <= spatial - Lanes; i += Lanes)
                         Activate.Apply(Vector256.Add(Vector256.Multiply(Vector256.Create(xs.Slice(i, Lanes)), vs), vt), activation).CopyTo(ys.Slice(i, Lanes));
                 }
-                for (; i < spatial; i++) ys[i] = Activate.Apply(xs[i] * s + t, activation);
+                for (; i < spatial; i++) ys[i] = Normalize(xs[i], s, t, activation);
             }
     }
+
+    /// <summary>One value as <see cref="Apply"/> computes it: <c>x * scale + shift</c> (a multiplication, then an
+    /// addition, never fused), then <paramref name="activation"/>. The kernels that normalise their input as they read
+    /// it (<see cref="NormReluProduct"/>, <see cref="AveragePool2x2.ForwardNormalized"/>) read it through this, so they
+    /// keep the bits of this layer's own pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Normalize(float x, float scale, float shift, FusedActivation activation) => Activate.Apply(x * scale + shift, activation);
+
+    /// <summary><see cref="Normalize(float, float, float, FusedActivation)"/> of 16 values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Normalize(Vector512<float> x, Vector512<float> scale, Vector512<float> shift, FusedActivation activation) =>
+        Activate.Apply(Vector512.Add(Vector512.Multiply(x, scale), shift), activation);
 
     /// <summary>Adds this worker's per-channel gradient sums: <c>sums[c] += sum dy</c>,
     /// <c>sums[channels + c] += sum dy * (x - mean)</c>.</summary>

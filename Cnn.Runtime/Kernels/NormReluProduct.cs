@@ -8,19 +8,20 @@ namespace CnnGen.Kernels;
 /// A 1x1 convolution whose input is normalised and rectified as it is read, in inference: DenseNet's
 /// <c>BatchNorm, ReLU, 1x1 conv</c>, whose BatchNorm follows a channel join and so cannot be folded into a convolution.
 /// <c>output[F, P] = activation(weight[F, K] * relu(x[K, P] * scale[K] + shift[K]) + bias)</c>, a block of positions at a
-/// time: the block's normalised columns go to this thread's scratch (at most <see cref="BlockValues"/> values, within a
+/// time: the block's normalised columns go to this thread's scratch (about <see cref="BlockValues"/> values, within a
 /// core's second-level cache) and are multiplied from there, by the product of <see cref="Gemm.MultiplyBiasActivation"/>
 /// or, with the weights laid out as panels, of <see cref="FilterLanes"/>. The normalised map is never written whole: the
 /// BatchNorm's own pass wrote it (a map of up to 1,024 channels) and the convolution read it back, and on two threads
 /// the pass, split by channels, wrote lines the other core had read.
-/// <para>Each normalised value is <see cref="BatchNorm.Apply"/>'s (a multiplication, then an addition, then the ReLU)
+/// <para>Each normalised value is <see cref="BatchNorm.Apply"/>'s (<see cref="BatchNorm.Normalize(float, float, float, FusedActivation)"/>)
 /// and each output the product's chain over them (one fused multiply-add per term from zero, then the bias, then the
 /// activation), so the bits of the three layers run one after the other, for any range of filters or positions.</para>
 /// </summary>
 [SkipLocalsInit]
 public static unsafe class NormReluProduct
 {
-    /// <summary>Normalised values of one block (128 KiB): a block holds as many positions as fit, at least one panel's.</summary>
+    /// <summary>Normalised values a block aims at (128 KiB): a block holds as many positions as fit, but never fewer than
+    /// one panel's or one group's.</summary>
     public const int BlockValues = 32 * 1024;
 
     /// <summary>Positions of one wide panel of the product (<c>PanelGemmAvx512.WidePanelWidth</c>): a block holds whole ones.</summary>
@@ -85,10 +86,9 @@ public static unsafe class NormReluProduct
             var t = Vector512.Create(shift[p]);
             int j = 0;
             for (; j < whole; j += 16)
-                Activate.Apply(Avx512F.Add(Avx512F.Multiply(Vector512.Load(from + j), s), t), FusedActivation.Relu).Store(to + j);
+                BatchNorm.Normalize(Vector512.Load(from + j), s, t, FusedActivation.Relu).Store(to + j);
             if (j < count)
-                Avx512F.MaskStore(to + j, tail,
-                    Activate.Apply(Avx512F.Add(Avx512F.Multiply(Avx512F.MaskLoad(from + j, tail, Vector512<float>.Zero), s), t), FusedActivation.Relu));
+                Avx512F.MaskStore(to + j, tail, BatchNorm.Normalize(Avx512F.MaskLoad(from + j, tail, Vector512<float>.Zero), s, t, FusedActivation.Relu));
         }
     }
 
@@ -97,7 +97,7 @@ public static unsafe class NormReluProduct
     {
         for (int p = 0; p < k; p++)
             for (int j = 0; j < count; j++)
-                normalised[(long)p * count + j] = Activate.Apply(x[(long)p * stride + j] * scale[p] + shift[p], FusedActivation.Relu);
+                normalised[(long)p * count + j] = BatchNorm.Normalize(x[(long)p * stride + j], scale[p], shift[p], FusedActivation.Relu);
     }
 
     /// <summary>Each output's chain from the normalised block: one fused multiply-add per term from zero, then the bias,
