@@ -16,13 +16,14 @@ namespace CnnGen.Kernels;
 /// <c>U[36][channels][filters]</c> (for whole 32-filter panels, stored as the product's packed panels, read in place),
 /// and turns each tile back into 4x4 outputs. It can run on a range of filters
 /// [f0, f1) (the weights of a range are transformed into their own block), so a layer can be split by filters; each
-/// range transforms the input itself.</para>
+/// range transforms the input itself. A layer can also be split by tiles (<see cref="ForwardTiles"/>) or, for few tiles
+/// and filters, by points, then by tiles (<see cref="ForwardPoints"/>, <see cref="FinishTiles"/>).</para>
 /// <para>The transforms run on 16 channels or 16 filters at a time with AVX-512 and one at a time otherwise, with the same
 /// operations in the same order: both paths give the same bits. The result differs from direct convolution by
 /// rounding only (the transforms scale values by up to 100 before the sums): see the accuracy tests.</para>
 /// </summary>
 [SkipLocalsInit]
-public static unsafe class Winograd3x3
+public static unsafe partial class Winograd3x3
 {
     /// <summary>Outputs per tile side.</summary>
     public const int OutputTile = 4;
@@ -598,8 +599,14 @@ public static unsafe class Winograd3x3
     /// <summary>Each tile's <c>A^T M A</c> plus the filter's bias, then (when fused) ReLU (<c>x &lt; 0 ? 0 : x</c>), stored
     /// for filters [f0, f1), or with <see cref="Finishing.Pool2x2"/> each 2x2 block's maximum stored into the pooled
     /// planes; outputs past the edge are not written.</summary>
+    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, Finishing finishing) =>
+        TransformOutput(products, PlaneStride(count, f1 - f0), bias, output, s, t0, count, f0, f1, finishing);
+
+    /// <summary><see cref="TransformOutput(float*, float*, float*, in Shape, int, int, int, int, Finishing)"/> with each
+    /// point's rows <paramref name="pointStride"/> values apart (products of a block that holds more tiles than these).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput(float* products, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1, Finishing finishing)
+    private static void TransformOutput(float* products, long pointStride, float* bias, float* output, in Shape s, int t0, int count, int f0, int f1,
+        Finishing finishing)
     {
         int range = f1 - f0, perImage = s.TilesHigh * s.TilesWide;
         // With the pool a tile stores its 2x2 maxima into planes of half the height and width.
@@ -608,7 +615,6 @@ public static unsafe class Winograd3x3
         int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
         // 24 rows of column transforms, then 16 finished values, 16 filters each, then the same by filter.
         float* stage = stackalloc float[(OutputTile * InputTile + 2 * OutputTile * OutputTile) * 16];
-        long pointStride = PlaneStride(count, range);
         for (int i = 0; i < count; i++)
         {
             int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;

@@ -209,6 +209,33 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void AWinogradLayerOfFewTilesAndOneBlockOfFiltersSplitsByPointsThenByTiles()
+    {
+        // DenseNet-121's 3x3 layers at 7x7: 128 -> 32 (4 tiles, one panel of 32 filters, 576 KiB of transformed weights),
+        // 1,806,336 multiply-adds, ran whole on the calling thread; now ranges of the 36 points into the products the
+        // ranges share (the workspace's block scratch), then ranges of the tiles, from one channel-last copy.
+        string code = Generate("[Input(128, 7, 7)] [Conv(3, 32, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
+        Assert.Contains("if (ws.SplitParts > 1 && global::CnnGen.Kernels.Winograd3x3.FitsOneBlock(batch, 128, 32, 7, 7))", code);
+        Assert.Contains("Winograd3x3.PadChannelLast(inp.Slice(0, batch * 6272), batch, ws._winogradPadded_conv1, channels: 128, height: 7, width: 7, " +
+                        "padding: 1, outHeight: 7, outWidth: 7);", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_WinogradPoints_conv1 ??= WinogradPoints_conv1, ws, ws._winogradPadded_conv1, ws._winogradScratch_conv1, " +
+                        "_winogradWeight_conv1, default, batch, units: 36, block: 1, piecesPerThread: 1);", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_WinogradFinish_conv1 ??= WinogradFinish_conv1, ws, ws._winogradScratch_conv1, fused.Slice(0, batch * 1568), " +
+                        "default, bias, batch, units: batch * 4, block: 1, piecesPerThread: 1);", code);
+        Assert.Contains("Winograd3x3.ForwardPoints(inp, batch, weight, outp, scratch, channels: 128, filters: 32, outHeight: 7, outWidth: 7, " +
+                        "firstPoint: start, endPoint: end);", code);
+        Assert.Contains("Winograd3x3.FinishTiles(inp, batch, bias, outp, filters: 32, outHeight: 7, outWidth: 7, firstTile: start, endTile: end, relu: true);", code);
+        // At 14x14 (16 tiles) the same layer keeps its split by tiles; with 64 filters (two panels), by filters; 32 -> 32 at
+        // 12x12 (9 tiles, 1,327,104 multiply-adds, but 144 KiB of transformed weights) runs whole.
+        Assert.Equal(new[] { "_PadRows_conv1", "_ForwardTiles_conv1" }, SplitMethods(Generate("[Input(128, 14, 14)] [Conv(3, 32, Padding = 1)] [ReLU]")));
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(Generate("[Input(128, 7, 7)] [Conv(3, 64, Padding = 1)] [ReLU]")));
+        string small = Generate("[Input(32, 12, 12)] [Conv(3, 32, Padding = 1)] [ReLU]");
+        Assert.Empty(SplitMethods(small));
+        Assert.Contains("Winograd3x3.Forward(inp.Slice(0, batch * 4608), batch, _winogradWeight_conv1,", small);
+    }
+
+    [Fact]
     public void AWinogradLayerSplitByTilesRunsOneRangePerThreadWhenItsTransformedWeightsPassACoresCache()
     {
         // 28 x 28 maps: 49 tiles, split by tiles. 64 -> 64 (576 KiB of transformed weights) keeps two ranges per thread;
@@ -243,11 +270,13 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndFewerThanTwoVectorsOfFiltersRunsWhole()
+    public void AWinogradLayerOfFewTilesAndFewerThanTwoVectorsOfFiltersSplitsByPoints()
     {
-        // 24 filters (1,769,472 MACs, 4 tiles): one vector of 16 and a part of one, too few to share.
+        // 24 filters (1,769,472 MACs, 4 tiles): one vector of 16 and a part of one, too few to share by filters; its 432 KiB
+        // of transformed weights (rows of 24 filters, not panels) are shared out by points.
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 24, Padding = 1)] [ReLU]");
-        Assert.Empty(SplitMethods(code));
+        Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
+        Assert.Contains("Winograd3x3.ForwardPoints(inp, batch, weight, outp, scratch, channels: 128, filters: 24, outHeight: 8, outWidth: 8, ", code);
         Assert.Contains("Winograd3x3.Forward(", code);
     }
 

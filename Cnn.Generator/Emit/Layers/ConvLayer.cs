@@ -144,7 +144,8 @@ internal sealed class ConvLayer : LayerEmitter
             }
             if (l.WinogradInference)
             {
-                if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitSplit(w, l, target, sum);
+                if (ImageSplit.Worth(l) && ImageSplit.SplitsPoints(l)) WinogradConv.EmitPointSplit(w, l, target);
+                else if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitSplit(w, l, target, sum);
                 WinogradConv.EmitForward(w, l, target, reluArg);
             }
             else
@@ -189,7 +190,8 @@ internal sealed class ConvLayer : LayerEmitter
         if (l.NormalizedInput >= 0 && l.PoolsInputFor < 0 && ImageSplit.Worth(l))
             NormReluInference.EmitRange(w, network, l, fusedRelu is null ? $"{Kernels}.FusedActivation.None" : ActivationExpression(l, fusedRelu));
         string rangeRelu = (fusedRelu is null ? "" : l.FusedReluNeedsFold ? ", relu: ws.Folded" : ", relu: true") + (l.FusedPool >= 0 ? ", pool2x2: true" : "");
-        if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
+        if (ImageSplit.Worth(l) && ImageSplit.SplitsPoints(l)) WinogradConv.EmitPointRangeMethods(w, l, rangeRelu);
+        else if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
         if (RowBand.StartedBy(network, l) is { } band) RowBand.EmitRange(w, network, band);
         if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);

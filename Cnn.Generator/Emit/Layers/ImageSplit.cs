@@ -100,12 +100,13 @@ internal static class ImageSplit
     public const long MinimumWinogradMultiplyAdds = 1_000_000;
 
     /// <summary>Layers whose inference kernel runs whole on the calling thread: the direct depthwise kernel that pads each
-    /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few tiles with fewer than two blocks of filters.
-    /// (Other Winograd layers split by tiles or by filters, each thread with a scratch of its own; those that run
+    /// channel into one plane per workspace (those that read their input in place split by channels); a Winograd layer of few
+    /// tiles with fewer than two blocks of filters and small transformed weights (<see cref="SplitsPoints"/>). (Other
+    /// Winograd layers split by tiles, by filters or by points, each thread with a scratch of its own; those that run
     /// im2col + GEMM for few images split that.)</summary>
     private static bool RunsWhole(LayerSpec l) =>
         l.Op is ConvOp { Groups: > 1 } && l.DirectInference && !l.DepthwiseInPlace
-        || l.WinogradInference && !SplitsTiles(l) && !SplitsFilters(l) && l.WinogradFromImages == 1;
+        || l.WinogradInference && !SplitsTiles(l) && !SplitsFilters(l) && !SplitsPoints(l) && l.WinogradFromImages == 1;
 
     /// <summary>A Winograd layer with enough tiles per image to split them over the threads: 32 or more, or 16 or more
     /// (a 16x16 map) when its transformed weights are small enough to stay in a core's cache while every range reads them
@@ -113,6 +114,26 @@ internal static class ImageSplit
     public static bool SplitsTiles(LayerSpec l) =>
         l.WinogradInference && (WinogradConv.TilesPerImage(l) >= MinimumWinogradTiles
                                 || WinogradConv.TilesPerImage(l) >= MinimumWinogradTilesOfSmallWeights && TransformedWeightBytes(l) <= SmallWinogradWeightBytes);
+
+    /// <summary>
+    /// A Winograd layer of too few tiles to split them (fewer than <see cref="MinimumWinogradTilesOfSmallWeights"/>) whose
+    /// filters make one block (<see cref="WinogradFilterBlock"/>), so that no split by filters fits it either, and whose
+    /// transformed weights are at least <see cref="PointSplitWeightBytes"/>: split by its 36 points
+    /// (<c>Winograd3x3.ForwardPoints</c>, each range reading only its points' weights into products all ranges share),
+    /// then by tiles (<c>Winograd3x3.FinishTiles</c>); such a layer ran whole on one thread before. DenseNet-121's 16 3x3
+    /// layers at 7x7 (128 -> 32, 4 tiles, 576 KiB of weights each) on two threads (<c>Cnn.Latency --model densenet121
+    /// --split --fixed --layers</c>, 4 runs of each build alternating) 770 -> 633 us, against 795 and 776 on one. Its 24
+    /// layers at 14x14 (16 tiles) keep their split by tiles: by points they took 2,011 us against 1,787, every range
+    /// transforming all 16 tiles' input and a second hand-over for the output transforms. Not with a pool fused into the
+    /// layer.
+    /// </summary>
+    public static bool SplitsPoints(LayerSpec l) =>
+        l.WinogradInference && l.WinogradFromImages == 1 && l.FusedPool < 0 && WinogradConv.TilesPerImage(l) < MinimumWinogradTilesOfSmallWeights
+        && l.Op is ConvOp { Filters: var f } && f < 2 * WinogradFilterBlock(l) && TransformedWeightBytes(l) >= PointSplitWeightBytes;
+
+    /// <summary>Transformed weights from which a Winograd layer of few tiles and one block of filters splits by points
+    /// (<see cref="SplitsPoints"/>): 256 KiB, so that each range's share of them is worth a hand-over of its own.</summary>
+    public const long PointSplitWeightBytes = 256 * 1024;
 
     /// <summary>Tiles per image from which a Winograd layer of small transformed weights is split by tiles. Measured
     /// (thread CPU time, one image, ranges of 4 tiles against the whole layer; <c>Cnn.TrainProfile split</c>): the

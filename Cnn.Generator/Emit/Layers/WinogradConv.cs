@@ -139,6 +139,53 @@ internal static class WinogradConv
         w.Close();
     }
 
+    private static string PointsMethod(LayerSpec l) => "WinogradPoints_" + l.Id;
+
+    private static string FinishMethod(LayerSpec l) => "WinogradFinish_" + l.Id;
+
+    /// <summary>
+    /// Inference over the threads by points (<c>ImageSplit.SplitsPoints</c>), when the images' tiles make one block (else
+    /// the code after it runs the layer as one thread would): the channel-last copy on this thread (a small map's), then
+    /// ranges of the 36 points multiply their share of the transformed weights into the products all of them share (the
+    /// workspace's block scratch, which a split pass does not use otherwise), then ranges of the tiles turn the products
+    /// back into outputs. One range per thread each time: every range of points transforms all the tiles' input.
+    /// </summary>
+    public static void EmitPointSplit(SourceWriter w, LayerSpec l, string target)
+    {
+        var c = Op(l);
+        int inLen = (int)l.Input.Length;
+        string shape = $"{l.Input.Channels}, {c.Filters}, {l.Output.Height}, {l.Output.Width}";
+        w.Open($"if (ws.SplitParts > 1 && {Kernel}.FitsOneBlock(batch, {shape}))");
+        w.Line($"// Fewer images than threads: each thread multiplies a range of the 36 points with only their transformed weights (by tiles, every range " +
+               $"would read all {(TransformedLength(l) * sizeof(float) / 1024).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} KiB of them), then transforms a range of the tiles back.");
+        w.Line($"{Kernel}.PadChannelLast(inp.Slice(0, batch * {inLen}), batch, ws._winogradPadded_{l.Id}, channels: {l.Input.Channels}, " +
+               $"height: {l.Input.Height}, width: {l.Input.Width}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
+        w.Line($"GeneratedPasses.RunSplit(_{PointsMethod(l)} ??= {PointsMethod(l)}, ws, ws._winogradPadded_{l.Id}, ws._winogradScratch_{l.Id}, " +
+               $"{Transformed(l)}, default, batch, units: 36, block: 1, piecesPerThread: 1);");
+        w.Line($"GeneratedPasses.RunSplit(_{FinishMethod(l)} ??= {FinishMethod(l)}, ws, ws._winogradScratch_{l.Id}, {target}.Slice(0, batch * {StoredLength(l)}), " +
+               $"default, bias, batch, units: batch * {Tiles(l)}, block: 1, piecesPerThread: 1);");
+        w.Line("return;");
+        w.Close();
+    }
+
+    /// <summary>The range methods of <see cref="EmitPointSplit"/>: points [start, end) of every tile's products, with a
+    /// scratch of the running thread's own for the transformed input; tiles [start, end) of every filter's output.</summary>
+    public static void EmitPointRangeMethods(SourceWriter w, LayerSpec l, string reluArg)
+    {
+        var c = Op(l);
+        w.Line();
+        ImageSplit.OpenRange(w, PointsMethod(l), "Points [start, end) of the products of every tile and filter, into the products the ranges share.");
+        w.Line($"var scratch = {Kernel}.ThreadScratch({Kernel}.PointScratchLength(batch, {l.Input.Channels}, {l.Output.Height}, {l.Output.Width}));");
+        w.Line($"{Kernel}.ForwardPoints(inp, batch, weight, outp, scratch, channels: {l.Input.Channels}, filters: {c.Filters}, " +
+               $"outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, firstPoint: start, endPoint: end);");
+        w.Close();
+        w.Line();
+        ImageSplit.OpenRange(w, FinishMethod(l), "Tiles [start, end) of every filter from the products of all points: the output transform, the bias and the fused ReLU.");
+        w.Line($"{Kernel}.FinishTiles(inp, batch, bias, outp, filters: {c.Filters}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}, " +
+               $"firstTile: start, endTile: end{reluArg});");
+        w.Close();
+    }
+
     private static string PadMethod(LayerSpec l) => "PadRows_" + l.Id;
 
     /// <summary>Tiles per block of a split by tiles: 1, or a whole row of tiles when the ranges also compute a shortcut's

@@ -61,6 +61,16 @@ public partial class SplitElementwiseNet { }
 [Dense(10)]
 public partial class SplitWinogradFiltersNet { }
 
+// Winograd layers of few tiles and one panel of 32 filters, split by their 36 points, then by tiles: DenseNet-121's 3x3
+// layers at 7x7 (128 -> 32, 4 tiles, the last row and column of tiles cut by the edge; a folded BatchNorm and a fused
+// ReLU), then 96 -> 32 without a ReLU.
+[Input(128, 7, 7)]
+[Conv(3, 32, Padding = 1, Bias = false)] [BatchNorm] [ReLU]
+[Conv(1, 96)] [ReLU]
+[Conv(3, 32, Padding = 1)]
+[Dense(10)]
+public partial class SplitWinogradPointsNet { }
+
 // Winograd layers of few tiles whose filters are not whole panels of 32, split by ranges of 16 filters that read rows of
 // transformed weights in place: GoogLeNet's inception 4a 3x3 (96 -> 208 at 14x14, a folded BatchNorm, a fused ReLU and the
 // max pool after it), copied channel-last first; then 64 -> 48 at 7x7, each range laying out its own input.

@@ -101,14 +101,14 @@ public class WinogradRangesTests
         Assert.Contains("filters [16, 64) of 64 are not whole panels of 32", f.Message);
     }
 
-    private static void AssertSameBits(float[] expected, float[] actual)
+    internal static void AssertSameBits(float[] expected, float[] actual)
     {
         for (int i = 0; i < expected.Length; i++)
             if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                 Assert.Fail($"output {i}: {actual[i]:R} where the whole layer gives {expected[i]:R}");
     }
 
-    private sealed record Layer(float[] Input, float[] Transformed, float[] Bias, int Images, int Channels, int Filters, int Height, int Width,
+    internal sealed record Layer(float[] Input, float[] Transformed, float[] Bias, int Images, int Channels, int Filters, int Height, int Width,
         int Padding, int OutHeight, int OutWidth)
     {
         public int OutputLength => Images * Filters * OutHeight * OutWidth;
