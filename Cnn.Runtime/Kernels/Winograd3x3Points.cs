@@ -1,15 +1,14 @@
 namespace CnnGen.Kernels;
 
 /// <summary>
-/// <see cref="Winograd3x3.Forward"/> split by its 36 points instead of by tiles or filters, for a layer of few tiles and
-/// few filters over threads: each range of points transforms every tile's input (a small map's is cheap), multiplies
-/// those points' matrices with only their share of the transformed weights, and writes its products into one buffer all
-/// ranges share (<see cref="ForwardPoints"/>); once every range is done, ranges of tiles turn the products back into
-/// outputs (<see cref="FinishTiles"/>). Split by tiles, every range reads all the transformed weights, which for
-/// DenseNet-121's 128 -> 32 layers (590 KiB each, 40 of them at 14x14 and 7x7) come from beyond the core's caches on
-/// every call; split by filters, 32 filters make one panel and no second range. Each product and each output transform
-/// is the one <see cref="Winograd3x3.Forward"/> computes for all tiles as one block (<see cref="FitsOneBlock"/>), so any
-/// ranges on any threads give its bits.
+/// <see cref="Winograd3x3.Forward"/> split by its 36 points instead of by tiles or filters, for a layer over threads that
+/// has too few tiles to share out and too few filters for two ranges of them (DenseNet-121's 128 -> 32 layers at 7x7:
+/// 4 tiles, one panel of 32 filters): each range of points transforms every tile's input (a small map's is cheap),
+/// multiplies those points' matrices with only their share of the transformed weights, and writes its products into one
+/// buffer all ranges share (<see cref="ForwardPoints"/>); once every range is done, ranges of tiles turn the products
+/// back into outputs (<see cref="FinishTiles"/>). Each product and each output transform is the one
+/// <see cref="Winograd3x3.Forward"/> computes for all tiles as one block (<see cref="FitsOneBlock"/>), so any ranges on
+/// any threads give its bits.
 /// </summary>
 public static unsafe partial class Winograd3x3
 {
