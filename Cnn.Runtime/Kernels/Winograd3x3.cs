@@ -382,17 +382,30 @@ public static unsafe partial class Winograd3x3
         {
             int count = Math.Min(blockTiles, end - t0);
             TransformInput(ppad, pv, shape, t0, count);
-            for (int p = 0; p < Points; p++)
-            {
-                var v = new ReadOnlySpan<float>(pv + p * PlaneStride(count, channels), count * channels);
-                var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
-                var m = new Span<float>(pm + p * PlaneStride(count, range), count * range);
-                // The next product reads the next point's weights, or after the last point the first one's again (the next block of tiles).
-                long? next = p + 1 < Points ? channelsTimesFilters : t0 + count < end ? -(long)(Points - 1) * channelsTimesFilters : null;
-                if (panels) Gemm.MultiplyPanels(v, u, m, m: count, n: range, k: channels, nextPanelsAt: next);
-                else Gemm.MultiplyColumnsOf(v, u, ldb, m, m: count, n: range, k: channels);
-            }
+            // After the last point the next product reads the first one's weights again (the next block of tiles).
+            MultiplyPoints(pv, PlaneStride(count, channels), block, channelsTimesFilters, offset, ldb, panels, pm, PlaneStride(count, range),
+                count, range, channels, 0, Points, afterLast: t0 + count < end ? -(long)(Points - 1) * channelsTimesFilters : null);
             TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, finishing);
+        }
+    }
+
+    /// <summary>Points [<paramref name="firstPoint"/>, <paramref name="endPoint"/>) of a block's products
+    /// <c>M[p] = V[p] * U[p]</c> for <paramref name="count"/> tiles: V's planes <paramref name="inputStride"/> apart from
+    /// <paramref name="v"/>, M's <paramref name="productStride"/> apart from <paramref name="m"/>, the range's weights of
+    /// point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c> (whole panels, or columns of rows
+    /// <paramref name="ldb"/> floats apart). Each product asks for the next point's weights; the last for those
+    /// <paramref name="afterLast"/> floats on, or none.</summary>
+    private static void MultiplyPoints(float* v, long inputStride, ReadOnlySpan<float> block, int channelsTimesFilters, int offset, int ldb, bool panels,
+        float* m, long productStride, int count, int range, int channels, int firstPoint, int endPoint, long? afterLast)
+    {
+        for (int p = firstPoint; p < endPoint; p++)
+        {
+            var vp = new ReadOnlySpan<float>(v + p * inputStride, count * channels);
+            var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
+            var mp = new Span<float>(m + p * productStride, count * range);
+            long? next = p + 1 < endPoint ? channelsTimesFilters : afterLast;
+            if (panels) Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next);
+            else Gemm.MultiplyColumnsOf(vp, u, ldb, mp, m: count, n: range, k: channels);
         }
     }
 

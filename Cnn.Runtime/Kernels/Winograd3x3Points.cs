@@ -45,26 +45,16 @@ public static unsafe partial class Winograd3x3
             throw new ArgumentException($"Winograd3x3.ForwardPoints: the tiles of {images} image(s) of {outHeight}x{outWidth} make more than one block of {channels} channels and {filters} filters.");
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide;
-        long channelsTimesFilters = (long)channels * filters;
         if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
             || products.Length < ProductsLength(images, filters, outHeight, outWidth) || scratch.Length < PointScratchLength(images, channels, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.ForwardPoints: spans too short for the given shape.");
         if (firstPoint == endPoint) return;
-        long inputStride = PlaneStride(tiles, channels), productStride = PlaneStride(tiles, filters);
-        bool panels = Panels(filters);
         fixed (float* ppad = padded, pv = scratch, pm = products)
         {
             TransformInput(ppad, pv, shape, 0, tiles);
-            for (int p = firstPoint; p < endPoint; p++)
-            {
-                var v = new ReadOnlySpan<float>(pv + p * inputStride, tiles * channels);
-                var u = transformedWeight.Slice((int)(p * channelsTimesFilters), (int)channelsTimesFilters);
-                var m = new Span<float>(pm + p * productStride, tiles * filters);
-                // The next product reads the next point's weights; none after the range's last (another range's).
-                long? next = p + 1 < endPoint ? channelsTimesFilters : null;
-                if (panels) Gemm.MultiplyPanels(v, u, m, m: tiles, n: filters, k: channels, nextPanelsAt: next);
-                else Gemm.MultiplyColumnsOf(v, u, filters, m, m: tiles, n: filters, k: channels);
-            }
+            // Every filter, as the whole layer's block; after the range's last point, another range's weights: none asked for.
+            MultiplyPoints(pv, PlaneStride(tiles, channels), transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channels * filters,
+                offset: 0, ldb: filters, Panels(filters), pm, PlaneStride(tiles, filters), tiles, filters, channels, firstPoint, endPoint, afterLast: null);
         }
     }
 
