@@ -87,6 +87,19 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void ProductsSplitByFiltersTakeBlocksOf8FiltersAbove64PositionsAnd32UpTo64()
+    {
+        // GoogLeNet's 1x1 reductions: 528 -> 32 on 14 x 14 (196 positions, B read in place): four blocks of the kernel's 8
+        // rows, so both threads get some; 832 -> 48 on 7 x 7 (49 positions, B copied per call): blocks of 32, as before.
+        string wide = Generate("[Input(528, 14, 14)] [Conv(1, 32, Bias = false)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardFilters_conv1 ??= ForwardFilters_conv1, ws, x, outp.Slice(b * 6272, 6272), weight, bias, 1, units: 32, block: 8);", wide);
+        Assert.Contains("m: end - start, n: 196, k: 528", wide);
+        string narrow = Generate("[Input(832, 7, 7)] [Conv(1, 48, Bias = false)] [ReLU] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardFilters_conv1 ??= ForwardFilters_conv1, ws, x, outp.Slice(b * 2352, 2352), weight, bias, 1, units: 48, block: 32);", narrow);
+        Assert.Contains("m: end - start, n: 49, k: 832", narrow);
+    }
+
+    [Fact]
     public void ADepthwiseConvolutionWithAPaddedPlaneRunsWhole()
     {
         // 5x5 depthwise (not the in-place 3x3 kernel): 32 x 1,024 x 25 = 819,200 MACs, but its kernel pads each channel

@@ -231,14 +231,14 @@ internal sealed class ConvLayer : LayerEmitter
             ImageSplit.OpenWhenSplitting(w);
             w.Line($"// Fewer images than threads: the threads average ranges of each image's {channels} channels (as the layer before split them, so each");
             w.Line(PoolFirstByFilters(pool)
-                ? $"// reads what its own core wrote), then multiply ranges of the {filters} filters (blocks of {ImageSplit.GemmRows}; {positions} positions are too few rows to share)."
+                ? $"// reads what its own core wrote), then multiply ranges of the {filters} filters (blocks of {ImageSplit.ProductFilterBlock(positions)}; {positions} positions are too few rows to share)."
                 : $"// reads what its own core wrote), then multiply ranges of the {pool.Output.Height} averaged rows (blocks of {PoolFirstRowBlock(pool)}).");
             w.Open("for (int b = 0; b < batch; b++)");
             w.Line($"var image = new global::System.Span<float>(ws.{PooledInput(l)}, 0, {pooledLength}); // the images run one after the other");
             w.Line(ImageSplit.Run(AverageMethod(l), $"{input}.Slice(b * {l.Input.Length}, {l.Input.Length})", "image", "default", "default", "1", channels, "1"));
             w.Line(PoolFirstByFilters(pool)
                 ? ImageSplit.Run(PoolFirstFiltersMethod(l), "image", $"pooled.Slice(b * {outLength}, {outLength})", "weight", "bias", "1", filters,
-                    ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    ImageSplit.ProductFilterBlock(positions).ToString(System.Globalization.CultureInfo.InvariantCulture))
                 : ImageSplit.Run(PoolFirstMethod(l), "image", $"pooled.Slice(b * {outLength}, {outLength})", "weight", "bias", "1", pool.Output.Height,
                     PoolFirstRowBlock(pool).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             w.Close();
@@ -593,7 +593,8 @@ internal sealed class ConvLayer : LayerEmitter
         string gemm = ImageSplit.SplitsColumns(l)
             ? ImageSplit.Run(ColumnsMethod(l), columns, output, "weight", "bias", "1", l.Output.Height,
                 ImageSplit.ProductRowBlock(l).ToString(System.Globalization.CultureInfo.InvariantCulture))
-            : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters, ImageSplit.GemmRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            : ImageSplit.Run(FiltersMethod(l), columns, output, "weight", "bias", "1", c.Filters,
+                ImageSplit.ProductFilterBlock(l.Output.Height * l.Output.Width).ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (lanes)
         {
             bool rows = ImageSplit.FilterLanesSplitsRows(l);

@@ -81,6 +81,15 @@ public partial class SplitWinogradPointsNet { }
 [Dense(10)]
 public partial class SplitWinogradVectorsNet { }
 
+// 1x1 products of fewer than 256 positions split by ranges of 8 filters: GoogLeNet's reductions at 14x14, here 120 -> 20
+// (ranges of 8, 8 and 4 filters, a folded BatchNorm and a fused ReLU), then 20 -> 96 (12 blocks shared out unevenly
+// over 3 threads).
+[Input(120, 14, 14)]
+[Conv(1, 20, Bias = false)] [BatchNorm] [ReLU]
+[Conv(1, 96)] [ReLU]
+[Dense(10)]
+public partial class SplitFilterRowsNet { }
+
 // Direct convolutions split by ranges of output rows (their rows make more blocks than their filters): 16 filters on
 // 31-wide rows (a folded BatchNorm and a fused ReLU), 12 filters from 16 channels, and 48 filters on a 15 x 15 map, whose
 // odd last row is a block of its own (rows of at most 16 are computed in pairs).
