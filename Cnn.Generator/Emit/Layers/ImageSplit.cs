@@ -32,8 +32,8 @@ internal static class ImageSplit
     /// <summary>Output positions from which an im2col or pointwise product is split by ranges of its columns (output
     /// positions, in whole rows: <see cref="ProductRowBlock"/>) instead of ranges of filters: each thread then packs only
     /// its share of the columns (by filters, every thread packs them all), and a layer of few filters still shares out (32
-    /// filters are one range of <see cref="GemmRows"/>, which left the second thread idle: MobileNetV2's projections to 16
-    /// and 24 channels, the CIFAR networks' first and stride-2 layers).</summary>
+    /// filters were one range of 32, which left the second thread idle: MobileNetV2's projections to 16 and 24 channels,
+    /// the CIFAR networks' first and stride-2 layers).</summary>
     public const int ColumnSplitFromPositions = 8 * ColumnBlock;
 
     /// <summary>Columns of one packed panel: the least a range of a product split by columns holds.</summary>
@@ -80,24 +80,26 @@ internal static class ImageSplit
     /// image (<c>Gemm.MultiplyTransposedB</c>), so that every range but the last holds whole blocks.</summary>
     public const int DenseUnitBlock = 8;
 
-    /// <summary>Filters per block of an im2col or pointwise product of at most <see cref="PackedProductPositions"/>
+    /// <summary>Filters per block of an im2col or pointwise product of at most <see cref="NarrowProductPositions"/>
     /// positions split by filters: the runtime's narrow product copies B's columns once per call, so a range of fewer rows
     /// (the kernel computes 8 at a time) would spend more of its time copying.</summary>
-    public const int GemmRows = 32;
+    public const int NarrowProductFilterBlock = 32;
 
     /// <summary>Filters per block of a wider product split by filters: the kernel's block of 8 rows. Such a product reads B
     /// where it lies (no copy per call), so a block of 32 only made the shares uneven: GoogLeNet's 1x1 layers at 14 x 14 of
     /// 16 to 32 filters were one block and ran on one thread, those of 96, 112, 144 and 160 filters shared 3, 4 or 5 blocks
     /// out to two threads.</summary>
-    public const int GemmRowBlock = 8;
+    public const int KernelRowBlock = 8;
 
     /// <summary>Output positions up to which the runtime's product copies B's columns once per call
     /// (<c>NarrowGemmAvx512</c>: 49 to 64 columns).</summary>
-    public const int PackedProductPositions = 64;
+    public const int NarrowProductPositions = 64;
 
     /// <summary>Filters per block of an im2col or pointwise product of <paramref name="positions"/> output positions split by
-    /// filters: <see cref="GemmRows"/> where the product copies its columns per call, else <see cref="GemmRowBlock"/>.</summary>
-    public static int ProductFilterBlock(int positions) => positions > PackedProductPositions ? GemmRowBlock : GemmRows;
+    /// filters: <see cref="NarrowProductFilterBlock"/> where the product copies its columns per call, else
+    /// <see cref="KernelRowBlock"/>.</summary>
+    public static int ProductFilterBlock(int positions) =>
+        positions > NarrowProductPositions ? KernelRowBlock : NarrowProductFilterBlock;
 
     /// <summary>Whether the generator splits this layer (a convolution or dense layer with enough work).</summary>
     public static bool Worth(LayerSpec l) =>
