@@ -97,6 +97,10 @@ public class ImageSplitTests
         string narrow = Generate("[Input(832, 7, 7)] [Conv(1, 48, Bias = false)] [ReLU] [GlobalAvgPool] [Dense(10)]");
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardFilters_conv1 ??= ForwardFilters_conv1, ws, x, outp.Slice(b * 2352, 2352), weight, bias, 1, units: 48, block: 32);", narrow);
         Assert.Contains("m: end - start, n: 49, k: 832", narrow);
+        // A product after its 2x2 average (DenseNet's transitions) on the 14 x 14 averaged map: blocks of 8 too.
+        string averaged = Generate("[Input(64, 28, 28)] [Conv(1, 64, Bias = false)] [AvgPool(2)] [GlobalAvgPool] [Dense(10)]");
+        Assert.Contains("GeneratedPasses.RunSplit(_AverageFirstFilters_conv1 ??= AverageFirstFilters_conv1, ws, image, pooled.Slice(b * 12544, 12544), weight, bias, 1, " +
+                        "units: 64, block: 8);", averaged);
     }
 
     [Fact]

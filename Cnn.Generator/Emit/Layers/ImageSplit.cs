@@ -81,8 +81,9 @@ internal static class ImageSplit
     public const int DenseUnitBlock = 8;
 
     /// <summary>Filters per block of an im2col or pointwise product of at most <see cref="NarrowProductPositions"/>
-    /// positions split by filters: the runtime's narrow product copies B's columns once per call, so a range of fewer rows
-    /// (the kernel computes 8 at a time) would spend more of its time copying.</summary>
+    /// positions split by filters: from 49 positions the runtime's narrow product copies B's columns once per call, so a
+    /// range of fewer rows (the kernel computes 8 at a time) would spend more of its time copying; products of fewer
+    /// positions keep the block they had, not measured with 8.</summary>
     public const int NarrowProductFilterBlock = 32;
 
     /// <summary>Filters per block of a wider product split by filters: the kernel's block of 8 rows. Such a product reads B

@@ -82,8 +82,8 @@ public partial class SplitWinogradPointsNet { }
 public partial class SplitWinogradVectorsNet { }
 
 // 1x1 products of fewer than 256 positions split by ranges of 8 filters: GoogLeNet's reductions at 14x14, here 120 -> 20
-// (ranges of 8, 8 and 4 filters, a folded BatchNorm and a fused ReLU), then 20 -> 96 (12 blocks shared out unevenly
-// over 3 threads).
+// (ranges of 8, 8 and 4 filters, a folded BatchNorm and a fused ReLU), then 20 -> 96 (12 blocks: ranges of 3 blocks on two
+// threads, of 2 on three).
 [Input(120, 14, 14)]
 [Conv(1, 20, Bias = false)] [BatchNorm] [ReLU]
 [Conv(1, 96)] [ReLU]
