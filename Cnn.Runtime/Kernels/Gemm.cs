@@ -263,11 +263,13 @@ public static class Gemm
 
     /// <summary>
     /// <c>C[m, n] (+)= A[m, k] * B[n, k]^T</c>: every output is the dot product of a row of A and a row of B,
-    /// reduced in the fixed order of <see cref="Dot"/>.
+    /// reduced in the fixed order of <see cref="Dot"/>. <paramref name="bFromMemory"/> says that B is not expected in
+    /// the caches (a large dense layer's weights, read once per pass): one row of A then reads each row of B to its end
+    /// before the next, one stream through memory, instead of eight rows side by side; the same bits either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
-        bool accumulate = false)
+        bool accumulate = false, bool bFromMemory = false)
     {
         if (a.Length < m * k || b.Length < n * k || c.Length < m * n)
             throw new ArgumentException($"Gemm.MultiplyTransposedB: spans too short for [{m}x{k}] * [{n}x{k}]^T.");
@@ -276,7 +278,7 @@ public static class Gemm
             unsafe
             {
                 fixed (float* fa = a, fb = b, fc = c)
-                    GemmAvx512.MultiplyTransposedB(fa, fb, fc, m, n, k, accumulate);
+                    GemmAvx512.MultiplyTransposedB(fa, fb, fc, m, n, k, accumulate, bFromMemory);
             }
             return;
         }

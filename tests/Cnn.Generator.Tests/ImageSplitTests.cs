@@ -298,6 +298,20 @@ public class ImageSplitTests
     }
 
     [Fact]
+    public void ADenseLayerOfAtLeast1MiBOfWeightsReadsThemAsOneStreamForOneImage()
+    {
+        // 256 units x 1,024 inputs = 1 MiB of weights: the product reads them from memory, row after row, both whole and
+        // in each range of units; 255 units stay below and keep blocks of eight rows (the product's default).
+        string large = Generate("[Input(1024, 1, 1)] [Dense(256)]");
+        Assert.Contains("m: batch, n: 256, k: 1024, bFromMemory: true);", large);
+        Assert.Contains("m: 1, n: end - start, k: 1024, bFromMemory: true);", large);
+        string small = Generate("[Input(1024, 1, 1)] [Dense(255)]");
+        Assert.Contains("m: batch, n: 255, k: 1024);", small);
+        Assert.Contains("m: 1, n: end - start, k: 1024);", small);
+        Assert.DoesNotContain("bFromMemory", small);
+    }
+
+    [Fact]
     public void ASmallNetworkHasNoSplitCode()
     {
         string code = Generate("[Input(1, 28, 28)] [Conv(5, 6, Padding = 2)] [ReLU] [MaxPool(2)] [Dense(10)] [Softmax]");

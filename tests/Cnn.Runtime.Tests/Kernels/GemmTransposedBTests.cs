@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Gemm.MultiplyTransposedB"/> (a dense layer's product, <c>C = A * B^T</c>) gives every element exactly the
 /// bits of <see cref="Gemm.Dot"/> of its row of A and row of B, on one row of A (a dense layer's one image: blocks of
 /// eight rows of B, then single rows) and on several (blocks of two rows of A by four of B, B's rows taken in chunks of
-/// about 256 KB), with depths of whole vectors and with a masked last one, storing and accumulating.
+/// about 256 KB), with depths of whole vectors and with a masked last one, storing and accumulating; and so with B read
+/// from memory (<c>bFromMemory</c>: one row of A against each row of B in turn; on several rows of A it changes nothing).
 /// </summary>
 public class GemmTransposedBTests
 {
@@ -23,6 +24,12 @@ public class GemmTransposedBTests
     [InlineData(5, 70, 4001, true)]     // chunks of 16 rows of B (the last one 6), an odd row of A, a masked last vector
     public void EveryElementIsTheDotOfItsRows(int m, int n, int k, bool accumulate)
     {
+        foreach (bool bFromMemory in new[] { false, true })
+            Check(m, n, k, accumulate, bFromMemory);
+    }
+
+    private static void Check(int m, int n, int k, bool accumulate, bool bFromMemory)
+    {
         var random = new Random(m * 1000 + n * 7 + k);
         float[] a = Values(random, m * k), b = Values(random, n * k), c = Values(random, m * n);
         var expected = new float[m * n];
@@ -33,11 +40,11 @@ public class GemmTransposedBTests
             expected[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
         }
 
-        Gemm.MultiplyTransposedB(a, b, c, m, n, k, accumulate);
+        Gemm.MultiplyTransposedB(a, b, c, m, n, k, accumulate, bFromMemory);
 
         for (int e = 0; e < m * n; e++)
             Assert.True(BitConverter.SingleToInt32Bits(expected[e]) == BitConverter.SingleToInt32Bits(c[e]),
-                $"C[{e / n}, {e % n}]: {c[e]:R}, expected {expected[e]:R}");
+                $"C[{e / n}, {e % n}] (B from memory: {bFromMemory}): {c[e]:R}, expected {expected[e]:R}");
     }
 
     private static float[] Values(Random random, int count)
