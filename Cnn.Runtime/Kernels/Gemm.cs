@@ -158,18 +158,28 @@ public static class Gemm
 
     /// <summary>
     /// <c>C[m, n] = A[m, k] * B[k, n]</c> with B already in the packed products' panel layout (<see cref="PanelLayout"/>):
-    /// for a B multiplied many times, such as Winograd's transformed weights, packed once instead of on every call.
-    /// <paramref name="n"/> must be a multiple of 32. Every element gets the chain of <see cref="Multiply"/>.
+    /// for a B multiplied many times, such as Winograd's transformed weights, packed once instead of on every call
+    /// (a last panel of fewer than 32 columns included). <paramref name="layoutColumns"/> are the columns the layout was
+    /// made for, when these <paramref name="n"/> are a range of them starting at a multiple of 32 (Winograd's range of
+    /// filters); by default <paramref name="n"/>. Every element gets the chain of <see cref="Multiply"/>.
     /// <paramref name="nextPanelsAt"/> says where the caller's next product's panels start, in floats from these panels'
     /// start (null: right after them): the product asks for the memory ahead of what it reads, and past its own panels
     /// that is where it asks (Winograd's range of filters reads one block of each point's weights, the next point's a
     /// whole row of filters further on).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyPanels(ReadOnlySpan<float> a, ReadOnlySpan<float> panels, Span<float> c, int m, int n, int k, long? nextPanelsAt = null)
+    public static void MultiplyPanels(ReadOnlySpan<float> a, ReadOnlySpan<float> panels, Span<float> c, int m, int n, int k, long? nextPanelsAt = null,
+        int layoutColumns = 0)
     {
-        if (n % PanelWidth != 0 || a.Length < m * k || panels.Length < k * n || c.Length < m * n)
-            throw new ArgumentException($"Gemm.MultiplyPanels: [{m}x{k}] * [{k}x{n}] needs n a multiple of {PanelWidth} and spans that long.");
+        if (a.Length < m * k || panels.Length < k * n || c.Length < m * n)
+            throw new ArgumentException($"Gemm.MultiplyPanels: spans too short for [{m}x{k}] * [{k}x{n}].");
+        if (PanelsAreRows(layoutColumns > 0 ? layoutColumns : n))
+        {
+            if (layoutColumns > 0 && layoutColumns != n)
+                throw new ArgumentException($"Gemm.MultiplyPanels: a layout of {layoutColumns} columns keeps its rows; a range of {n} of them is not a product of its own.");
+            Multiply(a, panels, c, m, n, k);
+            return;
+        }
         if (m == 0 || n == 0) return;
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
         {
@@ -183,9 +193,10 @@ public static class Gemm
         for (int i = 0; i < m; i++)
         for (int j0 = 0; j0 < n; j0 += PanelWidth)
         {
-            var panel = panels.Slice(j0 * k, k * PanelWidth);
+            int width = Math.Min(PanelWidth, n - j0);
+            var panel = panels.Slice(j0 * k, k * width);
             var row = a.Slice(i * k, k);
-            if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated && width == PanelWidth)
             {
                 Vector256<float> c0 = Vector256<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
                 for (int p = 0; p < k; p++)
@@ -201,10 +212,10 @@ public static class Gemm
                 c0.CopyTo(to); c1.CopyTo(to.Slice(8)); c2.CopyTo(to.Slice(16)); c3.CopyTo(to.Slice(24));
                 continue;
             }
-            for (int j = 0; j < PanelWidth; j++)
+            for (int j = 0; j < width; j++)
             {
                 float acc = 0f;
-                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(row[p], panel[p * PanelWidth + j], acc);
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(row[p], panel[p * width + j], acc);
                 c[i * n + j0 + j] = acc;
             }
         }
@@ -214,8 +225,25 @@ public static class Gemm
     public const int PanelWidth = 32;
 
     /// <summary>Where element (row <paramref name="p"/>, column <paramref name="j"/>) of a <c>[k, n]</c> matrix sits in
-    /// the panel layout: panel <c>j / 32</c> holds the matrix's <paramref name="k"/> rows of its 32 columns in order.</summary>
-    public static long PanelLayout(int p, int j, int k) => (long)(j / PanelWidth) * k * PanelWidth + (long)p * PanelWidth + j % PanelWidth;
+    /// the panel layout: panel <c>j / 32</c> holds the matrix's <paramref name="k"/> rows of its 32 columns in order; when
+    /// <paramref name="n"/> is not a multiple of 32, the last panel holds the <c>n % 32</c> columns left, its rows that
+    /// long, and below 64 columns (<see cref="PanelsAreRows"/>) the matrix keeps its rows. Nothing is padded: the layout
+    /// takes <c>k * n</c> values.</summary>
+    public static long PanelLayout(int p, int j, int k, int n)
+    {
+        if (PanelsAreRows(n)) return (long)p * n + j;
+        int whole = n / PanelWidth * PanelWidth;
+        return j < whole
+            ? (long)(j / PanelWidth) * k * PanelWidth + (long)p * PanelWidth + j % PanelWidth
+            : (long)whole * k + (long)p * (n - whole) + (j - whole);
+    }
+
+    /// <summary>
+    /// Whether the panel layout of <paramref name="n"/> columns is the matrix's own rows: fewer than 64 columns and not a
+    /// multiple of 32 (one narrow panel, or one of 33 to 63 columns, which the in-place product takes as a panel of 48 and
+    /// masked columns in one pass: Winograd's 16 -> 48 at 14x14 ran 26 us so against 33 as a panel of 32 and one of 16).
+    /// </summary>
+    public static bool PanelsAreRows(int n) => n % PanelWidth != 0 && n < 2 * PanelWidth;
 
     /// <summary>8 columns starting at <paramref name="j"/>, four rows at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -58,7 +58,8 @@ internal static unsafe class GemmAvx512
     }
 
     /// <summary>The product of <see cref="PanelGemmAvx512.MultiplyPanels"/> for fewer than eight rows: four at a time
-    /// against each panel, read in place (its rows are 32 floats apart).</summary>
+    /// against each whole panel of the <paramref name="n"/> columns (C's rows are n apart), read in place (its rows are 32
+    /// floats apart); a narrower last panel is the caller's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PanelsFewRows(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep)
     {
@@ -66,7 +67,7 @@ internal static unsafe class GemmAvx512
         for (int i = 0; i < m; i += 4)
         {
             var rows = new Rows(a, c, Math.Min(i, m - 1), Math.Min(i + 1, m - 1), Math.Min(i + 2, m - 1), Math.Min(i + 3, m - 1), rowStep, n);
-            for (int j = 0; j < n; j += PanelGemmAvx512.PanelWidth)
+            for (int j = 0; j + PanelGemmAvx512.PanelWidth <= n; j += PanelGemmAvx512.PanelWidth)
                 Block4x32(rows, none, panels + (long)j * k, j, PanelGemmAvx512.PanelWidth, k, colStep, false);
         }
     }

@@ -75,8 +75,10 @@ internal static unsafe class PanelGemmAvx512
     /// <summary>
     /// <c>C[m, n] = op(A) * B</c> with B given already packed: panel <c>j</c> (columns <c>32j .. 32j + 31</c>) is
     /// <c>panels[j * k * 32 ..]</c>, its <c>k</c> rows of 32 floats next to each other (a depth block is then a run of
-    /// them, so nothing is copied). <paramref name="n"/> is a multiple of 32. Eight rows at a time over the panels, or
-    /// four when there are fewer than eight; every element gets the chain of <see cref="Gemm.Multiply"/>. Each block
+    /// them, so nothing is copied). When <paramref name="n"/> is not a multiple of 32, the last panel holds the
+    /// <c>n % 32</c> columns left in rows that long, multiplied in place by the general product's masked columns. Eight
+    /// rows at a time over the panels, or four when there are fewer than eight; every element gets the chain of
+    /// <see cref="Gemm.Multiply"/>. Each block
     /// asks for the block after it (<see cref="NextBlock"/>); an address past the panels' end is asked for
     /// <paramref name="jumpAfterEnd"/> floats further on, where the caller's next product reads.
     /// </summary>
@@ -89,28 +91,33 @@ internal static unsafe class PanelGemmAvx512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyPanels(float* a, float* panels, float* c, int m, int n, int k, int rowStep, int colStep, long jumpAfterEnd = 0)
     {
-        int count = n / PanelWidth;
+        int count = n / PanelWidth, whole = count * PanelWidth;
         if (m < RowBlock)
-        {
             GemmAvx512.PanelsFewRows(a, panels, c, m, n, k, rowStep, colStep);
-            return;
-        }
-        float* end = panels + (long)n * k;
-        for (int jp = 0; jp < count; jp++)
+        else
         {
-            float* panel = panels + (long)jp * k * PanelWidth;
-            for (int p0 = 0; p0 < k; p0 += DepthBlock)
+            float* end = panels + (long)n * k;
+            for (int jp = 0; jp < count; jp++)
             {
-                int depth = Math.Min(DepthBlock, k - p0);
-                float* block = panel + (long)p0 * PanelWidth;
-                if (jumpAfterEnd == 0 || block + NextBlock.Floats < end)
-                    RowBlocks<NextBlock>(a + (long)p0 * colStep, block, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
-                        null, FusedActivation.None, ahead: 0);
-                else
-                    RowBlocks<GivenDistance>(a + (long)p0 * colStep, block, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
-                        null, FusedActivation.None, ahead: NextBlock.Floats + jumpAfterEnd);
+                float* panel = panels + (long)jp * k * PanelWidth;
+                for (int p0 = 0; p0 < k; p0 += DepthBlock)
+                {
+                    int depth = Math.Min(DepthBlock, k - p0);
+                    float* block = panel + (long)p0 * PanelWidth;
+                    if (jumpAfterEnd == 0 || block + NextBlock.Floats < end)
+                        RowBlocks<NextBlock>(a + (long)p0 * colStep, block, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
+                            null, FusedActivation.None, ahead: 0);
+                    else
+                        RowBlocks<GivenDistance>(a + (long)p0 * colStep, block, PanelWidth, c + jp * PanelWidth, m, n, depth, rowStep, colStep, p0 > 0,
+                            null, FusedActivation.None, ahead: NextBlock.Floats + jumpAfterEnd);
+                }
             }
         }
+        // The narrower last panel (it follows the whole ones, which asked for it ahead), its rows n - whole floats apart:
+        // read in place as the columns of a [k, n - whole] matrix, C's rows n apart.
+        if (whole < n)
+            GemmAvx512.Multiply(a, panels + (long)whole * k, n - whole, c + whole, n, m, n - whole, k, rowStep, colStep, accumulate: false,
+                bias: null, FusedActivation.None);
     }
 
     /// <summary>All rows of A, 8 at a time, against one panel whose rows are <paramref name="bStride"/> floats apart

@@ -13,7 +13,11 @@ namespace CnnGen.Kernels;
 /// copies the images channel-last with zero padding, then, a cache-sized block of tiles at a time, transforms each tile
 /// into <c>V[36][tiles][channels]</c>, runs one matrix product per point, <c>M[p][tiles][filters] = V[p] * U[p]</c>
 /// (<see cref="Gemm.Multiply"/>), with the filters transformed once by <see cref="TransformWeights"/> into
-/// <c>U[36][channels][filters]</c> (for whole 32-filter panels, stored as the product's packed panels, read in place),
+/// <c>U[36][channels][filters]</c> (stored as the product's packed panels of 32 filters, the last one narrower when the
+/// filters are not a multiple of 32, and read in place: GoogLeNet's inception 4a 3x3, 96 -> 208 at 14x14, took 755-938
+/// us on one thread and 434-683 on two in the pass with rows of 208 filters read in place, 495-568 and 244-308 with six
+/// panels and one of 16; <c>Cnn.Latency --layers</c>, 4 runs of each build alternating; fewer than 64 filters that are
+/// not a multiple of 32 keep their rows, <see cref="Gemm.PanelsAreRows"/>),
 /// and turns each tile back into 4x4 outputs. It can run on a range of filters
 /// [f0, f1) (the weights of a range are transformed into their own block), so a layer can be split by filters; each
 /// range transforms the input itself. A layer can also be split by tiles (<see cref="ForwardTiles"/>) or, for few tiles
@@ -88,7 +92,8 @@ public static unsafe partial class Winograd3x3
     /// <summary>
     /// <c>U = G g G^T</c> of filters [f0, f1) (computed in double, rounded once), written to the range's block of
     /// <paramref name="transformed"/>: it starts at <c>36 * channels * f0</c> and holds <c>U[36][channels][f1 - f0]</c>,
-    /// each point's matrix in the products' panel layout when the range is whole 32-filter panels.
+    /// each point's matrix in the products' panel layout (<c>Gemm.PanelLayout</c>: panels of 32 filters, the last one
+    /// narrower when the range is not a multiple of 32).
     /// <paramref name="weight"/> is the layer's <c>[filters, channels, 3, 3]</c> weight.
     /// </summary>
     public static void TransformWeights(ReadOnlySpan<float> weight, Span<float> transformed, int filters, int channels, int f0, int f1)
@@ -129,9 +134,9 @@ public static unsafe partial class Winograd3x3
                                 for (int j = 0; j < InputTile; j++) group[(i * InputTile + j) * 16 + k] = (float)u[j];
                             }
                         }
-                    // A range of whole 32-filter panels is stored as the products' packed panels (Gemm.PanelLayout);
-                    // 16 filters from a multiple of 16 stay within one panel.
-                    float* to = block + (Panels(range) ? Gemm.PanelLayout(c, first - f0, channels) : (long)c * range + (first - f0));
+                    // Stored as the products' packed panels (Gemm.PanelLayout, the last panel narrower when the range is
+                    // not a multiple of 32); 16 filters from a multiple of 16 stay within one panel.
+                    float* to = block + Gemm.PanelLayout(c, first - f0, channels, range);
                     for (int p = 0; p < Points; p++)
                         Buffer.MemoryCopy(group + p * 16, to + p * pointStride, count * 4L, count * 4L);
                 }
@@ -183,11 +188,6 @@ public static unsafe partial class Winograd3x3
         Avx512F.ConvertToVector256Single(u4).Store(to + 64);
         Avx512F.ConvertToVector256Single(u5).Store(to + 80);
     }
-
-    /// <summary>Whether a range of filters' transformed weights are stored as whole 32-filter panels of the products'
-    /// packed layout, so each point's product reads them in place instead of packing them again for every block of
-    /// tiles; other ranges keep <c>[channels][filters]</c> rows.</summary>
-    private static bool Panels(int range) => range % Gemm.PanelWidth == 0;
 
     /// <summary>
     /// <see cref="TransformWeights"/> of all filters into <paramref name="transformed"/>, only when <paramref name="weight"/>
@@ -324,9 +324,8 @@ public static unsafe partial class Winograd3x3
     /// The second half of <see cref="Forward"/> for filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>)
     /// of all tiles, from the images <see cref="PadChannelLast"/> laid out, into those filters' outputs only: a layer of
     /// few tiles split over threads, each range reading only its share of the transformed weights (made by
-    /// <see cref="TransformWeights"/> for all filters). When the filters are whole panels of 32, the range starts at a
-    /// multiple of 32 filters and holds whole panels; otherwise the transformed weights are rows of all filters, and a
-    /// range of any filters reads its columns of them in place. Each output is computed by the same
+    /// <see cref="TransformWeights"/> for all filters, in panels of 32): the range starts at a multiple of 32 filters and
+    /// holds whole panels, or ends at the last filter with the narrower last panel. Each output is computed by the same
     /// operations as in <see cref="Forward"/>, so ranges run on several threads give its bits. <paramref name="scratch"/>
     /// holds <see cref="ScratchLength"/> values (for all filters) for this call's own use.
     /// </summary>
@@ -336,9 +335,8 @@ public static unsafe partial class Winograd3x3
     {
         CheckRange(filters, firstFilter, endFilter, nameof(ForwardFilters));
         CheckPool(pool2x2, outHeight, outWidth, nameof(ForwardFilters));
-        bool panels = Panels(filters);
-        if (panels && (firstFilter % Gemm.PanelWidth != 0 || (endFilter - firstFilter) % Gemm.PanelWidth != 0))
-            throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth}.");
+        if (firstFilter % Gemm.PanelWidth != 0 || endFilter % Gemm.PanelWidth != 0 && endFilter != filters)
+            throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth} (or the last, narrower one).");
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, range = endFilter - firstFilter, blockTiles = BlockTiles(tiles, channels, range);
         if (padded.Length < PaddedLength(images, channels, outHeight, outWidth) || transformedWeight.Length < TransformedWeightLength(filters, channels)
@@ -347,7 +345,7 @@ public static unsafe partial class Winograd3x3
             throw new ArgumentException("Winograd3x3.ForwardFilters: spans too short for the given shape.");
         fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channelsTimesFilters: channels * filters,
-                offset: panels ? channels * firstFilter : firstFilter, ldb: filters, panels, shape, 0, tiles, blockTiles, firstFilter, endFilter,
+                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter,
                 new Finishing(relu, pool2x2));
     }
 
@@ -365,16 +363,15 @@ public static unsafe partial class Winograd3x3
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, in Shape shape, int first, int end,
         int blockTiles, int f0, int f1, Finishing finishing) =>
-        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, ldb: f1 - f0, Panels(f1 - f0), shape, first, end, blockTiles, f0, f1,
+        RunTiles(ppad, pv, pb, pout, block, channelsTimesFilters: shape.Channels * (f1 - f0), offset: 0, shape, first, end, blockTiles, f0, f1,
             finishing);
 
     /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, Finishing)"/>
     /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
-    /// weights transformed for more filters: whole panels of them (<paramref name="panels"/>), or columns of rows
-    /// <paramref name="ldb"/> floats apart.</summary>
+    /// weights transformed for more filters, whole panels of them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset, int ldb,
-        bool panels, in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
+    private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
+        in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
     {
         int channels = shape.Channels, range = f1 - f0;
         float* pm = pv + Points * PlaneStride(blockTiles, channels);
@@ -383,7 +380,7 @@ public static unsafe partial class Winograd3x3
             int count = Math.Min(blockTiles, end - t0);
             TransformInput(ppad, pv, shape, t0, count);
             // After the last point the next product reads the first one's weights again (the next block of tiles).
-            MultiplyPoints(pv, PlaneStride(count, channels), block, channelsTimesFilters, offset, ldb, panels, pm, PlaneStride(count, range),
+            MultiplyPoints(pv, PlaneStride(count, channels), block, channelsTimesFilters, offset, pm, PlaneStride(count, range),
                 count, range, channels, 0, Points, afterLast: t0 + count < end ? -(long)(Points - 1) * channelsTimesFilters : null);
             TransformOutput(pm, pb, pout, shape, t0, count, f0, f1, finishing);
         }
@@ -392,10 +389,9 @@ public static unsafe partial class Winograd3x3
     /// <summary>Points [<paramref name="firstPoint"/>, <paramref name="endPoint"/>) of a block's products
     /// <c>M[p] = V[p] * U[p]</c> for <paramref name="count"/> tiles: V's planes <paramref name="inputStride"/> apart from
     /// <paramref name="v"/>, M's <paramref name="productStride"/> apart from <paramref name="m"/>, the range's weights of
-    /// point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c> (whole panels, or columns of rows
-    /// <paramref name="ldb"/> floats apart). Each product asks for the next point's weights; the last for those
+    /// point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c> (in panels). Each product asks for the next point's weights; the last for those
     /// <paramref name="afterLast"/> floats on, or none.</summary>
-    private static void MultiplyPoints(float* v, long inputStride, ReadOnlySpan<float> block, int channelsTimesFilters, int offset, int ldb, bool panels,
+    private static void MultiplyPoints(float* v, long inputStride, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
         float* m, long productStride, int count, int range, int channels, int firstPoint, int endPoint, long? afterLast)
     {
         for (int p = firstPoint; p < endPoint; p++)
@@ -404,8 +400,7 @@ public static unsafe partial class Winograd3x3
             var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
             var mp = new Span<float>(m + p * productStride, count * range);
             long? next = p + 1 < endPoint ? channelsTimesFilters : afterLast;
-            if (panels) Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next);
-            else Gemm.MultiplyColumnsOf(vp, u, ldb, mp, m: count, n: range, k: channels);
+            Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next, layoutColumns: channelsTimesFilters / channels);
         }
     }
 

@@ -54,7 +54,7 @@ public static unsafe partial class Winograd3x3
             TransformInput(ppad, pv, shape, 0, tiles);
             // Every filter, as the whole layer's block; after the range's last point, another range's weights: none asked for.
             MultiplyPoints(pv, PlaneStride(tiles, channels), transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channels * filters,
-                offset: 0, ldb: filters, Panels(filters), pm, PlaneStride(tiles, filters), tiles, filters, channels, firstPoint, endPoint, afterLast: null);
+                offset: 0, pm, PlaneStride(tiles, filters), tiles, filters, channels, firstPoint, endPoint, afterLast: null);
         }
     }
 

@@ -276,21 +276,31 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndFiltersNotInPanelsSplitsByRangesOf16Filters()
+    public void AWinogradLayerOfFewTilesAndFiltersNotInPanelsSplitsByPanelsOf32TheLastNarrower()
     {
-        // 48 filters: not whole panels of 32, so its transformed weights stay rows, and its ranges are whole vectors of 16.
-        string code = Generate("[Input(64, 8, 8)] [Conv(3, 48, Padding = 1)] [ReLU]");
+        // 80 filters: two panels of 32 and one of 16 in the transformed weights; ranges start on a panel.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 80, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
-        Assert.Contains("units: 48, block: 16, piecesPerThread: 1);", code);
-        Assert.Contains("WinogradRanges.ForwardFilters(inp, batch, weight, bias, outp, channels: 64, height: 8, width: 8, filters: 48, padding: 1, " +
+        Assert.Contains("units: 80, block: 32, piecesPerThread: 1);", code);
+        Assert.Contains("WinogradRanges.ForwardFilters(inp, batch, weight, bias, outp, channels: 64, height: 8, width: 8, filters: 80, padding: 1, " +
                         "outHeight: 8, outWidth: 8, firstFilter: start, endFilter: end, relu: true);", code);
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndFewerThanTwoVectorsOfFiltersSplitsByPoints()
+    public void AWinogradLayerOfFewTilesAndFewerThanTwoPanelsOfFiltersSplitsByPointsEvenWhenThoseAreNotWhole()
     {
-        // 24 filters (1,769,472 MACs, 4 tiles): one vector of 16 and a part of one, too few to share by filters; its 432 KiB
-        // of transformed weights (rows of 24 filters, not panels) are shared out by points.
+        // 48 filters (fewer than two panels of 32, whose transformed weights keep their rows), 4 tiles and 432 KiB of
+        // transformed weights: shared out by points, not by filters.
+        string code = Generate("[Input(64, 8, 8)] [Conv(3, 48, Padding = 1)] [ReLU]");
+        Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
+        Assert.DoesNotContain("_WinogradFilters_conv1", code);
+    }
+
+    [Fact]
+    public void AWinogradLayerOfFewTilesAndLessThanOnePanelOfFiltersSplitsByPoints()
+    {
+        // 24 filters (1,769,472 MACs, 4 tiles): less than one panel of 32, too few to share by filters; its 432 KiB of
+        // transformed weights (rows of 24 filters) are shared out by points.
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 24, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
         Assert.Contains("Winograd3x3.ForwardPoints(inp, batch, weight, outp, scratch, channels: 128, filters: 24, outHeight: 8, outWidth: 8, ", code);

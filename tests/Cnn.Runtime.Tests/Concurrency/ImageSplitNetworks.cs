@@ -71,15 +71,16 @@ public partial class SplitWinogradFiltersNet { }
 [Dense(10)]
 public partial class SplitWinogradPointsNet { }
 
-// Winograd layers of few tiles whose filters are not whole panels of 32, split by ranges of 16 filters that read rows of
-// transformed weights in place: GoogLeNet's inception 4a 3x3 (96 -> 208 at 14x14, a folded BatchNorm, a fused ReLU and the
-// max pool after it), copied channel-last first; then 64 -> 48 at 7x7, each range laying out its own input.
+// Winograd layers of few tiles whose filters are not whole panels of 32: GoogLeNet's inception 4a 3x3 (96 -> 208 at 14x14,
+// a folded BatchNorm, a fused ReLU and the max pool after it), copied channel-last first, split by ranges of panels of 32
+// filters, the last range ending with the panel of 16; then 64 -> 48 at 7x7, fewer than two panels (its transformed
+// weights keep their rows), split by points.
 [Input(96, 14, 14)]
 [Conv(3, 208, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
 [Conv(1, 64)] [ReLU]
 [Conv(3, 48, Padding = 1)] [ReLU]
 [Dense(10)]
-public partial class SplitWinogradVectorsNet { }
+public partial class SplitWinogradNarrowPanelNet { }
 
 // 1x1 products of fewer than 256 positions split by ranges of 8 filters: GoogLeNet's reductions at 14x14, here 120 -> 20
 // (ranges of 8, 8 and 4 filters, a folded BatchNorm and a fused ReLU), then 20 -> 96 (12 blocks: ranges of 3 blocks on two

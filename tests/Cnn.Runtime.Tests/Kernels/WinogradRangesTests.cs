@@ -49,10 +49,21 @@ public class WinogradRangesTests
     {
         // images, channels, filters, side, cuts of the filters (ends of the ranges, the last one all), run last to first
         { 1, 64, 96, 8, new[] { 32, 64, 96 } },         // whole panels of 32, read in the panel layout
-        { 1, 96, 208, 14, new[] { 96, 208 } },          // GoogLeNet's inception 4a 3x3 on two threads: rows of 208 filters, read in place
-        { 1, 64, 48, 8, new[] { 16, 32, 48 } },         // ranges of one vector of 16 filters
-        { 2, 32, 80, 10, new[] { 40, 56, 80 } },        // ranges that end inside a vector of 16 (their last filters transformed one by one)
+        { 1, 96, 208, 14, new[] { 96, 208 } },          // GoogLeNet's inception 4a 3x3 on two threads: 6 panels of 32 and one of 16
+        { 1, 96, 208, 14, new[] { 160, 192, 208 } },    // a range of the last whole panel, then the narrow one alone
+        { 1, 64, 48, 8, new[] { 48 } },                 // 48 filters keep their rows: one range of all
+        { 2, 32, 80, 10, new[] { 32, 64, 80 } },        // ranges of one panel, the last of 16 filters
     };
+
+    [Fact]
+    public void ARangeOfFiltersThatDoesNotStartOnAPanelIsRefused()
+    {
+        var layer = Layer.Make(new Random(3), 1, 32, 80, 10, 10, 1);
+        var output = new float[layer.OutputLength];
+        var e = Assert.Throws<ArgumentException>(() => WinogradRanges.ForwardFilters(layer.Input, 1, layer.Transformed, layer.Bias, output, 32, 10, 10, 80, 1,
+            layer.OutHeight, layer.OutWidth, 40, 56, relu: true));
+        Assert.Contains("filters [40, 56) of 80 are not whole panels of 32", e.Message);
+    }
 
     [Theory]
     [MemberData(nameof(FilterCuts))]
