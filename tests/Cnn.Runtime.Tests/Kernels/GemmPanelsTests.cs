@@ -23,15 +23,7 @@ public class GemmPanelsTests
     [InlineData(13, 77, 300)]   // a narrow panel of 13 columns (one masked vector), depth past one block
     public void GivesTheBitsOfMultiplyOnTheUnpackedMatrix(int m, int n, int k)
     {
-        var random = new Random(m * 131 + n * 7 + k);
-        var a = new float[m * k];
-        var b = new float[k * n];
-        for (int i = 0; i < a.Length; i++) a[i] = random.NextSingle() * 2 - 1;
-        for (int i = 0; i < b.Length; i++) b[i] = random.NextSingle() * 2 - 1;
-        var panels = new float[k * n];
-        for (int p = 0; p < k; p++)
-        for (int j = 0; j < n; j++)
-            panels[Gemm.PanelLayout(p, j, k, n)] = b[p * n + j];
+        var (a, b, panels) = Operands(new Random(m * 131 + n * 7 + k), m, k, n);
         var expected = new float[m * n];
         Gemm.Multiply(a, b, expected, m, n, k);
         // Where the next product's panels lie only moves what the product asks for ahead: a point further on, one back.
@@ -55,15 +47,7 @@ public class GemmPanelsTests
     {
         // Winograd's ranges of filters read their panels of each point's weights, laid out for all 208 filters.
         const int m = 16, k = 96, columns = 208;
-        var random = new Random(first * 31 + end);
-        var a = new float[m * k];
-        var b = new float[k * columns];
-        for (int i = 0; i < a.Length; i++) a[i] = random.NextSingle() * 2 - 1;
-        for (int i = 0; i < b.Length; i++) b[i] = random.NextSingle() * 2 - 1;
-        var panels = new float[k * columns];
-        for (int p = 0; p < k; p++)
-        for (int j = 0; j < columns; j++)
-            panels[Gemm.PanelLayout(p, j, k, columns)] = b[p * columns + j];
+        var (a, b, panels) = Operands(new Random(first * 31 + end), m, k, columns);
         int n = end - first;
         var expected = new float[m * n];
         Gemm.MultiplyColumnsOf(a, b.AsSpan(first), columns, expected, m, n, k);
@@ -108,5 +92,19 @@ public class GemmPanelsTests
     {
         var e = Assert.Throws<ArgumentException>(() => Gemm.MultiplyPanels(new float[8], new float[39], new float[40], m: 2, n: 20, k: 2));
         Assert.Contains("spans too short", e.Message);
+    }
+
+    /// <summary>Random A [m, k] and B [k, n] in [-1, 1), and B in the panel layout.</summary>
+    private static (float[] A, float[] B, float[] Panels) Operands(Random random, int m, int k, int n)
+    {
+        var a = new float[m * k];
+        var b = new float[k * n];
+        for (int i = 0; i < a.Length; i++) a[i] = random.NextSingle() * 2 - 1;
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextSingle() * 2 - 1;
+        var panels = new float[k * n];
+        for (int p = 0; p < k; p++)
+        for (int j = 0; j < n; j++)
+            panels[Gemm.PanelLayout(p, j, k, n)] = b[p * n + j];
+        return (a, b, panels);
     }
 }
