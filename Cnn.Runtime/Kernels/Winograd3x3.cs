@@ -324,8 +324,10 @@ public static unsafe partial class Winograd3x3
     /// The second half of <see cref="Forward"/> for filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>)
     /// of all tiles, from the images <see cref="PadChannelLast"/> laid out, into those filters' outputs only: a layer of
     /// few tiles split over threads, each range reading only its share of the transformed weights (made by
-    /// <see cref="TransformWeights"/> for all filters, in panels of 32): the range starts at a multiple of 32 filters and
-    /// holds whole panels, or ends at the last filter with the narrower last panel. Each output is computed by the same
+    /// <see cref="TransformWeights"/> for all filters): in panels of 32, the range starts at a multiple of 32 filters and
+    /// holds whole panels, or ends at the last filter with the narrower last panel; below 64 filters that are not a
+    /// multiple of 32 (<see cref="Gemm.PanelsAreRows"/>) the weights are rows of all filters, and a range of any filters
+    /// reads its columns of them in place. Each output is computed by the same
     /// operations as in <see cref="Forward"/>, so ranges run on several threads give its bits. <paramref name="scratch"/>
     /// holds <see cref="ScratchLength"/> values (for all filters) for this call's own use.
     /// </summary>
@@ -335,7 +337,8 @@ public static unsafe partial class Winograd3x3
     {
         CheckRange(filters, firstFilter, endFilter, nameof(ForwardFilters));
         CheckPool(pool2x2, outHeight, outWidth, nameof(ForwardFilters));
-        if (firstFilter % Gemm.PanelWidth != 0 || endFilter % Gemm.PanelWidth != 0 && endFilter != filters)
+        bool rows = Gemm.PanelsAreRows(filters);
+        if (!rows && (firstFilter % Gemm.PanelWidth != 0 || endFilter % Gemm.PanelWidth != 0 && endFilter != filters))
             throw new ArgumentException($"Winograd3x3.ForwardFilters: filters [{firstFilter}, {endFilter}) of {filters} are not whole panels of {Gemm.PanelWidth} (or the last, narrower one).");
         var shape = Shape.Of(channels, filters, outHeight, outWidth);
         int tiles = images * shape.TilesHigh * shape.TilesWide, range = endFilter - firstFilter, blockTiles = BlockTiles(tiles, channels, range);
@@ -345,7 +348,7 @@ public static unsafe partial class Winograd3x3
             throw new ArgumentException("Winograd3x3.ForwardFilters: spans too short for the given shape.");
         fixed (float* ppad = padded, pv = scratch, pb = bias, pout = output)
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(0, (int)TransformedWeightLength(filters, channels)), channelsTimesFilters: channels * filters,
-                offset: channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter,
+                offset: rows ? firstFilter : channels * firstFilter, shape, 0, tiles, blockTiles, firstFilter, endFilter,
                 new Finishing(relu, pool2x2));
     }
 
@@ -400,7 +403,9 @@ public static unsafe partial class Winograd3x3
             var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
             var mp = new Span<float>(m + p * productStride, count * range);
             long? next = p + 1 < endPoint ? channelsTimesFilters : afterLast;
-            Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next, layoutColumns: channelsTimesFilters / channels);
+            int columns = channelsTimesFilters / channels;
+            if (Gemm.PanelsAreRows(columns)) Gemm.MultiplyColumnsOf(vp, u, columns, mp, m: count, n: range, k: channels);
+            else Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next, layoutColumns: columns);
         }
     }
 

@@ -287,20 +287,20 @@ public class ImageSplitTests
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndFewerThanTwoPanelsOfFiltersSplitsByPointsEvenWhenThoseAreNotWhole()
+    public void AWinogradLayerOfFewTilesAndFewerThan64FiltersNotInPanelsSplitsByRangesOf16Filters()
     {
-        // 48 filters (fewer than two panels of 32, whose transformed weights keep their rows), 4 tiles and 432 KiB of
-        // transformed weights: shared out by points, not by filters.
+        // 48 filters: fewer than 64 and not whole panels of 32, so its transformed weights stay rows, and its ranges are
+        // whole vectors of 16.
         string code = Generate("[Input(64, 8, 8)] [Conv(3, 48, Padding = 1)] [ReLU]");
-        Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
-        Assert.DoesNotContain("_WinogradFilters_conv1", code);
+        Assert.Equal(new[] { "_WinogradFilters_conv1" }, SplitMethods(code));
+        Assert.Contains("units: 48, block: 16, piecesPerThread: 1);", code);
     }
 
     [Fact]
-    public void AWinogradLayerOfFewTilesAndLessThanOnePanelOfFiltersSplitsByPoints()
+    public void AWinogradLayerOfFewTilesAndFewerThanTwoVectorsOfFiltersSplitsByPoints()
     {
-        // 24 filters (1,769,472 MACs, 4 tiles): less than one panel of 32, too few to share by filters; its 432 KiB of
-        // transformed weights (rows of 24 filters) are shared out by points.
+        // 24 filters (1,769,472 MACs, 4 tiles): one vector of 16 and a part of one, too few to share by filters; its 432 KiB
+        // of transformed weights (rows of 24 filters, not panels) are shared out by points.
         string code = Generate("[Input(128, 8, 8)] [Conv(3, 24, Padding = 1)] [ReLU]");
         Assert.Equal(new[] { "_WinogradPoints_conv1", "_WinogradFinish_conv1" }, SplitMethods(code));
         Assert.Contains("Winograd3x3.ForwardPoints(inp, batch, weight, outp, scratch, channels: 128, filters: 24, outHeight: 8, outWidth: 8, ", code);

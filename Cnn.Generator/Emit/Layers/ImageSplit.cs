@@ -147,7 +147,7 @@ internal static class ImageSplit
     /// </summary>
     public static bool SplitsPoints(LayerSpec l) =>
         l.WinogradInference && l.WinogradFromImages == 1 && l.FusedPool < 0 && WinogradConv.TilesPerImage(l) < MinimumWinogradTilesOfSmallWeights
-        && l.Op is ConvOp { Filters: var f } && f < 2 * WinogradFilterBlock && TransformedWeightBytes(l) >= PointSplitWeightBytes;
+        && l.Op is ConvOp { Filters: var f } && f < 2 * WinogradFilterBlock(l) && TransformedWeightBytes(l) >= PointSplitWeightBytes;
 
     /// <summary>Transformed weights from which a Winograd layer of few tiles and one block of filters splits by points
     /// (<see cref="SplitsPoints"/>): 256 KiB, so that each range's share of them is worth a hand-over of its own.</summary>
@@ -186,7 +186,7 @@ internal static class ImageSplit
     /// each range reads only its share of the transformed weights (by tiles, every range would read them all). It needs
     /// two blocks of filters or more.</summary>
     public static bool SplitsFilters(LayerSpec l) =>
-        l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f >= 2 * WinogradFilterBlock;
+        l.WinogradInference && !SplitsTiles(l) && l.Op is ConvOp { Filters: var f } && f >= 2 * WinogradFilterBlock(l);
 
     /// <summary>Output filters the runtime's direct kernel computes together (<c>DirectConv.FilterBlock</c>): 8 on rows of
     /// any width (two rows of one vector, or one row of two).</summary>
@@ -207,10 +207,19 @@ internal static class ImageSplit
            >= (f + DirectFilterBlock - 1) / DirectFilterBlock;
 
     /// <summary>Filters per block of a Winograd layer split by filters: one panel of its transformed weights
-    /// (<c>Gemm.PanelWidth</c>), which a range reads in place; when the filters are not a multiple of 32, the last range
-    /// ends with the narrower last panel (GoogLeNet's inception 4a 3x3 layer, 96 -> 208 channels at 14x14: two threads take
-    /// 96 and 112 filters).</summary>
-    public const int WinogradFilterBlock = 32;
+    /// (<see cref="WinogradFilterPanel"/>), which a range reads in place; when the filters are not a multiple of 32, the
+    /// last range ends with the narrower last panel (GoogLeNet's inception 4a 3x3 layer, 96 -> 208 channels at 14x14: two
+    /// threads take 96 and 112 filters). Below 64 filters that are not a multiple of 32 the transformed weights are rows of
+    /// all filters (<c>Gemm.PanelsAreRows</c>), whose columns a range reads in place: one vector of the output transform
+    /// (<see cref="WinogradFilterVector"/>).</summary>
+    public static int WinogradFilterBlock(LayerSpec l) =>
+        l.Op is ConvOp { Filters: var f } && f % WinogradFilterPanel != 0 && f < 2 * WinogradFilterPanel ? WinogradFilterVector : WinogradFilterPanel;
+
+    /// <summary>Filters per panel of a Winograd layer's transformed weights (<c>Gemm.PanelWidth</c>).</summary>
+    public const int WinogradFilterPanel = 32;
+
+    /// <summary>Filters per vector of a Winograd layer's output transform (16 lanes).</summary>
+    public const int WinogradFilterVector = 16;
 
     /// <summary>Tiles per image from which a Winograd layer is split by tiles whatever its weights: every range reads the
     /// whole transformed weights for its 36 products, so a range needs enough tiles to pay for that (a 7x7 map has 4
@@ -253,7 +262,7 @@ internal static class ImageSplit
         if (FilterLanesSplitsRows(writer)) return new MapRanges(false, map.Height, 1);
         if (SplitsProductColumns(writer)) return new MapRanges(false, map.Height, ProductRowBlock(writer));
         if (SplitsTiles(writer)) return new MapRanges(false, map.Height, WinogradConv.TileSide);
-        if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock);
+        if (SplitsFilters(writer)) return new MapRanges(true, map.Channels, WinogradFilterBlock(writer));
         if (!writer.DirectInference || writer.WinogradInference || c.Groups > 1) return null;
         return DirectSplitsRows(writer) ? new MapRanges(false, map.Height, DirectRowBlock(map.Width)) : new MapRanges(true, map.Channels, DirectFilterBlock);
     }

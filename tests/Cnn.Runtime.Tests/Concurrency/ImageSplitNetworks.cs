@@ -73,8 +73,8 @@ public partial class SplitWinogradPointsNet { }
 
 // Winograd layers of few tiles whose filters are not whole panels of 32: GoogLeNet's inception 4a 3x3 (96 -> 208 at 14x14,
 // a folded BatchNorm, a fused ReLU and the max pool after it), copied channel-last first, split by ranges of panels of 32
-// filters, the last range ending with the panel of 16; then 64 -> 48 at 7x7, fewer than two panels (its transformed
-// weights keep their rows), split by points.
+// filters, the last range ending with the panel of 16; then 64 -> 48 at 7x7, fewer than 64 filters (its transformed
+// weights keep their rows), split by ranges of 16 filters that read them in place, each range laying out its own input.
 [Input(96, 14, 14)]
 [Conv(3, 208, Padding = 1, Bias = false)] [BatchNorm] [ReLU] [MaxPool(2)]
 [Conv(1, 64)] [ReLU]

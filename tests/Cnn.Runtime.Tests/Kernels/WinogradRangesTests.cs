@@ -51,7 +51,8 @@ public class WinogradRangesTests
         { 1, 64, 96, 8, new[] { 32, 64, 96 } },         // whole panels of 32, read in the panel layout
         { 1, 96, 208, 14, new[] { 96, 208 } },          // GoogLeNet's inception 4a 3x3 on two threads: 6 panels of 32 and one of 16
         { 1, 96, 208, 14, new[] { 160, 192, 208 } },    // a range of the last whole panel, then the narrow one alone
-        { 1, 64, 48, 8, new[] { 48 } },                 // 48 filters keep their rows: one range of all
+        { 1, 64, 48, 8, new[] { 16, 32, 48 } },         // 48 filters keep their rows: ranges of one vector of 16, read in place
+        { 2, 32, 40, 10, new[] { 8, 24, 40 } },         // rows too: ranges that end inside a vector of 16
         { 2, 32, 80, 10, new[] { 32, 64, 80 } },        // ranges of one panel, the last of 16 filters
     };
 
