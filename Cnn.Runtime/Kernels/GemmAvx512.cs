@@ -336,9 +336,9 @@ internal static unsafe class GemmAvx512
     /// (MobileNetV2's classifier) 254 against 286 us, 1000 x 1024 (GoogLeNet's, DenseNet-121's) 167 against 191, 1000 x
     /// 512 (ResNet-18's) 108 against 171. From the caches, eight rows win on small B (LeNet-5's 120 x 400 1.9 against 2.5
     /// us, 256 x 512 5.2 against 6.7, 256 x 1024 13.0 against 15.1), so the caller, which knows how large its B is, says
-    /// which applies. In the pass (<c>Cnn.Latency --layers</c>, one thread, three runs of each build alternating):
-    /// ResNet-18's fc 135-153 -> 97-108 us; MobileNetV2's and GoogLeNet's classifiers within the noise (299-351 against
-    /// 269-449 us, 233-262 against 168-237).
+    /// which applies. In the pass (<c>Cnn.Latency --layers</c>, one thread, 3 to 8 runs of each build alternating):
+    /// ResNet-18's fc 135-153 -> 97-108 us; the classifiers of MobileNetV2, GoogLeNet and DenseNet-121 within the noise
+    /// (286-351 against 269-449 us, 233-283 against 168-302, 300-314 against 178-371).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StreamedRowsOfB(float* x, float* b, float* c, int n, int k, bool accumulate)
