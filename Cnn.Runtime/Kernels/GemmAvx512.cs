@@ -312,7 +312,8 @@ internal static unsafe class GemmAvx512
     {
         if (m == 1 && bFromMemory)
         {
-            StreamedRowsOfB(a, b, c, n, k, accumulate);
+            // B from memory: one stream (see RowsOneByOne).
+            RowsOneByOne(a, b, c, k, LaneMask.Tail(k), accumulate, 0, n);
             return;
         }
         if (m < 2)
@@ -329,8 +330,10 @@ internal static unsafe class GemmAvx512
     }
 
     /// <summary>
-    /// One row of A against every row of B, each row of B read to its end before the next: one chain per output, so
-    /// latency-bound from the caches, but B then passes as one stream, which the hardware prefetcher follows. Eight rows
+    /// One row of A against rows [<paramref name="firstColumn"/>, <paramref name="endColumn"/>) of B, each row of B read to
+    /// its end before the next: one chain per output, so latency-bound from the caches, but B then passes as one stream,
+    /// which the hardware prefetcher follows (a dense layer's one image whose weights come from memory, and the last rows
+    /// that make no block of eight). Eight rows
     /// side by side (<see cref="Block1x8"/>) open eight streams and came from memory slower, in thread CPU time, medians of
     /// 14 rounds, B cycled through copies of 96 MiB in all (2-core Zen 4; n x k, one stream against eight): 1000 x 1280
     /// (MobileNetV2's classifier) 254 against 286 us, 1000 x 1024 (GoogLeNet's, DenseNet-121's) 167 against 191, 1000 x
@@ -341,10 +344,9 @@ internal static unsafe class GemmAvx512
     /// (286-351 against 269-449 us, 233-283 against 168-302, 300-314 against 178-371).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StreamedRowsOfB(float* x, float* b, float* c, int n, int k, bool accumulate)
+    private static void RowsOneByOne(float* x, float* b, float* c, int k, Vector512<float> mask, bool accumulate, int firstColumn, int endColumn)
     {
-        var mask = LaneMask.Tail(k);
-        for (int j = 0; j < n; j++)
+        for (int j = firstColumn; j < endColumn; j++)
             Finish(c + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
     }
 
@@ -386,13 +388,13 @@ internal static unsafe class GemmAvx512
             int j = firstColumn;
             for (; j + 8 <= endColumn; j += 8)
             {
-                // One row of A against eight rows of B: eight independent chains instead of one latency-bound chain. A dense
-                // layer's one image streams its weights from beyond the caches, and eight rows keep more of them in flight
-                // than four did (1000 x 1280 from memory: 302-319 -> 248-288 us); the last rows (at most 7) go one at a time.
+                // One row of A against eight rows of B: eight independent chains instead of one latency-bound chain, which
+                // from the caches is faster than one stream, and kept more in flight than four did (1000 x 1280 from memory:
+                // 302-319 -> 248-288 us; a B the caller says comes from memory now goes one row at a time instead); the last
+                // rows (at most 7) go one at a time.
                 Block1x8(x, b + (long)j * k, k, mask, ci + j, accumulate);
             }
-            for (; j < endColumn; j++)
-                Finish(ci + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
+            RowsOneByOne(x, b, ci, k, mask, accumulate, j, endColumn);
         }
     }
 

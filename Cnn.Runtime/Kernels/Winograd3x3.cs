@@ -371,7 +371,8 @@ public static unsafe partial class Winograd3x3
 
     /// <summary><see cref="RunTiles(float*, float*, float*, float*, ReadOnlySpan{float}, in Shape, int, int, int, int, int, Finishing)"/>
     /// with the range's weights of point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c>: a range of
-    /// weights transformed for more filters, whole panels of them.</summary>
+    /// weights transformed for more filters, whole panels of them (the last one possibly narrower), or columns of the
+    /// rows of all filters where the layout keeps its rows (<see cref="Gemm.PanelsAreRows"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTiles(float* ppad, float* pv, float* pb, float* pout, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
         in Shape shape, int first, int end, int blockTiles, int f0, int f1, Finishing finishing)
@@ -392,19 +393,22 @@ public static unsafe partial class Winograd3x3
     /// <summary>Points [<paramref name="firstPoint"/>, <paramref name="endPoint"/>) of a block's products
     /// <c>M[p] = V[p] * U[p]</c> for <paramref name="count"/> tiles: V's planes <paramref name="inputStride"/> apart from
     /// <paramref name="v"/>, M's <paramref name="productStride"/> apart from <paramref name="m"/>, the range's weights of
-    /// point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c> (in panels). Each product asks for the next point's weights; the last for those
-    /// <paramref name="afterLast"/> floats on, or none.</summary>
+    /// point <c>p</c> at <c>block[p * channelsTimesFilters + offset ..]</c> (in panels, or columns of rows of all the filters
+    /// the layout was made for: <see cref="Gemm.PanelsAreRows"/>). Each product asks for the next point's weights; the last
+    /// for those <paramref name="afterLast"/> floats on, or none.</summary>
     private static void MultiplyPoints(float* v, long inputStride, ReadOnlySpan<float> block, int channelsTimesFilters, int offset,
         float* m, long productStride, int count, int range, int channels, int firstPoint, int endPoint, long? afterLast)
     {
+        // The filters the transformed weights were laid out for (all of the layer's, or the range's own block).
+        int columns = channelsTimesFilters / channels;
+        bool rows = Gemm.PanelsAreRows(columns);
         for (int p = firstPoint; p < endPoint; p++)
         {
             var vp = new ReadOnlySpan<float>(v + p * inputStride, count * channels);
             var u = block.Slice(p * channelsTimesFilters + offset, channelsTimesFilters - offset);
             var mp = new Span<float>(m + p * productStride, count * range);
             long? next = p + 1 < endPoint ? channelsTimesFilters : afterLast;
-            int columns = channelsTimesFilters / channels;
-            if (Gemm.PanelsAreRows(columns)) Gemm.MultiplyColumnsOf(vp, u, columns, mp, m: count, n: range, k: channels);
+            if (rows) Gemm.MultiplyColumnsOf(vp, u, columns, mp, m: count, n: range, k: channels);
             else Gemm.MultiplyPanels(vp, u, mp, m: count, n: range, k: channels, nextPanelsAt: next, layoutColumns: columns);
         }
     }

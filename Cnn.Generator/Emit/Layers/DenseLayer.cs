@@ -18,7 +18,7 @@ internal sealed class DenseLayer : LayerEmitter
     /// (<c>bFromMemory</c>): weights this large (1 MiB, a Zen 4 core's whole second-level cache) sit in a network that has
     /// read far more since their last use, so they come from memory, where one stream ran faster than eight rows side
     /// by side (the 1000-unit classifiers of ResNet-18, GoogLeNet, DenseNet-121 and MobileNetV2, 2 to 5 MB); smaller
-    /// ones, such as LeNet-5's, are read from the caches, where eight rows run faster (<c>GemmAvx512.StreamedRowsOfB</c>).</summary>
+    /// ones, such as LeNet-5's, are read from the caches, where eight rows run faster (<c>GemmAvx512.RowsOneByOne</c>).</summary>
     internal const long StreamedWeightBytes = 1L << 20;
 
     /// <summary>The product's last argument: <c>, bFromMemory: true</c> for weights of <see cref="StreamedWeightBytes"/>
