@@ -255,6 +255,11 @@ public static unsafe class DirectConv
                     }
                 }
             }
+            else if (GemmAvx2.IsSupported)
+            {
+                ColumnsAvx2.Forward(padded, channels, ph, pw, kernel, stride: 1, padding: 0, outHeight, outWidth, pw0, ColumnsAvx2.Weights.Rows,
+                    pb, pout, firstFilter, endFilter, firstRow, endRow, relu ? FusedActivation.Relu : FusedActivation.None);
+            }
             else
             {
                 for (int f = firstFilter; f < endFilter; f++)

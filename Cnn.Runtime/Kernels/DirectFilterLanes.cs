@@ -85,6 +85,12 @@ public static unsafe class DirectFilterLanes
                 else DirectFilterLanesAvx512.Run<DirectFilterLanesAvx512.StrideTwo>(pw, px, pb, po, shape, firstFilter, endFilter, activation);
                 return;
             }
+            if (GemmAvx2.IsSupported)
+            {
+                ColumnsAvx2.Forward(padded, channels, shape.PaddedHeight, shape.PaddedWidth, kernel, stride, padding: 0, outHeight, outWidth,
+                    pw, ColumnsAvx2.Weights.Panels, pb, po, firstFilter, endFilter, 0, outHeight, activation);
+                return;
+            }
             Portable(pw, px, pb, po, shape, stride, firstFilter, endFilter, activation);
         }
     }

@@ -39,6 +39,15 @@ public static class Gemm
             }
             return;
         }
+        if (GemmAvx2.IsSupported)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c)
+                    GemmAvx2.Multiply(fa, fb, ldb: n, fc, ldc: n, m, n, k, rowStep, colStep, accumulate, bias: null, FusedActivation.None);
+            }
+            return;
+        }
         int j = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -83,6 +92,15 @@ public static class Gemm
             }
             return;
         }
+        if (GemmAvx2.IsSupported)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c)
+                    GemmAvx2.Multiply(fa, fb, ldb, fc, ldc: n, m, n, k, rowStep: k, colStep: 1, accumulate: false, bias: null, FusedActivation.None);
+            }
+            return;
+        }
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
@@ -114,6 +132,15 @@ public static class Gemm
             }
             return;
         }
+        if (GemmAvx2.IsSupported)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c, fbias = bias)
+                    GemmAvx2.Multiply(fa, fb, ldb: n, fc, ldc: n, m, n, k, rowStep: k, colStep: 1, accumulate: false, fbias, activation);
+            }
+            return;
+        }
         Multiply(a, b, c, m, n, k);
         for (int i = 0; i < m; i++)
         {
@@ -142,6 +169,16 @@ public static class Gemm
             {
                 fixed (float* fa = a, fb = b, fc = c, fbias = bias)
                     GemmAvx512.Multiply(fa, fb + firstColumn, ldb: n, fc + firstColumn, ldc: n, m, endColumn - firstColumn, k, rowStep: k, colStep: 1,
+                        accumulate: false, fbias, activation);
+            }
+            return;
+        }
+        if (GemmAvx2.IsSupported)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c, fbias = bias)
+                    GemmAvx2.Multiply(fa, fb + firstColumn, ldb: n, fc + firstColumn, ldc: n, m, endColumn - firstColumn, k, rowStep: k, colStep: 1,
                         accumulate: false, fbias, activation);
             }
             return;
@@ -187,6 +224,18 @@ public static class Gemm
             {
                 fixed (float* fa = a, fb = panels, fc = c)
                     PanelGemmAvx512.MultiplyPanels(fa, fb, fc, m, n, k, rowStep: k, colStep: 1, jumpAfterEnd: (nextPanelsAt ?? (long)n * k) - (long)n * k);
+            }
+            return;
+        }
+        if (GemmAvx2.IsSupported)
+        {
+            // Each panel is a [k, width] matrix of its own, its rows width floats apart.
+            unsafe
+            {
+                fixed (float* fa = a, fb = panels, fc = c)
+                    for (int j0 = 0; j0 < n; j0 += PanelWidth)
+                        GemmAvx2.Multiply(fa, fb + (long)j0 * k, ldb: Math.Min(PanelWidth, n - j0), fc + j0, ldc: n, m, Math.Min(PanelWidth, n - j0), k,
+                            rowStep: k, colStep: 1, accumulate: false, bias: null, FusedActivation.None);
             }
             return;
         }

@@ -85,6 +85,14 @@ public static unsafe class Im2ColBlocks
                 rowsPerBlock, activation, dilation, firstBlock, endBlock);
             return;
         }
+        if (GemmAvx2.IsSupported)
+        {
+            fixed (float* pw = weight, pb = bias, py = output)
+                ColumnsAvx2.Forward(input, channels, height, width, kernel, stride, padding, outHeight, outWidth, pw,
+                    lanes ? ColumnsAvx2.Weights.Panels : ColumnsAvx2.Weights.Rows, pb, py, 0, filters, firstBlock * rowsPerBlock,
+                    Math.Min(outHeight, endBlock * rowsPerBlock), activation, dilation);
+            return;
+        }
         // The portable chain of every path: one fused multiply-add per term from zero, then the bias, then the activation.
         for (int block = firstBlock; block < endBlock; block++)
         {

@@ -103,6 +103,12 @@ public static unsafe class StrideTwoConv
         var shape = new Shape(channels, height, width, kernel, padding, outWidth, outHeight * outWidth, activation);
         fixed (float* pin = input, pw = weight, pb = bias, pout = output, ps = scratch)
         {
+            if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated) && GemmAvx2.IsSupported)
+            {
+                ColumnsAvx2.Forward(input, channels, height, width, kernel, stride: 2, padding, outHeight, outWidth, pw, ColumnsAvx2.Weights.Rows,
+                    pb, pout, 0, filters, firstRow, endRow, activation);
+                return;
+            }
             if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
             {
                 Portable(pin, pw, pb, pout, shape, filters, firstRow, endRow);

@@ -50,6 +50,26 @@ internal static class KernelDigests
         }
         yield return ("Gemm.MultiplyBiasActivation", fused.ToArray());
 
+        // Products past one block of 256 columns and 256 rows of B (the AVX2 path's blocks), a block of B's columns read in
+        // place, and a B in the panel layout, 32 columns and a narrower last panel.
+        var gemmBlocks = new List<float>();
+        foreach (var (m, n, k) in new[] { (7, 300, 520), (13, 257, 256), (2, 49, 4608 / 8) })
+        {
+            var a = Random(m * k); var b = Random(k * n); var c = Random(m * n);
+            Gemm.Multiply(a, b, c, m, n, k, transposeA: true, accumulate: true);
+            gemmBlocks.AddRange(c);
+            var part = new float[m * (n - 9)];
+            Gemm.MultiplyColumnsOf(a, b.AsSpan(5), n, part, m, n - 9, k);
+            gemmBlocks.AddRange(part);
+        }
+        foreach (var (m, n, k) in new[] { (5, 80, 40), (9, 128, 300) })
+        {
+            var a = Random(m * k); var b = Random(k * n); var r = new float[m * n];
+            Gemm.MultiplyPanels(a, b, r, m, n, k);
+            gemmBlocks.AddRange(r);
+        }
+        yield return ("Gemm.Multiply(blocks)", gemmBlocks.ToArray());
+
         // Ranges of columns of the same products, at panel boundaries and inside panels and vectors.
         var columnRanges = new List<float>();
         foreach (var activation in new[] { FusedActivation.None, FusedActivation.Relu6 })
