@@ -16,7 +16,7 @@ namespace CnnGen.Kernels;
 /// taps of 16 neighbouring outputs are 16 neighbouring values; it then keeps four output rows of 16 values in registers,
 /// sharing each weight broadcast.</para>
 /// </summary>
-public static unsafe class DepthwiseConv
+public static unsafe partial class DepthwiseConv
 {
     private const int Lanes = 16, RowsPerBlock = 4;
 
@@ -217,6 +217,11 @@ public static unsafe class DepthwiseConv
     /// (only the rows those outputs read are).</summary>
     private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
+        if (Avx2.IsSupported && Fma.IsSupported && s.Stride <= 2)
+        {
+            ChannelAvx2(channel, w, bias, output, s, firstRow, endRow);
+            return;
+        }
         for (int oy = firstRow; oy < endRow; oy++)
         for (int ox = 0; ox < s.OutWidth; ox++)
         {

@@ -53,16 +53,12 @@ internal static unsafe class GemmAvx2
                     if (j < columns)
                     {
                         int left = columns - j;
-                        Block(rows, finish, bBlock + j, j, ldb, depth, colStep, load, Mask(left), Mask(left - 8), true);
+                        Block(rows, finish, bBlock + j, j, ldb, depth, colStep, load, StridedLanes256.First(left), StridedLanes256.First(left - 8), true);
                     }
                 }
             }
         }
     }
-
-    /// <summary>The first <paramref name="count"/> lanes set (none for 0 or less, all for 8 or more).</summary>
-    private static Vector256<float> Mask(int count) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
 
     /// <summary>Six rows of A (from the current block of B's rows) and of C.</summary>
     private readonly struct Rows

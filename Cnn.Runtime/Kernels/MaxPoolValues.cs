@@ -27,7 +27,8 @@ public static unsafe partial class Pooling
     /// <paramref name="outHeight"/> x <paramref name="outWidth"/>, each window's maximum with <see cref="MaxPool"/>'s
     /// bits. With AVX-512, 2x2 windows at stride 2 that no edge cuts run straight from each pair of rows
     /// (<see cref="HalvingPlanes"/>), other windows at strides 1 and 2 the separable vector path, 16 outputs of a row at
-    /// once; other strides and machines fold each window in order.
+    /// once; with AVX2 alone, strides 1 and 2 fold eight windows at once (<see cref="ValuesAvx2"/>); other strides and
+    /// machines fold each window in order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxPoolValues(ReadOnlySpan<float> input, Span<float> output, int planes, int height, int width,
@@ -38,6 +39,12 @@ public static unsafe partial class Pooling
             throw new ArgumentException("Pooling.MaxPoolValues: the window, stride and output must be positive and the padding not negative.");
         if (input.Length < (long)planes * planeIn || output.Length < (long)planes * planeOut)
             throw new ArgumentException("Pooling.MaxPoolValues: spans too short for the given shape.");
+        if (!Avx512F.IsSupported && Avx2.IsSupported && stride <= 2)
+        {
+            fixed (float* px = input, py = output)
+                ValuesAvx2(px, py, planes, height, width, size, stride, padding, outHeight, outWidth);
+            return;
+        }
         if (!Avx512F.IsSupported || stride > 2)
         {
             fixed (float* px = input, py = output)

@@ -1,0 +1,32 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>Eight columns of a row at stride 1 or 2 in one 256-bit vector (AVX2), for the kernels that take a window's
+/// tap for eight neighbouring outputs at once.</summary>
+internal static unsafe class StridedLanes256
+{
+    /// <summary>Columns <c>p[0], p[stride], ..., p[7 * stride]</c> for stride 1 or 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* p, int stride)
+    {
+        if (stride == 1) return Avx.LoadVector256(p);
+        return Even(Avx.LoadVector256(p), Avx.LoadVector256(p + 8));
+    }
+
+    /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Even(Vector256<float> low, Vector256<float> high)
+    {
+        // Per 128-bit half: the low vector's even lanes, then the high one's; then the halves reordered.
+        var pairs = Avx.Shuffle(low, high, 0b10_00_10_00);
+        return Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle();
+    }
+
+    /// <summary>The first <paramref name="count"/> lanes set (none for 0 or less, all for 8 or more).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> First(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+}
