@@ -538,6 +538,8 @@ public static unsafe partial class Winograd3x3
     {
         int channels = s.Channels, rowStride = s.PaddedWidth * channels, perImage = s.TilesHigh * s.TilesWide;
         int vectorChannels = Avx512F.IsSupported ? channels / 16 * 16 : 0;
+        // Without AVX-512, eight channels at a time where AVX2 runs.
+        int narrowChannels = !Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported ? channels / 8 * 8 : vectorChannels;
         float* stage = stackalloc float[Points * 16];
         for (int i = 0; i < count; i++)
         {
@@ -545,7 +547,8 @@ public static unsafe partial class Winograd3x3
             float* corner = padded + ((long)(n * s.PaddedHeight + ty * OutputTile) * s.PaddedWidth + tx * OutputTile) * channels;
             float* to = v + (long)i * channels;
             for (int c = 0; c < vectorChannels; c += 16) InputTile16(corner + c, rowStride, channels, to + c, pointStride, stage);
-            for (int c = vectorChannels; c < channels; c++) InputTile1(corner + c, rowStride, channels, to + c, pointStride);
+            for (int c = vectorChannels; c < narrowChannels; c += 8) InputTile8(corner + c, rowStride, channels, to + c, pointStride, stage);
+            for (int c = narrowChannels; c < channels; c++) InputTile1(corner + c, rowStride, channels, to + c, pointStride);
         }
     }
 
@@ -568,6 +571,35 @@ public static unsafe partial class Winograd3x3
             const int down = InputTile * 16;
             WinogradTransforms.Input(Vector512.Load(s), Vector512.Load(s + down), Vector512.Load(s + 2 * down),
                 Vector512.Load(s + 3 * down), Vector512.Load(s + 4 * down), Vector512.Load(s + 5 * down),
+                out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
+            v0.Store(v + j * pointStride);
+            v1.Store(v + (InputTile + j) * pointStride);
+            v2.Store(v + (2 * InputTile + j) * pointStride);
+            v3.Store(v + (3 * InputTile + j) * pointStride);
+            v4.Store(v + (4 * InputTile + j) * pointStride);
+            v5.Store(v + (5 * InputTile + j) * pointStride);
+        }
+    }
+
+    /// <summary><see cref="InputTile16"/> for 8 channels (AVX2 and FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTile8(float* corner, int rowStride, int step, float* v, long pointStride, float* stage)
+    {
+        for (int r = 0; r < InputTile; r++)
+        {
+            float* row = corner + r * rowStride;
+            WinogradTransforms.Input(Vector256.Load(row), Vector256.Load(row + step), Vector256.Load(row + 2 * step),
+                Vector256.Load(row + 3 * step), Vector256.Load(row + 4 * step), Vector256.Load(row + 5 * step),
+                out var h0, out var h1, out var h2, out var h3, out var h4, out var h5);
+            float* s = stage + r * InputTile * 8;
+            h0.Store(s); h1.Store(s + 8); h2.Store(s + 16); h3.Store(s + 24); h4.Store(s + 32); h5.Store(s + 40);
+        }
+        for (int j = 0; j < InputTile; j++)
+        {
+            float* s = stage + j * 8;
+            const int down = InputTile * 8;
+            WinogradTransforms.Input(Vector256.Load(s), Vector256.Load(s + down), Vector256.Load(s + 2 * down),
+                Vector256.Load(s + 3 * down), Vector256.Load(s + 4 * down), Vector256.Load(s + 5 * down),
                 out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
             v0.Store(v + j * pointStride);
             v1.Store(v + (InputTile + j) * pointStride);
@@ -630,6 +662,8 @@ public static unsafe partial class Winograd3x3
         int divide = finishing.Pool2x2 ? 2 : 1, storedWidth = s.OutWidth / divide, tileSide = OutputTile / divide;
         long plane = StoredPlane(s.OutHeight, s.OutWidth, finishing.Pool2x2);
         int vectorFilters = Avx512F.IsSupported ? range / 16 * 16 : 0;
+        // Without AVX-512, eight filters at a time where AVX2 runs.
+        int narrowFilters = !Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported ? range / 8 * 8 : vectorFilters;
         // 24 rows of column transforms, then 16 finished values, 16 filters each, then the same by filter.
         float* stage = stackalloc float[(OutputTile * InputTile + 2 * OutputTile * OutputTile) * 16];
         for (int i = 0; i < count; i++)
@@ -640,7 +674,9 @@ public static unsafe partial class Winograd3x3
             float* corner = output + n * s.Filters * plane + ty * tileSide * storedWidth + tx * tileSide;
             for (int f = 0; f < vectorFilters; f += 16)
                 OutputTile16(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, plane, storedWidth, rows, columns, finishing, stage);
-            for (int f = vectorFilters; f < range; f++)
+            for (int f = vectorFilters; f < narrowFilters; f += 8)
+                OutputTile8(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, plane, storedWidth, rows, columns, finishing, stage);
+            for (int f = narrowFilters; f < range; f++)
                 OutputTile1(m + f, pointStride, bias[f0 + f], corner + (f0 + f) * plane, storedWidth, rows, columns, finishing);
         }
     }
@@ -721,6 +757,58 @@ public static unsafe partial class Winograd3x3
             for (int j = 0; j < columns; j++)
                 o[i * outWidth + j] = pooled[(i * 2 + j) * 16 + lane];
         }
+    }
+
+    /// <summary><see cref="OutputTile16"/> for 8 filters (AVX2 and FMA): columns first, then rows, then each filter's
+    /// block (or its 2x2 maxima, in window order) stored value by value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTile8(float* m, long pointStride, float* bias, float* corner, long plane, int outWidth, int rows, int columns,
+        Finishing finishing, float* stage)
+    {
+        for (int s = 0; s < InputTile; s++)
+        {
+            WinogradTransforms.Output(Vector256.Load(m + s * pointStride), Vector256.Load(m + (6 + s) * pointStride),
+                Vector256.Load(m + (12 + s) * pointStride), Vector256.Load(m + (18 + s) * pointStride),
+                Vector256.Load(m + (24 + s) * pointStride), Vector256.Load(m + (30 + s) * pointStride),
+                out var t0, out var t1, out var t2, out var t3);
+            t0.Store(stage + s * 8); t1.Store(stage + (6 + s) * 8); t2.Store(stage + (12 + s) * 8); t3.Store(stage + (18 + s) * 8);
+        }
+        var b = Vector256.Load(bias);
+        var activation = finishing.Relu ? FusedActivation.Relu : FusedActivation.None;
+        // The finished values, 8 filters per position, after the 24 rows of column transforms.
+        float* finished = stage + 24 * 8;
+        for (int i = 0; i < OutputTile; i++)
+        {
+            float* s = stage + i * InputTile * 8;
+            WinogradTransforms.Output(Vector256.Load(s), Vector256.Load(s + 8), Vector256.Load(s + 16), Vector256.Load(s + 24),
+                Vector256.Load(s + 32), Vector256.Load(s + 40), out var y0, out var y1, out var y2, out var y3);
+            float* done = finished + i * 4 * 8;
+            Activate.Apply(y0 + b, activation).Store(done); Activate.Apply(y1 + b, activation).Store(done + 8);
+            Activate.Apply(y2 + b, activation).Store(done + 16); Activate.Apply(y3 + b, activation).Store(done + 24);
+        }
+        if (finishing.Pool2x2)
+        {
+            float* pooled = finished + 16 * 8;
+            for (int pi = 0; pi < 2; pi++)
+            for (int pj = 0; pj < 2; pj++)
+            {
+                float* top = finished + (2 * pi * OutputTile + 2 * pj) * 8, bottom = top + OutputTile * 8;
+                var max = Vector256.Load(top);
+                max = Pooling.Fold(max, Vector256.Load(top + 8));
+                max = Pooling.Fold(max, Vector256.Load(bottom));
+                max = Pooling.Fold(max, Vector256.Load(bottom + 8));
+                max.Store(pooled + (pi * 2 + pj) * 8);
+            }
+            for (int lane = 0; lane < 8; lane++)
+            for (int i = 0; i < rows / 2; i++)
+            for (int j = 0; j < columns / 2; j++)
+                corner[lane * plane + i * outWidth + j] = pooled[(i * 2 + j) * 8 + lane];
+            return;
+        }
+        for (int lane = 0; lane < 8; lane++)
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < columns; j++)
+            corner[lane * plane + i * outWidth + j] = finished[(i * OutputTile + j) * 8 + lane];
     }
 
     /// <summary>One tile's output transform for one filter, the operations of <see cref="OutputTile16"/>.</summary>

@@ -8,7 +8,8 @@ namespace CnnGen.Kernels;
 /// The one-dimensional transforms of Winograd's F(4, 3) (Lavin and Gray's points 0, 1, -1, 2, -2 and infinity):
 /// the input transform <c>B^T</c> (6 values to 6), the output transform <c>A^T</c> (6 to 4) and the filter transform
 /// <c>G</c> (3 to 6, in double). Each float transform is written twice, for one value and for 16 lanes, with the same
-/// operations in the same order (fused multiply-adds where both say so), so both give the same bits.
+/// operations in the same order (fused multiply-adds where both say so), so both give the same bits; the forward
+/// transforms also for 8 lanes, for machines with AVX2 but not AVX-512.
 /// </summary>
 internal static class WinogradTransforms
 {
@@ -42,6 +43,22 @@ internal static class WinogradTransforms
         v5 = Avx512F.FusedMultiplyAdd(four, d1, Avx512F.FusedMultiplyAdd(minusFive, d3, d5));
     }
 
+    /// <summary><see cref="Input(float, float, float, float, float, float, out float, out float, out float, out float, out float, out float)"/> on 8 lanes (AVX2 and FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input(Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5,
+        out Vector256<float> v0, out Vector256<float> v1, out Vector256<float> v2, out Vector256<float> v3, out Vector256<float> v4, out Vector256<float> v5)
+    {
+        var four = Vector256.Create(4f);
+        var minusFive = Vector256.Create(-5f);
+        var two = Vector256.Create(2f);
+        v0 = Fma.MultiplyAdd(four, d0, Fma.MultiplyAdd(minusFive, d2, d4));
+        v1 = Fma.MultiplyAdd(Vector256.Create(-4f), d1 + d2, d3 + d4);
+        v2 = Fma.MultiplyAdd(four, d1 - d2, d4 - d3);
+        v3 = Fma.MultiplyAdd(two, d3 - d1, d4 - d2);
+        v4 = Fma.MultiplyAdd(two, d1 - d3, d4 - d2);
+        v5 = Fma.MultiplyAdd(four, d1, Fma.MultiplyAdd(minusFive, d3, d5));
+    }
+
     /// <summary><c>A^T m</c>: m0 + m1 + m2 + m3 + m4, m1 - m2 + 2(m3 - m4), m1 + m2 + 4(m3 + m4), m1 - m2 + 8(m3 - m4) + m5.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Output(float m0, float m1, float m2, float m3, float m4, float m5,
@@ -64,6 +81,18 @@ internal static class WinogradTransforms
         o1 = Avx512F.FusedMultiplyAdd(Vector512.Create(2f), d, b);
         o2 = Avx512F.FusedMultiplyAdd(Vector512.Create(4f), c, a);
         o3 = Avx512F.FusedMultiplyAdd(Vector512.Create(8f), d, b) + m5;
+    }
+
+    /// <summary><see cref="Output(float, float, float, float, float, float, out float, out float, out float, out float)"/> on 8 lanes (AVX2 and FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output(Vector256<float> m0, Vector256<float> m1, Vector256<float> m2, Vector256<float> m3, Vector256<float> m4, Vector256<float> m5,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3)
+    {
+        Vector256<float> a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+        o0 = m0 + a + c;
+        o1 = Fma.MultiplyAdd(Vector256.Create(2f), d, b);
+        o2 = Fma.MultiplyAdd(Vector256.Create(4f), c, a);
+        o3 = Fma.MultiplyAdd(Vector256.Create(8f), d, b) + m5;
     }
 
     /// <summary><c>A d</c>, the adjoint of <see cref="Output(float, float, float, float, float, float, out float, out float, out float, out float)"/>
