@@ -12,7 +12,8 @@ namespace CnnGen.Kernels;
 /// multiply-adds); the product runs over B in blocks of 256 rows by 256 columns (256 KiB, kept in the second-level
 /// cache while every block of 6 rows of A passes over it). Each element of C gets the chain of the portable path: a
 /// fused multiply-add per p in order, from zero (or from C when accumulating), a block's sums stored and read back
-/// unchanged between blocks of B's rows, then the bias and the activation: the same bits.
+/// unchanged between blocks of B's rows, then the bias and the activation: the same bits. Rows left over take blocks of
+/// 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4 repeated) and up to 8 columns left over one vector per row.
 /// </summary>
 internal static unsafe class GemmAvx2
 {
@@ -24,9 +25,6 @@ internal static unsafe class GemmAvx2
 
     /// <summary>Columns of B and C per block.</summary>
     private const int ColumnBlock = 256;
-
-    /// <summary>Rows of C computed together.</summary>
-    private const int RowBlock = 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
@@ -42,22 +40,35 @@ internal static unsafe class GemmAvx2
                 int depth = Math.Min(DepthBlock, k - p0);
                 bool load = accumulate || p0 > 0, last = p0 + DepthBlock >= k;
                 float* bBlock = b + (long)p0 * ldb + j0;
-                for (int i = 0; i < m; i += RowBlock)
+                for (int i = 0; i < m; )
                 {
-                    // Past the last row a block repeats it, which writes the same values twice.
+                    // Blocks of 6 rows, or of 4 where 6 would leave rows over: 32 rows as 6, 6, 6, 6, 4, 4. Past the last
+                    // row a block repeats it, which writes the same values twice.
+                    int left = m - i;
+                    bool six = left > 4 && left != 7 && left != 8;
                     var rows = new Rows(a + (long)p0 * colStep, c + j0, i, m - 1, rowStep, ldc);
                     var finish = new Epilogue(last ? bias : null, activation, i, m - 1);
-                    int j = 0;
-                    for (; j + 16 <= columns; j += 16)
-                        Block(rows, finish, bBlock + j, j, ldb, depth, colStep, load, default, default, false);
-                    if (j < columns)
-                    {
-                        int left = columns - j;
-                        Block(rows, finish, bBlock + j, j, ldb, depth, colStep, load, StridedLanes256.First(left), StridedLanes256.First(left - 8), true);
-                    }
+                    if (six) Columns(rows, finish, bBlock, ldb, columns, depth, colStep, load, six: true);
+                    else Columns(rows, finish, bBlock, ldb, columns, depth, colStep, load, six: false);
+                    i += six ? 6 : 4;
                 }
             }
         }
+    }
+
+    /// <summary>One block of rows across the columns: 16 at a time, then the last up to 16 under masks (up to 8 in one
+    /// vector per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(in Rows rows, in Epilogue finish, float* b, int ldb, int columns, int depth, int colStep, bool load, bool six)
+    {
+        int j = 0;
+        for (; j + 16 <= columns; j += 16)
+            Block(rows, finish, b + j, j, ldb, depth, colStep, load, default, default, masked: false, six, wide: true);
+        int left = columns - j;
+        if (left > 8)
+            Block(rows, finish, b + j, j, ldb, depth, colStep, load, StridedLanes256.First(8), StridedLanes256.First(left - 8), masked: true, six, wide: true);
+        else if (left > 0)
+            Block(rows, finish, b + j, j, ldb, depth, colStep, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
     }
 
     /// <summary>Six rows of A (from the current block of B's rows) and of C.</summary>
@@ -103,35 +114,44 @@ internal static unsafe class GemmAvx2
         else Avx.Store(p, v);
     }
 
-    /// <summary>Six rows by 16 columns (the first 8 under <paramref name="mask0"/>, the next under
-    /// <paramref name="mask1"/> when <paramref name="masked"/>) over <paramref name="depth"/> rows of B.</summary>
+    /// <summary>Six rows (or, without <paramref name="six"/>, four) by 16 columns (without <paramref name="wide"/>, 8), the
+    /// first 8 under <paramref name="mask0"/> and the next under <paramref name="mask1"/> when <paramref name="masked"/>,
+    /// over <paramref name="depth"/> rows of B. The flags are constants at every call, so each call compiles to a kernel
+    /// without the registers and instructions it does not use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block(in Rows r, in Epilogue f, float* b, int j, int ldb, int depth, int colStep, bool load,
-        Vector256<float> mask0, Vector256<float> mask1, bool masked)
+        Vector256<float> mask0, Vector256<float> mask1, bool masked, bool six, bool wide)
     {
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        var zero = Vector256<float>.Zero;
+        Vector256<float> c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        Vector256<float> c40 = zero, c41 = zero, c50 = zero, c51 = zero;
         if (load)
         {
-            c00 = Load(r.C0 + j, mask0, masked); c01 = Load(r.C0 + j + 8, mask1, masked);
-            c10 = Load(r.C1 + j, mask0, masked); c11 = Load(r.C1 + j + 8, mask1, masked);
-            c20 = Load(r.C2 + j, mask0, masked); c21 = Load(r.C2 + j + 8, mask1, masked);
-            c30 = Load(r.C3 + j, mask0, masked); c31 = Load(r.C3 + j + 8, mask1, masked);
-            c40 = Load(r.C4 + j, mask0, masked); c41 = Load(r.C4 + j + 8, mask1, masked);
-            c50 = Load(r.C5 + j, mask0, masked); c51 = Load(r.C5 + j + 8, mask1, masked);
+            c00 = Load(r.C0 + j, mask0, masked); c10 = Load(r.C1 + j, mask0, masked);
+            c20 = Load(r.C2 + j, mask0, masked); c30 = Load(r.C3 + j, mask0, masked);
+            if (six) { c40 = Load(r.C4 + j, mask0, masked); c50 = Load(r.C5 + j, mask0, masked); }
+            if (wide)
+            {
+                c01 = Load(r.C0 + j + 8, mask1, masked); c11 = Load(r.C1 + j + 8, mask1, masked);
+                c21 = Load(r.C2 + j + 8, mask1, masked); c31 = Load(r.C3 + j + 8, mask1, masked);
+                if (six) { c41 = Load(r.C4 + j + 8, mask1, masked); c51 = Load(r.C5 + j + 8, mask1, masked); }
+            }
         }
-        else c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
         float* a0 = r.A0, a1 = r.A1, a2 = r.A2, a3 = r.A3, a4 = r.A4, a5 = r.A5;
         long ap = 0;
         for (int p = 0; p < depth; p++, ap += colStep, b += ldb)
         {
             var b0 = Load(b, mask0, masked);
-            var b1 = Load(b + 8, mask1, masked);
-            var x = Vector256.Create(a0[ap]); c00 = Fma.MultiplyAdd(x, b0, c00); c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[ap]); c10 = Fma.MultiplyAdd(x, b0, c10); c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[ap]); c20 = Fma.MultiplyAdd(x, b0, c20); c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[ap]); c30 = Fma.MultiplyAdd(x, b0, c30); c31 = Fma.MultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a4[ap]); c40 = Fma.MultiplyAdd(x, b0, c40); c41 = Fma.MultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a5[ap]); c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
+            var b1 = wide ? Load(b + 8, mask1, masked) : zero;
+            var x = Vector256.Create(a0[ap]); c00 = Fma.MultiplyAdd(x, b0, c00); if (wide) c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[ap]); c10 = Fma.MultiplyAdd(x, b0, c10); if (wide) c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[ap]); c20 = Fma.MultiplyAdd(x, b0, c20); if (wide) c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[ap]); c30 = Fma.MultiplyAdd(x, b0, c30); if (wide) c31 = Fma.MultiplyAdd(x, b1, c31);
+            if (six)
+            {
+                x = Vector256.Create(a4[ap]); c40 = Fma.MultiplyAdd(x, b0, c40); if (wide) c41 = Fma.MultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a5[ap]); c50 = Fma.MultiplyAdd(x, b0, c50); if (wide) c51 = Fma.MultiplyAdd(x, b1, c51);
+            }
         }
         if (f.Active)
         {
@@ -144,11 +164,14 @@ internal static unsafe class GemmAvx2
         }
         // The repeated rows of a last block hold the same sums as the row they repeat; stored last row first, the
         // first row's own values land last.
-        Store(r.C5 + j, c50, mask0, masked); Store(r.C5 + j + 8, c51, mask1, masked);
-        Store(r.C4 + j, c40, mask0, masked); Store(r.C4 + j + 8, c41, mask1, masked);
-        Store(r.C3 + j, c30, mask0, masked); Store(r.C3 + j + 8, c31, mask1, masked);
-        Store(r.C2 + j, c20, mask0, masked); Store(r.C2 + j + 8, c21, mask1, masked);
-        Store(r.C1 + j, c10, mask0, masked); Store(r.C1 + j + 8, c11, mask1, masked);
-        Store(r.C0 + j, c00, mask0, masked); Store(r.C0 + j + 8, c01, mask1, masked);
+        if (six)
+        {
+            Store(r.C5 + j, c50, mask0, masked); if (wide) Store(r.C5 + j + 8, c51, mask1, masked);
+            Store(r.C4 + j, c40, mask0, masked); if (wide) Store(r.C4 + j + 8, c41, mask1, masked);
+        }
+        Store(r.C3 + j, c30, mask0, masked); if (wide) Store(r.C3 + j + 8, c31, mask1, masked);
+        Store(r.C2 + j, c20, mask0, masked); if (wide) Store(r.C2 + j + 8, c21, mask1, masked);
+        Store(r.C1 + j, c10, mask0, masked); if (wide) Store(r.C1 + j + 8, c11, mask1, masked);
+        Store(r.C0 + j, c00, mask0, masked); if (wide) Store(r.C0 + j + 8, c01, mask1, masked);
     }
 }
