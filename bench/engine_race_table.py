@@ -273,7 +273,7 @@ def main():
     print("Speed ratios are CnnGen's speed over the peer's, taken within each round (runs next to each other), then the")
     print("median [range] over rounds; against LibTorch, against its faster variant for that figure (plain, or with")
     print("MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296: mmap0). ONNX Runtime runs inference only.")
-    print(f"GFLOP/s count 2 FLOPs per multiply-add; peak = a plain AVX-512 FMA loop: {peak1:.0f} GFLOP/s on one core, "
+    print(f"GFLOP/s count 2 FLOPs per multiply-add; peak = a plain FMA loop (AVX-512, else AVX2): {peak1:.0f} GFLOP/s on one core, "
           f"{peak2:.0f} on both; CnnGen splits one image over the threads for networks of 20 million multiply-adds or more\n"
           "(SplitImages on by default: every network here but LeNet-5) and runs it on one thread for smaller ones.")
     print("Peak RSS: the process's VmHWM right after its training steps (runtime, libraries, weights and training).")

@@ -16,7 +16,7 @@ ROUNDS=${ROUNDS:-3}
 REPEATS=${REPEATS:-5}
 MODELS=${MODELS:-lenet5 cifar_vgg cifar_resnet resnet18 mobilenetv2}
 THREADS=${THREADS:-1 2}
-# Peak single-precision GFLOP/s of a plain AVX-512 FMA loop, one core and both cores: measured before the race unless given.
+# Peak single-precision GFLOP/s of a plain FMA loop (AVX-512, else AVX2), one core and both cores: measured before the race unless given.
 PEAK1=${PEAK1:-}
 PEAK2=${PEAK2:-}
 ENGINES=(cnngen onnx libtorch libtorch_mmap0)
