@@ -58,15 +58,9 @@ public static unsafe partial class DepthwiseConv
     private static Vector256<float> MaskedLanes256(float* row, int column, int stride, int width)
     {
         var position = Vector256.Create(column) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        var limit = Vector256.Create(width);
-        var low = Avx.MaskLoad(row + column, Inside(position, limit));
+        var low = Avx.MaskLoad(row + column, StridedLanes256.Inside(position, width));
         if (stride == 1) return low;
-        var high = Avx.MaskLoad(row + column + 8, Inside(position + Vector256.Create(8), limit));
+        var high = Avx.MaskLoad(row + column + 8, StridedLanes256.Inside(position + Vector256.Create(8), width));
         return StridedLanes256.Even(low, high);
     }
-
-    /// <summary>Lanes whose column lies in <c>[0, limit)</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Inside(Vector256<int> position, Vector256<int> limit) =>
-        (Vector256.GreaterThanOrEqual(position, Vector256<int>.Zero) & Vector256.LessThan(position, limit)).AsSingle();
 }

@@ -8,16 +8,14 @@ public static unsafe partial class Pooling
 {
     /// <summary>
     /// <see cref="MaxPoolValues"/> at strides 1 and 2 on machines with AVX2 but not AVX-512: eight outputs of a row at a
-    /// time wherever their windows lie inside the row, each window folded in <see cref="ScalarValues"/>' order (its first
-    /// value, then row by row, column by column), one lane per output; the windows an edge clips fold one by one. The
-    /// same values in the same order: the same bits.
+    /// time, each window folded in <see cref="ScalarValues"/>' order (row by row, column by column), one lane per output.
+    /// Window columns outside the row are lanes masked off the load that read as minus infinity, which never wins against
+    /// a value and is itself the result when all the window's values are minus infinity (the rule of the separable path):
+    /// the same bits as the scalar fold over the clipped window.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ValuesAvx2(float* px, float* py, int planes, int height, int width, int size, int stride, int padding, int outHeight, int outWidth)
     {
-        // Outputs [firstWhole, endWhole) have every window column inside the row: column ox * stride - padding >= 0 and,
-        // for the last lane of a vector of eight, its window's last column and the columns its loads read below width.
-        int firstWhole = Math.Min(outWidth, (padding + stride - 1) / stride);
         int reach = stride == 1 ? 8 : 16; // columns one vector's load covers from its first lane's column
         for (int plane = 0; plane < planes; plane++)
         {
@@ -27,32 +25,35 @@ public static unsafe partial class Pooling
             {
                 int y0 = Math.Max(oy * stride - padding, 0), y1 = Math.Min(oy * stride - padding + size, height);
                 float* to = y + oy * outWidth;
-                int ox = 0;
-                for (; ox < firstWhole; ox++) to[ox] = Window(x, width, y0, y1, ox * stride - padding, size);
-                for (; ox + 8 <= outWidth && ox * stride - padding + size - 1 + reach <= width; ox += 8)
+                for (int ox = 0; ox < outWidth; ox += 8)
                 {
-                    float* corner = x + y0 * width + ox * stride - padding;
-                    var max = StridedLanes256.Load(corner, stride);
-                    for (int iy = 0; iy < y1 - y0; iy++)
+                    int left = ox * stride - padding;
+                    bool inside = left >= 0 && left + size - 1 + reach <= width;
+                    float* row = x + y0 * width;
+                    var max = inside ? StridedLanes256.Load(row + left, stride) : MinusInfinityOutside(row, left, stride, width);
+                    for (int iy = y0; iy < y1; iy++, row += width)
                         for (int kx = 0; kx < size; kx++)
-                            max = Fold(max, StridedLanes256.Load(corner + iy * width + kx, stride));
-                    max.Store(to + ox);
+                            max = Fold(max, inside ? StridedLanes256.Load(row + left + kx, stride) : MinusInfinityOutside(row, left + kx, stride, width));
+                    if (ox + 8 <= outWidth) max.Store(to + ox);
+                    else Avx.MaskStore(to + ox, StridedLanes256.First(outWidth - ox), max);
                 }
-                for (; ox < outWidth; ox++) to[ox] = Window(x, width, y0, y1, ox * stride - padding, size);
             }
         }
     }
 
-    /// <summary>One window's maximum, its columns clipped to the row (<see cref="ScalarValues"/>' fold).</summary>
+    /// <summary><see cref="StridedLanes256.Load"/> from column <paramref name="column"/> of <paramref name="row"/>, columns
+    /// outside <c>[0, width)</c> read as minus infinity (never loaded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Window(float* x, int width, int y0, int y1, int left, int size)
+    private static Vector256<float> MinusInfinityOutside(float* row, int column, int stride, int width)
     {
-        int x0 = Math.Max(left, 0), x1 = Math.Min(left + size, width);
-        float max = x[y0 * width + x0];
-        for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++)
-                max = Fold(max, x[iy * width + ix]);
-        return max;
+        var position = Vector256.Create(column) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var minusInfinity = Vector256.Create(float.NegativeInfinity);
+        var inLow = StridedLanes256.Inside(position, width);
+        var low = Vector256.ConditionalSelect(inLow, Avx.MaskLoad(row + column, inLow), minusInfinity);
+        if (stride == 1) return low;
+        var inHigh = StridedLanes256.Inside(position + Vector256.Create(8), width);
+        var high = Vector256.ConditionalSelect(inHigh, Avx.MaskLoad(row + column + 8, inHigh), minusInfinity);
+        return StridedLanes256.Even(low, high);
     }
 
     /// <summary><see cref="Fold(float, float)"/> lane by lane.</summary>

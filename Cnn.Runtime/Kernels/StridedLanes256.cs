@@ -29,4 +29,9 @@ internal static unsafe class StridedLanes256
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> First(int count) =>
         Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
+    /// <summary>Lanes whose column (<paramref name="position"/>) lies in <c>[0, width)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Inside(Vector256<int> position, int width) =>
+        (Vector256.GreaterThanOrEqual(position, Vector256<int>.Zero) & Vector256.LessThan(position, Vector256.Create(width))).AsSingle();
 }
