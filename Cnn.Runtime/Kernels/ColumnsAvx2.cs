@@ -49,10 +49,8 @@ internal static unsafe class ColumnsAvx2
                         endFilter - firstFilter, positions, k, rowStep: k, colStep: 1, accumulate: false, bias + firstFilter, activation);
                     continue;
                 }
-                const int W = FilterLanes.PanelFilters;
-                for (int f0 = firstFilter; f0 < endFilter; f0 += W)
-                    GemmAvx2.Multiply(weights + (long)f0 * k, columns, ldb: positions, to + (long)f0 * plane, ldc: plane,
-                        W, positions, k, rowStep: 1, colStep: W, accumulate: false, bias + f0, activation);
+                GemmAvx2.MultiplyPanels(weights + (long)firstFilter * k, columns, ldb: positions, to + (long)firstFilter * plane, ldc: plane,
+                    endFilter - firstFilter, positions, k, bias + firstFilter, activation);
             }
         }
     }

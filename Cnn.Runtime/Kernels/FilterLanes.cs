@@ -97,11 +97,9 @@ public static unsafe class FilterLanes
         }
         if (GemmAvx2.IsSupported)
         {
-            // Each panel is a [32, k] matrix stored by columns: element (f, p) at p * 32 + f.
             fixed (float* pw = panels, px = col, pb = bias, po = output)
-                for (int f0 = firstFilter; f0 < endFilter; f0 += PanelFilters)
-                    GemmAvx2.Multiply(pw + (long)f0 * k, px + firstPosition, ldb: positions, po + (long)f0 * positions + firstPosition, ldc: positions,
-                        PanelFilters, endPosition - firstPosition, k, rowStep: 1, colStep: PanelFilters, accumulate: false, pb + f0, activation);
+                GemmAvx2.MultiplyPanels(pw + (long)firstFilter * k, px + firstPosition, ldb: positions, po + (long)firstFilter * positions + firstPosition,
+                    ldc: positions, endFilter - firstFilter, endPosition - firstPosition, k, pb + firstFilter, activation);
             return;
         }
         for (int f = firstFilter; f < endFilter; f++)
