@@ -70,7 +70,7 @@ public static unsafe partial class DepthwiseConv
             else
             {
                 for (int c = firstChannel; c < endChannel; c++)
-                    ChannelScalar(pin + (long)c * inPlane, pw + c * kk, pb[c], pout + (long)c * outPlane, shape);
+                    ChannelPortable(pin + (long)c * inPlane, pw + c * kk, pb[c], pout + (long)c * outPlane, shape, 0, shape.OutHeight);
             }
         }
     }
@@ -101,7 +101,7 @@ public static unsafe partial class DepthwiseConv
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
             for (int c = 0; c < channels; c++)
-                ChannelScalar(band + c * bandStride - (long)bandFirst * width, weight + c * kk, bias[c], output + c * outPlane, shape, firstRow, endRow);
+                ChannelPortable(band + c * bandStride - (long)bandFirst * width, weight + c * kk, bias[c], output + c * outPlane, shape, firstRow, endRow);
             return;
         }
         // Padded rows [firstRow * stride, (endRow - 1) * stride + kernel) are the plane's; input row y is padded row y + padding.
@@ -209,19 +209,18 @@ public static unsafe partial class DepthwiseConv
         }
     }
 
-    /// <summary>The portable path: each output's chain read straight from the input, padding as <c>w * 0</c>.</summary>
-    private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s) =>
-        ChannelScalar(channel, w, bias, output, s, 0, s.OutHeight);
+    /// <summary>The path without AVX-512, output rows [firstRow, endRow) of one channel: eight outputs at a time with AVX2
+    /// and FMA at strides 1 and 2 (<see cref="ChannelAvx2"/>), else one chain at a time; the same bits either way.</summary>
+    private static void ChannelPortable(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
+    {
+        if (Avx2.IsSupported && Fma.IsSupported && s.Stride <= 2) ChannelAvx2(channel, w, bias, output, s, firstRow, endRow);
+        else ChannelScalar(channel, w, bias, output, s, firstRow, endRow);
+    }
 
-    /// <summary>Output rows [firstRow, endRow) of one channel; <paramref name="channel"/> is where input row 0 would be
-    /// (only the rows those outputs read are).</summary>
+    /// <summary>Each output's chain read straight from the input, padding as <c>w * 0</c>: output rows [firstRow, endRow)
+    /// of one channel; <paramref name="channel"/> is where input row 0 would be (only the rows those outputs read are).</summary>
     private static void ChannelScalar(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
-        if (Avx2.IsSupported && Fma.IsSupported && s.Stride <= 2)
-        {
-            ChannelAvx2(channel, w, bias, output, s, firstRow, endRow);
-            return;
-        }
         for (int oy = firstRow; oy < endRow; oy++)
         for (int ox = 0; ox < s.OutWidth; ox++)
         {

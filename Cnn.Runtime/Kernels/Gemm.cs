@@ -48,13 +48,8 @@ public static class Gemm
             }
             return;
         }
-        int j = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; j + 8 <= n; j += 8)
-                Columns256(ref pa, ref pb, ref pc, m, n, k, j, rowStep, colStep, accumulate);
-        }
-        for (; j < n; j++)
+        // Without AVX2 and FMA (both or neither on every x86 machine that has AVX2), one chain per output.
+        for (int j = 0; j < n; j++)
         {
             for (int i = 0; i < m; i++)
             {
@@ -245,22 +240,6 @@ public static class Gemm
             int width = Math.Min(PanelWidth, n - j0);
             var panel = panels.Slice(j0 * k, k * width);
             var row = a.Slice(i * k, k);
-            if (Vector256.IsHardwareAccelerated && width == PanelWidth)
-            {
-                Vector256<float> c0 = Vector256<float>.Zero, c1 = c0, c2 = c0, c3 = c0;
-                for (int p = 0; p < k; p++)
-                {
-                    var x = Vector256.Create(row[p]);
-                    var b = panel.Slice(p * PanelWidth, PanelWidth);
-                    c0 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b), c0);
-                    c1 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(8)), c1);
-                    c2 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(16)), c2);
-                    c3 = Vector256.FusedMultiplyAdd(x, Vector256.Create<float>(b.Slice(24)), c3);
-                }
-                var to = c.Slice(i * n + j0, PanelWidth);
-                c0.CopyTo(to); c1.CopyTo(to.Slice(8)); c2.CopyTo(to.Slice(16)); c3.CopyTo(to.Slice(24));
-                continue;
-            }
             for (int j = 0; j < width; j++)
             {
                 float acc = 0f;
@@ -293,50 +272,6 @@ public static class Gemm
     /// masked columns in one pass: Winograd's 16 -> 48 at 14x14 ran 26 us so against 33 as a panel of 32 and one of 16).
     /// </summary>
     public static bool PanelsAreRows(int n) => n % PanelWidth != 0 && n < 2 * PanelWidth;
-
-    /// <summary>8 columns starting at <paramref name="j"/>, four rows at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Columns256(ref float pa, ref float pb, ref float pc, int m, int n, int k, int j,
-        int rowStep, int colStep, bool accumulate)
-    {
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
-        {
-            ref float c0 = ref Unsafe.Add(ref pc, i * n + j);
-            Vector256<float> acc0, acc1, acc2, acc3;
-            if (accumulate)
-            {
-                acc0 = Vector256.LoadUnsafe(ref c0);
-                acc1 = Vector256.LoadUnsafe(ref c0, (nuint)n);
-                acc2 = Vector256.LoadUnsafe(ref c0, (nuint)(2 * n));
-                acc3 = Vector256.LoadUnsafe(ref c0, (nuint)(3 * n));
-            }
-            else acc0 = acc1 = acc2 = acc3 = Vector256<float>.Zero;
-            ref float a0 = ref Unsafe.Add(ref pa, i * rowStep);
-            for (int p = 0; p < k; p++)
-            {
-                var bv = Vector256.LoadUnsafe(ref pb, (nuint)(p * n + j));
-                int ap = p * colStep;
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, ap)), bv, acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, ap + rowStep)), bv, acc1);
-                acc2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, ap + 2 * rowStep)), bv, acc2);
-                acc3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, ap + 3 * rowStep)), bv, acc3);
-            }
-            acc0.StoreUnsafe(ref c0);
-            acc1.StoreUnsafe(ref c0, (nuint)n);
-            acc2.StoreUnsafe(ref c0, (nuint)(2 * n));
-            acc3.StoreUnsafe(ref c0, (nuint)(3 * n));
-        }
-        for (; i < m; i++)
-        {
-            ref float c0 = ref Unsafe.Add(ref pc, i * n + j);
-            var acc = accumulate ? Vector256.LoadUnsafe(ref c0) : Vector256<float>.Zero;
-            ref float a0 = ref Unsafe.Add(ref pa, i * rowStep);
-            for (int p = 0; p < k; p++)
-                acc = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a0, p * colStep)), Vector256.LoadUnsafe(ref pb, (nuint)(p * n + j)), acc);
-            acc.StoreUnsafe(ref c0);
-        }
-    }
 
     /// <summary>
     /// <c>C[m, n] (+)= A[m, k] * B[n, k]^T</c>: every output is the dot product of a row of A and a row of B,

@@ -103,15 +103,12 @@ public static unsafe class StrideTwoConv
         var shape = new Shape(channels, height, width, kernel, padding, outWidth, outHeight * outWidth, activation);
         fixed (float* pin = input, pw = weight, pb = bias, pout = output, ps = scratch)
         {
-            if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated) && GemmAvx2.IsSupported)
-            {
-                ColumnsAvx2.Forward(input, channels, height, width, kernel, stride: 2, padding, outHeight, outWidth, pw, ColumnsAvx2.Weights.Rows,
-                    pb, pout, 0, filters, firstRow, endRow, activation);
-                return;
-            }
             if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
             {
-                Portable(pin, pw, pb, pout, shape, filters, firstRow, endRow);
+                if (GemmAvx2.IsSupported)
+                    ColumnsAvx2.Forward(input, channels, height, width, kernel, stride: 2, padding, outHeight, outWidth, pw, ColumnsAvx2.Weights.Rows,
+                        pb, pout, 0, filters, firstRow, endRow, activation);
+                else Portable(pin, pw, pb, pout, shape, filters, firstRow, endRow);
                 return;
             }
             // Every block of 8 filters' weights tap by tap, laid out once per call for all the blocks of rows.
