@@ -7,13 +7,16 @@ namespace CnnGen.Kernels;
 /// <summary>
 /// The matrix product of <see cref="Gemm"/> on machines with AVX2 and FMA but not AVX-512 (Zen 1 to 3, most laptops):
 /// <c>C (+)= A * B</c>, then, given a bias, <c>activation(C + bias[row])</c>, with A's element (i, p) at
-/// <c>a[i * rowStep + p * colStep]</c>, B's rows <c>ldb</c> floats apart and C's <c>ldc</c> apart. A block of 6 rows by
-/// 16 columns of C sits in twelve registers while 256 rows of B go by (6 broadcasts and 2 loads per 12 fused
-/// multiply-adds); the product runs over B in blocks of 256 rows by 256 columns (256 KiB, kept in the second-level
-/// cache while every block of 6 rows of A passes over it). Each element of C gets the chain of the portable path: a
-/// fused multiply-add per p in order, from zero (or from C when accumulating), a block's sums stored and read back
-/// unchanged between blocks of B's rows, then the bias and the activation: the same bits. Rows left over take blocks of
-/// 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4 repeated) and up to 8 columns left over one vector per row.
+/// <c>a[i * rowStep + p * colStep]</c>, B's rows <c>ldb</c> floats apart and C's <c>ldc</c> apart. The product runs over
+/// B in blocks of 256 rows by 256 columns, each copied first into panels of 16 columns whose rows follow one another
+/// (256 KiB, kept in the second-level cache; the last panel padded with zeros), so the kernel reads B in one stream
+/// and never under a mask. A block of 6 rows by 16 columns of C sits in twelve registers while a panel goes by
+/// (6 broadcasts and 2 loads per 12 fused multiply-adds), its six rows of A read through two pointers and a stride.
+/// Each element of C gets the chain of the portable path: a fused multiply-add per p in order, from zero (or from C
+/// when accumulating), a block's sums stored and read back unchanged between blocks of B's rows, then the bias and the
+/// activation: the same bits. Rows left over take blocks of 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4
+/// repeated), a block with fewer rows than that reads copies of its rows, and up to 8 columns left over take one
+/// vector per row.
 /// </summary>
 internal static unsafe class GemmAvx2
 {
@@ -25,6 +28,12 @@ internal static unsafe class GemmAvx2
 
     /// <summary>Columns of B and C per block.</summary>
     private const int ColumnBlock = 256;
+
+    /// <summary>Columns of a panel of B: two vectors.</summary>
+    private const int PanelColumns = 16;
+
+    /// <summary>This thread's copy of a block of B, in panels, then room for six rows of A.</summary>
+    [ThreadStatic] private static float[]? t_panels;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* a, float* b, int ldb, float* c, int ldc, int m, int n, int k, int rowStep, int colStep, bool accumulate,
@@ -41,7 +50,8 @@ internal static unsafe class GemmAvx2
         Multiply(panels, new RowLayout(1, FilterLanes.PanelFilters, (long)FilterLanes.PanelFilters * k), b, ldb, c, ldc, m, n, k,
             colStep: FilterLanes.PanelFilters, accumulate: false, bias, activation);
 
-    /// <summary>Where row i of A starts: <c>(i / PanelRows) * PanelStride + (i % PanelRows) * RowStep</c>.</summary>
+    /// <summary>Where row i of A starts: <c>(i / PanelRows) * PanelStride + (i % PanelRows) * RowStep</c>; rows of one
+    /// group of <c>PanelRows</c> are <c>RowStep</c> apart.</summary>
     private readonly record struct RowLayout(int RowStep, int PanelRows, long PanelStride)
     {
         public long Offset(int i) => i / PanelRows * PanelStride + (long)(i % PanelRows) * RowStep;
@@ -54,58 +64,117 @@ internal static unsafe class GemmAvx2
         float* bias, FusedActivation activation)
     {
         if (m <= 0 || n <= 0) return;
-        for (int j0 = 0; j0 < n; j0 += ColumnBlock)
+        // A block of fewer rows than its kernel's reads copies of them, the last one repeated: [6][depth].
+        fixed (float* panels = ThreadScratch.AtLeast(ref t_panels, (long)DepthBlock * ColumnBlock + 6 * DepthBlock))
         {
-            int columns = Math.Min(ColumnBlock, n - j0);
-            // One pass even when k is 0: C is then zero (or kept), and still gets its bias.
-            for (int p0 = 0; p0 == 0 || p0 < k; p0 += DepthBlock)
+            float* fewRows = panels + (long)DepthBlock * ColumnBlock;
+            for (int j0 = 0; j0 < n; j0 += ColumnBlock)
             {
-                int depth = Math.Min(DepthBlock, k - p0);
-                bool load = accumulate || p0 > 0, last = p0 + DepthBlock >= k;
-                float* bBlock = b + (long)p0 * ldb + j0;
-                for (int i = 0; i < m; )
+                int columns = Math.Min(ColumnBlock, n - j0);
+                // One pass even when k is 0: C is then zero (or kept), and still gets its bias.
+                for (int p0 = 0; p0 == 0 || p0 < k; p0 += DepthBlock)
                 {
-                    // Blocks of 6 rows, or of 4 where 6 would leave rows over: 32 rows as 6, 6, 6, 6, 4, 4. Past the last
-                    // row a block repeats it, which writes the same values twice.
-                    int left = m - i;
-                    bool six = left > 4 && left != 7 && left != 8;
-                    var rows = new Rows(a + (long)p0 * colStep, layout, c + j0, i, m - 1, ldc);
-                    var finish = new Epilogue(last ? bias : null, activation, i, m - 1);
-                    if (six) Columns(rows, finish, bBlock, ldb, columns, depth, colStep, load, six: true);
-                    else Columns(rows, finish, bBlock, ldb, columns, depth, colStep, load, six: false);
-                    i += six ? 6 : 4;
+                    int depth = Math.Max(0, Math.Min(DepthBlock, k - p0));
+                    bool load = accumulate || p0 > 0, last = p0 + DepthBlock >= k;
+                    CopyPanels(b + (long)p0 * ldb + j0, ldb, depth, columns, panels);
+                    float* aBlock = a + (long)p0 * colStep;
+                    // Row blocks stay inside a group of rows that are RowStep apart (a panel of 32 filters).
+                    for (int group = 0; group < m; )
+                    {
+                        int groupEnd = m - group > layout.PanelRows ? group + layout.PanelRows : m;
+                        for (int i = group; i < groupEnd; )
+                        {
+                            // Blocks of 6 rows, or of 4 where 6 would leave rows over: 32 rows as 6, 6, 6, 6, 4, 4. Past the
+                            // last row a block repeats it, which writes the same values twice.
+                            int left = groupEnd - i;
+                            bool six = left > 4 && left != 7 && left != 8;
+                            int blockRows = six ? 6 : 4;
+                            float* rows = aBlock + layout.Offset(i);
+                            long rowStep = layout.RowStep, step = colStep;
+                            if (left < blockRows)
+                            {
+                                CopyRows(rows, layout.RowStep, colStep, left, blockRows, depth, fewRows);
+                                rows = fewRows; rowStep = depth; step = 1;
+                            }
+                            var cRows = new CRows(c + j0, i, groupEnd - 1, ldc);
+                            var finish = new Epilogue(last ? bias : null, activation, i, groupEnd - 1);
+                            if (six) Columns(rows, rowStep, step, cRows, finish, panels, columns, depth, load, six: true);
+                            else Columns(rows, rowStep, step, cRows, finish, panels, columns, depth, load, six: false);
+                            i += blockRows;
+                        }
+                        group = groupEnd;
+                    }
                 }
             }
         }
     }
 
-    /// <summary>One block of rows across the columns: 16 at a time, then the last up to 16 under masks (up to 8 in one
-    /// vector per row).</summary>
+    /// <summary>B's block of <paramref name="depth"/> rows by <paramref name="columns"/> into panels of 16 columns, panel q
+    /// at <c>q * depth * 16</c>, row p of it at <c>p * 16</c>; columns past the last are zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns(in Rows rows, in Epilogue finish, float* b, int ldb, int columns, int depth, int colStep, bool load, bool six)
+    private static void CopyPanels(float* b, int ldb, int depth, int columns, float* panels)
     {
-        int j = 0;
-        for (; j + 16 <= columns; j += 16)
-            Block(rows, finish, b + j, j, ldb, depth, colStep, load, default, default, masked: false, six, wide: true);
-        int left = columns - j;
-        if (left > 8)
-            Block(rows, finish, b + j, j, ldb, depth, colStep, load, StridedLanes256.First(8), StridedLanes256.First(left - 8), masked: true, six, wide: true);
-        else if (left > 0)
-            Block(rows, finish, b + j, j, ldb, depth, colStep, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
+        for (int j = 0; j < columns; j += PanelColumns, panels += (long)depth * PanelColumns)
+        {
+            int width = columns - j;
+            float* from = b + j, to = panels;
+            if (width >= PanelColumns)
+            {
+                for (int p = 0; p < depth; p++, from += ldb, to += PanelColumns)
+                {
+                    Avx.Store(to, Avx.LoadVector256(from));
+                    Avx.Store(to + 8, Avx.LoadVector256(from + 8));
+                }
+                continue;
+            }
+            var mask0 = StridedLanes256.First(Math.Min(width, 8));
+            var mask1 = StridedLanes256.First(Math.Max(width - 8, 0));
+            for (int p = 0; p < depth; p++, from += ldb, to += PanelColumns)
+            {
+                Avx.Store(to, Avx.MaskLoad(from, mask0));
+                Avx.Store(to + 8, Avx.MaskLoad(from + 8, mask1));
+            }
+        }
     }
 
-    /// <summary>Six rows of A (from the current block of B's rows) and of C.</summary>
-    private readonly struct Rows
+    /// <summary>The <paramref name="count"/> rows of A from <paramref name="rows"/> (over <paramref name="depth"/> terms)
+    /// into <paramref name="to"/>'s <paramref name="blockRows"/> rows of <paramref name="depth"/>, the last repeated.</summary>
+    private static void CopyRows(float* rows, long rowStep, long colStep, int count, int blockRows, int depth, float* to)
     {
-        public readonly float* A0, A1, A2, A3, A4, A5, C0, C1, C2, C3, C4, C5;
-
-        public Rows(float* a, in RowLayout layout, float* c, int i, int last, int ldc)
+        for (int r = 0; r < blockRows; r++)
         {
-            int r1 = Math.Min(i + 1, last), r2 = Math.Min(i + 2, last), r3 = Math.Min(i + 3, last), r4 = Math.Min(i + 4, last), r5 = Math.Min(i + 5, last);
-            A0 = a + layout.Offset(i); A1 = a + layout.Offset(r1); A2 = a + layout.Offset(r2);
-            A3 = a + layout.Offset(r3); A4 = a + layout.Offset(r4); A5 = a + layout.Offset(r5);
-            C0 = c + (long)i * ldc; C1 = c + (long)r1 * ldc; C2 = c + (long)r2 * ldc;
-            C3 = c + (long)r3 * ldc; C4 = c + (long)r4 * ldc; C5 = c + (long)r5 * ldc;
+            float* from = rows + Math.Min(r, count - 1) * rowStep;
+            for (int p = 0; p < depth; p++) to[r * depth + p] = from[p * colStep];
+        }
+    }
+
+    /// <summary>One block of rows across the block's panels: 16 columns at a time, the last up to 16 stored under masks
+    /// (up to 8 in one vector per row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, float* panels, int columns, int depth,
+        bool load, bool six)
+    {
+        int j = 0;
+        long panel = (long)depth * PanelColumns;
+        for (; j + PanelColumns <= columns; j += PanelColumns, panels += panel)
+            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, default, default, masked: false, six, wide: true);
+        int left = columns - j;
+        if (left > 8)
+            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, StridedLanes256.First(8), StridedLanes256.First(left - 8),
+                masked: true, six, wide: true);
+        else if (left > 0)
+            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
+    }
+
+    /// <summary>Six rows of C (past the last row, the last again).</summary>
+    private readonly struct CRows
+    {
+        public readonly float* C0, C1, C2, C3, C4, C5;
+
+        public CRows(float* c, int i, int last, int ldc)
+        {
+            C0 = c + (long)i * ldc; C1 = c + (long)Math.Min(i + 1, last) * ldc; C2 = c + (long)Math.Min(i + 2, last) * ldc;
+            C3 = c + (long)Math.Min(i + 3, last) * ldc; C4 = c + (long)Math.Min(i + 4, last) * ldc; C5 = c + (long)Math.Min(i + 5, last) * ldc;
         }
     }
 
@@ -137,12 +206,13 @@ internal static unsafe class GemmAvx2
         else Avx.Store(p, v);
     }
 
-    /// <summary>Six rows (or, without <paramref name="six"/>, four) by 16 columns (without <paramref name="wide"/>, 8), the
-    /// first 8 under <paramref name="mask0"/> and the next under <paramref name="mask1"/> when <paramref name="masked"/>,
-    /// over <paramref name="depth"/> rows of B. The flags are constants at every call, so each call compiles to a kernel
-    /// without the registers and instructions it does not use.</summary>
+    /// <summary>Six rows (or, without <paramref name="six"/>, four) by 16 columns (without <paramref name="wide"/>, 8) of
+    /// C, stored under <paramref name="mask0"/> and <paramref name="mask1"/> when <paramref name="masked"/>, over
+    /// <paramref name="depth"/> rows of a panel of B. Row r of A is <c>a + r * rowStep</c> (through two pointers, rows
+    /// 0 and 3, and the strides 1 and 2 rows), its terms <paramref name="colStep"/> apart. The flags are constants at
+    /// every call, so each call compiles to a kernel without the registers and instructions it does not use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(in Rows r, in Epilogue f, float* b, int j, int ldb, int depth, int colStep, bool load,
+    private static void Block(float* a, long rowStep, long colStep, in CRows r, in Epilogue f, float* b, int j, int depth, bool load,
         Vector256<float> mask0, Vector256<float> mask1, bool masked, bool six, bool wide)
     {
         var zero = Vector256<float>.Zero;
@@ -160,20 +230,21 @@ internal static unsafe class GemmAvx2
                 if (six) { c41 = Load(r.C4 + j + 8, mask1, masked); c51 = Load(r.C5 + j + 8, mask1, masked); }
             }
         }
-        float* a0 = r.A0, a1 = r.A1, a2 = r.A2, a3 = r.A3, a4 = r.A4, a5 = r.A5;
-        long ap = 0;
-        for (int p = 0; p < depth; p++, ap += colStep, b += ldb)
+        float* a0 = a, a3 = a + 3 * rowStep;
+        long one = rowStep, two = 2 * rowStep;
+        float* end = b + (long)depth * PanelColumns;
+        for (; b < end; b += PanelColumns, a0 += colStep, a3 += colStep)
         {
-            var b0 = Load(b, mask0, masked);
-            var b1 = wide ? Load(b + 8, mask1, masked) : zero;
-            var x = Vector256.Create(a0[ap]); c00 = Fma.MultiplyAdd(x, b0, c00); if (wide) c01 = Fma.MultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[ap]); c10 = Fma.MultiplyAdd(x, b0, c10); if (wide) c11 = Fma.MultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[ap]); c20 = Fma.MultiplyAdd(x, b0, c20); if (wide) c21 = Fma.MultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[ap]); c30 = Fma.MultiplyAdd(x, b0, c30); if (wide) c31 = Fma.MultiplyAdd(x, b1, c31);
+            var b0 = Avx.LoadVector256(b);
+            var b1 = wide ? Avx.LoadVector256(b + 8) : zero;
+            var x = Vector256.Create(a0[0]); c00 = Fma.MultiplyAdd(x, b0, c00); if (wide) c01 = Fma.MultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a0[one]); c10 = Fma.MultiplyAdd(x, b0, c10); if (wide) c11 = Fma.MultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a0[two]); c20 = Fma.MultiplyAdd(x, b0, c20); if (wide) c21 = Fma.MultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[0]); c30 = Fma.MultiplyAdd(x, b0, c30); if (wide) c31 = Fma.MultiplyAdd(x, b1, c31);
             if (six)
             {
-                x = Vector256.Create(a4[ap]); c40 = Fma.MultiplyAdd(x, b0, c40); if (wide) c41 = Fma.MultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a5[ap]); c50 = Fma.MultiplyAdd(x, b0, c50); if (wide) c51 = Fma.MultiplyAdd(x, b1, c51);
+                x = Vector256.Create(a3[one]); c40 = Fma.MultiplyAdd(x, b0, c40); if (wide) c41 = Fma.MultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a3[two]); c50 = Fma.MultiplyAdd(x, b0, c50); if (wide) c51 = Fma.MultiplyAdd(x, b1, c51);
             }
         }
         if (f.Active)
