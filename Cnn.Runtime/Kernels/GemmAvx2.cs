@@ -10,7 +10,7 @@ namespace CnnGen.Kernels;
 /// <c>a[i * rowStep + p * colStep]</c>, B's rows <c>ldb</c> floats apart and C's <c>ldc</c> apart. The product runs over
 /// B in blocks of 256 rows by 256 columns, each copied first into panels of 16 columns whose rows follow one another
 /// (256 KiB, kept in the second-level cache; the last panel padded with zeros), so the kernel reads B in one stream
-/// and never under a mask. A block of 6 rows by 16 columns of C sits in twelve registers while a panel goes by
+/// and never under a mask; rows of B at most 64 floats long with no columns left over are read in place. A block of 6 rows by 16 columns of C sits in twelve registers while a panel goes by
 /// (6 broadcasts and 2 loads per 12 fused multiply-adds), its six rows of A read through two pointers and a stride.
 /// Each element of C gets the chain of the portable path: a fused multiply-add per p in order, from zero (or from C
 /// when accumulating), a block's sums stored and read back unchanged between blocks of B's rows, then the bias and the
@@ -31,6 +31,9 @@ internal static unsafe class GemmAvx2
 
     /// <summary>Columns of a panel of B: two vectors.</summary>
     private const int PanelColumns = 16;
+
+    /// <summary>The longest rows of B read in place, without a copy into panels.</summary>
+    private const int InPlaceRowLength = 64;
 
     /// <summary>This thread's copy of a block of B, in panels, then room for six rows of A.</summary>
     [ThreadStatic] private static float[]? t_panels;
@@ -76,7 +79,12 @@ internal static unsafe class GemmAvx2
                 {
                     int depth = Math.Max(0, Math.Min(DepthBlock, k - p0));
                     bool load = accumulate || p0 > 0, last = p0 + DepthBlock >= k;
-                    CopyPanels(b + (long)p0 * ldb + j0, ldb, depth, columns, panels);
+                    // Rows of B at most 64 floats apart with no columns left over are read where they are (the weights of
+                    // Winograd's products, panels of 32 filters); farther apart, they are copied into panels first.
+                    float* bBlock = b + (long)p0 * ldb + j0;
+                    bool inPlace = ldb <= InPlaceRowLength && columns % PanelColumns == 0;
+                    if (!inPlace) CopyPanels(bBlock, ldb, depth, columns, panels);
+                    var bPanels = inPlace ? new Panels(bBlock, ldb, PanelColumns) : new Panels(panels, PanelColumns, (long)depth * PanelColumns);
                     float* aBlock = a + (long)p0 * colStep;
                     // Row blocks stay inside a group of rows that are RowStep apart (a panel of 32 filters).
                     for (int group = 0; group < m; )
@@ -98,8 +106,8 @@ internal static unsafe class GemmAvx2
                             }
                             var cRows = new CRows(c + j0, i, groupEnd - 1, ldc);
                             var finish = new Epilogue(last ? bias : null, activation, i, groupEnd - 1);
-                            if (six) Columns(rows, rowStep, step, cRows, finish, panels, columns, depth, load, six: true);
-                            else Columns(rows, rowStep, step, cRows, finish, panels, columns, depth, load, six: false);
+                            if (six) Columns(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load, six: true);
+                            else Columns(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load, six: false);
                             i += blockRows;
                         }
                         group = groupEnd;
@@ -151,19 +159,27 @@ internal static unsafe class GemmAvx2
     /// <summary>One block of rows across the block's panels: 16 columns at a time, the last up to 16 stored under masks
     /// (up to 8 in one vector per row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, float* panels, int columns, int depth,
+    private static void Columns(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth,
         bool load, bool six)
     {
         int j = 0;
-        long panel = (long)depth * PanelColumns;
-        for (; j + PanelColumns <= columns; j += PanelColumns, panels += panel)
-            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, default, default, masked: false, six, wide: true);
+        float* panel = b.First;
+        for (; j + PanelColumns <= columns; j += PanelColumns, panel += b.Next)
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, default, default, masked: false, six, wide: true);
         int left = columns - j;
         if (left > 8)
-            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, StridedLanes256.First(8), StridedLanes256.First(left - 8),
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, StridedLanes256.First(8), StridedLanes256.First(left - 8),
                 masked: true, six, wide: true);
         else if (left > 0)
-            Block(a, rowStep, colStep, rows, finish, panels, j, depth, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
+    }
+
+    /// <summary>Where a block's panels of B are: the first at <c>First</c>, the next <c>Next</c> floats on, the rows of
+    /// each <c>RowStep</c> floats apart.</summary>
+    private readonly struct Panels(float* first, long rowStep, long next)
+    {
+        public readonly float* First = first;
+        public readonly long RowStep = rowStep, Next = next;
     }
 
     /// <summary>Six rows of C (past the last row, the last again).</summary>
@@ -208,11 +224,11 @@ internal static unsafe class GemmAvx2
 
     /// <summary>Six rows (or, without <paramref name="six"/>, four) by 16 columns (without <paramref name="wide"/>, 8) of
     /// C, stored under <paramref name="mask0"/> and <paramref name="mask1"/> when <paramref name="masked"/>, over
-    /// <paramref name="depth"/> rows of a panel of B. Row r of A is <c>a + r * rowStep</c> (through two pointers, rows
+    /// <paramref name="depth"/> rows of a panel of B, <paramref name="bStep"/> floats apart. Row r of A is <c>a + r * rowStep</c> (through two pointers, rows
     /// 0 and 3, and the strides 1 and 2 rows), its terms <paramref name="colStep"/> apart. The flags are constants at
     /// every call, so each call compiles to a kernel without the registers and instructions it does not use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(float* a, long rowStep, long colStep, in CRows r, in Epilogue f, float* b, int j, int depth, bool load,
+    private static void Block(float* a, long rowStep, long colStep, in CRows r, in Epilogue f, float* b, long bStep, int j, int depth, bool load,
         Vector256<float> mask0, Vector256<float> mask1, bool masked, bool six, bool wide)
     {
         var zero = Vector256<float>.Zero;
@@ -232,8 +248,8 @@ internal static unsafe class GemmAvx2
         }
         float* a0 = a, a3 = a + 3 * rowStep;
         long one = rowStep, two = 2 * rowStep;
-        float* end = b + (long)depth * PanelColumns;
-        for (; b < end; b += PanelColumns, a0 += colStep, a3 += colStep)
+        float* end = b + depth * bStep;
+        for (; b < end; b += bStep, a0 += colStep, a3 += colStep)
         {
             var b0 = Avx.LoadVector256(b);
             var b1 = wide ? Avx.LoadVector256(b + 8) : zero;

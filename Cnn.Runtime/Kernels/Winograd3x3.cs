@@ -503,6 +503,17 @@ public static unsafe partial class Winograd3x3
                     Transpose16.Block(from + c * plane + x, plane, to + (long)x * channels + c, channels);
             }
         }
+        else if (Avx.IsSupported && width >= 8)
+        {
+            // Without AVX-512: blocks of 8 channels by 8 positions (the last block of a row overlapping the one before).
+            deep = channels / 8 * 8;
+            for (int x0 = 0; x0 < width; x0 += 8)
+            {
+                int x = Math.Min(x0, width - 8);
+                for (int c = 0; c < deep; c += 8)
+                    Transpose8.Block(from + c * plane + x, plane, to + (long)x * channels + c, channels);
+            }
+        }
         for (int x = 0; x < width; x++)
             for (int c = deep; c < channels; c++) to[(long)x * channels + c] = from[c * plane + x];
     }
@@ -761,7 +772,9 @@ public static unsafe partial class Winograd3x3
 
     /// <summary><see cref="OutputTile16"/> for 8 filters (AVX2 and FMA): columns first, then rows, then each filter's
     /// block (or its 2x2 maxima, in window order) stored value by value.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Compiled on its own: inlined into TransformOutput next to OutputTile16, it ran the JIT's inlining budget out and
+    // its vector loads, stores and transforms stayed calls (64 x 56 x 56's output transform about 1 ms).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void OutputTile8(float* m, long pointStride, float* bias, float* corner, long plane, int outWidth, int rows, int columns,
         Finishing finishing, float* stage)
     {
@@ -803,6 +816,18 @@ public static unsafe partial class Winograd3x3
             for (int i = 0; i < rows / 2; i++)
             for (int j = 0; j < columns / 2; j++)
                 corner[lane * plane + i * outWidth + j] = pooled[(i * 2 + j) * 8 + lane];
+            return;
+        }
+        if (rows == OutputTile && columns == OutputTile)
+        {
+            // Position-major (8 filters per position) to filter-major: two 8 x 8 transposes, then each filter's four
+            // rows of four stored whole.
+            float* byFilter = finished + 16 * 8;
+            Transpose8.Block(finished, 8, byFilter, 16);
+            Transpose8.Block(finished + 8 * 8, 8, byFilter + 8, 16);
+            for (int lane = 0; lane < 8; lane++)
+            for (int i = 0; i < OutputTile; i++)
+                Vector128.Load(byFilter + lane * 16 + i * OutputTile).Store(corner + lane * plane + i * outWidth);
             return;
         }
         for (int lane = 0; lane < 8; lane++)
