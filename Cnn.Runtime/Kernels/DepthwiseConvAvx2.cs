@@ -16,13 +16,10 @@ public static unsafe partial class DepthwiseConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
-        if (s.Kernel == 3 && s.Width <= MaxThreeByThreeWidth)
+        if (s.Kernel == 3)
         {
-            // Rows above and below the image read this row of zeros.
-            float* zeros = stackalloc float[s.Width];
-            new Span<float>(zeros, s.Width).Clear();
-            if (s.Stride == 1) ThreeByThreeAvx2(channel, zeros, w, bias, output, s, firstRow, endRow, stride: 1);
-            else ThreeByThreeAvx2(channel, zeros, w, bias, output, s, firstRow, endRow, stride: 2);
+            if (s.Stride == 1) ThreeByThreeAvx2(channel, w, bias, output, s, firstRow, endRow, stride: 1);
+            else ThreeByThreeAvx2(channel, w, bias, output, s, firstRow, endRow, stride: 2);
             return;
         }
         int kernel = s.Kernel, stride = s.Stride, width = s.Width;
@@ -56,43 +53,59 @@ public static unsafe partial class DepthwiseConv
                 }
                 acc = Activate.Apply(acc + biasVector, s.Activation);
                 if (lanes == 8) acc.Store(to + ox);
-                else Avx.MaskStore(to + ox, StridedLanes256.First(lanes), acc);
+                else StridedLanes256.StoreFirst(to + ox, acc, lanes);
             }
         }
     }
 
-    /// <summary>Widest row <see cref="ThreeByThreeAvx2"/> takes (its row of zeros sits on the stack).</summary>
-    private const int MaxThreeByThreeWidth = 2048;
+    /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them.</summary>
+    [ThreadStatic] private static float[]? t_threeByThreeRows;
 
     /// <summary>
-    /// <see cref="ChannelAvx2"/> for 3x3 kernels (MobileNetV2's): the nine weights broadcast once per channel and kept in
-    /// registers, the taps unrolled, and a row above or below the image read from a row of zeros instead of a branch per
-    /// row: the same loads, multiply-adds and order, so the same bits. <paramref name="stride"/> is a constant at each call.
+    /// <see cref="ChannelAvx2"/> for 3x3 kernels (MobileNetV2's): the rows the range reads copied first with their zeros
+    /// (the padding left, zeros right up to the last load's reach, a row of zeros above or below the image), so every
+    /// load is a whole one and every tap a lane of it; the nine weights broadcast once per channel and kept in registers,
+    /// the taps unrolled. A padded tap is a loaded zero where the portable chain reads a masked-off lane: the same
+    /// multiply-adds in the same order, so the same bits. A row's last up to 7 outputs are stored without a masked store
+    /// (slow on the AMD cores that lack AVX-512). <paramref name="stride"/> is a constant at each call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ThreeByThreeAvx2(float* channel, float* zeros, float* w, float bias, float* output, in Shape s, int firstRow, int endRow,
-        int stride)
+    private static void ThreeByThreeAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow, int stride)
     {
-        int width = s.Width, reach = stride == 1 ? 8 : 16;
-        var zero = Vector256<float>.Zero;
-        var biasVector = Vector256.Create(bias);
-        Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
-        Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
-        Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
-        for (int oy = firstRow; oy < endRow; oy++)
+        if (endRow <= firstRow) return;
+        int width = s.Width, padding = s.Padding, vectors = (s.OutWidth + 7) / 8;
+        // A vector of outputs starting at ox reads padded columns ox * stride .. ox * stride + 2 + (stride == 1 ? 7 : 15).
+        int rowLength = (vectors - 1) * 8 * stride + 2 + (stride == 1 ? 8 : 16);
+        rowLength = Math.Max(rowLength, padding + width);
+        int firstInput = firstRow * stride - padding, rows = (endRow - 1 - firstRow) * stride + 3;
+        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)rows * rowLength))
         {
-            int y = oy * stride - s.Padding;
-            float* r0 = y >= 0 && y < s.Height ? channel + (long)y * width : zeros;
-            float* r1 = y + 1 >= 0 && y + 1 < s.Height ? channel + (long)(y + 1) * width : zeros;
-            float* r2 = y + 2 >= 0 && y + 2 < s.Height ? channel + (long)(y + 2) * width : zeros;
-            float* to = output + oy * s.OutWidth;
-            for (int ox = 0; ox < s.OutWidth; ox += 8)
+            for (int r = 0; r < rows; r++)
             {
-                int left = ox * stride - s.Padding;
-                Vector256<float> acc;
-                if (left >= 0 && left + 2 + reach <= width)
+                float* to = copy + (long)r * rowLength;
+                int y = firstInput + r;
+                if (y < 0 || y >= s.Height)
                 {
-                    acc = Fma.MultiplyAdd(w00, StridedLanes256.Load(r0 + left, stride), zero);
+                    new Span<float>(to, rowLength).Clear();
+                    continue;
+                }
+                new Span<float>(to, padding).Clear();
+                new ReadOnlySpan<float>(channel + (long)y * width, width).CopyTo(new Span<float>(to + padding, width));
+                new Span<float>(to + padding + width, rowLength - padding - width).Clear();
+            }
+            var zero = Vector256<float>.Zero;
+            var biasVector = Vector256.Create(bias);
+            Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
+            Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
+            Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
+            for (int oy = firstRow; oy < endRow; oy++)
+            {
+                float* r0 = copy + (long)(oy - firstRow) * stride * rowLength, r1 = r0 + rowLength, r2 = r1 + rowLength;
+                float* to = output + oy * s.OutWidth;
+                for (int ox = 0; ox < s.OutWidth; ox += 8)
+                {
+                    int left = ox * stride;
+                    var acc = Fma.MultiplyAdd(w00, StridedLanes256.Load(r0 + left, stride), zero);
                     acc = Fma.MultiplyAdd(w01, StridedLanes256.Load(r0 + left + 1, stride), acc);
                     acc = Fma.MultiplyAdd(w02, StridedLanes256.Load(r0 + left + 2, stride), acc);
                     acc = Fma.MultiplyAdd(w10, StridedLanes256.Load(r1 + left, stride), acc);
@@ -101,22 +114,10 @@ public static unsafe partial class DepthwiseConv
                     acc = Fma.MultiplyAdd(w20, StridedLanes256.Load(r2 + left, stride), acc);
                     acc = Fma.MultiplyAdd(w21, StridedLanes256.Load(r2 + left + 1, stride), acc);
                     acc = Fma.MultiplyAdd(w22, StridedLanes256.Load(r2 + left + 2, stride), acc);
+                    acc = Activate.Apply(acc + biasVector, s.Activation);
+                    if (ox + 8 <= s.OutWidth) acc.Store(to + ox);
+                    else StridedLanes256.StoreFirst(to + ox, acc, s.OutWidth - ox);
                 }
-                else
-                {
-                    acc = Fma.MultiplyAdd(w00, MaskedLanes256(r0, left, stride, width), zero);
-                    acc = Fma.MultiplyAdd(w01, MaskedLanes256(r0, left + 1, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w02, MaskedLanes256(r0, left + 2, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w10, MaskedLanes256(r1, left, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w11, MaskedLanes256(r1, left + 1, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w12, MaskedLanes256(r1, left + 2, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w20, MaskedLanes256(r2, left, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w21, MaskedLanes256(r2, left + 1, stride, width), acc);
-                    acc = Fma.MultiplyAdd(w22, MaskedLanes256(r2, left + 2, stride, width), acc);
-                }
-                acc = Activate.Apply(acc + biasVector, s.Activation);
-                if (ox + 8 <= s.OutWidth) acc.Store(to + ox);
-                else Avx.MaskStore(to + ox, StridedLanes256.First(s.OutWidth - ox), acc);
             }
         }
     }

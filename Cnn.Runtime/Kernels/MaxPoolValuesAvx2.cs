@@ -35,7 +35,7 @@ public static unsafe partial class Pooling
                         for (int kx = 0; kx < size; kx++)
                             max = Fold(max, inside ? StridedLanes256.Load(row + left + kx, stride) : MinusInfinityOutside(row, left + kx, stride, width));
                     if (ox + 8 <= outWidth) max.Store(to + ox);
-                    else Avx.MaskStore(to + ox, StridedLanes256.First(outWidth - ox), max);
+                    else StridedLanes256.StoreFirst(to + ox, max, outWidth - ox);
                 }
             }
         }
