@@ -18,8 +18,8 @@ public static unsafe partial class DepthwiseConv
     {
         if (s.Kernel == 3)
         {
-            if (s.Stride == 1) ThreeByThreeAvx2(channel, w, bias, output, s, firstRow, endRow, stride: 1);
-            else ThreeByThreeAvx2(channel, w, bias, output, s, firstRow, endRow, stride: 2);
+            if (s.Stride == 1) ThreeByThreeStrideOneAvx2(channel, w, bias, output, s, firstRow, endRow);
+            else ThreeByThreeStrideTwoAvx2(channel, w, bias, output, s, firstRow, endRow);
             return;
         }
         int kernel = s.Kernel, stride = s.Stride, width = s.Width;
@@ -58,66 +58,109 @@ public static unsafe partial class DepthwiseConv
         }
     }
 
+    // Each stride compiled on its own (both inlined into ChannelAvx2 ran the JIT's inlining budget out), the copy in a
+    // method of its own: a method that pins its scratch is not inlined, and the kernel's stride would not be a constant.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void ThreeByThreeStrideOneAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
+    {
+        if (endRow <= firstRow) return;
+        int rowLength = PaddedRowLength(s, stride: 1);
+        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)PaddedRows(firstRow, endRow, stride: 1) * rowLength))
+        {
+            CopyPaddedRows(channel, copy, rowLength, s, firstRow * 1 - s.Padding, PaddedRows(firstRow, endRow, stride: 1));
+            ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void ThreeByThreeStrideTwoAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
+    {
+        if (endRow <= firstRow) return;
+        int rowLength = PaddedRowLength(s, stride: 2);
+        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)PaddedRows(firstRow, endRow, stride: 2) * rowLength))
+        {
+            CopyPaddedRows(channel, copy, rowLength, s, firstRow * 2 - s.Padding, PaddedRows(firstRow, endRow, stride: 2));
+            ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2);
+        }
+    }
+
     /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them.</summary>
     [ThreadStatic] private static float[]? t_threeByThreeRows;
 
+    /// <summary>Input rows that output rows [firstRow, endRow) read.</summary>
+    private static int PaddedRows(int firstRow, int endRow, int stride) => (endRow - 1 - firstRow) * stride + 3;
+
+    /// <summary>A copied row's length, a multiple of 8: the padding, the row rounded up to whole vectors, and as far as
+    /// the last vector of outputs reads (columns <c>ox * stride .. ox * stride + 2 + 7 * stride</c>, two loads of 8 at
+    /// stride 2).</summary>
+    private static int PaddedRowLength(in Shape s, int stride)
+    {
+        int vectors = (s.OutWidth + 7) / 8;
+        int length = Math.Max((vectors - 1) * 8 * stride + 2 + (stride == 1 ? 8 : 16), s.Padding + (s.Width + 7) / 8 * 8);
+        return (length + 7) / 8 * 8;
+    }
+
+    /// <summary>Input rows from <paramref name="firstInput"/> on into <paramref name="copy"/>, each with the padding's
+    /// zeros before it and zeros after it (rows outside the image all zeros): cleared 8 at a time, then the values copied
+    /// over 8 at a time, the last ones loaded under a mask (which reads nothing past the row) and stored with the zeros
+    /// after them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyPaddedRows(float* channel, float* copy, int rowLength, in Shape s, int firstInput, int rows)
+    {
+        var zeros = Vector256<float>.Zero;
+        int width = s.Width;
+        for (int r = 0; r < rows; r++)
+        {
+            float* to = copy + (long)r * rowLength;
+            for (int i = 0; i < rowLength; i += 8) zeros.Store(to + i);
+            int y = firstInput + r;
+            if (y < 0 || y >= s.Height) continue;
+            float* from = channel + (long)y * width;
+            to += s.Padding;
+            int j = 0;
+            for (; j + 8 <= width; j += 8) Avx.LoadVector256(from + j).Store(to + j);
+            if (j < width) Avx.MaskLoad(from + j, StridedLanes256.First(width - j)).Store(to + j);
+        }
+    }
+
     /// <summary>
-    /// <see cref="ChannelAvx2"/> for 3x3 kernels (MobileNetV2's): the rows the range reads copied first with their zeros
-    /// (the padding left, zeros right up to the last load's reach, a row of zeros above or below the image), so every
-    /// load is a whole one and every tap a lane of it; the nine weights broadcast once per channel and kept in registers,
-    /// the taps unrolled. A padded tap is a loaded zero where the portable chain reads a masked-off lane: the same
-    /// multiply-adds in the same order, so the same bits. A row's last up to 7 outputs are stored without a masked store
-    /// (slow on the AMD cores that lack AVX-512). <paramref name="stride"/> is a constant at each call.
+    /// <see cref="ChannelAvx2"/> for 3x3 kernels (MobileNetV2's), from the rows the range reads copied with their zeros
+    /// (<see cref="CopyPaddedRows"/>: the padding left, zeros right up to the last load's reach, rows of zeros above or
+    /// below the image), so every load is a whole one and every tap a lane of it; the nine weights broadcast once per
+    /// channel and kept in registers, the taps unrolled. A padded tap is a loaded zero where the portable chain reads a
+    /// masked-off lane: the same multiply-adds in the same order, so the same bits. A row's last up to 7 outputs are
+    /// stored without a masked store (slow on the AMD cores that lack AVX-512). <paramref name="stride"/> is a constant
+    /// at each call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ThreeByThreeAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow, int stride)
+    private static void ThreeByThreeAvx2(float* copy, int rowLength, float* w, float bias, float* output, in Shape s, int firstRow, int endRow, int stride)
     {
-        if (endRow <= firstRow) return;
-        int width = s.Width, padding = s.Padding, vectors = (s.OutWidth + 7) / 8;
-        // A vector of outputs starting at ox reads padded columns ox * stride .. ox * stride + 2 + (stride == 1 ? 7 : 15).
-        int rowLength = (vectors - 1) * 8 * stride + 2 + (stride == 1 ? 8 : 16);
-        rowLength = Math.Max(rowLength, padding + width);
-        int firstInput = firstRow * stride - padding, rows = (endRow - 1 - firstRow) * stride + 3;
-        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)rows * rowLength))
+        var zero = Vector256<float>.Zero;
+        var biasVector = Vector256.Create(bias);
+        Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
+        Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
+        Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
+        int outWidth = s.OutWidth;
+        var activation = s.Activation;
+        for (int oy = firstRow; oy < endRow; oy++)
         {
-            for (int r = 0; r < rows; r++)
+            float* r0 = copy + (long)(oy - firstRow) * stride * rowLength, r1 = r0 + rowLength, r2 = r1 + rowLength;
+            float* to = output + oy * outWidth;
+            for (int ox = 0; ox < outWidth; ox += 8)
             {
-                float* to = copy + (long)r * rowLength;
-                int y = firstInput + r;
-                if (y < 0 || y >= s.Height)
-                {
-                    new Span<float>(to, rowLength).Clear();
-                    continue;
-                }
-                new Span<float>(to, padding).Clear();
-                new ReadOnlySpan<float>(channel + (long)y * width, width).CopyTo(new Span<float>(to + padding, width));
-                new Span<float>(to + padding + width, rowLength - padding - width).Clear();
-            }
-            var zero = Vector256<float>.Zero;
-            var biasVector = Vector256.Create(bias);
-            Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
-            Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
-            Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
-            for (int oy = firstRow; oy < endRow; oy++)
-            {
-                float* r0 = copy + (long)(oy - firstRow) * stride * rowLength, r1 = r0 + rowLength, r2 = r1 + rowLength;
-                float* to = output + oy * s.OutWidth;
-                for (int ox = 0; ox < s.OutWidth; ox += 8)
-                {
-                    int left = ox * stride;
-                    var acc = Fma.MultiplyAdd(w00, StridedLanes256.Load(r0 + left, stride), zero);
-                    acc = Fma.MultiplyAdd(w01, StridedLanes256.Load(r0 + left + 1, stride), acc);
-                    acc = Fma.MultiplyAdd(w02, StridedLanes256.Load(r0 + left + 2, stride), acc);
-                    acc = Fma.MultiplyAdd(w10, StridedLanes256.Load(r1 + left, stride), acc);
-                    acc = Fma.MultiplyAdd(w11, StridedLanes256.Load(r1 + left + 1, stride), acc);
-                    acc = Fma.MultiplyAdd(w12, StridedLanes256.Load(r1 + left + 2, stride), acc);
-                    acc = Fma.MultiplyAdd(w20, StridedLanes256.Load(r2 + left, stride), acc);
-                    acc = Fma.MultiplyAdd(w21, StridedLanes256.Load(r2 + left + 1, stride), acc);
-                    acc = Fma.MultiplyAdd(w22, StridedLanes256.Load(r2 + left + 2, stride), acc);
-                    acc = Activate.Apply(acc + biasVector, s.Activation);
-                    if (ox + 8 <= s.OutWidth) acc.Store(to + ox);
-                    else StridedLanes256.StoreFirst(to + ox, acc, s.OutWidth - ox);
-                }
+                int left = ox * stride;
+                var acc = Fma.MultiplyAdd(w00, StridedLanes256.Load(r0 + left, stride), zero);
+                acc = Fma.MultiplyAdd(w01, StridedLanes256.Load(r0 + left + 1, stride), acc);
+                acc = Fma.MultiplyAdd(w02, StridedLanes256.Load(r0 + left + 2, stride), acc);
+                acc = Fma.MultiplyAdd(w10, StridedLanes256.Load(r1 + left, stride), acc);
+                acc = Fma.MultiplyAdd(w11, StridedLanes256.Load(r1 + left + 1, stride), acc);
+                acc = Fma.MultiplyAdd(w12, StridedLanes256.Load(r1 + left + 2, stride), acc);
+                acc = Fma.MultiplyAdd(w20, StridedLanes256.Load(r2 + left, stride), acc);
+                acc = Fma.MultiplyAdd(w21, StridedLanes256.Load(r2 + left + 1, stride), acc);
+                acc = Fma.MultiplyAdd(w22, StridedLanes256.Load(r2 + left + 2, stride), acc);
+                acc = Activate.Apply(acc + biasVector, activation);
+                if (ox + 8 <= outWidth) acc.Store(to + ox);
+                else StridedLanes256.StoreFirst(to + ox, acc, outWidth - ox);
             }
         }
     }
