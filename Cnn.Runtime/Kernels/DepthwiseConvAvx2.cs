@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -59,32 +60,23 @@ public static unsafe partial class DepthwiseConv
     }
 
     // Each stride compiled on its own (both inlined into ChannelAvx2 ran the JIT's inlining budget out), the copy in a
-    // method of its own: a method that pins its scratch is not inlined, and the kernel's stride would not be a constant.
+    // method of its own (a method that pins its scratch is not inlined, and the kernel's stride would not be a constant).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void ThreeByThreeStrideOneAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
-        if (endRow <= firstRow) return;
-        int rowLength = PaddedRowLength(s, stride: 1);
-        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)PaddedRows(firstRow, endRow, stride: 1) * rowLength))
-        {
-            CopyPaddedRows(channel, copy, rowLength, s, firstRow * 1 - s.Padding, PaddedRows(firstRow, endRow, stride: 1));
-            ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 1);
-        }
+        float* copy = CopyPaddedRows(channel, s, firstRow, endRow, stride: 1, out int rowLength);
+        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void ThreeByThreeStrideTwoAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
-        if (endRow <= firstRow) return;
-        int rowLength = PaddedRowLength(s, stride: 2);
-        fixed (float* copy = ThreadScratch.AtLeast(ref t_threeByThreeRows, (long)PaddedRows(firstRow, endRow, stride: 2) * rowLength))
-        {
-            CopyPaddedRows(channel, copy, rowLength, s, firstRow * 2 - s.Padding, PaddedRows(firstRow, endRow, stride: 2));
-            ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2);
-        }
+        float* copy = CopyPaddedRows(channel, s, firstRow, endRow, stride: 2, out int rowLength);
+        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2);
     }
 
-    /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them.</summary>
+    /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them: allocated pinned, so
+    /// the kernel reads it through a pointer without pinning it itself.</summary>
     [ThreadStatic] private static float[]? t_threeByThreeRows;
 
     /// <summary>Input rows that output rows [firstRow, endRow) read.</summary>
@@ -100,15 +92,20 @@ public static unsafe partial class DepthwiseConv
         return (length + 7) / 8 * 8;
     }
 
-    /// <summary>Input rows from <paramref name="firstInput"/> on into <paramref name="copy"/>, each with the padding's
-    /// zeros before it and zeros after it (rows outside the image all zeros): cleared 8 at a time, then the values copied
-    /// over 8 at a time, the last ones loaded under a mask (which reads nothing past the row) and stored with the zeros
-    /// after them.</summary>
+    /// <summary>The input rows output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) read, into this
+    /// thread's copy (returned, rows <paramref name="rowLength"/> apart), each with the padding's zeros before it and
+    /// zeros after it (rows outside the image all zeros): cleared 8 at a time, then the values copied over 8 at a time,
+    /// the last ones loaded under a mask (which reads nothing past the row) and stored with the zeros after them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyPaddedRows(float* channel, float* copy, int rowLength, in Shape s, int firstInput, int rows)
+    private static float* CopyPaddedRows(float* channel, in Shape s, int firstRow, int endRow, int stride, out int rowLength)
     {
+        rowLength = PaddedRowLength(s, stride);
+        int rows = Math.Max(0, PaddedRows(firstRow, endRow, stride)), firstInput = firstRow * stride - s.Padding, width = s.Width;
+        long length = (long)rows * rowLength;
+        if (t_threeByThreeRows is null || t_threeByThreeRows.Length < length)
+            t_threeByThreeRows = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        float* copy = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_threeByThreeRows));
         var zeros = Vector256<float>.Zero;
-        int width = s.Width;
         for (int r = 0; r < rows; r++)
         {
             float* to = copy + (long)r * rowLength;
@@ -121,6 +118,7 @@ public static unsafe partial class DepthwiseConv
             for (; j + 8 <= width; j += 8) Avx.LoadVector256(from + j).Store(to + j);
             if (j < width) Avx.MaskLoad(from + j, StridedLanes256.First(width - j)).Store(to + j);
         }
+        return copy;
     }
 
     /// <summary>
