@@ -41,7 +41,10 @@ public class AllocationTests(ITestOutputHelper output)
                          $"{perBatch:F1} bytes per extra batch beyond the per-image order");
         // Measured: 560 bytes besides those (trainer, report list, stopwatch, epoch report).
         Assert.InRange(smallBytes - batcherBuffer - perImage * small.Count, 0, 4096);
-        Assert.InRange(perBatch, 0, 1); // measured: exactly 0
+        // Measured: exactly 0 in most runs; twice, on loaded machines, -2.5 and -3.5 (the epochs of 8 batches allocated 80
+        // and 112 bytes more than those of 40, in all three runs of each). The smallest object is 24 bytes, so an
+        // allocation per batch shows as 24 or more here; a one-off of under 256 bytes in either size stays within 8.
+        Assert.InRange(perBatch, -8, 8);
     }
 
     [Fact]
