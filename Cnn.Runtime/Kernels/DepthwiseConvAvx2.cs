@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -75,8 +74,7 @@ public static unsafe partial class DepthwiseConv
         ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2);
     }
 
-    /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them: allocated pinned, so
-    /// the kernel reads it through a pointer without pinning it itself.</summary>
+    /// <summary>This thread's copy of the rows a 3x3 range reads, with their zeros around them (pinned).</summary>
     [ThreadStatic] private static float[]? t_threeByThreeRows;
 
     /// <summary>Input rows that output rows [firstRow, endRow) read.</summary>
@@ -101,10 +99,7 @@ public static unsafe partial class DepthwiseConv
     {
         rowLength = PaddedRowLength(s, stride);
         int rows = Math.Max(0, PaddedRows(firstRow, endRow, stride)), firstInput = firstRow * stride - s.Padding, width = s.Width;
-        long length = (long)rows * rowLength;
-        if (t_threeByThreeRows is null || t_threeByThreeRows.Length < length)
-            t_threeByThreeRows = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
-        float* copy = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_threeByThreeRows));
+        float* copy = ThreadScratch.PinnedAtLeast(ref t_threeByThreeRows, (long)rows * rowLength);
         var zeros = Vector256<float>.Zero;
         for (int r = 0; r < rows; r++)
         {

@@ -10,8 +10,9 @@ namespace CnnGen.Kernels;
 /// <c>a[i * rowStep + p * colStep]</c>, B's rows <c>ldb</c> floats apart and C's <c>ldc</c> apart. The product runs over
 /// B in blocks of 256 rows by 256 columns, each copied first into panels of 16 columns whose rows follow one another
 /// (256 KiB, kept in the second-level cache; the last panel padded with zeros), so the kernel reads B in one stream
-/// and never under a mask; rows of B at most 64 floats long with no columns left over are read in place. A block of 6 rows by 16 columns of C sits in twelve registers while a panel goes by
-/// (6 broadcasts and 2 loads per 12 fused multiply-adds), its six rows of A read through two pointers and a stride.
+/// and never under a mask; rows of B at most 64 floats long with no columns left over are read in place. A block of
+/// 6 rows by 16 columns of C sits in twelve registers while a panel goes by (6 broadcasts and 2 loads per 12 fused
+/// multiply-adds), its six rows of A read through two pointers and a stride.
 /// Each element of C gets the chain of the portable path: a fused multiply-add per p in order, from zero (or from C
 /// when accumulating), a block's sums stored and read back unchanged between blocks of B's rows, then the bias and the
 /// activation: the same bits. Rows left over take blocks of 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4

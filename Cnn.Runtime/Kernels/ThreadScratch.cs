@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace CnnGen.Kernels;
 
 /// <summary>
@@ -13,5 +16,13 @@ internal static class ThreadScratch
     {
         if (buffer is null || buffer.Length < length) buffer = new float[checked((int)length)];
         return buffer;
+    }
+
+    /// <summary><see cref="AtLeast"/> for a buffer read through a pointer outside any <c>fixed</c> (a method that pins
+    /// is never inlined): made pinned, so its address holds for the thread's lifetime.</summary>
+    public static unsafe float* PinnedAtLeast(ref float[]? buffer, long length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
     }
 }
