@@ -12,7 +12,9 @@ namespace CnnGen.Kernels;
 /// (256 KiB, kept in the second-level cache; the last panel padded with zeros), so the kernel reads B in one stream
 /// and never under a mask; rows of B at most 64 floats long with no columns left over are read in place. A block of
 /// 6 rows by 16 columns of C sits in twelve registers while a panel goes by (6 broadcasts and 2 loads per 12 fused
-/// multiply-adds), its six rows of A read through two pointers and a stride.
+/// multiply-adds), its six rows of A read through two pointers and a stride, or, where they lie next to each other (the
+/// panels of 32 filters of <see cref="MultiplyPanels"/>), at constant offsets while the kernel fetches the next panel's
+/// terms ahead.
 /// Each element of C gets the chain of the portable path: a fused multiply-add per p in order, from zero (or from C
 /// when accumulating), a block's sums stored and read back unchanged between blocks of B's rows, then the bias and the
 /// activation: the same bits. Rows left over take blocks of 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4
@@ -61,17 +63,17 @@ internal static unsafe class GemmAvx2
         public long Offset(int i) => i / PanelRows * PanelStride + (long)(i % PanelRows) * RowStep;
     }
 
-    // Compiled on its own, never inlined into a caller: inside a caller's body the blocks' inlining ran out of budget
-    // and their flags stayed variables in the inner loop (the panel products of ResNet-18's 7x7 layers 6 -> 16 ms).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Multiply(float* a, RowLayout layout, float* b, int ldb, float* c, int ldc, int m, int n, int k, int colStep, bool accumulate,
         float* bias, FusedActivation activation)
     {
         if (m <= 0 || n <= 0) return;
-        // A block of fewer rows than its kernel's reads copies of them, the last one repeated: [6][depth].
+        // A block of fewer rows than its kernel's reads copies of them, the last one repeated: [6][depth], or [depth][6]
+        // when the rows are adjacent (RowStep 1), which a block then reads at constant offsets.
         fixed (float* panels = ThreadScratch.AtLeast(ref t_panels, (long)DepthBlock * ColumnBlock + 6 * DepthBlock))
         {
             float* fewRows = panels + (long)DepthBlock * ColumnBlock;
+            bool adjacent = layout.RowStep == 1;
             for (int j0 = 0; j0 < n; j0 += ColumnBlock)
             {
                 int columns = Math.Min(ColumnBlock, n - j0);
@@ -91,6 +93,7 @@ internal static unsafe class GemmAvx2
                     for (int group = 0; group < m; )
                     {
                         int groupEnd = m - group > layout.PanelRows ? group + layout.PanelRows : m;
+                        var fetch = NextGroup(a, layout, colStep, k, m, p0, depth, group, groupEnd, columns);
                         for (int i = group; i < groupEnd; )
                         {
                             // Blocks of 6 rows, or of 4 where 6 would leave rows over: 32 rows as 6, 6, 6, 6, 4, 4. Past the
@@ -100,15 +103,24 @@ internal static unsafe class GemmAvx2
                             int blockRows = six ? 6 : 4;
                             float* rows = aBlock + layout.Offset(i);
                             long rowStep = layout.RowStep, step = colStep;
-                            if (left < blockRows)
+                            if (left < blockRows && adjacent)
                             {
-                                CopyRows(rows, layout.RowStep, colStep, left, blockRows, depth, fewRows);
+                                CopyRows(rows, rowStep: 1, colStep, left, blockRows, depth, fewRows, toRowStep: 1, toColStep: blockRows);
+                                rows = fewRows; step = blockRows;
+                            }
+                            else if (left < blockRows)
+                            {
+                                CopyRows(rows, layout.RowStep, colStep, left, blockRows, depth, fewRows, toRowStep: depth, toColStep: 1);
                                 rows = fewRows; rowStep = depth; step = 1;
                             }
                             var cRows = new CRows(c + j0, i, groupEnd - 1, ldc);
                             var finish = new Epilogue(last ? bias : null, activation, i, groupEnd - 1);
-                            if (six) Columns(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load, six: true);
-                            else Columns(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load, six: false);
+                            if (fetch.At >= fetch.End) fetch = new Fetch((byte*)rows, (byte*)rows, 0);
+                            if (adjacent && six) SixAdjacentRows(rows, step, cRows, finish, bPanels, columns, depth, load, fetch.At, fetch.Step);
+                            else if (adjacent) FourAdjacentRows(rows, step, cRows, finish, bPanels, columns, depth, load, fetch.At, fetch.Step);
+                            else if (six) SixRows(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load);
+                            else FourRows(rows, rowStep, step, cRows, finish, bPanels, columns, depth, load);
+                            fetch = fetch.After((long)(columns + PanelColumns - 1) / PanelColumns * depth);
                             i += blockRows;
                         }
                         group = groupEnd;
@@ -116,6 +128,37 @@ internal static unsafe class GemmAvx2
                 }
             }
         }
+    }
+
+    /// <summary>What a block's terms fetch ahead: a line at <c>At</c>, then <c>Step</c> bytes on for the next term,
+    /// until <c>End</c>.</summary>
+    private readonly struct Fetch(byte* at, byte* end, long step)
+    {
+        public readonly byte* At = at, End = end;
+        public readonly long Step = step;
+
+        /// <summary>Where the next block starts, after <paramref name="terms"/> terms of this one.</summary>
+        public Fetch After(long terms) => new(At + Step * terms, End, Step);
+    }
+
+    /// <summary>
+    /// For A in panels of rows (<c>PanelRows</c> less than <paramref name="m"/>): the next group's terms of this block of
+    /// B's rows, or past the last group the first group's next terms, a share of them for each block of rows of this group,
+    /// spread over the terms of the block's passes over the panels of B. The first block of a group alone used to read all of the
+    /// group's terms (ResNet-18's 512 x 512 x 3 x 3 weights, 9.4 MB, from memory 32 KiB at a time), every other block
+    /// finding them in the cache: the product of 512 x 49 x 4608 took 4.3-4.7 ms, against 3.3-3.4 ms with A in rows,
+    /// whose blocks each read their own; with the fetch ahead, 3.5-3.6 ms. Otherwise nothing: the lines fetched are the
+    /// block's own.
+    /// </summary>
+    private static Fetch NextGroup(float* a, RowLayout layout, long colStep, int k, int m, int p0, int depth, int group, int groupEnd, int columns)
+    {
+        if (layout.PanelRows >= m) return default;
+        bool lastGroup = groupEnd >= m;
+        float* next = !lastGroup ? a + p0 * colStep + layout.Offset(groupEnd) : a + (long)(p0 + DepthBlock) * colStep;
+        long bytes = (long)layout.PanelRows * Math.Max(0, Math.Min(DepthBlock, k - p0 - (lastGroup ? DepthBlock : 0))) * sizeof(float);
+        int blocks = (groupEnd - group + 5) / 6;
+        long terms = (long)(columns + PanelColumns - 1) / PanelColumns * depth;
+        return terms == 0 ? default : new Fetch((byte*)next, (byte*)next + bytes, (bytes / blocks / terms + sizeof(float)) & ~(sizeof(float) - 1L));
     }
 
     /// <summary>B's block of <paramref name="depth"/> rows by <paramref name="columns"/> into panels of 16 columns, panel q
@@ -147,32 +190,56 @@ internal static unsafe class GemmAvx2
     }
 
     /// <summary>The <paramref name="count"/> rows of A from <paramref name="rows"/> (over <paramref name="depth"/> terms)
-    /// into <paramref name="to"/>'s <paramref name="blockRows"/> rows of <paramref name="depth"/>, the last repeated.</summary>
-    private static void CopyRows(float* rows, long rowStep, long colStep, int count, int blockRows, int depth, float* to)
+    /// into <paramref name="blockRows"/> rows at <paramref name="to"/>, the last repeated: row r's term p at
+    /// <c>r * toRowStep + p * toColStep</c>.</summary>
+    private static void CopyRows(float* rows, long rowStep, long colStep, int count, int blockRows, int depth, float* to, int toRowStep, int toColStep)
     {
         for (int r = 0; r < blockRows; r++)
         {
             float* from = rows + Math.Min(r, count - 1) * rowStep;
-            for (int p = 0; p < depth; p++) to[r * depth + p] = from[p * colStep];
+            for (int p = 0; p < depth; p++) to[r * toRowStep + p * toColStep] = from[p * colStep];
         }
     }
 
-    /// <summary>One block of rows across the block's panels: 16 columns at a time, the last up to 16 stored under masks
+    // A block of rows across the block's panels, in four kernels, each compiled on its own: one method holding all of
+    // them ran out of inlining budget, and the flags of the blocks left as calls stayed variables in the inner loop (the
+    // panel products of ResNet-18's 7x7 layers 6 -> 16 ms). A call per block of rows costs one per pass of its terms
+    // over every panel of B.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void SixRows(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth, bool load) =>
+        Columns(a, rowStep, colStep, rows, finish, b, columns, depth, load, (byte*)a, 0, six: true, adjacent: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void FourRows(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth, bool load) =>
+        Columns(a, rowStep, colStep, rows, finish, b, columns, depth, load, (byte*)a, 0, six: false, adjacent: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void SixAdjacentRows(float* a, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth, bool load,
+        byte* fetch, long fetchStep) =>
+        Columns(a, 1, colStep, rows, finish, b, columns, depth, load, fetch, fetchStep, six: true, adjacent: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void FourAdjacentRows(float* a, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth, bool load,
+        byte* fetch, long fetchStep) =>
+        Columns(a, 1, colStep, rows, finish, b, columns, depth, load, fetch, fetchStep, six: false, adjacent: true);
+
+    /// <summary>One block of rows across the block's panels: 16 columns at a time, the last up to 16 stored in part
     /// (up to 8 in one vector per row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Columns(float* a, long rowStep, long colStep, in CRows rows, in Epilogue finish, in Panels b, int columns, int depth,
-        bool load, bool six)
+        bool load, byte* fetch, long fetchStep, bool six, bool adjacent)
     {
         int j = 0;
         float* panel = b.First;
-        for (; j + PanelColumns <= columns; j += PanelColumns, panel += b.Next)
-            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, default, default, masked: false, six, wide: true);
+        long fetchPass = fetchStep * depth;
+        for (; j + PanelColumns <= columns; j += PanelColumns, panel += b.Next, fetch += fetchPass)
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, 0, 0, fetch, fetchStep, masked: false, six, wide: true, adjacent);
         int left = columns - j;
         if (left > 8)
-            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, StridedLanes256.First(8), StridedLanes256.First(left - 8),
-                masked: true, six, wide: true);
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, 8, left - 8, fetch, fetchStep, masked: true, six, wide: true, adjacent);
         else if (left > 0)
-            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, StridedLanes256.First(left), default, masked: true, six, wide: false);
+            Block(a, rowStep, colStep, rows, finish, panel, b.RowStep, j, depth, load, left, 0, fetch, fetchStep, masked: true, six,
+                wide: false, adjacent);
     }
 
     /// <summary>Where a block's panels of B are: the first at <c>First</c>, the next <c>Next</c> floats on, the rows of
@@ -184,73 +251,97 @@ internal static unsafe class GemmAvx2
     }
 
     /// <summary>Six rows of C (past the last row, the last again).</summary>
-    private readonly struct CRows
+    private readonly struct CRows(float* c, int i, int last, int ldc)
     {
-        public readonly float* C0, C1, C2, C3, C4, C5;
+        private readonly float* _first = c + (long)i * ldc;
+        private readonly int _more = last - i, _ldc = ldc;
 
-        public CRows(float* c, int i, int last, int ldc)
+        /// <summary>Row i + r of C (past the last row, the last), computed where it is read or written, so that no row's
+        /// address holds a register through a block's loop.</summary>
+        public float* this[int r]
         {
-            C0 = c + (long)i * ldc; C1 = c + (long)Math.Min(i + 1, last) * ldc; C2 = c + (long)Math.Min(i + 2, last) * ldc;
-            C3 = c + (long)Math.Min(i + 3, last) * ldc; C4 = c + (long)Math.Min(i + 4, last) * ldc; C5 = c + (long)Math.Min(i + 5, last) * ldc;
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => _first + (long)(r < _more ? r : _more) * _ldc;
         }
     }
 
     /// <summary>What six rows' finished sums get before they are stored: nothing, or their bias and the activation.</summary>
-    private readonly struct Epilogue
+    private readonly struct Epilogue(float* bias, FusedActivation activation, int i, int last)
     {
-        public readonly bool Active;
-        public readonly FusedActivation Activation;
-        public readonly Vector256<float> B0, B1, B2, B3, B4, B5;
+        public readonly bool Active = bias != null;
+        public readonly FusedActivation Activation = activation;
+        private readonly float* _first = bias + i;
+        private readonly int _more = last - i;
 
-        public Epilogue(float* bias, FusedActivation activation, int i, int last)
-        {
-            Active = bias != null;
-            Activation = activation;
-            if (!Active) return;
-            B0 = Vector256.Create(bias[i]); B1 = Vector256.Create(bias[Math.Min(i + 1, last)]);
-            B2 = Vector256.Create(bias[Math.Min(i + 2, last)]); B3 = Vector256.Create(bias[Math.Min(i + 3, last)]);
-            B4 = Vector256.Create(bias[Math.Min(i + 4, last)]); B5 = Vector256.Create(bias[Math.Min(i + 5, last)]);
-        }
+        /// <summary>Row i + r's bias in every lane, read after the block's loop (held through it, six vectors of
+        /// bias took registers from the sums).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Bias(int r) => Vector256.Create(_first[r < _more ? r : _more]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Load(float* p, Vector256<float> mask, bool masked) => masked ? Avx.MaskLoad(p, mask) : Avx.LoadVector256(p);
+    private static Vector256<float> Load(float* p, int count, bool masked) =>
+        masked ? Avx.MaskLoad(p, StridedLanes256.First(count)) : Avx.LoadVector256(p);
 
+    /// <summary>A vector, or under <paramref name="masked"/> its first <paramref name="count"/> (1 to 8) lanes (4, 2 and
+    /// 1 at a time: masked stores are slow on AMD's cores).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* p, Vector256<float> v, Vector256<float> mask, bool masked)
+    private static void Store(float* p, Vector256<float> v, int count, bool masked)
     {
-        if (masked) Avx.MaskStore(p, mask, v);
+        if (masked && count < 8) StridedLanes256.StoreFirst(p, v, count);
         else Avx.Store(p, v);
     }
 
     /// <summary>Six rows (or, without <paramref name="six"/>, four) by 16 columns (without <paramref name="wide"/>, 8) of
-    /// C, stored under <paramref name="mask0"/> and <paramref name="mask1"/> when <paramref name="masked"/>, over
-    /// <paramref name="depth"/> rows of a panel of B, <paramref name="bStep"/> floats apart. Row r of A is <c>a + r * rowStep</c> (through two pointers, rows
-    /// 0 and 3, and the strides 1 and 2 rows), its terms <paramref name="colStep"/> apart. The flags are constants at
+    /// C, only the first <paramref name="count0"/> and <paramref name="count1"/> columns of its two vectors when
+    /// <paramref name="masked"/>, over
+    /// <paramref name="depth"/> rows of a panel of B, <paramref name="bStep"/> floats apart. Row r of A is
+    /// <c>a + r * rowStep</c> (through two pointers, rows 0 and 3, and the strides 1 and 2 rows; with
+    /// <paramref name="adjacent"/>, <c>a + r</c>, and a line at <paramref name="fetch"/> fetched per term,
+    /// <paramref name="fetchStep"/> bytes apart), its terms <paramref name="colStep"/> apart. The flags are constants at
     /// every call, so each call compiles to a kernel without the registers and instructions it does not use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block(float* a, long rowStep, long colStep, in CRows r, in Epilogue f, float* b, long bStep, int j, int depth, bool load,
-        Vector256<float> mask0, Vector256<float> mask1, bool masked, bool six, bool wide)
+        int count0, int count1, byte* fetch, long fetchStep, bool masked, bool six, bool wide, bool adjacent)
     {
         var zero = Vector256<float>.Zero;
         Vector256<float> c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
         Vector256<float> c40 = zero, c41 = zero, c50 = zero, c51 = zero;
         if (load)
         {
-            c00 = Load(r.C0 + j, mask0, masked); c10 = Load(r.C1 + j, mask0, masked);
-            c20 = Load(r.C2 + j, mask0, masked); c30 = Load(r.C3 + j, mask0, masked);
-            if (six) { c40 = Load(r.C4 + j, mask0, masked); c50 = Load(r.C5 + j, mask0, masked); }
+            c00 = Load(r[0] + j, count0, masked); c10 = Load(r[1] + j, count0, masked);
+            c20 = Load(r[2] + j, count0, masked); c30 = Load(r[3] + j, count0, masked);
+            if (six) { c40 = Load(r[4] + j, count0, masked); c50 = Load(r[5] + j, count0, masked); }
             if (wide)
             {
-                c01 = Load(r.C0 + j + 8, mask1, masked); c11 = Load(r.C1 + j + 8, mask1, masked);
-                c21 = Load(r.C2 + j + 8, mask1, masked); c31 = Load(r.C3 + j + 8, mask1, masked);
-                if (six) { c41 = Load(r.C4 + j + 8, mask1, masked); c51 = Load(r.C5 + j + 8, mask1, masked); }
+                c01 = Load(r[0] + j + 8, count1, masked); c11 = Load(r[1] + j + 8, count1, masked);
+                c21 = Load(r[2] + j + 8, count1, masked); c31 = Load(r[3] + j + 8, count1, masked);
+                if (six) { c41 = Load(r[4] + j + 8, count1, masked); c51 = Load(r[5] + j + 8, count1, masked); }
+            }
+        }
+        float* end = b + depth * bStep;
+        if (adjacent)
+        {
+            // Rows at a, a + 1, ...: constant offsets; one line fetched ahead per term.
+            for (; b < end; b += bStep, a += colStep, fetch += fetchStep)
+            {
+                Sse.Prefetch0(fetch);
+                var b0 = Avx.LoadVector256(b);
+                var b1 = wide ? Avx.LoadVector256(b + 8) : zero;
+                var x = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(x, b0, c00); if (wide) c01 = Fma.MultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(x, b0, c10); if (wide) c11 = Fma.MultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2]); c20 = Fma.MultiplyAdd(x, b0, c20); if (wide) c21 = Fma.MultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3]); c30 = Fma.MultiplyAdd(x, b0, c30); if (wide) c31 = Fma.MultiplyAdd(x, b1, c31);
+                if (six)
+                {
+                    x = Vector256.Create(a[4]); c40 = Fma.MultiplyAdd(x, b0, c40); if (wide) c41 = Fma.MultiplyAdd(x, b1, c41);
+                    x = Vector256.Create(a[5]); c50 = Fma.MultiplyAdd(x, b0, c50); if (wide) c51 = Fma.MultiplyAdd(x, b1, c51);
+                }
             }
         }
         float* a0 = a, a3 = a + 3 * rowStep;
         long one = rowStep, two = 2 * rowStep;
-        float* end = b + depth * bStep;
-        for (; b < end; b += bStep, a0 += colStep, a3 += colStep)
+        for (; !adjacent && b < end; b += bStep, a0 += colStep, a3 += colStep)
         {
             var b0 = Avx.LoadVector256(b);
             var b1 = wide ? Avx.LoadVector256(b + 8) : zero;
@@ -266,23 +357,24 @@ internal static unsafe class GemmAvx2
         }
         if (f.Active)
         {
-            c00 = Activate.Apply(c00 + f.B0, f.Activation); c01 = Activate.Apply(c01 + f.B0, f.Activation);
-            c10 = Activate.Apply(c10 + f.B1, f.Activation); c11 = Activate.Apply(c11 + f.B1, f.Activation);
-            c20 = Activate.Apply(c20 + f.B2, f.Activation); c21 = Activate.Apply(c21 + f.B2, f.Activation);
-            c30 = Activate.Apply(c30 + f.B3, f.Activation); c31 = Activate.Apply(c31 + f.B3, f.Activation);
-            c40 = Activate.Apply(c40 + f.B4, f.Activation); c41 = Activate.Apply(c41 + f.B4, f.Activation);
-            c50 = Activate.Apply(c50 + f.B5, f.Activation); c51 = Activate.Apply(c51 + f.B5, f.Activation);
+            var b0 = f.Bias(0); var b1 = f.Bias(1); var b2 = f.Bias(2); var b3 = f.Bias(3); var b4 = f.Bias(4); var b5 = f.Bias(5);
+            c00 = Activate.Apply(c00 + b0, f.Activation); c01 = Activate.Apply(c01 + b0, f.Activation);
+            c10 = Activate.Apply(c10 + b1, f.Activation); c11 = Activate.Apply(c11 + b1, f.Activation);
+            c20 = Activate.Apply(c20 + b2, f.Activation); c21 = Activate.Apply(c21 + b2, f.Activation);
+            c30 = Activate.Apply(c30 + b3, f.Activation); c31 = Activate.Apply(c31 + b3, f.Activation);
+            c40 = Activate.Apply(c40 + b4, f.Activation); c41 = Activate.Apply(c41 + b4, f.Activation);
+            c50 = Activate.Apply(c50 + b5, f.Activation); c51 = Activate.Apply(c51 + b5, f.Activation);
         }
         // The repeated rows of a last block hold the same sums as the row they repeat; stored last row first, the
         // first row's own values land last.
         if (six)
         {
-            Store(r.C5 + j, c50, mask0, masked); if (wide) Store(r.C5 + j + 8, c51, mask1, masked);
-            Store(r.C4 + j, c40, mask0, masked); if (wide) Store(r.C4 + j + 8, c41, mask1, masked);
+            Store(r[5] + j, c50, count0, masked); if (wide) Store(r[5] + j + 8, c51, count1, masked);
+            Store(r[4] + j, c40, count0, masked); if (wide) Store(r[4] + j + 8, c41, count1, masked);
         }
-        Store(r.C3 + j, c30, mask0, masked); if (wide) Store(r.C3 + j + 8, c31, mask1, masked);
-        Store(r.C2 + j, c20, mask0, masked); if (wide) Store(r.C2 + j + 8, c21, mask1, masked);
-        Store(r.C1 + j, c10, mask0, masked); if (wide) Store(r.C1 + j + 8, c11, mask1, masked);
-        Store(r.C0 + j, c00, mask0, masked); if (wide) Store(r.C0 + j + 8, c01, mask1, masked);
+        Store(r[3] + j, c30, count0, masked); if (wide) Store(r[3] + j + 8, c31, count1, masked);
+        Store(r[2] + j, c20, count0, masked); if (wide) Store(r[2] + j + 8, c21, count1, masked);
+        Store(r[1] + j, c10, count0, masked); if (wide) Store(r[1] + j + 8, c11, count1, masked);
+        Store(r[0] + j, c00, count0, masked); if (wide) Store(r[0] + j + 8, c01, count1, masked);
     }
 }
