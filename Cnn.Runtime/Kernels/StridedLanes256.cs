@@ -16,6 +16,14 @@ internal static unsafe class StridedLanes256
         return Even(Avx.LoadVector256(p), Avx.LoadVector256(p + 8));
     }
 
+    /// <summary>The odd lanes of <paramref name="low"/> then of <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Odd(Vector256<float> low, Vector256<float> high)
+    {
+        var pairs = Avx.Shuffle(low, high, 0b11_01_11_01);
+        return Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle();
+    }
+
     /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Even(Vector256<float> low, Vector256<float> high)
