@@ -10,11 +10,11 @@ namespace CnnGen.Kernels;
 /// <c>a[i * rowStep + p * colStep]</c>, B's rows <c>ldb</c> floats apart and C's <c>ldc</c> apart. The product runs over
 /// B in blocks of 256 rows by 256 columns, each copied first into panels of 16 columns whose rows follow one another
 /// (256 KiB, kept in the second-level cache; the last panel padded with zeros), so the kernel reads B in one stream
-/// and never under a mask; rows of B at most 64 floats long with no columns left over are read in place. A block of
-/// 6 rows by 16 columns of C sits in twelve registers while a panel goes by (6 broadcasts and 2 loads per 12 fused
-/// multiply-adds), its six rows of A read through two pointers and a stride, or, where they lie next to each other (the
-/// panels of 32 filters of <see cref="MultiplyPanels"/>), at constant offsets while the kernel fetches the next panel's
-/// terms ahead.
+/// and never under a mask; rows of B at most 64 floats long, or of a product of at most 24 rows, with no columns left
+/// over are read in place. A block of 6 rows by 16 columns of C sits in twelve registers while a panel goes by (6
+/// broadcasts and 2 loads per 12 fused multiply-adds), its six rows of A read through two pointers and a stride, or,
+/// where they lie next to each other (the panels of 32 filters of <see cref="MultiplyPanels"/>), at constant offsets
+/// while the kernel fetches the next panel's terms ahead.
 /// Each element of C gets the chain of the portable path: a fused multiply-add per p in order, from zero (or from C
 /// when accumulating), a block's sums stored and read back unchanged between blocks of B's rows, then the bias and the
 /// activation: the same bits. Rows left over take blocks of 4 (32 rows as 6, 6, 6, 6, 4, 4, not 6 x 6 with 4
@@ -37,6 +37,14 @@ internal static unsafe class GemmAvx2
 
     /// <summary>The longest rows of B read in place, without a copy into panels.</summary>
     private const int InPlaceRowLength = 64;
+
+    /// <summary>
+    /// Rows of C up to which B is read in place however long its rows: four blocks of 6 read each panel of B, too few to
+    /// pay for its copy. Alternating per call with the copy in one process (medians of 30, two runs), with a ReLU6:
+    /// 24 x 3136 x 144 1.04x, 24 x 3136 x 96 1.03-1.04x, 24 x 12544 x 64 1.12-1.13x, 16 x 12544 x 32 1.09-1.10x,
+    /// 12 x 3136 x 512 1.17-1.20x; at 32 rows 0.98-1.04x (32 x 3136 x 576, 32 x 784 x 192), so those keep the copy.
+    /// </summary>
+    private const int InPlaceRows = 24;
 
     /// <summary>This thread's copy of a block of B, in panels, then room for six rows of A.</summary>
     [ThreadStatic] private static float[]? t_panels;
@@ -83,9 +91,10 @@ internal static unsafe class GemmAvx2
                     int depth = Math.Max(0, Math.Min(DepthBlock, k - p0));
                     bool load = accumulate || p0 > 0, last = p0 + DepthBlock >= k;
                     // Rows of B at most 64 floats apart with no columns left over are read where they are (the weights of
-                    // Winograd's products, panels of 32 filters); farther apart, they are copied into panels first.
+                    // Winograd's products, panels of 32 filters), as are those of a product of few rows; otherwise they
+                    // are copied into panels first.
                     float* bBlock = b + (long)p0 * ldb + j0;
-                    bool inPlace = ldb <= InPlaceRowLength && columns % PanelColumns == 0;
+                    bool inPlace = (ldb <= InPlaceRowLength || m <= InPlaceRows) && columns % PanelColumns == 0;
                     if (!inPlace) CopyPanels(bBlock, ldb, depth, columns, panels);
                     var bPanels = inPlace ? new Panels(bBlock, ldb, PanelColumns) : new Panels(panels, PanelColumns, (long)depth * PanelColumns);
                     float* aBlock = a + (long)p0 * colStep;
