@@ -41,6 +41,74 @@ public static unsafe partial class Pooling
         }
     }
 
+    /// <summary>Output rows longer than this at stride 2 take <see cref="ValuesPhasesAvx2"/>.</summary>
+    private const int PhasesFromWidth = 8;
+
+    /// <summary>This thread's copy of a plane's rows as their even and odd columns (pinned).</summary>
+    [ThreadStatic] private static float[]? t_phases;
+
+    /// <summary>
+    /// <see cref="ValuesAvx2"/> at stride 2 from a copy of each plane's rows as their even padded columns, then their odd
+    /// ones, minus infinity around and past the row: window column <c>2ox + kx</c> is the even half at <c>ox + kx / 2</c>
+    /// (kx even) or the odd half at <c>ox + kx / 2</c> (kx odd), so every tap of eight outputs is one plain load where
+    /// <see cref="ValuesAvx2"/> took the even lanes of two (a shuffle and a permute) and, at a row's ends, two masked
+    /// loads and two blends. The same folds in the same order over the same values: the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ValuesPhasesAvx2(float* px, float* py, int planes, int height, int width, int size, int padding, int outHeight, int outWidth)
+    {
+        // As far as the last vector's last tap reads, and where the row's last values land.
+        int half = Math.Max((outWidth + 7) / 8 * 8 + size / 2 + 8, (width + 15) / 16 * 8 + (padding + 1) / 2 + 8) / 8 * 8;
+        float* copy = ThreadScratch.PinnedAtLeast(ref t_phases, (long)height * 2 * half);
+        var minusInfinity = Vector256.Create(float.NegativeInfinity);
+        // Column c of a row is padded column c + padding: its even columns land in the even half when the padding is even.
+        bool evenPadding = padding % 2 == 0;
+        int evensAt = evenPadding ? padding / 2 : half + padding / 2, oddsAt = evenPadding ? half + padding / 2 : (padding + 1) / 2;
+        for (int plane = 0; plane < planes; plane++)
+        {
+            float* x = px + (long)plane * height * width;
+            float* y = py + (long)plane * outHeight * outWidth;
+            for (int iy = 0; iy < height; iy++)
+            {
+                float* to = copy + (long)iy * 2 * half, from = x + (long)iy * width;
+                for (int i = 0; i < 2 * half; i += 8) minusInfinity.Store(to + i);
+                float* evens = to + evensAt, odds = to + oddsAt;
+                int j = 0;
+                for (; j + 16 <= width; j += 16)
+                {
+                    var low = Avx.LoadVector256(from + j);
+                    var high = Avx.LoadVector256(from + j + 8);
+                    StridedLanes256.Even(low, high).Store(evens + j / 2);
+                    StridedLanes256.Odd(low, high).Store(odds + j / 2);
+                }
+                if (j < width)
+                {
+                    var inLow = StridedLanes256.First(width - j);
+                    var inHigh = StridedLanes256.First(width - j - 8);
+                    var low = Vector256.ConditionalSelect(inLow, Avx.MaskLoad(from + j, inLow), minusInfinity);
+                    var high = Vector256.ConditionalSelect(inHigh, Avx.MaskLoad(from + j + 8, inHigh), minusInfinity);
+                    StridedLanes256.Even(low, high).Store(evens + j / 2);
+                    StridedLanes256.Odd(low, high).Store(odds + j / 2);
+                }
+            }
+            for (int oy = 0; oy < outHeight; oy++)
+            {
+                int y0 = Math.Max(oy * 2 - padding, 0), y1 = Math.Min(oy * 2 - padding + size, height);
+                float* to = y + oy * outWidth;
+                for (int ox = 0; ox < outWidth; ox += 8)
+                {
+                    float* row = copy + (long)y0 * 2 * half + ox;
+                    var max = Avx.LoadVector256(row);
+                    for (int iy = y0; iy < y1; iy++, row += 2 * half)
+                        for (int kx = 0; kx < size; kx++)
+                            max = Fold(max, Avx.LoadVector256(row + (kx % 2 == 0 ? 0 : half) + kx / 2));
+                    if (ox + 8 <= outWidth) max.Store(to + ox);
+                    else StridedLanes256.StoreFirst(to + ox, max, outWidth - ox);
+                }
+            }
+        }
+    }
+
     /// <summary><see cref="StridedLanes256.Load"/> from column <paramref name="column"/> of <paramref name="row"/>, columns
     /// outside <c>[0, width)</c> read as minus infinity (never loaded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
