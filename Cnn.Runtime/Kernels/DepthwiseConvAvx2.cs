@@ -121,44 +121,23 @@ public static unsafe partial class DepthwiseConv
 
     /// <summary>
     /// The input rows output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) read at stride 2, into this
-    /// thread's copy (returned), each padded row as its even columns (<paramref name="half"/> values) then its odd ones:
-    /// both cleared 8 at a time, the row's own even and odd columns picked from two loads of 8 (the last under masks, which
-    /// read nothing past the row) and stored where the padding puts them (rows outside the image all zeros).
+    /// thread's copy (returned), each padded row as its even columns (<paramref name="half"/> values) then its odd ones,
+    /// zeros around it (<see cref="StridedLanes256.SplitPhases"/>; rows outside the image all zeros).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* CopyPhases(float* channel, in Shape s, int firstRow, int endRow, out int half)
     {
-        int width = s.Width, padding = s.Padding;
-        // As far as the last vector's kx = 2 tap reads (ox + 1 + 7), and where the row's last columns land.
-        half = Math.Max((s.OutWidth + 7) / 8 * 8 + 8, (width + 15) / 16 * 8 + (padding + 1) / 2 + 8) / 8 * 8;
-        int rows = Math.Max(0, PaddedRows(firstRow, endRow, 2)), firstInput = firstRow * 2 - padding;
+        int width = s.Width;
+        half = StridedLanes256.PhaseHalf(s.OutWidth, 3, width, s.Padding);
+        int rows = Math.Max(0, PaddedRows(firstRow, endRow, 2)), firstInput = firstRow * 2 - s.Padding;
         float* copy = ThreadScratch.PinnedAtLeast(ref t_threeByThreeRows, (long)rows * 2 * half);
-        // Column c of a row is padded column c + padding: its even columns land in the even half when the padding is even.
-        bool evenPadding = padding % 2 == 0;
-        int evensAt = evenPadding ? padding / 2 : half + padding / 2, oddsAt = evenPadding ? half + padding / 2 : (padding + 1) / 2;
         var zeros = Vector256<float>.Zero;
         for (int r = 0; r < rows; r++)
         {
             float* to = copy + (long)r * 2 * half;
-            for (int i = 0; i < 2 * half; i += 8) zeros.Store(to + i);
             int y = firstInput + r;
-            if (y < 0 || y >= s.Height) continue;
-            float* from = channel + (long)y * width, evens = to + evensAt, odds = to + oddsAt;
-            int j = 0;
-            for (; j + 16 <= width; j += 16)
-            {
-                var low = Avx.LoadVector256(from + j);
-                var high = Avx.LoadVector256(from + j + 8);
-                StridedLanes256.Even(low, high).Store(evens + j / 2);
-                StridedLanes256.Odd(low, high).Store(odds + j / 2);
-            }
-            if (j < width)
-            {
-                var low = Avx.MaskLoad(from + j, StridedLanes256.First(width - j));
-                var high = Avx.MaskLoad(from + j + 8, StridedLanes256.First(width - j - 8));
-                StridedLanes256.Even(low, high).Store(evens + j / 2);
-                StridedLanes256.Odd(low, high).Store(odds + j / 2);
-            }
+            if (y >= 0 && y < s.Height) StridedLanes256.SplitPhases(channel + (long)y * width, width, s.Padding, to, half, zeros);
+            else for (int i = 0; i < 2 * half; i += 8) zeros.Store(to + i);
         }
         return copy;
     }

@@ -57,40 +57,15 @@ public static unsafe partial class Pooling
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ValuesPhasesAvx2(float* px, float* py, int planes, int height, int width, int size, int padding, int outHeight, int outWidth)
     {
-        // As far as the last vector's last tap reads, and where the row's last values land.
-        int half = Math.Max((outWidth + 7) / 8 * 8 + size / 2 + 8, (width + 15) / 16 * 8 + (padding + 1) / 2 + 8) / 8 * 8;
+        int half = StridedLanes256.PhaseHalf(outWidth, size, width, padding);
         float* copy = ThreadScratch.PinnedAtLeast(ref t_phases, (long)height * 2 * half);
         var minusInfinity = Vector256.Create(float.NegativeInfinity);
-        // Column c of a row is padded column c + padding: its even columns land in the even half when the padding is even.
-        bool evenPadding = padding % 2 == 0;
-        int evensAt = evenPadding ? padding / 2 : half + padding / 2, oddsAt = evenPadding ? half + padding / 2 : (padding + 1) / 2;
         for (int plane = 0; plane < planes; plane++)
         {
             float* x = px + (long)plane * height * width;
             float* y = py + (long)plane * outHeight * outWidth;
             for (int iy = 0; iy < height; iy++)
-            {
-                float* to = copy + (long)iy * 2 * half, from = x + (long)iy * width;
-                for (int i = 0; i < 2 * half; i += 8) minusInfinity.Store(to + i);
-                float* evens = to + evensAt, odds = to + oddsAt;
-                int j = 0;
-                for (; j + 16 <= width; j += 16)
-                {
-                    var low = Avx.LoadVector256(from + j);
-                    var high = Avx.LoadVector256(from + j + 8);
-                    StridedLanes256.Even(low, high).Store(evens + j / 2);
-                    StridedLanes256.Odd(low, high).Store(odds + j / 2);
-                }
-                if (j < width)
-                {
-                    var inLow = StridedLanes256.First(width - j);
-                    var inHigh = StridedLanes256.First(width - j - 8);
-                    var low = Vector256.ConditionalSelect(inLow, Avx.MaskLoad(from + j, inLow), minusInfinity);
-                    var high = Vector256.ConditionalSelect(inHigh, Avx.MaskLoad(from + j + 8, inHigh), minusInfinity);
-                    StridedLanes256.Even(low, high).Store(evens + j / 2);
-                    StridedLanes256.Odd(low, high).Store(odds + j / 2);
-                }
-            }
+                StridedLanes256.SplitPhases(x + (long)iy * width, width, padding, copy + (long)iy * 2 * half, half, minusInfinity);
             for (int oy = 0; oy < outHeight; oy++)
             {
                 int y0 = Math.Max(oy * 2 - padding, 0), y1 = Math.Min(oy * 2 - padding + size, height);
