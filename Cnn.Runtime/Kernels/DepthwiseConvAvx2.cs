@@ -65,14 +65,14 @@ public static unsafe partial class DepthwiseConv
     private static void ThreeByThreeStrideOneAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
         float* copy = CopyPaddedRows(channel, s, firstRow, endRow, stride: 1, out int rowLength);
-        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 1);
+        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 1, phases: false);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void ThreeByThreeStrideTwoAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
         float* copy = CopyPaddedRows(channel, s, firstRow, endRow, stride: 2, out int rowLength);
-        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2);
+        ThreeByThreeAvx2(copy, rowLength, w, bias, output, s, firstRow, endRow, stride: 2, phases: false);
     }
 
     /// <summary>
@@ -89,34 +89,7 @@ public static unsafe partial class DepthwiseConv
     private static void ThreeByThreePhasesAvx2(float* channel, float* w, float bias, float* output, in Shape s, int firstRow, int endRow)
     {
         float* copy = CopyPhases(channel, s, firstRow, endRow, out int half);
-        var zero = Vector256<float>.Zero;
-        var biasVector = Vector256.Create(bias);
-        Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
-        Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
-        Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
-        int outWidth = s.OutWidth, rowLength = 2 * half;
-        var activation = s.Activation;
-        for (int oy = firstRow; oy < endRow; oy++)
-        {
-            // Padded column 2ox + kx: the even half at ox (kx = 0), the odd half at ox (1), the even half at ox + 1 (2).
-            float* r0 = copy + (long)(oy - firstRow) * 2 * rowLength, r1 = r0 + rowLength, r2 = r1 + rowLength;
-            float* to = output + oy * outWidth;
-            for (int ox = 0; ox < outWidth; ox += 8)
-            {
-                var acc = Fma.MultiplyAdd(w00, Avx.LoadVector256(r0 + ox), zero);
-                acc = Fma.MultiplyAdd(w01, Avx.LoadVector256(r0 + half + ox), acc);
-                acc = Fma.MultiplyAdd(w02, Avx.LoadVector256(r0 + ox + 1), acc);
-                acc = Fma.MultiplyAdd(w10, Avx.LoadVector256(r1 + ox), acc);
-                acc = Fma.MultiplyAdd(w11, Avx.LoadVector256(r1 + half + ox), acc);
-                acc = Fma.MultiplyAdd(w12, Avx.LoadVector256(r1 + ox + 1), acc);
-                acc = Fma.MultiplyAdd(w20, Avx.LoadVector256(r2 + ox), acc);
-                acc = Fma.MultiplyAdd(w21, Avx.LoadVector256(r2 + half + ox), acc);
-                acc = Fma.MultiplyAdd(w22, Avx.LoadVector256(r2 + ox + 1), acc);
-                acc = Activate.Apply(acc + biasVector, activation);
-                if (ox + 8 <= outWidth) acc.Store(to + ox);
-                else StridedLanes256.StoreFirst(to + ox, acc, outWidth - ox);
-            }
-        }
+        ThreeByThreeAvx2(copy, 2 * half, w, bias, output, s, firstRow, endRow, stride: 2, phases: true);
     }
 
     /// <summary>
@@ -190,18 +163,21 @@ public static unsafe partial class DepthwiseConv
     /// below the image), so every load is a whole one and every tap a lane of it; the nine weights broadcast once per
     /// channel and kept in registers, the taps unrolled. A padded tap is a loaded zero where the portable chain reads a
     /// masked-off lane: the same multiply-adds in the same order, so the same bits. A row's last up to 7 outputs are
-    /// stored without a masked store (slow on the AMD cores that lack AVX-512). <paramref name="stride"/> is a constant
-    /// at each call.
+    /// stored without a masked store (slow on the AMD cores that lack AVX-512). With <paramref name="phases"/> (stride 2)
+    /// each copied row is its even padded columns then its odd ones (<see cref="CopyPhases"/>, <paramref name="rowLength"/>
+    /// both halves), and every tap a plain load. <paramref name="stride"/> and <paramref name="phases"/> are constants at
+    /// each call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ThreeByThreeAvx2(float* copy, int rowLength, float* w, float bias, float* output, in Shape s, int firstRow, int endRow, int stride)
+    private static void ThreeByThreeAvx2(float* copy, int rowLength, float* w, float bias, float* output, in Shape s, int firstRow, int endRow,
+        int stride, bool phases)
     {
         var zero = Vector256<float>.Zero;
         var biasVector = Vector256.Create(bias);
         Vector256<float> w00 = Vector256.Create(w[0]), w01 = Vector256.Create(w[1]), w02 = Vector256.Create(w[2]);
         Vector256<float> w10 = Vector256.Create(w[3]), w11 = Vector256.Create(w[4]), w12 = Vector256.Create(w[5]);
         Vector256<float> w20 = Vector256.Create(w[6]), w21 = Vector256.Create(w[7]), w22 = Vector256.Create(w[8]);
-        int outWidth = s.OutWidth;
+        int outWidth = s.OutWidth, half = rowLength / 2;
         var activation = s.Activation;
         for (int oy = firstRow; oy < endRow; oy++)
         {
@@ -209,22 +185,28 @@ public static unsafe partial class DepthwiseConv
             float* to = output + oy * outWidth;
             for (int ox = 0; ox < outWidth; ox += 8)
             {
-                int left = ox * stride;
-                var acc = Fma.MultiplyAdd(w00, StridedLanes256.Load(r0 + left, stride), zero);
-                acc = Fma.MultiplyAdd(w01, StridedLanes256.Load(r0 + left + 1, stride), acc);
-                acc = Fma.MultiplyAdd(w02, StridedLanes256.Load(r0 + left + 2, stride), acc);
-                acc = Fma.MultiplyAdd(w10, StridedLanes256.Load(r1 + left, stride), acc);
-                acc = Fma.MultiplyAdd(w11, StridedLanes256.Load(r1 + left + 1, stride), acc);
-                acc = Fma.MultiplyAdd(w12, StridedLanes256.Load(r1 + left + 2, stride), acc);
-                acc = Fma.MultiplyAdd(w20, StridedLanes256.Load(r2 + left, stride), acc);
-                acc = Fma.MultiplyAdd(w21, StridedLanes256.Load(r2 + left + 1, stride), acc);
-                acc = Fma.MultiplyAdd(w22, StridedLanes256.Load(r2 + left + 2, stride), acc);
+                var acc = Fma.MultiplyAdd(w00, Tap(r0, ox, 0, stride, phases, half), zero);
+                acc = Fma.MultiplyAdd(w01, Tap(r0, ox, 1, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w02, Tap(r0, ox, 2, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w10, Tap(r1, ox, 0, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w11, Tap(r1, ox, 1, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w12, Tap(r1, ox, 2, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w20, Tap(r2, ox, 0, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w21, Tap(r2, ox, 1, stride, phases, half), acc);
+                acc = Fma.MultiplyAdd(w22, Tap(r2, ox, 2, stride, phases, half), acc);
                 acc = Activate.Apply(acc + biasVector, activation);
                 if (ox + 8 <= outWidth) acc.Store(to + ox);
                 else StridedLanes256.StoreFirst(to + ox, acc, outWidth - ox);
             }
         }
     }
+
+    /// <summary>Tap <paramref name="kx"/> of eight outputs from <paramref name="ox"/>, from a copied row: padded column
+    /// <c>ox * stride + kx</c> at stride 1 or 2, or from a row split in phases (two halves of <paramref name="half"/>),
+    /// the even half at <c>ox</c> (kx 0), the odd half at <c>ox</c> (1), the even half at <c>ox + 1</c> (2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Tap(float* row, int ox, int kx, int stride, bool phases, int half) =>
+        phases ? Avx.LoadVector256(row + ox + (kx == 1 ? half : kx / 2)) : StridedLanes256.Load(row + ox * stride + kx, stride);
 
     /// <summary><see cref="StridedLanes256.Load"/> from column <paramref name="column"/> of <paramref name="row"/>, columns outside
     /// <c>[0, width)</c> read as zero (never loaded).</summary>

@@ -155,7 +155,7 @@ internal static unsafe class GemmAvx2
     /// B's rows, or past the last group the first group's next terms, a share of them for each block of rows of this group,
     /// spread over the terms of the block's passes over the panels of B. The first block of a group alone used to read all of the
     /// group's terms (ResNet-18's 512 x 512 x 3 x 3 weights, 9.4 MB, from memory 32 KiB at a time), every other block
-    /// finding them in the cache: the product of 512 x 49 x 4608 took 4.3-4.7 ms, against 3.3-3.4 ms with A in rows,
+    /// finding them in the cache: the product of 512 x 49 x 4608 took 4.3-4.7 ms, against 3.2-3.4 ms with A in rows,
     /// whose blocks each read their own; with the fetch ahead, 3.5-3.6 ms. Otherwise nothing: the lines fetched are the
     /// block's own.
     /// </summary>
