@@ -69,7 +69,10 @@ public static unsafe partial class DepthwiseConv
             }
             else
             {
-                for (int c = firstChannel; c < endChannel; c++)
+                int c = firstChannel, blocks = UsesChannelBlocks(shape) ? (endChannel - firstChannel) / BlockChannels : 0;
+                if (blocks > 0)
+                    ChannelBlocksAvx2(pin + (long)c * inPlane, inPlane, pw + c * kk, pb + c, pout + (long)c * outPlane, outPlane, shape, 0, outHeight, blocks);
+                for (c += blocks * BlockChannels; c < endChannel; c++)
                     ChannelPortable(pin + (long)c * inPlane, pw + c * kk, pb[c], pout + (long)c * outPlane, shape, 0, shape.OutHeight);
             }
         }
@@ -100,7 +103,10 @@ public static unsafe partial class DepthwiseConv
         var shape = new Shape(height, width, kernel, stride, padding, outHeight, outWidth, activation);
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
-            for (int c = 0; c < channels; c++)
+            int blocks = UsesChannelBlocks(shape) ? channels / BlockChannels : 0;
+            if (blocks > 0)
+                ChannelBlocksAvx2(band - (long)bandFirst * width, bandStride, weight, bias, output, outPlane, shape, firstRow, endRow, blocks);
+            for (int c = blocks * BlockChannels; c < channels; c++)
                 ChannelPortable(band + c * bandStride - (long)bandFirst * width, weight + c * kk, bias[c], output + c * outPlane, shape, firstRow, endRow);
             return;
         }

@@ -41,6 +41,23 @@ public static unsafe class Transpose8
         var r5 = Avx.LoadVector256(source + 5 * sourceStride);
         var r6 = Avx.LoadVector256(source + 6 * sourceStride);
         var r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        Registers(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        Avx.Store(destination, r0);
+        Avx.Store(destination + destinationStride, r1);
+        Avx.Store(destination + 2 * destinationStride, r2);
+        Avx.Store(destination + 3 * destinationStride, r3);
+        Avx.Store(destination + 4 * destinationStride, r4);
+        Avx.Store(destination + 5 * destinationStride, r5);
+        Avx.Store(destination + 6 * destinationStride, r6);
+        Avx.Store(destination + 7 * destinationStride, r7);
+    }
+
+    /// <summary>Eight rows of eight in registers become the eight columns: <paramref name="r0"/> receives column 0, and
+    /// so on (the caller checks <see cref="Avx.IsSupported"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Registers(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
+        ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
+    {
         // Pairs: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], and so on.
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
@@ -52,13 +69,13 @@ public static unsafe class Transpose8
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
         // Halves: rows 0-3 from u, rows 4-7 from the next four.
-        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31));
+        r0 = Avx.Permute2x128(u0, u4, 0x20);
+        r1 = Avx.Permute2x128(u1, u5, 0x20);
+        r2 = Avx.Permute2x128(u2, u6, 0x20);
+        r3 = Avx.Permute2x128(u3, u7, 0x20);
+        r4 = Avx.Permute2x128(u0, u4, 0x31);
+        r5 = Avx.Permute2x128(u1, u5, 0x31);
+        r6 = Avx.Permute2x128(u2, u6, 0x31);
+        r7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 }

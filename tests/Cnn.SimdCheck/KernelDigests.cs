@@ -169,6 +169,23 @@ internal static class KernelDigests
         }
         yield return ("DepthwiseConv.Forward", depthwise.ToArray());
 
+        // 3x3 at strides 1 and 2 on rows of at most 16 outputs, 8 channels or more (eight at a time in the lanes with
+        // AVX2): two blocks of eight and two channels left over, a range that starts off a multiple of 8.
+        var depthwiseBlocks = new List<float>();
+        foreach (var (stride, padding, height, width, activation) in new[] { (1, 1, 7, 7, FusedActivation.Relu6), (2, 1, 14, 14, FusedActivation.None),
+                                                                             (1, 0, 9, 15, FusedActivation.Relu), (2, 2, 4, 31, FusedActivation.Relu6) })
+        {
+            const int channels = 19;
+            int oh = (height + 2 * padding - 3) / stride + 1, ow = (width + 2 * padding - 3) / stride + 1;
+            var output = new float[channels * oh * ow];
+            var input = Random(channels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 4f; // some values past ReLU6's 6
+            DepthwiseConv.Forward(input, Random(channels * 9), Random(channels), output, new float[DepthwiseConv.ScratchLength(height, width, 3, stride, padding, ow)],
+                channels, height, width, 3, stride, padding, oh, ow, firstChannel: 1, endChannel: channels, activation);
+            depthwiseBlocks.AddRange(output);
+        }
+        yield return ("DepthwiseConv.Forward.channelBlocks", depthwiseBlocks.ToArray());
+
         // The 3x3 stride-1 kernel without a padded copy: widths of one chunk and less (7, 14), several (33, 56), one
         // row, heights that end a block of four rows early; a channel range; every activation.
         var depthwise3x3 = new List<float>();

@@ -6,7 +6,8 @@ namespace CnnGen.Tests.Kernels;
 /// <summary>
 /// The depthwise kernel against a float64 reference and, bit for bit, against the im2col + GEMM + bias chain of the
 /// grouped convolution (+ the activation it fuses), over strides 1, 2 and 3, paddings 0 to 2, kernels 1, 3 and 5, odd
-/// sizes and channel ranges; channels outside the range are left untouched.
+/// sizes and channel ranges (some of 8 to 19 channels, which AVX2 takes eight at a time at small sizes); channels outside
+/// the range are left untouched.
 /// </summary>
 public class DepthwiseConvTests
 {
@@ -27,6 +28,14 @@ public class DepthwiseConvTests
         foreach (int padding in new[] { 0, 1, 2 })
             foreach (int width in new[] { 33, 34, 47, 48, 66, 69 })
                 yield return new Case(2, 5 + padding + width % 3, width, 3, 2, padding, 0, 2);
+        // 3x3 at strides 1 and 2 with rows of at most 16 outputs (on AVX2, eight channels at a time in the lanes): ranges
+        // that start and end off a multiple of 8, rows of 3 to 31 values, and a range of exactly eight channels.
+        foreach (int stride in new[] { 1, 2 })
+            foreach (int padding in new[] { 0, 1, 2 })
+                foreach (var (height, width) in new[] { (7, 7), (14, 14), (9, 15), (4, 31), (20, 3), (1, 8) })
+                    if (height + 2 * padding >= 3 && width + 2 * padding >= 3)
+                        yield return new Case(19, height, width, 3, stride, padding, (height + width) % 3, 19 - width % 4);
+        yield return new Case(8, 5, 6, 3, 1, 1, 0, 8);
         var random = new Random(seed);
         int[] kernels = [1, 3, 5], strides = [1, 2, 3];
         for (int made = 0; made < count;)

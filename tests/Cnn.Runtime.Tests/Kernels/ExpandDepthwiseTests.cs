@@ -29,6 +29,9 @@ public class ExpandDepthwiseTests
         new(8, 33, 12, 13, 5, 1, 0, 3),
         new(5, 18, 6, 6, 3, 3, 0, 1),
         new(4, 17, 30, 20, 3, 1, 2, 8),
+        // Rows of at most 16 outputs and 8 channels or more (on AVX2, eight channels at a time in the lanes), in bands.
+        new(6, 20, 15, 13, 3, 1, 1, 3),
+        new(6, 17, 11, 9, 3, 2, 0, 2),
         // 3x3 stride 2 padding 1 reads each band in place: odd and even sizes, bands of one row to past the image.
         new(6, 20, 24, 24, 3, 2, 1, 4),
         new(6, 20, 13, 50, 3, 2, 1, 3),
