@@ -8,122 +8,147 @@ public static unsafe partial class DepthwiseConv
 {
     /// <summary>
     /// Output rows up to which a 3x3 depthwise layer on AVX2 runs eight channels at a time with the channels in the lanes
-    /// (<see cref="ChannelBlocksAvx2"/>) instead of a channel at a time with its outputs in the lanes: on small maps a
-    /// channel's setup, its padded copy and, at stride 2, the shuffles that gather every other column cost more than its
-    /// arithmetic. MobileNetV2's pass on one thread (<c>Cnn.OrtLayers</c>, thread CPU time, two runs of each build in
-    /// turn): 960 x 7 x 7 73-74 -> 37-39 us, 576 x 14 x 14 108-109 -> 76-79, 384 x 14 x 14 72-74 -> 50-53, at stride 2
-    /// 576 x 14 x 14 76-78 -> 36-37 and 192 x 28 x 28 76-78 -> 48-50. Rows of 28 outputs gained nothing alone (each
-    /// layer's channels, medians of 41 calls, three runs in turn): 192 x 28 x 28 105-107 -> 122-128 us, 144 x 56 x 56 at
-    /// stride 2 162-172 -> 160-180, their copies no longer in the first-level cache.
+    /// (<see cref="ChannelBlocksAvx2"/>) instead of a channel at a time with its outputs in the lanes, at stride 1: on
+    /// small maps a channel's setup and its padded copy cost more than its arithmetic. MobileNetV2's pass on one thread
+    /// (<c>Cnn.OrtLayers</c>, thread CPU time, two runs of each build in turn): 960 x 7 x 7 73-74 -> 37-39 us,
+    /// 576 x 14 x 14 108-109 -> 76-79, 384 x 14 x 14 72-74 -> 50-53. On longer rows the transposes in and out cost more
+    /// than they save (alternating per call with the channel at a time, medians of 31: 144 x 56 x 56 296-362 against
+    /// 250-274 us; 192 x 28 x 28 100.8 against 102.9 and 162 against 195, no clear gain).
     /// </summary>
-    private const int BlockOutWidth = 16;
+    private const int BlockOutWidthStrideOne = 16;
+
+    /// <summary>
+    /// The same at stride 2, where a channel at a time also gathers every other column with two shuffles per tap: in
+    /// MobileNetV2's pass 576 x 14 x 14 76-78 -> 36-37 us, 192 x 28 x 28 76-78 -> 48-50; alone, 144 x 56 x 56 (rows of 28
+    /// outputs, in bands) 163-193 -> 126-135 us. Rows of 56 outputs (96 x 112 x 112) gained nothing (359-572 against
+    /// 381-571).
+    /// </summary>
+    private const int BlockOutWidthStrideTwo = 32;
 
     /// <summary>Channels of a block: one per lane.</summary>
     private const int BlockChannels = 8;
 
     /// <summary>Whether <see cref="ChannelBlocksAvx2"/> computes this shape.</summary>
     private static bool UsesChannelBlocks(in Shape s) =>
-        Avx2.IsSupported && Fma.IsSupported && s.Kernel == 3 && (s.Stride == 1 || s.Stride == 2) && s.OutWidth <= BlockOutWidth;
+        Avx2.IsSupported && Fma.IsSupported && s.Kernel == 3 && (s.Stride == 1 || s.Stride == 2) && s.OutWidth <= (s.Stride == 1 ? BlockOutWidthStrideOne : BlockOutWidthStrideTwo);
 
-    /// <summary>This thread's channel-last copy of a block's input rows, then its outputs and an 8 x 8 tile.</summary>
+    /// <summary>Values of a block's channel-last copy of a band's input rows, at most (16 KiB, half the first-level
+    /// cache): a band has as many output rows as that allows, at least one.</summary>
+    private const int BandCopyFloats = 4096;
+
+    /// <summary>This thread's channel-last copy of a band's input rows, then its outputs and an 8 x 8 tile.</summary>
     [ThreadStatic] private static float[]? t_channelBlock;
 
-    /// <summary>This thread's table of where each input value of a block goes in the channel-last copy.</summary>
+    /// <summary>This thread's table of where each input value of a band goes in the channel-last copy.</summary>
     [ThreadStatic] private static int[]? t_channelBlockPositions;
 
     /// <summary>
     /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of <paramref name="blocks"/> blocks of eight
     /// channels, channel c's input at <c>channel + c * channelStride</c> (where its row 0 would be) and its output plane at
-    /// <c>output + c * outPlane</c>. Each block's input rows are copied channel-last (position x of a padded row holds the
-    /// eight channels' values; padding and rows outside the image zero) by 8 x 8 transposes of eight values of the
-    /// plane at a time, so that every tap of every output is one plain load and one fused multiply-add with the tap's eight
-    /// weights: four outputs of a row at a time, the nine weight vectors in registers. The outputs, channel-last in the
-    /// order of the plane, go back into the eight planes eight at a time. Each lane is the chain of
-    /// <see cref="ChannelScalar"/>, one fused multiply-add per tap in (ky, kx) order from zero, padding as <c>w * 0</c>,
-    /// then the bias and the activation: the same bits.
+    /// <c>output + c * outPlane</c>, a band of output rows at a time. A band's input rows are copied channel-last
+    /// (position x of a padded row holds the eight channels' values; padding and rows outside the image zero) by 8 x 8
+    /// transposes of eight values of the plane at a time, so that every tap of every output is one plain load and one
+    /// fused multiply-add with the tap's eight weights: four outputs of a row at a time, the nine weight vectors in
+    /// registers. The band's outputs, channel-last in the order of the plane, go back into the eight planes eight at a
+    /// time. Each lane is the chain of <see cref="ChannelScalar"/>, one fused multiply-add per tap in (ky, kx) order from
+    /// zero, padding as <c>w * 0</c>, then the bias and the activation: the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelBlocksAvx2(float* channel, long channelStride, float* w, float* bias, float* output, long outPlane, in Shape s,
         int firstRow, int endRow, int blocks)
     {
         // Outputs computed per row: whole groups of four (the extra ones read zeros or values of the row, and land on
-        // the next row's first outputs before those are computed, or past the last); a copied row holds the padding, the
-        // row and what the last group reads.
+        // the next row's first outputs before those are computed, or past the band's last); a copied row holds the
+        // padding, the row and what the last group reads.
         int computed = (s.OutWidth + 3) & ~3;
         int rowLength = Math.Max(s.Padding + s.Width + 1, (computed - 1) * s.Stride + 3);
-        int rows = (endRow - 1 - firstRow) * s.Stride + 3, top = firstRow * s.Stride - s.Padding;
-        int inFirst = Math.Max(0, top), inEnd = Math.Min(s.Height, top + rows), values = Math.Max(0, inEnd - inFirst) * s.Width;
-        int outputs = (endRow - firstRow) * s.OutWidth;
-        long rowFloats = (long)rowLength * BlockChannels, copyFloats = rows * rowFloats;
-        float* copy = ThreadScratch.PinnedAtLeast(ref t_channelBlock, copyFloats + ((outputs + 7L & ~7L) + 2 * BlockChannels) * BlockChannels);
-        var layout = new BlockLayout(copy, rowFloats, copy + copyFloats, copy + copyFloats + (outputs + 7L & ~7L) * BlockChannels + BlockChannels * BlockChannels);
-        // Every block writes the same positions, so the padding and the rows outside the image cleared once stay zero.
+        long rowFloats = (long)rowLength * BlockChannels;
+        int bandRows = (int)Math.Clamp((BandCopyFloats / rowFloats - 3) / s.Stride + 1, 1, endRow - firstRow);
+        int bandInputRows = (bandRows - 1) * s.Stride + 3;
+        long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * s.OutWidth + 7 & ~7L) * BlockChannels;
+        const int tileFloats = BlockChannels * BlockChannels, weightFloats = 9 * BlockChannels;
+        float* copy = ThreadScratch.PinnedAtLeast(ref t_channelBlock, copyFloats + outputFloats + 2 * tileFloats + weightFloats);
+        float* tile = copy + copyFloats + outputFloats + tileFloats;
+        var layout = new BlockLayout(copy, rowFloats, copy + copyFloats, tile, tile + tileFloats, bandRows);
+        // Every band writes the same columns, so the padding's columns cleared once stay zero (rows outside the image are
+        // cleared by the bands that read them).
         new Span<float>(copy, (int)copyFloats).Clear();
+        int values = bandInputRows * s.Width;
         if ((t_channelBlockPositions?.Length ?? 0) < values) t_channelBlockPositions = new int[values];
         fixed (int* positions = t_channelBlockPositions)
         {
-            for (int i = 0; i < values; i++) positions[i] = (inFirst - top + i / s.Width) * rowLength + s.Padding + i % s.Width;
-            float* firstValue = channel + (long)inFirst * s.Width;
-            for (int b = 0; b < blocks; b++, firstValue += BlockChannels * channelStride, w += BlockChannels * 9, bias += BlockChannels,
+            for (int i = 0; i < values; i++) positions[i] = i / s.Width * rowLength + s.Padding + i % s.Width;
+            for (int b = 0; b < blocks; b++, channel += BlockChannels * channelStride, w += BlockChannels * 9, bias += BlockChannels,
                  output += BlockChannels * outPlane)
             {
-                CopyChannelLast(firstValue, channelStride, values, positions, copy);
-                if (s.Stride == 1) BlockStrideOneAvx2(layout, w, bias, s, firstRow, endRow);
-                else BlockStrideTwoAvx2(layout, w, bias, s, firstRow, endRow);
-                PlanesFromChannelLast(layout.Outputs, outputs, output + (long)firstRow * s.OutWidth, outPlane, layout.Tile);
+                if (s.Stride == 1) BlockStrideOneAvx2(channel, channelStride, layout, positions, w, bias, output, outPlane, s, firstRow, endRow);
+                else BlockStrideTwoAvx2(channel, channelStride, layout, positions, w, bias, output, outPlane, s, firstRow, endRow);
             }
         }
     }
 
-    /// <summary>Where a block's channel-last rows are (<c>RowFloats</c> apart), its outputs and its 8 x 8 tile.</summary>
-    private readonly struct BlockLayout(float* copy, long rowFloats, float* outputs, float* tile)
+    /// <summary>Where a band's channel-last rows are (<c>RowFloats</c> apart), its outputs, an 8 x 8 tile and a block's
+    /// nine weight vectors; output rows per band.</summary>
+    private readonly struct BlockLayout(float* copy, long rowFloats, float* outputs, float* tile, float* weights, int bandRows)
     {
-        public readonly float* Copy = copy, Outputs = outputs, Tile = tile;
+        public readonly float* Copy = copy, Outputs = outputs, Tile = tile, Weights = weights;
         public readonly long RowFloats = rowFloats;
+        public readonly int BandRows = bandRows;
     }
 
     // Each stride compiled on its own, so that the taps' offsets are constants.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void BlockStrideOneAvx2(in BlockLayout l, float* w, float* bias, in Shape s, int firstRow, int endRow) =>
-        Block(l, w, bias, s, firstRow, endRow, stride: 1);
+    private static void BlockStrideOneAvx2(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
+        float* output, long outPlane, in Shape s, int firstRow, int endRow) =>
+        Block(channel, channelStride, l, positions, w, bias, output, outPlane, s, firstRow, endRow, stride: 1);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void BlockStrideTwoAvx2(in BlockLayout l, float* w, float* bias, in Shape s, int firstRow, int endRow) =>
-        Block(l, w, bias, s, firstRow, endRow, stride: 2);
+    private static void BlockStrideTwoAvx2(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
+        float* output, long outPlane, in Shape s, int firstRow, int endRow) =>
+        Block(channel, channelStride, l, positions, w, bias, output, outPlane, s, firstRow, endRow, stride: 2);
 
-    /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one block of eight channels from
-    /// its channel-last rows, into its channel-last outputs.</summary>
+    /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one block of eight channels, band
+    /// by band.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(in BlockLayout l, float* w, float* bias, in Shape s, int firstRow, int endRow, int stride)
+    private static void Block(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
+        float* output, long outPlane, in Shape s, int firstRow, int endRow, int stride)
     {
+        // Tap t's eight weights, one per channel, at weights + 8t: read again by each band (held in registers across
+        // the band's calls, the JIT kept them on the stack inside the loop).
         var weightLanes = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
-        var w0 = Avx2.GatherVector256(w, weightLanes, 4); var w1 = Avx2.GatherVector256(w + 1, weightLanes, 4);
-        var w2 = Avx2.GatherVector256(w + 2, weightLanes, 4); var w3 = Avx2.GatherVector256(w + 3, weightLanes, 4);
-        var w4 = Avx2.GatherVector256(w + 4, weightLanes, 4); var w5 = Avx2.GatherVector256(w + 5, weightLanes, 4);
-        var w6 = Avx2.GatherVector256(w + 6, weightLanes, 4); var w7 = Avx2.GatherVector256(w + 7, weightLanes, 4);
-        var w8 = Avx2.GatherVector256(w + 8, weightLanes, 4);
-        var biasLanes = Avx.LoadVector256(bias);
+        float* weights = l.Weights;
+        for (int t = 0; t < 9; t++) Avx.Store(weights + t * BlockChannels, Avx2.GatherVector256(w + t, weightLanes, 4));
         var activation = s.Activation;
         int outWidth = s.OutWidth, computed = (outWidth + 3) & ~3;
         long rowFloats = l.RowFloats;
-        float* to = l.Outputs;
-        for (int oy = firstRow; oy < endRow; oy++, to += outWidth * BlockChannels)
+        for (int first = firstRow; first < endRow; first += l.BandRows)
         {
-            float* corner = l.Copy + (oy - firstRow) * stride * rowFloats;
-            for (int ox = 0; ox < computed; ox += 4)
+            int end = Math.Min(endRow, first + l.BandRows);
+            CopyBand(channel, channelStride, s, first * stride - s.Padding, (end - 1 - first) * stride + 3, positions, l.Copy, rowFloats);
+            var w0 = Avx.LoadVector256(weights); var w1 = Avx.LoadVector256(weights + 8); var w2 = Avx.LoadVector256(weights + 16);
+            var w3 = Avx.LoadVector256(weights + 24); var w4 = Avx.LoadVector256(weights + 32); var w5 = Avx.LoadVector256(weights + 40);
+            var w6 = Avx.LoadVector256(weights + 48); var w7 = Avx.LoadVector256(weights + 56); var w8 = Avx.LoadVector256(weights + 64);
+            var biasLanes = Avx.LoadVector256(bias);
+            float* to = l.Outputs;
+            for (int oy = first; oy < end; oy++, to += outWidth * BlockChannels)
             {
-                float* r0 = corner + ox * stride * BlockChannels;
-                var zero = Vector256<float>.Zero;
-                Vector256<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                Taps(r0, w0, w1, w2, ref a0, ref a1, ref a2, ref a3, stride);
-                Taps(r0 + rowFloats, w3, w4, w5, ref a0, ref a1, ref a2, ref a3, stride);
-                Taps(r0 + 2 * rowFloats, w6, w7, w8, ref a0, ref a1, ref a2, ref a3, stride);
-                float* at = to + ox * BlockChannels;
-                Avx.Store(at, Activate.Apply(a0 + biasLanes, activation));
-                Avx.Store(at + 8, Activate.Apply(a1 + biasLanes, activation));
-                Avx.Store(at + 16, Activate.Apply(a2 + biasLanes, activation));
-                Avx.Store(at + 24, Activate.Apply(a3 + biasLanes, activation));
+                float* corner = l.Copy + (oy - first) * stride * rowFloats;
+                for (int ox = 0; ox < computed; ox += 4)
+                {
+                    float* r0 = corner + ox * stride * BlockChannels;
+                    var zero = Vector256<float>.Zero;
+                    Vector256<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+                    Taps(r0, w0, w1, w2, ref a0, ref a1, ref a2, ref a3, stride);
+                    Taps(r0 + rowFloats, w3, w4, w5, ref a0, ref a1, ref a2, ref a3, stride);
+                    Taps(r0 + 2 * rowFloats, w6, w7, w8, ref a0, ref a1, ref a2, ref a3, stride);
+                    float* at = to + ox * BlockChannels;
+                    Avx.Store(at, Activate.Apply(a0 + biasLanes, activation));
+                    Avx.Store(at + 8, Activate.Apply(a1 + biasLanes, activation));
+                    Avx.Store(at + 16, Activate.Apply(a2 + biasLanes, activation));
+                    Avx.Store(at + 24, Activate.Apply(a3 + biasLanes, activation));
+                }
             }
+            PlanesFromChannelLast(l.Outputs, (end - first) * outWidth, output + (long)first * outWidth, outPlane, l.Tile);
         }
     }
 
@@ -164,13 +189,21 @@ public static unsafe partial class DepthwiseConv
         a3 = Fma.MultiplyAdd(k2, Avx.LoadVector256(row + 8 * v), a3);
     }
 
-    /// <summary>The first <paramref name="values"/> values of eight channels' planes (channel c's at
-    /// <c>from + c * channelStride</c>) into <paramref name="copy"/>, channel-last, value i's eight channels at
-    /// <c>positions[i] * 8</c>: eight values of each channel at a time, transposed in registers; the last 1 to 7 loaded
-    /// under a mask, so that nothing past them is read.</summary>
+    /// <summary>Input rows <c>top .. top + rows - 1</c> of eight channels (channel c's row y at
+    /// <c>channel + c * channelStride + y * width</c>) into <paramref name="copy"/>, channel-last, row r at
+    /// <c>r * rowFloats</c>, input column x at position <c>padding + x</c> (<paramref name="positions"/>: value i of the
+    /// rows at <c>positions[i] * 8</c> from the first row inside the image); rows outside the image cleared. Eight values of
+    /// each channel at a time, transposed in registers; the last 1 to 7 loaded under a mask, so that nothing past them is
+    /// read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void CopyChannelLast(float* from, long channelStride, int values, int* positions, float* copy)
+    private static void CopyBand(float* channel, long channelStride, in Shape s, int top, int rows, int* positions, float* copy, long rowFloats)
     {
+        int inFirst = Math.Max(0, top), inEnd = Math.Min(s.Height, top + rows);
+        for (int r = 0; r < rows; r++)
+            if (r < inFirst - top || r >= inEnd - top) new Span<float>(copy + r * rowFloats, (int)rowFloats).Clear();
+        int values = Math.Max(0, inEnd - inFirst) * s.Width;
+        float* from = channel + (long)inFirst * s.Width;
+        copy += (inFirst - top) * rowFloats;
         for (int i = 0; i < values; i += 8)
         {
             int count = Math.Min(8, values - i);

@@ -36,6 +36,11 @@ public class DepthwiseConvTests
                     if (height + 2 * padding >= 3 && width + 2 * padding >= 3)
                         yield return new Case(19, height, width, 3, stride, padding, (height + width) % 3, 19 - width % 4);
         yield return new Case(8, 5, 6, 3, 1, 1, 0, 8);
+        // The same in bands of output rows: rows of 30 to 32 outputs at stride 2 (bands of 3 rows), 45 rows of 14 at stride 1.
+        yield return new Case(19, 40, 60, 3, 2, 1, 3, 19);
+        yield return new Case(17, 33, 63, 3, 2, 0, 0, 16);
+        yield return new Case(18, 37, 61, 3, 2, 2, 1, 18);
+        yield return new Case(16, 45, 14, 3, 1, 1, 0, 16);
         var random = new Random(seed);
         int[] kernels = [1, 3, 5], strides = [1, 2, 3];
         for (int made = 0; made < count;)
