@@ -69,7 +69,7 @@ public static unsafe partial class DepthwiseConv
         const int tileFloats = BlockChannels * BlockChannels, weightFloats = 9 * BlockChannels;
         float* copy = ThreadScratch.PinnedAtLeast(ref t_channelBlock, copyFloats + outputFloats + 2 * tileFloats + weightFloats);
         float* tile = copy + copyFloats + outputFloats + tileFloats;
-        var layout = new BlockLayout(copy, rowFloats, copy + copyFloats, tile, tile + tileFloats, bandRows);
+        var layout = new BlockLayout(copy, rowFloats, copy + copyFloats, tile, tile + tileFloats);
         // Every band writes the same columns, so the padding's columns cleared once stay zero (rows outside the image are
         // cleared by the bands that read them).
         new Span<float>(copy, (int)copyFloats).Clear();
@@ -81,74 +81,84 @@ public static unsafe partial class DepthwiseConv
             for (int b = 0; b < blocks; b++, channel += BlockChannels * channelStride, w += BlockChannels * 9, bias += BlockChannels,
                  output += BlockChannels * outPlane)
             {
-                if (s.Stride == 1) BlockStrideOneAvx2(channel, channelStride, layout, positions, w, bias, output, outPlane, s, firstRow, endRow);
-                else BlockStrideTwoAvx2(channel, channelStride, layout, positions, w, bias, output, outPlane, s, firstRow, endRow);
+                WeightLanes(w, layout.Weights);
+                for (int first = firstRow; first < endRow; first += bandRows)
+                {
+                    int end = Math.Min(endRow, first + bandRows);
+                    CopyBand(channel, channelStride, s, first * s.Stride - s.Padding, (end - 1 - first) * s.Stride + 3, positions, copy, rowFloats);
+                    ComputeBand(layout, bias, s, first, end);
+                    PlanesFromChannelLast(layout.Outputs, (end - first) * s.OutWidth, output + (long)first * s.OutWidth, outPlane, layout.Tile);
+                }
             }
         }
     }
 
     /// <summary>Where a band's channel-last rows are (<c>RowFloats</c> apart), its outputs, an 8 x 8 tile and a block's
-    /// nine weight vectors; output rows per band.</summary>
-    private readonly struct BlockLayout(float* copy, long rowFloats, float* outputs, float* tile, float* weights, int bandRows)
+    /// nine weight vectors (<see cref="WeightLanes"/>).</summary>
+    private readonly struct BlockLayout(float* copy, long rowFloats, float* outputs, float* tile, float* weights)
     {
         public readonly float* Copy = copy, Outputs = outputs, Tile = tile, Weights = weights;
         public readonly long RowFloats = rowFloats;
-        public readonly int BandRows = bandRows;
+    }
+
+    /// <summary>Tap t's weights of eight channels (<paramref name="w"/>: nine per channel), one per lane, at
+    /// <c>lanes + 8t</c>: read by each band (held in registers across a band's calls, the JIT kept them on the stack
+    /// inside the loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightLanes(float* w, float* lanes)
+    {
+        var weightLanes = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
+        for (int t = 0; t < 9; t++) Avx.Store(lanes + t * BlockChannels, Avx2.GatherVector256(w + t, weightLanes, 4));
+    }
+
+    /// <summary>Output rows [<paramref name="first"/>, <paramref name="end"/>) of a block of eight channels from its band's
+    /// channel-last rows (the first at <c>l.Copy</c>, input row <c>first * stride - padding</c>), into its channel-last
+    /// outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ComputeBand(in BlockLayout l, float* bias, in Shape s, int first, int end)
+    {
+        if (s.Stride == 1) ComputeBandStrideOneAvx2(l, bias, s, first, end);
+        else ComputeBandStrideTwoAvx2(l, bias, s, first, end);
     }
 
     // Each stride compiled on its own, so that the taps' offsets are constants.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void BlockStrideOneAvx2(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
-        float* output, long outPlane, in Shape s, int firstRow, int endRow) =>
-        Block(channel, channelStride, l, positions, w, bias, output, outPlane, s, firstRow, endRow, stride: 1);
+    private static void ComputeBandStrideOneAvx2(in BlockLayout l, float* bias, in Shape s, int first, int end) =>
+        ComputeBand(l, bias, s, first, end, stride: 1);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void BlockStrideTwoAvx2(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
-        float* output, long outPlane, in Shape s, int firstRow, int endRow) =>
-        Block(channel, channelStride, l, positions, w, bias, output, outPlane, s, firstRow, endRow, stride: 2);
+    private static void ComputeBandStrideTwoAvx2(in BlockLayout l, float* bias, in Shape s, int first, int end) =>
+        ComputeBand(l, bias, s, first, end, stride: 2);
 
-    /// <summary>Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one block of eight channels, band
-    /// by band.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(float* channel, long channelStride, in BlockLayout l, int* positions, float* w, float* bias,
-        float* output, long outPlane, in Shape s, int firstRow, int endRow, int stride)
+    private static void ComputeBand(in BlockLayout l, float* bias, in Shape s, int first, int end, int stride)
     {
-        // Tap t's eight weights, one per channel, at weights + 8t: read again by each band (held in registers across
-        // the band's calls, the JIT kept them on the stack inside the loop).
-        var weightLanes = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
         float* weights = l.Weights;
-        for (int t = 0; t < 9; t++) Avx.Store(weights + t * BlockChannels, Avx2.GatherVector256(w + t, weightLanes, 4));
+        var w0 = Avx.LoadVector256(weights); var w1 = Avx.LoadVector256(weights + 8); var w2 = Avx.LoadVector256(weights + 16);
+        var w3 = Avx.LoadVector256(weights + 24); var w4 = Avx.LoadVector256(weights + 32); var w5 = Avx.LoadVector256(weights + 40);
+        var w6 = Avx.LoadVector256(weights + 48); var w7 = Avx.LoadVector256(weights + 56); var w8 = Avx.LoadVector256(weights + 64);
+        var biasLanes = Avx.LoadVector256(bias);
         var activation = s.Activation;
         int outWidth = s.OutWidth, computed = (outWidth + 3) & ~3;
         long rowFloats = l.RowFloats;
-        for (int first = firstRow; first < endRow; first += l.BandRows)
+        float* to = l.Outputs;
+        for (int oy = first; oy < end; oy++, to += outWidth * BlockChannels)
         {
-            int end = Math.Min(endRow, first + l.BandRows);
-            CopyBand(channel, channelStride, s, first * stride - s.Padding, (end - 1 - first) * stride + 3, positions, l.Copy, rowFloats);
-            var w0 = Avx.LoadVector256(weights); var w1 = Avx.LoadVector256(weights + 8); var w2 = Avx.LoadVector256(weights + 16);
-            var w3 = Avx.LoadVector256(weights + 24); var w4 = Avx.LoadVector256(weights + 32); var w5 = Avx.LoadVector256(weights + 40);
-            var w6 = Avx.LoadVector256(weights + 48); var w7 = Avx.LoadVector256(weights + 56); var w8 = Avx.LoadVector256(weights + 64);
-            var biasLanes = Avx.LoadVector256(bias);
-            float* to = l.Outputs;
-            for (int oy = first; oy < end; oy++, to += outWidth * BlockChannels)
+            float* corner = l.Copy + (oy - first) * stride * rowFloats;
+            for (int ox = 0; ox < computed; ox += 4)
             {
-                float* corner = l.Copy + (oy - first) * stride * rowFloats;
-                for (int ox = 0; ox < computed; ox += 4)
-                {
-                    float* r0 = corner + ox * stride * BlockChannels;
-                    var zero = Vector256<float>.Zero;
-                    Vector256<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-                    Taps(r0, w0, w1, w2, ref a0, ref a1, ref a2, ref a3, stride);
-                    Taps(r0 + rowFloats, w3, w4, w5, ref a0, ref a1, ref a2, ref a3, stride);
-                    Taps(r0 + 2 * rowFloats, w6, w7, w8, ref a0, ref a1, ref a2, ref a3, stride);
-                    float* at = to + ox * BlockChannels;
-                    Avx.Store(at, Activate.Apply(a0 + biasLanes, activation));
-                    Avx.Store(at + 8, Activate.Apply(a1 + biasLanes, activation));
-                    Avx.Store(at + 16, Activate.Apply(a2 + biasLanes, activation));
-                    Avx.Store(at + 24, Activate.Apply(a3 + biasLanes, activation));
-                }
+                float* r0 = corner + ox * stride * BlockChannels;
+                var zero = Vector256<float>.Zero;
+                Vector256<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+                Taps(r0, w0, w1, w2, ref a0, ref a1, ref a2, ref a3, stride);
+                Taps(r0 + rowFloats, w3, w4, w5, ref a0, ref a1, ref a2, ref a3, stride);
+                Taps(r0 + 2 * rowFloats, w6, w7, w8, ref a0, ref a1, ref a2, ref a3, stride);
+                float* at = to + ox * BlockChannels;
+                Avx.Store(at, Activate.Apply(a0 + biasLanes, activation));
+                Avx.Store(at + 8, Activate.Apply(a1 + biasLanes, activation));
+                Avx.Store(at + 16, Activate.Apply(a2 + biasLanes, activation));
+                Avx.Store(at + 24, Activate.Apply(a3 + biasLanes, activation));
             }
-            PlanesFromChannelLast(l.Outputs, (end - first) * outWidth, output + (long)first * outWidth, outPlane, l.Tile);
         }
     }
 
@@ -199,8 +209,7 @@ public static unsafe partial class DepthwiseConv
     private static void CopyBand(float* channel, long channelStride, in Shape s, int top, int rows, int* positions, float* copy, long rowFloats)
     {
         int inFirst = Math.Max(0, top), inEnd = Math.Min(s.Height, top + rows);
-        for (int r = 0; r < rows; r++)
-            if (r < inFirst - top || r >= inEnd - top) new Span<float>(copy + r * rowFloats, (int)rowFloats).Clear();
+        ClearRowsOutside(copy, rowFloats, top, rows, inFirst, inEnd);
         int values = Math.Max(0, inEnd - inFirst) * s.Width;
         float* from = channel + (long)inFirst * s.Width;
         copy += (inFirst - top) * rowFloats;
@@ -235,6 +244,15 @@ public static unsafe partial class DepthwiseConv
             if (count > 6) Avx.Store(copy + to[6] * BlockChannels, v6);
             if (count > 7) Avx.Store(copy + to[7] * BlockChannels, v7);
         }
+    }
+
+    /// <summary>Rows of a band's copy (input rows <c>top .. top + rows - 1</c>) outside the image's rows
+    /// [<paramref name="inFirst"/>, <paramref name="inEnd"/>): zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ClearRowsOutside(float* copy, long rowFloats, int top, int rows, int inFirst, int inEnd)
+    {
+        for (int r = 0; r < rows; r++)
+            if (r < inFirst - top || r >= inEnd - top) new Span<float>(copy + r * rowFloats, (int)rowFloats).Clear();
     }
 
     /// <summary><paramref name="count"/> outputs of eight channels, channel-last, into the channels' planes
