@@ -438,7 +438,8 @@ internal static class PassEmitter
         var unwritten = new HashSet<string>();
         foreach (var l in body)
         {
-            bool expanded = l.ExpandedBy >= 0;
+            // Expansions fused only where the machine expands channel-last are written elsewhere.
+            bool expanded = l.ExpandedBy >= 0 && !spec.Layers[l.ExpandedBy].ExpansionChannelLastOnly;
             bool pooled = l.FusedPool >= 0;
             if (expanded || pooled || l.PoolsInputFor >= 0 || l.FoldedBatchNorm >= 0 || l.FusedRelu >= 0 && !l.FusedReluNeedsFold) unwritten.Add(Act(l));
             if (l.FoldedBatchNorm >= 0 && (l.FusedRelu >= 0 || expanded)) unwritten.Add(Act(spec.Layers[l.FoldedBatchNorm]));

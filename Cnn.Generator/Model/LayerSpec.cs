@@ -192,6 +192,10 @@ internal sealed record LayerSpec(
     /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: the expansion's input channels.</summary>
     public int ExpansionInputChannels { get; init; }
 
+    /// <summary>For a depthwise convolution with an <see cref="Expansion"/>: the two layers run as one only on machines that
+    /// expand straight into the depthwise kernel's channel-last rows (<c>ExpandDepthwise.ChannelLast</c>), else as before.</summary>
+    public bool ExpansionChannelLastOnly { get; init; }
+
     /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 

@@ -50,7 +50,9 @@ public class ExpansionFusionTests
     }
 
     [Theory]
-    [InlineData("[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Stride = 2, Padding = 1, Groups = 192)] [Dense(5)]")] // 322,752 values
+    [InlineData("[Input(16, 27, 27)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 192, Stride = 2, Padding = 1, Groups = 192)] [Dense(5)]")] // 139,968 values, 27 wide
+    [InlineData("[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 100, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 100, Stride = 2, Padding = 1, Groups = 100)] [Dense(5)]")] // 100 channels
+    [InlineData("[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(5, 192, Padding = 2, Groups = 192)] [Dense(5)]")] // 5x5
     [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96)] [ReLU6] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")]               // no BatchNorm to fold
     [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Dropout(0.2f)] [Conv(3, 96, Padding = 1, Groups = 96)] [Dense(5)]")] // not right after
     [InlineData("[Input(16, 105, 105)] [Conv(1, 16)] [Conv(1, 96, Bias = false)] [BatchNorm] [ReLU6] [Conv(3, 8, Padding = 1)] [Dense(5)]")]      // not depthwise
@@ -62,6 +64,47 @@ public class ExpansionFusionTests
         Assert.DoesNotContain("ExpandDepthwise", code, StringComparison.Ordinal);
         Assert.DoesNotContain("computes this expansion", code, StringComparison.Ordinal);
         Assert.DoesNotContain("_expand_", code, StringComparison.Ordinal);
+    }
+
+    // 16 -> 192 channels at 41x41 (322,752 expanded values): fused only where the machine expands channel-last.
+    private const string ChannelLastOnly = "[Input(16, 41, 41)] [Conv(1, 16)] [Conv(1, 192, Bias = false)] [BatchNorm] [ReLU6] " +
+                                           "[Conv(3, 192, Stride = 2, Padding = 1, Groups = 192, Bias = false)] [BatchNorm] [ReLU6] [Conv(1, 8)] [Dense(5)]";
+
+    [Fact]
+    public void ASmallerExpansionIsComputedByTheDepthwiseConvolutionOnlyWhereTheMachineExpandsChannelLast()
+    {
+        string code = Code(Compile(ChannelLastOnly));
+        Assert.Contains("if (ws.Folded && global::CnnGen.Kernels.ExpandDepthwise.ChannelLast(192, 3, 2)) return; // conv3 computes this expansion", code, StringComparison.Ordinal);
+        // The same check opens the depthwise layer's fused branch: twice in all.
+        Assert.Equal(2, code.Split("ws.Folded && global::CnnGen.Kernels.ExpandDepthwise.ChannelLast(192, 3, 2)").Length - 1);
+        // No scratch of its own: the channel-last path keeps a thread's.
+        Assert.Contains("target.Slice(b * 84672, 84672), default, inChannels: 16, channels: 192, height: 41, width: 41, kernel: 3, stride: 2, padding: 1, " +
+                        "outHeight: 21, outWidth: 21, bandRows: ", code, StringComparison.Ordinal);
+        Assert.DoesNotContain("_expand_", code, StringComparison.Ordinal);
+        // Elsewhere the two layers run as before: the expansion's own product follows its check.
+        Assert.Contains("m: 192, n: 1681, k: 16", code, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASmallerFusedBlockGivesTheBitsOfTheTwoLayers_OnAnyThreads()
+    {
+        var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(Compile(ChannelLastOnly), "Expand.Net"), 3)!;
+        Perturb(network, seed: 5);
+        foreach (ref float w in network.Parameter("conv2.weight")) w *= 6f; // so that relu6_1 saturates
+        const int batch = 2;
+        var inputs = Inputs(network, batch, seed: 8);
+        var one = Forward(network, inputs, batch, threads: 1, split: false);
+        for (int b = 0; b < batch; b++)
+        {
+            var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();
+            Assert.Equal(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), Forward(network, image, 1, threads: 2, split: true));
+            var logits = network.Activations(image)[^1];
+            double scale = logits.Max(v => Math.Abs(v));
+            Assert.True(scale > 0.01, "the outputs are not a fair test");
+            for (int i = 0; i < logits.Length; i++)
+                Assert.True(Math.Abs(one[b * network.OutputLength + i] - logits[i]) <= 1e-5 * scale,
+                    $"image {b}, output {i}: folded pass {one[b * network.OutputLength + i]}, unfolded {logits[i]}");
+        }
     }
 
     [Fact]

@@ -13,8 +13,14 @@ namespace CnnGen.Generator.Emit.Layers;
 /// </summary>
 internal static class ExpansionInference
 {
-    /// <summary>When the two layers run as one.</summary>
-    private const string Condition = "ws.Folded";
+    /// <summary>When the two layers run as one: the BatchNorms folded, and for a smaller expansion
+    /// (<see cref="LayerSpec.ExpansionChannelLastOnly"/>) a machine that expands channel-last.</summary>
+    private static string Condition(LayerSpec depthwise, NetworkSpec network)
+    {
+        if (!depthwise.ExpansionChannelLastOnly) return "ws.Folded";
+        var c = (ConvOp)depthwise.Op;
+        return $"ws.Folded && {LayerEmitter.Kernels}.ExpandDepthwise.ChannelLast({network.Layers[depthwise.Expansion].Output.Channels}, {c.Kernel}, {c.Stride})";
+    }
 
     /// <summary>The kernel's scratch for one image: <c>ExpandDepthwise.ScratchLength</c>'s formula (the band's input rows
     /// of every input and expanded channel, then the depthwise plane of one band).</summary>
@@ -32,7 +38,7 @@ internal static class ExpansionInference
     public static void EmitSkip(SourceWriter w, LayerSpec expansion, NetworkSpec network)
     {
         var depthwise = network.Layers[expansion.ExpandedBy];
-        w.Line($"if ({Condition}) return; // {depthwise.Name} computes this expansion, a band of rows at a time, as it needs it");
+        w.Line($"if ({Condition(depthwise, network)}) return; // {depthwise.Name} computes this expansion, a band of rows at a time, as it needs it");
     }
 
     /// <summary>In the depthwise layer's inference branch, after its folded <c>weight</c> and <c>bias</c> and its output
@@ -41,7 +47,7 @@ internal static class ExpansionInference
     {
         var e = network.Layers[depthwise.Expansion];
         long rows = BandInputRows(depthwise);
-        w.Open($"if ({Condition})");
+        w.Open($"if ({Condition(depthwise, network)})");
         w.Line($"// {e.Name} (with {network.Layers[e.FoldedBatchNorm].Name} folded in and {network.Layers[e.FusedRelu].Name} applied as it stores) computed here from its input, " +
                $"for {depthwise.ExpansionBand} output rows at a time (the {rows} input rows they read, " +
                $"{(long)e.Output.Channels * rows * e.Output.Width * 4 / 1024} KiB expanded), " +
@@ -56,7 +62,8 @@ internal static class ExpansionInference
             w.Close();
         }
         w.Line("for (int b = 0; b < batch; b++)");
-        w.Line("    " + Call(depthwise, network, "Forward", target, $"ws._expand_{depthwise.Id}, ", ");"));
+        // The channel-last path keeps a thread's own scratch: none here.
+        w.Line("    " + Call(depthwise, network, "Forward", target, depthwise.ExpansionChannelLastOnly ? "default, " : $"ws._expand_{depthwise.Id}, ", ");"));
         w.Line("return;");
         w.Close();
     }

@@ -26,7 +26,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         yield return new Scratch("_col_" + l.Id, "float", ColLength(l), PerBatch: false, BackwardOnly: false, PerBatchWhenTraining: true);
         if (needInputGradient) yield return new Scratch("_dcol_" + l.Id, "float", GroupColLength(l), PerBatch: false, BackwardOnly: true);
         if (DepthwiseInference.NeedsPlane(l)) yield return DepthwiseInference.Buffer(l);
-        if (l.Expansion >= 0) yield return ExpansionInference.Buffer(l);
+        if (l.Expansion >= 0 && !l.ExpansionChannelLastOnly) yield return ExpansionInference.Buffer(l);
     }
 
     private static string Geometry(LayerSpec l, ConvOp c) =>
