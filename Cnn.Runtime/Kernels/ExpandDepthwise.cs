@@ -21,9 +21,10 @@ public static unsafe class ExpandDepthwise
     /// Whether this machine expands straight into the depthwise kernel's channel-last rows (AVX2 without AVX-512, a 3x3
     /// depthwise convolution at stride 1 or 2, expanded channels a multiple of eight): there the fusion also pays for
     /// blocks whose expanded tensor fits the caches, which the generated code fuses only then. MobileNetV2's blocks
-    /// alone (each block's two layers against the fused kernel, medians of 31 calls, one run): 24 -> 144 at 56x56
-    /// 1,257 -> 970 us at stride 1 and 970 -> 642 at stride 2; 32 -> 192 at 28x28 475 -> 326 and 352 -> 261; at 14x14
-    /// even (317 -> 298, 614 -> 616, 572 -> 559), at 7x7 slower (160 -> 960: 440 -> 629).
+    /// alone (each block's two layers against the fused kernel in bands of 8 rows and of the whole map, medians of 31
+    /// calls, one run on a slow stretch of the machine): 24 -> 144 at 56x56 1,257 -> 970-971 us at stride 1 and 970 ->
+    /// 642-727 at stride 2; 32 -> 192 at 28x28 475 -> 326-381 and 352 -> 261-271; at 14x14 even or slower (317 ->
+    /// 298-326, 614 -> 616-687, 572 -> 548-559), at 7x7 slower (160 -> 960: 440 -> 629-642).
     /// </summary>
     public static bool ChannelLast(int channels, int kernel, int stride) => DepthwiseConv.ExpandsChannelLast(channels, kernel, stride);
 
