@@ -63,7 +63,7 @@ public static unsafe partial class DepthwiseConv
         int computed = (s.OutWidth + 3) & ~3;
         int rowLength = Math.Max(s.Padding + s.Width + 1, (computed - 1) * s.Stride + 3);
         long rowFloats = (long)rowLength * BlockChannels;
-        int bandRows = (int)Math.Clamp((BandCopyFloats / rowFloats - 3) / s.Stride + 1, 1, endRow - firstRow);
+        int bandRows = (int)Math.Clamp((BandCopyFloats / rowFloats - 3) / s.Stride + 1, 1, Math.Max(1, endRow - firstRow));
         int bandInputRows = (bandRows - 1) * s.Stride + 3;
         long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * s.OutWidth + 7 & ~7L) * BlockChannels;
         const int tileFloats = BlockChannels * BlockChannels, weightFloats = 9 * BlockChannels;
