@@ -126,19 +126,8 @@ public static unsafe partial class DepthwiseConv
                 b = Vector256.Create(x[5]); c50 = Fma.MultiplyAdd(w0, b, c50); if (sixteen) c51 = Fma.MultiplyAdd(w1, b, c51);
             }
             int* to = positions + p;
-            Avx.Store(low + to[0] * BlockChannels, Activate.Apply(c00 + bias0, activation));
-            Avx.Store(low + to[1] * BlockChannels, Activate.Apply(c10 + bias0, activation));
-            Avx.Store(low + to[2] * BlockChannels, Activate.Apply(c20 + bias0, activation));
-            Avx.Store(low + to[3] * BlockChannels, Activate.Apply(c30 + bias0, activation));
-            Avx.Store(low + to[4] * BlockChannels, Activate.Apply(c40 + bias0, activation));
-            Avx.Store(low + to[5] * BlockChannels, Activate.Apply(c50 + bias0, activation));
-            if (!sixteen) continue;
-            Avx.Store(high + to[0] * BlockChannels, Activate.Apply(c01 + bias1, activation));
-            Avx.Store(high + to[1] * BlockChannels, Activate.Apply(c11 + bias1, activation));
-            Avx.Store(high + to[2] * BlockChannels, Activate.Apply(c21 + bias1, activation));
-            Avx.Store(high + to[3] * BlockChannels, Activate.Apply(c31 + bias1, activation));
-            Avx.Store(high + to[4] * BlockChannels, Activate.Apply(c41 + bias1, activation));
-            Avx.Store(high + to[5] * BlockChannels, Activate.Apply(c51 + bias1, activation));
+            StoreSix(low, to, bias0, activation, c00, c10, c20, c30, c40, c50);
+            if (sixteen) StoreSix(high, to, bias1, activation, c01, c11, c21, c31, c41, c51);
         }
         for (; p < count; p++)
         {
@@ -154,5 +143,18 @@ public static unsafe partial class DepthwiseConv
             Avx.Store(low + positions[p] * BlockChannels, Activate.Apply(c0 + bias0, activation));
             if (sixteen) Avx.Store(high + positions[p] * BlockChannels, Activate.Apply(c1 + bias1, activation));
         }
+    }
+
+    /// <summary>Six positions' sums of eight channels, with their bias and activation, at <c>copy + to[j] * 8</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSix(float* copy, int* to, Vector256<float> bias, FusedActivation activation, Vector256<float> v0, Vector256<float> v1,
+        Vector256<float> v2, Vector256<float> v3, Vector256<float> v4, Vector256<float> v5)
+    {
+        Avx.Store(copy + to[0] * BlockChannels, Activate.Apply(v0 + bias, activation));
+        Avx.Store(copy + to[1] * BlockChannels, Activate.Apply(v1 + bias, activation));
+        Avx.Store(copy + to[2] * BlockChannels, Activate.Apply(v2 + bias, activation));
+        Avx.Store(copy + to[3] * BlockChannels, Activate.Apply(v3 + bias, activation));
+        Avx.Store(copy + to[4] * BlockChannels, Activate.Apply(v4 + bias, activation));
+        Avx.Store(copy + to[5] * BlockChannels, Activate.Apply(v5 + bias, activation));
     }
 }
