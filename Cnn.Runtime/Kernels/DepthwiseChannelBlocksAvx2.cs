@@ -19,9 +19,10 @@ public static unsafe partial class DepthwiseConv
 
     /// <summary>
     /// The same at stride 2, where a channel at a time also gathers every other column with two shuffles per tap: in
-    /// MobileNetV2's pass 576 x 14 x 14 76-78 -> 36-37 us, 192 x 28 x 28 76-78 -> 48-50; alone, 144 x 56 x 56 (rows of 28
-    /// outputs, in bands) 163-193 -> 126-135 us. Rows of 56 outputs (96 x 112 x 112) gained nothing (359-572 against
-    /// 381-571).
+    /// MobileNetV2's pass 576 x 14 x 14 76-78 -> 36-37 us, 192 x 28 x 28 76-78 -> 48-50, 144 x 56 x 56 (rows of 28
+    /// outputs, in bands) 164-167 -> 125-134; alone, alternating per call, 144 x 56 x 56 156-193 -> 126-135 us in three
+    /// runs and 300 -> 215 in a fourth on a slow stretch of the machine. Rows of 56 outputs (96 x 112 x 112) gained
+    /// nothing (359-572 against 381-571).
     /// </summary>
     private const int BlockOutWidthStrideTwo = 32;
 
