@@ -12,8 +12,8 @@ public static unsafe partial class DepthwiseConv
         !(Avx512F.IsSupported && Vector512.IsHardwareAccelerated) && Avx2.IsSupported && Fma.IsSupported && kernel == 3 &&
         (stride == 1 || stride == 2) && channels % BlockChannels == 0;
 
-    /// <summary>This thread's copies of a band for sixteen expanded channels, the band's outputs, a tile, the depthwise
-    /// weights of eight channels and the expansion's weights by blocks of eight channels.</summary>
+    /// <summary>This thread's copies of a band for sixteen expanded channels, the band's outputs, a tile, and both layers'
+    /// weights in lanes by blocks of eight channels.</summary>
     [ThreadStatic] private static float[]? t_expandedBlocks;
 
     /// <summary>
@@ -38,19 +38,19 @@ public static unsafe partial class DepthwiseConv
         long rowFloats = (long)rowLength * BlockChannels;
         int bandInputRows = (bandRows - 1) * stride + 3;
         long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * outWidth + 7 & ~7L) * BlockChannels;
-        const int tileFloats = BlockChannels * BlockChannels, weightFloats = 9 * BlockChannels;
-        long expandFloats = (long)channels * inChannels;
-        float* copy = ThreadScratch.PinnedAtLeast(ref t_expandedBlocks, 2 * copyFloats + outputFloats + 2 * tileFloats + weightFloats + expandFloats);
-        float* second = copy + copyFloats, tile = second + copyFloats + outputFloats + tileFloats;
-        float* expandLanes = tile + tileFloats + weightFloats;
-        var first8 = new BlockLayout(copy, rowFloats, second + copyFloats, tile, tile + tileFloats);
-        var second8 = new BlockLayout(second, rowFloats, second + copyFloats, tile, tile + tileFloats);
+        const int tileFloats = BlockChannels * BlockChannels;
+        long expandFloats = (long)channels * inChannels, depthwiseFloats = (long)channels * 9;
+        float* copy = ThreadScratch.PinnedAtLeast(ref t_expandedBlocks, 2 * copyFloats + outputFloats + 2 * tileFloats + depthwiseFloats + expandFloats);
+        float* second = copy + copyFloats, outputs = second + copyFloats, tile = outputs + outputFloats + tileFloats;
+        float* depthwiseLanes = tile + tileFloats, expandLanes = depthwiseLanes + depthwiseFloats;
         // The padding's columns cleared once stay zero (rows outside the image are cleared by the bands that read them).
         new Span<float>(copy, (int)(2 * copyFloats)).Clear();
-        // The expansion's weights of channels 8b .. 8b + 7 as [inChannels][8] at expandLanes + 8b * inChannels.
+        // Both layers' weights in lanes once for every band: the expansion's of channels 8b .. 8b + 7 as [inChannels][8]
+        // at expandLanes + 8b * inChannels, the depthwise taps' as [9][8] at depthwiseLanes + 72b.
         for (int c = 0; c < channels; c++)
             for (int i = 0; i < inChannels; i++)
                 expandLanes[(long)(c / BlockChannels) * BlockChannels * inChannels + i * BlockChannels + c % BlockChannels] = expandWeight[(long)c * inChannels + i];
+        for (int c = 0; c < channels; c += BlockChannels) WeightLanes(weight + c * 9, depthwiseLanes + c * 9);
         int values = bandInputRows * width;
         if ((t_channelBlockPositions?.Length ?? 0) < values) t_channelBlockPositions = new int[values];
         fixed (int* positions = t_channelBlockPositions)
@@ -74,9 +74,8 @@ public static unsafe partial class DepthwiseConv
                     for (int half = 0; half < (sixteen ? 2 : 1); half++)
                     {
                         int at = c + half * BlockChannels;
-                        WeightLanes(weight + at * 9, first8.Weights);
-                        ComputeBand(half == 0 ? first8 : second8, bias + at, s, first, end);
-                        PlanesFromChannelLast(first8.Outputs, (end - first) * outWidth, output + at * outPlane + (long)first * outWidth, outPlane, first8.Tile);
+                        ComputeBand(new BlockLayout(half == 0 ? copy : second, rowFloats, outputs, tile, depthwiseLanes + at * 9), bias + at, s, first, end);
+                        PlanesFromChannelLast(outputs, (end - first) * outWidth, output + at * outPlane + (long)first * outWidth, outPlane, tile);
                     }
                 }
             }
