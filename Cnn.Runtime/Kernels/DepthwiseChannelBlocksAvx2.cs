@@ -43,6 +43,18 @@ public static unsafe partial class DepthwiseConv
     /// <summary>This thread's table of where each input value of a band goes in the channel-last copy.</summary>
     [ThreadStatic] private static int[]? t_channelBlockPositions;
 
+    /// <summary>This thread's table (grown as needed) of where value i of a band's <paramref name="rows"/> input rows of
+    /// <paramref name="width"/> goes in its channel-last copy: position <c>(i / width) * rowLength + padding + i % width</c>
+    /// (times 8 floats) from the band's first row inside the image.</summary>
+    private static int[] BandPositions(int rows, int width, int rowLength, int padding)
+    {
+        int values = rows * width;
+        if ((t_channelBlockPositions?.Length ?? 0) < values) t_channelBlockPositions = new int[values];
+        var positions = t_channelBlockPositions!;
+        for (int i = 0; i < values; i++) positions[i] = i / width * rowLength + padding + i % width;
+        return positions;
+    }
+
     /// <summary>
     /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of <paramref name="blocks"/> blocks of eight
     /// channels, channel c's input at <c>channel + c * channelStride</c> (where its row 0 would be) and its output plane at
@@ -74,11 +86,8 @@ public static unsafe partial class DepthwiseConv
         // Every band writes the same columns, so the padding's columns cleared once stay zero (rows outside the image are
         // cleared by the bands that read them).
         new Span<float>(copy, (int)copyFloats).Clear();
-        int values = bandInputRows * s.Width;
-        if ((t_channelBlockPositions?.Length ?? 0) < values) t_channelBlockPositions = new int[values];
-        fixed (int* positions = t_channelBlockPositions)
+        fixed (int* positions = BandPositions(bandInputRows, s.Width, rowLength, s.Padding))
         {
-            for (int i = 0; i < values; i++) positions[i] = i / s.Width * rowLength + s.Padding + i % s.Width;
             for (int b = 0; b < blocks; b++, channel += BlockChannels * channelStride, w += BlockChannels * 9, bias += BlockChannels,
                  output += BlockChannels * outPlane)
             {

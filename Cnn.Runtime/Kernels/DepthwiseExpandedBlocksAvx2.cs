@@ -51,11 +51,8 @@ public static unsafe partial class DepthwiseConv
             for (int i = 0; i < inChannels; i++)
                 expandLanes[(long)(c / BlockChannels) * BlockChannels * inChannels + i * BlockChannels + c % BlockChannels] = expandWeight[(long)c * inChannels + i];
         for (int c = 0; c < channels; c += BlockChannels) WeightLanes(weight + c * 9, depthwiseLanes + c * 9);
-        int values = bandInputRows * width;
-        if ((t_channelBlockPositions?.Length ?? 0) < values) t_channelBlockPositions = new int[values];
-        fixed (int* positions = t_channelBlockPositions)
+        fixed (int* positions = BandPositions(bandInputRows, width, rowLength, padding))
         {
-            for (int i = 0; i < values; i++) positions[i] = i / width * rowLength + padding + i % width;
             for (int first = firstRow; first < endRow; first += bandRows)
             {
                 int end = Math.Min(endRow, first + bandRows);
