@@ -13,26 +13,22 @@ namespace CnnGen.Kernels;
 /// columns (2.25 times the input for a 3x3 stride-2 layer, 1.8 MB for ResNet-18's first) are neither written nor read.
 /// Positions run in groups of 14 (two runs of 7 along output rows: a 7-wide map's group spans two rows), so output rows
 /// must be whole runs of 7.
+/// <para>The kernels: <see cref="DirectFilterLanesAvx512"/> with AVX-512; <see cref="DirectFilterLanesAvx2"/> with AVX2
+/// and FMA, except for a 1x1 kernel at stride 2, whose taps lie one plane apart with every other value of a row unread:
+/// there the columns (a quarter of the input) are laid out for <see cref="GemmAvx2"/> by <see cref="ColumnsAvx2"/>, which
+/// took 226 / 196 / 228 us against the direct kernel's 315 / 284 / 257 for ResNet-18's 64 -> 128 @28, 128 -> 256 @14 and
+/// 256 -> 512 @7 (one thread, medians of 41 calls alternating in one process, weights in cache); elsewhere each output's
+/// chain in scalar code. A pass split over threads gives each thread a range of panels, and none of the paths lays out
+/// the columns of a kernel wider than its stride, so the threads share the padded input and nothing else.</para>
 /// <para>Each output gets one fused multiply-add per term in (c, ky, kx) order from zero, padding contributing
 /// <c>w * 0</c>, then the bias, then the activation: the bits of <see cref="Im2Col.Pack"/> and
-/// <see cref="FilterLanes.Forward"/> (and of <see cref="Gemm.MultiplyBiasActivation"/>), with and without AVX-512.</para>
+/// <see cref="FilterLanes.Forward"/> (and of <see cref="Gemm.MultiplyBiasActivation"/>) on every path.</para>
 /// </summary>
 [SkipLocalsInit]
 public static unsafe class DirectFilterLanes
 {
     /// <summary>Positions of a run along an output row: half of the kernel's group of 14.</summary>
     public const int RunLength = 7;
-
-    /// <summary>
-    /// Whether <see cref="Forward"/> reads its taps straight from the input on this machine (the AVX-512 kernel).
-    /// Elsewhere it lays out im2col columns of blocks of output rows itself: a pass that splits one image over threads by
-    /// filters would lay out the whole image's columns once per thread, so a split pass takes the packed product instead,
-    /// its columns laid out once by ranges of input channels (the same bits). On two threads without AVX-512 (ResNet-18,
-    /// <c>Cnn.Latency --split --layers</c>, three runs of each build in turn), its 64 -> 128 3x3 stride-2 layer took
-    /// 1.43-1.57 ms this way against 1.98-2.37 with every thread laying out the 1.8 MB of columns, its 512-filter 7x7
-    /// layers 2.87-3.14 ms against 3.75-4.67, the pass 27.7-30.6 ms against 33.7-40.0.
-    /// </summary>
-    public static bool ReadsInput => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>Largest kernel taken (its taps' offsets sit on the stack).</summary>
     public const int MaxKernel = 11;
@@ -96,7 +92,12 @@ public static unsafe class DirectFilterLanes
                 else DirectFilterLanesAvx512.Run<DirectFilterLanesAvx512.StrideTwo>(pw, px, pb, po, shape, firstFilter, endFilter, activation);
                 return;
             }
-            if (GemmAvx2.IsSupported)
+            if (GemmAvx2.IsSupported && kernel >= stride)
+            {
+                DirectFilterLanesAvx2.Run(pw, px, pb, po, shape, stride, firstFilter, endFilter, activation);
+                return;
+            }
+            if (GemmAvx2.IsSupported) // a 1x1 kernel at stride 2: its columns, a quarter of the input
             {
                 ColumnsAvx2.Forward(padded, channels, shape.PaddedHeight, shape.PaddedWidth, kernel, stride, padding: 0, outHeight, outWidth,
                     pw, ColumnsAvx2.Weights.Panels, pb, po, firstFilter, endFilter, 0, outHeight, activation);

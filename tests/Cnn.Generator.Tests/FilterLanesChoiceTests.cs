@@ -67,8 +67,8 @@ public class FilterLanesChoiceTests
         Assert.Contains("global::CnnGen.Kernels.FilterLanes.Layout(new global::System.ReadOnlySpan<float>(_folded, ", code, StringComparison.Ordinal);
         Assert.Contains("_filterLanes_layer4_1_conv2, filters: 512, k: 4608);", code, StringComparison.Ordinal);
         // The padding by ranges of input channels, then the product by ranges of panels, from the padded input, where the
-        // kernel reads the input itself; elsewhere the columns laid out once, by ranges of channels.
-        Assert.Contains("if (!ws.KeepForBackward && ws.Folded && _filterLanesFromFold_layer4_0_conv2 && global::CnnGen.Kernels.DirectFilterLanes.ReadsInput) // each range: ",
+        // fold is laid out; elsewhere (training, no fold) the columns laid out once, by ranges of channels.
+        Assert.Contains("if (!ws.KeepForBackward && ws.Folded && _filterLanesFromFold_layer4_0_conv2) // each range: ",
             code, StringComparison.Ordinal);
         Assert.Contains("var padded = new global::System.Span<float>(ws._col_layer4_0_conv2, 0, 41472);", code, StringComparison.Ordinal);
         Assert.Contains("GeneratedPasses.RunSplit(_FilterLanesPad_layer4_0_conv2 ??= FilterLanesPad_layer4_0_conv2, ws, x, padded, default, default, 1, units: 512, block: 1);", code, StringComparison.Ordinal);

@@ -82,13 +82,12 @@ internal static class FilterLanesConv
     }
 
     /// <summary>Inside a split pass's loop over images (<c>x</c> declared), for a layer that reads its input directly
-    /// (<see cref="LayerSpec.FilterLanesFromInput"/>): <c>if (filter lanes apply and the kernel reads the input itself) { pad by
+    /// (<see cref="LayerSpec.FilterLanesFromInput"/>): <c>if (filter lanes apply) { pad by
     /// ranges of channels; the product by ranges of panels }</c>; the caller writes the <c>else</c>.</summary>
     public static void EmitSplitFromInput(SourceWriter w, LayerSpec l, string output)
     {
         var c = Op(l);
-        // Only where the kernel reads the input itself: elsewhere it would lay out the image's columns once per thread.
-        w.Open($"if ({Applies(l)} && {DirectKernel}.ReadsInput) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes, read straight from the input");
+        w.Open($"if ({Applies(l)}) // each range: its panels of {FilterLanesChoice.PanelFilters} filters with the filters in the vector lanes, read straight from the input");
         string input = "x";
         if (c.Padding > 0)
         {

@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="DirectFilterLanes"/>: the filter-lane product read straight from the padded input gives the bits of im2col
 /// + <see cref="FilterLanes.Forward"/> and of a scalar reference, on shapes whose groups of 14 span two 7-wide rows, fill
 /// a 14-wide row, or lie two to a 28-wide row, with a run of 7 left over, several blocks of channels and chunks of rows
-/// (the last one short), strides 1 and 2, kernels 1 to 5; a range of filters writes exactly its rows; <see cref="DirectFilterLanes.Pad"/>
+/// (the last one short), strides 1 and 2, kernels 1 to 11; without AVX-512, groups of 6 positions across rows with the
+/// last group short (a 7x7 map's 49); a range of filters writes exactly its rows; <see cref="DirectFilterLanes.Pad"/>
 /// lays out the zero border; shapes and spans it cannot take are refused with their names.
 /// </summary>
 public class DirectFilterLanesTests
@@ -25,6 +26,7 @@ public class DirectFilterLanesTests
             { 5, 28, 32, 5, 2, 2, FusedActivation.Relu },     // 5x5 stride 2 onto 14x14, padding 2
             { 3, 21, 32, 3, 1, 1, FusedActivation.Relu6 },    // 21-wide rows: three runs each, groups spanning rows
             { 2, 16, 32, 3, 2, 0, FusedActivation.None },     // 7x7 without padding: the input itself
+            { 3, 27, 32, 11, 2, 5, FusedActivation.Relu },    // 11x11 (the largest kernel): 121 taps, a block of one channel
         };
     }
 
