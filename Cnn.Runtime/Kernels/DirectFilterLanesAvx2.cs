@@ -47,7 +47,7 @@ internal static unsafe class DirectFilterLanesAvx2
     /// <summary>Filters [<paramref name="firstFilter"/>, <paramref name="endFilter"/>) (whole panels) of the whole
     /// image; the caller has checked AVX2 and FMA, the shape and the spans.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* panels, float* padded, float* bias, float* output, DirectFilterLanes.Shape shape, int stride,
+    internal static void Run(float* panels, float* padded, float* bias, float* output, DirectFilterLanes.Shape shape, int stride,
         int firstFilter, int endFilter, FusedActivation activation)
     {
         int kernel = shape.Kernel, kk = kernel * kernel, channels = shape.Channels, outWidth = shape.OutWidth;
