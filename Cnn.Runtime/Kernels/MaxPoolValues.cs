@@ -27,9 +27,10 @@ public static unsafe partial class Pooling
     /// <paramref name="outHeight"/> x <paramref name="outWidth"/>, each window's maximum with <see cref="MaxPool"/>'s
     /// bits. With AVX-512, 2x2 windows at stride 2 that no edge cuts run straight from each pair of rows
     /// (<see cref="HalvingPlanes"/>), other windows at strides 1 and 2 the separable vector path, 16 outputs of a row at
-    /// once; with AVX2 alone, strides 1 and 2 fold eight windows at once (<see cref="ValuesAvx2"/>, rows of more than 8
-    /// outputs at stride 2 from their even and odd columns, <see cref="ValuesPhasesAvx2"/>); other strides and
-    /// machines fold each window in order.
+    /// once; with AVX2 alone, strides 1 and 2 fold eight windows at once (stride 1 from rows copied between minus
+    /// infinities, <see cref="ValuesPaddedRowsAvx2"/>; rows of more than 8 outputs at stride 2 from their even and odd
+    /// columns, <see cref="ValuesPhasesAvx2"/>; shorter ones through masked loads, <see cref="ValuesAvx2"/>); other
+    /// strides and machines fold each window in order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxPoolValues(ReadOnlySpan<float> input, Span<float> output, int planes, int height, int width,
@@ -45,6 +46,7 @@ public static unsafe partial class Pooling
             fixed (float* px = input, py = output)
             {
                 if (stride == 2 && outWidth > PhasesFromWidth) ValuesPhasesAvx2(px, py, planes, height, width, size, padding, outHeight, outWidth);
+                else if (stride == 1) ValuesPaddedRowsAvx2(px, py, planes, height, width, size, padding, outHeight, outWidth);
                 else ValuesAvx2(px, py, planes, height, width, size, stride, padding, outHeight, outWidth);
             }
             return;
