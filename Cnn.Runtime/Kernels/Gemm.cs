@@ -277,7 +277,8 @@ public static class Gemm
     /// <c>C[m, n] (+)= A[m, k] * B[n, k]^T</c>: every output is the dot product of a row of A and a row of B,
     /// reduced in the fixed order of <see cref="Dot"/>. <paramref name="bFromMemory"/> says that B is not expected in
     /// the caches (a large dense layer's weights, read once per pass): one row of A then reads each row of B to its end
-    /// before the next, one stream through memory, instead of eight rows side by side; the same bits either way.
+    /// before the next, one stream through memory, instead of eight rows side by side; the same bits either way. With
+    /// AVX2 but not AVX-512, depths of whole chunks of 16 take <see cref="DotRowsAvx2"/> (four rows of B at a time).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
@@ -291,6 +292,15 @@ public static class Gemm
             {
                 fixed (float* fa = a, fb = b, fc = c)
                     GemmAvx512.MultiplyTransposedB(fa, fb, fc, m, n, k, accumulate, bFromMemory);
+            }
+            return;
+        }
+        if (GemmAvx2.IsSupported && k % 16 == 0)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c)
+                    DotRowsAvx2.MultiplyTransposedB(fa, fb, fc, m, n, k, accumulate);
             }
             return;
         }

@@ -9,6 +9,7 @@ namespace CnnGen.Tests.Kernels;
 /// eight rows of B, then single rows) and on several (blocks of two rows of A by four of B, B's rows taken in chunks of
 /// about 256 KB), with depths of whole vectors and with a masked last one, storing and accumulating; and so with B read
 /// from memory (<c>bFromMemory</c>: one row of A against each row of B in turn; on several rows of A it changes nothing).
+/// Without AVX-512, depths of whole chunks of 16 go four rows of B at a time, then single rows.
 /// </summary>
 public class GemmTransposedBTests
 {
@@ -20,6 +21,7 @@ public class GemmTransposedBTests
     [InlineData(1, 24, 3, false)]      // depth below one vector: only the masked one
     [InlineData(3, 21, 33, false)]     // two rows of A by four of B, then one row of A by eight
     [InlineData(2, 9, 16, true)]
+    [InlineData(1, 1001, 48, false)]   // without AVX-512: 250 blocks of four rows of B, then a single row
     [InlineData(32, 1000, 1280, false)] // MobileNetV2's classifier on a block of 32 images: B in 20 chunks of 48 rows and a last one of 40
     [InlineData(5, 70, 4001, true)]     // chunks of 16 rows of B (the last one 6), an odd row of A, a masked last vector
     public void EveryElementIsTheDotOfItsRows(int m, int n, int k, bool accumulate)
