@@ -11,7 +11,8 @@ namespace CnnGen.Kernels;
 /// the sum a fused multiply-add chain in (c, ky, kx) order from zero, padding contributing <c>w * 0</c> — exactly the
 /// chain of im2col + <see cref="Gemm.Multiply"/> + <see cref="Elementwise.AddBias"/>, so both give the same bits.
 /// The AVX-512 path keeps two output rows of 8 filters (rows up to 16 wide) or one row of 8 filters (up to 32 wide)
-/// in registers, 6 filters in a last block of at most 6.
+/// in registers, 6 filters in a last block of at most 6. With AVX2 alone, rows of whole vectors of 8 take
+/// <see cref="DirectConvAvx2"/>, other rows im2col blocks and <see cref="GemmAvx2"/> (<see cref="ColumnsAvx2"/>).
 /// </summary>
 public static unsafe class DirectConv
 {
@@ -254,6 +255,10 @@ public static unsafe class DirectConv
                         }
                     }
                 }
+            }
+            else if (GemmAvx2.IsSupported && DirectConvAvx2.Supports(outWidth, ckk))
+            {
+                DirectConvAvx2.Run(x, pw0, pb, pout, channels, ph, pw, kernel, outHeight, outWidth, firstFilter, endFilter, firstRow, endRow, relu);
             }
             else if (GemmAvx2.IsSupported)
             {

@@ -40,6 +40,37 @@ public class DirectConvTests
         Assert.True(checkedShapes > 150, $"only {checkedShapes} shapes were checked");
     }
 
+    /// <summary>Rows of whole vectors of 8 (the kernel without AVX-512 takes groups of 6 vectors by 2 filters or of 4 by
+    /// 3, across rows, the last group and block repeating their last vector and filter): the CIFAR ResNet's layers, a
+    /// 24-wide map, one and seven filters, a 5x5 kernel.</summary>
+    [Theory]
+    [InlineData(16, 32, 16, 3)] // 128 vectors: groups of 6 by 2 filters, the last group of 2 vectors
+    [InlineData(32, 16, 32, 3)] // 32 vectors: groups of 4 by 3 filters, the last block of 2
+    [InlineData(64, 8, 64, 3)]  // 8 vectors, one to a row
+    [InlineData(5, 24, 7, 3)]   // rows of 3 vectors, groups across rows
+    [InlineData(3, 32, 1, 5)]   // one filter, a 5x5 kernel
+    public void RowsOfWholeVectorsGiveTheBitsOfIm2ColGemm(int channels, int size, int filters, int kernel)
+    {
+        var random = new Random(channels * 31 + size + filters);
+        int padding = kernel / 2, k = channels * kernel * kernel, positions = size * size;
+        float[] input = Random(random, channels * size * size), weight = Random(random, filters * k), bias = Random(random, filters);
+        input[size + 3] = float.NaN;
+        var col = new float[k * positions];
+        var expected = new float[filters * positions];
+        Im2Col.Pack(input, col, channels, size, size, kernel, 1, padding, size, size);
+        Gemm.Multiply(weight, col, expected, filters, positions, k);
+        Elementwise.AddBias(expected, bias, filters, positions);
+        Activations.Relu(expected, expected);
+        var actual = new float[filters * positions];
+        var padded = new float[DirectConv.PaddedLength(channels, size, size, padding)];
+        DirectConv.Forward(input, weight, bias, actual, padded, channels, size, size, filters, kernel, padding, size, size, relu: true);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"C{channels} F{filters} K{kernel} {size}x{size}: value {i} is {actual[i]:R}, im2col gives {expected[i]:R}");
+        Assert.Contains(actual, float.IsNaN);
+        Assert.Contains(actual, v => v == 0f);
+    }
+
     /// <summary>Ranges of output rows (whole <see cref="DirectConv.RowBlock"/>s, as a split layer hands them out, and
     /// arbitrary ones), each writing only its rows, together give the bits of one call over the whole image.</summary>
     [Fact]
