@@ -117,6 +117,20 @@ public static unsafe class DirectFilterLanes
         public int Positions => OutHeight * OutWidth;
     }
 
+    /// <summary>Whole channels per block of the depth, about <paramref name="depthBlock"/> taps and at least one: the
+    /// offsets of a block's taps (<see cref="BlockTaps"/>) fit an int, the planes of a block being one array's.</summary>
+    internal static int BlockChannels(Shape shape, int depthBlock) =>
+        (int)Math.Max(1, Math.Min(depthBlock / (shape.Kernel * shape.Kernel), int.MaxValue / shape.PaddedPlane));
+
+    /// <summary>Tap (c, ky, kx) of a block of <paramref name="blockChannels"/> channels: c planes, ky rows and kx values
+    /// from the first channel's window corner, in that order.</summary>
+    internal static unsafe void BlockTaps(Shape shape, int blockChannels, int* taps)
+    {
+        for (int c = 0, t = 0; c < blockChannels; c++)
+            for (int ky = 0; ky < shape.Kernel; ky++)
+                for (int kx = 0; kx < shape.Kernel; kx++) taps[t++] = (int)(c * shape.PaddedPlane) + ky * shape.PaddedWidth + kx;
+    }
+
     /// <summary>Each output's chain, one fused multiply-add per term in (c, ky, kx) order from zero, then the bias and the activation.</summary>
     private static void Portable(float* panels, float* padded, float* bias, float* output, Shape s, int stride, int firstFilter, int endFilter, FusedActivation activation)
     {

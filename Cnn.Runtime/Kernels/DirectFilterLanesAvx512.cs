@@ -47,13 +47,9 @@ internal static unsafe class DirectFilterLanesAvx512
     {
         int kernel = shape.Kernel, kk = kernel * kernel, channels = shape.Channels, outWidth = shape.OutWidth;
         long k = shape.Depth, plane = shape.PaddedPlane, positions = shape.Positions;
-        // A block of whole channels, about DepthBlock taps: tap (c, ky, kx) of the block lies c planes, ky rows and kx
-        // values from the first channel's window corner (offsets that fit an int: the planes of a block are one array's).
-        int blockChannels = (int)Math.Max(1, Math.Min(FilterLanes.DepthBlock / kk, int.MaxValue / plane));
+        int blockChannels = DirectFilterLanes.BlockChannels(shape, FilterLanes.DepthBlock);
         int* taps = stackalloc int[blockChannels * kk];
-        for (int c = 0, t = 0; c < blockChannels; c++)
-            for (int ky = 0; ky < kernel; ky++)
-                for (int kx = 0; kx < kernel; kx++) taps[t++] = (int)(c * plane) + ky * shape.PaddedWidth + kx;
+        DirectFilterLanes.BlockTaps(shape, blockChannels, taps);
         int rowsPerChunk = Math.Clamp(FilterLanes.ChunkPositions / outWidth, 1, shape.OutHeight);
         int runsPerRow = outWidth / DirectFilterLanes.RunLength;
         float* sums = stackalloc float[rowsPerChunk * outWidth * W];
