@@ -24,6 +24,13 @@ public static class Activations
                 Activate.Apply(Vector512.Create(x.Slice(i, 16)), FusedActivation.Relu).CopyTo(y.Slice(i, 16));
             }
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                Activate.Apply(Vector256.Create(x.Slice(i, 8)), FusedActivation.Relu).CopyTo(y.Slice(i, 8));
+            }
+        }
         for (; i < n; i++) y[i] = Activate.Apply(x[i], FusedActivation.Relu);
     }
 
@@ -52,6 +59,14 @@ public static class Activations
                 Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Create(y.Slice(i, 16)), Vector512<float>.Zero), sum, Vector512<float>.Zero).CopyTo(dy.Slice(i, 16));
             }
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var sum = Vector256.Create(dy.Slice(i, 8)) + Vector256.Create(share.Slice(i, 8));
+                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(y.Slice(i, 8)), Vector256<float>.Zero), sum, Vector256<float>.Zero).CopyTo(dy.Slice(i, 8));
+            }
+        }
         for (; i < n; i++) dy[i] = y[i] > 0f ? dy[i] + share[i] : 0f;
     }
 
@@ -70,6 +85,16 @@ public static class Activations
                 var g = Vector512.Create(dy.Slice(i, 16));
                 var negative = slope == 0f ? Vector512<float>.Zero : g * s;
                 Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Create(x.Slice(i, 16)), Vector512<float>.Zero), g, negative).CopyTo(dx.Slice(i, 16));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(slope);
+            for (; i + 8 <= n; i += 8)
+            {
+                var g = Vector256.Create(dy.Slice(i, 8));
+                var negative = slope == 0f ? Vector256<float>.Zero : g * s;
+                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero), g, negative).CopyTo(dx.Slice(i, 8));
             }
         }
         for (; i < n; i++) dx[i] = x[i] > 0f ? dy[i] : slope == 0f ? 0f : slope * dy[i];
@@ -91,6 +116,15 @@ public static class Activations
                 Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, v * s).CopyTo(y.Slice(i, 16));
             }
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(slope);
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * s).CopyTo(y.Slice(i, 8));
+            }
+        }
         for (; i < n; i++) y[i] = x[i] > 0f ? x[i] : slope * x[i];
     }
 
@@ -107,6 +141,14 @@ public static class Activations
             {
                 var v = Vector512.Create(y.Slice(i, 16));
                 (Vector512.Create(dy.Slice(i, 16)) * v * (Vector512<float>.One - v)).CopyTo(dx.Slice(i, 16));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Create(y.Slice(i, 8));
+                (Vector256.Create(dy.Slice(i, 8)) * v * (Vector256<float>.One - v)).CopyTo(dx.Slice(i, 8));
             }
         }
         for (; i < n; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
@@ -127,6 +169,14 @@ public static class Activations
                 (Vector512.Create(dy.Slice(i, 16)) * (Vector512<float>.One - v * v)).CopyTo(dx.Slice(i, 16));
             }
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Create(y.Slice(i, 8));
+                (Vector256.Create(dy.Slice(i, 8)) * (Vector256<float>.One - v * v)).CopyTo(dx.Slice(i, 8));
+            }
+        }
         for (; i < n; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
     }
 
@@ -145,6 +195,16 @@ public static class Activations
                 var g = Vector512.Create(dy.Slice(i, 16));
                 var negative = g * (Vector512.Create(y.Slice(i, 16)) + a);
                 Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Create(x.Slice(i, 16)), Vector512<float>.Zero), g, negative).CopyTo(dx.Slice(i, 16));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var a = Vector256.Create(alpha);
+            for (; i + 8 <= n; i += 8)
+            {
+                var g = Vector256.Create(dy.Slice(i, 8));
+                var negative = g * (Vector256.Create(y.Slice(i, 8)) + a);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero), g, negative).CopyTo(dx.Slice(i, 8));
             }
         }
         for (; i < n; i++) dx[i] = x[i] > 0f ? dy[i] : dy[i] * (y[i] + alpha);

@@ -68,6 +68,13 @@ public static class Elementwise
                 Activate.Apply(Vector512.Create(x.Slice(i, 16)) + Vector512.Create(s.Slice(i, 16)), FusedActivation.Relu).CopyTo(y.Slice(i, 16));
             }
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                Activate.Apply(Vector256.Create(x.Slice(i, 8)) + Vector256.Create(s.Slice(i, 8)), FusedActivation.Relu).CopyTo(y.Slice(i, 8));
+            }
+        }
         for (; i < n; i++) y[i] = Activate.Apply(x[i] + s[i], FusedActivation.Relu);
     }
 

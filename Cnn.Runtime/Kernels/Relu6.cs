@@ -19,6 +19,11 @@ public static class Relu6
             for (; i <= x.Length - Vector512<float>.Count; i += Vector512<float>.Count)
                 Activate.Apply(Vector512.Create(x.Slice(i, Vector512<float>.Count)), FusedActivation.Relu6).CopyTo(y.Slice(i, Vector512<float>.Count));
         }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                Activate.Apply(Vector256.Create(x.Slice(i, Vector256<float>.Count)), FusedActivation.Relu6).CopyTo(y.Slice(i, Vector256<float>.Count));
+        }
         for (; i < x.Length; i++) y[i] = Activate.Apply(x[i], FusedActivation.Relu6);
     }
 
@@ -37,6 +42,17 @@ public static class Relu6
                 var v = Vector512.Create(x.Slice(i, Vector512<float>.Count));
                 var inside = Vector512.GreaterThan(v, zero) & Vector512.LessThan(v, six);
                 Vector512.ConditionalSelect(inside, Vector512.Create(dy.Slice(i, Vector512<float>.Count)), zero).CopyTo(dx.Slice(i, Vector512<float>.Count));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var zero = Vector256<float>.Zero;
+            var six = Vector256.Create(6f);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                var inside = Vector256.GreaterThan(v, zero) & Vector256.LessThan(v, six);
+                Vector256.ConditionalSelect(inside, Vector256.Create(dy.Slice(i, Vector256<float>.Count)), zero).CopyTo(dx.Slice(i, Vector256<float>.Count));
             }
         }
         for (; i < x.Length; i++)
