@@ -136,6 +136,11 @@ public static class BatchNorm
     internal static Vector512<float> Normalize(Vector512<float> x, Vector512<float> scale, Vector512<float> shift, FusedActivation activation) =>
         Activate.Apply(Vector512.Add(Vector512.Multiply(x, scale), shift), activation);
 
+    /// <summary><see cref="Normalize(float, float, float, FusedActivation)"/> of 8 values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Normalize(Vector256<float> x, Vector256<float> scale, Vector256<float> shift, FusedActivation activation) =>
+        Activate.Apply(Vector256.Add(Vector256.Multiply(x, scale), shift), activation);
+
     /// <summary>Adds this worker's per-channel gradient sums: <c>sums[c] += sum dy</c>,
     /// <c>sums[channels + c] += sum dy * (x - mean)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -460,6 +460,20 @@ internal static class KernelDigests
         }
         yield return ("DirectFilterLanes", directLanes.ToArray());
 
+        // A 1x1 convolution whose input is normalised and rectified as it is read (DenseNet's), weights in rows and in
+        // panels, with a ReLU, over blocks of positions with a short last one.
+        var normRelu = new List<float>();
+        foreach (var (filters, k, positions, inPanels) in new[] { (40, 37, 100, false), (64, 96, 59, true) })
+        {
+            float[] weight = Random(filters * k), x = Random(k * positions), scale = Random(k), shift = Random(k), biases = Random(filters);
+            var operand = weight;
+            if (inPanels) { operand = new float[filters * k]; FilterLanes.Layout(weight, operand, filters, k); }
+            var output = new float[filters * positions];
+            NormReluProduct.Forward(operand, inPanels, x, scale, shift, biases, output, filters, k, positions, 0, filters, 0, positions, FusedActivation.Relu);
+            normRelu.AddRange(output);
+        }
+        yield return ("NormReluProduct", normRelu.ToArray());
+
         var softmax = new List<float>();
         foreach (int n in sizes)
         {
