@@ -13,7 +13,7 @@ namespace CnnGen.Kernels;
 /// and folds them once into <c>dweight</c>: exactly what <see cref="Im2Col.Pack"/> of the same images followed by one
 /// <see cref="Gemm.AccumulateTransposedB"/> over them computes, so both give the same bits. The AVX-512 path
 /// (<see cref="DirectWeightGradientAvx512"/>) keeps <see cref="WideWeightGradientAvx512"/>'s block of 3 filters against
-/// 8 columns in registers.
+/// 8 columns in registers; the AVX2 one (<see cref="DirectWeightGradientAvx2"/>) a block of 2 filters against 3 columns.
 /// </summary>
 public static unsafe class DirectWeightGradient
 {
@@ -56,6 +56,8 @@ public static unsafe class DirectWeightGradient
         {
             if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
                 DirectWeightGradientAvx512.Accumulate(px, paddedLength, pd, outLength, pc, filters, channels, kernel, ph, pw, outHeight, outWidth, count);
+            else if (Avx2.IsSupported && Fma.IsSupported)
+                DirectWeightGradientAvx2.Accumulate(px, paddedLength, pd, outLength, pc, filters, channels, kernel, ph, pw, outHeight, outWidth, count);
             else Portable(px, paddedLength, pd, outLength, pc, filters, channels, kernel, ph, pw, outHeight, outWidth, count);
         }
     }

@@ -1,0 +1,159 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels;
+
+/// <summary>
+/// The kernel of <see cref="DirectWeightGradient.Accumulate"/> on machines with AVX2 and FMA but not AVX-512: 2 filters
+/// (rows of the output gradient) against 3 columns (kernel taps <c>(c, ky, kx)</c>), each output's 16 lane sums held as
+/// two 8-lane halves, twelve registers, with each column's chunk of 16 positions loaded from its padded image row
+/// (<c>padded[c, oy + ky, ox + kx ..]</c>). Per chunk, each half takes 2 loads of the output gradient and 3 of the
+/// image for 6 fused multiply-adds. The layout of the work is <see cref="DirectWeightGradientAvx512"/>'s: the columns
+/// are the outer loop, the output gradient's rows stream past a segment of at most <see cref="SegmentFloats"/>
+/// positions at a time, and a block's lane sums wait in a buffer on the stack between segments. Lane <c>l</c> of an
+/// output still accumulates the products at positions <c>l, l + 16, ...</c> of each row, image after image and row
+/// after row, and the two halves are folded once as <see cref="Gemm.Dot"/> folds its 16 lanes: the bits of the
+/// portable path.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class DirectWeightGradientAvx2
+{
+    /// <summary>Filters and columns in one register block.</summary>
+    public const int RowBlock = 2, ColumnBlock = 3;
+
+    /// <summary>Vectors of lane sums per block: two halves of each output.</summary>
+    private const int BlockVectors = RowBlock * ColumnBlock * 2;
+
+    /// <summary>Filters whose lane sums the stack buffer holds at once (24 blocks of 2).</summary>
+    private const int RowChunk = 48;
+
+    /// <summary>Positions of the output gradient's rows that one segment reads (a CIFAR map's 32 x 32 in one).</summary>
+    private const int SegmentFloats = 1024;
+
+    /// <summary>C[m, channels * kernel * kernel] += the weight gradient of <paramref name="count"/> images: padded images
+    /// <paramref name="x"/> (<c>[channels, ph, pw]</c>, <paramref name="xStride"/> apart), output gradients
+    /// <paramref name="a"/> (<c>[m, oh, ow]</c>, <paramref name="aStride"/> apart); <paramref name="ow"/> a multiple of 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Accumulate(float* x, int xStride, float* a, int aStride, float* c, int m, int channels, int kernel,
+        int ph, int pw, int oh, int ow, int count)
+    {
+        int taps = kernel * kernel, n = channels * taps, positions = oh * ow;
+        Vector256<float>* lanes = stackalloc Vector256<float>[RowChunk / RowBlock * BlockVectors];
+        int* offsets = stackalloc int[ColumnBlock];
+        // A segment is either whole images (small maps: as many as fit) or a run of one image's output rows; the
+        // accumulation order of every output is the same either way.
+        int imagesPerSegment = Math.Max(1, SegmentFloats / positions);
+        int rowsPerSegment = positions <= SegmentFloats ? oh : Math.Max(1, SegmentFloats / ow);
+        for (int j = 0; j < n; j += ColumnBlock)
+        {
+            // Columns past the last repeat it (their sums are computed and dropped).
+            int columns = Math.Min(ColumnBlock, n - j);
+            for (int q = 0; q < ColumnBlock; q++)
+            {
+                int column = j + Math.Min(q, columns - 1);
+                int channel = column / taps, ky = column / kernel % kernel, kx = column % kernel;
+                offsets[q] = (channel * ph + ky) * pw + kx;
+            }
+            for (int chunk = 0; chunk < m; chunk += RowChunk)
+            {
+                int rows = Math.Min(RowChunk, m - chunk);
+                bool first = true;
+                for (int s = 0; s < count; s += imagesPerSegment)
+                {
+                    int end = Math.Min(count, s + imagesPerSegment);
+                    for (int r = 0; r < oh; r += rowsPerSegment)
+                    {
+                        int rEnd = Math.Min(oh, r + rowsPerSegment);
+                        RowsAgainstColumns(x, xStride, a, aStride, c, m, n, positions, pw, ow, offsets, chunk, rows, j, columns,
+                            s, end, r, rEnd, lanes, startFromZero: first, fold: end == count && rEnd == oh);
+                        first = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Filters [chunk, chunk + rows) against columns [j, j + 3) over images [firstImage, endImage) and output
+    /// rows [firstRow, endRow) of each, 2 x 3 outputs at a time; a filter past the last repeats it (its results are
+    /// computed and dropped). The lane sums start from zero or from <paramref name="lanes"/>, and are either folded into
+    /// C or left in <paramref name="lanes"/> for the next segment.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowsAgainstColumns(float* x, int xStride, float* a, int aStride, float* c, int m, int n, int positions,
+        int pw, int ow, int* offsets, int chunk, int rows, int j, int columns, int firstImage, int endImage, int firstRow, int endRow,
+        Vector256<float>* lanes, bool startFromZero, bool fold)
+    {
+        for (int i = chunk; i < chunk + rows; i += RowBlock, lanes += BlockVectors)
+        {
+            int a1 = Math.Min(1, m - i - 1) * positions;
+            // l: lanes 0-7 of an output's sums, h: lanes 8-15; first digit the filter, second the column.
+            Vector256<float> l00, l01, l02, l10, l11, l12, h00, h01, h02, h10, h11, h12;
+            if (startFromZero)
+            {
+                l00 = l01 = l02 = l10 = l11 = l12 = Vector256<float>.Zero;
+                h00 = h01 = h02 = h10 = h11 = h12 = Vector256<float>.Zero;
+            }
+            else
+            {
+                l00 = lanes[0]; l01 = lanes[1]; l02 = lanes[2]; l10 = lanes[3]; l11 = lanes[4]; l12 = lanes[5];
+                h00 = lanes[6]; h01 = lanes[7]; h02 = lanes[8]; h10 = lanes[9]; h11 = lanes[10]; h12 = lanes[11];
+            }
+            for (int s = firstImage; s < endImage; s++)
+            {
+                float* dout0 = a + (long)s * aStride + (long)i * positions + (long)firstRow * ow;
+                float* image = x + (long)s * xStride + (long)firstRow * pw;
+                for (int oy = firstRow; oy < endRow; oy++, dout0 += ow, image += pw)
+                {
+                    float* dout1 = dout0 + a1;
+                    float* y0p = image + offsets[0], y1p = image + offsets[1], y2p = image + offsets[2];
+                    for (int p = 0; p < ow; p += 16)
+                    {
+                        var x0 = Avx.LoadVector256(dout0 + p); var x1 = Avx.LoadVector256(dout1 + p);
+                        var y = Avx.LoadVector256(y0p + p);
+                        l00 = Fma.MultiplyAdd(x0, y, l00); l10 = Fma.MultiplyAdd(x1, y, l10);
+                        y = Avx.LoadVector256(y1p + p);
+                        l01 = Fma.MultiplyAdd(x0, y, l01); l11 = Fma.MultiplyAdd(x1, y, l11);
+                        y = Avx.LoadVector256(y2p + p);
+                        l02 = Fma.MultiplyAdd(x0, y, l02); l12 = Fma.MultiplyAdd(x1, y, l12);
+                        x0 = Avx.LoadVector256(dout0 + p + 8); x1 = Avx.LoadVector256(dout1 + p + 8);
+                        y = Avx.LoadVector256(y0p + p + 8);
+                        h00 = Fma.MultiplyAdd(x0, y, h00); h10 = Fma.MultiplyAdd(x1, y, h10);
+                        y = Avx.LoadVector256(y1p + p + 8);
+                        h01 = Fma.MultiplyAdd(x0, y, h01); h11 = Fma.MultiplyAdd(x1, y, h11);
+                        y = Avx.LoadVector256(y2p + p + 8);
+                        h02 = Fma.MultiplyAdd(x0, y, h02); h12 = Fma.MultiplyAdd(x1, y, h12);
+                    }
+                }
+            }
+            if (!fold)
+            {
+                lanes[0] = l00; lanes[1] = l01; lanes[2] = l02; lanes[3] = l10; lanes[4] = l11; lanes[5] = l12;
+                lanes[6] = h00; lanes[7] = h01; lanes[8] = h02; lanes[9] = h10; lanes[10] = h11; lanes[11] = h12;
+                continue;
+            }
+            float* row = c + (long)i * n + j;
+            AddRow(row, columns, l00, h00, l01, h01, l02, h02);
+            if (m - i > 1) AddRow(row + n, columns, l10, h10, l11, h11, l12, h12);
+        }
+    }
+
+    /// <summary>Folds one filter's sums for its first <paramref name="columns"/> columns and adds them to C's entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
+        Vector256<float> high1, Vector256<float> low2, Vector256<float> high2)
+    {
+        c[0] += Fold(low0, high0);
+        if (columns > 1) c[1] += Fold(low1, high1);
+        if (columns > 2) c[2] += Fold(low2, high2);
+    }
+
+    /// <summary>The fold of <see cref="Gemm.Dot"/> on 16 lanes held as two halves: lanes l and l + 8, then l and l + 4,
+    /// then (0 + 2) + (1 + 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Fold(Vector256<float> low, Vector256<float> high)
+    {
+        var v8 = low + high;
+        var v4 = v8.GetLower() + v8.GetUpper();
+        return (v4.GetElement(0) + v4.GetElement(2)) + (v4.GetElement(1) + v4.GetElement(3));
+    }
+}
