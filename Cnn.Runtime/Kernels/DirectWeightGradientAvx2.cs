@@ -137,9 +137,10 @@ internal static unsafe class DirectWeightGradientAvx2
         }
     }
 
-    /// <summary>Folds one filter's sums for its first <paramref name="columns"/> columns and adds them to C's entries.</summary>
+    /// <summary>Folds one filter's sums for its first <paramref name="columns"/> columns and adds them to C's entries (also
+    /// <see cref="WeightGradientAvx2"/>'s rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
+    internal static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
         Vector256<float> high1, Vector256<float> low2, Vector256<float> high2)
     {
         c[0] += Fold(low0, high0);

@@ -337,6 +337,15 @@ public static class Gemm
             }
             return;
         }
+        if (GemmAvx2.IsSupported)
+        {
+            unsafe
+            {
+                fixed (float* fa = a, fb = b, fc = c)
+                    WeightGradientAvx2.Accumulate(fa, aStride, fb, bStride, fc, m, n, k, count);
+            }
+            return;
+        }
         Span<float> lanes = stackalloc float[16];
         for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++)
