@@ -9,12 +9,12 @@ namespace CnnGen.Kernels;
 /// (rows of the output gradient) against 3 columns (kernel taps <c>(c, ky, kx)</c>), each output's 16 lane sums held as
 /// two 8-lane halves, twelve registers, with each column's chunk of 16 positions loaded from its padded image row
 /// (<c>padded[c, oy + ky, ox + kx ..]</c>). Per chunk, each half takes 2 loads of the output gradient and 3 of the
-/// image for 6 fused multiply-adds. The layout of the work is <see cref="DirectWeightGradientAvx512"/>'s: the columns
-/// are the outer loop, the output gradient's rows stream past a segment of at most <see cref="SegmentFloats"/>
-/// positions at a time, and a block's lane sums wait in a buffer on the stack between segments. Lane <c>l</c> of an
-/// output still accumulates the products at positions <c>l, l + 16, ...</c> of each row, image after image and row
-/// after row, and the two halves are folded once as <see cref="Gemm.Dot"/> folds its 16 lanes: the bits of the
-/// portable path.
+/// image for 6 fused multiply-adds. The order of the work is <see cref="DirectWeightGradientBlocks"/>', as on AVX-512:
+/// the columns are the outer loop, the output gradient's rows stream past a segment of at most <see
+/// cref="SegmentFloats"/> positions at a time, and a block's lane sums wait in a buffer on the stack between segments.
+/// Lane <c>l</c> of an output still accumulates the products at positions <c>l, l + 16, ...</c> of each row, image
+/// after image and row after row, and the two halves are folded once as <see cref="Gemm.Dot"/> folds its 16 lanes: the
+/// bits of the portable path.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class DirectWeightGradientAvx2
@@ -38,51 +38,21 @@ internal static unsafe class DirectWeightGradientAvx2
     public static void Accumulate(float* x, int xStride, float* a, int aStride, float* c, int m, int channels, int kernel,
         int ph, int pw, int oh, int ow, int count)
     {
-        int taps = kernel * kernel, n = channels * taps, positions = oh * ow;
         Vector256<float>* lanes = stackalloc Vector256<float>[RowChunk / RowBlock * BlockVectors];
-        int* offsets = stackalloc int[ColumnBlock];
-        // A segment is either whole images (small maps: as many as fit) or a run of one image's output rows; the
-        // accumulation order of every output is the same either way.
-        int imagesPerSegment = Math.Max(1, SegmentFloats / positions);
-        int rowsPerSegment = positions <= SegmentFloats ? oh : Math.Max(1, SegmentFloats / ow);
-        for (int j = 0; j < n; j += ColumnBlock)
-        {
-            // Columns past the last repeat it (their sums are computed and dropped).
-            int columns = Math.Min(ColumnBlock, n - j);
-            for (int q = 0; q < ColumnBlock; q++)
-            {
-                int column = j + Math.Min(q, columns - 1);
-                int channel = column / taps, ky = column / kernel % kernel, kx = column % kernel;
-                offsets[q] = (channel * ph + ky) * pw + kx;
-            }
-            for (int chunk = 0; chunk < m; chunk += RowChunk)
-            {
-                int rows = Math.Min(RowChunk, m - chunk);
-                bool first = true;
-                for (int s = 0; s < count; s += imagesPerSegment)
-                {
-                    int end = Math.Min(count, s + imagesPerSegment);
-                    for (int r = 0; r < oh; r += rowsPerSegment)
-                    {
-                        int rEnd = Math.Min(oh, r + rowsPerSegment);
-                        RowsAgainstColumns(x, xStride, a, aStride, c, m, n, positions, pw, ow, offsets, chunk, rows, j, columns,
-                            s, end, r, rEnd, lanes, startFromZero: first, fold: end == count && rEnd == oh);
-                        first = false;
-                    }
-                }
-            }
-        }
+        DirectWeightGradientBlocks.Run(x, xStride, a, aStride, c, m, channels, kernel, ph, pw, oh, ow, count, ColumnBlock, RowChunk,
+            SegmentFloats, lanes, &RowsAgainstColumns);
     }
 
     /// <summary>Filters [chunk, chunk + rows) against columns [j, j + 3) over images [firstImage, endImage) and output
     /// rows [firstRow, endRow) of each, 2 x 3 outputs at a time; a filter past the last repeats it (its results are
-    /// computed and dropped). The lane sums start from zero or from <paramref name="lanes"/>, and are either folded into
-    /// C or left in <paramref name="lanes"/> for the next segment.</summary>
+    /// computed and dropped). The lane sums start from zero or from <paramref name="lanesBuffer"/>, and are either folded into
+    /// C or left in <paramref name="lanesBuffer"/> for the next segment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsAgainstColumns(float* x, int xStride, float* a, int aStride, float* c, int m, int n, int positions,
         int pw, int ow, int* offsets, int chunk, int rows, int j, int columns, int firstImage, int endImage, int firstRow, int endRow,
-        Vector256<float>* lanes, bool startFromZero, bool fold)
+        void* lanesBuffer, bool startFromZero, bool fold)
     {
+        var lanes = (Vector256<float>*)lanesBuffer;
         for (int i = chunk; i < chunk + rows; i += RowBlock, lanes += BlockVectors)
         {
             int a1 = Math.Min(1, m - i - 1) * positions;

@@ -5,14 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels;
 
 /// <summary>
-/// The AVX-512 kernel of <see cref="DirectWeightGradient.Accumulate"/>: <see cref="WideWeightGradientAvx512"/>'s block of
-/// 3 filters (rows of the output gradient) against 8 columns (kernel taps <c>(c, ky, kx)</c>), twenty-four 16-lane sums in
-/// registers, with each column's chunk of 16 positions loaded from its padded image row (<c>padded[c, oy + ky, ox + kx ..]</c>)
-/// instead of from an im2col column. The 8 columns are the outer loop; their padded rows are a few KiB per image and
-/// stay in the first-level cache while the output gradient's rows stream past, a segment of at most
-/// <see cref="SegmentFloats"/> positions (whole images, or whole output rows of one image) at a time, the lane sums of
-/// a block waiting in a buffer on the stack between segments. Every output's lanes accumulate image after image,
-/// position after position, and are folded once: the bits of im2col + <see cref="WideWeightGradientAvx512"/>.
+/// The AVX-512 kernel of <see cref="DirectWeightGradient.Accumulate"/>: <see cref="WideWeightGradientAvx512"/>'s block
+/// of 3 filters (rows of the output gradient) against 8 columns (kernel taps <c>(c, ky, kx)</c>), twenty-four 16-lane
+/// sums in registers, with each column's chunk of 16 positions loaded from its padded image row (<c>padded[c, oy + ky,
+/// ox + kx ..]</c>) instead of from an im2col column. The 8 columns are the outer loop; their padded rows are a few KiB
+/// per image and stay in the first-level cache while the output gradient's rows stream past, a segment of at most <see
+/// cref="SegmentFloats"/> positions (whole images, or whole output rows of one image) at a time, the lane sums of a
+/// block waiting in a buffer on the stack between segments (<see cref="DirectWeightGradientBlocks"/>). Every output's
+/// lanes accumulate image after image, position after position, and are folded once: the bits of im2col + <see
+/// cref="WideWeightGradientAvx512"/>.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class DirectWeightGradientAvx512
@@ -33,51 +34,21 @@ internal static unsafe class DirectWeightGradientAvx512
     public static void Accumulate(float* x, int xStride, float* a, int aStride, float* c, int m, int channels, int kernel,
         int ph, int pw, int oh, int ow, int count)
     {
-        int taps = kernel * kernel, n = channels * taps, positions = oh * ow;
         Vector512<float>* lanes = stackalloc Vector512<float>[RowChunk * ColumnBlock];
-        int* offsets = stackalloc int[ColumnBlock];
-        // A segment is either whole images (small maps: as many as fit) or a run of one image's output rows; the
-        // accumulation order of every output is the same either way.
-        int imagesPerSegment = Math.Max(1, SegmentFloats / positions);
-        int rowsPerSegment = positions <= SegmentFloats ? oh : Math.Max(1, SegmentFloats / ow);
-        for (int j = 0; j < n; j += ColumnBlock)
-        {
-            // Columns past the last repeat it (their sums are computed and dropped).
-            int columns = Math.Min(ColumnBlock, n - j);
-            for (int q = 0; q < ColumnBlock; q++)
-            {
-                int column = j + Math.Min(q, columns - 1);
-                int channel = column / taps, ky = column / kernel % kernel, kx = column % kernel;
-                offsets[q] = (channel * ph + ky) * pw + kx;
-            }
-            for (int chunk = 0; chunk < m; chunk += RowChunk)
-            {
-                int rows = Math.Min(RowChunk, m - chunk);
-                bool first = true;
-                for (int s = 0; s < count; s += imagesPerSegment)
-                {
-                    int end = Math.Min(count, s + imagesPerSegment);
-                    for (int r = 0; r < oh; r += rowsPerSegment)
-                    {
-                        int rEnd = Math.Min(oh, r + rowsPerSegment);
-                        RowsAgainstColumns(x, xStride, a, aStride, c, m, n, positions, pw, ow, offsets, chunk, rows, j, columns,
-                            s, end, r, rEnd, lanes, startFromZero: first, fold: end == count && rEnd == oh);
-                        first = false;
-                    }
-                }
-            }
-        }
+        DirectWeightGradientBlocks.Run(x, xStride, a, aStride, c, m, channels, kernel, ph, pw, oh, ow, count, ColumnBlock, RowChunk,
+            SegmentFloats, lanes, &RowsAgainstColumns);
     }
 
     /// <summary>Filters [chunk, chunk + rows) against columns [j, j + 8) over images [firstImage, endImage) and output
     /// rows [firstRow, endRow) of each, 3 x 8 outputs at a time; filters past the last repeat it (their results are
-    /// computed and dropped). The lane sums start from zero or from <paramref name="lanes"/>, and are either folded into
-    /// C or left in <paramref name="lanes"/> for the next segment.</summary>
+    /// computed and dropped). The lane sums start from zero or from <paramref name="lanesBuffer"/>, and are either folded into
+    /// C or left in <paramref name="lanesBuffer"/> for the next segment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowsAgainstColumns(float* x, int xStride, float* a, int aStride, float* c, int m, int n, int positions,
         int pw, int ow, int* offsets, int chunk, int rows, int j, int columns, int firstImage, int endImage, int firstRow, int endRow,
-        Vector512<float>* lanes, bool startFromZero, bool fold)
+        void* lanesBuffer, bool startFromZero, bool fold)
     {
+        var lanes = (Vector512<float>*)lanesBuffer;
         for (int i = chunk; i < chunk + rows; i += RowBlock, lanes += RowBlock * ColumnBlock)
         {
             int a1 = Math.Min(1, m - i - 1) * positions, a2 = Math.Min(2, m - i - 1) * positions;
