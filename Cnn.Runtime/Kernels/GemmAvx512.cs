@@ -291,13 +291,17 @@ internal static unsafe class GemmAvx512
         else value.Store(p);
     }
 
-    /// <summary>The 16 lane sums of one dot product (see <see cref="Gemm.Dot"/>), the last chunk loaded under a mask.</summary>
+    /// <summary>The 16 lane sums of one dot product (see <see cref="Gemm.Dot"/>), the last chunk loaded under a mask; with
+    /// <paramref name="fetch"/>, each chunk of 16 also asks for the 64 bytes at <c>fetch + p</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Lanes(float* x, float* y, int k, Vector512<float> mask, Vector512<float> acc)
+    private static Vector512<float> Lanes(float* x, float* y, int k, Vector512<float> mask, Vector512<float> acc, float* fetch = null)
     {
         int p = 0;
         for (; p + 16 <= k; p += 16)
+        {
+            if (fetch != null) Sse.Prefetch0(fetch + p);
             acc = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), acc);
+        }
         if (p < k)
             acc = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(x + p, mask, Vector512<float>.Zero), Avx512F.MaskLoad(y + p, mask, Vector512<float>.Zero), acc);
         return acc;
@@ -312,8 +316,8 @@ internal static unsafe class GemmAvx512
     {
         if (m == 1 && bFromMemory)
         {
-            // B from memory: one stream, fetched ahead (see StreamRows).
-            StreamRows(a, b, c, k, LaneMask.Tail(k), accumulate, n);
+            // B from memory: one stream, asked for ahead (see RowsOneByOne).
+            RowsOneByOne(a, b, c, k, LaneMask.Tail(k), accumulate, 0, n, fetchAhead: true);
             return;
         }
         if (m < 2)
@@ -332,8 +336,8 @@ internal static unsafe class GemmAvx512
     /// <summary>
     /// One row of A against rows [<paramref name="firstColumn"/>, <paramref name="endColumn"/>) of B, each row of B read to
     /// its end before the next: one chain per output, so latency-bound from the caches, but B then passes as one stream,
-    /// which the hardware prefetcher follows (the last rows that make no block of eight; a dense layer's one image
-    /// whose weights come from memory takes the same chains in <see cref="StreamRows"/>, which asks for B ahead). Eight rows
+    /// which the hardware prefetcher follows (a dense layer's one image whose weights come from memory, and the last rows
+    /// that make no block of eight). Eight rows
     /// side by side (<see cref="Block1x8"/>) open eight streams and came from memory slower, in thread CPU time, medians of
     /// 14 rounds, B cycled through copies of 96 MiB in all (2-core Zen 4; n x k, one stream against eight): 1000 x 1280
     /// (MobileNetV2's classifier) 254 against 286 us, 1000 x 1024 (GoogLeNet's, DenseNet-121's) 167 against 191, 1000 x
@@ -342,42 +346,25 @@ internal static unsafe class GemmAvx512
     /// which applies. In the pass (<c>Cnn.Latency --layers</c>, one thread, 3 to 8 runs of each build alternating):
     /// ResNet-18's fc 135-153 -> 97-108 us; the classifiers of MobileNetV2, GoogLeNet and DenseNet-121 within the noise
     /// (286-351 against 269-449 us, 233-283 against 168-302, 300-314 against 178-371).
+    /// <para>With <paramref name="fetchAhead"/> (B from memory), each 64 bytes of B are asked for <see cref="StreamAhead"/>
+    /// floats (8 KB) before they are read: the hardware prefetcher alone left the stream short of lines. In the pass
+    /// (<c>Cnn.Latency --layers --fixed</c>, one thread, 2-core Zen 5, three runs of each in turn, thread CPU time):
+    /// ResNet-18's fc (1000 x 512) 100-110 -> 75-82 us, MobileNetV2's classifier (1000 x 1280) 214-242 -> 132-217 (4 KB
+    /// ahead: 80-83 and 191-217). The same operations in the same order, so the same bits; a request past B's end is only
+    /// a hint, which the processor drops.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowsOneByOne(float* x, float* b, float* c, int k, Vector512<float> mask, bool accumulate, int firstColumn, int endColumn)
+    private static void RowsOneByOne(float* x, float* b, float* c, int k, Vector512<float> mask, bool accumulate, int firstColumn, int endColumn,
+        bool fetchAhead = false)
     {
         for (int j = firstColumn; j < endColumn; j++)
-            Finish(c + j, Fold(Lanes(x, b + (long)j * k, k, mask, Vector512<float>.Zero)), accumulate);
-    }
-
-    /// <summary>
-    /// <see cref="RowsOneByOne"/> over all of B's rows, for a B that comes from memory, with each 64 bytes of B asked
-    /// for <see cref="StreamAhead"/> floats (8 KB) before they are read: the hardware prefetcher alone left the stream
-    /// short of lines. In the pass (<c>Cnn.Latency --layers --fixed</c>, one thread, 2-core Zen 5, three runs of
-    /// each in turn, thread CPU time): ResNet-18's fc (1000 x 512) 100-110 -> 75-82 us, MobileNetV2's classifier
-    /// (1000 x 1280) 214-242 -> 132-217 (4 KB ahead: 80-83 and 191-217). The same operations in the same order, so
-    /// the same bits; a request past B's end is only a hint, which the processor drops.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StreamRows(float* x, float* b, float* c, int k, Vector512<float> mask, bool accumulate, int n)
-    {
-        for (int j = 0; j < n; j++)
         {
             float* y = b + (long)j * k;
-            var lanes = Vector512<float>.Zero;
-            int p = 0;
-            for (; p + 16 <= k; p += 16)
-            {
-                Sse.Prefetch0(y + p + StreamAhead);
-                lanes = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), lanes);
-            }
-            if (p < k)
-                lanes = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(x + p, mask, Vector512<float>.Zero), Avx512F.MaskLoad(y + p, mask, Vector512<float>.Zero), lanes);
-            Finish(c + j, Fold(lanes), accumulate);
+            Finish(c + j, Fold(Lanes(x, y, k, mask, Vector512<float>.Zero, fetchAhead ? y + StreamAhead : null)), accumulate);
         }
     }
 
-    /// <summary>How far ahead of its reads <see cref="StreamRows"/> asks for B: 2,048 floats, 8 KB.</summary>
+    /// <summary>How far ahead of its reads <see cref="RowsOneByOne"/> asks for a B from memory: 2,048 floats, 8 KB.</summary>
     private const int StreamAhead = 2048;
 
     /// <summary>Floats of B one chunk of <see cref="MultiplyTransposedB"/> holds: 256 KB, a quarter of a core's second-level cache.</summary>
