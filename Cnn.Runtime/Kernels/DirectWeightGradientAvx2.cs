@@ -113,18 +113,8 @@ internal static unsafe class DirectWeightGradientAvx2
     internal static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
         Vector256<float> high1, Vector256<float> low2, Vector256<float> high2)
     {
-        c[0] += Fold(low0, high0);
-        if (columns > 1) c[1] += Fold(low1, high1);
-        if (columns > 2) c[2] += Fold(low2, high2);
-    }
-
-    /// <summary>The fold of <see cref="Gemm.Dot"/> on 16 lanes held as two halves: lanes l and l + 8, then l and l + 4,
-    /// then (0 + 2) + (1 + 3).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Fold(Vector256<float> low, Vector256<float> high)
-    {
-        var v8 = low + high;
-        var v4 = v8.GetLower() + v8.GetUpper();
-        return (v4.GetElement(0) + v4.GetElement(2)) + (v4.GetElement(1) + v4.GetElement(3));
+        c[0] += Gemm.FoldLanes(low0, high0);
+        if (columns > 1) c[1] += Gemm.FoldLanes(low1, high1);
+        if (columns > 2) c[2] += Gemm.FoldLanes(low2, high2);
     }
 }

@@ -425,6 +425,12 @@ public static class Gemm
         return (s0 + s2) + (s1 + s3);
     }
 
+    /// <summary><see cref="FoldLanes(ReadOnlySpan{float})"/> of 16 lane sums held in registers as lanes 0-7 and 8-15.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fold(Vector256<float> v8) => v8.GetLower() + v8.GetUpper();
+    internal static float FoldLanes(Vector256<float> low, Vector256<float> high)
+    {
+        var v8 = low + high;
+        var v4 = v8.GetLower() + v8.GetUpper();
+        return (v4.GetElement(0) + v4.GetElement(2)) + (v4.GetElement(1) + v4.GetElement(3));
+    }
 }
