@@ -33,8 +33,8 @@ namespace CnnGen.Generator.Analysis;
 /// alternating) 329-352 us against 367-383 as two split layers in the runs not slowed by the machine.
 /// <para>Smaller expansions on maps of at least 28 columns before a 3x3 depthwise convolution at stride 1 or 2, expanded
 /// channels a multiple of eight, are fused too, but only where the machine expands straight into the depthwise kernel's
-/// channel-last rows (<c>ExpandDepthwise.ChannelLast</c>, checked by the generated code: AVX2 without AVX-512); elsewhere
-/// the two layers run as before.</para>
+/// channel-last rows (<c>ExpandDepthwise.ChannelLast</c>, checked by the generated code: AVX-512 with expanded channels a
+/// multiple of sixteen, AVX2 a multiple of eight); elsewhere the two layers run as before.</para>
 /// </summary>
 internal static class ExpansionFusion
 {

@@ -6,12 +6,6 @@ namespace CnnGen.Kernels;
 
 public static unsafe partial class DepthwiseConv
 {
-    /// <summary>Whether <see cref="ExpandedBlocksAvx2"/> computes an expansion followed by this depthwise convolution:
-    /// on AVX2 without AVX-512, 3x3 at stride 1 or 2, expanded channels a multiple of eight.</summary>
-    internal static bool ExpandsChannelLast(int channels, int kernel, int stride) =>
-        !(Avx512F.IsSupported && Vector512.IsHardwareAccelerated) && Avx2.IsSupported && Fma.IsSupported && kernel == 3 &&
-        (stride == 1 || stride == 2) && channels % BlockChannels == 0;
-
     /// <summary>This thread's copies of a band for sixteen expanded channels, the band's outputs, a tile, and both layers'
     /// weights in lanes by blocks of eight channels.</summary>
     [ThreadStatic] private static float[]? t_expandedBlocks;

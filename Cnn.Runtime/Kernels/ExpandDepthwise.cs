@@ -11,20 +11,25 @@ namespace CnnGen.Kernels;
 /// expanded tensor, six times the block's input at MobileNetV2's 112x112 and 56x56, never goes to memory and back.
 /// <para>Every value has the bits of the two layers run one after the other: a band's expansion is
 /// <see cref="Gemm.MultiplyBiasActivation"/> on the band's columns (each column's chain does not depend on which
-/// columns share the call), and its depthwise convolution gives <see cref="DepthwiseConv.Forward"/>'s chains. A 3x3
-/// stride-2 padding-1 depthwise convolution reads the expanded band in place (<see cref="Depthwise3x3Stride2"/>); other
-/// shapes copy it into the general kernel's padded plane.</para>
+/// columns share the call), and its depthwise convolution gives <see cref="DepthwiseConv.Forward"/>'s chains. Where
+/// <see cref="ChannelLast"/>, the band is expanded straight into channel-last rows and convolved there
+/// (<c>DepthwiseConv.ExpandedBlocks</c>). Elsewhere a 3x3 stride-2 padding-1 depthwise convolution reads the expanded
+/// band in place (<see cref="Depthwise3x3Stride2"/>); other shapes copy it into the general kernel's padded plane.</para>
 /// </summary>
 public static unsafe class ExpandDepthwise
 {
     /// <summary>
-    /// Whether this machine expands straight into the depthwise kernel's channel-last rows (AVX2 without AVX-512, a 3x3
-    /// depthwise convolution at stride 1 or 2, expanded channels a multiple of eight): there the fusion also pays for
-    /// blocks whose expanded tensor fits the caches, which the generated code fuses only then. MobileNetV2's blocks
-    /// alone (each block's two layers against the fused kernel in bands of 8 rows and of the whole map, medians of 31
-    /// calls, one run on a slow stretch of the machine): 24 -> 144 at 56x56 1,257 -> 970-971 us at stride 1 and 970 ->
-    /// 642-727 at stride 2; 32 -> 192 at 28x28 475 -> 326-381 and 352 -> 261-271; at 14x14 even or slower (317 ->
-    /// 298-326, 614 -> 616-687, 572 -> 548-559), at 7x7 slower (160 -> 960: 440 -> 629-642).
+    /// Whether this machine expands straight into the depthwise kernel's channel-last rows (a 3x3 depthwise convolution
+    /// at stride 1 or 2; on AVX-512 expanded channels a multiple of sixteen, on AVX2 without it a multiple of eight): there
+    /// the fusion also pays for blocks whose expanded tensor fits the caches, which the generated code fuses only then.
+    /// On AVX2, MobileNetV2's blocks alone (each block's two layers against the fused kernel in bands of 8 rows and of the
+    /// whole map, medians of 31 calls, one run on a slow stretch of the machine): 24 -> 144 at 56x56 1,257 -> 970-971 us
+    /// at stride 1 and 970 -> 642-727 at stride 2; 32 -> 192 at 28x28 475 -> 326-381 and 352 -> 261-271; at 14x14 even
+    /// or slower (317 -> 298-326, 614 -> 616-687, 572 -> 548-559), at 7x7 slower (160 -> 960: 440 -> 629-642). On
+    /// AVX-512, in MobileNetV2's pass on one thread (<c>Cnn.Latency --layers</c>, four runs of each build in turn on a
+    /// slow stretch of the machine, expansion and depthwise layers together, us), against the planar bands before:
+    /// 16 -> 96 at 112x112 651-688 -> 352-421; 24 -> 144 at 56x56 339-356 -> 281-343 at stride 1 and 281-294 -> 178-205
+    /// at stride 2; the three 32 -> 192 blocks at 28x28 352-363 -> 252-290; the pass 5,590-5,730 -> 4,648-5,315.
     /// </summary>
     public static bool ChannelLast(int channels, int kernel, int stride) => DepthwiseConv.ExpandsChannelLast(channels, kernel, stride);
 
@@ -118,9 +123,10 @@ public static unsafe class ExpandDepthwise
     {
         if (DepthwiseConv.ExpandsChannelLast(channels, kernel, stride))
         {
-            // AVX2: the band expanded straight into the depthwise kernel's channel-last rows, sixteen channels at a time.
+            // The band expanded straight into the depthwise kernel's channel-last rows, 32 channels at a time on AVX-512 and
+            // sixteen on AVX2.
             fixed (float* pin = input, pwe = expandWeight, pbe = expandBias, pw = depthwiseWeight, pb = depthwiseBias, pout = output)
-                DepthwiseConv.ExpandedBlocksAvx2(pin, inChannels, pwe, pbe, expandActivation, pw, pb, pout, channels, height, width, stride, padding,
+                DepthwiseConv.ExpandedBlocks(pin, inChannels, pwe, pbe, expandActivation, pw, pb, pout, channels, height, width, stride, padding,
                     outHeight, outWidth, depthwiseActivation, bandRows, firstRow, endRow);
             return;
         }

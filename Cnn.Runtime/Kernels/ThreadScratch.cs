@@ -25,4 +25,12 @@ internal static class ThreadScratch
         if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
     }
+
+    /// <summary><see cref="PinnedAtLeast"/> on a cache line: the first value at a multiple of 64 bytes, <paramref name="length"/>
+    /// values from there (the buffer holds 15 more).</summary>
+    public static unsafe float* PinnedAlignedAtLeast(ref float[]? buffer, long length)
+    {
+        float* first = PinnedAtLeast(ref buffer, length + 15);
+        return (float*)(((nint)first + 63) & ~(nint)63);
+    }
 }

@@ -235,6 +235,24 @@ internal static class KernelDigests
         }
         yield return ("ExpandDepthwise.Forward", expandDepthwise.ToArray());
 
+        // The same with 48 expanded channels, which AVX-512 and AVX2 expand straight into channel-last rows (three and six
+        // blocks): strides 1 and 2, rows of 20 outputs (groups of eight and a last four) and of 5.
+        var expandChannelLast = new List<float>();
+        foreach (var (stride, padding, width, band) in new[] { (1, 1, 20, 6), (2, 1, 39, 4), (1, 0, 7, 3), (2, 2, 9, 2) })
+        {
+            const int inChannels = 11, channels = 48, height = 14;
+            int oh = (height + 2 * padding - 3) / stride + 1, ow = (width + 2 * padding - 3) / stride + 1;
+            var output = new float[channels * oh * ow];
+            var input = Random(inChannels * height * width);
+            for (int i = 0; i < input.Length; i++) input[i] *= 6f;
+            ExpandDepthwise.Forward(input, Random(channels * inChannels), Random(channels), FusedActivation.Relu6,
+                Random(channels * 9), Random(channels), FusedActivation.Relu6, output,
+                new float[ExpandDepthwise.ScratchLength(inChannels, channels, height, width, 3, stride, padding, ow, band)],
+                inChannels, channels, height, width, 3, stride, padding, oh, ow, band);
+            expandChannelLast.AddRange(output);
+        }
+        yield return ("ExpandDepthwise.Forward channel-last", expandChannelLast.ToArray());
+
         // The input gradient of stride-1 convolutions by the direct kernel: rows of up to 16 and up to 32, a 5x5 kernel without padding.
         var inputGradient = new List<float>();
         foreach (var (channels, filters, kernel, padding, size) in new[] { (5, 7, 3, 1, 16), (9, 4, 3, 1, 30), (3, 6, 5, 0, 20) })

@@ -41,6 +41,15 @@ public class ExpandDepthwiseTests
         new(16, 24, 112, 112, 3, 2, 1, 8),
         new(5, 12, 14, 14, 3, 2, 1, 3),   // outputs of 7 columns: two rows to a vector
         new(5, 12, 17, 16, 3, 2, 1, 8),
+        // Expanded channels a multiple of 16 (channel-last on AVX-512: 32 channels at a time, then a last 16) and of 8
+        // (on AVX2): rows of groups of eight outputs and a last four, of fewer outputs than a group, padding 0 and 2,
+        // band inputs that are no whole number of eight positions.
+        new(12, 48, 21, 20, 3, 1, 1, 6),
+        new(7, 32, 15, 11, 3, 2, 1, 3),
+        new(9, 16, 10, 47, 3, 2, 1, 4),
+        new(6, 32, 12, 13, 3, 1, 0, 4),
+        new(6, 48, 11, 10, 3, 2, 2, 3),
+        new(5, 64, 9, 3, 3, 1, 1, 2),
     ];
 
     private sealed record Data(float[] Input, float[] ExpandWeight, float[] ExpandBias, float[] DepthwiseWeight, float[] DepthwiseBias);
