@@ -6,71 +6,27 @@ namespace CnnGen.Kernels;
 
 public static unsafe partial class DepthwiseConv
 {
-    /// <summary>This thread's copies of a band for sixteen expanded channels, the band's outputs, a tile, and both layers'
-    /// weights in lanes by blocks of eight channels.</summary>
-    [ThreadStatic] private static float[]? t_expandedBlocks;
-
     /// <summary>
-    /// <see cref="ExpandDepthwise"/>'s output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) on AVX2, in
-    /// bands of <paramref name="bandRows"/>: for sixteen expanded channels at a time, the band's input rows are expanded
-    /// straight into the channel-last rows of <see cref="ChannelBlocksAvx2"/> (six positions by sixteen channels in
-    /// twelve registers, the expansion's weights in lanes by blocks of eight channels, the bias and activation as the
-    /// sums are stored), then each eight are convolved as there and go back to their planes. No expanded plane is
-    /// written and no transpose reads one. Every expanded value gets the chain of
-    /// <see cref="Gemm.MultiplyBiasActivation"/> (a fused multiply-add per input channel in order from zero, then the
-    /// bias, then the activation) and every output <see cref="ChannelScalar"/>'s: the bits of the two layers.
+    /// <see cref="ExpandedBlocks"/> on AVX2: sixteen expanded channels at a time go straight into the channel-last rows
+    /// of <see cref="ChannelBlocksAvx2"/> (six positions by sixteen channels in twelve registers), then each eight are
+    /// convolved as there and go back to their planes by 8 x 8 transposes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ExpandedBlocksAvx2(float* input, int inChannels, float* expandWeight, float* expandBias, FusedActivation expandActivation,
-        float* weight, float* bias, float* output, int channels, int height, int width, int stride, int padding, int outHeight, int outWidth,
-        FusedActivation activation, int bandRows, int firstRow, int endRow)
+    private readonly struct ExpandedAvx2 : IExpandedWidth
     {
-        var s = new Shape(height, width, 3, stride, padding, outHeight, outWidth, activation);
-        long plane = (long)height * width, outPlane = (long)outHeight * outWidth;
-        int computed = (outWidth + 3) & ~3;
-        int rowLength = Math.Max(padding + width + 1, (computed - 1) * stride + 3);
-        long rowFloats = (long)rowLength * BlockChannels;
-        int bandInputRows = (bandRows - 1) * stride + 3;
-        long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * outWidth + 7 & ~7L) * BlockChannels;
-        const int tileFloats = BlockChannels * BlockChannels;
-        long expandFloats = (long)channels * inChannels, depthwiseFloats = (long)channels * 9;
-        float* copy = ThreadScratch.PinnedAtLeast(ref t_expandedBlocks, 2 * copyFloats + outputFloats + 2 * tileFloats + depthwiseFloats + expandFloats);
-        float* second = copy + copyFloats, outputs = second + copyFloats, tile = outputs + outputFloats + tileFloats;
-        float* depthwiseLanes = tile + tileFloats, expandLanes = depthwiseLanes + depthwiseFloats;
-        // The padding's columns cleared once stay zero (rows outside the image are cleared by the bands that read them).
-        new Span<float>(copy, (int)(2 * copyFloats)).Clear();
-        // Both layers' weights in lanes once for every band: the expansion's of channels 8b .. 8b + 7 as [inChannels][8]
-        // at expandLanes + 8b * inChannels, the depthwise taps' as [9][8] at depthwiseLanes + 72b.
-        for (int c = 0; c < channels; c++)
-            for (int i = 0; i < inChannels; i++)
-                expandLanes[(long)(c / BlockChannels) * BlockChannels * inChannels + i * BlockChannels + c % BlockChannels] = expandWeight[(long)c * inChannels + i];
-        for (int c = 0; c < channels; c += BlockChannels) WeightLanes(weight + c * 9, depthwiseLanes + c * 9);
-        fixed (int* positions = BandPositions(bandInputRows, width, rowLength, padding))
+        public static int Lanes => BlockChannels;
+
+        public static void Expand(float* input, long plane, int inChannels, int count, float* lanes, float* bias, FusedActivation activation,
+            float* low, float* high, int* positions, bool two)
         {
-            for (int first = firstRow; first < endRow; first += bandRows)
-            {
-                int end = Math.Min(endRow, first + bandRows);
-                int top = first * stride - padding, rows = (end - 1 - first) * stride + 3;
-                int inFirst = Math.Max(0, top), inEnd = Math.Min(height, top + rows), count = Math.Max(0, inEnd - inFirst) * width;
-                float* bandInput = input + (long)inFirst * width;
-                long inside = (inFirst - top) * rowFloats;
-                for (int c = 0; c < channels; c += 2 * BlockChannels)
-                {
-                    bool sixteen = channels - c >= 2 * BlockChannels;
-                    ClearRowsOutside(copy, rowFloats, top, rows, inFirst, inEnd);
-                    if (sixteen) ClearRowsOutside(second, rowFloats, top, rows, inFirst, inEnd);
-                    float* lanes = expandLanes + (long)c * inChannels;
-                    if (sixteen) ExpandSixteenAvx2(bandInput, plane, inChannels, count, lanes, expandBias + c, expandActivation, copy + inside, second + inside, positions);
-                    else ExpandEightAvx2(bandInput, plane, inChannels, count, lanes, expandBias + c, expandActivation, copy + inside, second + inside, positions);
-                    for (int half = 0; half < (sixteen ? 2 : 1); half++)
-                    {
-                        int at = c + half * BlockChannels;
-                        ComputeBand(new BlockLayout(half == 0 ? copy : second, rowFloats, outputs, tile, depthwiseLanes + at * 9), bias + at, s, first, end);
-                        PlanesFromChannelLast(outputs, (end - first) * outWidth, output + at * outPlane + (long)first * outWidth, outPlane, tile);
-                    }
-                }
-            }
+            if (two) ExpandSixteenAvx2(input, plane, inChannels, count, lanes, bias, activation, low, high, positions);
+            else ExpandEightAvx2(input, plane, inChannels, count, lanes, bias, activation, low, high, positions);
         }
+
+        public static void Convolve(float* copy, long rowFloats, float* weights, float* bias, float* outputs, in Shape s, int first, int end) =>
+            ComputeBand(new BlockLayout(copy, rowFloats, outputs, null, weights), bias, s, first, end);
+
+        public static void Planes(float* outputs, int count, float* output, long outPlane, float* tile) =>
+            PlanesFromChannelLast(outputs, count, output, outPlane, tile);
     }
 
     // Sixteen channels and eight compiled on their own, each with its registers.

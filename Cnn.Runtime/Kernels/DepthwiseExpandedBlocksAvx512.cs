@@ -9,82 +9,31 @@ public static unsafe partial class DepthwiseConv
     /// <summary>Channels of an AVX-512 block: one per lane.</summary>
     private const int WideBlockChannels = 16;
 
-    /// <summary>This thread's two channel-last bands of sixteen expanded channels, the band's outputs, a 16 x 16 tile,
-    /// and both layers' weights in lanes by blocks of sixteen channels.</summary>
-    [ThreadStatic] private static float[]? t_expandedBlocksWide;
-
     /// <summary>
-    /// <see cref="ExpandDepthwise"/>'s output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) on AVX-512,
-    /// in bands of <paramref name="bandRows"/>: for 32 expanded channels at a time (16 for a last odd block), the band's
-    /// input rows are expanded straight into two channel-last copies (position x of a padded row holds sixteen channels'
-    /// values), eight positions by 32 channels in sixteen registers, each input value broadcast into both blocks; then
-    /// each block is convolved from its copy, four outputs of a row at a time with the nine taps' weight vectors in
-    /// registers, and its outputs go back to their planes by 16 x 16 transposes. No expanded plane is written and no
-    /// output is gathered from one with shuffles.
-    /// <para>Every expanded value gets the chain of <see cref="Gemm.MultiplyBiasActivation"/> (a fused multiply-add per
-    /// input channel in order from zero, then the bias, then the activation) and every output
-    /// <see cref="ChannelScalar"/>'s (a fused multiply-add per tap in (ky, kx) order from zero, padding as <c>w * 0</c>,
-    /// then the bias and the activation): the bits of the two layers run one after the other.</para>
+    /// <see cref="ExpandedBlocks"/> on AVX-512: 32 expanded channels at a time (16 for a last odd block), eight positions
+    /// by 32 channels in sixteen registers, each input value broadcast into both blocks; each block is convolved eight
+    /// outputs of a row at a time (two groups of four, eight chains in flight) with the nine taps' weight vectors in
+    /// registers, and its outputs go back to their planes by 16 x 16 transposes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ExpandedBlocksAvx512(float* input, int inChannels, float* expandWeight, float* expandBias, FusedActivation expandActivation,
-        float* weight, float* bias, float* output, int channels, int height, int width, int stride, int padding, int outHeight, int outWidth,
-        FusedActivation activation, int bandRows, int firstRow, int endRow)
+    private readonly struct ExpandedAvx512 : IExpandedWidth
     {
-        const int lanes = WideBlockChannels;
-        var s = new Shape(height, width, 3, stride, padding, outHeight, outWidth, activation);
-        long plane = (long)height * width, outPlane = (long)outHeight * outWidth;
-        int computed = (outWidth + 3) & ~3;
-        int rowLength = Math.Max(padding + width + 1, (computed - 1) * stride + 3);
-        long rowFloats = (long)rowLength * lanes;
-        int bandInputRows = (bandRows - 1) * stride + 3;
-        // The outputs of a band and the up to three extra ones its last group of four computes, then a 16 x 16 tile.
-        long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * outWidth + 4) * lanes;
-        const int tileFloats = lanes * lanes;
-        long expandFloats = (long)channels * inChannels, depthwiseFloats = (long)channels * 9;
-        // On cache lines: every load and store of a vector then touches one line (unaligned, the whole 112x112 block took
-        // 338-346 us against 318-324 aligned, alternating in one process).
-        float* copy = ThreadScratch.PinnedAlignedAtLeast(ref t_expandedBlocksWide, 2 * copyFloats + outputFloats + tileFloats + depthwiseFloats + expandFloats);
-        float* second = copy + copyFloats, outputs = second + copyFloats, tile = outputs + outputFloats;
-        float* depthwiseLanes = tile + tileFloats, expandLanes = depthwiseLanes + depthwiseFloats;
-        // The padding's columns cleared once stay zero (rows outside the image are cleared by the bands that read them).
-        new Span<float>(copy, (int)(2 * copyFloats)).Clear();
-        // Both layers' weights in lanes once for every band: the expansion's of channels 16b .. 16b + 15 as
-        // [inChannels][16] at expandLanes + 16b * inChannels, the depthwise taps' as [9][16] at depthwiseLanes + 144b.
-        for (int c = 0; c < channels; c++)
+        public static int Lanes => WideBlockChannels;
+
+        public static void Expand(float* input, long plane, int inChannels, int count, float* lanes, float* bias, FusedActivation activation,
+            float* low, float* high, int* positions, bool two)
         {
-            long block = c / lanes, lane = c % lanes;
-            for (int i = 0; i < inChannels; i++)
-                expandLanes[block * lanes * inChannels + i * lanes + lane] = expandWeight[(long)c * inChannels + i];
-            for (int t = 0; t < 9; t++) depthwiseLanes[block * lanes * 9 + t * lanes + lane] = weight[(long)c * 9 + t];
+            if (two) ExpandTwoBlocksAvx512(input, plane, inChannels, count, lanes, bias, activation, low, high, positions);
+            else ExpandOneBlockAvx512(input, plane, inChannels, count, lanes, bias, activation, low, high, positions);
         }
-        fixed (int* positions = BandPositions(bandInputRows, width, rowLength, padding))
+
+        public static void Convolve(float* copy, long rowFloats, float* weights, float* bias, float* outputs, in Shape s, int first, int end)
         {
-            for (int first = firstRow; first < endRow; first += bandRows)
-            {
-                int end = Math.Min(endRow, first + bandRows);
-                int top = first * stride - padding, rows = (end - 1 - first) * stride + 3;
-                int inFirst = Math.Max(0, top), inEnd = Math.Min(height, top + rows), count = Math.Max(0, inEnd - inFirst) * width;
-                float* bandInput = input + (long)inFirst * width;
-                long inside = (inFirst - top) * rowFloats;
-                for (int c = 0; c < channels; c += 2 * lanes)
-                {
-                    bool two = channels - c >= 2 * lanes;
-                    ClearRowsOutside(copy, rowFloats, top, rows, inFirst, inEnd);
-                    if (two) ClearRowsOutside(second, rowFloats, top, rows, inFirst, inEnd);
-                    float* blockLanes = expandLanes + (long)c * inChannels;
-                    if (two) ExpandTwoBlocksAvx512(bandInput, plane, inChannels, count, blockLanes, expandBias + c, expandActivation, copy + inside, second + inside, positions);
-                    else ExpandOneBlockAvx512(bandInput, plane, inChannels, count, blockLanes, expandBias + c, expandActivation, copy + inside, second + inside, positions);
-                    for (int half = 0; half < (two ? 2 : 1); half++)
-                    {
-                        int at = c + half * lanes;
-                        if (stride == 1) ConvolveBandStrideOneAvx512(half == 0 ? copy : second, rowFloats, depthwiseLanes + at * 9, bias + at, outputs, s, first, end);
-                        else ConvolveBandStrideTwoAvx512(half == 0 ? copy : second, rowFloats, depthwiseLanes + at * 9, bias + at, outputs, s, first, end);
-                        PlanesFromChannelLastAvx512(outputs, (end - first) * outWidth, output + at * outPlane + (long)first * outWidth, outPlane, tile);
-                    }
-                }
-            }
+            if (s.Stride == 1) ConvolveBandStrideOneAvx512(copy, rowFloats, weights, bias, outputs, s, first, end);
+            else ConvolveBandStrideTwoAvx512(copy, rowFloats, weights, bias, outputs, s, first, end);
         }
+
+        public static void Planes(float* outputs, int count, float* output, long outPlane, float* tile) =>
+            PlanesFromChannelLastAvx512(outputs, count, output, outPlane, tile);
     }
 
     // Two blocks and one compiled on their own, each with its registers.
