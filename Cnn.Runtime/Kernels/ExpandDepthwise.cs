@@ -87,8 +87,10 @@ public static unsafe class ExpandDepthwise
             throw new ArgumentException($"ExpandDepthwise.ForwardRows: rows [{firstRow}, {endRow}) are not within the {outHeight} output rows.");
         if (firstRow == endRow) return;
         int rows = endRow - firstRow, bands = (rows + bandRows - 1) / bandRows, band = (rows + bands - 1) / bands;
-        // Sized for a whole band of bandRows (no band is larger), so that ranges of other lengths later need no more.
-        var scratch = ThreadScratch.AtLeast(ref _threadScratch, ScratchLength(inChannels, channels, height, width, kernel, stride, padding, outWidth, bandRows));
+        // Sized for a whole band of bandRows (no band is larger), so that ranges of other lengths later need no more; none
+        // where the channel-last kernels run, which keep scratch of their own.
+        Span<float> scratch = ChannelLast(channels, kernel, stride) ? default
+            : ThreadScratch.AtLeast(ref _threadScratch, ScratchLength(inChannels, channels, height, width, kernel, stride, padding, outWidth, bandRows));
         Bands(input, expandWeight, expandBias, expandActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output, scratch,
             inChannels, channels, height, width, kernel, stride, padding, outHeight, outWidth, band, firstRow, endRow);
     }
