@@ -58,16 +58,7 @@ internal static unsafe class DirectWeightGradientAvx2
             int a1 = Math.Min(1, m - i - 1) * positions;
             // l: lanes 0-7 of an output's sums, h: lanes 8-15; first digit the filter, second the column.
             Vector256<float> l00, l01, l02, l10, l11, l12, h00, h01, h02, h10, h11, h12;
-            if (startFromZero)
-            {
-                l00 = l01 = l02 = l10 = l11 = l12 = Vector256<float>.Zero;
-                h00 = h01 = h02 = h10 = h11 = h12 = Vector256<float>.Zero;
-            }
-            else
-            {
-                l00 = lanes[0]; l01 = lanes[1]; l02 = lanes[2]; l10 = lanes[3]; l11 = lanes[4]; l12 = lanes[5];
-                h00 = lanes[6]; h01 = lanes[7]; h02 = lanes[8]; h10 = lanes[9]; h11 = lanes[10]; h12 = lanes[11];
-            }
+            StartSums(lanes, startFromZero, out l00, out l01, out l02, out l10, out l11, out l12, out h00, out h01, out h02, out h10, out h11, out h12);
             for (int s = firstImage; s < endImage; s++)
             {
                 float* dout0 = a + (long)s * aStride + (long)i * positions + (long)firstRow * ow;
@@ -78,39 +69,76 @@ internal static unsafe class DirectWeightGradientAvx2
                     float* y0p = image + offsets[0], y1p = image + offsets[1], y2p = image + offsets[2];
                     for (int p = 0; p < ow; p += 16)
                     {
-                        var x0 = Avx.LoadVector256(dout0 + p); var x1 = Avx.LoadVector256(dout1 + p);
-                        var y = Avx.LoadVector256(y0p + p);
-                        l00 = Fma.MultiplyAdd(x0, y, l00); l10 = Fma.MultiplyAdd(x1, y, l10);
-                        y = Avx.LoadVector256(y1p + p);
-                        l01 = Fma.MultiplyAdd(x0, y, l01); l11 = Fma.MultiplyAdd(x1, y, l11);
-                        y = Avx.LoadVector256(y2p + p);
-                        l02 = Fma.MultiplyAdd(x0, y, l02); l12 = Fma.MultiplyAdd(x1, y, l12);
-                        x0 = Avx.LoadVector256(dout0 + p + 8); x1 = Avx.LoadVector256(dout1 + p + 8);
-                        y = Avx.LoadVector256(y0p + p + 8);
-                        h00 = Fma.MultiplyAdd(x0, y, h00); h10 = Fma.MultiplyAdd(x1, y, h10);
-                        y = Avx.LoadVector256(y1p + p + 8);
-                        h01 = Fma.MultiplyAdd(x0, y, h01); h11 = Fma.MultiplyAdd(x1, y, h11);
-                        y = Avx.LoadVector256(y2p + p + 8);
-                        h02 = Fma.MultiplyAdd(x0, y, h02); h12 = Fma.MultiplyAdd(x1, y, h12);
+                        Half(dout0 + p, dout1 + p, y0p + p, y1p + p, y2p + p, default, masked: false, ref l00, ref l01, ref l02, ref l10, ref l11, ref l12);
+                        Half(dout0 + p + 8, dout1 + p + 8, y0p + p + 8, y1p + p + 8, y2p + p + 8, default, masked: false,
+                            ref h00, ref h01, ref h02, ref h10, ref h11, ref h12);
                     }
                 }
             }
-            if (!fold)
-            {
-                lanes[0] = l00; lanes[1] = l01; lanes[2] = l02; lanes[3] = l10; lanes[4] = l11; lanes[5] = l12;
-                lanes[6] = h00; lanes[7] = h01; lanes[8] = h02; lanes[9] = h10; lanes[10] = h11; lanes[11] = h12;
-                continue;
-            }
-            float* row = c + (long)i * n + j;
-            AddRow(row, columns, l00, h00, l01, h01, l02, h02);
-            if (m - i > 1) AddRow(row + n, columns, l10, h10, l11, h11, l12, h12);
+            EndSums(lanes, fold, c + (long)i * n + j, n, columns, m - i > 1, l00, l01, l02, l10, l11, l12, h00, h01, h02, h10, h11, h12);
         }
     }
 
-    /// <summary>Folds one filter's sums for its first <paramref name="columns"/> columns and adds them to C's entries (also
-    /// <see cref="WeightGradientAvx2"/>'s rows).</summary>
+    // The 2 x 3 register block's steps, shared with WeightGradientAvx2: l holds lanes 0-7 of an output's sums, h lanes
+    // 8-15; first digit the row of the block, second its column.
+
+    /// <summary>A block's twelve sums: zeros, or the ones <see cref="EndSums"/> left in <paramref name="lanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
+    internal static void StartSums(Vector256<float>* lanes, bool fromZero, out Vector256<float> l00, out Vector256<float> l01, out Vector256<float> l02,
+        out Vector256<float> l10, out Vector256<float> l11, out Vector256<float> l12, out Vector256<float> h00, out Vector256<float> h01,
+        out Vector256<float> h02, out Vector256<float> h10, out Vector256<float> h11, out Vector256<float> h12)
+    {
+        if (fromZero)
+        {
+            l00 = l01 = l02 = l10 = l11 = l12 = Vector256<float>.Zero;
+            h00 = h01 = h02 = h10 = h11 = h12 = Vector256<float>.Zero;
+            return;
+        }
+        l00 = lanes[0]; l01 = lanes[1]; l02 = lanes[2]; l10 = lanes[3]; l11 = lanes[4]; l12 = lanes[5];
+        h00 = lanes[6]; h01 = lanes[7]; h02 = lanes[8]; h10 = lanes[9]; h11 = lanes[10]; h12 = lanes[11];
+    }
+
+    /// <summary>Eight terms of a block's chunk of 16 (one half of every output's lanes): rows <paramref name="x0"/> and
+    /// <paramref name="x1"/> against columns <paramref name="y0"/> to <paramref name="y2"/>, 2 + 3 loads for 6 fused
+    /// multiply-adds; with <paramref name="masked"/>, every load under <paramref name="mask"/>, the missing terms zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Half(float* x0, float* x1, float* y0, float* y1, float* y2, Vector256<float> mask, bool masked,
+        ref Vector256<float> s00, ref Vector256<float> s01, ref Vector256<float> s02, ref Vector256<float> s10, ref Vector256<float> s11,
+        ref Vector256<float> s12)
+    {
+        var a0 = Load(x0, mask, masked); var a1 = Load(x1, mask, masked);
+        var y = Load(y0, mask, masked);
+        s00 = Fma.MultiplyAdd(a0, y, s00); s10 = Fma.MultiplyAdd(a1, y, s10);
+        y = Load(y1, mask, masked);
+        s01 = Fma.MultiplyAdd(a0, y, s01); s11 = Fma.MultiplyAdd(a1, y, s11);
+        y = Load(y2, mask, masked);
+        s02 = Fma.MultiplyAdd(a0, y, s02); s12 = Fma.MultiplyAdd(a1, y, s12);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load(float* p, Vector256<float> mask, bool masked) => masked ? Avx.MaskLoad(p, mask) : Avx.LoadVector256(p);
+
+    /// <summary>A block's sums after its last terms of this call: left in <paramref name="lanes"/> for the next call
+    /// unless <paramref name="fold"/>, else folded and added to the first <paramref name="columns"/> entries of C's row
+    /// <paramref name="row"/> and, with <paramref name="secondRow"/>, of the row <paramref name="n"/> after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void EndSums(Vector256<float>* lanes, bool fold, float* row, int n, int columns, bool secondRow,
+        Vector256<float> l00, Vector256<float> l01, Vector256<float> l02, Vector256<float> l10, Vector256<float> l11, Vector256<float> l12,
+        Vector256<float> h00, Vector256<float> h01, Vector256<float> h02, Vector256<float> h10, Vector256<float> h11, Vector256<float> h12)
+    {
+        if (!fold)
+        {
+            lanes[0] = l00; lanes[1] = l01; lanes[2] = l02; lanes[3] = l10; lanes[4] = l11; lanes[5] = l12;
+            lanes[6] = h00; lanes[7] = h01; lanes[8] = h02; lanes[9] = h10; lanes[10] = h11; lanes[11] = h12;
+            return;
+        }
+        AddRow(row, columns, l00, h00, l01, h01, l02, h02);
+        if (secondRow) AddRow(row + n, columns, l10, h10, l11, h11, l12, h12);
+    }
+
+    /// <summary>Folds one row's sums for its first <paramref name="columns"/> columns and adds them to C's entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* c, int columns, Vector256<float> low0, Vector256<float> high0, Vector256<float> low1,
         Vector256<float> high1, Vector256<float> low2, Vector256<float> high2)
     {
         c[0] += Gemm.FoldLanes(low0, high0);

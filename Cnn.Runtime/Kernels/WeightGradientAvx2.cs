@@ -71,67 +71,31 @@ internal static unsafe class WeightGradientAvx2
             int a1 = Math.Min(1, m - i - 1) * k;
             // l: lanes 0-7 of an output's sums, h: lanes 8-15; first digit the row of A, second the row of B.
             Vector256<float> l00, l01, l02, l10, l11, l12, h00, h01, h02, h10, h11, h12;
-            if (startFromZero)
-            {
-                l00 = l01 = l02 = l10 = l11 = l12 = Vector256<float>.Zero;
-                h00 = h01 = h02 = h10 = h11 = h12 = Vector256<float>.Zero;
-            }
-            else
-            {
-                l00 = lanes[0]; l01 = lanes[1]; l02 = lanes[2]; l10 = lanes[3]; l11 = lanes[4]; l12 = lanes[5];
-                h00 = lanes[6]; h01 = lanes[7]; h02 = lanes[8]; h10 = lanes[9]; h11 = lanes[10]; h12 = lanes[11];
-            }
+            DirectWeightGradientAvx2.StartSums(lanes, startFromZero, out l00, out l01, out l02, out l10, out l11, out l12, out h00, out h01, out h02, out h10, out h11, out h12);
             for (int s = firstImage; s < endImage; s++)
             {
                 float* x0p = a + (long)s * aStride + (long)i * k, x1p = x0p + a1;
                 float* y0p = b + (long)s * bStride + (long)j * k, y1p = y0p + b1, y2p = y0p + b2;
                 for (int p = 0; p < full; p += 16)
                 {
-                    var x0 = Avx.LoadVector256(x0p + p); var x1 = Avx.LoadVector256(x1p + p);
-                    var y = Avx.LoadVector256(y0p + p);
-                    l00 = Fma.MultiplyAdd(x0, y, l00); l10 = Fma.MultiplyAdd(x1, y, l10);
-                    y = Avx.LoadVector256(y1p + p);
-                    l01 = Fma.MultiplyAdd(x0, y, l01); l11 = Fma.MultiplyAdd(x1, y, l11);
-                    y = Avx.LoadVector256(y2p + p);
-                    l02 = Fma.MultiplyAdd(x0, y, l02); l12 = Fma.MultiplyAdd(x1, y, l12);
-                    x0 = Avx.LoadVector256(x0p + p + 8); x1 = Avx.LoadVector256(x1p + p + 8);
-                    y = Avx.LoadVector256(y0p + p + 8);
-                    h00 = Fma.MultiplyAdd(x0, y, h00); h10 = Fma.MultiplyAdd(x1, y, h10);
-                    y = Avx.LoadVector256(y1p + p + 8);
-                    h01 = Fma.MultiplyAdd(x0, y, h01); h11 = Fma.MultiplyAdd(x1, y, h11);
-                    y = Avx.LoadVector256(y2p + p + 8);
-                    h02 = Fma.MultiplyAdd(x0, y, h02); h12 = Fma.MultiplyAdd(x1, y, h12);
+                    DirectWeightGradientAvx2.Half(x0p + p, x1p + p, y0p + p, y1p + p, y2p + p, default, masked: false,
+                        ref l00, ref l01, ref l02, ref l10, ref l11, ref l12);
+                    DirectWeightGradientAvx2.Half(x0p + p + 8, x1p + p + 8, y0p + p + 8, y1p + p + 8, y2p + p + 8, default, masked: false,
+                        ref h00, ref h01, ref h02, ref h10, ref h11, ref h12);
                 }
                 if (full < k)
                 {
                     // The last, partial chunk of 16 terms, the missing ones read as zeros (both halves, as the portable path
                     // multiplies and adds its zeros too).
                     int p = full;
-                    var x0 = Avx.MaskLoad(x0p + p, lowMask); var x1 = Avx.MaskLoad(x1p + p, lowMask);
-                    var y = Avx.MaskLoad(y0p + p, lowMask);
-                    l00 = Fma.MultiplyAdd(x0, y, l00); l10 = Fma.MultiplyAdd(x1, y, l10);
-                    y = Avx.MaskLoad(y1p + p, lowMask);
-                    l01 = Fma.MultiplyAdd(x0, y, l01); l11 = Fma.MultiplyAdd(x1, y, l11);
-                    y = Avx.MaskLoad(y2p + p, lowMask);
-                    l02 = Fma.MultiplyAdd(x0, y, l02); l12 = Fma.MultiplyAdd(x1, y, l12);
-                    x0 = Avx.MaskLoad(x0p + p + 8, highMask); x1 = Avx.MaskLoad(x1p + p + 8, highMask);
-                    y = Avx.MaskLoad(y0p + p + 8, highMask);
-                    h00 = Fma.MultiplyAdd(x0, y, h00); h10 = Fma.MultiplyAdd(x1, y, h10);
-                    y = Avx.MaskLoad(y1p + p + 8, highMask);
-                    h01 = Fma.MultiplyAdd(x0, y, h01); h11 = Fma.MultiplyAdd(x1, y, h11);
-                    y = Avx.MaskLoad(y2p + p + 8, highMask);
-                    h02 = Fma.MultiplyAdd(x0, y, h02); h12 = Fma.MultiplyAdd(x1, y, h12);
+                    DirectWeightGradientAvx2.Half(x0p + p, x1p + p, y0p + p, y1p + p, y2p + p, lowMask, masked: true,
+                        ref l00, ref l01, ref l02, ref l10, ref l11, ref l12);
+                    DirectWeightGradientAvx2.Half(x0p + p + 8, x1p + p + 8, y0p + p + 8, y1p + p + 8, y2p + p + 8, highMask, masked: true,
+                        ref h00, ref h01, ref h02, ref h10, ref h11, ref h12);
                 }
             }
-            if (!fold)
-            {
-                lanes[0] = l00; lanes[1] = l01; lanes[2] = l02; lanes[3] = l10; lanes[4] = l11; lanes[5] = l12;
-                lanes[6] = h00; lanes[7] = h01; lanes[8] = h02; lanes[9] = h10; lanes[10] = h11; lanes[11] = h12;
-                continue;
-            }
-            float* row = c + (long)i * n + j;
-            DirectWeightGradientAvx2.AddRow(row, columns, l00, h00, l01, h01, l02, h02);
-            if (m - i > 1) DirectWeightGradientAvx2.AddRow(row + n, columns, l10, h10, l11, h11, l12, h12);
+            DirectWeightGradientAvx2.EndSums(lanes, fold, c + (long)i * n + j, n, columns, m - i > 1,
+                l00, l01, l02, l10, l11, l12, h00, h01, h02, h10, h11, h12);
         }
     }
 }
