@@ -58,27 +58,6 @@ internal static class TrainingKernels
                     DirectWeightGradient = !winogradWeightGradient && PicksWeightGradient(conv, layers[k].Output.Width),
                 };
             }
-        FuseInputGradientRelus(layers);
-    }
-
-    /// <summary>
-    /// A ReLU that alone reads the layer before it and that a convolution alone reads, whose input gradient runs through
-    /// Winograd: the convolution's input gradient applies the ReLU's backward as its tiles are stored (<c>reluOutput</c>
-    /// of <c>WinogradInputGradient.Images</c>: +0 where the ReLU's output, the convolution's input, is not above zero),
-    /// the bits of the two passes, and writes the gradient of the ReLU's input. The ReLU's backward pass (a read of its
-    /// output and its output gradient and a write of its input gradient) and its output gradient's buffer are left out.
-    /// Not for a ReLU whose backward another layer applies already (a BatchNorm or sum before it).
-    /// </summary>
-    private static void FuseInputGradientRelus(List<LayerSpec> layers)
-    {
-        for (int k = 1; k < layers.Count; k++)
-        {
-            if (layers[k].Kind != LayerKind.ReLU || layers[k].BackwardAppliedBy >= 0 || Fusion.SoleReader(layers, k - 1) != k) continue;
-            int conv = Fusion.SoleReader(layers, k);
-            if (conv < 0 || layers[conv].Kind != LayerKind.Conv || !layers[conv].WinogradInputGradient) continue;
-            layers[conv] = layers[conv] with { ReluMaskedInBackward = layers[k].Index };
-            layers[k] = layers[k] with { BackwardAppliedBy = layers[conv].Index };
-        }
     }
 
     /// <summary>Largest per-point sums (36 x channels x filters floats per worker) of a weight gradient through Winograd.</summary>

@@ -67,13 +67,13 @@ internal sealed class GradientFlow
     public bool NeedsInputGradient(LayerSpec l) => _firstTrainable >= 0 && l.InputIndex >= _firstTrainable;
 
     /// <summary>A layer whose output gradient is kept in a buffer of its own: not a ReLU's whose backward pass the max pool
-    /// or convolution after it applies (that layer writes the ReLU's input gradient), nor one that
-    /// <see cref="Grad(NetworkSpec, int)"/> finds in another layer's buffer (the logits', a sum's, a ReLU's masked in place).</summary>
+    /// after it applies (that pool writes the ReLU's input gradient), nor one that <see cref="Grad(NetworkSpec, int)"/>
+    /// finds in another layer's buffer (the logits', a sum's, a ReLU's masked in place).</summary>
     public bool HasGradientBuffer(int i)
     {
         var l = _spec.Layers[i];
-        bool appliedByReader = l.BackwardAppliedBy >= 0 && _spec.Layers[l.BackwardAppliedBy].ReluMaskedInBackward == l.Index;
-        return RunsBackward(i) && !appliedByReader && Grad(i) == Own(l);
+        bool appliedByPool = l.BackwardAppliedBy >= 0 && _spec.Layers[l.BackwardAppliedBy].Kind == LayerKind.MaxPool;
+        return RunsBackward(i) && !appliedByPool && Grad(i) == Own(l);
     }
 
     /// <summary>A reader of a layer besides its primary one writes its input gradient into its own buffer.</summary>
@@ -113,7 +113,7 @@ internal sealed class GradientFlow
         {
             if (!RunsBackward(i)) continue;
             var l = _body[i];
-            // A max pool or convolution that applies the ReLU before it writes that ReLU's input gradient, and the ReLU does not run.
+            // A max pool that applies the ReLU before it writes that ReLU's input gradient, and the ReLU does not run.
             var gradientOf = l.ReluMaskedInBackward >= 0 ? _spec.Layers[l.ReluMaskedInBackward] : l;
             string dinp = "default";
             if (NeedsInputGradient(gradientOf))

@@ -152,16 +152,13 @@ internal sealed record LayerSpec(
     /// this layer then computes its scale and shift only. -1 when it applies them itself.</summary>
     public int NormalizedBy { get; init; } = -1;
 
-    /// <summary>For a max pool or a convolution: the ReLU right before it whose backward pass its own applies as it writes
-    /// its input gradient, which is then the gradient of the ReLU's input. The pool routes the gradient only to winners
-    /// above zero (<c>MaxPoolReluBackward</c>, or <c>MaxPool2x2ReluBackward</c>); the convolution, whose input gradient
-    /// runs through Winograd, stores +0 where the ReLU's output is not above zero (<c>WinogradInputGradient.Images</c>'s
-    /// <c>reluOutput</c>). -1 for none.</summary>
+    /// <summary>For a max pool: the ReLU right before it whose backward pass its own applies, routing the gradient only to
+    /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>, or
+    /// <c>MaxPool2x2ReluBackward</c>); -1 for none.</summary>
     public int ReluMaskedInBackward { get; init; } = -1;
 
     /// <summary>For a ReLU: the layer whose backward pass applies this layer's, which then is not run; -1 when it runs
-    /// itself. The max pool or convolution after it (see <see cref="ReluMaskedInBackward"/>): this layer's output gradient
-    /// is not kept.
+    /// itself. The max pool after it (see <see cref="ReluMaskedInBackward"/>): this layer's output gradient is not kept.
     /// Or the BatchNorm or shortcut's sum before it (see <see cref="ReluBackwardBeforeOwn"/>): that layer's output
     /// gradient is not kept.</summary>
     public int BackwardAppliedBy { get; init; } = -1;

@@ -231,16 +231,13 @@ public static unsafe partial class Winograd3x3
     /// the transformed input <c>V[36][tiles][channels]</c> and products <c>M[36][tiles][f1 - f0]</c> of one block of tiles
     /// at a time. Tiles run in image, row, column order. With <paramref name="pool2x2"/> (even output sides) the output
     /// holds each 2x2 block's maximum instead, <c>(outHeight / 2) x (outWidth / 2)</c> per filter: the bits of this layer's
-    /// output through <see cref="Pooling.MaxPoolValues"/>, without its outputs ever being stored. With a
-    /// <paramref name="reluMask"/> (laid out as the output, neither <paramref name="relu"/> nor <paramref name="pool2x2"/>)
-    /// an output whose value there is not above zero is stored as +0: a ReLU's backward (<c>y &gt; 0 ? dy : 0</c>) applied
-    /// as the tiles are stored.
+    /// output through <see cref="Pooling.MaxPoolValues"/>, without its outputs ever being stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, int images, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias,
         Span<float> output, Span<float> padded, Span<float> scratch,
         int channels, int height, int width, int filters, int padding, int outHeight, int outWidth, bool relu = false, int f0 = 0, int f1 = -1,
-        bool pool2x2 = false, ReadOnlySpan<float> reluMask = default)
+        bool pool2x2 = false)
     {
         if (f1 < 0) f1 = filters;
         CheckRange(filters, f0, f1, nameof(Forward));
@@ -253,13 +250,11 @@ public static unsafe partial class Winograd3x3
             || bias.Length < filters || output.Length < (long)images * filters * StoredPlane(outHeight, outWidth, pool2x2)
             || padded.Length < PaddedLength(images, channels, outHeight, outWidth) || scratch.Length < ScratchLength(images, channels, range, outHeight, outWidth))
             throw new ArgumentException("Winograd3x3.Forward: spans too short for the given shape.");
-        if (!reluMask.IsEmpty && (relu || pool2x2 || reluMask.Length < (long)images * filters * outHeight * outWidth))
-            throw new ArgumentException("Winograd3x3.Forward: a ReLU's mask goes with no ReLU or pool of this layer's own, and covers the whole output.");
-        fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output, pmask = reluMask)
+        fixed (float* pin = input, ppad = padded, pv = scratch, pb = bias, pout = output)
         {
             CopyChannelLast(pin, ppad, images, channels, height, width, padding, shape.PaddedHeight, shape.PaddedWidth);
             RunTiles(ppad, pv, pb, pout, transformedWeight.Slice(Points * channels * f0, Points * channels * range), shape, 0, tiles, blockTiles, f0, f1,
-                new Finishing(relu, pool2x2, (nint)pmask));
+                new Finishing(relu, pool2x2));
         }
     }
 
@@ -660,9 +655,8 @@ public static unsafe partial class Winograd3x3
 
     /// <summary>How the finished values are stored: ReLU (<c>x &lt; 0 ? 0 : x</c>) after the bias or not, and each 2x2
     /// block of outputs reduced to its maximum (a 2x2 stride-2 max pool after the layer, computed as the tile is stored)
-    /// or every output stored; with a <see cref="Mask"/> (the address of values laid out as the output, or zero for none),
-    /// an output whose mask value is not above zero stored as +0.</summary>
-    internal readonly record struct Finishing(bool Relu, bool Pool2x2, nint Mask = 0);
+    /// or every output stored.</summary>
+    internal readonly record struct Finishing(bool Relu, bool Pool2x2);
 
     /// <summary>Values of one stored output plane: the layer's, or with the pool a quarter of it.</summary>
     private static long StoredPlane(int outHeight, int outWidth, bool pool2x2) =>
@@ -702,42 +696,20 @@ public static unsafe partial class Winograd3x3
             int t = t0 + i, n = t / perImage, ty = t % perImage / s.TilesWide, tx = t % s.TilesWide;
             int rows = Math.Min(OutputTile, s.OutHeight - ty * OutputTile), columns = Math.Min(OutputTile, s.OutWidth - tx * OutputTile);
             float* m = products + (long)i * range;
-            long at = n * s.Filters * plane + ty * tileSide * storedWidth + tx * tileSide;
-            float* corner = output + at;
-            // The mask's values for the same outputs (none when there is no mask).
-            float* maskCorner = finishing.Mask == 0 ? null : (float*)finishing.Mask + at;
+            float* corner = output + n * s.Filters * plane + ty * tileSide * storedWidth + tx * tileSide;
             for (int f = 0; f < vectorFilters; f += 16)
-                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, MaskAt(maskCorner, (f0 + f) * plane), plane, storedWidth, rows, columns,
-                    finishing, stage);
+                OutputTile16(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, plane, storedWidth, rows, columns, finishing, stage);
             for (int f = vectorFilters; f < narrowFilters; f += 8)
-                OutputTile8(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, MaskAt(maskCorner, (f0 + f) * plane), plane, storedWidth, rows, columns,
-                    finishing, stage);
+                OutputTile8(m + f, pointStride, bias + f0 + f, corner + (f0 + f) * plane, plane, storedWidth, rows, columns, finishing, stage);
             for (int f = narrowFilters; f < range; f++)
-                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (f0 + f) * plane, MaskAt(maskCorner, (f0 + f) * plane), storedWidth, rows, columns,
-                    finishing);
+                OutputTile1(m + f, pointStride, bias[f0 + f], corner + (f0 + f) * plane, storedWidth, rows, columns, finishing);
         }
     }
-
-    /// <summary>The mask's values <paramref name="offset"/> after <paramref name="corner"/>, or none.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* MaskAt(float* corner, long offset) => corner == null ? null : corner + offset;
-
-    /// <summary>Four finished values of a row stored; with a <paramref name="mask"/>, +0 where its values are not above zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFour(float* o, Vector128<float> values, float* mask)
-    {
-        if (mask != null) values = Vector128.ConditionalSelect(Vector128.GreaterThan(Vector128.Load(mask), Vector128<float>.Zero), values, Vector128<float>.Zero);
-        values.Store(o);
-    }
-
-    /// <summary>One finished value; with a <paramref name="mask"/>, +0 where its value is not above zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Masked(float value, float* mask, long index) => mask == null || mask[index] > 0f ? value : 0f;
 
     /// <summary>One tile's output transform for 16 filters: columns first, then rows; then each filter's block (or its
     /// 2x2 maxima) stored.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTile16(float* m, long pointStride, float* bias, float* corner, float* mask, long plane, int outWidth, int rows, int columns,
+    private static void OutputTile16(float* m, long pointStride, float* bias, float* corner, long plane, int outWidth, int rows, int columns,
         Finishing finishing, float* stage)
     {
         for (int s = 0; s < InputTile; s++)
@@ -772,18 +744,17 @@ public static unsafe partial class Winograd3x3
         {
             float* o = corner + lane * plane;
             float* block = byFilter + lane * 16;
-            float* mo = MaskAt(mask, lane * plane);
             if (rows == OutputTile && columns == OutputTile)
             {
-                StoreFour(o, Vector128.Load(block), mo);
-                StoreFour(o + outWidth, Vector128.Load(block + 4), MaskAt(mo, outWidth));
-                StoreFour(o + 2 * outWidth, Vector128.Load(block + 8), MaskAt(mo, 2 * outWidth));
-                StoreFour(o + 3 * outWidth, Vector128.Load(block + 12), MaskAt(mo, 3 * outWidth));
+                Vector128.Load(block).Store(o);
+                Vector128.Load(block + 4).Store(o + outWidth);
+                Vector128.Load(block + 8).Store(o + 2 * outWidth);
+                Vector128.Load(block + 12).Store(o + 3 * outWidth);
                 continue;
             }
             for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++)
-                o[i * outWidth + j] = Masked(block[i * 4 + j], mo, i * outWidth + j);
+                o[i * outWidth + j] = block[i * 4 + j];
         }
     }
 
@@ -818,7 +789,7 @@ public static unsafe partial class Winograd3x3
     // Compiled on its own: inlined into TransformOutput next to OutputTile16, it ran the JIT's inlining budget out and
     // its vector loads, stores and transforms stayed calls (64 x 56 x 56's output transform about 1 ms).
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void OutputTile8(float* m, long pointStride, float* bias, float* corner, float* mask, long plane, int outWidth, int rows, int columns,
+    private static void OutputTile8(float* m, long pointStride, float* bias, float* corner, long plane, int outWidth, int rows, int columns,
         Finishing finishing, float* stage)
     {
         for (int s = 0; s < InputTile; s++)
@@ -870,17 +841,17 @@ public static unsafe partial class Winograd3x3
             Transpose8.Block(finished + 8 * 8, 8, byFilter + 8, 16);
             for (int lane = 0; lane < 8; lane++)
             for (int i = 0; i < OutputTile; i++)
-                StoreFour(corner + lane * plane + i * outWidth, Vector128.Load(byFilter + lane * 16 + i * OutputTile), MaskAt(mask, lane * plane + i * outWidth));
+                Vector128.Load(byFilter + lane * 16 + i * OutputTile).Store(corner + lane * plane + i * outWidth);
             return;
         }
         for (int lane = 0; lane < 8; lane++)
         for (int i = 0; i < rows; i++)
         for (int j = 0; j < columns; j++)
-            corner[lane * plane + i * outWidth + j] = Masked(finished[(i * OutputTile + j) * 8 + lane], mask, lane * plane + i * outWidth + j);
+            corner[lane * plane + i * outWidth + j] = finished[(i * OutputTile + j) * 8 + lane];
     }
 
     /// <summary>One tile's output transform for one filter, the operations of <see cref="OutputTile16"/>.</summary>
-    private static void OutputTile1(float* m, long pointStride, float bias, float* corner, float* mask, int outWidth, int rows, int columns, Finishing finishing)
+    private static void OutputTile1(float* m, long pointStride, float bias, float* corner, int outWidth, int rows, int columns, Finishing finishing)
     {
         float* t = stackalloc float[OutputTile * InputTile];
         for (int s = 0; s < InputTile; s++)
@@ -907,7 +878,7 @@ public static unsafe partial class Winograd3x3
         }
         for (int i = 0; i < rows; i++)
         for (int j = 0; j < columns; j++)
-            corner[i * outWidth + j] = Masked(finished[i * OutputTile + j], mask, i * outWidth + j);
+            corner[i * outWidth + j] = finished[i * OutputTile + j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

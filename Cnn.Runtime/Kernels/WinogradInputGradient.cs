@@ -41,19 +41,16 @@ public static class WinogradInputGradient
     /// Writes <paramref name="dinp"/> (<paramref name="images"/> x <c>[channels, height, width]</c>) from
     /// <paramref name="dout"/> (<c>[filters, outHeight, outWidth]</c> each) of a 3x3 stride-1 convolution with
     /// <paramref name="padding"/>; <paramref name="padded"/> (<see cref="PaddedLength"/>) and <paramref name="scratch"/>
-    /// (<see cref="ScratchLength"/>) are its working space. With <paramref name="reluOutput"/>, the output of a ReLU that is
-    /// this convolution's input, <paramref name="dinp"/> is the gradient of that ReLU's input instead: +0 wherever the
-    /// ReLU's output is not above zero, as its backward pass (<c>y &gt; 0 ? dy : 0</c>) would write over this gradient.
+    /// (<see cref="ScratchLength"/>) are its working space.
     /// </summary>
     public static void Images(ReadOnlySpan<float> dout, int images, ReadOnlySpan<float> transformed, Span<float> dinp, Span<float> padded,
-        Span<float> scratch, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth,
-        ReadOnlySpan<float> reluOutput = default)
+        Span<float> scratch, int channels, int height, int width, int filters, int padding, int outHeight, int outWidth)
     {
         if (padding < 0 || padding > 2)
             throw new ArgumentException($"WinogradInputGradient.Images: padding {padding} leaves no full convolution of 3x3 (0 to 2 are).");
         if (outHeight != height + 2 * padding - 2 || outWidth != width + 2 * padding - 2)
             throw new ArgumentException("WinogradInputGradient.Images: the output size is not that of a 3x3 stride-1 convolution of the input.");
         Winograd3x3.Forward(dout, images, transformed, Zeros.Get(channels), dinp, padded, scratch, channels: filters, height: outHeight, width: outWidth,
-            filters: channels, padding: 2 - padding, outHeight: height, outWidth: width, reluMask: reluOutput);
+            filters: channels, padding: 2 - padding, outHeight: height, outWidth: width);
     }
 }

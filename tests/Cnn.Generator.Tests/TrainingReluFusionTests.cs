@@ -4,12 +4,11 @@ using static CnnGen.Generator.Tests.Infrastructure.GeneratedCode;
 namespace CnnGen.Generator.Tests;
 
 /// <summary>
-/// Training fusions around a ReLU. A convolution on the direct or Winograd training kernel applies the ReLU that alone
+/// Two training fusions around a ReLU. A convolution on the direct or Winograd training kernel applies the ReLU that alone
 /// reads it as it stores in a gradient pass (<c>FuseTrainingConvolutionRelus</c>), as a BatchNorm or a sum does; other
 /// convolutions (im2col's) keep the ReLU's pass. A max pool that alone reads a ReLU, which alone reads the layer before,
-/// does the ReLU's backward pass as it routes the gradient (<c>FusePoolReluBackwards</c>), and a convolution whose input
-/// gradient runs through Winograd does it as it stores that gradient (<c>FuseInputGradientRelus</c>): RunBackward does not
-/// call the ReLU's, and keeps no output gradient for it.
+/// does the ReLU's backward pass as it routes the gradient (<c>FusePoolReluBackwards</c>): RunBackward does not call the
+/// ReLU's, and keeps no output gradient for it.
 /// </summary>
 public class TrainingReluFusionTests
 {
@@ -47,33 +46,6 @@ public class TrainingReluFusionTests
         Assert.DoesNotContain("_grad_relu1", text, StringComparison.Ordinal);
         Assert.Contains("global::CnnGen.Kernels.Pooling." + routing, text, StringComparison.Ordinal);
         Assert.Contains($"applies its mask as it routes the gradient ({routing[..routing.IndexOf('(')]})", text, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void AWinogradConvolutionAppliesTheReluBeforeItAsItStoresItsInputGradient()
-    {
-        // conv2's input gradient runs through Winograd (3x3, stride 1, padding 1): it masks by relu1's output, its input.
-        string text = CleanNetworkSource("[Input(3, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(3, 32, Padding = 1)] [ReLU] [Dense(4)]");
-        Assert.Contains("Backward_conv2(ws, ws._act_relu1, ws._act_conv2, ws._grad_conv2, active < 1 ? ws._grad_conv1 : default, batch);", text, StringComparison.Ordinal);
-        Assert.Contains("// relu1's backward pass: conv2's applied it.", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("Backward_relu1(ws,", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("_grad_relu1", text, StringComparison.Ordinal);
-        Assert.Contains("outHeight: 16, outWidth: 16, reluOutput: inp.Slice(0, batch * 4096));", text, StringComparison.Ordinal);
-        Assert.Contains("// Nothing to do: conv2, the convolution after this ReLU, applies its mask as it stores its input gradient", text, StringComparison.Ordinal);
-        // relu2 feeds a dense layer: its own backward pass runs.
-        Assert.Contains("Backward_relu2(ws, ws._act_conv2, ws._act_relu2, ws._grad_relu2, active < 3 ? ws._grad_conv2 : default, batch);", text, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("an im2col input gradient", "[Input(3, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU] [Conv(4, 16, Stride = 2, Padding = 1)] [Dense(4)]")]
-    [InlineData("another layer reads the ReLU", "[Input(3, 16, 16)] [Conv(3, 16, Padding = 1)] [ReLU(Name = \"r\")] [Conv(3, 16, Padding = 1)] [Add(\"r\")] [Dense(4)]")]
-    [InlineData("another layer reads the first convolution", "[Input(3, 16, 16)] [Conv(3, 16, Padding = 1, Name = \"c\")] [ReLU] [Conv(3, 16, Padding = 1)] [Add(\"c\")] [Dense(4)]")]
-    public void OtherwiseTheConvolutionsInputGradientIsUnmasked(string what, string attributes)
-    {
-        Assert.NotEmpty(what);
-        string text = CleanNetworkSource(attributes);
-        Assert.DoesNotContain("reluOutput:", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("backward pass: conv2's applied it", text, StringComparison.Ordinal);
     }
 
     [Theory]

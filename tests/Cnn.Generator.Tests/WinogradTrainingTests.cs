@@ -35,11 +35,9 @@ public class WinogradTrainingTests
         string forward = Assert.Single(Regex.Matches(code, @"// Training: Winograd F\(4x4, 3x3\)[^\n]*\n\s*(?<call>[^\n]*)\n").Select(m => m.Groups["call"].Value.Trim()));
         Assert.Equal("global::CnnGen.Kernels.Winograd3x3.Forward(inp.Slice(0, batch * 4096), batch, _winogradTraining_conv2, bias, outp.Slice(0, batch * 8192), " +
                      "ws._winogradPadded_conv2, ws._winogradScratch_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16);", forward);
-        // The input gradient masked by relu1's output, conv2's input: it is relu1's input gradient.
         string gradient = Assert.Single(Calls(code, "WinogradInputGradient.Images"));
         Assert.Equal("dout.Slice(0, batch * 8192), batch, _winogradInputGradient_conv2, dinp.Slice(0, batch * 4096), ws._winogradGradientPadded_conv2, " +
-                     "ws._winogradScratch_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16, " +
-                     "reluOutput: inp.Slice(0, batch * 4096)", gradient);
+                     "ws._winogradScratch_conv2, channels: 16, height: 16, width: 16, filters: 32, padding: 1, outHeight: 16, outWidth: 16", gradient);
         // conv2's weight gradient too: each call's tiles into the worker's sums, turned into dweight once at the end of its chunk.
         // It reads the channel-last copies the forward pass made of x and the input gradient of dy (when there is one).
         Assert.Equal("inp.Slice(0, batch * 4096), dout.Slice(0, batch * 8192), batch, ws._winogradSums_conv2, ws._winogradPending_conv2, ws._winogradPadded_conv2, " +

@@ -757,13 +757,9 @@ internal sealed class ConvLayer : LayerEmitter
         int inLen = (int)l.Input.Length, outLen = (int)l.Output.Length;
         w.Line($"// dinp = seed 001's full convolution of dy with the kernel rotated 180 degrees (channels and filters swapped), " +
                $"through Winograd F(4x4, 3x3) over dy padded by {2 - c.Padding}: within rounding of the column gradient and col2im");
-        bool masked = l.ReluMaskedInBackward >= 0;
-        if (masked)
-            w.Line($"// With the ReLU before this layer's backward pass: +0 where its output (this layer's input) is not above zero, so dinp is the gradient of the ReLU's input.");
         w.Line($"{Kernels}.WinogradInputGradient.Images(dout.Slice(0, batch * {outLen}), batch, {TrainingWeights.InputGradient(l)}, dinp.Slice(0, batch * {inLen}), " +
                $"ws.{WinogradGradientPadded(l)}, ws._winogradScratch_{l.Id}, channels: {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}, " +
-               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width}" +
-               (masked ? $", reluOutput: inp.Slice(0, batch * {inLen}));" : ");"));
+               $"filters: {c.Filters}, padding: {c.Padding}, outHeight: {l.Output.Height}, outWidth: {l.Output.Width});");
     }
 
     /// <summary>The workspace buffer of the channel-last output gradients, in whole 4x4 tiles, of a Winograd weight gradient.</summary>

@@ -66,54 +66,6 @@ public class WinogradInputGradientTests
         }
     }
 
-    [Theory]
-    [InlineData(16, 32, 8, 8)]     // whole tiles, a vector of channels (eight at a time without AVX-512)
-    [InlineData(19, 16, 10, 13)]   // tiles the edges cut, 3 channels past the vectors
-    [InlineData(3, 20, 5, 6)]      // channels one at a time
-    public void WithAReluOutputIsTheGradientThenTheRelusBackward(int channels, int filters, int height, int width)
-    {
-        // The ReLU's output is the convolution's input: zeros (about a third), positives, a -0 and a NaN (both masked).
-        var random = new Random(channels * 100 + height);
-        const int images = 2, padding = 1;
-        int outHeight = height, outWidth = width;
-        float[] dout = Random(random, images * filters * outHeight * outWidth), weight = Random(random, filters * channels * 9);
-        var reluOutput = new float[images * channels * height * width];
-        for (int i = 0; i < reluOutput.Length; i++) reluOutput[i] = random.Next(3) == 0 ? 0f : random.NextSingle() + 0.1f;
-        reluOutput[1] = -0f;
-        reluOutput[reluOutput.Length / 2] = float.NaN;
-        var flipped = new float[weight.Length];
-        var transformed = new float[WinogradInputGradient.TransformedWeightLength(filters, channels)];
-        WinogradInputGradient.TransformWeights(weight, flipped, transformed, filters, channels);
-        var padded = new float[WinogradInputGradient.PaddedLength(images, filters, height, width)];
-        var scratch = new float[WinogradInputGradient.ScratchLength(images, channels, filters, height, width)];
-
-        var gradient = new float[reluOutput.Length];
-        WinogradInputGradient.Images(dout, images, transformed, gradient, padded, scratch, channels, height, width, filters, padding, outHeight, outWidth);
-        var expected = new float[reluOutput.Length];
-        Activations.ReluBackward(reluOutput, gradient, expected);
-        var actual = new float[reluOutput.Length];
-        actual.AsSpan().Fill(7f);
-        WinogradInputGradient.Images(dout, images, transformed, actual, padded, scratch, channels, height, width, filters, padding, outHeight, outWidth,
-            reluOutput: reluOutput);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"C{channels} F{filters} {height}x{width}: dinp[{i}] is {actual[i]:R}, the gradient masked by the ReLU's backward {expected[i]:R}");
-        Assert.Contains(gradient.Zip(actual), p => p.First != 0 && p.Second == 0); // the mask took gradients away
-        Assert.Contains(actual, v => v != 0);
-    }
-
-    [Fact]
-    public void AReluMaskGoesWithoutTheLayersOwnReluAndCoversTheOutput()
-    {
-        var none = new float[4096];
-        var e = Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(none, 1, none, none, none, none, none, channels: 2, height: 4, width: 4,
-            filters: 2, padding: 1, outHeight: 4, outWidth: 4, relu: true, reluMask: none));
-        Assert.Contains("ReLU's mask", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => Winograd3x3.Forward(none, 1, none, none, none, none, none, channels: 2, height: 4, width: 4,
-            filters: 2, padding: 1, outHeight: 4, outWidth: 4, reluMask: new float[31]));
-        Assert.Contains("ReLU's mask", e.Message, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void RejectsPaddingsWithoutAFullConvolutionAndWrongOutputSizes()
     {
