@@ -153,8 +153,7 @@ internal sealed record LayerSpec(
     public int NormalizedBy { get; init; } = -1;
 
     /// <summary>For a max pool: the ReLU right before it whose backward pass its own applies, routing the gradient only to
-    /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>, or
-    /// <c>MaxPool2x2ReluBackward</c>); -1 for none.</summary>
+    /// winners above zero and writing the gradient of the ReLU's input (<c>MaxPoolReluBackward</c>); -1 for none.</summary>
     public int ReluMaskedInBackward { get; init; } = -1;
 
     /// <summary>For a ReLU: the layer whose backward pass applies this layer's, which then is not run; -1 when it runs

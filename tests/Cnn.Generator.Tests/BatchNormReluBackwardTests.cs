@@ -41,7 +41,7 @@ public class BatchNormReluBackwardTests
     public void AMaxPoolAfterTheReluDoesItsBackwardInstead()
     {
         string text = CleanNetworkSource("[Input(2, 8, 8)] [Conv(3, 4, Padding = 1)] [BatchNorm] [ReLU] [MaxPool(2)] [Dense(3)]");
-        Assert.Contains("MaxPool2x2ReluBackward(", text, StringComparison.Ordinal);
+        Assert.Contains("MaxPoolReluBackward(", text, StringComparison.Ordinal);
         Assert.Contains("// relu1's backward pass: pool1's applied it.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("MaskAndAddGradientSums", text, StringComparison.Ordinal);
         Assert.Contains("Backward_bn1(ws, ws._act_conv1, ws._act_bn1, ws._grad_bn1,", text, StringComparison.Ordinal);

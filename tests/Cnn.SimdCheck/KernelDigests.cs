@@ -629,24 +629,5 @@ internal static class KernelDigests
                 foreach (var state in optimizer.State.Values) steps.AddRange(state);
             }
         yield return ("Optimizers.Step", steps.ToArray());
-
-        // The same routing for 2x2 windows at stride 2, each input written once on AVX-512 (rows of 17 and 30 windows, odd
-        // and even sizes; last, so the digests before it draw the same random values), the general kernel without it.
-        var maxPool2x2Relu = new List<float>();
-        foreach (var (height, width) in new[] { (9, 35), (40, 60) })
-        {
-            const int planes = 2;
-            int oh = height / 2, ow = width / 2;
-            var x = Random(planes * height * width);
-            for (int i = 0; i < x.Length; i++) x[i] = Math.Max(x[i], 0f);
-            x[5] = float.NaN;
-            var y = new float[planes * oh * ow];
-            var winners = new int[y.Length];
-            Pooling.MaxPool2x2(x, y, winners, planes, height, width);
-            var dx = new float[x.Length];
-            Pooling.MaxPool2x2ReluBackward(Random(y.Length), winners, y, dx, planes, height, width);
-            maxPool2x2Relu.AddRange(dx);
-        }
-        yield return ("Pooling.MaxPool2x2ReluBackward", maxPool2x2Relu.ToArray());
     }
 }

@@ -90,7 +90,7 @@ internal sealed class ActivationLayer : LayerEmitter
             // RunBackward does not call it; a replay of every layer's methods may.
             var by = network.Layers[l.BackwardAppliedBy];
             w.Line(by.Kind == LayerKind.MaxPool
-                ? $"// Nothing to do: {by.Name}, the max pool after this ReLU, applies its mask as it routes the gradient ({MaxPoolLayer.BackwardKernel(by, relu: true)}), into this layer's input gradient."
+                ? $"// Nothing to do: {by.Name}, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient."
                 : by.Kind == LayerKind.BatchNorm
                 ? $"// Nothing to do: {by.Name}, the BatchNorm before this ReLU, applies its mask to this layer's output gradient in place (MaskAndAddGradientSums) as its own backward pass starts."
                 : $"// Nothing to do: {by.Name}, the sum before this ReLU, applies its mask to this layer's output gradient in place as its own backward pass starts.");

@@ -132,9 +132,6 @@ internal sealed class MaxPoolLayer : PoolLayer
         w.Close();
     }
 
-    /// <summary>The runtime kernel of this max pool's backward pass, with the ReLU before it or alone.</summary>
-    internal static string BackwardKernel(LayerSpec l, bool relu) => (IsHalving(l) ? "MaxPool2x2" : "MaxPool") + (relu ? "ReluBackward" : "Backward");
-
     public override void Backward(SourceWriter w, LayerSpec l, bool needInputGradient, NetworkSpec network)
     {
         int planeOut = l.Output.Height * l.Output.Width;
@@ -142,17 +139,13 @@ internal sealed class MaxPoolLayer : PoolLayer
         if (needInputGradient)
         {
             ReturnWithoutInputGradient(w);
-            // 2x2 windows at stride 2 do not overlap: their kernels write each input's gradient once instead of clearing and adding.
-            string shape = IsHalving(l)
-                ? $"planes: batch * {l.Input.Channels}, height: {l.Input.Height}, width: {l.Input.Width}"
-                : $"planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut}";
             if (l.ReluMaskedInBackward >= 0)
             {
                 w.Line("// With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.");
-                w.Line($"{Kernels}.Pooling.{BackwardKernel(l, relu: true)}(dout, ws._argmax_{l.Id}, outp, dinp, {shape});");
+                w.Line($"{Kernels}.Pooling.MaxPoolReluBackward(dout, ws._argmax_{l.Id}, outp, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
             }
             else
-                w.Line($"{Kernels}.Pooling.{BackwardKernel(l, relu: false)}(dout, ws._argmax_{l.Id}, dinp, {shape});");
+                w.Line($"{Kernels}.Pooling.MaxPoolBackward(dout, ws._argmax_{l.Id}, dinp, planes: batch * {l.Input.Channels}, planeIn: {PlaneIn(l)}, planeOut: {planeOut});");
         }
         w.Close();
     }

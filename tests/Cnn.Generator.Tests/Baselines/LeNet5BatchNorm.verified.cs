@@ -843,7 +843,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu1(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPool2x2ReluBackward), into this layer's input gradient.
+        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 6x28x28 -> 6x14x14 ----
@@ -865,7 +865,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
-        global::CnnGen.Kernels.Pooling.MaxPool2x2ReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 6, height: 28, width: 28);
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 6, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv2: 5x5 convolution, 16 filters, stride 1, padding 0: 6x14x14 -> 16x10x10 ----
@@ -999,7 +999,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu2(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPool2x2ReluBackward), into this layer's input gradient.
+        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 16x10x10 -> 16x5x5 ----
@@ -1021,7 +1021,7 @@ partial class LeNet5BatchNorm : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
-        global::CnnGen.Kernels.Pooling.MaxPool2x2ReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 16, height: 10, width: 10);
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 16, planeIn: 100, planeOut: 25);
     }
 
     // ---- dense1: dense 400 -> 120 (flattens 16x5x5) ----

@@ -1640,7 +1640,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu3(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPool2x2ReluBackward), into this layer's input gradient.
+        // Nothing to do: pool1, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool1: MaxPool 2x2, stride 2, padding 0: 16x28x28 -> 16x14x14 ----
@@ -1663,7 +1663,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
-        global::CnnGen.Kernels.Pooling.MaxPool2x2ReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 16, height: 28, width: 28);
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool1, outp, dinp, planes: batch * 16, planeIn: 784, planeOut: 196);
     }
 
     // ---- conv4: 3x3 convolution, 32 filters, stride 1, padding 1: 16x14x14 -> 32x14x14 ----
@@ -2151,7 +2151,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward_relu6(Workspace ws, global::System.ReadOnlySpan<float> inp, global::System.ReadOnlySpan<float> outp, global::System.ReadOnlySpan<float> dout, global::System.Span<float> dinp, int batch)
     {
-        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPool2x2ReluBackward), into this layer's input gradient.
+        // Nothing to do: pool2, the max pool after this ReLU, applies its mask as it routes the gradient (MaxPoolReluBackward), into this layer's input gradient.
     }
 
     // ---- pool2: MaxPool 2x2, stride 2, padding 0: 32x14x14 -> 32x7x7 ----
@@ -2174,7 +2174,7 @@ partial class SmallResNet : global::CnnGen.INetwork
     {
         if (dinp.IsEmpty) return; // no trainable layer before this one
         // With the ReLU before this pool's backward pass: the gradient goes only to winners above zero (this pool's output), and dinp is the ReLU's input gradient.
-        global::CnnGen.Kernels.Pooling.MaxPool2x2ReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 32, height: 14, width: 14);
+        global::CnnGen.Kernels.Pooling.MaxPoolReluBackward(dout, ws._argmax_pool2, outp, dinp, planes: batch * 32, planeIn: 196, planeOut: 49);
     }
 
     // ---- dense1: dense 1568 -> 10 (flattens 32x7x7) ----
