@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exports torchvision's mobilenet_v2(), resnet18() or googlenet() with seeded random weights to ONNX.
+"""Exports torchvision's mobilenet_v2(), resnet18(), googlenet() or densenet121() with seeded random weights to ONNX.
 
 It exports as the engine race does (opset 17, dynamic batch axis, evaluation mode), for `Cnn.OrtLayers`, which times
 ONNX Runtime node by node. Per-node times do not depend on the weights' values, so no checkpoint is needed. Needs
@@ -18,7 +18,7 @@ from export_onnx import MODELS, OPSET
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--model", default="mobilenetv2", choices=["mobilenetv2", "resnet18", "googlenet"])
+    parser.add_argument("--model", default="mobilenetv2", choices=["mobilenetv2", "resnet18", "googlenet", "densenet121"])
     parser.add_argument("--out", required=True, help="the ONNX file to write")
     args = parser.parse_args()
     torch.manual_seed(0)

@@ -10,6 +10,9 @@ namespace CnnGen.OrtLayers;
 /// Runtime runs branches in another order than the declaration (GoogLeNet's inception blocks: the pooling branch first),
 /// its rows are put in CnnGen's order by name when every convolution finds its node: the node's module path
 /// (<c>/inception3a/branch2/branch2.1/Relu</c> is <c>inception3a.branch2.1</c>) is the layer's name or a prefix of it.
+/// A BatchNormalization that no convolution takes in runs in ONNX Runtime as a depthwise <c>Conv</c> node named after it
+/// (DenseNet's <c>norm1</c> before each dense layer): not an anchor, so it is counted with the row before, where CnnGen
+/// applies it as the next 1x1 convolution reads its input (<c>NormReluProduct</c>).
 /// </summary>
 internal static class LayerTable
 {
@@ -18,7 +21,7 @@ internal static class LayerTable
     public static void Print(List<(string Name, string Kind, string Shape, double Microseconds)> layers, List<OrtNode> nodes)
     {
         var ours = Group(layers, l => l.Kind is "Conv" or "Dense");
-        var theirs = InOurOrder(ours, Group(nodes, n => OrtAnchors.Contains(n.Op)));
+        var theirs = InOurOrder(ours, Group(nodes, IsAnchor));
         if (ours.Count != theirs.Count)
             Console.WriteLine($"  warning: {ours.Count} CnnGen convolutions and dense layers, {theirs.Count} ONNX Runtime ones: rows past the first difference do not match");
         Console.WriteLine($"  {"#",3} {"CnnGen layer",-24} {"output",-11} {"CnnGen",9} {"ORT",9} {"ratio",6}  ORT nodes (op, output)");
@@ -40,6 +43,9 @@ internal static class LayerTable
             $"  {"sum of medians",-40} {ourTotal,9:F1} {theirTotal,9:F1} {Ratio(theirTotal, ourTotal),6}   (ratio: ORT time / CnnGen time, >1: CnnGen faster)"));
     }
 
+    /// <summary>A node that starts a row: a convolution or product, but not a BatchNormalization run as a convolution.</summary>
+    private static bool IsAnchor(OrtNode n) => OrtAnchors.Contains(n.Op) && !n.Name.Contains("/BatchNormalization_", StringComparison.Ordinal);
+
     private static string Ratio(double theirs, double ours) =>
         ours > 0 ? string.Create(CultureInfo.InvariantCulture, $"{theirs / ours:F2}") : "-";
 
@@ -48,7 +54,7 @@ internal static class LayerTable
     private static List<List<OrtNode>> InOurOrder(List<List<(string Name, string Kind, string Shape, double Microseconds)>> ours, List<List<OrtNode>> theirs)
     {
         if (ours.Count != theirs.Count) return theirs;
-        var paths = theirs.Select(g => ModulePath(g.First(n => OrtAnchors.Contains(n.Op)).Name)).ToList();
+        var paths = theirs.Select(g => ModulePath(g.First(IsAnchor).Name)).ToList();
         var order = new List<List<OrtNode>>();
         var used = new HashSet<int>();
         foreach (var our in ours)

@@ -35,7 +35,7 @@ internal static class Program
         }
         if (onnx is null || !File.Exists(onnx) || threads < 1)
         {
-            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18|googlenet] [--rounds 9] [--calls 5] [--threads 1]\n" +
+            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18|googlenet|densenet121] [--rounds 9] [--calls 5] [--threads 1]\n" +
                                     "  (write FILE with bench/export_profile_onnx.py)");
             return 2;
         }
@@ -44,6 +44,7 @@ internal static class Program
             "mobilenetv2" => new MobileNetV2(seed: 1),
             "resnet18" => new ResNet18(seed: 1),
             "googlenet" => new GoogLeNet(seed: 1),
+            "densenet121" => new DenseNet121(seed: 1),
             _ => throw new ArgumentException($"unknown model {model}"),
         };
         network.FixedWeights = true;
@@ -114,6 +115,7 @@ internal static class Program
         }
         string trace = session.EndProfiling();
         var nodes = OrtTrace.Read(trace);
+        if (Environment.GetEnvironmentVariable("KEEP_TRACE") is { } keep) File.Copy(trace, keep, true);
         File.Delete(trace);
         foreach (var node in nodes) node.Microseconds.RemoveRange(0, Math.Min(ortWarmUps, node.Microseconds.Count));
 
