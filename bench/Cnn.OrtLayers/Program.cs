@@ -19,7 +19,7 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        string? onnx = null, model = "mobilenetv2";
+        string? onnx = null, model = "mobilenetv2", keepTrace = null;
         int rounds = 9, calls = 5, threads = 1;
         for (int i = 0; i < args.Length; i++)
         {
@@ -30,13 +30,14 @@ internal static class Program
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--calls": calls = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--keep-trace": keepTrace = args[++i]; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
         if (onnx is null || !File.Exists(onnx) || threads < 1)
         {
-            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18|googlenet|densenet121] [--rounds 9] [--calls 5] [--threads 1]\n" +
-                                    "  (write FILE with bench/export_profile_onnx.py)");
+            Console.Error.WriteLine("usage: Cnn.OrtLayers --onnx FILE [--model mobilenetv2|resnet18|googlenet|densenet121] [--rounds 9] [--calls 5] [--threads 1] [--keep-trace FILE]\n" +
+                                    "  (write the ONNX file with bench/export_profile_onnx.py; --keep-trace copies ONNX Runtime's profiler trace there)");
             return 2;
         }
         INetwork network = model switch
@@ -115,7 +116,7 @@ internal static class Program
         }
         string trace = session.EndProfiling();
         var nodes = OrtTrace.Read(trace);
-        if (Environment.GetEnvironmentVariable("KEEP_TRACE") is { } keep) File.Copy(trace, keep, true);
+        if (keepTrace is not null) File.Copy(trace, keepTrace, overwrite: true);
         File.Delete(trace);
         foreach (var node in nodes) node.Microseconds.RemoveRange(0, Math.Min(ortWarmUps, node.Microseconds.Count));
 
