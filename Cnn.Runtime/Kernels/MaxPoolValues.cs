@@ -26,8 +26,10 @@ public static unsafe partial class Pooling
     /// <paramref name="planes"/> planes of <paramref name="height"/> x <paramref name="width"/> values to
     /// <paramref name="outHeight"/> x <paramref name="outWidth"/>, each window's maximum with <see cref="MaxPool"/>'s
     /// bits. With AVX-512, 2x2 windows at stride 2 that no edge cuts run straight from each pair of rows
-    /// (<see cref="HalvingPlanes"/>), other windows at strides 1 and 2 the separable vector path, 16 outputs of a row at
-    /// once; with AVX2 alone, strides 1 and 2 fold eight windows at once (stride 1 from rows copied between minus
+    /// (<see cref="HalvingPlanes"/>), 3x3 windows at stride 1 with padding 1 down columns of chunks
+    /// (<see cref="ThreeByOnePlanes"/>) and at stride 2 row by row (<see cref="ThreeByTwoPlanes"/>), both with one
+    /// <c>vmaxps</c> per fold while the plane has no NaN (<see cref="NumberFold"/>), other windows at strides 1 and 2 the
+    /// separable vector path, 16 outputs of a row at once; with AVX2 alone, strides 1 and 2 fold eight windows at once (stride 1 from rows copied between minus
     /// infinities, <see cref="ValuesPaddedRowsAvx2"/>; rows of more than 8 outputs at stride 2 from their even and odd
     /// columns, <see cref="ValuesPhasesAvx2"/>; shorter ones through masked loads, <see cref="ValuesAvx2"/>); other
     /// strides and machines fold each window in order.
@@ -67,6 +69,13 @@ public static unsafe partial class Pooling
         {
             fixed (float* px = input, py = output)
                 ThreeByOnePlanes(px, py, planes, height, width);
+            return;
+        }
+        if (size == 3 && stride == 2 && padding <= 1 && 2 * outHeight - padding <= height + 1 && 2 * outWidth - padding <= width + 1
+            && outWidth <= 16 * ThreeByTwoMaxChunks)
+        {
+            fixed (float* px = input, py = output)
+                ThreeByTwoPlanes(px, py, planes, height, width, padding, outHeight, outWidth);
             return;
         }
         int rowLength = (outWidth + 15) & ~15; // one ring row: whole vectors
@@ -135,7 +144,7 @@ public static unsafe partial class Pooling
     /// an output row first needs them (a window's rows are consecutive and at most <c>size</c>, so the rows it needs are
     /// all in the ring); each output row then folds its window's ring rows in order, stepping from ring row to ring row
     /// (a remainder per load, the old way, cost ResNet-18's 64 x 112 x 112 pool a sixth of its time: 200-206 -> 166-174
-    /// us; with <see cref="ColumnMaximaThreeByTwo"/> 120-121).</summary>
+    /// us; 3x3 windows at stride 2 now take <see cref="ThreeByTwoPlanes"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SeparablePlane(float* x, float* y, float* ring, int rowLength, int height, int width, int size, int stride,
         int padding, int outHeight, int outWidth)
@@ -225,11 +234,6 @@ public static unsafe partial class Pooling
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ColumnMaxima(float* row, float* h, int width, int size, int stride, int padding, int outWidth)
     {
-        if (size == 3 && stride == 2)
-        {
-            ColumnMaximaThreeByTwo(row, h, width, padding, outWidth);
-            return;
-        }
         int reach = stride == 1 ? 16 : 32; // columns one window column's lanes load
         for (int c0 = 0; c0 < outWidth; c0 += 16)
         {
@@ -256,7 +260,9 @@ public static unsafe partial class Pooling
     /// divisions per row. A row's chunk is loaded once (the row's last chunk under a mask that reads minus infinity past
     /// it); its left and right neighbours' lanes come from the chunks on either side by one two-source permute each,
     /// minus infinity beyond the row's ends. The same values folded in the same order as the separable path: each
-    /// window's columns left to right, then its rows top to bottom. The same bits.
+    /// window's columns left to right, then its rows top to bottom. The same bits. Folded by <see cref="NumberFold"/>: a
+    /// plane that has a NaN is pooled again by the rule (<see cref="RuleFold"/>); GoogLeNet's nine such pools, one image
+    /// in its pass, 364-370 -> 193-197 us (<c>Cnn.Latency --model googlenet --layers</c>, two runs of each build).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ThreeByOnePlanes(float* x, float* y, int planes, int height, int width)
@@ -264,35 +270,46 @@ public static unsafe partial class Pooling
         long planeLength = (long)height * width;
         for (int plane = 0; plane < planes; plane++)
         {
-            float* px = x + (long)plane * height * width;
-            float* py = y + (long)plane * height * width;
+            float* px = x + plane * planeLength;
+            float* py = y + plane * planeLength;
             if (plane + 1 < planes) PrefetchPlane(px + planeLength, planeLength, py + planeLength, planeLength);
-            for (int c0 = 0; c0 < width; c0 += 16)
-            {
-                var above = RowMaxima(px, c0, width);
-                if (height == 1)
-                {
-                    StoreChunk(py, c0, width, above);
-                    continue;
-                }
-                var here = RowMaxima(px + width, c0, width);
-                StoreChunk(py, c0, width, Fold(above, here)); // the first row's windows: input rows 0 and 1
-                for (int oy = 1; oy < height - 1; oy++)
-                {
-                    var below = RowMaxima(px + (oy + 1) * width, c0, width);
-                    StoreChunk(py + oy * width, c0, width, Fold(Fold(above, here), below));
-                    above = here;
-                    here = below;
-                }
-                StoreChunk(py + (height - 1) * width, c0, width, Fold(above, here)); // the last row's: its row and the one above
-            }
+            if (!ThreeByOnePlane<NumberFold>(px, py, height, width)) ThreeByOnePlane<RuleFold>(px, py, height, width);
         }
+    }
+
+    /// <summary>One plane of <see cref="ThreeByOnePlanes"/>, folded by <typeparamref name="TFold"/>; false when
+    /// <typeparamref name="TFold"/> holds for numbers alone and the plane has a NaN (its outputs are then to be pooled
+    /// again by the rule).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ThreeByOnePlane<TFold>(float* px, float* py, int height, int width) where TFold : struct, IMaxFold
+    {
+        var unordered = Vector512<float>.Zero; // all ones in a lane once it has read a NaN (numbers-only folds)
+        for (int c0 = 0; c0 < width; c0 += 16)
+        {
+            var above = RowMaxima<TFold>(px, c0, width, ref unordered);
+            if (height == 1)
+            {
+                StoreChunk(py, c0, width, above);
+                continue;
+            }
+            var here = RowMaxima<TFold>(px + width, c0, width, ref unordered);
+            StoreChunk(py, c0, width, TFold.Fold(above, here)); // the first row's windows: input rows 0 and 1
+            for (int oy = 1; oy < height - 1; oy++)
+            {
+                var below = RowMaxima<TFold>(px + (oy + 1) * width, c0, width, ref unordered);
+                StoreChunk(py + oy * width, c0, width, TFold.Fold(TFold.Fold(above, here), below));
+                above = here;
+                here = below;
+            }
+            StoreChunk(py + (height - 1) * width, c0, width, TFold.Fold(above, here)); // the last row's: its row and the one above
+        }
+        return !TFold.NumbersOnly || unordered == Vector512<float>.Zero;
     }
 
     /// <summary>Row <paramref name="row"/>'s maxima over the 3-column windows of columns <c>[c0, c0 + 16)</c>:
     /// columns <c>x - 1</c>, <c>x</c>, <c>x + 1</c> folded in that order, minus infinity outside the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RowMaxima(float* row, int c0, int width)
+    private static Vector512<float> RowMaxima<TFold>(float* row, int c0, int width, ref Vector512<float> unordered) where TFold : struct, IMaxFold
     {
         // left: lane 0 is the previous chunk's lane 15, lane i its own lane i - 1; right: lane i is its own lane i + 1,
         // lane 15 the next chunk's lane 0.
@@ -302,9 +319,10 @@ public static unsafe partial class Pooling
         var previous = c0 > 0 ? Vector512.Load(row + c0 - 16) : minusInfinity;
         var current = Chunk(row, c0, width, minusInfinity);
         var next = c0 + 16 < width ? Chunk(row, c0 + 16, width, minusInfinity) : minusInfinity;
+        if (TFold.NumbersOnly) unordered |= Unordered(current); // each chunk of the row is current once
         var left = Avx512F.PermuteVar16x32x2(previous, leftIndex, current);
         var right = Avx512F.PermuteVar16x32x2(current, rightIndex, next);
-        return Fold(Fold(left, current), right);
+        return TFold.Fold(TFold.Fold(left, current), right);
     }
 
     /// <summary>Stores columns <c>[c0, c0 + 16)</c> of an output row of <paramref name="width"/>, masked past its end.</summary>
@@ -321,35 +339,113 @@ public static unsafe partial class Pooling
         c0 + 16 <= width ? Vector512.Load(row + c0) : Avx512F.MaskLoad(row + c0, LaneMask.First(width - c0), minusInfinity);
 
     /// <summary>
-    /// <see cref="ColumnMaxima"/> for 3-column windows at stride 2 (ResNet's max pool): lane <c>i</c>'s columns
-    /// <c>first + 2i</c>, <c>+ 1</c> and <c>+ 2</c> are the even and odd lanes of the 32 columns from <c>first</c> and
-    /// the even lanes moved down one, the 33rd column filling the last: two loads, two permutes and a shift, where the
-    /// general path loads and permutes once per window column. The same values folded in the same order: the same bits.
-    /// At a row's ends only the load that reaches past it is masked, and with padding 1 the first chunk's low load is the
-    /// row's first 16 columns moved up a lane: ResNet-18's 64 x 112 x 112 pool (half its chunks at an end) took 115-173
-    /// us with both loads of an end chunk masked, 97-110 this way (<c>Cnn.TrainProfile stem</c>, thread CPU time, five
-    /// alternating runs, the lowest round of each; faster in all five).
+    /// 3x3 windows at stride 2, floor or ceil mode (the pool after ResNet's, GoogLeNet's and DenseNet's stem, and
+    /// GoogLeNet's between its stages), output rows of at most <see cref="ThreeByTwoMaxChunks"/> chunks of 16: each
+    /// output row folds the column maxima of its window's input rows, those of the row it shares with the window below
+    /// (its last row, the next one's first) kept for that window in a row of chunks on the stack, where the separable
+    /// path wrote every input row's maxima into a ring and read them back, at two integer divisions per row. Rows are
+    /// read in order, left to right, so a wide plane the layer before left out of cache streams in. Folded by
+    /// <see cref="NumberFold"/>: a plane that has a NaN is pooled again by the rule (<see cref="RuleFold"/>). The same
+    /// values folded in the same order as the separable path: each window's columns left to right, then its rows top
+    /// to bottom. The same bits. GoogLeNet's four such pools, one image in its pass, 299-300 -> 250-263 us, most of it
+    /// the stem's pool, whose input comes from memory (<c>Cnn.Latency --model googlenet --layers</c>, two runs of each
+    /// build); caches warm, 480 x 28 x 28 to 14 x 14 80-86 -> 45-60 us.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ThreeByTwoPlanes(float* x, float* y, int planes, int height, int width, int padding, int outHeight, int outWidth)
+    {
+        long planeIn = (long)height * width, planeOut = (long)outHeight * outWidth;
+        float* carried = stackalloc float[ThreeByTwoMaxChunks * 16];
+        for (int plane = 0; plane < planes; plane++)
+        {
+            float* px = x + plane * planeIn, py = y + plane * planeOut;
+            if (plane + 1 < planes) PrefetchPlane(px + planeIn, planeIn, py + planeOut, planeOut);
+            if (!ThreeByTwoPlane<NumberFold>(px, py, carried, height, width, padding, outHeight, outWidth))
+                ThreeByTwoPlane<RuleFold>(px, py, carried, height, width, padding, outHeight, outWidth);
+        }
+    }
+
+    /// <summary>Output chunks of 16 per row up to which <see cref="ThreeByTwoPlanes"/> keeps a row of column maxima on the
+    /// stack (4 KiB): rows of up to 1,024 outputs; wider ones take the separable path.</summary>
+    private const int ThreeByTwoMaxChunks = 64;
+
+    /// <summary>One plane of <see cref="ThreeByTwoPlanes"/>; false when <typeparamref name="TFold"/> holds for numbers
+    /// alone and the plane has a NaN in a row a window reads. A row of one chunk (outputs of 14x14 and smaller maps) keeps
+    /// the shared row's maxima in a register (GoogLeNet's 480 x 28 x 28 pool 61.6 -> 52.8 us against the row on the stack).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ThreeByTwoPlane<TFold>(float* px, float* py, float* carried, int height, int width, int padding, int outHeight, int outWidth)
+        where TFold : struct, IMaxFold
+    {
+        var unordered = Vector512<float>.Zero; // all ones in a lane once it has read a NaN (numbers-only folds)
+        var carriedChunk = Vector512<float>.Zero; // a row of one chunk: the shared row's maxima
+        bool haveCarried = false; // whether the shared row's maxima are this window's first row
+        for (int oy = 0; oy < outHeight; oy++)
+        {
+            int top = 2 * oy - padding, first = Math.Max(top, 0), end = Math.Min(top + 3, height); // the window's rows [first, end)
+            bool useCarried = haveCarried && first == top;
+            float* outRow = py + oy * outWidth;
+            if (outWidth <= 16)
+            {
+                StoreChunk(outRow, 0, outWidth, WindowColumns<TFold>(px, 0, width, padding, top, first, end, useCarried, ref carriedChunk, ref unordered));
+            }
+            else
+            {
+                for (int c0 = 0; c0 < outWidth; c0 += 16)
+                    StoreChunk(outRow, c0, outWidth, WindowColumns<TFold>(px, c0, width, padding, top, first, end, useCarried, ref *(Vector512<float>*)(carried + c0), ref unordered));
+            }
+            haveCarried = end == top + 3;
+        }
+        return !TFold.NumbersOnly || unordered == Vector512<float>.Zero;
+    }
+
+    /// <summary>The maxima of output columns <c>[c0, c0 + 16)</c> of the windows on input rows <c>[first, end)</c> (of
+    /// rows <c>[top, top + 3)</c>, clipped to the plane), their first row's column maxima taken from
+    /// <paramref name="shared"/> when <paramref name="useShared"/>; row <c>top + 2</c>'s, the next window's first, are
+    /// left in <paramref name="shared"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WindowColumns<TFold>(float* px, int c0, int width, int padding, int top, int first, int end,
+        bool useShared, ref Vector512<float> shared, ref Vector512<float> unordered) where TFold : struct, IMaxFold
+    {
+        var max = useShared ? shared : ThreeColumnsByTwo<TFold>(px + first * width, c0, width, padding, ref unordered);
+        for (int row = first + 1; row < end; row++)
+        {
+            var next = ThreeColumnsByTwo<TFold>(px + row * width, c0, width, padding, ref unordered);
+            max = TFold.Fold(max, next);
+            if (row == top + 2) shared = next;
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// One input row's maxima over the 3-column windows at stride 2 of output columns <c>[c0, c0 + 16)</c>: lane
+    /// <c>i</c>'s columns <c>first + 2i</c>, <c>+ 1</c> and <c>+ 2</c> are the even and odd lanes of the 32 columns from
+    /// <c>first</c> and the even lanes moved down one, the 33rd column filling the last: two loads, two permutes and a
+    /// shift, where a general path loads and permutes once per window column. At a row's ends only the load that reaches
+    /// past it is masked (columns outside the row read as minus infinity), and with padding 1 the first chunk's low load
+    /// is the row's first 16 columns moved up a lane: ResNet-18's 64 x 112 x 112 pool (half its chunks at an end) took
+    /// 115-173 us with both loads of an end chunk masked, 97-110 this way (<c>Cnn.TrainProfile stem</c>, thread CPU time,
+    /// five alternating runs, the lowest round of each; faster in all five). With a numbers-only fold, every column a
+    /// window reads is watched for NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnMaximaThreeByTwo(float* row, float* h, int width, int padding, int outWidth)
+    private static Vector512<float> ThreeColumnsByTwo<TFold>(float* row, int c0, int width, int padding, ref Vector512<float> unordered)
+        where TFold : struct, IMaxFold
     {
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        for (int c0 = 0; c0 < outWidth; c0 += 16)
-        {
-            int first = 2 * c0 - padding; // lane 0's first column
-            // Each load masked only when it reaches past the row: at a row of 112 the first chunk's low 16 columns
-            // start at -1 and its high ones are inside, the last chunk's low ones inside and its high ones past the end.
-            var low = first >= 0 && first + 16 <= width ? Vector512.Load(row + first)
-                : first == -1 && width >= 16 ? ShiftInMinusInfinity(Vector512.Load(row)) // padding 1: columns 0..14 moved up a lane
-                : MaskedLanes(row, first, 1, width);
-            var high = first + 16 >= 0 && first + 32 <= width ? Vector512.Load(row + first + 16) : MaskedLanes(row, first + 16, 1, width);
-            float last = first + 32 >= 0 && first + 32 < width ? row[first + 32] : float.NegativeInfinity; // the third column of lane 15's window
-            var left = Avx512F.PermuteVar16x32x2(low, even, high);
-            var middle = Avx512F.PermuteVar16x32x2(low, odd, high);
-            var right = Avx512F.AlignRight32(Vector512.Create(last).AsInt32(), left.AsInt32(), 1).AsSingle();
-            Fold(Fold(left, middle), right).Store(h + c0);
-        }
+        int first = 2 * c0 - padding; // lane 0's first column
+        // Each load masked only when it reaches past the row: at a row of 112 the first chunk's low 16 columns start at
+        // -1 and its high ones are inside, the last chunk's low ones inside and its high ones past the end.
+        var low = first >= 0 && first + 16 <= width ? Vector512.Load(row + first)
+            : first == -1 && width >= 16 ? ShiftInMinusInfinity(Vector512.Load(row)) // padding 1: columns 0..14 moved up a lane
+            : MaskedLanes(row, first, 1, width);
+        var high = first + 16 >= 0 && first + 32 <= width ? Vector512.Load(row + first + 16) : MaskedLanes(row, first + 16, 1, width);
+        float last = first + 32 >= 0 && first + 32 < width ? row[first + 32] : float.NegativeInfinity; // the third column of lane 15's window
+        if (TFold.NumbersOnly) unordered |= Unordered(low) | Unordered(high) | Unordered(Vector512.CreateScalar(last));
+        var left = Avx512F.PermuteVar16x32x2(low, even, high);
+        var middle = Avx512F.PermuteVar16x32x2(low, odd, high);
+        var right = Avx512F.AlignRight32(Vector512.Create(last).AsInt32(), left.AsInt32(), 1).AsSingle();
+        return TFold.Fold(TFold.Fold(left, middle), right);
     }
 
     /// <summary>Lanes 0..14 of <paramref name="v"/> moved up one lane, minus infinity in lane 0 (a column left of the row).</summary>
@@ -381,6 +477,44 @@ public static unsafe partial class Pooling
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         return Avx512F.PermuteVar16x32x2(low, even, high);
     }
+
+    /// <summary>How a vector path folds the next values of its windows into their maxima so far.</summary>
+    private interface IMaxFold
+    {
+        /// <summary>True when <see cref="Fold"/> gives the rule's bits only while no value is NaN: the path then watches
+        /// the values it reads, and a plane that has a NaN is pooled again by <see cref="RuleFold"/>.</summary>
+        static abstract bool NumbersOnly { get; }
+
+        /// <summary><paramref name="max"/> with <paramref name="v"/>, the next values of the windows in order, folded in.</summary>
+        static abstract Vector512<float> Fold(Vector512<float> max, Vector512<float> v);
+    }
+
+    /// <summary>The pool's rule itself (<see cref="Pooling.Fold(Vector512{float}, Vector512{float})"/>): two compares and a
+    /// select, for any values.</summary>
+    private readonly struct RuleFold : IMaxFold
+    {
+        public static bool NumbersOnly => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Fold(Vector512<float> max, Vector512<float> v) => Pooling.Fold(max, v);
+    }
+
+    /// <summary>One <c>vmaxps</c> with the next value first: it returns the next value when above the maximum so far and
+    /// the maximum otherwise, ties (+0 against -0) included, so the first maximum stays, as in the rule. It differs from
+    /// the rule only for a NaN (it returns its second operand), hence <see cref="NumbersOnly"/>. GoogLeNet's 3x3 pools
+    /// beside its inception convolutions run about 2.5x as fast as with the rule's compares and select (512 x 14 x 14,
+    /// caches warm: 36 -> 14 us).</summary>
+    private readonly struct NumberFold : IMaxFold
+    {
+        public static bool NumbersOnly => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Fold(Vector512<float> max, Vector512<float> v) => Avx512F.Max(v, max);
+    }
+
+    /// <summary>All ones in the lanes of <paramref name="v"/> that hold a NaN, zero elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Unordered(Vector512<float> v) => Avx512F.CompareUnordered(v, v);
 
     /// <summary>The pool's rule: <paramref name="v"/>, the next value of a window in order, replaces <paramref name="max"/>
     /// when above it or NaN (so a window's result is its last NaN, else its first maximum).</summary>

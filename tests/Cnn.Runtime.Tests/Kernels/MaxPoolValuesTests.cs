@@ -143,6 +143,68 @@ public class MaxPoolValuesTests
                 }
     }
 
+    /// <summary>Values without a NaN (zeros of both signs in shared windows, infinities, ties), which the 3x3 pools at
+    /// strides 1 and 2 fold with one <c>vmaxps</c> each: the rule's bits, the first zero of a window included.</summary>
+    [Theory]
+    [InlineData(3, 1, 1, 28, 28, false)]
+    [InlineData(3, 1, 1, 14, 14, false)]
+    [InlineData(3, 1, 1, 7, 7, false)]
+    [InlineData(3, 1, 1, 32, 32, false)]
+    [InlineData(3, 2, 1, 112, 112, false)]
+    [InlineData(3, 2, 0, 56, 56, true)]
+    [InlineData(3, 2, 0, 14, 14, true)]
+    [InlineData(3, 2, 1, 35, 17, false)]
+    public void ValuesWithoutNaNAreTheLoopsBitForBit(int size, int stride, int padding, int height, int width, bool ceil)
+    {
+        const int planes = 4;
+        int outHeight = OutSize(height, size, stride, padding, ceil), outWidth = OutSize(width, size, stride, padding, ceil);
+        var random = new Random(height * 1000 + width * 10 + stride);
+        float[] numbers = { -0f, 0f, float.NegativeInfinity, float.PositiveInfinity, 1f, -1f, 0.5f };
+        var x = new float[planes * height * width];
+        for (int i = 0; i < x.Length; i++) x[i] = random.Next(2) == 0 ? numbers[random.Next(numbers.Length)] : random.Next(-3, 4) * 0.5f;
+        var values = Enumerable.Repeat(123f, planes * outHeight * outWidth + 1).ToArray();
+        Pooling.MaxPoolValues(x, values, planes, height, width, size, stride, padding, outHeight, outWidth);
+        int count = planes * outHeight * outWidth;
+        AssertSameBits(Loop(x, planes, height, width, size, stride, padding, outHeight, outWidth), values, count, "numbers only");
+        Assert.Equal(123f, values[^1]);
+        // Windows of zeros only, of both signs: the first zero of each window, as the rule gives.
+        var zeros = new float[x.Length];
+        for (int i = 0; i < zeros.Length; i++) zeros[i] = random.Next(2) == 0 ? -0f : 0f;
+        Pooling.MaxPoolValues(zeros, values, planes, height, width, size, stride, padding, outHeight, outWidth);
+        AssertSameBits(Loop(zeros, planes, height, width, size, stride, padding, outHeight, outWidth), values, count, "zeros");
+    }
+
+    /// <summary>One NaN among numbers, in one plane of several, at a row's first and last columns, in a chunk's first
+    /// and last lanes, and in the last row: that plane is pooled again by the rule (its windows give the NaN), and the
+    /// planes around it keep the bits of numbers.</summary>
+    [Theory]
+    [InlineData(1, 1, 28, 28, false)]
+    [InlineData(1, 1, 14, 14, false)]
+    [InlineData(1, 1, 7, 7, false)]
+    [InlineData(2, 1, 112, 112, false)]
+    [InlineData(2, 0, 56, 56, true)]
+    [InlineData(2, 0, 15, 15, true)]
+    public void ANaNAmongNumbersIsTheLoopsBitForBit(int stride, int padding, int height, int width, bool ceil)
+    {
+        const int planes = 3, size = 3;
+        int outHeight = OutSize(height, size, stride, padding, ceil), outWidth = OutSize(width, size, stride, padding, ceil);
+        int count = planes * outHeight * outWidth;
+        var random = new Random(height + width + stride);
+        var x = new float[planes * height * width];
+        for (int i = 0; i < x.Length; i++) x[i] = random.Next(-4, 5) * 0.25f;
+        float nan = BitConverter.Int32BitsToSingle(unchecked((int)0xFFC0_0033));
+        int plane = height * width;
+        foreach (int at in new[] { 0, width - 1, 15, 16, 31, width + 17, (height - 1) * width, plane - 1 })
+        {
+            if (at >= plane) continue;
+            var withNaN = (float[])x.Clone();
+            withNaN[plane + at] = nan; // the middle plane
+            var values = new float[count];
+            Pooling.MaxPoolValues(withNaN, values, planes, height, width, size, stride, padding, outHeight, outWidth);
+            AssertSameBits(Loop(withNaN, planes, height, width, size, stride, padding, outHeight, outWidth), values, count, $"NaN at {at}");
+        }
+    }
+
     [Fact]
     public void AWindowsLastNaNAndFirstZeroWin()
     {
