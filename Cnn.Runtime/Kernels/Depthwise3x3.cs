@@ -101,6 +101,43 @@ public static unsafe class Depthwise3x3
                         ahead: c + 1 < endChannel ? plane : 0);
             return;
         }
+        WideRows(input, weight, bias, output, height, width, firstChannel, endChannel, 0, height, activation);
+    }
+
+    /// <summary>Whether <see cref="ForwardRows"/> computes a map of this size: on the AVX-512 path, rows wider than 16
+    /// values in planes of more than 64 (the path that walks blocks of four rows).</summary>
+    public static bool SplitsRows(int height, int width) =>
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated && width > Lanes && (long)height * width > SmallPlane;
+
+    /// <summary>
+    /// Output rows <c>[firstRow, endRow)</c> of every channel (<c>channels x height x width</c>, as the input), for a pass
+    /// that splits one image by rows (<see cref="SplitsRows"/> must hold): a thread then reads the input rows of its range
+    /// and one row on either side, which a layer split by rows before it wrote on the same core, and writes rows that a
+    /// layer split by rows after it reads on the same core. Split by channels, each thread read half of every channel's
+    /// rows from the other core and wrote lines the other core had read in the pass before. Each output gets the chain of
+    /// <see cref="Forward"/>: the same bits for any rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRows(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int channels, int height, int width, int firstRow, int endRow, FusedActivation activation = FusedActivation.None)
+    {
+        if (!SplitsRows(height, width))
+            throw new ArgumentException($"Depthwise3x3.ForwardRows: a {height}x{width} map is not split by rows on this machine (SplitsRows).");
+        if (firstRow < 0 || endRow > height || firstRow > endRow)
+            throw new ArgumentException($"Depthwise3x3.ForwardRows: row range [{firstRow}, {endRow}) is not within the {height} rows.");
+        long plane = (long)height * width;
+        if (input.Length < channels * plane || weight.Length < channels * 9L || bias.Length < channels || output.Length < channels * plane)
+            throw new ArgumentException("Depthwise3x3.ForwardRows: spans too short for the given shape.");
+        if (firstRow == endRow || channels == 0) return;
+        WideRows(input, weight, bias, output, height, width, 0, channels, firstRow, endRow, activation);
+    }
+
+    /// <summary>Rows <c>[firstRow, endRow)</c> of channels <c>[firstChannel, endChannel)</c> on rows wider than 16: each
+    /// channel's blocks of four rows, the next channel's rows of a block asked for first.</summary>
+    private static void WideRows(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
+        int height, int width, int firstChannel, int endChannel, int firstRow, int endRow, FusedActivation activation)
+    {
+        long plane = (long)height * width;
         int chunks = (width + Lanes - 1) / Lanes;
         // Per chunk of 16 columns: the lanes of tap columns kx = 0, 1, 2 inside the image, and the lanes to store.
         var masks = chunks <= 32 ? stackalloc Masks[chunks] : new Masks[chunks];
@@ -116,7 +153,7 @@ public static unsafe class Depthwise3x3
         fixed (float* pin = input, pw = weight, pb = bias, pout = output)
         fixed (Masks* pm = masks)
             for (int c = firstChannel; c < endChannel; c++)
-                Channel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, chunks, pm, zeros + 1, activation,
+                Channel(pin + c * plane, pw + c * 9, pb[c], pout + c * plane, height, width, firstRow, endRow, chunks, pm, zeros + 1, activation,
                     ahead: c + 1 < endChannel ? plane : 0);
     }
 
@@ -261,22 +298,22 @@ public static unsafe class Depthwise3x3
     private readonly record struct Masks(Vector512<float> Left, Vector512<float> Centre, Vector512<float> Right, bool Interior);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Channel(float* x, float* w, float bias, float* y, int height, int width, int chunks, Masks* masks, float* zeros,
-        FusedActivation activation, long ahead)
+    private static void Channel(float* x, float* w, float bias, float* y, int height, int width, int firstRow, int endRow, int chunks,
+        Masks* masks, float* zeros, FusedActivation activation, long ahead)
     {
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]);
         Vector512<float> w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
         var b = Vector512.Create(bias);
-        for (int oy = 0; oy < height; oy += RowsPerBlock)
+        for (int oy = firstRow; oy < endRow; oy += RowsPerBlock)
         {
             // The next channel's rows of this block, input and output, asked for a channel ahead (ahead = 0 after a
             // range's last channel: its own rows, already in cache, rather than the lines of another thread's channel).
-            NextChannelRows(x, y, ahead, oy, height, width);
+            NextChannelRows(x, y, ahead, oy, endRow, width);
             // Input rows oy - 1 .. oy + 4; the row of zeros above or below the image.
             float* i0 = Row(x, oy - 1, height, width, zeros), i1 = Row(x, oy, height, width, zeros), i2 = Row(x, oy + 1, height, width, zeros);
             float* i3 = Row(x, oy + 2, height, width, zeros), i4 = Row(x, oy + 3, height, width, zeros), i5 = Row(x, oy + 4, height, width, zeros);
-            int rows = Math.Min(RowsPerBlock, height - oy);
+            int rows = Math.Min(RowsPerBlock, endRow - oy);
             int chunk = 0;
             // Two chunks side by side: four loads per input row instead of six, loads being what this kernel waits on.
             for (; chunk + 1 < chunks; chunk += 2)

@@ -59,11 +59,22 @@ public class ImageSplitTests
         // shared out, the ReLU6 applied by its kernel); pointwise to 16: 16 x 1,024 x 32 = 524,288.
         // The grouped layer's ReLU (32,768 values, not fused into im2col) is split by ranges of values.
         string code = Generate("[Input(32, 32, 32)] [Conv(3, 32, Padding = 1, Groups = 4)] [ReLU] [Conv(3, 32, Padding = 1, Groups = 32)] [ReLU6] [Conv(1, 16)]");
-        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardChannels_conv2", "_ForwardColumns_conv3" }, SplitMethods(code));
+        Assert.Equal(new[] { "_ForwardGroups_conv1", "_ForwardValues_relu1", "_ForwardRows_conv2", "_ForwardChannels_conv2", "_ForwardColumns_conv3" }, SplitMethods(code));
         Assert.Contains("units: 4, block: 1", code);
+        // Rows of 32 (wider than 16): on AVX-512 (asked at run time) ranges of output rows in blocks of the kernel's four,
+        // elsewhere ranges of channels.
+        Assert.Contains("if (global::CnnGen.Kernels.Depthwise3x3.SplitsRows(height: 32, width: 32))", code);
+        Assert.Contains("GeneratedPasses.RunSplit(_ForwardRows_conv2 ??= ForwardRows_conv2, ws, inp.Slice(b * 32768, 32768), target.Slice(b * 32768, 32768), weight, bias, 1, units: 32, block: 4);", code);
+        Assert.Contains("Depthwise3x3.ForwardRows(inp, weight, bias, outp, channels: 32, height: 32, width: 32, " +
+                        "firstRow: start, endRow: end, activation: global::CnnGen.Kernels.FusedActivation.Relu6);", code);
         Assert.Contains("GeneratedPasses.RunSplit(_ForwardChannels_conv2 ??= ForwardChannels_conv2, ws, inp, target, weight, bias, batch, units: 32, block: 1);", code);
         Assert.Contains("Depthwise3x3.Forward(inp.Slice(b * 32768, 32768), weight, bias, outp.Slice(b * 32768, 32768), channels: 32, height: 32, width: 32, " +
                         "firstChannel: start, endChannel: end, activation: global::CnnGen.Kernels.FusedActivation.Relu6);", code);
+        // Rows of at most 16 keep ranges of channels alone.
+        string narrow = Generate("[Input(128, 16, 16)] [Conv(3, 128, Padding = 1, Groups = 128)] [ReLU6] [Conv(1, 64)] [GlobalAvgPool] [Dense(10)]"); // 128 x 256 x 9 = 294,912 MACs
+        Assert.Contains("_ForwardChannels_conv1", SplitMethods(narrow));
+        Assert.DoesNotContain("Depthwise3x3.SplitsRows", narrow);
+        Assert.DoesNotContain("ForwardRows_conv1", narrow);
         Assert.DoesNotContain("_ForwardGroups_conv2", code);
         // The pointwise product's 1,024 positions in ranges of whole rows, one 32-column panel a row (its 16 filters are
         // less than one range).

@@ -42,6 +42,55 @@ public class Depthwise3x3Tests
                 (input, weight, bias, output) => Depthwise3x3.Forward(input, weight, bias, output, c.Channels, c.Height, c.Width, c.First, c.End, activation));
     }
 
+    /// <summary>Rows of every channel in ranges cut anywhere (inside a block of four, one row, the last rows), each range
+    /// writing only its rows: together the bits of the whole layer, MobileNetV2's 32 x 112 x 112 among the maps.</summary>
+    [Theory]
+    [InlineData(32, 112, 112, FusedActivation.Relu6)]
+    [InlineData(3, 28, 28, FusedActivation.None)]
+    [InlineData(2, 9, 17, FusedActivation.Relu)]
+    [InlineData(4, 30, 75, FusedActivation.None)]
+    public void RowRangesGiveTheWholeLayersBits(int channels, int height, int width, FusedActivation activation)
+    {
+        if (!Depthwise3x3.SplitsRows(height, width)) return; // ranges of rows are the AVX-512 path's
+        var random = new Random(channels * 1000 + height + width);
+        float[] Values(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(random.NextDouble() * 2 - 1); return a; }
+        var input = Values(channels * height * width);
+        var weight = Values(channels * 9);
+        var bias = Values(channels);
+        var whole = new float[input.Length];
+        Depthwise3x3.Forward(input, weight, bias, whole, channels, height, width, 0, channels, activation);
+        foreach (int[] cuts in new[] { new[] { 0, height }, new[] { 0, 1, height }, new[] { 0, 5, height / 2, height - 1, height } })
+        {
+            var ranges = Enumerable.Repeat(123f, input.Length).ToArray();
+            for (int k = 0; k + 1 < cuts.Length; k++)
+            {
+                if (cuts[k] > cuts[k + 1]) continue;
+                Depthwise3x3.ForwardRows(input, weight, bias, ranges, channels, height, width, cuts[k], cuts[k + 1], activation);
+            }
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(ranges[i]),
+                    $"cuts {string.Join(",", cuts)}: output {i} is {ranges[i]:R}, the whole layer's {whole[i]:R}");
+        }
+        // A range writes its rows alone.
+        var one = Enumerable.Repeat(123f, input.Length).ToArray();
+        Depthwise3x3.ForwardRows(input, weight, bias, one, channels, height, width, 1, 2, activation);
+        for (int c = 0; c < channels; c++)
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    int i = (c * height + y) * width + x;
+                    if (y == 1) Assert.Equal(whole[i], one[i]);
+                    else Assert.Equal(123f, one[i]);
+                }
+    }
+
+    [Fact]
+    public void RowRangesOfAMapTheyDoNotSplitAreRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Depthwise3x3.ForwardRows(new float[14 * 14], new float[9], new float[1], new float[14 * 14], 1, 14, 14, 0, 14));
+        Assert.Contains("not split by rows", e.Message);
+    }
+
     [Fact]
     public void PaddingIsAProductWithZero()
     {
