@@ -52,8 +52,7 @@ public static unsafe class Depthwise3x3
         if (firstChannel < 0 || endChannel > channels || firstChannel > endChannel)
             throw new ArgumentException($"Depthwise3x3.Forward: channel range [{firstChannel}, {endChannel}) is not within the {channels} channels.");
         long plane = (long)height * width;
-        if (input.Length < channels * plane || weight.Length < channels * 9L || bias.Length < channels || output.Length < channels * plane)
-            throw new ArgumentException("Depthwise3x3.Forward: spans too short for the given shape.");
+        CheckSpans("Forward", input, weight, bias, output, channels, plane);
         if (firstChannel == endChannel) return;
         if (!(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
         {
@@ -125,11 +124,18 @@ public static unsafe class Depthwise3x3
             throw new ArgumentException($"Depthwise3x3.ForwardRows: a {height}x{width} map is not split by rows on this machine (SplitsRows).");
         if (firstRow < 0 || endRow > height || firstRow > endRow)
             throw new ArgumentException($"Depthwise3x3.ForwardRows: row range [{firstRow}, {endRow}) is not within the {height} rows.");
-        long plane = (long)height * width;
-        if (input.Length < channels * plane || weight.Length < channels * 9L || bias.Length < channels || output.Length < channels * plane)
-            throw new ArgumentException("Depthwise3x3.ForwardRows: spans too short for the given shape.");
+        CheckSpans("ForwardRows", input, weight, bias, output, channels, (long)height * width);
         if (firstRow == endRow || channels == 0) return;
         WideRows(input, weight, bias, output, height, width, 0, channels, firstRow, endRow, activation);
+    }
+
+    /// <summary>Refuses spans too short for <paramref name="channels"/> planes of <paramref name="plane"/> values and
+    /// their weights and biases.</summary>
+    private static void CheckSpans(string method, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, int channels, long plane)
+    {
+        if (input.Length < channels * plane || weight.Length < channels * 9L || bias.Length < channels || output.Length < channels * plane)
+            throw new ArgumentException($"Depthwise3x3.{method}: spans too short for the given shape.");
     }
 
     /// <summary>Rows <c>[firstRow, endRow)</c> of channels <c>[firstChannel, endChannel)</c> on rows wider than 16: each
