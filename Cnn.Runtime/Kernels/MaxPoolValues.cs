@@ -349,7 +349,7 @@ public static unsafe partial class Pooling
     /// values folded in the same order as the separable path: each window's columns left to right, then its rows top
     /// to bottom. The same bits. GoogLeNet's four such pools, one image in its pass, 299-300 -> 250-263 us, most of it
     /// the stem's pool, whose input comes from memory (<c>Cnn.Latency --model googlenet --layers</c>, two runs of each
-    /// build); caches warm, 480 x 28 x 28 to 14 x 14 80-86 -> 45-60 us.
+    /// build); caches warm, 480 x 28 x 28 to 14 x 14 79-86 -> 45-51 us (80 in a third run).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ThreeByTwoPlanes(float* x, float* y, int planes, int height, int width, int padding, int outHeight, int outWidth)
