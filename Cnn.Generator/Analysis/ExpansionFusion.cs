@@ -58,7 +58,7 @@ internal static class ExpansionFusion
                 || l.DirectInference || l.NormalizedInput >= 0) continue;
             // The expansion's output in inference is its ReLU's, written only with the BatchNorm folded in.
             if (l.FoldedBatchNorm < 0 || l.FusedRelu < 0 || !l.FusedReluNeedsFold) continue;
-            int depthwise = Fusion.SoleReader(layers, PositionOf(layers, l.FusedRelu));
+            int depthwise = Fusion.SoleReader(layers, Fusion.PositionOf(layers, l.FusedRelu));
             if (depthwise < 0 || layers[depthwise].Op is not ConvOp { Groups: > 1 } || !layers[depthwise].DirectInference) continue;
             bool channelLastOnly = l.Output.Length <= LargeExpansion;
             if (channelLastOnly && !FusesChannelLast(l.Output, (ConvOp)layers[depthwise].Op)) continue;
@@ -86,13 +86,5 @@ internal static class ExpansionFusion
         long rows = System.Math.Max(1, (inputRows - depthwise.Kernel) / System.Math.Max(1, depthwise.Stride) + 1);
         if (rows >= KernelRows) rows = rows / KernelRows * KernelRows;
         return (int)System.Math.Min(output.Height, rows);
-    }
-
-    /// <summary>Where the layer of that index sits in the list (a layer rejected by a diagnostic has no spec); -1 if absent.</summary>
-    private static int PositionOf(List<LayerSpec> layers, int index)
-    {
-        for (int k = 0; k < layers.Count; k++)
-            if (layers[k].Index == index) return k;
-        return -1;
     }
 }

@@ -56,6 +56,7 @@ internal static class Fusion
         ShareSumInputGradients(layers);
         AddShortcutSharesInReluMasks(layers, endsWithSoftmax);
         ExpansionFusion.Decide(layers);
+        StemFusion.Decide(layers);
     }
 
     /// <summary>Direct convolution (no im2col) in inference for stride 1, no dilation and output rows up to 32 wide, except a 1x1 kernel
@@ -85,6 +86,14 @@ internal static class Fusion
         }
         for (int k = 0; k < layers.Count; k++)
             if (readElsewhere.Contains(layers[k].Index)) layers[k] = layers[k] with { OutputReadElsewhere = true };
+    }
+
+    /// <summary>Where the layer of that index sits in the list (a layer rejected by a diagnostic has no spec); -1 if absent.</summary>
+    internal static int PositionOf(List<LayerSpec> layers, int index)
+    {
+        for (int k = 0; k < layers.Count; k++)
+            if (layers[k].Index == index) return k;
+        return -1;
     }
 
     /// <summary>The layer right after <paramref name="k"/> when it reads <paramref name="k"/>'s output and nothing else does.</summary>

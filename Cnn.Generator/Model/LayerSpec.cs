@@ -196,6 +196,23 @@ internal sealed record LayerSpec(
     /// expand straight into the depthwise kernel's channel-last rows (<c>ExpandDepthwise.ChannelLast</c>), else as before.</summary>
     public bool ExpansionChannelLastOnly { get; init; }
 
+    /// <summary>For a stride-2 convolution of few input channels (a stem: <see cref="StrideTwoBlockRows"/>) with its
+    /// BatchNorm folded and its ReLU fused: the 3x3 depthwise convolution after it that it computes too in inference, a band
+    /// of rows at a time (<c>StemDepthwise</c>), where the BatchNorms are folded and the machine runs that kernel; -1 for
+    /// none.</summary>
+    public int StemDepthwise { get; init; } = -1;
+
+    /// <summary>For a convolution with a <see cref="StemDepthwise"/>: the depthwise convolution's output rows per band.</summary>
+    public int StemBand { get; init; }
+
+    /// <summary>For a convolution with a <see cref="StemDepthwise"/>: the 1x1 convolution after the depthwise one (its
+    /// BatchNorm folded, no activation) that it computes too, on each band; -1 for none.</summary>
+    public int StemProjection { get; init; } = -1;
+
+    /// <summary>For a depthwise convolution or a 1x1 projection after it: the stem that computes it in inference (see
+    /// <see cref="StemDepthwise"/>); -1 for none.</summary>
+    public int ComputedByStem { get; init; } = -1;
+
     /// <summary>For a BatchNorm or ReLU: the convolution (or, for a ReLU, the Add) that writes this layer's output in inference; -1 when it runs itself.</summary>
     public int InferredBy { get; init; } = -1;
 

@@ -60,3 +60,11 @@ public partial class DirectWeightGradientNet { }
 [Input(3, 5, 18)]
 [Conv(3, 4)] [BatchNorm] [ReLU] [Dense(3)] [Softmax]
 public partial class DirectWeightGradientBatchNormNet { }
+
+// A stem that computes the depthwise convolution and the 1x1 projection after it, a band of rows at a time, where
+// 512-bit vectors run (StemDepthwise); the three layers one after the other elsewhere.
+[Input(3, 199, 199)]
+[Conv(3, 16, Stride = 2, Padding = 1, Bias = false)] [BatchNorm] [ReLU6]
+[Conv(3, 16, Padding = 1, Groups = 16, Bias = false)] [BatchNorm] [ReLU6]
+[Conv(1, 8, Bias = false)] [BatchNorm] [Dense(5)] [Softmax]
+public partial class StemNet { }

@@ -14,7 +14,7 @@ Console.WriteLine($"# Vector512 {Vector512.IsHardwareAccelerated} Vector256 {Vec
 foreach (var (name, values) in KernelDigests.All())
     Console.WriteLine($"kernel {name} {Digest(values)}");
 
-foreach (var net in new INetwork[] { new LeNet5(1), new MixedNet(2), new WideNet(3), new BatchNormNet(4), new BatchNormNet(5) { Training = true }, new DilatedNet(6), new WinogradNet(7), new DepthwiseNet(8), new DirectWeightGradientNet(9), new DirectWeightGradientBatchNormNet(10) { Training = true } })
+foreach (var net in new INetwork[] { new LeNet5(1), new MixedNet(2), new WideNet(3), new BatchNormNet(4), new BatchNormNet(5) { Training = true }, new DilatedNet(6), new WinogradNet(7), new DepthwiseNet(8), new DirectWeightGradientNet(9), new DirectWeightGradientBatchNormNet(10) { Training = true }, new StemNet(11) })
 {
     // Non-zero biases so that every unit is off its kink.
     var random = new NormalRandom(17);

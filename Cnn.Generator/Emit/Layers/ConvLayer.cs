@@ -101,9 +101,11 @@ internal sealed class ConvLayer : LayerEmitter
         var sum = SumInRanges.Sum(network, l); // a shortcut's sum this layer's ranges compute in a split pass, or null
         OpenForward(w, l);
         if (l.ExpandedBy >= 0) ExpansionInference.EmitSkip(w, l, network);
+        if (l.ComputedByStem >= 0) StemInference.EmitSkip(w, l, network);
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels}, {c.Kernel}, {c.Kernel}] = [{c.Filters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
+        if (l.StemDepthwise >= 0) StemInference.EmitForward(w, l, network);
         if (l.PoolsInputFor >= 0) EmitPoolFirst(w, network, l);
         if (l.DirectInference)
         {
@@ -194,6 +196,7 @@ internal sealed class ConvLayer : LayerEmitter
         else if (ImageSplit.Worth(l) && (ImageSplit.SplitsTiles(l) || ImageSplit.SplitsFilters(l))) WinogradConv.EmitRangeMethod(w, l, rangeRelu, network, sum);
         else if (ImageSplit.Worth(l) && l.DirectInference && !l.WinogradInference) EmitDirectRange(w, l, rangeRelu, network, sum);
         if (RowBand.StartedBy(network, l) is { } band) RowBand.EmitRange(w, network, band);
+        if (l.StemDepthwise >= 0) StemInference.EmitRangeMethod(w, l, network);
         if (split && BlockRows(l) > 0) EmitBlocksRange(w, l, fusedRelu);
         else if (split)
         {

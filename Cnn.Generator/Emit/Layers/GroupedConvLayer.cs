@@ -42,6 +42,7 @@ internal sealed class GroupedConvLayer : LayerEmitter
         long groupCol = GroupColLength(l);
         var folded = l.FoldedBatchNorm >= 0 ? network.Layers[l.FoldedBatchNorm] : null;
         OpenForward(w, l);
+        if (l.ComputedByStem >= 0) StemInference.EmitSkip(w, l, network);
         w.Line($"var weight = {Weight(l)}; // [{c.Filters}, {l.Input.Channels / c.Groups}, {c.Kernel}, {c.Kernel}]: {c.Groups} groups of [{groupFilters}, {k}]");
         w.Line($"var bias = {Bias(l)};");
         if (folded is not null) EmitFold(w, l, folded);
