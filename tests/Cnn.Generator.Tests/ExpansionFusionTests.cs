@@ -102,39 +102,6 @@ public class ExpansionFusionTests
         var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(run, "Expand.Net"), 3)!;
         Perturb(network, perturbSeed);
         foreach (ref float w in network.Parameter("conv2.weight")) w *= 6f; // so that relu6_1 saturates
-        var inputs = Inputs(network, batch, inputSeed);
-        var one = Forward(network, inputs, batch, threads: 1, split: false);
-        for (int b = 0; b < batch; b++)
-        {
-            var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();
-            foreach (int threads in new[] { 2, 3 })
-                Assert.Equal(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), Forward(network, image, 1, threads, split: true));
-        }
-        Assert.Equal(one, Forward(network, inputs, batch, threads: 2, split: false));
-
-        for (int b = 0; b < batch; b++)
-        {
-            var unfused = network.Activations(inputs.AsSpan(b * network.InputLength, network.InputLength));
-            var expanded = unfused[Index(network, "relu6_1")];
-            Assert.Contains(6f, expanded);
-            Assert.Contains(0f, expanded);
-            var logits = unfused[^1];
-            double scale = logits.Max(v => Math.Abs(v));
-            Assert.True(scale > 0.01, "the outputs are not a fair test");
-            for (int i = 0; i < logits.Length; i++)
-                Assert.True(Math.Abs(one[b * network.OutputLength + i] - logits[i]) <= 1e-5 * scale,
-                    $"image {b}, output {i}: fused {one[b * network.OutputLength + i]}, unfused {logits[i]}");
-        }
-    }
-
-    private static int Index(INetwork network, string layer) => network.Layers.ToList().FindIndex(l => l.Name == layer);
-
-    private static float[] Forward(INetwork network, float[] inputs, int batch, int threads, bool split)
-    {
-        network.Threads = threads;
-        network.SplitImages = split;
-        var outputs = new float[batch * network.OutputLength];
-        network.Forward(inputs, outputs, batch);
-        return outputs;
+        FusedPasses.AssertGivesTheBitsOnAnyThreads(network, Inputs(network, batch, inputSeed), batch, saturated: "relu6_1");
     }
 }

@@ -99,37 +99,6 @@ public class StemFusionTests
         var network = (INetwork)Activator.CreateInstance(LoadedNetwork.Load(FusedRun.Value, "Stem.Net"), 3)!;
         Perturb(network, 6);
         foreach (ref float w in network.Parameter("conv1.weight")) w *= 6f; // so that relu6_1 saturates
-        const int batch = 3;
-        var inputs = Inputs(network, batch, 9);
-        var one = Forward(network, inputs, batch, threads: 1, split: false);
-        for (int b = 0; b < batch; b++)
-        {
-            var image = inputs.AsSpan(b * network.InputLength, network.InputLength).ToArray();
-            foreach (int threads in new[] { 2, 3 })
-                Assert.Equal(one.AsSpan(b * network.OutputLength, network.OutputLength).ToArray(), Forward(network, image, 1, threads, split: true));
-        }
-        Assert.Equal(one, Forward(network, inputs, batch, threads: 2, split: false));
-        for (int b = 0; b < batch; b++)
-        {
-            var unfused = network.Activations(inputs.AsSpan(b * network.InputLength, network.InputLength));
-            var stem = unfused[network.Layers.ToList().FindIndex(l => l.Name == "relu6_1")];
-            Assert.Contains(6f, stem);
-            Assert.Contains(0f, stem);
-            var logits = unfused[^1];
-            double scale = logits.Max(v => Math.Abs(v));
-            Assert.True(scale > 0.01, "the outputs are not a fair test");
-            for (int i = 0; i < logits.Length; i++)
-                Assert.True(Math.Abs(one[b * network.OutputLength + i] - logits[i]) <= 1e-5 * scale,
-                    $"image {b}, output {i}: fused {one[b * network.OutputLength + i]}, unfused {logits[i]}");
-        }
-    }
-
-    private static float[] Forward(INetwork network, float[] inputs, int batch, int threads, bool split)
-    {
-        network.Threads = threads;
-        network.SplitImages = split;
-        var outputs = new float[batch * network.OutputLength];
-        network.Forward(inputs, outputs, batch);
-        return outputs;
+        FusedPasses.AssertGivesTheBitsOnAnyThreads(network, Inputs(network, 3, 9), 3, saturated: "relu6_1");
     }
 }

@@ -57,12 +57,7 @@ public class ExpandDepthwiseTests
     private static Data Make(Case c, Random random)
     {
         // Inputs and weights large enough that the expansion crosses both of ReLU6's bounds.
-        float[] Values(int n, float scale)
-        {
-            var v = new float[n];
-            for (int i = 0; i < n; i++) v[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-            return v;
-        }
+        float[] Values(int n, float scale) => UniformValues.Make(random, n, scale);
         return new Data(Values(c.In * c.Height * c.Width, 3f), Values(c.Channels * c.In, 1.5f), Values(c.Channels, 1f),
             Values(c.Channels * c.Kernel * c.Kernel, 1f), Values(c.Channels, 1f));
     }

@@ -48,14 +48,16 @@ public class StemDepthwiseTests
     private static Data Make(Case c, Random random)
     {
         // Inputs and weights large enough that the stem crosses both of ReLU6's bounds.
-        float[] Values(int n, float scale)
-        {
-            var v = new float[n];
-            for (int i = 0; i < n; i++) v[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-            return v;
-        }
+        float[] Values(int n, float scale) => UniformValues.Make(random, n, scale);
         return new Data(Values(c.In * c.InHeight * c.InWidth, 3f), Values(c.Channels * c.In * c.StemKernel * c.StemKernel, 1f), Values(c.Channels, 1f),
             Values(c.Channels * 9, 1f), Values(c.Channels, 1f));
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what, string reference)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: value {i} is {actual[i]:R}, {reference} give{(reference.StartsWith("the whole", StringComparison.Ordinal) ? "s" : "")} {expected[i]:R}");
     }
 
     private static bool Runs(Case c) => StemDepthwise.ChannelLast(c.Channels, 3, c.Stride);
@@ -126,9 +128,7 @@ public class StemDepthwiseTests
             DepthwiseConv.Forward(stem, d.DepthwiseWeight, d.DepthwiseBias, expected, scratch, c.Channels, c.Height, c.Width, 3, c.Stride,
                 c.Padding, c.OutHeight, c.OutWidth, 0, c.Channels, depthwiseActivation);
             var actual = Fused(c, d, stemActivation, depthwiseActivation);
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                    $"{c} {stemActivation}/{depthwiseActivation}: value {i} is {actual[i]:R}, the two layers give {expected[i]:R}");
+            AssertSameBits(expected, actual, $"{c} {stemActivation}/{depthwiseActivation}", "the two layers");
             if (stemActivation == FusedActivation.Relu6)
             {
                 Assert.Contains(6f, stem);
@@ -164,16 +164,14 @@ public class StemDepthwiseTests
         {
             if (!Runs(c)) continue;
             var d = Make(c, random);
-            var projectWeight = Enumerable.Range(0, filters * c.Channels).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            var projectBias = Enumerable.Range(0, filters).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var projectWeight = UniformValues.Make(random, filters * c.Channels, 1f);
+            var projectBias = UniformValues.Make(random, filters, 1f);
             var expected = ThreeLayers(c, d, projectWeight, projectBias, filters, projectActivation);
             var actual = new float[expected.Length];
             StemDepthwise.ForwardProjected(d.Input, d.StemWeight, d.StemBias, FusedActivation.Relu6, d.DepthwiseWeight, d.DepthwiseBias, FusedActivation.Relu6,
                 projectWeight, projectBias, projectActivation, actual, c.In, c.InHeight, c.InWidth, c.StemKernel, c.StemStride, c.StemPadding, c.Channels,
                 c.Height, c.Width, c.Stride, c.Padding, c.OutHeight, c.OutWidth, filters, c.Band);
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                    $"{c}, projected to {filters}: value {i} is {actual[i]:R}, the three layers give {expected[i]:R}");
+            AssertSameBits(expected, actual, $"{c}, projected to {filters}", "the three layers");
             // Ranges of rows, each in its own bands, give the same bits and write only their rows.
             var cuts = c.OutHeight > 2 ? new[] { 0, 1, c.OutHeight / 2, c.OutHeight } : new[] { 0, c.OutHeight };
             var pieced = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
@@ -192,9 +190,7 @@ public class StemDepthwiseTests
                     else Assert.True(part[i] == -7f, $"{c}: rows [{cuts[r]}, {cuts[r + 1]}) wrote out[{f}, {oy}, {ox}]");
                 }
             }
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(pieced[i]),
-                    $"{c}, projected to {filters}: value {i} is {pieced[i]:R} from the ranges, {expected[i]:R} from the three layers");
+            AssertSameBits(expected, pieced, $"{c}, projected to {filters}, in ranges", "the three layers");
             checkedCases++;
         }
         Assert.Equal(Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? Cases.Length : 0, checkedCases);
@@ -278,9 +274,7 @@ public class StemDepthwiseTests
                 }
                 ranges++;
             }
-            for (int i = 0; i < whole.Length; i++)
-                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                    $"{c}: value {i} is {actual[i]:R} from the ranges, {whole[i]:R} from the whole call");
+            AssertSameBits(whole, actual, $"{c}, in ranges", "the whole call");
         }
         Assert.Equal(Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? 3 * Cases.Length : 0, ranges);
     }
