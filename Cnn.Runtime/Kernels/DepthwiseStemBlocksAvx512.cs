@@ -224,8 +224,10 @@ public static unsafe partial class DepthwiseConv
             {
                 float* corner = padded + (long)(r - firstRow) * stemStride * paddedWidth;
                 long at = (r - top) * rowFloats;
-                if (stemStride == 2)
-                    StemRowStrideTwo(corner, offsets, taps, stemLanes + (long)b * lanes * taps, stemBias + b * lanes, stemActivation, low + at, high + at, width, two);
+                if (stemStride == 2 && two)
+                    StemRowStrideTwoPair(corner, offsets, taps, stemLanes + (long)b * lanes * taps, stemBias + b * lanes, stemActivation, low + at, high + at, width);
+                else if (stemStride == 2)
+                    StemRowStrideTwoOne(corner, offsets, taps, stemLanes + (long)b * lanes * taps, stemBias + b * lanes, stemActivation, low + at, high + at, width);
                 else
                     StemRowAnyStride(corner, offsets, taps, stemLanes + (long)b * lanes * taps, stemBias + b * lanes, stemActivation, low + at, high + at, width, two,
                         stemStride);
@@ -233,11 +235,17 @@ public static unsafe partial class DepthwiseConv
         }
     }
 
-    // Stride 2 (the stems of MobileNet-like networks) compiled on its own, so that its offsets are constants.
+    // Stride 2 (the stems of MobileNet-like networks) compiled on its own for two blocks and for one, so that its offsets
+    // are constants and no multiply-add waits on a test of the block count.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void StemRowStrideTwo(float* corner, int* offsets, int taps, float* lanes, float* bias, FusedActivation activation,
-        float* low, float* high, int width, bool two) =>
-        StemRow(corner, offsets, taps, lanes, bias, activation, low, high, width, two, stride: 2);
+    private static void StemRowStrideTwoPair(float* corner, int* offsets, int taps, float* lanes, float* bias, FusedActivation activation,
+        float* low, float* high, int width) =>
+        StemRow(corner, offsets, taps, lanes, bias, activation, low, high, width, two: true, stride: 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void StemRowStrideTwoOne(float* corner, int* offsets, int taps, float* lanes, float* bias, FusedActivation activation,
+        float* low, float* high, int width) =>
+        StemRow(corner, offsets, taps, lanes, bias, activation, low, high, width, two: false, stride: 2);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void StemRowAnyStride(float* corner, int* offsets, int taps, float* lanes, float* bias, FusedActivation activation,
