@@ -85,7 +85,7 @@ public static unsafe partial class DepthwiseConv
             for (int b = 0; b < blocks; b++)
             {
                 float* copy = copies + b * copyFloats;
-                if (keepEnd > keepFirst && heldTop != top)
+                if (keepEnd > keepFirst)
                     new ReadOnlySpan<float>(copy + (keepFirst - heldTop) * rowFloats, (int)((keepEnd - keepFirst) * rowFloats))
                         .CopyTo(new Span<float>(copy + (keepFirst - top) * rowFloats, (int)((keepEnd - keepFirst) * rowFloats)));
                 ClearRowsOutside(copy, rowFloats, top, rows, inFirst, inEnd);
@@ -123,73 +123,13 @@ public static unsafe partial class DepthwiseConv
     /// <summary>
     /// The projection of a band's <paramref name="count"/> positions from the depthwise outputs' planes
     /// (<paramref name="planes"/>, <paramref name="channels"/> rows of <paramref name="count"/>) into the output planes from
-    /// <paramref name="output"/> on (<paramref name="outPlane"/> apart): eight filters by three vectors of sixteen
-    /// positions in 24 registers, each channel's three vectors loaded once and each weight broadcast into three; a last
-    /// vector under a mask. Each output is <see cref="Gemm.MultiplyBiasActivation"/>'s chain: a fused multiply-add per
-    /// channel in order from zero, then the bias, then the activation.
+    /// <paramref name="output"/> on (<paramref name="outPlane"/> apart): the product's own kernel with B's and C's rows
+    /// apart as they lie, so each output gets <see cref="Gemm.MultiplyBiasActivation"/>'s chain (a fused multiply-add per
+    /// channel in order from zero, then the bias, then the activation) and nothing is copied.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void Project(in Projection projection, float* planes, int channels, int count, float* output, long outPlane)
-    {
-        const int v = WideBlockChannels;
-        int filters = projection.Channels;
-        float* weight = projection.Weight;
-        var activation = projection.Activation;
-        // Every filter of a group of positions while its channels' vectors are in the first-level cache.
-        for (int p = 0; p < count; p += 3 * v)
-        {
-            var m0 = LaneMask.First(Math.Clamp(count - p, 0, v));
-            var m1 = LaneMask.First(Math.Clamp(count - p - v, 0, v));
-            var m2 = LaneMask.First(Math.Clamp(count - p - 2 * v, 0, v));
-            for (int f0 = 0; f0 < filters; f0 += 8)
-            {
-                // Rows past the last filter repeat it (computed, not stored).
-                float* w0 = weight + (long)f0 * channels, w1 = weight + (long)Math.Min(f0 + 1, filters - 1) * channels;
-                float* w2 = weight + (long)Math.Min(f0 + 2, filters - 1) * channels, w3 = weight + (long)Math.Min(f0 + 3, filters - 1) * channels;
-                float* w4 = weight + (long)Math.Min(f0 + 4, filters - 1) * channels, w5 = weight + (long)Math.Min(f0 + 5, filters - 1) * channels;
-                float* w6 = weight + (long)Math.Min(f0 + 6, filters - 1) * channels, w7 = weight + (long)Math.Min(f0 + 7, filters - 1) * channels;
-                int rows = Math.Min(8, filters - f0);
-                Vector512<float> a0 = default, b0 = default, c0 = default, a1 = default, b1 = default, c1 = default, a2 = default, b2 = default, c2 = default;
-                Vector512<float> a3 = default, b3 = default, c3 = default, a4 = default, b4 = default, c4 = default, a5 = default, b5 = default, c5 = default;
-                Vector512<float> a6 = default, b6 = default, c6 = default, a7 = default, b7 = default, c7 = default;
-                float* x = planes + p;
-                for (int c = 0; c < channels; c++, x += count)
-                {
-                    var u = Avx512F.MaskLoad(x, m0, Vector512<float>.Zero);
-                    var y = Avx512F.MaskLoad(x + v, m1, Vector512<float>.Zero);
-                    var z = Avx512F.MaskLoad(x + 2 * v, m2, Vector512<float>.Zero);
-                    var q = Vector512.Create(w0[c]); a0 = Avx512F.FusedMultiplyAdd(q, u, a0); b0 = Avx512F.FusedMultiplyAdd(q, y, b0); c0 = Avx512F.FusedMultiplyAdd(q, z, c0);
-                    q = Vector512.Create(w1[c]); a1 = Avx512F.FusedMultiplyAdd(q, u, a1); b1 = Avx512F.FusedMultiplyAdd(q, y, b1); c1 = Avx512F.FusedMultiplyAdd(q, z, c1);
-                    q = Vector512.Create(w2[c]); a2 = Avx512F.FusedMultiplyAdd(q, u, a2); b2 = Avx512F.FusedMultiplyAdd(q, y, b2); c2 = Avx512F.FusedMultiplyAdd(q, z, c2);
-                    q = Vector512.Create(w3[c]); a3 = Avx512F.FusedMultiplyAdd(q, u, a3); b3 = Avx512F.FusedMultiplyAdd(q, y, b3); c3 = Avx512F.FusedMultiplyAdd(q, z, c3);
-                    q = Vector512.Create(w4[c]); a4 = Avx512F.FusedMultiplyAdd(q, u, a4); b4 = Avx512F.FusedMultiplyAdd(q, y, b4); c4 = Avx512F.FusedMultiplyAdd(q, z, c4);
-                    q = Vector512.Create(w5[c]); a5 = Avx512F.FusedMultiplyAdd(q, u, a5); b5 = Avx512F.FusedMultiplyAdd(q, y, b5); c5 = Avx512F.FusedMultiplyAdd(q, z, c5);
-                    q = Vector512.Create(w6[c]); a6 = Avx512F.FusedMultiplyAdd(q, u, a6); b6 = Avx512F.FusedMultiplyAdd(q, y, b6); c6 = Avx512F.FusedMultiplyAdd(q, z, c6);
-                    q = Vector512.Create(w7[c]); a7 = Avx512F.FusedMultiplyAdd(q, u, a7); b7 = Avx512F.FusedMultiplyAdd(q, y, b7); c7 = Avx512F.FusedMultiplyAdd(q, z, c7);
-                }
-                float* to = output + f0 * outPlane + p;
-                StoreProjected(to, projection.Bias[f0], activation, m0, m1, m2, a0, b0, c0);
-                if (rows > 1) StoreProjected(to + outPlane, projection.Bias[f0 + 1], activation, m0, m1, m2, a1, b1, c1);
-                if (rows > 2) StoreProjected(to + 2 * outPlane, projection.Bias[f0 + 2], activation, m0, m1, m2, a2, b2, c2);
-                if (rows > 3) StoreProjected(to + 3 * outPlane, projection.Bias[f0 + 3], activation, m0, m1, m2, a3, b3, c3);
-                if (rows > 4) StoreProjected(to + 4 * outPlane, projection.Bias[f0 + 4], activation, m0, m1, m2, a4, b4, c4);
-                if (rows > 5) StoreProjected(to + 5 * outPlane, projection.Bias[f0 + 5], activation, m0, m1, m2, a5, b5, c5);
-                if (rows > 6) StoreProjected(to + 6 * outPlane, projection.Bias[f0 + 6], activation, m0, m1, m2, a6, b6, c6);
-                if (rows > 7) StoreProjected(to + 7 * outPlane, projection.Bias[f0 + 7], activation, m0, m1, m2, a7, b7, c7);
-            }
-        }
-    }
-
-    /// <summary>One filter's three vectors of sums, with its bias and the activation, under their masks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreProjected(float* to, float bias, FusedActivation activation, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2,
-        Vector512<float> a, Vector512<float> b, Vector512<float> c)
-    {
-        var lanes = Vector512.Create(bias);
-        Avx512F.MaskStore(to, m0, Activate.Apply(a + lanes, activation));
-        Avx512F.MaskStore(to + WideBlockChannels, m1, Activate.Apply(b + lanes, activation));
-        Avx512F.MaskStore(to + 2 * WideBlockChannels, m2, Activate.Apply(c + lanes, activation));
-    }
+    private static void Project(in Projection projection, float* planes, int channels, int count, float* output, long outPlane) =>
+        GemmAvx512.Multiply(projection.Weight, planes, ldb: count, output, ldc: (int)outPlane, m: projection.Channels, n: count, k: channels,
+            rowStep: channels, colStep: 1, accumulate: false, projection.Bias, projection.Activation);
 
     /// <summary>
     /// The stem's output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (input rows of the depthwise

@@ -37,7 +37,7 @@ public static unsafe class StemDepthwise
         int channels, int height, int width, int stride, int padding, int outHeight, int outWidth, int bandRows) =>
         Rows(nameof(Forward), input, stemWeight, stemBias, stemActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output,
             inChannels, inHeight, inWidth, stemKernel, stemStride, stemPadding, channels, height, width, stride, padding, outHeight, outWidth, bandRows,
-            0, outHeight, default, default, FusedActivation.None, 0);
+            0, outHeight, projects: false, default, default, FusedActivation.None, 0);
 
     /// <summary>
     /// Output rows <c>[firstRow, endRow)</c> of <see cref="Forward"/>, every channel: one thread's share of an image split
@@ -50,7 +50,7 @@ public static unsafe class StemDepthwise
         int channels, int height, int width, int stride, int padding, int outHeight, int outWidth, int bandRows, int firstRow, int endRow) =>
         Rows(nameof(ForwardRows), input, stemWeight, stemBias, stemActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output,
             inChannels, inHeight, inWidth, stemKernel, stemStride, stemPadding, channels, height, width, stride, padding, outHeight, outWidth, bandRows,
-            firstRow, endRow, default, default, FusedActivation.None, 0);
+            firstRow, endRow, projects: false, default, default, FusedActivation.None, 0);
 
     /// <summary>
     /// <see cref="Forward"/> followed by a 1x1 convolution on each band while it is in cache: <paramref name="projectChannels"/>
@@ -66,7 +66,7 @@ public static unsafe class StemDepthwise
         int channels, int height, int width, int stride, int padding, int outHeight, int outWidth, int projectChannels, int bandRows) =>
         Rows(nameof(ForwardProjected), input, stemWeight, stemBias, stemActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output,
             inChannels, inHeight, inWidth, stemKernel, stemStride, stemPadding, channels, height, width, stride, padding, outHeight, outWidth, bandRows,
-            0, outHeight, projectWeight, projectBias, projectActivation, projectChannels);
+            0, outHeight, projects: true, projectWeight, projectBias, projectActivation, projectChannels);
 
     /// <summary>Output rows <c>[firstRow, endRow)</c> of <see cref="ForwardProjected"/>, every channel, as
     /// <see cref="ForwardRows"/> for <see cref="Forward"/>.</summary>
@@ -77,15 +77,14 @@ public static unsafe class StemDepthwise
         int channels, int height, int width, int stride, int padding, int outHeight, int outWidth, int projectChannels, int bandRows, int firstRow, int endRow) =>
         Rows(nameof(ForwardRowsProjected), input, stemWeight, stemBias, stemActivation, depthwiseWeight, depthwiseBias, depthwiseActivation, output,
             inChannels, inHeight, inWidth, stemKernel, stemStride, stemPadding, channels, height, width, stride, padding, outHeight, outWidth, bandRows,
-            firstRow, endRow, projectWeight, projectBias, projectActivation, projectChannels);
+            firstRow, endRow, projects: true, projectWeight, projectBias, projectActivation, projectChannels);
 
     private static void Rows(string method, ReadOnlySpan<float> input, ReadOnlySpan<float> stemWeight, ReadOnlySpan<float> stemBias, FusedActivation stemActivation,
         ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> depthwiseBias, FusedActivation depthwiseActivation, Span<float> output,
         int inChannels, int inHeight, int inWidth, int stemKernel, int stemStride, int stemPadding,
         int channels, int height, int width, int stride, int padding, int outHeight, int outWidth, int bandRows, int firstRow, int endRow,
-        ReadOnlySpan<float> projectWeight, ReadOnlySpan<float> projectBias, FusedActivation projectActivation, int projectChannels)
+        bool projects, ReadOnlySpan<float> projectWeight, ReadOnlySpan<float> projectBias, FusedActivation projectActivation, int projectChannels)
     {
-        bool projects = method.EndsWith("Projected", StringComparison.Ordinal);
         if (projects && projectChannels < 1)
             throw new ArgumentException($"StemDepthwise.{method}: {projectChannels} projection channels must be positive.");
         if (inChannels < 1 || inHeight < 1 || inWidth < 1 || stemKernel < 1 || stemStride < 1 || stemPadding < 0 || stemPadding >= stemKernel
