@@ -9,7 +9,7 @@ namespace CnnGen.Kernels;
 /// chain (or the 16-lane dot product) of the portable paths; only the register blocking differs:
 /// <see cref="Multiply(float*, float*, float*, int, int, int, int, int, bool, float*, FusedActivation)"/> sends B's full panels (of 48 columns, then one of 32) through <see cref="PanelGemmAvx512"/> and keeps a 4 x 32
 /// block of C in eight registers for the columns left (8 x 32 in sixteen, when there are eight rows or more), masking
-/// the last, partial ones. Given a bias, every path adds
+/// the last, partial ones; 1 to 8 columns left under 16 rows or more go to <see cref="ColumnTailAvx512"/>. Given a bias, every path adds
 /// it to the finished sums and applies the fused activation as it stores them.
 /// </summary>
 internal static unsafe class GemmAvx512
@@ -28,7 +28,8 @@ internal static unsafe class GemmAvx512
     {
         int tail = n & 15;
         var tailMask = LaneMask.First(tail);
-        if (ldb == n && ldc == n && NarrowGemmAvx512.Suits(m, n, k, colStep))
+        if (ldb == n && ldc == n && NarrowGemmAvx512.Suits(m, n, k, colStep)
+            && !ColumnTailAvx512.Suits(m, n - PanelGemmAvx512.ColumnsCovered(n), k, colStep))
         {
             NarrowGemmAvx512.Multiply(a, b, c, m, n, k, rowStep, accumulate, bias, activation);
             return;
@@ -39,6 +40,11 @@ internal static unsafe class GemmAvx512
         {
             start = PanelGemmAvx512.Multiply(a, b, ldb, c, ldc, m, n, k, rowStep, colStep, accumulate, bias, activation);
             if (start == n) return;
+        }
+        if (ColumnTailAvx512.Suits(m, n - start, k, colStep))
+        {
+            ColumnTailAvx512.Multiply(a, b + start, ldb, c + start, ldc, m, n - start, k, rowStep, accumulate, bias, activation);
+            return;
         }
         if (m >= 8)
         {

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace CnnGen.Kernels;
 
 /// <summary>
-/// The path of <see cref="Gemm.Multiply"/> for a narrow B of 49 to 64 columns (a 7x7 map's 49 positions, an 8x8
-/// map's 64) under many rows of A (a deep layer's filters): B is packed, <see cref="DepthBlock"/> rows at a time, into
+/// The path of <see cref="Gemm.Multiply"/> for a narrow B of 49 to 64 columns (an 8x8 map's 64 positions) under many
+/// rows of A (a deep layer's filters), unless a panel of 48 and <see cref="ColumnTailAvx512"/> take them (a 7x7 map's
+/// 49 under 16 rows or more): B is packed, <see cref="DepthBlock"/> rows at a time, into
 /// a 64-column buffer padded with zeros, and every block of 4 rows of A runs over all its columns with 16 accumulators,
 /// the last two vectors masked. A is read once in all, where 32-column panels and the columns after them read it
 /// twice, each time with lanes or accumulators to spare. Each element of C gets one fused multiply-add per term in

@@ -8,7 +8,7 @@ namespace CnnGen.Tests.Kernels;
 /// stored, gives exactly the bits of the three passes it replaces (<see cref="Gemm.Multiply"/>,
 /// <see cref="Elementwise.AddBias"/>, then <see cref="Activations.Relu"/> or <see cref="Relu6.Forward"/>), on shapes
 /// that take the 48-column panels and a 32-column one (panel by panel, and blocks of rows along all of a small B), the narrow path (the bias
-/// added only after the last depth block), the 4-row blocks with masked tails,
+/// added only after the last depth block), the last 1 to 8 columns 16 rows at a time, the 4-row blocks with masked tails,
 /// and rows not a multiple of the blocks; with sums that land on NaN, -0 and both of ReLU6's bounds.
 /// </summary>
 public class GemmBiasActivationTests
@@ -20,12 +20,15 @@ public class GemmBiasActivationTests
         {
             data.Add(64, 784, 576, activation);   // a stride-2 3x3 convolution's product: depth past two blocks
             data.Add(27, 70, 300, activation);    // rows left over after the 8-row blocks, columns after the panels
-            data.Add(96, 49, 16, activation);     // a 1x1 expansion on 7x7: one panel and a masked tail
+            data.Add(96, 49, 16, activation);     // a 1x1 expansion on 7x7: one panel and the column tail
+            data.Add(33, 196, 40, activation);    // a 14x14 map: four panels, four columns 16 rows at a time, one row left
+            data.Add(20, 7, 19, activation);      // seven columns alone, 16 rows and 4 in a vector each
             data.Add(144, 100, 24, activation);   // a 1x1 expansion on more positions: blocks of rows along B, then the columns left
             data.Add(7, 100, 9, activation);      // too few rows for the panel path
             data.Add(9, 20, 5, activation);       // no full panel: one 8-row block, its second vector masked
             data.Add(16, 16, 4, activation);      // one full vector of columns
-            data.Add(512, 49, 300, activation);   // a 7x7 map under a deep layer: the narrow path, bias after the last depth block
+            data.Add(512, 49, 300, activation);   // a 7x7 map under a deep layer: a panel and the column tail
+            data.Add(12, 49, 300, activation);    // fewer rows: the narrow path, bias after the last depth block
             data.Add(10, 63, 20, activation);     // 63 columns: the last vector masked
             data.Add(1, 5, 3, activation);
             data.Add(32, 784, 192, activation);   // a MobileNetV2 projection on 28x28: sixteen panels of 48, 16 columns left

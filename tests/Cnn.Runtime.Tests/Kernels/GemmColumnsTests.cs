@@ -7,7 +7,7 @@ namespace CnnGen.Tests.Kernels;
 /// <see cref="Gemm.MultiplyBiasActivationColumns"/>, a range of a convolution's output positions for one thread of a
 /// split pass: its columns have exactly the bits of the whole <see cref="Gemm.MultiplyBiasActivation"/>, every range of a
 /// split together gives the whole product, and nothing outside the range is written; on shapes whose whole product takes
-/// the narrow path (49 to 64 columns), the packed panels, or only the 8- and 4-row blocks.
+/// the column tail (a panel and 1 to 8 columns left), the narrow path, the packed panels, or only the 8- and 4-row blocks.
 /// </summary>
 public class GemmColumnsTests
 {
@@ -19,7 +19,9 @@ public class GemmColumnsTests
             data.Add(16, 3136, 96, 32, activation);  // a 1x1 projection onto 56x56 in panels of 32
             data.Add(24, 784, 144, 32, activation);  // onto 28x28
             data.Add(64, 784, 576, 32, activation);  // a stride-2 3x3 product, depth past two blocks
-            data.Add(512, 49, 300, 16, activation);  // the whole product takes the narrow path
+            data.Add(512, 49, 300, 16, activation);  // the whole product takes a panel and the column tail
+            data.Add(40, 196, 50, 100, activation);  // ranges of 100 and 96: a panel of 48 and 4 columns left, two panels
+            data.Add(12, 60, 300, 20, activation);   // the whole product takes the narrow path
             data.Add(27, 70, 300, 7, activation);    // ranges inside vectors, rows after the 8-row blocks
             data.Add(7, 100, 9, 25, activation);     // too few rows for the panel path
             data.Add(1, 5, 3, 1, activation);
