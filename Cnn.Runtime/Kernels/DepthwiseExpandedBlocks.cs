@@ -77,17 +77,10 @@ public static unsafe partial class DepthwiseConv
         int lanes = TWidth.Lanes;
         var s = new Shape(height, width, 3, stride, padding, outHeight, outWidth, activation);
         long plane = (long)height * width, outPlane = (long)outHeight * outWidth;
-        // Outputs computed per row: whole groups of four (the extra ones read zeros or values of the row, and land on the
-        // next row's first outputs before those are computed, or past the band's last); a copied row holds the padding,
-        // the row and what the last group reads.
-        int computed = (outWidth + 3) & ~3;
-        int rowLength = Math.Max(padding + width + 1, (computed - 1) * stride + 3);
-        long rowFloats = (long)rowLength * lanes;
-        int bandInputRows = (bandRows - 1) * stride + 3;
-        // The outputs of a band and the up to three extra ones its last group of four computes, then a tile (which a last
-        // partial transpose may read into: it reads a whole tile of outputs).
-        long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * outWidth + 4) * lanes;
-        long tileFloats = (long)lanes * lanes, expandFloats = (long)channels * inChannels, depthwiseFloats = (long)channels * 9;
+        var band = new ChannelLastBand(lanes, width, stride, padding, outWidth, bandRows);
+        int bandInputRows = band.InputRows, rowLength = band.RowLength;
+        long rowFloats = band.RowFloats, copyFloats = band.CopyFloats, outputFloats = band.OutputFloats, tileFloats = band.TileFloats;
+        long expandFloats = (long)channels * inChannels, depthwiseFloats = (long)channels * 9;
         // On cache lines: every load and store of a vector then touches one line (AVX-512, unaligned, MobileNetV2's whole
         // 112x112 block took 338-346 us against 318-324 aligned, alternating in one process).
         float* copy = ThreadScratch.PinnedAlignedAtLeast(ref t_expandedBlocks, 2 * copyFloats + outputFloats + tileFloats + depthwiseFloats + expandFloats);
@@ -97,13 +90,8 @@ public static unsafe partial class DepthwiseConv
         new Span<float>(copy, (int)(2 * copyFloats)).Clear();
         // Both layers' weights in lanes once for every band: the expansion's of block b as [inChannels][lanes] at
         // expandLanes + b * lanes * inChannels, the depthwise taps' as [9][lanes] at depthwiseLanes + b * lanes * 9.
-        for (int c = 0; c < channels; c++)
-        {
-            long block = c / lanes, lane = c % lanes;
-            for (int i = 0; i < inChannels; i++)
-                expandLanes[block * lanes * inChannels + i * lanes + lane] = expandWeight[(long)c * inChannels + i];
-            for (int t = 0; t < 9; t++) depthwiseLanes[block * lanes * 9 + t * lanes + lane] = weight[(long)c * 9 + t];
-        }
+        InLanes(expandWeight, channels, inChannels, lanes, expandLanes);
+        InLanes(weight, channels, 9, lanes, depthwiseLanes);
         fixed (int* positions = BandPositions(bandInputRows, width, rowLength, padding))
         {
             for (int first = firstRow; first < endRow; first += bandRows)
@@ -128,6 +116,42 @@ public static unsafe partial class DepthwiseConv
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// How the channel-last kernels (<see cref="ExpandedBlocks{TWidth}"/>, <see cref="StemBlocks"/>) lay out a band of
+    /// <c>bandRows</c> depthwise output rows for one block of <c>lanes</c> channels. Outputs are computed per row in whole
+    /// groups of four (the extra ones read zeros or values of the row, and land on the next row's first outputs before
+    /// those are computed, or past the band's last), so a copied input row (<see cref="RowLength"/> positions) holds the
+    /// padding, the row and what the last group reads; <see cref="OutputFloats"/> holds a band's outputs and the up to
+    /// three extra ones its last group computes; a tile (<see cref="TileFloats"/>) follows them, which a last partial
+    /// transpose may read into.
+    /// </summary>
+    private readonly struct ChannelLastBand(int lanes, int width, int stride, int padding, int outWidth, int bandRows)
+    {
+        /// <summary>Input rows a band reads.</summary>
+        public readonly int InputRows = (bandRows - 1) * stride + 3;
+
+        /// <summary>Positions of a copied row.</summary>
+        public readonly int RowLength = Math.Max(padding + width + 1, (((outWidth + 3) & ~3) - 1) * stride + 3);
+
+        public long RowFloats => (long)RowLength * lanes;
+
+        /// <summary>A block's copy of the band's input rows.</summary>
+        public long CopyFloats => InputRows * RowFloats;
+
+        public readonly long OutputFloats = ((long)bandRows * outWidth + 4) * lanes, TileFloats = (long)lanes * lanes;
+    }
+
+    /// <summary>Weights <c>[channels, taps]</c> into blocks of <paramref name="lanes"/> channels, each <c>[taps][lanes]</c>:
+    /// channel c's tap t at <c>(c / lanes) * lanes * taps + t * lanes + c % lanes</c>.</summary>
+    private static void InLanes(float* weight, int channels, int taps, int lanes, float* to)
+    {
+        for (int c = 0; c < channels; c++)
+        {
+            long block = c / lanes, lane = c % lanes;
+            for (int t = 0; t < taps; t++) to[block * lanes * taps + t * lanes + lane] = weight[(long)c * taps + t];
         }
     }
 }

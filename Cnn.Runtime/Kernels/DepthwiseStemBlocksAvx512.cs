@@ -37,16 +37,12 @@ public static unsafe partial class DepthwiseConv
         const int lanes = WideBlockChannels;
         var s = new Shape(height, width, 3, stride, padding, outHeight, outWidth, activation);
         long outPlane = (long)outHeight * outWidth;
-        // As ExpandedBlocks lays out a band: whole groups of four outputs per row, a copied row holding the padding, the row
-        // and what the last group reads.
-        int computed = (outWidth + 3) & ~3;
-        int rowLength = Math.Max(padding + width + 1, (computed - 1) * stride + 3);
-        long rowFloats = (long)rowLength * lanes;
-        int bandInputRows = (bandRows - 1) * stride + 3;
+        var band = new ChannelLastBand(lanes, width, stride, padding, outWidth, bandRows);
+        int bandInputRows = band.InputRows;
+        long rowFloats = band.RowFloats, copyFloats = band.CopyFloats, outputFloats = band.OutputFloats, tileFloats = band.TileFloats;
         int blocks = channels / lanes, taps = inChannels * stemKernel * stemKernel;
         // The stem's padded input rows of one band: the columns its outputs read, the rows its bandInputRows rows read.
         int paddedWidth = (width - 1) * stemStride + stemKernel, stemInputRows = (bandInputRows - 1) * stemStride + stemKernel;
-        long copyFloats = bandInputRows * rowFloats, outputFloats = ((long)bandRows * outWidth + 4) * lanes, tileFloats = (long)lanes * lanes;
         long depthwiseFloats = (long)channels * 9, stemFloats = (long)channels * taps, inputFloats = (long)inChannels * stemInputRows * paddedWidth;
         // With a projection, a band's depthwise outputs in planes (channel c's at c * count).
         long bandOutputs = (long)bandRows * outWidth;
@@ -62,12 +58,8 @@ public static unsafe partial class DepthwiseConv
         // Both layers' weights in lanes: the stem's taps of block b as [taps][lanes] at stemLanes + b * lanes * taps, the
         // depthwise taps' as [9][lanes] at depthwiseLanes + b * lanes * 9; tap t = (c, ky, kx) of the stem reads its padded
         // input at offsets[t] from an output's corner.
-        for (int f = 0; f < channels; f++)
-        {
-            long block = f / lanes, lane = f % lanes;
-            for (int t = 0; t < taps; t++) stemLanes[block * lanes * taps + t * lanes + lane] = stemWeight[(long)f * taps + t];
-            for (int t = 0; t < 9; t++) depthwiseLanes[block * lanes * 9 + t * lanes + lane] = weight[(long)f * 9 + t];
-        }
+        InLanes(stemWeight, channels, taps, lanes, stemLanes);
+        InLanes(weight, channels, 9, lanes, depthwiseLanes);
         for (int c = 0, t = 0; c < inChannels; c++)
             for (int ky = 0; ky < stemKernel; ky++)
                 for (int kx = 0; kx < stemKernel; kx++, t++)
